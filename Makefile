@@ -1,0 +1,95 @@
+# lask — build, test and install. `make demo` and `make test` do all set-up on a
+# fresh Debian machine (vendor/install.sh installs what is missing).
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+PKGS     = lua5.4 openblas lapacke
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread $(OPT) $(SAN) \
+             -Iengine -Ilua $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+LIBS       = $(shell pkg-config --libs $(PKGS)) -lm -lpthread $(LDFLAGS)
+
+ENGINE_SRC  = $(wildcard engine/*.c)
+BINDING_SRC = $(filter-out lua/main.c,$(wildcard lua/*.c))
+LUA_MODULES = $(shell find lua/lask -name '*.lua' | sort)
+ENGINE_OBJ  = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o)
+BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
+CTEST_SRC   = $(wildcard tests/c/test_*.c)
+CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps deps-bench demo test check asan tsan bench install uninstall clean format
+
+all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(BUILD)/embed-host $(CTEST_BIN)
+
+deps:
+	@vendor/install.sh
+
+deps-bench:
+	@vendor/install.sh bench
+
+$(BUILD)/obj/%.o: %.c $(wildcard engine/*.h lua/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/liblask.a: $(ENGINE_OBJ) $(BINDING_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lib/lask/core.so: $(ENGINE_OBJ) $(BINDING_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -shared -o $@ $^ $(shell pkg-config --libs openblas lapacke) -lm -lpthread
+
+$(BUILD)/preload.c: lua/gen_preload.lua $(LUA_MODULES)
+	@mkdir -p $(dir $@)
+	lua5.4 lua/gen_preload.lua lua $(LUA_MODULES) > $@
+
+$(BUILD)/lask: lua/main.c $(BUILD)/preload.c $(BUILD)/liblask.a
+	$(CC) $(CFLAGS_ALL) -o $@ lua/main.c $(BUILD)/preload.c $(BUILD)/liblask.a $(LIBS) -lreadline
+
+$(BUILD)/embed-host: scripts/embed/host.c $(BUILD)/liblask.a
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)
+
+$(BUILD)/tests/%: tests/c/%.c $(BUILD)/liblask.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS) -lcmocka -lutil
+
+demo: deps all
+	$(BUILD)/lask scripts/talk.lua
+
+test: deps all
+	BUILD=$(BUILD) sh tests/run.sh
+
+check: test
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+tsan:
+	$(MAKE) BUILD=build-tsan CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" test
+
+bench: deps-bench all
+	BUILD=$(BUILD) sh scripts/bench/run.sh
+
+format:
+	clang-format -i engine/*.[ch] lua/*.[ch] tests/c/*.c scripts/embed/*.c
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4
+	install -m 755 $(BUILD)/lask $(DESTDIR)$(PREFIX)/bin/lask
+	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask.h
+	install -m 644 $(BUILD)/liblask.a $(DESTDIR)$(PREFIX)/lib/liblask.a
+	install -m 755 $(BUILD)/lib/lask/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/core.so
+	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
+	sed -e 's|@PREFIX@|$(PREFIX)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/bin/lask $(DESTDIR)$(PREFIX)/include/lask.h $(DESTDIR)$(PREFIX)/lib/liblask.a \
+	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4/lask $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
+
+clean:
+	rm -rf build build-asan build-tsan

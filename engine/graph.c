@@ -1,0 +1,292 @@
+/* graph.c — building the compact graph: programs, constants, CSR edges.
+ *
+ * The builder keeps a sticky error (as SQLite's mallocFailed): emit calls return
+ * nothing, and lask_gb_finish reports the first failure.
+ */
+#include "graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "kernel.h"
+
+struct lask_graph_builder {
+  uint32_t *code;
+  size_t ncode, capcode;
+  lask_value *consts;
+  size_t nconsts, capconsts;
+  uint32_t *code_off, *code_len;
+  char **names;
+  size_t nnodes, capnodes;
+  lask_hmap by_name;
+  uint32_t cur;   /* node being emitted, or LASK_NO_NODE */
+  int64_t depth;  /* stack depth of the current program */
+  lask_err err;   /* sticky */
+};
+
+static void fail(lask_graph_builder *b, lask_status code, const char *msg) {
+  if (b->err.code == LASK_OK) lask_err_set(&b->err, code, b->cur, "%s", msg);
+}
+
+/* Grows *p (elements of size sz) to hold at least need; returns 0 on ENOMEM. */
+static int reserve(void **p, size_t *cap, size_t need, size_t sz) {
+  if (need <= *cap) return 1;
+  size_t cap2 = *cap ? *cap : 16;
+  while (cap2 < need) cap2 *= 2;
+  void *q = realloc(*p, cap2 * sz);
+  if (!q) return 0;
+  *p = q;
+  *cap = cap2;
+  return 1;
+}
+
+lask_graph_builder *lask_gb_new(void) {
+  lask_graph_builder *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  lask_hmap_init(&b->by_name);
+  lask_err_clear(&b->err);
+  b->cur = LASK_NO_NODE;
+  return b;
+}
+
+void lask_gb_free(lask_graph_builder *b) {
+  if (!b) return;
+  for (size_t i = 0; i < b->nconsts; i++) lask_release(b->consts[i]);
+  if (b->names)
+    for (size_t i = 0; i < b->nnodes; i++) free(b->names[i]);
+  free(b->code), free(b->consts), free(b->code_off), free(b->code_len), free(b->names);
+  lask_hmap_free(&b->by_name);
+  free(b);
+}
+
+uint32_t lask_gb_count(const lask_graph_builder *b) { return (uint32_t)b->nnodes; }
+
+uint32_t lask_gb_node(lask_graph_builder *b) {
+  size_t cap = b->capnodes, need = b->nnodes + 1;
+  if (b->nnodes >= LASK_MAX_OPERAND) {
+    fail(b, LASK_EINVAL, "too many nodes");
+    return 0;
+  }
+  if (need > cap) {
+    size_t c1 = cap, c2 = cap, c3 = cap;
+    if (!reserve((void **)&b->code_off, &c1, need, sizeof(uint32_t)) ||
+        !reserve((void **)&b->code_len, &c2, need, sizeof(uint32_t)) ||
+        (b->names && !reserve((void **)&b->names, &c3, need, sizeof(char *)))) {
+      fail(b, LASK_ENOMEM, "out of memory adding a node");
+      return 0;
+    }
+    b->capnodes = c1;
+  }
+  b->code_off[b->nnodes] = 0;
+  b->code_len[b->nnodes] = 0;
+  if (b->names) b->names[b->nnodes] = NULL;
+  return (uint32_t)b->nnodes++;
+}
+
+uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
+  lask_hkey k = lask_hmap_bytes_key(name, strlen(name));
+  uint32_t id = lask_hmap_get(&b->by_name, k);
+  if (id != UINT32_MAX) return id;
+  if (!b->names) {
+    b->names = calloc(b->capnodes ? b->capnodes : 1, sizeof(char *));
+    if (!b->names) return fail(b, LASK_ENOMEM, "out of memory naming a node"), 0;
+  }
+  id = lask_gb_node(b);
+  char *copy = strdup(name);
+  int added;
+  if (b->err.code || !copy) return free(copy), fail(b, LASK_ENOMEM, "out of memory naming a node"), 0;
+  b->names[id] = copy;
+  if (lask_hmap_intern(&b->by_name, lask_hmap_bytes_key(copy, strlen(copy)), id, &added) == UINT32_MAX)
+    fail(b, LASK_ENOMEM, "out of memory naming a node");
+  return id;
+}
+
+static void emit(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pops) {
+  if (b->err.code) return;
+  if (b->cur == LASK_NO_NODE) return fail(b, LASK_EINVAL, "instruction outside a node's program");
+  if (operand > LASK_MAX_OPERAND) return fail(b, LASK_EINVAL, "operand too large");
+  if (pops > b->depth) return fail(b, LASK_EINVAL, "program pops more values than it pushed");
+  if (!reserve((void **)&b->code, &b->capcode, b->ncode + 1, sizeof(uint32_t)))
+    return fail(b, LASK_ENOMEM, "out of memory emitting code");
+  b->code[b->ncode++] = op | (uint32_t)operand << 3;
+  b->depth += 1 - pops;
+}
+
+void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
+  if (b->err.code) return;
+  if (id >= b->nnodes) return fail(b, LASK_EINVAL, "no such node");
+  if (b->code_len[id]) return fail(b, LASK_EINVAL, "node defined twice");
+  b->cur = id;
+  b->depth = 0;
+  b->code_off[id] = (uint32_t)b->ncode;
+}
+
+void lask_gb_key(lask_graph_builder *b, uint32_t id) {
+  if (id >= b->nnodes && !b->err.code) return fail(b, LASK_EINVAL, "reference to an unknown node");
+  emit(b, LASK_OP_KEY, id, 0);
+}
+
+void lask_gb_const(lask_graph_builder *b, lask_value v) {
+  if (b->err.code || !reserve((void **)&b->consts, &b->capconsts, b->nconsts + 1, sizeof v)) {
+    lask_release(v);
+    return fail(b, LASK_ENOMEM, "out of memory adding a constant");
+  }
+  b->consts[b->nconsts] = v;
+  emit(b, LASK_OP_CONST, b->nconsts++, 0);
+}
+
+void lask_gb_list(lask_graph_builder *b, uint32_t n) { emit(b, LASK_OP_LIST, n, n); }
+
+void lask_gb_call(lask_graph_builder *b, uint32_t nargs) { emit(b, LASK_OP_CALL, nargs, (int64_t)nargs + 1); }
+
+void lask_gb_end(lask_graph_builder *b) {
+  if (b->err.code) return;
+  if (b->depth != 1) return fail(b, LASK_EINVAL, "a node's program must leave exactly one value");
+  b->code_len[b->cur] = (uint32_t)(b->ncode - b->code_off[b->cur]);
+  b->cur = LASK_NO_NODE;
+}
+
+/* True when node i's program calls a head that is not a native kernel. */
+static int needs_host(const lask_graph *g, uint32_t i, uint8_t *scratch) {
+  const uint32_t *c = g->code + g->code_off[i];
+  size_t sp = 0;
+  for (uint32_t k = 0; k < g->code_len[i]; k++) {
+    uint32_t op = LASK_OP(c[k]), arg = LASK_OPERAND(c[k]);
+    if (op == LASK_OP_CONST) scratch[sp++] = lask_isa(g->consts[arg], &lask_kernel_class);
+    else if (op == LASK_OP_KEY) scratch[sp++] = 0;
+    else if (op == LASK_OP_LIST) sp -= arg, scratch[sp++] = 0;
+    else {
+      sp -= arg + 1;
+      if (!scratch[sp]) return 1;
+      scratch[sp++] = 0;
+    }
+  }
+  return 0;
+}
+
+/* Fills deps (distinct KEY operands, first-use order) and dependents, and flags. */
+static lask_status link_edges(lask_graph *g, lask_err *err) {
+  uint32_t n = g->n, *seen = malloc((size_t)n * sizeof *seen), maxlen = 0;
+  size_t nedges = 0;
+  g->dep_off = malloc(((size_t)n + 1) * sizeof(uint32_t));
+  g->out_off = calloc((size_t)n + 2, sizeof(uint32_t));
+  g->flags = calloc(n ? n : 1, 1);
+  if (!seen || !g->dep_off || !g->out_off || !g->flags) goto nomem;
+  for (uint32_t i = 0; i < n; i++) seen[i] = UINT32_MAX, maxlen = g->code_len[i] > maxlen ? g->code_len[i] : maxlen;
+  for (int pass = 0; pass < 2; pass++) { /* pass 0 counts, pass 1 fills */
+    nedges = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      g->dep_off[i] = (uint32_t)nedges;
+      const uint32_t *c = g->code + g->code_off[i];
+      for (uint32_t k = 0; k < g->code_len[i]; k++) {
+        uint32_t d = LASK_OPERAND(c[k]);
+        if (LASK_OP(c[k]) != LASK_OP_KEY || seen[d] == i + pass * n) continue;
+        seen[d] = i + pass * n;
+        if (pass) g->deps[nedges] = d;
+        else g->out_off[d + 2]++;
+        nedges++;
+      }
+    }
+    g->dep_off[n] = (uint32_t)nedges;
+    if (!pass) {
+      for (uint32_t i = 0; i < n; i++) seen[i] = UINT32_MAX - 1; /* never equals i + n */
+      g->deps = malloc((nedges ? nedges : 1) * sizeof(uint32_t));
+      g->outs = malloc((nedges ? nedges : 1) * sizeof(uint32_t));
+      if (!g->deps || !g->outs) goto nomem;
+    }
+  }
+  /* out_off[d+2] holds counts; prefix sums then a fill through out_off[d+1]. */
+  for (uint32_t i = 0; i < n; i++) g->out_off[i + 2] += g->out_off[i + 1];
+  for (uint32_t i = 0; i < n; i++)
+    for (uint32_t e = g->dep_off[i]; e < g->dep_off[i + 1]; e++) g->outs[g->out_off[g->deps[e] + 1]++] = i;
+  uint8_t *scratch = malloc(maxlen ? maxlen : 1);
+  if (!scratch) goto nomem;
+  for (uint32_t i = 0; i < n; i++) g->flags[i] = needs_host(g, i, scratch) ? LASK_NODE_HOST : 0;
+  free(scratch);
+  free(seen);
+  return LASK_OK;
+nomem:
+  free(seen);
+  return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory linking the graph");
+}
+
+lask_graph *lask_gb_finish(lask_graph_builder *b, lask_err *err) {
+  lask_graph *g = NULL;
+  if (!b) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory"), NULL;
+  if (b->err.code) {
+    if (err) *err = b->err;
+    goto done;
+  }
+  for (size_t i = 0; i < b->nnodes; i++)
+    if (!b->code_len[i]) {
+      const char *name = b->names && b->names[i] ? b->names[i] : "?";
+      lask_err_set(err, LASK_EMISSING, (uint32_t)i, "node #%zu ('%s') is never defined", i, name);
+      goto done;
+    }
+  if (!(g = calloc(1, sizeof *g))) goto nomem;
+  g->n = (uint32_t)b->nnodes;
+  g->code = b->code, g->consts = b->consts, g->nconsts = (uint32_t)b->nconsts;
+  g->code_off = b->code_off, g->code_len = b->code_len, g->names = b->names;
+  b->code = NULL, b->consts = NULL, b->nconsts = 0, b->code_off = b->code_len = NULL, b->names = NULL;
+  b->nnodes = 0;
+  if (link_edges(g, err) != LASK_OK) {
+    lask_graph_free(g);
+    g = NULL;
+  }
+  goto done;
+nomem:
+  lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory building the graph");
+done:
+  lask_gb_free(b);
+  return g;
+}
+
+void lask_graph_free(lask_graph *g) {
+  if (!g) return;
+  for (uint32_t i = 0; i < g->nconsts; i++) lask_release(g->consts[i]);
+  if (g->names)
+    for (uint32_t i = 0; i < g->n; i++) free(g->names[i]);
+  free(g->code_off), free(g->code_len), free(g->code), free(g->consts), free(g->dep_off), free(g->deps);
+  free(g->out_off), free(g->outs), free(g->flags), free(g->names);
+  free(g);
+}
+
+lask_status lask_graph_cycle(const lask_graph *g, uint32_t **ids, size_t *len) {
+  /* Iterative DFS; state 0 = unseen, 1 = on the path, 2 = done. */
+  uint8_t *state = calloc(g->n ? g->n : 1, 1);
+  uint32_t *path = malloc(((size_t)g->n + 1) * sizeof *path), *next = malloc(((size_t)g->n + 1) * sizeof *next);
+  *ids = NULL, *len = 0;
+  if (!state || !path || !next) return free(state), free(path), free(next), LASK_ENOMEM;
+  for (uint32_t root = 0; root < g->n && !*ids; root++) {
+    if (state[root]) continue;
+    size_t sp = 0;
+    path[0] = root, next[0] = g->dep_off[root], state[root] = 1;
+    while (sp != SIZE_MAX && !*ids) {
+      uint32_t v = path[sp];
+      if (next[sp] == g->dep_off[v + 1]) {
+        state[v] = 2, sp--;
+        continue;
+      }
+      uint32_t d = g->deps[next[sp]++];
+      if (state[d] == 0) {
+        sp++, path[sp] = d, next[sp] = g->dep_off[d], state[d] = 1;
+      } else if (state[d] == 1) {
+        size_t start = 0;
+        while (path[start] != d) start++;
+        *len = sp - start + 1;
+        if (!(*ids = malloc(*len * sizeof **ids))) return free(state), free(path), free(next), LASK_ENOMEM;
+        memcpy(*ids, path + start, *len * sizeof **ids);
+      }
+    }
+  }
+  free(state), free(path), free(next);
+  return LASK_OK;
+}
+
+const char *lask_graph_name(const lask_graph *g, uint32_t i, char *buf, size_t size) {
+  if (g->names && i < g->n && g->names[i]) return g->names[i];
+  snprintf(buf, size, "#%u", (unsigned)i);
+  return buf;
+}

@@ -1,0 +1,96 @@
+/* graph.h — the engine's compact task graph and its builder.
+ *
+ * Nodes are dense ids 0..n-1. Each node has an argument program: postfix code over
+ * a value stack, one 32-bit word per instruction (op in the low 3 bits, operand
+ * above), with the ops
+ *   KEY id    push node id's result          CONST c   push constant c
+ *   LIST n    pop n values, push a list      CALL n    pop n args and the head
+ *                                                      below them, push head(args)
+ * A node whose program is a lone CONST is a literal, a lone KEY an alias. A node is
+ * "host" when some CALL head in its program is not a native kernel: only the host
+ * (the thread that owns the Lua state) may run it.
+ *
+ * Dependencies (the distinct KEY operands of a node's program) and dependents are
+ * kept in CSR form. Memory is about 40 bytes a node plus 4 a word of code, 8 an
+ * edge and 16 a constant, so ten million tasks fit in well under 1 GiB.
+ */
+#ifndef LASK_GRAPH_H
+#define LASK_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "value.h"
+
+enum { LASK_OP_KEY, LASK_OP_CONST, LASK_OP_LIST, LASK_OP_CALL };
+#define LASK_OP(w) ((w) & 7u)
+#define LASK_OPERAND(w) ((w) >> 3)
+#define LASK_MAX_OPERAND ((1u << 29) - 1)
+
+enum { LASK_NODE_HOST = 1 };
+
+typedef struct lask_graph {
+  uint32_t n;
+  uint32_t *code_off, *code_len; /* node i's program is code[code_off[i] ..+ code_len[i]] */
+  uint32_t *code;
+  lask_value *consts; /* owned */
+  uint32_t nconsts;
+  uint32_t *dep_off, *deps; /* node i depends on deps[dep_off[i] .. dep_off[i+1]) */
+  uint32_t *out_off, *outs; /* node i's dependents: outs[out_off[i] .. out_off[i+1]) */
+  uint8_t *flags;           /* LASK_NODE_* */
+  char **names;             /* names[i] (owned) or NULL; the array itself may be NULL */
+} lask_graph;
+
+typedef struct lask_graph_builder lask_graph_builder;
+
+/* Gives a new empty builder; NULL when out of memory. */
+lask_graph_builder *lask_gb_new(void);
+
+/* Frees a builder and everything it holds. */
+void lask_gb_free(lask_graph_builder *b);
+
+/* Adds a node with no program yet; returns its id. */
+uint32_t lask_gb_node(lask_graph_builder *b);
+
+/* Returns the id of the node called name (copied), adding it when new. */
+uint32_t lask_gb_named(lask_graph_builder *b, const char *name);
+
+/* Number of nodes added so far. */
+uint32_t lask_gb_count(const lask_graph_builder *b);
+
+/* Starts node id's program; the emit calls below append to it until lask_gb_end. */
+void lask_gb_begin(lask_graph_builder *b, uint32_t id);
+
+/* Emits KEY id: a dependency on node id. */
+void lask_gb_key(lask_graph_builder *b, uint32_t id);
+
+/* Emits CONST v, taking over the caller's reference to v. */
+void lask_gb_const(lask_graph_builder *b, lask_value v);
+
+/* Emits LIST n. */
+void lask_gb_list(lask_graph_builder *b, uint32_t n);
+
+/* Emits CALL n (head and n args already emitted). */
+void lask_gb_call(lask_graph_builder *b, uint32_t nargs);
+
+/* Ends the current node's program. */
+void lask_gb_end(lask_graph_builder *b);
+
+/* Builds the graph and frees the builder (always). Errors made while emitting (out of
+ * memory, unbalanced programs, a node never defined) are reported here. Cycles are
+ * not: see lask_graph_cycle. Gives the graph, or NULL with err filled. */
+lask_graph *lask_gb_finish(lask_graph_builder *b, lask_err *err);
+
+/* Frees a graph and its constants. */
+void lask_graph_free(lask_graph *g);
+
+/* Finds a cycle: gives a malloc'd list of its node ids in dependency order (each
+ * depends on the next, the last on the first) in *ids and *len, or *ids = NULL when
+ * the graph is acyclic. Returns LASK_ENOMEM or LASK_OK. */
+lask_status lask_graph_cycle(const lask_graph *g, uint32_t **ids, size_t *len);
+
+/* The name of node i for messages: its name, or "#i" written into buf. */
+const char *lask_graph_name(const lask_graph *g, uint32_t i, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,45 @@
+/* hmap.h — an open-addressing map from byte strings (or pointer identities) to ids.
+ *
+ * Keys are borrowed: the map stores the caller's pointer, so the bytes must live
+ * as long as the map. A key added with lask_hmap_ptr_key compares by pointer
+ * identity, never by content. Linear probing; grows at 50% load.
+ */
+#ifndef LASK_HMAP_H
+#define LASK_HMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LASK_HMAP_PTR UINT32_MAX /* len of a key that compares by identity */
+
+typedef struct lask_hkey {
+  const void *p;
+  uint32_t len; /* LASK_HMAP_PTR for identity keys */
+  uint64_t hash;
+} lask_hkey;
+
+typedef struct lask_hmap {
+  struct lask_hentry *slots;
+  size_t cap, count;
+} lask_hmap;
+
+/* A key for the bytes p[0..len) (hashed now). */
+lask_hkey lask_hmap_bytes_key(const void *p, size_t len);
+
+/* A key that is the pointer p itself. */
+lask_hkey lask_hmap_ptr_key(const void *p);
+
+/* Initialises an empty map. */
+void lask_hmap_init(lask_hmap *m);
+
+/* Frees the map's slots (not the keys, which are borrowed). */
+void lask_hmap_free(lask_hmap *m);
+
+/* Looks k up: returns its id, or UINT32_MAX when absent. */
+uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k);
+
+/* Returns k's id, adding it with id `fresh` when absent (*added tells which).
+ * Returns UINT32_MAX when out of memory (the map is unchanged). */
+uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added);
+
+#endif

@@ -1,0 +1,44 @@
+/* kernel.h — native kernels: C functions over values that any worker may run.
+ *
+ * A kernel is an object (class lask_kernel_class) so it can stand as a task's head
+ * in a graph. Kernels never touch Lua and must be thread-safe: several workers may
+ * run the same kernel at once.
+ */
+#ifndef LASK_KERNEL_H
+#define LASK_KERNEL_H
+
+#include "err.h"
+#include "value.h"
+
+typedef struct lask_kernel lask_kernel;
+
+/* Runs kernel k on nargs borrowed args; gives the result in *out. On failure fills
+ * err (its node is set by the caller) and returns its code; *out is left nil. */
+typedef lask_status (*lask_kernel_fn)(const lask_kernel *k, const lask_value *args, int nargs,
+                                      lask_value *out, lask_err *err);
+
+struct lask_kernel {
+  lask_obj h;
+  const char *name; /* shown by tostring and in errors */
+  lask_kernel_fn fn;
+  void *data;                    /* kernel-specific parameters */
+  void (*free_data)(void *data); /* called when a dynamic kernel is freed; may be NULL */
+};
+
+extern const lask_class lask_kernel_class;
+
+/* Static initialiser for a kernel that lives forever (never refcounted). */
+#define LASK_KERNEL_STATIC(kname, kfn)                                                            \
+  {{&lask_kernel_class, LASK_REFS_STATIC}, kname, kfn, NULL, NULL}
+
+/* Gives a new dynamic kernel (name copied, data owned: free_data runs on free). */
+lask_kernel *lask_kernel_new(const char *name, lask_kernel_fn fn, void *data, void (*free_data)(void *));
+
+/* The scalar kernels: add, sub, mul, div, neg, inc, sum (of a list), identity.
+ * Returns the kernel called name, or NULL. */
+const lask_kernel *lask_kernel_find(const char *name);
+
+/* Returns the i-th built-in scalar kernel (0-based), or NULL past the last. */
+const lask_kernel *lask_kernel_builtin(int i);
+
+#endif
