@@ -34,11 +34,14 @@ $(BUILD)/obj/%.o: %.c $(wildcard engine/*.h lua/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/liblask.a: $(ENGINE_OBJ) $(BINDING_OBJ)
+$(BUILD)/obj/preload.o: $(BUILD)/preload.c
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/liblask.a: $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/lib/lask/core.so: $(ENGINE_OBJ) $(BINDING_OBJ)
+$(BUILD)/lib/lask/core.so: $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -shared -o $@ $^ $(shell pkg-config --libs openblas lapacke) -lm -lpthread
 
@@ -46,8 +49,8 @@ $(BUILD)/preload.c: lua/gen_preload.lua $(LUA_MODULES)
 	@mkdir -p $(dir $@)
 	lua5.4 lua/gen_preload.lua lua $(LUA_MODULES) > $@
 
-$(BUILD)/lask: lua/main.c $(BUILD)/preload.c $(BUILD)/liblask.a
-	$(CC) $(CFLAGS_ALL) -o $@ lua/main.c $(BUILD)/preload.c $(BUILD)/liblask.a $(LIBS) -lreadline
+$(BUILD)/lask: lua/main.c $(BUILD)/liblask.a
+	$(CC) $(CFLAGS_ALL) -o $@ lua/main.c $(BUILD)/liblask.a $(LIBS) -lreadline
 
 $(BUILD)/embed-host: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)

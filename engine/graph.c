@@ -128,14 +128,22 @@ void lask_gb_key(lask_graph_builder *b, uint32_t id) {
   emit(b, LASK_OP_KEY, id, 0);
 }
 
-void lask_gb_const(lask_graph_builder *b, lask_value v) {
+uint32_t lask_gb_add_const(lask_graph_builder *b, lask_value v) {
   if (b->err.code || !reserve((void **)&b->consts, &b->capconsts, b->nconsts + 1, sizeof v)) {
     lask_release(v);
-    return fail(b, LASK_ENOMEM, "out of memory adding a constant");
+    fail(b, LASK_ENOMEM, "out of memory adding a constant");
+    return UINT32_MAX;
   }
   b->consts[b->nconsts] = v;
-  emit(b, LASK_OP_CONST, b->nconsts++, 0);
+  return (uint32_t)b->nconsts++;
 }
+
+void lask_gb_const_ref(lask_graph_builder *b, uint32_t c) {
+  if (c >= b->nconsts && !b->err.code) return fail(b, LASK_EINVAL, "reference to an unknown constant");
+  emit(b, LASK_OP_CONST, c, 0);
+}
+
+void lask_gb_const(lask_graph_builder *b, lask_value v) { lask_gb_const_ref(b, lask_gb_add_const(b, v)); }
 
 void lask_gb_list(lask_graph_builder *b, uint32_t n) { emit(b, LASK_OP_LIST, n, n); }
 

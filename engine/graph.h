@@ -68,6 +68,13 @@ void lask_gb_key(lask_graph_builder *b, uint32_t id);
 /* Emits CONST v, taking over the caller's reference to v. */
 void lask_gb_const(lask_graph_builder *b, lask_value v);
 
+/* Adds v (taking over the caller's reference) to the constant pool without emitting
+ * anything; returns its index for lask_gb_const_ref (UINT32_MAX on failure). */
+uint32_t lask_gb_add_const(lask_graph_builder *b, lask_value v);
+
+/* Emits CONST c for a constant index c returned by lask_gb_add_const. */
+void lask_gb_const_ref(lask_graph_builder *b, uint32_t c);
+
 /* Emits LIST n. */
 void lask_gb_list(lask_graph_builder *b, uint32_t n);
 

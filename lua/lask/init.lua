@@ -1,8 +1,51 @@
--- lask: parallel task graphs for Lua. See ../shared/API.md for the contract.
+-- lask: parallel task graphs for Lua. ../shared/API.md is the contract.
 local core = require "lask.core"
 
-local lask = {}
-lask.key = core.key
-lask.iskey = core.iskey
-lask.quote = core.quote
-return lask
+local lask = {
+  version = core.version,
+  key = core.key,
+  iskey = core.iskey,
+  quote = core.quote,
+  kernels = core.kernels,
+}
+
+-- lask.get is the threaded scheduler's get.
+function lask.get(dsk, keys, opts) return require("lask.threaded").get(dsk, keys, opts) end
+
+-- Sorted list of a graph's keys: strings first, then tuple keys, each in order.
+local function sorted_keys(dsk)
+  local keys = {}
+  for k in pairs(dsk) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    local sa, sb = type(a) == "string", type(b) == "string"
+    if sa ~= sb then return sa end
+    return a < b
+  end)
+  return keys
+end
+lask.sorted_keys = sorted_keys
+
+-- order(dsk): key -> priority, lower runs first (computed by the engine, as get uses it).
+function lask.order(dsk, keys)
+  if type(dsk) ~= "table" then error("order: the graph must be a table, got " .. type(dsk), 2) end
+  return core.order(dsk, keys or sorted_keys(dsk))
+end
+
+-- The Dask graph utilities live in lask.graph and lask.optimization; they are
+-- reached through lask as Dask's are through dask.core and dask.optimization.
+local lazy = {
+  istask = "lask.graph", get_dependencies = "lask.graph", get_deps = "lask.graph", toposort = "lask.graph",
+  getcycle = "lask.graph", isdag = "lask.graph", subs = "lask.graph", flatten = "lask.graph",
+  tostring = "lask.graph", cull = "lask.optimization", fuse = "lask.optimization", inline = "lask.optimization",
+  inline_functions = "lask.optimization",
+}
+
+return setmetatable(lask, {
+  __index = function(t, name)
+    local mod = lazy[name]
+    if not mod then return nil end
+    local f = require(mod)[name]
+    rawset(t, name, f)
+    return f
+  end,
+})

@@ -1,0 +1,65 @@
+/* lask.h — the lask engine's public C API: the manual for host programs.
+ *
+ * lask runs task graphs: nodes whose values are literals or calls of functions on
+ * other nodes' values. A host program
+ *   1. opens an engine (a pool of worker threads)      lask_engine_new / _free
+ *   2. builds a graph of native kernels                 lask_gb_* in graph.h
+ *   3. runs it for the values it wants                  lask_get
+ * or hands the engine a Lua state, where scripts build graphs from Lua tables
+ * (lask_lua_open, lask_lua_dofile, below). What is not declared in the headers
+ * this file includes is not API.
+ *
+ * Conventions: every call that can fail takes a lask_err * and returns a
+ * lask_status; on failure the message says what went wrong and at which node.
+ * Values given to the caller are owned by the caller (lask_release them).
+ */
+#ifndef LASK_H
+#define LASK_H
+
+#include "err.h"
+#include "eval.h"
+#include "graph.h"
+#include "kernel.h"
+#include "run.h"
+#include "value.h"
+
+#define LASK_VERSION "0.1"
+
+/* Gives a new engine with num_workers worker threads (0: one per core); NULL with
+ * err filled on failure. Free it with lask_engine_free. */
+lask_engine *lask_engine_new(int num_workers, lask_err *err);
+
+/* Stops the engine's workers and frees it. No run may be in progress. */
+void lask_engine_free(lask_engine *e);
+
+/* The number of worker threads of e. */
+int lask_engine_workers(const lask_engine *e);
+
+/* Returns the id of the node named name in g (names come from lask_gb_named), or
+ * LASK_NO_NODE. Linear in the size of the graph. */
+uint32_t lask_graph_find(const lask_graph *g, const char *name);
+
+/* Runs g on e's workers for the nodes called names[0..n) and gives their values in
+ * results[0..n) (the caller releases them). On failure nothing is given. */
+lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n, lask_value *results,
+                     lask_err *err);
+
+/* --- Lua (implemented by the binding; link liblask.a and lua5.4) --- */
+struct lua_State;
+
+/* Makes the lask modules requirable in L, running lask.threaded graphs on e (which
+ * must outlive L; e NULL: lask makes its own engine when first needed). Returns 0. */
+int lask_lua_open(lask_engine *e, struct lua_State *L);
+
+/* Gives a new Lua state with the standard libraries and lask opened on e; NULL on
+ * failure. Close it with lua_close. */
+struct lua_State *lask_lua_new_state(lask_engine *e);
+
+/* Runs the Lua script at path (args none) in L; on error fills err (LASK_EHOST, the
+ * Lua message with its traceback) and returns its code. */
+lask_status lask_lua_dofile(struct lua_State *L, const char *path, lask_err *err);
+
+/* Runs the Lua code in src (chunk name "=lask") in L; errors as lask_lua_dofile. */
+lask_status lask_lua_dostring(struct lua_State *L, const char *src, lask_err *err);
+
+#endif

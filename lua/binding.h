@@ -1,0 +1,120 @@
+/* binding.h — internals shared by the Lua binding's files (not API).
+ *
+ * The binding turns Lua values into engine values and back. A Lua value the
+ * engine cannot represent (a function, a table, foreign userdata) becomes a host
+ * object: an engine object holding a reference into the "lask.refs" table of the
+ * Lua state. Host objects may be released on a worker thread, where Lua must not
+ * be touched, so their destructor only queues the reference; the host thread
+ * drains the queue (lask_l_drain) at safe points.
+ */
+#ifndef LASK_BINDING_H
+#define LASK_BINDING_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <pthread.h>
+
+#include "hmap.h"
+#include "lask.h"
+#include "order.h"
+
+#define LASK_KEY_MT "lask.key"
+#define LASK_QUOTE_MT "lask.quote"
+#define LASK_KERNEL_MT "lask.kernel"
+#define LASK_ERROR_MT "lask.error"
+
+/* The binding's per-Lua-state context (a full userdata kept in the registry). */
+typedef struct lask_lctx {
+  lask_engine *engine; /* NULL until first needed */
+  int owns_engine;
+  pthread_mutex_t dead_mu; /* guards dead[]: host refs whose objects died */
+  int *dead;
+  size_t ndead, capdead;
+  _Atomic size_t ndead_hint; /* ndead, readable without the lock */
+} lask_lctx;
+
+typedef struct lask_hostobj {
+  lask_obj h;
+  lask_lctx *ctx;
+  int ref; /* index in the lask.refs table */
+} lask_hostobj;
+
+extern const lask_class lask_host_class;
+
+/* Returns L's binding context, creating it (and the refs table) on first use. */
+lask_lctx *lask_l_ctx(lua_State *L);
+
+/* Returns the engine used by threaded gets in L, making one on first use (raises on failure). */
+lask_engine *lask_l_engine(lua_State *L);
+
+/* Converts the Lua value at idx to an engine value given in *out (a host object for
+ * what has no engine form). Returns 0 when out of memory. */
+int lask_l_toval(lua_State *L, lask_lctx *ctx, int idx, lask_value *out);
+
+/* Pushes the Lua form of v (borrowed). */
+void lask_l_pushval(lua_State *L, lask_value v);
+
+/* Frees the host references queued by dead host objects. Host thread only. */
+void lask_l_drain(lua_State *L, lask_lctx *ctx);
+
+/* Pushes the userdata standing for kernel k (the same userdata for the same static kernel). */
+void lask_l_pushkernel(lua_State *L, const lask_kernel *k);
+
+/* The kernel at idx, or NULL when idx is not a kernel userdata. */
+const lask_kernel *lask_l_tokernel(lua_State *L, int idx);
+
+/* True when the value at idx is a tuple key / a quote. */
+int lask_l_iskey(lua_State *L, int idx);
+int lask_l_isquote(lua_State *L, int idx);
+
+/* Pushes the quoted value of the quote at idx. */
+void lask_l_unquote(lua_State *L, int idx);
+
+/* Pushes how the key (string or tuple key) at idx prints in messages: 'x' or ('x', 0). */
+void lask_l_pushkeyrepr(lua_State *L, int idx);
+
+/* True when the value at idx can be called (a function or has __call). */
+int lask_l_iscallable(lua_State *L, int idx);
+
+/* Registers the key and quote functions into the table on top of the stack. */
+void lask_l_open_keys(lua_State *L);
+
+/* Registers the kernel metatable and pushes the lask.kernels table. */
+void lask_l_open_kernels(lua_State *L);
+
+/* Registers get, order and the graph-conversion functions into the table on top. */
+void lask_l_open_get(lua_State *L);
+
+#endif
+
+/* --- graph conversion (lconvert.c) --- */
+
+/* The state of one conversion of a Lua graph: a userdata, so a Lua error raised
+ * half-way frees everything through __gc. */
+typedef struct lask_lconv {
+  lask_lctx *ctx;
+  lask_graph_builder *b;
+  lask_graph *g;
+  lask_hmap ids;   /* key identity -> node id */
+  lask_hmap heads; /* address of a head or other shared Lua object -> constant index */
+  uint32_t *outs;  /* requested node ids, in the order of the flattened keys */
+  size_t nouts, capouts;
+  int dsk, keys; /* stack indices: the graph, and the table node id + 1 -> Lua key */
+  uint32_t cur;  /* node being converted, for messages */
+} lask_lconv;
+
+/* Pushes a new conversion userdata for the graph at stack index dsk (and, above it,
+ * the table of keys); returns it. */
+lask_lconv *lask_lconv_new(lua_State *L, int dsk);
+
+/* Adds the requested keys (a key or nested lists of keys, at idx) as outputs; raises
+ * a Lua error for a key of a wrong type or one missing from the graph. */
+void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx);
+
+/* Converts every node reachable from the outputs and builds c->g; raises a Lua error
+ * (a lask.error object) on bad input. */
+void lask_lconv_build(lua_State *L, lask_lconv *c);
+
+/* Raises a lask.error: fields kind, key (node's key, or nil), message, and
+ * (cycle only) the list of keys on the cycle. Does not return. */
+int lask_l_raise(lua_State *L, lask_lconv *c, const char *kind, uint32_t node, const char *fmt, ...);

@@ -1,0 +1,247 @@
+/* lconvert.c — turning a Lua graph into the engine's compact graph, once per get.
+ *
+ * Node ids are given in the order keys are discovered from the requested ones, and
+ * nodes are converted in id order, so the walk is breadth-first with no recursion
+ * along dependencies (a chain of millions of tasks is fine) and only what the
+ * outputs need is converted: culling comes for free. Only nested tasks and lists,
+ * which the user wrote literally, recurse.
+ *
+ * The argument rules (API.md §1): a string or tuple key present in the graph is a
+ * key; a plain table whose [1] is callable is a task; a plain non-empty sequence is
+ * a list of arguments; a quote is its value; anything else is a literal. A tuple key
+ * absent from the graph is a missing dependency (strings are literals then).
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binding.h"
+
+enum { MAX_NESTING = 200 };
+
+static int lconv_gc(lua_State *L) {
+  lask_lconv *c = lua_touserdata(L, 1);
+  lask_gb_free(c->b), c->b = NULL;
+  lask_graph_free(c->g), c->g = NULL;
+  lask_hmap_free(&c->ids), lask_hmap_free(&c->heads);
+  free(c->outs), c->outs = NULL;
+  if (c->ctx) lask_l_drain(L, c->ctx);
+  return 0;
+}
+
+lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
+  dsk = lua_absindex(L, dsk);
+  lask_lconv *c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  if (luaL_newmetatable(L, "lask.conversion")) {
+    lua_pushcfunction(L, lconv_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  c->ctx = lask_l_ctx(L);
+  if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
+  c->dsk = dsk;
+  lua_newtable(L);
+  lua_insert(L, -2); /* keys table below the userdata */
+  c->keys = lua_gettop(L) - 1;
+  c->cur = LASK_NO_NODE;
+  return c;
+}
+
+/* Pushes the key of node id. */
+static void push_key(lua_State *L, lask_lconv *c, uint32_t id) { lua_rawgeti(L, c->keys, (lua_Integer)id + 1); }
+
+int lask_l_raise(lua_State *L, lask_lconv *c, const char *kind, uint32_t node, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const char *msg = lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  lua_pushstring(L, msg);
+  lua_setfield(L, -2, "message");
+  if (c && node != LASK_NO_NODE) push_key(L, c, node), lua_setfield(L, -2, "key");
+  luaL_setmetatable(L, LASK_ERROR_MT);
+  return lua_error(L);
+}
+
+/* Pushes the repr of node id's key: for messages. */
+static const char *key_repr(lua_State *L, lask_lconv *c, uint32_t id) {
+  push_key(L, c, id);
+  lask_l_pushkeyrepr(L, -1);
+  lua_remove(L, -2);
+  return lua_tostring(L, -1);
+}
+
+/* Returns the node id of the key at idx (string or tuple key), adding a node when new. */
+static uint32_t node_of(lua_State *L, lask_lconv *c, int idx) {
+  lask_hkey k;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    k = lask_hmap_bytes_key(s, len);
+  } else {
+    k = lask_hmap_ptr_key(lua_topointer(L, idx));
+  }
+  int added;
+  uint32_t id = lask_hmap_intern(&c->ids, k, lask_gb_count(c->b), &added);
+  if (id == UINT32_MAX) luaL_error(L, "lask: out of memory converting the graph");
+  if (added) {
+    lask_gb_node(c->b);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, c->keys, (lua_Integer)id + 1); /* also keeps the key's bytes alive */
+  }
+  return id;
+}
+
+/* True when the value at idx is a key present in the graph. */
+static int in_graph(lua_State *L, lask_lconv *c, int idx) {
+  lua_pushvalue(L, idx);
+  int present = lua_rawget(L, c->dsk) != LUA_TNIL;
+  lua_pop(L, 1);
+  return present;
+}
+
+static void emit_const(lua_State *L, lask_lconv *c, int idx) {
+  lask_value v;
+  if (!lask_l_toval(L, c->ctx, idx, &v)) luaL_error(L, "lask: out of memory converting the graph");
+  lask_gb_const(c->b, v);
+}
+
+/* Emits a constant shared by identity (heads: the same function in a million tasks).
+ * The value stays alive, and so its address valid, as long as the graph holds it. */
+static void emit_shared(lua_State *L, lask_lconv *c, int idx) {
+  lask_hkey k = lask_hmap_ptr_key(lua_topointer(L, idx));
+  uint32_t ci = lask_hmap_get(&c->heads, k);
+  if (ci == UINT32_MAX) {
+    lask_value v;
+    int added;
+    if (!lask_l_toval(L, c->ctx, idx, &v)) luaL_error(L, "lask: out of memory converting the graph");
+    ci = lask_gb_add_const(c->b, v);
+    if (ci != UINT32_MAX && lask_hmap_intern(&c->heads, k, ci, &added) == UINT32_MAX)
+      luaL_error(L, "lask: out of memory converting the graph");
+  }
+  lask_gb_const_ref(c->b, ci);
+}
+
+static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth);
+
+static int has_metatable(lua_State *L, int idx) {
+  if (!lua_getmetatable(L, idx)) return 0;
+  lua_pop(L, 1);
+  return 1;
+}
+
+static void emit_elements(lua_State *L, lask_lconv *c, int idx, lua_Integer from, lua_Integer n, int depth) {
+  for (lua_Integer i = from; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    emit_arg(L, c, lua_gettop(L), depth + 1);
+    lua_pop(L, 1);
+  }
+}
+
+/* A plain table: a task, a list, or a literal. */
+static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
+  if (has_metatable(L, idx)) return emit_const(L, c, idx);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  int top = lua_gettop(L);
+  int head_nil = lua_rawgeti(L, idx, 1) == LUA_TNIL;
+  if (!head_nil && lask_l_iscallable(L, -1)) { /* a task: head, args, CALL */
+    emit_shared(L, c, top + 1);
+    lua_settop(L, top);
+    emit_elements(L, c, idx, 2, n, depth);
+    return lask_gb_call(c->b, (uint32_t)(n > 1 ? n - 1 : 0));
+  }
+  if (head_nil && lua_rawgeti(L, idx, 2) != LUA_TNIL)
+    lask_l_raise(L, c, "type", c->cur, "task %s: its first element is nil, not a function (is the function defined?)",
+                 key_repr(L, c, c->cur));
+  lua_settop(L, top);
+  if (n > 0) {
+    lua_pushinteger(L, n);
+    int more = lua_next(L, idx); /* anything past 1..n? */
+    lua_settop(L, top);
+    if (!more) {
+      emit_elements(L, c, idx, 1, n, depth);
+      return lask_gb_list(c->b, (uint32_t)n);
+    }
+  }
+  emit_const(L, c, idx);
+}
+
+static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
+  if (depth > MAX_NESTING)
+    lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur), MAX_NESTING);
+  luaL_checkstack(L, 8, "lask: nested too deep");
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING:
+    if (in_graph(L, c, idx)) return lask_gb_key(c->b, node_of(L, c, idx));
+    return emit_const(L, c, idx);
+  case LUA_TUSERDATA:
+    if (lask_l_iskey(L, idx)) {
+      if (in_graph(L, c, idx)) return lask_gb_key(c->b, node_of(L, c, idx));
+      const char *task = key_repr(L, c, c->cur);
+      lask_l_pushkeyrepr(L, idx);
+      lask_l_raise(L, c, "missing", c->cur, "missing dependency: task %s depends on %s, which is not in the graph",
+                   task, lua_tostring(L, -1));
+    }
+    if (lask_l_isquote(L, idx)) {
+      lask_l_unquote(L, idx);
+      emit_const(L, c, -1);
+      return lua_pop(L, 1);
+    }
+    return emit_shared(L, c, idx);
+  case LUA_TTABLE: return emit_table(L, c, idx, depth);
+  case LUA_TFUNCTION: return emit_shared(L, c, idx);
+  default: return emit_const(L, c, idx);
+  }
+}
+
+static int is_key_type(lua_State *L, int idx) { return lua_type(L, idx) == LUA_TSTRING || lask_l_iskey(L, idx); }
+
+static void add_output(lua_State *L, lask_lconv *c, int idx) {
+  if (!is_key_type(L, idx))
+    lask_l_raise(L, c, "type", LASK_NO_NODE, "keys are strings or lask.key tuples, not %s%s", luaL_typename(L, idx),
+                 lua_type(L, idx) == LUA_TNUMBER ? " (numbers are never keys)" : "");
+  if (!in_graph(L, c, idx)) {
+    lask_l_pushkeyrepr(L, idx);
+    lask_l_raise(L, c, "missing", LASK_NO_NODE, "key %s is not in the graph", lua_tostring(L, -1));
+  }
+  if (c->nouts == c->capouts) {
+    size_t cap = c->capouts ? c->capouts * 2 : 16;
+    uint32_t *outs = realloc(c->outs, cap * sizeof *outs);
+    if (!outs) luaL_error(L, "lask: out of memory");
+    c->outs = outs, c->capouts = cap;
+  }
+  c->outs[c->nouts++] = node_of(L, c, idx);
+}
+
+void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE || has_metatable(L, idx)) return add_output(L, c, idx);
+  luaL_checkstack(L, 4, "lask: keys nested too deep");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    lask_lconv_outputs(L, c, -1);
+    lua_pop(L, 1);
+  }
+}
+
+void lask_lconv_build(lua_State *L, lask_lconv *c) {
+  int top = lua_gettop(L);
+  for (uint32_t id = 0; id < lask_gb_count(c->b); id++) {
+    c->cur = id;
+    push_key(L, c, id);
+    lua_rawget(L, c->dsk);
+    lask_gb_begin(c->b, id);
+    emit_arg(L, c, top + 1, 0);
+    lask_gb_end(c->b);
+    lua_settop(L, top);
+  }
+  c->cur = LASK_NO_NODE;
+  lask_err err;
+  lask_graph_builder *b = c->b;
+  c->b = NULL;
+  if (!(c->g = lask_gb_finish(b, &err))) luaL_error(L, "lask: %s", err.msg);
+}

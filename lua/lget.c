@@ -1,0 +1,268 @@
+/* lget.c — get(): convert the Lua graph, run it, and hand back the results.
+ *
+ * Lua tasks run on the calling Lua state through lask_host_ops.call. Their
+ * errors are caught with a message handler that keeps the Lua traceback; the
+ * first one is kept in the run and becomes the lask.error raised at the end.
+ * Callbacks are called only when some are given, so a plain get pays nothing
+ * for them.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binding.h"
+
+typedef struct lrun {
+  lua_State *L;
+  lask_lconv *c;
+  int msgh;      /* stack index of the message handler */
+  int cbs;       /* stack index of the callbacks list, or 0 */
+  int state;     /* stack index of the state table given to callbacks */
+  int errobj;    /* stack index of the slot holding the first task error (a table), or nil */
+  lua_Integer done;
+} lrun;
+
+/* Number of stack levels of L from level 0 up. */
+static int stack_depth(lua_State *L) {
+  lua_Debug ar;
+  int n = 0;
+  while (lua_getstack(L, n, &ar)) n++;
+  return n;
+}
+
+/* Message handler: keeps the error value, its text and the traceback of the task
+ * alone (upvalue 1: the depth of the stack at get, whose frames are cut off). */
+static int msgh(lua_State *L) {
+  int task_levels = stack_depth(L) - (int)lua_tointeger(L, lua_upvalueindex(1)) - 1;
+  lua_createtable(L, 0, 3);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "value");
+  luaL_tolstring(L, 1, NULL); /* strings as they are; objects through __tostring or __name */
+  lua_setfield(L, -2, "message");
+  luaL_traceback(L, L, NULL, 1);
+  const char *tb = lua_tostring(L, -1), *end = tb;
+  for (int line = 0; line <= task_levels && end; line++) end = strchr(end + 1, '\n');
+  if (end) lua_pushlstring(L, tb, (size_t)(end - tb)), lua_remove(L, -2);
+  lua_setfield(L, -2, "traceback");
+  return 1;
+}
+
+static lask_status host_call(void *ctx, uint32_t node, lask_value head, const lask_value *args, int nargs,
+                             lask_value *out, lask_err *err) {
+  lrun *r = ctx;
+  lua_State *L = r->L;
+  luaL_checkstack(L, nargs + 4, "lask: too many arguments");
+  lask_l_pushval(L, head);
+  for (int i = 0; i < nargs; i++) lask_l_pushval(L, args[i]);
+  if (lua_pcall(L, nargs, 1, r->msgh) != LUA_OK) {
+    lua_getfield(L, -1, "message");
+    lask_err_set(err, LASK_EHOST, node, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TTABLE) { /* the handler itself failed (out of memory) */
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 0);
+    }
+    lua_replace(L, r->errobj);
+    return LASK_EHOST;
+  }
+  int ok = lask_l_toval(L, r->c->ctx, -1, out);
+  lua_pop(L, 1);
+  lask_l_drain(L, r->c->ctx);
+  return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, node, "out of memory storing a result");
+}
+
+/* Calls field name of every callback object with the n values on top (popped). */
+static void call_callbacks(lrun *r, const char *name, int n) {
+  lua_State *L = r->L;
+  int base = lua_gettop(L) - n;
+  lua_Integer ncb = (lua_Integer)lua_rawlen(L, r->cbs);
+  for (lua_Integer i = 1; i <= ncb; i++) {
+    lua_rawgeti(L, r->cbs, i);
+    if (lua_getfield(L, -1, name) == LUA_TNIL) {
+      lua_pop(L, 2);
+      continue;
+    }
+    for (int a = 1; a <= n; a++) lua_pushvalue(L, base + a);
+    lua_call(L, n, 0);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, base);
+}
+
+static void on_pretask(void *ctx, uint32_t node) {
+  lrun *r = ctx;
+  lua_rawgeti(r->L, r->c->keys, (lua_Integer)node + 1);
+  lua_pushvalue(r->L, r->c->dsk);
+  lua_pushvalue(r->L, r->state);
+  call_callbacks(r, "pretask", 3);
+}
+
+static void on_posttask(void *ctx, uint32_t node, lask_value result, int worker) {
+  lrun *r = ctx;
+  lua_State *L = r->L;
+  lua_pushinteger(L, ++r->done);
+  lua_setfield(L, r->state, "done");
+  lua_rawgeti(L, r->c->keys, (lua_Integer)node + 1);
+  lask_l_pushval(L, result);
+  lua_pushvalue(L, r->c->dsk);
+  lua_pushvalue(L, r->state);
+  lua_pushinteger(L, worker);
+  call_callbacks(r, "posttask", 5);
+}
+
+/* Pushes the results mirroring the structure of the keys at idx; *k walks results. */
+static void push_results(lua_State *L, int idx, const lask_value *results, size_t *k) {
+  idx = lua_absindex(L, idx);
+  int plain_table = lua_type(L, idx) == LUA_TTABLE && !lua_getmetatable(L, idx);
+  if (lua_type(L, idx) == LUA_TTABLE && !plain_table) lua_pop(L, 1); /* the metatable */
+  if (!plain_table) return lask_l_pushval(L, results[(*k)++]);
+  luaL_checkstack(L, 4, "lask: keys nested too deep");
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    push_results(L, -1, results, k);
+    lua_rawseti(L, -3, i);
+    lua_pop(L, 1);
+  }
+}
+
+/* Raises the error of a failed run as a lask.error. */
+static int raise_run_error(lrun *r, const lask_err *err) {
+  lua_State *L = r->L;
+  lask_lconv *c = r->c;
+  if (err->code == LASK_ECYCLE) {
+    uint32_t *ids;
+    size_t len;
+    if (lask_graph_cycle(c->g, &ids, &len) != LASK_OK || !ids) return luaL_error(L, "lask: %s", err->msg);
+    luaL_Buffer b;
+    lua_createtable(L, (int)len, 0);
+    int cycle = lua_gettop(L);
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i <= len; i++) { /* the first key again closes the loop */
+      if (i) luaL_addstring(&b, " -> ");
+      lua_rawgeti(L, c->keys, (lua_Integer)ids[i % len] + 1);
+      if (i < len) lua_pushvalue(L, -1), lua_rawseti(L, cycle, (lua_Integer)i + 1);
+      lask_l_pushkeyrepr(L, -1);
+      lua_remove(L, -2);
+      luaL_addvalue(&b);
+    }
+    free(ids);
+    luaL_pushresult(&b);
+    lua_pushfstring(L, "the graph has a cycle: %s", lua_tostring(L, -1));
+    lua_createtable(L, 0, 4);
+    lua_pushliteral(L, "cycle"), lua_setfield(L, -2, "kind");
+    lua_pushvalue(L, -2), lua_setfield(L, -2, "message");
+    lua_pushvalue(L, cycle), lua_setfield(L, -2, "cycle");
+    luaL_setmetatable(L, LASK_ERROR_MT);
+    return lua_error(L);
+  }
+  if (err->code != LASK_EHOST)
+    return lask_l_raise(L, c, err->code == LASK_EINTR ? "interrupted" : "task", err->node, "%s", err->msg);
+  lua_createtable(L, 0, 6);
+  lua_pushliteral(L, "task"), lua_setfield(L, -2, "kind");
+  if (err->node != LASK_NO_NODE) lua_rawgeti(L, c->keys, (lua_Integer)err->node + 1), lua_setfield(L, -2, "key");
+  const char *fields[] = {"message", "traceback", "value"};
+  for (int i = 0; i < 3; i++) lua_getfield(L, r->errobj, fields[i]), lua_setfield(L, -2, fields[i]);
+  luaL_setmetatable(L, LASK_ERROR_MT);
+  return lua_error(L);
+}
+
+static lask_sched parse_sched(lua_State *L, int opts) {
+  const char *name = "sync";
+  if (!lua_isnoneornil(L, opts) && lua_getfield(L, opts, "scheduler") == LUA_TSTRING) name = lua_tostring(L, -1);
+  if (!lua_isnoneornil(L, opts)) lua_pop(L, 1);
+  if (strcmp(name, "sync") == 0) return LASK_SCHED_SYNC;
+  if (strcmp(name, "threaded") == 0) return LASK_SCHED_THREADED;
+  return luaL_error(L, "lask: unknown scheduler '%s'", name), LASK_SCHED_SYNC;
+}
+
+/* core.get(dsk, keys [, opts]) with opts.scheduler, opts.num_workers, opts.callbacks (a list). */
+static int l_get(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  lask_sched sched = parse_sched(L, 3);
+  lask_run_opts o = {.sched = sched};
+  if (!lua_isnil(L, 3) && lua_getfield(L, 3, "num_workers") != LUA_TNIL) o.num_workers = (int)luaL_checkinteger(L, -1);
+  lua_settop(L, 3);
+  lrun r = {.L = L};
+  r.c = lask_lconv_new(L, 1); /* 4: keys table, 5: conversion */
+  lask_lconv_outputs(L, r.c, 2);
+  lask_lconv_build(L, r.c);
+  lua_pushinteger(L, stack_depth(L));
+  lua_pushcclosure(L, msgh, 1), r.msgh = lua_gettop(L);
+  lua_pushnil(L), r.errobj = lua_gettop(L);
+  lask_callbacks cbs = {.ctx = &r, .pretask = on_pretask, .posttask = on_posttask};
+  if (!lua_isnil(L, 3) && lua_getfield(L, 3, "callbacks") == LUA_TTABLE && lua_rawlen(L, -1) > 0) {
+    r.cbs = lua_gettop(L);
+    lua_createtable(L, 0, 2), r.state = lua_gettop(L);
+    lua_pushinteger(L, r.c->g->n), lua_setfield(L, r.state, "ntasks");
+    lua_pushvalue(L, 1);
+    call_callbacks(&r, "start", 1);
+    o.callbacks = &cbs;
+  }
+  lask_host_ops host = {.ctx = &r, .call = host_call};
+  o.host = &host;
+  lask_value *results = lua_newuserdatauv(L, (r.c->nouts ? r.c->nouts : 1) * sizeof *results, 0);
+  lask_err err;
+  lask_status st = lask_run(o.sched == LASK_SCHED_THREADED ? lask_l_engine(L) : NULL, r.c->g, r.c->outs, r.c->nouts,
+                            &o, results, &err);
+  lask_l_drain(L, r.c->ctx);
+  if (o.callbacks) {
+    lua_pushvalue(L, 1), lua_pushvalue(L, r.state), lua_pushboolean(L, st != LASK_OK);
+    call_callbacks(&r, "finish", 3);
+  }
+  if (st != LASK_OK) return raise_run_error(&r, &err);
+  size_t k = 0;
+  push_results(L, 2, results, &k);
+  for (k = 0; k < r.c->nouts; k++) lask_release(results[k]);
+  return 1;
+}
+
+/* core.order(dsk, keys) -> key -> priority (0 runs first) for every key the keys need. */
+static int l_order(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  lua_settop(L, 2);
+  lask_lconv *c = lask_lconv_new(L, 1);
+  lask_lconv_outputs(L, c, 2);
+  lask_lconv_build(L, c);
+  uint32_t *prio = lua_newuserdatauv(L, (c->g->n ? c->g->n : 1) * sizeof *prio, 0);
+  lask_err err;
+  if (lask_order(c->g, prio, &err) != LASK_OK) {
+    lrun r = {.L = L, .c = c};
+    return raise_run_error(&r, &err);
+  }
+  lua_createtable(L, 0, (int)c->g->n);
+  for (uint32_t i = 0; i < c->g->n; i++) {
+    lua_rawgeti(L, c->keys, (lua_Integer)i + 1);
+    lua_pushinteger(L, prio[i]);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+/* A task's error names its key; errors found before running carry it in the message. */
+static int error_tostring(lua_State *L) {
+  lua_getfield(L, 1, "message");
+  lua_getfield(L, 1, "kind");
+  if (lua_getfield(L, 1, "key") != LUA_TNIL && strcmp(luaL_optstring(L, 3, ""), "task") == 0) {
+    lask_l_pushkeyrepr(L, -1);
+    lua_pushfstring(L, "lask: task %s failed: %s", lua_tostring(L, -1), luaL_optstring(L, 2, "?"));
+  } else {
+    lua_pushfstring(L, "lask: %s", luaL_optstring(L, 2, "?"));
+  }
+  return 1;
+}
+
+void lask_l_open_get(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"get", l_get}, {"order", l_order}, {NULL, NULL}};
+  if (luaL_newmetatable(L, LASK_ERROR_MT)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+  luaL_setfuncs(L, funcs, 0);
+}

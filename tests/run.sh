@@ -1,0 +1,37 @@
+#!/bin/sh
+# Runs every test suite (C tests through cmocka, the embedding example, the Lua
+# specs through busted on the lask binary), all speaking TAP, and closes with the
+# line "N passed, N failed". A suite that crashes or exits non-zero without
+# reporting a failure counts as one failure. Exit status: 0 only if all passed.
+BUILD=${BUILD:-build}
+LASK_BIN=$BUILD/lask
+export LASK_BIN BUILD
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+crashed=0
+
+run_suite() { # name, command...
+  name=$1
+  shift
+  echo "# suite: $name"
+  if "$@" >"$log.out" 2>&1; then status=0; else status=$?; fi
+  cat "$log.out"
+  cat "$log.out" >>"$log"
+  if [ "$status" -ne 0 ] && ! grep -q '^not ok' "$log.out"; then
+    echo "not ok - $name exited with status $status"
+    echo "not ok - $name exited with status $status" >>"$log"
+  fi
+  rm -f "$log.out"
+}
+
+for t in "$BUILD"/tests/test_*; do
+  [ -x "$t" ] || continue
+  run_suite "$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+done
+[ -x "$BUILD/embed-host" ] && run_suite embed-host "$BUILD/embed-host" scripts/embed/example.lua
+run_suite busted busted --lua="$LASK_BIN" -o TAP tests/spec
+
+passed=$(grep -c '^ok ' "$log")
+failed=$(grep -c '^not ok' "$log")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
