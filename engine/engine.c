@@ -1,13 +1,29 @@
-/* engine.c — the engine object and the C convenience entry point lask_get. */
+/* engine.c — the engine object: its pool of threads, and lask_get. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lask.h"
+#include "pool.h"
 
-struct lask_engine {
-  int nworkers;
-};
+enum { DEQUE_LOG2 = 10 };
+
+static int start_pool(lask_engine *e) {
+  e->deques = calloc((size_t)e->npool + 1, sizeof *e->deques);
+  e->threads = calloc((size_t)e->npool + 1, sizeof *e->threads);
+  e->args = calloc((size_t)e->npool + 1, sizeof *e->args);
+  if (!e->deques || !e->threads || !e->args || !lask_parker_init(&e->park)) return 0;
+  for (int w = 0; w <= e->npool; w++)
+    if (!lask_deque_init(&e->deques[w], DEQUE_LOG2)) return 0;
+  for (int w = 0; w < e->npool; w++) {
+    e->args[w] = (struct lask_worker_arg){e, w};
+    if (pthread_create(&e->threads[w], NULL, lask_worker_main, &e->args[w]) != 0) {
+      e->npool = w; /* stop only the threads that exist */
+      return 0;
+    }
+  }
+  return 1;
+}
 
 lask_engine *lask_engine_new(int num_workers, lask_err *err) {
   if (num_workers < 0) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "num_workers must be >= 0"), NULL;
@@ -15,10 +31,27 @@ lask_engine *lask_engine_new(int num_workers, lask_err *err) {
   if (!e) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory creating an engine"), NULL;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   e->nworkers = num_workers ? num_workers : (cores > 0 ? (int)cores : 1);
+  e->npool = e->nworkers - 1;
+  if (!start_pool(e)) {
+    lask_engine_free(e);
+    return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "could not start the engine's worker threads"), NULL;
+  }
   return e;
 }
 
-void lask_engine_free(lask_engine *e) { free(e); }
+void lask_engine_free(lask_engine *e) {
+  if (!e) return;
+  if (e->threads) {
+    atomic_store(&e->stop, 1);
+    lask_parker_notify_all(&e->park);
+    for (int w = 0; w < e->npool; w++) pthread_join(e->threads[w], NULL);
+    lask_parker_destroy(&e->park);
+  }
+  if (e->deques)
+    for (int w = 0; w <= e->npool; w++) lask_deque_destroy(&e->deques[w]);
+  free(e->deques), free(e->threads), free(e->args);
+  free(e);
+}
 
 int lask_engine_workers(const lask_engine *e) { return e->nworkers; }
 

@@ -58,20 +58,20 @@ void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, 
   for (size_t k = 0; k < nouts; k++) results[k] = lask_retain(s->values[outs[k]]);
 }
 
-/* A binary min-heap of ready node ids keyed by priority. */
-typedef struct heap {
-  uint32_t *ids;
-  size_t n;
-  const uint32_t *prio;
-} heap;
-
-static void heap_push(heap *h, uint32_t id) {
+int lask_heap_push(lask_heap *h, uint32_t id) {
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? h->cap * 2 : 64;
+    uint32_t *ids = realloc(h->ids, cap * sizeof *ids);
+    if (!ids) return 0;
+    h->ids = ids, h->cap = cap;
+  }
   size_t i = h->n++;
   while (i > 0 && h->prio[h->ids[(i - 1) / 2]] > h->prio[id]) h->ids[i] = h->ids[(i - 1) / 2], i = (i - 1) / 2;
   h->ids[i] = id;
+  return 1;
 }
 
-static uint32_t heap_pop(heap *h) {
+uint32_t lask_heap_pop(lask_heap *h) {
   uint32_t top = h->ids[0], last = h->ids[--h->n];
   size_t i = 0;
   for (;;) {
@@ -86,7 +86,7 @@ static uint32_t heap_pop(heap *h) {
 }
 
 /* Runs one ready node: callbacks, evaluation, then the bookkeeping of invariants 1–2. */
-static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, heap *ready, lask_err *err) {
+static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, lask_heap *ready, lask_err *err) {
   const lask_callbacks *cb = o->callbacks;
   if (cb && cb->pretask) cb->pretask(cb->ctx, v);
   lask_status st = lask_eval(s->g, v, s->values, o->host, &s->values[v], err);
@@ -95,22 +95,24 @@ static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, h
   lask_state_release_deps(s, v);
   const lask_graph *g = s->g;
   for (uint32_t e = g->out_off[v]; e < g->out_off[v + 1]; e++)
-    if (atomic_fetch_sub_explicit(&s->left[g->outs[e]], 1, memory_order_relaxed) == 1) heap_push(ready, g->outs[e]);
+    if (atomic_fetch_sub_explicit(&s->left[g->outs[e]], 1, memory_order_relaxed) == 1 &&
+        !lask_heap_push(ready, g->outs[e]))
+      return lask_err_set(err, LASK_ENOMEM, v, "out of memory scheduling a task");
   return LASK_OK;
 }
 
-static lask_status run_sync(lask_state *s, const lask_run_opts *o, lask_err *err) {
+lask_status lask_run_sync(lask_state *s, const lask_run_opts *o, lask_err *err) {
   const lask_graph *g = s->g;
-  heap ready = {malloc((g->n ? g->n : 1) * sizeof(uint32_t)), 0, s->prio};
-  if (!ready.ids) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
-  for (uint32_t i = 0; i < g->n; i++)
-    if (g->dep_off[i] == g->dep_off[i + 1]) heap_push(&ready, i);
+  lask_heap ready = {.prio = s->prio};
   lask_status st = LASK_OK;
+  for (uint32_t i = 0; i < g->n && st == LASK_OK; i++)
+    if (g->dep_off[i] == g->dep_off[i + 1] && !lask_heap_push(&ready, i))
+      st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
   while (ready.n && st == LASK_OK) {
     if (o->interrupt && atomic_load_explicit(o->interrupt, memory_order_relaxed))
       st = lask_err_set(err, LASK_EINTR, LASK_NO_NODE, "interrupted");
     else
-      st = run_node(s, heap_pop(&ready), o, &ready, err);
+      st = run_node(s, lask_heap_pop(&ready), o, &ready, err);
   }
   free(ready.ids);
   return st;
@@ -126,8 +128,8 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
     if (outs[k] >= g->n) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
   lask_status st = lask_state_init(&s, g, outs, nouts, err);
   if (st != LASK_OK) return st;
-  (void)e;
-  st = run_sync(&s, o, err);
+  if (o->sched == LASK_SCHED_THREADED && e && g->n > 0) st = lask_run_threaded(e, &s, o, err);
+  else st = lask_run_sync(&s, o, err);
   if (st == LASK_OK) lask_state_take_outputs(&s, outs, nouts, results);
   lask_state_free(&s);
   return st;

@@ -25,7 +25,24 @@ void lask_state_release_deps(lask_state *s, uint32_t v);
 /* Gives (retained) the values of outs into results. */
 void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, lask_value *results);
 
-/* The threaded scheduler (sched_threaded.c). */
+/* A binary min-heap of node ids keyed by prio[id]; zero-initialise with .prio set. */
+typedef struct lask_heap {
+  uint32_t *ids;
+  size_t n, cap;
+  const uint32_t *prio;
+} lask_heap;
+
+/* Adds id; returns 0 when out of memory (the heap is unchanged). */
+int lask_heap_push(lask_heap *h, uint32_t id);
+
+/* Removes and returns the id of lowest priority; the heap must not be empty. */
+uint32_t lask_heap_pop(lask_heap *h);
+
+/* The synchronous scheduler (run.c): priority order on the calling thread. */
+lask_status lask_run_sync(lask_state *s, const lask_run_opts *o, lask_err *err);
+
+/* The threaded scheduler (sched_threaded.c); falls back to lask_run_sync when the
+ * engine's pool is already in use. */
 lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts *o, lask_err *err);
 
 #endif

@@ -182,6 +182,26 @@ static int kernel_tostring(lua_State *L) {
   return 1;
 }
 
+/* Like lask_l_toval, but a plain sequence table becomes an engine list (recursively),
+ * as a list argument in a graph does. */
+static int toval_lists(lua_State *L, lask_lctx *ctx, int idx, lask_value *out) {
+  idx = lua_absindex(L, idx);
+  lua_Integer n = lua_type(L, idx) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, idx) : 0;
+  if (n > 0 && lua_getmetatable(L, idx)) lua_pop(L, 1), n = 0; /* objects stay Lua values */
+  if (n == 0) return lask_l_toval(L, ctx, idx, out);
+  lask_list *l = lask_list_new((size_t)n);
+  if (!l) return 0;
+  *out = lask_objval(&l->h);
+  luaL_checkstack(L, 4, "lask: list nested too deep");
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, i);
+    int ok = toval_lists(L, ctx, -1, &l->items[i - 1]);
+    lua_pop(L, 1);
+    if (!ok) return lask_release(*out), 0;
+  }
+  return 1;
+}
+
 /* Calling a kernel from Lua: convert, run on this thread, convert back. */
 static int kernel_call(lua_State *L) {
   const lask_kernel *k = lask_l_tokernel(L, 1);
@@ -189,7 +209,7 @@ static int kernel_call(lua_State *L) {
   int n = lua_gettop(L) - 1;
   lask_value *args = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *args, 0), out = lask_nil();
   int made = 0;
-  while (made < n && lask_l_toval(L, ctx, made + 2, &args[made])) made++;
+  while (made < n && toval_lists(L, ctx, made + 2, &args[made])) made++;
   lask_err err;
   lask_err_clear(&err);
   lask_status st = made < n ? lask_err_set(&err, LASK_ENOMEM, LASK_NO_NODE, "out of memory") : k->fn(k, args, n, &out, &err);

@@ -1,0 +1,332 @@
+/* sched_threaded.c — the work-stealing scheduler.
+ *
+ * Workers (pool threads and the host, see pool.h) run ready tasks from their own
+ * deque, newest first, and steal the oldest from others when theirs is empty.
+ * A task that makes several dependents ready pushes them most urgent last (by
+ * lask_order priority), so its worker continues with the most urgent one: LIFO
+ * with priorities as tie-breakers, which keeps the working set small.
+ *
+ * Host tasks (heads that are not native kernels) go to the host queue, a heap
+ * under r->mu that only the host pops. Callbacks are the host's too: with
+ * callbacks, pool threads queue start and finish events that the host delivers.
+ *
+ * Invariants of a run r:
+ *   1. r->todo counts nodes not finished; the run is finished when it reaches 0 or
+ *      when a task fails (r->failed), and nothing starts after that.
+ *   2. A pool thread reads e->run only between incrementing and decrementing
+ *      e->inside; the host frees r only after clearing e->run and seeing
+ *      e->inside == 0 (both sequentially consistent, so one of the two sides
+ *      sees the other's write).
+ *   3. Every thread that pushes work notifies the parker of the threads that may
+ *      take it; every sleeper re-checks all its sources between prepare and
+ *      commit (parker.h), so no wake-up is lost.
+ * Memory orders: left[] decrements are acq_rel so that whoever makes a task ready
+ * has seen every dependency's value (and publishes them through the deque).
+ */
+#include <cblas.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "pool.h"
+#include "run_state.h"
+
+enum { READY_BATCH = 64, STEAL_RETRIES = 4 };
+
+typedef struct event {
+  uint32_t node;
+  int worker;
+  int post; /* 0: the task started, 1: it finished with value v (retained) */
+  lask_value v;
+} event;
+
+typedef struct lask_trun {
+  lask_engine *e;
+  lask_state *s;
+  const lask_run_opts *o;
+  int used;      /* pool threads taking part (0..npool) */
+  uint64_t gen;  /* tells pool threads a new run from one they already served */
+  _Atomic uint32_t todo;
+  _Atomic int finished, failed;
+  lask_err err; /* written once, by the thread that set failed */
+  pthread_mutex_t mu; /* guards hq and ev */
+  lask_heap hq;
+  event *ev;
+  size_t nev, capev;
+  _Atomic int host_pending; /* hq or ev is not empty */
+  lask_parker host_park;
+} lask_trun;
+
+static int label(const lask_trun *r, int w) { return w == r->e->npool ? 0 : w + 1; }
+
+static void wake_all(lask_trun *r) {
+  lask_parker_notify_all(&r->e->park);
+  lask_parker_notify_all(&r->host_park);
+}
+
+static void fail(lask_trun *r, const lask_err *err) {
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&r->failed, &expected, 1)) {
+    r->err = *err;
+    atomic_store(&r->finished, 1);
+    wake_all(r);
+  }
+}
+
+static void set_pending(lask_trun *r) { atomic_store(&r->host_pending, r->hq.n > 0 || r->nev > 0); }
+
+static void host_push(lask_trun *r, uint32_t id) {
+  pthread_mutex_lock(&r->mu);
+  int ok = lask_heap_push(&r->hq, id);
+  set_pending(r);
+  pthread_mutex_unlock(&r->mu);
+  if (!ok) {
+    lask_err err;
+    lask_err_set(&err, LASK_ENOMEM, id, "out of memory scheduling a task");
+    return fail(r, &err);
+  }
+  lask_parker_notify_one(&r->host_park);
+}
+
+static int host_pop(lask_trun *r, uint32_t *id) {
+  if (!atomic_load_explicit(&r->host_pending, memory_order_relaxed)) return 0;
+  pthread_mutex_lock(&r->mu);
+  int got = r->hq.n > 0;
+  if (got) *id = lask_heap_pop(&r->hq);
+  set_pending(r);
+  pthread_mutex_unlock(&r->mu);
+  return got;
+}
+
+static void queue_event(lask_trun *r, uint32_t node, int w, int post, lask_value v) {
+  pthread_mutex_lock(&r->mu);
+  if (r->nev == r->capev) {
+    size_t cap = r->capev ? r->capev * 2 : 256;
+    event *ev = realloc(r->ev, cap * sizeof *ev);
+    if (ev) r->ev = ev, r->capev = cap;
+  }
+  if (r->nev < r->capev) r->ev[r->nev++] = (event){node, label(r, w), post, lask_retain(v)};
+  set_pending(r);
+  pthread_mutex_unlock(&r->mu);
+  lask_parker_notify_one(&r->host_park);
+}
+
+/* Host only: calls the callbacks of the queued events, in order. */
+static void deliver_events(lask_trun *r) {
+  const lask_callbacks *cb = r->o->callbacks;
+  pthread_mutex_lock(&r->mu);
+  event *ev = r->ev;
+  size_t n = r->nev;
+  r->ev = NULL, r->nev = r->capev = 0;
+  set_pending(r);
+  pthread_mutex_unlock(&r->mu);
+  for (size_t i = 0; i < n; i++) {
+    if (!ev[i].post && cb->pretask) cb->pretask(cb->ctx, ev[i].node);
+    if (ev[i].post && cb->posttask) cb->posttask(cb->ctx, ev[i].node, ev[i].v, ev[i].worker);
+    lask_release(ev[i].v);
+  }
+  free(ev);
+}
+
+/* Sorts ids by priority, least urgent first, so the most urgent is pushed last. */
+static void sort_batch(const uint32_t *prio, uint32_t *ids, int n) {
+  for (int a = 1; a < n; a++) {
+    uint32_t id = ids[a];
+    int b = a;
+    for (; b > 0 && prio[ids[b - 1]] < prio[id]; b--) ids[b] = ids[b - 1];
+    ids[b] = id;
+  }
+}
+
+static void push_batch(lask_trun *r, int w, uint32_t *ids, int n) {
+  sort_batch(r->s->prio, ids, n);
+  for (int i = 0; i < n; i++)
+    if (!lask_deque_push(&r->e->deques[w], ids[i])) {
+      lask_err err;
+      lask_err_set(&err, LASK_ENOMEM, ids[i], "out of memory scheduling a task");
+      return fail(r, &err);
+    }
+  /* The pusher runs one of them itself; the others are for thieves. The host may
+   * be busy with Lua tasks, so what it pushes is all for the pool. */
+  for (int i = w == r->e->npool ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
+}
+
+/* Node v has finished: makes ready the dependents it was the last dependency of. */
+static void make_ready(lask_trun *r, int w, uint32_t v) {
+  const lask_graph *g = r->s->g;
+  uint32_t batch[READY_BATCH];
+  int n = 0;
+  for (uint32_t e = g->out_off[v]; e < g->out_off[v + 1]; e++) {
+    uint32_t d = g->outs[e];
+    if (atomic_fetch_sub_explicit(&r->s->left[d], 1, memory_order_acq_rel) != 1) continue;
+    if (g->flags[d] & LASK_NODE_HOST) {
+      host_push(r, d);
+      continue;
+    }
+    batch[n++] = d;
+    if (n == READY_BATCH) push_batch(r, w, batch, n), n = 0;
+  }
+  if (n) push_batch(r, w, batch, n);
+}
+
+static void run_one(lask_trun *r, int w, uint32_t id) {
+  if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return;
+  lask_state *s = r->s;
+  int host = w == r->e->npool;
+  const lask_callbacks *cb = r->o->callbacks;
+  if (cb && host) deliver_events(r), cb->pretask ? cb->pretask(cb->ctx, id) : (void)0;
+  else if (cb) queue_event(r, id, w, 0, lask_nil());
+  lask_err err;
+  lask_err_clear(&err);
+  if (lask_eval(s->g, id, s->values, host ? r->o->host : NULL, &s->values[id], &err) != LASK_OK) return fail(r, &err);
+  if (r->o->interrupt && atomic_load_explicit(r->o->interrupt, memory_order_relaxed))
+    return fail(r, &(lask_err){LASK_EINTR, LASK_NO_NODE, "interrupted"});
+  if (cb && host && cb->posttask) cb->posttask(cb->ctx, id, s->values[id], 0);
+  else if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
+  lask_state_release_deps(s, id);
+  make_ready(r, w, id);
+  if (atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel) == 1) {
+    atomic_store(&r->finished, 1);
+    wake_all(r);
+  }
+}
+
+static int steal_any(lask_trun *r, int w, uint32_t *id) {
+  int nq = r->e->npool + 1;
+  for (int k = 1; k < nq; k++) {
+    lask_deque *victim = &r->e->deques[(w + k) % nq];
+    for (int t = 0; t < STEAL_RETRIES; t++) {
+      lask_steal_result got = lask_deque_steal(victim, id);
+      if (got == LASK_STEAL_GOT) return 1;
+      if (got == LASK_STEAL_EMPTY) break;
+    }
+  }
+  return 0;
+}
+
+static int any_native_work(const lask_trun *r) {
+  for (int q = 0; q <= r->e->npool; q++)
+    if (lask_deque_size_estimate(&r->e->deques[q]) > 0) return 1;
+  return 0;
+}
+
+static int finished(lask_trun *r) { return atomic_load_explicit(&r->finished, memory_order_acquire); }
+
+/* A pool thread's part in run r. */
+static void work(lask_trun *r, int w) {
+  lask_deque *own = &r->e->deques[w];
+  uint32_t id;
+  while (!finished(r)) {
+    if (lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
+      run_one(r, w, id);
+      continue;
+    }
+    uint64_t t = lask_parker_prepare_wait(&r->e->park);
+    if (finished(r) || any_native_work(r)) lask_parker_cancel_wait(&r->e->park);
+    else lask_parker_commit_wait(&r->e->park, t);
+  }
+  while (lask_deque_pop(own, &id)) continue; /* what a failed run left behind */
+}
+
+/* The host's part: host tasks first, then native work, else sleep. */
+static void host_loop(lask_trun *r) {
+  int w = r->e->npool;
+  lask_deque *own = &r->e->deques[w];
+  uint32_t id;
+  while (!finished(r)) {
+    if (r->o->callbacks) deliver_events(r);
+    if (host_pop(r, &id) || lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
+      run_one(r, w, id);
+      continue;
+    }
+    uint64_t t = lask_parker_prepare_wait(&r->host_park);
+    if (finished(r) || atomic_load(&r->host_pending) || lask_deque_size_estimate(own) > 0)
+      lask_parker_cancel_wait(&r->host_park);
+    else
+      lask_parker_commit_wait(&r->host_park, t);
+  }
+  while (lask_deque_pop(own, &id)) continue;
+}
+
+void *lask_worker_main(void *arg) {
+  struct lask_worker_arg *a = arg;
+  lask_engine *e = a->e;
+  uint64_t last_gen = 0;
+  for (;;) {
+    uint64_t t = lask_parker_prepare_wait(&e->park);
+    if (atomic_load(&e->stop)) {
+      lask_parker_cancel_wait(&e->park);
+      return NULL;
+    }
+    atomic_fetch_add(&e->inside, 1);
+    lask_trun *r = atomic_load(&e->run);
+    if (r && r->gen != last_gen) {
+      lask_parker_cancel_wait(&e->park);
+      last_gen = r->gen;
+      if (a->w < r->used) work(r, a->w);
+      atomic_fetch_sub(&e->inside, 1);
+      continue;
+    }
+    atomic_fetch_sub(&e->inside, 1);
+    lask_parker_commit_wait(&e->park, t);
+  }
+}
+
+/* Queues the nodes with no dependencies: native ones on the host's deque (most
+ * urgent last, so the host pops it first and thieves take the far end). */
+static lask_status seed(lask_trun *r, lask_err *err) {
+  const lask_graph *g = r->s->g;
+  uint32_t *roots = malloc((size_t)g->n * sizeof *roots);
+  int n = 0;
+  if (!roots) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
+  for (uint32_t i = 0; i < g->n; i++)
+    if (g->dep_off[i] == g->dep_off[i + 1]) {
+      if (g->flags[i] & LASK_NODE_HOST) lask_heap_push(&r->hq, i);
+      else roots[n++] = i;
+    }
+  lask_heap sorted = {.prio = r->s->prio}; /* roots by priority: a heap sort */
+  int ok = 1;
+  for (int i = 0; i < n && ok; i++) ok = lask_heap_push(&sorted, roots[i]);
+  for (int i = n - 1; i >= 0 && ok; i--) roots[i] = lask_heap_pop(&sorted);
+  for (int i = 0; i < n && ok; i++) ok = lask_deque_push(&r->e->deques[r->e->npool], roots[i]);
+  free(sorted.ids), free(roots);
+  set_pending(r);
+  return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
+}
+
+static lask_status run_pool(lask_engine *e, lask_trun *r, lask_err *err) {
+  r->gen = ++e->runs; /* only the run that owns the pool writes it */
+  lask_status st = seed(r, err);
+  if (st != LASK_OK) return st;
+  atomic_store(&e->run, r);
+  if (r->used) lask_parker_notify_all(&e->park);
+  host_loop(r);
+  atomic_store(&e->run, NULL);
+  while (atomic_load(&e->inside)) sched_yield(); /* invariant 2 */
+  if (r->o->callbacks) deliver_events(r);
+  if (atomic_load(&r->failed)) *err = r->err;
+  return atomic_load(&r->failed) ? r->err.code : LASK_OK;
+}
+
+lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts *o, lask_err *err) {
+  int idle = 0;
+  if (!atomic_compare_exchange_strong(&e->busy, &idle, 1)) return lask_run_sync(s, o, err);
+  int want = o->num_workers > 0 && o->num_workers < e->nworkers ? o->num_workers : e->nworkers;
+  lask_trun r = {.e = e, .s = s, .o = o, .used = want - 1, .hq = {.prio = s->prio}};
+  atomic_init(&r.todo, s->g->n);
+  lask_status st;
+  if (pthread_mutex_init(&r.mu, NULL) != 0 || !lask_parker_init(&r.host_park)) {
+    st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of resources starting a run");
+  } else {
+    int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1); /* the scheduler owns the cores */
+    st = run_pool(e, &r, err);
+    openblas_set_num_threads(blas_threads);
+    lask_parker_destroy(&r.host_park);
+    pthread_mutex_destroy(&r.mu);
+  }
+  free(r.hq.ids), free(r.ev);
+  atomic_store(&e->busy, 0);
+  return st;
+}
