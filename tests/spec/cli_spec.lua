@@ -1,0 +1,280 @@
+-- The lask program's non-interactive command line: it must behave as lua5.4 does
+-- (options, the `arg` table, exit statuses), and carry lask inside it.
+-- Runs under `busted --lua=build/lask`; the program tested is $LASK_BIN.
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  local p = assert(io.popen("pwd"))
+  local cwd = p:read("*l")
+  p:close()
+  return cwd .. "/" .. path
+end
+
+local BIN = absolute(os.getenv("LASK_BIN") or "build/lask")
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local tmpdir
+
+-- Runs a shell command line; returns stdout, stderr and the exit status.
+-- opts.stdin: text fed to standard input; opts.cwd: directory to run in.
+local function sh(cmd, opts)
+  opts = opts or {}
+  local err, input = tmpdir .. "/stderr", tmpdir .. "/stdin"
+  write_file(input, opts.stdin or "")
+  if opts.cwd then cmd = "cd " .. shell_quote(opts.cwd) .. " && " .. cmd end
+  local p = assert(io.popen("(" .. cmd .. ") <" .. shell_quote(input) .. " 2>" .. shell_quote(err)))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  return out, read_file(err), code
+end
+
+-- Runs lask with the given arguments (each quoted for the shell).
+local function lask(args, opts)
+  local words = { shell_quote(BIN) }
+  for _, a in ipairs(args) do words[#words + 1] = shell_quote(a) end
+  return sh(table.concat(words, " "), opts)
+end
+
+describe("the lask program", function()
+  setup(function()
+    local p = assert(io.popen("mktemp -d /tmp/lask-cli-XXXXXX"))
+    tmpdir = p:read("*l")
+    p:close()
+  end)
+
+  teardown(function()
+    if tmpdir then os.execute("rm -rf " .. shell_quote(tmpdir)) end
+  end)
+
+  it("runs -e code", function()
+    local out, err, code = lask { "-e", "print(1+1)" }
+    assert.are.equal("2\n", out)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+  end)
+
+  it("runs several -e in order, attached or not", function()
+    local out, _, code = lask { "-e", "x = 1", "-ex = x + 1", "-e", "print(x)" }
+    assert.are.equal("2\n", out)
+    assert.are.equal(0, code)
+  end)
+
+  it("prints its version with -v", function()
+    local out, _, code = lask { "-v" }
+    assert.matches("^lask %d+%.%d+[%w.]* %(Lua 5%.4%.%d+%)\n$", out)
+    assert.are.equal(0, code)
+  end)
+
+  it("runs a script with its arguments in arg and ...", function()
+    local script = tmpdir .. "/args.lua"
+    write_file(script, [[
+      print(arg[0], arg[1], arg[2], #arg, arg[-1], arg[-2])
+      print(select("#", ...), ...)
+    ]])
+    local out, err, code = lask { script, "a b", "c" }
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal(
+      ("%s\ta b\tc\t2\t%s\tnil\n2\ta b\tc\n"):format(script, BIN), out)
+  end)
+
+  it("puts the interpreter and its options at negative indices", function()
+    local script = tmpdir .. "/neg.lua"
+    write_file(script, "print(arg[-4], arg[-3], arg[-2], arg[-1], arg[0], arg[1], #arg)")
+    local out, _, code = lask { "-e", "x=1", script, "z" }
+    assert.are.equal(0, code)
+    assert.are.equal(("nil\t%s\t-e\tx=1\t%s\tz\t1\n"):format(BIN, script), out)
+    out = lask { "-e", "x=1", "--", script, "z" }
+    assert.are.equal(("%s\t-e\tx=1\t--\t%s\tz\t1\n"):format(BIN, script), out)
+  end)
+
+  it("sets arg with no script: arg[0] is the program", function()
+    local out = lask { "-e", "print(arg[0], arg[1], arg[2], #arg, arg[-1])" }
+    assert.are.equal(("%s\t-e\tprint(arg[0], arg[1], arg[2], #arg, arg[-1])\t2\tnil\n"):format(BIN), out)
+  end)
+
+  it("reads the script from stdin with -", function()
+    local out, err, code = lask({ "-", "p", "q" }, { stdin = "print(arg[0], #arg, ...)\n" })
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal("-\t2\tp\tq\n", out)
+  end)
+
+  it("runs stdin when it is not a terminal and there is no script", function()
+    local out, _, code = lask({}, { stdin = "print('from stdin')\n" })
+    assert.are.equal("from stdin\n", out)
+    assert.are.equal(0, code)
+  end)
+
+  it("requires a library with -l mod and -l g=mod", function()
+    write_file(tmpdir .. "/mymod.lua", "return { v = 42 }")
+    local env = "LUA_PATH=" .. shell_quote(tmpdir .. "/?.lua") .. " "
+    local out, err, code = sh(env .. shell_quote(BIN) .. " -l mymod -e 'print(mymod.v)'")
+    assert.are.equal("", err)
+    assert.are.equal("42\n", out)
+    assert.are.equal(0, code)
+    out = lask { "-l", "s=string", "-e", "print(s.rep('ab', 2), s == string)" }
+    assert.are.equal("abab\ttrue\n", out)
+  end)
+
+  it("exits non-zero with the message on stderr when a script fails", function()
+    local script = tmpdir .. "/boom.lua"
+    write_file(script, "print('before')\nerror('boom')\nprint('after')\n")
+    local out, err, code = lask { script }
+    assert.are.equal("before\n", out)
+    assert.are_not.equal(0, code)
+    assert.matches("boom.lua:2: boom", err, 1, true)
+    assert.matches("stack traceback:", err, 1, true)
+  end)
+
+  it("exits non-zero when -e fails or a file is missing", function()
+    local _, err, code = lask { "-e", "error('bad')" }
+    assert.are_not.equal(0, code)
+    assert.matches("(command line):1: bad", err, 1, true)
+    _, err, code = lask { tmpdir .. "/missing.lua" }
+    assert.are_not.equal(0, code)
+    assert.matches("cannot open", err, 1, true)
+  end)
+
+  it("exits with the status os.exit gives", function()
+    local _, _, code = lask { "-e", "os.exit(3)" }
+    assert.are.equal(3, code)
+  end)
+
+  it("rejects unknown options with the usage on stderr", function()
+    local out, err, code = lask { "-x" }
+    assert.are.equal("", out)
+    assert.are.equal(1, code)
+    assert.matches("unrecognized option '-x'", err, 1, true)
+    assert.matches("usage:", err, 1, true)
+    _, err, code = lask { "-e" }
+    assert.are.equal(1, code)
+    assert.matches("'-e' needs argument", err, 1, true)
+  end)
+
+  it("runs LUA_INIT first, unless -E", function()
+    local out = sh("LUA_INIT='x = 5' " .. shell_quote(BIN) .. " -e 'print(x)'")
+    assert.are.equal("5\n", out)
+    out = sh("LUA_INIT='x = 5' LUA_INIT_5_4='x = 6' " .. shell_quote(BIN) .. " -e 'print(x)'")
+    assert.are.equal("6\n", out)
+    out = sh("LUA_INIT='x = 5' " .. shell_quote(BIN) .. " -E -e 'print(x)'")
+    assert.are.equal("nil\n", out)
+  end)
+
+  it("keeps the standard package.path and cpath", function()
+    if not os.execute("command -v lua5.4 >/dev/null") then
+      pending("lua5.4 is not installed")
+      return
+    end
+    local code = "print(package.path) print(package.cpath)"
+    local mine = lask { "-E", "-e", code }
+    local stock = sh("lua5.4 -E -e " .. shell_quote(code))
+    assert.are.equal(stock, mine)
+  end)
+
+  it("has lask inside it: require 'lask' works with no files beside it", function()
+    local out, err, code = lask({ "-e", [[
+      local lask = require "lask"
+      print(type(lask), type(package.preload["lask.core"]), tostring(lask.key("x", 0)))
+    ]] }, { cwd = tmpdir })
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal("table\tfunction\t('x', 0)\n", out)
+  end)
+end)
+
+describe("lask.repl.describe", function()
+  local describe_value = require("lask.repl").describe
+
+  it("shows plain values as lua5.4's REPL does", function()
+    assert.are.equal("3", describe_value(3))
+    assert.are.equal("nil", describe_value(nil))
+    assert.are.equal("abc", describe_value("abc"))
+    assert.are.equal("true", describe_value(true))
+    local t = { 1, 2 }
+    assert.are.equal(tostring(t), describe_value(t))
+  end)
+
+  it("uses __tostring and __name", function()
+    local v = setmetatable({}, { __tostring = function() return "custom" end })
+    assert.are.equal("custom", describe_value(v))
+    assert.matches("^Thing: ", describe_value(setmetatable({}, { __name = "Thing" })))
+  end)
+
+  it("summarises a table that looks like a task graph", function()
+    local function inc(i) return i + 1 end
+    local callable = setmetatable({}, { __call = function() end })
+    local g = { x = 1, y = { inc, "x" }, z = { callable, "y" } }
+    assert.are.equal("lask graph: 3 keys, 2 tasks", describe_value(g))
+    assert.are.equal("lask graph: 1 key, 1 task", describe_value({ a = { inc } }))
+  end)
+
+  it("does not take tables with number keys or without tasks for graphs", function()
+    local function inc(i) return i + 1 end
+    assert.matches("^table: ", describe_value({ inc, 1 }))
+    assert.matches("^table: ", describe_value({ x = 1, y = "x" }))
+    assert.matches("^table: ", describe_value({}))
+  end)
+
+  it("shows tuple keys as tuples and counts them as graph keys", function()
+    local ok, lask = pcall(require, "lask")
+    if not ok then
+      pending("lask.core is not available: " .. tostring(lask))
+      return
+    end
+    assert.are.equal("('x', 0)", describe_value(lask.key("x", 0)))
+    local g = { [lask.key("x", 0)] = 1, [lask.key("x", 1)] = { math.max, lask.key("x", 0), 2 } }
+    assert.are.equal("lask graph: 2 keys, 1 task", describe_value(g))
+  end)
+end)
+
+describe("lask.repl.complete", function()
+  local complete = require("lask.repl").complete
+
+  it("completes globals and keywords", function()
+    assert.are.same({ "print" }, complete("pri"))
+    assert.are.same({ "function" }, complete("functi"))
+  end)
+
+  it("completes fields of nested tables", function()
+    assert.are.same({ "string.format" }, complete("string.fo"))
+    assert.are.same({ "io.stdout" }, complete("io.stdo"))
+  end)
+
+  it("completes methods through __index tables", function()
+    _G.__lask_spec_s = "x"
+    assert.are.same({ "__lask_spec_s:upper" }, complete("__lask_spec_s:upp"))
+    assert.are.same({ "io.stdout:write" }, complete("io.stdout:wri"))
+    _G.__lask_spec_s = nil
+  end)
+
+  it("gives nothing for unknown names or non-names", function()
+    assert.are.same({}, complete("no_such_global.x"))
+    assert.are.same({}, complete("1+x"))
+    assert.are.same({}, complete("a:b.c"))
+  end)
+
+  it("never runs __index functions", function()
+    local called = false
+    _G.__lask_spec_t = setmetatable({}, { __index = function() called = true end })
+    assert.are.same({}, complete("__lask_spec_t.x.y"))
+    assert.is_false(called)
+    _G.__lask_spec_t = nil
+  end)
+end)
