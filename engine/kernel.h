@@ -34,7 +34,8 @@ extern const lask_class lask_kernel_class;
 /* Gives a new dynamic kernel (name copied, data owned: free_data runs on free). */
 lask_kernel *lask_kernel_new(const char *name, lask_kernel_fn fn, void *data, void (*free_data)(void *));
 
-/* The scalar kernels: add, sub, mul, div, neg, inc, sum (of a list), identity.
+/* The scalar kernels: add, sub, mul, div, neg, inc, sum (of a list), identity, and
+ * spin(x, us) (busy-waits us microseconds, gives x: tasks of known cost for benchmarks).
  * Returns the kernel called name, or NULL. */
 const lask_kernel *lask_kernel_find(const char *name);
 

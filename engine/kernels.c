@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernel.h"
 
@@ -114,10 +115,24 @@ static lask_status k_identity(const lask_kernel *k, const lask_value *a, int n, 
   return LASK_OK;
 }
 
+/* spin(x, us): busy-waits us microseconds, then gives x. For benchmarks of scheduling
+ * with tasks of known cost (sleeping would not occupy a core). */
+static lask_status k_spin(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
+  double us;
+  if (want_args(k, n, 2, err)) return err->code;
+  if (!lask_tonumber(a[1], &us)) return not_number(k, 1, a[1], err);
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  do clock_gettime(CLOCK_MONOTONIC, &t);
+  while ((double)(t.tv_sec - t0.tv_sec) * 1e6 + (double)(t.tv_nsec - t0.tv_nsec) * 1e-3 < us);
+  *out = lask_retain(a[0]);
+  return LASK_OK;
+}
+
 static const lask_kernel builtins[] = {
     LASK_KERNEL_STATIC("add", k_add), LASK_KERNEL_STATIC("sub", k_sub),   LASK_KERNEL_STATIC("mul", k_mul),
     LASK_KERNEL_STATIC("div", k_div), LASK_KERNEL_STATIC("neg", k_neg),   LASK_KERNEL_STATIC("inc", k_inc),
-    LASK_KERNEL_STATIC("sum", k_sum), LASK_KERNEL_STATIC("identity", k_identity),
+    LASK_KERNEL_STATIC("sum", k_sum), LASK_KERNEL_STATIC("identity", k_identity), LASK_KERNEL_STATIC("spin", k_spin),
 };
 
 const lask_kernel *lask_kernel_builtin(int i) {

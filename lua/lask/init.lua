@@ -7,6 +7,7 @@ local lask = {
   iskey = core.iskey,
   quote = core.quote,
   kernels = core.kernels,
+  clock = core.clock,
 }
 
 -- lask.get is the threaded scheduler's get.
