@@ -20,7 +20,7 @@ BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_SRC   = $(wildcard tests/c/test_*.c)
 CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-bench demo test check asan tsan bench install uninstall clean format
+.PHONY: all deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format
 
 all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(BUILD)/embed-host $(CTEST_BIN)
 
@@ -84,14 +84,22 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4
 	install -m 755 $(BUILD)/lask $(DESTDIR)$(PREFIX)/bin/lask
-	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask.h
 	install -m 644 $(BUILD)/liblask.a $(DESTDIR)$(PREFIX)/lib/liblask.a
 	install -m 755 $(BUILD)/lib/lask/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/core.so
 	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
+	install -d $(DESTDIR)$(PREFIX)/include/lask
+	cd engine && install -m 644 lask.h err.h eval.h graph.h kernel.h run.h value.h $(DESTDIR)$(PREFIX)/include/lask/
 	sed -e 's|@PREFIX@|$(PREFIX)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
+# luarocks' "make" backend (lask-*.rockspec) passes LUADIR, LIBDIR and BINDIR.
+rock-install: all
+	install -d $(LIBDIR)/lask $(BINDIR)
+	install -m 755 $(BUILD)/lib/lask/core.so $(LIBDIR)/lask/core.so
+	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(LUADIR)/{} \;
+	install -m 755 $(BUILD)/lask $(BINDIR)/lask
+
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/bin/lask $(DESTDIR)$(PREFIX)/include/lask.h $(DESTDIR)$(PREFIX)/lib/liblask.a \
+	rm -rf $(DESTDIR)$(PREFIX)/bin/lask $(DESTDIR)$(PREFIX)/include/lask $(DESTDIR)$(PREFIX)/lib/liblask.a \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4/lask $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 clean:
