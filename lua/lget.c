@@ -12,6 +12,45 @@
 
 #include "binding.h"
 
+/* SIGINT during a get. A signal handler can only reach process-wide state: the
+ * flag the schedulers poll between tasks, and the Lua state whose running task a
+ * hook interrupts (as lua.c does). Both are set while a get is running; nested
+ * gets share the outermost one's. */
+static _Atomic int interrupted;
+static lua_State *volatile interrupt_state;
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted");
+}
+
+static void on_sigint(int sig) {
+  (void)sig;
+  atomic_store(&interrupted, 1);
+  if (interrupt_state) lua_sethook(interrupt_state, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* Installs the SIGINT handler unless an outer get did; returns 1 when it did. */
+static int catch_sigint(lua_State *L, struct sigaction *old) {
+  if (interrupt_state) return 0;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  atomic_store(&interrupted, 0);
+  interrupt_state = L;
+  sigaction(SIGINT, &sa, old);
+  return 1;
+}
+
+static void release_sigint(lua_State *L, int installed, const struct sigaction *old) {
+  if (!installed) return;
+  sigaction(SIGINT, old, NULL);
+  interrupt_state = NULL;
+  if (atomic_load(&interrupted)) lua_sethook(L, NULL, 0, 0); /* ours, if it was not needed */
+}
+
 typedef struct lrun {
   lua_State *L;
   lask_lconv *c;
@@ -157,8 +196,9 @@ static int raise_run_error(lrun *r, const lask_err *err) {
     luaL_setmetatable(L, LASK_ERROR_MT);
     return lua_error(L);
   }
-  if (err->code != LASK_EHOST)
-    return lask_l_raise(L, c, err->code == LASK_EINTR ? "interrupted" : "task", err->node, "%s", err->msg);
+  if (err->code == LASK_EINTR || atomic_load(&interrupted))
+    return lask_l_raise(L, c, "interrupted", LASK_NO_NODE, "interrupted (SIGINT) while running the graph");
+  if (err->code != LASK_EHOST) return lask_l_raise(L, c, "task", err->node, "%s", err->msg);
   lua_createtable(L, 0, 6);
   lua_pushliteral(L, "task"), lua_setfield(L, -2, "kind");
   if (err->node != LASK_NO_NODE) lua_rawgeti(L, c->keys, (lua_Integer)err->node + 1), lua_setfield(L, -2, "key");
@@ -207,8 +247,12 @@ static int l_get(lua_State *L) {
   o.host = &host;
   lask_value *results = lua_newuserdatauv(L, (r.c->nouts ? r.c->nouts : 1) * sizeof *results, 0);
   lask_err err;
-  lask_status st = lask_run(o.sched == LASK_SCHED_THREADED ? lask_l_engine(L) : NULL, r.c->g, r.c->outs, r.c->nouts,
-                            &o, results, &err);
+  lask_engine *engine = o.sched == LASK_SCHED_THREADED ? lask_l_engine(L) : NULL;
+  struct sigaction old_sigint;
+  int installed = catch_sigint(L, &old_sigint);
+  o.interrupt = &interrupted;
+  lask_status st = lask_run(engine, r.c->g, r.c->outs, r.c->nouts, &o, results, &err);
+  release_sigint(L, installed, &old_sigint);
   lask_l_drain(L, r.c->ctx);
   if (o.callbacks) {
     lua_pushvalue(L, 1), lua_pushvalue(L, r.state), lua_pushboolean(L, st != LASK_OK);

@@ -1,0 +1,198 @@
+-- lask.threaded against lask.sync: randomized graphs, callbacks, nested gets,
+-- workers, interruption.
+local lask = require "lask"
+local threaded = require "lask.threaded"
+local sync = require "lask.sync"
+local callbacks = require "lask.callbacks"
+local K = lask.kernels
+
+-- A random DAG mixing native kernels, Lua functions, lists and nested tasks.
+local function random_graph(rng, n)
+  local d, keys = {}, {}
+  local function lua_add(a, b) return a + b end
+  local function lua_sum(t) local s = 0 for _, v in ipairs(t) do s = s + v end return s end
+  for i = 1, n do
+    local k = rng(4) == 1 and lask.key("n", i) or ("n" .. i)
+    local function dep() return keys[rng(#keys)] end
+    if #keys == 0 or rng(10) == 1 then
+      d[k] = rng(100)
+    else
+      local kind = rng(6)
+      if kind == 1 then d[k] = { K.add, dep(), rng(10) }
+      elseif kind == 2 then d[k] = { lua_add, dep(), dep() }
+      elseif kind == 3 then d[k] = { K.sum, { dep(), dep(), dep() } }
+      elseif kind == 4 then d[k] = { lua_sum, { dep(), { K.inc, dep() } } }
+      elseif kind == 5 then d[k] = { K.mul, { K.identity, dep() }, 1 }
+      else d[k] = { K.sub, dep(), { lua_add, dep(), 1 } } end
+    end
+    keys[#keys + 1] = k
+  end
+  return d, keys
+end
+
+describe("lask.threaded", function()
+  it("gives the same results as lask.sync on random graphs", function()
+    local seed = tonumber(os.getenv("LASK_SEED")) or os.time()
+    print(("# threaded_spec seed %d (set LASK_SEED to replay)"):format(seed))
+    math.randomseed(seed)
+    local rng = math.random
+    for round = 1, 30 do
+      local d, keys = random_graph(rng, rng(300))
+      local want = {}
+      for i = 1, 5 do want[i] = keys[rng(#keys)] end
+      local expected = sync.get(d, want)
+      for _, workers in ipairs { 1, 2, 3 } do
+        assert.are.same(expected, threaded.get(d, want, { num_workers = workers }),
+          ("round %d, %d workers, seed %d"):format(round, workers, seed))
+      end
+    end
+  end)
+
+  it("runs native fan-ins and trees of 1,000,000 tasks repeatedly", function()
+    local fan, keys = {}, {}
+    for i = 1, 1000000 do
+      local k = lask.key("x", i)
+      fan[k] = { K.inc, i }
+      keys[i] = k
+    end
+    fan.total = { K.sum, keys }
+    local tree, level = {}, {}
+    for i = 1, 1 << 19 do
+      local k = lask.key("t", 0, i)
+      tree[k] = i
+      level[i] = k
+    end
+    local depth = 0
+    while #level > 1 do
+      depth = depth + 1
+      local up = {}
+      for i = 1, #level, 2 do
+        local k = lask.key("t", depth, (i + 1) // 2)
+        tree[k] = { K.add, level[i], level[i + 1] }
+        up[#up + 1] = k
+      end
+      level = up
+    end
+    local n = 1 << 19
+    for _ = 1, 2 do
+      assert.are.equal(1000000 * 1000001 // 2 + 1000000, threaded.get(fan, "total"))
+      assert.are.equal(n * (n + 1) // 2, threaded.get(tree, level[1]))
+    end
+  end)
+
+  it("calls callbacks on the calling thread, once per task, with worker ids", function()
+    local d, keys = {}, {}
+    for i = 1, 200 do
+      d["a" .. i] = { K.spin, i, 20 }
+      keys[i] = "a" .. i
+    end
+    d.total = { K.sum, keys }
+    local events = { start = 0, pre = {}, post = {}, finish = 0, workers = {} }
+    do
+      local cb <close> = callbacks.Callback {
+        start = function(dsk) assert.are.equal(d, dsk) events.start = events.start + 1 end,
+        pretask = function(key) events.pre[key] = (events.pre[key] or 0) + 1 end,
+        posttask = function(key, result, _, state, worker)
+          events.post[key] = result
+          events.workers[worker] = true
+          assert.is_true(state.done >= 1)
+        end,
+        finish = function(_, _, errored) events.finish = events.finish + 1 assert.is_false(errored) end,
+      }
+      assert.are.equal(200 * 201 // 2, threaded.get(d, "total", { num_workers = 2 }))
+    end
+    assert.are.equal(1, events.start)
+    assert.are.equal(1, events.finish)
+    for i = 1, 200 do
+      assert.are.equal(1, events.pre["a" .. i])
+      assert.are.equal(i, events.post["a" .. i])
+    end
+    assert.are.equal(200 * 201 // 2, events.post.total)
+    for w in pairs(events.workers) do assert.is_true(w == 0 or w == 1, "worker id " .. w) end
+    -- closed: no longer called
+    local calls = 0
+    threaded.get(d, "a1", { callbacks = { { pretask = function() calls = calls + 1 end } } })
+    assert.are.equal(1, calls)
+  end)
+
+  it("tells finish about an error", function()
+    local errored
+    pcall(threaded.get, { a = { function() error("x") end } }, "a",
+      { callbacks = { { finish = function(_, _, e) errored = e end } } })
+    assert.is_true(errored)
+  end)
+
+  it("supports a get inside a Lua task (nested get)", function()
+    local inner = { x = 1, y = { K.inc, "x" } }
+    local d = {
+      a = { function() return threaded.get(inner, "y") end },
+      b = { function(v) return v + threaded.get(inner, "x") + sync.get(inner, "y") end, "a" },
+      c = { K.add, "b", "a" },
+    }
+    assert.are.equal(7, threaded.get(d, "c"))
+  end)
+
+  it("cancels the rest after a failure and stays usable", function()
+    local d, keys = {}, {}
+    for i = 1, 10000 do
+      d[i % 2 == 0 and "k" .. i or lask.key("k", i)] = { K.spin, i, 5 }
+      keys[i] = i % 2 == 0 and "k" .. i or lask.key("k", i)
+    end
+    d.bad = { K.add, "k2", "not a number" }
+    keys[#keys + 1] = "bad"
+    d.total = { K.sum, keys }
+    local t0 = lask.clock()
+    local ok, err = pcall(threaded.get, d, "total")
+    assert.is_false(ok)
+    assert.are.equal("bad", err.key)
+    assert.is_true(lask.clock() - t0 < 10)
+    assert.are.equal(3, threaded.get({ a = { K.add, 1, 2 } }, "a"))
+  end)
+
+  it("rejects bad options", function()
+    assert.has_error(function() threaded.get({ a = 1 }, "a", { num_workers = 0 }) end,
+      "get: num_workers must be a positive integer, got 0")
+    assert.has_error(function() threaded.get({ a = 1 }, "a", 5) end, "get: opts must be a table, got number")
+  end)
+end)
+
+describe("Ctrl-C during a get", function()
+  local bin = os.getenv("LASK_BIN") or "build/lask"
+
+  it("interrupts native and Lua work with an error and leaves the engine usable", function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local lask = require "lask"
+      local d = { k0 = 0 }
+      for i = 1, 20000 do d["k" .. i] = { lask.kernels.spin, "k" .. (i - 1), 1000 } end
+      io.write("ready\n") io.flush()
+      local t = lask.clock()
+      local ok, err = pcall(lask.get, d, "k20000")
+      print(ok, err.kind, lask.clock() - t < 10)
+      local function slow(x) local t0 = lask.clock() while lask.clock() - t0 < 0.001 do end return x + 1 end
+      local d2 = { k0 = 0 }
+      for i = 1, 20000 do d2["k" .. i] = { slow, "k" .. (i - 1) } end
+      io.write("ready\n") io.flush()
+      ok, err = pcall(lask.get, d2, "k20000")
+      print(ok, err.kind)
+      print("after", lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y"))
+    ]])
+    f:close()
+    local out = os.tmpname()
+    -- The script signals itself through the shell: wait for "ready", then SIGINT.
+    local cmd = ("%s %s > %s 2>&1 & pid=$!; for i in 1 2; do n=0; "
+      .. "while [ $(grep -c ready %s) -lt $i ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; "
+      .. "sleep 0.3; kill -INT $pid; done; wait $pid; echo status $?"):format(bin, script, out, out)
+    local p = io.popen(cmd)
+    local status = p:read("a")
+    p:close()
+    local text = assert(io.open(out)):read("a")
+    os.remove(script)
+    os.remove(out)
+    assert.matches("status 0", status)
+    assert.matches("false\tinterrupted\ttrue", text)
+    assert.matches("false\tinterrupted\n", text)
+    assert.matches("after\t2", text)
+  end)
+end)
