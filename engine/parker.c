@@ -108,8 +108,10 @@ static void wake(lask_parker *p, bool all) {
   /* release: a prepare that reads the new epoch sees the caller's work (case 3). */
   atomic_fetch_add_explicit(&p->epoch, 1, memory_order_release);
   if (p->sleepers > 0) {
-    if (all) pthread_cond_broadcast(&p->cv);
-    else pthread_cond_signal(&p->cv);
+    if (all)
+      pthread_cond_broadcast(&p->cv);
+    else
+      pthread_cond_signal(&p->cv);
   }
   pthread_mutex_unlock(&p->mu);
 }

@@ -22,7 +22,7 @@
 #define UNDER_TSAN 0
 #endif
 
-#define NTHIEVES 3
+#define NTHIEVES  3
 #define TASK_SPIN 20
 
 static void test_pop_is_lifo_steal_is_fifo(void **state) {
@@ -127,9 +127,12 @@ static void *thief(void *arg) {
   uint32_t id, empty = 0;
   while (!atomic_load_explicit(&s->done, memory_order_acquire)) {
     lask_steal_result r = lask_deque_steal(&s->d, &id);
-    if (r == LASK_STEAL_GOT) take(s, id), stolen++, empty = 0;
-    else if (r == LASK_STEAL_LOST) lost++;
-    else if (++empty % 256 == 0) sched_yield(); /* 2 cores, 4 threads: let the owner run */
+    if (r == LASK_STEAL_GOT)
+      take(s, id), stolen++, empty = 0;
+    else if (r == LASK_STEAL_LOST)
+      lost++;
+    else if (++empty % 256 == 0)
+      sched_yield(); /* 2 cores, 4 threads: let the owner run */
   }
   atomic_fetch_add(&s->stolen, stolen);
   atomic_fetch_add(&s->lost, lost);
