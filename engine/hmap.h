@@ -2,7 +2,11 @@
  *
  * Keys are borrowed: the map stores the caller's pointer, so the bytes must live
  * as long as the map. A key added with lask_hmap_ptr_key compares by pointer
- * identity, never by content. Linear probing; grows at 50% load.
+ * identity, never by content. Ids are small integers chosen by the caller (node
+ * ids), so a key is stored once, in an array indexed by its id, and each slot of
+ * the probe table is only 8 bytes (32 bits of hash and the id): a map of ten
+ * million keys probes a table that stays compact in cache, and growing it never
+ * touches the keys. Linear probing; grows at 50% load.
  */
 #ifndef LASK_HMAP_H
 #define LASK_HMAP_H
@@ -19,8 +23,11 @@ typedef struct lask_hkey {
 } lask_hkey;
 
 typedef struct lask_hmap {
-  struct lask_hentry *slots;
+  struct lask_hslot *slots; /* cap of them; id UINT32_MAX marks an empty slot */
   size_t cap, count;
+  const void **key_p; /* by id */
+  uint32_t *key_len;  /* by id */
+  size_t key_cap;
 } lask_hmap;
 
 /* A key for the bytes p[0..len) (hashed now). */
@@ -32,14 +39,15 @@ lask_hkey lask_hmap_ptr_key(const void *p);
 /* Initialises an empty map. */
 void lask_hmap_init(lask_hmap *m);
 
-/* Frees the map's slots (not the keys, which are borrowed). */
+/* Frees the map's memory (not the keys, which are borrowed). */
 void lask_hmap_free(lask_hmap *m);
 
 /* Looks k up: returns its id, or UINT32_MAX when absent. */
 uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k);
 
-/* Returns k's id, adding it with id `fresh` when absent (*added tells which).
- * Returns UINT32_MAX when out of memory (the map is unchanged). */
+/* Returns k's id, adding it with id `fresh` (< UINT32_MAX, not used by another key)
+ * when absent (*added tells which). Returns UINT32_MAX when out of memory (the map is
+ * unchanged). */
 uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added);
 
 #endif

@@ -99,12 +99,12 @@ typedef struct lask_lconv {
   lask_hmap heads; /* address of a head or other shared Lua object -> constant index */
   uint32_t *outs;  /* requested node ids, in the order of the flattened keys */
   size_t nouts, capouts;
-  int dsk, keys; /* stack indices: the graph, and the table node id + 1 -> Lua key */
+  int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
   uint32_t cur;  /* node being converted, for messages */
 } lask_lconv;
 
-/* Pushes a new conversion userdata for the graph at stack index dsk (and, above it,
- * the table of keys); returns it. */
+/* Pushes the tables of keys and values, then a new conversion userdata, for the
+ * graph at stack index dsk; returns it. */
 lask_lconv *lask_lconv_new(lua_State *L, int dsk);
 
 /* Adds the requested keys (a key or nested lists of keys, at idx) as outputs; raises

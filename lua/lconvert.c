@@ -42,8 +42,9 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
   c->dsk = dsk;
   lua_newtable(L);
-  lua_insert(L, -2); /* keys table below the userdata */
-  c->keys = lua_gettop(L) - 1;
+  lua_newtable(L);
+  lua_rotate(L, -3, 2); /* keys, vals, then the userdata on top */
+  c->keys = lua_gettop(L) - 2, c->vals = lua_gettop(L) - 1;
   c->cur = LASK_NO_NODE;
   return c;
 }
@@ -74,8 +75,11 @@ static const char *key_repr(lua_State *L, lask_lconv *c, uint32_t id) {
   return lua_tostring(L, -1);
 }
 
-/* Returns the node id of the key at idx (string or tuple key), adding a node when new. */
-static uint32_t node_of(lua_State *L, lask_lconv *c, int idx) {
+/* The node id of the key (string or tuple key) at idx, adding a node when the
+ * graph has the key and it is new; UINT32_MAX when the graph does not have it.
+ * A key seen before costs one probe of c->ids and no Lua table lookup; a new one
+ * has its value saved in c->vals, so the walk reads it back sequentially. */
+static uint32_t node_lookup(lua_State *L, lask_lconv *c, int idx) {
   lask_hkey k;
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t len;
@@ -84,23 +88,18 @@ static uint32_t node_of(lua_State *L, lask_lconv *c, int idx) {
   } else {
     k = lask_hmap_ptr_key(lua_topointer(L, idx));
   }
-  int added;
-  uint32_t id = lask_hmap_intern(&c->ids, k, lask_gb_count(c->b), &added);
-  if (id == UINT32_MAX) luaL_error(L, "lask: out of memory converting the graph");
-  if (added) {
-    lask_gb_node(c->b);
-    lua_pushvalue(L, idx);
-    lua_rawseti(L, c->keys, (lua_Integer)id + 1); /* also keeps the key's bytes alive */
-  }
-  return id;
-}
-
-/* True when the value at idx is a key present in the graph. */
-static int in_graph(lua_State *L, lask_lconv *c, int idx) {
+  uint32_t id = lask_hmap_get(&c->ids, k);
+  if (id != UINT32_MAX) return id;
   lua_pushvalue(L, idx);
-  int present = lua_rawget(L, c->dsk) != LUA_TNIL;
-  lua_pop(L, 1);
-  return present;
+  if (lua_rawget(L, c->dsk) == LUA_TNIL) return lua_pop(L, 1), UINT32_MAX;
+  int added;
+  id = lask_hmap_intern(&c->ids, k, lask_gb_count(c->b), &added);
+  if (id == UINT32_MAX) luaL_error(L, "lask: out of memory converting the graph");
+  lask_gb_node(c->b);
+  lua_rawseti(L, c->vals, (lua_Integer)id + 1);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, c->keys, (lua_Integer)id + 1); /* also keeps the key's bytes alive */
+  return id;
 }
 
 static void emit_const(lua_State *L, lask_lconv *c, int idx) {
@@ -174,12 +173,14 @@ static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
     lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur), MAX_NESTING);
   luaL_checkstack(L, 8, "lask: nested too deep");
   switch (lua_type(L, idx)) {
-  case LUA_TSTRING:
-    if (in_graph(L, c, idx)) return lask_gb_key(c->b, node_of(L, c, idx));
-    return emit_const(L, c, idx);
+  case LUA_TSTRING: {
+    uint32_t id = node_lookup(L, c, idx);
+    return id != UINT32_MAX ? lask_gb_key(c->b, id) : emit_const(L, c, idx);
+  }
   case LUA_TUSERDATA:
     if (lask_l_iskey(L, idx)) {
-      if (in_graph(L, c, idx)) return lask_gb_key(c->b, node_of(L, c, idx));
+      uint32_t id = node_lookup(L, c, idx);
+      if (id != UINT32_MAX) return lask_gb_key(c->b, id);
       const char *task = key_repr(L, c, c->cur);
       lask_l_pushkeyrepr(L, idx);
       lask_l_raise(L, c, "missing", c->cur, "missing dependency: task %s depends on %s, which is not in the graph",
@@ -203,7 +204,8 @@ static void add_output(lua_State *L, lask_lconv *c, int idx) {
   if (!is_key_type(L, idx))
     lask_l_raise(L, c, "type", LASK_NO_NODE, "keys are strings or lask.key tuples, not %s%s", luaL_typename(L, idx),
                  lua_type(L, idx) == LUA_TNUMBER ? " (numbers are never keys)" : "");
-  if (!in_graph(L, c, idx)) {
+  uint32_t id = node_lookup(L, c, idx);
+  if (id == UINT32_MAX) {
     lask_l_pushkeyrepr(L, idx);
     lask_l_raise(L, c, "missing", LASK_NO_NODE, "key %s is not in the graph", lua_tostring(L, -1));
   }
@@ -213,7 +215,7 @@ static void add_output(lua_State *L, lask_lconv *c, int idx) {
     if (!outs) luaL_error(L, "lask: out of memory");
     c->outs = outs, c->capouts = cap;
   }
-  c->outs[c->nouts++] = node_of(L, c, idx);
+  c->outs[c->nouts++] = id;
 }
 
 void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) {
@@ -228,18 +230,39 @@ void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) {
   }
 }
 
-void lask_lconv_build(lua_State *L, lask_lconv *c) {
+/* The walk over the nodes (a protected call: see lask_lconv_build). */
+static int walk_nodes(lua_State *L) {
+  lask_lconv *c = lua_touserdata(L, 1);
+  c->dsk = 2, c->keys = 3, c->vals = 4; /* this frame's copies */
   int top = lua_gettop(L);
   for (uint32_t id = 0; id < lask_gb_count(c->b); id++) {
     c->cur = id;
-    push_key(L, c, id);
-    lua_rawget(L, c->dsk);
+    lua_rawgeti(L, c->vals, (lua_Integer)id + 1);
     lask_gb_begin(c->b, id);
     emit_arg(L, c, top + 1, 0);
     lask_gb_end(c->b);
     lua_settop(L, top);
   }
   c->cur = LASK_NO_NODE;
+  return 0;
+}
+
+void lask_lconv_build(lua_State *L, lask_lconv *c) {
+  /* The walk allocates little Lua memory, but a GC step it triggers would traverse
+   * the whole (large) user graph: the collector pauses for the walk, and resumes
+   * whether or not the walk raised an error. */
+  int gc_was_running = lua_gc(L, LUA_GCISRUNNING);
+  lua_gc(L, LUA_GCSTOP);
+  int dsk = c->dsk, keys = c->keys, vals = c->vals;
+  lua_pushcfunction(L, walk_nodes);
+  lua_pushlightuserdata(L, c);
+  lua_pushvalue(L, dsk);
+  lua_pushvalue(L, keys);
+  lua_pushvalue(L, vals);
+  int st = lua_pcall(L, 4, 0, 0);
+  c->dsk = dsk, c->keys = keys, c->vals = vals;
+  if (gc_was_running) lua_gc(L, LUA_GCRESTART);
+  if (st != LUA_OK) lua_error(L);
   lask_err err;
   lask_graph_builder *b = c->b;
   c->b = NULL;

@@ -90,6 +90,7 @@ static lask_status host_call(void *ctx, uint32_t node, lask_value head, const la
                              lask_value *out, lask_err *err) {
   lrun *r = ctx;
   lua_State *L = r->L;
+  lask_l_drain(L, r->c->ctx); /* values released since the last Lua task are collectable in this one */
   luaL_checkstack(L, nargs + 4, "lask: too many arguments");
   lask_l_pushval(L, head);
   for (int i = 0; i < nargs; i++) lask_l_pushval(L, args[i]);
@@ -228,7 +229,7 @@ static int l_get(lua_State *L) {
   if (!lua_isnil(L, 3) && lua_getfield(L, 3, "num_workers") != LUA_TNIL) o.num_workers = (int)luaL_checkinteger(L, -1);
   lua_settop(L, 3);
   lrun r = {.L = L};
-  r.c = lask_lconv_new(L, 1); /* 4: keys table, 5: conversion */
+  r.c = lask_lconv_new(L, 1); /* 4: keys, 5: values, 6: the conversion */
   lask_lconv_outputs(L, r.c, 2);
   lask_lconv_build(L, r.c);
   lua_pushinteger(L, stack_depth(L));
