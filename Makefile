@@ -20,9 +20,11 @@ BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_SRC   = $(wildcard tests/c/test_*.c)
 CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format
+.PHONY: all lib deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format
 
 all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(BUILD)/embed-host $(CTEST_BIN)
+
+lib: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 
 deps:
 	@vendor/install.sh
@@ -80,7 +82,7 @@ bench: deps-bench all
 format:
 	clang-format -i engine/*.[ch] lua/*.[ch] tests/c/*.c scripts/embed/*.c
 
-install: all
+install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4
 	install -m 755 $(BUILD)/lask $(DESTDIR)$(PREFIX)/bin/lask
@@ -92,7 +94,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 # luarocks' "make" backend (lask-*.rockspec) passes LUADIR, LIBDIR and BINDIR.
-rock-install: all
+rock-install: $(BUILD)/lask $(BUILD)/lib/lask/core.so
 	install -d $(LIBDIR)/lask $(BINDIR)
 	install -m 755 $(BUILD)/lib/lask/core.so $(LIBDIR)/lask/core.so
 	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(LUADIR)/{} \;

@@ -11,7 +11,7 @@ C work-stealing scheduler. Dask's core, native.]],
 dependencies = { "lua >= 5.4, < 5.5" }
 build = {
   type = "make",
-  build_target = "all",
+  build_target = "lib",
   build_variables = {
     CFLAGS = "$(CFLAGS)",
   },

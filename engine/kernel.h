@@ -31,6 +31,10 @@ extern const lask_class lask_kernel_class;
 #define LASK_KERNEL_STATIC(kname, kfn)                                                            \
   {{&lask_kernel_class, LASK_REFS_STATIC}, kname, kfn, NULL, NULL}
 
+/* The value standing for kernel k (a task head): borrowed for static kernels, which
+ * are never counted; retain it to keep a dynamic one. */
+static inline lask_value lask_kernel_value(const lask_kernel *k) { return lask_objval((lask_obj *)&k->h); }
+
 /* Gives a new dynamic kernel (name copied, data owned: free_data runs on free). */
 lask_kernel *lask_kernel_new(const char *name, lask_kernel_fn fn, void *data, void (*free_data)(void *));
 

@@ -1,0 +1,79 @@
+-- `make install` gives what Lua and C users expect: stock lua5.4 can require lask,
+-- and a host program builds against it with pkg-config.
+local build = os.getenv("BUILD") or "build"
+
+local function sh(cmd)
+  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
+  local out = p:read("a")
+  p:close()
+  return out, tonumber(out:match("exit=(%d+)%s*$"))
+end
+
+describe("make install", function()
+  -- Sanitizer builds cannot be loaded into the stock interpreter, which lacks their runtime.
+  local sanitized = build ~= "build"
+  local root = os.tmpname()
+  os.remove(root)
+
+  setup(function()
+    local out, status = sh(("make --no-print-directory install BUILD=%s DESTDIR=%s PREFIX=/usr/local"):format(build, root))
+    assert(status == 0, out)
+  end)
+
+  teardown(function() sh("rm -rf " .. root) end)
+
+  local prefix = root .. "/usr/local"
+
+  it("lets stock lua5.4 require lask", function()
+    if sanitized then return pending("sanitizer build") end
+    local out, status = sh(("LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua' LUA_CPATH='%s/lib/lua/5.4/?.so' "
+      .. "lua5.4 -e 'local lask = require \"lask\"; print(lask.get({x = 1, y = {lask.kernels.inc, \"x\"}}, \"y\"))'")
+      :format(prefix, prefix, prefix))
+    assert.are.equal(0, status, out)
+    assert.matches("^2\n", out)
+  end)
+
+  it("installs a pkg-config file a C host builds with", function()
+    if sanitized then return pending("sanitizer build") end
+    local src = root .. "/host.c"
+    local f = assert(io.open(src, "w"))
+    f:write([[
+#include <lask.h>
+#include <stdio.h>
+int main(void) {
+  lask_err err;
+  lask_engine *e = lask_engine_new(2, &err);
+  lask_graph_builder *b = lask_gb_new();
+  uint32_t x = lask_gb_named(b, "x"), y = lask_gb_named(b, "y");
+  lask_gb_begin(b, x), lask_gb_const(b, lask_int(41)), lask_gb_end(b);
+  lask_gb_begin(b, y), lask_gb_const(b, lask_kernel_value(lask_kernel_find("inc")));
+  lask_gb_key(b, x), lask_gb_call(b, 1), lask_gb_end(b);
+  lask_graph *g = lask_gb_finish(b, &err);
+  const char *want[] = {"y"};
+  lask_value v;
+  if (!g || lask_get(e, g, want, 1, &v, &err) != LASK_OK) return printf("%s\n", err.msg), 1;
+  printf("y = %lld\n", (long long)v.as.i);
+  lask_release(v), lask_graph_free(g), lask_engine_free(e);
+  return 0;
+}
+]])
+    f:close()
+    local pc = root .. "/pc"
+    local out, status = sh(("mkdir -p %s && sed 's|^prefix=.*|prefix=%s|' %s/lib/pkgconfig/lask.pc > %s/lask.pc && "
+      .. "cc -std=c11 -o %s/host %s $(PKG_CONFIG_PATH=%s pkg-config --cflags --libs lask) && %s/host")
+      :format(pc, prefix, prefix, pc, root, src, pc, root))
+    assert.are.equal(0, status, out)
+    assert.matches("y = 42", out)
+  end)
+
+  it("builds and installs with luarocks make", function()
+    if sanitized then return pending("sanitizer build") end
+    local tree = root .. "/rocks"
+    local out, status = sh(("luarocks --lua-version 5.4 make --tree %s lask-0.1-1.rockspec && "
+      .. "LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua' LUA_CPATH='%s/lib/lua/5.4/?.so' "
+      .. "lua5.4 -e 'local lask = require \"lask\"; print(lask.get({a = {lask.kernels.add, 1, 2}}, \"a\"))'")
+      :format(tree, tree, tree, tree))
+    assert.are.equal(0, status, out)
+    assert.matches("\n3\n", out)
+  end)
+end)
