@@ -196,3 +196,24 @@ describe("Ctrl-C during a get", function()
     assert.matches("after\t2", text)
   end)
 end)
+
+describe("an idle engine", function()
+  -- utime + stime of this process, in clock ticks (fields 14 and 15 of /proc/self/stat).
+  local function cpu_ticks()
+    local stat = assert(io.open("/proc/self/stat")):read("a")
+    local fields = {}
+    for f in stat:match("%) (.*)"):gmatch("%S+") do fields[#fields + 1] = f end
+    return tonumber(fields[12]) + tonumber(fields[13]) -- fields after the command name
+  end
+
+  it("uses no CPU between gets (its workers sleep)", function()
+    local d, keys = {}, {}
+    for i = 1, 10000 do d["k" .. i] = { lask.kernels.inc, i } keys[i] = "k" .. i end
+    d.total = { lask.kernels.sum, keys }
+    threaded.get(d, "total")
+    local before = cpu_ticks()
+    os.execute("sleep 1")
+    local used = cpu_ticks() - before
+    assert.is_true(used <= 2, ("the idle engine used %d clock ticks in 1 s"):format(used))
+  end)
+end)
