@@ -263,6 +263,7 @@ void lask_lconv_build(lua_State *L, lask_lconv *c) {
   c->dsk = dsk, c->keys = keys, c->vals = vals;
   if (gc_was_running) lua_gc(L, LUA_GCRESTART);
   if (st != LUA_OK) lua_error(L);
+  lask_hmap_free(&c->ids), lask_hmap_free(&c->heads); /* not needed to run: free them before */
   lask_err err;
   lask_graph_builder *b = c->b;
   c->b = NULL;
