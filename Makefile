@@ -90,7 +90,7 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 	install -m 755 $(BUILD)/lib/lask/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/core.so
 	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
 	install -d $(DESTDIR)$(PREFIX)/include/lask
-	cd engine && install -m 644 lask.h err.h eval.h graph.h kernel.h run.h value.h $(DESTDIR)$(PREFIX)/include/lask/
+	cd engine && install -m 644 lask.h err.h eval.h graph.h kernel.h run.h trace.h value.h $(DESTDIR)$(PREFIX)/include/lask/
 	sed -e 's|@PREFIX@|$(PREFIX)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 # luarocks' "make" backend (lask-*.rockspec) passes LUADIR, LIBDIR and BINDIR.

@@ -21,6 +21,7 @@
 #include "graph.h"
 #include "kernel.h"
 #include "run.h"
+#include "trace.h"
 #include "value.h"
 
 #define LASK_VERSION "0.1"

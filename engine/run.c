@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lask.h"
 #include "order.h"
 
 lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts, lask_err *err) {
@@ -85,13 +86,19 @@ uint32_t lask_heap_pop(lask_heap *h) {
   return top;
 }
 
+lask_status lask_callback_failed(uint32_t node, lask_err *err) {
+  return lask_err_set(err, LASK_EHOST, node, "a callback failed");
+}
+
 /* Runs one ready node: callbacks, evaluation, then the bookkeeping of invariants 1–2. */
 static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, lask_heap *ready, lask_err *err) {
   const lask_callbacks *cb = o->callbacks;
-  if (cb && cb->pretask) cb->pretask(cb->ctx, v);
+  if (cb && cb->pretask && cb->pretask(cb->ctx, v)) return lask_callback_failed(v, err);
+  double start = o->trace ? lask_trace_now(o->trace) : 0;
   lask_status st = lask_eval(s->g, v, s->values, o->host, &s->values[v], err);
   if (st != LASK_OK) return st;
-  if (cb && cb->posttask) cb->posttask(cb->ctx, v, s->values[v], 0);
+  if (o->trace) lask_trace_record(o->trace, 0, v, start, lask_trace_now(o->trace));
+  if (cb && cb->posttask && cb->posttask(cb->ctx, v, s->values[v], 0)) return lask_callback_failed(v, err);
   lask_state_release_deps(s, v);
   const lask_graph *g = s->g;
   for (uint32_t e = g->out_off[v]; e < g->out_off[v + 1]; e++)
@@ -128,7 +135,12 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
     if (outs[k] >= g->n) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
   lask_status st = lask_state_init(&s, g, outs, nouts, err);
   if (st != LASK_OK) return st;
-  if (o->sched == LASK_SCHED_THREADED && e && g->n > 0) st = lask_run_threaded(e, &s, o, err);
+  int threaded = o->sched == LASK_SCHED_THREADED && e && g->n > 0;
+  if (o->trace && lask_trace_begin(o->trace, threaded ? lask_engine_workers(e) : 1) != LASK_OK) {
+    lask_state_free(&s);
+    return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a trace");
+  }
+  if (threaded) st = lask_run_threaded(e, &s, o, err);
   else st = lask_run_sync(&s, o, err);
   if (st == LASK_OK) lask_state_take_outputs(&s, outs, nouts, results);
   lask_state_free(&s);

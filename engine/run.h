@@ -4,6 +4,7 @@
 
 #include "eval.h"
 #include "graph.h"
+#include "trace.h"
 
 typedef struct lask_engine lask_engine;
 
@@ -12,11 +13,12 @@ typedef enum lask_sched {
   LASK_SCHED_THREADED, /* the engine's work-stealing pool */
 } lask_sched;
 
-/* Per-task callbacks, always delivered on the calling thread. */
+/* Per-task callbacks, always delivered on the calling thread. Each returns 0, or
+ * non-zero to stop the run (which then fails with LASK_EHOST). */
 typedef struct lask_callbacks {
   void *ctx;
-  void (*pretask)(void *ctx, uint32_t node);                                  /* may be NULL */
-  void (*posttask)(void *ctx, uint32_t node, lask_value result, int worker); /* result borrowed; may be NULL */
+  int (*pretask)(void *ctx, uint32_t node);                                  /* may be NULL */
+  int (*posttask)(void *ctx, uint32_t node, lask_value result, int worker); /* result borrowed; may be NULL */
 } lask_callbacks;
 
 typedef struct lask_run_opts {
@@ -25,6 +27,7 @@ typedef struct lask_run_opts {
   const lask_host_ops *host;      /* runs non-kernel heads; NULL if the graph has none */
   const lask_callbacks *callbacks; /* NULL for none */
   const _Atomic int *interrupt;   /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
+  lask_trace *trace;              /* records every task's worker and times; NULL for none */
 } lask_run_opts;
 
 /* Runs g until the nodes outs[0..nouts) are computed and gives their values in

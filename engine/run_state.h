@@ -38,6 +38,9 @@ int lask_heap_push(lask_heap *h, uint32_t id);
 /* Removes and returns the id of lowest priority; the heap must not be empty. */
 uint32_t lask_heap_pop(lask_heap *h);
 
+/* Fills err for a callback that asked to stop the run at node; returns LASK_EHOST. */
+lask_status lask_callback_failed(uint32_t node, lask_err *err);
+
 /* The synchronous scheduler (run.c): priority order on the calling thread. */
 lask_status lask_run_sync(lask_state *s, const lask_run_opts *o, lask_err *err);
 

@@ -121,9 +121,12 @@ static void deliver_events(lask_trun *r) {
   r->ev = NULL, r->nev = r->capev = 0;
   set_pending(r);
   pthread_mutex_unlock(&r->mu);
+  lask_err err;
   for (size_t i = 0; i < n; i++) {
-    if (!ev[i].post && cb->pretask) cb->pretask(cb->ctx, ev[i].node);
-    if (ev[i].post && cb->posttask) cb->posttask(cb->ctx, ev[i].node, ev[i].v, ev[i].worker);
+    int stop = 0, live = !atomic_load(&r->failed); /* after a failure, callbacks stop */
+    if (live && !ev[i].post && cb->pretask) stop = cb->pretask(cb->ctx, ev[i].node);
+    if (live && ev[i].post && cb->posttask) stop = cb->posttask(cb->ctx, ev[i].node, ev[i].v, ev[i].worker);
+    if (stop) fail(r, (lask_callback_failed(ev[i].node, &err), &err));
     lask_release(ev[i].v);
   }
   free(ev);
@@ -175,15 +178,22 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   lask_state *s = r->s;
   int host = w == r->e->npool;
   const lask_callbacks *cb = r->o->callbacks;
-  if (cb && host) deliver_events(r), cb->pretask ? cb->pretask(cb->ctx, id) : (void)0;
-  else if (cb) queue_event(r, id, w, 0, lask_nil());
   lask_err err;
+  if (cb && host) {
+    deliver_events(r);
+    if (cb->pretask && cb->pretask(cb->ctx, id)) return fail(r, (lask_callback_failed(id, &err), &err));
+  } else if (cb) {
+    queue_event(r, id, w, 0, lask_nil());
+  }
   lask_err_clear(&err);
+  double start = r->o->trace ? lask_trace_now(r->o->trace) : 0;
   if (lask_eval(s->g, id, s->values, host ? r->o->host : NULL, &s->values[id], &err) != LASK_OK) return fail(r, &err);
+  if (r->o->trace) lask_trace_record(r->o->trace, label(r, w), id, start, lask_trace_now(r->o->trace));
   if (r->o->interrupt && atomic_load_explicit(r->o->interrupt, memory_order_relaxed))
     return fail(r, &(lask_err){LASK_EINTR, LASK_NO_NODE, "interrupted"});
-  if (cb && host && cb->posttask) cb->posttask(cb->ctx, id, s->values[id], 0);
-  else if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
+  if (cb && host && cb->posttask && cb->posttask(cb->ctx, id, s->values[id], 0))
+    return fail(r, (lask_callback_failed(id, &err), &err));
+  if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
   lask_state_release_deps(s, id);
   make_ready(r, w, id);
   if (atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel) == 1) {

@@ -118,3 +118,7 @@ void lask_lconv_build(lua_State *L, lask_lconv *c);
 /* Raises a lask.error: fields kind, key (node's key, or nil), message, and
  * (cycle only) the list of keys on the cycle. Does not return. */
 int lask_l_raise(lua_State *L, lask_lconv *c, const char *kind, uint32_t node, const char *fmt, ...);
+
+/* Pushes a new lask.trace userdata over a new engine trace, keeping the conversion
+ * userdata (at conv) and the keys table (at keys) alive; returns the engine trace. */
+lask_trace *lask_l_newtrace(lua_State *L, int conv, int keys, int nworkers);

@@ -58,6 +58,8 @@ typedef struct lrun {
   int cbs;       /* stack index of the callbacks list, or 0 */
   int state;     /* stack index of the state table given to callbacks */
   int errobj;    /* stack index of the slot holding the first task error (a table), or nil */
+  int callback_failed; /* errobj holds a callback's error */
+  int c_index;         /* stack index of the conversion userdata */
   lua_Integer done;
 } lrun;
 
@@ -111,8 +113,10 @@ static lask_status host_call(void *ctx, uint32_t node, lask_value head, const la
   return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, node, "out of memory storing a result");
 }
 
-/* Calls field name of every callback object with the n values on top (popped). */
-static void call_callbacks(lrun *r, const char *name, int n) {
+/* Calls field name of every callback object with the n values on top (popped).
+ * Returns 0, or 1 when one raised an error: the error is kept in r->errobj and
+ * the remaining callbacks are skipped. */
+static int call_callbacks(lrun *r, const char *name, int n) {
   lua_State *L = r->L;
   int base = lua_gettop(L) - n;
   lua_Integer ncb = (lua_Integer)lua_rawlen(L, r->cbs);
@@ -123,21 +127,28 @@ static void call_callbacks(lrun *r, const char *name, int n) {
       continue;
     }
     for (int a = 1; a <= n; a++) lua_pushvalue(L, base + a);
-    lua_call(L, n, 0);
+    if (lua_pcall(L, n, 0, r->msgh) != LUA_OK) {
+      lua_pushstring(L, name);
+      lua_setfield(L, -2, "callback");
+      lua_replace(L, r->errobj);
+      lua_settop(L, base);
+      return r->callback_failed = 1;
+    }
     lua_pop(L, 1);
   }
   lua_settop(L, base);
+  return 0;
 }
 
-static void on_pretask(void *ctx, uint32_t node) {
+static int on_pretask(void *ctx, uint32_t node) {
   lrun *r = ctx;
   lua_rawgeti(r->L, r->c->keys, (lua_Integer)node + 1);
   lua_pushvalue(r->L, r->c->dsk);
   lua_pushvalue(r->L, r->state);
-  call_callbacks(r, "pretask", 3);
+  return call_callbacks(r, "pretask", 3);
 }
 
-static void on_posttask(void *ctx, uint32_t node, lask_value result, int worker) {
+static int on_posttask(void *ctx, uint32_t node, lask_value result, int worker) {
   lrun *r = ctx;
   lua_State *L = r->L;
   lua_pushinteger(L, ++r->done);
@@ -147,7 +158,35 @@ static void on_posttask(void *ctx, uint32_t node, lask_value result, int worker)
   lua_pushvalue(L, r->c->dsk);
   lua_pushvalue(L, r->state);
   lua_pushinteger(L, worker);
-  call_callbacks(r, "posttask", 5);
+  return call_callbacks(r, "posttask", 5);
+}
+
+/* True when some callback object has a timeline function (it wants the trace). */
+static int wants_timeline(lrun *r) {
+  lua_State *L = r->L;
+  lua_Integer ncb = (lua_Integer)lua_rawlen(L, r->cbs);
+  int found = 0;
+  for (lua_Integer i = 1; i <= ncb && !found; i++) {
+    lua_rawgeti(L, r->cbs, i);
+    found = lua_getfield(L, -1, "timeline") != LUA_TNIL;
+    lua_pop(L, 2);
+  }
+  return found;
+}
+
+/* Raises the error a callback raised (kept in r->errobj). */
+static int raise_callback_error(lrun *r) {
+  lua_State *L = r->L;
+  lua_getfield(L, r->errobj, "callback");
+  lua_getfield(L, r->errobj, "message");
+  lua_pushfstring(L, "callback %s failed: %s", lua_tostring(L, -2), lua_tostring(L, -1));
+  lua_createtable(L, 0, 4);
+  lua_pushliteral(L, "callback"), lua_setfield(L, -2, "kind");
+  lua_pushvalue(L, -2), lua_setfield(L, -2, "message");
+  lua_getfield(L, r->errobj, "traceback"), lua_setfield(L, -2, "traceback");
+  lua_getfield(L, r->errobj, "value"), lua_setfield(L, -2, "value");
+  luaL_setmetatable(L, LASK_ERROR_MT);
+  return lua_error(L);
 }
 
 /* Pushes the results mirroring the structure of the keys at idx; *k walks results. */
@@ -230,6 +269,7 @@ static int l_get(lua_State *L) {
   lua_settop(L, 3);
   lrun r = {.L = L};
   r.c = lask_lconv_new(L, 1); /* 4: keys, 5: values, 6: the conversion */
+  r.c_index = lua_gettop(L);
   lask_lconv_outputs(L, r.c, 2);
   lask_lconv_build(L, r.c);
   lua_pushinteger(L, stack_depth(L));
@@ -241,8 +281,14 @@ static int l_get(lua_State *L) {
     lua_createtable(L, 0, 2), r.state = lua_gettop(L);
     lua_pushinteger(L, r.c->g->n), lua_setfield(L, r.state, "ntasks");
     lua_pushvalue(L, 1);
-    call_callbacks(&r, "start", 1);
+    if (call_callbacks(&r, "start", 1)) return raise_callback_error(&r);
     o.callbacks = &cbs;
+  }
+  int trace = 0;
+  if (o.callbacks && wants_timeline(&r)) {
+    int workers = sched == LASK_SCHED_THREADED ? lask_engine_workers(lask_l_engine(L)) : 1;
+    o.trace = lask_l_newtrace(L, r.c_index, r.c->keys, workers);
+    trace = lua_gettop(L);
   }
   lask_host_ops host = {.ctx = &r, .call = host_call};
   o.host = &host;
@@ -255,9 +301,18 @@ static int l_get(lua_State *L) {
   lask_status st = lask_run(engine, r.c->g, r.c->outs, r.c->nouts, &o, results, &err);
   release_sigint(L, installed, &old_sigint);
   lask_l_drain(L, r.c->ctx);
-  if (o.callbacks) {
+  if (trace && !r.callback_failed) {
+    lua_pushvalue(L, trace);
+    call_callbacks(&r, "timeline", 1);
+  }
+  if (o.callbacks && !r.callback_failed) {
     lua_pushvalue(L, 1), lua_pushvalue(L, r.state), lua_pushboolean(L, st != LASK_OK);
     call_callbacks(&r, "finish", 3);
+  }
+  if (r.callback_failed) {
+    if (st == LASK_OK)
+      for (size_t k = 0; k < r.c->nouts; k++) lask_release(results[k]);
+    return raise_callback_error(&r);
   }
   if (st != LASK_OK) return raise_run_error(&r, &err);
   size_t k = 0;

@@ -1,7 +1,9 @@
 -- lask.callbacks: callback objects and the set of active ones.
 -- A callback object has any of start(dsk), pretask(key, dsk, state),
 -- posttask(key, result, dsk, state, worker_id), finish(dsk, state, errored),
--- called as plain functions (no self), as Dask's Callback(start=..., ...) does.
+-- called as plain functions (no self), as Dask's Callback(start=..., ...) does;
+-- and timeline(trace): the engine's record of every task (key, start, finish,
+-- worker), given after the run to objects that have it (see lua/ltrace.c).
 -- It is active while a <close> variable holds it, or between register() and
 -- unregister().
 local M = {}
@@ -36,7 +38,7 @@ Callback.__close = Callback.unregister
 -- Active at once, so `local cb <close> = Callback{...}` scopes it like Dask's `with`.
 function M.Callback(fields)
   local cb = setmetatable({}, Callback)
-  for _, name in ipairs { "start", "pretask", "posttask", "finish" } do
+  for _, name in ipairs { "start", "pretask", "posttask", "finish", "timeline" } do
     local f = fields and fields[name]
     if f ~= nil and type(f) ~= "function" then
       error(("Callback: %s must be a function, got %s"):format(name, type(f)), 2)

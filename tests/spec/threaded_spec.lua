@@ -217,3 +217,45 @@ describe("an idle engine", function()
     assert.is_true(used <= 2, ("the idle engine used %d clock ticks in 1 s"):format(used))
   end)
 end)
+
+describe("callbacks", function()
+  for _, sched in ipairs { { "sync", sync.get }, { "threaded", threaded.get } } do
+    local name, get = sched[1], sched[2]
+
+    it(name .. ": timeline(trace) gets every task with its worker and times", function()
+      local d, keys = {}, {}
+      for i = 1, 100 do d["a" .. i] = { K.spin, i, 50 } keys[i] = "a" .. i end
+      d.total = { K.sum, keys }
+      local seen
+      local t0 = lask.clock()
+      get(d, "total", { callbacks = { { timeline = function(trace) seen = trace end } } })
+      local wall = lask.clock() - t0
+      assert.are.equal(101, #seen)
+      local count, workers = {}, {}
+      for i = 1, #seen do
+        local key, start, finish, worker, head = seen:event(i)
+        count[key] = (count[key] or 0) + 1
+        assert.is_true(start >= 0 and finish >= start and finish <= wall + 0.01)
+        if key ~= "total" then
+          assert.are.equal(K.spin, head)
+          assert.is_true(finish - start >= 49e-6, "a spin of 50 us took " .. (finish - start))
+        end
+        workers[worker] = true
+        assert.is_true(worker >= 0 and worker < seen.nworkers)
+      end
+      for i = 1, 100 do assert.are.equal(1, count["a" .. i]) end
+      assert.are.equal(1, count.total)
+    end)
+
+    it(name .. ": an error in a callback stops the get with a clear error", function()
+      local d = { a = { K.inc, 1 }, b = { K.inc, "a" } }
+      local ok, err = pcall(get, d, "b", { callbacks = { { posttask = function(key) error("cb broke on " .. key) end } } })
+      assert.is_false(ok)
+      assert.are.equal("callback", err.kind)
+      assert.matches("callback posttask failed: .*cb broke on a", tostring(err))
+      ok, err = pcall(get, d, "b", { callbacks = { { start = function() error("no start") end } } })
+      assert.matches("callback start failed: .*no start", tostring(err))
+      assert.are.equal(2 + 1, get(d, "b"))
+    end)
+  end
+end)
