@@ -1,0 +1,86 @@
+/* akernels.h — the array kernels: the native functions lask.array's graphs call.
+ *
+ * This header is the contract between the C kernels (engine/akernels*.c) and the
+ * Lua layer that builds graphs of them (lua/lask/array/). Each kernel is a
+ * lask_kernel (kernel.h) found by name; from Lua they are
+ * require("lask.core").array_kernels[name], print by name in `.dask`, and may
+ * also be called directly. Arguments are engine values: arrays (ndarray.h),
+ * numbers, strings, and lists (a Lua list argument in a task becomes a list).
+ * Conventions:
+ *   - axes are 0-based inside kernels (the Lua layer converts from 1-based);
+ *   - a "shape" or "axes" argument is a list of integers;
+ *   - dtype arguments are numpy names ("float64", "float32", "int64", "bool");
+ *   - results are new arrays (never a write into an argument); views are allowed
+ *     only where said (transpose, getitem);
+ *   - scalars broadcast; arrays broadcast by numpy's rules;
+ *   - on bad input a kernel fails with a message naming itself and the problem.
+ *
+ * Creation (one block each; every block is computed from its global position, so
+ * the same array comes out whatever the chunking):
+ *   arange(start, step, n, dtype)                   start + step*i, i in [0, n)
+ *   linspace(start, step, n, dtype)                 same values, float (the Lua layer
+ *                                                   computes step from the global num)
+ *   full(shape, value, dtype)        ones/zeros are full with 1 / 0
+ *   eye(shape, k, dtype)             ones where col - row == k (k is the block's offset)
+ *   random(shape, seed, offset, global_shape)       uniform [0,1) float64: element at
+ *                                                   global multi-index g gets a counter-
+ *                                                   based draw from (seed, flat index of g)
+ *   normal(shape, seed, offset, global_shape, loc, scale)   same scheme, Gaussian
+ *   from_npy(path, offset, shape)    a block read (memory-mapped) from a .npy file
+ *
+ * Elementwise (numpy semantics, broadcasting, result dtype by numpy's promotion
+ * restricted to our four dtypes; comparisons give bool):
+ *   add sub mul div mod pow neg  (the scalar kernels of kernel.h accept arrays too)
+ *   exp log sqrt abs sin cos tanh maximum minimum where less less_equal greater
+ *   greater_equal equal not_equal astype(x, dtype)
+ *   fused(program, x1, x2, ...)      one pass over tiles of the inputs evaluating a
+ *                                    whole elementwise expression (see
+ *                                    lask_fused_kernel_new below); pow with a small
+ *                                    integer exponent is repeated multiplication
+ *
+ * Reductions (axes: list of 0-based axes; keepdims always true inside graphs):
+ *   sum_chunk(x, axes) prod_chunk min_chunk max_chunk      partial results
+ *   sum_agg(list, axes) prod_agg min_agg max_agg           combine partials (same shapes
+ *                                                          but the axes)
+ *   moment_chunk(x, axes)            array with a leading axis of 3: count, mean, M2
+ *   moment_agg(list, axes)           combines them (Chan et al. pairwise update)
+ *   mean_finish(m)  var_finish(m, ddof)  std_finish(m, ddof)
+ *   argmin_chunk(x, axis, offset) argmax_chunk            leading axis of 2: value, index
+ *   argmin_agg(list, axis) argmax_agg                     (global index by block offset)
+ *   arg_finish(m)                    the index part, int64
+ *   squeeze(x, axes)                 drops reduced axes at the end
+ *
+ * Structure:
+ *   transpose(x, perm)               a view
+ *   getitem(x, starts, stops, steps) a view (steps > 0)
+ *   concatenate(list, axis)          stack(list, axis)
+ *   matmul(a, b)                     2-D product with cblas_dgemm (any dtype in,
+ *                                    float64 out for floats); blocks summed with sum_agg
+ *   copy(x)                          C-contiguous copy
+ *   store_block(path, x, offset, global_shape)   writes x into an existing .npy file at
+ *                                    its global offset (the Lua layer writes the header
+ *                                    first with npy_create); returns true
+ *   npy_create(path, global_shape, dtype)        creates the file (header + size)
+ */
+#ifndef LASK_AKERNELS_H
+#define LASK_AKERNELS_H
+
+#include "kernel.h"
+#include "ndarray.h"
+
+/* The array kernel called name, or NULL. */
+const lask_kernel *lask_akernel_find(const char *name);
+
+/* The i-th array kernel (0-based), or NULL past the last: to list them all. */
+const lask_kernel *lask_akernel_at(int i);
+
+/* Gives a new kernel evaluating an elementwise expression over its arguments in
+ * cache-sized tiles with no full-size temporaries. program is a postfix string of
+ * space-separated tokens: "$1".."$9" (argument i), numbers, and operator names
+ * (add sub mul div mod neg exp log sqrt abs sin cos tanh maximum minimum where
+ * less ... and "powi:N" for an integer power, "pow"); e.g. "(2*x+1)^3" is
+ * "2 $1 mul 1 add powi:3". The kernel prints as "fused(<program>)". NULL with err
+ * filled when the program is malformed. */
+lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err);
+
+#endif
