@@ -84,6 +84,7 @@ void lask_l_open_kernels(lua_State *L);
 
 /* Registers get, order and the graph-conversion functions into the table on top. */
 void lask_l_open_get(lua_State *L);
+void lask_l_open_sampler(lua_State *L); /* core.sampler, core.isatty: lsampler.c (diagnostics) */
 
 #endif
 
@@ -122,3 +123,61 @@ int lask_l_raise(lua_State *L, lask_lconv *c, const char *kind, uint32_t node, c
 /* Pushes a new lask.trace userdata over a new engine trace, keeping the conversion
  * userdata (at conv) and the keys table (at keys) alive; returns the engine trace. */
 lask_trace *lask_l_newtrace(lua_State *L, int conv, int keys, int nworkers);
+
+/* --- values crossing processes (lserial.c) --- */
+
+typedef struct lask_sbuf {
+  char *data; /* malloc'd; the owner frees it */
+  size_t len, cap;
+} lask_sbuf;
+
+/* Appends the bytes of v to b. Returns NULL, or a message saying what cannot be
+ * sent ("a function", ...), left on top of L's stack until the caller pops it. */
+const char *lask_l_serialize(lua_State *L, lask_value v, lask_sbuf *b);
+
+/* Reads one value from data[0..len) into *out (given to the caller). Returns 0 when
+ * the bytes are malformed (then *out is nil). */
+int lask_l_deserialize(lua_State *L, const char *data, size_t len, lask_value *out);
+
+/* Pushes the lask.key function (to rebuild tuple keys). */
+void lask_l_pushkeyfunc(lua_State *L);
+
+/* --- get (lget.c) --- */
+
+/* The state of one get on the Lua side, shared by the schedulers' host code. */
+typedef struct lask_lrun {
+  lua_State *L;
+  lask_lconv *c;
+  int msgh;      /* stack index of the message handler */
+  int cbs;       /* stack index of the callbacks list, or 0 */
+  int state;     /* stack index of the state table given to callbacks */
+  int errobj;    /* stack index of the slot holding the first task error (a table), or nil */
+  int callback_failed; /* errobj holds a callback's error */
+  int c_index;         /* stack index of the conversion userdata */
+  lua_Integer done;
+} lask_lrun;
+
+/* Host ops' call for Lua heads: runs head(args) on r->L (lask_host_ops.call). */
+lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const lask_value *args, int nargs,
+                             lask_value *out, lask_err *err);
+
+/* Pushes the message handler used around Lua tasks (keeps the error's traceback). */
+void lask_l_push_msgh(lua_State *L);
+
+/* The number of stack levels of L. */
+int lask_l_stack_depth(lua_State *L);
+
+/* The callbacks' entry points (lask_callbacks) for a get whose ctx is a lask_lrun. */
+int lask_l_on_pretask(void *ctx, uint32_t node);
+int lask_l_on_posttask(void *ctx, uint32_t node, lask_value result, int worker);
+
+/* Raises the lask.error for a failed run. Does not return. */
+int lask_l_raise_run_error(lask_lrun *r, const lask_err *err);
+
+/* --- multiprocessing (lmp.c) --- */
+
+/* The number of worker processes a multiprocessing get uses for num_workers (0: cores). */
+int lask_l_mp_workers(lua_State *L, int num_workers);
+
+/* Runs r's graph on worker processes forked from this one (opts as for lask_run). */
+lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *results, lask_err *err);

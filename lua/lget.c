@@ -51,20 +51,9 @@ static void release_sigint(lua_State *L, int installed, const struct sigaction *
   if (atomic_load(&interrupted)) lua_sethook(L, NULL, 0, 0); /* ours, if it was not needed */
 }
 
-typedef struct lrun {
-  lua_State *L;
-  lask_lconv *c;
-  int msgh;      /* stack index of the message handler */
-  int cbs;       /* stack index of the callbacks list, or 0 */
-  int state;     /* stack index of the state table given to callbacks */
-  int errobj;    /* stack index of the slot holding the first task error (a table), or nil */
-  int callback_failed; /* errobj holds a callback's error */
-  int c_index;         /* stack index of the conversion userdata */
-  lua_Integer done;
-} lrun;
 
 /* Number of stack levels of L from level 0 up. */
-static int stack_depth(lua_State *L) {
+int lask_l_stack_depth(lua_State *L) {
   lua_Debug ar;
   int n = 0;
   while (lua_getstack(L, n, &ar)) n++;
@@ -74,7 +63,7 @@ static int stack_depth(lua_State *L) {
 /* Message handler: keeps the error value, its text and the traceback of the task
  * alone (upvalue 1: the depth of the stack at get, whose frames are cut off). */
 static int msgh(lua_State *L) {
-  int task_levels = stack_depth(L) - (int)lua_tointeger(L, lua_upvalueindex(1)) - 1;
+  int task_levels = lask_l_stack_depth(L) - (int)lua_tointeger(L, lua_upvalueindex(1)) - 1;
   lua_createtable(L, 0, 3);
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "value");
@@ -88,9 +77,14 @@ static int msgh(lua_State *L) {
   return 1;
 }
 
-static lask_status host_call(void *ctx, uint32_t node, lask_value head, const lask_value *args, int nargs,
+void lask_l_push_msgh(lua_State *L) {
+  lua_pushinteger(L, lask_l_stack_depth(L));
+  lua_pushcclosure(L, msgh, 1);
+}
+
+lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const lask_value *args, int nargs,
                              lask_value *out, lask_err *err) {
-  lrun *r = ctx;
+  lask_lrun *r = ctx;
   lua_State *L = r->L;
   lask_l_drain(L, r->c->ctx); /* values released since the last Lua task are collectable in this one */
   luaL_checkstack(L, nargs + 4, "lask: too many arguments");
@@ -116,7 +110,7 @@ static lask_status host_call(void *ctx, uint32_t node, lask_value head, const la
 /* Calls field name of every callback object with the n values on top (popped).
  * Returns 0, or 1 when one raised an error: the error is kept in r->errobj and
  * the remaining callbacks are skipped. */
-static int call_callbacks(lrun *r, const char *name, int n) {
+static int call_callbacks(lask_lrun *r, const char *name, int n) {
   lua_State *L = r->L;
   int base = lua_gettop(L) - n;
   lua_Integer ncb = (lua_Integer)lua_rawlen(L, r->cbs);
@@ -140,16 +134,16 @@ static int call_callbacks(lrun *r, const char *name, int n) {
   return 0;
 }
 
-static int on_pretask(void *ctx, uint32_t node) {
-  lrun *r = ctx;
+int lask_l_on_pretask(void *ctx, uint32_t node) {
+  lask_lrun *r = ctx;
   lua_rawgeti(r->L, r->c->keys, (lua_Integer)node + 1);
   lua_pushvalue(r->L, r->c->dsk);
   lua_pushvalue(r->L, r->state);
   return call_callbacks(r, "pretask", 3);
 }
 
-static int on_posttask(void *ctx, uint32_t node, lask_value result, int worker) {
-  lrun *r = ctx;
+int lask_l_on_posttask(void *ctx, uint32_t node, lask_value result, int worker) {
+  lask_lrun *r = ctx;
   lua_State *L = r->L;
   lua_pushinteger(L, ++r->done);
   lua_setfield(L, r->state, "done");
@@ -162,7 +156,7 @@ static int on_posttask(void *ctx, uint32_t node, lask_value result, int worker) 
 }
 
 /* True when some callback object has a timeline function (it wants the trace). */
-static int wants_timeline(lrun *r) {
+static int wants_timeline(lask_lrun *r) {
   lua_State *L = r->L;
   lua_Integer ncb = (lua_Integer)lua_rawlen(L, r->cbs);
   int found = 0;
@@ -175,7 +169,7 @@ static int wants_timeline(lrun *r) {
 }
 
 /* Raises the error a callback raised (kept in r->errobj). */
-static int raise_callback_error(lrun *r) {
+static int raise_callback_error(lask_lrun *r) {
   lua_State *L = r->L;
   lua_getfield(L, r->errobj, "callback");
   lua_getfield(L, r->errobj, "message");
@@ -207,7 +201,7 @@ static void push_results(lua_State *L, int idx, const lask_value *results, size_
 }
 
 /* Raises the error of a failed run as a lask.error. */
-static int raise_run_error(lrun *r, const lask_err *err) {
+int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
   lua_State *L = r->L;
   lask_lconv *c = r->c;
   if (err->code == LASK_ECYCLE) {
@@ -248,13 +242,14 @@ static int raise_run_error(lrun *r, const lask_err *err) {
   return lua_error(L);
 }
 
-static lask_sched parse_sched(lua_State *L, int opts) {
-  const char *name = "sync";
-  if (!lua_isnoneornil(L, opts) && lua_getfield(L, opts, "scheduler") == LUA_TSTRING) name = lua_tostring(L, -1);
-  if (!lua_isnoneornil(L, opts)) lua_pop(L, 1);
-  if (strcmp(name, "sync") == 0) return LASK_SCHED_SYNC;
-  if (strcmp(name, "threaded") == 0) return LASK_SCHED_THREADED;
-  return luaL_error(L, "lask: unknown scheduler '%s'", name), LASK_SCHED_SYNC;
+/* The scheduler named in opts: 0 sync, 1 threaded, 2 multiprocessing. */
+static int parse_sched(lua_State *L, int opts) {
+  static const char *const names[] = {"sync", "threaded", "multiprocessing", NULL};
+  if (lua_isnoneornil(L, opts)) return 0;
+  lua_getfield(L, opts, "scheduler");
+  int which = lua_isnil(L, -1) ? 0 : luaL_checkoption(L, -1, NULL, names);
+  lua_pop(L, 1);
+  return which;
 }
 
 /* core.get(dsk, keys [, opts]) with opts.scheduler, opts.num_workers, opts.callbacks (a list). */
@@ -263,19 +258,19 @@ static int l_get(lua_State *L) {
   luaL_checkany(L, 2);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
-  lask_sched sched = parse_sched(L, 3);
+  int which = parse_sched(L, 3);
+  lask_sched sched = which == 1 ? LASK_SCHED_THREADED : LASK_SCHED_SYNC;
   lask_run_opts o = {.sched = sched};
   if (!lua_isnil(L, 3) && lua_getfield(L, 3, "num_workers") != LUA_TNIL) o.num_workers = (int)luaL_checkinteger(L, -1);
   lua_settop(L, 3);
-  lrun r = {.L = L};
+  lask_lrun r = {.L = L};
   r.c = lask_lconv_new(L, 1); /* 4: keys, 5: values, 6: the conversion */
   r.c_index = lua_gettop(L);
   lask_lconv_outputs(L, r.c, 2);
   lask_lconv_build(L, r.c);
-  lua_pushinteger(L, stack_depth(L));
-  lua_pushcclosure(L, msgh, 1), r.msgh = lua_gettop(L);
+  lask_l_push_msgh(L), r.msgh = lua_gettop(L);
   lua_pushnil(L), r.errobj = lua_gettop(L);
-  lask_callbacks cbs = {.ctx = &r, .pretask = on_pretask, .posttask = on_posttask};
+  lask_callbacks cbs = {.ctx = &r, .pretask = lask_l_on_pretask, .posttask = lask_l_on_posttask};
   if (!lua_isnil(L, 3) && lua_getfield(L, 3, "callbacks") == LUA_TTABLE && lua_rawlen(L, -1) > 0) {
     r.cbs = lua_gettop(L);
     lua_createtable(L, 0, 2), r.state = lua_gettop(L);
@@ -286,11 +281,12 @@ static int l_get(lua_State *L) {
   }
   int trace = 0;
   if (o.callbacks && wants_timeline(&r)) {
-    int workers = sched == LASK_SCHED_THREADED ? lask_engine_workers(lask_l_engine(L)) : 1;
+    int workers = which == 2 ? lask_l_mp_workers(L, o.num_workers)
+                  : sched == LASK_SCHED_THREADED ? lask_engine_workers(lask_l_engine(L)) : 1;
     o.trace = lask_l_newtrace(L, r.c_index, r.c->keys, workers);
     trace = lua_gettop(L);
   }
-  lask_host_ops host = {.ctx = &r, .call = host_call};
+  lask_host_ops host = {.ctx = &r, .call = lask_l_host_call};
   o.host = &host;
   lask_value *results = lua_newuserdatauv(L, (r.c->nouts ? r.c->nouts : 1) * sizeof *results, 0);
   lask_err err;
@@ -298,7 +294,8 @@ static int l_get(lua_State *L) {
   struct sigaction old_sigint;
   int installed = catch_sigint(L, &old_sigint);
   o.interrupt = &interrupted;
-  lask_status st = lask_run(engine, r.c->g, r.c->outs, r.c->nouts, &o, results, &err);
+  lask_status st = which == 2 ? lask_l_run_mp(&r, &o, results, &err)
+                              : lask_run(engine, r.c->g, r.c->outs, r.c->nouts, &o, results, &err);
   release_sigint(L, installed, &old_sigint);
   lask_l_drain(L, r.c->ctx);
   if (trace && !r.callback_failed) {
@@ -314,7 +311,7 @@ static int l_get(lua_State *L) {
       for (size_t k = 0; k < r.c->nouts; k++) lask_release(results[k]);
     return raise_callback_error(&r);
   }
-  if (st != LASK_OK) return raise_run_error(&r, &err);
+  if (st != LASK_OK) return lask_l_raise_run_error(&r, &err);
   size_t k = 0;
   push_results(L, 2, results, &k);
   for (k = 0; k < r.c->nouts; k++) lask_release(results[k]);
@@ -332,8 +329,8 @@ static int l_order(lua_State *L) {
   uint32_t *prio = lua_newuserdatauv(L, (c->g->n ? c->g->n : 1) * sizeof *prio, 0);
   lask_err err;
   if (lask_order(c->g, prio, &err) != LASK_OK) {
-    lrun r = {.L = L, .c = c};
-    return raise_run_error(&r, &err);
+    lask_lrun r = {.L = L, .c = c};
+    return lask_l_raise_run_error(&r, &err);
   }
   lua_createtable(L, 0, (int)c->g->n);
   for (uint32_t i = 0; i < c->g->n; i++) {

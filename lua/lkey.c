@@ -76,6 +76,8 @@ static int l_key(lua_State *L) {
   return 1;
 }
 
+void lask_l_pushkeyfunc(lua_State *L) { lua_pushcfunction(L, l_key); }
+
 int lask_l_iskey(lua_State *L, int idx) { return luaL_testudata(L, idx, LASK_KEY_MT) != NULL; }
 
 int lask_l_isquote(lua_State *L, int idx) { return luaL_testudata(L, idx, LASK_QUOTE_MT) != NULL; }

@@ -1,0 +1,334 @@
+/* lserial.c — values crossing processes: engine values and Lua values to bytes
+ * and back, for lask.multiprocessing.
+ *
+ * Format: one tag byte then the payload, little-endian as the machine is (both
+ * ends are forks of one process):
+ *   engine value:  N nil | F T booleans | I int64 | D double | S len bytes
+ *                  | L n items... | K kernel address (static kernels only: the
+ *                  same in every fork) | H lua-value
+ *   Lua value:     n | f t | i int64 | d double | s len bytes
+ *                  | { id pairs... } [m name] : a table, then its metatable by
+ *                  registry name when it has one | r id: a table seen before
+ *                  | k n parts...: a tuple key, re-interned on arrival
+ *                  | K kernel address
+ * Tables are numbered in the order they are first met, so shared references and
+ * cycles come back as they were.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "binding.h"
+
+enum { MAX_DEPTH = 200 };
+
+typedef struct wctx {
+  lua_State *L;
+  lask_sbuf *b;
+  int seen;  /* stack index: table -> id */
+  int errslot; /* stack index where the first failure's message is kept */
+  int nseen;
+  int depth;
+  const char *err; /* first failure, a static string or one kept on the stack */
+} wctx;
+
+static int put(lask_sbuf *b, const void *p, size_t n) {
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n) cap *= 2;
+    char *data = realloc(b->data, cap);
+    if (!data) return 0;
+    b->data = data, b->cap = cap;
+  }
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return 1;
+}
+
+static int put_tag(lask_sbuf *b, char tag) { return put(b, &tag, 1); }
+
+static int put_u64(lask_sbuf *b, uint64_t v) { return put(b, &v, sizeof v); }
+
+static int fail(wctx *w, const char *fmt, const char *what) {
+  if (w->err) return 0;
+  lua_pushfstring(w->L, fmt, what);
+  lua_replace(w->L, w->errslot);
+  w->err = lua_tostring(w->L, w->errslot);
+  return 0;
+}
+
+static int write_lua(wctx *w, int idx);
+
+static int write_table(wctx *w, int idx) {
+  lua_State *L = w->L;
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, w->seen) != LUA_TNIL) {
+    uint64_t id = (uint64_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return put_tag(w->b, 'r') && put_u64(w->b, id);
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, idx);
+  lua_pushinteger(L, ++w->nseen);
+  lua_rawset(L, w->seen);
+  if (!put_tag(w->b, '{') || !put_u64(w->b, (uint64_t)w->nseen)) return 0;
+  for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+    int top = lua_gettop(L);
+    if (!write_lua(w, top - 1) || !write_lua(w, top)) return lua_settop(L, top), 0;
+  }
+  if (!put_tag(w->b, '}')) return 0;
+  if (!lua_getmetatable(L, idx)) return 1;
+  int named = lua_getfield(L, -1, "__name") == LUA_TSTRING, ok = 0;
+  if (named) {
+    size_t len;
+    const char *name = lua_tolstring(L, -1, &len);
+    luaL_getmetatable(L, name);
+    ok = lua_rawequal(L, -1, -3) && put_tag(w->b, 'm') && put_u64(w->b, len) && put(w->b, name, len);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+  return ok || fail(w, "%s", "a table with a metatable that is not registered by name (luaL_newmetatable)");
+}
+
+static int write_key(wctx *w, int idx) {
+  lua_State *L = w->L;
+  lua_Integer n = luaL_len(L, idx);
+  if (!put_tag(w->b, 'k') || !put_u64(w->b, (uint64_t)n)) return 0;
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, idx, i);
+    int ok = write_lua(w, lua_gettop(L));
+    lua_pop(L, 1);
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
+static int write_lua(wctx *w, int idx) {
+  lua_State *L = w->L;
+  if (++w->depth > MAX_DEPTH) return fail(w, "%s", "tables nested too deep");
+  int ok = 0;
+  luaL_checkstack(L, 6, "lask: serialising");
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL: ok = put_tag(w->b, 'n'); break;
+  case LUA_TBOOLEAN: ok = put_tag(w->b, lua_toboolean(L, idx) ? 't' : 'f'); break;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) {
+      int64_t v = lua_tointeger(L, idx);
+      ok = put_tag(w->b, 'i') && put(w->b, &v, sizeof v);
+    } else {
+      double v = lua_tonumber(L, idx);
+      ok = put_tag(w->b, 'd') && put(w->b, &v, sizeof v);
+    }
+    break;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    ok = put_tag(w->b, 's') && put_u64(w->b, len) && put(w->b, s, len);
+    break;
+  }
+  case LUA_TTABLE: ok = write_table(w, idx); break;
+  case LUA_TUSERDATA: {
+    const lask_kernel *k = lask_l_tokernel(L, idx);
+    if (lask_l_iskey(L, idx)) ok = write_key(w, idx);
+    else if (k && atomic_load(&k->h.refs) == LASK_REFS_STATIC) ok = put_tag(w->b, 'K') && put(w->b, &k, sizeof k);
+    else ok = fail(w, "a %s", luaL_typename(L, idx));
+    break;
+  }
+  default: ok = fail(w, "a %s", luaL_typename(L, idx));
+  }
+  w->depth--;
+  return ok;
+}
+
+static int write_value(wctx *w, lask_value v) {
+  switch ((lask_type)v.type) {
+  case LASK_TNIL: return put_tag(w->b, 'N');
+  case LASK_TBOOL: return put_tag(w->b, v.as.b ? 'T' : 'F');
+  case LASK_TINT: return put_tag(w->b, 'I') && put(w->b, &v.as.i, sizeof v.as.i);
+  case LASK_TNUM: return put_tag(w->b, 'D') && put(w->b, &v.as.n, sizeof v.as.n);
+  case LASK_TOBJ: break;
+  }
+  const lask_class *cls = v.as.o->cls;
+  if (cls == &lask_str_class) {
+    const lask_str *s = (const lask_str *)v.as.o;
+    return put_tag(w->b, 'S') && put_u64(w->b, s->len) && put(w->b, s->data, s->len);
+  }
+  if (cls == &lask_list_class) {
+    const lask_list *l = (const lask_list *)v.as.o;
+    if (!put_tag(w->b, 'L') || !put_u64(w->b, l->n)) return 0;
+    for (size_t i = 0; i < l->n; i++)
+      if (!write_value(w, l->items[i])) return 0;
+    return 1;
+  }
+  if (cls == &lask_kernel_class && atomic_load(&v.as.o->refs) == LASK_REFS_STATIC)
+    return put_tag(w->b, 'K') && put(w->b, &v.as.o, sizeof v.as.o);
+  if (cls == &lask_host_class) {
+    lask_l_pushval(w->L, v);
+    int ok = put_tag(w->b, 'H') && write_lua(w, lua_gettop(w->L));
+    lua_pop(w->L, 1);
+    return ok;
+  }
+  return fail(w, "a %s", cls->name);
+}
+
+const char *lask_l_serialize(lua_State *L, lask_value v, lask_sbuf *b) {
+  lua_pushnil(L);
+  lua_newtable(L);
+  wctx w = {.L = L, .b = b, .seen = lua_gettop(L), .errslot = lua_gettop(L) - 1};
+  if (write_value(&w, v)) {
+    lua_pop(L, 2);
+    return NULL;
+  }
+  lua_pop(L, 1); /* the message stays on top */
+  if (!w.err) lua_pop(L, 1), lua_pushliteral(L, "out of memory");
+  return lua_tostring(L, -1);
+}
+
+/* --- reading --- */
+
+typedef struct rctx {
+  lua_State *L;
+  lask_lctx *ctx;
+  const char *p, *end;
+  int tables; /* stack index: id -> table */
+  int depth;
+} rctx;
+
+static int get(rctx *r, void *out, size_t n) {
+  if ((size_t)(r->end - r->p) < n) return 0;
+  memcpy(out, r->p, n);
+  r->p += n;
+  return 1;
+}
+
+static int get_u64(rctx *r, uint64_t *v) { return get(r, v, sizeof *v); }
+
+static int read_lua(rctx *r);
+
+static int read_table(rctx *r) {
+  lua_State *L = r->L;
+  uint64_t id;
+  if (!get_u64(r, &id)) return 0;
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, r->tables, (lua_Integer)id);
+  int t = lua_gettop(L);
+  while (r->p < r->end && *r->p != '}') {
+    if (!read_lua(r) || !read_lua(r)) return 0;
+    lua_rawset(L, t);
+  }
+  if (r->p == r->end) return 0;
+  r->p++;
+  if (r->p < r->end && *r->p == 'm') {
+    uint64_t len;
+    r->p++;
+    if (!get_u64(r, &len) || (uint64_t)(r->end - r->p) < len) return 0;
+    lua_pushlstring(L, r->p, len);
+    r->p += len;
+    if (luaL_getmetatable(L, lua_tostring(L, -1)) == LUA_TNIL) return 0;
+    lua_setmetatable(L, t);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+static int read_lua(rctx *r) {
+  lua_State *L = r->L;
+  char tag;
+  if (++r->depth > MAX_DEPTH + 1 || !get(r, &tag, 1)) return 0;
+  luaL_checkstack(L, 6, "lask: deserialising");
+  int ok = 1;
+  switch (tag) {
+  case 'n': lua_pushnil(L); break;
+  case 'f': lua_pushboolean(L, 0); break;
+  case 't': lua_pushboolean(L, 1); break;
+  case 'i': {
+    int64_t v;
+    if ((ok = get(r, &v, sizeof v))) lua_pushinteger(L, v);
+    break;
+  }
+  case 'd': {
+    double v;
+    if ((ok = get(r, &v, sizeof v))) lua_pushnumber(L, v);
+    break;
+  }
+  case 's': {
+    uint64_t len;
+    if ((ok = get_u64(r, &len) && (uint64_t)(r->end - r->p) >= len)) lua_pushlstring(L, r->p, len), r->p += len;
+    break;
+  }
+  case '{': ok = read_table(r); break;
+  case 'r': {
+    uint64_t id;
+    if ((ok = get_u64(r, &id))) ok = lua_rawgeti(L, r->tables, (lua_Integer)id) == LUA_TTABLE;
+    break;
+  }
+  case 'k': {
+    uint64_t n;
+    if (!(ok = get_u64(r, &n) && n < 64)) break;
+    lask_l_pushkeyfunc(L);
+    for (uint64_t i = 0; i < n && ok; i++) ok = read_lua(r);
+    if (ok) lua_call(L, (int)n, 1);
+    break;
+  }
+  case 'K': {
+    const lask_kernel *k;
+    if ((ok = get(r, &k, sizeof k))) lask_l_pushkernel(L, k);
+    break;
+  }
+  default: ok = 0;
+  }
+  r->depth--;
+  return ok;
+}
+
+static int read_value(rctx *r, lask_value *out) {
+  char tag;
+  if (!get(r, &tag, 1)) return 0;
+  switch (tag) {
+  case 'N': *out = lask_nil(); return 1;
+  case 'F': *out = lask_bool(false); return 1;
+  case 'T': *out = lask_bool(true); return 1;
+  case 'I': *out = lask_int(0); return get(r, &out->as.i, sizeof out->as.i);
+  case 'D': *out = lask_num(0); return get(r, &out->as.n, sizeof out->as.n);
+  case 'S': {
+    uint64_t len;
+    if (!get_u64(r, &len) || (uint64_t)(r->end - r->p) < len) return 0;
+    lask_str *s = lask_str_new(r->p, len);
+    r->p += len;
+    return s ? (*out = lask_objval(&s->h), 1) : 0;
+  }
+  case 'L': {
+    uint64_t n;
+    if (!get_u64(r, &n) || n > (uint64_t)(r->end - r->p)) return 0;
+    lask_list *l = lask_list_new(n);
+    if (!l) return 0;
+    *out = lask_objval(&l->h);
+    for (uint64_t i = 0; i < n; i++)
+      if (!read_value(r, &l->items[i])) return lask_release(*out), 0;
+    return 1;
+  }
+  case 'K': {
+    lask_obj *k;
+    if (!get(r, &k, sizeof k)) return 0;
+    *out = lask_objval(k);
+    return 1;
+  }
+  case 'H': {
+    if (!read_lua(r)) return 0;
+    int ok = lask_l_toval(r->L, r->ctx, -1, out);
+    lua_pop(r->L, 1);
+    return ok;
+  }
+  }
+  return 0;
+}
+
+int lask_l_deserialize(lua_State *L, const char *data, size_t len, lask_value *out) {
+  lua_newtable(L);
+  rctx r = {L, lask_l_ctx(L), data, data + len, lua_gettop(L), 0};
+  int top = lua_gettop(L);
+  int ok = read_value(&r, out) && r.p == r.end;
+  if (!ok && out->type == LASK_TOBJ && r.p != r.end) lask_release(*out), *out = lask_nil();
+  lua_settop(L, top - 1);
+  return ok;
+}
