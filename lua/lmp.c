@@ -522,6 +522,8 @@ lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *resu
   }
   for (size_t k = 0; k < r->c->nouts; k++) m.holds[r->c->outs[k]]++;
   for (int i = 0; i < m.nw; i++) m.w[i].fd = -1;
+  if (o->trace && st == LASK_OK && lask_trace_begin(o->trace, m.nw) != LASK_OK)
+    st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a trace");
   if (o->trace) m.clock_base = now() - lask_trace_now(o->trace);
   if (st == LASK_OK) st = start_workers(&m, err);
   if (st == LASK_OK) st = schedule(&m, err);

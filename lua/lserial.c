@@ -73,7 +73,7 @@ static int write_table(wctx *w, int idx) {
   if (!put_tag(w->b, '{') || !put_u64(w->b, (uint64_t)w->nseen)) return 0;
   for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
     int top = lua_gettop(L);
-    if (!write_lua(w, top - 1) || !write_lua(w, top)) return lua_settop(L, top), 0;
+    if (!write_lua(w, top - 1) || !write_lua(w, top)) return lua_settop(L, top - 2), 0; /* drop the pair */
   }
   if (!put_tag(w->b, '}')) return 0;
   if (!lua_getmetatable(L, idx)) return 1;

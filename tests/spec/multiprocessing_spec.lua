@@ -1,0 +1,188 @@
+-- lask.multiprocessing: same results as lask.sync, values that cross processes,
+-- errors, worker deaths, no leftover processes.
+local lask = require "lask"
+local mp = require "lask.multiprocessing"
+local sync = require "lask.sync"
+local K = lask.kernels
+
+-- Our child processes, from /proc (any left after a get is a leak: zombie or orphan).
+local function children()
+  local me = assert(io.open("/proc/self/stat")):read("n")
+  local p = io.popen("ps -o pid= --ppid " .. me)
+  local out = p:read("a")
+  p:close()
+  local n = 0
+  for pid in out:gmatch("%d+") do
+    local comm = io.open("/proc/" .. pid .. "/comm")
+    local name = comm and comm:read("l")
+    if comm then comm:close() end
+    if name ~= "ps" and name ~= "sh" then n = n + 1 end
+  end
+  return n
+end
+
+local function my_pid() return assert(io.open("/proc/self/stat")):read("n") end
+
+describe("lask.multiprocessing", function()
+  it("computes the talk's graph", function()
+    local function inc(i) return i + 1 end
+    local function add(a, b) return a + b end
+    local d = { x = 1, y = { inc, "x" }, z = { add, "y", 10 } }
+    assert.are.equal(12, mp.get(d, "z"))
+    assert.are.same({ 1, { 2, 12 } }, mp.get(d, { "x", { "y", "z" } }))
+  end)
+
+  it("gives the same results as lask.sync on random graphs", function()
+    local seed = tonumber(os.getenv("LASK_SEED")) or os.time()
+    print(("# multiprocessing_spec seed %d (set LASK_SEED to replay)"):format(seed))
+    math.randomseed(seed)
+    local function lua_add(a, b) return a + b end
+    local function pack(a, b) return { a = a, b = b, list = { a, b } } end
+    local function unpack_sum(t) return t.a + t.b + t.list[1] end
+    for round = 1, 10 do
+      local d, keys = {}, {}
+      for i = 1, math.random(150) do
+        local k = math.random(3) == 1 and lask.key("n", i) or ("n" .. i)
+        local function dep() return keys[math.random(#keys)] end
+        if #keys == 0 or math.random(8) == 1 then d[k] = math.random(50)
+        else
+          local kind = math.random(4)
+          if kind == 1 then d[k] = { lua_add, dep(), dep() }
+          elseif kind == 2 then d[k] = { unpack_sum, { pack, dep(), dep() } }
+          elseif kind == 3 then d[k] = { K.sum, { dep(), dep(), 1 } }
+          else d[k] = { K.mul, dep(), 2 } end
+        end
+        keys[#keys + 1] = k
+      end
+      local want = { keys[#keys], keys[math.random(#keys)], keys[1] }
+      assert.are.same(sync.get(d, want), mp.get(d, want, { num_workers = math.random(3) }),
+        ("round %d, seed %d"):format(round, seed))
+    end
+  end)
+
+  it("runs Lua tasks in parallel on two workers", function()
+    local function burn(n) local s = 0 for i = 1, n do s = s + i % 7 end return s end
+    local d, keys = {}, {}
+    for i = 1, 40 do d["b" .. i] = { burn, 200000 } keys[i] = "b" .. i end
+    d.total = { K.sum, keys }
+    local seen = {}
+    local total = mp.get(d, "total", { num_workers = 2, callbacks = { {
+      posttask = function(key, _, _, _, worker) seen[worker] = (seen[worker] or 0) + 1 end } } })
+    assert.are.equal(sync.get(d, "total"), total)
+    assert.is_true((seen[0] or 0) > 0 and (seen[1] or 0) > 0, "both workers ran tasks")
+  end)
+
+  it("round-trips tables with cycles, shared references, tuple keys and registered metatables", function()
+    local mt = require("lask.callbacks").Callback {} -- any object with a registered metatable would do
+    mt:unregister()
+    local function make()
+      local shared = { 1, 2 }
+      local t = { a = shared, b = shared, key = lask.key("x", 1), [lask.key("y", 2)] = "v", n = 1.5, s = "str" }
+      t.self = t
+      return t
+    end
+    local r = mp.get({ t = { make } }, "t")
+    assert.are.equal(r, r.self)
+    assert.are.equal(r.a, r.b)
+    assert.are.same({ 1, 2 }, r.a)
+    assert.are.equal(lask.key("x", 1), r.key)
+    assert.are.equal("v", r[lask.key("y", 2)])
+    assert.are.equal(1.5, r.n)
+    local passthrough = mp.get({ a = { make }, b = { function(t) return t.self.a[2] + #t.s end, "a" } }, "b")
+    assert.are.equal(5, passthrough)
+  end)
+
+  it("reports a task's error with its key and the worker's traceback", function()
+    local function explode(v) error("exploded on " .. v) end
+    local ok, err = pcall(mp.get, { x = 1, y = { explode, "x" } }, "y")
+    assert.is_false(ok)
+    assert.are.equal("y", err.key)
+    assert.matches("exploded on 1", err.message)
+    assert.matches("multiprocessing_spec.lua:%d+", err.traceback)
+  end)
+
+  it("names the key and the type of a value that cannot cross", function()
+    local cases = {
+      { function() return function() end end, "a function" },
+      { function() return coroutine.create(function() end) end, "a thread" },
+      { function() return io.stdout end, "a userdata" },
+      { function() return { nested = { f = print } } end, "a function" },
+    }
+    for _, case in ipairs(cases) do
+      local ok, err = pcall(mp.get, { bad = { case[1] } }, "bad")
+      assert.is_false(ok)
+      assert.are.equal("bad", err.key)
+      assert.matches(case[2], tostring(err), 1, true)
+    end
+  end)
+
+  for _, death in ipairs {
+    { "os.exit", function() os.exit(7) end, "exited with status 7" },
+    { "a segfault", function() os.execute("kill -SEGV " .. my_pid()) end, "signal 11" },
+    { "SIGKILL (as the OOM killer sends)", function() os.execute("kill -KILL " .. my_pid()) end, "signal 9" },
+  } do
+    it("reports a worker killed by " .. death[1] .. " on its task, with no leftover process", function()
+      local before = children()
+      local d = { x = 1, dies = { function(v) death[2]() return v end, "x" }, other = { K.spin, 1, 1000 } }
+      d.both = { K.add, "dies", "other" }
+      local ok, err = pcall(mp.get, d, "both", { num_workers = 2 })
+      assert.is_false(ok)
+      assert.are.equal("dies", err.key)
+      assert.matches(death[3], tostring(err), 1, true)
+      assert.are.equal(before, children())
+      assert.are.equal(2, mp.get(d, "x") + 1) -- usable afterwards
+    end)
+  end
+
+  it("leaves no processes after many gets", function()
+    local before = children()
+    for _ = 1, 20 do assert.are.equal(3, mp.get({ a = { K.add, 1, 2 } }, "a")) end
+    assert.are.equal(before, children())
+  end)
+
+  it("feeds the profiler's timeline with every task and its worker", function()
+    local d, keys = {}, {}
+    for i = 1, 20 do d["s" .. i] = { K.spin, i, 1000 } keys[i] = "s" .. i end
+    d.total = { K.sum, keys }
+    local trace
+    mp.get(d, "total", { num_workers = 2, callbacks = { { timeline = function(t) trace = t end } } })
+    assert.are.equal(21, #trace)
+    for i = 1, #trace do
+      local key, start, finish, worker = trace:event(i)
+      assert.is_true(finish >= start and worker >= 0 and worker < 2, tostring(key))
+    end
+  end)
+end)
+
+describe("Ctrl-C during a multiprocessing get", function()
+  it("stops the workers and raises an error", function()
+    local bin = os.getenv("LASK_BIN") or "build/lask"
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local lask = require "lask"
+      local function slow(x) local t = lask.clock() while lask.clock() - t < 0.01 do end return x end
+      local d, keys = {}, {}
+      for i = 1, 5000 do d["k" .. i] = { slow, i } keys[i] = "k" .. i end
+      d.total = { lask.kernels.sum, keys }
+      io.write("ready\n") io.flush()
+      local ok, err = pcall(require("lask.multiprocessing").get, d, "total")
+      print(ok, err.kind)
+      print("after", require("lask.multiprocessing").get({ a = { lask.kernels.add, 1, 1 } }, "a"))
+    ]])
+    f:close()
+    local out = os.tmpname()
+    local p = io.popen(("%s %s > %s 2>&1 & pid=$!; n=0; while ! grep -q ready %s && [ $n -lt 100 ]; do sleep 0.1; "
+      .. "n=$((n+1)); done; sleep 0.5; kill -INT $pid; wait $pid; echo status $?; sleep 0.2; "
+      .. "ps -o pid= --ppid $pid | wc -l"):format(bin, script, out, out))
+    local status = p:read("a")
+    p:close()
+    local text = assert(io.open(out)):read("a")
+    os.remove(script)
+    os.remove(out)
+    assert.matches("status 0", status)
+    assert.matches("false\tinterrupted", text)
+    assert.matches("after\t2", text)
+    assert.matches("\n0\n$", status)
+  end)
+end)
