@@ -30,3 +30,4 @@ bench() { # script.lua [args...]
 bench overhead.lua
 
 [ "$failed" -eq 0 ] || { echo "$failed benchmark(s) failed"; exit 1; }
+bench multiprocessing.lua
