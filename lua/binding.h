@@ -131,6 +131,9 @@ typedef struct lask_sbuf {
   size_t len, cap;
 } lask_sbuf;
 
+/* Appends n bytes at p to b; returns 0 when out of memory (b unchanged). */
+int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n);
+
 /* Appends the bytes of v to b. Returns NULL, or a message saying what cannot be
  * sent ("a function", ...), left on top of L's stack until the caller pops it. */
 const char *lask_l_serialize(lua_State *L, lask_value v, lask_sbuf *b);

@@ -113,25 +113,12 @@ static int read_msg(int fd, hdr *h, char **data) {
   return h->len ? read_all(fd, *data, h->len) : 1;
 }
 
-static int put(lask_sbuf *b, const void *p, size_t n) {
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n) cap *= 2;
-    char *data = realloc(b->data, cap);
-    if (!data) return 0;
-    b->data = data, b->cap = cap;
-  }
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-  return 1;
-}
-
 /* ------------------------------------------------------------------ worker */
 
 static void worker_reply_error(mp *m, int fd, uint32_t node, uint32_t kind, const char *msg, const char *tb) {
   lask_sbuf b = {0};
   uint32_t len = (uint32_t)strlen(msg);
-  if (put(&b, &kind, 4) && put(&b, &len, 4) && put(&b, msg, len) && put(&b, tb, strlen(tb)))
+  if (lask_sbuf_put(&b, &kind, 4) && lask_sbuf_put(&b, &len, 4) && lask_sbuf_put(&b, msg, len) && lask_sbuf_put(&b, tb, strlen(tb)))
     send_msg(fd, M_ERROR, node, b.data, b.len);
   free(b.data);
   (void)m;
@@ -179,7 +166,7 @@ static void worker_run(mp *m, int fd, lask_value *vals, uint32_t node) {
   }
   double t1 = now();
   lask_sbuf b = {0};
-  put(&b, &t0, 8), put(&b, &t1, 8);
+  lask_sbuf_put(&b, &t0, 8), lask_sbuf_put(&b, &t1, 8);
   const char *why = lask_l_serialize(L, vals[node], &b);
   if (why) {
     char msg[LASK_ERR_MSG_MAX];
@@ -355,15 +342,15 @@ static lask_status dispatch(mp *m, int wi, lask_err *err) {
   lask_sbuf *b = &m->out;
   b->len = 0;
   uint32_t nd = (uint32_t)w->ndrops;
-  int ok = put(b, &nd, 4) && put(b, w->drops, w->ndrops * 4);
+  int ok = lask_sbuf_put(b, &nd, 4) && lask_sbuf_put(b, w->drops, w->ndrops * 4);
   size_t count_at = b->len;
-  ok = ok && put(b, &ndeps, 4);
+  ok = ok && lask_sbuf_put(b, &ndeps, 4);
   for (uint32_t e = m->g->dep_off[id]; ok && e < m->g->dep_off[id + 1]; e++) {
     uint32_t d = m->g->deps[e];
     if (wi < 64 && (m->have[d] >> wi & 1)) continue;
     size_t at = b->len;
     uint64_t len = 0;
-    ok = put(b, &d, 4) && put(b, &len, 8);
+    ok = lask_sbuf_put(b, &d, 4) && lask_sbuf_put(b, &len, 8);
     const char *why = ok ? lask_l_serialize(m->L, m->values[d], b) : NULL;
     if (why) {
       lask_err_set(err, LASK_ETYPE, id, "the value of a dependency cannot be sent to a worker process: it is or "

@@ -31,7 +31,7 @@ typedef struct wctx {
   const char *err; /* first failure, a static string or one kept on the stack */
 } wctx;
 
-static int put(lask_sbuf *b, const void *p, size_t n) {
+int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n) {
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + n) cap *= 2;
@@ -44,9 +44,9 @@ static int put(lask_sbuf *b, const void *p, size_t n) {
   return 1;
 }
 
-static int put_tag(lask_sbuf *b, char tag) { return put(b, &tag, 1); }
+static int put_tag(lask_sbuf *b, char tag) { return lask_sbuf_put(b, &tag, 1); }
 
-static int put_u64(lask_sbuf *b, uint64_t v) { return put(b, &v, sizeof v); }
+static int put_u64(lask_sbuf *b, uint64_t v) { return lask_sbuf_put(b, &v, sizeof v); }
 
 static int fail(wctx *w, const char *fmt, const char *what) {
   if (w->err) return 0;
@@ -82,7 +82,7 @@ static int write_table(wctx *w, int idx) {
     size_t len;
     const char *name = lua_tolstring(L, -1, &len);
     luaL_getmetatable(L, name);
-    ok = lua_rawequal(L, -1, -3) && put_tag(w->b, 'm') && put_u64(w->b, len) && put(w->b, name, len);
+    ok = lua_rawequal(L, -1, -3) && put_tag(w->b, 'm') && put_u64(w->b, len) && lask_sbuf_put(w->b, name, len);
     lua_pop(L, 1);
   }
   lua_pop(L, 2);
@@ -113,23 +113,23 @@ static int write_lua(wctx *w, int idx) {
   case LUA_TNUMBER:
     if (lua_isinteger(L, idx)) {
       int64_t v = lua_tointeger(L, idx);
-      ok = put_tag(w->b, 'i') && put(w->b, &v, sizeof v);
+      ok = put_tag(w->b, 'i') && lask_sbuf_put(w->b, &v, sizeof v);
     } else {
       double v = lua_tonumber(L, idx);
-      ok = put_tag(w->b, 'd') && put(w->b, &v, sizeof v);
+      ok = put_tag(w->b, 'd') && lask_sbuf_put(w->b, &v, sizeof v);
     }
     break;
   case LUA_TSTRING: {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    ok = put_tag(w->b, 's') && put_u64(w->b, len) && put(w->b, s, len);
+    ok = put_tag(w->b, 's') && put_u64(w->b, len) && lask_sbuf_put(w->b, s, len);
     break;
   }
   case LUA_TTABLE: ok = write_table(w, idx); break;
   case LUA_TUSERDATA: {
     const lask_kernel *k = lask_l_tokernel(L, idx);
     if (lask_l_iskey(L, idx)) ok = write_key(w, idx);
-    else if (k && atomic_load(&k->h.refs) == LASK_REFS_STATIC) ok = put_tag(w->b, 'K') && put(w->b, &k, sizeof k);
+    else if (k && atomic_load(&k->h.refs) == LASK_REFS_STATIC) ok = put_tag(w->b, 'K') && lask_sbuf_put(w->b, &k, sizeof k);
     else ok = fail(w, "a %s", luaL_typename(L, idx));
     break;
   }
@@ -143,14 +143,14 @@ static int write_value(wctx *w, lask_value v) {
   switch ((lask_type)v.type) {
   case LASK_TNIL: return put_tag(w->b, 'N');
   case LASK_TBOOL: return put_tag(w->b, v.as.b ? 'T' : 'F');
-  case LASK_TINT: return put_tag(w->b, 'I') && put(w->b, &v.as.i, sizeof v.as.i);
-  case LASK_TNUM: return put_tag(w->b, 'D') && put(w->b, &v.as.n, sizeof v.as.n);
+  case LASK_TINT: return put_tag(w->b, 'I') && lask_sbuf_put(w->b, &v.as.i, sizeof v.as.i);
+  case LASK_TNUM: return put_tag(w->b, 'D') && lask_sbuf_put(w->b, &v.as.n, sizeof v.as.n);
   case LASK_TOBJ: break;
   }
   const lask_class *cls = v.as.o->cls;
   if (cls == &lask_str_class) {
     const lask_str *s = (const lask_str *)v.as.o;
-    return put_tag(w->b, 'S') && put_u64(w->b, s->len) && put(w->b, s->data, s->len);
+    return put_tag(w->b, 'S') && put_u64(w->b, s->len) && lask_sbuf_put(w->b, s->data, s->len);
   }
   if (cls == &lask_list_class) {
     const lask_list *l = (const lask_list *)v.as.o;
@@ -160,7 +160,7 @@ static int write_value(wctx *w, lask_value v) {
     return 1;
   }
   if (cls == &lask_kernel_class && atomic_load(&v.as.o->refs) == LASK_REFS_STATIC)
-    return put_tag(w->b, 'K') && put(w->b, &v.as.o, sizeof v.as.o);
+    return put_tag(w->b, 'K') && lask_sbuf_put(w->b, &v.as.o, sizeof v.as.o);
   if (cls == &lask_host_class) {
     lask_l_pushval(w->L, v);
     int ok = put_tag(w->b, 'H') && write_lua(w, lua_gettop(w->L));
