@@ -32,6 +32,7 @@ typedef struct wctx {
 } wctx;
 
 int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n) {
+  if (n == 0) return 1; /* p may be NULL then */
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + n) cap *= 2;
