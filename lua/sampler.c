@@ -1,0 +1,121 @@
+/* sampler.c — the resource sampling thread (see sampler.h).
+ *
+ * CPU time comes from the kernel's per-process CPU clock (CLOCK_PROCESS_CPUTIME_ID):
+ * the same utime + stime that /proc/self/stat reports, but in nanoseconds rather
+ * than 10 ms ticks, so short intervals (dt = 0.01) still give usable percentages.
+ * Resident memory comes from /proc/self/statm. Both cover every thread of the
+ * process; a future multiprocessing scheduler will have to add its workers'.
+ */
+#include "sampler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double seconds(clockid_t clock) {
+  struct timespec t;
+  clock_gettime(clock, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+double lask_sampler_rss(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long size, resident;
+  int got = f && fscanf(f, "%lu %lu", &size, &resident) == 2;
+  if (f) fclose(f);
+  return got ? (double)resident * (double)sysconf(_SC_PAGESIZE) : -1;
+}
+
+/* Thread side: appends one sample; the CPU share is over the time since the last. */
+static void take_sample(lask_sampler *s, double *last_time, double *last_cpu) {
+  double now = seconds(CLOCK_MONOTONIC), cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
+  double wall = now - *last_time;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    lask_sample *grown = realloc(s->samples, cap * sizeof *grown);
+    if (!grown) {
+      s->incomplete = 1;
+      return;
+    }
+    s->samples = grown, s->cap = cap;
+  }
+  s->samples[s->n++] =
+      (lask_sample){now, wall > 0 ? 100.0 * (cpu - *last_cpu) / wall : 0, lask_sampler_rss()};
+  *last_time = now, *last_cpu = cpu;
+}
+
+static struct timespec to_timespec(double t) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)t;
+  ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+  if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+  return ts;
+}
+
+/* Samples at t0 + k * dt until told to stop, then once more. Deadlines are fixed
+ * multiples of dt, so a late wake-up does not shift the samples after it. */
+static void *sampler_main(void *arg) {
+  lask_sampler *s = arg;
+  double t0 = seconds(CLOCK_MONOTONIC), last_time = t0, last_cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
+  unsigned long k = 0;
+  pthread_mutex_lock(&s->mu);
+  while (!s->stop) {
+    double next = t0 + (double)++k * s->dt;
+    struct timespec deadline = to_timespec(next);
+    int rc = 0;
+    while (!s->stop && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&s->cv, &s->mu, &deadline);
+    if (s->stop) break;
+    pthread_mutex_unlock(&s->mu); /* reading /proc must not hold up stop */
+    take_sample(s, &last_time, &last_cpu);
+    pthread_mutex_lock(&s->mu);
+    double behind = seconds(CLOCK_MONOTONIC) - t0;
+    if (behind > (double)(k + 1) * s->dt) k = (unsigned long)(behind / s->dt); /* skip missed deadlines */
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (seconds(CLOCK_MONOTONIC) - last_time > 1e-3 || s->n == 0) take_sample(s, &last_time, &last_cpu);
+  return NULL;
+}
+
+int lask_sampler_start(lask_sampler *s, double dt) {
+  memset(s, 0, sizeof *s);
+  s->dt = dt >= 1e-3 ? dt : 1e-3;
+  pthread_condattr_t attr;
+  int rc = pthread_condattr_init(&attr);
+  if (rc) return rc;
+  rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  if (!rc) rc = pthread_cond_init(&s->cv, &attr);
+  pthread_condattr_destroy(&attr);
+  if (rc) return rc;
+  if ((rc = pthread_mutex_init(&s->mu, NULL))) {
+    pthread_cond_destroy(&s->cv);
+    return rc;
+  }
+  if ((rc = pthread_create(&s->thread, NULL, sampler_main, s))) {
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    return rc;
+  }
+  s->running = 1;
+  return 0;
+}
+
+void lask_sampler_stop(lask_sampler *s) {
+  if (!s->running) return;
+  pthread_mutex_lock(&s->mu);
+  s->stop = 1;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(s->thread, NULL);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  s->running = 0;
+}
+
+void lask_sampler_free(lask_sampler *s) {
+  lask_sampler_stop(s);
+  free(s->samples);
+  s->samples = NULL, s->n = s->cap = 0;
+}
