@@ -4,10 +4,13 @@
  * the same utime + stime that /proc/self/stat reports, but in nanoseconds rather
  * than 10 ms ticks, so short intervals (dt = 0.01) still give usable percentages.
  * Resident memory comes from /proc/self/statm. Both cover every thread of the
- * process; a future multiprocessing scheduler will have to add its workers'.
+ * process. Child processes (lask.multiprocessing's workers) are found through
+ * /proc/self/task/<tid>/children and read from /proc/<pid>/stat (CPU in clock
+ * ticks there: children's shares are coarser).
  */
 #include "sampler.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +32,79 @@ double lask_sampler_rss(void) {
   return got ? (double)resident * (double)sysconf(_SC_PAGESIZE) : -1;
 }
 
+/* CPU seconds (utime + stime) and resident bytes of process pid from /proc/pid/stat.
+ * Returns 0 when the process is gone. Fields after the command name (which may
+ * hold spaces, so parsing starts after its last ')'): state ppid pgrp session
+ * tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+ * priority nice num_threads itrealvalue starttime vsize rss. */
+static int read_stat(int pid, double *cpu, double *rss) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t len = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[len] = '\0';
+  const char *p = strrchr(buf, ')');
+  unsigned long utime, stime;
+  long pages;
+  if (!p || sscanf(p + 1,
+                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
+                   &utime, &stime, &pages) != 3)
+    return 0;
+  *cpu = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+  *rss = (double)pages * (double)sysconf(_SC_PAGESIZE);
+  return 1;
+}
+
+/* Puts in pids the children of every thread of this process; returns their number. */
+static size_t list_children(int *pids, size_t max) {
+  size_t n = 0;
+  DIR *tasks = opendir("/proc/self/task");
+  if (!tasks) return 0;
+  struct dirent *t;
+  while ((t = readdir(tasks)) && n < max) {
+    if (t->d_name[0] == '.') continue;
+    char path[300];
+    snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    int pid;
+    while (n < max && fscanf(f, "%d", &pid) == 1) pids[n++] = pid;
+    fclose(f);
+  }
+  closedir(tasks);
+  return n;
+}
+
+enum { MAX_CHILDREN = 1024 };
+
+/* Thread side: the CPU seconds the children used since the last call (children
+ * that appeared since count from zero: they were forked after it) and the sum of
+ * their resident sizes. Remembers each child's CPU time in s->kids. */
+static void sample_children(lask_sampler *s, double *cpu, double *rss) {
+  int pids[MAX_CHILDREN];
+  size_t n = list_children(pids, MAX_CHILDREN), kept = 0;
+  struct lask_sampler_child *now = n ? malloc(n * sizeof *now) : NULL;
+  *cpu = *rss = 0;
+  for (size_t i = 0; i < n && now; i++) {
+    double c, r, before = 0;
+    if (!read_stat(pids[i], &c, &r)) continue;
+    for (size_t k = 0; k < s->nkids; k++)
+      if (s->kids[k].pid == pids[i]) before = s->kids[k].cpu;
+    *cpu += c > before ? c - before : 0;
+    *rss += r;
+    now[kept++] = (struct lask_sampler_child){pids[i], c};
+  }
+  free(s->kids);
+  s->kids = now, s->nkids = kept;
+}
+
 /* Thread side: appends one sample; the CPU share is over the time since the last. */
 static void take_sample(lask_sampler *s, double *last_time, double *last_cpu) {
   double now = seconds(CLOCK_MONOTONIC), cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
-  double wall = now - *last_time;
+  double wall = now - *last_time, kids_cpu, kids_rss;
+  sample_children(s, &kids_cpu, &kids_rss);
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 256;
     lask_sample *grown = realloc(s->samples, cap * sizeof *grown);
@@ -42,8 +114,8 @@ static void take_sample(lask_sampler *s, double *last_time, double *last_cpu) {
     }
     s->samples = grown, s->cap = cap;
   }
-  s->samples[s->n++] =
-      (lask_sample){now, wall > 0 ? 100.0 * (cpu - *last_cpu) / wall : 0, lask_sampler_rss()};
+  double used = cpu - *last_cpu + kids_cpu;
+  s->samples[s->n++] = (lask_sample){now, wall > 0 ? 100.0 * used / wall : 0, lask_sampler_rss() + kids_rss};
   *last_time = now, *last_cpu = cpu;
 }
 
@@ -59,7 +131,9 @@ static struct timespec to_timespec(double t) {
  * multiples of dt, so a late wake-up does not shift the samples after it. */
 static void *sampler_main(void *arg) {
   lask_sampler *s = arg;
-  double t0 = seconds(CLOCK_MONOTONIC), last_time = t0, last_cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
+  double t0 = seconds(CLOCK_MONOTONIC), last_time = t0, last_cpu = seconds(CLOCK_PROCESS_CPUTIME_ID),
+         unused[2];
+  sample_children(s, &unused[0], &unused[1]); /* the children already there: their past is not ours */
   unsigned long k = 0;
   pthread_mutex_lock(&s->mu);
   while (!s->stop) {
@@ -117,5 +191,7 @@ void lask_sampler_stop(lask_sampler *s) {
 void lask_sampler_free(lask_sampler *s) {
   lask_sampler_stop(s);
   free(s->samples);
+  free(s->kids);
   s->samples = NULL, s->n = s->cap = 0;
+  s->kids = NULL, s->nkids = 0;
 }

@@ -7,9 +7,11 @@
  *
  * Each sample is taken at a multiple of dt after the start, plus one when stopped:
  *   time  seconds on CLOCK_MONOTONIC (the clock of lask.clock)
- *   cpu   CPU time of the whole process over the interval since the previous
+ *   cpu   CPU time of the whole process, and of its child processes (worker
+ *         processes of lask.multiprocessing), over the interval since the previous
  *         sample, in percent of one core (200 is two cores busy)
- *   mem   resident set size in bytes, from /proc/self/statm
+ *   mem   resident set size in bytes of the process plus its children (pages a
+ *         forked child still shares count twice, as Dask's psutil sum does)
  */
 #ifndef LASK_SAMPLER_H
 #define LASK_SAMPLER_H
@@ -32,6 +34,12 @@ typedef struct lask_sampler {
   lask_sample *samples;
   size_t n, cap;
   int incomplete; /* a sample was dropped: out of memory */
+  /* the thread's own: CPU seconds of each child at the last sample */
+  struct lask_sampler_child {
+    int pid;
+    double cpu;
+  } * kids;
+  size_t nkids;
 } lask_sampler;
 
 /* Initialises s and starts its thread, sampling every dt seconds (at least 1 ms).

@@ -94,7 +94,7 @@ local function profiler_fill(self)
       local trace, t0 = run.trace, run.t0
       for i = 1, #trace do
         local key, s, f, w, head = trace:event(i)
-        rows[#rows + 1] = { key = key, start = t0 + s, finish = t0 + f, worker = w, func = head }
+        if head ~= nil then rows[#rows + 1] = { key = key, start = t0 + s, finish = t0 + f, worker = w, func = head } end
       end
       self._nrows_runs = r
     end
@@ -104,7 +104,9 @@ end
 
 -- Profiler(): records every task the gets run while it is active.
 -- prof.results: list of {key=, start=, finish=, worker=, func=} (func: the task's
--- function, nil for a literal or alias), in order of get, then worker, then start.
+-- function), in order of get, then worker, then finish. Only tasks are listed:
+-- keys holding data or naming another key run no function (and schedulers
+-- differ in whether they trace them at all).
 -- The latest finish in a trace (seconds from its zero). Events come by worker, each
 -- worker's in the order they ended, so the last event of each worker is found by
 -- bisection: O(workers * log(tasks)), not a pass over a million events.
@@ -176,15 +178,15 @@ function Profiler:each_task(f)
     local trace, t0 = run.trace, run.t0
     for i = 1, #trace do
       local key, s, e, w, head = trace:event(i)
-      f(key, t0 + s, t0 + e, w, head)
+      if head ~= nil then f(key, t0 + s, t0 + e, w, head) end
     end
   end
 end
 
--- The number of tasks recorded, without materialising results.
+-- The number of tasks recorded, without building results.
 function Profiler:count()
   local n = 0
-  for _, run in ipairs(self._runs) do n = n + #run.trace end
+  self:each_task(function() n = n + 1 end)
   return n
 end
 
@@ -350,17 +352,22 @@ function M.ProgressBar(opts)
     self._enabled = core.isatty(self.out)
     note_start_end(dsk)
   end
-  self.posttask = function(_, _, dsk, state)
-    if dsk ~= self._dsk or not self._enabled then return end
+  local function redraw(state)
     local now = clock()
     if now - self._last >= self.dt and now - self._t0 >= self.minimum then
       self._last = now
       bar_draw(self, state.done / math.max(state.ntasks, 1), now - self._t0)
     end
   end
+  self.posttask = function(_, _, dsk, state)
+    if dsk == self._dsk and self._enabled then
+      self._state = state
+      redraw(state)
+    end
+  end
   self.finish = function(dsk, state, errored)
     if dsk ~= self._dsk then return end
-    self._dsk = nil
+    self._dsk, self._state = nil, nil
     local elapsed = clock() - self._t0
     if not self._enabled or (not self._shown and elapsed < self.minimum) then return end
     bar_draw(self, errored and (state.done or 0) / math.max(state.ntasks, 1) or 1, elapsed)
@@ -369,6 +376,22 @@ function M.ProgressBar(opts)
   end
   return self:register()
 end
+
+-- Deactivating the bar ends the line of a get that never called finish: when a
+-- callback fails, finish is skipped, and a Ctrl-C that lands in a callback (they
+-- run between tasks, so it usually does) counts as that callback failing. With
+-- the bar in a <close> variable, its last line is then drawn as the error leaves.
+function ProgressBar:unregister()
+  if self._dsk ~= nil and self._shown then
+    local state = self._state or {}
+    bar_draw(self, (state.done or 0) / math.max(state.ntasks or 1, 1), clock() - self._t0)
+    self.out:write("\n")
+    self.out:flush()
+  end
+  self._dsk, self._state = nil, nil
+  return CallbackClass.__index.unregister(self)
+end
+ProgressBar.__close = ProgressBar.unregister
 
 M.format_bar = bar_line
 

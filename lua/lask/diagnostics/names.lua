@@ -1,8 +1,8 @@
 -- lask.diagnostics.names: readable names for the functions at the heads of tasks,
 -- for profile pages and graph pictures.
 --   native kernels (and anything with __tostring): tostring(head), e.g. "spin"
---   Lua functions: a name that holds them, looked up in the locals of the calling
---     frames (nearest first), then globals, then fields of globals and of loaded
+--   Lua functions: a name that holds them, looked up in the locals and upvalues of
+--     the calling frames (nearest first), then globals, then fields of globals and of loaded
 --     modules (shortest name first, so the choice is deterministic); else where
 --     they are defined, "file.lua:12"
 --   no head (a literal or an alias): "(data)"
@@ -30,6 +30,12 @@ local function candidates()
     if not is_lask_source(info.source) then
       for i = 1, math.huge do
         local name, v = debug.getlocal(level, i)
+        if not name then break end
+        if name:match("^[%a_][%w_]*$") and callable(v) then locals[#locals + 1] = { name, v } end
+      end
+      local f = debug.getinfo(level, "f").func
+      for i = 1, math.huge do -- the running function's upvalues: locals of enclosing blocks
+        local name, v = debug.getupvalue(f, i)
         if not name then break end
         if name:match("^[%a_][%w_]*$") and callable(v) then locals[#locals + 1] = { name, v } end
       end
