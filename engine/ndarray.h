@@ -31,7 +31,7 @@ typedef struct lask_buffer {
 } lask_buffer;
 
 typedef struct lask_ndarray {
-  lask_obj h; /* class: lask_ndarray_class */
+  lask_obj h;       /* class: lask_ndarray_class */
   lask_buffer *buf; /* retained by the view */
   char *data;       /* address of element (0, ..., 0) inside buf */
   lask_dtype dtype;
@@ -74,6 +74,113 @@ int64_t lask_ndarray_size(const lask_ndarray *a);
 
 /* True when a's elements are laid out in C order with no gaps. */
 bool lask_ndarray_is_c_contiguous(const lask_ndarray *a);
+
+/* Gives a new C-contiguous array of dtype and shape whose elements are NOT
+ * initialised (for kernels that write every element); errors as lask_ndarray_new.
+ * Large arrays come from the kernel's zeroed pages (and ask for huge pages). */
+lask_ndarray *lask_ndarray_empty(lask_dtype dt, int ndim, const int64_t *shape, lask_err *err);
+
+/* True when a's elements are laid out in Fortran order with no gaps. */
+bool lask_ndarray_is_f_contiguous(const lask_ndarray *a);
+
+/* Fills strides[0..ndim) with the byte strides of a C-contiguous array. */
+void lask_strides_c(int ndim, const int64_t *shape, size_t itemsize, int64_t *strides);
+
+/* Address of the element at index[0..ndim) (0-based, unchecked). */
+static inline char *lask_ndarray_ptr(const lask_ndarray *a, const int64_t *index) {
+  char *p = a->data;
+  for (int d = 0; d < a->ndim; d++) p += index[d] * a->strides[d];
+  return p;
+}
+
+/* The element at p (of dtype dt) as a double / an int64 (floats truncated toward zero,
+ * NaN and out-of-range give INT64_MIN as numpy does) / a bool (nonzero). */
+double lask_elem_f64(lask_dtype dt, const void *p);
+int64_t lask_elem_i64(lask_dtype dt, const void *p);
+
+/* Gives a new C-contiguous copy of a converted to dt (numpy's astype rules); NULL
+ * with err filled when out of memory. */
+lask_ndarray *lask_ndarray_copy(const lask_ndarray *a, lask_dtype dt, lask_err *err);
+
+/* Gives a new view of a with the shape broadcast to ndim/shape by numpy's rules
+ * (stride 0 along broadcast axes; the same buffer, no copy). NULL with err filled
+ * when a's shape does not broadcast to shape. */
+lask_ndarray *lask_ndarray_broadcast_to(lask_ndarray *a, int ndim, const int64_t *shape, lask_err *err);
+
+/* The byte strides a would have broadcast to ndim/shape (0 along broadcast axes);
+ * false when a's shape does not broadcast to it. */
+bool lask_broadcast_strides(const lask_ndarray *a, int ndim, const int64_t *shape, int64_t *strides);
+
+/* Broadcasts n shapes together by numpy's rules into *ndim_out/shape_out; what
+ * names the caller in the message ("add: ..."). Fails with LASK_EINVAL naming the
+ * shapes when they do not broadcast. */
+lask_status lask_broadcast_shapes(int n, const int *ndims, const int64_t *const *shapes, int *ndim_out,
+                                  int64_t *shape_out, const char *what, lask_err *err);
+
+/* numpy's result_type of two of our dtypes (bool < int64 < float32 < float64, except
+ * that int64 with float32 gives float64). */
+lask_dtype lask_dtype_promote(lask_dtype a, lask_dtype b);
+
+/* Converts n elements from src (dtype from, stride src_stride bytes) to dst (dtype to,
+ * stride dst_stride bytes) by numpy's casting rules: float to int truncates (NaN and
+ * out-of-range give INT64_MIN), anything to bool is "nonzero". The one conversion
+ * routine, written once for every pair of dtypes. */
+void lask_convert(lask_dtype to, void *dst, int64_t dst_stride, lask_dtype from, const void *src,
+                  int64_t src_stride, int64_t n);
+
+/* Writes "(2, 3)" (numpy's tuple form, "(5,)" for one axis) into buf; returns buf. */
+char *lask_shape_str(int ndim, const int64_t *shape, char *buf, size_t size);
+
+/* --- iteration over several arrays at once ---
+ *
+ * lask_iter visits the elements of up to LASK_ITER_MAXOPS operands of one common
+ * shape (each with its own byte strides: broadcast operands have stride 0) in C
+ * order, handing the caller one "inner run" at a time: it.inner elements, operand k
+ * starting at it.ptr[k] and stepping it.stride[k] bytes. The caller's loop over a run
+ * is the only per-dtype code; the shape never reaches it:
+ *
+ *     lask_iter it;
+ *     if (lask_iter_init(&it, 2, a->ndim, a->shape, (char *[]){out->data, a->data},
+ *                        (const int64_t *[]){out->strides, a->strides}))
+ *       do run(it.inner, it.ptr, it.stride); while (lask_iter_next(&it));
+ */
+#define LASK_ITER_MAXOPS 8
+
+typedef struct lask_iter {
+  int nops, ndim;                                 /* ndim after merging dimensions (>= 1) */
+  int64_t inner;                                  /* elements in each inner run */
+  char *ptr[LASK_ITER_MAXOPS];                    /* where the current run starts, per operand */
+  int64_t stride[LASK_ITER_MAXOPS];               /* byte step inside a run, per operand */
+  int64_t shape[LASK_MAXDIM];                     /* merged outer shape; shape[ndim-1] == inner */
+  int64_t index[LASK_MAXDIM];                     /* odometer over the outer dimensions */
+  int64_t strides[LASK_ITER_MAXOPS][LASK_MAXDIM]; /* merged byte strides, per operand */
+} lask_iter;
+
+/* Prepares it over nops (1..LASK_ITER_MAXOPS) operands of shape shape[0..ndim);
+ * data[k] and strides[k] describe operand k. Returns false when there is nothing to
+ * visit (some extent is 0), true with it positioned on the first run otherwise. A
+ * 0-d shape is one run of one element. */
+bool lask_iter_init(lask_iter *it, int nops, int ndim, const int64_t *shape, char *const *data,
+                    const int64_t *const *strides);
+
+/* Moves it to the next run; false after the last. */
+bool lask_iter_next(lask_iter *it);
+
+/* A cursor reads the elements of a strided layout in C order, n at a time, in any
+ * dtype: the sequential reader on top of lask_iter (for gathering tiles, or the
+ * runs of a file). Reads must not go past the last element. */
+typedef struct lask_cursor {
+  lask_iter it;
+  lask_dtype dtype; /* of the layout's elements */
+  int64_t pos;      /* elements of the current run already read */
+} lask_cursor;
+
+/* Positions c on the first element of the layout (dtype, data, ndim, shape, strides). */
+void lask_cursor_init(lask_cursor *c, lask_dtype dt, char *data, int ndim, const int64_t *shape,
+                      const int64_t *strides);
+
+/* Copies the next n elements into dst (contiguous, dtype dt), converting. */
+void lask_cursor_read(lask_cursor *c, lask_dtype dt, void *dst, int64_t n);
 
 /* The array as a value (takes over the caller's reference). */
 static inline lask_value lask_ndarray_value(lask_ndarray *a) { return lask_objval(&a->h); }
