@@ -1,8 +1,9 @@
 -- overhead.lua: the per-task cost of the engine (see README.md in this directory).
 --
---   overhead.lua [--quick] [--no-dask]
+--   overhead.lua [--quick] [--no-dask] [--overhead-only | --scaling-only]
 --       runs every configuration, each in its own process, with the peer (Dask,
 --       through overhead_dask.py) in the same run, and prints the tables.
+--       --quick: 100k tasks only; the other options leave out a peer or a table.
 --   overhead.lua run SHAPE N HEADS SCHED WORKERS [WORK_US [REPS [CONV]]]
 --       one measurement: prints one "RESULT k=v ..." line. REPS gets of the same table
 --       (the best is get_us, the first get1_us); CONV 1 adds one to time the conversion.
@@ -162,10 +163,12 @@ end
 ---------------------------------------------------------------------------------
 -- The driver.
 
-local quick, with_dask = false, true
+local quick, with_dask, part1, part2 = false, true, true, true
 for _, a in ipairs(arg) do
   if a == "--quick" then quick = true
   elseif a == "--no-dask" then with_dask = false
+  elseif a == "--overhead-only" then part2 = false
+  elseif a == "--scaling-only" then part1 = false
   else error("overhead.lua: unknown option " .. a) end
 end
 
@@ -239,7 +242,7 @@ local DASK_N = 100000
 
 -- Part 1: overhead per task.
 local rows = {}
-for _, n in ipairs(sizes) do
+for _, n in ipairs(part1 and sizes or {}) do
   for _, shape in ipairs(shapes) do
     for _, kind in ipairs(kinds) do
       for _, s in ipairs(scheds) do
@@ -265,10 +268,10 @@ end
 -- Part 2: 2 workers against 1, with ~10 µs of work in every task.
 local SCALE_N, WORK = 50000, 10
 local rows2 = {}
-for _, kind in ipairs(kinds) do
+for _, kind in ipairs(part2 and kinds or {}) do
   for _, shape in ipairs { "fanin", "tree", "chain" } do
-    local l1 = lask_run(shape, SCALE_N, kind, "threaded", 1, WORK, 1)
-    local l2 = lask_run(shape, SCALE_N, kind, "threaded", 2, WORK, 1)
+    local l1 = lask_run(shape, SCALE_N, kind, "threaded", 1, WORK, 3)
+    local l2 = lask_run(shape, SCALE_N, kind, "threaded", 2, WORK, 3)
     local d1, d2
     if kind == "lua" and shape ~= "chain" then
       d1 = dask_run(shape, SCALE_N, kind, "threaded", 1, WORK, 1)
@@ -283,27 +286,32 @@ for _, kind in ipairs(kinds) do
 end
 
 print()
-print(string.format("overhead: per-task cost (%s; peer: Dask %s on %s, %d tasks only)",
-  (R.precise_clock and "wall time, monotonic clock" or "wall time from /proc/uptime, 10 ms resolution"),
-  dask_version or "n/a", PY, DASK_N))
-print("  µs per task. build: making the Lua table. conv: converting it, the first part of every get")
-print("  (measured on the sync rows; the same code for every scheduler). get: the first get of the")
-print("  process, end to end, conversion included; the peer's likewise, and dask/lask compares the two.")
-print("  warm: best of 3 gets of the same table (100k only).")
-print("  Bytes per task. graph B: the table's RSS. peak B: the get's peak RSS over that (VmHWM).")
-print("  Targets (on get and peak B): < 1 µs with native heads, < 5 µs with Lua heads; < 200 B.")
-print(string.format("  Load average when the run began: %s (on %s cores; numbers are noisy above ~0.5).",
-  load_at_start, cores))
-print()
-R.table({ "shape", "tasks", "heads", "sched", "w", "build µs", "conv µs", "get µs", "warm µs", "dask µs", "dask/lask",
-  "graph B", "peak B", "dask graph B", "dask peak B", "target" }, rows)
-print()
-print(string.format("overhead: 2 workers vs 1, lask.threaded, every task busy %d µs (%d tasks; " ..
-  "Dask: Python functions, threaded get). Time per task in µs; speedup = 1 worker / 2 workers.", WORK, SCALE_N))
-print("  Lua heads run on the calling Lua state one at a time by design; only native kernels can scale.")
-print()
-R.table({ "shape", "tasks", "heads", "lask 1w", "lask 2w", "speedup", "dask 1w", "dask 2w", "speedup" }, rows2)
-print()
+if part1 then
+  print(string.format("overhead: per-task cost (%s; peer: Dask %s on %s, %d tasks only)",
+    (R.precise_clock and "wall time, monotonic clock" or "wall time from /proc/uptime, 10 ms resolution"),
+    dask_version or "n/a", PY, DASK_N))
+  print("  µs per task. build: making the Lua table. conv: converting it, the first part of every get")
+  print("  (measured on the sync rows; the same code for every scheduler). get: the first get of the")
+  print("  process, end to end, conversion included; the peer's likewise, and dask/lask compares the two.")
+  print("  warm: best of 3 gets of the same table (100k only).")
+  print("  Bytes per task. graph B: the table's RSS. peak B: the get's peak RSS over that (VmHWM).")
+  print("  Targets (on get and peak B): < 1 µs with native heads, < 5 µs with Lua heads; < 200 B.")
+  print()
+  R.table({ "shape", "tasks", "heads", "sched", "w", "build µs", "conv µs", "get µs", "warm µs", "dask µs",
+    "dask/lask", "graph B", "peak B", "dask graph B", "dask peak B", "target" }, rows)
+  print()
+end
+if part2 then
+  print(string.format("overhead: 2 workers vs 1, lask.threaded, every task busy %d µs (%d tasks, best of 3; " ..
+    "Dask: Python functions, threaded get, one run).", WORK, SCALE_N))
+  print("  µs per task; speedup = 1 worker / 2 workers. Lua heads run on the calling Lua state one at a")
+  print("  time by design: only native kernels can scale. chain: no parallelism to find (reference).")
+  print()
+  R.table({ "shape", "tasks", "heads", "lask 1w", "lask 2w", "speedup", "dask 1w", "dask 2w", "speedup" }, rows2)
+  print()
+end
+print(string.format("overhead: load average %s at the start, %s at the end (%s cores; the numbers are noisy " ..
+  "when it is above ~0.5)", load_at_start, first_line("cut -d' ' -f1-3 /proc/loadavg"), cores))
 print(string.format("overhead: %.0f s in all%s", R.clock() - started,
   failures > 0 and string.format(", %d FAILED measurement(s) (see above)", failures) or ""))
 if failures > 0 then os.exit(1) end

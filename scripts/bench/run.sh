@@ -26,8 +26,9 @@ bench() { # script.lua [args...]
   $LASK "scripts/bench/$script" "$@" || failed=$((failed + 1))
   echo
 }
+finish() { [ "$failed" -eq 0 ] || { echo "$failed benchmark(s) failed"; exit 1; }; }
+trap finish EXIT
 
+# The benchmarks, in turn.
 bench overhead.lua
-
-[ "$failed" -eq 0 ] || { echo "$failed benchmark(s) failed"; exit 1; }
 bench multiprocessing.lua
