@@ -1,0 +1,537 @@
+/* akernels_struct.c — the structure kernels of lask.array (akernels.h): views
+ * (transpose, getitem), assembly (concatenate, stack, block), matrix products on
+ * OpenBLAS, copies and the .npy writer's two steps.
+ *
+ * Views share their argument's buffer: values are immutable once a task has
+ * returned them, so a view can never see a change. Assembly kernels copy every
+ * piece once into a new C-contiguous array of the promoted dtype, converting on
+ * the way with lask_convert.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "akernels.h"
+#include "npy.h"
+
+/* --- arguments --- */
+
+static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...) {
+  char msg[LASK_ERR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return lask_err_set(err, code, LASK_NO_NODE, "%s: %s", k->name, msg);
+}
+
+/* Re-labels an error filled by an engine call with the kernel's name. */
+static lask_status failed(const lask_kernel *k, lask_err *err) {
+  return fail(k, err->code, err, "%s", err->msg);
+}
+
+static lask_status want_nargs(const lask_kernel *k, int n, int lo, int hi, lask_err *err) {
+  if (n >= lo && n <= hi) return LASK_OK;
+  if (lo == hi) return fail(k, LASK_EINVAL, err, "expects %d arguments, got %d", lo, n);
+  return fail(k, LASK_EINVAL, err, "expects %d to %d arguments, got %d", lo, hi, n);
+}
+
+static lask_status get_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
+                             lask_err *err) {
+  *a = lask_ndarray_of(args[i]);
+  if (*a) return LASK_OK;
+  return fail(k, LASK_ETYPE, err, "argument %d is a %s, not an array", i + 1, lask_typename(args[i]));
+}
+
+static bool as_int(lask_value v, int64_t *out) {
+  if (v.type == LASK_TINT) return *out = v.as.i, true;
+  if (v.type == LASK_TNUM && v.as.n == floor(v.as.n) && fabs(v.as.n) < 9e15)
+    return *out = (int64_t)v.as.n, true;
+  return false;
+}
+
+static lask_status get_axis(const lask_kernel *k, lask_value v, int ndim, int *axis, lask_err *err) {
+  int64_t a;
+  if (!as_int(v, &a)) return fail(k, LASK_ETYPE, err, "the axis is a %s, not an integer", lask_typename(v));
+  if (a < -ndim || a >= ndim)
+    return fail(k, LASK_EINVAL, err, "axis %lld is out of range for %d dimensions", (long long)a, ndim);
+  *axis = (int)(a < 0 ? a + ndim : a);
+  return LASK_OK;
+}
+
+/* A list of exactly want integers (nil, or a Lua value that is not a list, counts
+ * as an empty list: a Lua {} cannot become a list). */
+static lask_status get_ints(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
+                            lask_err *err) {
+  size_t n = lask_isa(v, &lask_list_class) ? ((const lask_list *)v.as.o)->n : 0;
+  if ((int)n != want) return fail(k, LASK_EINVAL, err, "%s must list %d integers, got %zu", what, want, n);
+  for (int i = 0; i < want; i++)
+    if (!as_int(((const lask_list *)v.as.o)->items[i], &out[i]))
+      return fail(k, LASK_ETYPE, err, "%s must hold integers", what);
+  return LASK_OK;
+}
+
+/* The list argument i whose items are all arrays (at least one). */
+static lask_status get_arrays(const lask_kernel *k, const lask_value *args, int i, const lask_list **out,
+                              lask_err *err) {
+  if (!lask_isa(args[i], &lask_list_class))
+    return fail(k, LASK_ETYPE, err, "argument %d is a %s, not a list of arrays", i + 1,
+                lask_typename(args[i]));
+  const lask_list *l = (const lask_list *)args[i].as.o;
+  if (l->n == 0) return fail(k, LASK_EINVAL, err, "needs at least one array");
+  for (size_t j = 0; j < l->n; j++)
+    if (!lask_ndarray_of(l->items[j]))
+      return fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
+                  lask_typename(l->items[j]));
+  *out = l;
+  return LASK_OK;
+}
+
+static lask_status shape_mismatch(const lask_kernel *k, const lask_ndarray *a, const lask_ndarray *b,
+                                  lask_err *err) {
+  char s1[160], s2[160];
+  return fail(k, LASK_EINVAL, err, "shapes %s and %s do not match",
+              lask_shape_str(a->ndim, a->shape, s1, sizeof s1),
+              lask_shape_str(b->ndim, b->shape, s2, sizeof s2));
+}
+
+/* Copies src, converted to dt, to dst laid out with dst_strides (src's shape). */
+static void copy_to(char *dst, lask_dtype dt, const int64_t *dst_strides, const lask_ndarray *src) {
+  lask_iter it;
+  if (!lask_iter_init(&it, 2, src->ndim, src->shape, (char *[]){dst, src->data},
+                      (const int64_t *[]){dst_strides, src->strides}))
+    return;
+  do lask_convert(dt, it.ptr[0], it.stride[0], src->dtype, it.ptr[1], it.stride[1], it.inner);
+  while (lask_iter_next(&it));
+}
+
+static lask_dtype promote_all(const lask_list *l) {
+  lask_dtype dt = lask_ndarray_of(l->items[0])->dtype;
+  for (size_t j = 1; j < l->n; j++) dt = lask_dtype_promote(dt, lask_ndarray_of(l->items[j])->dtype);
+  return dt;
+}
+
+/* --- views --- */
+
+/* transpose(x [, perm]): x with its axes permuted (reversed without perm). A view. */
+static lask_status k_transpose(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                               lask_err *err) {
+  lask_ndarray *x;
+  int64_t perm[LASK_MAXDIM], shape[LASK_MAXDIM], strides[LASK_MAXDIM];
+  if (want_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (n > 1 && args[1].type != LASK_TNIL) {
+    if (get_ints(k, args[1], x->ndim, perm, "perm", err)) return err->code;
+  } else {
+    for (int d = 0; d < x->ndim; d++) perm[d] = x->ndim - 1 - d;
+  }
+  unsigned seen = 0;
+  for (int d = 0; d < x->ndim; d++) {
+    if (perm[d] < 0 || perm[d] >= x->ndim || (seen & (1u << perm[d])))
+      return fail(k, LASK_EINVAL, err, "perm is not a permutation of the %d axes", x->ndim);
+    seen |= 1u << perm[d];
+    shape[d] = x->shape[perm[d]], strides[d] = x->strides[perm[d]];
+  }
+  lask_ndarray *v = lask_ndarray_view(x->buf, x->data, x->dtype, x->ndim, shape, strides, err);
+  if (!v) return failed(k, err);
+  *out = lask_ndarray_value(v);
+  return LASK_OK;
+}
+
+/* getitem(x, starts, stops [, steps]): x[start:stop:step] on every axis, 0-based,
+ * 0 <= start <= stop <= extent, steps > 0. A view. */
+static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                             lask_err *err) {
+  lask_ndarray *x;
+  int64_t starts[LASK_MAXDIM], stops[LASK_MAXDIM], steps[LASK_MAXDIM], shape[LASK_MAXDIM],
+      strides[LASK_MAXDIM];
+  if (want_nargs(k, n, 3, 4, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (get_ints(k, args[1], x->ndim, starts, "starts", err) ||
+      get_ints(k, args[2], x->ndim, stops, "stops", err))
+    return err->code;
+  if (n > 3 && args[3].type != LASK_TNIL) {
+    if (get_ints(k, args[3], x->ndim, steps, "steps", err)) return err->code;
+  } else {
+    for (int d = 0; d < x->ndim; d++) steps[d] = 1;
+  }
+  bool empty = false;
+  for (int d = 0; d < x->ndim; d++) {
+    if (starts[d] < 0 || starts[d] > stops[d] || stops[d] > x->shape[d] || steps[d] < 1)
+      return fail(k, LASK_EINVAL, err, "range %lld:%lld:%lld is outside axis %d of extent %lld",
+                  (long long)starts[d], (long long)stops[d], (long long)steps[d], d, (long long)x->shape[d]);
+    shape[d] = (stops[d] - starts[d] + steps[d] - 1) / steps[d];
+    strides[d] = x->strides[d] * steps[d];
+    empty |= shape[d] == 0;
+  }
+  char *data = empty ? x->data : lask_ndarray_ptr(x, starts);
+  lask_ndarray *v = lask_ndarray_view(x->buf, data, x->dtype, x->ndim, shape, strides, err);
+  if (!v) return failed(k, err);
+  *out = lask_ndarray_value(v);
+  return LASK_OK;
+}
+
+/* --- assembly --- */
+
+/* concatenate(list, axis): the arrays joined along axis (their other extents agree). */
+static lask_status k_concatenate(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                 lask_err *err) {
+  const lask_list *l;
+  int axis;
+  if (want_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
+  const lask_ndarray *first = lask_ndarray_of(l->items[0]);
+  if (first->ndim == 0) return fail(k, LASK_EINVAL, err, "zero-dimensional arrays cannot be concatenated");
+  if (get_axis(k, n > 1 ? args[1] : lask_int(0), first->ndim, &axis, err)) return err->code;
+  int64_t shape[LASK_MAXDIM], at[LASK_MAXDIM] = {0};
+  memcpy(shape, first->shape, sizeof shape[0] * (size_t)first->ndim);
+  shape[axis] = 0;
+  for (size_t j = 0; j < l->n; j++) {
+    const lask_ndarray *a = lask_ndarray_of(l->items[j]);
+    if (a->ndim != first->ndim) return shape_mismatch(k, first, a, err);
+    for (int d = 0; d < a->ndim; d++)
+      if (d != axis && a->shape[d] != first->shape[d]) return shape_mismatch(k, first, a, err);
+    shape[axis] += a->shape[axis];
+  }
+  lask_ndarray *r = lask_ndarray_empty(promote_all(l), first->ndim, shape, err);
+  if (!r) return failed(k, err);
+  for (size_t j = 0; j < l->n; j++) {
+    const lask_ndarray *a = lask_ndarray_of(l->items[j]);
+    if (a->shape[axis] == 0) continue;
+    copy_to(lask_ndarray_ptr(r, at), r->dtype, r->strides, a);
+    at[axis] += a->shape[axis];
+  }
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* stack(list, axis): the arrays (of one shape) along a new axis. */
+static lask_status k_stack(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                           lask_err *err) {
+  const lask_list *l;
+  int axis;
+  if (want_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
+  const lask_ndarray *first = lask_ndarray_of(l->items[0]);
+  if (first->ndim + 1 > LASK_MAXDIM) return fail(k, LASK_EINVAL, err, "too many dimensions");
+  if (get_axis(k, n > 1 ? args[1] : lask_int(0), first->ndim + 1, &axis, err)) return err->code;
+  int64_t shape[LASK_MAXDIM], sub[LASK_MAXDIM], at[LASK_MAXDIM] = {0};
+  for (size_t j = 0; j < l->n; j++) {
+    const lask_ndarray *a = lask_ndarray_of(l->items[j]);
+    if (a->ndim != first->ndim || memcmp(a->shape, first->shape, sizeof a->shape[0] * (size_t)a->ndim))
+      return shape_mismatch(k, first, a, err);
+  }
+  for (int d = 0, s = 0; d <= first->ndim; d++) shape[d] = d == axis ? (int64_t)l->n : first->shape[s++];
+  lask_ndarray *r = lask_ndarray_empty(promote_all(l), first->ndim + 1, shape, err);
+  if (!r) return failed(k, err);
+  for (int d = 0, s = 0; d <= first->ndim; d++)
+    if (d != axis) sub[s++] = r->strides[d];
+  for (size_t j = 0; j < l->n; j++) {
+    at[axis] = (int64_t)j;
+    copy_to(lask_ndarray_ptr(r, at), r->dtype, sub, lask_ndarray_of(l->items[j]));
+  }
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* block(nested): np.block — a nested list of depth D whose leaves are arrays of
+ * ndim >= D, the innermost lists joined along the last axis, the next along the one
+ * before, and so on. The whole result is copied once. */
+typedef struct block_walk {
+  const lask_kernel *k;
+  int depth, ndim;
+  lask_dtype dtype;
+  bool first;
+} block_walk;
+
+/* Measures v at level lev: fills shape (its extent once joined). */
+static lask_status block_measure(block_walk *bw, lask_value v, int lev, int64_t *shape, lask_err *err) {
+  if (lev == bw->depth) {
+    const lask_ndarray *a = lask_ndarray_of(v);
+    if (!a)
+      return fail(bw->k, LASK_EINVAL, err, "the nesting is ragged: a %s where an array belongs",
+                  lask_typename(v));
+    if (bw->first) bw->ndim = a->ndim, bw->dtype = a->dtype, bw->first = false;
+    if (a->ndim != bw->ndim || a->ndim < bw->depth)
+      return fail(bw->k, LASK_EINVAL, err, "pieces have %d and %d dimensions for a nesting of depth %d",
+                  a->ndim, bw->ndim, bw->depth);
+    bw->dtype = lask_dtype_promote(bw->dtype, a->dtype);
+    memcpy(shape, a->shape, sizeof shape[0] * (size_t)a->ndim);
+    return LASK_OK;
+  }
+  if (!lask_isa(v, &lask_list_class) || ((const lask_list *)v.as.o)->n == 0)
+    return fail(bw->k, LASK_EINVAL, err, "the nesting is ragged: a %s where a non-empty list belongs",
+                lask_typename(v));
+  const lask_list *l = (const lask_list *)v.as.o;
+  int64_t sub[LASK_MAXDIM];
+  for (size_t j = 0; j < l->n; j++) {
+    if (block_measure(bw, l->items[j], lev + 1, j ? sub : shape, err)) return err->code;
+    if (!j) continue;
+    int axis = bw->ndim - bw->depth + lev;
+    for (int d = 0; d < bw->ndim; d++)
+      if (d != axis && sub[d] != shape[d])
+        return fail(bw->k, LASK_EINVAL, err, "pieces do not line up on axis %d", d);
+    shape[axis] += sub[axis];
+  }
+  return LASK_OK;
+}
+
+static void block_place(block_walk *bw, lask_value v, int lev, lask_ndarray *r, int64_t *at) {
+  if (lev == bw->depth) return copy_to(lask_ndarray_ptr(r, at), r->dtype, r->strides, lask_ndarray_of(v));
+  const lask_list *l = (const lask_list *)v.as.o;
+  int axis = bw->ndim - bw->depth + lev;
+  int64_t start = at[axis], shape[LASK_MAXDIM];
+  lask_err ignored;
+  for (size_t j = 0; j < l->n; j++) {
+    block_place(bw, l->items[j], lev + 1, r, at);
+    block_measure(bw, l->items[j], lev + 1, shape, &ignored);
+    at[axis] += shape[axis];
+  }
+  at[axis] = start;
+}
+
+static lask_status k_block(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                           lask_err *err) {
+  if (want_nargs(k, n, 1, 1, err)) return err->code;
+  block_walk bw = {k, 0, 0, LASK_F64, true};
+  for (lask_value v = args[0]; lask_isa(v, &lask_list_class) && ((const lask_list *)v.as.o)->n;
+       v = ((const lask_list *)v.as.o)->items[0])
+    bw.depth++;
+  int64_t shape[LASK_MAXDIM], at[LASK_MAXDIM] = {0};
+  if (block_measure(&bw, args[0], 0, shape, err)) return err->code;
+  if (bw.depth == 0) return *out = lask_retain(args[0]), LASK_OK;
+  lask_ndarray *r = lask_ndarray_empty(bw.dtype, bw.ndim, shape, err);
+  if (!r) return failed(k, err);
+  if (lask_ndarray_size(r) > 0) block_place(&bw, args[0], 0, r, at);
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* copy(x): a C-contiguous copy of x. */
+static lask_status k_copy(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                          lask_err *err) {
+  lask_ndarray *x;
+  if (want_nargs(k, n, 1, 1, err) || get_array(k, args, 0, &x, err)) return err->code;
+  lask_ndarray *r = lask_ndarray_copy(x, x->dtype, err);
+  if (!r) return failed(k, err);
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* --- matrix products ---
+ *
+ * numpy.matmul's rules for 1-D and 2-D operands: a 1-D left operand is a row, a
+ * 1-D right one a column, and the added axis is dropped from the result. Floats go
+ * through cblas_dgemm (cblas_sgemm when both are float32, as numpy keeps float32);
+ * int64 and bool through a plain loop giving int64. An operand whose layout is C or
+ * Fortran order along its two axes is handed to BLAS as is (transposed for Fortran);
+ * any other is copied first. */
+
+typedef struct mat {
+  const lask_ndarray *a; /* the operand, or its copy (then owned) */
+  bool owned, trans;
+  int64_t rows, cols, ld; /* as a 2-D matrix; ld in elements */
+} mat;
+
+static void mat_free(mat *m) {
+  if (m->owned) lask_release(lask_ndarray_value((lask_ndarray *)m->a));
+  m->a = NULL, m->owned = false;
+}
+
+/* Views x (1-D as a row when left, a column otherwise) as a matrix of dtype dt. */
+static lask_status mat_init(const lask_kernel *k, lask_ndarray *x, bool left, lask_dtype dt, mat *m,
+                            lask_err *err) {
+  *m = (mat){.a = x};
+  if (x->ndim < 1 || x->ndim > 2)
+    return fail(k, LASK_EINVAL, err, "operands must be 1-D or 2-D, not %d-D", x->ndim);
+  int64_t es = (int64_t)lask_dtype_size(dt);
+  int64_t r = x->ndim == 2 ? x->shape[0] : left ? 1 : x->shape[0];
+  int64_t c = x->ndim == 2 ? x->shape[1] : left ? x->shape[0] : 1;
+  int64_t sr = x->ndim == 2 ? x->strides[0] : left ? 0 : x->strides[0];
+  int64_t sc = x->ndim == 2 ? x->strides[1] : left ? x->strides[0] : 0;
+  m->rows = r, m->cols = c;
+  if (x->dtype == dt) {
+    if ((c == 1 || sc == es) && (r == 1 || (sr % es == 0 && sr / es >= c))) {
+      m->ld = r == 1 ? (c > 0 ? c : 1) : sr / es;
+      return LASK_OK;
+    }
+    if ((r == 1 || sr == es) && c > 1 && sc % es == 0 && sc / es >= r) {
+      m->trans = true, m->ld = sc / es;
+      return LASK_OK;
+    }
+  }
+  lask_ndarray *cp = lask_ndarray_copy(x, dt, err);
+  if (!cp) return failed(k, err);
+  m->a = cp, m->owned = true, m->ld = c > 0 ? c : 1;
+  return LASK_OK;
+}
+
+/* out (+)= a @ b for int64 operands already in C order. */
+static void matmul_i64(const mat *a, const mat *b, int64_t *out, bool accumulate) {
+  const int64_t *A = (const int64_t *)a->a->data, *B = (const int64_t *)b->a->data;
+  int64_t m = a->rows, kk = a->cols, n = b->cols;
+  if (!accumulate) memset(out, 0, sizeof *out * (size_t)(m * n));
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t p = 0; p < kk; p++) {
+      uint64_t av = (uint64_t)A[i * a->ld + p];
+      for (int64_t j = 0; j < n; j++)
+        out[i * n + j] = (int64_t)((uint64_t)out[i * n + j] + av * (uint64_t)B[p * b->ld + j]);
+    }
+}
+
+static void gemm(lask_dtype dt, const mat *a, const mat *b, char *out, bool accumulate) {
+  int m = (int)a->rows, n = (int)b->cols, kk = (int)a->cols;
+  if (m == 0 || n == 0) return;
+  if (kk == 0) {
+    if (!accumulate) memset(out, 0, lask_dtype_size(dt) * (size_t)m * (size_t)n);
+    return;
+  }
+  enum CBLAS_TRANSPOSE ta = a->trans ? CblasTrans : CblasNoTrans, tb = b->trans ? CblasTrans : CblasNoTrans;
+  if (dt == LASK_F64)
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, kk, 1.0, (const double *)a->a->data, (int)a->ld,
+                (const double *)b->a->data, (int)b->ld, accumulate ? 1.0 : 0.0, (double *)out, n);
+  else if (dt == LASK_F32)
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, kk, 1.0f, (const float *)a->a->data, (int)a->ld,
+                (const float *)b->a->data, (int)b->ld, accumulate ? 1.0f : 0.0f, (float *)out, n);
+  else
+    matmul_i64(a, b, (int64_t *)out, accumulate);
+}
+
+static lask_dtype matmul_dtype(lask_dtype a, lask_dtype b) {
+  if (a == LASK_F32 && b == LASK_F32) return LASK_F32;
+  if (a == LASK_F32 || a == LASK_F64 || b == LASK_F32 || b == LASK_F64) return LASK_F64;
+  return LASK_I64;
+}
+
+/* The result's shape for operands of ndim na and nb (m x kk times kk x n). */
+static int matmul_shape(int na, int nb, int64_t m, int64_t n, int64_t *shape) {
+  int nd = 0;
+  if (na == 2) shape[nd++] = m;
+  if (nb == 2) shape[nd++] = n;
+  return nd;
+}
+
+/* Multiplies pairs a[i] @ b[i] (i < npairs), summing them into one result. */
+static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, lask_ndarray *const *bs,
+                                size_t np, lask_value *out, lask_err *err) {
+  lask_dtype dt = matmul_dtype(as[0]->dtype, bs[0]->dtype);
+  for (size_t i = 1; i < np; i++) dt = lask_dtype_promote(dt, matmul_dtype(as[i]->dtype, bs[i]->dtype));
+  lask_ndarray *r = NULL;
+  for (size_t i = 0; i < np; i++) {
+    mat a, b;
+    if (mat_init(k, as[i], true, dt, &a, err))
+      return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
+    if (mat_init(k, bs[i], false, dt, &b, err)) {
+      mat_free(&a);
+      return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
+    }
+    int64_t shape[2];
+    int nd = matmul_shape(as[i]->ndim, bs[i]->ndim, a.rows, b.cols, shape);
+    lask_status st = LASK_OK;
+    if (a.cols != b.rows) {
+      char s1[160], s2[160];
+      st = fail(k, LASK_EINVAL, err, "shapes %s and %s are not aligned (%lld != %lld)",
+                lask_shape_str(as[i]->ndim, as[i]->shape, s1, sizeof s1),
+                lask_shape_str(bs[i]->ndim, bs[i]->shape, s2, sizeof s2), (long long)a.cols,
+                (long long)b.rows);
+    } else if (a.rows > INT32_MAX || b.cols > INT32_MAX || a.cols > INT32_MAX) {
+      st = fail(k, LASK_EINVAL, err, "operands too large for BLAS");
+    } else if (!r && !(r = lask_ndarray_empty(dt, nd, shape, err))) {
+      st = failed(k, err);
+    } else if (r->ndim != nd || memcmp(r->shape, shape, sizeof shape[0] * (size_t)nd)) {
+      st = fail(k, LASK_EINVAL, err, "products of different shapes cannot be summed");
+    } else {
+      gemm(dt, &a, &b, r->data, i > 0);
+    }
+    mat_free(&a), mat_free(&b);
+    if (st) return r ? lask_release(lask_ndarray_value(r)), st : st;
+  }
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* matmul(a, b): a @ b. */
+static lask_status k_matmul(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                            lask_err *err) {
+  lask_ndarray *a, *b;
+  if (want_nargs(k, n, 2, 2, err) || get_array(k, args, 0, &a, err) || get_array(k, args, 1, &b, err))
+    return err->code;
+  return matmul_pairs(k, &a, &b, 1, out, err);
+}
+
+/* matmul_sum(as, bs): as[1] @ bs[1] + as[2] @ bs[2] + ..., accumulated in place by
+ * BLAS (beta = 1): the blocked product's inner sum with no temporaries. */
+static lask_status k_matmul_sum(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                lask_err *err) {
+  const lask_list *la, *lb;
+  if (want_nargs(k, n, 2, 2, err) || get_arrays(k, args, 0, &la, err) || get_arrays(k, args, 1, &lb, err))
+    return err->code;
+  if (la->n != lb->n) return fail(k, LASK_EINVAL, err, "%zu left operands for %zu right ones", la->n, lb->n);
+  lask_ndarray **ops = malloc(2 * la->n * sizeof *ops);
+  if (!ops) return fail(k, LASK_ENOMEM, err, "out of memory");
+  for (size_t i = 0; i < la->n; i++)
+    ops[i] = lask_ndarray_of(la->items[i]), ops[la->n + i] = lask_ndarray_of(lb->items[i]);
+  lask_status st = matmul_pairs(k, ops, ops + la->n, la->n, out, err);
+  free(ops);
+  return st;
+}
+
+/* --- .npy output ---
+ *
+ * x:store(path) writes a file block by block: npy_create makes it at its full size
+ * (header first), then each store_block writes one block at its place with pwrite,
+ * so no task ever holds more than its block. */
+
+/* npy_create(path, global_shape, dtype): creates (or truncates) the file. */
+static lask_status k_npy_create(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                lask_err *err) {
+  int64_t shape[LASK_MAXDIM];
+  lask_dtype dt;
+  if (want_nargs(k, n, 3, 3, err)) return err->code;
+  if (!lask_isa(args[0], &lask_str_class)) return fail(k, LASK_ETYPE, err, "the path must be a string");
+  if (!lask_isa(args[2], &lask_str_class) || !lask_dtype_parse(((const lask_str *)args[2].as.o)->data, &dt))
+    return fail(k, LASK_EINVAL, err, "unknown dtype");
+  int nd = lask_isa(args[1], &lask_list_class) ? (int)((const lask_list *)args[1].as.o)->n : 0;
+  if (nd > LASK_MAXDIM) return fail(k, LASK_EINVAL, err, "too many dimensions");
+  if (get_ints(k, args[1], nd, shape, "global_shape", err)) return err->code;
+  if (lask_npy_create(((const lask_str *)args[0].as.o)->data, dt, nd, shape, err)) return failed(k, err);
+  *out = lask_bool(true);
+  return LASK_OK;
+}
+
+/* store_block(path, x, offset, global_shape, ...): writes x at offset (a list, one
+ * start per axis) of the file; extra arguments only order the task after others
+ * (npy_create). */
+static lask_status k_store_block(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                 lask_err *err) {
+  lask_ndarray *x;
+  int64_t offset[LASK_MAXDIM];
+  if (n < 4) return want_nargs(k, n, 4, 4, err);
+  if (!lask_isa(args[0], &lask_str_class)) return fail(k, LASK_ETYPE, err, "the path must be a string");
+  if (get_array(k, args, 1, &x, err) || get_ints(k, args[2], x->ndim, offset, "offset", err))
+    return err->code;
+  if (lask_npy_write_block(((const lask_str *)args[0].as.o)->data, x, offset, err)) return failed(k, err);
+  *out = lask_bool(true);
+  return LASK_OK;
+}
+
+static const lask_kernel struct_kernels[] = {
+    LASK_KERNEL_STATIC("transpose", k_transpose),
+    LASK_KERNEL_STATIC("getitem", k_getitem),
+    LASK_KERNEL_STATIC("concatenate", k_concatenate),
+    LASK_KERNEL_STATIC("stack", k_stack),
+    LASK_KERNEL_STATIC("block", k_block),
+    LASK_KERNEL_STATIC("matmul", k_matmul),
+    LASK_KERNEL_STATIC("matmul_sum", k_matmul_sum),
+    LASK_KERNEL_STATIC("copy", k_copy),
+    LASK_KERNEL_STATIC("npy_create", k_npy_create),
+    LASK_KERNEL_STATIC("store_block", k_store_block),
+};
+
+const lask_kernel *lask_akernels_struct(int i);
+
+const lask_kernel *lask_akernels_struct(int i) {
+  return i >= 0 && i < (int)(sizeof struct_kernels / sizeof struct_kernels[0]) ? &struct_kernels[i] : NULL;
+}
