@@ -31,4 +31,5 @@ trap finish EXIT
 
 # The benchmarks, in turn.
 bench overhead.lua
+bench profiler.lua
 bench multiprocessing.lua

@@ -10,7 +10,8 @@
 -- (and anyone curious) can read it from the DOM:
 --   #lask-render   data-renders, data-rows, data-tasks, data-bars (tasks drawn in
 --                  view), data-wide, data-aggregated, data-resource-samples,
---                  data-cache-samples, data-error (if the script failed)
+--                  data-cache-samples, data-render-ms (the last drawing's time),
+--                  data-error (if the script failed)
 --   #lask-rows     one <li data-worker data-bars> per worker row drawn
 --   #lask-bars     after the first (full) view, one <li data-key data-worker
 --                  data-fn> per task bar drawn (pages of at most 20,000 tasks)
@@ -28,40 +29,61 @@ end
 
 local function json_numbers(list) return "[" .. concat(list, ",") .. "]" end
 
+-- Keys rarely need escaping: test with find (cheap) before paying for gsub.
 local function json_strings(list)
   local out = {}
-  for i = 1, #list do out[i] = json_string(list[i]) end
+  for i = 1, #list do
+    local v = list[i]
+    if v:find('[%c"\\<>&\127]') then out[i] = json_string(v) else out[i] = '"' .. v .. '"' end
+  end
   return "[" .. concat(out, ",") .. "]"
-end
-
-local function key_text(key)
-  if type(key) == "string" then return key end
-  return tostring(key)
 end
 
 -- Nanoseconds from origin, as an integer (JSON stays compact and exact).
 local function ns(t, origin) return math.floor((t - origin) * 1e9 + 0.5) end
 
 -- The tasks part: columns over every task, the functions sorted by total time,
--- the workers seen, and each get's span.
+-- the workers seen, and each get's span (first start to last finish, data keys
+-- included). One pass over the traces, no table per task: pages of a million
+-- tasks are written in a few seconds.
 local function task_columns(prof, origin)
   local namer = names.namer()
-  local fn_index, fns, fn_time = {}, {}, {}
+  local fn_of, fns, fn_time = {}, {}, {} -- head -> function index; names; seconds
+  local fn_by_name = {}
   local W, S, Dur, F, K = {}, {}, {}, {}, {}
-  local n = 0
-  local seen_workers = {}
-  prof:each_task(function(key, s, e, w, head)
-    n = n + 1
-    local name = namer(head)
-    local fi = fn_index[name]
-    if not fi then
-      fi = #fns + 1
-      fns[fi], fn_index[name], fn_time[fi] = name, fi, 0
+  local n, spans, nworkers, seen_workers = 0, {}, 1, {}
+  local floor, tostring, type = math.floor, tostring, type
+  for _, run in ipairs(prof._runs) do
+    local trace, t0 = run.trace, run.t0
+    nworkers = math.max(nworkers, run.nworkers or 1)
+    local lo, hi = math.huge, -math.huge
+    for i = 1, #trace do
+      local key, s, e, w, head = trace:event(i)
+      if s < lo then lo = s end
+      if e > hi then hi = e end
+      if head ~= nil then
+        local fi = fn_of[head]
+        if not fi then
+          local name = namer(head)
+          fi = fn_by_name[name]
+          if not fi then
+            fi = #fns + 1
+            fns[fi], fn_time[fi], fn_by_name[name] = name, 0, fi
+          end
+          fn_of[head] = fi
+        end
+        n = n + 1
+        fn_time[fi] = fn_time[fi] + (e - s)
+        local start = floor((t0 + s - origin) * 1e9 + 0.5)
+        W[n], S[n], Dur[n], F[n] = w, start, floor((t0 + e - origin) * 1e9 + 0.5) - start, fi
+        K[n] = type(key) == "string" and key or tostring(key)
+        seen_workers[w] = true
+      end
     end
-    fn_time[fi] = fn_time[fi] + (e - s)
-    W[n], S[n], Dur[n], F[n], K[n] = w, ns(s, origin), math.floor((e - s) * 1e9 + 0.5), fi, key_text(key)
-    seen_workers[w] = true
-  end)
+    if lo <= hi then
+      spans[#spans + 1] = ("[%d,%d]"):format(floor((t0 + lo - origin) * 1e9 + 0.5), floor((t0 + hi - origin) * 1e9 + 0.5))
+    end
+  end
   -- functions by total time, most first: the big ones get the first colours
   local order = {}
   for i = 1, #fns do order[i] = i end
@@ -72,8 +94,6 @@ local function task_columns(prof, origin)
   local rank, sorted = {}, {}
   for r, i in ipairs(order) do rank[i], sorted[r] = r - 1, fns[i] end
   for i = 1, n do F[i] = rank[F[i]] end
-  local nworkers = 1
-  for _, run in ipairs(prof._runs) do nworkers = math.max(nworkers, run.nworkers or 1) end
   local workers = {}
   for w = 0, nworkers - 1 do workers[#workers + 1] = w end
   for w in pairs(seen_workers) do
@@ -83,24 +103,8 @@ local function task_columns(prof, origin)
   return {
     '{"n":', n, ',"w":', json_numbers(W), ',"s":', json_numbers(S), ',"d":', json_numbers(Dur),
     ',"f":', json_numbers(F), ',"k":', json_strings(K), ',"fns":', json_strings(sorted),
-    ',"workers":', json_numbers(workers), "}",
+    ',"workers":', json_numbers(workers), "}", ',"runs":[', concat(spans, ","), "]",
   }
-end
-
--- Every get's [start, end] (from the traces: the first start and last finish).
-local function run_spans(prof, origin)
-  local spans = {}
-  for _, run in ipairs(prof._runs) do
-    local lo, hi = math.huge, -math.huge
-    local trace = run.trace
-    for i = 1, #trace do
-      local _, s, e = trace:event(i)
-      if s < lo then lo = s end
-      if e > hi then hi = e end
-    end
-    if lo <= hi then spans[#spans + 1] = ("[%d,%d]"):format(ns(run.t0 + lo, origin), ns(run.t0 + hi, origin)) end
-  end
-  return "[" .. concat(spans, ",") .. "]"
 end
 
 local function sample_columns(results, origin, fields)
@@ -134,7 +138,6 @@ local function data_json(parts, opts)
   if parts.tasks then
     out[#out + 1] = ',"tasks":'
     for _, piece in ipairs(task_columns(parts.tasks, origin)) do out[#out + 1] = piece end
-    out[#out + 1] = ',"runs":' .. run_spans(parts.tasks, origin)
   end
   if parts.resources then
     out[#out + 1] = ',"resources":' .. sample_columns(parts.resources.results, origin, { "t", "cpu", "mem" })
@@ -402,7 +405,7 @@ var resChart = R ? setup("lask-resources", 150) : null;
 var cacheChart = C ? setup("lask-cache", 120) : null;
 
 function render() {
-  var got = null;
+  var got = null, t0 = performance.now();
   charts.forEach(layout);
   if (taskChart) got = drawTasks(taskChart);
   if (resChart) drawResources(resChart);
@@ -417,6 +420,7 @@ function render() {
   stats.setAttribute("data-aggregated", got ? got.agg : 0);
   stats.setAttribute("data-resource-samples", R ? R.t.length : 0);
   stats.setAttribute("data-cache-samples", C ? C.t.length : 0);
+  stats.setAttribute("data-render-ms", (performance.now() - t0).toFixed(1));
   if (!got) return;
   var rowsEl = document.getElementById("lask-rows");
   rowsEl.innerHTML = got.perRow.map(function (p) {
