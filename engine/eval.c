@@ -35,6 +35,8 @@ static lask_status call(uint32_t id, slot *base, uint32_t nargs, const lask_host
   if (lask_isa(head, &lask_kernel_class)) {
     const lask_kernel *k = (const lask_kernel *)head.as.o;
     st = k->fn(k, argv, (int)nargs, out, err);
+    if (st != LASK_OK && err->code == LASK_OK) /* the status decides, even when a kernel forgot the message */
+      lask_err_set(err, st, id, "%s failed (%s)", k->name, lask_strstatus(st));
   } else if (host && host->call) {
     st = host->call(host->ctx, id, head, argv, (int)nargs, out, err);
   } else {

@@ -45,6 +45,10 @@ void lask_state_free(lask_state *s) {
 
 void lask_state_release_deps(lask_state *s, uint32_t v) {
   const lask_graph *g = s->g;
+  if (atomic_load_explicit(&s->holds[v], memory_order_relaxed) == 0) { /* no dependent, not requested */
+    lask_release(s->values[v]);
+    s->values[v] = lask_nil();
+  }
   for (uint32_t e = g->dep_off[v]; e < g->dep_off[v + 1]; e++) {
     uint32_t d = g->deps[e];
     /* acq_rel: the last dependent to finish must see the value stored by d's task. */

@@ -19,7 +19,8 @@ lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *
 /* Releases every value still held and the state's arrays. */
 void lask_state_free(lask_state *s);
 
-/* Node v has finished: drops its hold on each dependency, releasing the last ones. */
+/* Node v has finished: drops its hold on each dependency, releasing the last ones,
+ * and releases v's own value at once when nothing will ever read it. */
 void lask_state_release_deps(lask_state *s, uint32_t v);
 
 /* Gives (retained) the values of outs into results. */

@@ -242,7 +242,7 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
   return lua_error(L);
 }
 
-/* The scheduler named in opts: 0 sync, 1 threaded, 2 multiprocessing. */
+/* The scheduler named in opts: SCHED_SYNC, SCHED_THREADED or SCHED_MP (below). */
 static int parse_sched(lua_State *L, int opts) {
   static const char *const names[] = {"sync", "threaded", "multiprocessing", NULL};
   if (lua_isnoneornil(L, opts)) return 0;
@@ -252,15 +252,63 @@ static int parse_sched(lua_State *L, int opts) {
   return which;
 }
 
-/* core.get(dsk, keys [, opts]) with opts.scheduler, opts.num_workers, opts.callbacks (a list). */
+enum { SCHED_SYNC, SCHED_THREADED, SCHED_MP };
+
+/* With callbacks in opts: calls their start and fills o->callbacks (and o->trace
+ * when one wants the timeline). Returns the stack index of the trace, or 0. */
+static int setup_callbacks(lask_lrun *r, int which, lask_run_opts *o, lask_callbacks *cbs) {
+  lua_State *L = r->L;
+  if (lua_isnil(L, 3) || lua_getfield(L, 3, "callbacks") != LUA_TTABLE || lua_rawlen(L, -1) == 0) return 0;
+  r->cbs = lua_gettop(L);
+  lua_createtable(L, 0, 2), r->state = lua_gettop(L);
+  lua_pushinteger(L, r->c->g->n), lua_setfield(L, r->state, "ntasks");
+  lua_pushvalue(L, 1);
+  if (call_callbacks(r, "start", 1)) raise_callback_error(r);
+  *cbs = (lask_callbacks){.ctx = r, .pretask = lask_l_on_pretask, .posttask = lask_l_on_posttask};
+  o->callbacks = cbs;
+  if (!wants_timeline(r)) return 0;
+  int workers = which == SCHED_MP ? lask_l_mp_workers(L, o->num_workers)
+                : which == SCHED_THREADED ? lask_engine_workers(lask_l_engine(L)) : 1;
+  o->trace = lask_l_newtrace(L, r->c_index, r->c->keys, workers);
+  return lua_gettop(L);
+}
+
+/* Runs the converted graph on the chosen scheduler, with Ctrl-C caught. */
+static lask_status run_graph(lask_lrun *r, int which, lask_run_opts *o, lask_value *results, lask_err *err) {
+  lua_State *L = r->L;
+  lask_engine *engine = which == SCHED_THREADED ? lask_l_engine(L) : NULL;
+  struct sigaction old_sigint;
+  int installed = catch_sigint(L, &old_sigint);
+  o->interrupt = &interrupted;
+  lask_status st = which == SCHED_MP ? lask_l_run_mp(r, o, results, err)
+                                     : lask_run(engine, r->c->g, r->c->outs, r->c->nouts, o, results, err);
+  release_sigint(L, installed, &old_sigint);
+  lask_l_drain(L, r->c->ctx);
+  return st;
+}
+
+/* After the run: the timeline (at stack index trace, if any) and finish callbacks. */
+static void end_callbacks(lask_lrun *r, int trace, const lask_run_opts *o, lask_status st) {
+  lua_State *L = r->L;
+  if (trace && !r->callback_failed) {
+    lua_pushvalue(L, trace);
+    call_callbacks(r, "timeline", 1);
+  }
+  if (o->callbacks && !r->callback_failed) {
+    lua_pushvalue(L, 1), lua_pushvalue(L, r->state), lua_pushboolean(L, st != LASK_OK);
+    call_callbacks(r, "finish", 3);
+  }
+}
+
+/* core.get(dsk, keys [, opts]) with opts.scheduler ("sync", "threaded",
+ * "multiprocessing"), opts.num_workers, opts.callbacks (a list). */
 static int l_get(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
   int which = parse_sched(L, 3);
-  lask_sched sched = which == 1 ? LASK_SCHED_THREADED : LASK_SCHED_SYNC;
-  lask_run_opts o = {.sched = sched};
+  lask_run_opts o = {.sched = which == SCHED_THREADED ? LASK_SCHED_THREADED : LASK_SCHED_SYNC};
   if (!lua_isnil(L, 3) && lua_getfield(L, 3, "num_workers") != LUA_TNIL) o.num_workers = (int)luaL_checkinteger(L, -1);
   lua_settop(L, 3);
   lask_lrun r = {.L = L};
@@ -270,47 +318,17 @@ static int l_get(lua_State *L) {
   lask_lconv_build(L, r.c);
   lask_l_push_msgh(L), r.msgh = lua_gettop(L);
   lua_pushnil(L), r.errobj = lua_gettop(L);
-  lask_callbacks cbs = {.ctx = &r, .pretask = lask_l_on_pretask, .posttask = lask_l_on_posttask};
-  if (!lua_isnil(L, 3) && lua_getfield(L, 3, "callbacks") == LUA_TTABLE && lua_rawlen(L, -1) > 0) {
-    r.cbs = lua_gettop(L);
-    lua_createtable(L, 0, 2), r.state = lua_gettop(L);
-    lua_pushinteger(L, r.c->g->n), lua_setfield(L, r.state, "ntasks");
-    lua_pushvalue(L, 1);
-    if (call_callbacks(&r, "start", 1)) return raise_callback_error(&r);
-    o.callbacks = &cbs;
-  }
-  int trace = 0;
-  if (o.callbacks && wants_timeline(&r)) {
-    int workers = which == 2 ? lask_l_mp_workers(L, o.num_workers)
-                  : sched == LASK_SCHED_THREADED ? lask_engine_workers(lask_l_engine(L)) : 1;
-    o.trace = lask_l_newtrace(L, r.c_index, r.c->keys, workers);
-    trace = lua_gettop(L);
-  }
+  lask_callbacks cbs;
+  int trace = setup_callbacks(&r, which, &o, &cbs);
   lask_host_ops host = {.ctx = &r, .call = lask_l_host_call};
   o.host = &host;
   lask_value *results = lua_newuserdatauv(L, (r.c->nouts ? r.c->nouts : 1) * sizeof *results, 0);
   lask_err err;
-  lask_engine *engine = o.sched == LASK_SCHED_THREADED ? lask_l_engine(L) : NULL;
-  struct sigaction old_sigint;
-  int installed = catch_sigint(L, &old_sigint);
-  o.interrupt = &interrupted;
-  lask_status st = which == 2 ? lask_l_run_mp(&r, &o, results, &err)
-                              : lask_run(engine, r.c->g, r.c->outs, r.c->nouts, &o, results, &err);
-  release_sigint(L, installed, &old_sigint);
-  lask_l_drain(L, r.c->ctx);
-  if (trace && !r.callback_failed) {
-    lua_pushvalue(L, trace);
-    call_callbacks(&r, "timeline", 1);
-  }
-  if (o.callbacks && !r.callback_failed) {
-    lua_pushvalue(L, 1), lua_pushvalue(L, r.state), lua_pushboolean(L, st != LASK_OK);
-    call_callbacks(&r, "finish", 3);
-  }
-  if (r.callback_failed) {
-    if (st == LASK_OK)
-      for (size_t k = 0; k < r.c->nouts; k++) lask_release(results[k]);
-    return raise_callback_error(&r);
-  }
+  lask_status st = run_graph(&r, which, &o, results, &err);
+  end_callbacks(&r, trace, &o, st);
+  if (st == LASK_OK && r.callback_failed)
+    for (size_t k = 0; k < r.c->nouts; k++) lask_release(results[k]);
+  if (r.callback_failed) return raise_callback_error(&r);
   if (st != LASK_OK) return lask_l_raise_run_error(&r, &err);
   size_t k = 0;
   push_results(L, 2, results, &k);
