@@ -1,0 +1,255 @@
+/* test_linalg.c — the dense linear algebra kernels against their definitions:
+ * products of the factors give the input back, orthogonality, triangularity,
+ * residuals, and clear errors on bad input. Random inputs print their seed. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "linalg.h"
+#include "ndarray.h"
+
+static unsigned seed;
+
+static const lask_kernel *kernel(const char *name) {
+  for (int i = 0; lask_akernels_linalg(i); i++)
+    if (strcmp(lask_akernels_linalg(i)->name, name) == 0) return lask_akernels_linalg(i);
+  fail_msg("no kernel %s", name);
+  return NULL;
+}
+
+static double rnd(void) { return (double)rand_r(&seed) / RAND_MAX - 0.5; }
+
+static lask_ndarray *matrix(int64_t m, int64_t n) {
+  lask_err err;
+  lask_ndarray *a = lask_ndarray_new(LASK_F64, 2, (int64_t[]){m, n}, &err);
+  assert_non_null(a);
+  for (int64_t i = 0; i < m * n; i++) ((double *)a->data)[i] = rnd();
+  return a;
+}
+
+#define AT(a, i, j) (((double *)(a)->data)[(i) * (a)->shape[1] + (j)])
+
+/* max |A·B - C| over the entries */
+static double product_error(const lask_ndarray *a, const lask_ndarray *b, const lask_ndarray *c) {
+  double worst = 0;
+  for (int64_t i = 0; i < a->shape[0]; i++)
+    for (int64_t j = 0; j < b->shape[1]; j++) {
+      double acc = 0;
+      for (int64_t k = 0; k < a->shape[1]; k++) acc += AT(a, i, k) * AT(b, k, j);
+      worst = fmax(worst, fabs(acc - AT(c, i, j)));
+    }
+  return worst;
+}
+
+static lask_value call(const char *name, int n, ...) {
+  lask_value args[4], out = lask_nil();
+  va_list ap;
+  va_start(ap, n);
+  for (int i = 0; i < n; i++) args[i] = va_arg(ap, lask_value);
+  va_end(ap);
+  lask_err err;
+  lask_err_clear(&err);
+  const lask_kernel *k = kernel(name);
+  if (k->fn(k, args, n, &out, &err) != LASK_OK) fail_msg("%s failed: %s", name, err.msg);
+  return out;
+}
+
+static lask_ndarray *item(lask_value list, size_t i) {
+  return lask_ndarray_of(((lask_list *)list.as.o)->items[i]);
+}
+
+static void check_qr(int64_t m, int64_t n) {
+  lask_ndarray *a = matrix(m, n);
+  lask_value qr = call("qr", 1, lask_ndarray_value(a));
+  lask_ndarray *q = item(qr, 0), *r = item(qr, 1);
+  int64_t k = m < n ? m : n;
+  assert_int_equal(q->shape[0], m), assert_int_equal(q->shape[1], k);
+  assert_int_equal(r->shape[0], k), assert_int_equal(r->shape[1], n);
+  for (int64_t i = 0; i < k; i++)
+    for (int64_t j = 0; j < i && j < n; j++) assert_true(AT(r, i, j) == 0.0); /* R is upper triangular */
+  /* ‖A − QR‖ and ‖QᵀQ − I‖ at machine precision times a small factor of the size */
+  double tol = 1e-13 * (double)(m + n);
+  assert_true(product_error(q, r, a) < tol);
+  for (int64_t i = 0; i < k; i++)
+    for (int64_t j = 0; j < k; j++) {
+      double acc = 0;
+      for (int64_t t = 0; t < m; t++) acc += AT(q, t, i) * AT(q, t, j);
+      assert_true(fabs(acc - (i == j)) < tol);
+    }
+  lask_release(qr), lask_release(lask_ndarray_value(a));
+}
+
+static void test_qr_shapes(void **state) {
+  (void)state;
+  check_qr(7, 3), check_qr(100, 10), check_qr(3, 7), check_qr(5, 5), check_qr(1, 1);
+  check_qr(10000, 12); /* tall enough for the in-kernel panels */
+}
+
+static void test_svd_reconstructs(void **state) {
+  (void)state;
+  int64_t dims[][2] = {{40, 7}, {7, 40}, {30, 30}, {9000, 5}};
+  for (int d = 0; d < 4; d++) {
+    int64_t m = dims[d][0], n = dims[d][1], k = m < n ? m : n;
+    lask_ndarray *a = matrix(m, n);
+    lask_value usv = call("svd", 1, lask_ndarray_value(a));
+    lask_ndarray *u = item(usv, 0), *s = item(usv, 1), *v = item(usv, 2);
+    const double *sv = (const double *)s->data;
+    for (int64_t i = 1; i < k; i++) assert_true(sv[i] <= sv[i - 1]); /* sorted, descending */
+    double worst = 0;
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) {
+        double acc = 0;
+        for (int64_t t = 0; t < k; t++) acc += AT(u, i, t) * sv[t] * AT(v, t, j);
+        worst = fmax(worst, fabs(acc - AT(a, i, j)));
+      }
+    assert_true(worst < 1e-12 * (double)(m + n));
+    for (int64_t t = 0; t < k; t++) { /* deterministic signs: each row of V's largest entry is positive */
+      int64_t best = 0;
+      for (int64_t j = 1; j < n; j++)
+        if (fabs(AT(v, t, j)) > fabs(AT(v, t, best))) best = j;
+      assert_true(AT(v, t, best) > 0);
+    }
+    lask_release(usv), lask_release(lask_ndarray_value(a));
+  }
+}
+
+static lask_ndarray *spd(int64_t n) { /* AᵀA + n I: symmetric positive definite */
+  lask_ndarray *a = matrix(n, n), *s = matrix(n, n);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++) {
+      double acc = i == j ? (double)n : 0;
+      for (int64_t t = 0; t < n; t++) acc += AT(a, t, i) * AT(a, t, j);
+      AT(s, i, j) = acc;
+    }
+  lask_release(lask_ndarray_value(a));
+  return s;
+}
+
+static void test_lu_solve_inv_cholesky(void **state) {
+  (void)state;
+  int64_t n = 25;
+  lask_ndarray *a = matrix(n, n), *b = matrix(n, 3);
+  lask_value plu = call("lu", 1, lask_ndarray_value(a));
+  lask_ndarray *p = item(plu, 0), *l = item(plu, 1), *u = item(plu, 2);
+  lask_ndarray *lu = lask_ndarray_new(LASK_F64, 2, (int64_t[]){n, n}, &(lask_err){0});
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++) {
+      double acc = 0;
+      for (int64_t t = 0; t < n; t++) acc += AT(l, i, t) * AT(u, t, j);
+      AT(lu, i, j) = acc;
+      if (j > i) assert_true(AT(l, i, j) == 0.0);
+      if (j < i) assert_true(AT(u, i, j) == 0.0);
+    }
+  assert_true(product_error(p, lu, a) < 1e-12); /* A = P L U */
+  lask_value x = call("solve", 2, lask_ndarray_value(a), lask_ndarray_value(b));
+  assert_true(product_error(a, lask_ndarray_of(x), b) < 1e-11);
+  lask_value ainv = call("inv", 1, lask_ndarray_value(a));
+  lask_ndarray *id = lask_ndarray_new(LASK_F64, 2, (int64_t[]){n, n}, &(lask_err){0});
+  for (int64_t i = 0; i < n; i++) AT(id, i, i) = 1.0;
+  assert_true(product_error(a, lask_ndarray_of(ainv), id) < 1e-11);
+  lask_ndarray *s = spd(n);
+  lask_value lo = call("cholesky", 2, lask_ndarray_value(s), lask_bool(true));
+  lask_ndarray *L = lask_ndarray_of(lo), *Lt = lask_ndarray_new(LASK_F64, 2, (int64_t[]){n, n}, &(lask_err){0});
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++) AT(Lt, i, j) = AT(L, j, i);
+  assert_true(product_error(L, Lt, s) < 1e-10);
+  lask_str *pos = lask_str_new("pos", 3);
+  lask_value xs = call("solve", 3, lask_ndarray_value(s), lask_ndarray_value(b), lask_objval(&pos->h));
+  assert_true(product_error(s, lask_ndarray_of(xs), b) < 1e-10);
+  lask_value all[] = {plu, x, ainv, lo, xs, lask_ndarray_value(a), lask_ndarray_value(b), lask_ndarray_value(lu),
+                      lask_ndarray_value(id), lask_ndarray_value(s), lask_ndarray_value(Lt), lask_objval(&pos->h)};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lask_release(all[i]);
+}
+
+static void expect_error(const char *name, int n, lask_value *args, const char *text) {
+  const lask_kernel *k = kernel(name);
+  lask_value out = lask_nil();
+  lask_err err;
+  lask_err_clear(&err);
+  assert_int_not_equal(k->fn(k, args, n, &out, &err), LASK_OK);
+  if (!strstr(err.msg, text)) fail_msg("%s: expected '%s' in '%s'", name, text, err.msg);
+  assert_int_equal(out.type, LASK_TNIL);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  lask_ndarray *sing = matrix(3, 3), *rect = matrix(3, 4), *b = matrix(3, 1), *bad = matrix(4, 2), *tall = matrix(4, 1);
+  for (int j = 0; j < 3; j++) AT(sing, 2, j) = AT(sing, 0, j) * 2; /* row 2 = 2 × row 0 */
+  AT(bad, 1, 1) = NAN;
+  lask_value S = lask_ndarray_value(sing), R = lask_ndarray_value(rect), B = lask_ndarray_value(b);
+  expect_error("solve", 2, (lask_value[]){S, B}, "singular");
+  expect_error("inv", 1, (lask_value[]){S}, "singular");
+  expect_error("inv", 1, (lask_value[]){R}, "must be square");
+  expect_error("cholesky", 1, (lask_value[]){S}, "not positive definite");
+  expect_error("qr", 1, (lask_value[]){lask_ndarray_value(bad)}, "NaN or Inf");
+  expect_error("solve", 2, (lask_value[]){S, lask_ndarray_value(tall)}, "different numbers of rows");
+  expect_error("svd", 1, (lask_value[]){lask_int(3)}, "not an array");
+  lask_release(S), lask_release(R), lask_release(B), lask_release(lask_ndarray_value(bad));
+  lask_release(lask_ndarray_value(tall));
+}
+
+static void test_lstsq_and_norm(void **state) {
+  (void)state;
+  int64_t m = 50, n = 4;
+  lask_ndarray *a = matrix(m, n), *b = matrix(m, 1);
+  lask_value r = call("lstsq", 2, lask_ndarray_value(a), lask_ndarray_value(b));
+  lask_list *l = (lask_list *)r.as.o;
+  lask_ndarray *x = lask_ndarray_of(l->items[0]), *res = lask_ndarray_of(l->items[1]);
+  assert_int_equal(l->items[2].as.i, n);
+  /* the normal equations hold at the solution: Aᵀ(Ax − b) = 0 */
+  double rss = 0;
+  for (int64_t j = 0; j < n; j++) {
+    double acc = 0;
+    for (int64_t i = 0; i < m; i++) {
+      double ri = -AT(b, i, 0);
+      for (int64_t t = 0; t < n; t++) ri += AT(a, i, t) * AT(x, t, 0);
+      acc += AT(a, i, j) * ri;
+      if (j == 0) rss += ri * ri;
+    }
+    assert_true(fabs(acc) < 1e-12);
+  }
+  assert_true(fabs(((double *)res->data)[0] - rss) < 1e-12);
+  double fro = 0, one = 0, inf = 0;
+  for (int64_t i = 0; i < m; i++) {
+    double row = 0;
+    for (int64_t j = 0; j < n; j++) fro += AT(a, i, j) * AT(a, i, j), row += fabs(AT(a, i, j));
+    inf = fmax(inf, row);
+  }
+  for (int64_t j = 0; j < n; j++) {
+    double col = 0;
+    for (int64_t i = 0; i < m; i++) col += fabs(AT(a, i, j));
+    one = fmax(one, col);
+  }
+  lask_str *f = lask_str_new("fro", 3);
+  lask_value nf = call("norm", 2, lask_ndarray_value(a), lask_objval(&f->h));
+  lask_value n1 = call("norm", 2, lask_ndarray_value(a), lask_int(1));
+  lask_value ni = call("norm", 2, lask_ndarray_value(a), lask_num(INFINITY));
+  lask_value n2 = call("norm", 2, lask_ndarray_value(a), lask_int(2));
+  assert_true(fabs(nf.as.n - sqrt(fro)) < 1e-12);
+  assert_true(fabs(n1.as.n - one) < 1e-12 && fabs(ni.as.n - inf) < 1e-12);
+  lask_value usv = call("svd", 1, lask_ndarray_value(a));
+  assert_true(fabs(n2.as.n - ((double *)item(usv, 1)->data)[0]) < 1e-12);
+  lask_release(usv), lask_release(r), lask_release(lask_objval(&f->h));
+  lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(b));
+}
+
+int main(void) {
+  const char *env = getenv("LASK_SEED");
+  seed = env ? (unsigned)atoi(env) : (unsigned)time(NULL);
+  printf("# test_linalg seed %u (set LASK_SEED to replay)\n", seed);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_qr_shapes),
+      cmocka_unit_test(test_svd_reconstructs),
+      cmocka_unit_test(test_lu_solve_inv_cholesky),
+      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_lstsq_and_norm),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
