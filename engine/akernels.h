@@ -17,16 +17,30 @@
  *
  * Creation (one block each; every block is computed from its global position, so
  * the same array comes out whatever the chunking):
- *   arange(start, step, n, dtype)                   start + step*i, i in [0, n)
- *   linspace(start, step, n, dtype)                 same values, float (the Lua layer
+ *   arange(start, step, n, dtype [, offset])        start + step*(offset + i), i in [0, n);
+ *                                                   dtype nil: int64 when start and step
+ *                                                   are integers, else float64; offset
+ *                                                   (default 0) is the block's global start,
+ *                                                   so blocks agree bit for bit with one
+ *                                                   arange of the whole
+ *   linspace(start, step, n, dtype [, offset])      same values, float (the Lua layer
  *                                                   computes step from the global num)
- *   full(shape, value, dtype)        ones/zeros are full with 1 / 0
+ *   full(shape, value, dtype)        ones/zeros are full with 1 / 0 (dtype nil: from
+ *                                    value: boolean, integer or float)
  *   eye(shape, k, dtype)             ones where col - row == k (k is the block's offset)
  *   random(shape, seed, offset, global_shape)       uniform [0,1) float64: element at
  *                                                   global multi-index g gets a counter-
  *                                                   based draw from (seed, flat index of g)
- *   normal(shape, seed, offset, global_shape, loc, scale)   same scheme, Gaussian
- *   from_npy(path, offset, shape)    a block read (memory-mapped) from a .npy file
+ *                                                   (offset nil: zeros; global_shape nil:
+ *                                                   shape). Philox4x32-10 (Salmon et al.,
+ *                                                   SC'11) keyed by the 64-bit seed, counter
+ *                                                   (flat index, stream): the same numbers
+ *                                                   on every machine and every chunking
+ *   normal(shape, seed, offset, global_shape, loc, scale)   same scheme, Gaussian (Box-Muller
+ *                                                   on one draw; loc/scale default 0/1)
+ *   from_npy(path, offset, shape)    a block of a .npy file as a read-only view of a
+ *                                    memory mapping (offset and shape nil: the whole
+ *                                    array)
  *
  * Elementwise (numpy semantics, broadcasting, result dtype by numpy's promotion
  * restricted to our four dtypes; comparisons give bool):
@@ -68,11 +82,37 @@
 #include "kernel.h"
 #include "ndarray.h"
 
+/* The kernel groups, each in its own file (akernels_GROUP.c): the i-th kernel of
+ * the group (0-based), or NULL past its last. The registry below walks them in
+ * this order; a group whose file is not in the tree yet is skipped. */
+const lask_kernel *lask_akernels_create(int i);
+const lask_kernel *lask_akernels_elementwise(int i);
+const lask_kernel *lask_akernels_reduce(int i);
+const lask_kernel *lask_akernels_struct(int i);
+
 /* The array kernel called name, or NULL. */
 const lask_kernel *lask_akernel_find(const char *name);
 
 /* The i-th array kernel (0-based), or NULL past the last: to list them all. */
 const lask_kernel *lask_akernel_at(int i);
+
+/* Argument helpers for kernels (each fails with a message naming kernel k and the
+ * 1-based argument position i + 1, and returns the status):
+ *   shape: a list of integers >= 0 (or one integer for a 1-d shape);
+ *   int: an integer (or a float with an integral value);
+ *   number: an integer or a float;
+ *   dtype: a dtype name, or nil for dflt. */
+lask_status lask_akernel_arg_shape(const lask_kernel *k, const lask_value *args, int i, int *ndim,
+                                   int64_t *shape, lask_err *err);
+lask_status lask_akernel_arg_int(const lask_kernel *k, const lask_value *args, int i, int64_t *out,
+                                 lask_err *err);
+lask_status lask_akernel_arg_number(const lask_kernel *k, const lask_value *args, int i, double *out,
+                                    lask_err *err);
+lask_status lask_akernel_arg_dtype(const lask_kernel *k, const lask_value *args, int i, lask_dtype dflt,
+                                   lask_dtype *out, lask_err *err);
+
+/* Fails when nargs is not in [lo, hi], with a message naming k. */
+lask_status lask_akernel_nargs(const lask_kernel *k, int nargs, int lo, int hi, lask_err *err);
 
 /* Gives a new kernel evaluating an elementwise expression over its arguments in
  * cache-sized tiles with no full-size temporaries. program is a postfix string of

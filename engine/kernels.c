@@ -2,13 +2,16 @@
  *
  * Scalar arithmetic follows Lua's rules, which users of the Lua surface expect:
  * integer op integer stays an integer (wrapping), anything with a float is a
- * float, and division always gives a float.
+ * float, and division always gives a float. When an argument is an array, add, sub,
+ * mul, div, neg and inc hand over to the elementwise array kernels (akernels.h:
+ * numpy's broadcasting and dtypes); the check costs scalars one type test.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "akernels.h"
 #include "kernel.h"
 
 static void kernel_destroy(lask_obj *o) {
@@ -40,6 +43,19 @@ static lask_status not_number(const lask_kernel *k, int i, lask_value v, lask_er
                       lask_typename(v));
 }
 
+/* True when one of the n args is an array. */
+static bool any_array(const lask_value *a, int n) {
+  for (int i = 0; i < n; i++)
+    if (a[i].type == LASK_TOBJ && lask_ndarray_of(a[i])) return true;
+  return false;
+}
+
+/* Runs the array kernel called name on the args. */
+static lask_status array_op(const char *name, const lask_value *a, int n, lask_value *out, lask_err *err) {
+  const lask_kernel *ak = lask_akernel_find(name);
+  return ak->fn(ak, a, n, out, err);
+}
+
 enum arith { ADD, SUB, MUL };
 
 /* a op b with Lua's integer/float rules; unsigned arithmetic makes overflow wrap. */
@@ -57,20 +73,24 @@ static lask_status arith2(const lask_kernel *k, const lask_value *a, enum arith 
 }
 
 static lask_status k_add(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
-  return want_args(k, n, 2, err) ? err->code : arith2(k, a, ADD, out, err);
+  if (want_args(k, n, 2, err)) return err->code;
+  return any_array(a, n) ? array_op("add", a, n, out, err) : arith2(k, a, ADD, out, err);
 }
 
 static lask_status k_sub(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
-  return want_args(k, n, 2, err) ? err->code : arith2(k, a, SUB, out, err);
+  if (want_args(k, n, 2, err)) return err->code;
+  return any_array(a, n) ? array_op("sub", a, n, out, err) : arith2(k, a, SUB, out, err);
 }
 
 static lask_status k_mul(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
-  return want_args(k, n, 2, err) ? err->code : arith2(k, a, MUL, out, err);
+  if (want_args(k, n, 2, err)) return err->code;
+  return any_array(a, n) ? array_op("mul", a, n, out, err) : arith2(k, a, MUL, out, err);
 }
 
 static lask_status k_div(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   double x, y;
   if (want_args(k, n, 2, err)) return err->code;
+  if (any_array(a, n)) return array_op("div", a, n, out, err);
   if (!lask_tonumber(a[0], &x)) return not_number(k, 0, a[0], err);
   if (!lask_tonumber(a[1], &y)) return not_number(k, 1, a[1], err);
   *out = lask_num(x / y);
@@ -79,6 +99,7 @@ static lask_status k_div(const lask_kernel *k, const lask_value *a, int n, lask_
 
 static lask_status k_neg(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 1, err)) return err->code;
+  if (any_array(a, n)) return array_op("neg", a, n, out, err);
   if (a[0].type == LASK_TINT) *out = lask_int((int64_t)(0 - (uint64_t)a[0].as.i));
   else if (a[0].type == LASK_TNUM) *out = lask_num(-a[0].as.n);
   else return not_number(k, 0, a[0], err);
@@ -88,7 +109,7 @@ static lask_status k_neg(const lask_kernel *k, const lask_value *a, int n, lask_
 static lask_status k_inc(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 1, err)) return err->code;
   lask_value args[2] = {a[0], lask_int(1)};
-  return arith2(k, args, ADD, out, err);
+  return any_array(a, n) ? array_op("add", args, 2, out, err) : arith2(k, args, ADD, out, err);
 }
 
 /* sum(list) or sum(a, b, ...): Lua's integer/float rules, left to right. */

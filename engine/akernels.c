@@ -1,0 +1,117 @@
+/* akernels.c — the registry of array kernels: a walk over the kernel groups.
+ *
+ * Each group lives in its own file and exports one function, lask_akernels_GROUP(i),
+ * giving its i-th kernel or NULL. A group whose file is not in the tree yet is left
+ * out at compile time (__has_include on its source) rather than through a weak
+ * symbol: in a static library (liblask.a) a weak reference never pulls in the
+ * archive member that defines it, so a weak group would silently stay missing
+ * from every program linked against the archive even once its file exists.
+ */
+#include <string.h>
+
+#include "akernels.h"
+
+typedef const lask_kernel *(*group_fn)(int i);
+
+#if __has_include("akernels_reduce.c")
+#define REDUCE_GROUP lask_akernels_reduce
+#else
+#define REDUCE_GROUP NULL
+#endif
+
+#if __has_include("akernels_struct.c")
+#define STRUCT_GROUP lask_akernels_struct
+#else
+#define STRUCT_GROUP NULL
+#endif
+
+static const group_fn groups[] = {lask_akernels_create, lask_akernels_elementwise, REDUCE_GROUP,
+                                  STRUCT_GROUP};
+
+#define NGROUPS ((int)(sizeof groups / sizeof groups[0]))
+
+const lask_kernel *lask_akernel_at(int i) {
+  if (i < 0) return NULL;
+  for (int g = 0; g < NGROUPS; g++) {
+    if (!groups[g]) continue;
+    int n = 0;
+    while (groups[g](n)) n++;
+    if (i < n) return groups[g](i);
+    i -= n;
+  }
+  return NULL;
+}
+
+const lask_kernel *lask_akernel_find(const char *name) {
+  for (int g = 0; g < NGROUPS; g++) {
+    if (!groups[g]) continue;
+    const lask_kernel *k;
+    for (int i = 0; (k = groups[g](i)); i++)
+      if (strcmp(k->name, name) == 0) return k;
+  }
+  return NULL;
+}
+
+/* --- argument helpers --- */
+
+static lask_status bad_arg(const lask_kernel *k, int i, const char *want, lask_value v, lask_err *err) {
+  return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE, "%s: argument %d must be %s, got a %s", k->name, i + 1,
+                      want, lask_typename(v));
+}
+
+lask_status lask_akernel_nargs(const lask_kernel *k, int nargs, int lo, int hi, lask_err *err) {
+  if (nargs >= lo && nargs <= hi) return LASK_OK;
+  if (lo == hi)
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s expects %d argument%s, got %d", k->name, lo,
+                        lo == 1 ? "" : "s", nargs);
+  return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s expects %d to %d arguments, got %d", k->name, lo,
+                      hi, nargs);
+}
+
+/* An integer, or a float with an integral value in range. */
+static bool as_int(lask_value v, int64_t *out) {
+  if (v.type == LASK_TINT) return *out = v.as.i, true;
+  if (v.type != LASK_TNUM || !(v.as.n >= -9.2e18 && v.as.n <= 9.2e18) || v.as.n != (double)(int64_t)v.as.n)
+    return false;
+  return *out = (int64_t)v.as.n, true;
+}
+
+lask_status lask_akernel_arg_int(const lask_kernel *k, const lask_value *args, int i, int64_t *out,
+                                 lask_err *err) {
+  return as_int(args[i], out) ? LASK_OK : bad_arg(k, i, "an integer", args[i], err);
+}
+
+lask_status lask_akernel_arg_number(const lask_kernel *k, const lask_value *args, int i, double *out,
+                                    lask_err *err) {
+  return lask_tonumber(args[i], out) ? LASK_OK : bad_arg(k, i, "a number", args[i], err);
+}
+
+lask_status lask_akernel_arg_shape(const lask_kernel *k, const lask_value *args, int i, int *ndim,
+                                   int64_t *shape, lask_err *err) {
+  if (as_int(args[i], &shape[0]) && shape[0] >= 0) return *ndim = 1, LASK_OK;
+  if (!lask_isa(args[i], &lask_list_class))
+    return bad_arg(k, i, "a shape (a list of integers)", args[i], err);
+  const lask_list *l = (const lask_list *)args[i].as.o;
+  if (l->n > LASK_MAXDIM)
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument %d has %zu dimensions (at most %d)",
+                        k->name, i + 1, l->n, LASK_MAXDIM);
+  for (size_t d = 0; d < l->n; d++)
+    if (!as_int(l->items[d], &shape[d]) || shape[d] < 0)
+      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE,
+                          "%s: argument %d must be a shape (a list of integers >= 0); item %zu is not",
+                          k->name, i + 1, d + 1);
+  *ndim = (int)l->n;
+  return LASK_OK;
+}
+
+lask_status lask_akernel_arg_dtype(const lask_kernel *k, const lask_value *args, int i, lask_dtype dflt,
+                                   lask_dtype *out, lask_err *err) {
+  if (args[i].type == LASK_TNIL) return *out = dflt, LASK_OK;
+  if (lask_isa(args[i], &lask_str_class) && lask_dtype_parse(((const lask_str *)args[i].as.o)->data, out))
+    return LASK_OK;
+  if (lask_isa(args[i], &lask_str_class))
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE,
+                        "%s: unknown dtype '%s' (float64, float32, int64 or bool)", k->name,
+                        ((const lask_str *)args[i].as.o)->data);
+  return bad_arg(k, i, "a dtype name", args[i], err);
+}

@@ -1,0 +1,272 @@
+/* akernels_create.c — kernels that make blocks from nothing: arange, linspace, full,
+ * eye, random, normal, from_npy (arguments in akernels.h).
+ *
+ * Every element is a function of its global position only, never of the block it
+ * lands in, so any chunking of the same array gives the same numbers. For random
+ * numbers that takes a counter-based generator: Philox4x32-10 (Salmon, Moraes, Dror
+ * and Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC'11; the generator of
+ * cuRAND, JAX and numpy's Philox) maps (key, counter) to four 32-bit words with ten
+ * rounds of multiply-xor. The key is the 64-bit seed, the counter is (flat global
+ * index, stream), with stream 0 for uniform and 1 for normal draws. It is pure
+ * integer arithmetic: the same bits on every machine, compiler and run.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "akernels.h"
+#include "npy.h"
+
+#define ARG_NIL(args, nargs, i) ((i) >= (nargs) || (args)[i].type == LASK_TNIL)
+
+/* --- Philox4x32-10 --- */
+
+typedef struct philox4 {
+  uint32_t v[4];
+} philox4;
+
+static inline philox4 philox4x32_10(philox4 ctr, uint32_t k0, uint32_t k1) {
+  for (int round = 0; round < 10; round++) {
+    uint64_t p0 = (uint64_t)0xD2511F53u * ctr.v[0], p1 = (uint64_t)0xCD9E8D57u * ctr.v[2];
+    ctr = (philox4){{(uint32_t)(p1 >> 32) ^ ctr.v[1] ^ k0, (uint32_t)p1, (uint32_t)(p0 >> 32) ^ ctr.v[3] ^ k1,
+                     (uint32_t)p0}};
+    k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
+  }
+  return ctr;
+}
+
+/* Exposed for the known-answer test (Random123's kat_vectors). */
+void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
+  philox4 r = philox4x32_10((philox4){{ctr[0], ctr[1], ctr[2], ctr[3]}}, key[0], key[1]);
+  memcpy(out, r.v, sizeof r.v);
+}
+
+/* A double in [0, 1) from 53 bits of two words. */
+static inline double unit(uint32_t hi, uint32_t lo) {
+  return (double)((((uint64_t)hi << 32) | lo) >> 11) * 0x1p-53;
+}
+
+enum { STREAM_UNIFORM, STREAM_NORMAL };
+
+static inline double draw(uint64_t seed, uint64_t index, int stream) {
+  philox4 r = philox4x32_10((philox4){{(uint32_t)index, (uint32_t)(index >> 32), (uint32_t)stream, 0}},
+                            (uint32_t)seed, (uint32_t)(seed >> 32));
+  if (stream == STREAM_UNIFORM) return unit(r.v[0], r.v[1]);
+  double u1 = 1.0 - unit(r.v[0], r.v[1]), u2 = unit(r.v[2], r.v[3]); /* u1 in (0, 1]: log is finite */
+  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* --- helpers --- */
+
+/* Gives a new array of dt and shape, or fails with the kernel's name. */
+static lask_ndarray *new_array(const lask_kernel *k, lask_dtype dt, int ndim, const int64_t *shape, bool zero,
+                               lask_err *err) {
+  lask_ndarray *a = zero ? lask_ndarray_new(dt, ndim, shape, err) : lask_ndarray_empty(dt, ndim, shape, err);
+  if (!a) {
+    char msg[LASK_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    lask_err_set(err, err->code, LASK_NO_NODE, "%s: %s", k->name, msg);
+  }
+  return a;
+}
+
+/* Writes v (a double) as element i of a's contiguous data. */
+static inline void put_f64(lask_ndarray *a, int64_t i, double v) {
+  lask_convert(a->dtype, a->data + i * (int64_t)lask_dtype_size(a->dtype), 0, LASK_F64, &v, 0, 1);
+}
+
+/* --- arange, linspace --- */
+
+/* arange(start, step, n, dtype [, offset]) and linspace (float only). */
+static lask_status range(const lask_kernel *k, const lask_value *args, int nargs, bool is_linspace,
+                         lask_value *out, lask_err *err) {
+  int64_t n, offset = 0;
+  double start, step;
+  if (lask_akernel_nargs(k, nargs, 3, 5, err) || lask_akernel_arg_number(k, args, 0, &start, err) ||
+      lask_akernel_arg_number(k, args, 1, &step, err) || lask_akernel_arg_int(k, args, 2, &n, err) ||
+      (!ARG_NIL(args, nargs, 4) && lask_akernel_arg_int(k, args, 4, &offset, err)))
+    return err->code;
+  if (n < 0)
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: negative length %lld", k->name, (long long)n);
+  bool ints = !is_linspace && args[0].type == LASK_TINT && args[1].type == LASK_TINT;
+  lask_dtype dt = ints ? LASK_I64 : LASK_F64;
+  if (nargs > 3 && lask_akernel_arg_dtype(k, args, 3, dt, &dt, err)) return err->code;
+  lask_ndarray *a = new_array(k, dt, 1, &n, false, err);
+  if (!a) return err->code;
+  if (ints && dt == LASK_I64) {
+    int64_t *p = (int64_t *)a->data;
+    uint64_t s = (uint64_t)args[0].as.i, d = (uint64_t)args[1].as.i;
+    for (int64_t i = 0; i < n; i++) p[i] = (int64_t)(s + d * (uint64_t)(offset + i));
+  } else if (dt == LASK_F64) {
+    double *p = (double *)a->data;
+    for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)(offset + i);
+  } else {
+    for (int64_t i = 0; i < n; i++) put_f64(a, i, start + step * (double)(offset + i));
+  }
+  *out = lask_ndarray_value(a);
+  return LASK_OK;
+}
+
+static lask_status k_arange(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                            lask_err *err) {
+  return range(k, args, nargs, false, out, err);
+}
+
+static lask_status k_linspace(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                              lask_err *err) {
+  return range(k, args, nargs, true, out, err);
+}
+
+/* --- full, eye --- */
+
+static lask_status k_full(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                          lask_err *err) {
+  int ndim;
+  int64_t shape[LASK_MAXDIM];
+  if (lask_akernel_nargs(k, nargs, 2, 3, err) || lask_akernel_arg_shape(k, args, 0, &ndim, shape, err))
+    return err->code;
+  lask_value v = args[1];
+  lask_dtype from = v.type == LASK_TBOOL ? LASK_BOOL : v.type == LASK_TINT ? LASK_I64 : LASK_F64, dt = from;
+  if (v.type != LASK_TBOOL && v.type != LASK_TINT && v.type != LASK_TNUM)
+    return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE,
+                        "%s: argument 2 must be a number or a boolean, got a %s", k->name, lask_typename(v));
+  if (nargs > 2 && lask_akernel_arg_dtype(k, args, 2, from, &dt, err)) return err->code;
+  lask_ndarray *a = new_array(k, dt, ndim, shape, false, err);
+  if (!a) return err->code;
+  uint8_t b = v.type == LASK_TBOOL && v.as.b;
+  const void *src = from == LASK_BOOL ? (const void *)&b : from == LASK_I64 ? (const void *)&v.as.i : &v.as.n;
+  lask_convert(dt, a->data, (int64_t)lask_dtype_size(dt), from, src, 0, lask_ndarray_size(a));
+  *out = lask_ndarray_value(a);
+  return LASK_OK;
+}
+
+static lask_status k_eye(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                         lask_err *err) {
+  int ndim;
+  int64_t shape[LASK_MAXDIM], diag = 0;
+  lask_dtype dt = LASK_F64;
+  if (lask_akernel_nargs(k, nargs, 1, 3, err) || lask_akernel_arg_shape(k, args, 0, &ndim, shape, err) ||
+      (!ARG_NIL(args, nargs, 1) && lask_akernel_arg_int(k, args, 1, &diag, err)) ||
+      (nargs > 2 && lask_akernel_arg_dtype(k, args, 2, dt, &dt, err)))
+    return err->code;
+  if (ndim != 2)
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: the shape must have 2 dimensions, not %d",
+                        k->name, ndim);
+  lask_ndarray *a = new_array(k, dt, 2, shape, true, err);
+  if (!a) return err->code;
+  for (int64_t r = 0; r < shape[0]; r++)
+    if (r + diag >= 0 && r + diag < shape[1]) put_f64(a, r * shape[1] + r + diag, 1.0);
+  *out = lask_ndarray_value(a);
+  return LASK_OK;
+}
+
+/* --- random, normal --- */
+
+/* Reads the (shape, seed, offset, global_shape) arguments shared by random and normal. */
+static lask_status random_args(const lask_kernel *k, const lask_value *args, int nargs, int *ndim,
+                               int64_t *shape, uint64_t *seed, int64_t *offset, int64_t *gshape,
+                               lask_err *err) {
+  int64_t s = 0;
+  int n2 = 0, n3 = 0;
+  if (lask_akernel_arg_shape(k, args, 0, ndim, shape, err)) return err->code;
+  if (!ARG_NIL(args, nargs, 1) && lask_akernel_arg_int(k, args, 1, &s, err)) return err->code;
+  *seed = (uint64_t)s;
+  for (int d = 0; d < *ndim; d++) offset[d] = 0, gshape[d] = shape[d];
+  if (!ARG_NIL(args, nargs, 2) && lask_akernel_arg_shape(k, args, 2, &n2, offset, err)) return err->code;
+  if (!ARG_NIL(args, nargs, 3) && lask_akernel_arg_shape(k, args, 3, &n3, gshape, err)) return err->code;
+  if ((!ARG_NIL(args, nargs, 2) && n2 != *ndim) || (!ARG_NIL(args, nargs, 3) && n3 != *ndim))
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: offset and global_shape must have %d entries",
+                        k->name, *ndim);
+  for (int d = 0; d < *ndim; d++)
+    if (offset[d] + shape[d] > gshape[d])
+      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE,
+                          "%s: the block does not fit global_shape on axis %d", k->name, d);
+  return LASK_OK;
+}
+
+/* Fills a (C-contiguous float64, at global offset in an array of gshape) with
+ * draws of stream; normal draws become loc + scale * z. */
+static void fill_draws(lask_ndarray *a, uint64_t seed, const int64_t *offset, const int64_t *gshape,
+                       int stream, double loc, double scale) {
+  int n = a->ndim;
+  int64_t gstride[LASK_MAXDIM], idx[LASK_MAXDIM] = {0}, inner = n ? a->shape[n - 1] : 1;
+  lask_strides_c(n, gshape, 1, gstride);
+  double *p = (double *)a->data;
+  if (lask_ndarray_size(a) == 0) return;
+  for (;;) {
+    uint64_t flat = 0;
+    for (int d = 0; d < n; d++) flat += (uint64_t)((offset[d] + idx[d]) * gstride[d]);
+    if (stream == STREAM_UNIFORM)
+      for (int64_t j = 0; j < inner; j++) *p++ = draw(seed, flat + (uint64_t)j, stream);
+    else
+      for (int64_t j = 0; j < inner; j++) *p++ = loc + scale * draw(seed, flat + (uint64_t)j, stream);
+    int d = n - 2;
+    for (; d >= 0 && ++idx[d] == a->shape[d]; d--) idx[d] = 0;
+    if (d < 0) return;
+  }
+}
+
+static lask_status draws(const lask_kernel *k, const lask_value *args, int nargs, int stream, lask_value *out,
+                         lask_err *err) {
+  int ndim;
+  int64_t shape[LASK_MAXDIM], offset[LASK_MAXDIM], gshape[LASK_MAXDIM];
+  uint64_t seed = 0;
+  double loc = 0, scale = 1;
+  if (lask_akernel_nargs(k, nargs, 1, stream == STREAM_NORMAL ? 6 : 4, err) ||
+      random_args(k, args, nargs, &ndim, shape, &seed, offset, gshape, err) ||
+      (!ARG_NIL(args, nargs, 4) && lask_akernel_arg_number(k, args, 4, &loc, err)) ||
+      (!ARG_NIL(args, nargs, 5) && lask_akernel_arg_number(k, args, 5, &scale, err)))
+    return err->code;
+  lask_ndarray *a = new_array(k, LASK_F64, ndim, shape, false, err);
+  if (!a) return err->code;
+  fill_draws(a, seed, offset, gshape, stream, loc, scale);
+  *out = lask_ndarray_value(a);
+  return LASK_OK;
+}
+
+static lask_status k_random(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                            lask_err *err) {
+  return draws(k, args, nargs, STREAM_UNIFORM, out, err);
+}
+
+static lask_status k_normal(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                            lask_err *err) {
+  return draws(k, args, nargs, STREAM_NORMAL, out, err);
+}
+
+/* --- from_npy --- */
+
+static lask_status k_from_npy(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                              lask_err *err) {
+  int n1 = 0, n2 = 0;
+  int64_t offset[LASK_MAXDIM], shape[LASK_MAXDIM];
+  if (lask_akernel_nargs(k, nargs, 1, 3, err)) return err->code;
+  if (!lask_isa(args[0], &lask_str_class))
+    return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE, "%s: argument 1 must be a path, got a %s", k->name,
+                        lask_typename(args[0]));
+  const char *path = ((const lask_str *)args[0].as.o)->data;
+  bool whole = ARG_NIL(args, nargs, 1) && ARG_NIL(args, nargs, 2);
+  if (!whole && (lask_akernel_arg_shape(k, args, 1, &n1, offset, err) ||
+                 lask_akernel_arg_shape(k, args, 2, &n2, shape, err)))
+    return err->code;
+  if (n1 != n2)
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: offset and shape differ in length", k->name);
+  lask_ndarray *a =
+      whole ? lask_npy_load(path, true, err) : lask_npy_load_block(path, n1, offset, shape, err);
+  if (!a) return err->code;
+  *out = lask_ndarray_value(a);
+  return LASK_OK;
+}
+
+static const lask_kernel kernels[] = {
+    LASK_KERNEL_STATIC("arange", k_arange),     LASK_KERNEL_STATIC("linspace", k_linspace),
+    LASK_KERNEL_STATIC("full", k_full),         LASK_KERNEL_STATIC("eye", k_eye),
+    LASK_KERNEL_STATIC("random", k_random),     LASK_KERNEL_STATIC("normal", k_normal),
+    LASK_KERNEL_STATIC("from_npy", k_from_npy),
+};
+
+const lask_kernel *lask_akernels_create(int i) {
+  return i >= 0 && i < (int)(sizeof kernels / sizeof kernels[0]) ? &kernels[i] : NULL;
+}
