@@ -324,6 +324,31 @@ describe("the profile page", function()
     assert.truthy(dom:find("spin", 1, true))
   end)
 
+  it("answers hover, wheel, drag and double-click in a real browser", function()
+    if not have("chromium") then pending("chromium is not installed") end
+    local path = tmpdir .. "/svd-interaction.html"
+    profile_svd(path, "interaction")
+    local here = debug.getinfo(1, "S").source:match("^@(.*/)spec/[^/]*$") or "tests/"
+    local driver = read_file(here .. "browser/interaction.js")
+    local page = read_file(path):gsub("</body>", function() return "<script>\n" .. driver .. "</script>\n</body>" end)
+    write_file(path, page)
+    local json = browser_dom(path):match('<pre id="interaction%-result">([^<]*)</pre>')
+    assert.truthy(json, "the driver wrote no result")
+    json = unescape(json)
+    assert.is_nil(json:find('"error"', 1, true), json)
+    local function field(name) return json:match('"' .. name .. '":"?([^,"}]*)') end
+    assert.are.equal("true", field("tip_shown"), json)
+    local tip, key = json:match('"tip_text":"(.-)","tip_key":"(.-)"')
+    assert.truthy(tip:find(key, 1, true), "the tooltip names the key: " .. json)
+    assert.truthy(tip:find("function: spin", 1, true) and tip:find("duration: ", 1, true), json)
+    assert.are.equal("20", field("bars_full"))
+    assert.is_true(tonumber(field("bars_zoomed")) < 20, "zooming in leaves fewer bars in view: " .. json)
+    assert.are.equal("true", field("zoom_changed_view"))
+    assert.are.equal("true", field("pan_changed_view"))
+    assert.are.equal("20", field("bars_reset"), "double-click shows everything again")
+    assert.is_true(tonumber(field("renders")) > 10)
+  end)
+
   it("stays small and draws 100,000 tasks (aggregated) in a real browser", function()
     if not have("chromium") then pending("chromium is not installed") end
     local d, out = demo.chain(100000)
