@@ -478,7 +478,13 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
     return fail(k, LASK_ENOMEM, err, "out of memory");
   }
   l->items[0] = lask_ndarray_value(x), l->items[1] = lask_ndarray_value(res);
-  l->items[2] = lask_int(rank), l->items[3] = lask_ndarray_value(s);
+  lask_ndarray *rk = lask_ndarray_new(LASK_I64, 0, NULL, err); /* a 0-d array, as numpy gives */
+  if (!rk) {
+    lask_release(lask_objval(&l->h)), lask_release(lask_ndarray_value(s));
+    return err->code;
+  }
+  *(int64_t *)rk->data = rank;
+  l->items[2] = lask_ndarray_value(rk), l->items[3] = lask_ndarray_value(s);
   *out = lask_objval(&l->h);
   return LASK_OK;
 }

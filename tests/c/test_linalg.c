@@ -202,7 +202,7 @@ static void test_lstsq_and_norm(void **state) {
   lask_value r = call("lstsq", 2, lask_ndarray_value(a), lask_ndarray_value(b));
   lask_list *l = (lask_list *)r.as.o;
   lask_ndarray *x = lask_ndarray_of(l->items[0]), *res = lask_ndarray_of(l->items[1]);
-  assert_int_equal(l->items[2].as.i, n);
+  assert_int_equal(*(int64_t *)lask_ndarray_of(l->items[2])->data, n);
   /* the normal equations hold at the solution: Aᵀ(Ax − b) = 0 */
   double rss = 0;
   for (int64_t j = 0; j < n; j++) {

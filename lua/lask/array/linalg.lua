@@ -1,0 +1,401 @@
+-- lask.array.linalg: TSQR, QR, SVD, randomized SVD and the rest (API.md §3),
+-- as graphs of the LAPACK kernels of engine/linalg.c. Conventionally
+-- `local la = require "lask.array.linalg"`.
+--
+-- TSQR (direct TSQR, Benson, Gleich & Demmel 2013) of a tall matrix with one column
+-- of blocks:
+--   stage 1   each block is cut into panels of at most PANEL rows (a tall block's
+--             QR is memory-bound; panels stay in cache) and factored: qr_factor
+--             keeps Q implicit (reflectors), item(_, 1) is the panel's R;
+--   stage 2   the R factors are stacked (vstack) and factored again (qr), in groups
+--             of at most GROUP when they are many: a reduction tree that recurses;
+--   Q         each panel's Q times its slice of the stages above (qr_apply on the
+--             implicit factor: Q is formed once, already multiplied).
+-- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
+-- deterministic), so U costs no more than Q. Everything is lazy; the names follow
+-- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
+local core = require "lask.array.core"
+local lcore = require "lask.core"
+
+local fmt, ceil, max, min = string.format, math.ceil, math.max, math.min
+local lkey = lcore.key
+
+local la = {}
+
+local PANEL = 2048 -- rows of a stage-1 panel (at least 2 × the columns)
+local GROUP = 64   -- R factors stacked together at most, per stage-2 task
+
+local function K(name) return core.kernel(name) end
+
+local function array_arg(x, what, level)
+  if core.is_array(x) then return x end
+  if type(x) == "table" or type(x) == "userdata" then
+    return require("lask.array.creation").from_array(x, nil, level + 1)
+  end
+  error(fmt("lask.array.linalg: %s: expected an array, got %s", what, type(x)), level + 1)
+end
+
+local function matrix_arg(x, what, level)
+  x = array_arg(x, what, level + 1)
+  if x.ndim ~= 2 then
+    error(fmt("lask.array.linalg: %s: expected a 2-D array, got %d-D %s", what, x.ndim, core.tuple(x.shape)), level + 1)
+  end
+  return x
+end
+
+local function square_arg(x, what, level)
+  x = matrix_arg(x, what, level + 1)
+  if x.shape[1] ~= x.shape[2] then
+    error(fmt("lask.array.linalg: %s: expected a square matrix, got shape %s", what, core.tuple(x.shape)), level + 1)
+  end
+  return x
+end
+
+-- A generic layer whose tasks are dsk (a table shared by the arrays of one result).
+local function layer(name, dsk)
+  return { name = name, kind = "generic", build = function() return dsk end }
+end
+
+--------------------------------------------------------------------------------
+-- TSQR
+
+-- x with one column of blocks whose row blocks all have at least n rows.
+local function tall_blocks(x, what, level)
+  local m, n = x.shape[1], x.shape[2]
+  if m < n then
+    error(fmt("lask.array.linalg: %s: TSQR needs a tall matrix (rows >= columns), got shape %s", what,
+      core.tuple(x.shape)), level + 1)
+  end
+  local rows, acc = {}, 0
+  for _, r in ipairs(x.chunks[1]) do -- merge row blocks shorter than n with the next ones
+    acc = acc + r
+    if acc >= max(n, 1) then rows[#rows + 1], acc = acc, 0 end
+  end
+  if acc > 0 then
+    if #rows == 0 then rows[1] = acc else rows[#rows] = rows[#rows] + acc end
+  end
+  return x:rechunk { rows, { n } }
+end
+
+-- The stage-1 panels of x: {src = block key, lo, hi, block = i (0-based)}.
+local function panels_of(x)
+  local n, panels = x.shape[2], {}
+  local height = max(PANEL, 2 * n)
+  for i, rows in ipairs(x.chunks[1]) do
+    local np = rows > 2 * height and ceil(rows / height) or 1
+    for p = 0, np - 1 do
+      local lo, hi = (rows * p) // np, (rows * (p + 1)) // np
+      panels[#panels + 1] = { src = core.block_key(x.name, { i - 1, 0 }), lo = lo, hi = hi, rows = rows, block = i - 1 }
+    end
+  end
+  return panels
+end
+
+-- The TSQR tasks of x into dsk. Returns the key of R and, per panel, a function
+-- w(p) giving the task of the panel's slice of the stages above (times `right`, a
+-- key or nil) — its Q block is qr_apply(factor, w).
+local function tsqr_tasks(x, base, dsk)
+  local n = x.shape[2]
+  local panels = panels_of(x)
+  local level = {} -- the R factors of this level: {rkey=, parent=, slot=}
+  for p, pan in ipairs(panels) do
+    local src = pan.src
+    if pan.hi - pan.lo < pan.rows then
+      src = lkey(base .. "-panel", p - 1)
+      dsk[src] = { K "rows", pan.src, pan.lo, pan.hi }
+    end
+    local qk, rk = lkey(base .. "-qr-st1", p - 1, 0), lkey(base .. "-r-st1", p - 1, 0)
+    dsk[qk] = { K "qr_factor", src }
+    dsk[rk] = { K "item", qk, 1 }
+    pan.qk = qk
+    level[p] = { rkey = rk }
+    pan.node = level[p]
+  end
+  local depth = 0
+  repeat -- stage 2: stack groups of R factors and factor them, until one is left
+    depth = depth + 1
+    local up, ngroups = {}, ceil(#level / GROUP)
+    for g = 0, ngroups - 1 do
+      local members = {}
+      for j = g * GROUP + 1, min((g + 1) * GROUP, #level) do members[#members + 1] = level[j] end
+      local suffix = ngroups == 1 and depth == 1 and "" or ("-" .. depth)
+      local sk = lkey(base .. "-r-st1-stacked" .. suffix, g, 0)
+      local qk = lkey(base .. "-qr-st2" .. suffix, g, 0)
+      local rlist = {}
+      for j, mbr in ipairs(members) do
+        rlist[j] = mbr.rkey
+        mbr.parent, mbr.slot = qk, j - 1
+      end
+      dsk[sk] = { K "vstack", rlist }
+      dsk[qk] = { K "qr", sk }
+      local rk = lkey(base .. "-r-st2" .. suffix, g, 0)
+      dsk[rk] = { K "item", qk, 1 }
+      up[#up + 1] = { rkey = rk, qkey = qk }
+      for _, mbr in ipairs(members) do mbr.up = up[#up] end
+    end
+    level = up
+  until #level == 1
+  local top = level[1]
+  -- The task of node's slice of the Q factors above it (n×n), times right.
+  local function slice(node, right)
+    local q = { K "item", node.parent, 0 }
+    local piece = { K "rows", q, node.slot * n, (node.slot + 1) * n }
+    local above = node.up ~= top and slice(node.up, right) or right
+    return above and { K "matmul", piece, above } or piece
+  end
+  for _, pan in ipairs(panels) do
+    pan.w = function(right) return slice(pan.node, right) end
+  end
+  return top.rkey, panels
+end
+
+-- The blocks of Q (or U, with right = the key of U_R) into dsk under name.
+local function q_blocks(name, x, panels, right, dsk)
+  local per_block = {}
+  for _, pan in ipairs(panels) do
+    local list = per_block[pan.block + 1] or {}
+    per_block[pan.block + 1] = list
+    list[#list + 1] = { K "qr_apply", { K "item", pan.qk, 0 }, pan.w(right) }
+  end
+  for i, list in ipairs(per_block) do
+    dsk[lkey(name, i - 1, 0)] = #list == 1 and list[1] or { K "vstack", list }
+  end
+  return x.chunks[1]
+end
+
+local function tsqr_check(x, what, level)
+  x = matrix_arg(x, what, level + 1)
+  if #x.chunks[2] ~= 1 then
+    x = x:rechunk { x.chunks[1], { x.shape[2] } } -- one column of blocks, as TSQR needs
+  end
+  return tall_blocks(x, what, level + 1)
+end
+
+-- tsqr(x) -> q, r: the QR factorisation of a tall-and-skinny array, lazily.
+function la.tsqr(x)
+  x = tsqr_check(x, "tsqr", 2)
+  local tok = core.tokenize("tsqr", x)
+  local base, n = "tsqr-" .. tok, x.shape[2]
+  local dsk = {}
+  local rkey, panels = tsqr_tasks(x, base, dsk)
+  local qname, rname = base .. "-q", base .. "-r"
+  local rows = q_blocks(qname, x, panels, nil, dsk)
+  dsk[lkey(rname, 0, 0)] = rkey
+  local q = core.new(layer(qname, dsk), { x }, { rows, { n } }, "float64")
+  local r = core.new(layer(rname, dsk), { x }, { { n }, { n } }, "float64")
+  return q, r
+end
+
+-- qr(x) -> q, r: TSQR for tall arrays; a short-and-fat one is factored in one block.
+function la.qr(x)
+  x = matrix_arg(x, "qr", 2)
+  if x.shape[1] >= x.shape[2] then return la.tsqr(x) end
+  local m, n = x.shape[1], x.shape[2]
+  local one = x:rechunk { { m }, { n } }
+  local name = "qr-" .. core.tokenize("qr", one)
+  local dsk = { [lkey(name, 0, 0)] = { K "qr", core.block_key(one.name, { 0, 0 }) } }
+  dsk[lkey(name .. "-q", 0, 0)] = { K "item", lkey(name, 0, 0), 0 }
+  dsk[lkey(name .. "-r", 0, 0)] = { K "item", lkey(name, 0, 0), 1 }
+  return core.new(layer(name .. "-q", dsk), { one }, { { m }, { m } }, "float64"),
+    core.new(layer(name .. "-r", dsk), { one }, { { m }, { n } }, "float64")
+end
+
+-- svd(x) -> u, s, v with x = u · diag(s) · v (v is Vᵀ, as numpy and Dask return
+-- it), through TSQR; deterministic signs. A short-and-fat x goes through xᵀ.
+function la.svd(x)
+  x = matrix_arg(x, "svd", 2)
+  if x.shape[1] < x.shape[2] then
+    local u, s, v = la.svd(x:T())
+    return v:T(), s, u:T()
+  end
+  x = tsqr_check(x, "svd", 2)
+  local base, n = "tsqr-" .. core.tokenize("svd", x), x.shape[2]
+  local dsk = {}
+  local rkey, panels = tsqr_tasks(x, base, dsk)
+  local svdk = lkey(base .. "-svd-st2", 0, 0)
+  dsk[svdk] = { K "svd", rkey }
+  local ur = lkey(base .. "-u-st2", 0, 0)
+  dsk[ur] = { K "item", svdk, 0 }
+  local uname, sname, vname = base .. "-u", base .. "-s", base .. "-v"
+  local rows = q_blocks(uname, x, panels, ur, dsk)
+  dsk[lkey(sname, 0)] = { K "item", svdk, 1 }
+  dsk[lkey(vname, 0, 0)] = { K "item", svdk, 2 }
+  return core.new(layer(uname, dsk), { x }, { rows, { n } }, "float64"),
+    core.new(layer(sname, dsk), { x }, { { n } }, "float64"),
+    core.new(layer(vname, dsk), { x }, { { n }, { n } }, "float64")
+end
+
+--------------------------------------------------------------------------------
+-- Randomized SVD (Halko, Martinsson & Tropp 2011)
+
+-- svd_compressed(x, k, {n_power_iter = 0, n_oversamples = 10, seed, iterator =
+-- "power" | "QR"}) -> u, s, v: the k leading singular triplets, approximately.
+-- The range of x is found from x times a Gaussian test matrix, refined by power
+-- iterations with re-orthonormalisation (TSQR) between them.
+function la.svd_compressed(x, k, opts)
+  x = matrix_arg(x, "svd_compressed", 2)
+  opts = opts or {}
+  local m, n = x.shape[1], x.shape[2]
+  if math.type(k) ~= "integer" or k < 1 or k > min(m, n) then
+    error(fmt("lask.array.linalg: svd_compressed: k must be an integer in 1..%d (min of the shape %s), got %s",
+      min(m, n), core.tuple(x.shape), tostring(k)), 2)
+  end
+  local iters, over = opts.n_power_iter or 0, opts.n_oversamples or 10
+  local iterator = opts.iterator or "power"
+  if iterator ~= "power" and iterator ~= "QR" then
+    error("lask.array.linalg: svd_compressed: iterator must be \"power\" or \"QR\", got " .. tostring(iterator), 2)
+  end
+  local l = min(k + over, min(m, n))
+  local da = require "lask.array"
+  local omega = da.random.normal({ n, l }, { chunks = { x.chunks[2], { l } }, seed = opts.seed })
+  local q
+  local h = da.dot(x, omega)
+  if iterator == "power" then
+    for _ = 1, iters do
+      q = la.tsqr(h)
+      h = da.dot(x, da.dot(x:T(), q))
+    end
+    q = la.tsqr(h)
+  else
+    q = la.tsqr(h)
+    for _ = 1, iters do
+      q = la.tsqr(da.dot(x:T(), q))
+      q = la.tsqr(da.dot(x, q))
+    end
+  end
+  local b = da.dot(q:T(), x) -- l×n: small
+  local ub, s, v = la.svd(b)
+  local u = da.dot(q, ub)
+  return u:slice({}, { 1, k }), s:slice({ 1, k }), v:slice({ 1, k }, {})
+end
+
+--------------------------------------------------------------------------------
+-- Square systems and least squares
+
+local function whole(x) return { { x.shape[1] }, { x.shape[2] } } end
+
+-- One task over x in a single block: name, the kernel's extra args, output chunks.
+local function single_block(what, x, kernel, extra, out_chunks)
+  local one = x:rechunk(whole(x))
+  local name = what .. "-" .. core.tokenize(what, one, table.unpack(extra))
+  local task = { K(kernel), core.block_key(one.name, { 0, 0 }), table.unpack(extra) }
+  local dsk = { [lkey(name, 0, 0)] = task }
+  return core.new(layer(name, dsk), { one }, out_chunks, "float64")
+end
+
+-- lu(a) -> p, l, u with a = p · l · u. Square matrices; computed in one block.
+function la.lu(a)
+  a = square_arg(a, "lu", 2)
+  local one = a:rechunk(whole(a))
+  local name = "lu-" .. core.tokenize("lu", one)
+  local dsk = { [lkey(name, 0, 0)] = { K "lu", core.block_key(one.name, { 0, 0 }) } }
+  local out = {}
+  for i, part in ipairs { "p", "l", "u" } do
+    dsk[lkey(name .. "-" .. part, 0, 0)] = { K "item", lkey(name, 0, 0), i - 1 }
+    out[i] = core.new(layer(name .. "-" .. part, dsk), { one }, whole(a), "float64")
+  end
+  return out[1], out[2], out[3]
+end
+
+-- solve(a, b [, {assume_a = "gen" | "pos"}]) -> x with a · x = b.
+function la.solve(a, b, opts)
+  a = square_arg(a, "solve", 2)
+  b = array_arg(b, "solve", 2)
+  local assume = (opts and opts.assume_a) or "gen"
+  if assume ~= "gen" and assume ~= "pos" then
+    error("lask.array.linalg: solve: assume_a must be \"gen\" or \"pos\", got " .. tostring(assume), 2)
+  end
+  if b.ndim < 1 or b.ndim > 2 or b.shape[1] ~= a.shape[1] then
+    error(fmt("lask.array.linalg: solve: b must have %d rows (a is %s), got shape %s", a.shape[1],
+      core.tuple(a.shape), core.tuple(b.shape)), 2)
+  end
+  local a1, b1 = a:rechunk(whole(a)), b:rechunk(b.ndim == 1 and { { b.shape[1] } } or whole(b))
+  local name = "solve-" .. core.tokenize("solve", a1, b1, assume)
+  local idx = b.ndim == 1 and { 0 } or { 0, 0 }
+  local dsk = { [core.block_key(name, idx)] = { K "solve", core.block_key(a1.name, { 0, 0 }), core.block_key(b1.name, idx), assume } }
+  return core.new(layer(name, dsk), { a1, b1 }, b1.chunks, "float64")
+end
+
+-- cholesky(a [, {lower = false}]) -> the upper factor u (a = uᵀu), or the lower one.
+function la.cholesky(a, opts)
+  a = square_arg(a, "cholesky", 2)
+  return single_block("cholesky", a, "cholesky", { (opts and opts.lower) and true or false }, whole(a))
+end
+
+-- inv(a) -> the inverse of a square matrix.
+function la.inv(a)
+  a = square_arg(a, "inv", 2)
+  return single_block("inv", a, "inv", {}, whole(a))
+end
+
+-- lstsq(a, b) -> x, residuals, rank, s (numpy.linalg.lstsq's results): through
+-- TSQR, a = QR, then the least-squares solution of R x = Qᵀb (LAPACK's dgelsd on the
+-- small R, which also gives the rank and the singular values); residuals are the
+-- squared norms of b − a x per column.
+function la.lstsq(a, b)
+  a = matrix_arg(a, "lstsq", 2)
+  b = array_arg(b, "lstsq", 2)
+  if b.ndim > 2 or b.shape[1] ~= a.shape[1] then
+    error(fmt("lask.array.linalg: lstsq: b must have %d rows (a is %s), got shape %s", a.shape[1],
+      core.tuple(a.shape), core.tuple(b.shape)), 2)
+  end
+  local da = require "lask.array"
+  local q, r = la.tsqr(a)
+  local qtb = da.dot(q:T(), b)
+  qtb = qtb:rechunk(b.ndim == 1 and { { qtb.shape[1] } } or whole(qtb))
+  local n = a.shape[2]
+  local name = "lstsq-" .. core.tokenize("lstsq", r, qtb)
+  local idx = b.ndim == 1 and { 0 } or { 0, 0 }
+  local solved = lkey(name, 0)
+  local dsk = { [solved] = { K "lstsq", core.block_key(r.name, { 0, 0 }), core.block_key(qtb.name, idx) } }
+  dsk[core.block_key(name .. "-x", idx)] = { K "item", solved, 0 }
+  dsk[lkey(name .. "-rank")] = { K "item", solved, 2 }
+  dsk[lkey(name .. "-s", 0)] = { K "item", solved, 3 }
+  local x = core.new(layer(name .. "-x", dsk), { r, qtb }, qtb.chunks, "float64")
+  local rank = core.new(layer(name .. "-rank", dsk), { r, qtb }, {}, "int64")
+  local s = core.new(layer(name .. "-s", dsk), { r, qtb }, { { n } }, "float64")
+  local residuals = ((b - da.dot(a, x)) ^ 2):sum { axis = 1 }
+  return x, residuals, rank, s
+end
+
+--------------------------------------------------------------------------------
+-- Norms
+
+local function abs_of(x) return require("lask.array").abs(x) end
+
+-- norm(x [, ord [, {axis = ...}]]): as numpy.linalg.norm. Vectors: any p (default
+-- 2). Matrices: "fro" (default), "nuc", 1, -1, 2, -2, inf, -inf. With axis (an
+-- integer, 1-based) the vector norm along it.
+function la.norm(x, ord, opts)
+  x = array_arg(x, "norm", 2)
+  local axis = opts and opts.axis
+  local ax = axis or (x.ndim == 1 and 1 or nil)
+  if ax then
+    local p = ord or 2
+    if type(p) ~= "number" then error("lask.array.linalg: norm: the order of a vector norm must be a number", 2) end
+    local a = abs_of(x)
+    if p == math.huge then return a:max { axis = ax } end
+    if p == -math.huge then return a:min { axis = ax } end
+    if p == 1 then return a:sum { axis = ax } end
+    if p == 2 then return (a ^ 2):sum({ axis = ax }) ^ 0.5 end
+    return ((a ^ p):sum { axis = ax }) ^ (1 / p)
+  end
+  if x.ndim ~= 2 then error("lask.array.linalg: norm: give an axis for arrays of more than 2 dimensions", 2) end
+  ord = ord or "fro"
+  local a = abs_of(x)
+  if ord == "fro" then return (a ^ 2):sum() ^ 0.5 end
+  if ord == 1 then return a:sum({ axis = 1 }):max() end
+  if ord == -1 then return a:sum({ axis = 1 }):min() end
+  if ord == math.huge then return a:sum({ axis = 2 }):max() end
+  if ord == -math.huge then return a:sum({ axis = 2 }):min() end
+  if ord == 2 or ord == -2 or ord == "nuc" then
+    local _, s = la.svd(x)
+    if ord == 2 then return s:max() end
+    if ord == -2 then return s:min() end
+    return s:sum()
+  end
+  error("lask.array.linalg: norm: ord must be \"fro\", \"nuc\", 1, -1, 2, -2, math.huge or -math.huge for a matrix, got "
+    .. tostring(ord), 2)
+end
+
+return la
