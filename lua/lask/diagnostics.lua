@@ -39,6 +39,13 @@ end
 -- each {dsk =, t0 =}. start pushes; finish pops the get of its graph.
 local function push_run(runs, dsk) runs[#runs + 1] = { dsk = dsk, t0 = clock() } end
 
+local function pop_run(runs, dsk)
+  for i = #runs, 1, -1 do
+    if runs[i].dsk == dsk then return table.remove(runs, i) end
+  end
+  return nil
+end
+
 -- The engine's trace clock starts after every start callback has returned, and
 -- those can take a while (CacheProfiler's walks the graph). Each start callback of
 -- this module notes when it ended, per graph, so the Profiler knows a later lower
@@ -46,13 +53,6 @@ local function push_run(runs, dsk) runs[#runs + 1] = { dsk = dsk, t0 = clock() }
 local start_ended = setmetatable({}, { __mode = "k" })
 
 local function note_start_end(dsk) start_ended[dsk] = clock() end
-
-local function pop_run(runs, dsk)
-  for i = #runs, 1, -1 do
-    if runs[i].dsk == dsk then return table.remove(runs, i) end
-  end
-  return nil
-end
 
 -- A table that fills itself on first use (indexing, #, pairs): fill(t) puts the
 -- entries in t. Results of a million tasks are then built only if someone looks.
@@ -94,7 +94,9 @@ local function profiler_fill(self)
       local trace, t0 = run.trace, run.t0
       for i = 1, #trace do
         local key, s, f, w, head = trace:event(i)
-        if head ~= nil then rows[#rows + 1] = { key = key, start = t0 + s, finish = t0 + f, worker = w, func = head } end
+        if head ~= nil then
+          rows[#rows + 1] = { key = key, start = t0 + s, finish = t0 + f, worker = w, func = head }
+        end
       end
       self._nrows_runs = r
     end
@@ -102,11 +104,6 @@ local function profiler_fill(self)
   end
 end
 
--- Profiler(): records every task the gets run while it is active.
--- prof.results: list of {key=, start=, finish=, worker=, func=} (func: the task's
--- function), in order of get, then worker, then finish. Only tasks are listed:
--- keys holding data or naming another key run no function (and schedulers
--- differ in whether they trace them at all).
 -- The latest finish in a trace (seconds from its zero). Events come by worker, each
 -- worker's in the order they ended, so the last event of each worker is found by
 -- bisection: O(workers * log(tasks)), not a pass over a million events.
@@ -145,6 +142,11 @@ local function trace_zero(run, trace)
   return math.min(low, now - trace_last_finish(trace))
 end
 
+-- Profiler(): records every task the gets run while it is active.
+-- prof.results: list of {key=, start=, finish=, worker=, func=} (func: the task's
+-- function), in order of get, then worker, then finish. Only tasks are listed:
+-- keys holding data or naming another key run no function (and schedulers
+-- differ in whether they trace them at all).
 function M.Profiler()
   local self = setmetatable({ _runs = {}, _active = {}, _rows = {}, _nrows_runs = 0 }, Profiler)
   self.start = function(dsk)
@@ -349,7 +351,7 @@ function M.ProgressBar(opts)
     if self._dsk then return end -- a nested get
     self._dsk, self._t0, self._shown = dsk, clock(), false
     self._last = self._t0
-    self._enabled = core.isatty(self.out)
+    self._enabled = select(2, pcall(core.isatty, self.out)) == true
     note_start_end(dsk)
   end
   local function redraw(state)
