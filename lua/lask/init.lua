@@ -39,7 +39,7 @@ local lazy = {
   getcycle = "lask.graph", isdag = "lask.graph", subs = "lask.graph", flatten = "lask.graph",
   tostring = "lask.graph", cull = "lask.optimization", fuse = "lask.optimization", inline = "lask.optimization",
   inline_functions = "lask.optimization",
-  visualize = "lask.visualize",
+  visualize = "lask.visualize", compute = "lask.array",
 }
 
 return setmetatable(lask, {

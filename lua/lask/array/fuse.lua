@@ -1,0 +1,232 @@
+-- lask.array.fuse: the graph compute runs — the arrays' layers with elementwise
+-- chains fused into one kernel per block.
+--
+-- A blockwise layer is *inlined* into its consumer when it is not an output, has
+-- exactly one consumer layer, that consumer is blockwise too, and each of its
+-- blocks feeds exactly one block of the consumer (no broadcast reuse, which would
+-- recompute it). Then:
+--   - an elementwise layer inlined into an elementwise consumer becomes part of the
+--     consumer's postfix program: "(2*x+1)^3" is one task per block running the
+--     fused kernel "2 $1 mul 1 add powi:3", reading x once and writing once;
+--   - any other inlined layer (a creation step, an elementwise step feeding a
+--     reduction's chunk step or a store) becomes a nested task inside its
+--     consumer's task: one task per block, no intermediate kept in the graph.
+-- A program stays within the fused kernel's limits (32 inputs, 128 tokens, a
+-- stack of 32): a layer that would overflow them stays a task of its own.
+-- Every other layer's tasks are copied as they are.
+local core = require "lask.array.core"
+
+local fmt, mtype = string.format, math.type
+local block_key, input_index = core.block_key, core.input_index
+
+local F = {}
+
+local MAX_ARGS, MAX_TOKENS, MAX_DEPTH = 32, 128, 32
+
+local ARITY = {}
+for op, spec in pairs(require("lask.array.elementwise").OPS) do ARITY[op] = spec[1] end
+
+-- A constant as a program token that parses back to the same Lua value (floats
+-- keep a mark of floatness, so 2.0 stays a float).
+local function const_token(v)
+  if type(v) == "boolean" then return tostring(v) end
+  if mtype(v) == "integer" then return tostring(v) end
+  if v ~= v then return "nan" end
+  if v == math.huge then return "inf" end
+  if v == -math.huge then return "-inf" end
+  local s = fmt("%.17g", v)
+  if not s:find("[%.eEn]") then s = s .. ".0" end
+  return s
+end
+F.const_token = const_token
+
+-- Does each block of child (read by consumer through input numblocks nb) feed
+-- exactly one consumer block?
+local function one_to_one(child, consumer)
+  local cnb, nb = consumer.numblocks, child.numblocks
+  local off = #cnb - #nb
+  if off < 0 then return false end
+  for e = 1, #cnb do
+    if e <= off then
+      if cnb[e] ~= 1 then return false end
+    elseif nb[e - off] ~= cnb[e] then
+      return false
+    end
+  end
+  return true
+end
+
+-- The consumers of every layer: name -> set of layer names.
+local function consumers_of(layers)
+  local out = {}
+  for name, layer in pairs(layers) do
+    for _, d in ipairs(layer.deps or {}) do
+      out[d] = out[d] or {}
+      out[d][name] = true
+    end
+  end
+  return out
+end
+
+-- name -> the consumer it is inlined into, for every layer that may be inlined.
+local function plan_inlining(layers, outputs)
+  local consumers = consumers_of(layers)
+  local inline = {}
+  for name, layer in pairs(layers) do
+    if layer.kind == "blockwise" and not outputs[name] and consumers[name] then
+      local only, count = nil, 0
+      for c in pairs(consumers[name]) do
+        only, count = c, count + 1
+      end
+      local consumer = layers[only]
+      if count == 1 and consumer and consumer.kind == "blockwise" and one_to_one(layer, consumer) then
+        inline[name] = only
+      end
+    end
+  end
+  return inline
+end
+
+-- The fused program of an elementwise layer: tokens, and leaves (each {name=,
+-- numblocks=, nested=layer or nil}); built once per layer. Children that would
+-- overflow the kernel's limits are left out of the program and added to `extra`
+-- (they become tasks of their own).
+local function program_of(state, layer)
+  local plan = state.plans[layer.name]
+  if plan then return plan end
+  local tokens, leaves, slot = {}, {}, {}
+  local sp, maxsp, nops = 0, 0, 0
+  local function push(tok, pops)
+    tokens[#tokens + 1] = tok
+    sp = sp - (pops or 0) + 1
+    if sp > maxsp then maxsp = sp end
+  end
+  local function leaf(inp, nested)
+    local id = inp.name
+    if not slot[id] then
+      leaves[#leaves + 1] = { name = inp.name, numblocks = inp.numblocks, nested = nested }
+      slot[id] = #leaves
+    end
+    push("$" .. slot[id])
+  end
+  local function expand(l)
+    local ew = l.ew
+    local powi = ew.op == "pow" and ew.args[2].const ~= nil and mtype(ew.args[2].const) == "integer"
+        and ew.args[2].const >= -16 and ew.args[2].const <= 16
+    for i, a in ipairs(ew.args) do
+      if powi and i == 2 then break end
+      if a.const ~= nil then
+        push(const_token(a.const))
+      else
+        local inp = l.inputs[a.input]
+        local child = state.layers[inp.name]
+        if state.inline[inp.name] == l.name and child.ew then
+          local snap = { #tokens, #leaves, sp, maxsp, nops }
+          expand(child)
+          -- the margins keep room for what this plan's outermost operator adds after
+          -- its last child is checked: its own token and up to 3 leaves or constants
+          if #tokens > MAX_TOKENS - 4 or #leaves > MAX_ARGS - 3 or maxsp > MAX_DEPTH - 3 then
+            for k = #tokens, snap[1] + 1, -1 do tokens[k] = nil end
+            for k = #leaves, snap[2] + 1, -1 do
+              slot[leaves[k].name] = nil
+              leaves[k] = nil
+            end
+            sp, maxsp, nops = snap[3], snap[4], snap[5]
+            state.inline[inp.name] = nil
+            state.extra[#state.extra + 1] = child
+            leaf(inp, nil)
+          end
+        elseif state.inline[inp.name] == l.name then
+          leaf(inp, child)
+        else
+          leaf(inp, nil)
+        end
+      end
+    end
+    nops = nops + 1
+    if powi then
+      push("powi:" .. ew.args[2].const, 1)
+    elseif ew.op == "astype" then
+      push("astype:" .. ew.param, 1)
+    else
+      push(ew.op, ARITY[ew.op])
+    end
+  end
+  expand(layer)
+  local plain = nops == 1
+  for _, lf in ipairs(leaves) do if lf.nested then plain = false end end
+  plan = { plain = plain, leaves = leaves }
+  if not plain then plan.kernel = core.fused_kernel(table.concat(tokens, " ")) end
+  state.plans[layer.name] = plan
+  return plan
+end
+
+-- The task of block idx of a blockwise layer, with inlined inputs nested/fused.
+local function block_task(state, layer, idx)
+  if layer.ew then
+    local plan = program_of(state, layer)
+    if plan.plain then
+      local args = {}
+      for i, inp in ipairs(layer.inputs) do args[i] = block_key(inp.name, input_index(idx, inp.numblocks)) end
+      return layer.block(idx, args)
+    end
+    local task = { plan.kernel }
+    for i, lf in ipairs(plan.leaves) do
+      local lidx = input_index(idx, lf.numblocks)
+      task[i + 1] = lf.nested and block_task(state, lf.nested, lidx) or block_key(lf.name, lidx)
+    end
+    return task
+  end
+  local args = {}
+  for i, inp in ipairs(layer.inputs) do
+    local iidx = input_index(idx, inp.numblocks)
+    if state.inline[inp.name] == layer.name then
+      args[i] = block_task(state, state.layers[inp.name], iidx)
+    else
+      args[i] = block_key(inp.name, iidx)
+    end
+  end
+  return layer.block(idx, args)
+end
+
+local function emit(state, layer, dsk)
+  if layer.kind ~= "blockwise" then
+    for k, v in pairs(core.layer_tasks(layer)) do dsk[k] = v end
+    return
+  end
+  core.each_block(layer.numblocks, function(idx)
+    dsk[block_key(layer.name, idx)] = block_task(state, layer, idx)
+  end)
+end
+
+-- The graph of layers (name -> layer) for the outputs (a set of layer names whose
+-- blocks are wanted), with fusion; a plain table as lask.get takes it.
+function F.graph(layers, outputs)
+  local state = { layers = layers, inline = plan_inlining(layers, outputs), plans = {}, extra = {} }
+  local dsk = {}
+  -- elementwise plans first: they may decide that a child stays a task of its own
+  for name, layer in pairs(layers) do
+    local into = state.inline[name]
+    if layer.ew and (not into or not layers[into].ew) then program_of(state, layer) end
+  end
+  local i = 1
+  while state.extra[i] do
+    program_of(state, state.extra[i])
+    i = i + 1
+  end
+  for name, layer in pairs(layers) do
+    if not state.inline[name] then emit(state, layer, dsk) end
+  end
+  return dsk
+end
+
+-- The plain graph of layers, unfused (what x.dask shows).
+function F.unfused(layers)
+  local dsk = {}
+  for _, layer in pairs(layers) do
+    for k, v in pairs(core.layer_tasks(layer)) do dsk[k] = v end
+  end
+  return dsk
+end
+
+return F

@@ -1,0 +1,263 @@
+-- lask.array.reductions: sum, prod, min, max, mean, var, std, argmin, argmax.
+--
+-- A reduction is a tree, as in Dask: a chunk step reduces every block to a partial
+-- with the reduced axes kept at extent 1 ("<op>-<token>"); partial steps combine up
+-- to split_every partials at a time ("<op>-partial-<token>"), level after level,
+-- until one block is left along every reduced axis; the aggregate step combines the
+-- last ones, finishes (mean, var, std, arg) and drops the reduced axes
+-- ("<op>-aggregate-<token>": the result's blocks). split_every (default 16) is the
+-- fan-in over all reduced axes together: k reduced axes get 16^(1/k) each.
+--
+-- mean, var and std carry (count, mean, M2) partials merged with Chan et al.'s
+-- update, so they stay accurate whatever the chunking. Axes are 1-based here (as
+-- Lua counts; negative from the end) and 0-based in the kernels.
+local core = require "lask.array.core"
+
+local fmt = string.format
+local block_key = core.block_key
+
+local RD = {}
+
+local DEFAULT_SPLIT_EVERY = 16
+
+-- Fan-in per reduced axis (0-based axis -> n).
+local function split_factors(split_every, axes, level)
+  local out = {}
+  if type(split_every) == "table" then
+    for _, a in ipairs(axes) do
+      local s = split_every[a + 1] or DEFAULT_SPLIT_EVERY
+      out[a] = math.max(2, math.tointeger(s) or 2)
+    end
+    return out
+  end
+  local total = split_every or DEFAULT_SPLIT_EVERY
+  if math.type(total) ~= "integer" or total < 2 then
+    error("lask.array: split_every must be an integer of at least 2", level + 1)
+  end
+  local each = math.max(2, math.floor(total ^ (1 / math.max(#axes, 1)) + 1e-9))
+  for _, a in ipairs(axes) do out[a] = each end
+  return out
+end
+
+local function axes_list(axes)
+  if #axes == 0 then return nil end
+  return axes
+end
+
+-- reduce(x, spec, opts): the tree for one reduction. spec: prefix (name), chunk(key,
+-- idx) -> task, combine(list) -> task (the tree's nodes), finish(task) -> task or
+-- nil, dtype. opts: axes (0-based list), keepdims, split_every.
+local function reduce(x, spec, axes, opts, level)
+  level = level + 1
+  local token = core.tokenize(spec.prefix, x, axes, opts.keepdims or false, opts.split_every, spec.extra)
+  local reduced = {}
+  for _, a in ipairs(axes) do reduced[a] = true end
+  local split = split_factors(opts.split_every, axes, level)
+  -- the chunk step
+  local cname = spec.prefix .. "-" .. token
+  local nb = core.numblocks_of(x.chunks)
+  local chunk = core.blockwise_layer(cname, x.chunks, { x }, function(idx, args) return spec.chunk(args[1], idx) end)
+  chunk.numblocks = nb
+  chunk.chunk_of = x.name -- fusion may nest the input's task in this step
+  local arr = core.new(chunk, { x }, x.chunks, x.dtype)
+  local layers = arr.layers
+  local prev_name, prev_nb, prev_layer = cname, nb, chunk
+  -- partial steps while some reduced axis has more blocks than its fan-in
+  local depth = 0
+  local function needs_level()
+    for _, a in ipairs(axes) do if prev_nb[a + 1] > split[a] then return true end end
+    return false
+  end
+  while needs_level() do
+    depth = depth + 1
+    local pname = fmt("%s-partial-%d-%s", spec.prefix, depth, token)
+    local nnb = {}
+    for d = 1, #prev_nb do nnb[d] = reduced[d - 1] and math.ceil(prev_nb[d] / split[d - 1]) or prev_nb[d] end
+    local from_name, from_nb = prev_name, prev_nb
+    local layer = {
+      name = pname, kind = "generic", deps = { prev_name },
+      build = function()
+        local dsk = {}
+        core.each_block(nnb, function(idx)
+          dsk[block_key(pname, idx)] = spec.combine(RD.group(from_name, from_nb, idx, reduced, split))
+        end)
+        return dsk
+      end,
+    }
+    layers[pname] = layer
+    prev_name, prev_nb, prev_layer = pname, nnb, layer
+  end
+  -- the aggregate: the result's blocks
+  local aname = spec.prefix .. "-aggregate-" .. token
+  local out_chunks, keep = {}, opts.keepdims
+  for d = 1, x.ndim do
+    if not reduced[d - 1] then out_chunks[#out_chunks + 1] = x.chunks[d]
+    elseif keep then out_chunks[#out_chunks + 1] = { 1 } end
+  end
+  local all = {}
+  for a in pairs(reduced) do all[a] = math.huge end
+  local from_name, from_nb = prev_name, prev_nb
+  local squeeze = core.kernel("squeeze")
+  local agg = {
+    name = aname, kind = "generic", deps = { prev_name },
+    build = function()
+      local dsk = {}
+      core.each_block(core.numblocks_of(out_chunks), function(oidx)
+        local idx, j = {}, 0
+        for d = 1, x.ndim do
+          if reduced[d - 1] then
+            idx[d] = 0
+            if keep then j = j + 1 end
+          else
+            j = j + 1
+            idx[d] = oidx[j]
+          end
+        end
+        local group = RD.group(from_name, from_nb, idx, reduced, all)
+        local task = #group == 1 and spec.single and spec.single(group[1]) or spec.combine(group)
+        if spec.finish then task = spec.finish(task) end
+        if not keep and #axes > 0 then task = { squeeze, task, axes } end
+        dsk[block_key(aname, oidx)] = task
+      end)
+      return dsk
+    end,
+  }
+  return core.new(agg, { arr }, out_chunks, spec.dtype)
+end
+
+-- The keys of the blocks of grid (name, nb) that block idx of the next level
+-- combines: along reduced axes, blocks idx*s .. idx*s + s - 1.
+function RD.group(name, nb, idx, reduced, split)
+  local ranges = {}
+  for d = 1, #nb do
+    if reduced[d - 1] then
+      local s = split[d - 1]
+      local lo = s == math.huge and 0 or idx[d] * s
+      local hi = s == math.huge and nb[d] - 1 or math.min(nb[d] - 1, lo + s - 1)
+      ranges[d] = { lo, hi }
+    else
+      ranges[d] = { idx[d], idx[d] }
+    end
+  end
+  local out, cur = {}, {}
+  local function walk(d)
+    if d > #nb then
+      out[#out + 1] = block_key(name, cur)
+      return
+    end
+    for i = ranges[d][1], ranges[d][2] do
+      cur[d] = i
+      walk(d + 1)
+    end
+  end
+  walk(1)
+  return out
+end
+
+local function opts_of(opts, what, level)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" or core.is_array(opts) then
+    error(fmt("lask.array: %s: options must be a table like {axis = 1}", what), level + 1)
+  end
+  return opts
+end
+
+local function sum_dtype(dt) return dt == "bool" and "int64" or dt end
+local function float_dtype(dt) return dt == "float32" and "float32" or "float64" end
+
+-- sum, prod, min, max: chunk and agg kernels named <op>_chunk, <op>_agg.
+local function simple(op, dtype_rule)
+  return function(x, opts)
+    opts = opts_of(opts, op, 2)
+    if opts.dtype then x = x:astype(opts.dtype) end
+    local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
+    local kchunk, kagg = core.kernel(op .. "_chunk"), core.kernel(op .. "_agg")
+    local ax = axes_list(axes)
+    return reduce(x, {
+      prefix = op,
+      chunk = function(key) return { kchunk, key, ax } end,
+      combine = function(list) return { kagg, list, ax } end,
+      single = function(key) return key end,
+      dtype = dtype_rule(x.dtype),
+    }, axes, opts, 2)
+  end
+end
+
+RD.sum = simple("sum", sum_dtype)
+RD.prod = simple("prod", sum_dtype)
+RD.min = simple("min", function(dt) return dt end)
+RD.max = simple("max", function(dt) return dt end)
+
+-- mean, var, std: moment partials.
+local function moment(op, order)
+  return function(x, opts)
+    opts = opts_of(opts, op, 2)
+    local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
+    local ax = axes_list(axes)
+    local ddof = opts.ddof or 0
+    if type(ddof) ~= "number" then error("lask.array: " .. op .. ": ddof must be a number", 2) end
+    local dtype = float_dtype(x.dtype)
+    local kchunk, kagg = core.kernel("moment_chunk"), core.kernel("moment_agg")
+    local kfinish = core.kernel(op .. "_finish")
+    local out_dt = dtype ~= "float64" and dtype or nil
+    return reduce(x, {
+      prefix = op,
+      extra = ddof,
+      chunk = function(key) return { kchunk, key, ax, order } end,
+      combine = function(list) return { kagg, list, ax } end,
+      single = function(key) return key end,
+      finish = function(task)
+        if op == "mean" then return { kfinish, task, out_dt } end
+        return { kfinish, task, ddof, out_dt }
+      end,
+      dtype = dtype,
+    }, axes, opts, 2)
+  end
+end
+
+RD.mean = moment("mean", 1)
+RD.var = moment("var", 2)
+RD.std = moment("std", 2)
+
+-- argmin, argmax: over one axis, or over the flattened array (no axis).
+local function arg(op)
+  return function(x, opts)
+    opts = opts_of(opts, op, 2)
+    if type(opts.axis) == "table" then error("lask.array: " .. op .. ": axis must be one integer", 2) end
+    local flat = opts.axis == nil
+    local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
+    if x.size == 0 then error(fmt("lask.array: %s: attempt to get %s of an empty sequence", op, op), 2) end
+    local kchunk, kagg = core.kernel(op .. "_chunk"), core.kernel(op .. "_agg")
+    local kfinish = core.kernel("arg_finish")
+    local offsets = {}
+    for d = 1, x.ndim do offsets[d] = core.offsets(x.chunks[d]) end
+    local axis0 = axes[1]
+    local spec = {
+      prefix = op,
+      combine = function(list) return { kagg, list, flat and nil or axis0 } end,
+      finish = function(task) return { kfinish, task } end,
+      dtype = "int64",
+    }
+    if x.ndim == 0 then return x:astype("int64") * 0 end
+    if flat then
+      local gshape, all = x.shape, axes
+      spec.chunk = function(key, idx)
+        local off = {}
+        for d = 1, #idx do off[d] = offsets[d][idx[d] + 1] end
+        return { kchunk, key, all, off, gshape }
+      end
+    else
+      spec.chunk = function(key, idx) return { kchunk, key, axis0, offsets[axis0 + 1][idx[axis0 + 1] + 1] } end
+    end
+    return reduce(x, spec, axes, { keepdims = opts.keepdims and not flat, split_every = opts.split_every }, 2)
+  end
+end
+
+RD.argmin = arg("argmin")
+RD.argmax = arg("argmax")
+
+for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
+  core.Array[op] = RD[op]
+end
+
+return RD

@@ -1,0 +1,326 @@
+-- lask.array.structure: transpose, dot, concatenate, stack and map_blocks.
+local core = require "lask.array.core"
+
+local fmt, mtype = string.format, math.type
+local block_key, is_array = core.block_key, core.is_array
+local quote = require("lask.core").quote
+
+local ST = {}
+
+local function need_array(x, what, level)
+  if is_array(x) then return x end
+  if type(x) == "table" or type(x) == "userdata" then
+    return require("lask.array.creation").from_array(x, nil, level + 1)
+  end
+  error(fmt("lask.array: %s: expected an array, got %s", what, type(x)), level + 1)
+end
+
+-- transpose(x [, axes]): axes permuted (reversed by default); axes is a 1-based
+-- permutation as Lua counts ({2, 1}). Blocks are views.
+function ST.transpose(x, axes)
+  x = need_array(x, "transpose", 2)
+  local perm = {}
+  if axes == nil then
+    for d = 1, x.ndim do perm[d] = x.ndim - d end
+  else
+    if type(axes) ~= "table" or #axes ~= x.ndim then
+      error(fmt("lask.array: transpose: axes must list the %d axes", x.ndim), 2)
+    end
+    local seen = {}
+    for d = 1, x.ndim do
+      local a = axes[d]
+      local a0 = mtype(a) == "integer" and (a > 0 and a - 1 or x.ndim + a) or -1
+      if a0 < 0 or a0 >= x.ndim or seen[a0] then
+        error(fmt("lask.array: transpose: axes %s are not a permutation of 1..%d", core.tuple(axes), x.ndim), 2)
+      end
+      seen[a0] = true
+      perm[d] = a0
+    end
+  end
+  local identity = true
+  for d = 1, x.ndim do if perm[d] ~= d - 1 then identity = false end end
+  if identity then return x end
+  local chunks = {}
+  for d = 1, x.ndim do chunks[d] = x.chunks[perm[d] + 1] end
+  local name = "transpose-" .. core.tokenize("transpose", x, perm)
+  local k = core.kernel("transpose")
+  local in_name = x.name
+  local layer = {
+    name = name, kind = "generic",
+    build = function()
+      local dsk = {}
+      core.each_block(core.numblocks_of(chunks), function(idx)
+        local iidx = {}
+        for d = 1, #idx do iidx[perm[d] + 1] = idx[d] end
+        dsk[block_key(name, idx)] = { k, block_key(in_name, iidx), perm }
+      end)
+      return dsk
+    end,
+  }
+  return core.new(layer, { x }, chunks, x.dtype)
+end
+
+function core.Array.T(x) return ST.transpose(x) end
+core.Array.transpose = ST.transpose
+
+local function matmul_dtype(a, b)
+  if a == "float32" and b == "float32" then return "float32" end
+  if core.KIND[a] == 2 or core.KIND[b] == 2 then return "float64" end
+  return "int64"
+end
+
+-- dot(a, b): the matrix product of 1-D and 2-D arrays (numpy.dot's rules for
+-- them). Block (i, j) is the sum over the inner blocks k of a(i, k) @ b(k, j), done
+-- by one matmul_sum task that accumulates in place (BLAS beta = 1).
+function ST.dot(a, b)
+  a, b = need_array(a, "dot", 2), need_array(b, "dot", 2)
+  if a.ndim < 1 or a.ndim > 2 or b.ndim < 1 or b.ndim > 2 then
+    error(fmt("lask.array: dot: supports 1-D and 2-D arrays, got %d-D and %d-D", a.ndim, b.ndim), 2)
+  end
+  local ka, kb = a.shape[a.ndim], b.shape[1]
+  if ka ~= kb then
+    error(fmt("lask.array: dot: shapes %s and %s not aligned: %d (axis %d) != %d (axis 1)", core.tuple(a.shape),
+      core.tuple(b.shape), ka, a.ndim, kb), 2)
+  end
+  -- the inner blocks must line up
+  local inner = require("lask.array.elementwise").refine { a.chunks[a.ndim], b.chunks[1] }
+  local ac, bc = {}, {}
+  for d = 1, a.ndim do ac[d] = d == a.ndim and inner or a.chunks[d] end
+  for d = 1, b.ndim do bc[d] = d == 1 and inner or b.chunks[d] end
+  a, b = a:rechunk(ac), b:rechunk(bc)
+  local chunks = {}
+  if a.ndim == 2 then chunks[#chunks + 1] = a.chunks[1] end
+  if b.ndim == 2 then chunks[#chunks + 1] = b.chunks[2] end
+  local name = "dot-" .. core.tokenize("dot", a, b)
+  local an, bn, nk = a.name, b.name, #inner
+  local k1, kn = core.kernel("matmul"), core.kernel("matmul_sum")
+  local layer = {
+    name = name, kind = "generic",
+    build = function()
+      local dsk = {}
+      core.each_block(core.numblocks_of(chunks), function(idx)
+        local i = a.ndim == 2 and idx[1] or nil
+        local j = b.ndim == 2 and idx[#idx] or nil
+        local left, right = {}, {}
+        for k = 0, nk - 1 do
+          left[k + 1] = i and block_key(an, { i, k }) or block_key(an, { k })
+          right[k + 1] = j and block_key(bn, { k, j }) or block_key(bn, { k })
+        end
+        dsk[block_key(name, idx)] = nk == 1 and { k1, left[1], right[1] } or { kn, left, right }
+      end)
+      return dsk
+    end,
+  }
+  return core.new(layer, { a, b }, chunks, matmul_dtype(a.dtype, b.dtype))
+end
+
+core.Array.dot = ST.dot
+
+-- The arrays of a sequence argument, checked.
+local function sequence(seq, what, level)
+  if type(seq) ~= "table" or is_array(seq) or #seq == 0 then
+    error(fmt("lask.array: %s: expected a non-empty list of arrays", what), level + 1)
+  end
+  local out, dtype = {}, nil
+  for i, v in ipairs(seq) do
+    out[i] = need_array(v, what, level + 1)
+    dtype = dtype and core.promote(dtype, out[i].dtype) or out[i].dtype
+  end
+  for i, v in ipairs(out) do out[i] = v:astype(dtype) end
+  return out, dtype
+end
+
+-- The axis argument of concatenate/stack: 1-based (negative from the end) among n.
+local function axis_arg(axis, n, what, level)
+  axis = axis or 1
+  if mtype(axis) ~= "integer" then error(fmt("lask.array: %s: axis must be an integer", what), level + 1) end
+  local a0 = axis > 0 and axis - 1 or n + axis
+  if axis == 0 or a0 < 0 or a0 >= n then
+    error(fmt("lask.array: %s: axis %d is out of range for %d axes (axes count from 1)", what, axis, n), level + 1)
+  end
+  return a0
+end
+
+-- Rechunks arrays so their blocks line up on every axis but skip (0-based).
+local function align_except(arrays, skip)
+  local nd = arrays[1].ndim
+  local want = {}
+  for d = 1, nd do
+    if d - 1 ~= skip then
+      local lists = {}
+      for i, x in ipairs(arrays) do lists[i] = x.chunks[d] end
+      want[d] = require("lask.array.elementwise").refine(lists)
+    end
+  end
+  local out = {}
+  for i, x in ipairs(arrays) do
+    local c = {}
+    for d = 1, nd do c[d] = want[d] or x.chunks[d] end
+    out[i] = x:rechunk(c)
+  end
+  return out
+end
+
+-- concatenate(seq [, axis=1]): arrays joined along an existing axis. The result's
+-- blocks are the inputs' blocks (aliases: no copy).
+function ST.concatenate(seq, axis)
+  local arrays, dtype = sequence(seq, "concatenate", 2)
+  local nd = arrays[1].ndim
+  if nd == 0 then error("lask.array: concatenate: zero-dimensional arrays cannot be concatenated", 2) end
+  local a0 = axis_arg(axis, nd, "concatenate", 2)
+  for _, x in ipairs(arrays) do
+    local ok = x.ndim == nd
+    for d = 1, nd do ok = ok and (d - 1 == a0 or x.shape[d] == arrays[1].shape[d]) end
+    if not ok then
+      error(fmt("lask.array: concatenate: shapes %s and %s do not match except along axis %d",
+        core.tuple(arrays[1].shape), core.tuple(x.shape), a0 + 1), 2)
+    end
+  end
+  arrays = align_except(arrays, a0)
+  local chunks, owner = {}, {}
+  for d = 1, nd do chunks[d] = arrays[1].chunks[d] end
+  chunks[a0 + 1] = {}
+  for i, x in ipairs(arrays) do
+    for j, c in ipairs(x.chunks[a0 + 1]) do
+      if c > 0 or #arrays == 1 then
+        chunks[a0 + 1][#chunks[a0 + 1] + 1] = c
+        owner[#owner + 1] = { i, j - 1 }
+      end
+    end
+  end
+  if #chunks[a0 + 1] == 0 then
+    chunks[a0 + 1] = { 0 }
+    owner[1] = { 1, 0 }
+  end
+  local name = "concatenate-" .. core.tokenize("concatenate", arrays, a0)
+  local layer = {
+    name = name, kind = "generic",
+    build = function()
+      local dsk = {}
+      core.each_block(core.numblocks_of(chunks), function(idx)
+        local o = owner[idx[a0 + 1] + 1]
+        local iidx = table.move(idx, 1, #idx, 1, {})
+        iidx[a0 + 1] = o[2]
+        dsk[block_key(name, idx)] = block_key(arrays[o[1]].name, iidx)
+      end)
+      return dsk
+    end,
+  }
+  return core.new(layer, arrays, chunks, dtype)
+end
+
+-- stack(seq [, axis=1]): arrays of one shape along a new axis (blocks of extent 1
+-- along it).
+function ST.stack(seq, axis)
+  local arrays, dtype = sequence(seq, "stack", 2)
+  local nd = arrays[1].ndim
+  local a0 = axis_arg(axis, nd + 1, "stack", 2)
+  for _, x in ipairs(arrays) do
+    if not core.same_list(x.shape, arrays[1].shape) then
+      error(fmt("lask.array: stack: all arrays must have one shape, got %s and %s", core.tuple(arrays[1].shape),
+        core.tuple(x.shape)), 2)
+    end
+  end
+  arrays = align_except(arrays, -1)
+  local chunks = {}
+  for d = 1, nd + 1 do
+    if d - 1 < a0 then chunks[d] = arrays[1].chunks[d]
+    elseif d - 1 == a0 then
+      chunks[d] = {}
+      for i = 1, #arrays do chunks[d][i] = 1 end
+    else chunks[d] = arrays[1].chunks[d - 1] end
+  end
+  local name = "stack-" .. core.tokenize("stack", arrays, a0)
+  local k = core.kernel("stack")
+  local layer = {
+    name = name, kind = "generic",
+    build = function()
+      local dsk = {}
+      core.each_block(core.numblocks_of(chunks), function(idx)
+        local iidx = {}
+        for d = 1, #idx do
+          if d - 1 ~= a0 then iidx[#iidx + 1] = idx[d] end
+        end
+        local src = arrays[idx[a0 + 1] + 1]
+        dsk[block_key(name, idx)] = { k, { block_key(src.name, iidx) }, a0 }
+      end)
+      return dsk
+    end,
+  }
+  return core.new(layer, arrays, chunks, dtype)
+end
+
+-- map_blocks(fn, x, ... [, opts]): fn called on the blocks of the array arguments
+-- (broadcast and aligned as elementwise operands are; other arguments passed as
+-- they are), each call giving one block of the result. opts: dtype (default x's),
+-- chunks (the result's block sizes when fn changes them: explicit per axis), name.
+function ST.map_blocks(fn, ...)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("lask.array: map_blocks: the first argument must be a function", 2)
+  end
+  local n = select("#", ...)
+  local args = { ... }
+  local opts = {}
+  if n > 0 and type(args[n]) == "table" and getmetatable(args[n]) == nil then
+    opts = args[n]
+    args[n] = nil
+    n = n - 1
+  end
+  local arrays = {}
+  for i = 1, n do
+    if is_array(args[i]) then arrays[#arrays + 1] = args[i] end
+    if args[i] == nil then error(fmt("lask.array: map_blocks: argument %d is nil", i + 1), 2) end
+  end
+  if #arrays == 0 then error("lask.array: map_blocks: needs at least one array argument", 2) end
+  local E = require "lask.array.elementwise"
+  local shape = E.broadcast_shape(arrays, "map_blocks", 2)
+  local aligned, chunks = E.unify_chunks(arrays, shape)
+  local j = 0
+  for i = 1, n do
+    if is_array(args[i]) then
+      j = j + 1
+      args[i] = aligned[j]
+    end
+  end
+  local out_chunks = chunks
+  if opts.chunks then
+    out_chunks = {}
+    for d = 1, #opts.chunks do
+      local c = opts.chunks[d]
+      out_chunks[d] = type(c) == "table" and c or core.regular_chunks(c * #chunks[d], c)
+    end
+    if #out_chunks ~= #chunks then
+      error("lask.array: map_blocks: chunks must give the blocks of every axis", 2)
+    end
+    for d = 1, #chunks do
+      if #out_chunks[d] ~= #chunks[d] then
+        error(fmt("lask.array: map_blocks: chunks must have %d blocks along axis %d", #chunks[d], d), 2)
+      end
+    end
+  end
+  local dtype = opts.dtype and core.dtype(opts.dtype, 2) or arrays[1].dtype
+  local name = (opts.name or "map_blocks") .. "-" .. core.tokenize("map_blocks", fn, table.unpack(args, 1, n))
+  local nb = core.numblocks_of(chunks)
+  local layer = {
+    name = name, kind = "generic",
+    build = function()
+      local dsk = {}
+      core.each_block(nb, function(idx)
+        local task = { fn }
+        for i = 1, n do
+          local v = args[i]
+          if is_array(v) then task[i + 1] = block_key(v.name, core.input_index(idx, v.numblocks))
+          elseif type(v) == "table" or type(v) == "string" then task[i + 1] = quote(v)
+          else task[i + 1] = v end
+        end
+        dsk[block_key(name, idx)] = task
+      end)
+      return dsk
+    end,
+  }
+  local deps = {}
+  for _, v in ipairs(aligned) do deps[#deps + 1] = v end
+  return core.new(layer, deps, out_chunks, dtype)
+end
+
+return ST
