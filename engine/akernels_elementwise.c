@@ -7,11 +7,16 @@
  * propagate NaN, bool add/mul/maximum/minimum are or/and/or/and, bool subtract and
  * negative are errors, and integers to negative integer powers are errors.
  *
- * Every loop below goes through EW_LOOP, which runs blocks of 8 iterations with a
- * constant trip count and then the tail: GCC's -O2 cost model ("very cheap") only
- * vectorises loops whose trip count it can prove is a multiple of the vector width,
- * and this shape lets it (clang vectorises either way).
+ * The tile loops are plain counted loops over contiguous memory, written for the
+ * vectoriser. GCC's -O2 cost model ("very cheap") refuses any loop that needs an
+ * epilogue or a runtime alias check, which is every loop here, so this file asks
+ * GCC for its "cheap" model (clang vectorises such loops at -O2 anyway); tiles are
+ * long enough (fused.c: up to 1024 elements) for the checks to cost nothing.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=cheap")
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +28,7 @@ typedef uint8_t boolbyte;
 
 #define EW_LOOP(BODY)                                                                                        \
   do {                                                                                                       \
-    int64_t i_ = 0;                                                                                          \
-    for (; i_ + 8 <= n; i_ += 8)                                                                             \
-      for (int64_t i = i_; i < i_ + 8; i++) {                                                                \
-        BODY;                                                                                                \
-      }                                                                                                      \
-    for (int64_t i = i_; i < n; i++) {                                                                       \
+    for (int64_t i = 0; i < n; i++) {                                                                        \
       BODY;                                                                                                  \
     }                                                                                                        \
   } while (0)
@@ -106,11 +106,11 @@ EW_BINARY(mod_f32s, float, float, mod_f32(x, y))
 EW_BINARY(mod_i64s, int64_t, int64_t, mod_i64(x, y))
 EW_BINARY(pow_f64, double, double, pow(x, y))
 EW_BINARY(pow_f32, float, float, powf(x, y))
-EW_BINARY(max_f64, double, double, (x >= y || x != x) ? x : y)
-EW_BINARY(max_f32, float, float, (x >= y || x != x) ? x : y)
+EW_BINARY(max_f64, double, double, ((x >= y) | (x != x)) ? x : y)
+EW_BINARY(max_f32, float, float, ((x >= y) | (x != x)) ? x : y)
 EW_BINARY(max_i64, int64_t, int64_t, x > y ? x : y)
-EW_BINARY(min_f64, double, double, (x <= y || x != x) ? x : y)
-EW_BINARY(min_f32, float, float, (x <= y || x != x) ? x : y)
+EW_BINARY(min_f64, double, double, ((x <= y) | (x != x)) ? x : y)
+EW_BINARY(min_f32, float, float, ((x <= y) | (x != x)) ? x : y)
 EW_BINARY(min_i64, int64_t, int64_t, x < y ? x : y)
 
 /* Integer pow checks its exponents: a negative one is numpy's error. */

@@ -13,6 +13,8 @@
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,14 +172,89 @@ lask_buffer *lask_buffer_wrap(void *data, size_t nbytes, void (*release)(lask_bu
 
 static void free_release(lask_buffer *b) { free(b->data); }
 
-/* Big buffers are anonymous mappings: their pages arrive zeroed from the kernel (so
- * a zeroed array costs nothing up front), and asking for transparent huge pages cuts
- * the page faults of a first write by 512x, which is most of the cost of making a
- * fresh output at memory speed. */
-#define BIG_BUFFER ((size_t)4 << 20)
-#define HUGE_PAGE  ((size_t)2 << 20)
+/* Big buffers are anonymous mappings asking for transparent huge pages (512x fewer
+ * page faults on first write). Even so, a fresh mapping costs the kernel's zeroing
+ * of every page on first touch, which is slower than computing an elementwise
+ * result into it: the zeroing runs at about memset speed while the kernel writes
+ * once. Chunked work frees and makes same-sized blocks all the time, so freed big
+ * mappings go to a small cache and the next big buffer of about the same size
+ * takes one back instead (no fault, no zeroing; memset when a zeroed array is
+ * asked for). The cache is bounded (CACHE_SLOTS mappings, at most cache_limit
+ * bytes, LASK_BUFFER_CACHE_MB in the environment, 0 turns it off) and
+ * lask_buffer_cache_trim empties it.
+ *
+ * Lock order: cache_mu is a leaf lock; munmap may run under it (it never calls back). */
+#define BIG_BUFFER  ((size_t)4 << 20)
+#define HUGE_PAGE   ((size_t)2 << 20)
+#define CACHE_SLOTS 8
 
-static void map_release(lask_buffer *b) { munmap(b->data, (size_t)(uintptr_t)b->ctx); }
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  void *data;
+  size_t len;
+} cache[CACHE_SLOTS]; /* oldest first */
+static int ncached;
+static size_t cached_bytes;
+
+static size_t cache_limit(void) {
+  static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet; a benign race reads it twice */
+  size_t l = atomic_load_explicit(&limit, memory_order_relaxed);
+  if (l == SIZE_MAX) {
+    const char *env = getenv("LASK_BUFFER_CACHE_MB");
+    l = env ? (size_t)strtoull(env, NULL, 10) << 20 : (size_t)1 << 30;
+    atomic_store_explicit(&limit, l, memory_order_relaxed);
+  }
+  return l;
+}
+
+static void cache_drop(int i) { /* cache_mu held */
+  munmap(cache[i].data, cache[i].len);
+  cached_bytes -= cache[i].len;
+  memmove(&cache[i], &cache[i + 1], (size_t)(ncached - i - 1) * sizeof cache[0]);
+  ncached--;
+}
+
+/* A cached mapping of at least len bytes and at most len + len/8 (the smallest), or NULL. */
+static void *cache_take(size_t len, size_t *got) {
+  pthread_mutex_lock(&cache_mu);
+  int best = -1;
+  for (int i = 0; i < ncached; i++)
+    if (cache[i].len >= len && cache[i].len <= len + len / 8 && (best < 0 || cache[i].len < cache[best].len))
+      best = i;
+  void *data = NULL;
+  if (best >= 0) {
+    data = cache[best].data, *got = cache[best].len;
+    cached_bytes -= cache[best].len;
+    memmove(&cache[best], &cache[best + 1], (size_t)(ncached - best - 1) * sizeof cache[0]);
+    ncached--;
+  }
+  pthread_mutex_unlock(&cache_mu);
+  return data;
+}
+
+/* Keeps a freed mapping for reuse, evicting the oldest as needed; false when it
+ * does not fit the cache at all (the caller unmaps it). */
+static bool cache_put(void *data, size_t len) {
+  size_t limit = cache_limit();
+  if (len > limit) return false;
+  pthread_mutex_lock(&cache_mu);
+  while (ncached > 0 && (ncached == CACHE_SLOTS || cached_bytes + len > limit)) cache_drop(0);
+  cache[ncached].data = data, cache[ncached].len = len;
+  ncached++, cached_bytes += len;
+  pthread_mutex_unlock(&cache_mu);
+  return true;
+}
+
+void lask_buffer_cache_trim(void) {
+  pthread_mutex_lock(&cache_mu);
+  while (ncached > 0) cache_drop(0);
+  pthread_mutex_unlock(&cache_mu);
+}
+
+static void map_release(lask_buffer *b) {
+  size_t len = (size_t)(uintptr_t)b->ctx;
+  if (!cache_put(b->data, len)) munmap(b->data, len);
+}
 
 /* Maps len bytes (a multiple of HUGE_PAGE) at a HUGE_PAGE-aligned address; NULL on failure. */
 static void *map_aligned(size_t len) {
@@ -192,15 +269,20 @@ static void *map_aligned(size_t len) {
   return p + head;
 }
 
-/* Gives a buffer of nbytes; zeroed when zero is true (free for mapped buffers). */
+/* A big buffer: a cached mapping (zeroed here if asked) or a new one (zero already). */
+static lask_buffer *big_buffer(size_t nbytes, bool zero) {
+  size_t len = (nbytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, got = len;
+  void *data = cache_take(len, &got);
+  if (data && zero) memset(data, 0, nbytes);
+  if (!data) data = map_aligned(len);
+  lask_buffer *b = data ? lask_buffer_wrap(data, nbytes, map_release, (void *)(uintptr_t)got) : NULL;
+  if (data && !b) munmap(data, got);
+  return b;
+}
+
+/* Gives a buffer of nbytes; zeroed when zero is true. */
 static lask_buffer *buffer_alloc(size_t nbytes, bool zero) {
-  if (nbytes >= BIG_BUFFER) {
-    size_t len = (nbytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-    void *data = map_aligned(len);
-    lask_buffer *b = data ? lask_buffer_wrap(data, nbytes, map_release, (void *)(uintptr_t)len) : NULL;
-    if (data && !b) munmap(data, len);
-    return b;
-  }
+  if (nbytes >= BIG_BUFFER) return big_buffer(nbytes, zero);
   void *data = NULL;
   if (posix_memalign(&data, 64, nbytes ? nbytes : 1)) return NULL;
   if (zero) memset(data, 0, nbytes);

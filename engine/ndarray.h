@@ -53,8 +53,13 @@ const char *lask_dtype_name(lask_dtype dt);
  * returns 0 when unknown. */
 int lask_dtype_parse(const char *name, lask_dtype *out);
 
-/* Gives a buffer of nbytes from malloc (uninitialised); NULL when out of memory. */
+/* Gives a buffer of nbytes (uninitialised; from malloc, or for big buffers an
+ * anonymous mapping, possibly one a freed buffer left in a small reuse cache);
+ * NULL when out of memory. */
 lask_buffer *lask_buffer_new(size_t nbytes);
+
+/* Unmaps the big buffers kept for reuse (see ndarray.c); any thread. */
+void lask_buffer_cache_trim(void);
 
 /* Gives a buffer over data the caller made, freed by release(b) when the last view
  * goes (release may be NULL: data then is not freed). NULL when out of memory. */

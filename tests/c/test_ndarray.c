@@ -133,6 +133,27 @@ static void test_big_arrays_are_zeroed_mappings(void **state) {
   release(a);
 }
 
+/* A freed big buffer is reused by the next one of about its size, and a zeroed
+ * array made from it is zeroed again; trimming unmaps it. */
+static void test_big_buffers_are_reused_and_rezeroed(void **state) {
+  (void)state;
+  lask_err err;
+  int64_t n = 3 << 20;
+  lask_ndarray *a = lask_ndarray_new(LASK_I64, 1, &n, &err);
+  char *first = a->data;
+  for (int64_t i = 0; i < n; i += 1000) ((int64_t *)a->data)[i] = i + 1;
+  release(a);
+  lask_ndarray *b = lask_ndarray_new(LASK_I64, 1, &n, &err);
+  assert_ptr_equal(b->data, first);
+  for (int64_t i = 0; i < n; i += 1000) assert_int_equal(((int64_t *)b->data)[i], 0);
+  release(b);
+  int64_t half = n / 2; /* too small to take the cached mapping */
+  lask_ndarray *c = lask_ndarray_empty(LASK_I64, 1, &half, &err);
+  assert_ptr_not_equal(c->data, first);
+  release(c);
+  lask_buffer_cache_trim();
+}
+
 static void test_convert_follows_numpy(void **state) {
   (void)state;
   double f[] = {1.9, -1.9, NAN, 1e300, 0.0, -0.0};
@@ -274,6 +295,7 @@ int main(void) {
       cmocka_unit_test(test_views_share_the_buffer),
       cmocka_unit_test(test_release_hook_runs_when_last_view_goes),
       cmocka_unit_test(test_big_arrays_are_zeroed_mappings),
+      cmocka_unit_test(test_big_buffers_are_reused_and_rezeroed),
       cmocka_unit_test(test_convert_follows_numpy),
       cmocka_unit_test(test_promotion_and_names),
       cmocka_unit_test(test_broadcasting),
