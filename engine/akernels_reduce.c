@@ -47,12 +47,6 @@ static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, c
   return lask_err_set(err, code, LASK_NO_NODE, "%s: %s", k->name, msg);
 }
 
-static lask_status want_nargs(const lask_kernel *k, int n, int lo, int hi, lask_err *err) {
-  if (n >= lo && n <= hi) return LASK_OK;
-  if (lo == hi) return fail(k, LASK_EINVAL, err, "expects %d arguments, got %d", lo, n);
-  return fail(k, LASK_EINVAL, err, "expects %d to %d arguments, got %d", lo, hi, n);
-}
-
 static lask_status get_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
                              lask_err *err) {
   *a = lask_ndarray_of(args[i]);
@@ -65,11 +59,6 @@ static bool as_int(lask_value v, int64_t *out) {
   if (v.type == LASK_TNUM && v.as.n == floor(v.as.n) && fabs(v.as.n) < 9e15)
     return *out = (int64_t)v.as.n, true;
   return false;
-}
-
-static lask_status get_int(const lask_kernel *k, const lask_value *args, int i, int64_t *out, lask_err *err) {
-  if (as_int(args[i], out)) return LASK_OK;
-  return fail(k, LASK_ETYPE, err, "argument %d is a %s, not an integer", i + 1, lask_typename(args[i]));
 }
 
 /* An axis number for ndim dimensions (negative counts from the end). */
@@ -324,7 +313,7 @@ static lask_status red_chunk(red_op op, const lask_kernel *k, const lask_value *
                              lask_err *err) {
   lask_ndarray *x;
   unsigned mask;
-  if (want_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
   if (get_axes(k, n > 1 ? args[1] : lask_nil(), x->ndim, &mask, err)) return err->code;
   int64_t shape[LASK_MAXDIM];
   int nd = keep_shape(x, mask, 0, shape);
@@ -344,7 +333,7 @@ static lask_status red_chunk(red_op op, const lask_kernel *k, const lask_value *
 static lask_status red_agg(red_op op, const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                            lask_err *err) {
   const lask_list *parts;
-  if (want_nargs(k, n, 1, 2, err) || get_parts(k, args, 0, &parts, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_parts(k, args, 0, &parts, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(parts->items[0]);
   lask_dtype dt = first->dtype;
   for (size_t i = 1; i < parts->n; i++) dt = lask_dtype_promote(dt, lask_ndarray_of(parts->items[i])->dtype);
@@ -457,9 +446,9 @@ static lask_status k_moment_chunk(const lask_kernel *k, const lask_value *args, 
   lask_ndarray *x;
   unsigned mask;
   int64_t order = 2;
-  if (want_nargs(k, n, 1, 3, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 3, err) || get_array(k, args, 0, &x, err)) return err->code;
   if (get_axes(k, n > 1 ? args[1] : lask_nil(), x->ndim, &mask, err)) return err->code;
-  if (n > 2 && get_int(k, args, 2, &order, err)) return err->code;
+  if (n > 2 && lask_akernel_arg_int(k, args, 2, &order, err)) return err->code;
   if (x->ndim + 1 > LASK_MAXDIM) return fail(k, LASK_EINVAL, err, "too many dimensions");
   int64_t shape[LASK_MAXDIM], sacc[LASK_MAXDIM];
   int nd = keep_shape(x, mask, 3, shape);
@@ -494,7 +483,7 @@ static lask_status get_moment_parts(const lask_kernel *k, const lask_value *args
 static lask_status k_moment_agg(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                                 lask_err *err) {
   const lask_list *parts;
-  if (want_nargs(k, n, 1, 2, err) || get_moment_parts(k, args, 0, &parts, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_moment_parts(k, args, 0, &parts, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(parts->items[0]);
   lask_ndarray *acc = lask_ndarray_new(LASK_F64, first->ndim, first->shape, err);
   if (!acc) return fail(k, err->code, err, "%s", err->msg);
@@ -525,7 +514,7 @@ static lask_status moment_finish(finish f, const lask_kernel *k, const lask_valu
   double ddof = 0;
   lask_dtype dt = LASK_F64;
   lask_ndarray *m;
-  if (want_nargs(k, n, 1 + extra, 2 + extra, err) || get_array(k, args, 0, &m, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1 + extra, 2 + extra, err) || get_array(k, args, 0, &m, err)) return err->code;
   if (m->ndim < 1 || m->shape[0] != 3)
     return fail(k, LASK_EINVAL, err, "moment partials have a leading axis of 3");
   if (extra && !lask_tonumber(args[1], &ddof)) return fail(k, LASK_ETYPE, err, "ddof must be a number");
@@ -671,10 +660,11 @@ static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value
                              lask_value *out, lask_err *err) {
   lask_ndarray *x;
   argspec as = {.is_max = is_max};
-  if (want_nargs(k, n, 3, 4, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 3, 4, err) || get_array(k, args, 0, &x, err)) return err->code;
   int64_t ax;
   if (as_int(args[1], &ax)) {
-    if (check_axis(k, ax, x->ndim, &as.axis, err) || get_int(k, args, 2, &as.offset, err)) return err->code;
+    if (check_axis(k, ax, x->ndim, &as.axis, err) || lask_akernel_arg_int(k, args, 2, &as.offset, err))
+      return err->code;
   } else {
     unsigned mask;
     int64_t gshape[LASK_MAXDIM];
@@ -707,7 +697,7 @@ static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value
 static lask_status arg_agg(bool is_max, const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                            lask_err *err) {
   const lask_list *parts;
-  if (want_nargs(k, n, 1, 2, err) || get_parts(k, args, 0, &parts, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_parts(k, args, 0, &parts, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(parts->items[0]);
   if (first->ndim < 1 || first->shape[0] != 2)
     return fail(k, LASK_EINVAL, err, "arg partials have a leading axis of 2");
@@ -761,7 +751,7 @@ static lask_status k_argmax_agg(const lask_kernel *k, const lask_value *a, int n
 static lask_status k_arg_finish(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                                 lask_err *err) {
   lask_ndarray *m;
-  if (want_nargs(k, n, 1, 1, err) || get_array(k, args, 0, &m, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 1, err) || get_array(k, args, 0, &m, err)) return err->code;
   if (m->ndim < 1 || m->shape[0] != 2)
     return fail(k, LASK_EINVAL, err, "arg partials have a leading axis of 2");
   lask_ndarray *r = lask_ndarray_empty(LASK_I64, m->ndim - 1, m->shape + 1, err);
@@ -786,7 +776,7 @@ static lask_status k_squeeze(const lask_kernel *k, const lask_value *args, int n
                              lask_err *err) {
   lask_ndarray *x;
   unsigned mask;
-  if (want_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
   if (get_axes(k, n > 1 ? args[1] : lask_nil(), x->ndim, &mask, err)) return err->code;
   if (n < 2 || args[1].type == LASK_TNIL)
     for (int d = 0; d < x->ndim; d++)

@@ -36,12 +36,6 @@ static lask_status failed(const lask_kernel *k, lask_err *err) {
   return fail(k, err->code, err, "%s", err->msg);
 }
 
-static lask_status want_nargs(const lask_kernel *k, int n, int lo, int hi, lask_err *err) {
-  if (n >= lo && n <= hi) return LASK_OK;
-  if (lo == hi) return fail(k, LASK_EINVAL, err, "expects %d arguments, got %d", lo, n);
-  return fail(k, LASK_EINVAL, err, "expects %d to %d arguments, got %d", lo, hi, n);
-}
-
 static lask_status get_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
                              lask_err *err) {
   *a = lask_ndarray_of(args[i]);
@@ -124,7 +118,7 @@ static lask_status k_transpose(const lask_kernel *k, const lask_value *args, int
                                lask_err *err) {
   lask_ndarray *x;
   int64_t perm[LASK_MAXDIM], shape[LASK_MAXDIM], strides[LASK_MAXDIM];
-  if (want_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
   if (n > 1 && args[1].type != LASK_TNIL) {
     if (get_ints(k, args[1], x->ndim, perm, "perm", err)) return err->code;
   } else {
@@ -150,7 +144,7 @@ static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n
   lask_ndarray *x;
   int64_t starts[LASK_MAXDIM], stops[LASK_MAXDIM], steps[LASK_MAXDIM], shape[LASK_MAXDIM],
       strides[LASK_MAXDIM];
-  if (want_nargs(k, n, 3, 4, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 3, 4, err) || get_array(k, args, 0, &x, err)) return err->code;
   if (get_ints(k, args[1], x->ndim, starts, "starts", err) ||
       get_ints(k, args[2], x->ndim, stops, "stops", err))
     return err->code;
@@ -182,7 +176,7 @@ static lask_status k_concatenate(const lask_kernel *k, const lask_value *args, i
                                  lask_err *err) {
   const lask_list *l;
   int axis;
-  if (want_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(l->items[0]);
   if (first->ndim == 0) return fail(k, LASK_EINVAL, err, "zero-dimensional arrays cannot be concatenated");
   if (get_axis(k, n > 1 ? args[1] : lask_int(0), first->ndim, &axis, err)) return err->code;
@@ -213,7 +207,7 @@ static lask_status k_stack(const lask_kernel *k, const lask_value *args, int n, 
                            lask_err *err) {
   const lask_list *l;
   int axis;
-  if (want_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(l->items[0]);
   if (first->ndim + 1 > LASK_MAXDIM) return fail(k, LASK_EINVAL, err, "too many dimensions");
   if (get_axis(k, n > 1 ? args[1] : lask_int(0), first->ndim + 1, &axis, err)) return err->code;
@@ -294,7 +288,7 @@ static void block_place(block_walk *bw, lask_value v, int lev, lask_ndarray *r, 
 
 static lask_status k_block(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                            lask_err *err) {
-  if (want_nargs(k, n, 1, 1, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 1, err)) return err->code;
   block_walk bw = {k, 0, 0, LASK_F64, true};
   for (lask_value v = args[0]; lask_isa(v, &lask_list_class) && ((const lask_list *)v.as.o)->n;
        v = ((const lask_list *)v.as.o)->items[0])
@@ -313,7 +307,7 @@ static lask_status k_block(const lask_kernel *k, const lask_value *args, int n, 
 static lask_status k_copy(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                           lask_err *err) {
   lask_ndarray *x;
-  if (want_nargs(k, n, 1, 1, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 1, err) || get_array(k, args, 0, &x, err)) return err->code;
   lask_ndarray *r = lask_ndarray_copy(x, x->dtype, err);
   if (!r) return failed(k, err);
   *out = lask_ndarray_value(r);
@@ -456,7 +450,7 @@ static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, l
 static lask_status k_matmul(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                             lask_err *err) {
   lask_ndarray *a, *b;
-  if (want_nargs(k, n, 2, 2, err) || get_array(k, args, 0, &a, err) || get_array(k, args, 1, &b, err))
+  if (lask_akernel_nargs(k, n, 2, 2, err) || get_array(k, args, 0, &a, err) || get_array(k, args, 1, &b, err))
     return err->code;
   return matmul_pairs(k, &a, &b, 1, out, err);
 }
@@ -466,7 +460,8 @@ static lask_status k_matmul(const lask_kernel *k, const lask_value *args, int n,
 static lask_status k_matmul_sum(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                                 lask_err *err) {
   const lask_list *la, *lb;
-  if (want_nargs(k, n, 2, 2, err) || get_arrays(k, args, 0, &la, err) || get_arrays(k, args, 1, &lb, err))
+  if (lask_akernel_nargs(k, n, 2, 2, err) || get_arrays(k, args, 0, &la, err) ||
+      get_arrays(k, args, 1, &lb, err))
     return err->code;
   if (la->n != lb->n) return fail(k, LASK_EINVAL, err, "%zu left operands for %zu right ones", la->n, lb->n);
   lask_ndarray **ops = malloc(2 * la->n * sizeof *ops);
@@ -489,7 +484,7 @@ static lask_status k_npy_create(const lask_kernel *k, const lask_value *args, in
                                 lask_err *err) {
   int64_t shape[LASK_MAXDIM];
   lask_dtype dt;
-  if (want_nargs(k, n, 3, 3, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 3, 3, err)) return err->code;
   if (!lask_isa(args[0], &lask_str_class)) return fail(k, LASK_ETYPE, err, "the path must be a string");
   if (!lask_isa(args[2], &lask_str_class) || !lask_dtype_parse(((const lask_str *)args[2].as.o)->data, &dt))
     return fail(k, LASK_EINVAL, err, "unknown dtype");
@@ -508,7 +503,7 @@ static lask_status k_store_block(const lask_kernel *k, const lask_value *args, i
                                  lask_err *err) {
   lask_ndarray *x;
   int64_t offset[LASK_MAXDIM];
-  if (n < 4) return want_nargs(k, n, 4, 4, err);
+  if (n < 4) return lask_akernel_nargs(k, n, 4, 4, err);
   if (!lask_isa(args[0], &lask_str_class)) return fail(k, LASK_ETYPE, err, "the path must be a string");
   if (get_array(k, args, 1, &x, err) || get_ints(k, args[2], x->ndim, offset, "offset", err))
     return err->code;
