@@ -397,7 +397,8 @@ typedef struct moments {
 } moments;
 
 /* One run: acc points into the count plane. Folding runs (sa == 0) merge whole tiles
- * in pass 1; vector runs sum in pass 1 and square deviations in pass 2. */
+ * in pass 1; vector runs sum into the mean plane in pass 1 (the caller sets the
+ * counts and divides) and square deviations in pass 2. */
 static void moment_run(const moments *mo, lask_dtype dt, int64_t n, char *acc, int64_t sa, const char *x,
                        int64_t sx) {
   double tile[TILE];
@@ -417,8 +418,8 @@ static void moment_run(const moments *mo, lask_dtype dt, int64_t n, char *acc, i
         tile_moments(t, m, &tm, &tq);
       chan_merge((double *)a, (double *)(a + mo->plane), (double *)(a + 2 * mo->plane), (double)m, tm, tq);
     } else if (mo->pass == 1) {
-      for (int64_t i = 0; i < m; i++)
-        *(double *)(a + i * sa) += 1, *(double *)(a + i * sa + mo->plane) += t[i];
+      char *sum = a + mo->plane;
+      for (int64_t i = 0; i < m; i++) *(double *)(sum + i * sa) += t[i];
     } else {
       for (int64_t i = 0; i < m; i++) {
         double d = t[i] - *(double *)(a + i * sa + mo->plane);
@@ -457,9 +458,10 @@ static lask_status k_moment_chunk(const lask_kernel *k, const lask_value *args, 
   acc_strides(x, mask, 8, sacc);
   moments mo = {1, (int)order, acc->strides[0]};
   if (moment_pass(&mo, acc, x, sacc)) {
+    /* vector runs summed into the mean plane; every position saw the same count */
     int64_t np = lask_ndarray_size(acc) / 3;
-    double *cnt = (double *)acc->data, *mean = cnt + np;
-    for (int64_t i = 0; i < np; i++) mean[i] = cnt[i] > 0 ? mean[i] / cnt[i] : NAN;
+    double *cnt = (double *)acc->data, *mean = cnt + np, n_red = (double)reduced_extent(x, mask);
+    for (int64_t i = 0; i < np; i++) cnt[i] = n_red, mean[i] = n_red > 0 ? mean[i] / n_red : NAN;
     mo.pass = 2;
     if (order != 1) moment_pass(&mo, acc, x, sacc);
   } else if (lask_ndarray_size(x) == 0) {

@@ -479,6 +479,7 @@ function M.normalize_axes(axis, ndim, what, level)
     return list
   end
   if type(axis) ~= "table" then axis = { axis } end
+  if #axis == 0 then error(fmt("lask.array: %s: an empty list of axes", what), level) end
   local seen = {}
   for _, a in ipairs(axis) do
     if mtype(a) ~= "integer" then
