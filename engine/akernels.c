@@ -1,39 +1,23 @@
 /* akernels.c — the registry of array kernels: a walk over the kernel groups.
  *
  * Each group lives in its own file and exports one function, lask_akernels_GROUP(i),
- * giving its i-th kernel or NULL. A group whose file is not in the tree yet is left
- * out at compile time (__has_include on its source) rather than through a weak
- * symbol: in a static library (liblask.a) a weak reference never pulls in the
- * archive member that defines it, so a weak group would silently stay missing
- * from every program linked against the archive even once its file exists.
+ * giving its i-th kernel or NULL.
  */
 #include <string.h>
 
 #include "akernels.h"
+#include "linalg.h"
 
 typedef const lask_kernel *(*group_fn)(int i);
 
-#if __has_include("akernels_reduce.c")
-#define REDUCE_GROUP lask_akernels_reduce
-#else
-#define REDUCE_GROUP NULL
-#endif
-
-#if __has_include("akernels_struct.c")
-#define STRUCT_GROUP lask_akernels_struct
-#else
-#define STRUCT_GROUP NULL
-#endif
-
-static const group_fn groups[] = {lask_akernels_create, lask_akernels_elementwise, REDUCE_GROUP,
-                                  STRUCT_GROUP};
+static const group_fn groups[] = {lask_akernels_create, lask_akernels_elementwise, lask_akernels_reduce,
+                                  lask_akernels_struct, lask_akernels_linalg};
 
 #define NGROUPS ((int)(sizeof groups / sizeof groups[0]))
 
 const lask_kernel *lask_akernel_at(int i) {
   if (i < 0) return NULL;
   for (int g = 0; g < NGROUPS; g++) {
-    if (!groups[g]) continue;
     int n = 0;
     while (groups[g](n)) n++;
     if (i < n) return groups[g](i);
@@ -44,7 +28,6 @@ const lask_kernel *lask_akernel_at(int i) {
 
 const lask_kernel *lask_akernel_find(const char *name) {
   for (int g = 0; g < NGROUPS; g++) {
-    if (!groups[g]) continue;
     const lask_kernel *k;
     for (int i = 0; (k = groups[g](i)); i++)
       if (strcmp(k->name, name) == 0) return k;
