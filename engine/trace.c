@@ -39,6 +39,10 @@ void lask_trace_free(lask_trace *t) {
   free(t);
 }
 
+double lask_trace_zero(const lask_trace *t) {
+  return (double)t->t0.tv_sec + (double)t->t0.tv_nsec * 1e-9;
+}
+
 double lask_trace_now(const lask_trace *t) {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -78,7 +82,7 @@ static void merge(lask_trace *t) {
     return;
   }
   for (int w = 0; w < t->nbufs; w++) {
-    memcpy(t->merged + t->nmerged, t->bufs[w].ev, t->bufs[w].n * sizeof *t->merged);
+    if (t->bufs[w].n) memcpy(t->merged + t->nmerged, t->bufs[w].ev, t->bufs[w].n * sizeof *t->merged);
     t->nmerged += t->bufs[w].n;
   }
   drop_buffers(t);

@@ -26,6 +26,9 @@ lask_trace *lask_trace_new(void);
 /* Frees t and its events. */
 void lask_trace_free(lask_trace *t);
 
+/* The trace's zero: seconds on CLOCK_MONOTONIC (the clock of lask.clock()). */
+double lask_trace_zero(const lask_trace *t);
+
 /* Seconds on the trace's clock now (any thread). */
 double lask_trace_now(const lask_trace *t);
 

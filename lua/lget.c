@@ -155,14 +155,14 @@ int lask_l_on_posttask(void *ctx, uint32_t node, lask_value result, int worker) 
   return call_callbacks(r, "posttask", 5);
 }
 
-/* True when some callback object has a timeline function (it wants the trace). */
-static int wants_timeline(lask_lrun *r) {
+/* True when some callback object has the field name (a callback it wants). */
+static int wants(lask_lrun *r, const char *name) {
   lua_State *L = r->L;
   lua_Integer ncb = (lua_Integer)lua_rawlen(L, r->cbs);
   int found = 0;
   for (lua_Integer i = 1; i <= ncb && !found; i++) {
     lua_rawgeti(L, r->cbs, i);
-    found = lua_getfield(L, -1, "timeline") != LUA_TNIL;
+    found = lua_getfield(L, -1, name) != LUA_TNIL;
     lua_pop(L, 2);
   }
   return found;
@@ -254,8 +254,10 @@ static int parse_sched(lua_State *L, int opts) {
 
 enum { SCHED_SYNC, SCHED_THREADED, SCHED_MP };
 
-/* With callbacks in opts: calls their start and fills o->callbacks (and o->trace
- * when one wants the timeline). Returns the stack index of the trace, or 0. */
+/* With callbacks in opts: calls their start; per-task callbacks (o->callbacks)
+ * only when one has pretask or posttask, since they take every task through Lua;
+ * the trace (o->trace) when one wants the timeline. Returns the stack index of the
+ * trace, or 0. */
 static int setup_callbacks(lask_lrun *r, int which, lask_run_opts *o, lask_callbacks *cbs) {
   lua_State *L = r->L;
   if (lua_isnil(L, 3) || lua_getfield(L, 3, "callbacks") != LUA_TTABLE || lua_rawlen(L, -1) == 0) return 0;
@@ -265,8 +267,8 @@ static int setup_callbacks(lask_lrun *r, int which, lask_run_opts *o, lask_callb
   lua_pushvalue(L, 1);
   if (call_callbacks(r, "start", 1)) raise_callback_error(r);
   *cbs = (lask_callbacks){.ctx = r, .pretask = lask_l_on_pretask, .posttask = lask_l_on_posttask};
-  o->callbacks = cbs;
-  if (!wants_timeline(r)) return 0;
+  if (wants(r, "pretask") || wants(r, "posttask")) o->callbacks = cbs;
+  if (!wants(r, "timeline")) return 0;
   int workers = which == SCHED_MP ? lask_l_mp_workers(L, o->num_workers)
                 : which == SCHED_THREADED ? lask_engine_workers(lask_l_engine(L)) : 1;
   o->trace = lask_l_newtrace(L, r->c_index, r->c->keys, workers);
@@ -287,14 +289,19 @@ static lask_status run_graph(lask_lrun *r, int which, lask_run_opts *o, lask_val
   return st;
 }
 
-/* After the run: the timeline (at stack index trace, if any) and finish callbacks. */
-static void end_callbacks(lask_lrun *r, int trace, const lask_run_opts *o, lask_status st) {
+/* After the run: the timeline (at stack index trace, if any) and finish callbacks.
+ * A callback stopped by Ctrl-C is the interrupt, not a failed callback: finish still
+ * runs, and the get raises the interrupt. */
+static void end_callbacks(lask_lrun *r, int trace, lask_status st) {
   lua_State *L = r->L;
+  if (!r->cbs) return;
+  if (r->callback_failed && atomic_load(&interrupted)) r->callback_failed = 0;
+  if (st == LASK_OK) lua_pushinteger(L, r->c->g->n), lua_setfield(L, r->state, "done");
   if (trace && !r->callback_failed) {
     lua_pushvalue(L, trace);
     call_callbacks(r, "timeline", 1);
   }
-  if (o->callbacks && !r->callback_failed) {
+  if (!r->callback_failed) {
     lua_pushvalue(L, 1), lua_pushvalue(L, r->state), lua_pushboolean(L, st != LASK_OK);
     call_callbacks(r, "finish", 3);
   }
@@ -325,7 +332,7 @@ static int l_get(lua_State *L) {
   lask_value *results = lua_newuserdatauv(L, (r.c->nouts ? r.c->nouts : 1) * sizeof *results, 0);
   lask_err err;
   lask_status st = run_graph(&r, which, &o, results, &err);
-  end_callbacks(&r, trace, &o, st);
+  end_callbacks(&r, trace, st);
   if (st == LASK_OK && r.callback_failed)
     for (size_t k = 0; k < r.c->nouts; k++) lask_release(results[k]);
   if (r.callback_failed) return raise_callback_error(&r);

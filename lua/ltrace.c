@@ -7,6 +7,7 @@
  *                               (1-based; seconds since the run began; worker 0
  *                               is the calling thread; head: the task's function)
  *   trace.nworkers              workers of the run
+ *   trace.zero                  the time the trace's times count from, on lask.clock()
  * The trace keeps the conversion (graph and keys) alive, so it may be read after
  * the get has returned.
  */
@@ -64,6 +65,7 @@ static int trace_index(lua_State *L) {
   trace_ud *u = luaL_checkudata(L, 1, LASK_TRACE_MT);
   const char *field = luaL_checkstring(L, 2);
   if (strcmp(field, "nworkers") == 0) return lua_pushinteger(L, u->nworkers), 1;
+  if (strcmp(field, "zero") == 0) return lua_pushnumber(L, u->t ? lask_trace_zero(u->t) : 0), 1;
   if (strcmp(field, "incomplete") == 0) return lua_pushboolean(L, u->t && lask_trace_incomplete(u->t)), 1;
   if (strcmp(field, "event") == 0) return lua_pushcfunction(L, trace_event), 1;
   return 0;
