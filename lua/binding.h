@@ -16,12 +16,14 @@
 
 #include "hmap.h"
 #include "lask.h"
+#include "ndarray.h"
 #include "order.h"
 
 #define LASK_KEY_MT "lask.key"
 #define LASK_QUOTE_MT "lask.quote"
 #define LASK_KERNEL_MT "lask.kernel"
 #define LASK_ERROR_MT "lask.error"
+#define LASK_NDARRAY_MT "lask.ndarray"
 
 /* The binding's per-Lua-state context (a full userdata kept in the registry). */
 typedef struct lask_lctx {
@@ -75,6 +77,16 @@ void lask_l_pushkeyrepr(lua_State *L, int idx);
 
 /* True when the value at idx can be called (a function or has __call). */
 int lask_l_iscallable(lua_State *L, int idx);
+
+/* Pushes a lask.ndarray wrapping engine array a (retained: no copy). */
+void lask_l_pushndarray(lua_State *L, lask_ndarray *a);
+
+/* The engine array of the lask.ndarray at idx (borrowed), or NULL when it is not one. */
+lask_ndarray *lask_l_tondarray(lua_State *L, int idx);
+
+/* Sets ndarray (asarray, load, isndarray, id), asarray, load, fused_kernel and
+ * array_kernels (every array kernel by name) in the table on top of the stack. */
+void lask_l_open_ndarray(lua_State *L);
 
 /* Registers the key and quote functions into the table on top of the stack. */
 void lask_l_open_keys(lua_State *L);

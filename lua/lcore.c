@@ -19,6 +19,7 @@ int luaopen_lask_core(lua_State *L) {
   lask_l_open_sampler(L);
   lask_l_open_kernels(L);
   lua_setfield(L, -2, "kernels");
+  lask_l_open_ndarray(L);
   lua_pushcfunction(L, l_clock);
   lua_setfield(L, -2, "clock");
   lua_pushliteral(L, LASK_VERSION);

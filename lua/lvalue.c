@@ -111,6 +111,11 @@ int lask_l_toval(lua_State *L, lask_lctx *ctx, int idx, lask_value *out) {
       *out = lask_retain(lask_objval((lask_obj *)&k->h));
       return 1;
     }
+    lask_ndarray *a = lask_l_tondarray(L, idx);
+    if (a) {
+      *out = lask_retain(lask_ndarray_value(a));
+      return 1;
+    }
     break;
   }
   }
@@ -139,6 +144,8 @@ void lask_l_pushval(lua_State *L, lask_value v) {
     for (size_t i = 0; i < l->n; i++) lask_l_pushval(L, l->items[i]), lua_rawseti(L, -2, (lua_Integer)i + 1);
   } else if (cls == &lask_kernel_class) {
     lask_l_pushkernel(L, (const lask_kernel *)v.as.o);
+  } else if (cls == &lask_ndarray_class) {
+    lask_l_pushndarray(L, (lask_ndarray *)v.as.o);
   } else {
     lua_pushfstring(L, "<lask %s>", cls->name);
   }

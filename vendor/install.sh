@@ -3,9 +3,11 @@
 # Usage: vendor/install.sh [group]   (group "bench" adds the benchmark peers)
 set -e
 here=$(dirname "$0")
-want=$(sed -e 's/#.*//' "$here/packages.txt" | awk 'NF {print $1}')
-if [ "$1" != "bench" ]; then
-  want=$(echo "$want" | grep -v -e '^python3-')
+# Lines from "# Benchmarks only" on are the bench group's.
+if [ "$1" = "bench" ]; then
+  want=$(sed -e 's/#.*//' "$here/packages.txt" | awk 'NF {print $1}')
+else
+  want=$(sed -e '/^# Benchmarks only/,$d' -e 's/#.*//' "$here/packages.txt" | awk 'NF {print $1}')
 fi
 missing=""
 for p in $want; do
