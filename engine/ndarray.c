@@ -183,7 +183,8 @@ static void free_release(lask_buffer *b) { free(b->data); }
  * bytes, LASK_BUFFER_CACHE_MB in the environment, 0 turns it off) and
  * lask_buffer_cache_trim empties it.
  *
- * Lock order: cache_mu is a leaf lock; munmap may run under it (it never calls back). */
+ * Lock order: cache_mu is a leaf lock; munmap may run under it (it never calls back).
+ * A fork (lask.multiprocessing) takes it first, so a child never inherits it held. */
 #define BIG_BUFFER  ((size_t)4 << 20)
 #define HUGE_PAGE   ((size_t)2 << 20)
 #define CACHE_SLOTS 8
@@ -195,6 +196,16 @@ static struct {
 } cache[CACHE_SLOTS]; /* oldest first */
 static int ncached;
 static size_t cached_bytes;
+
+static void cache_lock(void) { pthread_mutex_lock(&cache_mu); }
+static void cache_unlock(void) { pthread_mutex_unlock(&cache_mu); }
+static void cache_atfork(void) { pthread_atfork(cache_lock, cache_unlock, cache_unlock); }
+
+static void cache_enter(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, cache_atfork);
+  cache_lock();
+}
 
 static size_t cache_limit(void) {
   static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet; a benign race reads it twice */
@@ -216,7 +227,7 @@ static void cache_drop(int i) { /* cache_mu held */
 
 /* A cached mapping of at least len bytes and at most len + len/8 (the smallest), or NULL. */
 static void *cache_take(size_t len, size_t *got) {
-  pthread_mutex_lock(&cache_mu);
+  cache_enter();
   int best = -1;
   for (int i = 0; i < ncached; i++)
     if (cache[i].len >= len && cache[i].len <= len + len / 8 && (best < 0 || cache[i].len < cache[best].len))
@@ -237,7 +248,7 @@ static void *cache_take(size_t len, size_t *got) {
 static bool cache_put(void *data, size_t len) {
   size_t limit = cache_limit();
   if (len > limit) return false;
-  pthread_mutex_lock(&cache_mu);
+  cache_enter();
   while (ncached > 0 && (ncached == CACHE_SLOTS || cached_bytes + len > limit)) cache_drop(0);
   cache[ncached].data = data, cache[ncached].len = len;
   ncached++, cached_bytes += len;
@@ -246,7 +257,7 @@ static bool cache_put(void *data, size_t len) {
 }
 
 void lask_buffer_cache_trim(void) {
-  pthread_mutex_lock(&cache_mu);
+  cache_enter();
   while (ncached > 0) cache_drop(0);
   pthread_mutex_unlock(&cache_mu);
 }

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -956,6 +957,50 @@ static void test_scalar_kernels_accept_arrays(void **state) {
   release(x);
 }
 
+/* Several threads run the same kernels at once (as workers do): shared kernels
+ * hold no mutable state, and big buffers churn through the reuse cache. */
+typedef struct race {
+  lask_kernel *k;
+  lask_value x;
+  double want_last;
+  int bad;
+} race;
+
+static void *race_worker(void *arg) {
+  race *r = arg;
+  for (int i = 0; i < 20; i++) {
+    lask_err err;
+    lask_value out;
+    if (r->k->fn(r->k, &r->x, 1, &out, &err) != LASK_OK) {
+      r->bad++;
+      continue;
+    }
+    lask_ndarray *y = lask_ndarray_of(out);
+    if (((double *)y->data)[lask_ndarray_size(y) - 1] != r->want_last) r->bad++;
+    lask_release(out);
+  }
+  return NULL;
+}
+
+static void test_kernels_run_concurrently(void **state) {
+  (void)state;
+  lask_err err;
+  const int64_t n = 600000; /* 4.8 MB: a big buffer */
+  race r[3];
+  pthread_t t[3];
+  lask_ndarray *x = call_array("arange", (lask_value[]){lask_num(0), lask_num(1e-3), lask_int(n)}, 3);
+  lask_kernel *k = lask_fused_kernel_new("2 $1 mul 1 add powi:3", &err);
+  double v = 2 * ((double)(n - 1) * 1e-3) + 1;
+  for (int i = 0; i < 3; i++) {
+    r[i] = (race){k, lask_ndarray_value(x), v * v * v, 0};
+    assert_int_equal(pthread_create(&t[i], NULL, race_worker, &r[i]), 0);
+  }
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL), assert_int_equal(r[i].bad, 0);
+  lask_release(lask_objval(&k->h));
+  release(x);
+  lask_buffer_cache_trim();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registry_lists_and_finds_every_kernel),
@@ -971,6 +1016,7 @@ int main(void) {
       cmocka_unit_test(test_fused_program_basics),
       cmocka_unit_test(test_fused_equals_unfused),
       cmocka_unit_test(test_scalar_kernels_accept_arrays),
+      cmocka_unit_test(test_kernels_run_concurrently),
   };
   return cmocka_run_group_tests(tests, NULL, release_strings);
 }
