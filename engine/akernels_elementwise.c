@@ -11,7 +11,13 @@
  * vectoriser. GCC's -O2 cost model ("very cheap") refuses any loop that needs an
  * epilogue or a runtime alias check, which is every loop here, so this file asks
  * GCC for its "cheap" model (clang vectorises such loops at -O2 anyway); tiles are
- * long enough (fused.c: up to 1024 elements) for the checks to cost nothing.
+ * long enough (fused.c: 256 elements) for the checks to cost nothing.
+ *
+ * With operands in L1, a fused program is bound by the vector width rather than by
+ * memory, and the build targets baseline x86-64 (SSE2). On x86-64 every tile
+ * function is therefore also compiled for AVX2 and picked at load time by the CPU
+ * (target_clones: an ifunc). The results are the same bits either way: the loops
+ * use only IEEE basic operations, and no FMA (which AVX2 does not imply).
  */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("vect-cost-model=cheap")
@@ -26,6 +32,12 @@
 
 typedef uint8_t boolbyte;
 
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define EW_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define EW_CLONES
+#endif
+
 #define EW_LOOP(BODY)                                                                                        \
   do {                                                                                                       \
     for (int64_t i = 0; i < n; i++) {                                                                        \
@@ -35,7 +47,7 @@ typedef uint8_t boolbyte;
 
 /* A binary tile function: o[i] = EXPR over x = a[i], y = b[i], of input type T and output type OT. */
 #define EW_BINARY(NAME, T, OT, EXPR)                                                                         \
-  static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {                     \
+  EW_CLONES static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {           \
     (void)p;                                                                                                 \
     OT *restrict o = out;                                                                                    \
     const T *restrict a = in[0], *restrict b = in[1];                                                        \
@@ -44,7 +56,7 @@ typedef uint8_t boolbyte;
   }
 
 #define EW_UNARY(NAME, T, EXPR)                                                                              \
-  static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {                     \
+  EW_CLONES static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {           \
     (void)p;                                                                                                 \
     T *restrict o = out;                                                                                     \
     const T *restrict a = in[0];                                                                             \
@@ -161,7 +173,7 @@ EW_UNARY(tanh_f32, float, tanhf(x))
 
 /* where(c, x, y): the condition tile is bool, x and y in the compute dtype. */
 #define EW_WHERE(NAME, T)                                                                                    \
-  static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {                     \
+  EW_CLONES static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {           \
     (void)p;                                                                                                 \
     T *restrict o = out;                                                                                     \
     const boolbyte *restrict c = in[0];                                                                      \
@@ -180,7 +192,7 @@ EW_WHERE(where_b, boolbyte)
  * bits for N >= 3). Small powers get straight loops the compiler vectorises; a
  * negative N is the reciprocal (floats only: typing rejects it for integers). */
 #define EW_POWI_FLOAT(NAME, T)                                                                               \
-  static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {                     \
+  EW_CLONES static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {           \
     T *restrict o = out;                                                                                     \
     const T *restrict a = in[0];                                                                             \
     uint64_t e = p->n < 0 ? 0 - (uint64_t)p->n : (uint64_t)p->n;                                             \
