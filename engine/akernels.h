@@ -51,6 +51,15 @@
  *                                    whole elementwise expression (see
  *                                    lask_fused_kernel_new below); pow with a small
  *                                    integer exponent is repeated multiplication
+ * Details: Lua numbers and 0-d arrays are "weak" as Python scalars are in numpy
+ * 1.24 (float32 array + 2.5 stays float32; int64 array + 2.5 is float64; bool array
+ * + 1 is int64); bool computes as int64 where numpy would pick a smaller int
+ * (mod, pow); unary math on ints and bools gives float64 (numpy: float16 for bool).
+ * With no array among the arguments the result is a number or boolean, not an
+ * array. Results are new C-contiguous arrays. Integer arithmetic wraps; integer
+ * mod by zero gives 0; bool sub/neg and negative integer powers are errors.
+ * pow(x, n) with x an array (not 0-d) and n a Lua integer in [-16, 16] multiplies
+ * (same dtype as pow; floats may differ from pow() in the last bit for |n| >= 3).
  *
  * Reductions (axes: list of 0-based axes; keepdims always true inside graphs):
  *   sum_chunk(x, axes) prod_chunk min_chunk max_chunk      partial results
@@ -116,11 +125,15 @@ lask_status lask_akernel_nargs(const lask_kernel *k, int nargs, int lo, int hi, 
 
 /* Gives a new kernel evaluating an elementwise expression over its arguments in
  * cache-sized tiles with no full-size temporaries. program is a postfix string of
- * space-separated tokens: "$1".."$9" (argument i), numbers, and operator names
- * (add sub mul div mod neg exp log sqrt abs sin cos tanh maximum minimum where
- * less ... and "powi:N" for an integer power, "pow"); e.g. "(2*x+1)^3" is
- * "2 $1 mul 1 add powi:3". The kernel prints as "fused(<program>)". NULL with err
- * filled when the program is malformed. */
+ * space-separated tokens: "$1".."$32" (argument i), numbers ("2" is an integer,
+ * "2.0" or "1e-3" a float, both weak), "true"/"false", operator names (add sub mul
+ * div mod pow neg exp log sqrt abs sin cos tanh maximum minimum where less
+ * less_equal greater greater_equal equal not_equal), "powi:N" for an integer
+ * power by multiplication and "astype:D" for a cast to dtype D; e.g. "(2*x+1)^3"
+ * is "2 $1 mul 1 add powi:3". The kernel takes exactly as many arguments as the
+ * highest $i, types them per call like the elementwise kernels, and prints as
+ * "fused(<program>)". At most 128 tokens and a stack 32 deep. NULL with err
+ * filled (naming the bad token) when the program is malformed. */
 lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err);
 
 #endif

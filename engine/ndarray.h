@@ -69,8 +69,8 @@ lask_buffer *lask_buffer_wrap(void *data, size_t nbytes, void (*release)(lask_bu
  * NULL with err filled on failure (too many dims, negative extent, out of memory). */
 lask_ndarray *lask_ndarray_new(lask_dtype dt, int ndim, const int64_t *shape, lask_err *err);
 
-/* Gives a new view of buf (retained) with the given layout; no check of bounds
- * beyond what err reports (the layout must stay inside buf). */
+/* Gives a new view of buf (retained) with the given layout (byte strides). NULL
+ * with err filled when the layout is invalid or reaches outside buf. */
 lask_ndarray *lask_ndarray_view(lask_buffer *buf, char *data, lask_dtype dt, int ndim, const int64_t *shape,
                                 const int64_t *strides, lask_err *err);
 
