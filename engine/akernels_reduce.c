@@ -29,7 +29,7 @@
 
 #include "akernels.h"
 
-enum { TILE = 1024 };
+enum { TILE = 1024, ROWS = 4 };
 
 typedef enum red_op { R_SUM, R_PROD, R_MIN, R_MAX } red_op;
 
@@ -201,7 +201,49 @@ static void fold_f64(red_op op, const double *t, int64_t n, double *acc) {
   *acc = r;
 }
 
+/* r[i] += s[i]: blocks of 8 with a constant trip count, which GCC's -O2 cost model
+ * vectorises (as akernels_elementwise.c's loops). */
+static void add_into(double *restrict r, const double *restrict s, int64_t n) {
+  int64_t i0 = 0;
+  for (; i0 + 8 <= n; i0 += 8)
+    for (int64_t i = i0; i < i0 + 8; i++) r[i] += s[i];
+  for (int64_t i = i0; i < n; i++) r[i] += s[i];
+}
+
+/* q[i] += (s[i] - m[i])^2, likewise. */
+static void sqdev_into(double *restrict q, const double *restrict s, const double *restrict m, int64_t n) {
+  int64_t i0 = 0;
+  for (; i0 + 8 <= n; i0 += 8)
+    for (int64_t i = i0; i < i0 + 8; i++) q[i] += (s[i] - m[i]) * (s[i] - m[i]);
+  for (int64_t i = i0; i < n; i++) q[i] += (s[i] - m[i]) * (s[i] - m[i]);
+}
+
+/* r[i] += x0[i] + x1[i] + x2[i] + x3[i]: ROWS rows into one accumulator row. */
+static void add_rows(double *restrict r, const double *const *xs, int64_t n) {
+  const double *restrict x0 = xs[0], *restrict x1 = xs[1], *restrict x2 = xs[2], *restrict x3 = xs[3];
+  int64_t i0 = 0;
+  for (; i0 + 8 <= n; i0 += 8)
+    for (int64_t i = i0; i < i0 + 8; i++) r[i] += (x0[i] + x1[i]) + (x2[i] + x3[i]);
+  for (int64_t i = i0; i < n; i++) r[i] += (x0[i] + x1[i]) + (x2[i] + x3[i]);
+}
+
+/* q[i] += the squared deviations of ROWS rows from m[i]. */
+#define SQDEV4(i)                                                                                            \
+  do {                                                                                                       \
+    double d0 = x0[i] - m[i], d1 = x1[i] - m[i], d2 = x2[i] - m[i], d3 = x3[i] - m[i];                       \
+    q[i] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);                                                       \
+  } while (0)
+
+static void sqdev_rows(double *restrict q, const double *const *xs, const double *restrict m, int64_t n) {
+  const double *restrict x0 = xs[0], *restrict x1 = xs[1], *restrict x2 = xs[2], *restrict x3 = xs[3];
+  int64_t i0 = 0;
+  for (; i0 + 8 <= n; i0 += 8)
+    for (int64_t i = i0; i < i0 + 8; i++) SQDEV4(i);
+  for (int64_t i = i0; i < n; i++) SQDEV4(i);
+}
+
 static void update_f64(red_op op, const double *t, int64_t n, char *acc, int64_t sa) {
+  if (op == R_SUM && sa == (int64_t)sizeof(double)) return add_into((double *)acc, t, n);
   for (int64_t i = 0; i < n; i++) {
     double *r = (double *)(acc + i * sa), v = t[i];
     switch (op) {
@@ -279,16 +321,64 @@ static void fill_identity(red_op op, lask_ndarray *acc) {
   }
 }
 
+/* What a walk does with each inner run: fn(ctx, n, acc, sa, x, sx). */
+/* What a walk does with k (1..ROWS) consecutive runs xs[] of n elements that update
+ * the same vector accumulator (or with one run, for any accumulator). */
+typedef void (*run_fn)(const void *ctx, int64_t n, char *acc, int64_t sa, const char *const *xs, int k,
+                       int64_t sx);
+
+/* Walks x and its accumulator (acc, byte strides sacc) run by run, in C order.
+ * Consecutive runs that update the same vector accumulator (a reduced axis outside
+ * the kept last one: a mean over the rows of a matrix) are handed over ROWS at a
+ * time, so the accumulator row, too big for L1, is read and written once per ROWS
+ * input rows instead of once per row. */
+static void walk(const lask_ndarray *x, char *acc, const int64_t *sacc, run_fn fn, const void *ctx) {
+  lask_iter it;
+  if (!lask_iter_init(&it, 2, x->ndim, x->shape, (char *[]){acc, x->data},
+                      (const int64_t *[]){sacc, x->strides}))
+    return;
+  const char *xs[ROWS];
+  char *a = NULL;
+  int k = 0;
+  do {
+    if (k == ROWS || (k > 0 && (it.ptr[0] != a || it.stride[0] == 0))) {
+      fn(ctx, it.inner, a, it.stride[0], xs, k, it.stride[1]);
+      k = 0;
+    }
+    a = it.ptr[0];
+    xs[k++] = it.ptr[1];
+  } while (lask_iter_next(&it));
+  fn(ctx, it.inner, a, it.stride[0], xs, k, it.stride[1]);
+}
+
+/* Does a walk of x fold each run into one accumulator (the run's axis is reduced)?
+ * False also when there is nothing to walk. */
+static bool folds(const lask_ndarray *x, char *acc, const int64_t *sacc) {
+  lask_iter it;
+  return lask_iter_init(&it, 2, x->ndim, x->shape, (char *[]){acc, x->data},
+                        (const int64_t *[]){sacc, x->strides}) &&
+         it.stride[0] == 0;
+}
+
+typedef struct reduce_ctx {
+  red_op op;
+  lask_dtype dt;
+} reduce_ctx;
+
+static void reduce_fn(const void *ctx, int64_t n, char *acc, int64_t sa, const char *const *xs, int k,
+                      int64_t sx) {
+  const reduce_ctx *c = ctx;
+  if (k == ROWS && c->op == R_SUM && c->dt == LASK_F64 && sa == 8 && sx == 8)
+    return add_rows((double *)acc, (const double *const *)xs, n);
+  for (int j = 0; j < k; j++) reduce_run(c->op, c->dt, n, acc, sa, xs[j], sx);
+}
+
 /* Folds x into acc along the axes of mask (acc has x's kept shape). */
 static void reduce_into(red_op op, lask_ndarray *acc, const lask_ndarray *x, unsigned mask) {
   int64_t sacc[LASK_MAXDIM];
   acc_strides(x, mask, lask_dtype_size(acc->dtype), sacc);
-  lask_iter it;
-  if (!lask_iter_init(&it, 2, x->ndim, x->shape, (char *[]){acc->data, x->data},
-                      (const int64_t *[]){sacc, x->strides}))
-    return;
-  do reduce_run(op, x->dtype, it.inner, it.ptr[0], it.stride[0], it.ptr[1], it.stride[1]);
-  while (lask_iter_next(&it));
+  reduce_ctx c = {op, x->dtype};
+  walk(x, acc->data, sacc, reduce_fn, &c);
 }
 
 /* Gives acc converted to dt (acc itself when it already is), releasing acc. */
@@ -417,9 +507,13 @@ static void moment_run(const moments *mo, lask_dtype dt, int64_t n, char *acc, i
       else
         tile_moments(t, m, &tm, &tq);
       chan_merge((double *)a, (double *)(a + mo->plane), (double *)(a + 2 * mo->plane), (double)m, tm, tq);
+    } else if (mo->pass == 1 && sa == (int64_t)sizeof(double)) {
+      add_into((double *)(a + mo->plane), t, m);
     } else if (mo->pass == 1) {
       char *sum = a + mo->plane;
       for (int64_t i = 0; i < m; i++) *(double *)(sum + i * sa) += t[i];
+    } else if (sa == (int64_t)sizeof(double)) {
+      sqdev_into((double *)(a + 2 * mo->plane), t, (const double *)(a + mo->plane), m);
     } else {
       for (int64_t i = 0; i < m; i++) {
         double d = t[i] - *(double *)(a + i * sa + mo->plane);
@@ -429,14 +523,30 @@ static void moment_run(const moments *mo, lask_dtype dt, int64_t n, char *acc, i
   }
 }
 
+typedef struct moment_ctx {
+  const moments *mo;
+  lask_dtype dt;
+} moment_ctx;
+
+static void moment_fn(const void *ctx, int64_t n, char *acc, int64_t sa, const char *const *xs, int k,
+                      int64_t sx) {
+  const moment_ctx *c = ctx;
+  const moments *mo = c->mo;
+  if (k == ROWS && c->dt == LASK_F64 && sa == 8 && sx == 8) {
+    if (mo->pass == 1) return add_rows((double *)(acc + mo->plane), (const double *const *)xs, n);
+    return sqdev_rows((double *)(acc + 2 * mo->plane), (const double *const *)xs,
+                      (const double *)(acc + mo->plane), n);
+  }
+  for (int j = 0; j < k; j++) moment_run(mo, c->dt, n, acc, sa, xs[j], sx);
+}
+
+/* One pass of moments over x; true when its runs were vector runs (the caller then
+ * turns sums into means, and may make pass 2). */
 static bool moment_pass(const moments *mo, lask_ndarray *acc, const lask_ndarray *x, const int64_t *sacc) {
-  lask_iter it;
-  if (!lask_iter_init(&it, 2, x->ndim, x->shape, (char *[]){acc->data, x->data},
-                      (const int64_t *[]){sacc, x->strides}))
-    return false;
-  bool folding = it.stride[0] == 0;
-  do moment_run(mo, x->dtype, it.inner, it.ptr[0], it.stride[0], it.ptr[1], it.stride[1]);
-  while (lask_iter_next(&it));
+  if (lask_ndarray_size(x) == 0) return false;
+  bool folding = folds(x, acc->data, sacc);
+  moment_ctx c = {mo, x->dtype};
+  walk(x, acc->data, sacc, moment_fn, &c);
   return !folding;
 }
 

@@ -56,12 +56,11 @@ local function reduce(x, spec, axes, opts, level)
   -- the chunk step
   local cname = spec.prefix .. "-" .. token
   local nb = core.numblocks_of(x.chunks)
+  -- blockwise, so that fusion may nest the input's task in this step
   local chunk = core.blockwise_layer(cname, x.chunks, { x }, function(idx, args) return spec.chunk(args[1], idx) end)
-  chunk.numblocks = nb
-  chunk.chunk_of = x.name -- fusion may nest the input's task in this step
   local arr = core.new(chunk, { x }, x.chunks, x.dtype)
   local layers = arr.layers
-  local prev_name, prev_nb, prev_layer = cname, nb, chunk
+  local prev_name, prev_nb = cname, nb
   -- partial steps while some reduced axis has more blocks than its fan-in
   local depth = 0
   local function needs_level()
@@ -85,7 +84,7 @@ local function reduce(x, spec, axes, opts, level)
       end,
     }
     layers[pname] = layer
-    prev_name, prev_nb, prev_layer = pname, nnb, layer
+    prev_name, prev_nb = pname, nnb
   end
   -- the aggregate: the result's blocks
   local aname = spec.prefix .. "-aggregate-" .. token
