@@ -1,0 +1,188 @@
+-- lask.array: compute, persist, store, from_npy, lask.compute, and bounded memory.
+local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_helpers.lua")
+local lask, da = H.lask, H.da
+
+local function tmpdir()
+  local p = io.popen("mktemp -d")
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function listdir(dir)
+  local p = io.popen("ls -A " .. dir)
+  local out = {}
+  for l in p:lines() do out[#out + 1] = l end
+  p:close()
+  return out
+end
+
+describe("lask.array compute", function()
+  it("gives an in-memory lask.ndarray, with any scheduler", function()
+    local x = da.arange(12, { chunks = 5 }) * 2
+    local a = x:compute()
+    assert.same({ 12 }, H.vals(a).shape)
+    H.same(H.vals(a), H.grid({ 12 }, function(i) return 2 * (i - 1) end))
+    H.same(H.get(x, { scheduler = "sync" }), H.vals(a).flat)
+    H.same(H.get(x, { num_workers = 1 }), H.vals(a).flat)
+    H.same(H.get(x, { optimize = true }), H.vals(a).flat)
+    H.same(H.get(x, { get = lask.get }), H.vals(a).flat)
+  end)
+
+  it("persist keeps the blocks in memory under the same keys", function()
+    local calls = 0
+    local K = require("lask.core").array_kernels
+    local x = da.map_blocks(function(b)
+      calls = calls + 1
+      return K.add(b, 1)
+    end, da.arange(10, { chunks = 3 }))
+    local p = x:persist()
+    assert.equal(4, calls)
+    assert.equal(x.name, p.name)
+    assert.same(x.chunks, p.chunks)
+    for k, v in pairs(p.dask) do
+      assert.truthy(lask.iskey(k))
+      assert.falsy(lask.istask(v))
+    end
+    H.same(H.get(p * 2), H.grid({ 10 }, function(i) return 2 * i end))
+    H.same(H.get(p:sum()), { 55 })
+    assert.equal(4, calls)
+  end)
+
+  it("lask.compute evaluates several arrays in one pass, sharing their inputs", function()
+    local calls = 0
+    local K = require("lask.core").array_kernels
+    local x = da.map_blocks(function(b)
+      calls = calls + 1
+      return b
+    end, da.arange(10, { chunks = 5 }))
+    local s, m, y = lask.compute(x:sum(), x:mean(), x * 2)
+    assert.equal(2, calls)
+    assert.equal(45, H.vals(s).flat[1])
+    assert.equal(4.5, H.vals(m).flat[1])
+    H.same(H.vals(y), H.grid({ 10 }, function(i) return 2 * (i - 1) end))
+    local a, b, c = lask.compute(x:max(), 7, "z", { scheduler = "sync" })
+    assert.equal(9, H.vals(a).flat[1])
+    assert.equal(7, b)
+    assert.equal("z", c)
+    local _ = K
+  end)
+end)
+
+describe("lask.array store and from_npy", function()
+  it("writes .npy files numpy reads, and reads them back lazily", function()
+    local dir = tmpdir()
+    local path = dir .. "/x.npy"
+    local m = da.ones({ 7, 5 }, { chunks = { 3, 2 } }) * da.arange(5, { chunks = 2 }) + 0.5
+    assert.is_true(m:store(path))
+    local want = H.numpy(("np.load(%q)"):format(path))
+    assert.same({ 7, 5 }, want.shape)
+    H.same(want, H.get(m).flat)
+    local back = da.from_npy(path, { chunks = { 2, 3 } })
+    assert.same({ 7, 5 }, back.shape)
+    assert.equal("float64", back.dtype)
+    H.same(H.get(back), want.flat)
+    H.same(H.get(back:sum({ axis = 1 })), H.get(m:sum({ axis = 1 })).flat, 1e-14)
+    -- int64, float32 and bool files
+    for _, y in ipairs { da.arange(10, { dtype = "int64", chunks = 3 }), da.ones(5, { dtype = "float32", chunks = 2 }),
+      da.less(da.arange(6, { chunks = 4 }), 3) } do
+      local p2 = dir .. "/" .. y.dtype .. ".npy"
+      y:store(p2)
+      local got = H.numpy(("np.load(%q)"):format(p2))
+      assert.equal(y.dtype, got.dtype)
+      local want_vals = H.get(y).flat
+      if y.dtype == "bool" then
+        for i, v in ipairs(want_vals) do want_vals[i] = v and 1 or 0 end
+      end
+      H.same(got, want_vals)
+      local r = H.get(da.from_npy(p2))
+      assert.equal(y.dtype, r.dtype)
+    end
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("a failed store leaves no file, partial or otherwise", function()
+    local dir = tmpdir()
+    local path = dir .. "/bad.npy"
+    local x = da.map_blocks(function(b)
+      error("this block is bad")
+      return b
+    end, da.arange(100, { chunks = 10 }))
+    local ok, err = pcall(x.store, x, path)
+    assert.falsy(ok)
+    assert.truthy(tostring(err):find("this block is bad", 1, true))
+    assert.same({}, listdir(dir))
+    assert.has_error(function() da.ones(3):store(dir .. "/no/such/dir.npy") end)
+    assert.same({}, listdir(dir))
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("from_npy reports missing and malformed files", function()
+    local dir = tmpdir()
+    assert.has_error(function() da.from_npy(dir .. "/missing.npy") end)
+    local f = io.open(dir .. "/junk.npy", "wb")
+    f:write("not numpy")
+    f:close()
+    assert.has_error(function() da.from_npy(dir .. "/junk.npy") end)
+    os.execute("rm -rf " .. dir)
+    assert.falsy(exists(dir))
+  end)
+end)
+
+describe("lask.array out of core", function()
+  -- Runs code in a fresh lask process and returns its peak RSS (VmHWM, kB).
+  local function peak_rss_of(code)
+    local bin = os.getenv("LASK_BIN") or "build/lask"
+    local script = os.tmpname()
+    local f = io.open(script, "w")
+    f:write(code, "\n", [[
+local st = io.open("/proc/self/status"):read("a")
+print("RESULT " .. st:match("VmHWM:%s*(%d+)"))
+]])
+    f:close()
+    local p = io.popen(bin .. " " .. script .. " 2>&1")
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    local kb = out:match("RESULT (%d+)")
+    assert(kb, out)
+    return tonumber(kb), out
+  end
+
+  it("reduces a 2 GB lazily generated array in bounded memory", function()
+    local kb, out = peak_rss_of([[
+local da = require "lask.array"
+local n = 2 ^ 28 -- 2 GiB of float64
+local x = da.random.random({ n }, { chunks = 2 ^ 20, seed = 1 })
+local r = x:mean():compute()
+local m = type(r) == "table" and r.flat and r.flat[1] or r:totable()
+print("MEAN", type(m) == "table" and m[1] or m)
+local s = ((2 * x + 1) ^ 3):sum():compute()
+]])
+    local mean = tonumber(out:match("MEAN%s+(%S+)"))
+    assert.truthy(mean and math.abs(mean - 0.5) < 1e-3, out)
+    -- 2048 MiB of data went through; the process never held more than a few blocks
+    assert.truthy(kb < 300 * 1024, ("peak RSS %d kB"):format(kb))
+  end)
+
+  it("stores a lazily generated array larger than its memory use", function()
+    local dir = tmpdir()
+    local kb = peak_rss_of(([[
+local da = require "lask.array"
+local x = da.random.normal({ 2 ^ 14, 2 ^ 13 }, { chunks = { 512, 2 ^ 13 }, seed = 3 }) -- 1 GiB
+assert((x * 2):store(%q))
+]]):format(dir .. "/big.npy"))
+    local f = io.open(dir .. "/big.npy", "rb")
+    local size = f:seek("end")
+    f:close()
+    assert.equal(2 ^ 30 + 128, size)
+    assert.truthy(kb < 250 * 1024, ("peak RSS %d kB"):format(kb))
+    os.execute("rm -rf " .. dir)
+  end)
+end)
