@@ -33,3 +33,4 @@ trap finish EXIT
 bench overhead.lua
 bench profiler.lua
 bench multiprocessing.lua
+bench array.lua

@@ -1,0 +1,103 @@
+-- array.lua: lask.array against numpy and dask.array (array_numpy.py), same run.
+--
+--   array.lua [--quick] [--no-peers]
+--
+-- Cases (best of 3 wall seconds; inputs in memory: persisted lask arrays, numpy
+-- arrays, persisted dask arrays):
+--   (2*x+1)^3   5e7 float64, 12 blocks; compute() gives the whole result in memory
+--               (the "persist" row leaves it in blocks: no final assembly copy)
+--   x:sum()     5e7;  x:std() on 5e7
+--   mean{axis=1} and std() on 5000 x 10000 (blocks 1000 x 5000)
+--   da.dot      4000 x 4000 by 4000 x 4000, blocks 1000 x 1000, against one
+--               single-call dgemm on the whole matrices (the matmul kernel called
+--               directly) and numpy's a @ b (OpenBLAS, all cores)
+--   triad       a = b + 3 * c over 5e7 float64 (STREAM's triad: 24 bytes per element),
+--               as one fused kernel per block: the machine's bandwidth, the roofline
+--               of every elementwise case above
+local here = (arg and arg[0] or ""):match("^(.*/)") or "./"
+local R = dofile(here .. "report.lua")
+
+local quick, peers = false, true
+for _, a in ipairs(arg or {}) do
+  if a == "--quick" then quick = true elseif a == "--no-peers" then peers = false end
+end
+
+local da = require "lask.array"
+local K = require("lask.core").array_kernels
+
+local N = quick and 5000000 or 50000000
+local M = quick and { 500, 10000 } or { 5000, 10000 }
+local KD = quick and 1000 or 4000
+local REPS = 3
+
+local function best(f)
+  local t = math.huge
+  for _ = 1, REPS do
+    collectgarbage() -- the last result's blocks go back to the engine's buffer cache
+    local t0 = R.clock()
+    f()
+    t = math.min(t, R.clock() - t0)
+  end
+  return t
+end
+
+local ours = {}
+local x = da.random.random({ N }, { chunks = N // 12, seed = 0 }):persist()
+ours.ew = best(function() return ((2 * x + 1) ^ 3):compute() end)
+ours.ew_persist = best(function() return ((2 * x + 1) ^ 3):persist() end)
+ours.sum = best(function() return x:sum():compute() end)
+ours.std1 = best(function() return x:std():compute() end)
+x = nil
+collectgarbage()
+local X = da.random.random(M, { chunks = { M[1] // 5, M[2] // 2 }, seed = 1 }):persist()
+ours.mean0 = best(function() return X:mean({ axis = 1 }):compute() end)
+ours.std = best(function() return X:std():compute() end)
+X = nil
+collectgarbage()
+local A = da.random.random({ KD, KD }, { chunks = KD // 4, seed = 2 }):persist()
+local B = da.random.random({ KD, KD }, { chunks = KD // 4, seed = 3 }):persist()
+ours.dot = best(function() return A:dot(B):compute() end)
+local a1, b1 = A:compute(), B:compute()
+ours.dgemm = best(function() return K.matmul(a1, b1) end)
+A, B, a1, b1 = nil, nil, nil, nil
+collectgarbage()
+local b = da.random.random({ N }, { chunks = N // 12, seed = 4 }):persist()
+local c = da.random.random({ N }, { chunks = N // 12, seed = 5 }):persist()
+ours.triad = best(function() return (b + 3 * c):persist() end)
+b, c = nil, nil
+collectgarbage()
+
+local peer = {}
+if peers then
+  local py = os.getenv("PEER_PYTHON") or "/usr/bin/python3"
+  local res, out = R.run(py .. " " .. here .. "array_numpy.py" .. (quick and " --quick" or ""))
+  if res then peer = res else io.stderr:write("peer run failed:\n", out or "", "\n") end
+end
+
+local function ms(t) return t and R.num(t * 1000, 1) or "-" end
+local gb = 24 * N / 1e9
+print(("lask.array vs numpy %s and dask.array (best of %d, ms; 2 cores)"):format("", REPS))
+R.table({ "case", "lask", "numpy", "dask", "numpy/lask", "dask/lask" }, {
+  { ("(2*x+1)^3, %g f64, compute"):format(N), ms(ours.ew), ms(peer.np_ew), ms(peer.dask_ew), R.ratio(peer.np_ew, ours.ew),
+    R.ratio(peer.dask_ew, ours.ew) },
+  { "  same, result left in blocks (persist)", ms(ours.ew_persist), "-", "-", R.ratio(peer.np_ew, ours.ew_persist), "-" },
+  { ("x:sum(), %g"):format(N), ms(ours.sum), ms(peer.np_sum), ms(peer.dask_sum), R.ratio(peer.np_sum, ours.sum),
+    R.ratio(peer.dask_sum, ours.sum) },
+  { ("x:std(), %g"):format(N), ms(ours.std1), ms(peer.np_std1), ms(peer.dask_std1), R.ratio(peer.np_std1, ours.std1),
+    R.ratio(peer.dask_std1, ours.std1) },
+  { ("x:mean{axis=1}, %dx%d"):format(M[1], M[2]), ms(ours.mean0), ms(peer.np_mean0), ms(peer.dask_mean0),
+    R.ratio(peer.np_mean0, ours.mean0), R.ratio(peer.dask_mean0, ours.mean0) },
+  { ("x:std(), %dx%d"):format(M[1], M[2]), ms(ours.std), ms(peer.np_std), ms(peer.dask_std), R.ratio(peer.np_std, ours.std),
+    R.ratio(peer.dask_std, ours.std) },
+  { ("da.dot %dx%d, blocks %d"):format(KD, KD, KD // 4), ms(ours.dot), ms(peer.np_dot), ms(peer.dask_dot),
+    R.ratio(peer.np_dot, ours.dot), R.ratio(peer.dask_dot, ours.dot) },
+  { "  single-call dgemm (matmul kernel)", ms(ours.dgemm), "-", "-", R.ratio(peer.np_dot, ours.dgemm), "-" },
+  { ("triad b + 3*c, %g f64"):format(N), ms(ours.triad), ms(peer.np_triad), "-", R.ratio(peer.np_triad, ours.triad), "-" },
+})
+print()
+print(("triad bandwidth: lask %.1f GB/s, numpy %s GB/s (24 bytes per element)"):format(gb / ours.triad,
+  peer.np_triad and ("%.1f"):format(gb / peer.np_triad) or "-"))
+print(("(2*x+1)^3 in blocks: %.1f GB/s of the 16 bytes per element it must move"):format(16 * N / 1e9 / ours.ew_persist))
+print(("dgemm: %.1f GFLOP/s single call, %.1f GFLOP/s blocked"):format(2 * KD ^ 3 / 1e9 / ours.dgemm,
+  2 * KD ^ 3 / 1e9 / ours.dot))
+R.emit({ ew_ms = ours.ew * 1000, sum_ms = ours.sum * 1000, dot_ms = ours.dot * 1000, triad_gbs = gb / ours.triad })
