@@ -6,9 +6,9 @@
  * Aᵀ, in place with no transposition at all: the reflectors land where the
  * row-major Q is formed (dorglq), and R = Lᵀ is the upper triangle of the first k
  * rows. The factorisation is LAPACK's recursive one (dgelqt3), whose recursion on
- * halves of the columns keeps the working set in cache for any block height and
- * does its work in dgemm: that is what makes tall-skinny blocks fast, where the
- * classic panel factorisation is memory-bound.
+ * halves of the columns does its work in dgemm; a tall block is cut into panels of
+ * cache-friendly height whose R factors are factored again (a TSQR inside the
+ * kernel), because a single factorisation of a very tall block is memory-bound.
  */
 #include <cblas.h>
 #include <lapacke.h>
@@ -78,38 +78,101 @@ extern void dgemlqt_(const char *side, const char *trans, const int *m, const in
                      const double *v, const int *ldv, const double *t, const int *ldt, double *c, const int *ldc,
                      double *work, int *info, size_t, size_t);
 
-/* Factors the row-major m×n a (m >= n, a C-contiguous float64 copy it owns) in
- * place: a keeps the reflectors, t (n×n) their block coefficients, r (n×n) gets R. */
-static int qr_factor_in_place(lask_ndarray *a, lask_ndarray *t, lask_ndarray *r) {
-  int m = (int)a->shape[0], n = (int)a->shape[1], info = 0;
-  double *A = (double *)a->data, *R = (double *)r->data;
-  if (n > 0) dgelqt3_(&n, &m, A, &n, (double *)t->data, &n, &info); /* Aᵀ = L Q' as column-major */
+enum { PANEL_ROWS = 2048 };
+
+/* A tall block is factored in panels of about PANEL_ROWS rows (at least 2n): a
+ * panel's QR keeps its working set in cache; the panels' R factors, stacked, are
+ * factored again, and that second Q is kept explicit (it is small). */
+static int64_t panel_count(int64_t m, int64_t n) {
+  int64_t h = PANEL_ROWS > 2 * n ? PANEL_ROWS : 2 * n;
+  return m > 2 * h ? (m + h - 1) / h : 1;
+}
+
+static int64_t panel_lo(int64_t m, int64_t p, int64_t i) { return m * i / p; }
+
+/* In-place QR of the row-major rows×n panel a (rows >= n): a keeps the reflectors,
+ * t (n×n) their block coefficients, r (n×n) gets R. */
+static int factor_panel(double *a, int64_t rows, int64_t n, double *t, double *r) {
+  int m = (int)rows, nn = (int)n, info = 0;
+  if (nn > 0) dgelqt3_(&nn, &m, a, &nn, t, &nn, &info); /* Aᵀ = L Q' as column-major */
   for (int64_t i = 0; info == 0 && i < n; i++)
-    for (int64_t j = 0; j < n; j++) R[i * n + j] = j >= i ? A[i * n + j] : 0.0; /* R = Lᵀ */
+    for (int64_t j = 0; j < n; j++) r[i * n + j] = j >= i ? a[i * n + j] : 0.0; /* R = Lᵀ */
   return info;
 }
 
-/* Q·W for a factor (reflectors v, coefficients t of an m×n QR) and W (n×k): m×k. */
-static lask_ndarray *qr_apply(const lask_ndarray *v, const lask_ndarray *t, const lask_ndarray *w, lask_err *err) {
-  int m = (int)v->shape[0], n = (int)v->shape[1], k = (int)w->shape[1], info = 0;
+/* out (rows×k, row-major) = Q·W for the panel's reflectors v and t, W n×k. */
+static int apply_panel(const double *v, int64_t rows, int64_t n, const double *t, const double *w, int64_t k,
+                       double *out, double *work) {
+  int m = (int)rows, nn = (int)n, kk = (int)k, info = 0;
+  /* out row-major (rows×k) is outᵀ column-major (k×rows) = [Wᵀ 0]·Q'; rows n.. start at zero */
+  memcpy(out, w, (size_t)(n * k) * sizeof *out);
+  memset(out + n * k, 0, (size_t)((rows - n) * k) * sizeof *out);
+  if (nn > 0 && kk > 0) dgemlqt_("R", "N", &kk, &m, &nn, &nn, v, &nn, t, &nn, out, &kk, work, &info, 1, 1);
+  return info;
+}
+
+/* A factored block: reflectors (m×n), the panels' T (p·n × n), and with p > 1 the
+ * explicit Q of the stacked R factors (p·n × n). */
+typedef struct factor {
+  lask_ndarray *v, *t, *q;
+} factor;
+
+static void factor_release(factor *f) {
+  lask_ndarray *all[] = {f->v, f->t, f->q};
+  for (int i = 0; i < 3; i++)
+    if (all[i]) lask_release(lask_ndarray_value(all[i]));
+}
+
+static lask_ndarray *identity(int64_t n, lask_err *err);
+static lask_ndarray *apply_factor(const factor *f, const lask_ndarray *w, lask_err *err);
+
+/* Factors a (m×n, m >= n, a float64 C-contiguous copy the caller gives up) into *f
+ * and r (n×n). Returns 0 or LAPACK's info (< 0 also when out of memory). */
+static int factor_block(lask_ndarray *a, factor *f, lask_ndarray *r, lask_err *err) {
+  int64_t m = a->shape[0], n = a->shape[1], p = panel_count(m, n);
+  *f = (factor){.v = a, .t = new_matrix(p * n, n, err)};
+  if (!f->t) return -1;
+  double *A = (double *)a->data, *T = (double *)f->t->data;
+  if (p == 1) return factor_panel(A, m, n, T, (double *)r->data);
+  lask_ndarray *stack = new_matrix(p * n, n, err);
+  int info = stack ? 0 : -1;
+  for (int64_t i = 0; info == 0 && i < p; i++) {
+    int64_t lo = panel_lo(m, p, i), hi = panel_lo(m, p, i + 1);
+    info = factor_panel(A + lo * n, hi - lo, n, T + i * n * n, (double *)stack->data + i * n * n);
+  }
+  factor inner = {.v = stack};
+  if (info == 0 && !(inner.t = new_matrix(n, n, err))) info = -1;
+  if (info == 0) info = factor_panel((double *)stack->data, p * n, n, (double *)inner.t->data, (double *)r->data);
+  lask_ndarray *id = info == 0 ? identity(n, err) : NULL;
+  if (info == 0 && !(f->q = id ? apply_factor(&inner, id, err) : NULL)) info = -1;
+  if (id) lask_release(lask_ndarray_value(id));
+  if (inner.v) factor_release(&inner);
+  return info;
+}
+
+/* Q·W (m×k) for a factored block and W n×k. */
+static lask_ndarray *apply_factor(const factor *f, const lask_ndarray *w, lask_err *err) {
+  int64_t m = f->v->shape[0], n = f->v->shape[1], k = w->shape[1], p = f->t->shape[0] / (n ? n : 1);
   lask_ndarray *x = new_matrix(m, k, err);
-  double *work = malloc((size_t)(k > 0 ? k : 1) * (size_t)(n > 0 ? n : 1) * sizeof *work);
-  if (!x || !work) {
-    free(work);
-    if (x) lask_release(lask_ndarray_value(x));
-    return err->code ? NULL : (lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory"), NULL);
+  double *work = malloc((size_t)((k > 0 ? k : 1) * (n > 0 ? n : 1)) * sizeof *work * 2);
+  int info = x && work ? 0 : -1;
+  double *wi = info == 0 ? work + k * n : NULL;
+  const double *V = (const double *)f->v->data, *T = (const double *)f->t->data, *W = (const double *)w->data;
+  for (int64_t i = 0; info == 0 && i < p; i++) {
+    int64_t lo = panel_lo(m, p, i), hi = panel_lo(m, p, i + 1);
+    const double *wp = W;
+    if (p > 1) { /* this panel's slice of the second Q, times W */
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)k, (int)n, 1.0,
+                  (const double *)f->q->data + i * n * n, (int)n, W, (int)k, 0.0, wi, (int)k);
+      wp = wi;
+    }
+    info = apply_panel(V + lo * n, hi - lo, n, T + i * n * n, wp, k, (double *)x->data + lo * k, work);
   }
-  /* X row-major (m×k) is Xᵀ column-major (k×m) = [Wᵀ 0]·Q'; rows n.. of X start at zero. */
-  memcpy(x->data, w->data, (size_t)n * (size_t)k * sizeof(double));
-  if (n > 0 && k > 0)
-    dgemlqt_("R", "N", &k, &m, &n, &n, (const double *)v->data, &n, (const double *)t->data, &n, (double *)x->data,
-             &k, work, &info, 1, 1);
   free(work);
-  if (info != 0) {
-    lask_release(lask_ndarray_value(x));
-    return lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE, "applying Q failed (LAPACK info %d)", info), NULL;
-  }
-  return x;
+  if (info == 0) return x;
+  if (x) lask_release(lask_ndarray_value(x));
+  if (!err->code) lask_err_set(err, info < 0 ? LASK_ENOMEM : LASK_EKERNEL, LASK_NO_NODE, "applying Q failed");
+  return NULL;
 }
 
 static lask_ndarray *identity(int64_t n, lask_err *err) {
@@ -141,52 +204,57 @@ static lask_status qr_wide(const lask_kernel *k, lask_ndarray *a, lask_value *ou
   return give_list(out, 2, (lask_ndarray *[]){q, r}, err);
 }
 
-/* Factors argument 0: *a the reflectors (m×n), *t, *r; wide input goes to *wide. */
-static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int nargs, lask_ndarray **a,
-                              lask_ndarray **t, lask_ndarray **r, lask_err *err) {
+/* Factors argument 0 into *f and *r; a wide matrix (fewer rows than columns) is
+ * left in *wide instead, for the caller. */
+static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int nargs, factor *f, lask_ndarray **r,
+                              lask_ndarray **wide, lask_err *err) {
+  lask_ndarray *a;
+  *f = (factor){0}, *r = *wide = NULL;
   if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
-  if (!(*a = matrix_arg(k, args, 0, err)) || !(*a = own(*a, err))) return err->code;
-  int64_t n = (*a)->shape[1];
-  if ((*a)->shape[0] < n) return LASK_OK; /* the caller handles wide matrices */
-  *t = new_matrix(n, n, err), *r = new_matrix(n, n, err);
-  int info = *t && *r ? qr_factor_in_place(*a, *t, *r) : -1;
+  if (!(a = matrix_arg(k, args, 0, err)) || !(a = own(a, err))) return err->code;
+  if (a->shape[0] < a->shape[1]) return *wide = a, LASK_OK;
+  if (!(*r = new_matrix(a->shape[1], a->shape[1], err))) return lask_release(lask_ndarray_value(a)), err->code;
+  int info = factor_block(a, f, *r, err);
   if (info == 0) return LASK_OK;
-  lask_ndarray *all[] = {*a, *t, *r};
-  for (int i = 0; i < 3; i++)
-    if (all[i]) lask_release(lask_ndarray_value(all[i]));
+  factor_release(f);
+  lask_release(lask_ndarray_value(*r));
   return err->code ? err->code : fail(k, LASK_EKERNEL, err, "the QR factorisation failed");
 }
 
 /* qr(a) -> {Q, R}, explicit (numpy's "reduced" mode). */
 static lask_status k_qr(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
-  lask_ndarray *a = NULL, *t = NULL, *r = NULL;
-  lask_status st = factor_arg(k, args, nargs, &a, &t, &r, err);
+  factor f;
+  lask_ndarray *r, *wide;
+  lask_status st = factor_arg(k, args, nargs, &f, &r, &wide, err);
   if (st != LASK_OK) return st;
-  if (!t) return qr_wide(k, a, out, err);
-  lask_ndarray *id = identity(a->shape[1], err);
-  lask_ndarray *q = id ? qr_apply(a, t, id, err) : NULL;
+  if (wide) return qr_wide(k, wide, out, err);
+  lask_ndarray *id = identity(r->shape[0], err);
+  lask_ndarray *q = id ? apply_factor(&f, id, err) : NULL;
   if (id) lask_release(lask_ndarray_value(id));
-  lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(t));
+  factor_release(&f);
   if (!q) return lask_release(lask_ndarray_value(r)), err->code;
   return give_list(out, 2, (lask_ndarray *[]){q, r}, err);
 }
 
-/* qr_factor(a) -> {F, R} for a tall block: F = {reflectors, T} stands for Q without
- * forming it (qr_apply does, times a small matrix: TSQR's second stage slice). */
+/* qr_factor(a) -> {F, R} for a tall block: F stands for Q without forming it
+ * (qr_apply does, times a small matrix: TSQR's second-stage slice). */
 static lask_status k_qr_factor(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                                lask_err *err) {
-  lask_ndarray *a = NULL, *t = NULL, *r = NULL;
-  lask_status st = factor_arg(k, args, nargs, &a, &t, &r, err);
+  factor f;
+  lask_ndarray *r, *wide;
+  lask_status st = factor_arg(k, args, nargs, &f, &r, &wide, err);
   if (st != LASK_OK) return st;
-  if (!t) {
-    lask_release(lask_ndarray_value(a));
+  if (wide) {
+    lask_release(lask_ndarray_value(wide));
     return fail(k, LASK_EINVAL, err, "a block has fewer rows than columns (TSQR needs tall blocks)");
   }
-  lask_value f;
-  if ((st = give_list(&f, 2, (lask_ndarray *[]){a, t}, err)) != LASK_OK) return lask_release(lask_ndarray_value(r)), st;
+  lask_value fv;
+  int parts = f.q ? 3 : 2;
+  if ((st = give_list(&fv, parts, (lask_ndarray *[]){f.v, f.t, f.q}, err)) != LASK_OK)
+    return lask_release(lask_ndarray_value(r)), st;
   lask_list *l = lask_list_new(2);
-  if (!l) return lask_release(f), lask_release(lask_ndarray_value(r)), fail(k, LASK_ENOMEM, err, "out of memory");
-  l->items[0] = f, l->items[1] = lask_ndarray_value(r);
+  if (!l) return lask_release(fv), lask_release(lask_ndarray_value(r)), fail(k, LASK_ENOMEM, err, "out of memory");
+  l->items[0] = fv, l->items[1] = lask_ndarray_value(r);
   *out = lask_objval(&l->h);
   return LASK_OK;
 }
@@ -194,16 +262,20 @@ static lask_status k_qr_factor(const lask_kernel *k, const lask_value *args, int
 /* qr_apply(F, W) -> Q·W, for F from qr_factor and W n×k. */
 static lask_status k_qr_apply(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                               lask_err *err) {
-  const lask_list *f = nargs == 2 && lask_isa(args[0], &lask_list_class) ? (const lask_list *)args[0].as.o : NULL;
-  lask_ndarray *v = f && f->n == 2 ? lask_ndarray_of(f->items[0]) : NULL, *t = v ? lask_ndarray_of(f->items[1]) : NULL;
-  if (!t) return fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
+  const lask_list *l = nargs == 2 && lask_isa(args[0], &lask_list_class) ? (const lask_list *)args[0].as.o : NULL;
+  factor f = {0};
+  if (l && (l->n == 2 || l->n == 3)) {
+    f.v = lask_ndarray_of(l->items[0]), f.t = lask_ndarray_of(l->items[1]);
+    f.q = l->n == 3 ? lask_ndarray_of(l->items[2]) : NULL;
+  }
+  if (!f.v || !f.t || (l->n == 3 && !f.q)) return fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
   lask_ndarray *w = matrix_arg(k, args, 1, err);
   if (!w) return err->code;
-  if (w->shape[0] != v->shape[1]) {
+  if (w->shape[0] != f.v->shape[1]) {
     lask_release(lask_ndarray_value(w));
     return fail(k, LASK_EINVAL, err, "the matrix must have as many rows as the factor has columns");
   }
-  lask_ndarray *x = qr_apply(v, t, w, err);
+  lask_ndarray *x = apply_factor(&f, w, err);
   lask_release(lask_ndarray_value(w));
   if (!x) return err->code;
   *out = lask_ndarray_value(x);
@@ -237,10 +309,15 @@ static lask_status k_vstack(const lask_kernel *k, const lask_value *args, int na
   double *dst = (double *)s->data;
   for (size_t i = 0; i < l->n; i++) {
     lask_ndarray *a = lask_ndarray_of(l->items[i]);
-    lask_cursor c;
-    lask_cursor_init(&c, a->dtype, a->data, 2, a->shape, a->strides);
-    if (lask_ndarray_size(a)) lask_cursor_read(&c, LASK_F64, dst, lask_ndarray_size(a));
-    dst += lask_ndarray_size(a);
+    int64_t size = lask_ndarray_size(a);
+    if (a->dtype == LASK_F64 && lask_ndarray_is_c_contiguous(a)) {
+      if (size) memcpy(dst, a->data, (size_t)size * sizeof *dst);
+    } else if (size) {
+      lask_cursor c;
+      lask_cursor_init(&c, a->dtype, a->data, 2, a->shape, a->strides);
+      lask_cursor_read(&c, LASK_F64, dst, size);
+    }
+    dst += size;
   }
   *out = lask_ndarray_value(s);
   return LASK_OK;

@@ -7,8 +7,8 @@
  * which the user wrote literally, recurse.
  *
  * The argument rules (API.md §1): a string or tuple key present in the graph is a
- * key; a plain table whose [1] is callable is a task; a plain non-empty sequence is
- * a list of arguments; a quote is its value; anything else is a literal. A tuple key
+ * key; a table whose [1] is callable is a task; a non-empty sequence with no
+ * metatable is a list of arguments; a quote is its value; anything else is a literal. A tuple key
  * absent from the graph is a missing dependency (strings are literals then).
  */
 #include <stdarg.h>
@@ -142,16 +142,17 @@ static void emit_elements(lua_State *L, lask_lconv *c, int idx, lua_Integer from
 
 /* A plain table: a task, a list, or a literal. */
 static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
-  if (has_metatable(L, idx)) return emit_const(L, c, idx);
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
   int top = lua_gettop(L);
   int head_nil = lua_rawgeti(L, idx, 1) == LUA_TNIL;
-  if (!head_nil && lask_l_iscallable(L, -1)) { /* a task: head, args, CALL */
+  if (!head_nil && lask_l_iscallable(L, -1)) { /* a task (whatever its metatable): head, args, CALL */
     emit_shared(L, c, top + 1);
     lua_settop(L, top);
     emit_elements(L, c, idx, 2, n, depth);
     return lask_gb_call(c->b, (uint32_t)(n > 1 ? n - 1 : 0));
   }
+  lua_settop(L, top);
+  if (has_metatable(L, idx)) return emit_const(L, c, idx); /* objects are literals */
   if (head_nil && lua_rawgeti(L, idx, 2) != LUA_TNIL)
     lask_l_raise(L, c, "type", c->cur, "task %s: its first element is nil, not a function (is the function defined?)",
                  key_repr(L, c, c->cur));

@@ -4,9 +4,9 @@
 --
 -- TSQR (direct TSQR, Benson, Gleich & Demmel 2013) of a tall matrix with one column
 -- of blocks:
---   stage 1   each block is cut into panels of at most PANEL rows (a tall block's
---             QR is memory-bound; panels stay in cache) and factored: qr_factor
---             keeps Q implicit (reflectors), item(_, 1) is the panel's R;
+--   stage 1   each block is factored: qr_factor keeps Q implicit (reflectors; the
+--             kernel cuts a tall block into panels of cache-friendly height, as a
+--             tall block's QR is memory-bound otherwise), item(_, 1) is its R;
 --   stage 2   the R factors are stacked (vstack) and factored again (qr), in groups
 --             of at most GROUP when they are many: a reduction tree that recurses;
 --   Q         each panel's Q times its slice of the stages above (qr_apply on the
@@ -22,7 +22,6 @@ local lkey = lcore.key
 
 local la = {}
 
-local PANEL = 2048 -- rows of a stage-1 panel (at least 2 × the columns)
 local GROUP = 64   -- R factors stacked together at most, per stage-2 task
 
 local function K(name) return core.kernel(name) end
@@ -51,7 +50,15 @@ local function square_arg(x, what, level)
   return x
 end
 
--- A generic layer whose tasks are dsk (a table shared by the arrays of one result).
+-- A copy of the tasks in dsk, to add an output's own tasks to the shared ones (each
+-- output's graph holds only what it needs: s.dask shows no U blocks).
+local function with(dsk)
+  local t = {}
+  for k, v in pairs(dsk) do t[k] = v end
+  return t
+end
+
+-- A generic layer whose tasks are dsk.
 local function layer(name, dsk)
   return { name = name, kind = "generic", build = function() return dsk end }
 end
@@ -77,16 +84,12 @@ local function tall_blocks(x, what, level)
   return x:rechunk { rows, { n } }
 end
 
--- The stage-1 panels of x: {src = block key, lo, hi, block = i (0-based)}.
+-- The stage-1 panels of x: one per block (the kernels cut tall blocks into
+-- cache-sized panels themselves).
 local function panels_of(x)
-  local n, panels = x.shape[2], {}
-  local height = max(PANEL, 2 * n)
-  for i, rows in ipairs(x.chunks[1]) do
-    local np = rows > 2 * height and ceil(rows / height) or 1
-    for p = 0, np - 1 do
-      local lo, hi = (rows * p) // np, (rows * (p + 1)) // np
-      panels[#panels + 1] = { src = core.block_key(x.name, { i - 1, 0 }), lo = lo, hi = hi, rows = rows, block = i - 1 }
-    end
+  local panels = {}
+  for i = 1, #x.chunks[1] do
+    panels[i] = { src = core.block_key(x.name, { i - 1, 0 }), block = i - 1 }
   end
   return panels
 end
@@ -100,10 +103,6 @@ local function tsqr_tasks(x, base, dsk)
   local level = {} -- the R factors of this level: {rkey=, parent=, slot=}
   for p, pan in ipairs(panels) do
     local src = pan.src
-    if pan.hi - pan.lo < pan.rows then
-      src = lkey(base .. "-panel", p - 1)
-      dsk[src] = { K "rows", pan.src, pan.lo, pan.hi }
-    end
     local qk, rk = lkey(base .. "-qr-st1", p - 1, 0), lkey(base .. "-r-st1", p - 1, 0)
     dsk[qk] = { K "qr_factor", src }
     dsk[rk] = { K "item", qk, 1 }
@@ -176,13 +175,14 @@ function la.tsqr(x)
   x = tsqr_check(x, "tsqr", 2)
   local tok = core.tokenize("tsqr", x)
   local base, n = "tsqr-" .. tok, x.shape[2]
-  local dsk = {}
-  local rkey, panels = tsqr_tasks(x, base, dsk)
+  local shared = {}
+  local rkey, panels = tsqr_tasks(x, base, shared)
   local qname, rname = base .. "-q", base .. "-r"
-  local rows = q_blocks(qname, x, panels, nil, dsk)
-  dsk[lkey(rname, 0, 0)] = rkey
-  local q = core.new(layer(qname, dsk), { x }, { rows, { n } }, "float64")
-  local r = core.new(layer(rname, dsk), { x }, { { n }, { n } }, "float64")
+  local qd, rd = with(shared), with(shared)
+  local rows = q_blocks(qname, x, panels, nil, qd)
+  rd[lkey(rname, 0, 0)] = rkey
+  local q = core.new(layer(qname, qd), { x }, { rows, { n } }, "float64")
+  local r = core.new(layer(rname, rd), { x }, { { n }, { n } }, "float64")
   return q, r
 end
 
@@ -210,19 +210,20 @@ function la.svd(x)
   end
   x = tsqr_check(x, "svd", 2)
   local base, n = "tsqr-" .. core.tokenize("svd", x), x.shape[2]
-  local dsk = {}
-  local rkey, panels = tsqr_tasks(x, base, dsk)
+  local shared = {}
+  local rkey, panels = tsqr_tasks(x, base, shared)
   local svdk = lkey(base .. "-svd-st2", 0, 0)
-  dsk[svdk] = { K "svd", rkey }
-  local ur = lkey(base .. "-u-st2", 0, 0)
-  dsk[ur] = { K "item", svdk, 0 }
+  shared[svdk] = { K "svd", rkey }
   local uname, sname, vname = base .. "-u", base .. "-s", base .. "-v"
-  local rows = q_blocks(uname, x, panels, ur, dsk)
-  dsk[lkey(sname, 0)] = { K "item", svdk, 1 }
-  dsk[lkey(vname, 0, 0)] = { K "item", svdk, 2 }
-  return core.new(layer(uname, dsk), { x }, { rows, { n } }, "float64"),
-    core.new(layer(sname, dsk), { x }, { { n } }, "float64"),
-    core.new(layer(vname, dsk), { x }, { { n }, { n } }, "float64")
+  local ud, sd, vd = with(shared), with(shared), with(shared)
+  local ur = lkey(base .. "-u-st2", 0, 0)
+  ud[ur] = { K "item", svdk, 0 }
+  local rows = q_blocks(uname, x, panels, ur, ud)
+  sd[lkey(sname, 0)] = { K "item", svdk, 1 }
+  vd[lkey(vname, 0, 0)] = { K "item", svdk, 2 }
+  return core.new(layer(uname, ud), { x }, { rows, { n } }, "float64"),
+    core.new(layer(sname, sd), { x }, { { n } }, "float64"),
+    core.new(layer(vname, vd), { x }, { { n }, { n } }, "float64")
 end
 
 --------------------------------------------------------------------------------

@@ -1,0 +1,296 @@
+-- lask.array.linalg against its definitions and against LAPACK on the whole matrix
+-- (numpy, /usr/bin/python3). Tolerances: LAPACK's backward-stable algorithms give
+-- errors of a small multiple of machine epsilon (2.2e-16) times the dimension; the
+-- bounds below allow 50·(m+n)·eps relative, which a wrong algorithm misses by many
+-- orders of magnitude while rounding never reaches it.
+local lask = require "lask"
+local da = require "lask.array"
+local la = require "lask.array.linalg"
+local K = require("lask.core").array_kernels
+
+local EPS = 2.220446049250313e-16
+local PY = "/usr/bin/python3"
+
+local function tmp(name) return os.tmpname() .. "-" .. name .. ".npy" end
+
+-- Runs numpy code (np imported); returns what it prints.
+local function numpy(code)
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write("import numpy as np\n", code)
+  f:close()
+  local p = io.popen(PY .. " " .. script .. " 2>&1")
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  return out
+end
+
+local function numbers(text)
+  local t = {}
+  for v in text:gmatch("[-+%w%.]+") do
+    local n = tonumber(v)
+    if n then t[#t + 1] = n end
+  end
+  return t
+end
+
+-- A random m×n matrix with the given singular values (numpy), saved and loaded back.
+local function matrix_with_spectrum(m, n, spectrum_expr, seed)
+  local path = tmp("spec")
+  numpy(([[
+rng = np.random.default_rng(%d)
+u, _ = np.linalg.qr(rng.standard_normal((%d, %d)))
+v, _ = np.linalg.qr(rng.standard_normal((%d, %d)))
+j = np.arange(1, %d + 1)
+s = %s
+np.save(%q, (u * s) @ v.T)
+]]):format(seed, m, n, n, n, n, spectrum_expr, path))
+  return da.load(path), path
+end
+
+local function mat(a) -- an ndarray as rows of numbers
+  return a:totable()
+end
+
+local function maxabs_diff(a, b)
+  local worst = 0
+  for i = 1, #a do
+    for j = 1, #a[i] do worst = math.max(worst, math.abs(a[i][j] - b[i][j])) end
+  end
+  return worst
+end
+
+local function fro(a)
+  local s = 0
+  for i = 1, #a do for j = 1, #a[i] do s = s + a[i][j] ^ 2 end end
+  return math.sqrt(s)
+end
+
+local function matmul(a, b) return K.matmul(a, b) end
+local function T(a) return K.transpose(a, { 1, 0 }) end
+
+local function identity(n)
+  local t = {}
+  for i = 1, n do
+    t[i] = {}
+    for j = 1, n do t[i][j] = i == j and 1 or 0 end
+  end
+  return t
+end
+
+describe("la.tsqr", function()
+  local seed = tonumber(os.getenv("LASK_SEED")) or os.time()
+  print(("# linalg_spec seed %d (set LASK_SEED to replay)"):format(seed))
+
+  for _, case in ipairs {
+    { "uneven row blocks", { 1000, 20 }, { { 137, 300, 263, 300 }, { 20 } } },
+    { "blocks in both dimensions (rechunked)", { 600, 30 }, { 150, 10 } },
+    { "row blocks shorter than the width (merged)", { 300, 40 }, { 25, 40 } },
+    { "one block", { 50, 50 }, { 50, 50 } },
+  } do
+    it("factors " .. case[1] .. " into an orthonormal Q and an upper R", function()
+      local x = da.random.normal(case[2], { chunks = case[3], seed = seed })
+      local q, r = la.tsqr(x)
+      local Q, R, X = lask.compute(q, r, x)
+      local m, n = case[2][1], case[2][2]
+      assert.are.same({ m, n }, { Q.shape[1], Q.shape[2] })
+      assert.are.same({ n, n }, { R.shape[1], R.shape[2] })
+      local Rt = mat(R)
+      for i = 1, n do for j = 1, i - 1 do assert.are.equal(0, Rt[i][j]) end end
+      local tol = 50 * (m + n) * EPS
+      assert.is_true(maxabs_diff(mat(matmul(T(Q), Q)), identity(n)) < tol, "QᵀQ = I")
+      local res = fro(mat(K.sub(matmul(Q, R), X))) / fro(mat(X))
+      assert.is_true(res < tol, "‖A − QR‖/‖A‖ = " .. res)
+    end)
+  end
+
+  it("stays orthogonal and exact on an ill-conditioned matrix (κ = 1e12)", function()
+    local a, path = matrix_with_spectrum(2000, 40, "np.logspace(0, -12, 40)", seed)
+    local x = da.from_array(a, { chunks = { 300, 40 } })
+    local Q, R = lask.compute(la.tsqr(x))
+    local tol = 50 * 2040 * EPS
+    assert.is_true(maxabs_diff(mat(matmul(T(Q), Q)), identity(40)) < tol)
+    assert.is_true(fro(mat(K.sub(matmul(Q, R), a))) / fro(mat(a)) < tol)
+    os.remove(path)
+  end)
+
+  it("reports a wide matrix and a NaN clearly", function()
+    assert.has_error(function() la.tsqr(da.ones({ 10, 20 }, { chunks = 10 })) end,
+      "lask.array.linalg: tsqr: TSQR needs a tall matrix (rows >= columns), got shape (10, 20)")
+    local bad = da.from_array(da.asarray { { 1, 0 }, { 0 / 0, 1 }, { 1, 1 } })
+    local ok, err = pcall(lask.compute, la.tsqr(bad))
+    assert.is_false(ok)
+    assert.matches("NaN or Inf", tostring(err))
+  end)
+end)
+
+describe("la.svd", function()
+  it("runs the seed talk's example and shows the TSQR graph", function()
+    local x = da.ones({ 5000, 1000 }, { chunks = { 1000, 1000 } })
+    local u, s, v = la.svd(x)
+    local text = lask.tostring(s.dask)
+    for _, part in ipairs { "qr_factor", "r-st1-stacked", "vstack", "qr-st2", "svd-st2", "item" } do
+      assert.matches(part, text, 1, true)
+    end
+    assert.not_matches("qr_apply", text) -- s needs no Q
+    local S = s:compute()
+    assert.is_true(math.abs(S:get(1) - math.sqrt(5000 * 1000)) < 1e-8 * S:get(1))
+    assert.is_true(S:get(2) < 1e-6)
+    assert.are.same({ 5000, 1000 }, u.shape)
+    assert.are.same({ 1000, 1000 }, v.shape)
+  end)
+
+  it("gives LAPACK's singular values of the whole matrix and reconstructs it", function()
+    local a, path = matrix_with_spectrum(1500, 60, "1.0 / j", 7)
+    local x = da.from_array(a, { chunks = { 250, 60 } })
+    local U, S, V = lask.compute(la.svd(x))
+    local ref = numbers(numpy(("print(*np.linalg.svd(np.load(%q), compute_uv=False))"):format(path)))
+    assert.are.equal(60, #ref)
+    for i = 1, 60 do
+      assert.is_true(math.abs(S:get(i) - ref[i]) < 1e-12 * ref[1], ("s[%d] %g vs %g"):format(i, S:get(i), ref[i]))
+    end
+    local us = mat(U)
+    for i = 1, #us do for j = 1, 60 do us[i][j] = us[i][j] * S:get(j) end end
+    local rec = K.matmul(da.asarray(us), V)
+    assert.is_true(fro(mat(K.sub(rec, a))) / fro(mat(a)) < 50 * 1560 * EPS)
+    os.remove(path)
+  end)
+
+  it("handles short-and-fat input through the transpose", function()
+    local x = da.random.random({ 30, 400 }, { chunks = { 30, 100 }, seed = 3 })
+    local u, s, v = la.svd(x)
+    local U, S, V, X = lask.compute(u, s, v, x)
+    assert.are.same({ 30, 30 }, U.shape)
+    assert.are.same({ 30, 400 }, V.shape)
+    local us = mat(U)
+    for i = 1, 30 do for j = 1, 30 do us[i][j] = us[i][j] * S:get(j) end end
+    assert.is_true(fro(mat(K.sub(K.matmul(da.asarray(us), V), X))) / fro(mat(X)) < 1e-13)
+  end)
+
+  it("gives identical results with 1 and 2 workers", function()
+    local x = da.random.normal({ 3000, 50 }, { chunks = { 500, 50 }, seed = 11 })
+    local u1, s1, v1 = la.svd(x)
+    local a = { lask.compute(u1, s1, v1, { num_workers = 1 }) }
+    local b = { lask.compute(u1, s1, v1, { num_workers = 2 }) }
+    for i = 1, 3 do assert.are.same(a[i]:totable(), b[i]:totable()) end
+  end)
+end)
+
+describe("la.svd_compressed", function()
+  for _, case in ipairs {
+    { "exponential decay", "np.exp(-j / 5.0)", 1e-6 },
+    { "1/j decay", "1.0 / j", 0.05 },
+    { "rank 10 plus noise", "np.where(j <= 10, 10.0, 1e-6)", 1e-6 },
+  } do
+    it("meets the Halko–Martinsson–Tropp expectations on " .. case[1], function()
+      local a, path = matrix_with_spectrum(3000, 200, case[2], 5)
+      local x = da.from_array(a, { chunks = { 500, 200 } })
+      local ref = numbers(numpy(("print(*np.linalg.svd(np.load(%q), compute_uv=False)[:10])"):format(path)))
+      local u, s, v = la.svd_compressed(x, 10, { n_power_iter = 2, seed = 42 })
+      local S = s:compute()
+      for i = 1, 10 do
+        -- never above the true value (a projection cannot add energy) ...
+        assert.is_true(S:get(i) <= ref[i] * (1 + 1e-10), ("s[%d] %g > %g"):format(i, S:get(i), ref[i]))
+        -- ... and close to it with 2 power iterations (tolerance by spectrum)
+        assert.is_true((ref[i] - S:get(i)) / ref[1] < case[3], ("s[%d] %g vs %g"):format(i, S:get(i), ref[i]))
+      end
+      local S2 = select(2, la.svd_compressed(x, 10, { n_power_iter = 2, seed = 42 })):compute()
+      assert.are.same(S:totable(), S2:totable()) -- reproducible with the seed
+      local Sq = select(2, la.svd_compressed(x, 10, { n_power_iter = 2, seed = 42, iterator = "QR" })):compute()
+      assert.is_true(math.abs(Sq:get(1) - ref[1]) / ref[1] < 1e-6)
+      os.remove(path)
+    end)
+  end
+
+  it("rejects k beyond the smaller dimension", function()
+    assert.has_error(function() la.svd_compressed(da.ones({ 100, 20 }, { chunks = 50 }), 21) end,
+      "lask.array.linalg: svd_compressed: k must be an integer in 1..20 (min of the shape (100, 20)), got 21")
+  end)
+end)
+
+describe("square systems and least squares", function()
+  local function spd(n, seed)
+    local a = da.random.normal({ n, n }, { chunks = n, seed = seed }):compute()
+    return K.add(K.matmul(T(a), a), K.mul(da.asarray(identity(n)), n))
+  end
+
+  it("lu gives P L U = A", function()
+    local a = da.random.normal({ 40, 40 }, { chunks = 20, seed = 1 })
+    local p, l, u = la.lu(a)
+    local P, L, U, A = lask.compute(p, l, u, a)
+    assert.is_true(maxabs_diff(mat(matmul(P, matmul(L, U))), mat(A)) < 1e-12)
+  end)
+
+  it("solve has a small residual, for general and positive definite matrices", function()
+    local a = da.random.normal({ 60, 60 }, { chunks = 30, seed = 2 })
+    local b = da.random.normal({ 60, 3 }, { chunks = 30, seed = 3 })
+    local X, A, B = lask.compute(la.solve(a, b), a, b)
+    assert.is_true(maxabs_diff(mat(matmul(A, X)), mat(B)) < 1e-10)
+    local p = spd(50, 4)
+    local bp = da.random.normal({ 50 }, { chunks = 50, seed = 5 })
+    local xp, Bp = lask.compute(la.solve(da.from_array(p), bp, { assume_a = "pos" }), bp)
+    local r = K.sub(K.matmul(p, xp), Bp):totable()
+    for i = 1, 50 do assert.is_true(math.abs(r[i]) < 1e-10) end
+  end)
+
+  it("reports singular, non-square and mismatched inputs", function()
+    local sing = da.asarray { { 1, 2 }, { 2, 4 } }
+    local ok, err = pcall(lask.compute, la.solve(da.from_array(sing), da.from_array(da.asarray { 1, 2 })))
+    assert.is_false(ok)
+    assert.matches("singular", tostring(err))
+    assert.has_error(function() la.inv(da.ones({ 3, 4 }, { chunks = 2 })) end,
+      "lask.array.linalg: inv: expected a square matrix, got shape (3, 4)")
+    assert.has_error(function() la.solve(da.ones({ 3, 3 }, { chunks = 3 }), da.ones({ 4 }, { chunks = 4 })) end,
+      "lask.array.linalg: solve: b must have 3 rows (a is (3, 3)), got shape (4,)")
+    ok, err = pcall(lask.compute, la.cholesky(da.from_array(da.asarray { { 1, 2 }, { 2, 1 } })))
+    assert.matches("not positive definite", tostring(err))
+  end)
+
+  it("cholesky gives Uᵀ U = A (and L Lᵀ with lower = true); inv gives A A⁻¹ = I", function()
+    local p = spd(30, 6)
+    local U = la.cholesky(da.from_array(p)):compute()
+    assert.is_true(maxabs_diff(mat(matmul(T(U), U)), mat(p)) < 1e-10)
+    local L = la.cholesky(da.from_array(p), { lower = true }):compute()
+    assert.is_true(maxabs_diff(mat(matmul(L, T(L))), mat(p)) < 1e-10)
+    local inv = la.inv(da.from_array(p)):compute()
+    assert.is_true(maxabs_diff(mat(matmul(p, inv)), identity(30)) < 1e-12)
+  end)
+
+  it("lstsq solves the normal equations, with residuals, rank and singular values", function()
+    local a = da.random.normal({ 500, 8 }, { chunks = { 100, 8 }, seed = 8 })
+    local b = da.random.normal({ 500 }, { chunks = 100, seed = 9 })
+    local X, res, rank, s, A, B = lask.compute(la.lstsq(a, b))
+    A, B = lask.compute(a, b)
+    local r = K.sub(K.matmul(A, X), B)
+    local grad = K.matmul(T(A), r):totable() -- Aᵀ(Ax − b) = 0 at the minimum
+    for i = 1, 8 do assert.is_true(math.abs(grad[i]) < 1e-10) end
+    local rss = 0
+    for _, v in ipairs(r:totable()) do rss = rss + v * v end
+    assert.is_true(math.abs(res:get() - rss) < 1e-9 * rss) -- 1-D b: one residual
+    assert.are.equal(8, rank:get())
+    assert.are.equal(8, s.shape[1])
+  end)
+end)
+
+describe("la.norm", function()
+  it("matches numpy for matrices and vectors", function()
+    local path = tmp("norm")
+    local x = da.random.normal({ 40, 7 }, { chunks = { 15, 4 }, seed = 12 })
+    x:compute():save(path)
+    local ref = numbers(numpy(([[
+a = np.load(%q)
+print(*[np.linalg.norm(a, o) for o in ('fro', 'nuc', 1, -1, 2, -2, np.inf, -np.inf)], np.linalg.norm(a[:, 0]), np.linalg.norm(a[:, 0], 3))
+]]):format(path)))
+    local ords = { "fro", "nuc", 1, -1, 2, -2, math.huge, -math.huge }
+    for i, o in ipairs(ords) do
+      local v = la.norm(x, o):compute()
+      v = type(v) == "number" and v or v:get()
+      assert.is_true(math.abs(v - ref[i]) < 1e-12 * ref[i], tostring(o))
+    end
+    local col = x:slice({}, { 1, 1 })
+    local v2 = la.norm(col:rechunk { 40, 1 }, 2, { axis = 1 }):compute()
+    assert.is_true(math.abs(v2:get(1) - ref[9]) < 1e-12 * ref[9])
+    os.remove(path)
+  end)
+end)
