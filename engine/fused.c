@@ -407,7 +407,11 @@ static lask_status run(const char *kname, const fprog *p, const lask_value *args
   int ndim = 0;
   int64_t shape[LASK_MAXDIM], total = 1;
   lask_ndarray *res = NULL;
-  char *mem = NULL, scalar[8];
+  char *mem = NULL;
+  union {
+    double f;
+    int64_t i;
+  } scalar; /* the output of an all-scalar call, aligned for any dtype */
   reader *readers = NULL;
   lask_status st = type_program(kname, p, argt, c->t, c->ct, c->need, err);
   if (!st) st = out_shape(kname, args, nargs, &ndim, shape, err);
@@ -417,14 +421,14 @@ static lask_status run(const char *kname, const fprog *p, const lask_value *args
   if (!st && total > 0 && !setup(c, ndim, shape, total, &mem, &readers))
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "%s: out of memory", kname);
   for (int64_t start = 0; !st && start < total; start += c->tile)
-    st =
-        eval_tile(c, start, total - start < c->tile ? total - start : c->tile, res ? res->data : scalar, err);
+    st = eval_tile(c, start, total - start < c->tile ? total - start : c->tile,
+                   res ? res->data : (char *)&scalar, err);
   free(mem), free(readers), free(c);
   if (st) {
     if (res) lask_release(lask_ndarray_value(res));
     return st;
   }
-  *out = res ? lask_ndarray_value(res) : scalar_value(odt, scalar);
+  *out = res ? lask_ndarray_value(res) : scalar_value(odt, &scalar);
   return LASK_OK;
 }
 
