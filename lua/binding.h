@@ -33,6 +33,7 @@ typedef struct lask_lctx {
   int *dead;
   size_t ndead, capdead;
   _Atomic size_t ndead_hint; /* ndead, readable without the lock */
+  uint64_t mp_bytes;         /* bytes of messages the last multiprocessing get received */
 } lask_lctx;
 
 typedef struct lask_hostobj {
@@ -139,9 +140,17 @@ lask_trace *lask_l_newtrace(lua_State *L, int conv, int keys, int nworkers);
 /* --- values crossing processes (lserial.c) --- */
 
 typedef struct lask_sbuf {
-  char *data; /* malloc'd; the owner frees it */
+  char *data; /* malloc'd; the owner frees it (lask_sbuf_free) */
   size_t len, cap;
+  int *fds; /* shared-memory descriptors of arrays, sent along (SCM_RIGHTS) and then closed */
+  size_t nfds, capfds;
 } lask_sbuf;
+
+/* Frees b's bytes and closes its descriptors; b is then empty. */
+void lask_sbuf_free(lask_sbuf *b);
+
+/* Closes b's descriptors (after they were sent) and empties b, keeping its memory. */
+void lask_sbuf_reset(lask_sbuf *b);
 
 /* Appends n bytes at p to b; returns 0 when out of memory (b unchanged). */
 int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n);
@@ -150,9 +159,11 @@ int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n);
  * sent ("a function", ...), left on top of L's stack until the caller pops it. */
 const char *lask_l_serialize(lua_State *L, lask_value v, lask_sbuf *b);
 
-/* Reads one value from data[0..len) into *out (given to the caller). Returns 0 when
- * the bytes are malformed (then *out is nil). */
-int lask_l_deserialize(lua_State *L, const char *data, size_t len, lask_value *out);
+/* Reads one value from data[0..len) into *out (given to the caller), with the
+ * descriptors fds[0..nfds) that came along: the arrays it maps take theirs (set to
+ * -1), the caller closes the rest. Returns 0 when the bytes are malformed (then
+ * *out is nil). */
+int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, size_t nfds, lask_value *out);
 
 /* Pushes the lask.key function (to rebuild tuple keys). */
 void lask_l_pushkeyfunc(lua_State *L);
@@ -190,6 +201,9 @@ int lask_l_on_posttask(void *ctx, uint32_t node, lask_value result, int worker);
 int lask_l_raise_run_error(lask_lrun *r, const lask_err *err);
 
 /* --- multiprocessing (lmp.c) --- */
+
+/* core.mp_stats(): statistics of the last multiprocessing get (lmp.c). */
+int lask_l_mp_stats(lua_State *L);
 
 /* The number of worker processes a multiprocessing get uses for num_workers (0: cores). */
 int lask_l_mp_workers(lua_State *L, int num_workers);

@@ -380,7 +380,7 @@ static int error_tostring(lua_State *L) {
 }
 
 void lask_l_open_get(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"get", l_get}, {"order", l_order}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"get", l_get}, {"order", l_order}, {"mp_stats", lask_l_mp_stats}, {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");

@@ -99,15 +99,83 @@ static int read_all(int fd, void *p, size_t n) {
   return 1;
 }
 
-static int send_msg(int fd, uint32_t type, uint32_t node, const void *p, size_t len) {
+enum { MAX_FDS = 250 }; /* under the kernel's SCM_MAX_FD */
+
+/* Sends a message; the descriptors fds[0..nfds) travel with its header (SCM_RIGHTS). */
+static int send_msg_fds(int fd, uint32_t type, uint32_t node, const void *p, size_t len, const int *fds,
+                        size_t nfds) {
   hdr h = {type, node, len};
-  return write_all(fd, &h, sizeof h) && (len == 0 || write_all(fd, p, len));
+  if (nfds == 0) return write_all(fd, &h, sizeof h) && (len == 0 || write_all(fd, p, len));
+  if (nfds > MAX_FDS) return 0;
+  union {
+    char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {&h, sizeof h};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = CMSG_SPACE(nfds * sizeof(int))};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+  memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+  ssize_t k;
+  do k = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  while (k < 0 && errno == EINTR);
+  if (k < 0) return 0;
+  return (k == (ssize_t)sizeof h || write_all(fd, (char *)&h + k, sizeof h - (size_t)k)) &&
+         (len == 0 || write_all(fd, p, len));
 }
 
-/* Reads a message's payload into a malloc'd buffer (*data, freed by the caller). */
-static int read_msg(int fd, hdr *h, char **data) {
+static int send_msg(int fd, uint32_t type, uint32_t node, const void *p, size_t len) {
+  return send_msg_fds(fd, type, node, p, len, NULL, 0);
+}
+
+/* Sends the bytes of b with its descriptors, then closes them (the peer has copies). */
+static int send_buf(int fd, uint32_t type, uint32_t node, lask_sbuf *b) {
+  int ok = send_msg_fds(fd, type, node, b->data, b->len, b->fds, b->nfds);
+  lask_sbuf_reset(b);
+  return ok;
+}
+
+/* Received descriptors of one message: the reader maps what it needs, closes the rest. */
+typedef struct fdset {
+  int fds[MAX_FDS];
+  size_t n;
+} fdset;
+
+static void fdset_close(fdset *f) {
+  for (size_t i = 0; i < f->n; i++)
+    if (f->fds[i] >= 0) close(f->fds[i]);
+  f->n = 0;
+}
+
+/* Reads the header (with any descriptors sent along, into *f). As read_all. */
+static int read_header(int fd, hdr *h, fdset *f) {
+  union {
+    char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {h, sizeof *h};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
+  ssize_t k;
+  f->n = 0;
+  do k = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  while (k < 0 && errno == EINTR);
+  if (k <= 0) return k == 0 ? 0 : -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      memcpy(f->fds + f->n, CMSG_DATA(c), n * sizeof(int));
+      f->n += n;
+    }
+  return (size_t)k == sizeof *h || read_all(fd, (char *)h + k, sizeof *h - (size_t)k) == 1 ? 1 : -1;
+}
+
+/* Reads a message's payload into a malloc'd buffer (*data, freed by the caller);
+ * its descriptors into *f (the caller closes what it does not keep). */
+static int read_msg(int fd, hdr *h, char **data, fdset *f) {
   *data = NULL;
-  int st = read_all(fd, h, sizeof *h);
+  int st = read_header(fd, h, f);
   if (st <= 0) return st;
   if (!(*data = malloc(h->len ? h->len : 1))) return -1;
   return h->len ? read_all(fd, *data, h->len) : 1;
@@ -125,7 +193,7 @@ static void worker_reply_error(mp *m, int fd, uint32_t node, uint32_t kind, cons
 }
 
 /* Applies a RUN message's drops and dependency values to vals. */
-static int worker_take_inputs(mp *m, lask_value *vals, const char *p, const char *end) {
+static int worker_take_inputs(mp *m, lask_value *vals, const char *p, const char *end, fdset *f) {
   uint32_t n;
   if (end - p < 4) return 0;
   memcpy(&n, p, 4), p += 4;
@@ -144,7 +212,7 @@ static int worker_take_inputs(mp *m, lask_value *vals, const char *p, const char
     memcpy(&id, p, 4), memcpy(&len, p + 4, 8), p += 12;
     if ((uint64_t)(end - p) < len) return 0;
     lask_release(vals[id]);
-    if (!lask_l_deserialize(m->L, p, len, &vals[id])) return 0;
+    if (!lask_l_deserialize(m->L, p, len, f->fds, f->n, &vals[id])) return 0;
     p += len;
   }
   return 1;
@@ -173,10 +241,10 @@ static void worker_run(mp *m, int fd, lask_value *vals, uint32_t node) {
     snprintf(msg, sizeof msg, "its result cannot be sent to the parent process: it is or contains %s", why);
     lua_pop(L, 1);
     worker_reply_error(m, fd, node, 1, msg, "");
-  } else if (!send_msg(fd, M_DONE, node, b.data, b.len)) {
+  } else if (!send_buf(fd, M_DONE, node, &b)) {
     _exit(3); /* the parent is gone */
   }
-  free(b.data);
+  lask_sbuf_free(&b);
   lask_l_drain(L, lask_l_ctx(L));
 }
 
@@ -187,10 +255,12 @@ static void worker_main(mp *m, int fd) {
   for (;;) {
     hdr h;
     char *data;
-    int st = read_msg(fd, &h, &data);
+    fdset f;
+    int st = read_msg(fd, &h, &data, &f);
     if (st <= 0 || h.type == M_QUIT) _exit(st < 0 ? 2 : 0);
-    if (h.type == M_RUN && worker_take_inputs(m, vals, data, data + h.len)) worker_run(m, fd, vals, h.node);
-    else _exit(2);
+    if (h.type != M_RUN || !worker_take_inputs(m, vals, data, data + h.len, &f)) _exit(2);
+    fdset_close(&f);
+    worker_run(m, fd, vals, h.node);
     free(data);
   }
 }
@@ -340,7 +410,7 @@ static lask_status dispatch(mp *m, int wi, lask_err *err) {
   worker *w = &m->w[wi];
   uint32_t id = pick(m, wi), ndeps = 0;
   lask_sbuf *b = &m->out;
-  b->len = 0;
+  lask_sbuf_reset(b);
   uint32_t nd = (uint32_t)w->ndrops;
   int ok = lask_sbuf_put(b, &nd, 4) && lask_sbuf_put(b, w->drops, w->ndrops * 4);
   size_t count_at = b->len;
@@ -367,7 +437,7 @@ static lask_status dispatch(mp *m, int wi, lask_err *err) {
   memcpy(b->data + count_at, &ndeps, 4);
   const lask_callbacks *cb = m->o->callbacks;
   if (cb && cb->pretask && cb->pretask(cb->ctx, id)) return lask_callback_failed(id, err);
-  if (!send_msg(w->fd, M_RUN, id, b->data, b->len)) {
+  if (!send_buf(w->fd, M_RUN, id, b)) {
     w->running = id;
     return worker_died(m, wi, err);
   }
@@ -393,11 +463,11 @@ static lask_status worker_died(mp *m, int wi, lask_err *err) {
   return note_error(m, LASK_EHOST, err);
 }
 
-static lask_status on_done(mp *m, int wi, uint32_t node, const char *p, size_t len, lask_err *err) {
+static lask_status on_done(mp *m, int wi, uint32_t node, const char *p, size_t len, fdset *f, lask_err *err) {
   double t0, t1;
   if (len < 16) return lask_err_set(err, LASK_EHOST, node, "malformed message from worker %d", wi);
   memcpy(&t0, p, 8), memcpy(&t1, p + 8, 8);
-  if (!lask_l_deserialize(m->L, p + 16, len - 16, &m->values[node]))
+  if (!lask_l_deserialize(m->L, p + 16, len - 16, f->fds, f->n, &m->values[node]))
     return lask_err_set(err, LASK_EHOST, node, "malformed result from worker %d", wi);
   if (wi < 64) m->have[node] |= 1ull << wi;
   m->w[wi].running = LASK_NO_NODE;
@@ -427,12 +497,15 @@ static lask_status on_error(mp *m, uint32_t node, const char *p, size_t len, las
 static lask_status on_message(mp *m, int wi, lask_err *err) {
   hdr h;
   char *data;
-  int st = read_msg(m->w[wi].fd, &h, &data);
+  fdset f;
+  int st = read_msg(m->w[wi].fd, &h, &data, &f);
   lask_status rc;
+  if (st > 0) lask_l_ctx(m->L)->mp_bytes += sizeof h + h.len;
   if (st <= 0) rc = worker_died(m, wi, err);
-  else if (h.type == M_DONE) rc = on_done(m, wi, h.node, data, h.len, err);
+  else if (h.type == M_DONE) rc = on_done(m, wi, h.node, data, h.len, &f, err);
   else if (h.type == M_ERROR) rc = on_error(m, h.node, data, h.len, err);
   else rc = lask_err_set(err, LASK_EHOST, LASK_NO_NODE, "unexpected message from worker %d", wi);
+  fdset_close(&f);
   free(data);
   return rc;
 }
@@ -475,6 +548,15 @@ static lask_status schedule(mp *m, lask_err *err) {
   return st;
 }
 
+/* core.mp_stats() -> {bytes_received = n}: what the last multiprocessing get read
+ * from its workers' sockets (arrays travel in shared memory, not in these bytes). */
+int lask_l_mp_stats(lua_State *L) {
+  lua_createtable(L, 0, 1);
+  lua_pushinteger(L, (lua_Integer)lask_l_ctx(L)->mp_bytes);
+  lua_setfield(L, -2, "bytes_received");
+  return 1;
+}
+
 int lask_l_mp_workers(lua_State *L, int num_workers) {
   (void)L;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -487,7 +569,7 @@ static void mp_free(mp *m) {
     for (uint32_t i = 0; i < m->g->n; i++) lask_release(m->values[i]);
   free(m->values), free(m->prio), free(m->left), free(m->holds), free(m->have), free(m->w), free(m->ready.ids);
   free(m->locals);
-  free(m->out.data);
+  lask_sbuf_free(&m->out);
 }
 
 lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *results, lask_err *err) {
@@ -495,6 +577,7 @@ lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *resu
   size_t n = g->n ? g->n : 1;
   mp m = {.r = r, .L = r->L, .g = g, .o = o, .nw = lask_l_mp_workers(r->L, o->num_workers)};
   lask_err_clear(err);
+  lask_l_ctx(r->L)->mp_bytes = 0;
   m.values = calloc(n, sizeof *m.values), m.prio = malloc(n * 4), m.left = malloc(n * 4), m.holds = malloc(n * 4);
   m.have = calloc(n, 8), m.w = calloc((size_t)m.nw, sizeof *m.w), m.locals = malloc(n * 4);
   m.ready.prio = m.prio;

@@ -5,17 +5,23 @@
  * ends are forks of one process):
  *   engine value:  N nil | F T booleans | I int64 | D double | S len bytes
  *                  | L n items... | K kernel address (static kernels only: the
- *                  same in every fork) | H lua-value
+ *                  same in every fork) | A array | H lua-value
  *   Lua value:     n | f t | i int64 | d double | s len bytes
  *                  | { id pairs... } [m name] : a table, then its metatable by
  *                  registry name when it has one | r id: a table seen before
  *                  | k n parts...: a tuple key, re-interned on arrival
- *                  | K kernel address
+ *                  | K kernel address | A array
+ *   array:         dtype u8, ndim u8, shape i64 × ndim, descriptor index u32,
+ *                  offset u64: the elements, C-ordered, in shared memory (a
+ *                  memfd sent along the socket), never in the byte stream. An
+ *                  array already in shared memory is sent without a copy.
  * Tables are numbered in the order they are first met, so shared references and
  * cycles come back as they were.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "binding.h"
 
@@ -43,6 +49,84 @@ int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n) {
   memcpy(b->data + b->len, p, n);
   b->len += n;
   return 1;
+}
+
+void lask_sbuf_reset(lask_sbuf *b) {
+  for (size_t i = 0; i < b->nfds; i++) close(b->fds[i]);
+  b->nfds = 0, b->len = 0;
+}
+
+void lask_sbuf_free(lask_sbuf *b) {
+  lask_sbuf_reset(b);
+  free(b->data), free(b->fds);
+  memset(b, 0, sizeof *b);
+}
+
+static int add_fd(lask_sbuf *b, int fd, uint32_t *index) {
+  if (b->nfds == b->capfds) {
+    size_t cap = b->capfds ? b->capfds * 2 : 8;
+    int *fds = realloc(b->fds, cap * sizeof *fds);
+    if (!fds) return close(fd), 0;
+    b->fds = fds, b->capfds = cap;
+  }
+  *index = (uint32_t)b->nfds;
+  b->fds[b->nfds++] = fd;
+  return 1;
+}
+
+static int put_tag(lask_sbuf *b, char tag);
+
+/* --- arrays in shared memory --- */
+
+enum { KEEP_FD_BYTES = 1 << 20 };
+
+/* A mapping of shared memory received from another process. Big arrays keep their
+ * descriptor so that sending them on costs no copy; small ones close it at once, so
+ * many small arrays never run the process out of descriptors. */
+typedef struct shm_map {
+  int fd; /* -1 once closed */
+  size_t len; /* of the mapping */
+} shm_map;
+
+static void shm_release(lask_buffer *b) {
+  shm_map *m = b->ctx;
+  munmap(b->data, m->len);
+  if (m->fd >= 0) close(m->fd);
+  free(m);
+}
+
+/* A descriptor of shared memory holding a's elements C-ordered, and where they
+ * start in it: a's own when it already lives there, else a new copy. */
+static int array_fd(const lask_ndarray *a, uint64_t *offset) {
+  if (a->buf->release == shm_release && ((shm_map *)a->buf->ctx)->fd >= 0 && lask_ndarray_is_c_contiguous(a)) {
+    *offset = (uint64_t)(a->data - (char *)a->buf->data);
+    return dup(((shm_map *)a->buf->ctx)->fd);
+  }
+  size_t nbytes = (size_t)lask_ndarray_size(a) * lask_dtype_size(a->dtype);
+  int fd = memfd_create("lask-array", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  void *p = nbytes ? NULL : MAP_FAILED;
+  if (ftruncate(fd, (off_t)nbytes) != 0 ||
+      (nbytes && (p = mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED))
+    return close(fd), -1;
+  if (nbytes) {
+    lask_cursor c;
+    lask_cursor_init(&c, a->dtype, a->data, a->ndim, a->shape, a->strides);
+    lask_cursor_read(&c, a->dtype, p, lask_ndarray_size(a));
+    munmap(p, nbytes);
+  }
+  *offset = 0;
+  return fd;
+}
+
+static int write_array(lask_sbuf *b, const lask_ndarray *a) {
+  uint64_t offset;
+  uint32_t index;
+  uint8_t head[2] = {(uint8_t)a->dtype, (uint8_t)a->ndim};
+  int fd = array_fd(a, &offset);
+  return fd >= 0 && add_fd(b, fd, &index) && put_tag(b, 'A') && lask_sbuf_put(b, head, 2) &&
+         lask_sbuf_put(b, a->shape, (size_t)a->ndim * sizeof(int64_t)) && lask_sbuf_put(b, &index, 4) &&
+         lask_sbuf_put(b, &offset, 8);
 }
 
 static int put_tag(lask_sbuf *b, char tag) { return lask_sbuf_put(b, &tag, 1); }
@@ -129,7 +213,9 @@ static int write_lua(wctx *w, int idx) {
   case LUA_TTABLE: ok = write_table(w, idx); break;
   case LUA_TUSERDATA: {
     const lask_kernel *k = lask_l_tokernel(L, idx);
-    if (lask_l_iskey(L, idx)) ok = write_key(w, idx);
+    lask_ndarray *nd = lask_l_tondarray(L, idx);
+    if (nd) ok = lask_sbuf_put(w->b, "a", 1) && write_array(w->b, nd);
+    else if (lask_l_iskey(L, idx)) ok = write_key(w, idx);
     else if (k && atomic_load(&k->h.refs) == LASK_REFS_STATIC) ok = put_tag(w->b, 'K') && lask_sbuf_put(w->b, &k, sizeof k);
     else ok = fail(w, "a %s", luaL_typename(L, idx));
     break;
@@ -160,6 +246,7 @@ static int write_value(wctx *w, lask_value v) {
       if (!write_value(w, l->items[i])) return 0;
     return 1;
   }
+  if (cls == &lask_ndarray_class) return write_array(w->b, (const lask_ndarray *)v.as.o);
   if (cls == &lask_kernel_class && atomic_load(&v.as.o->refs) == LASK_REFS_STATIC)
     return put_tag(w->b, 'K') && lask_sbuf_put(w->b, &v.as.o, sizeof v.as.o);
   if (cls == &lask_host_class) {
@@ -190,6 +277,8 @@ typedef struct rctx {
   lua_State *L;
   lask_lctx *ctx;
   const char *p, *end;
+  int *fds;
+  size_t nfds;
   int tables; /* stack index: id -> table */
   int depth;
 } rctx;
@@ -204,6 +293,36 @@ static int get(rctx *r, void *out, size_t n) {
 static int get_u64(rctx *r, uint64_t *v) { return get(r, v, sizeof *v); }
 
 static int read_lua(rctx *r);
+
+/* An 'A' record: maps the descriptor (taking it) and gives the array in *out. */
+static int read_array(rctx *r, lask_ndarray **out) {
+  uint8_t head[2];
+  int64_t shape[LASK_MAXDIM];
+  uint32_t index;
+  uint64_t offset;
+  lask_dtype dt;
+  if (!get(r, head, 2) || head[1] > LASK_MAXDIM || !get(r, shape, head[1] * sizeof(int64_t)) || !get(r, &index, 4) ||
+      !get(r, &offset, 8) || index >= r->nfds || r->fds[index] < 0)
+    return 0;
+  dt = (lask_dtype)head[0];
+  size_t nbytes = lask_dtype_size(dt);
+  for (int d = 0; d < head[1]; d++) nbytes *= (size_t)shape[d];
+  shm_map *m = malloc(sizeof *m);
+  if (!m) return 0;
+  m->fd = r->fds[index], m->len = offset + nbytes ? offset + nbytes : 1;
+  void *p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+  if (p == MAP_FAILED) return free(m), 0;
+  r->fds[index] = -1; /* the buffer owns it now */
+  if (m->len < KEEP_FD_BYTES) close(m->fd), m->fd = -1;
+  lask_buffer *b = lask_buffer_wrap(p, m->len, shm_release, m);
+  if (!b) return munmap(p, m->len), close(m->fd), free(m), 0;
+  int64_t strides[LASK_MAXDIM];
+  lask_strides_c(head[1], shape, lask_dtype_size(dt), strides);
+  lask_err err;
+  *out = lask_ndarray_view(b, (char *)p + offset, dt, head[1], shape, strides, &err);
+  lask_release(lask_objval(&b->h)); /* the view holds it */
+  return *out != NULL;
+}
 
 static int read_table(rctx *r) {
   lua_State *L = r->L;
@@ -276,6 +395,15 @@ static int read_lua(rctx *r) {
     if ((ok = get(r, &k, sizeof k))) lask_l_pushkernel(L, k);
     break;
   }
+  case 'a': {
+    lask_ndarray *a;
+    char tag2;
+    if ((ok = get(r, &tag2, 1) && tag2 == 'A' && read_array(r, &a))) {
+      lask_l_pushndarray(L, a);
+      lask_release(lask_ndarray_value(a));
+    }
+    break;
+  }
   default: ok = 0;
   }
   r->depth--;
@@ -314,6 +442,12 @@ static int read_value(rctx *r, lask_value *out) {
     *out = lask_objval(k);
     return 1;
   }
+  case 'A': {
+    lask_ndarray *a;
+    if (!read_array(r, &a)) return 0;
+    *out = lask_ndarray_value(a);
+    return 1;
+  }
   case 'H': {
     if (!read_lua(r)) return 0;
     int ok = lask_l_toval(r->L, r->ctx, -1, out);
@@ -324,9 +458,9 @@ static int read_value(rctx *r, lask_value *out) {
   return 0;
 }
 
-int lask_l_deserialize(lua_State *L, const char *data, size_t len, lask_value *out) {
+int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, size_t nfds, lask_value *out) {
   lua_newtable(L);
-  rctx r = {L, lask_l_ctx(L), data, data + len, lua_gettop(L), 0};
+  rctx r = {L, lask_l_ctx(L), data, data + len, fds, nfds, lua_gettop(L), 0};
   int top = lua_gettop(L);
   int ok = read_value(&r, out) && r.p == r.end;
   if (!ok && out->type == LASK_TOBJ && r.p != r.end) lask_release(*out), *out = lask_nil();

@@ -136,6 +136,47 @@ describe("lask.multiprocessing", function()
     end)
   end
 
+  it("passes arrays through shared memory, not through the socket", function()
+    local da = require "lask.array"
+    local core = require "lask.core"
+    local function open_fds()
+      local p = io.popen("ls /proc/" .. my_pid() .. "/fd")
+      local n = 0
+      for _ in p:lines() do n = n + 1 end
+      p:close()
+      return n
+    end
+    local function shm_entries()
+      local p = io.popen("ls /dev/shm 2>/dev/null")
+      local out = p:read("a")
+      p:close()
+      return out
+    end
+    local fds0, shm0 = open_fds(), shm_entries()
+    local d = { -- a 100 MB array made in a worker, doubled in another task, packed in a table
+      big = { function() return da.random.random({ 12500, 1000 }, { chunks = { 12500, 1000 }, seed = 1 }):compute() end },
+      twice = { function(a) return core.array_kernels.mul(a, 2) end, "big" },
+      packed = { function(a) return { arr = a, n = a.size } end, "twice" },
+    }
+    local r = mp.get(d, { "big", "twice", "packed" }, { num_workers = 2 })
+    assert.are.same({ 12500, 1000 }, r[1].shape)
+    assert.are.equal(2 * r[1]:get(7, 9), r[2]:get(7, 9))
+    assert.are.equal(12500000, r[3].n)
+    assert.are.equal(r[2]:get(12500, 1000), r[3].arr:get(12500, 1000))
+    assert.is_true(core.mp_stats().bytes_received < 65536, "bytes through the socket: " .. core.mp_stats().bytes_received)
+    r = nil
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(fds0, open_fds()) -- every mapping's descriptor closed with its array
+    local many, keys = {}, {}
+    for i = 1, 2000 do
+      many["s" .. i] = { function() return da.asarray { i, i + 1 } end }
+      keys[i] = "s" .. i
+    end
+    assert.are.equal(2001, mp.get(many, keys)[2000]:get(2))
+    assert.are.equal(shm0, shm_entries()) -- nothing left in /dev/shm
+  end)
+
   it("leaves no processes after many gets", function()
     local before = children()
     for _ = 1, 20 do assert.are.equal(3, mp.get({ a = { K.add, 1, 2 } }, "a")) end
