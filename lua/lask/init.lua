@@ -13,6 +13,13 @@ local lask = {
 -- lask.get is the threaded scheduler's get.
 function lask.get(dsk, keys, opts) return require("lask.threaded").get(dsk, keys, opts) end
 
+-- lask.tostring(dsk) prints a graph; given a lask.array, it prints the array's graph.
+function lask.tostring(dsk)
+  local mt = getmetatable(dsk)
+  if type(mt) == "table" and mt.__name == "lask.array" then dsk = dsk.dask end
+  return require("lask.graph").tostring(dsk)
+end
+
 -- Sorted list of a graph's keys: strings first, then tuple keys, each in order.
 local function sorted_keys(dsk)
   local keys = {}

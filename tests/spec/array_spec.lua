@@ -37,6 +37,7 @@ describe("lask.array metadata", function()
     local text = lask.tostring(x.dask)
     assert.truthy(text:find(("('%s', 0): {arange, 0, 1, 5, 'float64'}"):format(x.name), 1, true))
     assert.truthy(text:find(("('%s', 2): {arange, 10, 1, 5, 'float64'}"):format(x.name), 1, true))
+    assert.equal(text, lask.tostring(x)) -- an array prints as its graph
     local s = x:sum()
     local stext = lask.tostring(s.dask)
     -- the talk's x.sum().dask: the three arange blocks, one sum per block, one total
