@@ -172,6 +172,13 @@ describe("lask.array creation", function()
     local y = da.from_array(nd, { chunks = 1 })
     assert.same({ 2, 3 }, y.shape)
     H.same(H.get(y:T()), { 1, 4, 2, 5, 3, 6 })
+    -- big arrays print alike ("..."), yet two of them never share a name
+    local n1 = da.random.random({ 3000 }, { seed = 1 }):compute()
+    local n2 = da.random.random({ 3000 }, { seed = 2 }):compute()
+    local a1, a2 = da.from_array(n1, { chunks = 1000 }), da.from_array(n2, { chunks = 1000 })
+    assert.not_equal(a1.name, a2.name)
+    local s1, s2 = H.lask.compute(a1:sum(), a2:sum())
+    assert.not_equal(H.vals(s1).flat[1], H.vals(s2).flat[1])
   end)
 
   it("asarray rejects non-numeric tables clearly", function()

@@ -143,7 +143,7 @@ local function serialize(v, out)
     end
     out[#out + 1] = "}"
   else
-    out[#out + 1] = "o" .. tostring(v) -- functions, userdata: by identity
+    out[#out + 1] = fmt("o%p", v) -- functions, userdata, objects: by identity (never by a printed form)
   end
 end
 

@@ -226,7 +226,7 @@ function C.from_array(a, opts, level)
     if not ok then error(arr, level) end
     a = arr
   else
-    token = core.tokenize("ndarray", tostring(a)) -- the layer keeps a alive: its address is unique
+    token = core.tokenize("ndarray", a) -- by identity: the layer keeps a alive, so its address stays unique
     if opts.dtype and core.dtype(opts.dtype, level) ~= a.dtype then a = a:astype(opts.dtype) end
   end
   local shape = {}
