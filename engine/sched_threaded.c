@@ -152,6 +152,7 @@ static void push_batch(lask_trun *r, int w, uint32_t *ids, int n) {
     }
   /* The pusher runs one of them itself; the others are for thieves. The host may
    * be busy with Lua tasks, so what it pushes is all for the pool. */
+  if (r->used == 0) return; /* no pool thread takes part: nobody to wake */
   for (int i = w == r->e->npool ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
 }
 

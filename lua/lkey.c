@@ -5,78 +5,97 @@
  * parts give the very same object: it works as a table key and compares with ==.
  * Integral floats are stored as integers, as Lua does for table keys.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "binding.h"
 
-static const char cache_key = 'k'; /* address used as a registry key */
 
-/* Appends an unambiguous encoding of part i (at stack index idx) to b. */
-static void encode_part(lua_State *L, luaL_Buffer *b, int idx, int i) {
-  size_t len;
+/* Appends an unambiguous encoding of part i (at stack index idx) to the buffer
+ * buf[0..cap) at *len: a tag byte, then 8 raw bytes for numbers or a 4-byte length
+ * and the bytes for strings. Returns 0 when it does not fit. Integral floats were
+ * made integers before (normalize_parts). */
+static int encode_part(lua_State *L, char *buf, size_t cap, size_t *len, int idx) {
+  size_t n, at = *len;
   const char *s;
   switch (lua_type(L, idx)) {
-  case LUA_TSTRING:
-    s = lua_tolstring(L, idx, &len);
-    lua_pushfstring(L, "s%d:", (int)len);
-    luaL_addvalue(b);
-    luaL_addlstring(b, s, len);
-    break;
-  case LUA_TNUMBER:
+  case LUA_TSTRING: {
+    s = lua_tolstring(L, idx, &n);
+    uint32_t n32 = (uint32_t)n;
+    if (at + 5 + n > cap) return 0;
+    buf[at] = 's', memcpy(buf + at + 1, &n32, 4), memcpy(buf + at + 5, s, n);
+    *len = at + 5 + n;
+    return 1;
+  }
+  case LUA_TNUMBER: {
+    if (at + 9 > cap) return 0;
     if (lua_isinteger(L, idx)) {
-      lua_pushfstring(L, "i%I;", (LUAI_UACINT)lua_tointeger(L, idx));
+      lua_Integer v = lua_tointeger(L, idx);
+      buf[at] = 'i', memcpy(buf + at + 1, &v, 8);
     } else {
-      char num[64];
-      snprintf(num, sizeof num, "f%.17g;", (double)lua_tonumber(L, idx));
-      lua_pushstring(L, num);
+      lua_Number v = lua_tonumber(L, idx);
+      buf[at] = 'f', memcpy(buf + at + 1, &v, 8);
     }
-    luaL_addvalue(b);
-    break;
+    *len = at + 9;
+    return 1;
+  }
   case LUA_TBOOLEAN:
-    luaL_addstring(b, lua_toboolean(L, idx) ? "b1;" : "b0;");
-    break;
+    if (at + 1 > cap) return 0;
+    buf[at] = lua_toboolean(L, idx) ? 'T' : 'F';
+    *len = at + 1;
+    return 1;
   default:
-    luaL_error(L, "lask.key: part %d is a %s; parts must be strings, numbers or booleans", i, luaL_typename(L, idx));
+    return luaL_error(L, "lask.key: part %d is a %s; parts must be strings, numbers or booleans", idx,
+                      luaL_typename(L, idx));
   }
 }
 
-/* Replaces integral floats among the n arguments by integers. */
+/* Replaces integral floats among the n arguments by integers (as Lua does for
+ * table keys: 1.0 and 1 are one key); 2.5 stays a float. */
 static void normalize_parts(lua_State *L, int n) {
   for (int i = 1; i <= n; i++) {
+    if (lua_type(L, i) != LUA_TNUMBER || lua_isinteger(L, i)) continue;
+    lua_Number v = lua_tonumber(L, i);
     lua_Integer k;
-    if (lua_type(L, i) == LUA_TNUMBER && !lua_isinteger(L, i) && lua_numbertointeger(lua_tonumber(L, i), &k)) {
+    if (v == floor(v) && lua_numbertointeger(v, &k)) {
       lua_pushinteger(L, k);
       lua_replace(L, i);
     }
   }
 }
 
-/* lask.key(name, i, j, ...) -> the interned tuple key. */
+enum { KEY_ENCODING_MAX = 4096 };
+
+/* lask.key(name, i, j, ...) -> the interned tuple key. Upvalues: the cache
+ * (encoding -> key, weak values) and the key metatable. */
 static int l_key(lua_State *L) {
   int n = lua_gettop(L);
   if (n == 0) return luaL_error(L, "lask.key needs at least one part");
   normalize_parts(L, n);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  for (int i = 1; i <= n; i++) encode_part(L, &b, i, i);
-  luaL_pushresult(&b);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key);
-  lua_pushvalue(L, -2);
-  if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+  char buf[KEY_ENCODING_MAX];
+  size_t len = 0;
+  for (int i = 1; i <= n; i++)
+    if (!encode_part(L, buf, sizeof buf, &len, i)) return luaL_error(L, "lask.key: the parts are too long");
+  lua_pushlstring(L, buf, len);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   lua_pop(L, 1);
   lua_newuserdatauv(L, 0, 1);
   lua_createtable(L, n, 0);
   for (int i = 1; i <= n; i++) lua_pushvalue(L, i), lua_rawseti(L, -2, i);
   lua_setiuservalue(L, -2, 1);
-  luaL_setmetatable(L, LASK_KEY_MT);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_setmetatable(L, -2);
   lua_pushvalue(L, n + 1); /* encoding */
   lua_pushvalue(L, -2);
-  lua_rawset(L, n + 2); /* cache[encoding] = key */
+  lua_rawset(L, lua_upvalueindex(1)); /* cache[encoding] = key */
   return 1;
 }
 
-void lask_l_pushkeyfunc(lua_State *L) { lua_pushcfunction(L, l_key); }
+static const char keyfunc_key = 'f'; /* registry: the lask.key closure */
+
+void lask_l_pushkeyfunc(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &keyfunc_key); }
 
 int lask_l_iskey(lua_State *L, int idx) { return luaL_testudata(L, idx, LASK_KEY_MT) != NULL; }
 
@@ -212,7 +231,7 @@ static int l_keyrepr(lua_State *L) {
 void lask_l_open_keys(lua_State *L) {
   static const luaL_Reg key_mt[] = {{"__index", key_index},       {"__len", key_len}, {"__newindex", key_newindex},
                                     {"__tostring", key_tostring}, {"__lt", key_lt},   {NULL, NULL}};
-  static const luaL_Reg funcs[] = {{"key", l_key},         {"iskey", l_iskey},     {"quote", l_quote},
+  static const luaL_Reg funcs[] = {{"iskey", l_iskey},     {"quote", l_quote},
                                    {"isquote", l_isquote}, {"unquote", l_unquote}, {"keyrepr", l_keyrepr},
                                    {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_KEY_MT)) luaL_setfuncs(L, key_mt, 0);
@@ -222,14 +241,18 @@ void lask_l_open_keys(lua_State *L) {
     lua_setfield(L, -2, "__tostring");
   }
   lua_pop(L, 1);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key) == LUA_TNIL) {
-    lua_newtable(L);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &keyfunc_key) == LUA_TNIL) {
+    lua_newtable(L); /* the cache */
     lua_createtable(L, 0, 1);
     lua_pushliteral(L, "v");
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
+    luaL_getmetatable(L, LASK_KEY_MT);
+    lua_pushcclosure(L, l_key, 2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &keyfunc_key);
   }
   lua_pop(L, 1);
+  lask_l_pushkeyfunc(L);
+  lua_setfield(L, -2, "key");
   luaL_setfuncs(L, funcs, 0);
 }

@@ -8,6 +8,8 @@ describe("lask.key", function()
     assert.are_not.equal(lask.key("x", 0), lask.key("x", 1))
     assert.are_not.equal(lask.key("x", 0), lask.key("x", "0"))
     assert.are.equal(lask.key("x", 0), lask.key("x", 0.0))
+    assert.are_not.equal(lask.key("x", 2), lask.key("x", 2.5))
+    assert.are.equal("('x', 2.5)", tostring(lask.key("x", 2.5)))
   end)
 
   it("works as a table key", function()
