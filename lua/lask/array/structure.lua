@@ -299,7 +299,8 @@ function ST.map_blocks(fn, ...)
     end
   end
   local dtype = opts.dtype and core.dtype(opts.dtype, 2) or arrays[1].dtype
-  local name = (opts.name or "map_blocks") .. "-" .. core.tokenize("map_blocks", fn, table.unpack(args, 1, n))
+  local name = (opts.name or "map_blocks") .. "-" ..
+      core.tokenize("map_blocks", fn, dtype, out_chunks, table.unpack(args, 1, n))
   local nb = core.numblocks_of(chunks)
   local layer = {
     name = name, kind = "generic",
