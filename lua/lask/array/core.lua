@@ -128,8 +128,17 @@ local function serialize(v, out)
   elseif is_array(v) then
     out[#out + 1] = "A" .. v.name
   elseif t == "table" and getmetatable(v) == nil then
-    local keys = {}
+    local keys, n = {}, #v
     for k in pairs(v) do keys[#keys + 1] = k end
+    if #keys == n then -- a sequence: in order, no sort (chunks lists can be long)
+      out[#out + 1] = "["
+      for i = 1, n do
+        serialize(v[i], out)
+        out[#out + 1] = ","
+      end
+      out[#out + 1] = "]"
+      return
+    end
     table.sort(keys, function(a, b)
       if type(a) ~= type(b) then return type(a) < type(b) end
       return a < b
