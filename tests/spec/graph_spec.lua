@@ -320,8 +320,11 @@ describe("lask.graph", function()
   it("is reachable through lask under Dask's names", function()
     local lask = require "lask"
     for _, name in ipairs { "istask", "get_dependencies", "get_deps", "toposort", "getcycle",
-                            "isdag", "subs", "flatten", "tostring" } do
+                            "isdag", "subs", "flatten" } do
       assert.equal(graph[name], lask[name], name)
     end
+    -- lask.tostring also takes arrays (their graph); on a graph it is graph.tostring
+    local d = { x = 1, y = { graph.istask, "x" } }
+    assert.equal(graph.tostring(d), lask.tostring(d))
   end)
 end)
