@@ -34,3 +34,4 @@ bench overhead.lua
 bench profiler.lua
 bench multiprocessing.lua
 bench array.lua
+bench linalg.lua
