@@ -22,6 +22,14 @@ for _, a in ipairs(arg or {}) do
   if a == "--quick" then quick = true elseif a == "--no-peers" then peers = false end
 end
 
+local function loadavg()
+  local f = io.open("/proc/loadavg")
+  local s = f and f:read("l") or "?"
+  if f then f:close() end
+  return s:match("^(%S+ %S+ %S+)") or s
+end
+local load_at_start = loadavg()
+
 local da = require "lask.array"
 local K = require("lask.core").array_kernels
 
@@ -76,7 +84,8 @@ end
 
 local function ms(t) return t and R.num(t * 1000, 1) or "-" end
 local gb = 24 * N / 1e9
-print(("lask.array vs numpy %s and dask.array (best of %d, ms; 2 cores)"):format("", REPS))
+print(("lask.array vs numpy and dask.array (best of %d, ms; load average %s at the start, %s at the end; " ..
+  "noisy above ~0.5 on these 2 cores)"):format(REPS, load_at_start, loadavg()))
 R.table({ "case", "lask", "numpy", "dask", "numpy/lask", "dask/lask" }, {
   { ("(2*x+1)^3, %g f64, compute"):format(N), ms(ours.ew), ms(peer.np_ew), ms(peer.dask_ew), R.ratio(peer.np_ew, ours.ew),
     R.ratio(peer.dask_ew, ours.ew) },
