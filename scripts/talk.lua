@@ -48,3 +48,22 @@ print("get_dependencies(d, 'z'):", next(deps))
 local culled = lask.cull({ x = 1, y = { inc, "x" }, z = { add, "y", 10 }, unused = { inc, 5 } }, { "z" })
 print("cull(..., {'z'}):", lask.tostring(culled))
 print("fuse(d, {'z'}):", lask.tostring((lask.fuse(d, { "z" }))))
+
+section "dask.array: numpy-ish code turns into graphs"
+local da = require "lask.array"
+local x = da.arange(15, { chunks = 5 })
+print(x)
+print("x.dask =", lask.tostring(x.dask))
+print("x:sum().dask =", lask.tostring(x:sum().dask))
+print("x:sum():compute() =", x:sum():compute())
+local y = (2 * x + 1) ^ 3
+print("((2*x + 1) ^ 3):sum() =", y:sum():compute(), " -- one fused kernel per block")
+
+section "Parallel, out-of-core SVD (TSQR) and randomized SVD"
+local la = require "lask.array.linalg"
+local ones = da.ones({ 5000, 1000 }, { chunks = { 1000, 1000 } })
+local u, s, v = la.svd(ones)
+print("s.dask (first keys) =", lask.tostring(s.dask):sub(1, 300) .. " ...")
+print("largest singular value:", s:compute():get(1), "(sqrt(5000 * 1000) = " .. math.sqrt(5e6) .. ")")
+local u2, s2, v2 = la.svd_compressed(ones, 100, { n_power_iter = 2, seed = 0 })
+print("svd_compressed: u", table.concat(u2.shape, "x"), " s", table.concat(s2.shape, "x"), " v", table.concat(v2.shape, "x"))

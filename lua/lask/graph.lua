@@ -706,17 +706,16 @@ end
 function graph.tostring(dsk)
   local namer = lazy_namer()
   local keys, total = first_keys(dsk, MAX_PRINTED)
-  local out = { "{" }
+  local items, width = {}, 2
   for i, k in ipairs(keys) do
-    if i > 1 then out[#out + 1] = ", " end
-    out[#out + 1] = graph.describe_key(k) .. ": "
+    local out = { graph.describe_key(k), ": " }
     render(dsk[k], namer, out)
+    items[i] = concat(out)
+    width = width + #items[i] + 2
   end
-  if total > #keys then
-    out[#out + 1] = (", ... (%d more)"):format(total - #keys)
-  end
-  out[#out + 1] = "}"
-  return concat(out)
+  if total > #keys then items[#items + 1] = ("... (%d more)"):format(total - #keys) end
+  -- short graphs on one line; longer ones one key per line, as the talk prints them
+  return "{" .. concat(items, width <= 80 and ", " or ",\n ") .. "}"
 end
 
 return graph

@@ -276,10 +276,10 @@ describe("lask.graph", function()
       assert.equal("{'x': 1, 'y': {inc, 'x'}, 'z': {add, 'y', 10}}", graph.tostring(talk))
     end)
 
-    it("prints x.sum().dask with tuple keys in order", function()
-      assert.equal("{('s',): {sum, {('s', 0), ('s', 1), ('s', 2)}}, "
-        .. "('s', 0): {sum, ('x', 0)}, ('s', 1): {sum, ('x', 1)}, ('s', 2): {sum, ('x', 2)}, "
-        .. "('x', 0): {arange, 0, 5}, ('x', 1): {arange, 5, 10}, ('x', 2): {arange, 10, 15}}",
+    it("prints x.sum().dask with tuple keys in order, one key per line as the talk does", function()
+      assert.equal("{('s',): {sum, {('s', 0), ('s', 1), ('s', 2)}},\n"
+        .. " ('s', 0): {sum, ('x', 0)},\n ('s', 1): {sum, ('x', 1)},\n ('s', 2): {sum, ('x', 2)},\n"
+        .. " ('x', 0): {arange, 0, 5},\n ('x', 1): {arange, 5, 10},\n ('x', 2): {arange, 10, 15}}",
         graph.tostring(sum_graph()))
     end)
 
@@ -297,15 +297,15 @@ describe("lask.graph", function()
         f = { function() end, true },
         t = { add, { k = 1, [2] = "v" }, {} },
       }
-      assert.equal("{'f': {function, true}, 'g': {math.floor, 1.5}, 'n': {inc, 1}, "
-        .. "'q': {inc, quote('n')}, 's': {add, \"it's\", 'a\\nb'}, "
+      assert.equal("{'f': {function, true},\n 'g': {math.floor, 1.5},\n 'n': {inc, 1},\n "
+        .. "'q': {inc, quote('n')},\n 's': {add, \"it's\", 'a\\nb'},\n "
         .. "'t': {add, {[2] = 'v', k = 1}, {}}}", graph.tostring(d))
     end)
 
     it("elides graphs past 50 keys with a count", function()
       local s = graph.tostring(chain(60))
-      assert.matches("^{'k0': 0, 'k1': {inc, 'k0'}, 'k10': {inc, 'k9'}, ", s)
-      assert.matches(", %.%.%. %(10 more%)}$", s)
+      assert.matches("^{'k0': 0,\n 'k1': {inc, 'k0'},\n 'k10': {inc, 'k9'},\n ", s)
+      assert.matches(",\n %.%.%. %(10 more%)}$", s)
       local _, entries = s:gsub(": ", "")
       assert.equal(50, entries)
     end)
