@@ -82,7 +82,8 @@ bool lask_ndarray_is_c_contiguous(const lask_ndarray *a);
 
 /* Gives a new C-contiguous array of dtype and shape whose elements are NOT
  * initialised (for kernels that write every element); errors as lask_ndarray_new.
- * Large arrays come from the kernel's zeroed pages (and ask for huge pages). */
+ * Large arrays are anonymous mappings, reused from freed ones when possible
+ * (ndarray.c says why; LASK_HUGEPAGES=1 asks for transparent huge pages). */
 lask_ndarray *lask_ndarray_empty(lask_dtype dt, int ndim, const int64_t *shape, lask_err *err);
 
 /* True when a's elements are laid out in Fortran order with no gaps. */
