@@ -62,8 +62,8 @@ uint32_t lask_graph_find(const lask_graph *g, const char *name) {
   return LASK_NO_NODE;
 }
 
-lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n, lask_value *results,
-                     lask_err *err) {
+lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
+                     lask_value *results, lask_err *err) {
   uint32_t *outs = malloc((n ? n : 1) * sizeof *outs);
   if (!outs) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory");
   for (size_t k = 0; k < n; k++)

@@ -6,9 +6,8 @@
 
 const char *lask_strstatus(lask_status code) {
   switch (code) {
-#define LASK_ERRNO_CASE(name, msg)                                                                 \
-  case LASK_##name:                                                                                \
-    return msg;
+#define LASK_ERRNO_CASE(name, msg)                                                                           \
+  case LASK_##name: return msg;
     LASK_ERRNO_MAP(LASK_ERRNO_CASE)
 #undef LASK_ERRNO_CASE
   }

@@ -9,16 +9,16 @@
 
 #include <stdint.h>
 
-#define LASK_ERRNO_MAP(X)                                                                          \
-  X(OK, "success")                                                                                 \
-  X(ENOMEM, "out of memory")                                                                       \
-  X(EINVAL, "invalid argument")                                                                    \
-  X(ECYCLE, "the graph has a cycle")                                                               \
-  X(EMISSING, "missing dependency")                                                                \
-  X(ETYPE, "wrong type")                                                                           \
-  X(EKERNEL, "a kernel failed")                                                                    \
-  X(EHOST, "a host task failed")                                                                   \
-  X(ECANCELED, "canceled")                                                                         \
+#define LASK_ERRNO_MAP(X)                                                                                    \
+  X(OK, "success")                                                                                           \
+  X(ENOMEM, "out of memory")                                                                                 \
+  X(EINVAL, "invalid argument")                                                                              \
+  X(ECYCLE, "the graph has a cycle")                                                                         \
+  X(EMISSING, "missing dependency")                                                                          \
+  X(ETYPE, "wrong type")                                                                                     \
+  X(EKERNEL, "a kernel failed")                                                                              \
+  X(EHOST, "a host task failed")                                                                             \
+  X(ECANCELED, "canceled")                                                                                   \
   X(EINTR, "interrupted")
 
 typedef enum lask_status {
@@ -27,7 +27,7 @@ typedef enum lask_status {
 #undef LASK_ERRNO_ENUM
 } lask_status;
 
-#define LASK_NO_NODE UINT32_MAX
+#define LASK_NO_NODE     UINT32_MAX
 #define LASK_ERR_MSG_MAX 512
 
 /* An error report: the code, the node it happened at (or LASK_NO_NODE) and a message. */

@@ -23,8 +23,8 @@ static void drop(slot *s) {
   if (s->owned) lask_release(s->v);
 }
 
-static lask_status call(uint32_t id, slot *base, uint32_t nargs, const lask_host_ops *host,
-                        lask_value *out, lask_err *err) {
+static lask_status call(uint32_t id, slot *base, uint32_t nargs, const lask_host_ops *host, lask_value *out,
+                        lask_err *err) {
   lask_value argv_local[STACK_LOCAL], *argv = argv_local;
   if (nargs > STACK_LOCAL && !(argv = malloc(nargs * sizeof *argv)))
     return lask_err_set(err, LASK_ENOMEM, id, "out of memory calling a task");
@@ -83,7 +83,8 @@ lask_status lask_eval(const lask_graph *g, uint32_t id, const lask_value *result
       continue;
     }
     size_t base = sp - a - (op == LASK_OP_CALL);
-    st = op == LASK_OP_LIST ? make_list(stack + base, a, &v, id, err) : call(id, stack + base, a, host, &v, err);
+    st = op == LASK_OP_LIST ? make_list(stack + base, a, &v, id, err)
+                            : call(id, stack + base, a, host, &v, err);
     for (size_t i = base; i < sp; i++) drop(&stack[i]);
     sp = base;
     if (st == LASK_OK) stack[sp++] = (slot){v, true};

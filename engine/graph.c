@@ -21,9 +21,9 @@ struct lask_graph_builder {
   char **names;
   size_t nnodes, capnodes;
   lask_hmap by_name;
-  uint32_t cur;   /* node being emitted, or LASK_NO_NODE */
-  int64_t depth;  /* stack depth of the current program */
-  lask_err err;   /* sticky */
+  uint32_t cur;  /* node being emitted, or LASK_NO_NODE */
+  int64_t depth; /* stack depth of the current program */
+  lask_err err;  /* sticky */
 };
 
 static void fail(lask_graph_builder *b, lask_status code, const char *msg) {
@@ -162,9 +162,12 @@ static int needs_host(const lask_graph *g, uint32_t i, uint8_t *scratch) {
   size_t sp = 0;
   for (uint32_t k = 0; k < g->code_len[i]; k++) {
     uint32_t op = LASK_OP(c[k]), arg = LASK_OPERAND(c[k]);
-    if (op == LASK_OP_CONST) scratch[sp++] = lask_isa(g->consts[arg], &lask_kernel_class);
-    else if (op == LASK_OP_KEY) scratch[sp++] = 0;
-    else if (op == LASK_OP_LIST) sp -= arg, scratch[sp++] = 0;
+    if (op == LASK_OP_CONST)
+      scratch[sp++] = lask_isa(g->consts[arg], &lask_kernel_class);
+    else if (op == LASK_OP_KEY)
+      scratch[sp++] = 0;
+    else if (op == LASK_OP_LIST)
+      sp -= arg, scratch[sp++] = 0;
     else {
       sp -= arg + 1;
       if (!scratch[sp]) return 1;
@@ -182,7 +185,8 @@ static lask_status link_edges(lask_graph *g, lask_err *err) {
   g->out_off = calloc((size_t)n + 2, sizeof(uint32_t));
   g->flags = calloc(n ? n : 1, 1);
   if (!seen || !g->dep_off || !g->out_off || !g->flags) goto nomem;
-  for (uint32_t i = 0; i < n; i++) seen[i] = UINT32_MAX, maxlen = g->code_len[i] > maxlen ? g->code_len[i] : maxlen;
+  for (uint32_t i = 0; i < n; i++)
+    seen[i] = UINT32_MAX, maxlen = g->code_len[i] > maxlen ? g->code_len[i] : maxlen;
   for (int pass = 0; pass < 2; pass++) { /* pass 0 counts, pass 1 fills */
     nedges = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -192,8 +196,10 @@ static lask_status link_edges(lask_graph *g, lask_err *err) {
         uint32_t d = LASK_OPERAND(c[k]);
         if (LASK_OP(c[k]) != LASK_OP_KEY || seen[d] == i + pass * n) continue;
         seen[d] = i + pass * n;
-        if (pass) g->deps[nedges] = d;
-        else g->out_off[d + 2]++;
+        if (pass)
+          g->deps[nedges] = d;
+        else
+          g->out_off[d + 2]++;
         nedges++;
       }
     }
@@ -264,7 +270,8 @@ void lask_graph_free(lask_graph *g) {
 lask_status lask_graph_cycle(const lask_graph *g, uint32_t **ids, size_t *len) {
   /* Iterative DFS; state 0 = unseen, 1 = on the path, 2 = done. */
   uint8_t *state = calloc(g->n ? g->n : 1, 1);
-  uint32_t *path = malloc(((size_t)g->n + 1) * sizeof *path), *next = malloc(((size_t)g->n + 1) * sizeof *next);
+  uint32_t *path = malloc(((size_t)g->n + 1) * sizeof *path),
+           *next = malloc(((size_t)g->n + 1) * sizeof *next);
   *ids = NULL, *len = 0;
   if (!state || !path || !next) return free(state), free(path), free(next), LASK_ENOMEM;
   for (uint32_t root = 0; root < g->n && !*ids; root++) {

@@ -24,8 +24,8 @@
 #include "value.h"
 
 enum { LASK_OP_KEY, LASK_OP_CONST, LASK_OP_LIST, LASK_OP_CALL };
-#define LASK_OP(w) ((w) & 7u)
-#define LASK_OPERAND(w) ((w) >> 3)
+#define LASK_OP(w)       ((w)&7u)
+#define LASK_OPERAND(w)  ((w) >> 3)
 #define LASK_MAX_OPERAND ((1u << 29) - 1)
 
 enum { LASK_NODE_HOST = 1 };

@@ -28,8 +28,8 @@ struct lask_kernel {
 extern const lask_class lask_kernel_class;
 
 /* Static initialiser for a kernel that lives forever (never refcounted). */
-#define LASK_KERNEL_STATIC(kname, kfn)                                                            \
-  {{&lask_kernel_class, LASK_REFS_STATIC}, kname, kfn, NULL, NULL}
+#define LASK_KERNEL_STATIC(kname, kfn)                                                                       \
+  { {&lask_kernel_class, LASK_REFS_STATIC}, kname, kfn, NULL, NULL }
 
 /* The value standing for kernel k (a task head): borrowed for static kernels, which
  * are never counted; retain it to keep a dynamic one. */

@@ -59,7 +59,8 @@ static lask_status array_op(const char *name, const lask_value *a, int n, lask_v
 enum arith { ADD, SUB, MUL };
 
 /* a op b with Lua's integer/float rules; unsigned arithmetic makes overflow wrap. */
-static lask_status arith2(const lask_kernel *k, const lask_value *a, enum arith op, lask_value *out, lask_err *err) {
+static lask_status arith2(const lask_kernel *k, const lask_value *a, enum arith op, lask_value *out,
+                          lask_err *err) {
   if (a[0].type == LASK_TINT && a[1].type == LASK_TINT) {
     uint64_t x = (uint64_t)a[0].as.i, y = (uint64_t)a[1].as.i;
     *out = lask_int((int64_t)(op == ADD ? x + y : op == SUB ? x - y : x * y));
@@ -100,9 +101,12 @@ static lask_status k_div(const lask_kernel *k, const lask_value *a, int n, lask_
 static lask_status k_neg(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 1, err)) return err->code;
   if (any_array(a, n)) return array_op("neg", a, n, out, err);
-  if (a[0].type == LASK_TINT) *out = lask_int((int64_t)(0 - (uint64_t)a[0].as.i));
-  else if (a[0].type == LASK_TNUM) *out = lask_num(-a[0].as.n);
-  else return not_number(k, 0, a[0], err);
+  if (a[0].type == LASK_TINT)
+    *out = lask_int((int64_t)(0 - (uint64_t)a[0].as.i));
+  else if (a[0].type == LASK_TNUM)
+    *out = lask_num(-a[0].as.n);
+  else
+    return not_number(k, 0, a[0], err);
   return LASK_OK;
 }
 
@@ -130,7 +134,8 @@ static lask_status k_sum(const lask_kernel *k, const lask_value *a, int n, lask_
   return LASK_OK;
 }
 
-static lask_status k_identity(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
+static lask_status k_identity(const lask_kernel *k, const lask_value *a, int n, lask_value *out,
+                              lask_err *err) {
   if (want_args(k, n, 1, err)) return err->code;
   *out = lask_retain(a[0]);
   return LASK_OK;
@@ -151,9 +156,11 @@ static lask_status k_spin(const lask_kernel *k, const lask_value *a, int n, lask
 }
 
 static const lask_kernel builtins[] = {
-    LASK_KERNEL_STATIC("add", k_add), LASK_KERNEL_STATIC("sub", k_sub),   LASK_KERNEL_STATIC("mul", k_mul),
-    LASK_KERNEL_STATIC("div", k_div), LASK_KERNEL_STATIC("neg", k_neg),   LASK_KERNEL_STATIC("inc", k_inc),
-    LASK_KERNEL_STATIC("sum", k_sum), LASK_KERNEL_STATIC("identity", k_identity), LASK_KERNEL_STATIC("spin", k_spin),
+    LASK_KERNEL_STATIC("add", k_add),   LASK_KERNEL_STATIC("sub", k_sub),
+    LASK_KERNEL_STATIC("mul", k_mul),   LASK_KERNEL_STATIC("div", k_div),
+    LASK_KERNEL_STATIC("neg", k_neg),   LASK_KERNEL_STATIC("inc", k_inc),
+    LASK_KERNEL_STATIC("sum", k_sum),   LASK_KERNEL_STATIC("identity", k_identity),
+    LASK_KERNEL_STATIC("spin", k_spin),
 };
 
 const lask_kernel *lask_kernel_builtin(int i) {

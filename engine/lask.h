@@ -42,8 +42,8 @@ uint32_t lask_graph_find(const lask_graph *g, const char *name);
 
 /* Runs g on e's workers for the nodes called names[0..n) and gives their values in
  * results[0..n) (the caller releases them). On failure nothing is given. */
-lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n, lask_value *results,
-                     lask_err *err);
+lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
+                     lask_value *results, lask_err *err);
 
 /* --- Lua (implemented by the binding; link liblask.a and lua5.4) --- */
 struct lua_State;

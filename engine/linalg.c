@@ -27,19 +27,25 @@ static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, c
  * one, then retained); checks it is 2-D and finite. */
 static lask_ndarray *matrix_arg(const lask_kernel *k, const lask_value *args, int i, lask_err *err) {
   lask_ndarray *a = lask_ndarray_of(args[i]);
-  if (!a) return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE, "%s: argument %d is a %s, not an array", k->name, i + 1,
-                              lask_typename(args[i])), NULL;
+  if (!a)
+    return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE, "%s: argument %d is a %s, not an array", k->name,
+                        i + 1, lask_typename(args[i])),
+           NULL;
   if (a->ndim != 2)
-    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument %d must be 2-D, it has %d dimension%s", k->name,
-                        i + 1, a->ndim, a->ndim == 1 ? "" : "s"), NULL;
-  lask_ndarray *m = a->dtype == LASK_F64 && lask_ndarray_is_c_contiguous(a) ? (lask_retain(args[i]), a)
-                                                                              : lask_ndarray_copy(a, LASK_F64, err);
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument %d must be 2-D, it has %d dimension%s",
+                        k->name, i + 1, a->ndim, a->ndim == 1 ? "" : "s"),
+           NULL;
+  lask_ndarray *m = a->dtype == LASK_F64 && lask_ndarray_is_c_contiguous(a)
+                        ? (lask_retain(args[i]), a)
+                        : lask_ndarray_copy(a, LASK_F64, err);
   if (!m) return NULL;
   const double *x = (const double *)m->data;
   for (int64_t j = 0, n = lask_ndarray_size(m); j < n; j++)
     if (!isfinite(x[j])) {
       lask_release(lask_ndarray_value(m));
-      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument %d contains NaN or Inf", k->name, i + 1), NULL;
+      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument %d contains NaN or Inf", k->name,
+                          i + 1),
+             NULL;
     }
   return m;
 }
@@ -73,10 +79,11 @@ static lask_status give_list(lask_value *out, int n, lask_ndarray **items, lask_
  * the working set in cache whatever the block height, with the work in dgemm) and
  * the product with its Q; LAPACKE wraps neither. The size_t are gfortran's hidden
  * lengths of the character arguments. */
-extern void dgelqt3_(const int *m, const int *n, double *a, const int *lda, double *t, const int *ldt, int *info);
-extern void dgemlqt_(const char *side, const char *trans, const int *m, const int *n, const int *k, const int *mb,
-                     const double *v, const int *ldv, const double *t, const int *ldt, double *c, const int *ldc,
-                     double *work, int *info, size_t, size_t);
+extern void dgelqt3_(const int *m, const int *n, double *a, const int *lda, double *t, const int *ldt,
+                     int *info);
+extern void dgemlqt_(const char *side, const char *trans, const int *m, const int *n, const int *k,
+                     const int *mb, const double *v, const int *ldv, const double *t, const int *ldt,
+                     double *c, const int *ldc, double *work, int *info, size_t, size_t);
 
 enum { PANEL_ROWS = 2048 };
 
@@ -142,7 +149,8 @@ static int factor_block(lask_ndarray *a, factor *f, lask_ndarray *r, lask_err *e
   }
   factor inner = {.v = stack};
   if (info == 0 && !(inner.t = new_matrix(n, n, err))) info = -1;
-  if (info == 0) info = factor_panel((double *)stack->data, p * n, n, (double *)inner.t->data, (double *)r->data);
+  if (info == 0)
+    info = factor_panel((double *)stack->data, p * n, n, (double *)inner.t->data, (double *)r->data);
   lask_ndarray *id = info == 0 ? identity(n, err) : NULL;
   if (info == 0 && !(f->q = id ? apply_factor(&inner, id, err) : NULL)) info = -1;
   if (id) lask_release(lask_ndarray_value(id));
@@ -186,7 +194,9 @@ static lask_status qr_wide(const lask_kernel *k, lask_ndarray *a, lask_value *ou
   int64_t m = a->shape[0], n = a->shape[1];
   lask_ndarray *q = new_matrix(m, m, err), *r = new_matrix(m, n, err);
   double *tau = malloc((size_t)(m ? m : 1) * sizeof *tau), *A = (double *)a->data;
-  int info = q && r && tau ? LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, A, (lapack_int)n, tau) : -1;
+  int info = q && r && tau
+                 ? LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, A, (lapack_int)n, tau)
+                 : -1;
   for (int64_t i = 0; info == 0 && i < m; i++)
     for (int64_t j = 0; j < n; j++) {
       ((double *)r->data)[i * n + j] = j >= i ? A[i * n + j] : 0.0;
@@ -206,14 +216,15 @@ static lask_status qr_wide(const lask_kernel *k, lask_ndarray *a, lask_value *ou
 
 /* Factors argument 0 into *f and *r; a wide matrix (fewer rows than columns) is
  * left in *wide instead, for the caller. */
-static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int nargs, factor *f, lask_ndarray **r,
-                              lask_ndarray **wide, lask_err *err) {
+static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int nargs, factor *f,
+                              lask_ndarray **r, lask_ndarray **wide, lask_err *err) {
   lask_ndarray *a;
   *f = (factor){0}, *r = *wide = NULL;
   if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
   if (!(a = matrix_arg(k, args, 0, err)) || !(a = own(a, err))) return err->code;
   if (a->shape[0] < a->shape[1]) return *wide = a, LASK_OK;
-  if (!(*r = new_matrix(a->shape[1], a->shape[1], err))) return lask_release(lask_ndarray_value(a)), err->code;
+  if (!(*r = new_matrix(a->shape[1], a->shape[1], err)))
+    return lask_release(lask_ndarray_value(a)), err->code;
   int info = factor_block(a, f, *r, err);
   if (info == 0) return LASK_OK;
   factor_release(f);
@@ -222,7 +233,8 @@ static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int 
 }
 
 /* qr(a) -> {Q, R}, explicit (numpy's "reduced" mode). */
-static lask_status k_qr(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_qr(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                        lask_err *err) {
   factor f;
   lask_ndarray *r, *wide;
   lask_status st = factor_arg(k, args, nargs, &f, &r, &wide, err);
@@ -253,7 +265,8 @@ static lask_status k_qr_factor(const lask_kernel *k, const lask_value *args, int
   if ((st = give_list(&fv, parts, (lask_ndarray *[]){f.v, f.t, f.q}, err)) != LASK_OK)
     return lask_release(lask_ndarray_value(r)), st;
   lask_list *l = lask_list_new(2);
-  if (!l) return lask_release(fv), lask_release(lask_ndarray_value(r)), fail(k, LASK_ENOMEM, err, "out of memory");
+  if (!l)
+    return lask_release(fv), lask_release(lask_ndarray_value(r)), fail(k, LASK_ENOMEM, err, "out of memory");
   l->items[0] = fv, l->items[1] = lask_ndarray_value(r);
   *out = lask_objval(&l->h);
   return LASK_OK;
@@ -262,13 +275,15 @@ static lask_status k_qr_factor(const lask_kernel *k, const lask_value *args, int
 /* qr_apply(F, W) -> Q·W, for F from qr_factor and W n×k. */
 static lask_status k_qr_apply(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                               lask_err *err) {
-  const lask_list *l = nargs == 2 && lask_isa(args[0], &lask_list_class) ? (const lask_list *)args[0].as.o : NULL;
+  const lask_list *l =
+      nargs == 2 && lask_isa(args[0], &lask_list_class) ? (const lask_list *)args[0].as.o : NULL;
   factor f = {0};
   if (l && (l->n == 2 || l->n == 3)) {
     f.v = lask_ndarray_of(l->items[0]), f.t = lask_ndarray_of(l->items[1]);
     f.q = l->n == 3 ? lask_ndarray_of(l->items[2]) : NULL;
   }
-  if (!f.v || !f.t || (l->n == 3 && !f.q)) return fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
+  if (!f.v || !f.t || (l->n == 3 && !f.q))
+    return fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
   lask_ndarray *w = matrix_arg(k, args, 1, err);
   if (!w) return err->code;
   if (w->shape[0] != f.v->shape[1]) {
@@ -284,7 +299,8 @@ static lask_status k_qr_apply(const lask_kernel *k, const lask_value *args, int 
 
 /* --- lists and stacking --- */
 
-static lask_status k_item(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_item(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                          lask_err *err) {
   if (nargs != 2 || !lask_isa(args[0], &lask_list_class) || args[1].type != LASK_TINT)
     return fail(k, LASK_EINVAL, err, "expects a list and an integer index");
   const lask_list *l = (const lask_list *)args[0].as.o;
@@ -294,14 +310,17 @@ static lask_status k_item(const lask_kernel *k, const lask_value *args, int narg
   return LASK_OK;
 }
 
-static lask_status k_vstack(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
-  if (nargs != 1 || !lask_isa(args[0], &lask_list_class)) return fail(k, LASK_EINVAL, err, "expects a list of arrays");
+static lask_status k_vstack(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                            lask_err *err) {
+  if (nargs != 1 || !lask_isa(args[0], &lask_list_class))
+    return fail(k, LASK_EINVAL, err, "expects a list of arrays");
   const lask_list *l = (const lask_list *)args[0].as.o;
   int64_t rows = 0, cols = -1;
   for (size_t i = 0; i < l->n; i++) {
     lask_ndarray *a = lask_ndarray_of(l->items[i]);
     if (!a || a->ndim != 2) return fail(k, LASK_EINVAL, err, "every item must be a 2-D array");
-    if (cols >= 0 && a->shape[1] != cols) return fail(k, LASK_EINVAL, err, "arrays differ in their number of columns");
+    if (cols >= 0 && a->shape[1] != cols)
+      return fail(k, LASK_EINVAL, err, "arrays differ in their number of columns");
     cols = a->shape[1], rows += a->shape[0];
   }
   lask_ndarray *s = new_matrix(rows, cols < 0 ? 0 : cols, err);
@@ -323,7 +342,8 @@ static lask_status k_vstack(const lask_kernel *k, const lask_value *args, int na
   return LASK_OK;
 }
 
-static lask_status k_rows(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_rows(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                          lask_err *err) {
   lask_ndarray *a = nargs == 3 ? lask_ndarray_of(args[0]) : NULL;
   if (!a || a->ndim != 2 || args[1].type != LASK_TINT || args[2].type != LASK_TINT)
     return fail(k, LASK_EINVAL, err, "expects a 2-D array, start and stop");
@@ -351,17 +371,21 @@ static void svd_flip(double *u, int64_t m, double *v, int64_t k, int64_t n) {
   }
 }
 
-static lask_status k_svd(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_svd(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                         lask_err *err) {
   if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
   lask_ndarray *a = matrix_arg(k, args, 0, err);
   if (!a || !(a = own(a, err))) return err->code;
   int64_t m = a->shape[0], n = a->shape[1], kk = m < n ? m : n;
-  lask_ndarray *u = new_matrix(m, kk, err), *s = lask_ndarray_new(LASK_F64, 1, &kk, err), *v = new_matrix(kk, n, err);
-  int info = u && s && v ? (kk == 0 ? 0 : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n,
-                                                        (double *)a->data, (lapack_int)n, (double *)s->data,
-                                                        (double *)u->data, (lapack_int)kk, (double *)v->data,
-                                                        (lapack_int)n))
-                         : -1;
+  lask_ndarray *u = new_matrix(m, kk, err), *s = lask_ndarray_new(LASK_F64, 1, &kk, err),
+               *v = new_matrix(kk, n, err);
+  int info =
+      u && s && v
+          ? (kk == 0 ? 0
+                     : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n, (double *)a->data,
+                                      (lapack_int)n, (double *)s->data, (double *)u->data, (lapack_int)kk,
+                                      (double *)v->data, (lapack_int)n))
+          : -1;
   lask_release(lask_ndarray_value(a));
   if (!u || !s || !v || info != 0) {
     lask_ndarray *all[] = {u, s, v};
@@ -378,8 +402,8 @@ static lask_status k_svd(const lask_kernel *k, const lask_value *args, int nargs
 static lask_ndarray *square_arg(const lask_kernel *k, const lask_value *args, int i, lask_err *err) {
   lask_ndarray *a = matrix_arg(k, args, i, err);
   if (a && a->shape[0] != a->shape[1]) {
-    lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument %d must be square, it is %lld×%lld", k->name, i + 1,
-                 (long long)a->shape[0], (long long)a->shape[1]);
+    lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument %d must be square, it is %lld×%lld", k->name,
+                 i + 1, (long long)a->shape[0], (long long)a->shape[1]);
     lask_release(lask_ndarray_value(a));
     return NULL;
   }
@@ -387,19 +411,21 @@ static lask_ndarray *square_arg(const lask_kernel *k, const lask_value *args, in
 }
 
 static lask_status singular(const lask_kernel *k, int info, lask_err *err) {
-  return lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE, "%s: the matrix is singular (U[%d, %d] is exactly zero)", k->name,
-                      info - 1, info - 1);
+  return lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE,
+                      "%s: the matrix is singular (U[%d, %d] is exactly zero)", k->name, info - 1, info - 1);
 }
 
-static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                        lask_err *err) {
   if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
   lask_ndarray *a = square_arg(k, args, 0, err);
   if (!a || !(a = own(a, err))) return err->code;
   int64_t n = a->shape[0];
   lapack_int *ipiv = malloc((size_t)(n ? n : 1) * sizeof *ipiv);
   lask_ndarray *p = new_matrix(n, n, err), *l = new_matrix(n, n, err);
-  int info = ipiv && p && l ? (n ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, (double *)a->data,
-                                                  (lapack_int)n, ipiv) : 0)
+  int info = ipiv && p && l ? (n ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n,
+                                                  (double *)a->data, (lapack_int)n, ipiv)
+                                 : 0)
                             : -1;
   if (info < 0) {
     free(ipiv), lask_release(lask_ndarray_value(a));
@@ -426,14 +452,19 @@ static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs,
   return give_list(out, 3, (lask_ndarray *[]){p, l, a}, err);
 }
 
-static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
-  if (nargs < 2 || nargs > 3) return fail(k, LASK_EINVAL, err, "expects a, b and optionally \"gen\" or \"pos\"");
-  int pos = nargs == 3 && lask_isa(args[2], &lask_str_class) && strcmp(((lask_str *)args[2].as.o)->data, "pos") == 0;
+static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                           lask_err *err) {
+  if (nargs < 2 || nargs > 3)
+    return fail(k, LASK_EINVAL, err, "expects a, b and optionally \"gen\" or \"pos\"");
+  int pos = nargs == 3 && lask_isa(args[2], &lask_str_class) &&
+            strcmp(((lask_str *)args[2].as.o)->data, "pos") == 0;
   lask_ndarray *bv = lask_ndarray_of(args[1]);
   int vector = bv && bv->ndim == 1;
   lask_ndarray *a = square_arg(k, args, 0, err), *b = NULL;
-  if (a && bv && vector) b = lask_ndarray_copy(bv, LASK_F64, err); /* (n,) as n×1 below */
-  else if (a) b = matrix_arg(k, args, 1, err);
+  if (a && bv && vector)
+    b = lask_ndarray_copy(bv, LASK_F64, err); /* (n,) as n×1 below */
+  else if (a)
+    b = matrix_arg(k, args, 1, err);
   if (!a || !b || !(a = own(a, err)) || !(b = own(b, err))) {
     if (a) lask_release(lask_ndarray_value(a));
     if (b) lask_release(lask_ndarray_value(b));
@@ -445,16 +476,18 @@ static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nar
     return fail(k, LASK_EINVAL, err, "a and b have different numbers of rows");
   }
   lapack_int *ipiv = malloc((size_t)(n ? n : 1) * sizeof *ipiv);
-  int info = !ipiv ? -1 : n == 0 ? 0
+  int info = !ipiv    ? -1
+             : n == 0 ? 0
              : pos ? LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, (lapack_int)nrhs, (double *)a->data,
                                    (lapack_int)n, (double *)b->data, (lapack_int)nrhs)
-                   : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)nrhs, (double *)a->data, (lapack_int)n,
-                                   ipiv, (double *)b->data, (lapack_int)nrhs);
+                   : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)nrhs, (double *)a->data,
+                                   (lapack_int)n, ipiv, (double *)b->data, (lapack_int)nrhs);
   free(ipiv), lask_release(lask_ndarray_value(a));
   if (info != 0) {
     lask_release(lask_ndarray_value(b));
     if (info < 0) return fail(k, LASK_ENOMEM, err, "out of memory");
-    return pos ? lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE, "%s: the matrix is not positive definite", k->name)
+    return pos ? lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE, "%s: the matrix is not positive definite",
+                              k->name)
                : singular(k, info, err);
   }
   *out = lask_ndarray_value(b);
@@ -472,8 +505,8 @@ static lask_status k_cholesky(const lask_kernel *k, const lask_value *args, int 
   int info = n ? LAPACKE_dpotrf(LAPACK_ROW_MAJOR, lower ? 'L' : 'U', (lapack_int)n, A, (lapack_int)n) : 0;
   if (info != 0) {
     lask_release(lask_ndarray_value(a));
-    return lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE, "%s: the matrix is not positive definite (leading minor %d)",
-                        k->name, info);
+    return lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE,
+                        "%s: the matrix is not positive definite (leading minor %d)", k->name, info);
   }
   for (int64_t i = 0; i < n; i++) /* zero the other triangle LAPACK left as it was */
     for (int64_t j = 0; j < n; j++)
@@ -482,15 +515,19 @@ static lask_status k_cholesky(const lask_kernel *k, const lask_value *args, int 
   return LASK_OK;
 }
 
-static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                         lask_err *err) {
   if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
   lask_ndarray *a = square_arg(k, args, 0, err);
   if (!a || !(a = own(a, err))) return err->code;
   int64_t n = a->shape[0];
   lapack_int *ipiv = malloc((size_t)(n ? n : 1) * sizeof *ipiv);
-  int info = !ipiv ? -1 : n == 0 ? 0 : LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, (double *)a->data,
-                                                      (lapack_int)n, ipiv);
-  if (info == 0 && n) info = LAPACKE_dgetri(LAPACK_ROW_MAJOR, (lapack_int)n, (double *)a->data, (lapack_int)n, ipiv);
+  int info = !ipiv    ? -1
+             : n == 0 ? 0
+                      : LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, (double *)a->data,
+                                       (lapack_int)n, ipiv);
+  if (info == 0 && n)
+    info = LAPACKE_dgetri(LAPACK_ROW_MAJOR, (lapack_int)n, (double *)a->data, (lapack_int)n, ipiv);
   free(ipiv);
   if (info != 0) {
     lask_release(lask_ndarray_value(a));
@@ -502,19 +539,23 @@ static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs
 
 /* --- least squares --- */
 
-static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                           lask_err *err) {
   if (nargs != 2) return fail(k, LASK_EINVAL, err, "expects a and b");
   lask_ndarray *bv = lask_ndarray_of(args[1]);
   int vector = bv && bv->ndim == 1;
   lask_ndarray *a = matrix_arg(k, args, 0, err), *b = NULL;
-  if (a && vector) b = lask_ndarray_copy(bv, LASK_F64, err);
-  else if (a) b = matrix_arg(k, args, 1, err);
+  if (a && vector)
+    b = lask_ndarray_copy(bv, LASK_F64, err);
+  else if (a)
+    b = matrix_arg(k, args, 1, err);
   if (!a || !b || !(a = own(a, err))) {
     if (a) lask_release(lask_ndarray_value(a));
     if (b) lask_release(lask_ndarray_value(b));
     return err->code ? err->code : fail(k, LASK_EINVAL, err, "b must be an array");
   }
-  int64_t m = a->shape[0], n = a->shape[1], nrhs = vector ? 1 : b->shape[1], kk = m < n ? m : n, ldb = m > n ? m : n;
+  int64_t m = a->shape[0], n = a->shape[1], nrhs = vector ? 1 : b->shape[1], kk = m < n ? m : n,
+          ldb = m > n ? m : n;
   if (b->shape[0] != m) {
     lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(b));
     return fail(k, LASK_EINVAL, err, "a and b have different numbers of rows");
@@ -525,9 +566,10 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
   int info = -1;
   if (B && s) {
     memcpy(B, b->data, (size_t)(m * nrhs) * sizeof *B);
-    info = kk == 0 ? 0 : LAPACKE_dgelsd(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)nrhs,
-                                        (double *)a->data, (lapack_int)n, B, (lapack_int)nrhs, (double *)s->data, -1.0,
-                                        &rank);
+    info = kk == 0 ? 0
+                   : LAPACKE_dgelsd(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)nrhs,
+                                    (double *)a->data, (lapack_int)n, B, (lapack_int)nrhs, (double *)s->data,
+                                    -1.0, &rank);
   }
   lask_release(lask_ndarray_value(a));
   lask_release(lask_ndarray_value(b));
@@ -538,9 +580,9 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
     free(B);
     if (s) lask_release(lask_ndarray_value(s));
     if (x) lask_release(lask_ndarray_value(x));
-    return info > 0 ? fail(k, LASK_EKERNEL, err, "the SVD did not converge") : err->code ? err->code
-                                                                                            : fail(k, LASK_ENOMEM, err,
-                                                                                                   "out of memory");
+    return info > 0    ? fail(k, LASK_EKERNEL, err, "the SVD did not converge")
+           : err->code ? err->code
+                       : fail(k, LASK_ENOMEM, err, "out of memory");
   }
   memcpy(x->data, B, (size_t)(n * nrhs) * sizeof *B);
   for (int64_t c = 0; c < nres; c++) { /* rows n..m-1 of B hold the residual components */
@@ -551,7 +593,8 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
   free(B);
   lask_list *l = lask_list_new(4);
   if (!l) {
-    lask_release(lask_ndarray_value(x)), lask_release(lask_ndarray_value(res)), lask_release(lask_ndarray_value(s));
+    lask_release(lask_ndarray_value(x)), lask_release(lask_ndarray_value(res)),
+        lask_release(lask_ndarray_value(s));
     return fail(k, LASK_ENOMEM, err, "out of memory");
   }
   l->items[0] = lask_ndarray_value(x), l->items[1] = lask_ndarray_value(res);
@@ -571,12 +614,13 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
 /* Singular values of a (a copy is made); NULL on failure. */
 static double *singular_values(const lask_ndarray *a, int64_t *count) {
   int64_t m = a->shape[0], n = a->shape[1], kk = m < n ? m : n;
-  double *work = malloc((size_t)(m * n > 0 ? m * n : 1) * sizeof *work), *s = malloc((size_t)(kk ? kk : 1) * sizeof *s);
+  double *work = malloc((size_t)(m * n > 0 ? m * n : 1) * sizeof *work),
+         *s = malloc((size_t)(kk ? kk : 1) * sizeof *s);
   if (!work || !s) return free(work), free(s), NULL;
   memcpy(work, a->data, (size_t)(m * n) * sizeof *work);
   lapack_int ld = (lapack_int)(m > n ? m : n); /* unused with jobz 'N', but LAPACKE checks it */
-  int info = kk ? LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)m, (lapack_int)n, work, (lapack_int)n, s, NULL, ld,
-                                 NULL, ld)
+  int info = kk ? LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)m, (lapack_int)n, work, (lapack_int)n, s,
+                                 NULL, ld, NULL, ld)
                 : 0;
   free(work);
   if (info != 0) return free(s), NULL;
@@ -618,13 +662,15 @@ static lask_status matrix_norm(const lask_kernel *k, const lask_ndarray *a, lask
   return *out = outer ? best : 0, LASK_OK;
 }
 
-static lask_status k_norm(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+static lask_status k_norm(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                          lask_err *err) {
   if (nargs < 1 || nargs > 2) return fail(k, LASK_EINVAL, err, "expects a and optionally ord");
   lask_value ord = nargs == 2 ? args[1] : lask_nil();
   lask_ndarray *v = lask_ndarray_of(args[0]);
   if (v && v->ndim == 1) { /* vector p-norm */
     double p = 2, acc = 0, e;
-    if (ord.type != LASK_TNIL && !lask_tonumber(ord, &p)) return fail(k, LASK_EINVAL, err, "ord must be a number for a vector");
+    if (ord.type != LASK_TNIL && !lask_tonumber(ord, &p))
+      return fail(k, LASK_EINVAL, err, "ord must be a number for a vector");
     lask_cursor c;
     lask_cursor_init(&c, v->dtype, v->data, 1, v->shape, v->strides);
     if (isinf(p)) acc = p > 0 ? 0 : INFINITY;
@@ -646,11 +692,19 @@ static lask_status k_norm(const lask_kernel *k, const lask_value *args, int narg
 }
 
 static const lask_kernel kernels[] = {
-    LASK_KERNEL_STATIC("qr", k_qr),       LASK_KERNEL_STATIC("qr_factor", k_qr_factor),
-    LASK_KERNEL_STATIC("qr_apply", k_qr_apply), LASK_KERNEL_STATIC("item", k_item),         LASK_KERNEL_STATIC("vstack", k_vstack),
-    LASK_KERNEL_STATIC("rows", k_rows),   LASK_KERNEL_STATIC("svd", k_svd),           LASK_KERNEL_STATIC("lu", k_lu),
-    LASK_KERNEL_STATIC("solve", k_solve), LASK_KERNEL_STATIC("cholesky", k_cholesky), LASK_KERNEL_STATIC("lstsq", k_lstsq),
-    LASK_KERNEL_STATIC("inv", k_inv),     LASK_KERNEL_STATIC("norm", k_norm),
+    LASK_KERNEL_STATIC("qr", k_qr),
+    LASK_KERNEL_STATIC("qr_factor", k_qr_factor),
+    LASK_KERNEL_STATIC("qr_apply", k_qr_apply),
+    LASK_KERNEL_STATIC("item", k_item),
+    LASK_KERNEL_STATIC("vstack", k_vstack),
+    LASK_KERNEL_STATIC("rows", k_rows),
+    LASK_KERNEL_STATIC("svd", k_svd),
+    LASK_KERNEL_STATIC("lu", k_lu),
+    LASK_KERNEL_STATIC("solve", k_solve),
+    LASK_KERNEL_STATIC("cholesky", k_cholesky),
+    LASK_KERNEL_STATIC("lstsq", k_lstsq),
+    LASK_KERNEL_STATIC("inv", k_inv),
+    LASK_KERNEL_STATIC("norm", k_norm),
 };
 
 const lask_kernel *lask_akernels_linalg(int i) {

@@ -23,13 +23,13 @@ struct lask_engine {
   int npool;    /* threads: nworkers - 1 */
   pthread_t *threads;
   struct lask_worker_arg *args;
-  lask_deque *deques;             /* npool + 1 */
-  lask_parker park;               /* where idle pool threads sleep */
+  lask_deque *deques;              /* npool + 1 */
+  lask_parker park;                /* where idle pool threads sleep */
   _Atomic(struct lask_trun *) run; /* the run using the pool, or NULL */
-  _Atomic uint32_t inside;        /* pool threads that may be reading *run */
-  _Atomic int busy;               /* 1 while a run owns the pool */
-  _Atomic int stop;               /* set once, by lask_engine_free */
-  uint64_t runs;                  /* threaded runs so far; written by the pool's owner */
+  _Atomic uint32_t inside;         /* pool threads that may be reading *run */
+  _Atomic int busy;                /* 1 while a run owns the pool */
+  _Atomic int stop;                /* set once, by lask_engine_free */
+  uint64_t runs;                   /* threaded runs so far; written by the pool's owner */
 };
 
 /* The body of pool thread w (sched_threaded.c). */

@@ -14,7 +14,8 @@
 #include "lask.h"
 #include "order.h"
 
-lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts, lask_err *err) {
+lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts,
+                            lask_err *err) {
   size_t n = g->n ? g->n : 1;
   memset(s, 0, sizeof *s);
   s->g = g;
@@ -71,7 +72,8 @@ int lask_heap_push(lask_heap *h, uint32_t id) {
     h->ids = ids, h->cap = cap;
   }
   size_t i = h->n++;
-  while (i > 0 && h->prio[h->ids[(i - 1) / 2]] > h->prio[id]) h->ids[i] = h->ids[(i - 1) / 2], i = (i - 1) / 2;
+  while (i > 0 && h->prio[h->ids[(i - 1) / 2]] > h->prio[id])
+    h->ids[i] = h->ids[(i - 1) / 2], i = (i - 1) / 2;
   h->ids[i] = id;
   return 1;
 }
@@ -95,7 +97,8 @@ lask_status lask_callback_failed(uint32_t node, lask_err *err) {
 }
 
 /* Runs one ready node: callbacks, evaluation, then the bookkeeping of invariants 1–2. */
-static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, lask_heap *ready, lask_err *err) {
+static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, lask_heap *ready,
+                            lask_err *err) {
   const lask_callbacks *cb = o->callbacks;
   if (cb && cb->pretask && cb->pretask(cb->ctx, v)) return lask_callback_failed(v, err);
   double start = o->trace ? lask_trace_now(o->trace) : 0;
@@ -136,7 +139,8 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   lask_state s;
   lask_err_clear(err);
   for (size_t k = 0; k < nouts; k++)
-    if (outs[k] >= g->n) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
+    if (outs[k] >= g->n)
+      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
   lask_status st = lask_state_init(&s, g, outs, nouts, err);
   if (st != LASK_OK) return st;
   int threaded = o->sched == LASK_SCHED_THREADED && e && g->n > 0;
@@ -144,8 +148,10 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
     lask_state_free(&s);
     return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a trace");
   }
-  if (threaded) st = lask_run_threaded(e, &s, o, err);
-  else st = lask_run_sync(&s, o, err);
+  if (threaded)
+    st = lask_run_threaded(e, &s, o, err);
+  else
+    st = lask_run_sync(&s, o, err);
   if (st == LASK_OK) lask_state_take_outputs(&s, outs, nouts, results);
   lask_state_free(&s);
   return st;

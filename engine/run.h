@@ -17,17 +17,17 @@ typedef enum lask_sched {
  * non-zero to stop the run (which then fails with LASK_EHOST). */
 typedef struct lask_callbacks {
   void *ctx;
-  int (*pretask)(void *ctx, uint32_t node);                                  /* may be NULL */
+  int (*pretask)(void *ctx, uint32_t node);                                 /* may be NULL */
   int (*posttask)(void *ctx, uint32_t node, lask_value result, int worker); /* result borrowed; may be NULL */
 } lask_callbacks;
 
 typedef struct lask_run_opts {
   lask_sched sched;
-  int num_workers;                /* threaded: 0 means all of the engine's workers */
-  const lask_host_ops *host;      /* runs non-kernel heads; NULL if the graph has none */
+  int num_workers;                 /* threaded: 0 means all of the engine's workers */
+  const lask_host_ops *host;       /* runs non-kernel heads; NULL if the graph has none */
   const lask_callbacks *callbacks; /* NULL for none */
-  const _Atomic int *interrupt;   /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
-  lask_trace *trace;              /* records every task's worker and times; NULL for none */
+  const _Atomic int *interrupt;    /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
+  lask_trace *trace;               /* records every task's worker and times; NULL for none */
 } lask_run_opts;
 
 /* Runs g until the nodes outs[0..nouts) are computed and gives their values in

@@ -6,15 +6,16 @@
 
 typedef struct lask_state {
   const lask_graph *g;
-  lask_value *values;       /* owned; see run.c for the invariants */
-  _Atomic uint32_t *left;   /* unfinished dependencies */
-  _Atomic uint32_t *holds;  /* unfinished dependents + times requested */
-  uint32_t *prio;           /* static priorities from lask_order */
+  lask_value *values;      /* owned; see run.c for the invariants */
+  _Atomic uint32_t *left;  /* unfinished dependencies */
+  _Atomic uint32_t *holds; /* unfinished dependents + times requested */
+  uint32_t *prio;          /* static priorities from lask_order */
 } lask_state;
 
 /* Allocates and fills the state of a run of g for outs; computes priorities
  * (LASK_ECYCLE when g has a cycle). On failure nothing is left allocated. */
-lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts, lask_err *err);
+lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts,
+                            lask_err *err);
 
 /* Releases every value still held and the state's arrays. */
 void lask_state_free(lask_state *s);

@@ -45,11 +45,11 @@ typedef struct lask_trun {
   lask_engine *e;
   lask_state *s;
   const lask_run_opts *o;
-  int used;      /* pool threads taking part (0..npool) */
-  uint64_t gen;  /* tells pool threads a new run from one they already served */
+  int used;     /* pool threads taking part (0..npool) */
+  uint64_t gen; /* tells pool threads a new run from one they already served */
   _Atomic uint32_t todo;
   _Atomic int finished, failed;
-  lask_err err; /* written once, by the thread that set failed */
+  lask_err err;       /* written once, by the thread that set failed */
   pthread_mutex_t mu; /* guards hq and ev */
   lask_heap hq;
   event *ev;
@@ -188,7 +188,8 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   }
   lask_err_clear(&err);
   double start = r->o->trace ? lask_trace_now(r->o->trace) : 0;
-  if (lask_eval(s->g, id, s->values, host ? r->o->host : NULL, &s->values[id], &err) != LASK_OK) return fail(r, &err);
+  if (lask_eval(s->g, id, s->values, host ? r->o->host : NULL, &s->values[id], &err) != LASK_OK)
+    return fail(r, &err);
   if (r->o->trace) lask_trace_record(r->o->trace, label(r, w), id, start, lask_trace_now(r->o->trace));
   if (r->o->interrupt && atomic_load_explicit(r->o->interrupt, memory_order_relaxed))
     return fail(r, &(lask_err){LASK_EINTR, LASK_NO_NODE, "interrupted"});
@@ -234,8 +235,10 @@ static void work(lask_trun *r, int w) {
       continue;
     }
     uint64_t t = lask_parker_prepare_wait(&r->e->park);
-    if (finished(r) || any_native_work(r)) lask_parker_cancel_wait(&r->e->park);
-    else lask_parker_commit_wait(&r->e->park, t);
+    if (finished(r) || any_native_work(r))
+      lask_parker_cancel_wait(&r->e->park);
+    else
+      lask_parker_commit_wait(&r->e->park, t);
   }
   while (lask_deque_pop(own, &id)) continue; /* what a failed run left behind */
 }
@@ -293,8 +296,10 @@ static lask_status seed(lask_trun *r, lask_err *err) {
   if (!roots) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
   for (uint32_t i = 0; i < g->n; i++)
     if (g->dep_off[i] == g->dep_off[i + 1]) {
-      if (g->flags[i] & LASK_NODE_HOST) lask_heap_push(&r->hq, i);
-      else roots[n++] = i;
+      if (g->flags[i] & LASK_NODE_HOST)
+        lask_heap_push(&r->hq, i);
+      else
+        roots[n++] = i;
     }
   lask_heap sorted = {.prio = r->s->prio}; /* roots by priority: a heap sort */
   int ok = 1;

@@ -39,9 +39,7 @@ void lask_trace_free(lask_trace *t) {
   free(t);
 }
 
-double lask_trace_zero(const lask_trace *t) {
-  return (double)t->t0.tv_sec + (double)t->t0.tv_nsec * 1e-9;
-}
+double lask_trace_zero(const lask_trace *t) { return (double)t->t0.tv_sec + (double)t->t0.tv_nsec * 1e-9; }
 
 double lask_trace_now(const lask_trace *t) {
   struct timespec now;

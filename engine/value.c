@@ -65,8 +65,11 @@ const char *lask_typename(lask_value v) {
 }
 
 bool lask_tonumber(lask_value v, double *out) {
-  if (v.type == LASK_TINT) *out = (double)v.as.i;
-  else if (v.type == LASK_TNUM) *out = v.as.n;
-  else return false;
+  if (v.type == LASK_TINT)
+    *out = (double)v.as.i;
+  else if (v.type == LASK_TNUM)
+    *out = v.as.n;
+  else
+    return false;
   return true;
 }

@@ -19,10 +19,10 @@
 #include "ndarray.h"
 #include "order.h"
 
-#define LASK_KEY_MT "lask.key"
-#define LASK_QUOTE_MT "lask.quote"
-#define LASK_KERNEL_MT "lask.kernel"
-#define LASK_ERROR_MT "lask.error"
+#define LASK_KEY_MT     "lask.key"
+#define LASK_QUOTE_MT   "lask.quote"
+#define LASK_KERNEL_MT  "lask.kernel"
+#define LASK_ERROR_MT   "lask.error"
 #define LASK_NDARRAY_MT "lask.ndarray"
 
 /* The binding's per-Lua-state context (a full userdata kept in the registry). */
@@ -114,7 +114,7 @@ typedef struct lask_lconv {
   uint32_t *outs;  /* requested node ids, in the order of the flattened keys */
   size_t nouts, capouts;
   int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
-  uint32_t cur;  /* node being converted, for messages */
+  uint32_t cur;        /* node being converted, for messages */
 } lask_lconv;
 
 /* Pushes the tables of keys and values, then a new conversion userdata, for the
@@ -174,10 +174,10 @@ void lask_l_pushkeyfunc(lua_State *L);
 typedef struct lask_lrun {
   lua_State *L;
   lask_lconv *c;
-  int msgh;      /* stack index of the message handler */
-  int cbs;       /* stack index of the callbacks list, or 0 */
-  int state;     /* stack index of the state table given to callbacks */
-  int errobj;    /* stack index of the slot holding the first task error (a table), or nil */
+  int msgh;            /* stack index of the message handler */
+  int cbs;             /* stack index of the callbacks list, or 0 */
+  int state;           /* stack index of the state table given to callbacks */
+  int errobj;          /* stack index of the slot holding the first task error (a table), or nil */
   int callback_failed; /* errobj holds a callback's error */
   int c_index;         /* stack index of the conversion userdata */
   lua_Integer done;

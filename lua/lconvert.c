@@ -50,7 +50,9 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
 }
 
 /* Pushes the key of node id. */
-static void push_key(lua_State *L, lask_lconv *c, uint32_t id) { lua_rawgeti(L, c->keys, (lua_Integer)id + 1); }
+static void push_key(lua_State *L, lask_lconv *c, uint32_t id) {
+  lua_rawgeti(L, c->keys, (lua_Integer)id + 1);
+}
 
 int lask_l_raise(lua_State *L, lask_lconv *c, const char *kind, uint32_t node, const char *fmt, ...) {
   va_list ap;
@@ -154,7 +156,8 @@ static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
   lua_settop(L, top);
   if (has_metatable(L, idx)) return emit_const(L, c, idx); /* objects are literals */
   if (head_nil && lua_rawgeti(L, idx, 2) != LUA_TNIL)
-    lask_l_raise(L, c, "type", c->cur, "task %s: its first element is nil, not a function (is the function defined?)",
+    lask_l_raise(L, c, "type", c->cur,
+                 "task %s: its first element is nil, not a function (is the function defined?)",
                  key_repr(L, c, c->cur));
   lua_settop(L, top);
   if (n > 0) {
@@ -171,7 +174,8 @@ static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
 
 static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
   if (depth > MAX_NESTING)
-    lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur), MAX_NESTING);
+    lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur),
+                 MAX_NESTING);
   luaL_checkstack(L, 8, "lask: nested too deep");
   switch (lua_type(L, idx)) {
   case LUA_TSTRING: {
@@ -184,8 +188,9 @@ static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
       if (id != UINT32_MAX) return lask_gb_key(c->b, id);
       const char *task = key_repr(L, c, c->cur);
       lask_l_pushkeyrepr(L, idx);
-      lask_l_raise(L, c, "missing", c->cur, "missing dependency: task %s depends on %s, which is not in the graph",
-                   task, lua_tostring(L, -1));
+      lask_l_raise(L, c, "missing", c->cur,
+                   "missing dependency: task %s depends on %s, which is not in the graph", task,
+                   lua_tostring(L, -1));
     }
     if (lask_l_isquote(L, idx)) {
       lask_l_unquote(L, idx);
@@ -199,12 +204,14 @@ static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
   }
 }
 
-static int is_key_type(lua_State *L, int idx) { return lua_type(L, idx) == LUA_TSTRING || lask_l_iskey(L, idx); }
+static int is_key_type(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TSTRING || lask_l_iskey(L, idx);
+}
 
 static void add_output(lua_State *L, lask_lconv *c, int idx) {
   if (!is_key_type(L, idx))
-    lask_l_raise(L, c, "type", LASK_NO_NODE, "keys are strings or lask.key tuples, not %s%s", luaL_typename(L, idx),
-                 lua_type(L, idx) == LUA_TNUMBER ? " (numbers are never keys)" : "");
+    lask_l_raise(L, c, "type", LASK_NO_NODE, "keys are strings or lask.key tuples, not %s%s",
+                 luaL_typename(L, idx), lua_type(L, idx) == LUA_TNUMBER ? " (numbers are never keys)" : "");
   uint32_t id = node_lookup(L, c, idx);
   if (id == UINT32_MAX) {
     lask_l_pushkeyrepr(L, idx);

@@ -28,7 +28,8 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar) {
 static void on_sigint(int sig) {
   (void)sig;
   atomic_store(&interrupted, 1);
-  if (interrupt_state) lua_sethook(interrupt_state, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  if (interrupt_state)
+    lua_sethook(interrupt_state, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 /* Installs the SIGINT handler unless an outer get did; returns 1 when it did. */
@@ -50,7 +51,6 @@ static void release_sigint(lua_State *L, int installed, const struct sigaction *
   interrupt_state = NULL;
   if (atomic_load(&interrupted)) lua_sethook(L, NULL, 0, 0); /* ours, if it was not needed */
 }
-
 
 /* Number of stack levels of L from level 0 up. */
 int lask_l_stack_depth(lua_State *L) {
@@ -235,7 +235,8 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
   if (err->code != LASK_EHOST) return lask_l_raise(L, c, "task", err->node, "%s", err->msg);
   lua_createtable(L, 0, 6);
   lua_pushliteral(L, "task"), lua_setfield(L, -2, "kind");
-  if (err->node != LASK_NO_NODE) lua_rawgeti(L, c->keys, (lua_Integer)err->node + 1), lua_setfield(L, -2, "key");
+  if (err->node != LASK_NO_NODE)
+    lua_rawgeti(L, c->keys, (lua_Integer)err->node + 1), lua_setfield(L, -2, "key");
   const char *fields[] = {"message", "traceback", "value"};
   for (int i = 0; i < 3; i++) lua_getfield(L, r->errobj, fields[i]), lua_setfield(L, -2, fields[i]);
   luaL_setmetatable(L, LASK_ERROR_MT);
@@ -269,8 +270,9 @@ static int setup_callbacks(lask_lrun *r, int which, lask_run_opts *o, lask_callb
   *cbs = (lask_callbacks){.ctx = r, .pretask = lask_l_on_pretask, .posttask = lask_l_on_posttask};
   if (wants(r, "pretask") || wants(r, "posttask")) o->callbacks = cbs;
   if (!wants(r, "timeline")) return 0;
-  int workers = which == SCHED_MP ? lask_l_mp_workers(L, o->num_workers)
-                : which == SCHED_THREADED ? lask_engine_workers(lask_l_engine(L)) : 1;
+  int workers = which == SCHED_MP         ? lask_l_mp_workers(L, o->num_workers)
+                : which == SCHED_THREADED ? lask_engine_workers(lask_l_engine(L))
+                                          : 1;
   o->trace = lask_l_newtrace(L, r->c_index, r->c->keys, workers);
   return lua_gettop(L);
 }
@@ -316,7 +318,8 @@ static int l_get(lua_State *L) {
   lua_settop(L, 3);
   int which = parse_sched(L, 3);
   lask_run_opts o = {.sched = which == SCHED_THREADED ? LASK_SCHED_THREADED : LASK_SCHED_SYNC};
-  if (!lua_isnil(L, 3) && lua_getfield(L, 3, "num_workers") != LUA_TNIL) o.num_workers = (int)luaL_checkinteger(L, -1);
+  if (!lua_isnil(L, 3) && lua_getfield(L, 3, "num_workers") != LUA_TNIL)
+    o.num_workers = (int)luaL_checkinteger(L, -1);
   lua_settop(L, 3);
   lask_lrun r = {.L = L};
   r.c = lask_lconv_new(L, 1); /* 4: keys, 5: values, 6: the conversion */
@@ -380,7 +383,8 @@ static int error_tostring(lua_State *L) {
 }
 
 void lask_l_open_get(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"get", l_get}, {"order", l_order}, {"mp_stats", lask_l_mp_stats}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {
+      {"get", l_get}, {"order", l_order}, {"mp_stats", lask_l_mp_stats}, {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");

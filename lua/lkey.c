@@ -11,7 +11,6 @@
 
 #include "binding.h"
 
-
 /* Appends an unambiguous encoding of part i (at stack index idx) to the buffer
  * buf[0..cap) at *len: a tag byte, then 8 raw bytes for numbers or a 4-byte length
  * and the bytes for strings. Returns 0 when it does not fit. Integral floats were
@@ -176,9 +175,13 @@ static int key_lt(lua_State *L) {
   for (lua_Integer i = 1; i <= na && i <= nb; i++) {
     int ta = lua_rawgeti(L, 3, i), tb = lua_rawgeti(L, 4, i);
     int less = 0, more = 0;
-    if (ta != tb) less = ta < tb, more = !less;
-    else if (ta == LUA_TNUMBER || ta == LUA_TSTRING) less = lua_compare(L, -2, -1, LUA_OPLT), more = lua_compare(L, -1, -2, LUA_OPLT);
-    else less = !lua_toboolean(L, -2) && lua_toboolean(L, -1), more = lua_toboolean(L, -2) && !lua_toboolean(L, -1);
+    if (ta != tb)
+      less = ta < tb, more = !less;
+    else if (ta == LUA_TNUMBER || ta == LUA_TSTRING)
+      less = lua_compare(L, -2, -1, LUA_OPLT), more = lua_compare(L, -1, -2, LUA_OPLT);
+    else
+      less = !lua_toboolean(L, -2) && lua_toboolean(L, -1),
+      more = lua_toboolean(L, -2) && !lua_toboolean(L, -1);
     lua_pop(L, 2);
     if (less || more) return lua_pushboolean(L, less), 1;
   }
@@ -229,11 +232,11 @@ static int l_keyrepr(lua_State *L) {
 }
 
 void lask_l_open_keys(lua_State *L) {
-  static const luaL_Reg key_mt[] = {{"__index", key_index},       {"__len", key_len}, {"__newindex", key_newindex},
-                                    {"__tostring", key_tostring}, {"__lt", key_lt},   {NULL, NULL}};
-  static const luaL_Reg funcs[] = {{"iskey", l_iskey},     {"quote", l_quote},
-                                   {"isquote", l_isquote}, {"unquote", l_unquote}, {"keyrepr", l_keyrepr},
-                                   {NULL, NULL}};
+  static const luaL_Reg key_mt[] = {
+      {"__index", key_index},       {"__len", key_len}, {"__newindex", key_newindex},
+      {"__tostring", key_tostring}, {"__lt", key_lt},   {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"iskey", l_iskey},     {"quote", l_quote},     {"isquote", l_isquote},
+                                   {"unquote", l_unquote}, {"keyrepr", l_keyrepr}, {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_KEY_MT)) luaL_setfuncs(L, key_mt, 0);
   lua_pop(L, 1);
   if (luaL_newmetatable(L, LASK_QUOTE_MT)) {

@@ -59,7 +59,7 @@ typedef struct mp {
   int nw;
   worker *w;
   uint32_t *prio, *left, *holds;
-  uint64_t *have; /* bit i: worker i holds the node's value (i < 64) */
+  uint64_t *have;     /* bit i: worker i holds the node's value (i < 64) */
   lask_value *values; /* the parent's copies */
   lask_heap ready;
   uint32_t *locals; /* ready literals and aliases, evaluated by the parent */
@@ -112,7 +112,9 @@ static int send_msg_fds(int fd, uint32_t type, uint32_t node, const void *p, siz
     struct cmsghdr align;
   } control;
   struct iovec iov = {&h, sizeof h};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = control.buf,
                        .msg_controllen = CMSG_SPACE(nfds * sizeof(int))};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
@@ -155,8 +157,8 @@ static int read_header(int fd, hdr *h, fdset *f) {
     struct cmsghdr align;
   } control;
   struct iovec iov = {h, sizeof *h};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                       .msg_controllen = sizeof control.buf};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
   ssize_t k;
   f->n = 0;
   do k = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
@@ -186,7 +188,8 @@ static int read_msg(int fd, hdr *h, char **data, fdset *f) {
 static void worker_reply_error(mp *m, int fd, uint32_t node, uint32_t kind, const char *msg, const char *tb) {
   lask_sbuf b = {0};
   uint32_t len = (uint32_t)strlen(msg);
-  if (lask_sbuf_put(&b, &kind, 4) && lask_sbuf_put(&b, &len, 4) && lask_sbuf_put(&b, msg, len) && lask_sbuf_put(&b, tb, strlen(tb)))
+  if (lask_sbuf_put(&b, &kind, 4) && lask_sbuf_put(&b, &len, 4) && lask_sbuf_put(&b, msg, len) &&
+      lask_sbuf_put(&b, tb, strlen(tb)))
     send_msg(fd, M_ERROR, node, b.data, b.len);
   free(b.data);
   (void)m;
@@ -288,7 +291,8 @@ static lask_status start_workers(mp *m, lask_err *err) {
   for (int i = 0; i < m->nw; i++) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-      return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "cannot make a socket for a worker: %s", strerror(errno));
+      return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "cannot make a socket for a worker: %s",
+                          strerror(errno));
     pid_t pid = fork();
     if (pid < 0) {
       close(sv[0]), close(sv[1]);
@@ -308,8 +312,10 @@ static lask_status start_workers(mp *m, lask_err *err) {
 static void stop_workers(mp *m, int failed) {
   for (int i = 0; i < m->nw; i++) {
     if (m->w[i].pid <= 0) continue;
-    if (failed) kill(m->w[i].pid, SIGKILL);
-    else if (m->w[i].fd >= 0) send_msg(m->w[i].fd, M_QUIT, 0, NULL, 0);
+    if (failed)
+      kill(m->w[i].pid, SIGKILL);
+    else if (m->w[i].fd >= 0)
+      send_msg(m->w[i].fd, M_QUIT, 0, NULL, 0);
   }
   for (int i = 0; i < m->nw; i++) {
     if (m->w[i].fd >= 0) close(m->w[i].fd), m->w[i].fd = -1;
@@ -332,8 +338,10 @@ static int is_local(const lask_graph *g, uint32_t id) {
 /* id's dependencies are all done: queue it for a worker, or for the parent when
  * it calls nothing (run_locals evaluates those, iteratively). */
 static lask_status make_ready(mp *m, uint32_t id, lask_err *err) {
-  if (is_local(m->g, id)) m->locals[m->nlocals++] = id; /* each node once: n slots suffice */
-  else if (!lask_heap_push(&m->ready, id)) return lask_err_set(err, LASK_ENOMEM, id, "out of memory");
+  if (is_local(m->g, id))
+    m->locals[m->nlocals++] = id; /* each node once: n slots suffice */
+  else if (!lask_heap_push(&m->ready, id))
+    return lask_err_set(err, LASK_ENOMEM, id, "out of memory");
   return LASK_OK;
 }
 
@@ -423,8 +431,10 @@ static lask_status dispatch(mp *m, int wi, lask_err *err) {
     ok = lask_sbuf_put(b, &d, 4) && lask_sbuf_put(b, &len, 8);
     const char *why = ok ? lask_l_serialize(m->L, m->values[d], b) : NULL;
     if (why) {
-      lask_err_set(err, LASK_ETYPE, id, "the value of a dependency cannot be sent to a worker process: it is or "
-                   "contains %s", why);
+      lask_err_set(err, LASK_ETYPE, id,
+                   "the value of a dependency cannot be sent to a worker process: it is or "
+                   "contains %s",
+                   why);
       lua_pop(m->L, 1);
       return LASK_ETYPE;
     }
@@ -473,7 +483,8 @@ static lask_status on_done(mp *m, int wi, uint32_t node, const char *p, size_t l
   m->w[wi].running = LASK_NO_NODE;
   if (m->o->trace) lask_trace_record(m->o->trace, wi, node, t0 - m->clock_base, t1 - m->clock_base);
   const lask_callbacks *cb = m->o->callbacks;
-  if (cb && cb->posttask && cb->posttask(cb->ctx, node, m->values[node], wi)) return lask_callback_failed(node, err);
+  if (cb && cb->posttask && cb->posttask(cb->ctx, node, m->values[node], wi))
+    return lask_callback_failed(node, err);
   lask_status st = finish_node(m, node, err);
   return st == LASK_OK ? run_locals(m, err) : st;
 }
@@ -501,10 +512,14 @@ static lask_status on_message(mp *m, int wi, lask_err *err) {
   int st = read_msg(m->w[wi].fd, &h, &data, &f);
   lask_status rc;
   if (st > 0) lask_l_ctx(m->L)->mp_bytes += sizeof h + h.len;
-  if (st <= 0) rc = worker_died(m, wi, err);
-  else if (h.type == M_DONE) rc = on_done(m, wi, h.node, data, h.len, &f, err);
-  else if (h.type == M_ERROR) rc = on_error(m, h.node, data, h.len, err);
-  else rc = lask_err_set(err, LASK_EHOST, LASK_NO_NODE, "unexpected message from worker %d", wi);
+  if (st <= 0)
+    rc = worker_died(m, wi, err);
+  else if (h.type == M_DONE)
+    rc = on_done(m, wi, h.node, data, h.len, &f, err);
+  else if (h.type == M_ERROR)
+    rc = on_error(m, h.node, data, h.len, err);
+  else
+    rc = lask_err_set(err, LASK_EHOST, LASK_NO_NODE, "unexpected message from worker %d", wi);
   fdset_close(&f);
   free(data);
   return rc;
@@ -512,9 +527,11 @@ static lask_status on_message(mp *m, int wi, lask_err *err) {
 
 static lask_status wait_for_workers(mp *m, lask_err *err) {
   struct pollfd fds[m->nw];
-  for (int i = 0; i < m->nw; i++) fds[i] = (struct pollfd){.fd = m->w[i].running == LASK_NO_NODE ? -1 : m->w[i].fd, .events = POLLIN};
+  for (int i = 0; i < m->nw; i++)
+    fds[i] = (struct pollfd){.fd = m->w[i].running == LASK_NO_NODE ? -1 : m->w[i].fd, .events = POLLIN};
   int k = poll(fds, (nfds_t)m->nw, POLL_MS);
-  if (k < 0 && errno != EINTR) return lask_err_set(err, LASK_EHOST, LASK_NO_NODE, "poll: %s", strerror(errno));
+  if (k < 0 && errno != EINTR)
+    return lask_err_set(err, LASK_EHOST, LASK_NO_NODE, "poll: %s", strerror(errno));
   for (int i = 0; i < m->nw && k > 0; i++)
     if (fds[i].fd >= 0 && fds[i].revents) {
       lask_status st = on_message(m, i, err);
@@ -567,7 +584,8 @@ int lask_l_mp_workers(lua_State *L, int num_workers) {
 static void mp_free(mp *m) {
   if (m->values)
     for (uint32_t i = 0; i < m->g->n; i++) lask_release(m->values[i]);
-  free(m->values), free(m->prio), free(m->left), free(m->holds), free(m->have), free(m->w), free(m->ready.ids);
+  free(m->values), free(m->prio), free(m->left), free(m->holds), free(m->have), free(m->w),
+      free(m->ready.ids);
   free(m->locals);
   lask_sbuf_free(&m->out);
 }
@@ -578,7 +596,8 @@ lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *resu
   mp m = {.r = r, .L = r->L, .g = g, .o = o, .nw = lask_l_mp_workers(r->L, o->num_workers)};
   lask_err_clear(err);
   lask_l_ctx(r->L)->mp_bytes = 0;
-  m.values = calloc(n, sizeof *m.values), m.prio = malloc(n * 4), m.left = malloc(n * 4), m.holds = malloc(n * 4);
+  m.values = calloc(n, sizeof *m.values), m.prio = malloc(n * 4), m.left = malloc(n * 4),
+  m.holds = malloc(n * 4);
   m.have = calloc(n, 8), m.w = calloc((size_t)m.nw, sizeof *m.w), m.locals = malloc(n * 4);
   m.ready.prio = m.prio;
   if (!m.values || !m.prio || !m.left || !m.holds || !m.have || !m.w || !m.locals) {

@@ -30,7 +30,7 @@ enum { MAX_DEPTH = 200 };
 typedef struct wctx {
   lua_State *L;
   lask_sbuf *b;
-  int seen;  /* stack index: table -> id */
+  int seen;    /* stack index: table -> id */
   int errslot; /* stack index where the first failure's message is kept */
   int nseen;
   int depth;
@@ -84,7 +84,7 @@ enum { KEEP_FD_BYTES = 1 << 20 };
  * descriptor so that sending them on costs no copy; small ones close it at once, so
  * many small arrays never run the process out of descriptors. */
 typedef struct shm_map {
-  int fd; /* -1 once closed */
+  int fd;     /* -1 once closed */
   size_t len; /* of the mapping */
 } shm_map;
 
@@ -98,7 +98,8 @@ static void shm_release(lask_buffer *b) {
 /* A descriptor of shared memory holding a's elements C-ordered, and where they
  * start in it: a's own when it already lives there, else a new copy. */
 static int array_fd(const lask_ndarray *a, uint64_t *offset) {
-  if (a->buf->release == shm_release && ((shm_map *)a->buf->ctx)->fd >= 0 && lask_ndarray_is_c_contiguous(a)) {
+  if (a->buf->release == shm_release && ((shm_map *)a->buf->ctx)->fd >= 0 &&
+      lask_ndarray_is_c_contiguous(a)) {
     *offset = (uint64_t)(a->data - (char *)a->buf->data);
     return dup(((shm_map *)a->buf->ctx)->fd);
   }
@@ -167,7 +168,8 @@ static int write_table(wctx *w, int idx) {
     size_t len;
     const char *name = lua_tolstring(L, -1, &len);
     luaL_getmetatable(L, name);
-    ok = lua_rawequal(L, -1, -3) && put_tag(w->b, 'm') && put_u64(w->b, len) && lask_sbuf_put(w->b, name, len);
+    ok =
+        lua_rawequal(L, -1, -3) && put_tag(w->b, 'm') && put_u64(w->b, len) && lask_sbuf_put(w->b, name, len);
     lua_pop(L, 1);
   }
   lua_pop(L, 2);
@@ -214,10 +216,14 @@ static int write_lua(wctx *w, int idx) {
   case LUA_TUSERDATA: {
     const lask_kernel *k = lask_l_tokernel(L, idx);
     lask_ndarray *nd = lask_l_tondarray(L, idx);
-    if (nd) ok = lask_sbuf_put(w->b, "a", 1) && write_array(w->b, nd);
-    else if (lask_l_iskey(L, idx)) ok = write_key(w, idx);
-    else if (k && atomic_load(&k->h.refs) == LASK_REFS_STATIC) ok = put_tag(w->b, 'K') && lask_sbuf_put(w->b, &k, sizeof k);
-    else ok = fail(w, "a %s", luaL_typename(L, idx));
+    if (nd)
+      ok = lask_sbuf_put(w->b, "a", 1) && write_array(w->b, nd);
+    else if (lask_l_iskey(L, idx))
+      ok = write_key(w, idx);
+    else if (k && atomic_load(&k->h.refs) == LASK_REFS_STATIC)
+      ok = put_tag(w->b, 'K') && lask_sbuf_put(w->b, &k, sizeof k);
+    else
+      ok = fail(w, "a %s", luaL_typename(L, idx));
     break;
   }
   default: ok = fail(w, "a %s", luaL_typename(L, idx));
@@ -301,8 +307,8 @@ static int read_array(rctx *r, lask_ndarray **out) {
   uint32_t index;
   uint64_t offset;
   lask_dtype dt;
-  if (!get(r, head, 2) || head[1] > LASK_MAXDIM || !get(r, shape, head[1] * sizeof(int64_t)) || !get(r, &index, 4) ||
-      !get(r, &offset, 8) || index >= r->nfds || r->fds[index] < 0)
+  if (!get(r, head, 2) || head[1] > LASK_MAXDIM || !get(r, shape, head[1] * sizeof(int64_t)) ||
+      !get(r, &index, 4) || !get(r, &offset, 8) || index >= r->nfds || r->fds[index] < 0)
     return 0;
   dt = (lask_dtype)head[0];
   size_t nbytes = lask_dtype_size(dt);
@@ -373,7 +379,8 @@ static int read_lua(rctx *r) {
   }
   case 's': {
     uint64_t len;
-    if ((ok = get_u64(r, &len) && (uint64_t)(r->end - r->p) >= len)) lua_pushlstring(L, r->p, len), r->p += len;
+    if ((ok = get_u64(r, &len) && (uint64_t)(r->end - r->p) >= len))
+      lua_pushlstring(L, r->p, len), r->p += len;
     break;
   }
   case '{': ok = read_table(r); break;

@@ -75,7 +75,8 @@ lask_trace *lask_l_newtrace(lua_State *L, int conv, int keys, int nworkers) {
   trace_ud *u = lua_newuserdatauv(L, sizeof *u, 2);
   u->t = NULL, u->c = lua_touserdata(L, conv), u->nworkers = nworkers;
   if (luaL_newmetatable(L, LASK_TRACE_MT)) {
-    static const luaL_Reg mt[] = {{"__gc", trace_gc}, {"__len", trace_len}, {"__index", trace_index}, {NULL, NULL}};
+    static const luaL_Reg mt[] = {
+        {"__gc", trace_gc}, {"__len", trace_len}, {"__index", trace_index}, {NULL, NULL}};
     luaL_setfuncs(L, mt, 0);
   }
   lua_setmetatable(L, -2);

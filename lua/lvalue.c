@@ -219,7 +219,8 @@ static int kernel_call(lua_State *L) {
   while (made < n && toval_lists(L, ctx, made + 2, &args[made])) made++;
   lask_err err;
   lask_err_clear(&err);
-  lask_status st = made < n ? lask_err_set(&err, LASK_ENOMEM, LASK_NO_NODE, "out of memory") : k->fn(k, args, n, &out, &err);
+  lask_status st = made < n ? lask_err_set(&err, LASK_ENOMEM, LASK_NO_NODE, "out of memory")
+                            : k->fn(k, args, n, &out, &err);
   for (int i = 0; i < made; i++) lask_release(args[i]);
   if (st != LASK_OK) return luaL_error(L, "%s", err.msg);
   lask_l_pushval(L, out);
@@ -229,7 +230,8 @@ static int kernel_call(lua_State *L) {
 }
 
 void lask_l_open_kernels(lua_State *L) {
-  static const luaL_Reg mt[] = {{"__gc", kernel_gc}, {"__tostring", kernel_tostring}, {"__call", kernel_call}, {NULL, NULL}};
+  static const luaL_Reg mt[] = {
+      {"__gc", kernel_gc}, {"__tostring", kernel_tostring}, {"__call", kernel_call}, {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_KERNEL_MT)) luaL_setfuncs(L, mt, 0);
   lua_pop(L, 1);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kernels_key) == LUA_TNIL) {

@@ -34,12 +34,12 @@ void lask_preload_lua_modules(lua_State *L);
 /* The native module, in liblask.a. */
 int luaopen_lask_core(lua_State *L);
 
-#define PROMPT1 "> "
-#define PROMPT2 ">> "
-#define EOFMARK "<eof>"
-#define HISTORY_FILE ".lask_history"
-#define HISTORY_MAX 1000
-#define INIT_VAR "LUA_INIT"
+#define PROMPT1            "> "
+#define PROMPT2            ">> "
+#define EOFMARK            "<eof>"
+#define HISTORY_FILE       ".lask_history"
+#define HISTORY_MAX        1000
+#define INIT_VAR           "LUA_INIT"
 #define INIT_VAR_VERSIONED "LUA_INIT_" LUA_VERSION_MAJOR "_" LUA_VERSION_MINOR
 
 enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_EXEC = 8, HAS_NOENV = 16 };

@@ -156,15 +156,26 @@ static void test_lu_solve_inv_cholesky(void **state) {
   assert_true(product_error(a, lask_ndarray_of(ainv), id) < 1e-11);
   lask_ndarray *s = spd(n);
   lask_value lo = call("cholesky", 2, lask_ndarray_value(s), lask_bool(true));
-  lask_ndarray *L = lask_ndarray_of(lo), *Lt = lask_ndarray_new(LASK_F64, 2, (int64_t[]){n, n}, &(lask_err){0});
+  lask_ndarray *L = lask_ndarray_of(lo),
+               *Lt = lask_ndarray_new(LASK_F64, 2, (int64_t[]){n, n}, &(lask_err){0});
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < n; j++) AT(Lt, i, j) = AT(L, j, i);
   assert_true(product_error(L, Lt, s) < 1e-10);
   lask_str *pos = lask_str_new("pos", 3);
   lask_value xs = call("solve", 3, lask_ndarray_value(s), lask_ndarray_value(b), lask_objval(&pos->h));
   assert_true(product_error(s, lask_ndarray_of(xs), b) < 1e-10);
-  lask_value all[] = {plu, x, ainv, lo, xs, lask_ndarray_value(a), lask_ndarray_value(b), lask_ndarray_value(lu),
-                      lask_ndarray_value(id), lask_ndarray_value(s), lask_ndarray_value(Lt), lask_objval(&pos->h)};
+  lask_value all[] = {plu,
+                      x,
+                      ainv,
+                      lo,
+                      xs,
+                      lask_ndarray_value(a),
+                      lask_ndarray_value(b),
+                      lask_ndarray_value(lu),
+                      lask_ndarray_value(id),
+                      lask_ndarray_value(s),
+                      lask_ndarray_value(Lt),
+                      lask_objval(&pos->h)};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lask_release(all[i]);
 }
 
@@ -180,7 +191,8 @@ static void expect_error(const char *name, int n, lask_value *args, const char *
 
 static void test_errors(void **state) {
   (void)state;
-  lask_ndarray *sing = matrix(3, 3), *rect = matrix(3, 4), *b = matrix(3, 1), *bad = matrix(4, 2), *tall = matrix(4, 1);
+  lask_ndarray *sing = matrix(3, 3), *rect = matrix(3, 4), *b = matrix(3, 1), *bad = matrix(4, 2),
+               *tall = matrix(4, 1);
   for (int j = 0; j < 3; j++) AT(sing, 2, j) = AT(sing, 0, j) * 2; /* row 2 = 2 × row 0 */
   AT(bad, 1, 1) = NAN;
   lask_value S = lask_ndarray_value(sing), R = lask_ndarray_value(rect), B = lask_ndarray_value(b);

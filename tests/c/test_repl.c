@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #define TIMEOUT_MS 5000
-#define OUT_MAX (1 << 16)
+#define OUT_MAX    (1 << 16)
 
 /* One running REPL and what it has printed. */
 typedef struct {
