@@ -32,7 +32,18 @@
 
 typedef uint8_t boolbyte;
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define LASK_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define LASK_SANITIZED 1
+#endif
+
+/* Not under sanitizers: an ifunc resolver runs before their runtime is set up, and
+ * ThreadSanitizer crashes at start-up on one. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(LASK_SANITIZED)
 #define EW_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define EW_CLONES
