@@ -18,8 +18,9 @@
  *      e->inside == 0 (both sequentially consistent, so one of the two sides
  *      sees the other's write).
  *   3. Every thread that pushes work notifies the parker of the threads that may
- *      take it; every sleeper re-checks all its sources between prepare and
- *      commit (parker.h), so no wake-up is lost.
+ *      take it (pool threads' native work: both parkers; host tasks: the host's);
+ *      every sleeper re-checks all its sources between prepare and commit
+ *      (parker.h), so no wake-up is lost.
  * Memory orders: left[] decrements are acq_rel so that whoever makes a task ready
  * has seen every dependency's value (and publishes them through the deque).
  */
@@ -153,7 +154,11 @@ static void push_batch(lask_trun *r, int w, uint32_t *ids, int n) {
   /* The pusher runs one of them itself; the others are for thieves. The host may
    * be busy with Lua tasks, so what it pushes is all for the pool. */
   if (r->used == 0) return; /* no pool thread takes part: nobody to wake */
-  for (int i = w == r->e->npool ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
+  int host = w == r->e->npool;
+  for (int i = host ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
+  /* The host sleeps on its own parker: when a pool thread has work to spare, wake
+   * it too, or it would sleep through a burst of native tasks. */
+  if (!host && n > 1) lask_parker_notify_one(&r->host_park);
 }
 
 /* Node v has finished: makes ready the dependents it was the last dependency of. */
@@ -255,7 +260,7 @@ static void host_loop(lask_trun *r) {
       continue;
     }
     uint64_t t = lask_parker_prepare_wait(&r->host_park);
-    if (finished(r) || atomic_load(&r->host_pending) || lask_deque_size_estimate(own) > 0)
+    if (finished(r) || atomic_load(&r->host_pending) || any_native_work(r))
       lask_parker_cancel_wait(&r->host_park);
     else
       lask_parker_commit_wait(&r->host_park, t);

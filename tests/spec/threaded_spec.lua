@@ -259,3 +259,26 @@ describe("callbacks", function()
     end)
   end
 end)
+
+describe("load balance", function()
+  it("wakes the calling thread for native work a pool thread makes ready", function()
+    -- one long task, then 8 that depend on it: whichever worker ran the first,
+    -- both workers share the 8 (each spins 50 ms: ideally 0.2 + 4 × 0.05 s)
+    for _ = 1, 3 do
+      local d = { first = { K.spin, 1, 200000 } }
+      local keys = {}
+      for i = 1, 8 do d["t" .. i] = { K.spin, "first", 50000 } keys[i] = "t" .. i end
+      d.total = { K.sum, keys }
+      local workers = {}
+      threaded.get(d, "total", { num_workers = 2, callbacks = { {
+        timeline = function(trace)
+          for i = 1, #trace do
+            local key, _, _, worker = trace:event(i)
+            if key ~= "first" and key ~= "total" then workers[worker] = (workers[worker] or 0) + 1 end
+          end
+        end } } })
+      assert.is_true((workers[0] or 0) >= 2 and (workers[1] or 0) >= 2,
+        ("the 8 tasks ran %d on the calling thread, %d on the pool thread"):format(workers[0] or 0, workers[1] or 0))
+    end
+  end)
+end)
