@@ -87,11 +87,13 @@ extern void dgemlqt_(const char *side, const char *trans, const int *m, const in
 
 enum { PANEL_ROWS = 2048 };
 
-/* A tall block is factored in panels of about PANEL_ROWS rows (at least 2n): a
+/* A tall block is factored in panels of about PANEL_ROWS rows (at least 8n): a
  * panel's QR keeps its working set in cache; the panels' R factors, stacked, are
  * factored again, and that second Q is kept explicit (it is small). */
 static int64_t panel_count(int64_t m, int64_t n) {
-  int64_t h = PANEL_ROWS > 2 * n ? PANEL_ROWS : 2 * n;
+  /* panels of fewer than 8n rows would add more work (their R factors, factored
+   * again) than their better cache use saves */
+  int64_t h = PANEL_ROWS > 8 * n ? PANEL_ROWS : 8 * n;
   return m > 2 * h ? (m + h - 1) / h : 1;
 }
 
