@@ -16,7 +16,7 @@ QUICK = "--quick" in sys.argv
 N = 5_000_000 if QUICK else 50_000_000
 M = (500, 10_000) if QUICK else (5_000, 10_000)
 K = 1_000 if QUICK else 4_000
-CHUNK = N // 12
+CHUNK = N // 8
 REPS = 3
 
 
