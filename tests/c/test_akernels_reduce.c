@@ -221,6 +221,45 @@ static void test_int_semantics(void **state) {
   (void)big;
 }
 
+/* Partials of two halves combined by <op>_agg equal the whole's partial. */
+static void test_aggregates(void **state) {
+  (void)state;
+  const char *ops[] = {"sum", "prod", "min", "max"};
+  lask_ndarray *x = arr(LASK_F64, 2, (int64_t[]){6, 4}, wavy);
+  for (int o = 0; o < 4; o++) {
+    char chunk[32], agg[32];
+    snprintf(chunk, sizeof chunk, "%s_chunk", ops[o]);
+    snprintf(agg, sizeof agg, "%s_agg", ops[o]);
+    lask_value parts[2];
+    for (int h = 0; h < 2; h++) {
+      lask_value gargs[3] = {retained(x), ints_list(2, (int64_t[]){3 * h, 0}),
+                             ints_list(2, (int64_t[]){3 * h + 3, 4})};
+      lask_value cargs[2] = {lask_ndarray_value(call("getitem", 3, gargs)), ints_list(1, (int64_t[]){0})};
+      parts[h] = lask_ndarray_value(call(chunk, 2, cargs));
+      release_all(3, gargs), release_all(2, cargs);
+    }
+    lask_value aargs[2] = {list_of(2, parts), ints_list(1, (int64_t[]){0})};
+    lask_value wargs[2] = {retained(x), ints_list(1, (int64_t[]){0})};
+    lask_ndarray *a = call(agg, 2, aargs), *w = call(chunk, 2, wargs);
+    assert_int_equal(a->shape[0], 1), assert_int_equal(a->shape[1], 4);
+    for (int64_t j = 0; j < 4; j++) {
+      double want = at(w, (int64_t[]){0, j});
+      assert_close(at(a, (int64_t[]){0, j}), want, 1e-13 * (1 + fabs(want)));
+    }
+    drop(a), drop(w), release_all(2, aargs), release_all(2, wargs);
+  }
+  /* copy: a C-contiguous copy of a strided view */
+  lask_value targs[1] = {retained(x)};
+  lask_ndarray *t = call("transpose", 1, targs);
+  lask_value cargs[1] = {retained(t)};
+  lask_ndarray *c = call("copy", 1, cargs);
+  assert_true(lask_ndarray_is_c_contiguous(c));
+  assert_ptr_not_equal(c->buf, x->buf);
+  for (int64_t i = 0; i < 4; i++)
+    for (int64_t j = 0; j < 6; j++) assert_close(at(c, (int64_t[]){i, j}), at(x, (int64_t[]){j, i}), 0);
+  drop(t), drop(c), drop(x), release_all(1, targs), release_all(1, cargs);
+}
+
 static double with_nan(int64_t i) { return i == 5 ? NAN : (double)i; }
 
 static void test_nan_and_empty(void **state) {
@@ -522,12 +561,13 @@ static void test_store_blocks(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_axes_f64),      cmocka_unit_test(test_axes_other_dtypes),
-      cmocka_unit_test(test_int_semantics), cmocka_unit_test(test_nan_and_empty),
-      cmocka_unit_test(test_moments_tree),  cmocka_unit_test(test_arg_tree),
-      cmocka_unit_test(test_arg_axis_2d),   cmocka_unit_test(test_squeeze_and_errors),
-      cmocka_unit_test(test_views),         cmocka_unit_test(test_assembly),
-      cmocka_unit_test(test_matmul),        cmocka_unit_test(test_store_blocks),
+      cmocka_unit_test(test_axes_f64),           cmocka_unit_test(test_axes_other_dtypes),
+      cmocka_unit_test(test_int_semantics),      cmocka_unit_test(test_aggregates),
+      cmocka_unit_test(test_nan_and_empty),      cmocka_unit_test(test_moments_tree),
+      cmocka_unit_test(test_arg_tree),           cmocka_unit_test(test_arg_axis_2d),
+      cmocka_unit_test(test_squeeze_and_errors), cmocka_unit_test(test_views),
+      cmocka_unit_test(test_assembly),           cmocka_unit_test(test_matmul),
+      cmocka_unit_test(test_store_blocks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
