@@ -199,7 +199,10 @@ static void test_errors(void **state) {
   expect_error("solve", 2, (lask_value[]){S, B}, "singular");
   expect_error("inv", 1, (lask_value[]){S}, "singular");
   expect_error("inv", 1, (lask_value[]){R}, "must be square");
-  expect_error("cholesky", 1, (lask_value[]){S}, "not positive definite");
+  lask_ndarray *indef = matrix(2, 2); /* symmetric, eigenvalues 3 and -1 */
+  AT(indef, 0, 0) = 1, AT(indef, 0, 1) = 2, AT(indef, 1, 0) = 2, AT(indef, 1, 1) = 1;
+  expect_error("cholesky", 1, (lask_value[]){lask_ndarray_value(indef)}, "not positive definite");
+  lask_release(lask_ndarray_value(indef));
   expect_error("qr", 1, (lask_value[]){lask_ndarray_value(bad)}, "NaN or Inf");
   expect_error("solve", 2, (lask_value[]){S, lask_ndarray_value(tall)}, "different numbers of rows");
   expect_error("svd", 1, (lask_value[]){lask_int(3)}, "not an array");

@@ -262,11 +262,14 @@ static void test_ctrl_c_cancels_line(void **state) {
 
 static void test_ctrl_c_interrupts_running_code(void **state) {
   session *s = *state;
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+  skip(); /* ThreadSanitizer delivers signals only in calls it intercepts, never in Lua's loop */
+#endif
+#endif
   start(s);
-  /* os.clock() in the loop: under ThreadSanitizer a signal is only delivered in a
-   * call it intercepts, never in a loop of uninstrumented code */
-  line(s, "while true do os.clock() end");
-  expect(s, "while true do os.clock() end\n");
+  line(s, "while true do end");
+  expect(s, "while true do end\n");
   usleep(200 * 1000); /* let the loop start */
   type(s, "\003");
   expect(s, "interrupted!");
