@@ -33,6 +33,10 @@ describe("lask.array compute", function()
     H.same(H.get(x, { num_workers = 1 }), H.vals(a).flat)
     H.same(H.get(x, { optimize = true }), H.vals(a).flat)
     H.same(H.get(x, { get = lask.get }), H.vals(a).flat)
+    H.same(H.get(x, { scheduler = "multiprocessing" }), H.vals(a).flat)
+    local K = require("lask.core").array_kernels
+    local m = da.map_blocks(function(b) return K.add(b, 1) end, x)
+    H.same(H.get(m:sum(), { scheduler = "multiprocessing" }), { 144 })
   end)
 
   it("persist keeps the blocks in memory under the same keys", function()
