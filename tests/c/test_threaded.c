@@ -468,7 +468,9 @@ static lask_graph *leaf_fan_in(uint32_t n, leaves *s, uint32_t *total) {
  * after the failure), reports it, and the engine serves the next run. */
 static void test_error_stops_big_fan_in(void **state) {
   (void)state;
-  enum { PROMPT = 32 }; /* leaves that may start after the failure (each takes ~50 ns) */
+  enum {
+    PROMPT = 1000
+  }; /* leaves that may start after the failure: ~50 µs of work (each takes ~50 ns), vs 200000 */
   uint32_t n = UNDER_TSAN ? 20000 : 200000, total;
   leaves s = {.bad = n / 3};
   lask_graph *g = leaf_fan_in(n, &s, &total);
