@@ -3,6 +3,9 @@
  * Each group lives in its own file and exports one function, lask_akernels_GROUP(i),
  * giving its i-th kernel or NULL.
  */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "akernels.h"
@@ -97,4 +100,28 @@ lask_status lask_akernel_arg_dtype(const lask_kernel *k, const lask_value *args,
                         "%s: unknown dtype '%s' (float64, float32, int64 or bool)", k->name,
                         ((const lask_str *)args[i].as.o)->data);
   return bad_arg(k, i, "a dtype name", args[i], err);
+}
+
+lask_status lask_akernel_fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...) {
+  char msg[LASK_ERR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return lask_err_set(err, code, LASK_NO_NODE, "%s: %s", k->name, msg);
+}
+
+lask_status lask_akernel_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
+                               lask_err *err) {
+  *a = lask_ndarray_of(args[i]);
+  if (*a) return LASK_OK;
+  return lask_akernel_fail(k, LASK_ETYPE, err, "argument %d is a %s, not an array", i + 1,
+                           lask_typename(args[i]));
+}
+
+bool lask_akernel_as_int(lask_value v, int64_t *out) {
+  if (v.type == LASK_TINT) return *out = v.as.i, true;
+  if (v.type == LASK_TNUM && v.as.n == floor(v.as.n) && fabs(v.as.n) < 9e15)
+    return *out = (int64_t)v.as.n, true;
+  return false;
 }

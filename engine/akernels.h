@@ -123,6 +123,17 @@ lask_status lask_akernel_arg_dtype(const lask_kernel *k, const lask_value *args,
 /* Fails when nargs is not in [lo, hi], with a message naming k. */
 lask_status lask_akernel_nargs(const lask_kernel *k, int nargs, int lo, int hi, lask_err *err);
 
+/* Fills err with "<kernel name>: <message>" and returns code. */
+lask_status lask_akernel_fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Argument i as an array in *a (borrowed), or a type error naming it. */
+lask_status lask_akernel_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
+                               lask_err *err);
+
+/* True when v is an integer, or a float with an integral value, stored in *out. */
+bool lask_akernel_as_int(lask_value v, int64_t *out);
+
 /* Gives a new kernel evaluating an elementwise expression over its arguments in
  * cache-sized tiles with no full-size temporaries. program is a postfix string of
  * space-separated tokens: "$1".."$32" (argument i), numbers ("2" is an integer,

@@ -35,36 +35,11 @@ typedef enum red_op { R_SUM, R_PROD, R_MIN, R_MAX } red_op;
 
 /* --- arguments --- */
 
-static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...) {
-  char msg[LASK_ERR_MSG_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return lask_err_set(err, code, LASK_NO_NODE, "%s: %s", k->name, msg);
-}
-
-static lask_status get_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
-                             lask_err *err) {
-  *a = lask_ndarray_of(args[i]);
-  if (*a) return LASK_OK;
-  return fail(k, LASK_ETYPE, err, "argument %d is a %s, not an array", i + 1, lask_typename(args[i]));
-}
-
-static bool as_int(lask_value v, int64_t *out) {
-  if (v.type == LASK_TINT) return *out = v.as.i, true;
-  if (v.type == LASK_TNUM && v.as.n == floor(v.as.n) && fabs(v.as.n) < 9e15)
-    return *out = (int64_t)v.as.n, true;
-  return false;
-}
-
 /* An axis number for ndim dimensions (negative counts from the end). */
 static lask_status check_axis(const lask_kernel *k, int64_t ax, int ndim, int *out, lask_err *err) {
   if (ax < -ndim || ax >= ndim)
-    return fail(k, LASK_EINVAL, err, "axis %lld is out of range for %d dimensions", (long long)ax, ndim);
+    return lask_akernel_fail(k, LASK_EINVAL, err, "axis %lld is out of range for %d dimensions",
+                             (long long)ax, ndim);
   *out = (int)(ax < 0 ? ax + ndim : ax);
   return LASK_OK;
 }
@@ -75,21 +50,23 @@ static lask_status get_axes(const lask_kernel *k, lask_value v, int ndim, unsign
   *mask = 0;
   if (v.type == LASK_TNIL) return *mask = ndim ? (1u << ndim) - 1 : 0, LASK_OK;
   int64_t one;
-  if (as_int(v, &one)) {
+  if (lask_akernel_as_int(v, &one)) {
     int ax = 0;
     if (check_axis(k, one, ndim, &ax, err)) return err->code;
     *mask = 1u << ax;
     return LASK_OK;
   }
   if (!lask_isa(v, &lask_list_class))
-    return fail(k, LASK_ETYPE, err, "axes must be a list of integers, not a %s", lask_typename(v));
+    return lask_akernel_fail(k, LASK_ETYPE, err, "axes must be a list of integers, not a %s",
+                             lask_typename(v));
   const lask_list *l = (const lask_list *)v.as.o;
   for (size_t i = 0; i < l->n; i++) {
     int ax = 0;
-    if (!as_int(l->items[i], &one))
-      return fail(k, LASK_ETYPE, err, "axes must be integers, not a %s", lask_typename(l->items[i]));
+    if (!lask_akernel_as_int(l->items[i], &one))
+      return lask_akernel_fail(k, LASK_ETYPE, err, "axes must be integers, not a %s",
+                               lask_typename(l->items[i]));
     if (check_axis(k, one, ndim, &ax, err)) return err->code;
-    if (*mask & (1u << ax)) return fail(k, LASK_EINVAL, err, "axis %d is repeated", ax);
+    if (*mask & (1u << ax)) return lask_akernel_fail(k, LASK_EINVAL, err, "axis %d is repeated", ax);
     *mask |= 1u << ax;
   }
   return LASK_OK;
@@ -99,24 +76,26 @@ static lask_status get_axes(const lask_kernel *k, lask_value v, int ndim, unsign
 static lask_status get_parts(const lask_kernel *k, const lask_value *args, int i, const lask_list **out,
                              lask_err *err) {
   lask_ndarray *a = lask_ndarray_of(args[i]);
-  if (a) return fail(k, LASK_ETYPE, err, "argument %d must be a list of arrays, not one array", i + 1);
+  if (a)
+    return lask_akernel_fail(k, LASK_ETYPE, err, "argument %d must be a list of arrays, not one array",
+                             i + 1);
   if (!lask_isa(args[i], &lask_list_class))
-    return fail(k, LASK_ETYPE, err, "argument %d is a %s, not a list of arrays", i + 1,
-                lask_typename(args[i]));
+    return lask_akernel_fail(k, LASK_ETYPE, err, "argument %d is a %s, not a list of arrays", i + 1,
+                             lask_typename(args[i]));
   const lask_list *l = (const lask_list *)args[i].as.o;
-  if (l->n == 0) return fail(k, LASK_EINVAL, err, "nothing to combine (empty list)");
+  if (l->n == 0) return lask_akernel_fail(k, LASK_EINVAL, err, "nothing to combine (empty list)");
   const lask_ndarray *first = NULL;
   for (size_t j = 0; j < l->n; j++) {
     const lask_ndarray *p = lask_ndarray_of(l->items[j]);
     if (!p)
-      return fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
-                  lask_typename(l->items[j]));
+      return lask_akernel_fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
+                               lask_typename(l->items[j]));
     if (!first) first = p;
     if (p->ndim != first->ndim || memcmp(p->shape, first->shape, (size_t)p->ndim * sizeof p->shape[0])) {
       char s1[128], s2[128];
-      return fail(k, LASK_EINVAL, err, "partials of different shapes %s and %s",
-                  lask_shape_str(first->ndim, first->shape, s1, sizeof s1),
-                  lask_shape_str(p->ndim, p->shape, s2, sizeof s2));
+      return lask_akernel_fail(k, LASK_EINVAL, err, "partials of different shapes %s and %s",
+                               lask_shape_str(first->ndim, first->shape, s1, sizeof s1),
+                               lask_shape_str(p->ndim, p->shape, s2, sizeof s2));
     }
   }
   *out = l;
@@ -392,7 +371,7 @@ static lask_ndarray *cast_owned(lask_ndarray *acc, lask_dtype dt, lask_err *err)
 static lask_ndarray *new_acc(const lask_kernel *k, red_op op, lask_dtype in_dt, int ndim,
                              const int64_t *shape, lask_err *err) {
   lask_ndarray *acc = lask_ndarray_empty(is_float(in_dt) ? LASK_F64 : LASK_I64, ndim, shape, err);
-  if (!acc) return fail(k, err->code, err, "%s", err->msg), NULL;
+  if (!acc) return lask_akernel_fail(k, err->code, err, "%s", err->msg), NULL;
   fill_identity(op, acc);
   return acc;
 }
@@ -403,14 +382,15 @@ static lask_status red_chunk(red_op op, const lask_kernel *k, const lask_value *
                              lask_err *err) {
   lask_ndarray *x;
   unsigned mask;
-  if (lask_akernel_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   if (get_axes(k, n > 1 ? args[1] : lask_nil(), x->ndim, &mask, err)) return err->code;
   int64_t shape[LASK_MAXDIM];
   int nd = keep_shape(x, mask, 0, shape);
   if ((op == R_MIN || op == R_MAX) && reduced_extent(x, mask) == 0) {
     bool out_empty = false;
     for (int d = 0; d < nd; d++) out_empty |= shape[d] == 0;
-    if (!out_empty) return fail(k, LASK_EINVAL, err, "zero-size array to a reduction which has no identity");
+    if (!out_empty)
+      return lask_akernel_fail(k, LASK_EINVAL, err, "zero-size array to a reduction which has no identity");
   }
   lask_ndarray *acc = new_acc(k, op, x->dtype, nd, shape, err);
   if (!acc) return err->code;
@@ -557,14 +537,14 @@ static lask_status k_moment_chunk(const lask_kernel *k, const lask_value *args, 
   lask_ndarray *x;
   unsigned mask;
   int64_t order = 2;
-  if (lask_akernel_nargs(k, n, 1, 3, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 3, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   if (get_axes(k, n > 1 ? args[1] : lask_nil(), x->ndim, &mask, err)) return err->code;
   if (n > 2 && lask_akernel_arg_int(k, args, 2, &order, err)) return err->code;
-  if (x->ndim + 1 > LASK_MAXDIM) return fail(k, LASK_EINVAL, err, "too many dimensions");
+  if (x->ndim + 1 > LASK_MAXDIM) return lask_akernel_fail(k, LASK_EINVAL, err, "too many dimensions");
   int64_t shape[LASK_MAXDIM], sacc[LASK_MAXDIM];
   int nd = keep_shape(x, mask, 3, shape);
   lask_ndarray *acc = lask_ndarray_new(LASK_F64, nd, shape, err);
-  if (!acc) return fail(k, err->code, err, "%s", err->msg);
+  if (!acc) return lask_akernel_fail(k, err->code, err, "%s", err->msg);
   acc_strides(x, mask, 8, sacc);
   moments mo = {1, (int)order, acc->strides[0]};
   if (moment_pass(&mo, acc, x, sacc)) {
@@ -587,7 +567,7 @@ static lask_status get_moment_parts(const lask_kernel *k, const lask_value *args
   if (get_parts(k, args, i, parts, err)) return err->code;
   const lask_ndarray *p = lask_ndarray_of((*parts)->items[0]);
   if (p->ndim < 1 || p->shape[0] != 3)
-    return fail(k, LASK_EINVAL, err, "moment partials have a leading axis of 3");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "moment partials have a leading axis of 3");
   return LASK_OK;
 }
 
@@ -598,13 +578,14 @@ static lask_status k_moment_agg(const lask_kernel *k, const lask_value *args, in
   if (lask_akernel_nargs(k, n, 1, 2, err) || get_moment_parts(k, args, 0, &parts, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(parts->items[0]);
   lask_ndarray *acc = lask_ndarray_new(LASK_F64, first->ndim, first->shape, err);
-  if (!acc) return fail(k, err->code, err, "%s", err->msg);
+  if (!acc) return lask_akernel_fail(k, err->code, err, "%s", err->msg);
   int64_t np = lask_ndarray_size(acc) / 3;
   double *an = (double *)acc->data, *am = an + np, *aq = am + np;
   for (size_t j = 0; j < parts->n; j++) {
     lask_ndarray *p = lask_ndarray_of(parts->items[j]), *c = p;
     if (p->dtype != LASK_F64 || !lask_ndarray_is_c_contiguous(p)) c = lask_ndarray_copy(p, LASK_F64, err);
-    if (!c) return lask_release(lask_ndarray_value(acc)), fail(k, err->code, err, "%s", err->msg);
+    if (!c)
+      return lask_release(lask_ndarray_value(acc)), lask_akernel_fail(k, err->code, err, "%s", err->msg);
     const double *pn = (const double *)c->data, *pm = pn + np, *pq = pm + np;
     for (int64_t i = 0; i < np; i++) chan_merge(&an[i], &am[i], &aq[i], pn[i], pm[i], pq[i]);
     if (c != p) lask_release(lask_ndarray_value(c));
@@ -626,23 +607,26 @@ static lask_status moment_finish(finish f, const lask_kernel *k, const lask_valu
   double ddof = 0;
   lask_dtype dt = LASK_F64;
   lask_ndarray *m;
-  if (lask_akernel_nargs(k, n, 1 + extra, 2 + extra, err) || get_array(k, args, 0, &m, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1 + extra, 2 + extra, err) || lask_akernel_array(k, args, 0, &m, err))
+    return err->code;
   if (m->ndim < 1 || m->shape[0] != 3)
-    return fail(k, LASK_EINVAL, err, "moment partials have a leading axis of 3");
-  if (extra && !lask_tonumber(args[1], &ddof)) return fail(k, LASK_ETYPE, err, "ddof must be a number");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "moment partials have a leading axis of 3");
+  if (extra && !lask_tonumber(args[1], &ddof))
+    return lask_akernel_fail(k, LASK_ETYPE, err, "ddof must be a number");
   if (n > 1 + extra) {
     const lask_value v = args[1 + extra];
     if (!lask_isa(v, &lask_str_class) || !lask_dtype_parse(((const lask_str *)v.as.o)->data, &dt) ||
         !is_float(dt))
-      return fail(k, LASK_EINVAL, err, "the result dtype must be float64 or float32");
+      return lask_akernel_fail(k, LASK_EINVAL, err, "the result dtype must be float64 or float32");
   }
   lask_ndarray *c = m;
   if (m->dtype != LASK_F64 || !lask_ndarray_is_c_contiguous(m))
-    if (!(c = lask_ndarray_copy(m, LASK_F64, err))) return fail(k, err->code, err, "%s", err->msg);
+    if (!(c = lask_ndarray_copy(m, LASK_F64, err)))
+      return lask_akernel_fail(k, err->code, err, "%s", err->msg);
   lask_ndarray *r = lask_ndarray_empty(LASK_F64, m->ndim - 1, m->shape + 1, err);
   if (!r) {
     if (c != m) lask_release(lask_ndarray_value(c));
-    return fail(k, err->code, err, "%s", err->msg);
+    return lask_akernel_fail(k, err->code, err, "%s", err->msg);
   }
   int64_t np = lask_ndarray_size(r);
   const double *cn = (const double *)c->data, *cm = cn + np, *cq = cm + np;
@@ -758,10 +742,11 @@ static void arg_walk(const argspec *as, lask_ndarray *acc, const lask_ndarray *x
 static lask_status get_int_list(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
                                 lask_err *err) {
   if (!lask_isa(v, &lask_list_class) || (int)((const lask_list *)v.as.o)->n != want)
-    return fail(k, LASK_EINVAL, err, "%s must be a list of %d integers", what, want);
+    return lask_akernel_fail(k, LASK_EINVAL, err, "%s must be a list of %d integers", what, want);
   const lask_list *l = (const lask_list *)v.as.o;
   for (int i = 0; i < want; i++)
-    if (!as_int(l->items[i], &out[i])) return fail(k, LASK_ETYPE, err, "%s must hold integers", what);
+    if (!lask_akernel_as_int(l->items[i], &out[i]))
+      return lask_akernel_fail(k, LASK_ETYPE, err, "%s must hold integers", what);
   return LASK_OK;
 }
 
@@ -772,9 +757,9 @@ static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value
                              lask_value *out, lask_err *err) {
   lask_ndarray *x;
   argspec as = {.is_max = is_max};
-  if (lask_akernel_nargs(k, n, 3, 4, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 3, 4, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   int64_t ax;
-  if (as_int(args[1], &ax)) {
+  if (lask_akernel_as_int(args[1], &ax)) {
     if (check_axis(k, ax, x->ndim, &as.axis, err) || lask_akernel_arg_int(k, args, 2, &as.offset, err))
       return err->code;
   } else {
@@ -782,7 +767,8 @@ static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value
     int64_t gshape[LASK_MAXDIM];
     if (get_axes(k, args[1], x->ndim, &mask, err)) return err->code;
     if (mask != (x->ndim ? (1u << x->ndim) - 1 : 0u) || n < 4)
-      return fail(k, LASK_EINVAL, err, "give one axis, or every axis with the offsets and the global shape");
+      return lask_akernel_fail(k, LASK_EINVAL, err,
+                               "give one axis, or every axis with the offsets and the global shape");
     if (get_int_list(k, args[2], x->ndim, as.goff, "offsets", err) ||
         get_int_list(k, args[3], x->ndim, gshape, "global_shape", err))
       return err->code;
@@ -790,14 +776,15 @@ static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value
     for (int64_t d = x->ndim - 1, s = 1; d >= 0; s *= gshape[d], d--) as.gstep[d] = s;
   }
   if (reduced_extent(x, as.flat ? ~0u : 1u << as.axis) == 0)
-    return fail(k, LASK_EINVAL, err, "attempt to get %s of an empty sequence", is_max ? "argmax" : "argmin");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "attempt to get %s of an empty sequence",
+                             is_max ? "argmax" : "argmin");
   int64_t shape[LASK_MAXDIM];
   int nd = keep_shape(x, as.flat ? ~0u : 1u << as.axis, 2, shape);
   lask_ndarray *acc = lask_ndarray_new(is_float(x->dtype) ? LASK_F64 : LASK_I64, nd, shape, err);
   bool *seen = acc ? calloc((size_t)(lask_ndarray_size(acc) / 2 + 1), 1) : NULL;
   if (!seen) {
     if (acc) lask_release(lask_ndarray_value(acc));
-    return fail(k, LASK_ENOMEM, err, "out of memory");
+    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   arg_walk(&as, acc, x, seen);
   free(seen);
@@ -812,7 +799,7 @@ static lask_status arg_agg(bool is_max, const lask_kernel *k, const lask_value *
   if (lask_akernel_nargs(k, n, 1, 2, err) || get_parts(k, args, 0, &parts, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(parts->items[0]);
   if (first->ndim < 1 || first->shape[0] != 2)
-    return fail(k, LASK_EINVAL, err, "arg partials have a leading axis of 2");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "arg partials have a leading axis of 2");
   lask_dtype dt = first->dtype == LASK_F64 ? LASK_F64 : LASK_I64;
   lask_ndarray *acc = NULL;
   int64_t np = lask_ndarray_size(first) / 2;
@@ -820,7 +807,7 @@ static lask_status arg_agg(bool is_max, const lask_kernel *k, const lask_value *
     lask_ndarray *c = lask_ndarray_copy(lask_ndarray_of(parts->items[j]), dt, err);
     if (!c) {
       if (acc) lask_release(lask_ndarray_value(acc));
-      return fail(k, err->code, err, "%s", err->msg);
+      return lask_akernel_fail(k, err->code, err, "%s", err->msg);
     }
     if (!acc) {
       acc = c;
@@ -863,15 +850,16 @@ static lask_status k_argmax_agg(const lask_kernel *k, const lask_value *a, int n
 static lask_status k_arg_finish(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                                 lask_err *err) {
   lask_ndarray *m;
-  if (lask_akernel_nargs(k, n, 1, 1, err) || get_array(k, args, 0, &m, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 1, err) || lask_akernel_array(k, args, 0, &m, err)) return err->code;
   if (m->ndim < 1 || m->shape[0] != 2)
-    return fail(k, LASK_EINVAL, err, "arg partials have a leading axis of 2");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "arg partials have a leading axis of 2");
   lask_ndarray *r = lask_ndarray_empty(LASK_I64, m->ndim - 1, m->shape + 1, err);
-  if (!r) return fail(k, err->code, err, "%s", err->msg);
+  if (!r) return lask_akernel_fail(k, err->code, err, "%s", err->msg);
   int64_t idx[LASK_MAXDIM] = {1};
   lask_ndarray *plane = lask_ndarray_view(m->buf, lask_ndarray_ptr(m, idx), m->dtype, m->ndim - 1,
                                           m->shape + 1, m->strides + 1, err);
-  if (!plane) return lask_release(lask_ndarray_value(r)), fail(k, err->code, err, "%s", err->msg);
+  if (!plane)
+    return lask_release(lask_ndarray_value(r)), lask_akernel_fail(k, err->code, err, "%s", err->msg);
   lask_iter it;
   if (lask_iter_init(&it, 2, r->ndim, r->shape, (char *[]){r->data, plane->data},
                      (const int64_t *[]){r->strides, plane->strides}))
@@ -888,7 +876,7 @@ static lask_status k_squeeze(const lask_kernel *k, const lask_value *args, int n
                              lask_err *err) {
   lask_ndarray *x;
   unsigned mask;
-  if (lask_akernel_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   if (get_axes(k, n > 1 ? args[1] : lask_nil(), x->ndim, &mask, err)) return err->code;
   if (n < 2 || args[1].type == LASK_TNIL)
     for (int d = 0; d < x->ndim; d++)
@@ -899,11 +887,12 @@ static lask_status k_squeeze(const lask_kernel *k, const lask_value *args, int n
     if (!(mask & (1u << d))) {
       shape[nd] = x->shape[d], strides[nd++] = x->strides[d];
     } else if (x->shape[d] != 1) {
-      return fail(k, LASK_EINVAL, err, "cannot drop axis %d of extent %lld", d, (long long)x->shape[d]);
+      return lask_akernel_fail(k, LASK_EINVAL, err, "cannot drop axis %d of extent %lld", d,
+                               (long long)x->shape[d]);
     }
   }
   lask_ndarray *v = lask_ndarray_view(x->buf, x->data, x->dtype, nd, shape, strides, err);
-  if (!v) return fail(k, err->code, err, "%s", err->msg);
+  if (!v) return lask_akernel_fail(k, err->code, err, "%s", err->msg);
   *out = lask_ndarray_value(v);
   return LASK_OK;
 }

@@ -19,42 +19,18 @@
 
 /* --- arguments --- */
 
-static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...) {
-  char msg[LASK_ERR_MSG_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return lask_err_set(err, code, LASK_NO_NODE, "%s: %s", k->name, msg);
-}
-
 /* Re-labels an error filled by an engine call with the kernel's name. */
 static lask_status failed(const lask_kernel *k, lask_err *err) {
-  return fail(k, err->code, err, "%s", err->msg);
-}
-
-static lask_status get_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
-                             lask_err *err) {
-  *a = lask_ndarray_of(args[i]);
-  if (*a) return LASK_OK;
-  return fail(k, LASK_ETYPE, err, "argument %d is a %s, not an array", i + 1, lask_typename(args[i]));
-}
-
-static bool as_int(lask_value v, int64_t *out) {
-  if (v.type == LASK_TINT) return *out = v.as.i, true;
-  if (v.type == LASK_TNUM && v.as.n == floor(v.as.n) && fabs(v.as.n) < 9e15)
-    return *out = (int64_t)v.as.n, true;
-  return false;
+  return lask_akernel_fail(k, err->code, err, "%s", err->msg);
 }
 
 static lask_status get_axis(const lask_kernel *k, lask_value v, int ndim, int *axis, lask_err *err) {
   int64_t a;
-  if (!as_int(v, &a)) return fail(k, LASK_ETYPE, err, "the axis is a %s, not an integer", lask_typename(v));
+  if (!lask_akernel_as_int(v, &a))
+    return lask_akernel_fail(k, LASK_ETYPE, err, "the axis is a %s, not an integer", lask_typename(v));
   if (a < -ndim || a >= ndim)
-    return fail(k, LASK_EINVAL, err, "axis %lld is out of range for %d dimensions", (long long)a, ndim);
+    return lask_akernel_fail(k, LASK_EINVAL, err, "axis %lld is out of range for %d dimensions", (long long)a,
+                             ndim);
   *axis = (int)(a < 0 ? a + ndim : a);
   return LASK_OK;
 }
@@ -64,10 +40,11 @@ static lask_status get_axis(const lask_kernel *k, lask_value v, int ndim, int *a
 static lask_status get_ints(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
                             lask_err *err) {
   size_t n = lask_isa(v, &lask_list_class) ? ((const lask_list *)v.as.o)->n : 0;
-  if ((int)n != want) return fail(k, LASK_EINVAL, err, "%s must list %d integers, got %zu", what, want, n);
+  if ((int)n != want)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "%s must list %d integers, got %zu", what, want, n);
   for (int i = 0; i < want; i++)
-    if (!as_int(((const lask_list *)v.as.o)->items[i], &out[i]))
-      return fail(k, LASK_ETYPE, err, "%s must hold integers", what);
+    if (!lask_akernel_as_int(((const lask_list *)v.as.o)->items[i], &out[i]))
+      return lask_akernel_fail(k, LASK_ETYPE, err, "%s must hold integers", what);
   return LASK_OK;
 }
 
@@ -75,14 +52,14 @@ static lask_status get_ints(const lask_kernel *k, lask_value v, int want, int64_
 static lask_status get_arrays(const lask_kernel *k, const lask_value *args, int i, const lask_list **out,
                               lask_err *err) {
   if (!lask_isa(args[i], &lask_list_class))
-    return fail(k, LASK_ETYPE, err, "argument %d is a %s, not a list of arrays", i + 1,
-                lask_typename(args[i]));
+    return lask_akernel_fail(k, LASK_ETYPE, err, "argument %d is a %s, not a list of arrays", i + 1,
+                             lask_typename(args[i]));
   const lask_list *l = (const lask_list *)args[i].as.o;
-  if (l->n == 0) return fail(k, LASK_EINVAL, err, "needs at least one array");
+  if (l->n == 0) return lask_akernel_fail(k, LASK_EINVAL, err, "needs at least one array");
   for (size_t j = 0; j < l->n; j++)
     if (!lask_ndarray_of(l->items[j]))
-      return fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
-                  lask_typename(l->items[j]));
+      return lask_akernel_fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
+                               lask_typename(l->items[j]));
   *out = l;
   return LASK_OK;
 }
@@ -90,9 +67,9 @@ static lask_status get_arrays(const lask_kernel *k, const lask_value *args, int 
 static lask_status shape_mismatch(const lask_kernel *k, const lask_ndarray *a, const lask_ndarray *b,
                                   lask_err *err) {
   char s1[160], s2[160];
-  return fail(k, LASK_EINVAL, err, "shapes %s and %s do not match",
-              lask_shape_str(a->ndim, a->shape, s1, sizeof s1),
-              lask_shape_str(b->ndim, b->shape, s2, sizeof s2));
+  return lask_akernel_fail(k, LASK_EINVAL, err, "shapes %s and %s do not match",
+                           lask_shape_str(a->ndim, a->shape, s1, sizeof s1),
+                           lask_shape_str(b->ndim, b->shape, s2, sizeof s2));
 }
 
 /* Copies src, converted to dt, to dst laid out with dst_strides (src's shape). */
@@ -118,7 +95,7 @@ static lask_status k_transpose(const lask_kernel *k, const lask_value *args, int
                                lask_err *err) {
   lask_ndarray *x;
   int64_t perm[LASK_MAXDIM], shape[LASK_MAXDIM], strides[LASK_MAXDIM];
-  if (lask_akernel_nargs(k, n, 1, 2, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   if (n > 1 && args[1].type != LASK_TNIL) {
     if (get_ints(k, args[1], x->ndim, perm, "perm", err)) return err->code;
   } else {
@@ -127,7 +104,7 @@ static lask_status k_transpose(const lask_kernel *k, const lask_value *args, int
   unsigned seen = 0;
   for (int d = 0; d < x->ndim; d++) {
     if (perm[d] < 0 || perm[d] >= x->ndim || (seen & (1u << perm[d])))
-      return fail(k, LASK_EINVAL, err, "perm is not a permutation of the %d axes", x->ndim);
+      return lask_akernel_fail(k, LASK_EINVAL, err, "perm is not a permutation of the %d axes", x->ndim);
     seen |= 1u << perm[d];
     shape[d] = x->shape[perm[d]], strides[d] = x->strides[perm[d]];
   }
@@ -144,7 +121,7 @@ static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n
   lask_ndarray *x;
   int64_t starts[LASK_MAXDIM], stops[LASK_MAXDIM], steps[LASK_MAXDIM], shape[LASK_MAXDIM],
       strides[LASK_MAXDIM];
-  if (lask_akernel_nargs(k, n, 3, 4, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 3, 4, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   if (get_ints(k, args[1], x->ndim, starts, "starts", err) ||
       get_ints(k, args[2], x->ndim, stops, "stops", err))
     return err->code;
@@ -156,8 +133,9 @@ static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n
   bool empty = false;
   for (int d = 0; d < x->ndim; d++) {
     if (starts[d] < 0 || starts[d] > stops[d] || stops[d] > x->shape[d] || steps[d] < 1)
-      return fail(k, LASK_EINVAL, err, "range %lld:%lld:%lld is outside axis %d of extent %lld",
-                  (long long)starts[d], (long long)stops[d], (long long)steps[d], d, (long long)x->shape[d]);
+      return lask_akernel_fail(k, LASK_EINVAL, err, "range %lld:%lld:%lld is outside axis %d of extent %lld",
+                               (long long)starts[d], (long long)stops[d], (long long)steps[d], d,
+                               (long long)x->shape[d]);
     shape[d] = (stops[d] - starts[d] + steps[d] - 1) / steps[d];
     strides[d] = x->strides[d] * steps[d];
     empty |= shape[d] == 0;
@@ -178,7 +156,8 @@ static lask_status k_concatenate(const lask_kernel *k, const lask_value *args, i
   int axis;
   if (lask_akernel_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(l->items[0]);
-  if (first->ndim == 0) return fail(k, LASK_EINVAL, err, "zero-dimensional arrays cannot be concatenated");
+  if (first->ndim == 0)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "zero-dimensional arrays cannot be concatenated");
   if (get_axis(k, n > 1 ? args[1] : lask_int(0), first->ndim, &axis, err)) return err->code;
   int64_t shape[LASK_MAXDIM], at[LASK_MAXDIM] = {0};
   memcpy(shape, first->shape, sizeof shape[0] * (size_t)first->ndim);
@@ -209,7 +188,7 @@ static lask_status k_stack(const lask_kernel *k, const lask_value *args, int n, 
   int axis;
   if (lask_akernel_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(l->items[0]);
-  if (first->ndim + 1 > LASK_MAXDIM) return fail(k, LASK_EINVAL, err, "too many dimensions");
+  if (first->ndim + 1 > LASK_MAXDIM) return lask_akernel_fail(k, LASK_EINVAL, err, "too many dimensions");
   if (get_axis(k, n > 1 ? args[1] : lask_int(0), first->ndim + 1, &axis, err)) return err->code;
   int64_t shape[LASK_MAXDIM], sub[LASK_MAXDIM], at[LASK_MAXDIM] = {0};
   for (size_t j = 0; j < l->n; j++) {
@@ -245,19 +224,20 @@ static lask_status block_measure(block_walk *bw, lask_value v, int lev, int64_t 
   if (lev == bw->depth) {
     const lask_ndarray *a = lask_ndarray_of(v);
     if (!a)
-      return fail(bw->k, LASK_EINVAL, err, "the nesting is ragged: a %s where an array belongs",
-                  lask_typename(v));
+      return lask_akernel_fail(bw->k, LASK_EINVAL, err, "the nesting is ragged: a %s where an array belongs",
+                               lask_typename(v));
     if (bw->first) bw->ndim = a->ndim, bw->dtype = a->dtype, bw->first = false;
     if (a->ndim != bw->ndim || a->ndim < bw->depth)
-      return fail(bw->k, LASK_EINVAL, err, "pieces have %d and %d dimensions for a nesting of depth %d",
-                  a->ndim, bw->ndim, bw->depth);
+      return lask_akernel_fail(bw->k, LASK_EINVAL, err,
+                               "pieces have %d and %d dimensions for a nesting of depth %d", a->ndim,
+                               bw->ndim, bw->depth);
     bw->dtype = lask_dtype_promote(bw->dtype, a->dtype);
     memcpy(shape, a->shape, sizeof shape[0] * (size_t)a->ndim);
     return LASK_OK;
   }
   if (!lask_isa(v, &lask_list_class) || ((const lask_list *)v.as.o)->n == 0)
-    return fail(bw->k, LASK_EINVAL, err, "the nesting is ragged: a %s where a non-empty list belongs",
-                lask_typename(v));
+    return lask_akernel_fail(bw->k, LASK_EINVAL, err,
+                             "the nesting is ragged: a %s where a non-empty list belongs", lask_typename(v));
   const lask_list *l = (const lask_list *)v.as.o;
   int64_t sub[LASK_MAXDIM];
   for (size_t j = 0; j < l->n; j++) {
@@ -266,7 +246,7 @@ static lask_status block_measure(block_walk *bw, lask_value v, int lev, int64_t 
     int axis = bw->ndim - bw->depth + lev;
     for (int d = 0; d < bw->ndim; d++)
       if (d != axis && sub[d] != shape[d])
-        return fail(bw->k, LASK_EINVAL, err, "pieces do not line up on axis %d", d);
+        return lask_akernel_fail(bw->k, LASK_EINVAL, err, "pieces do not line up on axis %d", d);
     shape[axis] += sub[axis];
   }
   return LASK_OK;
@@ -307,7 +287,7 @@ static lask_status k_block(const lask_kernel *k, const lask_value *args, int n, 
 static lask_status k_copy(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                           lask_err *err) {
   lask_ndarray *x;
-  if (lask_akernel_nargs(k, n, 1, 1, err) || get_array(k, args, 0, &x, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 1, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   lask_ndarray *r = lask_ndarray_copy(x, x->dtype, err);
   if (!r) return failed(k, err);
   *out = lask_ndarray_value(r);
@@ -339,7 +319,7 @@ static lask_status mat_init(const lask_kernel *k, lask_ndarray *x, bool left, la
                             lask_err *err) {
   *m = (mat){.a = x};
   if (x->ndim < 1 || x->ndim > 2)
-    return fail(k, LASK_EINVAL, err, "operands must be 1-D or 2-D, not %d-D", x->ndim);
+    return lask_akernel_fail(k, LASK_EINVAL, err, "operands must be 1-D or 2-D, not %d-D", x->ndim);
   int64_t es = (int64_t)lask_dtype_size(dt);
   int64_t r = x->ndim == 2 ? x->shape[0] : left ? 1 : x->shape[0];
   int64_t c = x->ndim == 2 ? x->shape[1] : left ? x->shape[0] : 1;
@@ -426,16 +406,16 @@ static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, l
     lask_status st = LASK_OK;
     if (a.cols != b.rows) {
       char s1[160], s2[160];
-      st = fail(k, LASK_EINVAL, err, "shapes %s and %s are not aligned (%lld != %lld)",
-                lask_shape_str(as[i]->ndim, as[i]->shape, s1, sizeof s1),
-                lask_shape_str(bs[i]->ndim, bs[i]->shape, s2, sizeof s2), (long long)a.cols,
-                (long long)b.rows);
+      st = lask_akernel_fail(k, LASK_EINVAL, err, "shapes %s and %s are not aligned (%lld != %lld)",
+                             lask_shape_str(as[i]->ndim, as[i]->shape, s1, sizeof s1),
+                             lask_shape_str(bs[i]->ndim, bs[i]->shape, s2, sizeof s2), (long long)a.cols,
+                             (long long)b.rows);
     } else if (a.rows > INT32_MAX || b.cols > INT32_MAX || a.cols > INT32_MAX) {
-      st = fail(k, LASK_EINVAL, err, "operands too large for BLAS");
+      st = lask_akernel_fail(k, LASK_EINVAL, err, "operands too large for BLAS");
     } else if (!r && !(r = lask_ndarray_empty(dt, nd, shape, err))) {
       st = failed(k, err);
     } else if (r->ndim != nd || memcmp(r->shape, shape, sizeof shape[0] * (size_t)nd)) {
-      st = fail(k, LASK_EINVAL, err, "products of different shapes cannot be summed");
+      st = lask_akernel_fail(k, LASK_EINVAL, err, "products of different shapes cannot be summed");
     } else {
       gemm(dt, &a, &b, r->data, i > 0);
     }
@@ -450,7 +430,8 @@ static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, l
 static lask_status k_matmul(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                             lask_err *err) {
   lask_ndarray *a, *b;
-  if (lask_akernel_nargs(k, n, 2, 2, err) || get_array(k, args, 0, &a, err) || get_array(k, args, 1, &b, err))
+  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_array(k, args, 0, &a, err) ||
+      lask_akernel_array(k, args, 1, &b, err))
     return err->code;
   return matmul_pairs(k, &a, &b, 1, out, err);
 }
@@ -463,9 +444,10 @@ static lask_status k_matmul_sum(const lask_kernel *k, const lask_value *args, in
   if (lask_akernel_nargs(k, n, 2, 2, err) || get_arrays(k, args, 0, &la, err) ||
       get_arrays(k, args, 1, &lb, err))
     return err->code;
-  if (la->n != lb->n) return fail(k, LASK_EINVAL, err, "%zu left operands for %zu right ones", la->n, lb->n);
+  if (la->n != lb->n)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "%zu left operands for %zu right ones", la->n, lb->n);
   lask_ndarray **ops = malloc(2 * la->n * sizeof *ops);
-  if (!ops) return fail(k, LASK_ENOMEM, err, "out of memory");
+  if (!ops) return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   for (size_t i = 0; i < la->n; i++)
     ops[i] = lask_ndarray_of(la->items[i]), ops[la->n + i] = lask_ndarray_of(lb->items[i]);
   lask_status st = matmul_pairs(k, ops, ops + la->n, la->n, out, err);
@@ -485,11 +467,12 @@ static lask_status k_npy_create(const lask_kernel *k, const lask_value *args, in
   int64_t shape[LASK_MAXDIM];
   lask_dtype dt;
   if (lask_akernel_nargs(k, n, 3, 3, err)) return err->code;
-  if (!lask_isa(args[0], &lask_str_class)) return fail(k, LASK_ETYPE, err, "the path must be a string");
+  if (!lask_isa(args[0], &lask_str_class))
+    return lask_akernel_fail(k, LASK_ETYPE, err, "the path must be a string");
   if (!lask_isa(args[2], &lask_str_class) || !lask_dtype_parse(((const lask_str *)args[2].as.o)->data, &dt))
-    return fail(k, LASK_EINVAL, err, "unknown dtype");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "unknown dtype");
   int nd = lask_isa(args[1], &lask_list_class) ? (int)((const lask_list *)args[1].as.o)->n : 0;
-  if (nd > LASK_MAXDIM) return fail(k, LASK_EINVAL, err, "too many dimensions");
+  if (nd > LASK_MAXDIM) return lask_akernel_fail(k, LASK_EINVAL, err, "too many dimensions");
   if (get_ints(k, args[1], nd, shape, "global_shape", err)) return err->code;
   if (lask_npy_create(((const lask_str *)args[0].as.o)->data, dt, nd, shape, err)) return failed(k, err);
   *out = lask_bool(true);
@@ -504,8 +487,9 @@ static lask_status k_store_block(const lask_kernel *k, const lask_value *args, i
   lask_ndarray *x;
   int64_t offset[LASK_MAXDIM];
   if (n < 4) return lask_akernel_nargs(k, n, 4, 4, err);
-  if (!lask_isa(args[0], &lask_str_class)) return fail(k, LASK_ETYPE, err, "the path must be a string");
-  if (get_array(k, args, 1, &x, err) || get_ints(k, args[2], x->ndim, offset, "offset", err))
+  if (!lask_isa(args[0], &lask_str_class))
+    return lask_akernel_fail(k, LASK_ETYPE, err, "the path must be a string");
+  if (lask_akernel_array(k, args, 1, &x, err) || get_ints(k, args[2], x->ndim, offset, "offset", err))
     return err->code;
   if (lask_npy_write_block(((const lask_str *)args[0].as.o)->data, x, offset, err)) return failed(k, err);
   *out = lask_bool(true);
