@@ -6,28 +6,8 @@ local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
-local function absolute(path)
-  if path:sub(1, 1) == "/" then return path end
-  local p = assert(io.popen("pwd"))
-  local cwd = p:read("*l")
-  p:close()
-  return cwd .. "/" .. path
-end
-
-local BIN = absolute(os.getenv("LASK_BIN") or "build/lask")
-
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local S = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua")
+local BIN, read_file, write_file = S.BIN, S.read_file, S.write_file
 
 local tmpdir
 

@@ -200,11 +200,10 @@ describe("lask.multiprocessing", function()
 end)
 
 describe("Ctrl-C during a multiprocessing get", function()
+  local S = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua")
+
   it("stops the workers and raises an error", function()
-    local bin = os.getenv("LASK_BIN") or "build/lask"
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
+    local status, text = S.interrupt([[
       local lask = require "lask"
       local function slow(x) local t = lask.clock() while lask.clock() - t < 0.01 do end return x end
       local d, keys = {}, {}
@@ -214,17 +213,7 @@ describe("Ctrl-C during a multiprocessing get", function()
       local ok, err = pcall(require("lask.multiprocessing").get, d, "total")
       print(ok, err.kind)
       print("after", require("lask.multiprocessing").get({ a = { lask.kernels.add, 1, 1 } }, "a"))
-    ]])
-    f:close()
-    local out = os.tmpname()
-    local p = io.popen(("%s %s > %s 2>&1 & pid=$!; n=0; while ! grep -q ready %s && [ $n -lt 100 ]; do sleep 0.1; "
-      .. "n=$((n+1)); done; sleep 0.5; kill -INT $pid; wait $pid; echo status $?; sleep 0.2; "
-      .. "ps -o pid= --ppid $pid | wc -l"):format(bin, script, out, out))
-    local status = p:read("a")
-    p:close()
-    local text = assert(io.open(out)):read("a")
-    os.remove(script)
-    os.remove(out)
+    ]], 1, "sleep 0.2; ps -o pid= --ppid $pid | wc -l")
     assert.matches("status 0", status)
     assert.matches("false\tinterrupted", text)
     assert.matches("after\t2", text)

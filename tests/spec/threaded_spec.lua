@@ -157,12 +157,10 @@ describe("lask.threaded", function()
 end)
 
 describe("Ctrl-C during a get", function()
-  local bin = os.getenv("LASK_BIN") or "build/lask"
+  local S = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua")
 
   it("interrupts native and Lua work with an error and leaves the engine usable", function()
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
+    local status, text = S.interrupt([[
       local lask = require "lask"
       local d = { k0 = 0 }
       for i = 1, 20000 do d["k" .. i] = { lask.kernels.spin, "k" .. (i - 1), 1000 } end
@@ -177,19 +175,7 @@ describe("Ctrl-C during a get", function()
       ok, err = pcall(lask.get, d2, "k20000")
       print(ok, err.kind)
       print("after", lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y"))
-    ]])
-    f:close()
-    local out = os.tmpname()
-    -- The script signals itself through the shell: wait for "ready", then SIGINT.
-    local cmd = ("%s %s > %s 2>&1 & pid=$!; for i in 1 2; do n=0; "
-      .. "while [ $(grep -c ready %s) -lt $i ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; "
-      .. "sleep 0.3; kill -INT $pid; done; wait $pid; echo status $?"):format(bin, script, out, out)
-    local p = io.popen(cmd)
-    local status = p:read("a")
-    p:close()
-    local text = assert(io.open(out)):read("a")
-    os.remove(script)
-    os.remove(out)
+    ]], 2)
     assert.matches("status 0", status)
     assert.matches("false\tinterrupted\ttrue", text)
     assert.matches("false\tinterrupted\n", text)

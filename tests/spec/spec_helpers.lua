@@ -1,0 +1,51 @@
+-- spec_helpers.lua: what the specs that run the lask binary share (loaded with
+-- dofile; not a spec).
+--   S.BIN                 the lask binary (LASK_BIN, default build/lask), absolute
+--   S.absolute(path)      path made absolute from the current directory
+--   S.read_file(path), S.write_file(path, text)
+--   S.interrupt(code, n [, after])  runs Lua code in the lask binary and sends it
+--                         SIGINT n times, each when it has printed "ready" once
+--                         more; gives what the shell printed ("status N", then what
+--                         the shell code `after` prints; $pid is the process) and
+--                         the program's own output
+local S = {}
+
+function S.absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  local p = assert(io.popen("pwd"))
+  local cwd = p:read("*l")
+  p:close()
+  return cwd .. "/" .. path
+end
+
+S.BIN = S.absolute(os.getenv("LASK_BIN") or "build/lask")
+
+function S.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function S.write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+function S.interrupt(code, n, after)
+  local script, out = os.tmpname(), os.tmpname()
+  S.write_file(script, code)
+  local p = io.popen(("%s %s > %s 2>&1 & pid=$!; for i in $(seq %d); do k=0; "
+    .. "while [ $(grep -c ready %s) -lt $i ] && [ $k -lt 100 ]; do sleep 0.1; k=$((k+1)); done; "
+    .. "sleep 0.5; kill -INT $pid; done; wait $pid; echo status $?; %s"):format(S.BIN, script, out, n, out,
+    after or ""))
+  local status = p:read("a")
+  p:close()
+  local text = S.read_file(out)
+  os.remove(script)
+  os.remove(out)
+  return status, text
+end
+
+return S
