@@ -34,10 +34,11 @@
  *                                                   (offset nil: zeros; global_shape nil:
  *                                                   shape). Philox4x32-10 (Salmon et al.,
  *                                                   SC'11) keyed by the 64-bit seed, counter
- *                                                   (flat index, stream): the same numbers
- *                                                   on every machine and every chunking
- *   normal(shape, seed, offset, global_shape, loc, scale)   same scheme, Gaussian (Box-Muller
- *                                                   on one draw; loc/scale default 0/1)
+ *                                                   (flat index / 2, stream), one call for
+ *                                                   two neighbours: the same numbers on
+ *                                                   every machine and every chunking
+ *   normal(shape, seed, offset, global_shape, loc, scale)   same scheme, Gaussian (the Box-Muller
+ *                                                   pair of one call; loc/scale default 0/1)
  *   from_npy(path, offset, shape)    a block of a .npy file as a read-only view of a
  *                                    memory mapping (offset and shape nil: the whole
  *                                    array)

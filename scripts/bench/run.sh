@@ -35,3 +35,4 @@ bench profiler.lua
 bench multiprocessing.lua
 bench array.lua
 bench linalg.lua
+bench outofcore.lua
