@@ -17,12 +17,13 @@
  *
  * Creation (one block each; every block is computed from its global position, so
  * the same array comes out whatever the chunking):
- *   arange(start, step, n, dtype [, offset])        start + step*(offset + i), i in [0, n);
- *                                                   dtype nil: int64 when start and step
- *                                                   are integers, else float64; offset
- *                                                   (default 0) is the block's global start,
- *                                                   so blocks agree bit for bit with one
- *                                                   arange of the whole
+ *   arange(start, stop, step, dtype, first, count)   numpy's arange(start, stop, step)
+ *                                                   from element first (default 0), count
+ *                                                   elements (default: to its end); step
+ *                                                   default 1, dtype default float64 (as
+ *                                                   da.arange); a block gets the global
+ *                                                   start and its first element, so it
+ *                                                   agrees bit for bit with one arange
  *   linspace(start, step, n, dtype [, offset])      same values, float (the Lua layer
  *                                                   computes step from the global num)
  *   full(shape, value, dtype)        ones/zeros are full with 1 / 0 (dtype nil: from
@@ -78,8 +79,9 @@
  *   transpose(x, perm)               a view
  *   getitem(x, starts, stops, steps) a view (steps > 0)
  *   concatenate(list, axis)          stack(list, axis)
- *   matmul(a, b)                     2-D product with cblas_dgemm (any dtype in,
- *                                    float64 out for floats); blocks summed with sum_agg
+ *   matmul(a, b)                     numpy's a @ b for 1-D and 2-D operands: dgemm
+ *                                    (sgemm for float32 @ float32, as numpy; int64
+ *                                    exactly for integers); blocks summed with sum_agg
  *   copy(x)                          C-contiguous copy
  *   store_block(path, x, offset, global_shape)   writes x into an existing .npy file at
  *                                    its global offset (the Lua layer writes the header

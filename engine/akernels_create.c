@@ -120,9 +120,57 @@ static inline void put_f64(lask_ndarray *a, int64_t i, double v) {
 
 /* --- arange, linspace --- */
 
-/* arange(start, step, n, dtype [, offset]) and linspace (float only). */
-static lask_status range(const lask_kernel *k, const lask_value *args, int nargs, bool is_linspace,
-                         lask_value *out, lask_err *err) {
+/* Fills a (1-d, n elements) with start + step*(offset + i): exact in int64 when
+ * start and step are integers, else computed in float64 and converted. */
+static void fill_range(lask_ndarray *a, lask_value start, lask_value step, int64_t offset) {
+  int64_t n = a->shape[0];
+  if (a->dtype == LASK_I64 && start.type == LASK_TINT && step.type == LASK_TINT) {
+    int64_t *p = (int64_t *)a->data;
+    uint64_t s = (uint64_t)start.as.i, d = (uint64_t)step.as.i;
+    for (int64_t i = 0; i < n; i++) p[i] = (int64_t)(s + d * (uint64_t)(offset + i));
+    return;
+  }
+  double s = start.type == LASK_TINT ? (double)start.as.i : start.as.n;
+  double d = step.type == LASK_TINT ? (double)step.as.i : step.as.n;
+  if (a->dtype == LASK_F64) {
+    double *p = (double *)a->data;
+    for (int64_t i = 0; i < n; i++) p[i] = s + d * (double)(offset + i);
+  } else {
+    for (int64_t i = 0; i < n; i++) put_f64(a, i, s + d * (double)(offset + i));
+  }
+}
+
+/* arange(start, stop [, step [, dtype [, first [, count]]]]): numpy's
+ * arange(start, stop, step) from element `first` on, count elements (default: to
+ * the end); dtype defaults to float64, as da.arange's. */
+static lask_status k_arange(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                            lask_err *err) {
+  double start, stop, step = 1;
+  int64_t first = 0, count = -1;
+  lask_dtype dt = LASK_F64;
+  if (lask_akernel_nargs(k, nargs, 2, 6, err) || lask_akernel_arg_number(k, args, 0, &start, err) ||
+      lask_akernel_arg_number(k, args, 1, &stop, err) ||
+      (!ARG_NIL(args, nargs, 2) && lask_akernel_arg_number(k, args, 2, &step, err)) ||
+      (!ARG_NIL(args, nargs, 3) && lask_akernel_arg_dtype(k, args, 3, dt, &dt, err)) ||
+      (!ARG_NIL(args, nargs, 4) && lask_akernel_arg_int(k, args, 4, &first, err)) ||
+      (!ARG_NIL(args, nargs, 5) && lask_akernel_arg_int(k, args, 5, &count, err)))
+    return err->code;
+  if (step == 0) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: step must not be 0", k->name);
+  double len = ceil((stop - start) / step);
+  int64_t total = len > 0 ? (int64_t)len : 0, n = count >= 0 ? count : total - first;
+  if (first < 0 || n < 0 || first + n > total)
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: elements %lld..%lld are outside the %lld of the range",
+                        k->name, (long long)first, (long long)(first + n), (long long)total);
+  lask_ndarray *a = new_array(k, dt, 1, &n, false, err);
+  if (!a) return err->code;
+  fill_range(a, args[0], ARG_NIL(args, nargs, 2) ? lask_int(1) : args[2], first);
+  *out = lask_ndarray_value(a);
+  return LASK_OK;
+}
+
+/* linspace(start, step, n [, offset]): start + step*(offset + i), i in [0, n), float64. */
+static lask_status k_linspace(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                              lask_err *err) {
   int64_t n, offset = 0;
   double start, step;
   if (lask_akernel_nargs(k, nargs, 3, 5, err) || lask_akernel_arg_number(k, args, 0, &start, err) ||
@@ -131,33 +179,13 @@ static lask_status range(const lask_kernel *k, const lask_value *args, int nargs
     return err->code;
   if (n < 0)
     return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: negative length %lld", k->name, (long long)n);
-  bool ints = !is_linspace && args[0].type == LASK_TINT && args[1].type == LASK_TINT;
-  lask_dtype dt = ints ? LASK_I64 : LASK_F64;
+  lask_dtype dt = LASK_F64;
   if (nargs > 3 && lask_akernel_arg_dtype(k, args, 3, dt, &dt, err)) return err->code;
   lask_ndarray *a = new_array(k, dt, 1, &n, false, err);
   if (!a) return err->code;
-  if (ints && dt == LASK_I64) {
-    int64_t *p = (int64_t *)a->data;
-    uint64_t s = (uint64_t)args[0].as.i, d = (uint64_t)args[1].as.i;
-    for (int64_t i = 0; i < n; i++) p[i] = (int64_t)(s + d * (uint64_t)(offset + i));
-  } else if (dt == LASK_F64) {
-    double *p = (double *)a->data;
-    for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)(offset + i);
-  } else {
-    for (int64_t i = 0; i < n; i++) put_f64(a, i, start + step * (double)(offset + i));
-  }
+  fill_range(a, lask_num(start), lask_num(step), offset);
   *out = lask_ndarray_value(a);
   return LASK_OK;
-}
-
-static lask_status k_arange(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                            lask_err *err) {
-  return range(k, args, nargs, false, out, err);
-}
-
-static lask_status k_linspace(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                              lask_err *err) {
-  return range(k, args, nargs, true, out, err);
 }
 
 /* --- full, eye --- */

@@ -107,20 +107,30 @@ static void test_registry_lists_and_finds_every_kernel(void **state) {
 
 static void test_arange_and_linspace(void **state) {
   (void)state;
-  lask_ndarray *a = call_array("arange", (lask_value[]){lask_int(3), lask_int(-2), lask_int(5)}, 3);
+  /* numpy's arange(start, stop, step): 3, 1, -1, -3, -5 */
+  lask_ndarray *a =
+      call_array("arange", (lask_value[]){lask_int(3), lask_int(-7), lask_int(-2), str("int64")}, 4);
   assert_int_equal(a->dtype, LASK_I64);
+  assert_int_equal(a->shape[0], 5);
   for (int i = 0; i < 5; i++) assert_int_equal(((int64_t *)a->data)[i], 3 - 2 * i);
   release(a);
-  /* blocks with an offset agree bit for bit with the whole */
-  lask_ndarray *whole =
-      call_array("arange", (lask_value[]){lask_num(0.1), lask_num(0.3), lask_int(20), lask_nil()}, 4);
+  lask_ndarray *d = call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2); /* float64 by default */
+  assert_int_equal(d->dtype, LASK_F64);
+  assert_int_equal(d->shape[0], 5);
+  assert_true(((double *)d->data)[4] == 4.0);
+  release(d);
+  /* a block (first element 13, 7 of them) agrees bit for bit with the whole range */
+  lask_ndarray *whole = call_array("arange", (lask_value[]){lask_num(0.1), lask_num(6.05), lask_num(0.3)}, 3);
   assert_int_equal(whole->dtype, LASK_F64);
+  assert_int_equal(whole->shape[0], 20);
   lask_ndarray *blk = call_array(
-      "arange", (lask_value[]){lask_num(0.1), lask_num(0.3), lask_int(7), lask_nil(), lask_int(13)}, 5);
+      "arange",
+      (lask_value[]){lask_num(0.1), lask_num(6.05), lask_num(0.3), lask_nil(), lask_int(13), lask_int(7)}, 6);
+  assert_int_equal(blk->shape[0], 7);
   assert_memory_equal(blk->data, whole->data + 13 * 8, 7 * 8);
   release(whole), release(blk);
   lask_ndarray *f =
-      call_array("arange", (lask_value[]){lask_int(0), lask_int(1), lask_int(4), str("float32")}, 4);
+      call_array("arange", (lask_value[]){lask_int(0), lask_int(4), lask_int(1), str("float32")}, 4);
   assert_int_equal(f->dtype, LASK_F32);
   assert_true(((float *)f->data)[3] == 3.0f);
   lask_release(lask_ndarray_value(f));
@@ -129,14 +139,19 @@ static void test_arange_and_linspace(void **state) {
   assert_int_equal(l->dtype, LASK_F64);
   for (int i = 0; i < 5; i++) assert_true(((double *)l->data)[i] == 0.25 * i);
   release(l);
-  lask_ndarray *e = call_array("arange", (lask_value[]){lask_int(0), lask_int(1), lask_int(0)}, 3);
+  lask_ndarray *e = call_array("arange", (lask_value[]){lask_int(5), lask_int(0)}, 2); /* empty, as numpy */
   assert_int_equal(lask_ndarray_size(e), 0);
   release(e);
   lask_err err;
   lask_value out;
-  assert_int_equal(call("arange", (lask_value[]){lask_int(0), lask_int(1), lask_int(-1)}, 3, &out, &err),
+  assert_int_equal(call("arange", (lask_value[]){lask_int(0), lask_int(1), lask_int(0)}, 3, &out, &err),
                    LASK_EINVAL);
-  assert_string_equal(err.msg, "arange: negative length -1");
+  assert_string_equal(err.msg, "arange: step must not be 0");
+  assert_int_equal(
+      call("arange", (lask_value[]){lask_int(0), lask_int(5), lask_nil(), lask_nil(), lask_int(3), lask_int(4)}, 6,
+           &out, &err),
+      LASK_EINVAL);
+  assert_string_equal(err.msg, "arange: elements 3..7 are outside the 5 of the range");
   assert_int_equal(call("arange", (lask_value[]){str("x"), lask_int(1), lask_int(1)}, 3, &out, &err),
                    LASK_ETYPE);
   assert_string_equal(err.msg, "arange: argument 1 must be a number, got a string");
@@ -750,7 +765,7 @@ static void test_fused_program_basics(void **state) {
   lask_kernel *k = lask_fused_kernel_new("2 $1 mul 1 add powi:3", &err);
   assert_non_null(k);
   assert_string_equal(k->name, "fused(2 $1 mul 1 add powi:3)");
-  lask_ndarray *x = call_array("arange", (lask_value[]){lask_num(0), lask_num(0.5), lask_int(3001)}, 3);
+  lask_ndarray *x = call_array("arange", (lask_value[]){lask_num(0), lask_num(1500.5), lask_num(0.5)}, 3);
   lask_value xv = lask_ndarray_value(x), out;
   assert_int_equal(k->fn(k, &xv, 1, &out, &err), LASK_OK);
   lask_ndarray *y = lask_ndarray_of(out);
@@ -938,7 +953,7 @@ static void test_fused_equals_unfused(void **state) {
 static void test_scalar_kernels_accept_arrays(void **state) {
   (void)state;
   lask_err err;
-  lask_ndarray *x = call_array("arange", (lask_value[]){lask_int(0), lask_int(1), lask_int(5)}, 3);
+  lask_ndarray *x = call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2);
   lask_value xv = lask_ndarray_value(x), out;
   const char *names[] = {"add", "sub", "mul", "div", "neg"};
   for (int i = 0; i < 5; i++) {
@@ -988,7 +1003,7 @@ static void test_kernels_run_concurrently(void **state) {
   const int64_t n = 600000; /* 4.8 MB: a big buffer */
   race r[3];
   pthread_t t[3];
-  lask_ndarray *x = call_array("arange", (lask_value[]){lask_num(0), lask_num(1e-3), lask_int(n)}, 3);
+  lask_ndarray *x = call_array("arange", (lask_value[]){lask_num(0), lask_num(((double)n - 0.5) * 1e-3), lask_num(1e-3)}, 3);
   lask_kernel *k = lask_fused_kernel_new("2 $1 mul 1 add powi:3", &err);
   double v = 2 * ((double)(n - 1) * 1e-3) + 1;
   for (int i = 0; i < 3; i++) {

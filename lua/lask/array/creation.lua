@@ -72,10 +72,16 @@ function C.arange(...)
   local k = core.kernel("arange")
   local exact = mtype(start) == "integer" and mtype(step) == "integer"
   return source("arange", { start, stop, step }, { len }, chunks, dtype, function(bshape, off)
-    -- integers: the block's own start reads best ({arange, 5, 1, 5, ...}); floats:
-    -- the global start and the block's offset, so every chunking gives the same bits
-    if exact then return { k, start + step * off[1], step, bshape[1], dtype } end
-    return { k, start, step, bshape[1], dtype, off[1] }
+    -- integers: the block's own range, as numpy's arange(start, stop[, step]) reads
+    -- ({arange, 5, 10}); floats: the whole range, the block's first element and count,
+    -- so every chunking gives the same bits
+    if exact then
+      local task = { k, start + step * off[1], start + step * (off[1] + bshape[1]) }
+      if step ~= 1 or dtype ~= "float64" then task[4] = step end
+      if dtype ~= "float64" then task[5] = dtype end
+      return task
+    end
+    return { k, start, stop, step, dtype, off[1], bshape[1] }
   end)
 end
 

@@ -3,7 +3,7 @@
 --
 --   local x = da.arange(15, { chunks = 5 })
 --   print(x)                       --> lask.array<arange-…, shape=(15,), chunks=((5, 5, 5)), dtype=float64>
---   print(lask.tostring(x.dask))   --> {('arange-…', 0): {arange, 0, 1, 5, 'float64'}, ...}
+--   print(lask.tostring(x.dask))   --> {('arange-…', 0): {arange, 0, 5}, ...}
 --   print(((2 * x + 1) ^ 3):sum():compute())
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
