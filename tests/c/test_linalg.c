@@ -65,9 +65,15 @@ static lask_ndarray *item(lask_value list, size_t i) {
   return lask_ndarray_of(((lask_list *)list.as.o)->items[i]);
 }
 
-static void check_qr(int64_t m, int64_t n) {
-  lask_ndarray *a = matrix(m, n);
+/* qr(a) gives Q and R with A = QR, QᵀQ = I, R upper triangular, and leaves a as it was. */
+static void check_qr_of(lask_ndarray *a) {
+  int64_t m = a->shape[0], n = a->shape[1];
+  size_t bytes = (size_t)(m * n) * sizeof(double);
+  double *before = malloc(bytes);
+  memcpy(before, a->data, bytes);
   lask_value qr = call("qr", 1, lask_ndarray_value(a));
+  assert_memory_equal(before, a->data, bytes);
+  free(before);
   lask_ndarray *q = item(qr, 0), *r = item(qr, 1);
   int64_t k = m < n ? m : n;
   assert_int_equal(q->shape[0], m), assert_int_equal(q->shape[1], k);
@@ -86,10 +92,38 @@ static void check_qr(int64_t m, int64_t n) {
   lask_release(qr), lask_release(lask_ndarray_value(a));
 }
 
+static void check_qr(int64_t m, int64_t n) { check_qr_of(matrix(m, n)); }
+
+/* p random upper-triangular n×n factors stacked: TSQR's second stage. */
+static lask_ndarray *triangle_stack(int64_t p, int64_t n) {
+  lask_ndarray *a = matrix(p * n, n);
+  for (int64_t i = 0; i < p * n; i++)
+    for (int64_t j = 0; j < i % n; j++) AT(a, i, j) = 0.0;
+  return a;
+}
+
 static void test_qr_shapes(void **state) {
   (void)state;
   check_qr(7, 3), check_qr(100, 10), check_qr(3, 7), check_qr(5, 5), check_qr(1, 1);
-  check_qr(10000, 12); /* tall enough for the in-kernel panels */
+  check_qr(10000, 12);  /* tall enough for the in-kernel panels */
+  check_qr(20000, 40); /* 10 panels of more columns than one compact-WY block (32) */
+  check_qr(30000, 3);  /* 15 panels: a deeper tree of merged triangles inside the kernel */
+}
+
+/* Stacked triangles are merged pairwise (a tree of dtplqt), not factored densely:
+ * the same QR properties, for odd and even counts and block sizes around 32. */
+static void test_qr_of_stacked_triangles(void **state) {
+  (void)state;
+  int64_t cases[][2] = {{2, 1}, {2, 4}, {3, 4}, {5, 33}, {8, 64}, {7, 100}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) check_qr_of(triangle_stack(cases[c][0], cases[c][1]));
+  /* qr_factor keeps the merges implicit: qr_apply without W gives the same Q */
+  lask_ndarray *a = triangle_stack(5, 33);
+  lask_value fr = call("qr_factor", 1, lask_ndarray_value(a)), qr = call("qr", 1, lask_ndarray_value(a));
+  lask_value f = ((lask_list *)fr.as.o)->items[0];
+  lask_value q = call("qr_apply", 1, f);
+  assert_memory_equal(lask_ndarray_of(q)->data, item(qr, 0)->data, (size_t)(5 * 33 * 33) * sizeof(double));
+  assert_memory_equal(item(fr, 1)->data, item(qr, 1)->data, (size_t)(33 * 33) * sizeof(double));
+  lask_release(q), lask_release(qr), lask_release(fr), lask_release(lask_ndarray_value(a));
 }
 
 static void test_svd_reconstructs(void **state) {
@@ -263,6 +297,7 @@ int main(void) {
   printf("# test_linalg seed %u (set LASK_SEED to replay)\n", seed);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_qr_shapes),
+      cmocka_unit_test(test_qr_of_stacked_triangles),
       cmocka_unit_test(test_svd_reconstructs),
       cmocka_unit_test(test_lu_solve_inv_cholesky),
       cmocka_unit_test(test_errors),

@@ -7,8 +7,10 @@
 --   stage 1   each block is factored: qr_factor keeps Q implicit (reflectors; the
 --             kernel cuts a tall block into panels of cache-friendly height, as a
 --             tall block's QR is memory-bound otherwise), item(_, 1) is its R;
---   stage 2   the R factors are stacked (vstack) and factored again (qr), in groups
---             of at most GROUP when they are many: a reduction tree that recurses;
+--   stage 2   the R factors are stacked (vstack) and factored again (qr_factor, which
+--             merges the triangles two by two), in groups of at most GROUP when they
+--             are many: a reduction tree that recurses; each group's Q is formed by
+--             its own task (qr_apply), so that it runs beside the SVD of R;
 --   Q         each panel's Q times its slice of the stages above (qr_apply on the
 --             implicit factor: Q is formed once, already multiplied).
 -- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
@@ -50,11 +52,13 @@ local function square_arg(x, what, level)
   return x
 end
 
--- A copy of the tasks in dsk, to add an output's own tasks to the shared ones (each
+-- A copy of the tasks in the graphs given, to add an output's own tasks to the shared ones (each
 -- output's graph holds only what it needs: s.dask shows no U blocks).
-local function with(dsk)
+local function with(...)
   local t = {}
-  for k, v in pairs(dsk) do t[k] = v end
+  for _, dsk in ipairs { ... } do
+    for k, v in pairs(dsk) do t[k] = v end
+  end
   return t
 end
 
@@ -94,10 +98,11 @@ local function panels_of(x)
   return panels
 end
 
--- The TSQR tasks of x into dsk. Returns the key of R and, per panel, a function
--- w(p) giving the task of the panel's slice of the stages above (times `right`, a
--- key or nil) — its Q block is qr_apply(factor, w).
-local function tsqr_tasks(x, base, dsk)
+-- The TSQR tasks of x: those R needs into dsk, the second stage's Q into qdsk.
+-- Returns the key of R and, per panel, a function w(p) giving the task of the
+-- panel's slice of the stages above (times `right`, a key or nil) — its Q block is
+-- qr_apply(factor, w).
+local function tsqr_tasks(x, base, dsk, qdsk)
   local n = x.shape[2]
   local panels = panels_of(x)
   local level = {} -- the R factors of this level: {rkey=, parent=, slot=}
@@ -123,13 +128,15 @@ local function tsqr_tasks(x, base, dsk)
       local rlist = {}
       for j, mbr in ipairs(members) do
         rlist[j] = mbr.rkey
-        mbr.parent, mbr.slot = qk, j - 1
+        mbr.slot = j - 1
       end
       dsk[sk] = { K "vstack", rlist }
-      dsk[qk] = { K "qr", sk }
-      local rk = lkey(base .. "-r-st2" .. suffix, g, 0)
+      dsk[qk] = { K "qr_factor", sk } -- merges the triangles pairwise: R without Q
+      local rk, q2 = lkey(base .. "-r-st2" .. suffix, g, 0), lkey(base .. "-q-st2" .. suffix, g, 0)
       dsk[rk] = { K "item", qk, 1 }
-      up[#up + 1] = { rkey = rk, qkey = qk }
+      qdsk[q2] = { K "qr_apply", { K "item", qk, 0 } } -- this Q, formed while R's SVD runs
+      for _, mbr in ipairs(members) do mbr.q2 = q2 end
+      up[#up + 1] = { rkey = rk }
       for _, mbr in ipairs(members) do mbr.up = up[#up] end
     end
     level = up
@@ -137,8 +144,7 @@ local function tsqr_tasks(x, base, dsk)
   local top = level[1]
   -- The task of node's slice of the Q factors above it (n×n), times right.
   local function slice(node, right)
-    local q = { K "item", node.parent, 0 }
-    local piece = { K "rows", q, node.slot * n, (node.slot + 1) * n }
+    local piece = { K "rows", node.q2, node.slot * n, (node.slot + 1) * n }
     local above = node.up ~= top and slice(node.up, right) or right
     return above and { K "matmul", piece, above } or piece
   end
@@ -175,10 +181,10 @@ function la.tsqr(x)
   x = tsqr_check(x, "tsqr", 2)
   local tok = core.tokenize("tsqr", x)
   local base, n = "tsqr-" .. tok, x.shape[2]
-  local shared = {}
-  local rkey, panels = tsqr_tasks(x, base, shared)
+  local shared, qtasks = {}, {}
+  local rkey, panels = tsqr_tasks(x, base, shared, qtasks)
   local qname, rname = base .. "-q", base .. "-r"
-  local qd, rd = with(shared), with(shared)
+  local qd, rd = with(shared, qtasks), with(shared)
   local rows = q_blocks(qname, x, panels, nil, qd)
   rd[lkey(rname, 0, 0)] = rkey
   local q = core.new(layer(qname, qd), { x }, { rows, { n } }, "float64")
@@ -210,12 +216,12 @@ function la.svd(x)
   end
   x = tsqr_check(x, "svd", 2)
   local base, n = "tsqr-" .. core.tokenize("svd", x), x.shape[2]
-  local shared = {}
-  local rkey, panels = tsqr_tasks(x, base, shared)
+  local shared, qtasks = {}, {}
+  local rkey, panels = tsqr_tasks(x, base, shared, qtasks)
   local svdk = lkey(base .. "-svd-st2", 0, 0)
   shared[svdk] = { K "svd", rkey }
   local uname, sname, vname = base .. "-u", base .. "-s", base .. "-v"
-  local ud, sd, vd = with(shared), with(shared), with(shared)
+  local ud, sd, vd = with(shared, qtasks), with(shared), with(shared)
   local ur = lkey(base .. "-u-st2", 0, 0)
   ud[ur] = { K "item", svdk, 0 }
   local rows = q_blocks(uname, x, panels, ur, ud)
