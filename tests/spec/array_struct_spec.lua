@@ -61,6 +61,20 @@ describe("lask.array dot", function()
     assert.equal("float32", da.ones(3, { dtype = "float32" }):dot(da.ones(3, { dtype = "float32" })).dtype)
   end)
 
+  it("splits a long contraction with few output blocks into summed groups", function()
+    local a, af = mat(3, 11, { 3, 2 }) -- 6 inner blocks, one output block
+    local b, bf = mat(11, 2, { 2, 2 })
+    local c = da.dot(a, b)
+    local partials = 0
+    for k in pairs(c.dask) do
+      if tostring(k):find("partial", 1, true) then partials = partials + 1 end
+    end
+    assert.equal(3, partials) -- groups of 2 inner blocks, then a sum_agg
+    H.same(H.get(c), ref_dot(af, 3, 11, bf, 2), 1e-14)
+    local i = da.arange(9, { dtype = "int64", chunks = 2 }) -- 5 inner blocks, integers
+    assert.equal(204, H.get(i:dot(i)).flat[1]) -- 0² + 1² + … + 8²
+  end)
+
   it("rejects misaligned shapes", function()
     local a = mat(3, 4, 2)
     assert.has_error(function() a:dot(a) end,

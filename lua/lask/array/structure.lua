@@ -71,7 +71,10 @@ end
 
 -- dot(a, b): the matrix product of 1-D and 2-D arrays (numpy.dot's rules for
 -- them). Block (i, j) is the sum over the inner blocks k of a(i, k) @ b(k, j), done
--- by one matmul_sum task that accumulates in place (BLAS beta = 1).
+-- by one matmul_sum task that accumulates in place (BLAS beta = 1); when there are
+-- fewer than 4 output blocks and 4 or more inner ones, by a few such tasks over
+-- groups of k and a sum_agg of their results (parallel work, as for xᵀq in a
+-- randomized SVD).
 function ST.dot(a, b)
   a, b = need_array(a, "dot", 2), need_array(b, "dot", 2)
   if a.ndim < 1 or a.ndim > 2 or b.ndim < 1 or b.ndim > 2 then
@@ -93,7 +96,12 @@ function ST.dot(a, b)
   if b.ndim == 2 then chunks[#chunks + 1] = b.chunks[2] end
   local name = "dot-" .. core.tokenize("dot", a, b)
   local an, bn, nk = a.name, b.name, #inner
-  local k1, kn = core.kernel("matmul"), core.kernel("matmul_sum")
+  local k1, kn, ksum = core.kernel("matmul"), core.kernel("matmul_sum"), core.kernel("sum_agg")
+  -- few output blocks over a long contraction: its products in a few groups summed
+  -- at the end, so that more than one worker shares them
+  local nout = 1
+  for _, c in ipairs(chunks) do nout = nout * #c end
+  local groups = (nk >= 4 and nout < 4) and math.min(nk // 2, -(-4 // nout)) or 1
   local layer = {
     name = name, kind = "generic",
     build = function()
@@ -106,7 +114,20 @@ function ST.dot(a, b)
           left[k + 1] = i and block_key(an, { i, k }) or block_key(an, { k })
           right[k + 1] = j and block_key(bn, { k, j }) or block_key(bn, { k })
         end
-        dsk[block_key(name, idx)] = nk == 1 and { k1, left[1], right[1] } or { kn, left, right }
+        local out = block_key(name, idx)
+        if groups == 1 then
+          dsk[out] = nk == 1 and { k1, left[1], right[1] } or { kn, left, right }
+          return
+        end
+        local parts = {}
+        for g = 0, groups - 1 do
+          local lo, hi = g * nk // groups + 1, (g + 1) * nk // groups
+          local pidx = table.move(idx, 1, #idx, 1, {})
+          pidx[#pidx + 1] = g
+          parts[g + 1] = block_key(name .. "-partial", pidx)
+          dsk[parts[g + 1]] = { kn, table.move(left, lo, hi, 1, {}), table.move(right, lo, hi, 1, {}) }
+        end
+        dsk[out] = { ksum, parts }
       end)
       return dsk
     end,
