@@ -3,7 +3,7 @@
 --   linalg.lua [--no-peers] [--profile]
 --       generates the matrices once (lask, normal(0, 1), fixed seeds) into .npy files
 --       in a temporary directory, which both sides load: the same matrices, to the
---       bit. Every lask configuration runs in its own process (best of 2 computes of
+--       bit. Every lask configuration runs in its own process (best of 3 computes of
 --       an input persisted beforehand); then the peer runs numpy and dask on the same
 --       files, checks lask's singular values (and R) against numpy's, and the table
 --       is printed. --profile adds one profiled compute per lask configuration and
@@ -28,7 +28,7 @@
 local here = (arg and arg[0] or ""):match("^(.*/)") or "./"
 local R = dofile(here .. "report.lua")
 
-local REPS = 2
+local REPS = 3 -- the first compute of a process also pays its first page faults
 
 -- name -> shape, lask/dask blocks, seed of the generated matrix
 local MATRICES = {
