@@ -88,6 +88,7 @@ describe("la.tsqr", function()
     { "blocks in both dimensions (rechunked)", { 600, 30 }, { 150, 10 } },
     { "row blocks shorter than the width (merged)", { 300, 40 }, { 25, 40 } },
     { "one block", { 50, 50 }, { 50, 50 } },
+    { "more blocks than a stage-2 group (70: the reduction recurses)", { 350, 3 }, { 5, 3 } },
   } do
     it("factors " .. case[1] .. " into an orthonormal Q and an upper R", function()
       local x = da.random.normal(case[2], { chunks = case[3], seed = seed })
