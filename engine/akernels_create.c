@@ -69,7 +69,8 @@ static void philox_batch(uint64_t c, uint32_t stream, uint64_t seed, uint32_t w[
     }
     k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
   }
-  memcpy(w[0], x0, sizeof x0), memcpy(w[1], x1, sizeof x1), memcpy(w[2], x2, sizeof x2), memcpy(w[3], x3, sizeof x3);
+  memcpy(w[0], x0, sizeof x0), memcpy(w[1], x1, sizeof x1), memcpy(w[2], x2, sizeof x2),
+      memcpy(w[3], x3, sizeof x3);
 }
 
 /* Writes draws first .. first+count-1 of stream to out. Draws 2j and 2j+1 come from
@@ -85,10 +86,12 @@ static void draw_run(uint64_t seed, int stream, uint64_t first, int64_t count, d
     uint64_t j = e >> 1, base = 2 * j;
     philox_batch(j, (uint32_t)stream, seed, w);
     if (stream == STREAM_UNIFORM) {
-      for (int l = 0; l < BATCH; l++) v[2 * l] = unit(w[0][l], w[1][l]), v[2 * l + 1] = unit(w[2][l], w[3][l]);
+      for (int l = 0; l < BATCH; l++)
+        v[2 * l] = unit(w[0][l], w[1][l]), v[2 * l + 1] = unit(w[2][l], w[3][l]);
     } else {
       for (int l = 0; l < BATCH; l++) {
-        double u1 = 1.0 - unit(w[0][l], w[1][l]), u2 = unit(w[2][l], w[3][l]); /* u1 in (0, 1]: log is finite */
+        double u1 = 1.0 - unit(w[0][l], w[1][l]),
+               u2 = unit(w[2][l], w[3][l]); /* u1 in (0, 1]: log is finite */
         double r = sqrt(-2.0 * log(u1)), t = 6.283185307179586 * u2;
         v[2 * l] = loc + scale * r * cos(t), v[2 * l + 1] = loc + scale * r * sin(t);
       }
@@ -159,8 +162,9 @@ static lask_status k_arange(const lask_kernel *k, const lask_value *args, int na
   double len = ceil((stop - start) / step);
   int64_t total = len > 0 ? (int64_t)len : 0, n = count >= 0 ? count : total - first;
   if (first < 0 || n < 0 || first + n > total)
-    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: elements %lld..%lld are outside the %lld of the range",
-                        k->name, (long long)first, (long long)(first + n), (long long)total);
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE,
+                        "%s: elements %lld..%lld are outside the %lld of the range", k->name,
+                        (long long)first, (long long)(first + n), (long long)total);
   lask_ndarray *a = new_array(k, dt, 1, &n, false, err);
   if (!a) return err->code;
   fill_range(a, args[0], ARG_NIL(args, nargs, 2) ? lask_int(1) : args[2], first);
@@ -188,7 +192,21 @@ static lask_status k_linspace(const lask_kernel *k, const lask_value *args, int 
   return LASK_OK;
 }
 
-/* --- full, eye --- */
+/* --- empty, full, eye --- */
+
+static lask_status k_empty(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                           lask_err *err) {
+  int ndim;
+  int64_t shape[LASK_MAXDIM];
+  lask_dtype dt = LASK_F64;
+  if (lask_akernel_nargs(k, nargs, 1, 2, err) || lask_akernel_arg_shape(k, args, 0, &ndim, shape, err) ||
+      (!ARG_NIL(args, nargs, 1) && lask_akernel_arg_dtype(k, args, 1, dt, &dt, err)))
+    return err->code;
+  lask_ndarray *a = new_array(k, dt, ndim, shape, false, err);
+  if (!a) return err->code;
+  *out = lask_ndarray_value(a);
+  return LASK_OK;
+}
 
 static lask_status k_full(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                           lask_err *err) {
@@ -328,10 +346,10 @@ static lask_status k_from_npy(const lask_kernel *k, const lask_value *args, int 
 }
 
 static const lask_kernel kernels[] = {
-    LASK_KERNEL_STATIC("arange", k_arange),     LASK_KERNEL_STATIC("linspace", k_linspace),
-    LASK_KERNEL_STATIC("full", k_full),         LASK_KERNEL_STATIC("eye", k_eye),
-    LASK_KERNEL_STATIC("random", k_random),     LASK_KERNEL_STATIC("normal", k_normal),
-    LASK_KERNEL_STATIC("from_npy", k_from_npy),
+    LASK_KERNEL_STATIC("arange", k_arange), LASK_KERNEL_STATIC("linspace", k_linspace),
+    LASK_KERNEL_STATIC("empty", k_empty),   LASK_KERNEL_STATIC("full", k_full),
+    LASK_KERNEL_STATIC("eye", k_eye),       LASK_KERNEL_STATIC("random", k_random),
+    LASK_KERNEL_STATIC("normal", k_normal), LASK_KERNEL_STATIC("from_npy", k_from_npy),
 };
 
 const lask_kernel *lask_akernels_create(int i) {

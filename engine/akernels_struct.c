@@ -283,6 +283,43 @@ static lask_status k_block(const lask_kernel *k, const lask_value *args, int n, 
   return LASK_OK;
 }
 
+/* into(dest, offset, f, args...): f(args...) written into dest at offset; nil. */
+static lask_status k_into(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                          lask_err *err) {
+  lask_ndarray *dest;
+  int nd;
+  int64_t off[LASK_MAXDIM];
+  if (n < 3)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects dest, offset, a kernel and its arguments");
+  if (lask_akernel_array(k, args, 0, &dest, err) || lask_akernel_arg_shape(k, args, 1, &nd, off, err))
+    return err->code;
+  if (nd != dest->ndim)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "the offset has %d entries for %d dimensions", nd,
+                             dest->ndim);
+  if (!lask_isa(args[2], &lask_kernel_class))
+    return lask_akernel_fail(k, LASK_ETYPE, err, "argument 3 must be a kernel, got a %s",
+                             lask_typename(args[2]));
+  const lask_kernel *f = (const lask_kernel *)args[2].as.o;
+  bool done = false;
+  if (lask_fused_run_into(f, args + 3, n - 3, dest, off, &done, err)) return err->code;
+  if (!done) {
+    lask_value v = lask_nil();
+    if (f->fn(f, args + 3, n - 3, &v, err)) return err->code ? err->code : LASK_EKERNEL;
+    const lask_ndarray *r = lask_ndarray_of(v);
+    bool fits = r && r->ndim == dest->ndim;
+    for (int d = 0; fits && d < nd; d++) fits = off[d] >= 0 && off[d] + r->shape[d] <= dest->shape[d];
+    if (!fits) {
+      lask_release(v);
+      return lask_akernel_fail(k, LASK_EINVAL, err, "%s gave a %s that does not fit dest at the offset",
+                               f->name, r ? "block" : lask_typename(v));
+    }
+    copy_to(lask_ndarray_ptr(dest, off), dest->dtype, dest->strides, r);
+    lask_release(v);
+  }
+  *out = lask_nil();
+  return LASK_OK;
+}
+
 /* copy(x): a C-contiguous copy of x. */
 static lask_status k_copy(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                           lask_err *err) {
@@ -502,6 +539,7 @@ static const lask_kernel struct_kernels[] = {
     LASK_KERNEL_STATIC("concatenate", k_concatenate),
     LASK_KERNEL_STATIC("stack", k_stack),
     LASK_KERNEL_STATIC("block", k_block),
+    LASK_KERNEL_STATIC("into", k_into),
     LASK_KERNEL_STATIC("matmul", k_matmul),
     LASK_KERNEL_STATIC("matmul_sum", k_matmul_sum),
     LASK_KERNEL_STATIC("copy", k_copy),

@@ -389,9 +389,28 @@ static lask_value scalar_value(lask_dtype dt, const void *p) {
   return lask_num(lask_elem_f64(dt, p));
 }
 
-/* Runs p over args: types, sizes the output, evaluates every tile. */
+/* Where the output of shape (ndim, shape) and dtype dt goes in dest at offset: its
+ * first element, or NULL unless that region is inside dest, of dest's dtype and one
+ * contiguous run in C order (tiles are written as consecutive elements). */
+static char *region(const lask_ndarray *dest, const int64_t *offset, lask_dtype dt, int ndim,
+                    const int64_t *shape) {
+  if (dest->ndim != ndim || dest->dtype != dt) return NULL;
+  char *at = dest->data;
+  int64_t want = (int64_t)lask_dtype_size(dt);
+  for (int d = ndim - 1; d >= 0; d--) {
+    if (offset[d] < 0 || offset[d] + shape[d] > dest->shape[d]) return NULL;
+    if (shape[d] != 1 && dest->strides[d] != want) return NULL;
+    want *= shape[d];
+    at += offset[d] * dest->strides[d];
+  }
+  return at;
+}
+
+/* Runs p over args: types, sizes the output, evaluates every tile. With dest, the
+ * output is written into dest at offset when it fits there (see region; *done
+ * tells), and *out is left alone. */
 static lask_status run(const char *kname, const fprog *p, const lask_value *args, int nargs, lask_value *out,
-                       lask_err *err) {
+                       const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err) {
   ftype argt[MAXARGS];
   if (nargs != p->nargs)
     return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s expects %d argument%s, got %d", kname, p->nargs,
@@ -417,17 +436,23 @@ static lask_status run(const char *kname, const fprog *p, const lask_value *args
   if (!st) st = out_shape(kname, args, nargs, &ndim, shape, err);
   for (int d = 0; d < ndim; d++) total *= shape[d];
   lask_dtype odt = c->t[p->nnodes - 1].dt;
-  if (!st && any_array && !(res = lask_ndarray_empty(odt, ndim, shape, err))) st = err->code;
+  char *into = !st && dest ? region(dest, offset, odt, ndim, shape) : NULL;
+  if (dest && !into) { /* the caller writes it there itself */
+    free(c);
+    return *done = false, st;
+  }
+  if (!st && !into && any_array && !(res = lask_ndarray_empty(odt, ndim, shape, err))) st = err->code;
   if (!st && total > 0 && !setup(c, ndim, shape, total, &mem, &readers))
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "%s: out of memory", kname);
+  char *base = into ? into : res ? res->data : (char *)&scalar;
   for (int64_t start = 0; !st && start < total; start += c->tile)
-    st = eval_tile(c, start, total - start < c->tile ? total - start : c->tile,
-                   res ? res->data : (char *)&scalar, err);
+    st = eval_tile(c, start, total - start < c->tile ? total - start : c->tile, base, err);
   free(mem), free(readers), free(c);
   if (st) {
     if (res) lask_release(lask_ndarray_value(res));
     return st;
   }
+  if (into) return *done = true, LASK_OK;
   *out = res ? lask_ndarray_value(res) : scalar_value(odt, &scalar);
   return LASK_OK;
 }
@@ -436,7 +461,15 @@ static lask_status run(const char *kname, const fprog *p, const lask_value *args
 
 static lask_status k_program(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                              lask_err *err) {
-  return run(k->name, k->data, args, nargs, out, err);
+  return run(k->name, k->data, args, nargs, out, NULL, NULL, NULL, err);
+}
+
+lask_status lask_fused_run_into(const lask_kernel *k, const lask_value *args, int nargs,
+                                const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err) {
+  *done = false;
+  if (k->fn != k_program) return LASK_OK;
+  lask_value ignored = lask_nil();
+  return run(k->name, k->data, args, nargs, &ignored, dest, offset, done, err);
 }
 
 lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err) {
@@ -461,7 +494,7 @@ lask_status lask_fused_eval_program(const char *kname, const char *program, cons
   fprog *p = malloc(sizeof *p);
   if (!p) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "%s: out of memory", kname);
   lask_status st = compile(kname, program, p, err);
-  if (!st) st = run(kname, p, args, nargs, out, err);
+  if (!st) st = run(kname, p, args, nargs, out, NULL, NULL, NULL, err);
   free(p);
   return st;
 }
@@ -473,7 +506,7 @@ lask_status lask_ew_apply(const char *kname, const lask_ewop *op, const lask_ew_
   for (int i = 0; i < op->arity; i++) p->nodes[i] = (fnode){.kind = N_ARG, .arg = i};
   p->nodes[op->arity] = (fnode){.kind = N_OP, .op = op, .param = *param};
   p->nnodes = op->arity + 1, p->nargs = op->arity, p->depth = op->arity;
-  lask_status st = run(kname, p, args, nargs, out, err);
+  lask_status st = run(kname, p, args, nargs, out, NULL, NULL, NULL, err);
   free(p);
   return st;
 }

@@ -170,7 +170,8 @@ static int tree_factor(double *s, int64_t p, int64_t n, double *t) {
   double *work = malloc((size_t)nb * (size_t)n * sizeof *work);
   if (!a || !work) return free(a), free(work), -1;
   for (int64_t j = 0, nm = tree_merges(p, a, b); info == 0 && j < nm; j++)
-    dtplqt_(&nn, &nn, &nn, &nb, s + a[j] * n * n, &nn, s + b[j] * n * n, &nn, t + j * nb * n, &nb, work, &info);
+    dtplqt_(&nn, &nn, &nn, &nb, s + a[j] * n * n, &nn, s + b[j] * n * n, &nn, t + j * nb * n, &nb, work,
+            &info);
   free(a), free(work);
   return info;
 }
@@ -185,8 +186,8 @@ static int tree_apply(const double *s, const double *t, int64_t p, int64_t n, co
   memcpy(out, w, (size_t)(n * k) * sizeof *out);
   memset(out + n * k, 0, (size_t)((p - 1) * n * k) * sizeof *out);
   for (int64_t j = tree_merges(p, a, b) - 1; info == 0 && kk > 0 && j >= 0; j--)
-    dtpmlqt_("R", "N", &kk, &nn, &nn, &nn, &nb, s + b[j] * n * n, &nn, t + j * nb * n, &nb, out + a[j] * n * k,
-             &kk, out + b[j] * n * k, &kk, work, &info, 1, 1);
+    dtpmlqt_("R", "N", &kk, &nn, &nn, &nn, &nb, s + b[j] * n * n, &nn, t + j * nb * n, &nb,
+             out + a[j] * n * k, &kk, out + b[j] * n * k, &kk, work, &info, 1, 1);
   free(a), free(work);
   return info;
 }
@@ -234,7 +235,8 @@ static int factor_block(lask_ndarray *a, const double *src, factor *f, lask_ndar
       memcpy(A + lo * n, src + lo * n, (size_t)((hi - lo) * n) * sizeof *A);
       if (!all_finite(A + lo * n, (hi - lo) * n)) info = NOT_FINITE;
     }
-    if (info == 0) info = factor_panel(A + lo * n, hi - lo, n, T + i * nb * n, R ? R : (double *)stack->data + i * n * n);
+    if (info == 0)
+      info = factor_panel(A + lo * n, hi - lo, n, T + i * nb * n, R ? R : (double *)stack->data + i * n * n);
   }
   if (p == 1 || info != 0) {
     if (stack) lask_release(lask_ndarray_value(stack));
@@ -264,7 +266,8 @@ static lask_ndarray *apply_factor(const factor *f, const lask_ndarray *w, lask_e
                           (const double *)w->data, k, (double *)x->data);
     if (info == 0) return x;
     lask_release(lask_ndarray_value(x));
-    if (!err->code) lask_err_set(err, info < 0 ? LASK_ENOMEM : LASK_EKERNEL, LASK_NO_NODE, "applying Q failed");
+    if (!err->code)
+      lask_err_set(err, info < 0 ? LASK_ENOMEM : LASK_EKERNEL, LASK_NO_NODE, "applying Q failed");
     return NULL;
   }
   int64_t p = f->t->shape[0] / nb;

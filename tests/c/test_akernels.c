@@ -114,7 +114,8 @@ static void test_arange_and_linspace(void **state) {
   assert_int_equal(a->shape[0], 5);
   for (int i = 0; i < 5; i++) assert_int_equal(((int64_t *)a->data)[i], 3 - 2 * i);
   release(a);
-  lask_ndarray *d = call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2); /* float64 by default */
+  lask_ndarray *d =
+      call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2); /* float64 by default */
   assert_int_equal(d->dtype, LASK_F64);
   assert_int_equal(d->shape[0], 5);
   assert_true(((double *)d->data)[4] == 4.0);
@@ -148,7 +149,8 @@ static void test_arange_and_linspace(void **state) {
                    LASK_EINVAL);
   assert_string_equal(err.msg, "arange: step must not be 0");
   assert_int_equal(
-      call("arange", (lask_value[]){lask_int(0), lask_int(5), lask_nil(), lask_nil(), lask_int(3), lask_int(4)}, 6,
+      call("arange",
+           (lask_value[]){lask_int(0), lask_int(5), lask_nil(), lask_nil(), lask_int(3), lask_int(4)}, 6,
            &out, &err),
       LASK_EINVAL);
   assert_string_equal(err.msg, "arange: elements 3..7 are outside the 5 of the range");
@@ -759,6 +761,55 @@ static void test_elementwise_errors(void **state) {
 
 /* --- fused programs --- */
 
+/* into(dest, offset, f, args...): a fused f writes straight into a contiguous
+ * region of dest; anything else (a strided region, another kernel) is computed and
+ * copied; what does not fit is an error and dest keeps its contents. */
+static void test_into_writes_blocks_in_place(void **state) {
+  (void)state;
+  lask_err err;
+  lask_value out;
+  lask_kernel *k = lask_fused_kernel_new("2 $1 mul 1 add", &err);
+  lask_value kv = lask_objval(&k->h);
+  lask_ndarray *dest = call_array("empty", (lask_value[]){list_of(2, (int64_t[]){4, 6}), str("float64")}, 2);
+  assert_int_equal(dest->dtype, LASK_F64);
+  lask_value dv = lask_ndarray_value(dest);
+  for (int i = 0; i < 24; i++) ((double *)dest->data)[i] = -1;
+  /* rows 1..2, all columns: one contiguous run, evaluated in place */
+  lask_ndarray *x = call_array("full", (lask_value[]){list_of(2, (int64_t[]){2, 6}), lask_num(3.0)}, 2);
+  assert_int_equal(call("into", (lask_value[]){dv, list_of(2, (int64_t[]){1, 0}), kv, lask_ndarray_value(x)},
+                        4, &out, &err),
+                   LASK_OK);
+  assert_int_equal(out.type, LASK_TNIL);
+  /* rows 2..3, columns 0..1: strided in dest, computed then copied; rows 2..3,
+   * columns 4..5 through "add", which is not fused */
+  lask_ndarray *y = call_array("full", (lask_value[]){list_of(2, (int64_t[]){2, 2}), lask_num(1.0)}, 2);
+  assert_int_equal(call("into", (lask_value[]){dv, list_of(2, (int64_t[]){2, 0}), kv, lask_ndarray_value(y)},
+                        4, &out, &err),
+                   LASK_OK);
+  lask_ndarray *z = call_array("full", (lask_value[]){list_of(2, (int64_t[]){2, 2}), lask_num(5.0)}, 2);
+  const lask_kernel *add = lask_akernel_find("add");
+  assert_int_equal(call("into",
+                        (lask_value[]){dv, list_of(2, (int64_t[]){2, 4}), lask_objval((lask_obj *)&add->h),
+                                       lask_ndarray_value(z), lask_int(1)},
+                        5, &out, &err),
+                   LASK_OK);
+  static const double want[24] = {-1, -1, -1, -1, -1, -1, 7, 7, 7,  7,  7, 7,
+                                  3,  3,  7,  7,  6,  6,  3, 3, -1, -1, 6, 6};
+  assert_memory_equal(dest->data, want, sizeof want);
+  /* a block that does not fit: an error naming the kernel, nothing written */
+  assert_int_equal(call("into", (lask_value[]){dv, list_of(2, (int64_t[]){3, 0}), kv, lask_ndarray_value(x)},
+                        4, &out, &err),
+                   LASK_EINVAL);
+  assert_non_null(strstr(err.msg, "into: fused(2 $1 mul 1 add) gave a block that does not fit dest"));
+  assert_memory_equal(dest->data, want, sizeof want);
+  assert_int_equal(
+      call("into", (lask_value[]){dv, list_of(2, (int64_t[]){0, 0}), lask_int(3)}, 3, &out, &err),
+      LASK_ETYPE);
+  assert_string_equal(err.msg, "into: argument 3 must be a kernel, got a integer");
+  release(x), release(y), release(z), release(dest);
+  lask_release(kv);
+}
+
 static void test_fused_program_basics(void **state) {
   (void)state;
   lask_err err;
@@ -1003,7 +1054,8 @@ static void test_kernels_run_concurrently(void **state) {
   const int64_t n = 600000; /* 4.8 MB: a big buffer */
   race r[3];
   pthread_t t[3];
-  lask_ndarray *x = call_array("arange", (lask_value[]){lask_num(0), lask_num(((double)n - 0.5) * 1e-3), lask_num(1e-3)}, 3);
+  lask_ndarray *x = call_array(
+      "arange", (lask_value[]){lask_num(0), lask_num(((double)n - 0.5) * 1e-3), lask_num(1e-3)}, 3);
   lask_kernel *k = lask_fused_kernel_new("2 $1 mul 1 add powi:3", &err);
   double v = 2 * ((double)(n - 1) * 1e-3) + 1;
   for (int i = 0; i < 3; i++) {
@@ -1032,6 +1084,7 @@ int main(void) {
       cmocka_unit_test(test_fused_equals_unfused),
       cmocka_unit_test(test_scalar_kernels_accept_arrays),
       cmocka_unit_test(test_kernels_run_concurrently),
+      cmocka_unit_test(test_into_writes_blocks_in_place),
   };
   return cmocka_run_group_tests(tests, NULL, release_strings);
 }

@@ -105,7 +105,7 @@ static lask_ndarray *triangle_stack(int64_t p, int64_t n) {
 static void test_qr_shapes(void **state) {
   (void)state;
   check_qr(7, 3), check_qr(100, 10), check_qr(3, 7), check_qr(5, 5), check_qr(1, 1);
-  check_qr(10000, 12);  /* tall enough for the in-kernel panels */
+  check_qr(10000, 12); /* tall enough for the in-kernel panels */
   check_qr(20000, 40); /* 10 panels of more columns than one compact-WY block (32) */
   check_qr(30000, 3);  /* 15 panels: a deeper tree of merged triangles inside the kernel */
 }
@@ -115,7 +115,8 @@ static void test_qr_shapes(void **state) {
 static void test_qr_of_stacked_triangles(void **state) {
   (void)state;
   int64_t cases[][2] = {{2, 1}, {2, 4}, {3, 4}, {5, 33}, {8, 64}, {7, 100}};
-  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) check_qr_of(triangle_stack(cases[c][0], cases[c][1]));
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    check_qr_of(triangle_stack(cases[c][0], cases[c][1]));
   /* qr_factor keeps the merges implicit: qr_apply without W gives the same Q */
   lask_ndarray *a = triangle_stack(5, 33);
   lask_value fr = call("qr_factor", 1, lask_ndarray_value(a)), qr = call("qr", 1, lask_ndarray_value(a));
@@ -296,12 +297,9 @@ int main(void) {
   seed = env ? (unsigned)atoi(env) : (unsigned)time(NULL);
   printf("# test_linalg seed %u (set LASK_SEED to replay)\n", seed);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_qr_shapes),
-      cmocka_unit_test(test_qr_of_stacked_triangles),
-      cmocka_unit_test(test_svd_reconstructs),
-      cmocka_unit_test(test_lu_solve_inv_cholesky),
-      cmocka_unit_test(test_errors),
-      cmocka_unit_test(test_lstsq_and_norm),
+      cmocka_unit_test(test_qr_shapes),        cmocka_unit_test(test_qr_of_stacked_triangles),
+      cmocka_unit_test(test_svd_reconstructs), cmocka_unit_test(test_lu_solve_inv_cholesky),
+      cmocka_unit_test(test_errors),           cmocka_unit_test(test_lstsq_and_norm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,9 @@
 -- Every evaluation builds one graph from the layers of all the arrays involved
 -- (layers of the same name are the same work, so shared inputs are computed once),
 -- fuses it (lask.array.fuse) unless opts.fuse == false, adds a final task per
--- array that assembles its blocks (the block kernel: one copy into the result),
--- and runs one get. opts: scheduler ("threaded" by default, "sync",
+-- array that assembles its blocks (the block kernel: one copy into the result;
+-- x:compute() on the threaded or sync scheduler has its block tasks write into
+-- the result instead, see write_in_place), and runs one get. opts: scheduler ("threaded" by default, "sync",
 -- "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
 -- optimize (lask's graph optimisation, off by default: the graph is already fused).
 local core = require "lask.array.core"
@@ -65,6 +66,52 @@ local function finalize(dsk, x)
   return key
 end
 
+-- The schedulers whose workers share the process's memory: there the blocks of
+-- x:compute() are written into the result by their own tasks (write_in_place).
+local SHARED_MEMORY = { threaded = true, sync = true }
+local ONES = {} -- ONES[n]: n ones, the numblocks of a one-block array
+for n = 0, 32 do
+  ONES[n] = {}
+  for d = 1, n do ONES[n][d] = 1 end
+end
+local KERNEL_MT = getmetatable(core.kernel("into"))
+
+-- Instead of assembling x's blocks in a final task (one more copy of everything,
+-- on one worker), its block tasks write into the result as they run: an empty
+-- array first, then every task {f, args...} becomes {into, result, offset, f,
+-- args...}: a fused elementwise kernel evaluates straight into the result, others
+-- copy their block there in parallel. Returns the final key, or nil when some
+-- block is not a native kernel call (persisted data, an alias, a Lua function).
+local function write_in_place(dsk, x)
+  local size = 1
+  for _, n in ipairs(x.shape) do size = size * n end
+  if size == 0 then return nil end
+  local tasks, ok = {}, true
+  core.each_block(x.numblocks, function(idx)
+    local key = core.block_key(x.name, idx)
+    local t = dsk[key]
+    if type(t) ~= "table" or getmetatable(t[1]) ~= KERNEL_MT then ok = false end
+    tasks[#tasks + 1] = { key, table.move(idx, 1, #idx, 1, {}) }
+  end)
+  if not ok then return nil end
+  local out = lcore.key("finalize-" .. x.name .. "-out")
+  dsk[out] = { core.kernel("empty"), x.shape, x.dtype }
+  local starts, keys = {}, { out }
+  for d, c in ipairs(x.chunks) do starts[d] = core.offsets(c) end
+  local kinto = core.kernel("into")
+  for _, kt in ipairs(tasks) do
+    local key, idx = kt[1], kt[2]
+    local off = {}
+    for d, i in ipairs(idx) do off[d] = starts[d][i + 1] end
+    local t = dsk[key]
+    dsk[key] = { kinto, out, off, table.unpack(t) }
+    keys[#keys + 1] = key
+  end
+  local key = lcore.key("finalize-" .. x.name)
+  dsk[key] = { core.kernel("item"), keys, 0 } -- the result, once every block is in
+  return key
+end
+
 function CP.run(dsk, keys, opts)
   local get = get_function(opts)
   return get(dsk, keys, { num_workers = opts.num_workers, callbacks = opts.callbacks, optimize = opts.optimize })
@@ -74,7 +121,10 @@ end
 function CP.compute(x, opts)
   opts = check_opts(opts, 2)
   local dsk = CP.graph({ x }, opts)
-  return CP.run(dsk, finalize(dsk, x), opts)
+  local in_place = not opts.get and SHARED_MEMORY[opts.scheduler or "threaded"]
+  local key = in_place and #x.chunks > 0 and not core.same_list(x.numblocks, ONES[#x.numblocks])
+    and write_in_place(dsk, x)
+  return CP.run(dsk, key or finalize(dsk, x), opts)
 end
 
 -- x:persist([opts]): x with its blocks computed and held in memory: a lazy array
