@@ -139,6 +139,21 @@ static int64_t reduced_extent(const lask_ndarray *x, unsigned mask) {
 
 /* --- the arithmetic on tiles of doubles and int64s --- */
 
+/* Two doubles as one SIMD register (SSE2 on x86-64, NEON on arm64; a GNU vector
+ * extension gcc and clang share): the accumulators below are four of them, which
+ * the compilers keep in registers (eight scalar accumulators ran 3x slower). */
+typedef double v2d __attribute__((vector_size(16)));
+
+static inline v2d load2(const double *p) {
+  v2d v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline double lanes_sum(v2d a, v2d b, v2d c, v2d d) {
+  return ((a[0] + a[1]) + (b[0] + b[1])) + ((c[0] + c[1]) + (d[0] + d[1]));
+}
+
 /* Pairwise sum of t[0..n) (numpy's scheme: 8 accumulators on blocks of 128). */
 static double pairwise_sum(const double *t, int64_t n) {
   if (n < 8) {
@@ -147,12 +162,11 @@ static double pairwise_sum(const double *t, int64_t n) {
     return r;
   }
   if (n <= 128) {
-    double r[8];
-    for (int j = 0; j < 8; j++) r[j] = t[j];
+    v2d a = load2(t), b = load2(t + 2), c = load2(t + 4), d = load2(t + 6);
     int64_t i = 8;
     for (; i + 8 <= n; i += 8)
-      for (int j = 0; j < 8; j++) r[j] += t[i + j];
-    double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+      a += load2(t + i), b += load2(t + i + 2), c += load2(t + i + 4), d += load2(t + i + 6);
+    double s = lanes_sum(a, b, c, d);
     for (; i < n; i++) s += t[i];
     return s;
   }
@@ -452,12 +466,16 @@ static void chan_merge(double *n, double *m, double *q, double nb, double mb, do
 
 /* The moments of a tile of doubles: two passes over data that sits in L1. */
 static void tile_moments(const double *t, int64_t n, double *mean, double *m2) {
-  double m = pairwise_sum(t, n) / (double)n, q[4] = {0, 0, 0, 0};
+  double m = pairwise_sum(t, n) / (double)n, q = 0;
+  v2d mm = {m, m}, a = {0, 0}, b = a, c = a, d = a;
   int64_t i = 0;
-  for (; i + 4 <= n; i += 4)
-    for (int j = 0; j < 4; j++) q[j] += (t[i + j] - m) * (t[i + j] - m);
-  for (; i < n; i++) q[0] += (t[i] - m) * (t[i] - m);
-  *mean = m, *m2 = (q[0] + q[1]) + (q[2] + q[3]);
+  for (; i + 8 <= n; i += 8) {
+    v2d x0 = load2(t + i) - mm, x1 = load2(t + i + 2) - mm, x2 = load2(t + i + 4) - mm,
+        x3 = load2(t + i + 6) - mm;
+    a += x0 * x0, b += x1 * x1, c += x2 * x2, d += x3 * x3;
+  }
+  for (; i < n; i++) q += (t[i] - m) * (t[i] - m);
+  *mean = m, *m2 = lanes_sum(a, b, c, d) + q;
 }
 
 typedef struct moments {
