@@ -5,8 +5,8 @@
 -- (layers of the same name are the same work, so shared inputs are computed once),
 -- fuses it (lask.array.fuse) unless opts.fuse == false, adds a final task per
 -- array that assembles its blocks (the block kernel: one copy into the result;
--- x:compute() on the threaded or sync scheduler has its block tasks write into
--- the result instead, see write_in_place), and runs one get. opts: scheduler ("threaded" by default, "sync",
+-- on the threaded or sync scheduler the block tasks write into the result
+-- instead, see write_in_place), and runs one get. opts: scheduler ("threaded" by default, "sync",
 -- "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
 -- optimize (lask's graph optimisation, off by default: the graph is already fused).
 local core = require "lask.array.core"
@@ -118,13 +118,22 @@ function CP.run(dsk, keys, opts)
 end
 
 -- x:compute([opts]): x in memory, a lask.ndarray.
+-- The key of x in memory, with x's final task(s) added to dsk. others: the other
+-- arrays of the same get; x's blocks are written in place only when none of them
+-- reads x (after that their tasks give nil) and x is not among them twice.
+local function final_key(dsk, x, opts, others)
+  local in_place = not opts.get and SHARED_MEMORY[opts.scheduler or "threaded"] and #x.chunks > 0
+    and not core.same_list(x.numblocks, ONES[#x.numblocks])
+  for _, y in ipairs(others) do
+    if y.layers[x.name] then in_place = false end
+  end
+  return in_place and write_in_place(dsk, x) or finalize(dsk, x)
+end
+
 function CP.compute(x, opts)
   opts = check_opts(opts, 2)
   local dsk = CP.graph({ x }, opts)
-  local in_place = not opts.get and SHARED_MEMORY[opts.scheduler or "threaded"]
-  local key = in_place and #x.chunks > 0 and not core.same_list(x.numblocks, ONES[#x.numblocks])
-    and write_in_place(dsk, x)
-  return CP.run(dsk, key or finalize(dsk, x), opts)
+  return CP.run(dsk, final_key(dsk, x, opts, {}), opts)
 end
 
 -- x:persist([opts]): x with its blocks computed and held in memory: a lazy array
@@ -173,7 +182,13 @@ function CP.compute_many(...)
   end
   if #arrays == 0 then return table.unpack(args, 1, n) end
   local dsk = CP.graph(arrays, opts)
-  for i, x in ipairs(arrays) do keys[i] = finalize(dsk, x) end
+  for i, x in ipairs(arrays) do
+    local others = {}
+    for j, y in ipairs(arrays) do
+      if j ~= i then others[#others + 1] = y end
+    end
+    keys[i] = final_key(dsk, x, opts, others)
+  end
   local values = CP.run(dsk, keys, opts)
   local out = table.move(args, 1, n, 1, {})
   for i = 1, #arrays do out[where[i]] = values[i] end
