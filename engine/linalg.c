@@ -97,7 +97,7 @@ static int64_t panel_count(int64_t m, int64_t n) {
   /* panels of fewer than 8n rows would add more work (their R factors, factored
    * again) than their better cache use saves */
   int64_t h = PANEL_ROWS > 8 * n ? PANEL_ROWS : 8 * n;
-  return m > 2 * h ? (m + h - 1) / h : 1;
+  return n > 0 && m > 2 * h ? (m + h - 1) / h : 1;
 }
 
 static int64_t panel_lo(int64_t m, int64_t p, int64_t i) { return m * i / p; }
@@ -151,10 +151,11 @@ static int64_t tree_merges(int64_t p, int64_t *a, int64_t *b) {
   return j;
 }
 
-/* p when a (m×n) is p >= 2 upper-triangular n×n blocks stacked, else 0. */
+/* p when a (m×n) is p >= 2 upper-triangular n×n blocks stacked, else 0 (and 0
+ * for a single column, which a dense QR reduces in one pass). */
 static int64_t triangle_stack(const lask_ndarray *a) {
   int64_t m = a->shape[0], n = a->shape[1];
-  if (n == 0 || m % n != 0 || m / n < 2) return 0;
+  if (n < 2 || m % n != 0 || m / n < 2) return 0;
   const double *x = (const double *)a->data;
   for (int64_t row = 0; row < m; row++)
     for (int64_t c = 0; c < row % n; c++)

@@ -108,6 +108,7 @@ static void test_qr_shapes(void **state) {
   check_qr(10000, 12); /* tall enough for the in-kernel panels */
   check_qr(20000, 40); /* 10 panels of more columns than one compact-WY block (32) */
   check_qr(30000, 3);  /* 15 panels: a deeper tree of merged triangles inside the kernel */
+  check_qr(20000, 1);  /* a column */
 }
 
 /* Stacked triangles are merged pairwise (a tree of dtplqt), not factored densely:
