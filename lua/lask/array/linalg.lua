@@ -52,8 +52,9 @@ local function square_arg(x, what, level)
   return x
 end
 
--- A copy of the tasks in the graphs given, to add an output's own tasks to the shared ones (each
--- output's graph holds only what it needs: s.dask shows no U blocks).
+-- A copy of the tasks in the graphs given, to add an output's own tasks to the
+-- shared ones (each output's graph holds only what it needs: s.dask shows no U
+-- blocks, nor the second stage's Q).
 local function with(...)
   local t = {}
   for _, dsk in ipairs { ... } do
@@ -105,7 +106,7 @@ end
 local function tsqr_tasks(x, base, dsk, qdsk)
   local n = x.shape[2]
   local panels = panels_of(x)
-  local level = {} -- the R factors of this level: {rkey=, parent=, slot=}
+  local level = {} -- the R factors of this level: {rkey=, slot=, q2=, up=}
   for p, pan in ipairs(panels) do
     local src = pan.src
     local qk, rk = lkey(base .. "-qr-st1", p - 1, 0), lkey(base .. "-r-st1", p - 1, 0)
