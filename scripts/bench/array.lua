@@ -5,8 +5,8 @@
 -- Cases (best of 3 wall seconds; inputs in memory: persisted lask arrays, numpy
 -- arrays, persisted dask arrays):
 --   (2*x+1)^3   5e7 float64, 8 blocks (as many as the engine's cache of freed buffers
---               holds); compute() gives the whole result in memory
---               (the "persist" row leaves it in blocks: no final assembly copy)
+--               holds); compute() gives the whole result in memory, its blocks
+--               evaluated straight into it (the "persist" row leaves it in blocks)
 --   x:sum()     5e7;  x:std() on 5e7
 --   mean{axis=1} and std() on 5000 x 10000 (blocks 1000 x 5000)
 --   da.dot      4000 x 4000 by 4000 x 4000, blocks 1000 x 1000, against one
