@@ -65,6 +65,12 @@ static lask_value str(const char *s) {
   return strings[nstrings++] = lask_objval(&lask_str_new(s, strlen(s))->h);
 }
 
+/* A list of ints kept like the strings above. */
+static lask_value tmp_list(int n, const int64_t *v) {
+  assert_true(nstrings < 512);
+  return strings[nstrings++] = list_of(n, v);
+}
+
 static int release_strings(void **state) {
   (void)state;
   while (nstrings) lask_release(strings[--nstrings]);
@@ -770,26 +776,26 @@ static void test_into_writes_blocks_in_place(void **state) {
   lask_value out;
   lask_kernel *k = lask_fused_kernel_new("2 $1 mul 1 add", &err);
   lask_value kv = lask_objval(&k->h);
-  lask_ndarray *dest = call_array("empty", (lask_value[]){list_of(2, (int64_t[]){4, 6}), str("float64")}, 2);
+  lask_ndarray *dest = call_array("empty", (lask_value[]){tmp_list(2, (int64_t[]){4, 6}), str("float64")}, 2);
   assert_int_equal(dest->dtype, LASK_F64);
   lask_value dv = lask_ndarray_value(dest);
   for (int i = 0; i < 24; i++) ((double *)dest->data)[i] = -1;
   /* rows 1..2, all columns: one contiguous run, evaluated in place */
-  lask_ndarray *x = call_array("full", (lask_value[]){list_of(2, (int64_t[]){2, 6}), lask_num(3.0)}, 2);
-  assert_int_equal(call("into", (lask_value[]){dv, list_of(2, (int64_t[]){1, 0}), kv, lask_ndarray_value(x)},
+  lask_ndarray *x = call_array("full", (lask_value[]){tmp_list(2, (int64_t[]){2, 6}), lask_num(3.0)}, 2);
+  assert_int_equal(call("into", (lask_value[]){dv, tmp_list(2, (int64_t[]){1, 0}), kv, lask_ndarray_value(x)},
                         4, &out, &err),
                    LASK_OK);
   assert_int_equal(out.type, LASK_TNIL);
   /* rows 2..3, columns 0..1: strided in dest, computed then copied; rows 2..3,
    * columns 4..5 through "add", which is not fused */
-  lask_ndarray *y = call_array("full", (lask_value[]){list_of(2, (int64_t[]){2, 2}), lask_num(1.0)}, 2);
-  assert_int_equal(call("into", (lask_value[]){dv, list_of(2, (int64_t[]){2, 0}), kv, lask_ndarray_value(y)},
+  lask_ndarray *y = call_array("full", (lask_value[]){tmp_list(2, (int64_t[]){2, 2}), lask_num(1.0)}, 2);
+  assert_int_equal(call("into", (lask_value[]){dv, tmp_list(2, (int64_t[]){2, 0}), kv, lask_ndarray_value(y)},
                         4, &out, &err),
                    LASK_OK);
-  lask_ndarray *z = call_array("full", (lask_value[]){list_of(2, (int64_t[]){2, 2}), lask_num(5.0)}, 2);
+  lask_ndarray *z = call_array("full", (lask_value[]){tmp_list(2, (int64_t[]){2, 2}), lask_num(5.0)}, 2);
   const lask_kernel *add = lask_akernel_find("add");
   assert_int_equal(call("into",
-                        (lask_value[]){dv, list_of(2, (int64_t[]){2, 4}), lask_objval((lask_obj *)&add->h),
+                        (lask_value[]){dv, tmp_list(2, (int64_t[]){2, 4}), lask_objval((lask_obj *)&add->h),
                                        lask_ndarray_value(z), lask_int(1)},
                         5, &out, &err),
                    LASK_OK);
@@ -797,13 +803,13 @@ static void test_into_writes_blocks_in_place(void **state) {
                                   3,  3,  7,  7,  6,  6,  3, 3, -1, -1, 6, 6};
   assert_memory_equal(dest->data, want, sizeof want);
   /* a block that does not fit: an error naming the kernel, nothing written */
-  assert_int_equal(call("into", (lask_value[]){dv, list_of(2, (int64_t[]){3, 0}), kv, lask_ndarray_value(x)},
+  assert_int_equal(call("into", (lask_value[]){dv, tmp_list(2, (int64_t[]){3, 0}), kv, lask_ndarray_value(x)},
                         4, &out, &err),
                    LASK_EINVAL);
   assert_non_null(strstr(err.msg, "into: fused(2 $1 mul 1 add) gave a block that does not fit dest"));
   assert_memory_equal(dest->data, want, sizeof want);
   assert_int_equal(
-      call("into", (lask_value[]){dv, list_of(2, (int64_t[]){0, 0}), lask_int(3)}, 3, &out, &err),
+      call("into", (lask_value[]){dv, tmp_list(2, (int64_t[]){0, 0}), lask_int(3)}, 3, &out, &err),
       LASK_ETYPE);
   assert_string_equal(err.msg, "into: argument 3 must be a kernel, got a integer");
   release(x), release(y), release(z), release(dest);
