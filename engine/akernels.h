@@ -86,10 +86,12 @@
  *                                    exactly for integers); blocks summed with sum_agg
  *   copy(x)                          C-contiguous copy
  *   into(dest, offset, f, args...)   writes f(args...) into dest at offset (a list, one
- *                                    index per axis) and gives nil: a fused f evaluates
- *                                    straight into dest when the block is one contiguous
- *                                    run there; others are computed, then copied. How
- *                                    compute() assembles a result with no final copy
+ *                                    index per axis) and gives nil: a kernel with an
+ *                                    into entry (kernel.h: fused kernels, qr_apply)
+ *                                    writes straight into dest when the block is one
+ *                                    contiguous run there; others are computed, then
+ *                                    copied. How compute() assembles a result with no
+ *                                    final copy
  *   store_block(path, x, offset, global_shape)   writes x into an existing .npy file at
  *                                    its global offset (the Lua layer writes the header
  *                                    first with npy_create); returns true
@@ -156,12 +158,5 @@ bool lask_akernel_as_int(lask_value v, int64_t *out);
  * "fused(<program>)". At most 128 tokens and a stack 32 deep. NULL with err
  * filled (naming the bad token) when the program is malformed. */
 lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err);
-
-/* When k is a fused kernel whose result for args has dest's dtype and lands in one
- * contiguous run of dest at offset (one index per axis), evaluates it straight
- * into dest there and sets *done; otherwise leaves *done false and dest untouched
- * (the caller computes k and copies). Errors of the evaluation as k's own. */
-lask_status lask_fused_run_into(const lask_kernel *k, const lask_value *args, int nargs,
-                                const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err);
 
 #endif

@@ -334,7 +334,7 @@ static lask_status k_fused(const lask_kernel *k, const lask_value *args, int nar
 }
 
 #define OPK(name, i)                                                                                         \
-  { {&lask_kernel_class, LASK_REFS_STATIC}, name, k_op, (void *)&ops[i], NULL }
+  { {&lask_kernel_class, LASK_REFS_STATIC}, name, k_op, (void *)&ops[i], NULL, NULL }
 
 /* One kernel per operator (index into ops[]), but powi (reached through pow and
  * fused programs), and astype, which takes its dtype as an argument. */

@@ -301,7 +301,7 @@ static lask_status k_into(const lask_kernel *k, const lask_value *args, int n, l
                              lask_typename(args[2]));
   const lask_kernel *f = (const lask_kernel *)args[2].as.o;
   bool done = false;
-  if (lask_fused_run_into(f, args + 3, n - 3, dest, off, &done, err)) return err->code;
+  if (f->into && f->into(f, args + 3, n - 3, dest, off, &done, err)) return err->code;
   if (!done) {
     lask_value v = lask_nil();
     if (f->fn(f, args + 3, n - 3, &v, err)) return err->code ? err->code : LASK_EKERNEL;

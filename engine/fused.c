@@ -389,26 +389,9 @@ static lask_value scalar_value(lask_dtype dt, const void *p) {
   return lask_num(lask_elem_f64(dt, p));
 }
 
-/* Where the output of shape (ndim, shape) and dtype dt goes in dest at offset: its
- * first element, or NULL unless that region is inside dest, of dest's dtype and one
- * contiguous run in C order (tiles are written as consecutive elements). */
-static char *region(const lask_ndarray *dest, const int64_t *offset, lask_dtype dt, int ndim,
-                    const int64_t *shape) {
-  if (dest->ndim != ndim || dest->dtype != dt) return NULL;
-  char *at = dest->data;
-  int64_t want = (int64_t)lask_dtype_size(dt);
-  for (int d = ndim - 1; d >= 0; d--) {
-    if (offset[d] < 0 || offset[d] + shape[d] > dest->shape[d]) return NULL;
-    if (shape[d] != 1 && dest->strides[d] != want) return NULL;
-    want *= shape[d];
-    at += offset[d] * dest->strides[d];
-  }
-  return at;
-}
-
 /* Runs p over args: types, sizes the output, evaluates every tile. With dest, the
- * output is written into dest at offset when it fits there (see region; *done
- * tells), and *out is left alone. */
+ * output is written into dest at offset when it fits there (lask_ndarray_run_at;
+ * *done tells), and *out is left alone. */
 static lask_status run(const char *kname, const fprog *p, const lask_value *args, int nargs, lask_value *out,
                        const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err) {
   ftype argt[MAXARGS];
@@ -436,7 +419,7 @@ static lask_status run(const char *kname, const fprog *p, const lask_value *args
   if (!st) st = out_shape(kname, args, nargs, &ndim, shape, err);
   for (int d = 0; d < ndim; d++) total *= shape[d];
   lask_dtype odt = c->t[p->nnodes - 1].dt;
-  char *into = !st && dest ? region(dest, offset, odt, ndim, shape) : NULL;
+  char *into = !st && dest ? lask_ndarray_run_at(dest, offset, odt, ndim, shape) : NULL;
   if (dest && !into) { /* the caller writes it there itself */
     free(c);
     return *done = false, st;
@@ -464,14 +447,13 @@ static lask_status k_program(const lask_kernel *k, const lask_value *args, int n
   return run(k->name, k->data, args, nargs, out, NULL, NULL, NULL, err);
 }
 
-lask_status lask_fused_run_into(const lask_kernel *k, const lask_value *args, int nargs,
-                                const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err) {
-  *done = false;
-  if (k->fn != k_program) return LASK_OK;
+static lask_status k_program_into(const lask_kernel *k, const lask_value *args, int nargs,
+                                  const lask_ndarray *dest, const int64_t *offset, bool *done,
+                                  lask_err *err) {
   lask_value ignored = lask_nil();
+  *done = false;
   return run(k->name, k->data, args, nargs, &ignored, dest, offset, done, err);
 }
-
 lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err) {
   fprog *p = malloc(sizeof *p);
   size_t len = strlen(program);
@@ -483,6 +465,8 @@ lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err) {
     snprintf(name, len + 8, "fused(%s)", program);
     if (!(k = lask_kernel_new(name, k_program, p, free)))
       lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "fused: out of memory");
+    else
+      k->into = k_program_into;
   }
   free(name);
   if (!k) free(p);

@@ -17,19 +17,34 @@ typedef struct lask_kernel lask_kernel;
 typedef lask_status (*lask_kernel_fn)(const lask_kernel *k, const lask_value *args, int nargs,
                                       lask_value *out, lask_err *err);
 
+struct lask_ndarray;
+
+/* Optional second entry of a kernel: computes what fn would give, an array, straight
+ * into dest at offset (one index per axis) and sets *done; leaves *done false and
+ * dest untouched when the result would not land there as one contiguous run of
+ * dest's dtype (the caller then runs fn and copies). The into array kernel uses it. */
+typedef lask_status (*lask_kernel_into_fn)(const lask_kernel *k, const lask_value *args, int nargs,
+                                           const struct lask_ndarray *dest, const int64_t *offset, bool *done,
+                                           lask_err *err);
+
 struct lask_kernel {
   lask_obj h;
   const char *name; /* shown by tostring and in errors */
   lask_kernel_fn fn;
   void *data;                    /* kernel-specific parameters */
   void (*free_data)(void *data); /* called when a dynamic kernel is freed; may be NULL */
+  lask_kernel_into_fn into;      /* may be NULL */
 };
 
 extern const lask_class lask_kernel_class;
 
 /* Static initialiser for a kernel that lives forever (never refcounted). */
 #define LASK_KERNEL_STATIC(kname, kfn)                                                                       \
-  { {&lask_kernel_class, LASK_REFS_STATIC}, kname, kfn, NULL, NULL }
+  { {&lask_kernel_class, LASK_REFS_STATIC}, kname, kfn, NULL, NULL, NULL }
+
+/* The same for a kernel with an into entry. */
+#define LASK_KERNEL_STATIC_INTO(kname, kfn, kinto)                                                           \
+  { {&lask_kernel_class, LASK_REFS_STATIC}, kname, kfn, NULL, NULL, kinto }
 
 /* The value standing for kernel k (a task head): borrowed for static kernels, which
  * are never counted; retain it to keep a dynamic one. */

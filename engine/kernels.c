@@ -28,7 +28,7 @@ lask_kernel *lask_kernel_new(const char *name, lask_kernel_fn fn, void *data, vo
   char *copy = strdup(name);
   if (!k || !copy) return free(k), free(copy), NULL;
   lask_obj_init(&k->h, &lask_kernel_class);
-  k->name = copy, k->fn = fn, k->data = data, k->free_data = free_data;
+  k->name = copy, k->fn = fn, k->data = data, k->free_data = free_data, k->into = NULL;
   return k;
 }
 

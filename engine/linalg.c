@@ -258,24 +258,16 @@ static int factor_block(lask_ndarray *a, const double *src, factor *f, lask_ndar
   return info;
 }
 
-/* Q·W (m×k) for a factored block and W n×k. */
-static lask_ndarray *apply_factor(const factor *f, const lask_ndarray *w, lask_err *err) {
+/* out (m×k, row-major) = Q·W for a factored block and W n×k. Returns 0, LAPACK's
+ * info, or -1 when out of memory. */
+static int apply_factor_to(const factor *f, const lask_ndarray *w, double *out) {
   int64_t m = f->v->shape[0], n = f->v->shape[1], k = w->shape[1], nb = qr_nb(n);
-  lask_ndarray *x = lask_ndarray_empty(LASK_F64, 2, (int64_t[]){m, k}, err);
-  if (x && f->tree) {
-    int info = tree_apply((const double *)f->v->data, (const double *)f->t->data, m / n, n,
-                          (const double *)w->data, k, (double *)x->data);
-    if (info == 0) return x;
-    lask_release(lask_ndarray_value(x));
-    if (!err->code)
-      lask_err_set(err, info < 0 ? LASK_ENOMEM : LASK_EKERNEL, LASK_NO_NODE, "applying Q failed");
-    return NULL;
-  }
+  const double *V = (const double *)f->v->data, *T = (const double *)f->t->data, *W = (const double *)w->data;
+  if (f->tree) return tree_apply(V, T, m / n, n, W, k, out);
   int64_t p = f->t->shape[0] / nb;
   double *work = malloc((size_t)((k > 0 ? k : 1) * (n > 0 ? n : 1)) * sizeof *work * 2);
-  int info = x && work ? 0 : -1;
+  int info = work ? 0 : -1;
   double *wi = info == 0 ? work + k * n : NULL;
-  const double *V = (const double *)f->v->data, *T = (const double *)f->t->data, *W = (const double *)w->data;
   for (int64_t i = 0; info == 0 && i < p; i++) {
     int64_t lo = panel_lo(m, p, i), hi = panel_lo(m, p, i + 1);
     const double *wp = W;
@@ -284,12 +276,24 @@ static lask_ndarray *apply_factor(const factor *f, const lask_ndarray *w, lask_e
                   (const double *)f->q->data + i * n * n, (int)n, W, (int)k, 0.0, wi, (int)k);
       wp = wi;
     }
-    info = apply_panel(V + lo * n, hi - lo, n, T + i * nb * n, wp, k, (double *)x->data + lo * k, work);
+    info = apply_panel(V + lo * n, hi - lo, n, T + i * nb * n, wp, k, out + lo * k, work);
   }
   free(work);
+  return info;
+}
+
+static lask_status apply_failed(int info, lask_err *err) {
+  if (!err->code) lask_err_set(err, info < 0 ? LASK_ENOMEM : LASK_EKERNEL, LASK_NO_NODE, "applying Q failed");
+  return err->code;
+}
+
+/* Q·W (m×k), a new array, for a factored block and W n×k. */
+static lask_ndarray *apply_factor(const factor *f, const lask_ndarray *w, lask_err *err) {
+  lask_ndarray *x = lask_ndarray_empty(LASK_F64, 2, (int64_t[]){f->v->shape[0], w->shape[1]}, err);
+  int info = x ? apply_factor_to(f, w, (double *)x->data) : -1;
   if (info == 0) return x;
   if (x) lask_release(lask_ndarray_value(x));
-  if (!err->code) lask_err_set(err, info < 0 ? LASK_ENOMEM : LASK_EKERNEL, LASK_NO_NODE, "applying Q failed");
+  apply_failed(info, err);
   return NULL;
 }
 
@@ -408,32 +412,58 @@ static lask_status k_qr_factor(const lask_kernel *k, const lask_value *args, int
   return LASK_OK;
 }
 
+/* The factor and W (retained: the caller releases it) of qr_apply's arguments. */
+static lask_status qr_apply_args(const lask_kernel *k, const lask_value *args, int nargs, factor *f,
+                                 lask_ndarray **w, lask_err *err) {
+  const lask_list *l = (nargs == 1 || nargs == 2) && lask_isa(args[0], &lask_list_class)
+                           ? (const lask_list *)args[0].as.o
+                           : NULL;
+  *f = (factor){0};
+  if (l && l->n == 4 && l->items[3].type == LASK_TBOOL) {
+    f->v = lask_ndarray_of(l->items[0]), f->t = lask_ndarray_of(l->items[1]);
+    f->q = lask_ndarray_of(l->items[2]), f->tree = l->items[3].as.b;
+  }
+  bool ok = f->v && f->t && f->v->ndim == 2 && f->t->ndim == 2;
+  int64_t n = ok ? f->v->shape[1] : 0, p = ok ? f->t->shape[0] / qr_nb(n) : 0;
+  ok = ok && f->t->shape[1] == n &&
+       (f->tree ? n > 0 && f->v->shape[0] == (p + 1) * n : (p > 1) == (f->q != NULL));
+  if (!ok) return fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
+  *w = nargs == 2 && args[1].type != LASK_TNIL ? matrix_arg(k, args, 1, err) : identity(n, err);
+  if (!*w) return err->code;
+  if ((*w)->shape[0] != n) {
+    lask_release(lask_ndarray_value(*w));
+    return fail(k, LASK_EINVAL, err, "the matrix must have as many rows as the factor has columns");
+  }
+  return LASK_OK;
+}
+
 /* qr_apply(F [, W]) -> Q·W, for F from qr_factor and W n×k (nil: the identity,
  * Q itself). */
 static lask_status k_qr_apply(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                               lask_err *err) {
-  const lask_list *l = (nargs == 1 || nargs == 2) && lask_isa(args[0], &lask_list_class)
-                           ? (const lask_list *)args[0].as.o
-                           : NULL;
-  factor f = {0};
-  if (l && l->n == 4 && l->items[3].type == LASK_TBOOL) {
-    f.v = lask_ndarray_of(l->items[0]), f.t = lask_ndarray_of(l->items[1]);
-    f.q = lask_ndarray_of(l->items[2]), f.tree = l->items[3].as.b;
-  }
-  int64_t n = f.v ? f.v->shape[1] : 0, p = f.v && f.t ? f.t->shape[0] / qr_nb(n) : 0;
-  bool ok = f.v && f.t && f.v->ndim == 2 && f.t->ndim == 2 && f.t->shape[1] == n &&
-            (f.tree ? n > 0 && f.v->shape[0] == (p + 1) * n : (p > 1) == (f.q != NULL));
-  if (!ok) return fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
-  lask_ndarray *w = nargs == 2 && args[1].type != LASK_TNIL ? matrix_arg(k, args, 1, err) : identity(n, err);
-  if (!w) return err->code;
-  if (w->shape[0] != n) {
-    lask_release(lask_ndarray_value(w));
-    return fail(k, LASK_EINVAL, err, "the matrix must have as many rows as the factor has columns");
-  }
+  factor f;
+  lask_ndarray *w;
+  if (qr_apply_args(k, args, nargs, &f, &w, err)) return err->code;
   lask_ndarray *x = apply_factor(&f, w, err);
   lask_release(lask_ndarray_value(w));
   if (!x) return err->code;
   *out = lask_ndarray_value(x);
+  return LASK_OK;
+}
+
+/* qr_apply's into entry (kernel.h): Q·W straight into a block of dest. */
+static lask_status k_qr_apply_into(const lask_kernel *k, const lask_value *args, int nargs,
+                                   const lask_ndarray *dest, const int64_t *offset, bool *done,
+                                   lask_err *err) {
+  factor f;
+  lask_ndarray *w;
+  *done = false;
+  if (qr_apply_args(k, args, nargs, &f, &w, err)) return err->code;
+  char *at = lask_ndarray_run_at(dest, offset, LASK_F64, 2, (int64_t[]){f.v->shape[0], w->shape[1]});
+  int info = at ? apply_factor_to(&f, w, (double *)at) : 0;
+  lask_release(lask_ndarray_value(w));
+  if (info) return apply_failed(info, err);
+  *done = at != NULL;
   return LASK_OK;
 }
 
@@ -834,7 +864,7 @@ static lask_status k_norm(const lask_kernel *k, const lask_value *args, int narg
 static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("qr", k_qr),
     LASK_KERNEL_STATIC("qr_factor", k_qr_factor),
-    LASK_KERNEL_STATIC("qr_apply", k_qr_apply),
+    LASK_KERNEL_STATIC_INTO("qr_apply", k_qr_apply, k_qr_apply_into),
     LASK_KERNEL_STATIC("item", k_item),
     LASK_KERNEL_STATIC("vstack", k_vstack),
     LASK_KERNEL_STATIC("rows", k_rows),

@@ -577,3 +577,17 @@ void lask_cursor_read(lask_cursor *c, lask_dtype dt, void *dst, int64_t n) {
     if (c->pos == c->it.inner) c->pos = 0, lask_iter_next(&c->it);
   }
 }
+
+char *lask_ndarray_run_at(const lask_ndarray *dest, const int64_t *offset, lask_dtype dt, int ndim,
+                          const int64_t *shape) {
+  if (dest->ndim != ndim || dest->dtype != dt) return NULL;
+  char *at = dest->data;
+  int64_t want = (int64_t)lask_dtype_size(dt);
+  for (int d = ndim - 1; d >= 0; d--) {
+    if (offset[d] < 0 || offset[d] + shape[d] > dest->shape[d]) return NULL;
+    if (shape[d] != 1 && dest->strides[d] != want) return NULL;
+    want *= shape[d];
+    at += offset[d] * dest->strides[d];
+  }
+  return at;
+}

@@ -74,6 +74,12 @@ lask_ndarray *lask_ndarray_new(lask_dtype dt, int ndim, const int64_t *shape, la
 lask_ndarray *lask_ndarray_view(lask_buffer *buf, char *data, lask_dtype dt, int ndim, const int64_t *shape,
                                 const int64_t *strides, lask_err *err);
 
+/* Where an array of dtype dt and shape (ndim, shape) would sit in dest at offset
+ * (one index per axis): its first element, or NULL unless that region lies inside
+ * dest, dest has dtype dt, and the region is one contiguous run in C order. */
+char *lask_ndarray_run_at(const lask_ndarray *dest, const int64_t *offset, lask_dtype dt, int ndim,
+                          const int64_t *shape);
+
 /* Number of elements (the product of the shape; 1 for a 0-d array). */
 int64_t lask_ndarray_size(const lask_ndarray *a);
 

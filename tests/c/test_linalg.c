@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "akernels.h"
 #include "linalg.h"
 #include "ndarray.h"
 
@@ -125,6 +126,21 @@ static void test_qr_of_stacked_triangles(void **state) {
   lask_value q = call("qr_apply", 1, f);
   assert_memory_equal(lask_ndarray_of(q)->data, item(qr, 0)->data, (size_t)(5 * 33 * 33) * sizeof(double));
   assert_memory_equal(item(fr, 1)->data, item(qr, 1)->data, (size_t)(33 * 33) * sizeof(double));
+  /* through into (how compute assembles Q's blocks): straight into rows 10.. of a
+   * bigger result, the same numbers */
+  lask_ndarray *dest = matrix(5 * 33 + 20, 33);
+  lask_list *off = lask_list_new(2);
+  off->items[0] = lask_int(10), off->items[1] = lask_int(0);
+  const lask_kernel *into = lask_akernel_find("into");
+  lask_value args[] = {lask_ndarray_value(dest), lask_objval(&off->h), lask_kernel_value(kernel("qr_apply")),
+                       f},
+             none = lask_nil();
+  lask_err err;
+  lask_err_clear(&err);
+  assert_int_equal(into->fn(into, args, 4, &none, &err), LASK_OK);
+  assert_memory_equal((double *)dest->data + 10 * 33, item(qr, 0)->data,
+                      (size_t)(5 * 33 * 33) * sizeof(double));
+  lask_release(lask_objval(&off->h)), lask_release(lask_ndarray_value(dest));
   lask_release(q), lask_release(qr), lask_release(fr), lask_release(lask_ndarray_value(a));
 }
 
