@@ -50,7 +50,7 @@
  * restricted to our four dtypes; comparisons give bool):
  *   add sub mul div mod pow neg  (the scalar kernels of kernel.h accept arrays too)
  *   exp log sqrt abs sin cos tanh maximum minimum where less less_equal greater
- *   greater_equal equal not_equal astype(x, dtype)
+ *   greater_equal equal not_equal astype(x, dtype) floor_divide (Lua's //)
  *   fused(program, x1, x2, ...)      one pass over tiles of the inputs evaluating a
  *                                    whole elementwise expression (see
  *                                    lask_fused_kernel_new below); pow with a small
@@ -58,10 +58,10 @@
  * Details: Lua numbers and 0-d arrays are "weak" as Python scalars are in numpy
  * 1.24 (float32 array + 2.5 stays float32; int64 array + 2.5 is float64; bool array
  * + 1 is int64); bool computes as int64 where numpy would pick a smaller int
- * (mod, pow); unary math on ints and bools gives float64 (numpy: float16 for bool).
+ * (mod, pow, floor_divide); unary math on ints and bools gives float64 (numpy: float16 for bool).
  * With no array among the arguments the result is a number or boolean, not an
  * array. Results are new C-contiguous arrays. Integer arithmetic wraps; integer
- * mod by zero gives 0; bool sub/neg and negative integer powers are errors.
+ * mod and floor_divide by zero give 0; bool sub/neg and negative integer powers are errors.
  * pow(x, n) with x an array (not 0-d) and n a Lua integer in [-16, 16] multiplies
  * (same dtype as pow; floats may differ from pow() in the last bit for |n| >= 3).
  *
@@ -150,8 +150,8 @@ bool lask_akernel_as_int(lask_value v, int64_t *out);
  * cache-sized tiles with no full-size temporaries. program is a postfix string of
  * space-separated tokens: "$1".."$32" (argument i), numbers ("2" is an integer,
  * "2.0" or "1e-3" a float, both weak), "true"/"false", operator names (add sub mul
- * div mod pow neg exp log sqrt abs sin cos tanh maximum minimum where less
- * less_equal greater greater_equal equal not_equal), "powi:N" for an integer
+ * div mod floor_divide pow neg exp log sqrt abs sin cos tanh maximum minimum
+ * where less less_equal greater greater_equal equal not_equal), "powi:N" for an integer
  * power by multiplication and "astype:D" for a cast to dtype D; e.g. "(2*x+1)^3"
  * is "2 $1 mul 1 add powi:3". The kernel takes exactly as many arguments as the
  * highest $i, types them per call like the elementwise kernels, and prints as

@@ -101,6 +101,29 @@ static inline float mod_f32(float x, float y) {
   return copysignf(0.0f, y);
 }
 
+/* Floor division as numpy's floor_divide (its npy_divmod): the quotient rounded
+ * toward -inf, computed from fmod so that 1 // 0.1 is 9, as in Python; x / 0 for
+ * a zero divisor (inf or nan). */
+static inline double floordiv_f64(double x, double y) {
+  if (y == 0) return x / y;
+  double m = fmod(x, y), d = (x - m) / y;
+  if (m != 0 && (y < 0) != (m < 0)) d -= 1.0;
+  if (d == 0) return copysign(0.0, x / y);
+  double f = floor(d);
+  return d - f > 0.5 ? f + 1.0 : f;
+}
+
+static inline float floordiv_f32(float x, float y) { return (float)floordiv_f64(x, y); }
+
+/* Integer floor division; 0 for a zero divisor (numpy's result, without its
+ * warning); INT64_MIN // -1 wraps to INT64_MIN. */
+static inline int64_t floordiv_i64(int64_t x, int64_t y) {
+  if (y == 0) return 0;
+  if (y == -1) return (int64_t)(0 - (uint64_t)x);
+  int64_t q = x / y;
+  return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q;
+}
+
 /* x^e for e >= 0 by repeated squaring, wrapping. */
 static inline int64_t ipow(int64_t x, uint64_t e) {
   uint64_t r = 1, b = (uint64_t)x;
@@ -127,6 +150,9 @@ EW_BINARY(div_f32, float, float, x / y)
 EW_BINARY(mod_f64s, double, double, mod_f64(x, y))
 EW_BINARY(mod_f32s, float, float, mod_f32(x, y))
 EW_BINARY(mod_i64s, int64_t, int64_t, mod_i64(x, y))
+EW_BINARY(floordiv_f64s, double, double, floordiv_f64(x, y))
+EW_BINARY(floordiv_f32s, float, float, floordiv_f32(x, y))
+EW_BINARY(floordiv_i64s, int64_t, int64_t, floordiv_i64(x, y))
 EW_BINARY(pow_f64, double, double, pow(x, y))
 EW_BINARY(pow_f32, float, float, powf(x, y))
 EW_BINARY(max_f64, double, double, ((x >= y) | (x != x)) ? x : y)
@@ -271,6 +297,7 @@ static const lask_ewop ops[] = {
     {"not_equal", 2, LASK_EW_CMP, FNS(ne_f64, ne_f32, ne_i64, ne_b), NULL, NULL},
     {"powi", 1, LASK_EW_POWI, FNS(powi_f64, powi_f32, powi_i64, NULL), neg_pow_msg, NULL},
     {"astype", 1, LASK_EW_CAST, FNS(NULL, NULL, NULL, NULL), NULL, NULL},
+    {"floor_divide", 2, LASK_EW_ARITH_NB, FNS(floordiv_f64s, floordiv_f32s, floordiv_i64s, NULL), NULL, NULL},
 };
 
 #define NOPS ((int)(sizeof ops / sizeof ops[0]))
@@ -364,6 +391,7 @@ static const lask_kernel kernels[] = {
     OPK("not_equal", 22),
     LASK_KERNEL_STATIC("astype", k_astype),
     LASK_KERNEL_STATIC("fused", k_fused),
+    OPK("floor_divide", 25),
 };
 
 #define NKERNELS ((int)(sizeof kernels / sizeof kernels[0]))

@@ -26,7 +26,7 @@ typedef int (*lask_ew_fn)(int64_t n, void *out, const void *const *in, const las
 
 typedef enum lask_ew_rule {
   LASK_EW_ARITH,    /* binary: operands promote to a common dtype, result in it */
-  LASK_EW_ARITH_NB, /* as ARITH, but bool operands compute as int64 (mod, pow) */
+  LASK_EW_ARITH_NB, /* as ARITH, but bool operands compute as int64 (mod, pow, floor_divide) */
   LASK_EW_DIV,      /* binary: common dtype, then ints and bools compute as float64 */
   LASK_EW_FLOAT,    /* unary math: float32 stays float32, everything else float64 */
   LASK_EW_SAME,     /* unary, result in the operand's dtype (neg, abs) */

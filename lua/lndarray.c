@@ -238,6 +238,7 @@ static int nd_sub(lua_State *L) { return arith(L, "sub", "__sub"); }
 static int nd_mul(lua_State *L) { return arith(L, "mul", "__mul"); }
 static int nd_div(lua_State *L) { return arith(L, "div", "__div"); }
 static int nd_mod(lua_State *L) { return arith(L, "mod", "__mod"); }
+static int nd_idiv(lua_State *L) { return arith(L, "floor_divide", "__idiv"); }
 static int nd_pow(lua_State *L) { return arith(L, "pow", "__pow"); }
 static int nd_unm(lua_State *L) { return arith(L, "neg", "__unm"); }
 
@@ -592,9 +593,19 @@ static int l_fused_kernel(lua_State *L) {
 /* Pushes the lask.ndarray metatable, making it on first use. */
 static void push_metatable(lua_State *L) {
   static const luaL_Reg mt[] = {
-      {"__newindex", nd_newindex}, {"__len", nd_len}, {"__gc", nd_gc},   {"__tostring", nd_tostring},
-      {"__add", nd_add},           {"__sub", nd_sub}, {"__mul", nd_mul}, {"__div", nd_div},
-      {"__mod", nd_mod},           {"__pow", nd_pow}, {"__unm", nd_unm}, {NULL, NULL},
+      {"__newindex", nd_newindex},
+      {"__len", nd_len},
+      {"__gc", nd_gc},
+      {"__tostring", nd_tostring},
+      {"__add", nd_add},
+      {"__sub", nd_sub},
+      {"__mul", nd_mul},
+      {"__div", nd_div},
+      {"__mod", nd_mod},
+      {"__idiv", nd_idiv},
+      {"__pow", nd_pow},
+      {"__unm", nd_unm},
+      {NULL, NULL},
   };
   if (!luaL_newmetatable(L, LASK_NDARRAY_MT)) return;
   luaL_setfuncs(L, mt, 0);

@@ -30,6 +30,25 @@ describe("lask.array elementwise", function()
     H.same(H.get(x * x - x), map(ref, function(v) return v * v - v end))
   end)
 
+  it("floor division // as numpy's floor_divide, floats and integers, arrays and ndarrays", function()
+    local x, ref = base()
+    H.same(H.get(x // 0.75), map(ref, function(v) return v // 0.75 end)) -- Lua's // floors too
+    H.same(H.get(5 // x), map(ref, function(v) return 5 // v end))
+    local vals = { 1.0, -7.5, 7.5, 0.0, -0.0, 1e300, -3.25, 0.3 }
+    local f = da.from_array(vals, { chunks = 3 })
+    local np = "np.array([1.0, -7.5, 7.5, 0.0, -0.0, 1e300, -3.25, 0.3])"
+    for _, d in ipairs { "2", "-2", "0.1", "-0.7" } do
+      H.same(H.get(f // tonumber(d)), H.numpy(("%s // %s"):format(np, d)).flat)
+    end
+    H.same(H.get(da.floor_divide(1, da.from_array({ 0.1 }))), { 9 }) -- not floor(1 / 0.1) = 10
+    local i = da.arange(-7, 8, { dtype = "int64", chunks = 4 })
+    assert.equal("int64", (i // 3).dtype)
+    H.same(H.get(i // 3), H.numpy("np.arange(-7, 8) // 3").flat)
+    H.same(H.get(i // -4), H.numpy("np.arange(-7, 8) // -4").flat)
+    H.same(H.get(i // 0), H.grid({ 15 }, function() return 0 end)) -- numpy's 0 (it also warns)
+    assert.same({ 3, -4 }, (require("lask.core").asarray { 7, -7 } // 2):totable())
+  end)
+
   it("the seed talk's (2*x + 1) ** 3", function()
     local x = da.arange(15, { chunks = 5 })
     local y = (2 * x + 1) ^ 3

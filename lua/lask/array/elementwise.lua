@@ -22,6 +22,7 @@ local E = {}
 local OPS = {
   add = { 2, "arith" }, sub = { 2, "arith", bool = "numpy boolean subtract is not supported, use logical operators" },
   mul = { 2, "arith" }, div = { 2, "div" }, mod = { 2, "arith_nb" }, pow = { 2, "arith_nb" },
+  floor_divide = { 2, "arith_nb" },
   neg = { 1, "same", bool = "numpy boolean negative is not supported, use logical not" },
   abs = { 1, "same" }, exp = { 1, "float" }, log = { 1, "float" }, sqrt = { 1, "float" },
   sin = { 1, "float" }, cos = { 1, "float" }, tanh = { 1, "float" },
@@ -232,6 +233,7 @@ E.functions.subtract = function(a, b) return elemwise("sub", nil, a, b) end
 E.functions.multiply = function(a, b) return elemwise("mul", nil, a, b) end
 E.functions.divide = function(a, b) return elemwise("div", nil, a, b) end
 E.functions.mod = function(a, b) return elemwise("mod", nil, a, b) end
+E.functions.floor_divide = function(a, b) return elemwise("floor_divide", nil, a, b) end
 E.functions.power = function(a, b) return elemwise("pow", nil, a, b) end
 
 local mt = core.Array_mt
@@ -240,6 +242,7 @@ mt.__sub = function(a, b) return elemwise("sub", nil, a, b) end
 mt.__mul = function(a, b) return elemwise("mul", nil, a, b) end
 mt.__div = function(a, b) return elemwise("div", nil, a, b) end
 mt.__mod = function(a, b) return elemwise("mod", nil, a, b) end
+mt.__idiv = function(a, b) return elemwise("floor_divide", nil, a, b) end
 mt.__pow = function(a, b) return elemwise("pow", nil, a, b) end
 mt.__unm = function(a) return elemwise("neg", nil, a) end
 
