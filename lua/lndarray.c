@@ -93,6 +93,16 @@ static int nd_get(lua_State *L) {
   return 1;
 }
 
+/* a:item(): the one element of a size-1 array, as numpy's item(). */
+static int nd_item(lua_State *L) {
+  lask_ndarray *a = check_nd(L, 1);
+  if (lask_ndarray_size(a) != 1)
+    return luaL_error(L, "lask.ndarray: item needs an array of one element, this one has %d",
+                      (int)lask_ndarray_size(a));
+  push_elem(L, a->dtype, a->data);
+  return 1;
+}
+
 /* Pushes the nested tables of a's axes from axis d on, starting at p. */
 static void push_table(lua_State *L, const lask_ndarray *a, int d, const char *p) {
   if (d == a->ndim) return push_elem(L, a->dtype, p);
@@ -149,8 +159,9 @@ static int nd_copy(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg methods[] = {{"get", nd_get},       {"totable", nd_totable}, {"save", nd_save},
-                                   {"astype", nd_astype}, {"copy", nd_copy},       {NULL, NULL}};
+static const luaL_Reg methods[] = {{"get", nd_get},   {"item", nd_item},     {"totable", nd_totable},
+                                   {"save", nd_save}, {"astype", nd_astype}, {"copy", nd_copy},
+                                   {NULL, NULL}};
 
 /* a.shape, a.dtype, a.ndim, a.size, a.strides, methods; a[i] (1-based): an element
  * of a 1-d array, the row view of others, nil out of range (so ipairs works).

@@ -25,7 +25,7 @@ if arg[1] == "child" then
   local t0 = R.clock()
   local res = { case = case }
   if case == "sum" then
-    res.value = string.format("%.17g", x:sum():compute():totable())
+    res.value = string.format("%.17g", x:sum():compute():item())
   else
     assert(x:store(path))
     -- the values numpy must find at both corners of the file

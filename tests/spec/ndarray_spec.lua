@@ -55,6 +55,13 @@ describe("lask.ndarray access", function()
     assert.is_nil(a[3])
   end)
 
+  it("item() gives the one element of a size-1 array, as numpy's", function()
+    assert.are.equal(5, a[2]:get(2))
+    assert.are.equal(7, core.asarray({ { 7 } }):item())
+    assert.are.equal(2.5, core.asarray(2.5):item())
+    assert.has_error(function() a:item() end, "lask.ndarray: item needs an array of one element, this one has 6")
+  end)
+
   it("raises for a bad index or index count", function()
     assert.has_error(function() a:get(3, 1) end, "lask.ndarray: index 3 out of range for axis 1 of size 2")
     assert.has_error(function() a:get(1) end, "lask.ndarray: get needs 2 indices for a 2-d array, got 1")
