@@ -4,10 +4,10 @@
 -- Every evaluation builds one graph from the layers of all the arrays involved
 -- (layers of the same name are the same work, so shared inputs are computed once),
 -- fuses it (lask.array.fuse) unless opts.fuse == false, adds a final task per
--- array that assembles its blocks (the block kernel: one copy into the result;
--- on the threaded or sync scheduler the block tasks write into the result
--- instead, see write_in_place), and runs one get. opts: scheduler ("threaded" by default, "sync",
--- "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
+-- array that assembles its blocks (the block kernel: one copy into the result; on
+-- the threaded or sync scheduler the block tasks write into the result instead,
+-- see write_in_place), and runs one get. opts: scheduler ("threaded" by default,
+-- "sync", "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
 -- optimize (lask's graph optimisation, off by default: the graph is already fused).
 local core = require "lask.array.core"
 local fuse = require "lask.array.fuse"
@@ -117,7 +117,6 @@ function CP.run(dsk, keys, opts)
   return get(dsk, keys, { num_workers = opts.num_workers, callbacks = opts.callbacks, optimize = opts.optimize })
 end
 
--- x:compute([opts]): x in memory, a lask.ndarray.
 -- The key of x in memory, with x's final task(s) added to dsk. others: the other
 -- arrays of the same get; x's blocks are written in place only when none of them
 -- reads x (after that their tasks give nil) and x is not among them twice.
@@ -130,6 +129,7 @@ local function final_key(dsk, x, opts, others)
   return in_place and write_in_place(dsk, x) or finalize(dsk, x)
 end
 
+-- x:compute([opts]): x in memory, a lask.ndarray.
 function CP.compute(x, opts)
   opts = check_opts(opts, 2)
   local dsk = CP.graph({ x }, opts)
