@@ -57,7 +57,7 @@ $(BUILD)/lask: lua/main.c $(BUILD)/liblask.a
 $(BUILD)/embed-host: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)
 
-$(BUILD)/tests/%: tests/c/%.c $(BUILD)/liblask.a
+$(BUILD)/tests/%: tests/c/%.c $(wildcard tests/c/*.h) $(BUILD)/liblask.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS) -lcmocka -lutil
 
@@ -85,7 +85,7 @@ bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh
 
 format:
-	clang-format -i engine/*.[ch] lua/*.[ch] tests/c/*.c scripts/embed/*.c
+	clang-format -i engine/*.[ch] lua/*.[ch] tests/c/*.[ch] scripts/embed/*.c
 
 install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \

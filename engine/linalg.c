@@ -585,19 +585,35 @@ static lask_status singular(const lask_kernel *k, int info, lask_err *err) {
                       "%s: the matrix is singular (U[%d, %d] is exactly zero)", k->name, info - 1, info - 1);
 }
 
+/* Argument i, square, as a writable float64 copy factored in place by dgetrf:
+ * *ipiv gets the pivots (the caller frees them), *info LAPACK's info (> 0: U is
+ * singular). NULL with err filled on bad input or out of memory. */
+static lask_ndarray *lu_arg(const lask_kernel *k, const lask_value *args, int i, lapack_int **ipiv, int *info,
+                            lask_err *err) {
+  lask_ndarray *a = square_arg(k, args, i, err);
+  if (!a || !(a = own(a, err))) return NULL;
+  int64_t n = a->shape[0];
+  *ipiv = malloc((size_t)(n ? n : 1) * sizeof **ipiv);
+  if (!*ipiv) {
+    lask_release(lask_ndarray_value(a));
+    return fail(k, LASK_ENOMEM, err, "out of memory"), NULL;
+  }
+  *info = n ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, (double *)a->data, (lapack_int)n,
+                             *ipiv)
+            : 0;
+  return a;
+}
+
 static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                         lask_err *err) {
   if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
-  lask_ndarray *a = square_arg(k, args, 0, err);
-  if (!a || !(a = own(a, err))) return err->code;
+  lapack_int *ipiv;
+  int info;
+  lask_ndarray *a = lu_arg(k, args, 0, &ipiv, &info, err);
+  if (!a) return err->code;
   int64_t n = a->shape[0];
-  lapack_int *ipiv = malloc((size_t)(n ? n : 1) * sizeof *ipiv);
   lask_ndarray *p = new_matrix(n, n, err), *l = new_matrix(n, n, err);
-  int info = ipiv && p && l ? (n ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n,
-                                                  (double *)a->data, (lapack_int)n, ipiv)
-                                 : 0)
-                            : -1;
-  if (info < 0) {
+  if (info < 0 || !p || !l) {
     free(ipiv), lask_release(lask_ndarray_value(a));
     if (p) lask_release(lask_ndarray_value(p));
     if (l) lask_release(lask_ndarray_value(l));
@@ -606,6 +622,12 @@ static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs,
   /* info > 0: U is singular, which LU itself allows (scipy returns it too). */
   double *A = (double *)a->data, *L = (double *)l->data, *P = (double *)p->data;
   int64_t *perm = malloc((size_t)(n ? n : 1) * sizeof *perm);
+  if (!perm) {
+    free(ipiv);
+    lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(p)),
+        lask_release(lask_ndarray_value(l));
+    return fail(k, LASK_ENOMEM, err, "out of memory");
+  }
   for (int64_t i = 0; i < n; i++) perm[i] = i;
   for (int64_t i = 0; i < n; i++) { /* row swaps, in order: perm[i] is the original row now at i */
     int64_t j = ipiv[i] - 1, t = perm[i];
@@ -688,14 +710,11 @@ static lask_status k_cholesky(const lask_kernel *k, const lask_value *args, int 
 static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                          lask_err *err) {
   if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
-  lask_ndarray *a = square_arg(k, args, 0, err);
-  if (!a || !(a = own(a, err))) return err->code;
+  lapack_int *ipiv;
+  int info;
+  lask_ndarray *a = lu_arg(k, args, 0, &ipiv, &info, err);
+  if (!a) return err->code;
   int64_t n = a->shape[0];
-  lapack_int *ipiv = malloc((size_t)(n ? n : 1) * sizeof *ipiv);
-  int info = !ipiv    ? -1
-             : n == 0 ? 0
-                      : LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, (double *)a->data,
-                                       (lapack_int)n, ipiv);
   if (info == 0 && n)
     info = LAPACKE_dgetri(LAPACK_ROW_MAJOR, (lapack_int)n, (double *)a->data, (lapack_int)n, ipiv);
   free(ipiv);

@@ -47,13 +47,18 @@ local function is_sequence(t, n)
   return count == n
 end
 
-local function islist(v)
+-- Default container test for flatten: a plain table shaped like a sequence (empty
+-- included) that is not a task; tuple keys, quotes and objects stay whole.
+local function is_container(v)
   if type(v) ~= "table" or getmetatable(v) ~= nil or iskey_value(v) or isquote(v) then
     return false
   end
   local n = #v
-  return n > 0 and not callable(v[1]) and is_sequence(v, n)
+  return not (n > 0 and callable(v[1])) and is_sequence(v, n)
 end
+
+-- A list in a task: a non-empty container.
+local function islist(v) return is_container(v) and #v > 0 end
 graph.islist = islist
 
 -- Could v name a task at all (a string or a tuple key), whatever the graph?
@@ -396,15 +401,6 @@ function graph.subs_map(task, replacements)
   return substitute(task, nil, nil, replacements)
 end
 
--- Default container test for flatten: a plain table shaped like a sequence (empty
--- included) that is not a task; tuple keys, quotes and objects stay whole.
-local function is_container(v)
-  if type(v) ~= "table" or getmetatable(v) ~= nil or iskey_value(v) or isquote(v) then
-    return false
-  end
-  local n = #v
-  return not (n > 0 and callable(v[1])) and is_sequence(v, n)
-end
 
 -- flatten(list [, container_check]): the leaves of a nested list, in order.
 -- container_check(v) says which elements to descend into. A non-container

@@ -18,16 +18,7 @@
 #include "deque.h"
 #include "parker.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
+#include "under_tsan.h"
 
 #define DEADLINE_S 20 /* generous: TSan and a loaded 2-core CI machine are slow */
 

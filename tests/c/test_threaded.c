@@ -23,16 +23,7 @@
 
 #include "lask.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
+#include "under_tsan.h"
 
 #define BIG (UNDER_TSAN ? 20000u : 1000000u) /* nodes in the stress graphs */
 
@@ -287,25 +278,29 @@ static lask_graph *chain(uint32_t n, uint32_t *out) {
   return finish_ok(b);
 }
 
-/* x_i = inc(i) for i < n-1, total = sum([x_0, ...]): n(n-1)/2. */
-static lask_graph *fan_in_sum(uint32_t n, uint32_t *out) {
+/* n tasks head(i), i = 0..n-1 (nodes 0..n-1), and one sum over their list (node
+ * *total). The graph takes head. */
+static lask_graph *fan_in_of(lask_value head, uint32_t n, uint32_t *total) {
   lask_graph_builder *b = lask_gb_new();
-  uint32_t inc = lask_gb_add_const(b, builtin("inc"));
-  for (uint32_t i = 0; i + 1 < n; i++) {
+  uint32_t kc = lask_gb_add_const(b, head);
+  for (uint32_t i = 0; i < n; i++) {
     lask_gb_begin(b, lask_gb_node(b));
-    lask_gb_const_ref(b, inc), lask_gb_const(b, lask_int(i));
+    lask_gb_const_ref(b, kc), lask_gb_const(b, lask_int(i));
     lask_gb_call(b, 1);
     lask_gb_end(b);
   }
-  *out = lask_gb_node(b);
-  lask_gb_begin(b, *out);
+  *total = lask_gb_node(b);
+  lask_gb_begin(b, *total);
   lask_gb_const(b, builtin("sum"));
-  for (uint32_t i = 0; i + 1 < n; i++) lask_gb_key(b, i);
-  lask_gb_list(b, n - 1);
+  for (uint32_t i = 0; i < n; i++) lask_gb_key(b, i);
+  lask_gb_list(b, n);
   lask_gb_call(b, 1);
   lask_gb_end(b);
   return finish_ok(b);
 }
+
+/* x_i = inc(i) for i < n-1, total = sum([x_0, ...]): n(n-1)/2. */
+static lask_graph *fan_in_sum(uint32_t n, uint32_t *out) { return fan_in_of(builtin("inc"), n - 1, out); }
 
 /* n/2 leaves inc(i), then add() of pairs level by level (an odd one out is carried
  * up): the root is the sum of 1..n/2. */
@@ -396,23 +391,8 @@ static void test_two_workers_overlap(void **state) {
   (void)state;
   enum { L = 2000 };
   busy s = {.us = 10};
-  lask_kernel *k = lask_kernel_new("busy", k_busy, &s, NULL);
-  lask_graph_builder *b = lask_gb_new();
-  uint32_t kb = lask_gb_add_const(b, lask_objval(&k->h)), ids[L];
-  for (uint32_t i = 0; i < L; i++) {
-    lask_gb_begin(b, ids[i] = lask_gb_node(b));
-    lask_gb_const_ref(b, kb), lask_gb_const(b, lask_int(i));
-    lask_gb_call(b, 1);
-    lask_gb_end(b);
-  }
-  uint32_t total = lask_gb_node(b);
-  lask_gb_begin(b, total);
-  lask_gb_const(b, builtin("sum"));
-  for (uint32_t i = 0; i < L; i++) lask_gb_key(b, ids[i]);
-  lask_gb_list(b, L);
-  lask_gb_call(b, 1);
-  lask_gb_end(b);
-  lask_graph *g = finish_ok(b);
+  uint32_t total;
+  lask_graph *g = fan_in_of(lask_objval(&lask_kernel_new("busy", k_busy, &s, NULL)->h), L, &total);
   lask_engine *e1 = engine_new(1), *e2 = engine_new(2);
   assert_int_equal(run_int(e1, g, total), L * (L - 1) / 2);
   assert_int_equal(atomic_load(&s.peak), 1); /* one worker: never two at once */
@@ -445,23 +425,7 @@ static lask_status k_leaf(const lask_kernel *k, const lask_value *a, int n, lask
 }
 
 static lask_graph *leaf_fan_in(uint32_t n, leaves *s, uint32_t *total) {
-  lask_kernel *k = lask_kernel_new("leaf", k_leaf, s, NULL);
-  lask_graph_builder *b = lask_gb_new();
-  uint32_t kl = lask_gb_add_const(b, lask_objval(&k->h));
-  for (uint32_t i = 0; i < n; i++) {
-    lask_gb_begin(b, lask_gb_node(b));
-    lask_gb_const_ref(b, kl), lask_gb_const(b, lask_int(i));
-    lask_gb_call(b, 1);
-    lask_gb_end(b);
-  }
-  *total = lask_gb_node(b);
-  lask_gb_begin(b, *total);
-  lask_gb_const(b, builtin("sum"));
-  for (uint32_t i = 0; i < n; i++) lask_gb_key(b, i);
-  lask_gb_list(b, n);
-  lask_gb_call(b, 1);
-  lask_gb_end(b);
-  return finish_ok(b);
+  return fan_in_of(lask_objval(&lask_kernel_new("leaf", k_leaf, s, NULL)->h), n, total);
 }
 
 /* One leaf of a big fan-in fails: the run stops at once (hardly any task starts
@@ -607,22 +571,8 @@ static void test_nested_runs(void **state) {
   lask_graph *inner = chain(100, &inner_out);
   lask_engine *e = engine_new(3);
   nested s = {e, inner, inner_out};
-  lask_kernel *k = lask_kernel_new("inner", k_inner, &s, NULL);
-  lask_graph_builder *b = lask_gb_new();
-  uint32_t ki = lask_gb_add_const(b, lask_objval(&k->h)), ids[L];
-  for (uint32_t i = 0; i < L; i++) {
-    lask_gb_begin(b, ids[i] = lask_gb_node(b));
-    lask_gb_const_ref(b, ki), lask_gb_const(b, lask_int(i));
-    lask_gb_call(b, 1);
-    lask_gb_end(b);
-  }
-  uint32_t total = lask_gb_node(b);
-  lask_gb_begin(b, total);
-  lask_gb_const(b, builtin("sum"));
-  for (uint32_t i = 0; i < L; i++) lask_gb_key(b, ids[i]);
-  lask_gb_call(b, L);
-  lask_gb_end(b);
-  lask_graph *g = finish_ok(b);
+  uint32_t total;
+  lask_graph *g = fan_in_of(lask_objval(&lask_kernel_new("inner", k_inner, &s, NULL)->h), L, &total);
   assert_int_equal(run_int(e, g, total), L * (L - 1) / 2 + L * 99);
   lask_engine_free(e);
   lask_graph_free(g);

@@ -53,14 +53,18 @@ function CP.graph(arrays, opts)
   return CP.layers_graph(merged_layers(arrays), outputs, opts)
 end
 
--- Adds x's final task to dsk: the key whose value is x in memory.
-local function finalize(dsk, x)
-  local one, first = true, {}
+-- The key of x's only block, or nil when it has several (or none).
+local function only_block(x)
+  local first = {}
   for d, n in ipairs(x.numblocks) do
-    if n ~= 1 then one = false end
+    if n ~= 1 then return nil end
     first[d] = 0
   end
-  if one then return core.block_key(x.name, first) end
+  return core.block_key(x.name, first)
+end
+
+-- Adds a task assembling x's blocks to dsk: the key whose value is x in memory.
+local function finalize(dsk, x)
   local key = lcore.key("finalize-" .. x.name)
   dsk[key] = { core.kernel("block"), core.key_grid(x.name, x.numblocks) }
   return key
@@ -69,11 +73,6 @@ end
 -- The schedulers whose workers share the process's memory: there the blocks of
 -- x:compute() are written into the result by their own tasks (write_in_place).
 local SHARED_MEMORY = { threaded = true, sync = true }
-local ONES = {} -- ONES[n]: n ones, the numblocks of a one-block array
-for n = 0, 32 do
-  ONES[n] = {}
-  for d = 1, n do ONES[n][d] = 1 end
-end
 local KERNEL_MT = getmetatable(core.kernel("into"))
 
 -- Instead of assembling x's blocks in a final task (one more copy of everything,
@@ -121,8 +120,9 @@ end
 -- arrays of the same get; x's blocks are written in place only when none of them
 -- reads x (after that their tasks give nil) and x is not among them twice.
 local function final_key(dsk, x, opts, others)
-  local in_place = not opts.get and SHARED_MEMORY[opts.scheduler or "threaded"] and #x.chunks > 0
-    and not core.same_list(x.numblocks, ONES[#x.numblocks])
+  local only = only_block(x)
+  if only then return only end
+  local in_place = not opts.get and SHARED_MEMORY[opts.scheduler or "threaded"]
   for _, y in ipairs(others) do
     if y.layers[x.name] then in_place = false end
   end

@@ -421,6 +421,20 @@ function M.new(layer, deps, chunks, dtype)
   return setmetatable({ [FIELDS] = fields }, Array_mt)
 end
 
+-- A generic layer whose tasks fill(dsk, idx) writes for every block index idx of
+-- the grid numblocks (0-based, C order; idx is reused: copy it to keep it). deps:
+-- the names of the layers it reads, when they are not the inputs of core.new.
+function M.grid_layer(name, numblocks, fill, deps)
+  return {
+    name = name, kind = "generic", deps = deps,
+    build = function()
+      local dsk = {}
+      M.each_block(numblocks, function(idx) fill(dsk, idx) end)
+      return dsk
+    end,
+  }
+end
+
 -- A blockwise layer over input arrays (a list; they must already have chunks that
 -- line up with out_chunks by the broadcasting rule).
 function M.blockwise_layer(name, out_chunks, inputs, block)

@@ -78,18 +78,11 @@ function R.rechunk(x, chunks)
   local per_axis = {}
   for d = 1, x.ndim do per_axis[d] = R.pieces(x.chunks[d], new[d]) end
   local old_name, old_chunks = x.name, x.chunks
-  local layer = {
-    name = name, kind = "generic",
-    build = function()
-      local dsk = {}
-      core.each_block(core.numblocks_of(new), function(idx)
-        local lists = {}
-        for d = 1, #idx do lists[d] = per_axis[d][idx[d] + 1] end
-        dsk[core.block_key(name, idx)] = assemble(old_name, old_chunks, lists)
-      end)
-      return dsk
-    end,
-  }
+  local layer = core.grid_layer(name, core.numblocks_of(new), function(dsk, idx)
+    local lists = {}
+    for d = 1, #idx do lists[d] = per_axis[d][idx[d] + 1] end
+    dsk[core.block_key(name, idx)] = assemble(old_name, old_chunks, lists)
+  end)
   return core.new(layer, { x }, new, x.dtype)
 end
 

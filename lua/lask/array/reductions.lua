@@ -73,16 +73,9 @@ local function reduce(x, spec, axes, opts, level)
     local nnb = {}
     for d = 1, #prev_nb do nnb[d] = reduced[d - 1] and math.ceil(prev_nb[d] / split[d - 1]) or prev_nb[d] end
     local from_name, from_nb = prev_name, prev_nb
-    local layer = {
-      name = pname, kind = "generic", deps = { prev_name },
-      build = function()
-        local dsk = {}
-        core.each_block(nnb, function(idx)
-          dsk[block_key(pname, idx)] = spec.combine(RD.group(from_name, from_nb, idx, reduced, split))
-        end)
-        return dsk
-      end,
-    }
+    local layer = core.grid_layer(pname, nnb, function(dsk, idx)
+      dsk[block_key(pname, idx)] = spec.combine(RD.group(from_name, from_nb, idx, reduced, split))
+    end, { prev_name })
     layers[pname] = layer
     prev_name, prev_nb = pname, nnb
   end
@@ -97,30 +90,23 @@ local function reduce(x, spec, axes, opts, level)
   for a in pairs(reduced) do all[a] = math.huge end
   local from_name, from_nb = prev_name, prev_nb
   local squeeze = core.kernel("squeeze")
-  local agg = {
-    name = aname, kind = "generic", deps = { prev_name },
-    build = function()
-      local dsk = {}
-      core.each_block(core.numblocks_of(out_chunks), function(oidx)
-        local idx, j = {}, 0
-        for d = 1, x.ndim do
-          if reduced[d - 1] then
-            idx[d] = 0
-            if keep then j = j + 1 end
-          else
-            j = j + 1
-            idx[d] = oidx[j]
-          end
-        end
-        local group = RD.group(from_name, from_nb, idx, reduced, all)
-        local task = #group == 1 and spec.single and spec.single(group[1]) or spec.combine(group)
-        if spec.finish then task = spec.finish(task) end
-        if not keep and #axes > 0 then task = { squeeze, task, axes } end
-        dsk[block_key(aname, oidx)] = task
-      end)
-      return dsk
-    end,
-  }
+  local agg = core.grid_layer(aname, core.numblocks_of(out_chunks), function(dsk, oidx)
+    local idx, j = {}, 0
+    for d = 1, x.ndim do
+      if reduced[d - 1] then
+        idx[d] = 0
+        if keep then j = j + 1 end
+      else
+        j = j + 1
+        idx[d] = oidx[j]
+      end
+    end
+    local group = RD.group(from_name, from_nb, idx, reduced, all)
+    local task = #group == 1 and spec.single and spec.single(group[1]) or spec.combine(group)
+    if spec.finish then task = spec.finish(task) end
+    if not keep and #axes > 0 then task = { squeeze, task, axes } end
+    dsk[block_key(aname, oidx)] = task
+  end, { prev_name })
   return core.new(agg, { arr }, out_chunks, spec.dtype)
 end
 

@@ -99,32 +99,25 @@ function S.slice(x, ...)
   local grid, dropset = {}, {}
   for d = 1, x.ndim do grid[d] = #per_axis[d] end
   for _, a in ipairs(drop) do dropset[a + 1] = true end
-  local layer = {
-    name = name, kind = "generic",
-    build = function()
-      local dsk = {}
-      core.each_block(grid, function(idx)
-        local iidx, starts, stops, steps, oidx, whole = {}, {}, {}, {}, {}, true
-        for d = 1, #idx do
-          local p = per_axis[d][idx[d] + 1]
-          iidx[d], starts[d], stops[d], steps[d] = p[1], p[2], p[3], per_axis[d].step
-          if p[2] ~= 0 or p[3] ~= in_chunks[d][p[1] + 1] or steps[d] ~= 1 then whole = false end
-        end
-        local j = 0
-        for d = 1, #idx do
-          if not dropset[d] then
-            j = j + 1
-            oidx[j] = idx[d]
-          end
-        end
-        local task = core.block_key(in_name, iidx)
-        if not whole then task = { getitem, task, starts, stops, steps_needed and steps or nil } end
-        if #drop > 0 then task = { squeeze, task, drop } end
-        dsk[core.block_key(name, oidx)] = task
-      end)
-      return dsk
-    end,
-  }
+  local layer = core.grid_layer(name, grid, function(dsk, idx)
+    local iidx, starts, stops, steps, oidx, whole = {}, {}, {}, {}, {}, true
+    for d = 1, #idx do
+      local p = per_axis[d][idx[d] + 1]
+      iidx[d], starts[d], stops[d], steps[d] = p[1], p[2], p[3], per_axis[d].step
+      if p[2] ~= 0 or p[3] ~= in_chunks[d][p[1] + 1] or steps[d] ~= 1 then whole = false end
+    end
+    local j = 0
+    for d = 1, #idx do
+      if not dropset[d] then
+        j = j + 1
+        oidx[j] = idx[d]
+      end
+    end
+    local task = core.block_key(in_name, iidx)
+    if not whole then task = { getitem, task, starts, stops, steps_needed and steps or nil } end
+    if #drop > 0 then task = { squeeze, task, drop } end
+    dsk[core.block_key(name, oidx)] = task
+  end)
   return core.new(layer, { x }, out_chunks, x.dtype)
 end
 

@@ -45,18 +45,11 @@ function ST.transpose(x, axes)
   local name = "transpose-" .. core.tokenize("transpose", x, perm)
   local k = core.kernel("transpose")
   local in_name = x.name
-  local layer = {
-    name = name, kind = "generic",
-    build = function()
-      local dsk = {}
-      core.each_block(core.numblocks_of(chunks), function(idx)
-        local iidx = {}
-        for d = 1, #idx do iidx[perm[d] + 1] = idx[d] end
-        dsk[block_key(name, idx)] = { k, block_key(in_name, iidx), perm }
-      end)
-      return dsk
-    end,
-  }
+  local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk, idx)
+    local iidx = {}
+    for d = 1, #idx do iidx[perm[d] + 1] = idx[d] end
+    dsk[block_key(name, idx)] = { k, block_key(in_name, iidx), perm }
+  end)
   return core.new(layer, { x }, chunks, x.dtype)
 end
 
@@ -102,36 +95,29 @@ function ST.dot(a, b)
   local nout = 1
   for _, c in ipairs(chunks) do nout = nout * #c end
   local groups = (nk >= 4 and nout < 4) and math.min(nk // 2, -(-4 // nout)) or 1
-  local layer = {
-    name = name, kind = "generic",
-    build = function()
-      local dsk = {}
-      core.each_block(core.numblocks_of(chunks), function(idx)
-        local i = a.ndim == 2 and idx[1] or nil
-        local j = b.ndim == 2 and idx[#idx] or nil
-        local left, right = {}, {}
-        for k = 0, nk - 1 do
-          left[k + 1] = i and block_key(an, { i, k }) or block_key(an, { k })
-          right[k + 1] = j and block_key(bn, { k, j }) or block_key(bn, { k })
-        end
-        local out = block_key(name, idx)
-        if groups == 1 then
-          dsk[out] = nk == 1 and { k1, left[1], right[1] } or { kn, left, right }
-          return
-        end
-        local parts = {}
-        for g = 0, groups - 1 do
-          local lo, hi = g * nk // groups + 1, (g + 1) * nk // groups
-          local pidx = table.move(idx, 1, #idx, 1, {})
-          pidx[#pidx + 1] = g
-          parts[g + 1] = block_key(name .. "-partial", pidx)
-          dsk[parts[g + 1]] = { kn, table.move(left, lo, hi, 1, {}), table.move(right, lo, hi, 1, {}) }
-        end
-        dsk[out] = { ksum, parts }
-      end)
-      return dsk
-    end,
-  }
+  local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk, idx)
+    local i = a.ndim == 2 and idx[1] or nil
+    local j = b.ndim == 2 and idx[#idx] or nil
+    local left, right = {}, {}
+    for k = 0, nk - 1 do
+      left[k + 1] = i and block_key(an, { i, k }) or block_key(an, { k })
+      right[k + 1] = j and block_key(bn, { k, j }) or block_key(bn, { k })
+    end
+    local out = block_key(name, idx)
+    if groups == 1 then
+      dsk[out] = nk == 1 and { k1, left[1], right[1] } or { kn, left, right }
+      return
+    end
+    local parts = {}
+    for g = 0, groups - 1 do
+      local lo, hi = g * nk // groups + 1, (g + 1) * nk // groups
+      local pidx = table.move(idx, 1, #idx, 1, {})
+      pidx[#pidx + 1] = g
+      parts[g + 1] = block_key(name .. "-partial", pidx)
+      dsk[parts[g + 1]] = { kn, table.move(left, lo, hi, 1, {}), table.move(right, lo, hi, 1, {}) }
+    end
+    dsk[out] = { ksum, parts }
+  end)
   return core.new(layer, { a, b }, chunks, matmul_dtype(a.dtype, b.dtype))
 end
 
@@ -214,19 +200,12 @@ function ST.concatenate(seq, axis)
     owner[1] = { 1, 0 }
   end
   local name = "concatenate-" .. core.tokenize("concatenate", arrays, a0)
-  local layer = {
-    name = name, kind = "generic",
-    build = function()
-      local dsk = {}
-      core.each_block(core.numblocks_of(chunks), function(idx)
-        local o = owner[idx[a0 + 1] + 1]
-        local iidx = table.move(idx, 1, #idx, 1, {})
-        iidx[a0 + 1] = o[2]
-        dsk[block_key(name, idx)] = block_key(arrays[o[1]].name, iidx)
-      end)
-      return dsk
-    end,
-  }
+  local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk, idx)
+    local o = owner[idx[a0 + 1] + 1]
+    local iidx = table.move(idx, 1, #idx, 1, {})
+    iidx[a0 + 1] = o[2]
+    dsk[block_key(name, idx)] = block_key(arrays[o[1]].name, iidx)
+  end)
   return core.new(layer, arrays, chunks, dtype)
 end
 
@@ -253,21 +232,14 @@ function ST.stack(seq, axis)
   end
   local name = "stack-" .. core.tokenize("stack", arrays, a0)
   local k = core.kernel("stack")
-  local layer = {
-    name = name, kind = "generic",
-    build = function()
-      local dsk = {}
-      core.each_block(core.numblocks_of(chunks), function(idx)
-        local iidx = {}
-        for d = 1, #idx do
-          if d - 1 ~= a0 then iidx[#iidx + 1] = idx[d] end
-        end
-        local src = arrays[idx[a0 + 1] + 1]
-        dsk[block_key(name, idx)] = { k, { block_key(src.name, iidx) }, a0 }
-      end)
-      return dsk
-    end,
-  }
+  local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk, idx)
+    local iidx = {}
+    for d = 1, #idx do
+      if d - 1 ~= a0 then iidx[#iidx + 1] = idx[d] end
+    end
+    local src = arrays[idx[a0 + 1] + 1]
+    dsk[block_key(name, idx)] = { k, { block_key(src.name, iidx) }, a0 }
+  end)
   return core.new(layer, arrays, chunks, dtype)
 end
 
@@ -323,23 +295,16 @@ function ST.map_blocks(fn, ...)
   local name = (opts.name or "map_blocks") .. "-" ..
       core.tokenize("map_blocks", fn, dtype, out_chunks, table.unpack(args, 1, n))
   local nb = core.numblocks_of(chunks)
-  local layer = {
-    name = name, kind = "generic",
-    build = function()
-      local dsk = {}
-      core.each_block(nb, function(idx)
-        local task = { fn }
-        for i = 1, n do
-          local v = args[i]
-          if is_array(v) then task[i + 1] = block_key(v.name, core.input_index(idx, v.numblocks))
-          elseif type(v) == "table" or type(v) == "string" then task[i + 1] = quote(v)
-          else task[i + 1] = v end
-        end
-        dsk[block_key(name, idx)] = task
-      end)
-      return dsk
-    end,
-  }
+  local layer = core.grid_layer(name, nb, function(dsk, idx)
+    local task = { fn }
+    for i = 1, n do
+      local v = args[i]
+      if is_array(v) then task[i + 1] = block_key(v.name, core.input_index(idx, v.numblocks))
+      elseif type(v) == "table" or type(v) == "string" then task[i + 1] = quote(v)
+      else task[i + 1] = v end
+    end
+    dsk[block_key(name, idx)] = task
+  end)
   local deps = {}
   for _, v in ipairs(aligned) do deps[#deps + 1] = v end
   return core.new(layer, deps, out_chunks, dtype)
