@@ -10,11 +10,12 @@
 
 #include "akernels.h"
 #include "linalg.h"
+#include "range.h"
 
 typedef const lask_kernel *(*group_fn)(int i);
 
 static const group_fn groups[] = {lask_akernels_create, lask_akernels_elementwise, lask_akernels_reduce,
-                                  lask_akernels_struct, lask_akernels_linalg};
+                                  lask_akernels_struct, lask_akernels_linalg,      lask_akernels_range};
 
 #define NGROUPS ((int)(sizeof groups / sizeof groups[0]))
 
@@ -117,6 +118,21 @@ lask_status lask_akernel_array(const lask_kernel *k, const lask_value *args, int
   if (*a) return LASK_OK;
   return lask_akernel_fail(k, LASK_ETYPE, err, "argument %d is a %s, not an array", i + 1,
                            lask_typename(args[i]));
+}
+
+lask_status lask_akernel_arg_arrays(const lask_kernel *k, const lask_value *args, int i,
+                                    const lask_list **out, lask_err *err) {
+  if (!lask_isa(args[i], &lask_list_class))
+    return lask_akernel_fail(k, LASK_ETYPE, err, "argument %d is a %s, not a list of arrays", i + 1,
+                             lask_typename(args[i]));
+  const lask_list *l = (const lask_list *)args[i].as.o;
+  if (l->n == 0) return lask_akernel_fail(k, LASK_EINVAL, err, "needs at least one array");
+  for (size_t j = 0; j < l->n; j++)
+    if (!lask_ndarray_of(l->items[j]))
+      return lask_akernel_fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
+                               lask_typename(l->items[j]));
+  *out = l;
+  return LASK_OK;
 }
 
 bool lask_akernel_as_int(lask_value v, int64_t *out) {

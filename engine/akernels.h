@@ -143,6 +143,11 @@ lask_status lask_akernel_fail(const lask_kernel *k, lask_status code, lask_err *
 lask_status lask_akernel_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
                                lask_err *err);
 
+/* Argument i as a non-empty list of arrays in *out (borrowed), or an error naming
+ * the argument or the first item that is not an array. */
+lask_status lask_akernel_arg_arrays(const lask_kernel *k, const lask_value *args, int i,
+                                    const lask_list **out, lask_err *err);
+
 /* True when v is an integer, or a float with an integral value, stored in *out. */
 bool lask_akernel_as_int(lask_value v, int64_t *out);
 

@@ -49,21 +49,6 @@ static lask_status get_ints(const lask_kernel *k, lask_value v, int want, int64_
 }
 
 /* The list argument i whose items are all arrays (at least one). */
-static lask_status get_arrays(const lask_kernel *k, const lask_value *args, int i, const lask_list **out,
-                              lask_err *err) {
-  if (!lask_isa(args[i], &lask_list_class))
-    return lask_akernel_fail(k, LASK_ETYPE, err, "argument %d is a %s, not a list of arrays", i + 1,
-                             lask_typename(args[i]));
-  const lask_list *l = (const lask_list *)args[i].as.o;
-  if (l->n == 0) return lask_akernel_fail(k, LASK_EINVAL, err, "needs at least one array");
-  for (size_t j = 0; j < l->n; j++)
-    if (!lask_ndarray_of(l->items[j]))
-      return lask_akernel_fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
-                               lask_typename(l->items[j]));
-  *out = l;
-  return LASK_OK;
-}
-
 static lask_status shape_mismatch(const lask_kernel *k, const lask_ndarray *a, const lask_ndarray *b,
                                   lask_err *err) {
   char s1[160], s2[160];
@@ -154,7 +139,7 @@ static lask_status k_concatenate(const lask_kernel *k, const lask_value *args, i
                                  lask_err *err) {
   const lask_list *l;
   int axis;
-  if (lask_akernel_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || lask_akernel_arg_arrays(k, args, 0, &l, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(l->items[0]);
   if (first->ndim == 0)
     return lask_akernel_fail(k, LASK_EINVAL, err, "zero-dimensional arrays cannot be concatenated");
@@ -186,7 +171,7 @@ static lask_status k_stack(const lask_kernel *k, const lask_value *args, int n, 
                            lask_err *err) {
   const lask_list *l;
   int axis;
-  if (lask_akernel_nargs(k, n, 1, 2, err) || get_arrays(k, args, 0, &l, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || lask_akernel_arg_arrays(k, args, 0, &l, err)) return err->code;
   const lask_ndarray *first = lask_ndarray_of(l->items[0]);
   if (first->ndim + 1 > LASK_MAXDIM) return lask_akernel_fail(k, LASK_EINVAL, err, "too many dimensions");
   if (get_axis(k, n > 1 ? args[1] : lask_int(0), first->ndim + 1, &axis, err)) return err->code;
@@ -478,8 +463,8 @@ static lask_status k_matmul(const lask_kernel *k, const lask_value *args, int n,
 static lask_status k_matmul_sum(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                                 lask_err *err) {
   const lask_list *la, *lb;
-  if (lask_akernel_nargs(k, n, 2, 2, err) || get_arrays(k, args, 0, &la, err) ||
-      get_arrays(k, args, 1, &lb, err))
+  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_arg_arrays(k, args, 0, &la, err) ||
+      lask_akernel_arg_arrays(k, args, 1, &lb, err))
     return err->code;
   if (la->n != lb->n)
     return lask_akernel_fail(k, LASK_EINVAL, err, "%zu left operands for %zu right ones", la->n, lb->n);

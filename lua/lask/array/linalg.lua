@@ -236,10 +236,80 @@ end
 --------------------------------------------------------------------------------
 -- Randomized SVD (Halko, Martinsson & Tropp 2011)
 
+-- How the products with a tall x are cut into tasks, given its row blocks' heights:
+-- the blocks in at most 16 groups; when there are fewer than 8 blocks, each cut
+-- into pieces (views of rows) so that there are at least 8 tasks, an even count:
+-- two workers are never left with an odd last task on the chain of dependent
+-- stages. Returns the tasks, each a list of {block, lo, hi} (rows lo..hi-1 of a
+-- 0-based block; lo nil: the whole block).
+local function product_cuts(heights)
+  local b, tasks = #heights, {}
+  if b >= 8 then
+    local ng = min(b, 16)
+    for g = 0, ng - 1 do
+      local list = {}
+      for i = g * b // ng, (g + 1) * b // ng - 1 do list[#list + 1] = { i } end
+      tasks[g + 1] = list
+    end
+    return tasks
+  end
+  local s = ceil(8 / b)
+  if (b * s) % 2 == 1 then s = s + 1 end
+  for i, r in ipairs(heights) do
+    local p = min(s, max(r, 1))
+    for j = 0, p - 1 do
+      tasks[#tasks + 1] = { p == 1 and { i - 1 } or { i - 1, j * r // p, (j + 1) * r // p } }
+    end
+  end
+  return tasks
+end
+
+-- The task (or key) of one piece of a product cut, for x's blocks.
+local function piece(x, cut)
+  local key = core.block_key(x.name, { cut[1], 0 })
+  return cut[2] and { K "rows", key, cut[2], cut[3] } or key
+end
+
+-- One power iteration on the small side: wt (l×n, one block) -> orth((xᵀx w)ᵀ),
+-- l×n, one block. Each task takes its pieces of x through both products
+-- (power_step); the partial sums are added in groups, and orth_rows adds the
+-- groups' sums as it copies them into place for LAPACK.
+local function power_iteration(x, wt, cuts)
+  local l, n = wt.shape[1], wt.shape[2]
+  local name = "power-" .. core.tokenize("power", x, wt)
+  local dsk, parts = {}, {}
+  local wkey = core.block_key(wt.name, { 0, 0 })
+  for t, list in ipairs(cuts) do
+    local xs = {}
+    for j, cut in ipairs(list) do xs[j] = piece(x, cut) end
+    parts[t] = lkey(name .. "-partial", t - 1)
+    dsk[parts[t]] = { K "power_step", xs, wkey, 0, l }
+  end
+  if #parts > 4 then -- sums of about √T partials each, in parallel
+    local size, sums = ceil(math.sqrt(#parts)), {}
+    for g = 0, ceil(#parts / size) - 1 do
+      sums[g + 1] = lkey(name .. "-sum", g)
+      dsk[sums[g + 1]] = { K "sum_agg", table.move(parts, g * size + 1, min((g + 1) * size, #parts), 1, {}) }
+    end
+    parts = sums
+  end
+  dsk[lkey(name, 0, 0)] = { K "orth_rows", parts }
+  return core.new(layer(name, dsk), { x, wt }, { { l }, { n } }, "float64")
+end
+
 -- svd_compressed(x, k, {n_power_iter = 0, n_oversamples = 10, seed, iterator =
 -- "power" | "QR"}) -> u, s, v: the k leading singular triplets, approximately.
 -- The range of x is found from x times a Gaussian test matrix, refined by power
--- iterations with re-orthonormalisation (TSQR) between them.
+-- iterations with re-orthonormalisation between them. A short-and-fat x goes
+-- through xᵀ; below, x is tall (m×n, m >= n) and l = k + n_oversamples.
+--   "power": each iteration is z = xᵀ(x w), then w = orth(z) — orthonormalised on
+--            the small side (n×l, one Householder QR), both products of a row block
+--            in one task; finally y = x w, q = tsqr(y). The range is that of
+--            (x xᵀ)^p x Ω, as in Halko et al.'s algorithm 4.3, re-orthonormalised
+--            after every pair of products (singular values enter each QR squared).
+--   "QR":    re-orthonormalises after every product (their algorithm 4.4: TSQR of
+--            x w, QR of xᵀq), for spectra too flat or too steep for squaring.
+-- Then b = qᵀx (l×n), its SVD, and u = q·u_b.
 function la.svd_compressed(x, k, opts)
   x = matrix_arg(x, "svd_compressed", 2)
   opts = opts or {}
@@ -253,27 +323,33 @@ function la.svd_compressed(x, k, opts)
   if iterator ~= "power" and iterator ~= "QR" then
     error("lask.array.linalg: svd_compressed: iterator must be \"power\" or \"QR\", got " .. tostring(iterator), 2)
   end
-  local l = min(k + over, min(m, n))
+  if math.type(iters) ~= "integer" or iters < 0 or math.type(over) ~= "integer" or over < 0 then
+    error(fmt("lask.array.linalg: svd_compressed: n_power_iter and n_oversamples must be integers >= 0, got %s and %s",
+      tostring(iters), tostring(over)), 2)
+  end
+  if m < n then
+    local u, s, v = la.svd_compressed(x:T(), k, opts)
+    return v:T(), s, u:T()
+  end
+  if #x.chunks[2] ~= 1 then x = x:rechunk { x.chunks[1], { n } } end
+  local l = min(k + over, n)
   local da = require "lask.array"
-  local omega = da.random.normal({ n, l }, { chunks = { x.chunks[2], { l } }, seed = opts.seed })
+  local cuts = product_cuts(x.chunks[1])
+  -- the test matrix, transposed (l×n): Ωᵀ, drawn in two halves in parallel
+  local wt = da.random.normal({ l, n }, { chunks = { l >= 64 and { l // 2, l - l // 2 } or { l }, { n } },
+    seed = opts.seed }):rechunk { { l }, { n } }
+  -- x w as (wᵀxᵀ)ᵀ and xᵀq as (qᵀx)ᵀ: OpenBLAS runs these thin-first products at
+  -- 47 GFLOP/s against 40-42 the other way round (110×1000 by 1000×1000, one core)
+  local function times_wt(w_t) return da.dot(w_t, x:T()):T() end
   local q
-  -- x times a thin matrix w, as (wᵀ xᵀ)ᵀ, and xᵀ times one, as (wᵀ x)ᵀ: OpenBLAS
-  -- runs the thin-first products at 47 GFLOP/s against 40-42 the other way round
-  -- (110×1000 by 1000×1000, one core)
-  local function times(w) return da.dot(w:T(), x:T()):T() end
-  local function t_times(w) return da.dot(w:T(), x):T() end
-  local h = times(omega)
   if iterator == "power" then
-    for _ = 1, iters do
-      q = la.tsqr(h)
-      h = times(t_times(q))
-    end
-    q = la.tsqr(h)
+    for _ = 1, iters do wt = power_iteration(x, wt, cuts) end
+    q = la.tsqr(times_wt(wt))
   else
-    q = la.tsqr(h)
+    q = la.tsqr(times_wt(wt))
     for _ = 1, iters do
-      q = la.tsqr(t_times(q))
-      q = la.tsqr(times(q))
+      q = la.tsqr(da.dot(q:T(), x):T())
+      q = la.tsqr(times_wt(q:T()))
     end
   end
   local b = da.dot(q:T(), x) -- l×n: small
