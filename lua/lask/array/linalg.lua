@@ -9,7 +9,8 @@
 --             tall block's QR is memory-bound otherwise), item(_, 1) is its R;
 --   stage 2   the R factors are stacked (vstack) and factored again (qr_factor, which
 --             merges the triangles two by two), in groups of at most GROUP when they
---             are many: a reduction tree that recurses; each group's Q is formed by
+--             are many, and in two groups from 8 (both workers merge): a reduction
+--             tree that recurses; each group's Q is formed by
 --             its own task (qr_apply), so that it runs beside the SVD of R;
 --   Q         each panel's Q times its slice of the stages above (qr_apply on the
 --             implicit factor: Q is formed once, already multiplied).
@@ -119,10 +120,13 @@ local function tsqr_tasks(x, base, dsk, qdsk)
   local depth = 0
   repeat -- stage 2: stack groups of R factors and factor them, until one is left
     depth = depth + 1
-    local up, ngroups = {}, ceil(#level / GROUP)
+    -- 8 or more factors at the first level: two groups at least, merged by both
+    -- workers at once (then the two triangles left by a third task)
+    local ngroups = max(ceil(#level / GROUP), (depth == 1 and #level >= 8) and 2 or 1)
+    local size, up = ceil(#level / ngroups), {}
     for g = 0, ngroups - 1 do
       local members = {}
-      for j = g * GROUP + 1, min((g + 1) * GROUP, #level) do members[#members + 1] = level[j] end
+      for j = g * size + 1, min((g + 1) * size, #level) do members[#members + 1] = level[j] end
       local suffix = ngroups == 1 and depth == 1 and "" or ("-" .. depth)
       local sk = lkey(base .. "-r-st1-stacked" .. suffix, g, 0)
       local qk = lkey(base .. "-qr-st2" .. suffix, g, 0)
@@ -270,6 +274,18 @@ local function piece(x, cut)
   return cut[2] and { K "rows", key, cut[2], cut[3] } or key
 end
 
+-- Partial sums under keys parts, added in about √T groups in parallel (into dsk,
+-- under name-sum): the keys of the groups' sums (parts itself when 4 or fewer).
+local function grouped_sums(dsk, name, parts)
+  if #parts <= 4 then return parts end
+  local size, sums = ceil(math.sqrt(#parts)), {}
+  for g = 0, ceil(#parts / size) - 1 do
+    sums[g + 1] = lkey(name .. "-sum", g)
+    dsk[sums[g + 1]] = { K "sum_agg", table.move(parts, g * size + 1, min((g + 1) * size, #parts), 1, {}) }
+  end
+  return sums
+end
+
 -- One power iteration on the small side: wt (l×n, one block) -> orth((xᵀx w)ᵀ),
 -- l×n, one block. Each task takes its pieces of x through both products
 -- (power_step); the partial sums are added in groups, and orth_rows adds the
@@ -285,16 +301,49 @@ local function power_iteration(x, wt, cuts)
     parts[t] = lkey(name .. "-partial", t - 1)
     dsk[parts[t]] = { K "power_step", xs, wkey, 0, l }
   end
-  if #parts > 4 then -- sums of about √T partials each, in parallel
-    local size, sums = ceil(math.sqrt(#parts)), {}
-    for g = 0, ceil(#parts / size) - 1 do
-      sums[g + 1] = lkey(name .. "-sum", g)
-      dsk[sums[g + 1]] = { K "sum_agg", table.move(parts, g * size + 1, min((g + 1) * size, #parts), 1, {}) }
-    end
-    parts = sums
-  end
-  dsk[lkey(name, 0, 0)] = { K "orth_rows", parts }
+  dsk[lkey(name, 0, 0)] = { K "orth_rows", grouped_sums(dsk, name, parts) }
   return core.new(layer(name, dsk), { x, wt }, { { l }, { n } }, "float64")
+end
+
+-- x w (m×l), one block per piece of x, for wt = wᵀ in one block: taken as (wᵀxᵀ)ᵀ,
+-- as OpenBLAS runs the thin-first product at 47 GFLOP/s against 40-42 the other
+-- way round (110×1000 by 1000×1000, one core).
+local function times(x, wt, pieces)
+  wt = wt:rechunk { { wt.shape[1] }, { wt.shape[2] } }
+  local name = "times-" .. core.tokenize("times", x, wt)
+  local dsk, wkey, heights = {}, core.block_key(wt.name, { 0, 0 }), {}
+  for j, cut in ipairs(pieces) do
+    heights[j] = cut[2] and cut[3] - cut[2] or x.chunks[1][cut[1] + 1]
+    dsk[lkey(name, j - 1, 0)] = { K "transpose", { K "matmul", wkey, { K "transpose", piece(x, cut) } } }
+  end
+  return core.new(layer(name, dsk), { x, wt }, { heights, { wt.shape[1] } }, "float64")
+end
+
+-- qᵀx (l×n) for q (m×l) with one block per piece of x: one product per piece, as
+-- soon as its block of q is there, summed in groups; in two column blocks when n
+-- is 4l or more, so that the TSQR of its transpose (the SVD that follows) has two
+-- blocks for two workers.
+local function t_times(x, q, pieces)
+  local l, n = q.shape[2], x.shape[2]
+  local name = "t-times-" .. core.tokenize("t-times", x, q)
+  local dsk, parts = {}, {}
+  for j, cut in ipairs(pieces) do
+    parts[j] = lkey(name .. "-partial", j - 1)
+    dsk[parts[j]] = { K "matmul", { K "transpose", core.block_key(q.name, { j - 1, 0 }) }, piece(x, cut) }
+  end
+  local cols = n >= 4 * l and { n // 2, n - n // 2 } or { n }
+  local c0 = 0
+  for c, width in ipairs(cols) do
+    local mine = parts
+    if #cols > 1 then
+      mine = {}
+      for j, part in ipairs(parts) do mine[j] = { K "getitem", part, { 0, c0 }, { l, c0 + width } } end
+    end
+    local sums = grouped_sums(dsk, name .. "-" .. (c - 1), mine)
+    dsk[lkey(name, 0, c - 1)] = (#sums == 1 and type(sums[1]) ~= "table") and sums[1] or { K "sum_agg", sums }
+    c0 = c0 + width
+  end
+  return core.new(layer(name, dsk), { x, q }, { { l }, cols }, "float64")
 end
 
 -- svd_compressed(x, k, {n_power_iter = 0, n_oversamples = 10, seed, iterator =
@@ -335,24 +384,23 @@ function la.svd_compressed(x, k, opts)
   local l = min(k + over, n)
   local da = require "lask.array"
   local cuts = product_cuts(x.chunks[1])
+  local pieces = {}
+  for _, list in ipairs(cuts) do table.move(list, 1, #list, #pieces + 1, pieces) end
   -- the test matrix, transposed (l×n): Ωᵀ, drawn in two halves in parallel
   local wt = da.random.normal({ l, n }, { chunks = { l >= 64 and { l // 2, l - l // 2 } or { l }, { n } },
     seed = opts.seed }):rechunk { { l }, { n } }
-  -- x w as (wᵀxᵀ)ᵀ and xᵀq as (qᵀx)ᵀ: OpenBLAS runs these thin-first products at
-  -- 47 GFLOP/s against 40-42 the other way round (110×1000 by 1000×1000, one core)
-  local function times_wt(w_t) return da.dot(w_t, x:T()):T() end
   local q
   if iterator == "power" then
     for _ = 1, iters do wt = power_iteration(x, wt, cuts) end
-    q = la.tsqr(times_wt(wt))
+    q = la.tsqr(times(x, wt, pieces))
   else
-    q = la.tsqr(times_wt(wt))
+    q = la.tsqr(times(x, wt, pieces))
     for _ = 1, iters do
-      q = la.tsqr(da.dot(q:T(), x):T())
-      q = la.tsqr(times_wt(q:T()))
+      q = la.tsqr(t_times(x, q, pieces):T())
+      q = la.tsqr(times(x, q:T(), pieces))
     end
   end
-  local b = da.dot(q:T(), x) -- l×n: small
+  local b = t_times(x, q, pieces) -- l×n: small
   local ub, s, v = la.svd(b)
   local u = da.dot(q, ub)
   return u:slice({}, { 1, k }), s:slice({ 1, k }), v:slice({ 1, k }, {})
