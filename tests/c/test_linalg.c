@@ -1,4 +1,5 @@
-/* test_linalg.c — the dense linear algebra kernels against their definitions:
+/* test_linalg.c — the dense linear algebra kernels (and the range finder's,
+ * range.h) against their definitions:
  * products of the factors give the input back, orthogonality, triangularity,
  * residuals, and clear errors on bad input. Random inputs print their seed. */
 #include <math.h>
@@ -14,15 +15,15 @@
 
 #include "akernels.h"
 #include "linalg.h"
+#include "range.h"
 #include "ndarray.h"
 
 static unsigned seed;
 
 static const lask_kernel *kernel(const char *name) {
-  for (int i = 0; lask_akernels_linalg(i); i++)
-    if (strcmp(lask_akernels_linalg(i)->name, name) == 0) return lask_akernels_linalg(i);
-  fail_msg("no kernel %s", name);
-  return NULL;
+  const lask_kernel *k = lask_akernel_find(name);
+  if (!k) fail_msg("no kernel %s", name);
+  return k;
 }
 
 static double rnd(void) { return (double)rand_r(&seed) / RAND_MAX - 0.5; }
@@ -309,6 +310,108 @@ static void test_lstsq_and_norm(void **state) {
   lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(b));
 }
 
+/* A view of the C-ordered a (r×c) as its transpose (c×r, Fortran order). */
+static lask_ndarray *transposed(lask_ndarray *a) {
+  lask_err err;
+  lask_ndarray *v = lask_ndarray_view(a->buf, a->data, LASK_F64, 2, (int64_t[]){a->shape[1], a->shape[0]},
+                                      (int64_t[]){a->strides[1], a->strides[0]}, &err);
+  assert_non_null(v);
+  return v;
+}
+
+static lask_value list_of(int n, lask_ndarray **items) {
+  lask_list *l = lask_list_new((size_t)n);
+  assert_non_null(l);
+  for (int i = 0; i < n; i++) l->items[i] = lask_ndarray_value(items[i]);
+  return lask_objval(&l->h);
+}
+
+/* power_step(xs, wt, r0, r1) is the sum of (wt[r0:r1] xᵀ) x over its blocks, whatever
+ * their layout (C order, Fortran order, or neither: every other row of a block). */
+static void test_power_step(void **state) {
+  (void)state;
+  int64_t n = 6, l = 4, r0 = 1, r1 = 3;
+  lask_ndarray *wt = matrix(l, n), *x1 = matrix(7, n), *x2t = matrix(n, 5), *x3 = matrix(8, n);
+  lask_err err;
+  lask_ndarray *x2 = transposed(x2t), /* 5×n, Fortran order */
+      *x3odd = lask_ndarray_view(x3->buf, x3->data, LASK_F64, 2, (int64_t[]){4, n},
+                                 (int64_t[]){2 * x3->strides[0], x3->strides[1]}, &err);
+  assert_non_null(x3odd);
+  lask_ndarray *xs[] = {x1, x2, x3odd};
+  lask_value list = list_of(3, xs);
+  lask_value got = call("power_step", 4, list, lask_ndarray_value(wt), lask_int(r0), lask_int(r1));
+  lask_ndarray *p = lask_ndarray_of(got);
+  assert_int_equal(p->shape[0], r1 - r0), assert_int_equal(p->shape[1], n);
+  for (int64_t i = r0; i < r1; i++)
+    for (int64_t c = 0; c < n; c++) {
+      double want = 0;
+      for (int b = 0; b < 3; b++)
+        for (int64_t row = 0; row < xs[b]->shape[0]; row++) {
+          const double *xr = (const double *)(xs[b]->data + row * xs[b]->strides[0]);
+          double h = 0; /* (w xᵀ)[i, row] */
+          for (int64_t j = 0; j < n; j++)
+            h += AT(wt, i, j) * *(const double *)((const char *)xr + j * xs[b]->strides[1]);
+          want += h * *(const double *)((const char *)xr + c * xs[b]->strides[1]);
+        }
+      assert_true(fabs(AT(p, i - r0, c) - want) < 1e-12);
+    }
+  AT(x1, 2, 3) = INFINITY;
+  expect_error("power_step", 4, (lask_value[]){list, lask_ndarray_value(wt), lask_int(0), lask_int(l)},
+               "NaN or Inf");
+  expect_error("power_step", 4, (lask_value[]){list, lask_ndarray_value(wt), lask_int(2), lask_int(9)},
+               "rows [2, 9) are not within wt's 4");
+  lask_ndarray *wrong[] = {x2t};
+  lask_value wl = list_of(1, wrong);
+  lask_retain(lask_ndarray_value(x2t));
+  expect_error("power_step", 4, (lask_value[]){wl, lask_ndarray_value(wt), lask_int(0), lask_int(l)},
+               "block 1 has shape (6, 5), not (rows, 6) as wt");
+  lask_release(wl), lask_release(got), lask_release(list), lask_release(lask_ndarray_value(wt));
+  lask_release(lask_ndarray_value(x2t)), lask_release(lask_ndarray_value(x3));
+}
+
+/* orth_rows(parts) gives orthonormal rows spanning the row space of the parts' sum:
+ * Q Qᵀ = I and the sum projected on them is itself. */
+static void test_orth_rows(void **state) {
+  (void)state;
+  int64_t l = 5, n = 40;
+  lask_ndarray *a1 = matrix(l, n), *a2 = matrix(l, n), *sum = matrix(l, n);
+  for (int64_t i = 0; i < l * n; i++)
+    ((double *)sum->data)[i] = ((double *)a1->data)[i] + ((double *)a2->data)[i];
+  lask_ndarray *parts[] = {a1, a2};
+  lask_value list = list_of(2, parts);
+  lask_value got = call("orth_rows", 1, list);
+  lask_ndarray *q = lask_ndarray_of(got);
+  assert_int_equal(q->shape[0], l), assert_int_equal(q->shape[1], n);
+  for (int64_t i = 0; i < l; i++)
+    for (int64_t j = 0; j < l; j++) {
+      double dot = 0;
+      for (int64_t c = 0; c < n; c++) dot += AT(q, i, c) * AT(q, j, c);
+      assert_true(fabs(dot - (i == j)) < 1e-14);
+    }
+  for (int64_t i = 0; i < l; i++) { /* row i of sum, minus its projection: zero */
+    double coef[5] = {0}, worst = 0;
+    for (int64_t j = 0; j < l; j++)
+      for (int64_t c = 0; c < n; c++) coef[j] += AT(sum, i, c) * AT(q, j, c);
+    for (int64_t c = 0; c < n; c++) {
+      double proj = 0;
+      for (int64_t j = 0; j < l; j++) proj += coef[j] * AT(q, j, c);
+      worst = fmax(worst, fabs(proj - AT(sum, i, c)));
+    }
+    assert_true(worst < 1e-13);
+  }
+  lask_ndarray *odd[] = {a1, matrix(l, n - 1)};
+  lask_retain(lask_ndarray_value(a1));
+  lask_value bad = list_of(2, odd);
+  expect_error("orth_rows", 1, (lask_value[]){bad}, "part 2 has shape (5, 39), not (5, 40)");
+  lask_ndarray *wide[] = {transposed(sum)};
+  lask_value tall = list_of(1, wide);
+  expect_error("orth_rows", 1, (lask_value[]){tall}, "no more rows than columns");
+  AT(a2, 0, 0) = NAN;
+  expect_error("orth_rows", 1, (lask_value[]){list}, "NaN or Inf");
+  lask_release(bad), lask_release(tall), lask_release(got), lask_release(list);
+  lask_release(lask_ndarray_value(sum));
+}
+
 int main(void) {
   const char *env = getenv("LASK_SEED");
   seed = env ? (unsigned)atoi(env) : (unsigned)time(NULL);
@@ -317,6 +420,7 @@ int main(void) {
       cmocka_unit_test(test_qr_shapes),        cmocka_unit_test(test_qr_of_stacked_triangles),
       cmocka_unit_test(test_svd_reconstructs), cmocka_unit_test(test_lu_solve_inv_cholesky),
       cmocka_unit_test(test_errors),           cmocka_unit_test(test_lstsq_and_norm),
+      cmocka_unit_test(test_power_step),       cmocka_unit_test(test_orth_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

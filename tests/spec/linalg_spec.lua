@@ -204,6 +204,59 @@ describe("la.svd_compressed", function()
     end)
   end
 
+  it("runs the talk's example: ones 5000x1000 in blocks of 1000, k = 100, 2 power iterations", function()
+    local x = da.ones({ 5000, 1000 }, { chunks = { 1000, 1000 } })
+    local u, s, v = la.svd_compressed(x, 100, { n_power_iter = 2 })
+    local U, S, V = lask.compute(u, s, v)
+    assert.are.same({ 5000, 100 }, U.shape)
+    assert.are.same({ 100 }, S.shape)
+    assert.are.same({ 100, 1000 }, V.shape)
+    -- rank one: sqrt(5000 * 1000), then nothing (rounding of sums of 5000 ones)
+    assert.is_true(math.abs(S:get(1) - math.sqrt(5e6)) < 1e-9 * math.sqrt(5e6))
+    for i = 2, 100 do assert.is_true(S:get(i) < 1e-9, ("s[%d] = %g"):format(i, S:get(i))) end
+    assert.is_true(math.abs(math.abs(U:get(1, 1)) - 1 / math.sqrt(5000)) < 1e-12)
+    assert.is_true(math.abs(math.abs(V:get(1, 1000)) - 1 / math.sqrt(1000)) < 1e-12)
+  end)
+
+  it("recovers an exactly low-rank short-and-fat matrix in blocks both ways", function()
+    -- x = a·b has rank 5; 5 + 10 oversamples capture its range up to rounding, so
+    -- u·diag(s)·v gives x back and s is la.svd's (tolerance: 50·(m+n)·eps relative)
+    local a = da.random.normal({ 60, 5 }, { chunks = { 20, 5 }, seed = 4 })
+    local b = da.random.normal({ 5, 400 }, { chunks = { 5, 100 }, seed = 5 })
+    local x = da.dot(a, b):rechunk { 20, 100 }
+    local u, s, v = la.svd_compressed(x, 5, { n_power_iter = 1, seed = 7 })
+    local U, S, V, X = lask.compute(u, s, v, x)
+    assert.are.same({ 60, 5 }, U.shape)
+    assert.are.same({ 5, 400 }, V.shape)
+    local us = mat(U)
+    for i = 1, 60 do for j = 1, 5 do us[i][j] = us[i][j] * S:get(j) end end
+    local tol = 50 * 460 * EPS
+    assert.is_true(fro(mat(K.sub(K.matmul(da.asarray(us), V), X))) / fro(mat(X)) < tol)
+    local exact = select(2, la.svd(x)):compute()
+    for i = 1, 5 do assert.is_true(math.abs(S:get(i) - exact:get(i)) < tol * exact:get(1)) end
+  end)
+
+  it("gives identical results with 1 and 2 workers, for both iterators", function()
+    local x = da.random.normal({ 2000, 300 }, { chunks = { 400, 300 }, seed = 12 })
+    for _, it in ipairs { "power", "QR" } do
+      local u, s, v = la.svd_compressed(x, 20, { n_power_iter = 2, seed = 3, iterator = it })
+      local a = { lask.compute(u, s, v, { num_workers = 1 }) }
+      local b = { lask.compute(u, s, v, { num_workers = 2 }) }
+      for i = 1, 3 do assert.are.same(a[i]:totable(), b[i]:totable()) end
+    end
+  end)
+
+  it("reports NaN in the input, and bad options", function()
+    local rows = da.random.normal({ 300, 50 }, { chunks = { 100, 50 }, seed = 1 }):compute():totable()
+    rows[123][7] = 0 / 0
+    local _, s = la.svd_compressed(da.from_array(rows, { chunks = { 100, 50 } }), 5, { n_power_iter = 1 })
+    local ok, err = pcall(function() return s:compute() end)
+    assert.is_false(ok)
+    assert.matches("NaN or Inf", tostring(err))
+    assert.has_error(function() la.svd_compressed(da.ones({ 100, 20 }, { chunks = 50 }), 5, { n_power_iter = -1 }) end,
+      "lask.array.linalg: svd_compressed: n_power_iter and n_oversamples must be integers >= 0, got -1 and 10")
+  end)
+
   it("rejects k beyond the smaller dimension", function()
     assert.has_error(function() la.svd_compressed(da.ones({ 100, 20 }, { chunks = 50 }), 21) end,
       "lask.array.linalg: svd_compressed: k must be an integer in 1..20 (min of the shape (100, 20)), got 21")

@@ -386,9 +386,10 @@ function la.svd_compressed(x, k, opts)
   local cuts = product_cuts(x.chunks[1])
   local pieces = {}
   for _, list in ipairs(cuts) do table.move(list, 1, #list, #pieces + 1, pieces) end
-  -- the test matrix, transposed (l×n): Ωᵀ, drawn in two halves in parallel
-  local wt = da.random.normal({ l, n }, { chunks = { l >= 64 and { l // 2, l - l // 2 } or { l }, { n } },
-    seed = opts.seed }):rechunk { { l }, { n } }
+  -- the test matrix, transposed (l×n): Ωᵀ, drawn in parallel in blocks of about
+  -- 32 rows (the draws do not depend on the blocks)
+  local wt = da.random.normal({ l, n }, { chunks = { ceil(l / min(8, ceil(l / 32))), n }, seed = opts.seed })
+  wt = wt:rechunk { { l }, { n } }
   local q
   if iterator == "power" then
     for _ = 1, iters do wt = power_iteration(x, wt, cuts) end
