@@ -236,6 +236,31 @@ describe("la.svd_compressed", function()
     for i = 1, 5 do assert.is_true(math.abs(S:get(i) - exact:get(i)) < tol * exact:get(1)) end
   end)
 
+  it("is exact when the sketch spans x: one block, short blocks, k = n, tiny, both iterators", function()
+    -- with k + n_oversamples >= the smaller side, q spans all of x and s is la.svd's
+    -- (tolerance 50·(m+n)·eps relative to s[1])
+    for _, c in ipairs {
+      { 500, 60, 50, 60, 50, {} }, -- blocks shorter than the sketch: merged
+      { 500, 60, 50, 30, 55, { iterator = "QR" } }, -- blocks in both directions
+      { 50, 50, 50, 50, 50, {} }, -- one block, k = n
+      { 60, 500, 60, 50, 50, {} }, -- short and fat
+      { 7, 3, 2, 3, 2, { n_power_iter = 3 } },
+      { 3000, 20, 1000, 20, 20, { n_power_iter = 0 } },
+    } do
+      local m, n, cm, cn, k, opts = table.unpack(c)
+      opts.n_power_iter, opts.seed = opts.n_power_iter or 2, 1
+      local x = da.random.normal({ m, n }, { chunks = { cm, cn }, seed = 2 })
+      local u, s, v = lask.compute(la.svd_compressed(x, k, opts))
+      local exact = select(2, la.svd(x)):compute()
+      assert.are.same({ m, k }, u.shape)
+      assert.are.same({ k, n }, v.shape)
+      for i = 1, k do
+        assert.is_true(math.abs(s:get(i) - exact:get(i)) < 50 * (m + n) * EPS * exact:get(1),
+          ("%dx%d in %dx%d, k = %d: s[%d] %g vs %g"):format(m, n, cm, cn, k, i, s:get(i), exact:get(i)))
+      end
+    end
+  end)
+
   it("gives identical results with 1 and 2 workers, for both iterators", function()
     local x = da.random.normal({ 2000, 300 }, { chunks = { 400, 300 }, seed = 12 })
     for _, it in ipairs { "power", "QR" } do

@@ -244,9 +244,10 @@ end
 -- the blocks in at most 16 groups; when there are fewer than 8 blocks, each cut
 -- into pieces (views of rows) so that there are at least 8 tasks, an even count:
 -- two workers are never left with an odd last task on the chain of dependent
--- stages. Returns the tasks, each a list of {block, lo, hi} (rows lo..hi-1 of a
--- 0-based block; lo nil: the whole block).
-local function product_cuts(heights)
+-- stages. No piece has fewer than l rows (the blocks have at least l), so the
+-- TSQR of the pieces of x w keeps them as they are. Returns the tasks, each a list
+-- of {block, lo, hi} (rows lo..hi-1 of a 0-based block; lo nil: the whole block).
+local function product_cuts(heights, l)
   local b, tasks = #heights, {}
   if b >= 8 then
     local ng = min(b, 16)
@@ -260,7 +261,7 @@ local function product_cuts(heights)
   local s = ceil(8 / b)
   if (b * s) % 2 == 1 then s = s + 1 end
   for i, r in ipairs(heights) do
-    local p = min(s, max(r, 1))
+    local p = min(s, max(r // max(l, 1), 1))
     for j = 0, p - 1 do
       tasks[#tasks + 1] = { p == 1 and { i - 1 } or { i - 1, j * r // p, (j + 1) * r // p } }
     end
@@ -380,10 +381,10 @@ function la.svd_compressed(x, k, opts)
     local u, s, v = la.svd_compressed(x:T(), k, opts)
     return v:T(), s, u:T()
   end
-  if #x.chunks[2] ~= 1 then x = x:rechunk { x.chunks[1], { n } } end
+  x = tall_blocks(x:rechunk { x.chunks[1], { n } }, "svd_compressed", 2) -- row blocks of n rows at least
   local l = min(k + over, n)
   local da = require "lask.array"
-  local cuts = product_cuts(x.chunks[1])
+  local cuts = product_cuts(x.chunks[1], l)
   local pieces = {}
   for _, list in ipairs(cuts) do table.move(list, 1, #list, #pieces + 1, pieces) end
   -- the test matrix, transposed (l×n): Ωᵀ, drawn in parallel in blocks of about
