@@ -179,6 +179,22 @@ describe("lask.array reductions", function()
     end
   end)
 
+  it("axis = {} reduces nothing, as numpy's axis=()", function()
+    local x, ref = base({ 3, 2 })
+    for _, name in ipairs { "sum", "prod", "min", "max", "mean" } do
+      local got = x[name](x, { axis = {} })
+      assert.are.same({ 7, 5 }, got.shape)
+      H.same(H.get(got), ref, 0)
+    end
+    for _, name in ipairs { "var", "std" } do -- each value its own sample
+      H.same(H.get(x[name](x, { axis = {} })), H.get(x * 0).flat, 0)
+      local nan = H.get(x[name](x, { axis = {}, ddof = 1 })).flat -- 0 / 0, as numpy
+      assert.is_true(nan[1] ~= nan[1])
+    end
+    local b = da.ones({ 4 }, { chunks = 3, dtype = "bool" })
+    assert.are.equal("int64", b:sum { axis = {} }.dtype)
+  end)
+
   it("mean, var, std against numpy, with ddof and deep trees", function()
     local x, ref = base({ 2, 1 })
     local np = H.np_array(ref, { 7, 5 })

@@ -493,7 +493,8 @@ Array_mt.__len = function(x)
 end
 
 -- Axis numbers (1-based, negative from the end) as a sorted list of 0-based axes;
--- nil means all. Raises for axes out of range or repeated.
+-- nil means all, an empty list none (numpy's axis=()). Raises for axes out of range
+-- or repeated.
 function M.normalize_axes(axis, ndim, what, level)
   level = (level or 1) + 1
   local list = {}
@@ -502,7 +503,6 @@ function M.normalize_axes(axis, ndim, what, level)
     return list
   end
   if type(axis) ~= "table" then axis = { axis } end
-  if #axis == 0 then error(fmt("lask.array: %s: an empty list of axes", what), level) end
   local seen = {}
   for _, a in ipairs(axis) do
     if mtype(a) ~= "integer" then

@@ -148,6 +148,9 @@ local function opts_of(opts, what, level)
 end
 
 local function sum_dtype(dt) return dt == "bool" and "int64" or dt end
+
+-- axis = {} (numpy's axis=()): nothing is reduced.
+local function no_axes(opts) return type(opts.axis) == "table" and not core.is_array(opts.axis) and #opts.axis == 0 end
 local function float_dtype(dt) return dt == "float32" and "float32" or "float64" end
 
 -- sum, prod, min, max: chunk and agg kernels named <op>_chunk, <op>_agg.
@@ -155,6 +158,7 @@ local function simple(op, dtype_rule)
   return function(x, opts)
     opts = opts_of(opts, op, 2)
     if opts.dtype then x = x:astype(opts.dtype) end
+    if no_axes(opts) then return x:astype(dtype_rule(x.dtype)) end -- numpy: the values as they are
     local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
     local kchunk, kagg = core.kernel(op .. "_chunk"), core.kernel(op .. "_agg")
     local ax = axes_list(axes)
@@ -182,6 +186,12 @@ local function moment(op, order)
     local ddof = opts.ddof or 0
     if type(ddof) ~= "number" then error("lask.array: " .. op .. ": ddof must be a number", 2) end
     local dtype = float_dtype(x.dtype)
+    if no_axes(opts) then -- numpy: each value its own sample: the mean is x, the variance 0/(1 - ddof)
+      local y = x:astype(dtype)
+      if op == "mean" then return y end
+      local var = (y - y) * (y - y) / (1 - ddof)
+      return op == "var" and var or require("lask.array").sqrt(var)
+    end
     local kchunk, kagg = core.kernel("moment_chunk"), core.kernel("moment_agg")
     local kfinish = core.kernel(op .. "_finish")
     local out_dt = dtype ~= "float64" and dtype or nil
