@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lapack_f.h"
 #include "linalg.h"
 #include "ndarray.h"
 
@@ -76,15 +77,6 @@ static lask_status give_list(lask_value *out, int n, lask_ndarray **items, lask_
 
 /* --- QR --- */
 
-/* LAPACK's blocked LQ with its compact-WY T factors (one nb×nb triangle per block
- * of nb reflectors) and the product with its Q; LAPACKE wraps neither. The size_t
- * are gfortran's hidden lengths of the character arguments. */
-extern void dgelqt_(const int *m, const int *n, const int *mb, double *a, const int *lda, double *t,
-                    const int *ldt, double *work, int *info);
-extern void dgemlqt_(const char *side, const char *trans, const int *m, const int *n, const int *k,
-                     const int *mb, const double *v, const int *ldv, const double *t, const int *ldt,
-                     double *c, const int *ldc, double *work, int *info, size_t, size_t);
-
 enum { PANEL_ROWS = 2048, QR_NB = 32 };
 
 /* The reflectors per compact-WY block for n columns (T is nb×n per panel). */
@@ -134,13 +126,6 @@ static int apply_panel(const double *v, int64_t rows, int64_t n, const double *t
  * transposes as everywhere here) costs (2/3)·n³ a merge: 5 R's of 1000×1000 merge
  * in 0.1 s where the dense QR took 0.5. The merges form a binary tree; its Q is
  * applied from the root down (dtpmlqt). */
-
-extern void dtplqt_(const int *m, const int *n, const int *l, const int *mb, double *a, const int *lda,
-                    double *b, const int *ldb, double *t, const int *ldt, double *work, int *info);
-extern void dtpmlqt_(const char *side, const char *trans, const int *m, const int *n, const int *k,
-                     const int *l, const int *mb, const double *v, const int *ldv, const double *t,
-                     const int *ldt, double *a, const int *lda, double *b, const int *ldb, double *work,
-                     int *info, size_t, size_t);
 
 /* The merges of p stacked factors, level by level: merge j folds triangle b[j] into
  * triangle a[j] (a[j] < b[j]); triangle 0 ends up holding R. Returns p - 1. */

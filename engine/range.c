@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "akernels.h"
+#include "lapack_f.h"
 #include "range.h"
 
 /* A float64 matrix as BLAS takes it: data, leading dimension, and whether it is
@@ -133,15 +134,6 @@ done:
   *out = lask_ndarray_value(r);
   return LASK_OK;
 }
-
-/* LAPACK's blocked compact-WY QR and the product with its Q (LAPACKE's wrappers
- * would check both whole inputs for NaN first); the size_t are gfortran's hidden
- * lengths of the character arguments. */
-extern void dgeqrt_(const int *m, const int *n, const int *nb, double *a, const int *lda, double *t,
-                    const int *ldt, double *work, int *info);
-extern void dgemqrt_(const char *side, const char *trans, const int *m, const int *n, const int *k,
-                     const int *nb, const double *v, const int *ldv, const double *t, const int *ldt,
-                     double *c, const int *ldc, double *work, int *info, size_t, size_t);
 
 /* orth_rows(parts): for the sum a (l×n, l <= n) of the arrays in the list parts, l×n
  * rows that are orthonormal and span a's row space: Q of the Householder QR of aᵀ,
