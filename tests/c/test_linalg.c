@@ -412,6 +412,29 @@ static void test_orth_rows(void **state) {
   lask_release(lask_ndarray_value(sum));
 }
 
+/* qr of a Fortran-ordered view (as a transposed block arrives) reads it in place and
+ * gives exactly what the C-ordered copy gives; NaN in it is reported. */
+static void test_qr_fortran_order(void **state) {
+  (void)state;
+  int64_t sizes[][2] = {{9000, 20}, {300, 40}, {6, 6}};
+  for (int s = 0; s < 3; s++) {
+    int64_t m = sizes[s][0], n = sizes[s][1];
+    lask_ndarray *a = matrix(m, n), *at = matrix(n, m);
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) AT(at, j, i) = AT(a, i, j);
+    lask_ndarray *f = transposed(at); /* m×n, Fortran order */
+    lask_value q1 = call("qr", 1, lask_ndarray_value(a)), q2 = call("qr", 1, lask_ndarray_value(f));
+    for (int part = 0; part < 2; part++) {
+      lask_ndarray *x = item(q1, (size_t)part), *y = item(q2, (size_t)part);
+      assert_memory_equal(x->data, y->data, (size_t)lask_ndarray_size(x) * sizeof(double));
+    }
+    AT(at, n - 1, m / 2) = NAN;
+    expect_error("qr", 1, (lask_value[]){lask_ndarray_value(f)}, "NaN or Inf");
+    lask_release(q1), lask_release(q2), lask_release(lask_ndarray_value(a));
+    lask_release(lask_ndarray_value(f)), lask_release(lask_ndarray_value(at));
+  }
+}
+
 int main(void) {
   const char *env = getenv("LASK_SEED");
   seed = env ? (unsigned)atoi(env) : (unsigned)time(NULL);
@@ -421,6 +444,7 @@ int main(void) {
       cmocka_unit_test(test_svd_reconstructs), cmocka_unit_test(test_lu_solve_inv_cholesky),
       cmocka_unit_test(test_errors),           cmocka_unit_test(test_lstsq_and_norm),
       cmocka_unit_test(test_power_step),       cmocka_unit_test(test_orth_rows),
+      cmocka_unit_test(test_qr_fortran_order),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
