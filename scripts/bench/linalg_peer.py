@@ -6,8 +6,9 @@
 DIR holds the matrices linalg.lua generated (tall.npy 1e6 x 100, sq.npy 5000 x 1000,
 wide.npy 1e5 x 2000) and lask's results (lask_CASE.npy: singular values, or R for
 tsqr_tall), which this compares with numpy's. Prints one line "RESULT k=v ...": wall
-seconds np_CASE and dask_CASE (best of REPS; one run when the first takes longer than
-LONG seconds), chk_CASE the checks, the numpy/dask versions and numpy's OpenBLAS
+seconds np_CASE and dask_CASE (best of REPS, and of more runs, up to MAX_REPS, while
+all of them took less than FILL seconds: as linalg.lua times lask; one run when the
+first takes longer than LONG seconds), chk_CASE the checks, the numpy/dask versions and numpy's OpenBLAS
 core and threads. Dask arrays have lask's blocks and are persisted before timing; the
 threaded scheduler (dask's default) runs them. The environment is left as it is.
 
@@ -23,6 +24,7 @@ import numpy as np
 
 REPS = 2
 LONG = 5.0
+FILL, MAX_REPS = 1.0, 10
 
 CHUNKS = {"tall": (100_000, 100), "sq": (1000, 1000), "wide": (10_000, 2000)}
 
@@ -30,7 +32,7 @@ CHUNKS = {"tall": (100_000, 100), "sq": (1000, 1000), "wide": (10_000, 2000)}
 def best(f, reps=REPS):
     times = []
     res = None
-    for _ in range(reps):
+    while len(times) < reps or (sum(times) < FILL and len(times) < MAX_REPS):
         res = None
         t = time.perf_counter()
         res = f()
