@@ -37,6 +37,11 @@ describe("lask.array compute", function()
     local K = require("lask.core").array_kernels
     local m = da.map_blocks(function(b) return K.add(b, 1) end, x)
     H.same(H.get(m:sum(), { scheduler = "multiprocessing" }), { 144 })
+    for _, name in ipairs { "threads", "processes", "synchronous", "single-threaded" } do -- Dask's names
+      H.same(H.get(x, { scheduler = name }), H.vals(a).flat)
+    end
+    assert.has_error(function() x:compute { scheduler = "gpu" } end,
+      "lask.array: unknown scheduler 'gpu' (threaded or threads, multiprocessing or processes, sync or synchronous)")
   end)
 
   it("persist keeps the blocks in memory under the same keys", function()

@@ -15,12 +15,25 @@ local lcore = require "lask.core"
 
 local CP = {}
 
+-- Dask's names for the schedulers, besides our module names.
+local SCHEDULER_ALIASES = {
+  threads = "threaded", processes = "multiprocessing", synchronous = "sync", ["single-threaded"] = "sync",
+}
+
+-- The scheduler's module name for opts.scheduler (threaded by default).
+local function scheduler_name(opts)
+  local sched = opts.scheduler or "threaded"
+  return SCHEDULER_ALIASES[sched] or sched
+end
+
 local function get_function(opts)
   if opts.get then return opts.get end
-  local sched = opts.scheduler or "threaded"
-  local ok, mod = pcall(require, "lask." .. sched)
+  local sched = scheduler_name(opts)
+  local ok, mod = false, nil
+  if type(sched) == "string" and sched:match("^[%w_]+$") then ok, mod = pcall(require, "lask." .. sched) end
   if not ok or type(mod) ~= "table" or not mod.get then
-    error("lask.array: unknown scheduler '" .. tostring(sched) .. "'", 4)
+    error("lask.array: unknown scheduler '" .. tostring(opts.scheduler) ..
+      "' (threaded or threads, multiprocessing or processes, sync or synchronous)", 4)
   end
   return mod.get
 end
@@ -122,7 +135,7 @@ end
 local function final_key(dsk, x, opts, others)
   local only = only_block(x)
   if only then return only end
-  local in_place = not opts.get and SHARED_MEMORY[opts.scheduler or "threaded"]
+  local in_place = not opts.get and SHARED_MEMORY[scheduler_name(opts)]
   for _, y in ipairs(others) do
     if y.layers[x.name] then in_place = false end
   end
