@@ -372,4 +372,16 @@ print(*[np.linalg.norm(a, o) for o in ('fro', 'nuc', 1, -1, 2, -2, np.inf, -np.i
     assert.is_true(math.abs(v2:get(1) - ref[9]) < 1e-12 * ref[9])
     os.remove(path)
   end)
+
+  it("takes integers as floats and a pair of axes as numpy does", function()
+    local x = da.from_array({ { 1, -2, 3, 4 }, { 5, 6, -7, 8 }, { 9, 10, 11, -12 } }, { chunks = { 2, 3 } })
+    local n1 = la.norm(x, 1)
+    assert.are.equal("float64", n1.dtype)
+    assert.are.equal(24, n1:compute():item()) -- the largest column sum of |x|
+    assert.are.equal(24, la.norm(x, 1, { axis = { 1, 2 } }):compute():item())
+    assert.are.equal(42, la.norm(x, 1, { axis = { 2, 1 } }):compute():item()) -- of xᵀ: the largest row sum
+    assert.are.equal(42, la.norm(x, math.huge, { axis = { -2, -1 } }):compute():item())
+    assert.has_error(function() la.norm(x, 1, { axis = { 1, 1 } }) end,
+      "lask.array.linalg: norm: a pair of axes must be the two axes of a 2-D array, got {1, 1} for 2-D")
+  end)
 end)

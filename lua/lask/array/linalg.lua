@@ -504,10 +504,22 @@ local function abs_of(x) return require("lask.array").abs(x) end
 
 -- norm(x [, ord [, {axis = ...}]]): as numpy.linalg.norm. Vectors: any p (default
 -- 2). Matrices: "fro" (default), "nuc", 1, -1, 2, -2, inf, -inf. With axis (an
--- integer, 1-based) the vector norm along it.
+-- integer, 1-based) the vector norm along it; with a pair of axes of a 2-D array
+-- the matrix norm, of its transpose when they come the other way round. Integers
+-- and booleans are taken as float64 (numpy does the same).
 function la.norm(x, ord, opts)
   x = array_arg(x, "norm", 2)
+  if x.dtype ~= "float64" and x.dtype ~= "float32" then x = x:astype("float64") end
   local axis = opts and opts.axis
+  if type(axis) == "table" and #axis == 2 then
+    local a1, a2 = axis[1], axis[2]
+    if x.ndim ~= 2 or not ((a1 == 1 or a1 == -2) and (a2 == 2 or a2 == -1) or (a1 == 2 or a1 == -1) and (a2 == 1 or a2 == -2)) then
+      error(fmt("lask.array.linalg: norm: a pair of axes must be the two axes of a 2-D array, got {%s, %s} for %d-D",
+        tostring(a1), tostring(a2), x.ndim), 2)
+    end
+    if a1 == 2 or a1 == -1 then x = x:T() end
+    axis = nil
+  end
   local ax = axis or (x.ndim == 1 and 1 or nil)
   if ax then
     local p = ord or 2
