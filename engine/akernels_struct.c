@@ -132,6 +132,33 @@ static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n
   return LASK_OK;
 }
 
+/* reshape(x, shape): x's elements in C order under shape (the same size): a view
+ * of x when x is C-contiguous, else of a C-ordered copy. */
+static lask_status k_reshape(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                             lask_err *err) {
+  lask_ndarray *x;
+  int nd;
+  int64_t shape[LASK_MAXDIM], strides[LASK_MAXDIM], size = 1;
+  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_array(k, args, 0, &x, err) ||
+      lask_akernel_arg_shape(k, args, 1, &nd, shape, err))
+    return err->code;
+  for (int d = 0; d < nd; d++) size *= shape[d];
+  if (size != lask_ndarray_size(x)) {
+    char s1[160], s2[160];
+    return lask_akernel_fail(k, LASK_EINVAL, err, "cannot reshape an array of shape %s into shape %s",
+                             lask_shape_str(x->ndim, x->shape, s1, sizeof s1),
+                             lask_shape_str(nd, shape, s2, sizeof s2));
+  }
+  lask_ndarray *c = lask_ndarray_is_c_contiguous(x) ? x : lask_ndarray_copy(x, x->dtype, err);
+  if (!c) return failed(k, err);
+  lask_strides_c(nd, shape, lask_dtype_size(c->dtype), strides);
+  lask_ndarray *v = lask_ndarray_view(c->buf, c->data, c->dtype, nd, shape, strides, err);
+  if (c != x) lask_release(lask_ndarray_value(c));
+  if (!v) return failed(k, err);
+  *out = lask_ndarray_value(v);
+  return LASK_OK;
+}
+
 /* --- assembly --- */
 
 /* concatenate(list, axis): the arrays joined along axis (their other extents agree). */
@@ -521,6 +548,7 @@ static lask_status k_store_block(const lask_kernel *k, const lask_value *args, i
 static const lask_kernel struct_kernels[] = {
     LASK_KERNEL_STATIC("transpose", k_transpose),
     LASK_KERNEL_STATIC("getitem", k_getitem),
+    LASK_KERNEL_STATIC("reshape", k_reshape),
     LASK_KERNEL_STATIC("concatenate", k_concatenate),
     LASK_KERNEL_STATIC("stack", k_stack),
     LASK_KERNEL_STATIC("block", k_block),

@@ -1,4 +1,4 @@
--- lask.array: transpose, dot, rechunk, slicing, concatenate, stack, map_blocks.
+-- lask.array: transpose, dot, reshape, rechunk, slicing, concatenate, stack, map_blocks.
 local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_helpers.lua")
 local da = H.da
 
@@ -80,6 +80,80 @@ describe("lask.array dot", function()
     assert.has_error(function() a:dot(a) end,
       "lask.array: dot: shapes (3, 4) and (3, 4) not aligned: 4 (axis 2) != 3 (axis 1)")
     assert.has_error(function() da.dot(da.ones({ 2, 2, 2 }), a) end)
+  end)
+end)
+
+describe("lask.array reshape", function()
+  local lask = require "lask"
+
+  it("reshapes in C order, each block on its own, as Dask prints it", function()
+    local x = da.arange(15, { chunks = 5 })
+    local y = x:reshape { 3, 5 }
+    assert.are.same({ 3, 5 }, y.shape)
+    assert.are.same({ { 1, 1, 1 }, { 5 } }, y.chunks)
+    H.same(H.get(y), H.get(x).flat, 0)
+    assert.is_truthy(lask.tostring(y.dask):find("{reshape, %('arange%-%x+', 1%), {1, 5}}"))
+    assert.are.same({ 5, 3 }, x:reshape({ 5, -1 }).shape) -- -1: inferred
+    assert.are.same({ 15 }, y:reshape(-1).shape)
+    H.same(H.get(da.reshape(y, { 15 })), H.get(x).flat, 0)
+  end)
+
+  it("keeps the blocks of the trailing axes it does not change", function()
+    local x = da.arange(240, { chunks = 100 }):reshape { 4, 6, 10 }:rechunk { 2, 3, 5 }
+    local y = x:reshape { 24, 10 }
+    assert.are.same({ 5, 5 }, y.chunks[2])
+    H.same(H.get(y), H.get(x).flat, 0)
+  end)
+
+  it("handles 0-d, empty and transposed (not C-contiguous) blocks", function()
+    assert.are.same({}, da.arange(1):reshape({}).shape)
+    assert.are.equal(0, da.arange(1):reshape({}):compute():item())
+    assert.are.same({ 1, 1 }, da.full({}, 3):reshape({ 1, 1 }).shape)
+    assert.are.same({ 0, 5 }, da.zeros({ 5, 0 }, { chunks = 2 }):reshape({ 0, 5 }).shape)
+    local t = da.arange(12, { chunks = 4 }):reshape({ 3, 4 }):T() -- blocks are views
+    H.same(H.get(t:reshape { 12 }), { 0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11 }, 0)
+  end)
+
+  it("matches the flat order for random shapes and blocks", function()
+    local seed = tonumber(os.getenv("LASK_SEED")) or os.time()
+    print(("# reshape seed %d (set LASK_SEED to replay)"):format(seed))
+    math.randomseed(seed)
+    local sizes = { 12, 24, 30, 36, 60 }
+    for _ = 1, 25 do
+      local size = sizes[math.random(#sizes)]
+      local function factors()
+        local shape, left = {}, size
+        while left > 1 and #shape < 3 do
+          local divs = {}
+          for d = 1, left do if left % d == 0 then divs[#divs + 1] = d end end
+          local f = divs[math.random(#divs)]
+          shape[#shape + 1], left = f, left // f
+        end
+        shape[#shape + 1] = left
+        return shape
+      end
+      local from, to = factors(), factors()
+      local chunks = {}
+      for d, e in ipairs(from) do chunks[d] = math.random(1, e) end
+      local x = da.arange(size, { chunks = size }):reshape(from):rechunk(chunks)
+      local y = x:reshape(to)
+      assert.are.same(to, y.shape)
+      local flat = {}
+      for i = 1, size do flat[i] = i - 1 end
+      H.same(H.get(x), flat, 0)
+      H.same(H.get(y), flat, 0)
+    end
+  end)
+
+  it("reports a size that does not fit, and bad extents", function()
+    local x = da.arange(15, { chunks = 5 })
+    assert.has_error(function() x:reshape { 4, 4 } end,
+      "lask.array: reshape: cannot reshape an array of size 15 into shape (4, 4)")
+    assert.has_error(function() x:reshape { -1, -1 } end, "lask.array: reshape: only one extent can be -1")
+    assert.has_error(function() x:reshape { 3, 2.5 } end,
+      "lask.array: reshape: extents must be integers >= 0 (one may be -1), got 2.5")
+    assert.has_error(function() x:reshape { -1, 4 } end,
+      "lask.array: reshape: cannot reshape an array of size 15 into shape (-1, 4)")
   end)
 end)
 

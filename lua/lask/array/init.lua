@@ -8,7 +8,7 @@
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise, reductions, slicing, rechunk, structure
--- (transpose, dot, concatenate, stack, map_blocks), fuse (the graph compute runs),
+-- (transpose, dot, reshape, concatenate, stack, map_blocks), fuse (the graph compute runs),
 -- compute (evaluation), io (.npy files).
 local core = require "lask.array.core"
 local creation = require "lask.array.creation"
@@ -40,6 +40,7 @@ local da = {
   transpose = structure.transpose,
   dot = structure.dot,
   matmul = structure.dot,
+  reshape = structure.reshape,
   concatenate = structure.concatenate,
   stack = structure.stack,
   map_blocks = structure.map_blocks,

@@ -1,4 +1,4 @@
--- lask.array.structure: transpose, dot, concatenate, stack and map_blocks.
+-- lask.array.structure: transpose, dot, reshape, concatenate, stack and map_blocks.
 local core = require "lask.array.core"
 
 local fmt, mtype = string.format, math.type
@@ -122,6 +122,102 @@ function ST.dot(a, b)
 end
 
 core.Array.dot = ST.dot
+
+local function gcd(a, b)
+  while b ~= 0 do a, b = b, a % b end
+  return a
+end
+
+local function product(list, from, to)
+  local p = 1
+  for d = from, to do p = p * list[d] end
+  return p
+end
+
+-- The extents of reshape's shape argument, -1 resolved, for an array of size size.
+local function reshape_extents(shape, size, level)
+  if mtype(shape) == "integer" then shape = { shape } end
+  if type(shape) ~= "table" or is_array(shape) then
+    error("lask.array: reshape: the shape must be a list of integers", level + 1)
+  end
+  local out, known, free = {}, 1, nil
+  for i, e in ipairs(shape) do
+    if mtype(e) ~= "integer" or e < -1 then
+      error(fmt("lask.array: reshape: extents must be integers >= 0 (one may be -1), got %s", tostring(e)), level + 1)
+    end
+    if e == -1 then
+      if free then error("lask.array: reshape: only one extent can be -1", level + 1) end
+      free = i
+    else
+      known = known * e
+    end
+    out[i] = e
+  end
+  if free and known ~= 0 and size % known == 0 then out[free] = size // known end
+  if (free and out[free] == -1) or product(out, 1, #out) ~= size then
+    error(fmt("lask.array: reshape: cannot reshape an array of size %d into shape %s", size, core.tuple(shape)),
+      level + 1)
+  end
+  return out
+end
+
+-- reshape(x, shape): numpy's reshape, in C order; one extent may be -1. The axes
+-- after the last one that changes keep their blocks. The changing ones are cut
+-- along their first axis only, at multiples of the rows that make whole rows of
+-- both shapes (their row sizes' least common multiple), as near x's own block
+-- boundaries as that allows; then every block is reshaped on its own (a view when
+-- it is C-contiguous).
+function ST.reshape(x, shape)
+  x = need_array(x, "reshape", 2)
+  local out = reshape_extents(shape, x.size, 2)
+  local same = #out == x.ndim
+  for d = 1, #out do same = same and out[d] == x.shape[d] end
+  if same then return x end
+  local kreshape = core.kernel("reshape")
+  local name = "reshape-" .. core.tokenize("reshape", x, out)
+  if x.size == 0 or x.ndim == 0 or #out == 0 then -- one block
+    local full = {}
+    for d = 1, x.ndim do full[d] = { x.shape[d] } end
+    local y, chunks, zeros = x:rechunk(full), {}, {}
+    for d = 1, #out do chunks[d], zeros[d] = { out[d] }, 0 end
+    local src = block_key(y.name, (function() local z = {} for d = 1, y.ndim do z[d] = 0 end return z end)())
+    local task = #out == 0 and { core.kernel("squeeze"), { kreshape, src, { 1 } }, { 0 } } or { kreshape, src, out }
+    local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk) dsk[block_key(name, zeros)] = task end)
+    return core.new(layer, { y }, chunks, x.dtype)
+  end
+  -- the unchanged trailing axes (at least one changing axis is left on each side)
+  local s = 0
+  while s < #out - 1 and s < x.ndim - 1 and out[#out - s] == x.shape[x.ndim - s] do s = s + 1 end
+  local pin, pout = x.ndim - s, #out - s
+  local a, b = product(x.shape, 2, pin), product(out, 2, pout)
+  local l = a // gcd(a, b) * b
+  local ra, rb = l // a, l // b -- rows of x, rows of the result, in one unit of l elements
+  local units = x.shape[1] // ra
+  -- unit boundaries near x's block boundaries along its first axis
+  local cuts, at, last = {}, 0, 0
+  for _, c in ipairs(x.chunks[1]) do
+    at = at + c
+    local u = math.floor(at / ra + 0.5)
+    if u > last and u < units then cuts[#cuts + 1], last = u - last, u end
+  end
+  cuts[#cuts + 1] = units - last
+  local in_chunks, out_chunks = { {} }, { {} }
+  for i, u in ipairs(cuts) do in_chunks[1][i], out_chunks[1][i] = u * ra, u * rb end
+  for d = 2, pin do in_chunks[d] = { x.shape[d] } end
+  for d = 2, pout do out_chunks[d] = { out[d] } end
+  for d = 1, s do in_chunks[pin + d], out_chunks[pout + d] = x.chunks[pin + d], x.chunks[pin + d] end
+  local y = x:rechunk(in_chunks)
+  local layer = core.grid_layer(name, core.numblocks_of(out_chunks), function(dsk, idx)
+    local iidx, bshape = { idx[1] }, {}
+    for d = 2, pin do iidx[d] = 0 end
+    for d = 1, s do iidx[pin + d] = idx[pout + d] end
+    for d = 1, #out do bshape[d] = out_chunks[d][idx[d] + 1] end
+    dsk[block_key(name, idx)] = { kreshape, block_key(y.name, iidx), bshape }
+  end)
+  return core.new(layer, { y }, out_chunks, x.dtype)
+end
+
+core.Array.reshape = ST.reshape
 
 -- The arrays of a sequence argument, checked.
 local function sequence(seq, what, level)
