@@ -159,9 +159,52 @@ static int nd_copy(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg methods[] = {{"get", nd_get},   {"item", nd_item},     {"totable", nd_totable},
-                                   {"save", nd_save}, {"astype", nd_astype}, {"copy", nd_copy},
-                                   {NULL, NULL}};
+/* a:reshape(shape) or a:reshape(d1, d2, ...): numpy's reshape, in C order, one
+ * extent may be -1: a view of a when it is C-contiguous, else of a copy. */
+static int nd_reshape(lua_State *L) {
+  lask_ndarray *a = check_nd(L, 1);
+  bool table = lua_istable(L, 2);
+  int n = table ? (int)lua_rawlen(L, 2) : lua_gettop(L) - 1, free_at = -1;
+  if (n > LASK_MAXDIM) return luaL_error(L, "lask.ndarray: reshape: at most %d dimensions", LASK_MAXDIM);
+  int64_t shape[LASK_MAXDIM], known = 1, size = lask_ndarray_size(a);
+  for (int i = 0; i < n; i++) {
+    if (table)
+      lua_rawgeti(L, 2, i + 1);
+    else
+      lua_pushvalue(L, i + 2);
+    int isint;
+    lua_Integer e = lua_tointegerx(L, -1, &isint);
+    lua_pop(L, 1);
+    if (!isint || e < -1)
+      return luaL_error(L, "lask.ndarray: reshape: extents must be integers >= 0 (one may be -1)");
+    if (e == -1 && free_at >= 0) return luaL_error(L, "lask.ndarray: reshape: only one extent can be -1");
+    if (e == -1)
+      free_at = i;
+    else
+      known *= e;
+    shape[i] = e;
+  }
+  if (free_at >= 0) shape[free_at] = known != 0 && size % known == 0 ? size / known : -1;
+  if (free_at >= 0 && shape[free_at] < 0)
+    return luaL_error(L, "lask.ndarray: reshape: cannot reshape an array of size %I into that shape",
+                      (lua_Integer)size);
+  lask_list *l = lask_list_new((size_t)n);
+  if (!l) return luaL_error(L, "lask.ndarray: out of memory");
+  for (int i = 0; i < n; i++) l->items[i] = lask_int(shape[i]);
+  lask_value args[2] = {lask_ndarray_value(a), lask_objval(&l->h)}, out = lask_nil();
+  const lask_kernel *k = lask_akernel_find("reshape");
+  lask_err err;
+  lask_status st = k->fn(k, args, 2, &out, &err);
+  lask_release(args[1]);
+  if (st != LASK_OK) return luaL_error(L, "lask.ndarray: %s", err.msg);
+  lask_l_pushval(L, out);
+  lask_release(out);
+  return 1;
+}
+
+static const luaL_Reg methods[] = {{"get", nd_get},         {"item", nd_item},     {"totable", nd_totable},
+                                   {"save", nd_save},       {"astype", nd_astype}, {"copy", nd_copy},
+                                   {"reshape", nd_reshape}, {NULL, NULL}};
 
 /* a.shape, a.dtype, a.ndim, a.size, a.strides, methods; a[i] (1-based): an element
  * of a 1-d array, the row view of others, nil out of range (so ipairs works).

@@ -62,6 +62,18 @@ describe("lask.ndarray access", function()
     assert.has_error(function() a:item() end, "lask.ndarray: item needs an array of one element, this one has 6")
   end)
 
+  it("reshape() as numpy's: C order, -1 inferred, a view or a copy", function()
+    local b = a:reshape { 3, -1 } -- a is 2x3: 1..6
+    assert.are.same({ 3, 2 }, b.shape)
+    assert.are.same({ { 1, 2 }, { 3, 4 }, { 5, 6 } }, b:totable())
+    assert.are.same({ 1, 2, 3, 4, 5, 6 }, a:reshape(-1):totable())
+    assert.are.same({ 1, 4, 2, 5, 3, 6 }, core.array_kernels.transpose(a):reshape(6):totable()) -- copied
+    assert.are.equal(7, core.asarray({ { 7 } }):reshape({}):item())
+    assert.has_error(function() a:reshape { 4, 2 } end,
+      "lask.ndarray: reshape: cannot reshape an array of shape (2, 3) into shape (4, 2)")
+    assert.has_error(function() a:reshape { -1, -1 } end, "lask.ndarray: reshape: only one extent can be -1")
+  end)
+
   it("raises for a bad index or index count", function()
     assert.has_error(function() a:get(3, 1) end, "lask.ndarray: index 3 out of range for axis 1 of size 2")
     assert.has_error(function() a:get(1) end, "lask.ndarray: get needs 2 indices for a 2-d array, got 1")
