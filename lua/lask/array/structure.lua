@@ -176,11 +176,11 @@ function ST.reshape(x, shape)
   local kreshape = core.kernel("reshape")
   local name = "reshape-" .. core.tokenize("reshape", x, out)
   if x.size == 0 or x.ndim == 0 or #out == 0 then -- one block
-    local full = {}
-    for d = 1, x.ndim do full[d] = { x.shape[d] } end
-    local y, chunks, zeros = x:rechunk(full), {}, {}
+    local full, origin, chunks, zeros = {}, {}, {}, {}
+    for d = 1, x.ndim do full[d], origin[d] = { x.shape[d] }, 0 end
     for d = 1, #out do chunks[d], zeros[d] = { out[d] }, 0 end
-    local src = block_key(y.name, (function() local z = {} for d = 1, y.ndim do z[d] = 0 end return z end)())
+    local y = x:rechunk(full)
+    local src = block_key(y.name, origin)
     local task = #out == 0 and { core.kernel("squeeze"), { kreshape, src, { 1 } }, { 0 } } or { kreshape, src, out }
     local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk) dsk[block_key(name, zeros)] = task end)
     return core.new(layer, { y }, chunks, x.dtype)
