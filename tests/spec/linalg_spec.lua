@@ -158,6 +158,20 @@ describe("la.svd", function()
     os.remove(path)
   end)
 
+  it("reconstructs x through a tree of stage-2 groups (10 blocks: two groups; 150: three levels)", function()
+    for _, c in ipairs { { 400, 12, 40 }, { 600, 4, 4 } } do
+      local m, n, rows = c[1], c[2], c[3]
+      local x = da.random.normal({ m, n }, { chunks = { rows, n }, seed = 21 })
+      local u, s, v = la.svd(x)
+      local U, S, V, X = lask.compute(u, s, v, x)
+      local us = mat(U)
+      for i = 1, m do for j = 1, n do us[i][j] = us[i][j] * S:get(j) end end
+      local tol = 50 * (m + n) * EPS
+      assert.is_true(fro(mat(K.sub(K.matmul(da.asarray(us), V), X))) / fro(mat(X)) < tol)
+      assert.is_true(maxabs_diff(mat(matmul(T(U), U)), identity(n)) < tol, "UᵀU = I")
+    end
+  end)
+
   it("handles short-and-fat input through the transpose", function()
     local x = da.random.random({ 30, 400 }, { chunks = { 30, 100 }, seed = 3 })
     local u, s, v = la.svd(x)

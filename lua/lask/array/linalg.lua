@@ -101,8 +101,9 @@ local function panels_of(x)
 end
 
 -- The TSQR tasks of x: those R needs into dsk, the second stage's Q into qdsk.
--- Returns the key of R and, per panel, a function w(p) giving the task of the
--- panel's slice of the stages above (times `right`, a key or nil) — its Q block is
+-- Returns the key of R and, per panel, a function w(right, into) giving the task of
+-- the panel's slice of the stages above (times `right`, a key or nil; the products
+-- it shares with other panels go into the graph into) — its Q block is
 -- qr_apply(factor, w).
 local function tsqr_tasks(x, base, dsk, qdsk)
   local n = x.shape[2]
@@ -141,20 +142,29 @@ local function tsqr_tasks(x, base, dsk, qdsk)
       dsk[rk] = { K "item", qk, 1 }
       qdsk[q2] = { K "qr_apply", { K "item", qk, 0 } } -- this Q, formed while R's SVD runs
       for _, mbr in ipairs(members) do mbr.q2 = q2 end
-      up[#up + 1] = { rkey = rk }
+      up[#up + 1] = { rkey = rk, wkey = lkey(base .. "-w-st2" .. suffix, g, 0) }
       for _, mbr in ipairs(members) do mbr.up = up[#up] end
     end
     level = up
   until #level == 1
   local top = level[1]
-  -- The task of node's slice of the Q factors above it (n×n), times right.
-  local function slice(node, right)
+  -- The task of node's slice of the Q factors above it (n×n), times right. A
+  -- product for a node of the tree is a task of its own in into (wkey), which the
+  -- nodes below it share: computed once, not once per panel.
+  local function slice(node, right, into)
     local piece = { K "rows", node.q2, node.slot * n, (node.slot + 1) * n }
-    local above = node.up ~= top and slice(node.up, right) or right
+    local above = right
+    if node.up ~= top then
+      above = slice(node.up, right, into)
+      if right ~= nil then
+        into[node.up.wkey] = into[node.up.wkey] or above
+        above = node.up.wkey
+      end
+    end
     return above and { K "matmul", piece, above } or piece
   end
   for _, pan in ipairs(panels) do
-    pan.w = function(right) return slice(pan.node, right) end
+    pan.w = function(right, into) return slice(pan.node, right, into) end
   end
   return top.rkey, panels
 end
@@ -165,7 +175,7 @@ local function q_blocks(name, x, panels, right, dsk)
   for _, pan in ipairs(panels) do
     local list = per_block[pan.block + 1] or {}
     per_block[pan.block + 1] = list
-    list[#list + 1] = { K "qr_apply", { K "item", pan.qk, 0 }, pan.w(right) }
+    list[#list + 1] = { K "qr_apply", { K "item", pan.qk, 0 }, pan.w(right, dsk) }
   end
   for i, list in ipairs(per_block) do
     dsk[lkey(name, i - 1, 0)] = #list == 1 and list[1] or { K "vstack", list }
