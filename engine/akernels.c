@@ -141,3 +141,35 @@ bool lask_akernel_as_int(lask_value v, int64_t *out) {
     return *out = (int64_t)v.as.n, true;
   return false;
 }
+
+void lask_akernel_mat_free(lask_akernel_mat *m) {
+  if (m->owned) lask_release(lask_ndarray_value((lask_ndarray *)m->a));
+  m->a = NULL, m->owned = false;
+}
+
+lask_status lask_akernel_mat_init(const lask_kernel *k, lask_ndarray *x, bool left, lask_dtype dt,
+                                  lask_akernel_mat *m, lask_err *err) {
+  *m = (lask_akernel_mat){.a = x};
+  if (x->ndim < 1 || x->ndim > 2)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "operands must be 1-D or 2-D, not %d-D", x->ndim);
+  int64_t es = (int64_t)lask_dtype_size(dt);
+  int64_t r = x->ndim == 2 ? x->shape[0] : left ? 1 : x->shape[0];
+  int64_t c = x->ndim == 2 ? x->shape[1] : left ? x->shape[0] : 1;
+  int64_t sr = x->ndim == 2 ? x->strides[0] : left ? 0 : x->strides[0];
+  int64_t sc = x->ndim == 2 ? x->strides[1] : left ? x->strides[0] : 0;
+  m->rows = r, m->cols = c;
+  if (x->dtype == dt) {
+    if ((c == 1 || sc == es) && (r == 1 || (sr % es == 0 && sr / es >= c))) {
+      m->ld = r == 1 ? (c > 0 ? c : 1) : sr / es;
+      return LASK_OK;
+    }
+    if ((r == 1 || sr == es) && c > 1 && sc % es == 0 && sc / es >= r) {
+      m->trans = true, m->ld = sc / es;
+      return LASK_OK;
+    }
+  }
+  lask_ndarray *cp = lask_ndarray_copy(x, dt, err);
+  if (!cp) return lask_akernel_fail(k, err->code, err, "%s", err->msg);
+  m->a = cp, m->owned = true, m->ld = c > 0 ? c : 1;
+  return LASK_OK;
+}

@@ -153,6 +153,24 @@ lask_status lask_akernel_arg_arrays(const lask_kernel *k, const lask_value *args
 /* True when v is an integer, or a float with an integral value, stored in *out. */
 bool lask_akernel_as_int(lask_value v, int64_t *out);
 
+/* A 1-D or 2-D operand as BLAS takes it: a (x itself, or its copy when owned), its
+ * rows and columns, leading dimension ld in elements, and whether it is stored
+ * transposed (Fortran order). */
+typedef struct lask_akernel_mat {
+  const lask_ndarray *a;
+  bool owned, trans;
+  int64_t rows, cols, ld;
+} lask_akernel_mat;
+
+/* Views x (1-D as a row when left, a column otherwise) as a matrix of dtype dt in
+ * *m: in place when its rows or its columns are contiguous, else a C-ordered copy
+ * (released by lask_akernel_mat_free). */
+lask_status lask_akernel_mat_init(const lask_kernel *k, lask_ndarray *x, bool left, lask_dtype dt,
+                                  lask_akernel_mat *m, lask_err *err);
+
+/* Releases m's copy, if it made one. */
+void lask_akernel_mat_free(lask_akernel_mat *m);
+
 /* Gives a new kernel evaluating an elementwise expression over its arguments in
  * cache-sized tiles with no full-size temporaries. program is a postfix string of
  * space-separated tokens: "$1".."$32" (argument i), numbers ("2" is an integer,

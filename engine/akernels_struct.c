@@ -48,7 +48,6 @@ static lask_status get_ints(const lask_kernel *k, lask_value v, int want, int64_
   return LASK_OK;
 }
 
-/* The list argument i whose items are all arrays (at least one). */
 static lask_status shape_mismatch(const lask_kernel *k, const lask_ndarray *a, const lask_ndarray *b,
                                   lask_err *err) {
   char s1[160], s2[160];
@@ -350,46 +349,9 @@ static lask_status k_copy(const lask_kernel *k, const lask_value *args, int n, l
  * through cblas_dgemm (cblas_sgemm when both are float32, as numpy keeps float32);
  * int64 and bool through a plain loop giving int64. An operand whose layout is C or
  * Fortran order along its two axes is handed to BLAS as is (transposed for Fortran);
- * any other is copied first. */
+ * any other is copied first (lask_akernel_mat_init). */
 
-typedef struct mat {
-  const lask_ndarray *a; /* the operand, or its copy (then owned) */
-  bool owned, trans;
-  int64_t rows, cols, ld; /* as a 2-D matrix; ld in elements */
-} mat;
-
-static void mat_free(mat *m) {
-  if (m->owned) lask_release(lask_ndarray_value((lask_ndarray *)m->a));
-  m->a = NULL, m->owned = false;
-}
-
-/* Views x (1-D as a row when left, a column otherwise) as a matrix of dtype dt. */
-static lask_status mat_init(const lask_kernel *k, lask_ndarray *x, bool left, lask_dtype dt, mat *m,
-                            lask_err *err) {
-  *m = (mat){.a = x};
-  if (x->ndim < 1 || x->ndim > 2)
-    return lask_akernel_fail(k, LASK_EINVAL, err, "operands must be 1-D or 2-D, not %d-D", x->ndim);
-  int64_t es = (int64_t)lask_dtype_size(dt);
-  int64_t r = x->ndim == 2 ? x->shape[0] : left ? 1 : x->shape[0];
-  int64_t c = x->ndim == 2 ? x->shape[1] : left ? x->shape[0] : 1;
-  int64_t sr = x->ndim == 2 ? x->strides[0] : left ? 0 : x->strides[0];
-  int64_t sc = x->ndim == 2 ? x->strides[1] : left ? x->strides[0] : 0;
-  m->rows = r, m->cols = c;
-  if (x->dtype == dt) {
-    if ((c == 1 || sc == es) && (r == 1 || (sr % es == 0 && sr / es >= c))) {
-      m->ld = r == 1 ? (c > 0 ? c : 1) : sr / es;
-      return LASK_OK;
-    }
-    if ((r == 1 || sr == es) && c > 1 && sc % es == 0 && sc / es >= r) {
-      m->trans = true, m->ld = sc / es;
-      return LASK_OK;
-    }
-  }
-  lask_ndarray *cp = lask_ndarray_copy(x, dt, err);
-  if (!cp) return failed(k, err);
-  m->a = cp, m->owned = true, m->ld = c > 0 ? c : 1;
-  return LASK_OK;
-}
+typedef lask_akernel_mat mat;
 
 /* out (+)= a @ b for int64 operands already in C order. */
 static void matmul_i64(const mat *a, const mat *b, int64_t *out, bool accumulate) {
@@ -444,10 +406,10 @@ static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, l
   lask_ndarray *r = NULL;
   for (size_t i = 0; i < np; i++) {
     mat a, b;
-    if (mat_init(k, as[i], true, dt, &a, err))
+    if (lask_akernel_mat_init(k, as[i], true, dt, &a, err))
       return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
-    if (mat_init(k, bs[i], false, dt, &b, err)) {
-      mat_free(&a);
+    if (lask_akernel_mat_init(k, bs[i], false, dt, &b, err)) {
+      lask_akernel_mat_free(&a);
       return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
     }
     int64_t shape[2];
@@ -468,7 +430,7 @@ static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, l
     } else {
       gemm(dt, &a, &b, r->data, i > 0);
     }
-    mat_free(&a), mat_free(&b);
+    lask_akernel_mat_free(&a), lask_akernel_mat_free(&b);
     if (st) return r ? lask_release(lask_ndarray_value(r)), st : st;
   }
   *out = lask_ndarray_value(r);

@@ -18,40 +18,10 @@
 #include "lapack_f.h"
 #include "range.h"
 
-/* A float64 matrix as BLAS takes it: data, leading dimension, and whether it is
- * stored transposed (Fortran order). */
-typedef struct operand {
-  lask_ndarray *a; /* retained or a copy: released by operand_free */
-  const double *data;
-  int64_t rows, cols, ld;
-  bool trans;
-} operand;
-
-static void operand_free(operand *o) {
-  if (o->a) lask_release(lask_ndarray_value(o->a));
-  o->a = NULL;
-}
-
-/* x (2-D) as an operand: used in place when its rows or its columns are
- * contiguous, else copied to C order. */
-static lask_status operand_of(const lask_kernel *k, lask_ndarray *x, operand *o, lask_err *err) {
-  *o = (operand){0};
-  if (x->ndim != 2) return lask_akernel_fail(k, LASK_EINVAL, err, "expected 2-D arrays, got %d-D", x->ndim);
-  int64_t r = x->shape[0], c = x->shape[1], es = (int64_t)sizeof(double);
-  int64_t sr = x->strides[0], sc = x->strides[1];
-  if (x->dtype == LASK_F64 && (c == 1 || sc == es) && sr % es == 0 && sr / es >= c && sr > 0) {
-    lask_retain(lask_ndarray_value(x));
-    *o = (operand){.a = x, .data = (const double *)x->data, .rows = r, .cols = c, .ld = sr / es};
-  } else if (x->dtype == LASK_F64 && r > 1 && sr == es && sc % es == 0 && sc / es >= r) {
-    lask_retain(lask_ndarray_value(x));
-    *o = (operand){
-        .a = x, .data = (const double *)x->data, .rows = r, .cols = c, .ld = sc / es, .trans = true};
-  } else {
-    lask_ndarray *cp = lask_ndarray_copy(x, LASK_F64, err);
-    if (!cp) return lask_akernel_fail(k, err->code, err, "%s", err->msg);
-    *o = (operand){.a = cp, .data = (const double *)cp->data, .rows = r, .cols = c, .ld = c > 0 ? c : 1};
-  }
-  return LASK_OK;
+/* Element (r, c) of a float64 operand. */
+static inline double at(const lask_akernel_mat *o, int64_t r, int64_t c) {
+  const double *d = (const double *)o->a->data;
+  return o->trans ? d[c * o->ld + r] : d[r * o->ld + c];
 }
 
 static bool all_finite(const double *x, int64_t count) {
@@ -70,19 +40,23 @@ static lask_status k_power_step(const lask_kernel *k, const lask_value *args, in
       lask_akernel_array(k, args, 1, &wt_arr, err) || lask_akernel_arg_int(k, args, 2, &r0, err) ||
       lask_akernel_arg_int(k, args, 3, &r1, err))
     return err->code;
-  operand w;
-  if (operand_of(k, wt_arr, &w, err)) return err->code;
+  if (wt_arr->ndim != 2)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "wt must be 2-D, it has %d dimensions", wt_arr->ndim);
+  lask_akernel_mat w;
+  if (lask_akernel_mat_init(k, wt_arr, true, LASK_F64, &w, err)) return err->code;
   lask_status st = LASK_OK;
   lask_ndarray *r = NULL;
   double *ht = NULL;
-  int64_t n = w.cols, l = r1 - r0;
-  if (w.trans || r0 < 0 || r1 > w.rows || l < 1) {
-    operand_free(&w);
-    if (w.trans) return lask_akernel_fail(k, LASK_EINVAL, err, "wt must be in C order");
-    return lask_akernel_fail(k, LASK_EINVAL, err, "rows [%lld, %lld) are not within wt's %lld", (long long)r0,
-                             (long long)r1, (long long)w.rows);
+  int64_t n = w.cols, l = r1 - r0, most = 0;
+  if (w.trans) {
+    st = lask_akernel_fail(k, LASK_EINVAL, err, "wt must be in C order");
+    goto done;
   }
-  int64_t most = 0;
+  if (r0 < 0 || r1 > w.rows || l < 1) {
+    st = lask_akernel_fail(k, LASK_EINVAL, err, "rows [%lld, %lld) are not within wt's %lld", (long long)r0,
+                           (long long)r1, (long long)w.rows);
+    goto done;
+  }
   for (size_t i = 0; i < xs->n; i++) {
     const lask_ndarray *x = lask_ndarray_of(xs->items[i]);
     if (x->ndim != 2 || x->shape[1] != n) {
@@ -97,7 +71,7 @@ static lask_status k_power_step(const lask_kernel *k, const lask_value *args, in
     st = lask_akernel_fail(k, LASK_EINVAL, err, "blocks too large for BLAS");
     goto done;
   }
-  if (!(r = lask_ndarray_new(LASK_F64, 2, (int64_t[]){l, n}, err))) {
+  if (!(r = lask_ndarray_empty(LASK_F64, 2, (int64_t[]){l, n}, err))) {
     st = lask_akernel_fail(k, err->code, err, "%s", err->msg);
     goto done;
   }
@@ -106,27 +80,29 @@ static lask_status k_power_step(const lask_kernel *k, const lask_value *args, in
     goto done;
   }
   double *res = (double *)r->data;
-  if (xs->n == 0 || n == 0) memset(res, 0, sizeof *res * (size_t)(l * n));
+  const double *wd = (const double *)w.a->data + r0 * w.ld;
+  bool first = true; /* the first product writes res (BLAS beta = 0), the others add */
   for (size_t i = 0; i < xs->n; i++) {
-    operand x;
-    if ((st = operand_of(k, lask_ndarray_of(xs->items[i]), &x, err))) goto done;
+    lask_akernel_mat x;
+    if ((st = lask_akernel_mat_init(k, lask_ndarray_of(xs->items[i]), true, LASK_F64, &x, err))) goto done;
     int m = (int)x.rows;
-    if (m == 0 || n == 0) {
-      if (i == 0) memset(res, 0, sizeof *res * (size_t)(l * n));
-    } else {
+    const double *xd = (const double *)x.a->data;
+    if (m > 0 && n > 0) {
       /* hᵀ = wt[r0:r1] xᵀ (l×m), then res (+)= hᵀ x (l×n) */
       cblas_dgemm(CblasRowMajor, CblasNoTrans, x.trans ? CblasNoTrans : CblasTrans, (int)l, m, (int)n, 1.0,
-                  w.data + r0 * w.ld, (int)w.ld, x.data, (int)x.ld, 0.0, ht, m);
+                  wd, (int)w.ld, xd, (int)x.ld, 0.0, ht, m);
       cblas_dgemm(CblasRowMajor, CblasNoTrans, x.trans ? CblasTrans : CblasNoTrans, (int)l, (int)n, m, 1.0,
-                  ht, m, x.data, (int)x.ld, i == 0 ? 0.0 : 1.0, res, (int)n);
+                  ht, m, xd, (int)x.ld, first ? 0.0 : 1.0, res, (int)n);
+      first = false;
     }
-    operand_free(&x);
+    lask_akernel_mat_free(&x);
   }
+  if (first) memset(res, 0, sizeof *res * (size_t)(l * n)); /* no product: empty blocks */
   if (!all_finite(res, l * n))
     st = lask_akernel_fail(k, LASK_EINVAL, err, "the matrix contains NaN or Inf (or its products overflow)");
 done:
   free(ht);
-  operand_free(&w);
+  lask_akernel_mat_free(&w);
   if (st) {
     if (r) lask_release(lask_ndarray_value(r));
     return st;
@@ -159,15 +135,14 @@ static lask_status k_orth_rows(const lask_kernel *k, const lask_value *args, int
   double *t = NULL, *zd = (double *)z->data;
   for (size_t i = 1; i < parts->n && !st; i++) {
     lask_ndarray *p = lask_ndarray_of(parts->items[i]);
-    operand o;
+    lask_akernel_mat o;
     if (p->ndim != 2 || p->shape[0] != l || p->shape[1] != n) {
       st = lask_akernel_fail(k, LASK_EINVAL, err, "part %zu has shape %s, not (%lld, %lld)", i + 1,
                              lask_shape_str(p->ndim, p->shape, s, sizeof s), (long long)l, (long long)n);
-    } else if (!(st = operand_of(k, p, &o, err))) {
+    } else if (!(st = lask_akernel_mat_init(k, p, true, LASK_F64, &o, err))) {
       for (int64_t r = 0; r < l; r++)
-        for (int64_t c = 0; c < n; c++)
-          zd[r * n + c] += o.trans ? o.data[c * o.ld + r] : o.data[r * o.ld + c];
-      operand_free(&o);
+        for (int64_t c = 0; c < n; c++) zd[r * n + c] += at(&o, r, c);
+      lask_akernel_mat_free(&o);
     }
   }
   if (st) goto done;
@@ -175,12 +150,11 @@ static lask_status k_orth_rows(const lask_kernel *k, const lask_value *args, int
     st = lask_akernel_fail(k, LASK_EINVAL, err, "the matrix contains NaN or Inf");
     goto done;
   }
-  if (!(q = lask_ndarray_new(LASK_F64, 2, (int64_t[]){l, n}, err))) {
+  if (!(q = lask_ndarray_new(LASK_F64, 2, (int64_t[]){l, n}, err))) { /* zeros */
     st = lask_akernel_fail(k, err->code, err, "%s", err->msg);
     goto done;
   }
   double *qd = (double *)q->data;
-  memset(qd, 0, sizeof *qd * (size_t)l * (size_t)n);
   for (int64_t i = 0; i < l; i++) qd[i * n + i] = 1.0;
   if (l > 0) {
     int m = (int)n, nn = (int)l, nbi = (int)nb, info = 0;
