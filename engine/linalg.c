@@ -220,6 +220,18 @@ static lask_ndarray *identity(int64_t n, lask_err *err);
 
 enum { NOT_FINITE = -1000 };
 
+static lask_ndarray *apply_factor(const factor *f, const lask_ndarray *w, lask_err *err);
+
+/* Merges the p triangles stacked in s (p·n × n, given up by the caller) into *f, a
+ * tree factor, and r (n×n) = R. Returns 0, LAPACK's info, or -1 when out of memory. */
+static int factor_stack(lask_ndarray *s, int64_t p, factor *f, lask_ndarray *r, lask_err *err) {
+  int64_t n = s->shape[1];
+  *f = (factor){.v = s, .t = new_matrix((p - 1) * qr_nb(n), n, err), .tree = true};
+  int info = f->t ? tree_factor((double *)s->data, p, n, (double *)f->t->data) : -1;
+  if (info == 0) memcpy(r->data, s->data, (size_t)(n * n) * sizeof(double));
+  return info;
+}
+
 /* Factors the m×n matrix src (m >= n; element (i, j) at src[i·rs + j·cs]) into a
  * (m×n, given up by the caller; each panel's rows hold its reflectors in
  * column-major order) as *f, and r (n×n). Each panel is copied from src just before
@@ -244,15 +256,10 @@ static int factor_block(lask_ndarray *a, const double *src, int64_t rs, int64_t 
     return info;
   }
   /* the panels' R factors: a stack of triangles, merged; its Q kept explicit (small) */
-  factor inner = {.v = stack, .t = new_matrix((p - 1) * nb, n, err), .tree = true};
-  lask_ndarray *id = inner.t ? identity(n, err) : NULL;
-  f->q = id ? new_matrix(p * n, n, err) : NULL;
-  info = f->q ? tree_factor((double *)stack->data, p, n, (double *)inner.t->data) : -1;
-  if (info == 0) {
-    memcpy(r->data, stack->data, (size_t)(n * n) * sizeof(double));
-    info = tree_apply((double *)stack->data, (double *)inner.t->data, p, n, (double *)id->data, n,
-                      (double *)f->q->data);
-  }
+  factor inner;
+  info = factor_stack(stack, p, &inner, r, err);
+  lask_ndarray *id = info == 0 ? identity(n, err) : NULL;
+  if (info == 0 && !(f->q = id ? apply_factor(&inner, id, err) : NULL)) info = -1;
   if (id) lask_release(lask_ndarray_value(id));
   factor_release(&inner);
   return info;
@@ -355,9 +362,7 @@ static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int 
   if (!(*r = new_matrix(n, n, err))) {
     if (a) lask_release(lask_ndarray_value(a));
   } else if (p) { /* a stack of triangles (TSQR's second stage): merged in place */
-    *f = (factor){.v = a, .t = new_matrix((p - 1) * qr_nb(n), n, err), .tree = true};
-    info = f->t ? tree_factor((double *)a->data, p, n, (double *)f->t->data) : -1;
-    if (info == 0) memcpy((*r)->data, a->data, (size_t)(n * n) * sizeof(double));
+    info = factor_stack(a, p, f, *r, err);
   } else if ((a = lask_ndarray_empty(LASK_F64, 2, src->shape, err))) {
     bool fortran = direct && !lask_ndarray_is_c_contiguous(in);
     info =
