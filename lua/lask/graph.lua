@@ -401,7 +401,6 @@ function graph.subs_map(task, replacements)
   return substitute(task, nil, nil, replacements)
 end
 
-
 -- flatten(list [, container_check]): the leaves of a nested list, in order.
 -- container_check(v) says which elements to descend into. A non-container
 -- argument (a string, a key) gives a one-element list, as Dask's does.

@@ -95,9 +95,7 @@ local KERNEL_MT = getmetatable(core.kernel("into"))
 -- copy their block there in parallel. Returns the final key, or nil when some
 -- block is not a native kernel call (persisted data, an alias, a Lua function).
 local function write_in_place(dsk, x)
-  local size = 1
-  for _, n in ipairs(x.shape) do size = size * n end
-  if size == 0 then return nil end
+  if x.size == 0 then return nil end
   local tasks, ok = {}, true
   core.each_block(x.numblocks, function(idx)
     local key = core.block_key(x.name, idx)

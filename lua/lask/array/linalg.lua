@@ -153,13 +153,12 @@ local function tsqr_tasks(x, base, dsk, qdsk)
   -- nodes below it share: computed once, not once per panel.
   local function slice(node, right, into)
     local piece = { K "rows", node.q2, node.slot * n, (node.slot + 1) * n }
-    local above = right
-    if node.up ~= top then
-      above = slice(node.up, right, into)
-      if right ~= nil then
-        into[node.up.wkey] = into[node.up.wkey] or above
-        above = node.up.wkey
-      end
+    local above, up = right, node.up
+    if up ~= top and right == nil then
+      above = slice(up, nil, into) -- views: nothing to share
+    elseif up ~= top then
+      into[up.wkey] = into[up.wkey] or slice(up, right, into)
+      above = up.wkey
     end
     return above and { K "matmul", piece, above } or piece
   end
@@ -271,7 +270,7 @@ local function product_cuts(heights, l)
   local s = ceil(8 / b)
   if (b * s) % 2 == 1 then s = s + 1 end
   for i, r in ipairs(heights) do
-    local p = min(s, max(r // max(l, 1), 1))
+    local p = min(s, max(r // l, 1))
     for j = 0, p - 1 do
       tasks[#tasks + 1] = { p == 1 and { i - 1 } or { i - 1, j * r // p, (j + 1) * r // p } }
     end
@@ -336,6 +335,7 @@ end
 -- blocks for two workers.
 local function t_times(x, q, pieces)
   local l, n = q.shape[2], x.shape[2]
+  assert(#q.chunks[1] == #pieces, "t_times: q must have one block per piece of x")
   local name = "t-times-" .. core.tokenize("t-times", x, q)
   local dsk, parts = {}, {}
   for j, cut in ipairs(pieces) do
@@ -351,7 +351,7 @@ local function t_times(x, q, pieces)
       for j, part in ipairs(parts) do mine[j] = { K "getitem", part, { 0, c0 }, { l, c0 + width } } end
     end
     local sums = grouped_sums(dsk, name .. "-" .. (c - 1), mine)
-    dsk[lkey(name, 0, c - 1)] = (#sums == 1 and type(sums[1]) ~= "table") and sums[1] or { K "sum_agg", sums }
+    dsk[lkey(name, 0, c - 1)] = #sums == 1 and sums[1] or { K "sum_agg", sums }
     c0 = c0 + width
   end
   return core.new(layer(name, dsk), { x, q }, { { l }, cols }, "float64")
@@ -522,12 +522,16 @@ function la.norm(x, ord, opts)
   if x.dtype ~= "float64" and x.dtype ~= "float32" then x = x:astype("float64") end
   local axis = opts and opts.axis
   if type(axis) == "table" and #axis == 2 then
-    local a1, a2 = axis[1], axis[2]
-    if x.ndim ~= 2 or not ((a1 == 1 or a1 == -2) and (a2 == 2 or a2 == -1) or (a1 == 2 or a1 == -1) and (a2 == 1 or a2 == -2)) then
-      error(fmt("lask.array.linalg: norm: a pair of axes must be the two axes of a 2-D array, got {%s, %s} for %d-D",
-        tostring(a1), tostring(a2), x.ndim), 2)
+    local function axis0(a) -- 0 or 1, -1 for anything else
+      if math.type(a) ~= "integer" or a == 0 or a < -2 or a > 2 then return -1 end
+      return a > 0 and a - 1 or 2 + a
     end
-    if a1 == 2 or a1 == -1 then x = x:T() end
+    local a1, a2 = axis0(axis[1]), axis0(axis[2])
+    if x.ndim ~= 2 or a1 + a2 ~= 1 or a1 * a2 ~= 0 then
+      error(fmt("lask.array.linalg: norm: a pair of axes must be the two axes of a 2-D array, got {%s, %s} for %d-D",
+        tostring(axis[1]), tostring(axis[2]), x.ndim), 2)
+    end
+    if a1 == 1 then x = x:T() end
     axis = nil
   end
   local ax = axis or (x.ndim == 1 and 1 or nil)

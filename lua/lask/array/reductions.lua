@@ -190,7 +190,7 @@ local function moment(op, order)
       local y = x:astype(dtype)
       if op == "mean" then return y end
       local var = (y - y) * (y - y) / (1 - ddof)
-      return op == "var" and var or require("lask.array").sqrt(var)
+      return op == "var" and var or require("lask.array.elementwise").functions.sqrt(var)
     end
     local kchunk, kagg = core.kernel("moment_chunk"), core.kernel("moment_agg")
     local kfinish = core.kernel(op .. "_finish")

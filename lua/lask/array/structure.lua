@@ -170,9 +170,7 @@ end
 function ST.reshape(x, shape)
   x = need_array(x, "reshape", 2)
   local out = reshape_extents(shape, x.size, 2)
-  local same = #out == x.ndim
-  for d = 1, #out do same = same and out[d] == x.shape[d] end
-  if same then return x end
+  if core.same_list(out, x.shape) then return x end
   local kreshape = core.kernel("reshape")
   local name = "reshape-" .. core.tokenize("reshape", x, out)
   if x.size == 0 or x.ndim == 0 or #out == 0 then -- one block
