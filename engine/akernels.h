@@ -80,8 +80,9 @@
  * Structure:
  *   transpose(x, perm)               a view
  *   getitem(x, starts, stops, steps) a view (steps > 0)
- *   reshape(x, shape)                x's elements in C order under shape: a view (of a
- *                                    C-ordered copy when x is not C-contiguous)
+ *   reshape(x, shape)                x's elements in C order under shape (one extent
+ *                                    may be -1): a view (of a C-ordered copy when x is
+ *                                    not C-contiguous)
  *   concatenate(list, axis)          stack(list, axis)
  *   matmul(a, b)                     numpy's a @ b for 1-D and 2-D operands: dgemm
  *                                    (sgemm for float32 @ float32, as numpy; int64

@@ -131,23 +131,47 @@ static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n
   return LASK_OK;
 }
 
-/* reshape(x, shape): x's elements in C order under shape (the same size): a view
- * of x when x is C-contiguous, else of a C-ordered copy. */
+/* reshape's shape argument for x: an integer or a list of them, one of which may be
+ * -1 (inferred, as numpy's). */
+static lask_status reshape_shape(const lask_kernel *k, lask_value v, const lask_ndarray *x, int *nd,
+                                 int64_t *shape, lask_err *err) {
+  int64_t size = lask_ndarray_size(x);
+  const lask_list *l = lask_isa(v, &lask_list_class) ? (const lask_list *)v.as.o : NULL;
+  *nd = l ? (int)l->n : 1;
+  if (*nd > LASK_MAXDIM) return lask_akernel_fail(k, LASK_EINVAL, err, "too many dimensions");
+  int64_t known = 1;
+  int free_at = -1;
+  for (int d = 0; d < *nd; d++) {
+    if (!lask_akernel_as_int(l ? l->items[d] : v, &shape[d]) || shape[d] < -1)
+      return lask_akernel_fail(k, LASK_EINVAL, err, "extents must be integers >= 0 (one may be -1)");
+    if (shape[d] == -1 && free_at >= 0)
+      return lask_akernel_fail(k, LASK_EINVAL, err, "only one extent can be -1");
+    if (shape[d] == -1)
+      free_at = d;
+    else
+      known *= shape[d];
+  }
+  if (free_at >= 0 && known != 0 && size % known == 0)
+    shape[free_at] = size / known;
+  else if (free_at < 0 && known == size)
+    return LASK_OK;
+  if (free_at >= 0 && shape[free_at] >= 0) return LASK_OK;
+  char s1[160], s2[160];
+  return lask_akernel_fail(k, LASK_EINVAL, err, "cannot reshape an array of shape %s into shape %s",
+                           lask_shape_str(x->ndim, x->shape, s1, sizeof s1),
+                           lask_shape_str(*nd, shape, s2, sizeof s2));
+}
+
+/* reshape(x, shape): x's elements in C order under shape (the same size; one
+ * extent may be -1): a view of x when x is C-contiguous, else of a C-ordered copy. */
 static lask_status k_reshape(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                              lask_err *err) {
   lask_ndarray *x;
   int nd;
-  int64_t shape[LASK_MAXDIM], strides[LASK_MAXDIM], size = 1;
+  int64_t shape[LASK_MAXDIM], strides[LASK_MAXDIM];
   if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_array(k, args, 0, &x, err) ||
-      lask_akernel_arg_shape(k, args, 1, &nd, shape, err))
+      reshape_shape(k, args[1], x, &nd, shape, err))
     return err->code;
-  for (int d = 0; d < nd; d++) size *= shape[d];
-  if (size != lask_ndarray_size(x)) {
-    char s1[160], s2[160];
-    return lask_akernel_fail(k, LASK_EINVAL, err, "cannot reshape an array of shape %s into shape %s",
-                             lask_shape_str(x->ndim, x->shape, s1, sizeof s1),
-                             lask_shape_str(nd, shape, s2, sizeof s2));
-  }
   lask_ndarray *c = lask_ndarray_is_c_contiguous(x) ? x : lask_ndarray_copy(x, x->dtype, err);
   if (!c) return failed(k, err);
   lask_strides_c(nd, shape, lask_dtype_size(c->dtype), strides);

@@ -159,47 +159,46 @@ static int nd_copy(lua_State *L) {
   return 1;
 }
 
+/* Runs array kernel name over args (n values it releases) and pushes its result; on
+ * failure, a Lua error with the kernel's message after prefix. ctx: the conversion
+ * context of the args, drained here (or NULL). */
+static int run_kernel(lua_State *L, lask_lctx *ctx, const char *name, lask_value *args, int n,
+                      const char *prefix) {
+  lask_value out = lask_nil();
+  const lask_kernel *k = lask_akernel_find(name);
+  lask_err err;
+  lask_status st = k->fn(k, args, n, &out, &err);
+  for (int i = 0; i < n; i++) lask_release(args[i]);
+  if (ctx) lask_l_drain(L, ctx);
+  if (st != LASK_OK) return luaL_error(L, "%s%s", prefix, err.msg);
+  lask_l_pushval(L, out);
+  lask_release(out);
+  return 1;
+}
+
 /* a:reshape(shape) or a:reshape(d1, d2, ...): numpy's reshape, in C order, one
- * extent may be -1: a view of a when it is C-contiguous, else of a copy. */
+ * extent may be -1 (the reshape kernel): a view of a when it is C-contiguous, else
+ * of a copy. */
 static int nd_reshape(lua_State *L) {
   lask_ndarray *a = check_nd(L, 1);
   bool table = lua_istable(L, 2);
-  int n = table ? (int)lua_rawlen(L, 2) : lua_gettop(L) - 1, free_at = -1;
+  int n = table ? (int)lua_rawlen(L, 2) : lua_gettop(L) - 1;
   if (n > LASK_MAXDIM) return luaL_error(L, "lask.ndarray: reshape: at most %d dimensions", LASK_MAXDIM);
-  int64_t shape[LASK_MAXDIM], known = 1, size = lask_ndarray_size(a);
+  lask_list *l = lask_list_new((size_t)n);
+  if (!l) return luaL_error(L, "lask.ndarray: out of memory");
   for (int i = 0; i < n; i++) {
     if (table)
       lua_rawgeti(L, 2, i + 1);
     else
       lua_pushvalue(L, i + 2);
-    int isint;
-    lua_Integer e = lua_tointegerx(L, -1, &isint);
+    l->items[i] = lua_isinteger(L, -1)  ? lask_int(lua_tointeger(L, -1))
+                  : lua_isnumber(L, -1) ? lask_num(lua_tonumber(L, -1))
+                                        : lask_nil(); /* the kernel says what is wrong */
     lua_pop(L, 1);
-    if (!isint || e < -1)
-      return luaL_error(L, "lask.ndarray: reshape: extents must be integers >= 0 (one may be -1)");
-    if (e == -1 && free_at >= 0) return luaL_error(L, "lask.ndarray: reshape: only one extent can be -1");
-    if (e == -1)
-      free_at = i;
-    else
-      known *= e;
-    shape[i] = e;
   }
-  if (free_at >= 0) shape[free_at] = known != 0 && size % known == 0 ? size / known : -1;
-  if (free_at >= 0 && shape[free_at] < 0)
-    return luaL_error(L, "lask.ndarray: reshape: cannot reshape an array of size %I into that shape",
-                      (lua_Integer)size);
-  lask_list *l = lask_list_new((size_t)n);
-  if (!l) return luaL_error(L, "lask.ndarray: out of memory");
-  for (int i = 0; i < n; i++) l->items[i] = lask_int(shape[i]);
-  lask_value args[2] = {lask_ndarray_value(a), lask_objval(&l->h)}, out = lask_nil();
-  const lask_kernel *k = lask_akernel_find("reshape");
-  lask_err err;
-  lask_status st = k->fn(k, args, 2, &out, &err);
-  lask_release(args[1]);
-  if (st != LASK_OK) return luaL_error(L, "lask.ndarray: %s", err.msg);
-  lask_l_pushval(L, out);
-  lask_release(out);
-  return 1;
+  lask_value args[2] = {lask_ndarray_value(a), lask_objval(&l->h)};
+  lask_retain(args[0]);
+  return run_kernel(L, NULL, "reshape", args, 2, "lask.ndarray: ");
 }
 
 static const luaL_Reg methods[] = {{"get", nd_get},         {"item", nd_item},     {"totable", nd_totable},
@@ -273,18 +272,10 @@ static int arith(lua_State *L, const char *name, const char *mm) {
     return 1;
   }
   lask_lctx *ctx = lask_l_ctx(L);
-  lask_value args[2] = {lask_nil(), lask_nil()}, out = lask_nil();
+  lask_value args[2] = {lask_nil(), lask_nil()};
   for (int i = 0; i < n; i++)
     if (!lask_l_toval(L, ctx, i + 1, &args[i])) return luaL_error(L, "lask.ndarray: out of memory");
-  const lask_kernel *k = lask_akernel_find(name);
-  lask_err err;
-  lask_status st = k->fn(k, args, n, &out, &err);
-  for (int i = 0; i < n; i++) lask_release(args[i]);
-  lask_l_drain(L, ctx);
-  if (st != LASK_OK) return luaL_error(L, "%s", err.msg);
-  lask_l_pushval(L, out);
-  lask_release(out);
-  return 1;
+  return run_kernel(L, ctx, name, args, n, "");
 }
 
 static int nd_add(lua_State *L) { return arith(L, "add", "__add"); }
