@@ -454,6 +454,7 @@ static lask_status k_program_into(const lask_kernel *k, const lask_value *args, 
   *done = false;
   return run(k->name, k->data, args, nargs, &ignored, dest, offset, done, err);
 }
+
 lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err) {
   fprog *p = malloc(sizeof *p);
   size_t len = strlen(program);

@@ -20,13 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "akernels.h"
 #include "lapack_f.h"
 #include "linalg.h"
 #include "ndarray.h"
-
-static lask_status fail(const lask_kernel *k, lask_status code, lask_err *err, const char *what) {
-  return lask_err_set(err, code, LASK_NO_NODE, "%s: %s", k->name, what);
-}
 
 /* Gives argument i as a C-contiguous float64 matrix (a copy unless it already is
  * one, then retained); checks it is 2-D and finite. */
@@ -330,7 +327,7 @@ static lask_status qr_wide(const lask_kernel *k, lask_ndarray *a, lask_value *ou
   if (info != 0) {
     if (q) lask_release(lask_ndarray_value(q));
     if (r) lask_release(lask_ndarray_value(r));
-    return err->code ? err->code : fail(k, LASK_EKERNEL, err, "LAPACK's QR failed");
+    return err->code ? err->code : lask_akernel_fail(k, LASK_EKERNEL, err, "LAPACK's QR failed");
   }
   return give_list(out, 2, (lask_ndarray *[]){q, r}, err);
 }
@@ -343,7 +340,7 @@ static lask_status qr_wide(const lask_kernel *k, lask_ndarray *a, lask_value *ou
 static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int nargs, factor *f,
                               lask_ndarray **r, lask_ndarray **wide, lask_err *err) {
   *f = (factor){0}, *r = *wide = NULL;
-  if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
+  if (nargs != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "expects 1 argument");
   lask_ndarray *in = lask_ndarray_of(args[0]), *a = NULL, *held = NULL;
   bool direct =
       in && in->ndim == 2 && in->dtype == LASK_F64 && in->shape[0] >= in->shape[1] &&
@@ -374,9 +371,9 @@ static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int 
   if (*r) lask_release(lask_ndarray_value(*r));
   if (info == NOT_FINITE) {
     lask_err_clear(err);
-    return fail(k, LASK_EINVAL, err, "argument 1 contains NaN or Inf");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "argument 1 contains NaN or Inf");
   }
-  return err->code ? err->code : fail(k, LASK_EKERNEL, err, "the QR factorisation failed");
+  return err->code ? err->code : lask_akernel_fail(k, LASK_EKERNEL, err, "the QR factorisation failed");
 }
 
 /* qr(a) -> {Q, R}, explicit (numpy's "reduced" mode). */
@@ -406,13 +403,14 @@ static lask_status k_qr_factor(const lask_kernel *k, const lask_value *args, int
   if (st != LASK_OK) return st;
   if (wide) {
     lask_release(lask_ndarray_value(wide));
-    return fail(k, LASK_EINVAL, err, "a block has fewer rows than columns (TSQR needs tall blocks)");
+    return lask_akernel_fail(k, LASK_EINVAL, err,
+                             "a block has fewer rows than columns (TSQR needs tall blocks)");
   }
   lask_list *fl = lask_list_new(4), *l = fl ? lask_list_new(2) : NULL;
   if (!l) {
     if (fl) lask_release(lask_objval(&fl->h));
     factor_release(&f);
-    return lask_release(lask_ndarray_value(r)), fail(k, LASK_ENOMEM, err, "out of memory");
+    return lask_release(lask_ndarray_value(r)), lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   fl->items[0] = lask_ndarray_value(f.v), fl->items[1] = lask_ndarray_value(f.t);
   fl->items[2] = f.q ? lask_ndarray_value(f.q) : lask_nil();
@@ -437,12 +435,13 @@ static lask_status qr_apply_args(const lask_kernel *k, const lask_value *args, i
   int64_t n = ok ? f->v->shape[1] : 0, p = ok ? f->t->shape[0] / qr_nb(n) : 0;
   ok = ok && f->t->shape[1] == n &&
        (f->tree ? n > 0 && f->v->shape[0] == (p + 1) * n : (p > 1) == (f->q != NULL));
-  if (!ok) return fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
+  if (!ok) return lask_akernel_fail(k, LASK_EINVAL, err, "expects a factor from qr_factor and a matrix");
   *w = nargs == 2 && args[1].type != LASK_TNIL ? matrix_arg(k, args, 1, err) : identity(n, err);
   if (!*w) return err->code;
   if ((*w)->shape[0] != n) {
     lask_release(lask_ndarray_value(*w));
-    return fail(k, LASK_EINVAL, err, "the matrix must have as many rows as the factor has columns");
+    return lask_akernel_fail(k, LASK_EINVAL, err,
+                             "the matrix must have as many rows as the factor has columns");
   }
   return LASK_OK;
 }
@@ -482,10 +481,10 @@ static lask_status k_qr_apply_into(const lask_kernel *k, const lask_value *args,
 static lask_status k_item(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                           lask_err *err) {
   if (nargs != 2 || !lask_isa(args[0], &lask_list_class) || args[1].type != LASK_TINT)
-    return fail(k, LASK_EINVAL, err, "expects a list and an integer index");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a list and an integer index");
   const lask_list *l = (const lask_list *)args[0].as.o;
   int64_t i = args[1].as.i;
-  if (i < 0 || (size_t)i >= l->n) return fail(k, LASK_EINVAL, err, "index out of range");
+  if (i < 0 || (size_t)i >= l->n) return lask_akernel_fail(k, LASK_EINVAL, err, "index out of range");
   *out = lask_retain(l->items[i]);
   return LASK_OK;
 }
@@ -493,14 +492,14 @@ static lask_status k_item(const lask_kernel *k, const lask_value *args, int narg
 static lask_status k_vstack(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                             lask_err *err) {
   if (nargs != 1 || !lask_isa(args[0], &lask_list_class))
-    return fail(k, LASK_EINVAL, err, "expects a list of arrays");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a list of arrays");
   const lask_list *l = (const lask_list *)args[0].as.o;
   int64_t rows = 0, cols = -1;
   for (size_t i = 0; i < l->n; i++) {
     lask_ndarray *a = lask_ndarray_of(l->items[i]);
-    if (!a || a->ndim != 2) return fail(k, LASK_EINVAL, err, "every item must be a 2-D array");
+    if (!a || a->ndim != 2) return lask_akernel_fail(k, LASK_EINVAL, err, "every item must be a 2-D array");
     if (cols >= 0 && a->shape[1] != cols)
-      return fail(k, LASK_EINVAL, err, "arrays differ in their number of columns");
+      return lask_akernel_fail(k, LASK_EINVAL, err, "arrays differ in their number of columns");
     cols = a->shape[1], rows += a->shape[0];
   }
   lask_ndarray *s = new_matrix(rows, cols < 0 ? 0 : cols, err);
@@ -526,9 +525,10 @@ static lask_status k_rows(const lask_kernel *k, const lask_value *args, int narg
                           lask_err *err) {
   lask_ndarray *a = nargs == 3 ? lask_ndarray_of(args[0]) : NULL;
   if (!a || a->ndim != 2 || args[1].type != LASK_TINT || args[2].type != LASK_TINT)
-    return fail(k, LASK_EINVAL, err, "expects a 2-D array, start and stop");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a 2-D array, start and stop");
   int64_t lo = args[1].as.i, hi = args[2].as.i;
-  if (lo < 0 || hi < lo || hi > a->shape[0]) return fail(k, LASK_EINVAL, err, "rows out of range");
+  if (lo < 0 || hi < lo || hi > a->shape[0])
+    return lask_akernel_fail(k, LASK_EINVAL, err, "rows out of range");
   lask_ndarray *v = lask_ndarray_view(a->buf, a->data + lo * a->strides[0], a->dtype, 2,
                                       (int64_t[]){hi - lo, a->shape[1]}, a->strides, err);
   if (!v) return err->code;
@@ -553,7 +553,7 @@ static void svd_flip(double *u, int64_t m, double *v, int64_t k, int64_t n) {
 
 static lask_status k_svd(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                          lask_err *err) {
-  if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
+  if (nargs != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "expects 1 argument");
   lask_ndarray *a = matrix_arg(k, args, 0, err);
   if (!a || !(a = own(a, err))) return err->code;
   int64_t m = a->shape[0], n = a->shape[1], kk = m < n ? m : n;
@@ -572,7 +572,7 @@ static lask_status k_svd(const lask_kernel *k, const lask_value *args, int nargs
     lask_ndarray *all[] = {u, s, v};
     for (int i = 0; i < 3; i++)
       if (all[i]) lask_release(lask_ndarray_value(all[i]));
-    return u && s && v ? fail(k, LASK_EKERNEL, err, "the SVD did not converge") : err->code;
+    return u && s && v ? lask_akernel_fail(k, LASK_EKERNEL, err, "the SVD did not converge") : err->code;
   }
   svd_flip((double *)u->data, m, (double *)v->data, kk, n);
   return give_list(out, 3, (lask_ndarray *[]){u, s, v}, err);
@@ -607,7 +607,7 @@ static lask_ndarray *lu_arg(const lask_kernel *k, const lask_value *args, int i,
   *ipiv = malloc((size_t)(n ? n : 1) * sizeof **ipiv);
   if (!*ipiv) {
     lask_release(lask_ndarray_value(a));
-    return fail(k, LASK_ENOMEM, err, "out of memory"), NULL;
+    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory"), NULL;
   }
   *info = n ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, (double *)a->data, (lapack_int)n,
                              *ipiv)
@@ -617,7 +617,7 @@ static lask_ndarray *lu_arg(const lask_kernel *k, const lask_value *args, int i,
 
 static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                         lask_err *err) {
-  if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
+  if (nargs != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "expects 1 argument");
   lapack_int *ipiv;
   int info;
   lask_ndarray *a = lu_arg(k, args, 0, &ipiv, &info, err);
@@ -628,7 +628,7 @@ static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs,
     free(ipiv), lask_release(lask_ndarray_value(a));
     if (p) lask_release(lask_ndarray_value(p));
     if (l) lask_release(lask_ndarray_value(l));
-    return fail(k, LASK_ENOMEM, err, "out of memory");
+    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   /* info > 0: U is singular, which LU itself allows (scipy returns it too). */
   double *A = (double *)a->data, *L = (double *)l->data, *P = (double *)p->data;
@@ -637,7 +637,7 @@ static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs,
     free(ipiv);
     lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(p)),
         lask_release(lask_ndarray_value(l));
-    return fail(k, LASK_ENOMEM, err, "out of memory");
+    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   for (int64_t i = 0; i < n; i++) perm[i] = i;
   for (int64_t i = 0; i < n; i++) { /* row swaps, in order: perm[i] is the original row now at i */
@@ -658,7 +658,7 @@ static lask_status k_lu(const lask_kernel *k, const lask_value *args, int nargs,
 static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                            lask_err *err) {
   if (nargs < 2 || nargs > 3)
-    return fail(k, LASK_EINVAL, err, "expects a, b and optionally \"gen\" or \"pos\"");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a, b and optionally \"gen\" or \"pos\"");
   int pos = nargs == 3 && lask_isa(args[2], &lask_str_class) &&
             strcmp(((lask_str *)args[2].as.o)->data, "pos") == 0;
   lask_ndarray *bv = lask_ndarray_of(args[1]);
@@ -671,12 +671,12 @@ static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nar
   if (!a || !b || !(a = own(a, err)) || !(b = own(b, err))) {
     if (a) lask_release(lask_ndarray_value(a));
     if (b) lask_release(lask_ndarray_value(b));
-    return err->code ? err->code : fail(k, LASK_EINVAL, err, "b must be an array");
+    return err->code ? err->code : lask_akernel_fail(k, LASK_EINVAL, err, "b must be an array");
   }
   int64_t n = a->shape[0], nrhs = vector ? 1 : b->shape[1];
   if (b->shape[0] != n) {
     lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(b));
-    return fail(k, LASK_EINVAL, err, "a and b have different numbers of rows");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "a and b have different numbers of rows");
   }
   lapack_int *ipiv = malloc((size_t)(n ? n : 1) * sizeof *ipiv);
   int info = !ipiv    ? -1
@@ -688,7 +688,7 @@ static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nar
   free(ipiv), lask_release(lask_ndarray_value(a));
   if (info != 0) {
     lask_release(lask_ndarray_value(b));
-    if (info < 0) return fail(k, LASK_ENOMEM, err, "out of memory");
+    if (info < 0) return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
     return pos ? lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE, "%s: the matrix is not positive definite",
                               k->name)
                : singular(k, info, err);
@@ -699,7 +699,7 @@ static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nar
 
 static lask_status k_cholesky(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                               lask_err *err) {
-  if (nargs < 1 || nargs > 2) return fail(k, LASK_EINVAL, err, "expects a and optionally lower");
+  if (nargs < 1 || nargs > 2) return lask_akernel_fail(k, LASK_EINVAL, err, "expects a and optionally lower");
   int lower = nargs == 2 && args[1].type == LASK_TBOOL && args[1].as.b;
   lask_ndarray *a = square_arg(k, args, 0, err);
   if (!a || !(a = own(a, err))) return err->code;
@@ -720,7 +720,7 @@ static lask_status k_cholesky(const lask_kernel *k, const lask_value *args, int 
 
 static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                          lask_err *err) {
-  if (nargs != 1) return fail(k, LASK_EINVAL, err, "expects 1 argument");
+  if (nargs != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "expects 1 argument");
   lapack_int *ipiv;
   int info;
   lask_ndarray *a = lu_arg(k, args, 0, &ipiv, &info, err);
@@ -731,7 +731,7 @@ static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs
   free(ipiv);
   if (info != 0) {
     lask_release(lask_ndarray_value(a));
-    return info < 0 ? fail(k, LASK_ENOMEM, err, "out of memory") : singular(k, info, err);
+    return info < 0 ? lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory") : singular(k, info, err);
   }
   *out = lask_ndarray_value(a);
   return LASK_OK;
@@ -741,7 +741,7 @@ static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs
 
 static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                            lask_err *err) {
-  if (nargs != 2) return fail(k, LASK_EINVAL, err, "expects a and b");
+  if (nargs != 2) return lask_akernel_fail(k, LASK_EINVAL, err, "expects a and b");
   lask_ndarray *bv = lask_ndarray_of(args[1]);
   int vector = bv && bv->ndim == 1;
   lask_ndarray *a = matrix_arg(k, args, 0, err), *b = NULL;
@@ -752,13 +752,13 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
   if (!a || !b || !(a = own(a, err))) {
     if (a) lask_release(lask_ndarray_value(a));
     if (b) lask_release(lask_ndarray_value(b));
-    return err->code ? err->code : fail(k, LASK_EINVAL, err, "b must be an array");
+    return err->code ? err->code : lask_akernel_fail(k, LASK_EINVAL, err, "b must be an array");
   }
   int64_t m = a->shape[0], n = a->shape[1], nrhs = vector ? 1 : b->shape[1], kk = m < n ? m : n,
           ldb = m > n ? m : n;
   if (b->shape[0] != m) {
     lask_release(lask_ndarray_value(a)), lask_release(lask_ndarray_value(b));
-    return fail(k, LASK_EINVAL, err, "a and b have different numbers of rows");
+    return lask_akernel_fail(k, LASK_EINVAL, err, "a and b have different numbers of rows");
   }
   double *B = calloc((size_t)(ldb * nrhs > 0 ? ldb * nrhs : 1), sizeof *B);
   lask_ndarray *s = lask_ndarray_new(LASK_F64, 1, &kk, err);
@@ -780,9 +780,9 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
     free(B);
     if (s) lask_release(lask_ndarray_value(s));
     if (x) lask_release(lask_ndarray_value(x));
-    return info > 0    ? fail(k, LASK_EKERNEL, err, "the SVD did not converge")
+    return info > 0    ? lask_akernel_fail(k, LASK_EKERNEL, err, "the SVD did not converge")
            : err->code ? err->code
-                       : fail(k, LASK_ENOMEM, err, "out of memory");
+                       : lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   memcpy(x->data, B, (size_t)(n * nrhs) * sizeof *B);
   for (int64_t c = 0; c < nres; c++) { /* rows n..m-1 of B hold the residual components */
@@ -795,7 +795,7 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
   if (!l) {
     lask_release(lask_ndarray_value(x)), lask_release(lask_ndarray_value(res)),
         lask_release(lask_ndarray_value(s));
-    return fail(k, LASK_ENOMEM, err, "out of memory");
+    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   l->items[0] = lask_ndarray_value(x), l->items[1] = lask_ndarray_value(res);
   lask_ndarray *rk = lask_ndarray_new(LASK_I64, 0, NULL, err); /* a 0-d array, as numpy gives */
@@ -843,14 +843,15 @@ static lask_status matrix_norm(const lask_kernel *k, const lask_ndarray *a, lask
   if ((name && strcmp(name, "nuc") == 0) || (lask_tonumber(ord, &p) && fabs(p) == 2)) {
     int64_t cnt;
     double *s = singular_values(a, &cnt);
-    if (!s) return fail(k, LASK_EKERNEL, err, "the SVD did not converge");
+    if (!s) return lask_akernel_fail(k, LASK_EKERNEL, err, "the SVD did not converge");
     double acc = name ? 0 : cnt ? s[0] : 0;
     for (int64_t i = 0; i < cnt; i++) acc = name ? acc + s[i] : p > 0 ? fmax(acc, s[i]) : fmin(acc, s[i]);
     free(s);
     return *out = acc, LASK_OK;
   }
   if (!lask_tonumber(ord, &p) || !(fabs(p) == 1 || isinf(p)))
-    return fail(k, LASK_EINVAL, err, "ord must be \"fro\", \"nuc\", 1, -1, 2, -2, inf or -inf for a matrix");
+    return lask_akernel_fail(k, LASK_EINVAL, err,
+                             "ord must be \"fro\", \"nuc\", 1, -1, 2, -2, inf or -inf for a matrix");
   int by_cols = fabs(p) == 1; /* 1: max column sum; inf: max row sum */
   int64_t outer = by_cols ? n : m, inner = by_cols ? m : n;
   double best = p > 0 ? -INFINITY : INFINITY;
@@ -864,13 +865,13 @@ static lask_status matrix_norm(const lask_kernel *k, const lask_ndarray *a, lask
 
 static lask_status k_norm(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                           lask_err *err) {
-  if (nargs < 1 || nargs > 2) return fail(k, LASK_EINVAL, err, "expects a and optionally ord");
+  if (nargs < 1 || nargs > 2) return lask_akernel_fail(k, LASK_EINVAL, err, "expects a and optionally ord");
   lask_value ord = nargs == 2 ? args[1] : lask_nil();
   lask_ndarray *v = lask_ndarray_of(args[0]);
   if (v && v->ndim == 1) { /* vector p-norm */
     double p = 2, acc = 0, e;
     if (ord.type != LASK_TNIL && !lask_tonumber(ord, &p))
-      return fail(k, LASK_EINVAL, err, "ord must be a number for a vector");
+      return lask_akernel_fail(k, LASK_EINVAL, err, "ord must be a number for a vector");
     lask_cursor c;
     lask_cursor_init(&c, v->dtype, v->data, 1, v->shape, v->strides);
     if (isinf(p)) acc = p > 0 ? 0 : INFINITY;
