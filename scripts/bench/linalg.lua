@@ -258,8 +258,8 @@ end
 print()
 print(string.format("linalg: lask.array.linalg vs numpy %s and dask %s (%s); wall seconds: lask best of %d, each " ..
   "configuration in its own process; peers best of %s (one run when the first takes over %s s); both run " ..
-  "fast cases more, up to 10 runs while they took under 1 s in all", peer.numpy or "-",
-  peer.dask or "-", PY, REPS, peer.reps or "-", peer.long or "-"))
+  "fast cases more, up to %d runs while they took under %g s in all", peer.numpy or "-",
+  peer.dask or "-", PY, REPS, peer.reps or "-", peer.long or "-", MAX_REPS, FILL))
 print("  inputs: normal(0, 1) float64 generated once by lask and loaded from .npy by all three (the same")
 print("  matrices), persisted in memory before timing; times cover building the graph and computing it.")
 print(string.format("  numpy's OpenBLAS: core %s, %s threads", peer.np_core or "?", peer.np_threads or "?"))
