@@ -8,12 +8,16 @@ CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
 PKGS     = lua5.4 openblas lapacke
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread $(OPT) $(SAN) \
-             -Iengine -Ilua $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
-LIBS       = $(shell pkg-config --libs $(PKGS)) -lm -lpthread $(LDFLAGS)
+# The engine compiles without Lua's include path: a file under engine/ that
+# includes lua.h fails to build (the layering rule "the engine never includes Lua").
+CFLAGS_BASE   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread $(OPT) $(SAN) -Iengine
+ENGINE_CFLAGS = $(CFLAGS_BASE) $(shell pkg-config --cflags openblas lapacke) $(CFLAGS)
+CFLAGS_ALL    = $(CFLAGS_BASE) -Ilua/binding $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+LIBS          = $(shell pkg-config --libs $(PKGS)) -lm -lpthread $(LDFLAGS)
 
-ENGINE_SRC  = $(wildcard engine/*.c)
-BINDING_SRC = $(filter-out lua/main.c,$(wildcard lua/*.c))
+ENGINE_SRC  = $(wildcard engine/core/*.c engine/array/*.c)
+BINDING_SRC = $(wildcard lua/binding/*.c)
+HEADERS     = $(wildcard engine/*.h engine/*/*.h lua/binding/*.h)
 LUA_MODULES = $(shell find lua/lask -name '*.lua' | sort)
 ENGINE_OBJ  = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o)
 BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
@@ -32,7 +36,11 @@ deps:
 deps-bench:
 	@vendor/install.sh bench
 
-$(BUILD)/obj/%.o: %.c $(wildcard engine/*.h lua/*.h)
+$(BUILD)/obj/engine/%.o: engine/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/lua/%.o: lua/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -47,12 +55,12 @@ $(BUILD)/lib/lask/core.so: $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -shared -o $@ $^ $(shell pkg-config --libs openblas lapacke) -lm -lpthread
 
-$(BUILD)/preload.c: lua/gen_preload.lua $(LUA_MODULES)
+$(BUILD)/preload.c: lua/tools/gen_preload.lua $(LUA_MODULES)
 	@mkdir -p $(dir $@)
-	lua5.4 lua/gen_preload.lua lua $(LUA_MODULES) > $@
+	lua5.4 lua/tools/gen_preload.lua lua $(LUA_MODULES) > $@
 
-$(BUILD)/lask: lua/main.c $(BUILD)/liblask.a
-	$(CC) $(CFLAGS_ALL) -o $@ lua/main.c $(BUILD)/liblask.a $(LIBS) -lreadline
+$(BUILD)/lask: lua/program/main.c $(BUILD)/liblask.a
+	$(CC) $(CFLAGS_ALL) -o $@ lua/program/main.c $(BUILD)/liblask.a $(LIBS) -lreadline
 
 $(BUILD)/embed-host: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)
@@ -85,7 +93,7 @@ bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh
 
 format:
-	clang-format -i engine/*.[ch] lua/*.[ch] tests/c/*.[ch] scripts/embed/*.c
+	clang-format -i engine/*.h engine/*/*.[ch] lua/*/*.[ch] tests/c/*.[ch] scripts/embed/*.c
 
 install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -95,7 +103,10 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 	install -m 755 $(BUILD)/lib/lask/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/core.so
 	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
 	install -d $(DESTDIR)$(PREFIX)/include/lask
-	cd engine && install -m 644 lask.h err.h eval.h graph.h kernel.h run.h trace.h value.h $(DESTDIR)$(PREFIX)/include/lask/
+	install -d $(DESTDIR)$(PREFIX)/include/lask/core $(DESTDIR)$(PREFIX)/include/lask/array
+	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask/
+	cd engine/core && install -m 644 engine.h err.h eval.h graph.h kernel.h run.h trace.h value.h $(DESTDIR)$(PREFIX)/include/lask/core/
+	install -m 644 engine/array/scalar.h $(DESTDIR)$(PREFIX)/include/lask/array/
 	sed -e 's|@PREFIX@|$(PREFIX)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 # luarocks' "make" backend (lask-*.rockspec) passes LUADIR, LIBDIR and BINDIR.

@@ -16,34 +16,17 @@
 #ifndef LASK_H
 #define LASK_H
 
-#include "err.h"
-#include "eval.h"
-#include "graph.h"
-#include "kernel.h"
-#include "run.h"
-#include "trace.h"
-#include "value.h"
+#include "array/scalar.h"
+#include "core/engine.h"
+#include "core/err.h"
+#include "core/eval.h"
+#include "core/graph.h"
+#include "core/kernel.h"
+#include "core/run.h"
+#include "core/trace.h"
+#include "core/value.h"
 
 #define LASK_VERSION "0.1"
-
-/* Gives a new engine with num_workers worker threads (0: one per core); NULL with
- * err filled on failure. Free it with lask_engine_free. */
-lask_engine *lask_engine_new(int num_workers, lask_err *err);
-
-/* Stops the engine's workers and frees it. No run may be in progress. */
-void lask_engine_free(lask_engine *e);
-
-/* The number of worker threads of e. */
-int lask_engine_workers(const lask_engine *e);
-
-/* Returns the id of the node named name in g (names come from lask_gb_named), or
- * LASK_NO_NODE. Linear in the size of the graph. */
-uint32_t lask_graph_find(const lask_graph *g, const char *name);
-
-/* Runs g on e's workers for the nodes called names[0..n) and gives their values in
- * results[0..n) (the caller releases them). On failure nothing is given. */
-lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
-                     lask_value *results, lask_err *err);
 
 /* --- Lua (implemented by the binding; link liblask.a and lua5.4) --- */
 struct lua_State;

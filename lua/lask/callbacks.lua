@@ -3,7 +3,7 @@
 -- posttask(key, result, dsk, state, worker_id), finish(dsk, state, errored),
 -- called as plain functions (no self), as Dask's Callback(start=..., ...) does;
 -- and timeline(trace): the engine's record of every task (key, start, finish,
--- worker), given after the run to objects that have it (see lua/ltrace.c).
+-- worker), given after the run to objects that have it (see lua/binding/ltrace.c).
 -- It is active while a <close> variable holds it, or between register() and
 -- unregister().
 local M = {}

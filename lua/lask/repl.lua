@@ -1,4 +1,4 @@
--- lask.repl: the Lua side of the lask REPL (lua/main.c): describe(v) shows a value
+-- lask.repl: the Lua side of the lask REPL (lua/program/main.c): describe(v) shows a value
 -- on one line, complete(text) completes names on Tab.
 -- Tuple keys and objects with __tostring or __name print through tostring, plain
 -- tables that look like task graphs print a summary (a graph may hold millions of

@@ -16,9 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "akernels.h"
-#include "elementwise.h"
-#include "npy.h"
+#include "array/array_kernels.h"
+#include "array/scalar.h"
+#include "array/elementwise.h"
+#include "array/npy.h"
 
 void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 

@@ -1,5 +1,5 @@
 /* test_akernels_reduce.c — the reduction and structure kernels of lask.array
- * (akernels_reduce.c, akernels_struct.c) against plain loops: every axis choice of
+ * (engine/array/reduce.c, struct.c) against plain loops: every axis choice of
  * a 3-D block, strided (transposed) inputs, the four dtypes, partials combined in
  * trees, NaN, empty blocks, bad arguments; views, assembly and matrix products.
  * Every test ends with no array left alive (the teardown counts them through a
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "akernels.h"
-#include "npy.h"
+#include "array/array_kernels.h"
+#include "array/npy.h"
 
 const lask_kernel *lask_akernels_reduce(int i);
 const lask_kernel *lask_akernels_struct(int i);

@@ -9,7 +9,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "deque.h"
+#include "core/deque.h"
 
 #include "under_tsan.h"
 

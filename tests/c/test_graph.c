@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "lask.h"
-#include "order.h"
+#include "core/order.h"
 
 /* --- counted objects: every one made must be destroyed --- */
 

@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "akernels.h"
-#include "linalg.h"
-#include "range.h"
-#include "ndarray.h"
+#include "array/array_kernels.h"
+#include "array/linalg.h"
+#include "array/range_finder.h"
+#include "array/ndarray.h"
 
 static unsigned seed;
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ndarray.h"
+#include "array/ndarray.h"
 
 static lask_ndarray *arange_f64(int ndim, const int64_t *shape) {
   lask_err err;

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "deque.h"
-#include "parker.h"
+#include "core/deque.h"
+#include "core/parker.h"
 
 #include "under_tsan.h"
 

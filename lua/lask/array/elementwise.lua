@@ -7,7 +7,7 @@
 -- one block of each operand. The layer also records the operation ({op, param,
 -- args}) so lask.array.fuse can rewrite a chain of them into one fused kernel.
 --
--- Result dtypes follow the kernels' rules (engine/fused.c): numpy 1.24 promotion,
+-- Result dtypes follow the kernels' rules (engine/array/fused.c): numpy 1.24 promotion,
 -- with Lua numbers and 0-d arrays "weak" like Python scalars (2 * float32 array is
 -- float32). They are worked out here, when the array is made, so x.dtype is known
 -- without computing anything and a bad dtype is reported at once.

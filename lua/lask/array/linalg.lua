@@ -1,5 +1,5 @@
 -- lask.array.linalg: TSQR, QR, SVD, randomized SVD and the rest (API.md §3),
--- as graphs of the LAPACK kernels of engine/linalg.c. Conventionally
+-- as graphs of the LAPACK kernels of engine/array/linalg.c. Conventionally
 -- `local la = require "lask.array.linalg"`.
 --
 -- TSQR (direct TSQR, Benson, Gleich & Demmel 2013) of a tall matrix with one column

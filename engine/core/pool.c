@@ -1,9 +1,9 @@
-/* engine.c — the engine object: its pool of threads, and lask_get. */
+/* pool.c — the engine object: its pool of worker threads, and lask_get. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lask.h"
+#include "engine.h"
 #include "pool.h"
 
 enum { DEQUE_LOG2 = 10 };
@@ -54,13 +54,6 @@ void lask_engine_free(lask_engine *e) {
 }
 
 int lask_engine_workers(const lask_engine *e) { return e->nworkers; }
-
-uint32_t lask_graph_find(const lask_graph *g, const char *name) {
-  if (g->names)
-    for (uint32_t i = 0; i < g->n; i++)
-      if (g->names[i] && strcmp(g->names[i], name) == 0) return i;
-  return LASK_NO_NODE;
-}
 
 lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
                      lask_value *results, lask_err *err) {

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "binding.h"
-#include "run_state.h"
+#include "core/run_state.h"
 
 enum { M_RUN = 1, M_DONE, M_ERROR, M_QUIT };
 enum { LOCALITY_WINDOW = 4, POLL_MS = 100 };

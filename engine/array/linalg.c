@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 #include "lapack_f.h"
 #include "linalg.h"
 #include "ndarray.h"

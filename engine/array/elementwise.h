@@ -11,7 +11,7 @@
 #ifndef LASK_ELEMENTWISE_H
 #define LASK_ELEMENTWISE_H
 
-#include "kernel.h"
+#include "core/kernel.h"
 #include "ndarray.h"
 
 /* Parameters carried by a program token: N of powi:N, the dtype of astype:D. */

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 
 enum { TILE = 1024, ROWS = 4 };
 

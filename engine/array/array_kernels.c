@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 #include "linalg.h"
-#include "range.h"
+#include "range_finder.h"
 
 typedef const lask_kernel *(*group_fn)(int i);
 

@@ -100,4 +100,8 @@ lask_status lask_graph_cycle(const lask_graph *g, uint32_t **ids, size_t *len);
 /* The name of node i for messages: its name, or "#i" written into buf. */
 const char *lask_graph_name(const lask_graph *g, uint32_t i, char *buf, size_t size);
 
+/* Returns the id of the node named name in g (names come from lask_gb_named), or
+ * LASK_NO_NODE. Linear in the size of the graph. */
+uint32_t lask_graph_find(const lask_graph *g, const char *name);
+
 #endif

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array/array_kernels.h"
 #include "binding.h"
-#include "npy.h"
+#include "array/npy.h"
 
 typedef struct nd_ud {
   lask_ndarray *a; /* one reference, dropped by __gc */

@@ -26,7 +26,7 @@
 #ifndef LASK_LINALG_H
 #define LASK_LINALG_H
 
-#include "kernel.h"
+#include "core/kernel.h"
 
 /* The i-th linear algebra kernel (0-based), or NULL past the last. */
 const lask_kernel *lask_akernels_linalg(int i);

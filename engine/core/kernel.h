@@ -53,12 +53,4 @@ static inline lask_value lask_kernel_value(const lask_kernel *k) { return lask_o
 /* Gives a new dynamic kernel (name copied, data owned: free_data runs on free). */
 lask_kernel *lask_kernel_new(const char *name, lask_kernel_fn fn, void *data, void (*free_data)(void *));
 
-/* The scalar kernels: add, sub, mul, div, neg, inc, sum (of a list), identity, and
- * spin(x, us) (busy-waits us microseconds, gives x: tasks of known cost for benchmarks).
- * Returns the kernel called name, or NULL. */
-const lask_kernel *lask_kernel_find(const char *name);
-
-/* Returns the i-th built-in scalar kernel (0-based), or NULL past the last. */
-const lask_kernel *lask_kernel_builtin(int i);
-
 #endif

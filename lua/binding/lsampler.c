@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "binding.h"
-#include "sampler.h"
+#include "core/sampler.h"
 
 #define LASK_SAMPLER_MT "lask.sampler"
 

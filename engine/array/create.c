@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 #include "npy.h"
 
 #define ARG_NIL(args, nargs, i) ((i) >= (nargs) || (args)[i].type == LASK_TNIL)

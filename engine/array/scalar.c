@@ -1,4 +1,4 @@
-/* kernels.c — the kernel class and the built-in scalar kernels.
+/* scalar.c — the built-in scalar kernels (add, sub, mul, div, neg, inc, sum, identity, spin).
  *
  * Scalar arithmetic follows Lua's rules, which users of the Lua surface expect:
  * integer op integer stays an integer (wrapping), anything with a float is a
@@ -11,26 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "akernels.h"
-#include "kernel.h"
-
-static void kernel_destroy(lask_obj *o) {
-  lask_kernel *k = (lask_kernel *)o;
-  if (k->free_data) k->free_data(k->data);
-  free((char *)k->name);
-  free(k);
-}
-
-const lask_class lask_kernel_class = {"kernel", kernel_destroy};
-
-lask_kernel *lask_kernel_new(const char *name, lask_kernel_fn fn, void *data, void (*free_data)(void *)) {
-  lask_kernel *k = malloc(sizeof *k);
-  char *copy = strdup(name);
-  if (!k || !copy) return free(k), free(copy), NULL;
-  lask_obj_init(&k->h, &lask_kernel_class);
-  k->name = copy, k->fn = fn, k->data = data, k->free_data = free_data, k->into = NULL;
-  return k;
-}
+#include "array_kernels.h"
+#include "scalar.h"
 
 static lask_status want_args(const lask_kernel *k, int nargs, int want, lask_err *err) {
   if (nargs == want) return LASK_OK;

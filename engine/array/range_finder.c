@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 #include "lapack_f.h"
-#include "range.h"
+#include "range_finder.h"
 
 /* Element (r, c) of a float64 operand. */
 static inline double at(const lask_akernel_mat *o, int64_t r, int64_t c) {

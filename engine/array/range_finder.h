@@ -15,7 +15,7 @@
 #ifndef LASK_RANGE_H
 #define LASK_RANGE_H
 
-#include "kernel.h"
+#include "core/kernel.h"
 
 /* The i-th range-finder kernel (0-based), or NULL past the last. */
 const lask_kernel *lask_akernels_range(int i);

@@ -14,10 +14,10 @@
 #include <lua.h>
 #include <pthread.h>
 
-#include "hmap.h"
+#include "core/hmap.h"
 #include "lask.h"
-#include "ndarray.h"
-#include "order.h"
+#include "array/ndarray.h"
+#include "core/order.h"
 
 #define LASK_KEY_MT     "lask.key"
 #define LASK_QUOTE_MT   "lask.quote"

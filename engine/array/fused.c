@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 #include "elementwise.h"
 
 /* Elements per tile: 2 KiB of float64 per buffer, so a program's buffers stay in L1

@@ -305,3 +305,10 @@ const char *lask_graph_name(const lask_graph *g, uint32_t i, char *buf, size_t s
   snprintf(buf, size, "#%u", (unsigned)i);
   return buf;
 }
+
+uint32_t lask_graph_find(const lask_graph *g, const char *name) {
+  if (g->names)
+    for (uint32_t i = 0; i < g->n; i++)
+      if (g->names[i] && strcmp(g->names[i], name) == 0) return i;
+  return LASK_NO_NODE;
+}

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 #include "npy.h"
 
 /* --- arguments --- */

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "value.h"
+#include "core/err.h"
+#include "core/value.h"
 
 #define LASK_MAXDIM 16
 

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "akernels.h"
+#include "array_kernels.h"
 #include "elementwise.h"
 
 typedef uint8_t boolbyte;
