@@ -44,19 +44,20 @@ void lask_state_free(lask_state *s) {
   memset(s, 0, sizeof *s);
 }
 
-void lask_state_release_deps(lask_state *s, uint32_t v) {
+static void release_value(lask_state *s, uint32_t v, const lask_release_hook *hook) {
+  lask_release(s->values[v]);
+  s->values[v] = lask_nil();
+  if (hook) hook->released(hook->ctx, v);
+}
+
+void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook *hook) {
   const lask_graph *g = s->g;
-  if (atomic_load_explicit(&s->holds[v], memory_order_relaxed) == 0) { /* no dependent, not requested */
-    lask_release(s->values[v]);
-    s->values[v] = lask_nil();
-  }
+  if (atomic_load_explicit(&s->holds[v], memory_order_relaxed) == 0) /* no dependent, not requested */
+    release_value(s, v, hook);
   for (uint32_t e = g->dep_off[v]; e < g->dep_off[v + 1]; e++) {
     uint32_t d = g->deps[e];
     /* acq_rel: the last dependent to finish must see the value stored by d's task. */
-    if (atomic_fetch_sub_explicit(&s->holds[d], 1, memory_order_acq_rel) == 1) {
-      lask_release(s->values[d]);
-      s->values[d] = lask_nil();
-    }
+    if (atomic_fetch_sub_explicit(&s->holds[d], 1, memory_order_acq_rel) == 1) release_value(s, d, hook);
   }
 }
 
@@ -106,7 +107,7 @@ static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, l
   if (st != LASK_OK) return st;
   if (o->trace) lask_trace_record(o->trace, 0, v, start, lask_trace_now(o->trace));
   if (cb && cb->posttask && cb->posttask(cb->ctx, v, s->values[v], 0)) return lask_callback_failed(v, err);
-  lask_state_release_deps(s, v);
+  lask_state_release_deps(s, v, NULL);
   const lask_graph *g = s->g;
   for (uint32_t e = g->out_off[v]; e < g->out_off[v + 1]; e++)
     if (atomic_fetch_sub_explicit(&s->left[g->outs[e]], 1, memory_order_relaxed) == 1 &&

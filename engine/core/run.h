@@ -11,7 +11,10 @@ typedef struct lask_engine lask_engine;
 typedef enum lask_sched {
   LASK_SCHED_SYNC,     /* one thread, in priority order (for debugging, and as the reference) */
   LASK_SCHED_THREADED, /* the engine's work-stealing pool */
+  LASK_SCHED_REMOTE,   /* workers that keep their own values, reached through opts->transport */
 } lask_sched;
+
+struct lask_transport;
 
 /* Per-task callbacks, always delivered on the calling thread. Each returns 0, or
  * non-zero to stop the run (which then fails with LASK_EHOST). */
@@ -28,6 +31,7 @@ typedef struct lask_run_opts {
   const lask_callbacks *callbacks; /* NULL for none */
   const _Atomic int *interrupt;    /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
   lask_trace *trace;               /* records every task's worker and times; NULL for none */
+  const struct lask_transport *transport; /* remote: the workers (transport.h) */
 } lask_run_opts;
 
 /* Runs g until the nodes outs[0..nouts) are computed and gives their values in

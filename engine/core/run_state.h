@@ -20,9 +20,17 @@ lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *
 /* Releases every value still held and the state's arrays. */
 void lask_state_free(lask_state *s);
 
+/* Called for each value a run state releases (node is its id); see lask_state_release_deps. */
+typedef struct lask_release_hook {
+  void (*released)(void *ctx, uint32_t node);
+  void *ctx;
+} lask_release_hook;
+
 /* Node v has finished: drops its hold on each dependency, releasing the last ones,
- * and releases v's own value at once when nothing will ever read it. */
-void lask_state_release_deps(lask_state *s, uint32_t v);
+ * and releases v's own value at once when nothing will ever read it. When hook is
+ * not NULL it is told of each value released (a remote scheduler forgets it on its
+ * workers). */
+void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook *hook);
 
 /* Gives (retained) the values of outs into results. */
 void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, lask_value *results);
@@ -49,5 +57,9 @@ lask_status lask_run_sync(lask_state *s, const lask_run_opts *o, lask_err *err);
 /* The threaded scheduler (sched_threaded.c); falls back to lask_run_sync when the
  * engine's pool is already in use. */
 lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts *o, lask_err *err);
+
+/* The remote scheduler (sched_remote.c): tasks on o->transport's workers, literals
+ * and aliases on the calling thread. */
+lask_status lask_run_remote(lask_state *s, const lask_run_opts *o, lask_err *err);
 
 #endif

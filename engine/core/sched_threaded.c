@@ -201,7 +201,7 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   if (cb && host && cb->posttask && cb->posttask(cb->ctx, id, s->values[id], 0))
     return fail(r, (lask_callback_failed(id, &err), &err));
   if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
-  lask_state_release_deps(s, id);
+  lask_state_release_deps(s, id, NULL);
   make_ready(r, w, id);
   if (atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel) == 1) {
     atomic_store(&r->finished, 1);
