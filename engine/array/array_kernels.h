@@ -1,6 +1,6 @@
 /* akernels.h — the array kernels: the native functions lask.array's graphs call.
  *
- * This header is the contract between the C kernels (engine/array/*.c) and the
+ * This header is the contract between the C kernels (engine/array/) and the
  * Lua layer that builds graphs of them (lua/lask/array/). Each kernel is a
  * lask_kernel (kernel.h) found by name; from Lua they are
  * require("lask.core").array_kernels[name], print by name in `.dask`, and may
