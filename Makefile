@@ -73,7 +73,7 @@ demo: deps all
 	$(BUILD)/lask scripts/talk.lua
 
 test: deps all
-	BUILD=$(BUILD) sh tests/run.sh
+	BUILD=$(BUILD) CC="$(CC)" ENGINE_CFLAGS="$(ENGINE_CFLAGS)" sh tests/run.sh
 
 check: test
 
