@@ -7,10 +7,13 @@
 --   print(((2 * x + 1) ^ 3):sum():compute())
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
--- printing), creation, elementwise, reductions, slicing, rechunk, structure
--- (transpose, dot, reshape, concatenate, stack, map_blocks), fuse (the graph compute runs),
--- compute (evaluation), io (.npy files).
+-- printing), methods (the Array's methods and operators, listed in one table),
+-- creation, elementwise, reductions, slicing, rechunk, structure (transpose, dot,
+-- reshape, concatenate, stack, map_blocks), fuse (the graph compute runs), compute
+-- (evaluation), io (.npy files). The operation modules export functions; only
+-- methods puts them on the class.
 local core = require "lask.array.core"
+require "lask.array.methods"
 local creation = require "lask.array.creation"
 local elementwise = require "lask.array.elementwise"
 local reductions = require "lask.array.reductions"
