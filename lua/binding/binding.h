@@ -79,11 +79,23 @@ void lask_l_pushkeyrepr(lua_State *L, int idx);
 /* True when the value at idx can be called (a function or has __call). */
 int lask_l_iscallable(lua_State *L, int idx);
 
+/* --- the lask.ndarray userdata (lndwrap.c) --- */
+
 /* Pushes a lask.ndarray wrapping engine array a (retained: no copy). */
 void lask_l_pushndarray(lua_State *L, lask_ndarray *a);
 
 /* The engine array of the lask.ndarray at idx (borrowed), or NULL when it is not one. */
 lask_ndarray *lask_l_tondarray(lua_State *L, int idx);
+
+/* The engine array of the lask.ndarray at idx (borrowed); raises when it is not one
+ * or was released. */
+lask_ndarray *lask_l_checkndarray(lua_State *L, int idx);
+
+/* Pushes the lask.ndarray metatable, making it on first use with __gc only
+ * (lask_l_open_ndarray adds the methods and operators). */
+void lask_l_ndarray_metatable(lua_State *L);
+
+/* --- lask.core's array functions (lndarray.c) --- */
 
 /* Sets ndarray (asarray, load, isndarray, id), asarray, load, fused_kernel and
  * array_kernels (every array kernel by name) in the table on top of the stack. */

@@ -1,11 +1,10 @@
-/* lndarray.c — lask.ndarray: engine arrays as Lua values, and the array functions
- * of lask.core (asarray, load, fused_kernel, the array_kernels table).
+/* lndarray.c — lask.ndarray's methods, operators and printing, and the array
+ * functions of lask.core (asarray, load, fused_kernel, the array_kernels table).
  *
- * A lask.ndarray is a full userdata holding one reference to an engine array
- * (ndarray.h): arrays coming back from graphs are wrapped, never copied, and an
- * array passed into a graph is the same engine object. Lua counts from 1: a[i] and
- * a:get(i, j) take 1-based indices (negative ones count from the end in get). An
- * array is read-only from Lua, as engine arrays are immutable once made.
+ * The userdata itself (wrapping and unwrapping an engine array) is lndwrap.c's;
+ * here its metatable gets the rest when lask.core opens. Lua counts from 1: a[i]
+ * and a:get(i, j) take 1-based indices (negative ones count from the end in get).
+ * An array is read-only from Lua, as engine arrays are immutable once made.
  *
  * Expected failures (a file that cannot be read or written) return nil and a
  * message, as Lua's io does; misuse (a ragged table, a bad index) raises.
@@ -17,32 +16,6 @@
 #include "array/array_kernels.h"
 #include "binding.h"
 #include "array/npy.h"
-
-typedef struct nd_ud {
-  lask_ndarray *a; /* one reference, dropped by __gc */
-} nd_ud;
-
-lask_ndarray *lask_l_tondarray(lua_State *L, int idx) {
-  nd_ud *u = luaL_testudata(L, idx, LASK_NDARRAY_MT);
-  return u ? u->a : NULL;
-}
-
-static lask_ndarray *check_nd(lua_State *L, int idx) {
-  nd_ud *u = luaL_checkudata(L, idx, LASK_NDARRAY_MT);
-  if (!u->a) luaL_error(L, "lask.ndarray: the array was released");
-  return u->a;
-}
-
-static void push_metatable(lua_State *L);
-
-void lask_l_pushndarray(lua_State *L, lask_ndarray *a) {
-  nd_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->a = NULL;
-  push_metatable(L);
-  lua_setmetatable(L, -2);
-  lask_retain(lask_ndarray_value(a));
-  u->a = a;
-}
 
 /* Pushes a new array (taking over the reference), or raises err's message. */
 static void push_new(lua_State *L, lask_ndarray *a, const lask_err *err) {
@@ -76,7 +49,7 @@ static void push_int_list(lua_State *L, int n, const int64_t *v) {
 
 /* a:get(i, j, ...): the element at 1-based indices (negative: from the end). */
 static int nd_get(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   int n = lua_gettop(L) - 1;
   if (n != a->ndim)
     return luaL_error(L, "lask.ndarray: get needs %d indices for a %d-d array, got %d", a->ndim, a->ndim, n);
@@ -95,7 +68,7 @@ static int nd_get(lua_State *L) {
 
 /* a:item(): the one element of a size-1 array, as numpy's item(). */
 static int nd_item(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   if (lask_ndarray_size(a) != 1)
     return luaL_error(L, "lask.ndarray: item needs an array of one element, this one has %d",
                       (int)lask_ndarray_size(a));
@@ -116,14 +89,14 @@ static void push_table(lua_State *L, const lask_ndarray *a, int d, const char *p
 
 /* a:totable(): nested Lua tables (a 0-d array gives its element). */
 static int nd_totable(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   push_table(L, a, 0, a->data);
   return 1;
 }
 
 /* a:save(path) -> true, or nil and a message. */
 static int nd_save(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   const char *path = luaL_checkstring(L, 2);
   lask_err err;
   if (lask_npy_save(path, a, &err) != LASK_OK) {
@@ -145,7 +118,7 @@ static lask_dtype check_dtype(lua_State *L, int idx) {
 
 /* a:astype(dtype): a C-contiguous copy in dtype. */
 static int nd_astype(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   lask_err err;
   push_new(L, lask_ndarray_copy(a, check_dtype(L, 2), &err), &err);
   return 1;
@@ -153,7 +126,7 @@ static int nd_astype(lua_State *L) {
 
 /* a:copy(): a C-contiguous copy. */
 static int nd_copy(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   lask_err err;
   push_new(L, lask_ndarray_copy(a, a->dtype, &err), &err);
   return 1;
@@ -180,7 +153,7 @@ static int run_kernel(lua_State *L, lask_lctx *ctx, const char *name, lask_value
  * extent may be -1 (the reshape kernel): a view of a when it is C-contiguous, else
  * of a copy. */
 static int nd_reshape(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   bool table = lua_istable(L, 2);
   int n = table ? (int)lua_rawlen(L, 2) : lua_gettop(L) - 1;
   if (n > LASK_MAXDIM) return luaL_error(L, "lask.ndarray: reshape: at most %d dimensions", LASK_MAXDIM);
@@ -209,7 +182,7 @@ static const luaL_Reg methods[] = {{"get", nd_get},         {"item", nd_item},  
  * of a 1-d array, the row view of others, nil out of range (so ipairs works).
  * Upvalue 1: the methods table. */
 static int nd_index(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   if (lua_type(L, 2) == LUA_TNUMBER) {
     lua_Integer i = 0;
     if (lua_isinteger(L, 2))
@@ -242,17 +215,10 @@ static int nd_index(lua_State *L) {
 static int nd_newindex(lua_State *L) { return luaL_error(L, "lask.ndarray is read-only"); }
 
 static int nd_len(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   if (a->ndim == 0) return luaL_error(L, "lask.ndarray: a 0-d array has no length");
   lua_pushinteger(L, a->shape[0]);
   return 1;
-}
-
-static int nd_gc(lua_State *L) {
-  nd_ud *u = luaL_checkudata(L, 1, LASK_NDARRAY_MT);
-  if (u->a) lask_release(lask_ndarray_value(u->a));
-  u->a = NULL;
-  return 0;
 }
 
 /* --- arithmetic: eager, through the elementwise kernels --- */
@@ -450,7 +416,7 @@ static void add_axis(repr *r, int d, const char *p) {
 }
 
 static int nd_tostring(lua_State *L) {
-  lask_ndarray *a = check_nd(L, 1);
+  lask_ndarray *a = lask_l_checkndarray(L, 1);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   repr r = {&b, a, make_fmt(a), 6, 6};
@@ -621,7 +587,7 @@ static int l_isndarray(lua_State *L) {
 /* id(a): a string naming the engine array a wraps (the same for every wrapper of
  * it, different for other arrays while both live): for tokens. */
 static int l_id(lua_State *L) {
-  lua_pushfstring(L, "ndarray-%p", (void *)check_nd(L, 1));
+  lua_pushfstring(L, "ndarray-%p", (void *)lask_l_checkndarray(L, 1));
   return 1;
 }
 
@@ -635,12 +601,11 @@ static int l_fused_kernel(lua_State *L) {
   return 1;
 }
 
-/* Pushes the lask.ndarray metatable, making it on first use. */
-static void push_metatable(lua_State *L) {
+/* Completes the lask.ndarray metatable (lndwrap.c's) with the methods and operators. */
+static void fill_metatable(lua_State *L) {
   static const luaL_Reg mt[] = {
       {"__newindex", nd_newindex},
       {"__len", nd_len},
-      {"__gc", nd_gc},
       {"__tostring", nd_tostring},
       {"__add", nd_add},
       {"__sub", nd_sub},
@@ -652,18 +617,18 @@ static void push_metatable(lua_State *L) {
       {"__unm", nd_unm},
       {NULL, NULL},
   };
-  if (!luaL_newmetatable(L, LASK_NDARRAY_MT)) return;
+  lask_l_ndarray_metatable(L);
   luaL_setfuncs(L, mt, 0);
   luaL_newlib(L, methods);
   lua_pushcclosure(L, nd_index, 1);
   lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
 }
 
 void lask_l_open_ndarray(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"asarray", l_asarray}, {"load", l_load}, {"isndarray", l_isndarray}, {"id", l_id}, {NULL, NULL}};
-  push_metatable(L);
-  lua_pop(L, 1);
+  fill_metatable(L);
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "ndarray");

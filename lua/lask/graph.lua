@@ -16,6 +16,7 @@
 -- Everything that follows dependencies or nesting uses explicit stacks, so
 -- million-node chains and deeply nested (fused) tasks never hit Lua's stack limit.
 local core = require "lask.core"
+local funcname = require "lask.funcname"
 
 local iskey_value, isquote = core.iskey, core.isquote
 local type, next, pairs, getmetatable, rawequal = type, next, pairs, getmetatable, rawequal
@@ -427,11 +428,9 @@ end
 -- Printing. Python-like reprs so graphs read as in the Dask talks:
 --   {('x', 0): {arange, 0, 5}, 'y': {inc, 'x'}}
 -- Strings print in single quotes, tuple keys as Python tuples, tasks and lists as
--- {...}, quotes as quote(...). Callables print by name: a __tostring (native
--- kernels) first; else the first name found for it among the locals and upvalues
--- of the calling code, the globals, then fields of global tables and of loaded
--- modules as `table.field` (shortest name wins ties); else the name on the line
--- that defines it (`local function inc(`); else `function`.
+-- {...}, quotes as quote(...). Callables print by name, by lask.funcname's rules
+-- (a native kernel's own name, a name in the calling code, a global, `math.floor`,
+-- the name on the line that defines it; else `function`).
 
 local function repr_string(s)
   local q = (s:find("'", 1, true) and not s:find('"', 1, true)) and '"' or "'"
@@ -453,122 +452,6 @@ function graph.describe_key(k)
   local parts = {}
   for i = 1, #k do parts[i] = repr_atom(k[i]) end
   return "(" .. concat(parts, ", ") .. (#parts == 1 and ",)" or ")")
-end
-
-local THIS_FILE = debug.getinfo(1, "S").source
-
--- Names visible from frame `level` on: its locals, then its function's upvalues
--- (a spec's file-level `local function inc` is an upvalue of each test closure).
-local function frame_names(level, add)
-  for i = 1, math.huge do
-    local name, v = debug.getlocal(level + 1, i)
-    if not name then break end
-    if name:match("^[%a_][%w_]*$") then add(1, name, v) end
-  end
-  local func = debug.getinfo(level + 1, "f").func
-  for i = 1, math.huge do
-    local name, v = debug.getupvalue(func, i)
-    if not name then break end
-    if name:match("^[%a_][%w_]*$") then add(1, name, v) end
-  end
-end
-
--- Candidate names for functions, deterministic: names in the calling code (the
--- nearest frame outside this file), then globals, then `table.field` for fields of
--- global tables and loaded modules (shortest, then alphabetical, first).
-local function function_names()
-  local tiers = { {}, {}, {} }
-  local function add(tier, name, v)
-    if callable(v) then tiers[tier][#tiers[tier] + 1] = { name, v } end
-  end
-  local level = 2
-  while debug.getinfo(level, "S") and debug.getinfo(level, "S").source == THIS_FILE do
-    level = level + 1
-  end
-  if debug.getinfo(level, "S") then frame_names(level, add) end
-  for name, v in pairs(_G) do
-    if type(name) == "string" then
-      add(2, name, v)
-      if type(v) == "table" and v ~= _G then
-        for field, f in pairs(v) do
-          if type(field) == "string" then add(3, name .. "." .. field, f) end
-        end
-      end
-    end
-  end
-  for modname, mod in pairs(package.loaded) do
-    if type(mod) == "table" and mod ~= _G then
-      local short = modname:match("([^.]+)$")
-      for field, f in pairs(mod) do
-        if type(field) == "string" then add(3, short .. "." .. field, f) end
-      end
-    end
-  end
-  local names = {}
-  for t, tier in ipairs(tiers) do
-    if t > 1 then
-      sort(tier, function(a, b)
-        if #a[1] ~= #b[1] then return #a[1] < #b[1] end
-        return a[1] < b[1]
-      end)
-    end
-    for _, entry in ipairs(tier) do
-      if names[entry[2]] == nil then names[entry[2]] = entry[1] end
-    end
-  end
-  return names
-end
-
--- Line `line` of a chunk's source (a file for "@path", the code itself for chunks
--- loaded from strings), read at most once per printing call through `cache`.
-local function source_line(source, line, cache)
-  local lines = cache[source]
-  if lines == nil then
-    lines = false
-    local text
-    if source:sub(1, 1) == "@" then
-      local f = io.open(source:sub(2), "r")
-      if f then
-        text = f:read("a")
-        f:close()
-      end
-    elseif source:sub(1, 1) ~= "=" then
-      text = source
-    end
-    if text then
-      lines = {}
-      for l in (text .. "\n"):gmatch("(.-)\r?\n") do lines[#lines + 1] = l end
-    end
-    cache[source] = lines
-  end
-  return lines and lines[line]
-end
-
--- The name a Lua function was defined under (`function inc(` or `inc = function(`
--- on its first line), or nil when the line is not that plain.
-local function defined_name(f, cache)
-  local info = debug.getinfo(f, "S")
-  if info.what ~= "Lua" or info.linedefined <= 0 then return nil end
-  local line = source_line(info.source, info.linedefined, cache)
-  if not line or select(2, line:gsub("%f[%w_]function%f[^%w_]", "")) ~= 1 then return nil end
-  return line:match("function%s+([%a_][%w_.:]*)%s*%(")
-    or line:match("([%a_][%w_.]*)%s*=%s*function%s*%(")
-end
-
--- A namer for one printing call: the name index is built on first need only, as
--- most graphs from lask.array hold native kernels that name themselves.
-local function lazy_namer()
-  local names, sources = nil, {}
-  return function(f)
-    names = names or function_names()
-    return names[f] or (type(f) == "function" and defined_name(f, sources)) or nil
-  end
-end
-
-local function repr_callable(f, namer)
-  local mt = getmetatable(f)
-  if type(mt) == "table" and mt.__tostring then return lua_tostring(f) end
-  return namer(f) or "function"
 end
 
 local function repr_table_key(k)
@@ -641,7 +524,7 @@ local function render(value, namer, out)
       push(")", true)
       push(core.unquote(v), false)
     elseif istask(v) then
-      out[#out + 1] = "{" .. repr_callable(v[1], namer)
+      out[#out + 1] = "{" .. namer(v[1])
       push("}", true)
       if #v > 1 then
         push_items(v, 2, #v)
@@ -661,7 +544,7 @@ local function render(value, namer, out)
         end
       end
     elseif callable(v) then
-      out[#out + 1] = repr_callable(v, namer)
+      out[#out + 1] = namer(v)
     else
       out[#out + 1] = repr_atom(v)
     end
@@ -671,7 +554,7 @@ end
 -- repr(v): how a value or task prints inside a graph.
 function graph.repr(v)
   local out = {}
-  render(v, lazy_namer(), out)
+  render(v, funcname.namer(), out)
   return concat(out)
 end
 
@@ -699,7 +582,7 @@ end
 -- tostring(dsk): the graph on one line, keys in key_less order; past 50 keys the
 -- rest is elided as `...` with a count.
 function graph.tostring(dsk)
-  local namer = lazy_namer()
+  local namer = funcname.namer()
   local keys, total = first_keys(dsk, MAX_PRINTED)
   local items, width = {}, 2
   for i, k in ipairs(keys) do

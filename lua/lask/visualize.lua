@@ -13,7 +13,7 @@
 -- Formats other than .dot need Graphviz's `dot` program.
 -- Also takes a profiler or a list of profilers: then it is lask.diagnostics.visualize.
 local lask = require "lask"
-local names = require "lask.diagnostics.names"
+local funcname = require "lask.funcname"
 
 local M = {}
 
@@ -106,7 +106,7 @@ function M.to_dot(dsk, opts)
   elseif opts.color ~= nil then
     error("visualize: unknown color " .. tostring(opts.color) .. " (known: \"order\")", 3)
   end
-  local namer = names.namer()
+  local namer = funcname.namer()
   local graph_attr = { rankdir = opts.rankdir or "BT" }
   for k, v in pairs(opts.graph_attr or {}) do graph_attr[k] = v end
   local node_attr = { fontname = "helvetica" }

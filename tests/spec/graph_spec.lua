@@ -328,3 +328,24 @@ describe("lask.graph", function()
     assert.equal(graph.tostring(d), lask.tostring(d))
   end)
 end)
+
+describe("lask.funcname", function()
+  local funcname = require "lask.funcname"
+
+  it("names a task's function by one set of rules (graphs, pictures, profile pages)", function()
+    local namer = funcname.namer()
+    assert.equal("inc", namer(core.kernels.inc)) -- a native kernel's own name
+    assert.equal("add", namer(add)) -- a name in the calling code
+    assert.equal("math.floor", namer(math.floor)) -- a field of a global table
+    local anonymous = { function() end }
+    assert.equal("function", namer(anonymous[1])) -- no name: Dask's "lambda"
+    local object = { setmetatable({}, { __call = function() end }) }
+    assert.equal(tostring(object[1]), namer(object[1])) -- Dask's str(func)
+  end)
+
+  it("reads the name off the line that defines a function no frame holds", function()
+    -- a chunk loaded from a string keeps its source, so the line can be read
+    local made = load("local function triple(x) return 3 * x end\nreturn { triple }")()
+    assert.equal("triple", funcname.namer()(made[1]))
+  end)
+end)

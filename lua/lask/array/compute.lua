@@ -206,7 +206,4 @@ function CP.compute_many(...)
   return table.unpack(out, 1, n)
 end
 
-core.Array.compute = CP.compute
-core.Array.persist = CP.persist
-
 return CP

@@ -1,6 +1,7 @@
 -- lask.array.core: the lazy chunked array — metadata, chunks, names, the layered
 -- graph behind an array, and printing. The operations live in the sibling modules;
--- lask.array (init.lua) gathers them.
+-- lask.array (init.lua) gathers them, as its functions and as the methods of the
+-- class Array (M.Array).
 --
 -- An Array is immutable. Besides its metadata (name, chunks, shape, dtype, ...) it
 -- holds its graph as *layers*, one per operation, as Dask's HighLevelGraph does:
@@ -25,7 +26,7 @@ local concat, fmt, mtype = table.concat, string.format, math.type
 
 local M = {}
 
-local Array = {}
+local Array = {} -- the class: lask.array (init.lua) fills it with every method
 M.Array = Array
 local Array_mt = { __name = "lask.array" }
 local FIELDS = {} -- the private key of an array's fields

@@ -236,18 +236,8 @@ E.functions.mod = function(a, b) return elemwise("mod", nil, a, b) end
 E.functions.floor_divide = function(a, b) return elemwise("floor_divide", nil, a, b) end
 E.functions.power = function(a, b) return elemwise("pow", nil, a, b) end
 
-local mt = core.Array_mt
-mt.__add = function(a, b) return elemwise("add", nil, a, b) end
-mt.__sub = function(a, b) return elemwise("sub", nil, a, b) end
-mt.__mul = function(a, b) return elemwise("mul", nil, a, b) end
-mt.__div = function(a, b) return elemwise("div", nil, a, b) end
-mt.__mod = function(a, b) return elemwise("mod", nil, a, b) end
-mt.__idiv = function(a, b) return elemwise("floor_divide", nil, a, b) end
-mt.__pow = function(a, b) return elemwise("pow", nil, a, b) end
-mt.__unm = function(a) return elemwise("neg", nil, a) end
-
 -- x:astype(dtype): x converted (numpy's casting rules).
-function core.Array.astype(x, dtype)
+function E.astype(x, dtype)
   dtype = core.dtype(dtype, 2)
   if dtype == x.dtype then return x end
   return elemwise("astype", dtype, x)

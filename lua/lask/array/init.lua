@@ -8,8 +8,10 @@
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise, reductions, slicing, rechunk, structure
--- (transpose, dot, reshape, concatenate, stack, map_blocks), fuse (the graph compute runs),
--- compute (evaluation), io (.npy files).
+-- (transpose, dot, reshape, concatenate, stack, map_blocks), fuse (the graph compute
+-- runs), compute (evaluation), io (.npy files). They export functions; this file
+-- gathers them twice: as the functions of lask.array (da.sum(x)), and as the Array
+-- class, whole (x:sum()), the one place that puts methods on it.
 local core = require "lask.array.core"
 local creation = require "lask.array.creation"
 local elementwise = require "lask.array.elementwise"
@@ -64,5 +66,53 @@ function da.load(path, ...)
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end
   return nd.load(path, ...)
 end
+
+--------------------------------------------------------------------------------
+-- The Array class: every method and operator of a lask.array. The array's own
+-- protocol (fields, x.dask, printing, #x, immutability) is core's Array_mt.
+
+-- x:name(...)
+local methods = {
+  -- evaluation
+  compute = compute.compute, -- x:compute([opts]): a lask.ndarray
+  persist = compute.persist, -- x:persist([opts]): blocks computed, still lazy
+  store = io_.store,         -- x:store(path [, opts]): a .npy file
+  -- elementwise
+  astype = elementwise.astype,
+  -- reductions: x:sum([opts]), ... (opts: axis, keepdims, split_every)
+  sum = reductions.sum,
+  prod = reductions.prod,
+  min = reductions.min,
+  max = reductions.max,
+  mean = reductions.mean,
+  var = reductions.var,
+  std = reductions.std,
+  argmin = reductions.argmin,
+  argmax = reductions.argmax,
+  -- shape, blocks and indexing
+  T = structure.T,
+  transpose = structure.transpose,
+  reshape = structure.reshape,
+  dot = structure.dot,
+  rechunk = rechunk.rechunk,
+  slice = slicing.slice,
+}
+
+-- a + b, a - b, a * b, a / b, a % b, a // b, a ^ b, -a: elementwise, with an
+-- array on either side (numbers broadcast).
+local ew = elementwise.functions
+local operators = {
+  __add = ew.add,
+  __sub = ew.subtract,
+  __mul = ew.multiply,
+  __div = ew.divide,
+  __mod = ew.mod,
+  __idiv = ew.floor_divide,
+  __pow = ew.power,
+  __unm = ew.negative,
+}
+
+for name, f in pairs(methods) do core.Array[name] = f end
+for name, f in pairs(operators) do core.Array_mt[name] = f end
 
 return da

@@ -119,6 +119,4 @@ function IO.store(x, path, opts)
   return true
 end
 
-core.Array.store = IO.store
-
 return IO

@@ -86,6 +86,4 @@ function R.rechunk(x, chunks)
   return core.new(layer, { x }, new, x.dtype)
 end
 
-core.Array.rechunk = R.rechunk
-
 return R

@@ -251,8 +251,4 @@ end
 RD.argmin = arg("argmin")
 RD.argmax = arg("argmax")
 
-for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
-  core.Array[op] = RD[op]
-end
-
 return RD

@@ -121,6 +121,4 @@ function S.slice(x, ...)
   return core.new(layer, { x }, out_chunks, x.dtype)
 end
 
-core.Array.slice = S.slice
-
 return S

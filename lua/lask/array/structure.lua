@@ -53,8 +53,8 @@ function ST.transpose(x, axes)
   return core.new(layer, { x }, chunks, x.dtype)
 end
 
-function core.Array.T(x) return ST.transpose(x) end
-core.Array.transpose = ST.transpose
+-- x:T(): x transposed (numpy's x.T, as a method).
+function ST.T(x) return ST.transpose(x) end
 
 local function matmul_dtype(a, b)
   if a == "float32" and b == "float32" then return "float32" end
@@ -120,8 +120,6 @@ function ST.dot(a, b)
   end)
   return core.new(layer, { a, b }, chunks, matmul_dtype(a.dtype, b.dtype))
 end
-
-core.Array.dot = ST.dot
 
 local function gcd(a, b)
   while b ~= 0 do a, b = b, a % b end
@@ -214,8 +212,6 @@ function ST.reshape(x, shape)
   end)
   return core.new(layer, { y }, out_chunks, x.dtype)
 end
-
-core.Array.reshape = ST.reshape
 
 -- The arrays of a sequence argument, checked.
 local function sequence(seq, what, level)

@@ -15,7 +15,7 @@
 --   #lask-rows     one <li data-worker data-bars> per worker row drawn
 --   #lask-bars     after the first (full) view, one <li data-key data-worker
 --                  data-fn> per task bar drawn (pages of at most 20,000 tasks)
-local names = require "lask.diagnostics.names"
+local funcname = require "lask.funcname"
 
 local M = {}
 
@@ -47,7 +47,7 @@ local function ns(t, origin) return math.floor((t - origin) * 1e9 + 0.5) end
 -- included). One pass over the traces, no table per task: pages of a million
 -- tasks are written in a few seconds.
 local function task_columns(prof, origin)
-  local namer = names.namer()
+  local namer = funcname.namer()
   local fn_of, fns, fn_time = {}, {}, {} -- head -> function index; names; seconds
   local fn_by_name = {}
   local W, S, Dur, F, K = {}, {}, {}, {}, {}

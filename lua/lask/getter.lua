@@ -1,5 +1,8 @@
--- lask.scheduler: what every get does before the engine runs: options, callbacks
--- and optional graph optimisation. Each scheduler module is a thin front on it.
+-- lask.getter: makes the get function of each scheduler (lask.sync, lask.threaded,
+-- lask.multiprocessing): what every get does before the engine runs — checks the
+-- options, activates the callbacks, optionally optimises the graph — then the run
+-- itself on the named engine scheduler (lask.core.get). Each scheduler module is
+-- one line: require("lask.getter").make_get(name).
 local core = require "lask.core"
 local callbacks = require "lask.callbacks"
 
