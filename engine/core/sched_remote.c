@@ -2,8 +2,9 @@
  * values, reached through a transport (transport.h).
  *
  * Ready tasks wait in a heap by lask_order priority. A worker without a task takes,
- * among the LOCALITY_WINDOW most urgent, the one with most inputs already there
- * (so a chain stays on one worker); the task travels with the values of the
+ * among the LOCALITY_WINDOW most urgent, the one with most inputs already there,
+ * and the worker that has just answered chooses first (so a chain stays on one
+ * worker); the task travels with the values of the
  * dependencies the worker lacks and the ids of values it may forget. Nodes that
  * call nothing (literals, aliases) are evaluated here, on the calling thread,
  * without callbacks or trace records. Everything runs on the calling thread: the
@@ -212,11 +213,13 @@ static lask_status start(rrun *r, lask_err *err) {
   return st == LASK_OK ? run_locals(r, err) : st;
 }
 
-/* Gives every idle worker a ready task; *running counts the workers with one. */
-static lask_status dispatch_all(rrun *r, int *running, lask_err *err) {
+/* Gives every idle worker a ready task, worker first choosing first; *running counts
+ * the workers with one. */
+static lask_status dispatch_all(rrun *r, int first, int *running, lask_err *err) {
   lask_status st = LASK_OK;
+  int nw = r->t->nworkers;
   *running = 0;
-  for (int w = 0; w < r->t->nworkers && st == LASK_OK; w++) {
+  for (int k = 0, w = first; k < nw && st == LASK_OK; k++, w = (w + 1) % nw) {
     if (r->w[w].running == LASK_NO_NODE && r->ready.n) st = dispatch(r, w, err);
     *running += r->w[w].running != LASK_NO_NODE;
   }
@@ -225,14 +228,18 @@ static lask_status dispatch_all(rrun *r, int *running, lask_err *err) {
 
 static lask_status schedule(rrun *r, lask_err *err) {
   lask_status st = start(r, err);
+  int first = 0; /* the worker that answered last: the dependents of its value are likely there */
   while (st == LASK_OK && r->done < r->s->g->n) {
     if (interrupted(r->o)) return lask_err_set(err, LASK_EINTR, LASK_NO_NODE, "interrupted");
     int running;
-    st = dispatch_all(r, &running, err);
+    st = dispatch_all(r, first, &running, err);
     if (st == LASK_OK && !running) /* nothing ready nor running, yet not done: not in a DAG */
       return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "remote scheduler stalled (a bug)");
     lask_reply rep = {.value = lask_nil()};
-    if (st == LASK_OK && r->t->receive(r->t->ctx, WAIT_MS, &rep)) st = on_reply(r, &rep, err);
+    if (st == LASK_OK && r->t->receive(r->t->ctx, WAIT_MS, &rep)) {
+      st = on_reply(r, &rep, err);
+      first = rep.worker >= 0 ? rep.worker : first;
+    }
   }
   return st;
 }
