@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "order.h"
+#include "transport.h"
 
 lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts,
                             lask_err *err) {
@@ -142,14 +143,20 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   for (size_t k = 0; k < nouts; k++)
     if (outs[k] >= g->n)
       return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
+  int remote = o->sched == LASK_SCHED_REMOTE;
+  if (remote && (!o->transport || o->transport->nworkers < 1))
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "a remote run needs a transport with workers");
   lask_status st = lask_state_init(&s, g, outs, nouts, err);
   if (st != LASK_OK) return st;
   int threaded = o->sched == LASK_SCHED_THREADED && e && g->n > 0;
-  if (o->trace && lask_trace_begin(o->trace, threaded ? lask_engine_workers(e) : 1) != LASK_OK) {
+  int nworkers = remote ? o->transport->nworkers : threaded ? lask_engine_workers(e) : 1;
+  if (o->trace && lask_trace_begin(o->trace, nworkers) != LASK_OK) {
     lask_state_free(&s);
     return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a trace");
   }
-  if (threaded)
+  if (remote)
+    st = lask_run_remote(&s, o, err);
+  else if (threaded)
     st = lask_run_threaded(e, &s, o, err);
   else
     st = lask_run_sync(&s, o, err);

@@ -220,5 +220,7 @@ int lask_l_mp_stats(lua_State *L);
 /* The number of worker processes a multiprocessing get uses for num_workers (0: cores). */
 int lask_l_mp_workers(lua_State *L, int num_workers);
 
-/* Runs r's graph on worker processes forked from this one (opts as for lask_run). */
+/* Runs r's graph on worker processes forked from this one: lask_run's remote
+ * scheduler over a fork-and-socket transport (opts as for lask_run, whose sched and
+ * transport it sets). The processes are ended before it returns. */
 lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *results, lask_err *err);
