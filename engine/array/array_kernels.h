@@ -181,7 +181,8 @@ void lask_akernel_mat_free(lask_akernel_mat *m);
  * power by multiplication and "astype:D" for a cast to dtype D; e.g. "(2*x+1)^3"
  * is "2 $1 mul 1 add powi:3". The kernel takes exactly as many arguments as the
  * highest $i, types them per call like the elementwise kernels, and prints as
- * "fused(<program>)". At most 128 tokens and a stack 32 deep. NULL with err
+ * "fused(<program>)". Programs stay within fused.h's limits (LASK_FUSED_MAX_*:
+ * tokens, arguments, stack depth, token length). NULL with err
  * filled (naming the bad token) when the program is malformed. */
 lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err);
 

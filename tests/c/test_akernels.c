@@ -18,7 +18,7 @@
 
 #include "array/array_kernels.h"
 #include "array/scalar.h"
-#include "array/elementwise.h"
+#include "array/fused.h"
 #include "array/npy.h"
 
 void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
