@@ -1,7 +1,8 @@
-/* akernels.c — the registry of array kernels: a walk over the kernel groups.
+/* array_kernels.c — the registry of array kernels (array_kernels.h): a walk over the
+ * kernel groups, and the argument helpers kernels share.
  *
- * Each group lives in its own file and exports one function, lask_akernels_GROUP(i),
- * giving its i-th kernel or NULL.
+ * Each group lives in the file of its family and exports one function,
+ * lask_akernels_GROUP(i), giving its i-th kernel or NULL.
  */
 #include <math.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_akernels.c — the array kernels against naive loops: creation (and that any
+/* test_array_kernels.c — the array kernels against naive loops: creation (and that any
  * chunking gives the same array), every elementwise kernel over random dtypes,
  * shapes (odd, empty, one element, broadcast) and layouts (strided, reversed),
  * numpy's promotion, fused programs equal to their unfused evaluation, and errors.

@@ -1,6 +1,6 @@
-/* test_akernels_reduce.c — the reduction and structure kernels of lask.array
- * (engine/array/reduce.c, struct.c) against plain loops: every axis choice of
- * a 3-D block, strided (transposed) inputs, the four dtypes, partials combined in
+/* test_reduce_structure.c — the reduction, structure, matrix product and .npy
+ * kernels of lask.array (engine/array/reduce.c, structure.c, matmul.c, npy_io.c)
+ * against plain loops: every axis choice of a 3-D block, strided (transposed) inputs, the four dtypes, partials combined in
  * trees, NaN, empty blocks, bad arguments; views, assembly and matrix products.
  * Every test ends with no array left alive (the teardown counts them through a
  * wrapper class is not possible for engine arrays, so each test releases what it
