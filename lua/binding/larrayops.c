@@ -61,7 +61,7 @@ static void push_op(lua_State *L, const lask_ewop *op) {
 
 /* The dtype named by the string at idx, or a Lua error naming what. */
 static lask_dtype check_dtype(lua_State *L, int idx, const char *what) {
-  lask_dtype dt;
+  lask_dtype dt = LASK_F64;
   const char *name = lua_tostring(L, idx);
   if (!name || !lask_dtype_parse(name, &dt))
     luaL_error(L, "arrayops.result_type: %s is not a dtype name (float64, float32, int64, bool)", what);
