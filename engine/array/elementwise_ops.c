@@ -228,7 +228,8 @@ EW_WHERE(where_b, boolbyte)
 /* powi:N — x^N by repeated multiplication: exact for integers, and for floats the
  * rounding of N-1 products (numpy's pow rounds once; the two differ in the last
  * bits for N >= 3). Small powers get straight loops the compiler vectorises; a
- * negative N is the reciprocal (floats only: typing rejects it for integers). */
+ * negative N is the reciprocal (floats only: for integers it is a domain error,
+ * which lask.array reports before running, lask_ew_exponent_refusal). */
 #define EW_POWI_FLOAT(NAME, T)                                                                               \
   EW_CLONES static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {           \
     T *restrict o = out;                                                                                     \
