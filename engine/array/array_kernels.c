@@ -1,7 +1,8 @@
-/* akernels.c — the registry of array kernels: a walk over the kernel groups.
+/* array_kernels.c — the registry of array kernels (array_kernels.h): a walk over the
+ * kernel groups, and the argument helpers kernels share.
  *
- * Each group lives in its own file and exports one function, lask_akernels_GROUP(i),
- * giving its i-th kernel or NULL.
+ * Each group lives in the file of its family and exports one function,
+ * lask_akernels_GROUP(i), giving its i-th kernel or NULL.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -14,8 +15,9 @@
 
 typedef const lask_kernel *(*group_fn)(int i);
 
-static const group_fn groups[] = {lask_akernels_create, lask_akernels_elementwise, lask_akernels_reduce,
-                                  lask_akernels_struct, lask_akernels_linalg,      lask_akernels_range};
+static const group_fn groups[] = {lask_akernels_create,    lask_akernels_elementwise, lask_akernels_reduce,
+                                  lask_akernels_structure, lask_akernels_matmul,      lask_akernels_npy_io,
+                                  lask_akernels_linalg,    lask_akernels_range};
 
 #define NGROUPS ((int)(sizeof groups / sizeof groups[0]))
 
@@ -103,6 +105,10 @@ lask_status lask_akernel_arg_dtype(const lask_kernel *k, const lask_value *args,
   return bad_arg(k, i, "a dtype name", args[i], err);
 }
 
+lask_status lask_akernel_relabel(const lask_kernel *k, lask_err *err) {
+  return lask_akernel_fail(k, err->code, err, "%s", err->msg);
+}
+
 lask_status lask_akernel_fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...) {
   char msg[LASK_ERR_MSG_MAX];
   va_list ap;
@@ -132,6 +138,17 @@ lask_status lask_akernel_arg_arrays(const lask_kernel *k, const lask_value *args
       return lask_akernel_fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
                                lask_typename(l->items[j]));
   *out = l;
+  return LASK_OK;
+}
+
+lask_status lask_akernel_arg_ints(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
+                                  lask_err *err) {
+  size_t n = lask_isa(v, &lask_list_class) ? ((const lask_list *)v.as.o)->n : 0;
+  if ((int)n != want)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "%s must list %d integers, got %zu", what, want, n);
+  for (int i = 0; i < want; i++)
+    if (!lask_akernel_as_int(((const lask_list *)v.as.o)->items[i], &out[i]))
+      return lask_akernel_fail(k, LASK_ETYPE, err, "%s must hold integers", what);
   return LASK_OK;
 }
 
@@ -169,7 +186,7 @@ lask_status lask_akernel_mat_init(const lask_kernel *k, lask_ndarray *x, bool le
     }
   }
   lask_ndarray *cp = lask_ndarray_copy(x, dt, err);
-  if (!cp) return lask_akernel_fail(k, err->code, err, "%s", err->msg);
+  if (!cp) return lask_akernel_relabel(k, err);
   m->a = cp, m->owned = true, m->ld = c > 0 ? c : 1;
   return LASK_OK;
 }

@@ -1,4 +1,4 @@
-/* akernels.h — the array kernels: the native functions lask.array's graphs call.
+/* array_kernels.h — the array kernels: the native functions lask.array's graphs call.
  *
  * This header is the contract between the C kernels (engine/array/) and the
  * Lua layer that builds graphs of them (lua/lask/array/). Each kernel is a
@@ -15,7 +15,7 @@
  *   - scalars broadcast; arrays broadcast by numpy's rules;
  *   - on bad input a kernel fails with a message naming itself and the problem.
  *
- * Creation (one block each; every block is computed from its global position, so
+ * Creation (create.c; one block each; every block is computed from its global position, so
  * the same array comes out whatever the chunking):
  *   arange(start, stop, step, dtype, first, count)   numpy's arange(start, stop, step)
  *                                                   from element first (default 0), count
@@ -42,12 +42,10 @@
  *                                                   every machine and every chunking
  *   normal(shape, seed, offset, global_shape, loc, scale)   same scheme, Gaussian (the Box-Muller
  *                                                   pair of one call; loc/scale default 0/1)
- *   from_npy(path, offset, shape)    a block of a .npy file as a read-only view of a
- *                                    memory mapping (offset and shape nil: the whole
- *                                    array)
  *
- * Elementwise (numpy semantics, broadcasting, result dtype by numpy's promotion
- * restricted to our four dtypes; comparisons give bool):
+ * Elementwise (elementwise.c, over elementwise_ops.h and fused.h; numpy semantics,
+ * broadcasting, result dtype by numpy's promotion restricted to our four dtypes;
+ * comparisons give bool):
  *   add sub mul div mod pow neg  (the scalar kernels of kernel.h accept arrays too)
  *   exp log sqrt abs sin cos tanh maximum minimum where less less_equal greater
  *   greater_equal equal not_equal astype(x, dtype) floor_divide (Lua's //)
@@ -65,7 +63,7 @@
  * pow(x, n) with x an array (not 0-d) and n a Lua integer in [-16, 16] multiplies
  * (same dtype as pow; floats may differ from pow() in the last bit for |n| >= 3).
  *
- * Reductions (axes: list of 0-based axes; keepdims always true inside graphs):
+ * Reductions (reduce.c; axes: list of 0-based axes; keepdims always true inside graphs):
  *   sum_chunk(x, axes) prod_chunk min_chunk max_chunk      partial results
  *   sum_agg(list, axes) prod_agg min_agg max_agg           combine partials (same shapes
  *                                                          but the axes)
@@ -77,16 +75,13 @@
  *   arg_finish(m)                    the index part, int64
  *   squeeze(x, axes)                 drops reduced axes at the end
  *
- * Structure:
+ * Structure (structure.c):
  *   transpose(x, perm)               a view
  *   getitem(x, starts, stops, steps) a view (steps > 0)
  *   reshape(x, shape)                x's elements in C order under shape (one extent
  *                                    may be -1): a view (of a C-ordered copy when x is
  *                                    not C-contiguous)
  *   concatenate(list, axis)          stack(list, axis)
- *   matmul(a, b)                     numpy's a @ b for 1-D and 2-D operands: dgemm
- *                                    (sgemm for float32 @ float32, as numpy; int64
- *                                    exactly for integers); blocks summed with sum_agg
  *   copy(x)                          C-contiguous copy
  *   into(dest, offset, f, args...)   writes f(args...) into dest at offset (a list, one
  *                                    index per axis) and gives nil: a kernel with an
@@ -95,24 +90,43 @@
  *                                    contiguous run there; others are computed, then
  *                                    copied. How compute() assembles a result with no
  *                                    final copy
+ *   item(list, i)                    element i (0-based) of a list (operator.getitem on
+ *                                    a tuple)
+ *   vstack(list)                     2-D arrays stacked by rows (float64)
+ *   rows(a, start, stop)             the rows [start, stop) of a 2-D a (a view)
+ *
+ * Matrix products (matmul.c):
+ *   matmul(a, b)                     numpy's a @ b for 1-D and 2-D operands: dgemm
+ *                                    (sgemm for float32 @ float32, as numpy; int64
+ *                                    exactly for integers); blocks summed with sum_agg
+ *   matmul_sum(as, bs)               as[1] @ bs[1] + as[2] @ bs[2] + ..., accumulated
+ *                                    in place by BLAS
+ *
+ * .npy files (npy_io.c):
+ *   from_npy(path, offset, shape)    a block of a .npy file as a read-only view of a
+ *                                    memory mapping (offset and shape nil: the whole
+ *                                    array)
  *   store_block(path, x, offset, global_shape)   writes x into an existing .npy file at
  *                                    its global offset (the Lua layer writes the header
  *                                    first with npy_create); returns true
  *   npy_create(path, global_shape, dtype)        creates the file (header + size)
  */
-#ifndef LASK_AKERNELS_H
-#define LASK_AKERNELS_H
+#ifndef LASK_ARRAY_KERNELS_H
+#define LASK_ARRAY_KERNELS_H
 
 #include "core/kernel.h"
 #include "ndarray.h"
 
-/* The kernel groups, each in its own file (akernels_GROUP.c): the i-th kernel of
- * the group (0-based), or NULL past its last. The registry below walks them in
- * this order; a group whose file is not in the tree yet is skipped. */
+/* The kernel groups, each in the file of its family (create.c, elementwise.c,
+ * reduce.c, structure.c, matmul.c, npy_io.c; linalg.h and range_finder.h declare
+ * the last two): the i-th kernel of the group (0-based), or NULL past its last.
+ * The registry (array_kernels.c) walks them in this order. */
 const lask_kernel *lask_akernels_create(int i);
 const lask_kernel *lask_akernels_elementwise(int i);
 const lask_kernel *lask_akernels_reduce(int i);
-const lask_kernel *lask_akernels_struct(int i);
+const lask_kernel *lask_akernels_structure(int i);
+const lask_kernel *lask_akernels_matmul(int i);
+const lask_kernel *lask_akernels_npy_io(int i);
 
 /* The array kernel called name, or NULL. */
 const lask_kernel *lask_akernel_find(const char *name);
@@ -141,6 +155,15 @@ lask_status lask_akernel_nargs(const lask_kernel *k, int nargs, int lo, int hi, 
 /* Fills err with "<kernel name>: <message>" and returns code. */
 lask_status lask_akernel_fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Re-labels an error filled by an engine call with k's name ("<kernel name>: <message>"). */
+lask_status lask_akernel_relabel(const lask_kernel *k, lask_err *err);
+
+/* v as a list of exactly want integers in out[0..want) (nil, or a Lua value that is
+ * not a list, counts as an empty list: a Lua {} cannot become a list); what names v
+ * in the message. */
+lask_status lask_akernel_arg_ints(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
+                                  lask_err *err);
 
 /* Argument i as an array in *a (borrowed), or a type error naming it. */
 lask_status lask_akernel_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,
@@ -181,7 +204,8 @@ void lask_akernel_mat_free(lask_akernel_mat *m);
  * power by multiplication and "astype:D" for a cast to dtype D; e.g. "(2*x+1)^3"
  * is "2 $1 mul 1 add powi:3". The kernel takes exactly as many arguments as the
  * highest $i, types them per call like the elementwise kernels, and prints as
- * "fused(<program>)". At most 128 tokens and a stack 32 deep. NULL with err
+ * "fused(<program>)". Programs stay within fused.h's limits (LASK_FUSED_MAX_*:
+ * tokens, arguments, stack depth, token length). NULL with err
  * filled (naming the bad token) when the program is malformed. */
 lask_kernel *lask_fused_kernel_new(const char *program, lask_err *err);
 

@@ -1,5 +1,5 @@
-/* akernels_create.c — kernels that make blocks from nothing: arange, linspace, full,
- * eye, random, normal, from_npy (arguments in akernels.h).
+/* create.c — kernels that make blocks from nothing: arange, linspace, empty, full,
+ * eye, random, normal (arguments in array_kernels.h).
  *
  * Every element is a function of its global position only, never of the block it
  * lands in, so any chunking of the same array gives the same numbers. For random
@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "array_kernels.h"
-#include "npy.h"
 
 #define ARG_NIL(args, nargs, i) ((i) >= (nargs) || (args)[i].type == LASK_TNIL)
 
@@ -313,35 +312,11 @@ static lask_status k_normal(const lask_kernel *k, const lask_value *args, int na
   return draws(k, args, nargs, STREAM_NORMAL, out, err);
 }
 
-/* --- from_npy --- */
-
-static lask_status k_from_npy(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                              lask_err *err) {
-  int n1 = 0, n2 = 0;
-  int64_t offset[LASK_MAXDIM], shape[LASK_MAXDIM];
-  if (lask_akernel_nargs(k, nargs, 1, 3, err)) return err->code;
-  if (!lask_isa(args[0], &lask_str_class))
-    return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE, "%s: argument 1 must be a path, got a %s", k->name,
-                        lask_typename(args[0]));
-  const char *path = ((const lask_str *)args[0].as.o)->data;
-  bool whole = ARG_NIL(args, nargs, 1) && ARG_NIL(args, nargs, 2);
-  if (!whole && (lask_akernel_arg_shape(k, args, 1, &n1, offset, err) ||
-                 lask_akernel_arg_shape(k, args, 2, &n2, shape, err)))
-    return err->code;
-  if (n1 != n2)
-    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: offset and shape differ in length", k->name);
-  lask_ndarray *a =
-      whole ? lask_npy_load(path, true, err) : lask_npy_load_block(path, n1, offset, shape, err);
-  if (!a) return err->code;
-  *out = lask_ndarray_value(a);
-  return LASK_OK;
-}
-
 static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("arange", k_arange), LASK_KERNEL_STATIC("linspace", k_linspace),
     LASK_KERNEL_STATIC("empty", k_empty),   LASK_KERNEL_STATIC("full", k_full),
     LASK_KERNEL_STATIC("eye", k_eye),       LASK_KERNEL_STATIC("random", k_random),
-    LASK_KERNEL_STATIC("normal", k_normal), LASK_KERNEL_STATIC("from_npy", k_from_npy),
+    LASK_KERNEL_STATIC("normal", k_normal),
 };
 
 const lask_kernel *lask_akernels_create(int i) {

@@ -1,8 +1,9 @@
-/* fused.c — elementwise expressions compiled once and evaluated in cache-sized tiles.
+/* fused.c — the fused kernel (fused.h): elementwise expressions compiled once and
+ * evaluated in cache-sized tiles.
  *
  * A program is postfix text ("2 $1 mul 1 add powi:3" is (2*x+1)^3). Compiling it
  * (once, in lask_fused_kernel_new) makes a list of nodes in postfix order: argument
- * references, constants, and operators from elementwise.h. Each call then
+ * references, constants, and operators from elementwise_ops.h. Each call then
  *   1. types the nodes from its arguments' dtypes (numpy's promotion, with Lua
  *      numbers and 0-d arrays "weak" as numpy 1.24 treats Python scalars: they
  *      never widen an array's dtype within a kind), which fixes the dtype every
@@ -31,15 +32,17 @@
 #include <string.h>
 
 #include "array_kernels.h"
-#include "elementwise.h"
+#include "fused.h"
 
 /* Elements per tile: 2 KiB of float64 per buffer, so a program's buffers stay in L1
  * (measured on (2x+1)^3: 256-512 beat 1024 and more by about 20%). */
 #define TILE     256
-#define MAXNODES 128
-#define MAXDEPTH 32
-#define MAXARGS  32
-#define MAXTOKEN 64
+#define MAXNODES LASK_FUSED_MAX_TOKENS
+#define MAXDEPTH LASK_FUSED_MAX_DEPTH
+#define MAXARGS  LASK_FUSED_MAX_ARGS
+#define MAXTOKEN (LASK_FUSED_MAX_TOKEN_LEN + 1)
+#define STR_(x)  #x
+#define STR(x)   STR_(x)
 
 enum { N_ARG, N_CONST, N_OP };
 
@@ -121,14 +124,14 @@ static lask_status compile(const char *kname, const char *text, fprog *p, lask_e
     memcpy(tok, s, len);
     tok[len] = '\0';
     s += len;
-    if (p->nnodes == MAXNODES) return bad_program(kname, text, err, "more than 128 tokens", NULL);
+    if (p->nnodes == MAXNODES) return bad_program(kname, text, err, "more than " STR(LASK_FUSED_MAX_TOKENS) " tokens", NULL);
     fnode *n = &p->nodes[p->nnodes++];
     if (!parse_leaf(tok, n, &p->nargs) && !parse_op(tok, n))
       return bad_program(kname, text, err, "bad token", tok);
     if (n->kind == N_OP && sp < n->op->arity)
       return bad_program(kname, text, err, "too few operands for", tok);
     sp = n->kind == N_OP ? sp - n->op->arity + 1 : sp + 1;
-    if (sp > MAXDEPTH) return bad_program(kname, text, err, "stack deeper than 32", NULL);
+    if (sp > MAXDEPTH) return bad_program(kname, text, err, "stack deeper than " STR(LASK_FUSED_MAX_DEPTH), NULL);
     if (sp > p->depth) p->depth = sp;
   }
   if (sp != 1) return bad_program(kname, text, err, sp ? "more than one value left" : "empty program", NULL);
@@ -137,20 +140,7 @@ static lask_status compile(const char *kname, const char *text, fprog *p, lask_e
 
 /* --- typing --- */
 
-typedef struct ftype {
-  lask_dtype dt;
-  bool weak; /* a Lua number or boolean, or a 0-d array */
-} ftype;
-
-static int kind(lask_dtype dt) { return dt == LASK_BOOL ? 0 : dt == LASK_I64 ? 1 : 2; }
-
-/* numpy 1.24's promotion with value-based scalars, by kind: a weak operand only
- * changes the result when its kind (bool < int < float) is higher. */
-static ftype promote(ftype a, ftype b) {
-  if (a.weak == b.weak) return (ftype){lask_dtype_promote(a.dt, b.dt), a.weak};
-  ftype strong = a.weak ? b : a, weak = a.weak ? a : b;
-  return (ftype){kind(weak.dt) > kind(strong.dt) ? lask_dtype_promote(strong.dt, weak.dt) : strong.dt, false};
-}
+typedef lask_ew_type ftype;
 
 static lask_status op_error(const char *kname, const lask_ewop *op, const char *msg, lask_err *err) {
   if (strcmp(kname, op->name) == 0) return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE, "%s: %s", kname, msg);
@@ -162,32 +152,13 @@ static lask_status op_error(const char *kname, const lask_ewop *op, const char *
 static lask_status type_op(const char *kname, const fnode *n, const ftype *t, const int *c, ftype *res,
                            lask_dtype *ct, lask_dtype *need, lask_err *err) {
   const lask_ewop *op = n->op;
-  ftype r = op->arity >= 2 ? promote(t[c[0]], t[c[1]]) : t[c[0]];
-  lask_dtype cd = r.dt;
-  switch (op->rule) {
-  case LASK_EW_ARITH: break;
-  case LASK_EW_ARITH_NB: cd = cd == LASK_BOOL ? LASK_I64 : cd; break;
-  case LASK_EW_DIV: cd = kind(cd) < 2 ? LASK_F64 : cd; break;
-  case LASK_EW_FLOAT: cd = cd == LASK_F32 ? LASK_F32 : LASK_F64; break;
-  case LASK_EW_SAME: break;
-  case LASK_EW_POWI: cd = cd == LASK_BOOL ? LASK_I64 : cd; break;
-  case LASK_EW_CMP: break;
-  case LASK_EW_WHERE: r = promote(t[c[1]], t[c[2]]), r.weak = r.weak && t[c[0]].weak, cd = r.dt; break;
-  case LASK_EW_CAST: /* a cast scalar stays a scalar (numpy's np.float32(x) is weak too) */
-    need[c[0]] = cd, *ct = cd;
-    *res = (ftype){n->param.dt, r.weak};
-    return LASK_OK;
-  }
-  if (!op->fn[cd]) {
-    if (op->unsupported) return op_error(kname, op, op->unsupported, err);
-    char msg[64];
-    snprintf(msg, sizeof msg, "not supported for dtype %s", lask_dtype_name(cd));
-    return op_error(kname, op, msg, err);
-  }
-  for (int k = 0; k < op->arity; k++) need[c[k]] = cd;
+  ftype operands[3];
+  char msg[64];
+  for (int k = 0; k < op->arity; k++) operands[k] = t[c[k]];
+  const char *refusal = lask_ew_result_type(op, &n->param, operands, res, ct, msg, sizeof msg);
+  if (refusal) return op_error(kname, op, refusal, err);
+  for (int k = 0; k < op->arity; k++) need[c[k]] = *ct;
   if (op->rule == LASK_EW_WHERE) need[c[0]] = LASK_BOOL;
-  *ct = cd;
-  *res = (ftype){op->rule == LASK_EW_CMP ? LASK_BOOL : cd, r.weak};
   return LASK_OK;
 }
 

@@ -3,7 +3,7 @@
  * pentagonal ones), and the QR ones whose LAPACKE wrappers would first scan both
  * whole inputs for NaN. Arguments by reference, column-major; the trailing size_t
  * are gfortran's hidden lengths of the character arguments. Used by linalg.c and
- * range.c. */
+ * range_finder.c. */
 #ifndef LASK_LAPACK_F_H
 #define LASK_LAPACK_F_H
 

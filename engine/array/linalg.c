@@ -476,66 +476,6 @@ static lask_status k_qr_apply_into(const lask_kernel *k, const lask_value *args,
   return LASK_OK;
 }
 
-/* --- lists and stacking --- */
-
-static lask_status k_item(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                          lask_err *err) {
-  if (nargs != 2 || !lask_isa(args[0], &lask_list_class) || args[1].type != LASK_TINT)
-    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a list and an integer index");
-  const lask_list *l = (const lask_list *)args[0].as.o;
-  int64_t i = args[1].as.i;
-  if (i < 0 || (size_t)i >= l->n) return lask_akernel_fail(k, LASK_EINVAL, err, "index out of range");
-  *out = lask_retain(l->items[i]);
-  return LASK_OK;
-}
-
-static lask_status k_vstack(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                            lask_err *err) {
-  if (nargs != 1 || !lask_isa(args[0], &lask_list_class))
-    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a list of arrays");
-  const lask_list *l = (const lask_list *)args[0].as.o;
-  int64_t rows = 0, cols = -1;
-  for (size_t i = 0; i < l->n; i++) {
-    lask_ndarray *a = lask_ndarray_of(l->items[i]);
-    if (!a || a->ndim != 2) return lask_akernel_fail(k, LASK_EINVAL, err, "every item must be a 2-D array");
-    if (cols >= 0 && a->shape[1] != cols)
-      return lask_akernel_fail(k, LASK_EINVAL, err, "arrays differ in their number of columns");
-    cols = a->shape[1], rows += a->shape[0];
-  }
-  lask_ndarray *s = new_matrix(rows, cols < 0 ? 0 : cols, err);
-  if (!s) return err->code;
-  double *dst = (double *)s->data;
-  for (size_t i = 0; i < l->n; i++) {
-    lask_ndarray *a = lask_ndarray_of(l->items[i]);
-    int64_t size = lask_ndarray_size(a);
-    if (a->dtype == LASK_F64 && lask_ndarray_is_c_contiguous(a)) {
-      if (size) memcpy(dst, a->data, (size_t)size * sizeof *dst);
-    } else if (size) {
-      lask_cursor c;
-      lask_cursor_init(&c, a->dtype, a->data, 2, a->shape, a->strides);
-      lask_cursor_read(&c, LASK_F64, dst, size);
-    }
-    dst += size;
-  }
-  *out = lask_ndarray_value(s);
-  return LASK_OK;
-}
-
-static lask_status k_rows(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                          lask_err *err) {
-  lask_ndarray *a = nargs == 3 ? lask_ndarray_of(args[0]) : NULL;
-  if (!a || a->ndim != 2 || args[1].type != LASK_TINT || args[2].type != LASK_TINT)
-    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a 2-D array, start and stop");
-  int64_t lo = args[1].as.i, hi = args[2].as.i;
-  if (lo < 0 || hi < lo || hi > a->shape[0])
-    return lask_akernel_fail(k, LASK_EINVAL, err, "rows out of range");
-  lask_ndarray *v = lask_ndarray_view(a->buf, a->data + lo * a->strides[0], a->dtype, 2,
-                                      (int64_t[]){hi - lo, a->shape[1]}, a->strides, err);
-  if (!v) return err->code;
-  *out = lask_ndarray_value(v);
-  return LASK_OK;
-}
-
 /* --- SVD --- */
 
 /* Flips signs so that the largest-magnitude entry of each row of v is positive,
@@ -896,9 +836,6 @@ static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("qr", k_qr),
     LASK_KERNEL_STATIC("qr_factor", k_qr_factor),
     LASK_KERNEL_STATIC_INTO("qr_apply", k_qr_apply, k_qr_apply_into),
-    LASK_KERNEL_STATIC("item", k_item),
-    LASK_KERNEL_STATIC("vstack", k_vstack),
-    LASK_KERNEL_STATIC("rows", k_rows),
     LASK_KERNEL_STATIC("svd", k_svd),
     LASK_KERNEL_STATIC("lu", k_lu),
     LASK_KERNEL_STATIC("solve", k_solve),

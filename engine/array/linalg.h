@@ -1,6 +1,6 @@
 /* linalg.h — dense linear algebra kernels on OpenBLAS and LAPACKE.
  *
- * These are array kernels (akernels.h conventions) over 2-D arrays, computed in
+ * These are array kernels (array_kernels.h conventions) over 2-D arrays, computed in
  * float64; the chunked algorithms (TSQR, SVD through TSQR, randomized SVD) are
  * graphs of them that lua/lask/array/linalg.lua builds.
  *

@@ -1,4 +1,4 @@
-/* range.c — the kernels of the randomized range finder (range.h).
+/* range_finder.c — the kernels of the randomized range finder (range_finder.h).
  *
  * svd_compressed's power iterations run on the small side: with w (n×l) spanning
  * the current guess of x's leading right singular subspace, one iteration is

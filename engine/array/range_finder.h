@@ -1,5 +1,5 @@
-/* range.h — the kernels of svd_compressed's randomized range finder (Halko,
- * Martinsson & Tropp 2011), on OpenBLAS and LAPACKE. Array kernels (akernels.h
+/* range_finder.h — the kernels of svd_compressed's randomized range finder (Halko,
+ * Martinsson & Tropp 2011), on OpenBLAS and LAPACKE. Array kernels (array_kernels.h
  * conventions), float64; lua/lask/array/linalg.lua builds the power iterations
  * from them:
  *

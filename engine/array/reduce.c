@@ -1,4 +1,4 @@
-/* akernels_reduce.c — the reduction kernels of lask.array (akernels.h).
+/* reduce.c — the reduction kernels of lask.array (array_kernels.h).
  *
  * Every reduction runs in three steps, as in Dask: a chunk kernel reduces one block
  * to a partial whose reduced axes are kept with extent 1; an aggregate kernel
@@ -195,7 +195,7 @@ static void fold_f64(red_op op, const double *t, int64_t n, double *acc) {
 }
 
 /* r[i] += s[i]: blocks of 8 with a constant trip count, which GCC's -O2 cost model
- * vectorises (as akernels_elementwise.c's loops). */
+ * vectorises (as elementwise_ops.c's loops). */
 static void add_into(double *restrict r, const double *restrict s, int64_t n) {
   int64_t i0 = 0;
   for (; i0 + 8 <= n; i0 += 8)

@@ -3,15 +3,15 @@
  * Scalar arithmetic follows Lua's rules, which users of the Lua surface expect:
  * integer op integer stays an integer (wrapping), anything with a float is a
  * float, and division always gives a float. When an argument is an array, add, sub,
- * mul, div, neg and inc hand over to the elementwise array kernels (akernels.h:
- * numpy's broadcasting and dtypes); the check costs scalars one type test.
+ * mul, div, neg and inc hand over to the elementwise operators (fused.h, as the
+ * elementwise array kernels do: numpy's broadcasting and dtypes); the check costs scalars one type test.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "array_kernels.h"
+#include "fused.h"
 #include "scalar.h"
 
 static lask_status want_args(const lask_kernel *k, int nargs, int want, lask_err *err) {
@@ -32,10 +32,11 @@ static bool any_array(const lask_value *a, int n) {
   return false;
 }
 
-/* Runs the array kernel called name on the args. */
-static lask_status array_op(const char *name, const lask_value *a, int n, lask_value *out, lask_err *err) {
-  const lask_kernel *ak = lask_akernel_find(name);
-  return ak->fn(ak, a, n, out, err);
+/* Applies elementwise operator id to the args as its array kernel does (the
+ * callers have checked their number). */
+static lask_status array_op(lask_ewop_id id, const lask_value *a, int n, lask_value *out, lask_err *err) {
+  const lask_ewop *op = &lask_ewops[id];
+  return lask_ew_apply(op->name, op, &(lask_ew_param){0, LASK_F64}, a, n, out, err);
 }
 
 enum arith { ADD, SUB, MUL };
@@ -57,23 +58,23 @@ static lask_status arith2(const lask_kernel *k, const lask_value *a, enum arith 
 
 static lask_status k_add(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 2, err)) return err->code;
-  return any_array(a, n) ? array_op("add", a, n, out, err) : arith2(k, a, ADD, out, err);
+  return any_array(a, n) ? array_op(LASK_EWOP_ADD, a, n, out, err) : arith2(k, a, ADD, out, err);
 }
 
 static lask_status k_sub(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 2, err)) return err->code;
-  return any_array(a, n) ? array_op("sub", a, n, out, err) : arith2(k, a, SUB, out, err);
+  return any_array(a, n) ? array_op(LASK_EWOP_SUB, a, n, out, err) : arith2(k, a, SUB, out, err);
 }
 
 static lask_status k_mul(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 2, err)) return err->code;
-  return any_array(a, n) ? array_op("mul", a, n, out, err) : arith2(k, a, MUL, out, err);
+  return any_array(a, n) ? array_op(LASK_EWOP_MUL, a, n, out, err) : arith2(k, a, MUL, out, err);
 }
 
 static lask_status k_div(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   double x, y;
   if (want_args(k, n, 2, err)) return err->code;
-  if (any_array(a, n)) return array_op("div", a, n, out, err);
+  if (any_array(a, n)) return array_op(LASK_EWOP_DIV, a, n, out, err);
   if (!lask_tonumber(a[0], &x)) return not_number(k, 0, a[0], err);
   if (!lask_tonumber(a[1], &y)) return not_number(k, 1, a[1], err);
   *out = lask_num(x / y);
@@ -82,7 +83,7 @@ static lask_status k_div(const lask_kernel *k, const lask_value *a, int n, lask_
 
 static lask_status k_neg(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 1, err)) return err->code;
-  if (any_array(a, n)) return array_op("neg", a, n, out, err);
+  if (any_array(a, n)) return array_op(LASK_EWOP_NEG, a, n, out, err);
   if (a[0].type == LASK_TINT)
     *out = lask_int((int64_t)(0 - (uint64_t)a[0].as.i));
   else if (a[0].type == LASK_TNUM)
@@ -95,7 +96,7 @@ static lask_status k_neg(const lask_kernel *k, const lask_value *a, int n, lask_
 static lask_status k_inc(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   if (want_args(k, n, 1, err)) return err->code;
   lask_value args[2] = {a[0], lask_int(1)};
-  return any_array(a, n) ? array_op("add", args, 2, out, err) : arith2(k, args, ADD, out, err);
+  return any_array(a, n) ? array_op(LASK_EWOP_ADD, args, 2, out, err) : arith2(k, args, ADD, out, err);
 }
 
 /* sum(list) or sum(a, b, ...): Lua's integer/float rules, left to right. */

@@ -1,5 +1,6 @@
 /* lcore.c — luaopen_lask_core: the C half of the lask module. */
 #include "binding.h"
+#include "larrayops.h"
 
 #include <time.h>
 
@@ -20,6 +21,7 @@ int luaopen_lask_core(lua_State *L) {
   lask_l_open_kernels(L);
   lua_setfield(L, -2, "kernels");
   lask_l_open_ndarray(L);
+  lask_l_open_arrayops(L);
   lua_pushcfunction(L, l_clock);
   lua_setfield(L, -2, "clock");
   lua_pushliteral(L, LASK_VERSION);

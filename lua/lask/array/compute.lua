@@ -3,14 +3,14 @@
 --
 -- Every evaluation builds one graph from the layers of all the arrays involved
 -- (layers of the same name are the same work, so shared inputs are computed once),
--- fuses it (lask.array.fuse) unless opts.fuse == false, adds a final task per
+-- fuses its elementwise chains (lask.array.expression) unless opts.fuse == false, adds a final task per
 -- array that assembles its blocks (the block kernel: one copy into the result; on
 -- the threaded or sync scheduler the block tasks write into the result instead,
 -- see write_in_place), and runs one get. opts: scheduler ("threaded" by default,
 -- "sync", "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
 -- optimize (lask's graph optimisation, off by default: the graph is already fused).
 local core = require "lask.array.core"
-local fuse = require "lask.array.fuse"
+local expression = require "lask.array.expression"
 local lcore = require "lask.core"
 
 local CP = {}
@@ -55,8 +55,8 @@ end
 
 -- The graph of layers whose outputs (a set of layer names) are wanted.
 function CP.layers_graph(layers, outputs, opts)
-  if opts.fuse == false then return fuse.unfused(layers) end
-  return fuse.graph(layers, outputs)
+  if opts.fuse == false then return expression.unfused(layers) end
+  return expression.graph(layers, outputs)
 end
 
 -- The graph for arrays (their blocks wanted).

@@ -18,7 +18,7 @@
 --              reads; creation layers are blockwise with no inputs.
 --   generic    any tasks: build() gives them.
 -- x.dask merges every layer's tasks into one plain graph (API.md §1); compute hands
--- the layers to lask.array.fuse, which rewrites them before the graph is made.
+-- the layers to lask.array.expression, which rewrites them before the graph is made.
 local lcore = require "lask.core"
 
 local lask_key = lcore.key

@@ -5,63 +5,30 @@
 -- axes it shares with the result (rechunking to the common refinement of their
 -- block boundaries), and makes a blockwise layer whose tasks apply the kernel op to
 -- one block of each operand. The layer also records the operation ({op, param,
--- args}) so lask.array.fuse can rewrite a chain of them into one fused kernel.
+-- args}) so lask.array.expression can make a chain of them one fused-kernel program.
 --
--- Result dtypes follow the kernels' rules (engine/array/fused.c): numpy 1.24 promotion,
--- with Lua numbers and 0-d arrays "weak" like Python scalars (2 * float32 array is
--- float32). They are worked out here, when the array is made, so x.dtype is known
--- without computing anything and a bad dtype is reported at once.
+-- Result dtypes are the kernels' own: the operator table and the typing rule come
+-- from the engine (lask.core.arrayops, engine/array/elementwise_ops.c): numpy 1.24
+-- promotion, with Lua numbers and 0-d arrays "weak" like Python scalars (2 * float32
+-- array is float32). They are worked out here, when the array is made, so x.dtype is
+-- known without computing anything and a bad dtype is reported at once.
 local core = require "lask.array.core"
+local arrayops = require("lask.core").arrayops
 
-local fmt, mtype = string.format, math.type
-local is_array, KIND, promote = core.is_array, core.KIND, core.promote
+local fmt = string.format
+local is_array = core.is_array
 
 local E = {}
 
--- Typing rules by operator: arity, rule, and the dtypes it refuses.
-local OPS = {
-  add = { 2, "arith" }, sub = { 2, "arith", bool = "numpy boolean subtract is not supported, use logical operators" },
-  mul = { 2, "arith" }, div = { 2, "div" }, mod = { 2, "arith_nb" }, pow = { 2, "arith_nb" },
-  floor_divide = { 2, "arith_nb" },
-  neg = { 1, "same", bool = "numpy boolean negative is not supported, use logical not" },
-  abs = { 1, "same" }, exp = { 1, "float" }, log = { 1, "float" }, sqrt = { 1, "float" },
-  sin = { 1, "float" }, cos = { 1, "float" }, tanh = { 1, "float" },
-  maximum = { 2, "arith" }, minimum = { 2, "arith" }, where = { 3, "where" },
-  less = { 2, "cmp" }, less_equal = { 2, "cmp" }, greater = { 2, "cmp" }, greater_equal = { 2, "cmp" },
-  equal = { 2, "cmp" }, not_equal = { 2, "cmp" }, astype = { 1, "cast" },
-}
-E.OPS = OPS
+-- The operators (name -> {arity=, rule=, ...}), as the engine's table has them.
+local OPS = arrayops.ops
 
-local function promote_t(a, b)
-  if a.weak == b.weak then return { dt = promote(a.dt, b.dt), weak = a.weak } end
-  local s, w = a.weak and b or a, a.weak and a or b
-  return { dt = KIND[w.dt] > KIND[s.dt] and promote(s.dt, w.dt) or s.dt, weak = false }
-end
-
--- The result type of op over operand types t (each {dt=, weak=}); raises for
--- combinations the kernels refuse.
+-- The result type of op over operand types t (each {dt=, weak=}); param is astype's
+-- dtype, or pow's exponent. Raises for combinations the kernels refuse.
 function E.result_type(op, t, param, level)
-  local spec = OPS[op]
-  local r = spec[1] >= 2 and promote_t(t[1], t[2]) or t[1]
-  local rule, cd = spec[2], r.dt
-  if rule == "arith_nb" then
-    cd = cd == "bool" and "int64" or cd
-    if op == "pow" and cd == "int64" and mtype(param) == "integer" and param < 0 then
-      error("lask.array: pow: integers to negative integer powers are not allowed", level + 1)
-    end
-  elseif rule == "div" then
-    cd = KIND[cd] < 2 and "float64" or cd
-  elseif rule == "float" then
-    cd = cd == "float32" and "float32" or "float64"
-  elseif rule == "where" then
-    r = promote_t(t[2], t[3])
-    r.weak = r.weak and t[1].weak
-    cd = r.dt
-  elseif rule == "cast" then
-    return { dt = param, weak = false }
-  end
-  if spec.bool and cd == "bool" then error(fmt("lask.array: %s: %s", op, spec.bool), level + 1) end
-  return { dt = rule == "cmp" and "bool" or cd, weak = r.weak }
+  local dt, weak = arrayops.result_type(op, t, param)
+  if not dt then error(fmt("lask.array: %s: %s", op, weak), level + 1) end
+  return { dt = dt, weak = weak }
 end
 
 -- An operand as an array or a scalar: lask.ndarray values and Lua tables (nested
@@ -175,9 +142,9 @@ end
 -- an array.
 function E.elemwise(op, param, ...)
   local level = 2 -- callers tail-call: level 2 is the user's code
-  local spec = OPS[op]
+  local arity = OPS[op].arity
   local n = select("#", ...)
-  if n ~= spec[1] then error(fmt("lask.array: %s takes %d operands, got %d", op, spec[1], n), level) end
+  if n ~= arity then error(fmt("lask.array: %s takes %d operands, got %d", op, arity, n), level) end
   local ops, arrays, types = { ... }, {}, {}
   for i = 1, n do
     ops[i] = operand(ops[i], level)

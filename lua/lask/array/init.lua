@@ -7,11 +7,13 @@
 --   print(((2 * x + 1) ^ 3):sum():compute())
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
--- printing), creation, elementwise, reductions, slicing, rechunk, structure
--- (transpose, dot, reshape, concatenate, stack, map_blocks), fuse (the graph compute
--- runs), compute (evaluation), io (.npy files). They export functions; this file
--- gathers them twice: as the functions of lask.array (da.sum(x)), and as the Array
--- class, whole (x:sum()), the one place that puts methods on it.
+-- printing), creation, elementwise (operators and math functions, typed by the
+-- engine's rule), reductions, slicing, rechunk, structure (transpose, dot, reshape,
+-- concatenate, stack, map_blocks), linalg, expression (the graph compute runs:
+-- elementwise chains as one fused-kernel program per block), compute (evaluation),
+-- io (.npy files). They export functions; this file gathers them twice: as the
+-- functions of lask.array (da.sum(x)), and as the Array class, whole (x:sum()), the
+-- one place that puts methods on it.
 local core = require "lask.array.core"
 local creation = require "lask.array.creation"
 local elementwise = require "lask.array.elementwise"

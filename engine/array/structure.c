@@ -1,13 +1,12 @@
-/* akernels_struct.c — the structure kernels of lask.array (akernels.h): views
- * (transpose, getitem), assembly (concatenate, stack, block), matrix products on
- * OpenBLAS, copies and the .npy writer's two steps.
+/* structure.c — the structure kernels of lask.array (array_kernels.h): views
+ * (transpose, getitem, reshape, rows), assembly (concatenate, stack, block, into,
+ * vstack), copies, and item (an element of a list).
  *
  * Views share their argument's buffer: values are immutable once a task has
  * returned them, so a view can never see a change. Assembly kernels copy every
  * piece once into a new C-contiguous array of the promoted dtype, converting on
  * the way with lask_convert.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,14 +14,8 @@
 #include <string.h>
 
 #include "array_kernels.h"
-#include "npy.h"
 
 /* --- arguments --- */
-
-/* Re-labels an error filled by an engine call with the kernel's name. */
-static lask_status failed(const lask_kernel *k, lask_err *err) {
-  return lask_akernel_fail(k, err->code, err, "%s", err->msg);
-}
 
 static lask_status get_axis(const lask_kernel *k, lask_value v, int ndim, int *axis, lask_err *err) {
   int64_t a;
@@ -32,19 +25,6 @@ static lask_status get_axis(const lask_kernel *k, lask_value v, int ndim, int *a
     return lask_akernel_fail(k, LASK_EINVAL, err, "axis %lld is out of range for %d dimensions", (long long)a,
                              ndim);
   *axis = (int)(a < 0 ? a + ndim : a);
-  return LASK_OK;
-}
-
-/* A list of exactly want integers (nil, or a Lua value that is not a list, counts
- * as an empty list: a Lua {} cannot become a list). */
-static lask_status get_ints(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
-                            lask_err *err) {
-  size_t n = lask_isa(v, &lask_list_class) ? ((const lask_list *)v.as.o)->n : 0;
-  if ((int)n != want)
-    return lask_akernel_fail(k, LASK_EINVAL, err, "%s must list %d integers, got %zu", what, want, n);
-  for (int i = 0; i < want; i++)
-    if (!lask_akernel_as_int(((const lask_list *)v.as.o)->items[i], &out[i]))
-      return lask_akernel_fail(k, LASK_ETYPE, err, "%s must hold integers", what);
   return LASK_OK;
 }
 
@@ -81,7 +61,7 @@ static lask_status k_transpose(const lask_kernel *k, const lask_value *args, int
   int64_t perm[LASK_MAXDIM], shape[LASK_MAXDIM], strides[LASK_MAXDIM];
   if (lask_akernel_nargs(k, n, 1, 2, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   if (n > 1 && args[1].type != LASK_TNIL) {
-    if (get_ints(k, args[1], x->ndim, perm, "perm", err)) return err->code;
+    if (lask_akernel_arg_ints(k, args[1], x->ndim, perm, "perm", err)) return err->code;
   } else {
     for (int d = 0; d < x->ndim; d++) perm[d] = x->ndim - 1 - d;
   }
@@ -93,7 +73,7 @@ static lask_status k_transpose(const lask_kernel *k, const lask_value *args, int
     shape[d] = x->shape[perm[d]], strides[d] = x->strides[perm[d]];
   }
   lask_ndarray *v = lask_ndarray_view(x->buf, x->data, x->dtype, x->ndim, shape, strides, err);
-  if (!v) return failed(k, err);
+  if (!v) return lask_akernel_relabel(k, err);
   *out = lask_ndarray_value(v);
   return LASK_OK;
 }
@@ -106,11 +86,11 @@ static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n
   int64_t starts[LASK_MAXDIM], stops[LASK_MAXDIM], steps[LASK_MAXDIM], shape[LASK_MAXDIM],
       strides[LASK_MAXDIM];
   if (lask_akernel_nargs(k, n, 3, 4, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
-  if (get_ints(k, args[1], x->ndim, starts, "starts", err) ||
-      get_ints(k, args[2], x->ndim, stops, "stops", err))
+  if (lask_akernel_arg_ints(k, args[1], x->ndim, starts, "starts", err) ||
+      lask_akernel_arg_ints(k, args[2], x->ndim, stops, "stops", err))
     return err->code;
   if (n > 3 && args[3].type != LASK_TNIL) {
-    if (get_ints(k, args[3], x->ndim, steps, "steps", err)) return err->code;
+    if (lask_akernel_arg_ints(k, args[3], x->ndim, steps, "steps", err)) return err->code;
   } else {
     for (int d = 0; d < x->ndim; d++) steps[d] = 1;
   }
@@ -126,7 +106,7 @@ static lask_status k_getitem(const lask_kernel *k, const lask_value *args, int n
   }
   char *data = empty ? x->data : lask_ndarray_ptr(x, starts);
   lask_ndarray *v = lask_ndarray_view(x->buf, data, x->dtype, x->ndim, shape, strides, err);
-  if (!v) return failed(k, err);
+  if (!v) return lask_akernel_relabel(k, err);
   *out = lask_ndarray_value(v);
   return LASK_OK;
 }
@@ -173,11 +153,11 @@ static lask_status k_reshape(const lask_kernel *k, const lask_value *args, int n
       reshape_shape(k, args[1], x, &nd, shape, err))
     return err->code;
   lask_ndarray *c = lask_ndarray_is_c_contiguous(x) ? x : lask_ndarray_copy(x, x->dtype, err);
-  if (!c) return failed(k, err);
+  if (!c) return lask_akernel_relabel(k, err);
   lask_strides_c(nd, shape, lask_dtype_size(c->dtype), strides);
   lask_ndarray *v = lask_ndarray_view(c->buf, c->data, c->dtype, nd, shape, strides, err);
   if (c != x) lask_release(lask_ndarray_value(c));
-  if (!v) return failed(k, err);
+  if (!v) return lask_akernel_relabel(k, err);
   *out = lask_ndarray_value(v);
   return LASK_OK;
 }
@@ -205,7 +185,7 @@ static lask_status k_concatenate(const lask_kernel *k, const lask_value *args, i
     shape[axis] += a->shape[axis];
   }
   lask_ndarray *r = lask_ndarray_empty(promote_all(l), first->ndim, shape, err);
-  if (!r) return failed(k, err);
+  if (!r) return lask_akernel_relabel(k, err);
   for (size_t j = 0; j < l->n; j++) {
     const lask_ndarray *a = lask_ndarray_of(l->items[j]);
     if (a->shape[axis] == 0) continue;
@@ -233,7 +213,7 @@ static lask_status k_stack(const lask_kernel *k, const lask_value *args, int n, 
   }
   for (int d = 0, s = 0; d <= first->ndim; d++) shape[d] = d == axis ? (int64_t)l->n : first->shape[s++];
   lask_ndarray *r = lask_ndarray_empty(promote_all(l), first->ndim + 1, shape, err);
-  if (!r) return failed(k, err);
+  if (!r) return lask_akernel_relabel(k, err);
   for (int d = 0, s = 0; d <= first->ndim; d++)
     if (d != axis) sub[s++] = r->strides[d];
   for (size_t j = 0; j < l->n; j++) {
@@ -312,7 +292,7 @@ static lask_status k_block(const lask_kernel *k, const lask_value *args, int n, 
   if (block_measure(&bw, args[0], 0, shape, err)) return err->code;
   if (bw.depth == 0) return *out = lask_retain(args[0]), LASK_OK;
   lask_ndarray *r = lask_ndarray_empty(bw.dtype, bw.ndim, shape, err);
-  if (!r) return failed(k, err);
+  if (!r) return lask_akernel_relabel(k, err);
   if (lask_ndarray_size(r) > 0) block_place(&bw, args[0], 0, r, at);
   *out = lask_ndarray_value(r);
   return LASK_OK;
@@ -361,173 +341,68 @@ static lask_status k_copy(const lask_kernel *k, const lask_value *args, int n, l
   lask_ndarray *x;
   if (lask_akernel_nargs(k, n, 1, 1, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   lask_ndarray *r = lask_ndarray_copy(x, x->dtype, err);
-  if (!r) return failed(k, err);
+  if (!r) return lask_akernel_relabel(k, err);
   *out = lask_ndarray_value(r);
   return LASK_OK;
 }
 
-/* --- matrix products ---
- *
- * numpy.matmul's rules for 1-D and 2-D operands: a 1-D left operand is a row, a
- * 1-D right one a column, and the added axis is dropped from the result. Floats go
- * through cblas_dgemm (cblas_sgemm when both are float32, as numpy keeps float32);
- * int64 and bool through a plain loop giving int64. An operand whose layout is C or
- * Fortran order along its two axes is handed to BLAS as is (transposed for Fortran);
- * any other is copied first (lask_akernel_mat_init). */
+/* --- lists and stacking (the linear algebra graphs' plumbing) --- */
 
-typedef lask_akernel_mat mat;
-
-/* out (+)= a @ b for int64 operands already in C order. */
-static void matmul_i64(const mat *a, const mat *b, int64_t *out, bool accumulate) {
-  const int64_t *A = (const int64_t *)a->a->data, *B = (const int64_t *)b->a->data;
-  int64_t m = a->rows, kk = a->cols, n = b->cols;
-  if (!accumulate) memset(out, 0, sizeof *out * (size_t)(m * n));
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t p = 0; p < kk; p++) {
-      uint64_t av = (uint64_t)A[i * a->ld + p];
-      for (int64_t j = 0; j < n; j++)
-        out[i * n + j] = (int64_t)((uint64_t)out[i * n + j] + av * (uint64_t)B[p * b->ld + j]);
-    }
-}
-
-static void gemm(lask_dtype dt, const mat *a, const mat *b, char *out, bool accumulate) {
-  int m = (int)a->rows, n = (int)b->cols, kk = (int)a->cols;
-  if (m == 0 || n == 0) return;
-  if (kk == 0) {
-    if (!accumulate) memset(out, 0, lask_dtype_size(dt) * (size_t)m * (size_t)n);
-    return;
-  }
-  enum CBLAS_TRANSPOSE ta = a->trans ? CblasTrans : CblasNoTrans, tb = b->trans ? CblasTrans : CblasNoTrans;
-  if (dt == LASK_F64)
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, kk, 1.0, (const double *)a->a->data, (int)a->ld,
-                (const double *)b->a->data, (int)b->ld, accumulate ? 1.0 : 0.0, (double *)out, n);
-  else if (dt == LASK_F32)
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, kk, 1.0f, (const float *)a->a->data, (int)a->ld,
-                (const float *)b->a->data, (int)b->ld, accumulate ? 1.0f : 0.0f, (float *)out, n);
-  else
-    matmul_i64(a, b, (int64_t *)out, accumulate);
-}
-
-static lask_dtype matmul_dtype(lask_dtype a, lask_dtype b) {
-  if (a == LASK_F32 && b == LASK_F32) return LASK_F32;
-  if (a == LASK_F32 || a == LASK_F64 || b == LASK_F32 || b == LASK_F64) return LASK_F64;
-  return LASK_I64;
-}
-
-/* The result's shape for operands of ndim na and nb (m x kk times kk x n). */
-static int matmul_shape(int na, int nb, int64_t m, int64_t n, int64_t *shape) {
-  int nd = 0;
-  if (na == 2) shape[nd++] = m;
-  if (nb == 2) shape[nd++] = n;
-  return nd;
-}
-
-/* Multiplies pairs a[i] @ b[i] (i < npairs), summing them into one result. */
-static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, lask_ndarray *const *bs,
-                                size_t np, lask_value *out, lask_err *err) {
-  lask_dtype dt = matmul_dtype(as[0]->dtype, bs[0]->dtype);
-  for (size_t i = 1; i < np; i++) dt = lask_dtype_promote(dt, matmul_dtype(as[i]->dtype, bs[i]->dtype));
-  lask_ndarray *r = NULL;
-  for (size_t i = 0; i < np; i++) {
-    mat a, b;
-    if (lask_akernel_mat_init(k, as[i], true, dt, &a, err))
-      return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
-    if (lask_akernel_mat_init(k, bs[i], false, dt, &b, err)) {
-      lask_akernel_mat_free(&a);
-      return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
-    }
-    int64_t shape[2];
-    int nd = matmul_shape(as[i]->ndim, bs[i]->ndim, a.rows, b.cols, shape);
-    lask_status st = LASK_OK;
-    if (a.cols != b.rows) {
-      char s1[160], s2[160];
-      st = lask_akernel_fail(k, LASK_EINVAL, err, "shapes %s and %s are not aligned (%lld != %lld)",
-                             lask_shape_str(as[i]->ndim, as[i]->shape, s1, sizeof s1),
-                             lask_shape_str(bs[i]->ndim, bs[i]->shape, s2, sizeof s2), (long long)a.cols,
-                             (long long)b.rows);
-    } else if (a.rows > INT32_MAX || b.cols > INT32_MAX || a.cols > INT32_MAX) {
-      st = lask_akernel_fail(k, LASK_EINVAL, err, "operands too large for BLAS");
-    } else if (!r && !(r = lask_ndarray_empty(dt, nd, shape, err))) {
-      st = failed(k, err);
-    } else if (r->ndim != nd || memcmp(r->shape, shape, sizeof shape[0] * (size_t)nd)) {
-      st = lask_akernel_fail(k, LASK_EINVAL, err, "products of different shapes cannot be summed");
-    } else {
-      gemm(dt, &a, &b, r->data, i > 0);
-    }
-    lask_akernel_mat_free(&a), lask_akernel_mat_free(&b);
-    if (st) return r ? lask_release(lask_ndarray_value(r)), st : st;
-  }
-  *out = lask_ndarray_value(r);
+static lask_status k_item(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                          lask_err *err) {
+  if (nargs != 2 || !lask_isa(args[0], &lask_list_class) || args[1].type != LASK_TINT)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a list and an integer index");
+  const lask_list *l = (const lask_list *)args[0].as.o;
+  int64_t i = args[1].as.i;
+  if (i < 0 || (size_t)i >= l->n) return lask_akernel_fail(k, LASK_EINVAL, err, "index out of range");
+  *out = lask_retain(l->items[i]);
   return LASK_OK;
 }
 
-/* matmul(a, b): a @ b. */
-static lask_status k_matmul(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+static lask_status k_vstack(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                             lask_err *err) {
-  lask_ndarray *a, *b;
-  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_array(k, args, 0, &a, err) ||
-      lask_akernel_array(k, args, 1, &b, err))
-    return err->code;
-  return matmul_pairs(k, &a, &b, 1, out, err);
-}
-
-/* matmul_sum(as, bs): as[1] @ bs[1] + as[2] @ bs[2] + ..., accumulated in place by
- * BLAS (beta = 1): the blocked product's inner sum with no temporaries. */
-static lask_status k_matmul_sum(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
-                                lask_err *err) {
-  const lask_list *la, *lb;
-  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_arg_arrays(k, args, 0, &la, err) ||
-      lask_akernel_arg_arrays(k, args, 1, &lb, err))
-    return err->code;
-  if (la->n != lb->n)
-    return lask_akernel_fail(k, LASK_EINVAL, err, "%zu left operands for %zu right ones", la->n, lb->n);
-  lask_ndarray **ops = malloc(2 * la->n * sizeof *ops);
-  if (!ops) return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
-  for (size_t i = 0; i < la->n; i++)
-    ops[i] = lask_ndarray_of(la->items[i]), ops[la->n + i] = lask_ndarray_of(lb->items[i]);
-  lask_status st = matmul_pairs(k, ops, ops + la->n, la->n, out, err);
-  free(ops);
-  return st;
-}
-
-/* --- .npy output ---
- *
- * x:store(path) writes a file block by block: npy_create makes it at its full size
- * (header first), then each store_block writes one block at its place with pwrite,
- * so no task ever holds more than its block. */
-
-/* npy_create(path, global_shape, dtype): creates (or truncates) the file. */
-static lask_status k_npy_create(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
-                                lask_err *err) {
-  int64_t shape[LASK_MAXDIM];
-  lask_dtype dt;
-  if (lask_akernel_nargs(k, n, 3, 3, err)) return err->code;
-  if (!lask_isa(args[0], &lask_str_class))
-    return lask_akernel_fail(k, LASK_ETYPE, err, "the path must be a string");
-  if (!lask_isa(args[2], &lask_str_class) || !lask_dtype_parse(((const lask_str *)args[2].as.o)->data, &dt))
-    return lask_akernel_fail(k, LASK_EINVAL, err, "unknown dtype");
-  int nd = lask_isa(args[1], &lask_list_class) ? (int)((const lask_list *)args[1].as.o)->n : 0;
-  if (nd > LASK_MAXDIM) return lask_akernel_fail(k, LASK_EINVAL, err, "too many dimensions");
-  if (get_ints(k, args[1], nd, shape, "global_shape", err)) return err->code;
-  if (lask_npy_create(((const lask_str *)args[0].as.o)->data, dt, nd, shape, err)) return failed(k, err);
-  *out = lask_bool(true);
+  if (nargs != 1 || !lask_isa(args[0], &lask_list_class))
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a list of arrays");
+  const lask_list *l = (const lask_list *)args[0].as.o;
+  int64_t rows = 0, cols = -1;
+  for (size_t i = 0; i < l->n; i++) {
+    lask_ndarray *a = lask_ndarray_of(l->items[i]);
+    if (!a || a->ndim != 2) return lask_akernel_fail(k, LASK_EINVAL, err, "every item must be a 2-D array");
+    if (cols >= 0 && a->shape[1] != cols)
+      return lask_akernel_fail(k, LASK_EINVAL, err, "arrays differ in their number of columns");
+    cols = a->shape[1], rows += a->shape[0];
+  }
+  lask_ndarray *s = lask_ndarray_new(LASK_F64, 2, (int64_t[]){rows, cols < 0 ? 0 : cols}, err);
+  if (!s) return err->code;
+  double *dst = (double *)s->data;
+  for (size_t i = 0; i < l->n; i++) {
+    lask_ndarray *a = lask_ndarray_of(l->items[i]);
+    int64_t size = lask_ndarray_size(a);
+    if (a->dtype == LASK_F64 && lask_ndarray_is_c_contiguous(a)) {
+      if (size) memcpy(dst, a->data, (size_t)size * sizeof *dst);
+    } else if (size) {
+      lask_cursor c;
+      lask_cursor_init(&c, a->dtype, a->data, 2, a->shape, a->strides);
+      lask_cursor_read(&c, LASK_F64, dst, size);
+    }
+    dst += size;
+  }
+  *out = lask_ndarray_value(s);
   return LASK_OK;
 }
 
-/* store_block(path, x, offset, global_shape, ...): writes x at offset (a list, one
- * start per axis) of the file; extra arguments only order the task after others
- * (npy_create). */
-static lask_status k_store_block(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
-                                 lask_err *err) {
-  lask_ndarray *x;
-  int64_t offset[LASK_MAXDIM];
-  if (n < 4) return lask_akernel_nargs(k, n, 4, 4, err);
-  if (!lask_isa(args[0], &lask_str_class))
-    return lask_akernel_fail(k, LASK_ETYPE, err, "the path must be a string");
-  if (lask_akernel_array(k, args, 1, &x, err) || get_ints(k, args[2], x->ndim, offset, "offset", err))
-    return err->code;
-  if (lask_npy_write_block(((const lask_str *)args[0].as.o)->data, x, offset, err)) return failed(k, err);
-  *out = lask_bool(true);
+static lask_status k_rows(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                          lask_err *err) {
+  lask_ndarray *a = nargs == 3 ? lask_ndarray_of(args[0]) : NULL;
+  if (!a || a->ndim != 2 || args[1].type != LASK_TINT || args[2].type != LASK_TINT)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "expects a 2-D array, start and stop");
+  int64_t lo = args[1].as.i, hi = args[2].as.i;
+  if (lo < 0 || hi < lo || hi > a->shape[0])
+    return lask_akernel_fail(k, LASK_EINVAL, err, "rows out of range");
+  lask_ndarray *v = lask_ndarray_view(a->buf, a->data + lo * a->strides[0], a->dtype, 2,
+                                      (int64_t[]){hi - lo, a->shape[1]}, a->strides, err);
+  if (!v) return err->code;
+  *out = lask_ndarray_value(v);
   return LASK_OK;
 }
 
@@ -539,15 +414,12 @@ static const lask_kernel struct_kernels[] = {
     LASK_KERNEL_STATIC("stack", k_stack),
     LASK_KERNEL_STATIC("block", k_block),
     LASK_KERNEL_STATIC("into", k_into),
-    LASK_KERNEL_STATIC("matmul", k_matmul),
-    LASK_KERNEL_STATIC("matmul_sum", k_matmul_sum),
     LASK_KERNEL_STATIC("copy", k_copy),
-    LASK_KERNEL_STATIC("npy_create", k_npy_create),
-    LASK_KERNEL_STATIC("store_block", k_store_block),
+    LASK_KERNEL_STATIC("item", k_item),
+    LASK_KERNEL_STATIC("vstack", k_vstack),
+    LASK_KERNEL_STATIC("rows", k_rows),
 };
 
-const lask_kernel *lask_akernels_struct(int i);
-
-const lask_kernel *lask_akernels_struct(int i) {
+const lask_kernel *lask_akernels_structure(int i) {
   return i >= 0 && i < (int)(sizeof struct_kernels / sizeof struct_kernels[0]) ? &struct_kernels[i] : NULL;
 }

@@ -1,4 +1,4 @@
-/* test_akernels.c — the array kernels against naive loops: creation (and that any
+/* test_array_kernels.c — the array kernels against naive loops: creation (and that any
  * chunking gives the same array), every elementwise kernel over random dtypes,
  * shapes (odd, empty, one element, broadcast) and layouts (strided, reversed),
  * numpy's promotion, fused programs equal to their unfused evaluation, and errors.
@@ -18,7 +18,7 @@
 
 #include "array/array_kernels.h"
 #include "array/scalar.h"
-#include "array/elementwise.h"
+#include "array/fused.h"
 #include "array/npy.h"
 
 void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);

@@ -1,6 +1,6 @@
-/* test_akernels_reduce.c — the reduction and structure kernels of lask.array
- * (engine/array/reduce.c, struct.c) against plain loops: every axis choice of
- * a 3-D block, strided (transposed) inputs, the four dtypes, partials combined in
+/* test_reduce_structure.c — the reduction, structure, matrix product and .npy
+ * kernels of lask.array (engine/array/reduce.c, structure.c, matmul.c, npy_io.c)
+ * against plain loops: every axis choice of a 3-D block, strided (transposed) inputs, the four dtypes, partials combined in
  * trees, NaN, empty blocks, bad arguments; views, assembly and matrix products.
  * Every test ends with no array left alive (the teardown counts them through a
  * wrapper class is not possible for engine arrays, so each test releases what it
@@ -19,9 +19,6 @@
 #include "array/array_kernels.h"
 #include "array/npy.h"
 
-const lask_kernel *lask_akernels_reduce(int i);
-const lask_kernel *lask_akernels_struct(int i);
-
 /* --- helpers --- */
 
 /* cmocka's assert_float_equal compares floats; these are doubles. */
@@ -33,12 +30,9 @@ static void assert_close_at(double a, double b, double tol, const char *file, in
 }
 
 static const lask_kernel *kern(const char *name) {
-  const lask_kernel *(*groups[])(int) = {lask_akernels_reduce, lask_akernels_struct};
-  for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
-    for (int i = 0; groups[g](i); i++)
-      if (strcmp(groups[g](i)->name, name) == 0) return groups[g](i);
-  fail_msg("no kernel %s", name);
-  return NULL;
+  const lask_kernel *k = lask_akernel_find(name);
+  if (!k) fail_msg("no kernel %s", name);
+  return k;
 }
 
 /* A new C-contiguous array of dt and shape with element i = f(i). */

@@ -1,5 +1,7 @@
--- lask.array.fuse: the graph compute runs — the arrays' layers with elementwise
--- chains fused into one kernel per block.
+-- lask.array.expression: the graph compute runs — the arrays' layers, with chains
+-- of elementwise layers made into one expression per block that the fused kernel
+-- (engine/array/fused.c) evaluates. (Not lask.fuse, Dask's fusion of task chains in
+-- any graph: this works on the array layers before there is a graph.)
 --
 -- A blockwise layer is *inlined* into its consumer when it is not an output, has
 -- exactly one consumer layer, that consumer is blockwise too, and each of its
@@ -11,20 +13,21 @@
 --   - any other inlined layer (a creation step, an elementwise step feeding a
 --     reduction's chunk step or a store) becomes a nested task inside its
 --     consumer's task: one task per block, no intermediate kept in the graph.
--- A program stays within the fused kernel's limits (32 inputs, 128 tokens, a
--- stack of 32): a layer that would overflow them stays a task of its own.
+-- A program stays within the fused kernel's limits (lask.core.arrayops.fused_limits:
+-- inputs, tokens, stack depth): a layer that would overflow them stays a task of
+-- its own.
 -- Every other layer's tasks are copied as they are.
 local core = require "lask.array.core"
+local arrayops = require("lask.core").arrayops
 
 local fmt, mtype = string.format, math.type
 local block_key, input_index = core.block_key, core.input_index
 
 local F = {}
 
-local MAX_ARGS, MAX_TOKENS, MAX_DEPTH = 32, 128, 32
-
-local ARITY = {}
-for op, spec in pairs(require("lask.array.elementwise").OPS) do ARITY[op] = spec[1] end
+local OPS, LIMITS = arrayops.ops, arrayops.fused_limits
+local MAX_ARGS, MAX_TOKENS, MAX_DEPTH = LIMITS.max_args, LIMITS.max_tokens, LIMITS.max_depth
+local POWI_MAX = LIMITS.powi_max
 
 -- A constant as a program token that parses back to the same Lua value (floats
 -- keep a mark of floatness, so 2.0 stays a float).
@@ -112,7 +115,7 @@ local function program_of(state, layer)
   local function expand(l)
     local ew = l.ew
     local powi = ew.op == "pow" and ew.args[2].const ~= nil and mtype(ew.args[2].const) == "integer"
-        and ew.args[2].const >= -16 and ew.args[2].const <= 16
+        and ew.args[2].const >= -POWI_MAX and ew.args[2].const <= POWI_MAX
     for i, a in ipairs(ew.args) do
       if powi and i == 2 then break end
       if a.const ~= nil then
@@ -149,7 +152,7 @@ local function program_of(state, layer)
     elseif ew.op == "astype" then
       push("astype:" .. ew.param, 1)
     else
-      push(ew.op, ARITY[ew.op])
+      push(ew.op, OPS[ew.op].arity)
     end
   end
   expand(layer)

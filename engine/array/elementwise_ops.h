@@ -1,0 +1,140 @@
+/* elementwise_ops.h — the elementwise operators: their table, their typing rule and
+ * their tile functions, shared by the fused kernel (fused.c), the elementwise array
+ * kernels (elementwise.c) and the Lua binding, which exports the table and the rule
+ * to lask.array (internal to the engine, not API).
+ *
+ * An operator is a name, an arity, a typing rule and one tile function per compute
+ * dtype. A tile function computes n results from n contiguous operand values
+ * (operands already converted to the compute dtype, except where's condition, which
+ * is bool); it never sees strides, broadcasting or the shape: fused.c gathers tiles
+ * and elementwise_ops.c only writes straight loops. Operands and output never
+ * overlap.
+ */
+#ifndef LASK_ELEMENTWISE_OPS_H
+#define LASK_ELEMENTWISE_OPS_H
+
+#include <stddef.h>
+
+#include "core/kernel.h"
+#include "ndarray.h"
+
+/* Parameters carried by a program token: N of powi:N, the dtype of astype:D. */
+typedef struct lask_ew_param {
+  int64_t n;
+  lask_dtype dt;
+} lask_ew_param;
+
+/* Computes out[0..n) from in[k][0..n); returns 0, or 1 on a domain error (the
+ * operator's domain_msg says which). */
+typedef int (*lask_ew_fn)(int64_t n, void *out, const void *const *in, const lask_ew_param *p);
+
+typedef enum lask_ew_rule {
+  LASK_EW_ARITH,    /* binary: operands promote to a common dtype, result in it */
+  LASK_EW_ARITH_NB, /* as ARITH, but bool operands compute as int64 (mod, pow, floor_divide) */
+  LASK_EW_DIV,      /* binary: common dtype, then ints and bools compute as float64 */
+  LASK_EW_FLOAT,    /* unary math: float32 stays float32, everything else float64 */
+  LASK_EW_SAME,     /* unary, result in the operand's dtype (neg, abs) */
+  LASK_EW_POWI,     /* unary x^N (powi:N): the operand's dtype, bool as int64 */
+  LASK_EW_CMP,      /* binary: common dtype, bool result */
+  LASK_EW_WHERE,    /* where(cond, x, y): cond as bool, x and y in their common dtype */
+  LASK_EW_CAST,     /* unary astype:D: any dtype to D (no tile function: lask_convert) */
+} lask_ew_rule;
+
+/* How an operator is offered as an array kernel (elementwise.c): OP, a kernel of its
+ * own name applying it; POW, the pow kernel (powi for small integer exponents);
+ * CAST, the astype kernel (the dtype as its second argument); NONE, no kernel of its
+ * own (powi: reached through pow and fused programs). */
+#define LASK_EW_KERNEL_OP   0
+#define LASK_EW_KERNEL_POW  1
+#define LASK_EW_KERNEL_CAST 2
+#define LASK_EW_KERNEL_NONE 3
+
+/* The operators, the only list of them: X(ID, name, arity, rule, kernel, tile
+ * functions for float64, float32, int64 and bool (NULL: unsupported dtype), what a
+ * domain error means, the message for an unsupported dtype (NULL: a generic one)).
+ * It makes the enum of operator indices below, the table (elementwise_ops.c) and
+ * the elementwise kernels (elementwise.c). */
+#define LASK_EWOPS(X)                                                                                        \
+  X(ADD, "add", 2, ARITH, OP, add_f64, add_f32, add_i64, add_b, NULL, NULL)                                  \
+  X(SUB, "sub", 2, ARITH, OP, sub_f64, sub_f32, sub_i64, NULL, NULL,                                         \
+    "numpy boolean subtract is not supported (use not_equal for xor)")                                       \
+  X(MUL, "mul", 2, ARITH, OP, mul_f64, mul_f32, mul_i64, mul_b, NULL, NULL)                                  \
+  X(DIV, "div", 2, DIV, OP, div_f64, div_f32, NULL, NULL, NULL, NULL)                                        \
+  X(MOD, "mod", 2, ARITH_NB, OP, mod_f64s, mod_f32s, mod_i64s, NULL, NULL, NULL)                             \
+  X(POW, "pow", 2, ARITH_NB, POW, pow_f64, pow_f32, pow_i64, NULL, neg_pow_msg, NULL)                        \
+  X(NEG, "neg", 1, SAME, OP, neg_f64, neg_f32, neg_i64, NULL, NULL,                                          \
+    "numpy boolean negative is not supported (use equal(x, false) for not)")                                 \
+  X(ABS, "abs", 1, SAME, OP, abs_f64, abs_f32, abs_i64, abs_b, NULL, NULL)                                   \
+  X(EXP, "exp", 1, FLOAT, OP, exp_f64, exp_f32, NULL, NULL, NULL, NULL)                                      \
+  X(LOG, "log", 1, FLOAT, OP, log_f64, log_f32, NULL, NULL, NULL, NULL)                                      \
+  X(SQRT, "sqrt", 1, FLOAT, OP, sqrt_f64, sqrt_f32, NULL, NULL, NULL, NULL)                                  \
+  X(SIN, "sin", 1, FLOAT, OP, sin_f64, sin_f32, NULL, NULL, NULL, NULL)                                      \
+  X(COS, "cos", 1, FLOAT, OP, cos_f64, cos_f32, NULL, NULL, NULL, NULL)                                      \
+  X(TANH, "tanh", 1, FLOAT, OP, tanh_f64, tanh_f32, NULL, NULL, NULL, NULL)                                  \
+  X(MAXIMUM, "maximum", 2, ARITH, OP, max_f64, max_f32, max_i64, add_b, NULL, NULL)                          \
+  X(MINIMUM, "minimum", 2, ARITH, OP, min_f64, min_f32, min_i64, mul_b, NULL, NULL)                          \
+  X(WHERE, "where", 3, WHERE, OP, where_f64, where_f32, where_i64, where_b, NULL, NULL)                      \
+  X(LESS, "less", 2, CMP, OP, lt_f64, lt_f32, lt_i64, lt_b, NULL, NULL)                                      \
+  X(LESS_EQUAL, "less_equal", 2, CMP, OP, le_f64, le_f32, le_i64, le_b, NULL, NULL)                          \
+  X(GREATER, "greater", 2, CMP, OP, gt_f64, gt_f32, gt_i64, gt_b, NULL, NULL)                                \
+  X(GREATER_EQUAL, "greater_equal", 2, CMP, OP, ge_f64, ge_f32, ge_i64, ge_b, NULL, NULL)                    \
+  X(EQUAL, "equal", 2, CMP, OP, eq_f64, eq_f32, eq_i64, eq_b, NULL, NULL)                                    \
+  X(NOT_EQUAL, "not_equal", 2, CMP, OP, ne_f64, ne_f32, ne_i64, ne_b, NULL, NULL)                            \
+  X(POWI, "powi", 1, POWI, NONE, powi_f64, powi_f32, powi_i64, NULL, neg_pow_msg, NULL)                      \
+  X(ASTYPE, "astype", 1, CAST, CAST, NULL, NULL, NULL, NULL, NULL, NULL)                                     \
+  X(FLOOR_DIVIDE, "floor_divide", 2, ARITH_NB, OP, floordiv_f64s, floordiv_f32s, floordiv_i64s, NULL, NULL,  \
+    NULL)
+
+/* Operator indices into lask_ewops: LASK_EWOP_ADD, ..., and LASK_EWOP_COUNT. */
+typedef enum lask_ewop_id {
+#define LASK_EWOP_ENUM(ID, ...) LASK_EWOP_##ID,
+  LASK_EWOPS(LASK_EWOP_ENUM)
+#undef LASK_EWOP_ENUM
+      LASK_EWOP_COUNT
+} lask_ewop_id;
+
+typedef struct lask_ewop {
+  const char *name;
+  int arity;
+  lask_ew_rule rule;
+  int kernel;              /* LASK_EW_KERNEL_*: how the array kernels offer it */
+  lask_ew_fn fn[4];        /* indexed by the compute dtype; NULL: unsupported dtype */
+  const char *domain_msg;  /* what a domain error means, or NULL */
+  const char *unsupported; /* message for a NULL fn, or NULL for the generic one */
+} lask_ewop;
+
+/* The table of operators, indexed by lask_ewop_id. */
+extern const lask_ewop lask_ewops[LASK_EWOP_COUNT];
+
+/* The operator called name (an exact match), or NULL. */
+const lask_ewop *lask_ewop_find(const char *name);
+
+/* The i-th operator (0-based), or NULL past the last. */
+const lask_ewop *lask_ewop_at(int i);
+
+/* A value's type as typing sees it: its dtype, and whether it is weak (a Lua number
+ * or boolean, or a 0-d array: numpy 1.24's Python scalars, which never widen an
+ * array's dtype within a kind). */
+typedef struct lask_ew_type {
+  lask_dtype dt;
+  bool weak;
+} lask_ew_type;
+
+/* numpy 1.24's promotion of two operand types with value-based scalars: a weak
+ * operand only changes the result when its kind (bool < int < float) is higher. */
+lask_ew_type lask_ew_promote(lask_ew_type a, lask_ew_type b);
+
+/* The typing rule: the result type of op over operand types t[0..op->arity) (param:
+ * the dtype of astype:D) in *res, and the dtype op computes in in *compute. Returns
+ * NULL, or why op refuses these operands (op->unsupported, or a generic message
+ * written into buf[0..size)). */
+const char *lask_ew_result_type(const lask_ewop *op, const lask_ew_param *param, const lask_ew_type *t,
+                                lask_ew_type *res, lask_dtype *compute, char *buf, size_t size);
+
+/* The message when op fails on every element for an integer exponent known ahead
+ * (pow, or powi:N, with integer operands and a negative exponent: numpy's error), or
+ * NULL. The kernels find this element by element; a caller that types before the
+ * data exists (lask.array) may refuse the operation at once. */
+const char *lask_ew_exponent_refusal(const lask_ewop *op, lask_dtype compute, int64_t exponent);
+
+#endif

@@ -1,0 +1,139 @@
+/* matmul.c — the matrix product kernels of lask.array (array_kernels.h): matmul
+ * (a @ b) and matmul_sum (the blocked product's inner sum), on OpenBLAS.
+ */
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array_kernels.h"
+
+/* numpy.matmul's rules for 1-D and 2-D operands: a 1-D left operand is a row, a
+ * 1-D right one a column, and the added axis is dropped from the result. Floats go
+ * through cblas_dgemm (cblas_sgemm when both are float32, as numpy keeps float32);
+ * int64 and bool through a plain loop giving int64. An operand whose layout is C or
+ * Fortran order along its two axes is handed to BLAS as is (transposed for Fortran);
+ * any other is copied first (lask_akernel_mat_init). */
+
+typedef lask_akernel_mat mat;
+
+/* out (+)= a @ b for int64 operands already in C order. */
+static void matmul_i64(const mat *a, const mat *b, int64_t *out, bool accumulate) {
+  const int64_t *A = (const int64_t *)a->a->data, *B = (const int64_t *)b->a->data;
+  int64_t m = a->rows, kk = a->cols, n = b->cols;
+  if (!accumulate) memset(out, 0, sizeof *out * (size_t)(m * n));
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t p = 0; p < kk; p++) {
+      uint64_t av = (uint64_t)A[i * a->ld + p];
+      for (int64_t j = 0; j < n; j++)
+        out[i * n + j] = (int64_t)((uint64_t)out[i * n + j] + av * (uint64_t)B[p * b->ld + j]);
+    }
+}
+
+static void gemm(lask_dtype dt, const mat *a, const mat *b, char *out, bool accumulate) {
+  int m = (int)a->rows, n = (int)b->cols, kk = (int)a->cols;
+  if (m == 0 || n == 0) return;
+  if (kk == 0) {
+    if (!accumulate) memset(out, 0, lask_dtype_size(dt) * (size_t)m * (size_t)n);
+    return;
+  }
+  enum CBLAS_TRANSPOSE ta = a->trans ? CblasTrans : CblasNoTrans, tb = b->trans ? CblasTrans : CblasNoTrans;
+  if (dt == LASK_F64)
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, kk, 1.0, (const double *)a->a->data, (int)a->ld,
+                (const double *)b->a->data, (int)b->ld, accumulate ? 1.0 : 0.0, (double *)out, n);
+  else if (dt == LASK_F32)
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, kk, 1.0f, (const float *)a->a->data, (int)a->ld,
+                (const float *)b->a->data, (int)b->ld, accumulate ? 1.0f : 0.0f, (float *)out, n);
+  else
+    matmul_i64(a, b, (int64_t *)out, accumulate);
+}
+
+static lask_dtype matmul_dtype(lask_dtype a, lask_dtype b) {
+  if (a == LASK_F32 && b == LASK_F32) return LASK_F32;
+  if (a == LASK_F32 || a == LASK_F64 || b == LASK_F32 || b == LASK_F64) return LASK_F64;
+  return LASK_I64;
+}
+
+/* The result's shape for operands of ndim na and nb (m x kk times kk x n). */
+static int matmul_shape(int na, int nb, int64_t m, int64_t n, int64_t *shape) {
+  int nd = 0;
+  if (na == 2) shape[nd++] = m;
+  if (nb == 2) shape[nd++] = n;
+  return nd;
+}
+
+/* Multiplies pairs a[i] @ b[i] (i < npairs), summing them into one result. */
+static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, lask_ndarray *const *bs,
+                                size_t np, lask_value *out, lask_err *err) {
+  lask_dtype dt = matmul_dtype(as[0]->dtype, bs[0]->dtype);
+  for (size_t i = 1; i < np; i++) dt = lask_dtype_promote(dt, matmul_dtype(as[i]->dtype, bs[i]->dtype));
+  lask_ndarray *r = NULL;
+  for (size_t i = 0; i < np; i++) {
+    mat a, b;
+    if (lask_akernel_mat_init(k, as[i], true, dt, &a, err))
+      return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
+    if (lask_akernel_mat_init(k, bs[i], false, dt, &b, err)) {
+      lask_akernel_mat_free(&a);
+      return r ? lask_release(lask_ndarray_value(r)), err->code : err->code;
+    }
+    int64_t shape[2];
+    int nd = matmul_shape(as[i]->ndim, bs[i]->ndim, a.rows, b.cols, shape);
+    lask_status st = LASK_OK;
+    if (a.cols != b.rows) {
+      char s1[160], s2[160];
+      st = lask_akernel_fail(k, LASK_EINVAL, err, "shapes %s and %s are not aligned (%lld != %lld)",
+                             lask_shape_str(as[i]->ndim, as[i]->shape, s1, sizeof s1),
+                             lask_shape_str(bs[i]->ndim, bs[i]->shape, s2, sizeof s2), (long long)a.cols,
+                             (long long)b.rows);
+    } else if (a.rows > INT32_MAX || b.cols > INT32_MAX || a.cols > INT32_MAX) {
+      st = lask_akernel_fail(k, LASK_EINVAL, err, "operands too large for BLAS");
+    } else if (!r && !(r = lask_ndarray_empty(dt, nd, shape, err))) {
+      st = lask_akernel_relabel(k, err);
+    } else if (r->ndim != nd || memcmp(r->shape, shape, sizeof shape[0] * (size_t)nd)) {
+      st = lask_akernel_fail(k, LASK_EINVAL, err, "products of different shapes cannot be summed");
+    } else {
+      gemm(dt, &a, &b, r->data, i > 0);
+    }
+    lask_akernel_mat_free(&a), lask_akernel_mat_free(&b);
+    if (st) return r ? lask_release(lask_ndarray_value(r)), st : st;
+  }
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* matmul(a, b): a @ b. */
+static lask_status k_matmul(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                            lask_err *err) {
+  lask_ndarray *a, *b;
+  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_array(k, args, 0, &a, err) ||
+      lask_akernel_array(k, args, 1, &b, err))
+    return err->code;
+  return matmul_pairs(k, &a, &b, 1, out, err);
+}
+
+/* matmul_sum(as, bs): as[1] @ bs[1] + as[2] @ bs[2] + ..., accumulated in place by
+ * BLAS (beta = 1): the blocked product's inner sum with no temporaries. */
+static lask_status k_matmul_sum(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                lask_err *err) {
+  const lask_list *la, *lb;
+  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_arg_arrays(k, args, 0, &la, err) ||
+      lask_akernel_arg_arrays(k, args, 1, &lb, err))
+    return err->code;
+  if (la->n != lb->n)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "%zu left operands for %zu right ones", la->n, lb->n);
+  lask_ndarray **ops = malloc(2 * la->n * sizeof *ops);
+  if (!ops) return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
+  for (size_t i = 0; i < la->n; i++)
+    ops[i] = lask_ndarray_of(la->items[i]), ops[la->n + i] = lask_ndarray_of(lb->items[i]);
+  lask_status st = matmul_pairs(k, ops, ops + la->n, la->n, out, err);
+  free(ops);
+  return st;
+}
+
+static const lask_kernel kernels[] = {
+    LASK_KERNEL_STATIC("matmul", k_matmul),
+    LASK_KERNEL_STATIC("matmul_sum", k_matmul_sum),
+};
+
+const lask_kernel *lask_akernels_matmul(int i) {
+  return i >= 0 && i < (int)(sizeof kernels / sizeof kernels[0]) ? &kernels[i] : NULL;
+}
