@@ -6,7 +6,7 @@
  * outputs need is converted: culling comes for free. Only nested tasks and lists,
  * which the user wrote literally, recurse.
  *
- * The argument rules (API.md §1): a string or tuple key present in the graph is a
+ * The argument rules: a string or tuple key present in the graph is a
  * key; a table whose [1] is callable is a task; a non-empty sequence with no
  * metatable is a list of arguments; a quote is its value; anything else is a literal. A tuple key
  * absent from the graph is a missing dependency (strings are literals then).

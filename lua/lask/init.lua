@@ -1,4 +1,4 @@
--- lask: parallel task graphs for Lua. ../shared/API.md is the contract.
+-- lask: parallel task graphs for Lua (the README is the guide).
 local core = require "lask.core"
 
 local lask = {

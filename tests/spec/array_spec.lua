@@ -1,4 +1,4 @@
--- lask.array: metadata, chunks, names, printing, creation (API.md §2).
+-- lask.array: metadata, chunks, names, printing, creation (lask.array).
 local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_helpers.lua")
 local lask, da = H.lask, H.da
 

@@ -163,7 +163,7 @@ describe("diagnostics.Profiler", function()
     assert.are.equal(0, #prof.results)
   end)
 
-  it("works in a <close> block as in API.md, and stops recording after it", function()
+  it("works in a <close> block as documented, and stops recording after it", function()
     local function inc(i) return i + 1 end
     local function add(a, b) return a + b end
     local d = { x = 1, y = { inc, "x" }, z = { add, "y", 10 } }

@@ -1,4 +1,4 @@
--- The graph semantics of API.md §1 through lask.sync (and lask.get): keys, tasks,
+-- The graph semantics of the README through lask.sync (and lask.get): keys, tasks,
 -- arguments, results, errors, release of intermediates.
 local lask = require "lask"
 local sync = require "lask.sync"

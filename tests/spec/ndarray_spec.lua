@@ -1,4 +1,4 @@
--- lask.ndarray, the in-memory array of API.md §2: Lua access (1-based), asarray,
+-- lask.ndarray, the in-memory array of lask.array: Lua access (1-based), asarray,
 -- totable, printing, .npy files in both directions with numpy (through Debian's
 -- /usr/bin/python3), arrays through graphs, and eager arithmetic.
 local lask = require "lask"

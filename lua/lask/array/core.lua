@@ -17,7 +17,7 @@
 --              blockwise with an `ew` description ({op=, param=, args=}) that fusion
 --              reads; creation layers are blockwise with no inputs.
 --   generic    any tasks: build() gives them.
--- x.dask merges every layer's tasks into one plain graph (API.md §1); compute hands
+-- x.dask merges every layer's tasks into one plain graph; compute hands
 -- the layers to lask.array.expression, which rewrites them before the graph is made.
 local lcore = require "lask.core"
 

@@ -1,4 +1,4 @@
--- lask.array: lazy chunked arrays that build task graphs (API.md §2), as
+-- lask.array: lazy chunked arrays that build task graphs, as
 -- dask.array does. Conventionally `local da = require "lask.array"`.
 --
 --   local x = da.arange(15, { chunks = 5 })

@@ -1,4 +1,4 @@
--- lask.array.linalg: TSQR, QR, SVD, randomized SVD and the rest (API.md §3),
+-- lask.array.linalg: TSQR, QR, SVD, randomized SVD and the rest,
 -- as graphs of the LAPACK kernels of engine/array/linalg.c. Conventionally
 -- `local la = require "lask.array.linalg"`.
 --
