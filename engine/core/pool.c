@@ -1,4 +1,6 @@
-/* pool.c — the engine object: its pool of worker threads, and lask_get. */
+/* pool.c — the engine object: its pool of worker threads (pool.h), started by
+ * lask_engine_new and joined by lask_engine_free. What the threads do is
+ * lask_worker_main, in sched_threaded.c; this file calls nothing that runs graphs. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,18 +56,3 @@ void lask_engine_free(lask_engine *e) {
 }
 
 int lask_engine_workers(const lask_engine *e) { return e->nworkers; }
-
-lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
-                     lask_value *results, lask_err *err) {
-  uint32_t *outs = malloc((n ? n : 1) * sizeof *outs);
-  if (!outs) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory");
-  for (size_t k = 0; k < n; k++)
-    if ((outs[k] = lask_graph_find(g, names[k])) == LASK_NO_NODE) {
-      free(outs);
-      return lask_err_set(err, LASK_EMISSING, LASK_NO_NODE, "no node called '%s' in the graph", names[k]);
-    }
-  lask_run_opts o = {.sched = LASK_SCHED_THREADED};
-  lask_status st = lask_run(e, g, outs, n, &o, results, err);
-  free(outs);
-  return st;
-}

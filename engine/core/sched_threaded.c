@@ -168,7 +168,7 @@ static void make_ready(lask_trun *r, int w, uint32_t v) {
   int n = 0;
   for (uint32_t e = g->out_off[v]; e < g->out_off[v + 1]; e++) {
     uint32_t d = g->outs[e];
-    if (atomic_fetch_sub_explicit(&r->s->left[d], 1, memory_order_acq_rel) != 1) continue;
+    if (!lask_state_dep_done(r->s, d, memory_order_acq_rel)) continue;
     if (g->flags[d] & LASK_NODE_HOST) {
       host_push(r, d);
       continue;
@@ -203,7 +203,9 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
   lask_state_release_deps(s, id, NULL);
   make_ready(r, w, id);
-  if (atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel) == 1) {
+  uint32_t todo = atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel);
+  LASK_ASSERT(todo > 0); /* invariant 1: each node finishes once */
+  if (todo == 1) {
     atomic_store(&r->finished, 1);
     wake_all(r);
   }
