@@ -328,6 +328,7 @@ static lask_status run_pool(lask_engine *e, lask_trun *r, lask_err *err) {
   atomic_store(&e->run, NULL);
   while (atomic_load(&e->inside)) sched_yield(); /* invariant 2 */
   if (r->o->callbacks) deliver_events(r);
+  LASK_ASSERT(atomic_load(&r->failed) || atomic_load(&r->todo) == 0); /* invariant 1 */
   if (atomic_load(&r->failed)) *err = r->err;
   return atomic_load(&r->failed) ? r->err.code : LASK_OK;
 }
