@@ -24,7 +24,6 @@
  * Memory orders: left[] decrements are acq_rel so that whoever makes a task ready
  * has seen every dependency's value (and publishes them through the deque).
  */
-#include <cblas.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,10 +342,7 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
   if (pthread_mutex_init(&r.mu, NULL) != 0 || !lask_parker_init(&r.host_park)) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of resources starting a run");
   } else {
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1); /* the scheduler owns the cores */
-    st = run_pool(e, &r, err);
-    openblas_set_num_threads(blas_threads);
+    st = run_pool(e, &r, err); /* OpenBLAS is single-threaded already (pool.c) */
     lask_parker_destroy(&r.host_park);
     pthread_mutex_destroy(&r.mu);
   }
