@@ -1,5 +1,12 @@
 /* sched_threaded.c — the work-stealing scheduler.
  *
+ * Where things are: lask_run_threaded (the entry, at the end) takes the pool and
+ * calls run_pool, which seeds the roots and runs host_loop, the host's loop; each
+ * pool thread lives in lask_worker_main, waiting for runs, and works in work(),
+ * its loop; run_one runs a task and make_ready pushes what it made ready. The
+ * deques are deque.c (Chase–Lev), the sleeping parker.c, the pool pool.c, and the
+ * per-run counters and values the run state (run_state.c).
+ *
  * Workers (pool threads and the host, see pool.h) run ready tasks from their own
  * deque, newest first, and steal the oldest from others when theirs is empty.
  * A task that makes several dependents ready pushes them most urgent last (by
@@ -23,6 +30,8 @@
  *      (parker.h), so no wake-up is lost.
  * Memory orders: left[] decrements are acq_rel so that whoever makes a task ready
  * has seen every dependency's value (and publishes them through the deque).
+ * With LASK_CHECKS (check.h) the todo and left[] counters are checked never to go
+ * below 0; in normal builds the hot path is unchanged.
  */
 #include <sched.h>
 #include <stdlib.h>
