@@ -285,7 +285,8 @@ static bool edges_ok(const lask_graph *g, uint32_t *cursor, uint32_t *seen) {
   for (uint32_t i = 0; i < g->n; i++)
     for (uint32_t e = g->dep_off[i]; e < g->dep_off[i + 1]; e++) {
       uint32_t d = g->deps[e];
-      if (d >= g->n || seen[d] == i || cursor[d] == g->out_off[d + 1] || g->outs[cursor[d]] != i) return false;
+      if (d >= g->n || seen[d] == i || cursor[d] == g->out_off[d + 1] || g->outs[cursor[d]] != i)
+        return false;
       seen[d] = i, cursor[d]++;
     }
   for (uint32_t d = 0; d < g->n; d++)

@@ -1,6 +1,6 @@
 /* run.c — lask_run, the one way into a run: it checks the request, makes the run
- * state (run_state.h), starts the trace, hands the state to a scheduler (sched.h)
- * and gives the outputs. lask_get (engine.h) is lask_run by node names.
+ * state (run_state.h), starts the trace, hands the state to a scheduler
+ * (schedulers.h) and gives the outputs. lask_get (engine.h) is lask_run by node names.
  *
  * Misuse (a node that does not exist, a name not in the graph) is answered with an
  * error status; the schedulers' own invariants are checked with LASK_ASSERT.

@@ -1,10 +1,10 @@
 /* run_state.h — the per-run state every scheduler shares (internal).
  *
- * lask_run (run.c) makes a state, hands it to a scheduler (sched.h), and takes the
- * outputs from it. A scheduler marks nodes finished through the state: the counters
- * left[] say when a node is ready, holds[] when a value can be released. The
- * invariants are stated in run_state.c. Including this header also gives the
- * priority heap (heap.h) and the schedulers' entry points (sched.h).
+ * lask_run (run.c) makes a state, hands it to a scheduler (schedulers.h), and
+ * takes the outputs from it. A scheduler marks nodes finished through the state:
+ * the counters left[] say when a node is ready, holds[] when a value can be
+ * released. The invariants are stated in run_state.c. Including this header also gives the
+ * priority heap (heap.h) and the schedulers' entry points (schedulers.h).
  */
 #ifndef LASK_RUN_STATE_H
 #define LASK_RUN_STATE_H
@@ -14,7 +14,7 @@
 #include "check.h"
 #include "heap.h"
 #include "run.h"
-#include "sched.h"
+#include "schedulers.h"
 
 struct lask_state {
   const lask_graph *g;

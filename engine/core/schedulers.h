@@ -1,4 +1,4 @@
-/* sched.h — the schedulers' entry points (internal), which lask_run (run.c) picks from.
+/* schedulers.h — the schedulers' entry points (internal), which lask_run (run.c) picks from.
  *
  *   sched_sync.c      one thread, in priority order: the reference, and the fallback
  *   sched_threaded.c  the engine's work-stealing pool (pool.h, deque.h)
@@ -9,8 +9,8 @@
  * state; lask_run takes them and frees the state. Callbacks and host tasks run on
  * the calling thread only.
  */
-#ifndef LASK_SCHED_H
-#define LASK_SCHED_H
+#ifndef LASK_SCHEDULERS_H
+#define LASK_SCHEDULERS_H
 
 #include "run.h"
 
