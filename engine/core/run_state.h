@@ -3,14 +3,16 @@
  * lask_run (run.c) makes a state, hands it to a scheduler (schedulers.h), and
  * takes the outputs from it. A scheduler marks nodes finished through the state:
  * the counters left[] say when a node is ready, holds[] when a value can be
- * released. The invariants are stated in run_state.c. Including this header also gives the
- * priority heap (heap.h) and the schedulers' entry points (schedulers.h).
+ * released. The invariants are stated in run_state.c. Including this header
+ * also gives run.h, the priority heap (heap.h), lask_callback_failed
+ * (callbacks.h) and the schedulers' entry points (schedulers.h).
  */
 #ifndef LASK_RUN_STATE_H
 #define LASK_RUN_STATE_H
 
 #include <stdbool.h>
 
+#include "callbacks.h"
 #include "check.h"
 #include "heap.h"
 #include "run.h"

@@ -27,8 +27,4 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
  * and aliases on the calling thread. */
 lask_status lask_run_remote(lask_state *s, const lask_run_opts *o, lask_err *err);
 
-/* Fills err for a callback (run.h's lask_callbacks) that asked to stop the run at
- * node; returns LASK_EHOST (callbacks.c). */
-lask_status lask_callback_failed(uint32_t node, lask_err *err);
-
 #endif
