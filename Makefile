@@ -7,10 +7,13 @@ DESTDIR ?=
 CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
+# -DLASK_CHECKS turns on the engine's internal invariant checks (engine/core/check.h);
+# make asan and make tsan set it, normal builds compile the checks out.
+CHECKS  ?=
 PKGS     = lua5.4 openblas lapacke
 # The engine compiles without Lua's include path: a file under engine/ that
 # includes lua.h fails to build (the layering rule "the engine never includes Lua").
-CFLAGS_BASE   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread $(OPT) $(SAN) -Iengine
+CFLAGS_BASE   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread $(OPT) $(SAN) $(CHECKS) -Iengine
 ENGINE_CFLAGS = $(CFLAGS_BASE) $(shell pkg-config --cflags openblas lapacke) $(CFLAGS)
 CFLAGS_ALL    = $(CFLAGS_BASE) -Ilua/binding $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
 LIBS          = $(shell pkg-config --libs $(PKGS)) -lm -lpthread $(LDFLAGS)
@@ -78,7 +81,7 @@ test: deps all
 check: test
 
 asan:
-	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g" \
+	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 
 # ThreadSanitizer cannot see inside OpenBLAS's own threads (an uninstrumented library
@@ -87,7 +90,7 @@ asan:
 # supports and TSan only refuses by default.
 tsan:
 	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="die_after_fork=0 $(TSAN_OPTIONS)" \
-	  $(MAKE) BUILD=build-tsan CC=clang OPT="-O1 -g" SAN="-fsanitize=thread" test
+	  $(MAKE) BUILD=build-tsan CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS SAN="-fsanitize=thread" test
 
 bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh

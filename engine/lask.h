@@ -12,6 +12,10 @@
  * Conventions: every call that can fail takes a lask_err * and returns a
  * lask_status; on failure the message says what went wrong and at which node.
  * Values given to the caller are owned by the caller (lask_release them).
+ *
+ * Threads: a process may hold several engines, each run from its own host thread.
+ * After the first engine starts, OpenBLAS runs single-threaded in this process (the
+ * scheduler owns the cores; see lask_engine_new in core/engine.h).
  */
 #ifndef LASK_H
 #define LASK_H

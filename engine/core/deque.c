@@ -26,6 +26,8 @@
 
 #include <stdlib.h>
 
+#include "check.h"
+
 /* GCC >= 12 warns (-Wtsan, an error with -Werror) that ThreadSanitizer does not
  * model atomic_thread_fence wherever a fence gets inlined. The fence still runs
  * (TSan's hook executes a full barrier); only happens-before through it is not
@@ -44,9 +46,30 @@ static lask_deque_buf *buf_new(int64_t capacity) {
   if ((uint64_t)capacity > (SIZE_MAX - sizeof(lask_deque_buf)) / sizeof(uint32_t)) return NULL;
   lask_deque_buf *b = malloc(sizeof *b + (size_t)capacity * sizeof(uint32_t));
   if (!b) return NULL;
+  LASK_ASSERT(capacity > 0 && (capacity & (capacity - 1)) == 0); /* masks need a power of two */
   b->mask = capacity - 1;
   b->next = NULL;
   return b;
+}
+
+/* Who may call (check.h): the owner's calls never overlap. Relaxed, so that in a
+ * TSan build the check creates no happens-before that would hide a real race; in
+ * normal builds both are empty. */
+static inline void owner_enter(lask_deque *d) {
+#ifdef LASK_CHECKS
+  int inside = atomic_fetch_add_explicit(&d->owner_calls, 1, memory_order_relaxed);
+  LASK_ASSERT(inside == 0); /* push or pop from two threads at once */
+#else
+  (void)d;
+#endif
+}
+
+static inline void owner_leave(lask_deque *d) {
+#ifdef LASK_CHECKS
+  atomic_fetch_sub_explicit(&d->owner_calls, 1, memory_order_relaxed);
+#else
+  (void)d;
+#endif
 }
 
 static inline uint32_t buf_get(lask_deque_buf *b, int64_t i) {
@@ -65,6 +88,9 @@ bool lask_deque_init(lask_deque *d, unsigned log2_capacity) {
   atomic_init(&d->bottom, 0);
   atomic_init(&d->buf, b);
   d->retired = NULL;
+#ifdef LASK_CHECKS
+  atomic_init(&d->owner_calls, 0);
+#endif
   return true;
 }
 
@@ -92,22 +118,31 @@ static lask_deque_buf *grow(lask_deque *d, lask_deque_buf *old, int64_t t, int64
   return nb;
 }
 
-bool lask_deque_push(lask_deque *d, uint32_t id) {
+static bool push(lask_deque *d, uint32_t id) {
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed); /* only we write it */
   /* acquire: a thief's CAS that freed slot t happens-before we overwrite it. */
   int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
   lask_deque_buf *a = atomic_load_explicit(&d->buf, memory_order_relaxed); /* only we write it */
+  LASK_ASSERT(t <= b && b - t <= a->mask + 1); /* invariants 1–2, no pop under way */
   if (b - t > a->mask) {
     a = grow(d, a, t, b);
     if (!a) return false;
   }
+  LASK_ASSERT(b - t <= a->mask); /* room for one more */
   buf_put(a, b, id);
   /* release (the paper: release fence + relaxed store; see the file comment). */
   atomic_store_explicit(&d->bottom, b + 1, memory_order_release);
   return true;
 }
 
-bool lask_deque_pop(lask_deque *d, uint32_t *id) {
+bool lask_deque_push(lask_deque *d, uint32_t id) {
+  owner_enter(d);
+  bool pushed = push(d, id);
+  owner_leave(d);
+  return pushed;
+}
+
+static bool pop(lask_deque *d, uint32_t *id) {
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
   lask_deque_buf *a = atomic_load_explicit(&d->buf, memory_order_relaxed);
   atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
@@ -115,6 +150,7 @@ bool lask_deque_pop(lask_deque *d, uint32_t *id) {
    * order by all: either a thief sees the smaller bottom, or we see its larger top. */
   atomic_thread_fence(memory_order_seq_cst);
   int64_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  LASK_ASSERT(t <= b + 1); /* invariant 1 */
   if (t > b) { /* empty: undo the claim */
     atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
     return false;
@@ -128,6 +164,13 @@ bool lask_deque_pop(lask_deque *d, uint32_t *id) {
   }
   *id = x;
   return true;
+}
+
+bool lask_deque_pop(lask_deque *d, uint32_t *id) {
+  owner_enter(d);
+  bool popped = pop(d, id);
+  owner_leave(d);
+  return popped;
 }
 
 lask_steal_result lask_deque_steal(lask_deque *d, uint32_t *id) {

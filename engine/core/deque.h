@@ -21,6 +21,8 @@
  * Which thread may call what is said per function; "owner" is one thread fixed
  * for the deque's life (or a successor after a happens-before hand-over, e.g. a
  * thread join). Init and destroy must not race with any other call.
+ * With LASK_CHECKS (check.h) the indices of invariants 1–2 are asserted, and so is
+ * "one owner": two push/pop calls that overlap in time fire a check.
  */
 #ifndef LASK_DEQUE_H
 #define LASK_DEQUE_H
@@ -44,6 +46,9 @@ typedef struct lask_deque {
   _Atomic(lask_deque_buf *) buf; /* current buffer; replaced by the owner only */
   lask_deque_buf *retired;       /* outgrown buffers, owner only; freed by destroy */
   char pad_end[64 - sizeof(int64_t) - 2 * sizeof(void *)];
+#ifdef LASK_CHECKS
+  _Atomic int owner_calls; /* push and pop calls under way: more than 1 is a bug */
+#endif
 } lask_deque;
 
 /* The result of a steal. LOST means another thread took the id we tried for:

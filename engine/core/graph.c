@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "hmap.h"
 #include "kernel.h"
 
@@ -249,12 +250,58 @@ lask_graph *lask_gb_finish(lask_graph_builder *b, lask_err *err) {
     lask_graph_free(g);
     g = NULL;
   }
+  LASK_ASSERT(!g || lask_graph_check(g));
   goto done;
 nomem:
   lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory building the graph");
 done:
   lask_gb_free(b);
   return g;
+}
+
+/* Offsets off[0..n] start at 0, never go down, and end at total. */
+static bool offsets_ok(const uint32_t *off, uint32_t n, uint32_t total) {
+  if (off[0] != 0 || off[n] != total) return false;
+  for (uint32_t i = 0; i < n; i++)
+    if (off[i] > off[i + 1]) return false;
+  return true;
+}
+
+/* KEY operands < n, CONST operands < nconsts. */
+static bool operands_ok(const lask_graph *g) {
+  for (uint32_t i = 0; i < g->n; i++)
+    for (uint32_t k = 0; k < g->code_len[i]; k++) {
+      uint32_t w = g->code[g->code_off[i] + k];
+      if (LASK_OP(w) == LASK_OP_KEY && LASK_OPERAND(w) >= g->n) return false;
+      if (LASK_OP(w) == LASK_OP_CONST && LASK_OPERAND(w) >= g->nconsts) return false;
+    }
+  return true;
+}
+
+/* Walks every edge i -> d in order of i; each must be the next of d's dependents
+ * (cursor[d] walks them), and d must not repeat among i's dependencies (seen). */
+static bool edges_ok(const lask_graph *g, uint32_t *cursor, uint32_t *seen) {
+  for (uint32_t d = 0; d < g->n; d++) cursor[d] = g->out_off[d], seen[d] = UINT32_MAX;
+  for (uint32_t i = 0; i < g->n; i++)
+    for (uint32_t e = g->dep_off[i]; e < g->dep_off[i + 1]; e++) {
+      uint32_t d = g->deps[e];
+      if (d >= g->n || seen[d] == i || cursor[d] == g->out_off[d + 1] || g->outs[cursor[d]] != i)
+        return false;
+      seen[d] = i, cursor[d]++;
+    }
+  for (uint32_t d = 0; d < g->n; d++)
+    if (cursor[d] != g->out_off[d + 1]) return false; /* a dependent with no matching dependency */
+  return true;
+}
+
+bool lask_graph_check(const lask_graph *g) {
+  uint32_t n = g->n;
+  if (!offsets_ok(g->dep_off, n, g->dep_off[n]) || !offsets_ok(g->out_off, n, g->dep_off[n])) return false;
+  if (!operands_ok(g)) return false;
+  uint32_t *cursor = malloc((n ? n : 1) * sizeof *cursor), *seen = malloc((n ? n : 1) * sizeof *seen);
+  bool ok = !cursor || !seen || edges_ok(g, cursor, seen); /* out of memory: cannot tell, say yes */
+  free(cursor), free(seen);
+  return ok;
 }
 
 void lask_graph_free(lask_graph *g) {

@@ -11,12 +11,16 @@
  * (the thread that owns the Lua state) may run it.
  *
  * Dependencies (the distinct KEY operands of a node's program) and dependents are
- * kept in CSR form. Memory is about 40 bytes a node plus 4 a word of code, 8 an
+ * kept in CSR form. Its invariants (lask_graph_check): offsets start at 0 and never
+ * go down; dep_off[n] == out_off[n] (one edge each way); ids are < n; a node's
+ * dependencies are distinct; d is among i's dependencies exactly when i is among d's
+ * dependents, which are listed in increasing id. Memory is about 40 bytes a node plus 4 a word of code, 8 an
  * edge and 16 a constant, so ten million tasks fit in well under 1 GiB.
  */
 #ifndef LASK_GRAPH_H
 #define LASK_GRAPH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,6 +92,10 @@ void lask_gb_end(lask_graph_builder *b);
  * memory, unbalanced programs, a node never defined) are reported here. Cycles are
  * not: see lask_graph_cycle. Gives the graph, or NULL with err filled. */
 lask_graph *lask_gb_finish(lask_graph_builder *b, lask_err *err);
+
+/* True when g's CSR arrays keep the invariants above and every KEY and CONST
+ * operand is in range: a whole-graph checker for LASK_ASSERT (O(n + edges + code)). */
+bool lask_graph_check(const lask_graph *g);
 
 /* Frees a graph and its constants. */
 void lask_graph_free(lask_graph *g);

@@ -1,4 +1,7 @@
-/* pool.c — the engine object: its pool of worker threads, and lask_get. */
+/* pool.c — the engine object: its pool of worker threads (pool.h), started by
+ * lask_engine_new and joined by lask_engine_free. What the threads do is
+ * lask_worker_main, in sched_threaded.c; this file calls nothing that runs graphs. */
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,6 +10,14 @@
 #include "pool.h"
 
 enum { DEQUE_LOG2 = 10 };
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+/* The scheduler owns the cores: a BLAS call inside a task must not start OpenBLAS's
+ * own threads on top of the workers. The count is the process's, not the engine's,
+ * so it is set once, before the first pool starts, and never restored: setting it
+ * per run raced between engines (engine.h says what a host sees). */
+static void blas_single_threaded(void) { openblas_set_num_threads(1); }
 
 static int start_pool(lask_engine *e) {
   e->deques = calloc((size_t)e->npool + 1, sizeof *e->deques);
@@ -32,6 +43,7 @@ lask_engine *lask_engine_new(int num_workers, lask_err *err) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   e->nworkers = num_workers ? num_workers : (cores > 0 ? (int)cores : 1);
   e->npool = e->nworkers - 1;
+  pthread_once(&blas_once, blas_single_threaded);
   if (!start_pool(e)) {
     lask_engine_free(e);
     return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "could not start the engine's worker threads"), NULL;
@@ -54,18 +66,3 @@ void lask_engine_free(lask_engine *e) {
 }
 
 int lask_engine_workers(const lask_engine *e) { return e->nworkers; }
-
-lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
-                     lask_value *results, lask_err *err) {
-  uint32_t *outs = malloc((n ? n : 1) * sizeof *outs);
-  if (!outs) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory");
-  for (size_t k = 0; k < n; k++)
-    if ((outs[k] = lask_graph_find(g, names[k])) == LASK_NO_NODE) {
-      free(outs);
-      return lask_err_set(err, LASK_EMISSING, LASK_NO_NODE, "no node called '%s' in the graph", names[k]);
-    }
-  lask_run_opts o = {.sched = LASK_SCHED_THREADED};
-  lask_status st = lask_run(e, g, outs, n, &o, results, err);
-  free(outs);
-  return st;
-}

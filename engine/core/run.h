@@ -1,4 +1,9 @@
-/* run.h — running a graph to get the values of some of its nodes. */
+/* run.h — running a graph to get the values of some of its nodes.
+ *
+ * lask_run (run.c) makes the run's state (run_state.c: counters and values) and
+ * hands it to the scheduler opts->sched names (schedulers.h): sched_sync.c, or
+ * sched_threaded.c, the work-stealing scheduler on the engine's pool (pool.c,
+ * deque.c). */
 #ifndef LASK_RUN_H
 #define LASK_RUN_H
 

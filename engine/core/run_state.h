@@ -1,16 +1,30 @@
-/* run_state.h — the per-run state shared by the schedulers (internal). */
+/* run_state.h — the per-run state every scheduler shares (internal).
+ *
+ * lask_run (run.c) makes a state, hands it to a scheduler (schedulers.h), and
+ * takes the outputs from it. A scheduler marks nodes finished through the state:
+ * the counters left[] say when a node is ready, holds[] when a value can be
+ * released. The invariants are stated in run_state.c. Including this header
+ * also gives run.h, the priority heap (heap.h), lask_callback_failed
+ * (callbacks.h) and the schedulers' entry points (schedulers.h).
+ */
 #ifndef LASK_RUN_STATE_H
 #define LASK_RUN_STATE_H
 
-#include "run.h"
+#include <stdbool.h>
 
-typedef struct lask_state {
+#include "callbacks.h"
+#include "check.h"
+#include "heap.h"
+#include "run.h"
+#include "schedulers.h"
+
+struct lask_state {
   const lask_graph *g;
-  lask_value *values;      /* owned; see run.c for the invariants */
+  lask_value *values;      /* owned; values[i] is node i's result while it is held */
   _Atomic uint32_t *left;  /* unfinished dependencies */
   _Atomic uint32_t *holds; /* unfinished dependents + times requested */
-  uint32_t *prio;          /* static priorities from lask_order */
-} lask_state;
+  uint32_t *prio;          /* static priorities from lask_order (lower runs first) */
+};
 
 /* Allocates and fills the state of a run of g for outs; computes priorities
  * (LASK_ECYCLE when g has a cycle). On failure nothing is left allocated. */
@@ -32,34 +46,20 @@ typedef struct lask_release_hook {
  * workers). */
 void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook *hook);
 
+/* One dependency of node d has finished: counts it off left[d] and returns true when
+ * that made d ready. order is the caller's (sched_threaded.c needs acq_rel). Inline,
+ * since it runs once per edge; left[d] never underflows (checked). */
+static inline bool lask_state_dep_done(lask_state *s, uint32_t d, memory_order order) {
+  uint32_t before = atomic_fetch_sub_explicit(&s->left[d], 1, order);
+  LASK_ASSERT(before > 0);
+  return before == 1;
+}
+
 /* Gives (retained) the values of outs into results. */
 void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, lask_value *results);
 
-/* A binary min-heap of node ids keyed by prio[id]; zero-initialise with .prio set. */
-typedef struct lask_heap {
-  uint32_t *ids;
-  size_t n, cap;
-  const uint32_t *prio;
-} lask_heap;
-
-/* Adds id; returns 0 when out of memory (the heap is unchanged). */
-int lask_heap_push(lask_heap *h, uint32_t id);
-
-/* Removes and returns the id of lowest priority; the heap must not be empty. */
-uint32_t lask_heap_pop(lask_heap *h);
-
-/* Fills err for a callback that asked to stop the run at node; returns LASK_EHOST. */
-lask_status lask_callback_failed(uint32_t node, lask_err *err);
-
-/* The synchronous scheduler (run.c): priority order on the calling thread. */
-lask_status lask_run_sync(lask_state *s, const lask_run_opts *o, lask_err *err);
-
-/* The threaded scheduler (sched_threaded.c); falls back to lask_run_sync when the
- * engine's pool is already in use. */
-lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts *o, lask_err *err);
-
-/* The remote scheduler (sched_remote.c): tasks on o->transport's workers, literals
- * and aliases on the calling thread. */
-lask_status lask_run_remote(lask_state *s, const lask_run_opts *o, lask_err *err);
+/* True when every node has run and every value not requested has been released:
+ * the state of a run that succeeded (a checker for LASK_ASSERT; O(n)). */
+bool lask_state_done(const lask_state *s, size_t nouts);
 
 #endif

@@ -1,5 +1,12 @@
 /* sched_threaded.c — the work-stealing scheduler.
  *
+ * Where things are: lask_run_threaded (the entry, at the end) takes the pool and
+ * calls run_pool, which seeds the roots and runs host_loop, the host's loop; each
+ * pool thread lives in lask_worker_main, waiting for runs, and works in work(),
+ * its loop; run_one runs a task and make_ready pushes what it made ready. The
+ * deques are deque.c (Chase–Lev), the sleeping parker.c, the pool pool.c, and the
+ * per-run counters and values the run state (run_state.c).
+ *
  * Workers (pool threads and the host, see pool.h) run ready tasks from their own
  * deque, newest first, and steal the oldest from others when theirs is empty.
  * A task that makes several dependents ready pushes them most urgent last (by
@@ -23,8 +30,9 @@
  *      (parker.h), so no wake-up is lost.
  * Memory orders: left[] decrements are acq_rel so that whoever makes a task ready
  * has seen every dependency's value (and publishes them through the deque).
+ * With LASK_CHECKS (check.h) the todo and left[] counters are checked never to go
+ * below 0; in normal builds the hot path is unchanged.
  */
-#include <cblas.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +176,7 @@ static void make_ready(lask_trun *r, int w, uint32_t v) {
   int n = 0;
   for (uint32_t e = g->out_off[v]; e < g->out_off[v + 1]; e++) {
     uint32_t d = g->outs[e];
-    if (atomic_fetch_sub_explicit(&r->s->left[d], 1, memory_order_acq_rel) != 1) continue;
+    if (!lask_state_dep_done(r->s, d, memory_order_acq_rel)) continue;
     if (g->flags[d] & LASK_NODE_HOST) {
       host_push(r, d);
       continue;
@@ -203,7 +211,9 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
   lask_state_release_deps(s, id, NULL);
   make_ready(r, w, id);
-  if (atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel) == 1) {
+  uint32_t todo = atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel);
+  LASK_ASSERT(todo > 0); /* invariant 1: each node finishes once */
+  if (todo == 1) {
     atomic_store(&r->finished, 1);
     wake_all(r);
   }
@@ -326,6 +336,7 @@ static lask_status run_pool(lask_engine *e, lask_trun *r, lask_err *err) {
   atomic_store(&e->run, NULL);
   while (atomic_load(&e->inside)) sched_yield(); /* invariant 2 */
   if (r->o->callbacks) deliver_events(r);
+  LASK_ASSERT(atomic_load(&r->failed) || atomic_load(&r->todo) == 0); /* invariant 1 */
   if (atomic_load(&r->failed)) *err = r->err;
   return atomic_load(&r->failed) ? r->err.code : LASK_OK;
 }
@@ -340,10 +351,7 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
   if (pthread_mutex_init(&r.mu, NULL) != 0 || !lask_parker_init(&r.host_park)) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of resources starting a run");
   } else {
-    int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1); /* the scheduler owns the cores */
-    st = run_pool(e, &r, err);
-    openblas_set_num_threads(blas_threads);
+    st = run_pool(e, &r, err); /* OpenBLAS is single-threaded already (pool.c) */
     lask_parker_destroy(&r.host_park);
     pthread_mutex_destroy(&r.mu);
   }

@@ -1,8 +1,15 @@
-/* value.c — refcounting and the built-in string and list classes. */
+/* value.c — refcounting and the built-in string and list classes.
+ *
+ * Invariant: a counted object's refs is >= 1 while it is alive; retaining or
+ * releasing one whose count is 0 (a dead object) is an engine bug, checked in
+ * builds with LASK_CHECKS on the value the atomic operation returns.
+ */
 #include "value.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "check.h"
 
 void lask_obj_init(lask_obj *o, const lask_class *cls) {
   o->cls = cls;
@@ -10,8 +17,10 @@ void lask_obj_init(lask_obj *o, const lask_class *cls) {
 }
 
 lask_value lask_retain(lask_value v) {
-  if (v.type == LASK_TOBJ && atomic_load_explicit(&v.as.o->refs, memory_order_relaxed) != LASK_REFS_STATIC)
-    atomic_fetch_add_explicit(&v.as.o->refs, 1, memory_order_relaxed);
+  if (v.type != LASK_TOBJ || atomic_load_explicit(&v.as.o->refs, memory_order_relaxed) == LASK_REFS_STATIC)
+    return v;
+  uint32_t before = atomic_fetch_add_explicit(&v.as.o->refs, 1, memory_order_relaxed);
+  LASK_ASSERT(before > 0); /* retaining a dead object */
   return v;
 }
 
@@ -20,7 +29,9 @@ void lask_release(lask_value v) {
   lask_obj *o = v.as.o;
   if (atomic_load_explicit(&o->refs, memory_order_relaxed) == LASK_REFS_STATIC) return;
   /* acq_rel: the thread that frees must see every write made by the other owners. */
-  if (atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) == 1) o->cls->destroy(o);
+  uint32_t before = atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel);
+  LASK_ASSERT(before > 0); /* releasing a dead object */
+  if (before == 1) o->cls->destroy(o);
 }
 
 static void str_destroy(lask_obj *o) { free(o); }

@@ -1,7 +1,7 @@
 /* test_threaded.c — the threaded scheduler against references: random DAGs
  * checked against a naive evaluation and against LASK_SCHED_SYNC, million-node
  * graphs of three shapes, true parallelism, prompt stops on error, engines reused,
- * shared, nested and freed.
+ * shared, nested and freed, and two engines running at once in one process.
  *
  * Random graphs come from a seed printed as "# seed N" (set LASK_SEED=N to replay
  * one). Threads other than the test's own never call cmocka assertions: they count
@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include <cblas.h>
 #include <cmocka.h>
 #include <dirent.h>
 #include <pthread.h>
@@ -524,25 +525,52 @@ static void *share_runs(void *arg) {
   return NULL;
 }
 
-/* Two host threads share one engine: one gets the pool, the other runs on its own
- * thread; both always get the right values. */
-static void test_two_host_threads_share_engine(void **state) {
-  (void)state;
-  uint32_t out;
-  lask_graph *g = tree(UNDER_TSAN ? 2000 : 20000, &out);
-  int64_t leaves = (UNDER_TSAN ? 2000 : 20000) / 2;
-  lask_engine *e = engine_new(2);
+static void *own_engine_runs(void *arg) {
+  sharer *s = arg;
+  lask_err err;
+  if (!(s->e = lask_engine_new(2, &err))) {
+    s->wrong = s->runs;
+    return NULL;
+  }
+  share_runs(s);
+  lask_engine_free(s->e);
+  return NULL;
+}
+
+/* Two host threads run body (share_runs or own_engine_runs) on one tree graph, with
+ * e as their engine (NULL: each makes its own); every value must be right. */
+static void two_host_threads(lask_engine *e, void *(*body)(void *)) {
+  uint32_t out, n = UNDER_TSAN ? 2000 : 20000;
+  lask_graph *g = tree(n, &out);
+  int64_t leaves = n / 2;
   sharer s[2];
   pthread_t th[2];
   for (int i = 0; i < 2; i++) {
     s[i] = (sharer){e, g, out, leaves * (leaves + 1) / 2, UNDER_TSAN ? 20 : 100, 0};
-    assert_int_equal(pthread_create(&th[i], NULL, share_runs, &s[i]), 0);
+    assert_int_equal(pthread_create(&th[i], NULL, body, &s[i]), 0);
   }
   for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
   assert_int_equal(s[0].wrong, 0);
   assert_int_equal(s[1].wrong, 0);
-  lask_engine_free(e);
   lask_graph_free(g);
+}
+
+/* Two host threads share one engine: one gets the pool, the other runs on its own
+ * thread; both always get the right values. */
+static void test_two_host_threads_share_engine(void **state) {
+  (void)state;
+  lask_engine *e = engine_new(2);
+  two_host_threads(e, share_runs);
+  lask_engine_free(e);
+}
+
+/* Two engines in one process, made and run at once from two host threads: both
+ * always right, and OpenBLAS single-threaded once they started (set once per
+ * process, not per run, so the engines do not race on it). */
+static void test_two_engines_at_once(void **state) {
+  (void)state;
+  two_host_threads(NULL, own_engine_runs);
+  assert_int_equal(openblas_get_num_threads(), 1);
 }
 
 typedef struct nested {
@@ -594,6 +622,7 @@ int main(void) {
       cmocka_unit_test(test_many_runs_one_engine),
       cmocka_unit_test(test_engine_freed_at_once),
       cmocka_unit_test(test_two_host_threads_share_engine),
+      cmocka_unit_test(test_two_engines_at_once),
       cmocka_unit_test(test_nested_runs),
   };
   return cmocka_run_group_tests_name("threaded", tests, NULL, NULL);

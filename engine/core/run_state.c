@@ -1,0 +1,82 @@
+/* run_state.c — the per-run state every scheduler shares (run_state.h).
+ *
+ * Invariants of a run state, for every node i:
+ *   1. left[i] counts dependencies of i not finished yet; i is ready when it is 0.
+ *      It only goes down, once per finished dependency, and never below 0.
+ *   2. holds[i] counts the dependents of i not finished yet, plus one per time i is
+ *      requested; values[i] is released as soon as it drops to 0 (never below).
+ *   3. values[i] is nil until i has run, and after it has been released.
+ * So after a run that succeeded every left[i] is 0, the holds left are the requests
+ * (nouts in all), and only requested nodes still hold values (lask_state_done).
+ * Counters are atomics because the threaded scheduler's workers finish nodes at once.
+ */
+#include "run_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "order.h"
+
+lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts,
+                            lask_err *err) {
+  size_t n = g->n ? g->n : 1;
+  memset(s, 0, sizeof *s);
+  s->g = g;
+  s->values = calloc(n, sizeof *s->values);
+  s->left = malloc(n * sizeof *s->left);
+  s->holds = malloc(n * sizeof *s->holds);
+  s->prio = malloc(n * sizeof *s->prio);
+  if (!s->values || !s->left || !s->holds || !s->prio) {
+    lask_state_free(s);
+    return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
+  }
+  for (uint32_t i = 0; i < g->n; i++) {
+    atomic_init(&s->left[i], g->dep_off[i + 1] - g->dep_off[i]);
+    atomic_init(&s->holds[i], g->out_off[i + 1] - g->out_off[i]);
+  }
+  for (size_t k = 0; k < nouts; k++) atomic_fetch_add_explicit(&s->holds[outs[k]], 1, memory_order_relaxed);
+  lask_status st = lask_order(g, s->prio, err);
+  if (st != LASK_OK) lask_state_free(s);
+  return st;
+}
+
+void lask_state_free(lask_state *s) {
+  if (s->values && s->g)
+    for (uint32_t i = 0; i < s->g->n; i++) lask_release(s->values[i]);
+  free(s->values), free((void *)s->left), free((void *)s->holds), free(s->prio);
+  memset(s, 0, sizeof *s);
+}
+
+static void release_value(lask_state *s, uint32_t v, const lask_release_hook *hook) {
+  lask_release(s->values[v]);
+  s->values[v] = lask_nil();
+  if (hook) hook->released(hook->ctx, v);
+}
+
+void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook *hook) {
+  const lask_graph *g = s->g;
+  if (atomic_load_explicit(&s->holds[v], memory_order_relaxed) == 0) /* no dependent, not requested */
+    release_value(s, v, hook);
+  for (uint32_t e = g->dep_off[v]; e < g->dep_off[v + 1]; e++) {
+    uint32_t d = g->deps[e];
+    /* acq_rel: the last dependent to finish must see the value stored by d's task. */
+    uint32_t before = atomic_fetch_sub_explicit(&s->holds[d], 1, memory_order_acq_rel);
+    LASK_ASSERT(before > 0); /* invariant 2 */
+    if (before == 1) release_value(s, d, hook);
+  }
+}
+
+void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, lask_value *results) {
+  for (size_t k = 0; k < nouts; k++) results[k] = lask_retain(s->values[outs[k]]);
+}
+
+bool lask_state_done(const lask_state *s, size_t nouts) {
+  uint64_t requests = 0;
+  for (uint32_t i = 0; i < s->g->n; i++) {
+    uint32_t holds = atomic_load_explicit(&s->holds[i], memory_order_relaxed);
+    if (atomic_load_explicit(&s->left[i], memory_order_relaxed) != 0) return false;
+    if (holds == 0 && s->values[i].type != LASK_TNIL) return false;
+    requests += holds;
+  }
+  return requests == nouts;
+}
