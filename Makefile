@@ -108,7 +108,7 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 	install -d $(DESTDIR)$(PREFIX)/include/lask
 	install -d $(DESTDIR)$(PREFIX)/include/lask/core $(DESTDIR)$(PREFIX)/include/lask/array
 	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask/
-	cd engine/core && install -m 644 engine.h err.h eval.h graph.h kernel.h run.h trace.h value.h $(DESTDIR)$(PREFIX)/include/lask/core/
+	cd engine/core && install -m 644 engine.h err.h eval.h graph.h kernel.h run.h run_opts.h trace.h value.h $(DESTDIR)$(PREFIX)/include/lask/core/
 	install -m 644 engine/array/scalar.h $(DESTDIR)$(PREFIX)/include/lask/array/
 	sed -e 's|@PREFIX@|$(PREFIX)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 

@@ -10,8 +10,6 @@
 #include <string.h>
 
 #include "array_kernels.h"
-#include "linalg.h"
-#include "range_finder.h"
 
 typedef const lask_kernel *(*group_fn)(int i);
 

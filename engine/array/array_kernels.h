@@ -118,15 +118,18 @@
 #include "ndarray.h"
 
 /* The kernel groups, each in the file of its family (create.c, elementwise.c,
- * reduce.c, structure.c, matmul.c, npy_io.c; linalg.h and range_finder.h declare
- * the last two): the i-th kernel of the group (0-based), or NULL past its last.
- * The registry (array_kernels.c) walks them in this order. */
+ * reduce.c, structure.c, matmul.c, npy_io.c, linalg.c, range_finder.c): the i-th
+ * kernel of the group (0-based), or NULL past its last. The registry
+ * (array_kernels.c) walks them in this order; it knows them only by these names, so
+ * every family file stands above this one. */
 const lask_kernel *lask_akernels_create(int i);
 const lask_kernel *lask_akernels_elementwise(int i);
 const lask_kernel *lask_akernels_reduce(int i);
 const lask_kernel *lask_akernels_structure(int i);
 const lask_kernel *lask_akernels_matmul(int i);
 const lask_kernel *lask_akernels_npy_io(int i);
+const lask_kernel *lask_akernels_linalg(int i);
+const lask_kernel *lask_akernels_range(int i);
 
 /* The array kernel called name, or NULL. */
 const lask_kernel *lask_akernel_find(const char *name);

@@ -26,9 +26,8 @@
 #ifndef LASK_LINALG_H
 #define LASK_LINALG_H
 
-#include "core/kernel.h"
+#include "array_kernels.h"
 
-/* The i-th linear algebra kernel (0-based), or NULL past the last. */
-const lask_kernel *lask_akernels_linalg(int i);
+/* The group of these kernels is lask_akernels_linalg (array_kernels.h). */
 
 #endif

@@ -15,9 +15,8 @@
 #ifndef LASK_RANGE_H
 #define LASK_RANGE_H
 
-#include "core/kernel.h"
+#include "array_kernels.h"
 
-/* The i-th range-finder kernel (0-based), or NULL past the last. */
-const lask_kernel *lask_akernels_range(int i);
+/* The group of these kernels is lask_akernels_range (array_kernels.h). */
 
 #endif

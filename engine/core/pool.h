@@ -6,7 +6,7 @@
  * host's). At most one threaded run uses the pool at a time: e->run points to
  * it while it lasts; a run that finds the pool busy (a nested get from a Lua
  * task, or a second host thread) runs synchronously on its own thread.
- * pool.c starts and stops the threads (and makes OpenBLAS single-threaded once per
+ * engine.c starts and stops the threads (and makes OpenBLAS single-threaded once per
  * process); what they do is sched_threaded.c's lask_worker_main.
  */
 #ifndef LASK_POOL_H
@@ -16,7 +16,7 @@
 
 #include "deque.h"
 #include "parker.h"
-#include "run.h"
+#include "run_opts.h"
 
 struct lask_trun;
 

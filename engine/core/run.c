@@ -7,9 +7,9 @@
  */
 #include <stdlib.h>
 
-#include "engine.h"
 #include "pool.h"
-#include "run_state.h"
+#include "run.h"
+#include "schedulers.h"
 #include "transport.h"
 
 /* Runs the state s with the scheduler o asks for; threaded needs an engine and work. */
@@ -35,7 +35,7 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   lask_status st = lask_state_init(&s, g, outs, nouts, err);
   if (st != LASK_OK) return st;
   int threaded = o->sched == LASK_SCHED_THREADED && e && g->n > 0;
-  /* e->nworkers read here, not through lask_engine_workers: pool.c calls nothing of ours */
+  /* e->nworkers read here, not through lask_engine_workers: engine.c calls nothing of ours */
   int nworkers = remote ? o->transport->nworkers : threaded ? e->nworkers : 1;
   if (o->trace && lask_trace_begin(o->trace, nworkers) != LASK_OK) {
     lask_state_free(&s);

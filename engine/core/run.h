@@ -2,42 +2,12 @@
  *
  * lask_run (run.c) makes the run's state (run_state.c: counters and values) and
  * hands it to the scheduler opts->sched names (schedulers.h): sched_sync.c, or
- * sched_threaded.c, the work-stealing scheduler on the engine's pool (pool.c,
- * deque.c). */
+ * sched_threaded.c, the work-stealing scheduler on the engine's pool (engine.c,
+ * deque.c), or sched_remote.c. */
 #ifndef LASK_RUN_H
 #define LASK_RUN_H
 
-#include "eval.h"
-#include "graph.h"
-#include "trace.h"
-
-typedef struct lask_engine lask_engine;
-
-typedef enum lask_sched {
-  LASK_SCHED_SYNC,     /* one thread, in priority order (for debugging, and as the reference) */
-  LASK_SCHED_THREADED, /* the engine's work-stealing pool */
-  LASK_SCHED_REMOTE,   /* workers that keep their own values, reached through opts->transport */
-} lask_sched;
-
-struct lask_transport;
-
-/* Per-task callbacks, always delivered on the calling thread. Each returns 0, or
- * non-zero to stop the run (which then fails with LASK_EHOST). */
-typedef struct lask_callbacks {
-  void *ctx;
-  int (*pretask)(void *ctx, uint32_t node);                                 /* may be NULL */
-  int (*posttask)(void *ctx, uint32_t node, lask_value result, int worker); /* result borrowed; may be NULL */
-} lask_callbacks;
-
-typedef struct lask_run_opts {
-  lask_sched sched;
-  int num_workers;                 /* threaded: 0 means all of the engine's workers */
-  const lask_host_ops *host;       /* runs non-kernel heads; NULL if the graph has none */
-  const lask_callbacks *callbacks; /* NULL for none */
-  const _Atomic int *interrupt;    /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
-  lask_trace *trace;               /* records every task's worker and times; NULL for none */
-  const struct lask_transport *transport; /* remote: the workers (transport.h) */
-} lask_run_opts;
+#include "run_opts.h"
 
 /* Runs g until the nodes outs[0..nouts) are computed and gives their values in
  * results[0..nouts) (the caller releases them). Intermediate values are released as
@@ -45,5 +15,10 @@ typedef struct lask_run_opts {
  * made is released, err names the failing node, and its code is returned. */
 lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, size_t nouts,
                      const lask_run_opts *opts, lask_value *results, lask_err *err);
+
+/* Runs g on e's workers for the nodes called names[0..n) and gives their values in
+ * results[0..n) (the caller releases them). On failure nothing is given. */
+lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
+                     lask_value *results, lask_err *err);
 
 #endif

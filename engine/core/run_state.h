@@ -4,8 +4,8 @@
  * takes the outputs from it. A scheduler marks nodes finished through the state:
  * the counters left[] say when a node is ready, holds[] when a value can be
  * released. The invariants are stated in run_state.c. Including this header
- * also gives run.h, the priority heap (heap.h), lask_callback_failed
- * (callbacks.h) and the schedulers' entry points (schedulers.h).
+ * also gives the run's request (run_opts.h), the priority heap (heap.h) and
+ * lask_callback_failed (callbacks.h).
  */
 #ifndef LASK_RUN_STATE_H
 #define LASK_RUN_STATE_H
@@ -15,8 +15,9 @@
 #include "callbacks.h"
 #include "check.h"
 #include "heap.h"
-#include "run.h"
-#include "schedulers.h"
+#include "run_opts.h"
+
+typedef struct lask_state lask_state;
 
 struct lask_state {
   const lask_graph *g;

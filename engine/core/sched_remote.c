@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run_state.h"
+#include "schedulers.h"
 #include "transport.h"
 
 enum { LOCALITY_WINDOW = 4, WAIT_MS = 100 };

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 
-#include "run_state.h"
+#include "schedulers.h"
 
 /* Runs one ready node: callbacks, evaluation, then the state's bookkeeping. */
 static lask_status run_node(lask_state *s, uint32_t v, const lask_run_opts *o, lask_heap *ready,

@@ -4,7 +4,7 @@
  * calls run_pool, which seeds the roots and runs host_loop, the host's loop; each
  * pool thread lives in lask_worker_main, waiting for runs, and works in work(),
  * its loop; run_one runs a task and make_ready pushes what it made ready. The
- * deques are deque.c (Chase–Lev), the sleeping parker.c, the pool pool.c, and the
+ * deques are deque.c (Chase–Lev), the sleeping parker.c, the pool engine.c, and the
  * per-run counters and values the run state (run_state.c).
  *
  * Workers (pool threads and the host, see pool.h) run ready tasks from their own
@@ -39,7 +39,7 @@
 
 #include "kernel.h"
 #include "pool.h"
-#include "run_state.h"
+#include "schedulers.h"
 
 enum { READY_BATCH = 64, STEAL_RETRIES = 4 };
 
@@ -351,7 +351,7 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
   if (pthread_mutex_init(&r.mu, NULL) != 0 || !lask_parker_init(&r.host_park)) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of resources starting a run");
   } else {
-    st = run_pool(e, &r, err); /* OpenBLAS is single-threaded already (pool.c) */
+    st = run_pool(e, &r, err); /* OpenBLAS is single-threaded already (engine.c) */
     lask_parker_destroy(&r.host_park);
     pthread_mutex_destroy(&r.mu);
   }

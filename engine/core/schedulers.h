@@ -12,9 +12,7 @@
 #ifndef LASK_SCHEDULERS_H
 #define LASK_SCHEDULERS_H
 
-#include "run.h"
-
-typedef struct lask_state lask_state;
+#include "run_state.h"
 
 /* The synchronous scheduler (sched_sync.c): priority order on the calling thread. */
 lask_status lask_run_sync(lask_state *s, const lask_run_opts *o, lask_err *err);

@@ -1,4 +1,4 @@
-/* pool.c — the engine object: its pool of worker threads (pool.h), started by
+/* engine.c — the engine object: its pool of worker threads (pool.h), started by
  * lask_engine_new and joined by lask_engine_free. What the threads do is
  * lask_worker_main, in sched_threaded.c; this file calls nothing that runs graphs. */
 #include <cblas.h>
