@@ -1,4 +1,4 @@
-/* callbacks.h — the schedulers' side of the per-task callbacks (run.h's
+/* callbacks.h — the schedulers' side of the per-task callbacks (run_opts.h's
  * lask_callbacks), which each scheduler calls itself on the calling thread. */
 #ifndef LASK_CALLBACKS_H
 #define LASK_CALLBACKS_H
