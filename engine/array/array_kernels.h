@@ -131,6 +131,12 @@ const lask_kernel *lask_akernels_npy_io(int i);
 const lask_kernel *lask_akernels_linalg(int i);
 const lask_kernel *lask_akernels_range(int i);
 
+/* Defines the group function name over the static kernel array table. */
+#define LASK_AKERNEL_GROUP(name, table)                                                                      \
+  const lask_kernel *name(int i) {                                                                           \
+    return i >= 0 && i < (int)(sizeof table / sizeof table[0]) ? &table[i] : NULL;                           \
+  }
+
 /* The array kernel called name, or NULL. */
 const lask_kernel *lask_akernel_find(const char *name);
 
@@ -165,8 +171,8 @@ lask_status lask_akernel_relabel(const lask_kernel *k, lask_err *err);
 /* v as a list of exactly want integers in out[0..want) (nil, or a Lua value that is
  * not a list, counts as an empty list: a Lua {} cannot become a list); what names v
  * in the message. */
-lask_status lask_akernel_arg_ints(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
-                                  lask_err *err);
+lask_status lask_akernel_arg_ints(const lask_kernel *k, lask_value v, int want, int64_t *out,
+                                  const char *what, lask_err *err);
 
 /* Argument i as an array in *a (borrowed), or a type error naming it. */
 lask_status lask_akernel_array(const lask_kernel *k, const lask_value *args, int i, lask_ndarray **a,

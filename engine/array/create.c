@@ -319,6 +319,4 @@ static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("normal", k_normal),
 };
 
-const lask_kernel *lask_akernels_create(int i) {
-  return i >= 0 && i < (int)(sizeof kernels / sizeof kernels[0]) ? &kernels[i] : NULL;
-}
+LASK_AKERNEL_GROUP(lask_akernels_create, kernels)

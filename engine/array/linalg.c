@@ -845,6 +845,4 @@ static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("norm", k_norm),
 };
 
-const lask_kernel *lask_akernels_linalg(int i) {
-  return i >= 0 && i < (int)(sizeof kernels / sizeof kernels[0]) ? &kernels[i] : NULL;
-}
+LASK_AKERNEL_GROUP(lask_akernels_linalg, kernels)

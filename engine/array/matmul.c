@@ -134,6 +134,4 @@ static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("matmul_sum", k_matmul_sum),
 };
 
-const lask_kernel *lask_akernels_matmul(int i) {
-  return i >= 0 && i < (int)(sizeof kernels / sizeof kernels[0]) ? &kernels[i] : NULL;
-}
+LASK_AKERNEL_GROUP(lask_akernels_matmul, kernels)

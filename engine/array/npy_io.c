@@ -74,6 +74,4 @@ static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("store_block", k_store_block),
 };
 
-const lask_kernel *lask_akernels_npy_io(int i) {
-  return i >= 0 && i < (int)(sizeof kernels / sizeof kernels[0]) ? &kernels[i] : NULL;
-}
+LASK_AKERNEL_GROUP(lask_akernels_npy_io, kernels)

@@ -184,6 +184,4 @@ static const lask_kernel range_kernels[] = {
     LASK_KERNEL_STATIC("orth_rows", k_orth_rows),
 };
 
-const lask_kernel *lask_akernels_range(int i) {
-  return i >= 0 && i < (int)(sizeof range_kernels / sizeof range_kernels[0]) ? &range_kernels[i] : NULL;
-}
+LASK_AKERNEL_GROUP(lask_akernels_range, range_kernels)

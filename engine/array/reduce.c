@@ -930,6 +930,4 @@ static const lask_kernel reduce_kernels[] = {
 
 const lask_kernel *lask_akernels_reduce(int i);
 
-const lask_kernel *lask_akernels_reduce(int i) {
-  return i >= 0 && i < (int)(sizeof reduce_kernels / sizeof reduce_kernels[0]) ? &reduce_kernels[i] : NULL;
-}
+LASK_AKERNEL_GROUP(lask_akernels_reduce, reduce_kernels)

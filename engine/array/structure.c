@@ -420,6 +420,4 @@ static const lask_kernel struct_kernels[] = {
     LASK_KERNEL_STATIC("rows", k_rows),
 };
 
-const lask_kernel *lask_akernels_structure(int i) {
-  return i >= 0 && i < (int)(sizeof struct_kernels / sizeof struct_kernels[0]) ? &struct_kernels[i] : NULL;
-}
+LASK_AKERNEL_GROUP(lask_akernels_structure, struct_kernels)
