@@ -137,6 +137,10 @@ const lask_kernel *lask_akernels_range(int i);
     return i >= 0 && i < (int)(sizeof table / sizeof table[0]) ? &table[i] : NULL;                           \
   }
 
+/* The dtype of matmul's result for operands of dtypes a and b: float32 when both are,
+ * float64 when one is a float, else int64 (booleans are summed as integers). */
+lask_dtype lask_matmul_dtype(lask_dtype a, lask_dtype b);
+
 /* The array kernel called name, or NULL. */
 const lask_kernel *lask_akernel_find(const char *name);
 

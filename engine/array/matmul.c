@@ -47,7 +47,7 @@ static void gemm(lask_dtype dt, const mat *a, const mat *b, char *out, bool accu
     matmul_i64(a, b, (int64_t *)out, accumulate);
 }
 
-static lask_dtype matmul_dtype(lask_dtype a, lask_dtype b) {
+lask_dtype lask_matmul_dtype(lask_dtype a, lask_dtype b) {
   if (a == LASK_F32 && b == LASK_F32) return LASK_F32;
   if (a == LASK_F32 || a == LASK_F64 || b == LASK_F32 || b == LASK_F64) return LASK_F64;
   return LASK_I64;
@@ -64,8 +64,8 @@ static int matmul_shape(int na, int nb, int64_t m, int64_t n, int64_t *shape) {
 /* Multiplies pairs a[i] @ b[i] (i < npairs), summing them into one result. */
 static lask_status matmul_pairs(const lask_kernel *k, lask_ndarray *const *as, lask_ndarray *const *bs,
                                 size_t np, lask_value *out, lask_err *err) {
-  lask_dtype dt = matmul_dtype(as[0]->dtype, bs[0]->dtype);
-  for (size_t i = 1; i < np; i++) dt = lask_dtype_promote(dt, matmul_dtype(as[i]->dtype, bs[i]->dtype));
+  lask_dtype dt = lask_matmul_dtype(as[0]->dtype, bs[0]->dtype);
+  for (size_t i = 1; i < np; i++) dt = lask_dtype_promote(dt, lask_matmul_dtype(as[i]->dtype, bs[i]->dtype));
   lask_ndarray *r = NULL;
   for (size_t i = 0; i < np; i++) {
     mat a, b;

@@ -16,12 +16,15 @@
  *                        why the kernels refuse it. param: astype's dtype, or powi's
  *                        or pow's exponent when it is a known integer (integers to a
  *                        negative power are refused at once)
+ *   arrayops.promote(a, b)  numpy's result_type of two dtypes (concatenate, stack)
+ *   arrayops.matmul_type(a, b)  the dtype of the matmul kernel's result
  *   arrayops.fused_limits {max_args=, max_tokens=, max_depth=, max_token_len=,
  *                        powi_max=}: what a fused program may hold, and the largest
  *                        |n| that pow(x, n) computes by multiplication (powi:n)
  */
 #include <lauxlib.h>
 
+#include "array/array_kernels.h"
 #include "array/fused.h"
 #include "larrayops.h"
 
@@ -31,9 +34,10 @@ static const char *const rule_names[] = {
     [LASK_EW_CMP] = "cmp",     [LASK_EW_WHERE] = "where",       [LASK_EW_CAST] = "cast",
 };
 
-static const char *const kernel_names[] = {
-    [LASK_EW_KERNEL_OP] = "op", [LASK_EW_KERNEL_POW] = "pow", [LASK_EW_KERNEL_CAST] = "cast",
-    [LASK_EW_KERNEL_NONE] = NULL};
+static const char *const kernel_names[] = {[LASK_EW_KERNEL_OP] = "op",
+                                           [LASK_EW_KERNEL_POW] = "pow",
+                                           [LASK_EW_KERNEL_CAST] = "cast",
+                                           [LASK_EW_KERNEL_NONE] = NULL};
 
 static void set_string(lua_State *L, const char *field, const char *s) {
   if (!s) return;
@@ -105,13 +109,28 @@ static int l_result_type(lua_State *L) {
   return 2;
 }
 
+/* promote(a, b) -> numpy's result_type of two dtypes (concatenate, stack). */
+static int l_promote(lua_State *L) {
+  lask_dtype a = check_dtype(L, 1, "promote's first dtype"), b = check_dtype(L, 2, "promote's second dtype");
+  lua_pushstring(L, lask_dtype_name(lask_dtype_promote(a, b)));
+  return 1;
+}
+
+/* matmul_type(a, b) -> the dtype of the matmul kernel's result. */
+static int l_matmul_type(lua_State *L) {
+  lask_dtype a = check_dtype(L, 1, "matmul_type's first dtype"),
+             b = check_dtype(L, 2, "matmul_type's second dtype");
+  lua_pushstring(L, lask_dtype_name(lask_matmul_dtype(a, b)));
+  return 1;
+}
+
 static void set_int(lua_State *L, const char *field, lua_Integer v) {
   lua_pushinteger(L, v);
   lua_setfield(L, -2, field);
 }
 
 void lask_l_open_arrayops(lua_State *L) {
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 5);
   lua_createtable(L, 0, LASK_EWOP_COUNT);
   for (int i = 0; lask_ewop_at(i); i++) {
     push_op(L, lask_ewop_at(i));
@@ -120,6 +139,10 @@ void lask_l_open_arrayops(lua_State *L) {
   lua_setfield(L, -2, "ops");
   lua_pushcfunction(L, l_result_type);
   lua_setfield(L, -2, "result_type");
+  lua_pushcfunction(L, l_promote);
+  lua_setfield(L, -2, "promote");
+  lua_pushcfunction(L, l_matmul_type);
+  lua_setfield(L, -2, "matmul_type");
   lua_createtable(L, 0, 5);
   set_int(L, "max_args", LASK_FUSED_MAX_ARGS);
   set_int(L, "max_tokens", LASK_FUSED_MAX_TOKENS);

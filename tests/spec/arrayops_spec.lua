@@ -122,4 +122,29 @@ describe("lask.core.arrayops", function()
     assert.has_error(function() result_type("nope", {}) end)
     assert.has_error(function() result_type("add", { { dt = "float64" } }) end)
   end)
+
+  it("promote and matmul_type are the dtypes concatenate and matmul give, numpy's table", function()
+    local promote, matmul_type = core.arrayops.promote, core.arrayops.matmul_type
+    -- numpy.result_type for our dtypes (numpy 1.24), and numpy.dot's result dtype
+    -- except bool @ bool, which the matmul kernel sums as integers
+    local NP = {
+      float64 = { float64 = "float64", float32 = "float64", int64 = "float64", bool = "float64" },
+      float32 = { float64 = "float64", float32 = "float32", int64 = "float64", bool = "float32" },
+      int64 = { float64 = "float64", float32 = "float64", int64 = "int64", bool = "int64" },
+      bool = { float64 = "float64", float32 = "float32", int64 = "int64", bool = "bool" },
+    }
+    for _, a in ipairs(DTYPES) do
+      for _, b in ipairs(DTYPES) do
+        assert.are.equal(NP[a][b], promote(a, b))
+        local x, y = operand(a, "array"), operand(b, "array")
+        assert.are.equal(promote(a, b), ak.concatenate({ x, y }, 0).dtype)
+        local m = ak.matmul(x:reshape { 1, 2 }, y:reshape { 2, 1 })
+        assert.are.equal(matmul_type(a, b), m.dtype)
+        local want = (a == "float32" and b == "float32") and "float32"
+          or ((a:match "^float" or b:match "^float") and "float64" or "int64")
+        assert.are.equal(want, matmul_type(a, b))
+      end
+    end
+    assert.has_error(function() promote("float64", "complex128") end)
+  end)
 end)

@@ -80,17 +80,9 @@ end
 
 M.itemsize = { float64 = 8, float32 = 4, int64 = 8, bool = 1 }
 
-local KIND = { bool = 0, int64 = 1, float32 = 2, float64 = 2 }
-M.KIND = KIND
-
--- numpy's result_type of two of our dtypes (int64 with float32 gives float64).
-function M.promote(a, b)
-  if a == b then return a end
-  if KIND[a] < KIND[b] then a, b = b, a end
-  if a == "float32" and b == "int64" then return "float64" end
-  if a == "float32" and b == "float64" then return "float64" end
-  return a
-end
+-- numpy's result_type of two of our dtypes (int64 with float32 gives float64): the
+-- engine's rule (lask.core.arrayops).
+M.promote = require("lask.core").arrayops.promote
 
 -- The dtype of a Lua scalar operand.
 function M.scalar_dtype(v)

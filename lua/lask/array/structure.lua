@@ -56,11 +56,7 @@ end
 -- x:T(): x transposed (numpy's x.T, as a method).
 function ST.T(x) return ST.transpose(x) end
 
-local function matmul_dtype(a, b)
-  if a == "float32" and b == "float32" then return "float32" end
-  if core.KIND[a] == 2 or core.KIND[b] == 2 then return "float64" end
-  return "int64"
-end
+local matmul_dtype = require("lask.core").arrayops.matmul_type
 
 -- dot(a, b): the matrix product of 1-D and 2-D arrays (numpy.dot's rules for
 -- them). Block (i, j) is the sum over the inner blocks k of a(i, k) @ b(k, j), done
