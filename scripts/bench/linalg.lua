@@ -21,8 +21,9 @@
 --   svdc_wide  the same on 1e5 x 2000 (blocks 10000 x 2000), k = 50
 --   tsqr_tall  tsqr of 1e6 x 100 (Q and R) / np.linalg.qr(x) / da.linalg.tsqr
 --   dgemm      2000 x 2000 by 2000 x 2000: lask's matmul kernel inside one task (the
---              engine runs OpenBLAS single-threaded in tasks) and called directly from
---              Lua (OpenBLAS's own threads); numpy's a @ b with OPENBLAS_NUM_THREADS=1.
+--              engine runs OpenBLAS single-threaded) and called directly from Lua
+--              before any engine started (OpenBLAS's own threads); numpy's a @ b with
+--              OPENBLAS_NUM_THREADS=1.
 --
 -- Environment (set by run.sh): LASK, the command running a Lua script with lask
 -- loadable (default: this interpreter); PEER_PYTHON (default /usr/bin/python3).
@@ -123,8 +124,6 @@ local function run_dgemm(reps)
   local da = require "lask.array"
   local K = require("lask.core").array_kernels
   local n = 2000
-  local A = da.random.random({ n, n }, { chunks = { n, n }, seed = 3 }):persist()
-  local B = da.random.random({ n, n }, { chunks = { n, n }, seed = 4 }):persist()
   local function best(f)
     local t = math.huge
     for _ = 1, reps do
@@ -135,9 +134,15 @@ local function run_dgemm(reps)
     end
     return t
   end
-  local t_task = best(function() return A:dot(B):compute() end)
-  local a1, b1 = A:compute(), B:compute()
+  local function matrix(seed)
+    return da.random.random({ n, n }, { chunks = { n, n }, seed = seed }):compute { scheduler = "sync" }
+  end
+  -- first, while no engine has started (the sync scheduler starts none): an engine
+  -- makes OpenBLAS single-threaded for the rest of the process
+  local a1, b1 = matrix(3), matrix(4)
   local t_direct = best(function() return K.matmul(a1, b1) end)
+  local A, B = da.from_array(a1, { chunks = { n, n } }):persist(), da.from_array(b1, { chunks = { n, n } }):persist()
+  local t_task = best(function() return A:dot(B):compute() end)
   local flop = 2 * n ^ 3
   R.emit { case = "dgemm", task_gflops = flop / t_task / 1e9, direct_gflops = flop / t_direct / 1e9 }
 end
@@ -166,20 +171,14 @@ for _, a in ipairs(arg) do
   else error("linalg.lua: unknown option " .. a) end
 end
 
-local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local function interpreter()
-  if os.getenv("LASK") then return os.getenv("LASK") end
-  local i = -1
-  while arg[i - 1] do i = i - 1 end
-  return shell_quote(arg[i])
-end
+local shell_quote = R.shell_quote
 local function first_line(cmd)
   local p = io.popen(cmd)
   local l = p and p:read("l")
   if p then p:close() end
   return l or "?"
 end
-local LASK = interpreter()
+local LASK = R.interpreter()
 local PY = os.getenv("PEER_PYTHON") or "/usr/bin/python3"
 local self_path = shell_quote(arg[0])
 local peer_script = shell_quote(here .. "linalg_peer.py")

@@ -56,6 +56,18 @@ function R.emit(t)
   io.stdout:flush()
 end
 
+-- s quoted for the shell.
+function R.shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- The command that runs a Lua script with lask loadable, for child processes: LASK
+-- (set by run.sh), else the interpreter running this script.
+function R.interpreter()
+  if os.getenv("LASK") then return os.getenv("LASK") end
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  return R.shell_quote(arg[i])
+end
+
 function R.run(cmd)
   local p = io.popen(cmd .. " 2>&1")
   local out = p:read("a")
