@@ -11,6 +11,8 @@ SAN     ?=
 # make asan and make tsan set it, normal builds compile the checks out.
 CHECKS  ?=
 PKGS     = lua5.4 openblas lapacke
+# The version, read from its one place (engine/core/version.h).
+VERSION := $(shell awk '/define LASK_VERSION_(MAJOR|MINOR|PATCH) / {printf "%s%s", sep, $$3; sep = "."}' engine/core/version.h)
 # The engine compiles without Lua's include path: a file under engine/ that
 # includes lua.h fails to build (the layering rule "the engine never includes Lua").
 CFLAGS_BASE   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread $(OPT) $(SAN) $(CHECKS) -Iengine
@@ -27,7 +29,7 @@ BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_SRC   = $(wildcard tests/c/test_*.c)
 CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format
+.PHONY: all lib deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format print-version
 
 all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(BUILD)/embed-host $(CTEST_BIN)
 
@@ -108,9 +110,9 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
 	install -d $(DESTDIR)$(PREFIX)/include/lask
 	install -d $(DESTDIR)$(PREFIX)/include/lask/core $(DESTDIR)$(PREFIX)/include/lask/array
 	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask/
-	cd engine/core && install -m 644 engine.h err.h eval.h graph.h kernel.h run.h run_opts.h trace.h value.h $(DESTDIR)$(PREFIX)/include/lask/core/
+	cd engine/core && install -m 644 engine.h err.h eval.h graph.h kernel.h run.h run_opts.h trace.h value.h version.h $(DESTDIR)$(PREFIX)/include/lask/core/
 	install -m 644 engine/array/scalar.h $(DESTDIR)$(PREFIX)/include/lask/array/
-	sed -e 's|@PREFIX@|$(PREFIX)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 # luarocks' "make" backend (lask-*.rockspec) passes LUADIR, LIBDIR and BINDIR.
 rock-install: $(BUILD)/lask $(BUILD)/lib/lask/core.so
@@ -122,6 +124,9 @@ rock-install: $(BUILD)/lask $(BUILD)/lib/lask/core.so
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/bin/lask $(DESTDIR)$(PREFIX)/include/lask $(DESTDIR)$(PREFIX)/lib/liblask.a \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4/lask $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
+
+print-version:
+	@echo $(VERSION)
 
 clean:
 	rm -rf build build-asan build-tsan

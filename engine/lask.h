@@ -29,8 +29,8 @@
 #include "core/run.h"
 #include "core/trace.h"
 #include "core/value.h"
+#include "core/version.h"
 
-#define LASK_VERSION "0.1"
 
 /* --- Lua (implemented by the binding; link liblask.a and lua5.4) --- */
 struct lua_State;

@@ -2,7 +2,8 @@
 local core = require "lask.core"
 
 local lask = {
-  version = core.version,
+  _VERSION = "lask " .. core.version, -- as Lua's own _VERSION ("Lua 5.4")
+  version = core.version, -- "MAJOR.MINOR.PATCH"
   key = core.key,
   iskey = core.iskey,
   quote = core.quote,

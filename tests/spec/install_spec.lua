@@ -40,8 +40,11 @@ describe("make install", function()
     f:write([[
 #include <lask.h>
 #include <stdio.h>
+#include <string.h>
 int main(void) {
   lask_err err;
+  if (strcmp(lask_version(), LASK_VERSION) != 0) return printf("headers %s, library %s\n", LASK_VERSION, lask_version()), 1;
+  printf("version %s (%d.%d.%d)\n", lask_version(), LASK_VERSION_MAJOR, LASK_VERSION_MINOR, LASK_VERSION_PATCH);
   lask_engine *e = lask_engine_new(2, &err);
   lask_graph_builder *b = lask_gb_new();
   uint32_t x = lask_gb_named(b, "x"), y = lask_gb_named(b, "y");
@@ -60,10 +63,15 @@ int main(void) {
     f:close()
     local pc = root .. "/pc"
     local out, status = sh(("mkdir -p %s && sed 's|^prefix=.*|prefix=%s|' %s/lib/pkgconfig/lask.pc > %s/lask.pc && "
-      .. "cc -std=c11 -o %s/host %s $(PKG_CONFIG_PATH=%s pkg-config --cflags --libs lask) && %s/host")
-      :format(pc, prefix, prefix, pc, root, src, pc, root))
+      .. "cc -std=c11 -o %s/host %s $(PKG_CONFIG_PATH=%s pkg-config --cflags --libs lask) && %s/host && "
+      .. "echo modversion=$(PKG_CONFIG_PATH=%s pkg-config --modversion lask)")
+      :format(pc, prefix, prefix, pc, root, src, pc, root, pc))
     assert.are.equal(0, status, out)
     assert.matches("y = 42", out)
+    local v = out:match("version (%d+%.%d+%.%d+) %((%d+%.%d+%.%d+)%)")
+    assert.truthy(v, out)
+    assert.matches("version " .. v:gsub("%.", "%%.") .. " %(" .. v:gsub("%.", "%%.") .. "%)", out)
+    assert.matches("modversion=" .. v:gsub("%.", "%%.") .. "\n", out)
   end)
 
   it("builds and installs with luarocks make", function()
