@@ -23,6 +23,11 @@ LIBS          = $(shell pkg-config --libs $(PKGS)) -lm -lpthread $(LDFLAGS)
 ENGINE_SRC  = $(wildcard engine/core/*.c engine/array/*.c)
 BINDING_SRC = $(wildcard lua/binding/*.c)
 HEADERS     = $(wildcard engine/*.h engine/*/*.h lua/binding/*.h)
+# The public headers: installed under include/lask/, and what liblask.so exports.
+PUBLIC_CORE = api.h engine.h err.h eval.h graph.h kernel.h run.h run_opts.h trace.h value.h version.h
+PUBLIC_HEADERS = engine/lask.h $(PUBLIC_CORE:%=engine/core/%) engine/array/scalar.h
+SOVERSION   = $(firstword $(subst ., ,$(VERSION)))
+SHLIB       = $(BUILD)/liblask.so.$(VERSION)
 LUA_MODULES = $(shell find lua/lask -name '*.lua' | sort)
 ENGINE_OBJ  = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o)
 BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
@@ -31,9 +36,9 @@ CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 .PHONY: all lib deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format print-version
 
-all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(BUILD)/embed-host $(CTEST_BIN)
+all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB) $(BUILD)/embed-host $(BUILD)/embed-host-cxx $(CTEST_BIN)
 
-lib: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
+lib: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB)
 
 deps:
 	@vendor/install.sh
@@ -56,6 +61,21 @@ $(BUILD)/liblask.a: $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# liblask.so exports exactly the functions and classes the public headers declare
+# (a version script made from them), under the soname liblask.so.MAJOR.
+$(BUILD)/liblask.map: $(PUBLIC_HEADERS)
+	@mkdir -p $(dir $@)
+	{ echo 'LASK_$(SOVERSION) {'; echo '  global:'; \
+	  sed -n -e 's/^[a-z][^(]*[ *]\(lask_[a-z0-9_]*\)(.*/    \1;/p' \
+	    -e 's/^extern const [a-z_]* \(lask_[a-z0-9_]*\);.*/    \1;/p' $^ | sort -u; \
+	  echo '  local: *;'; echo '};'; } > $@
+
+$(SHLIB): $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o $(BUILD)/liblask.map
+	$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,liblask.so.$(SOVERSION) -Wl,--version-script,$(BUILD)/liblask.map \
+	  -o $@ $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o $(LIBS)
+	ln -sf liblask.so.$(VERSION) $(BUILD)/liblask.so.$(SOVERSION)
+	ln -sf liblask.so.$(SOVERSION) $(BUILD)/liblask.so
+
 $(BUILD)/lib/lask/core.so: $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -shared -o $@ $^ $(shell pkg-config --libs openblas lapacke) -lm -lpthread
@@ -70,6 +90,11 @@ $(BUILD)/lask: lua/program/main.c $(BUILD)/liblask.a
 $(BUILD)/embed-host: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)
 
+# The same host compiled as C++: the public headers must serve C++ hosts as they are.
+$(BUILD)/embed-host-cxx: scripts/embed/host.c $(BUILD)/liblask.a
+	$(CXX) -std=c++17 -Wall -Wextra -Wpedantic -Werror -pthread $(OPT) $(SAN) -Iengine \
+	  $(shell pkg-config --cflags lua5.4) -x c++ $< -x none -o $@ $(BUILD)/liblask.a $(LIBS)
+
 $(BUILD)/tests/%: tests/c/%.c $(wildcard tests/c/*.h) $(BUILD)/liblask.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS) -lcmocka -lutil
@@ -83,7 +108,7 @@ test: deps all
 check: test
 
 asan:
-	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS \
+	$(MAKE) BUILD=build-asan CC=clang CXX=clang++ OPT="-O1 -g" CHECKS=-DLASK_CHECKS \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 
 # ThreadSanitizer cannot see inside OpenBLAS's own threads (an uninstrumented library
@@ -92,7 +117,7 @@ asan:
 # supports and TSan only refuses by default.
 tsan:
 	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="die_after_fork=0 $(TSAN_OPTIONS)" \
-	  $(MAKE) BUILD=build-tsan CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS SAN="-fsanitize=thread" test
+	  $(MAKE) BUILD=build-tsan CC=clang CXX=clang++ OPT="-O1 -g" CHECKS=-DLASK_CHECKS SAN="-fsanitize=thread" test
 
 bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh
@@ -100,17 +125,20 @@ bench: deps-bench all
 format:
 	clang-format -i engine/*.h engine/*/*.[ch] lua/*/*.[ch] tests/c/*.[ch] scripts/embed/*.c
 
-install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a
+install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4
 	install -m 755 $(BUILD)/lask $(DESTDIR)$(PREFIX)/bin/lask
 	install -m 644 $(BUILD)/liblask.a $(DESTDIR)$(PREFIX)/lib/liblask.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf liblask.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblask.so.$(SOVERSION)
+	ln -sf liblask.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/liblask.so
 	install -m 755 $(BUILD)/lib/lask/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/core.so
 	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
 	install -d $(DESTDIR)$(PREFIX)/include/lask
 	install -d $(DESTDIR)$(PREFIX)/include/lask/core $(DESTDIR)$(PREFIX)/include/lask/array
 	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask/
-	cd engine/core && install -m 644 engine.h err.h eval.h graph.h kernel.h run.h run_opts.h trace.h value.h version.h $(DESTDIR)$(PREFIX)/include/lask/core/
+	cd engine/core && install -m 644 $(PUBLIC_CORE) $(DESTDIR)$(PREFIX)/include/lask/core/
 	install -m 644 engine/array/scalar.h $(DESTDIR)$(PREFIX)/include/lask/array/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
@@ -123,6 +151,7 @@ rock-install: $(BUILD)/lask $(BUILD)/lib/lask/core.so
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/bin/lask $(DESTDIR)$(PREFIX)/include/lask $(DESTDIR)$(PREFIX)/lib/liblask.a \
+	  $(DESTDIR)$(PREFIX)/lib/liblask.so* \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4/lask $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 print-version:

@@ -31,6 +31,7 @@
 #include "core/value.h"
 #include "core/version.h"
 
+LASK_BEGIN_DECLS
 
 /* --- Lua (implemented by the binding; link liblask.a and lua5.4) --- */
 struct lua_State;
@@ -49,5 +50,7 @@ lask_status lask_lua_dofile(struct lua_State *L, const char *path, lask_err *err
 
 /* Runs the Lua code in src (chunk name "=lask") in L; errors as lask_lua_dofile. */
 lask_status lask_lua_dostring(struct lua_State *L, const char *src, lask_err *err);
+
+LASK_END_DECLS
 
 #endif

@@ -29,6 +29,7 @@ for t in "$BUILD"/tests/test_*; do
   run_suite "$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
 done
 [ -x "$BUILD/embed-host" ] && run_suite embed-host "$BUILD/embed-host" scripts/embed/example.lua
+[ -x "$BUILD/embed-host-cxx" ] && run_suite embed-host-cxx "$BUILD/embed-host-cxx" scripts/embed/example.lua
 run_suite layers sh tests/layers.sh
 run_suite busted busted --lua="$LASK_BIN" -o TAP tests/spec
 

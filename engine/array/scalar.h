@@ -5,7 +5,10 @@
 #ifndef LASK_SCALAR_H
 #define LASK_SCALAR_H
 
-#include "core/kernel.h"
+#include "../core/api.h"
+#include "../core/kernel.h"
+
+LASK_BEGIN_DECLS
 
 /* The scalar kernels: add, sub, mul, div, neg, inc, sum (of a list), identity, and
  * spin(x, us) (busy-waits us microseconds, gives x: tasks of known cost for benchmarks).
@@ -14,5 +17,7 @@ const lask_kernel *lask_kernel_find(const char *name);
 
 /* Returns the i-th built-in scalar kernel (0-based), or NULL past the last. */
 const lask_kernel *lask_kernel_builtin(int i);
+
+LASK_END_DECLS
 
 #endif

@@ -4,8 +4,11 @@
 #ifndef LASK_ENGINE_H
 #define LASK_ENGINE_H
 
+#include "api.h"
 #include "err.h"
 #include "run_opts.h"
+
+LASK_BEGIN_DECLS
 
 /* Gives a new engine with num_workers worker threads (0: one per core); NULL with
  * err filled on failure. Free it with lask_engine_free. Several engines may live and
@@ -21,5 +24,7 @@ void lask_engine_free(lask_engine *e);
 
 /* The number of worker threads of e. */
 int lask_engine_workers(const lask_engine *e);
+
+LASK_END_DECLS
 
 #endif

@@ -9,6 +9,10 @@
 
 #include <stdint.h>
 
+#include "api.h"
+
+LASK_BEGIN_DECLS
+
 #define LASK_ERRNO_MAP(X)                                                                                    \
   X(OK, "success")                                                                                           \
   X(ENOMEM, "out of memory")                                                                                 \
@@ -46,5 +50,7 @@ lask_status lask_err_set(lask_err *err, lask_status code, uint32_t node, const c
 
 /* Resets err to LASK_OK with an empty message. */
 void lask_err_clear(lask_err *err);
+
+LASK_END_DECLS
 
 #endif

@@ -2,7 +2,10 @@
 #ifndef LASK_EVAL_H
 #define LASK_EVAL_H
 
+#include "api.h"
 #include "graph.h"
+
+LASK_BEGIN_DECLS
 
 /* What the host (the thread owning a Lua state, say) supplies to run heads that are
  * not native kernels. Only the host thread ever calls these. */
@@ -19,5 +22,7 @@ typedef struct lask_host_ops {
  * On failure *out is nil, err is filled with err->node = id, and its code returned. */
 lask_status lask_eval(const lask_graph *g, uint32_t id, const lask_value *results, const lask_host_ops *host,
                       lask_value *out, lask_err *err);
+
+LASK_END_DECLS
 
 #endif

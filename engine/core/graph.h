@@ -24,8 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "err.h"
 #include "value.h"
+
+LASK_BEGIN_DECLS
 
 enum { LASK_OP_KEY, LASK_OP_CONST, LASK_OP_LIST, LASK_OP_CALL };
 #define LASK_OP(w)       ((w)&7u)
@@ -111,5 +114,7 @@ const char *lask_graph_name(const lask_graph *g, uint32_t i, char *buf, size_t s
 /* Returns the id of the node named name in g (names come from lask_gb_named), or
  * LASK_NO_NODE. Linear in the size of the graph. */
 uint32_t lask_graph_find(const lask_graph *g, const char *name);
+
+LASK_END_DECLS
 
 #endif

@@ -7,8 +7,11 @@
 #ifndef LASK_KERNEL_H
 #define LASK_KERNEL_H
 
+#include "api.h"
 #include "err.h"
 #include "value.h"
+
+LASK_BEGIN_DECLS
 
 typedef struct lask_kernel lask_kernel;
 
@@ -52,5 +55,7 @@ static inline lask_value lask_kernel_value(const lask_kernel *k) { return lask_o
 
 /* Gives a new dynamic kernel (name copied, data owned: free_data runs on free). */
 lask_kernel *lask_kernel_new(const char *name, lask_kernel_fn fn, void *data, void (*free_data)(void *));
+
+LASK_END_DECLS
 
 #endif

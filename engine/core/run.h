@@ -7,7 +7,10 @@
 #ifndef LASK_RUN_H
 #define LASK_RUN_H
 
+#include "api.h"
 #include "run_opts.h"
+
+LASK_BEGIN_DECLS
 
 /* Runs g until the nodes outs[0..nouts) are computed and gives their values in
  * results[0..nouts) (the caller releases them). Intermediate values are released as
@@ -20,5 +23,7 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
  * results[0..n) (the caller releases them). On failure nothing is given. */
 lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
                      lask_value *results, lask_err *err);
+
+LASK_END_DECLS
 
 #endif

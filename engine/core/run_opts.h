@@ -3,9 +3,12 @@
 #ifndef LASK_RUN_OPTS_H
 #define LASK_RUN_OPTS_H
 
+#include "api.h"
 #include "eval.h"
 #include "graph.h"
 #include "trace.h"
+
+LASK_BEGIN_DECLS
 
 typedef struct lask_engine lask_engine;
 
@@ -30,9 +33,12 @@ typedef struct lask_run_opts {
   int num_workers;                 /* threaded: 0 means all of the engine's workers */
   const lask_host_ops *host;       /* runs non-kernel heads; NULL if the graph has none */
   const lask_callbacks *callbacks; /* NULL for none */
-  const _Atomic int *interrupt;    /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
-  lask_trace *trace;               /* records every task's worker and times; NULL for none */
+  const LASK_ATOMIC(int) *
+      interrupt;     /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
+  lask_trace *trace; /* records every task's worker and times; NULL for none */
   const struct lask_transport *transport; /* remote: the workers (transport.h) */
 } lask_run_opts;
+
+LASK_END_DECLS
 
 #endif

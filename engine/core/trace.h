@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api.h"
 #include "err.h"
+
+LASK_BEGIN_DECLS
 
 typedef struct lask_trace_event {
   uint32_t node;
@@ -45,5 +48,7 @@ const lask_trace_event *lask_trace_event_at(lask_trace *t, size_t i);
 
 /* True when some events were dropped for lack of memory. */
 int lask_trace_incomplete(const lask_trace *t);
+
+LASK_END_DECLS
 
 #endif

@@ -12,10 +12,13 @@
 #ifndef LASK_VALUE_H
 #define LASK_VALUE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "api.h"
+
+LASK_BEGIN_DECLS
 
 typedef enum lask_type { LASK_TNIL, LASK_TBOOL, LASK_TINT, LASK_TNUM, LASK_TOBJ } lask_type;
 
@@ -31,7 +34,7 @@ typedef struct lask_class {
 
 struct lask_obj {
   const lask_class *cls;
-  _Atomic uint32_t refs;
+  LASK_ATOMIC(uint32_t) refs;
 };
 
 typedef struct lask_value {
@@ -47,24 +50,45 @@ typedef struct lask_value {
 typedef struct lask_str {
   lask_obj h;
   size_t len;
-  char data[]; /* NUL-terminated */
+  char data[LASK_FLEX]; /* NUL-terminated */
 } lask_str;
 
 typedef struct lask_list {
   lask_obj h;
   size_t n;
-  lask_value items[]; /* each owned by the list */
+  lask_value items[LASK_FLEX]; /* each owned by the list */
 } lask_list;
 
 extern const lask_class lask_str_class;
 extern const lask_class lask_list_class;
 
-static inline lask_value lask_nil(void) { return (lask_value){.type = LASK_TNIL}; }
-static inline lask_value lask_bool(bool b) { return (lask_value){.type = LASK_TBOOL, .as.b = b}; }
-static inline lask_value lask_int(int64_t i) { return (lask_value){.type = LASK_TINT, .as.i = i}; }
-static inline lask_value lask_num(double n) { return (lask_value){.type = LASK_TNUM, .as.n = n}; }
+/* (Assignments rather than compound literals: these also compile as C++.) */
+static inline lask_value lask_nil(void) {
+  lask_value v;
+  v.type = LASK_TNIL, v.as.i = 0;
+  return v;
+}
+static inline lask_value lask_bool(bool b) {
+  lask_value v;
+  v.type = LASK_TBOOL, v.as.i = 0, v.as.b = b;
+  return v;
+}
+static inline lask_value lask_int(int64_t i) {
+  lask_value v;
+  v.type = LASK_TINT, v.as.i = i;
+  return v;
+}
+static inline lask_value lask_num(double n) {
+  lask_value v;
+  v.type = LASK_TNUM, v.as.n = n;
+  return v;
+}
 /* Wraps an object pointer, taking over the caller's reference. */
-static inline lask_value lask_objval(lask_obj *o) { return (lask_value){.type = LASK_TOBJ, .as.o = o}; }
+static inline lask_value lask_objval(lask_obj *o) {
+  lask_value v;
+  v.type = LASK_TOBJ, v.as.o = o;
+  return v;
+}
 
 /* True when v is an object of class cls. */
 static inline bool lask_isa(lask_value v, const lask_class *cls) {
@@ -91,5 +115,7 @@ const char *lask_typename(lask_value v);
 
 /* True when v is an integer or float; stores it as a double in *out. */
 bool lask_tonumber(lask_value v, double *out);
+
+LASK_END_DECLS
 
 #endif

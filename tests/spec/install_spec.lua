@@ -38,7 +38,7 @@ describe("make install", function()
     local src = root .. "/host.c"
     local f = assert(io.open(src, "w"))
     f:write([[
-#include <lask.h>
+#include <lask/lask.h>
 #include <stdio.h>
 #include <string.h>
 int main(void) {
@@ -62,16 +62,40 @@ int main(void) {
 ]])
     f:close()
     local pc = root .. "/pc"
+    local pkg = ("PKG_CONFIG_PATH=%s pkg-config"):format(pc)
     local out, status = sh(("mkdir -p %s && sed 's|^prefix=.*|prefix=%s|' %s/lib/pkgconfig/lask.pc > %s/lask.pc && "
-      .. "cc -std=c11 -o %s/host %s $(PKG_CONFIG_PATH=%s pkg-config --cflags --libs lask) && %s/host && "
-      .. "echo modversion=$(PKG_CONFIG_PATH=%s pkg-config --modversion lask)")
-      :format(pc, prefix, prefix, pc, root, src, pc, root, pc))
+      .. "cc -std=c11 -o %s/host %s $(%s --cflags --libs lask) && LD_LIBRARY_PATH=%s/lib %s/host && "
+      .. "echo modversion=$(%s --modversion lask)")
+      :format(pc, prefix, prefix, pc, root, src, pkg, prefix, root, pkg))
     assert.are.equal(0, status, out)
     assert.matches("y = 42", out)
     local v = out:match("version (%d+%.%d+%.%d+) %((%d+%.%d+%.%d+)%)")
     assert.truthy(v, out)
     assert.matches("version " .. v:gsub("%.", "%%.") .. " %(" .. v:gsub("%.", "%%.") .. "%)", out)
     assert.matches("modversion=" .. v:gsub("%.", "%%.") .. "\n", out)
+    -- the same host linked statically (liblask.a and Libs.private), and compiled as C++
+    out, status = sh(("cc -std=c11 -o %s/host_static %s $(%s --cflags lask) -L%s/lib -l:liblask.a "
+      .. "$(%s --static --libs-only-l lask | sed 's/-llask //') && %s/host_static && "
+      .. "c++ -std=c++17 -Wall -Wpedantic -Werror -x c++ -o %s/host_cxx %s -x none $(%s --cflags --libs lask) && "
+      .. "LD_LIBRARY_PATH=%s/lib %s/host_cxx")
+      :format(root, src, pkg, prefix, pkg, root, root, src, pkg, prefix, root))
+    assert.are.equal(0, status, out)
+    local _, n = out:gsub("y = 42", "")
+    assert.are.equal(2, n, out)
+  end)
+
+  it("installs liblask.so.MAJOR exporting only the public lask_* API", function()
+    if sanitized then return pending("sanitizer build") end
+    local out, status = sh(("readelf -d %s/lib/liblask.so | grep SONAME; nm -D --defined-only %s/lib/liblask.so")
+      :format(prefix, prefix))
+    assert.are.equal(0, status, out)
+    assert.matches("%[liblask%.so%.%d+%]", out)
+    assert.matches(" T lask_get@@LASK_%d+\n", out)
+    assert.matches(" T lask_lua_new_state@@LASK_%d+\n", out)
+    for sym in out:gmatch("\n%x+ %a ([%w_@.]+)") do
+      assert.truthy(sym:match("^lask_") or sym:match("^LASK_"), "exported: " .. sym)
+    end
+    assert.is_nil(out:match(" lask_state_init@"), "an internal function is exported")
   end)
 
   it("builds and installs with luarocks make", function()
