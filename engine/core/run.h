@@ -3,7 +3,13 @@
  * lask_run (run.c) makes the run's state (run_state.c: counters and values) and
  * hands it to the scheduler opts->sched names (schedulers.h): sched_sync.c, or
  * sched_threaded.c, the work-stealing scheduler on the engine's pool (engine.c,
- * deque.c), or sched_remote.c. */
+ * deque.c), or sched_remote.c.
+ *
+ * Threads: lask_run and lask_get may be called from several host threads at once,
+ * on one engine or several, with one graph or several (a graph is only read by a
+ * run). On one engine, one run at a time uses the worker pool; a run that finds the
+ * pool busy (another host thread's, or a nested get from inside a task) runs on its
+ * own calling thread, synchronously, with the same results. */
 #ifndef LASK_RUN_H
 #define LASK_RUN_H
 
