@@ -42,7 +42,7 @@ int luaopen_lask_core(lua_State *L);
 #define INIT_VAR           "LUA_INIT"
 #define INIT_VAR_VERSIONED "LUA_INIT_" LUA_VERSION_MAJOR "_" LUA_VERSION_MINOR
 
-enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_EXEC = 8, HAS_NOENV = 16 };
+enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_EXEC = 8, HAS_NOENV = 16, HAS_HELP = 32 };
 
 /* What the command line asked for. */
 typedef struct {
@@ -232,6 +232,13 @@ static void parse_options(cli *c) {
       c->script = i + 1 < c->argc ? i + 1 : 0;
       return;
     }
+    if (a[1] == '-') { /* lask's own long options */
+      int flag = strcmp(a, "--help") == 0 ? HAS_HELP : strcmp(a, "--version") == 0 ? HAS_V : 0;
+      c->flags = flag ? c->flags | flag : HAS_ERROR;
+      if (!flag) return; /* c->script is the bad option */
+      n = 1;
+      continue;
+    }
     if ((n = read_option(c->argv, i, c->argc, &c->flags)) == 0) {
       c->flags = HAS_ERROR; /* c->script is the bad option */
       return;
@@ -240,14 +247,11 @@ static void parse_options(cli *c) {
   c->script = 0;
 }
 
-static void print_usage(const cli *c, const char *bad) {
-  fprintf(stderr, "%s: ", c->progname);
-  if (bad[1] == 'e' || bad[1] == 'l')
-    fprintf(stderr, "'%s' needs argument\n", bad);
-  else
-    fprintf(stderr, "unrecognized option '%s'\n", bad);
-  fprintf(stderr,
+/* The usage, as lua5.4 prints it, with lask's own options. */
+static void print_help(const cli *c, FILE *out) {
+  fprintf(out,
           "usage: %s [options] [script [args]]\n"
+          "lask runs Lua 5.4 scripts with lask built in (require \"lask\"); alone, a REPL.\n"
           "Available options are:\n"
           "  -e stat   execute string 'stat'\n"
           "  -i        enter interactive mode after executing 'script'\n"
@@ -256,10 +260,21 @@ static void print_usage(const cli *c, const char *bad) {
           "  -v        show version information\n"
           "  -E        ignore environment variables\n"
           "  -W        turn warnings on\n"
+          "  --help    show this help, and exit\n"
+          "  --version show version information (as -v)\n"
           "  --        stop handling options\n"
           "  -         stop handling options and execute stdin\n",
           c->progname);
-  fflush(stderr);
+  fflush(out);
+}
+
+static void print_usage(const cli *c, const char *bad) {
+  fprintf(stderr, "%s: ", c->progname);
+  if (bad[1] == 'e' || bad[1] == 'l')
+    fprintf(stderr, "'%s' needs argument\n", bad);
+  else
+    fprintf(stderr, "unrecognized option '%s'\n", bad);
+  print_help(c, stderr);
 }
 
 static void print_version(void) {
@@ -663,6 +678,11 @@ static int pmain(lua_State *L) {
   if (c->flags & HAS_ERROR) {
     print_usage(c, c->argv[c->script]);
     return 0;
+  }
+  if (c->flags & HAS_HELP) {
+    print_help(c, stdout);
+    lua_pushboolean(L, 1);
+    return 1;
   }
   if (c->flags & HAS_V) print_version();
   if (c->flags & HAS_NOENV) { /* tells the package library to ignore LUA_PATH etc. */

@@ -55,6 +55,27 @@ describe("the lask program", function()
     assert.are.equal(0, code)
   end)
 
+  it("prints its own usage with --help, on stdout, and exits 0 running nothing", function()
+    local out, err, code = lask { "--help", "-e", "print('ran')" }
+    assert.are.equal(0, code)
+    assert.are.equal("", err)
+    assert.matches("^usage: .- %[options%] %[script %[args%]%]\n", out)
+    for _, opt in ipairs { "-e stat", "-i", "-l mod", "-v", "-E", "-W", "--help", "--version", "--" } do
+      assert.truthy(out:find("\n  " .. opt, 1, true), opt)
+    end
+    assert.is_nil(out:find("ran", 1, true))
+  end)
+
+  it("prints its version with --version as with -v, and refuses other long options", function()
+    local out, _, code = lask { "--version" }
+    assert.matches("^lask %d+%.%d+%.%d+ %(Lua 5%.4%.%d+%)\n$", out)
+    assert.are.equal(0, code)
+    local _, err
+    out, err, code = lask { "--verbose" }
+    assert.are.equal(1, code)
+    assert.matches("unrecognized option '%-%-verbose'", err)
+  end)
+
   it("prints its version with -v", function()
     local out, _, code = lask { "-v" }
     assert.matches("^lask %d+%.%d+[%w.]* %(Lua 5%.4%.%d+%)\n$", out)
