@@ -105,7 +105,7 @@ local function write_in_place(dsk, x)
   end)
   if not ok then return nil end
   local out = lcore.key("finalize-" .. x.name .. "-out")
-  dsk[out] = { core.kernel("empty"), x.shape, x.dtype }
+  dsk[out] = { core.kernel("empty"), core.plain(x.shape), x.dtype }
   local starts, keys = {}, { out }
   for d, c in ipairs(x.chunks) do starts[d] = core.offsets(c) end
   local kinto = core.kernel("into")
