@@ -256,3 +256,14 @@ describe("lask.array errors", function()
     assert.truthy(tostring(err):find("array_spec.lua", 1, true))
   end)
 end)
+
+-- issue 15 (11): one error policy: failures raise (da.load returned nil, msg while
+-- from_npy raised on the same missing file)
+describe("lask.array errors on files", function()
+  it("raises for a missing file, from load and from_npy alike", function()
+    local path = os.tmpname() .. "-missing.npy"
+    assert.error_matches(function() da.load(path) end, "^.-lask%.array: load: .*No such file")
+    assert.error_matches(function() da.from_npy(path) end, "^.-lask%.array: from_npy: .*No such file")
+    assert.error_matches(function() da.load(42) end, "the path must be a string")
+  end)
+end)

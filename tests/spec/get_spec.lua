@@ -278,3 +278,13 @@ describe("options of every get", function()
     assert.same({ a = 1 }, select(2, lask.compute(x, { a = 1 })))
   end)
 end)
+
+-- issue 15 (11): the native kernels module by the name the threaded issue gave it
+describe("require 'lask.kernels'", function()
+  it("is lask.kernels, whose kernels run as task heads", function()
+    local K = require "lask.kernels"
+    assert.equal(lask.kernels, K)
+    assert.equal(3, lask.get({ a = 1, b = { K.add, "a", 2 } }, "b"))
+    assert.equal("add", tostring(K.add))
+  end)
+end)

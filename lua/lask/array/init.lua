@@ -62,11 +62,15 @@ for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin
   da[op] = reductions[op]
 end
 
--- da.load(path): the .npy file at path as an in-memory lask.ndarray.
+-- da.load(path): the .npy file at path as an in-memory lask.ndarray; raises on
+-- failure, as from_npy does (lask's policy: errors are raised, never nil, msg).
 function da.load(path, ...)
   local nd = require("lask.core").ndarray
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end
-  return nd.load(path, ...)
+  if type(path) ~= "string" then error("lask.array: load: the path must be a string", 2) end
+  local a, why = nd.load(path, ...)
+  if not a then error("lask.array: load: " .. tostring(why), 2) end
+  return a
 end
 
 --------------------------------------------------------------------------------
