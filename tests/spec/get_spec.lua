@@ -288,3 +288,27 @@ describe("require 'lask.kernels'", function()
     assert.equal("add", tostring(K.add))
   end)
 end)
+
+-- issue 15 (8): sync and threaded called pretask/posttask for data keys, the
+-- multiprocessing scheduler did not; Dask calls them for tasks only.
+describe("callbacks see tasks only, on every scheduler", function()
+  for _, name in ipairs({ "sync", "threaded", "multiprocessing" }) do
+    it(name, function()
+      local pre, post, state = {}, {}, nil
+      local cb = {
+        pretask = function(k) pre[#pre + 1] = tostring(k) end,
+        posttask = function(k, v) post[#post + 1] = tostring(k) .. "=" .. tostring(type(v) == "table" and #v or v) end,
+        finish = function(_, s) state = s end,
+      }
+      local d = { x = 1, l = { 1, 2 }, y = { inc, "x" }, a = "y", z = { "x", "y" }, w = { add, 1, 2 } }
+      local r = require("lask." .. name).get(d, { "y", "a", "z", "l", "w", "x" }, { callbacks = { cb } })
+      assert.same({ 2, 2, { 1, 2 }, { 1, 2 }, 3, 1 }, r)
+      table.sort(pre)
+      table.sort(post)
+      assert.same({ "w", "y", "z" }, pre)
+      assert.same({ "w=3", "y=2", "z=2" }, post)
+      assert.equal(3, state.ntasks)
+      assert.equal(3, state.done)
+    end)
+  end
+end)
