@@ -109,21 +109,6 @@ end
 local function frozen_len(v) return #frozen_of[v] end
 local function frozen_pairs(v) return next, frozen_of[v], nil end
 
--- A read-only view of the list t (nested lists are viewed too); a view is returned as is.
-local function freeze(t)
-  if frozen_of[t] then return t end
-  local shown = {}
-  for i = 1, #t do
-    local v = t[i]
-    shown[i] = type(v) == "table" and freeze(v) or v
-  end
-  local view = setmetatable({}, { __index = shown, __newindex = frozen_error, __len = frozen_len,
-    __pairs = frozen_pairs, __name = "lask.array.metadata", __metatable = "read-only" })
-  frozen_of[view] = shown
-  return view
-end
-M.freeze = freeze
-
 -- A plain (mutable, deep) copy of metadata, read-only view or not.
 local function plain(t)
   local out = {}
@@ -134,6 +119,24 @@ local function plain(t)
   return out
 end
 M.plain = plain
+
+-- Wraps the plain list `shown` (and the lists in it, in place) in read-only views.
+local function view_of(shown)
+  for i = 1, #shown do
+    if type(shown[i]) == "table" then shown[i] = view_of(shown[i]) end
+  end
+  local view = setmetatable({}, { __index = shown, __newindex = frozen_error, __len = frozen_len,
+    __pairs = frozen_pairs, __name = "lask.array.metadata", __metatable = "read-only" })
+  frozen_of[view] = shown
+  return view
+end
+
+-- A read-only view of a copy of the list t (nested lists too); a view is returned as is.
+local function freeze(t)
+  if frozen_of[t] then return t end
+  return view_of(plain(t))
+end
+M.freeze = freeze
 
 local function is_frozen(t) return frozen_of[t] ~= nil end
 M.is_frozen = is_frozen
