@@ -289,3 +289,96 @@ describe("dask/tests/test_multiprocessing.py", function()
     assert.equal(10, n)
   end)
 end)
+
+describe("dask/tests/test_optimization.py", function()
+  local opt = require "lask.optimization"
+  local function double(x) return 2 * x end
+  local function len(t) return #t end
+
+  it("test_cull", function()
+    local d = { x = 1, y = { inc, "x" }, z = { inc, "x" }, out = { add, "y", 10 } }
+    local culled, deps = opt.cull(d, "out")
+    assert.same({ x = 1, y = { inc, "x" }, out = { add, "y", 10 } }, culled)
+    assert.same({ x = {}, y = { "x" }, out = { "y" } }, deps)
+    assert.same({ opt.cull(d, "out") }, { opt.cull(d, { "out" }) })
+    assert.same(d, (opt.cull(d, { "out", "z" })))
+    assert.same({ opt.cull(d, { { "out" }, { "z" } }) }, { opt.cull(d, { "out", "z" }) })
+    assert.has_error(function() opt.cull(d, "badkey") end)
+  end)
+
+  -- with renaming, Dask's fuse_linear points dependents at the new name; its
+  -- general fuse, which lask.fuse is, leaves them on the alias under the old name
+  it("test_fuse_keys (fuse's answers)", function()
+    local d = { a = 1, b = { inc, "a" }, c = { inc, "b" } }
+    assert.same({ b = { inc, 1 }, c = { inc, "b" } }, (opt.fuse(d, { "b" }, nil, { rename_keys = false })))
+    assert.same({ ["a-b"] = { inc, 1 }, c = { inc, "b" }, b = "a-b" }, (opt.fuse(d, { "b" })))
+    d = { w = { inc, "x" }, x = { inc, "y" }, y = { inc, "z" }, z = { add, "a", "b" }, a = 1, b = 2 }
+    assert.same({ w = { inc, "x" }, x = { inc, { inc, "z" } }, z = { add, "a", "b" }, a = 1, b = 2 },
+      (opt.fuse(d, { "x", "z" }, nil, { rename_keys = false })))
+    assert.same({ w = { inc, "x" }, ["y-x"] = { inc, { inc, "z" } }, z = { add, "a", "b" }, a = 1, b = 2, x = "y-x" },
+      (opt.fuse(d, { "x", "z" })))
+  end)
+
+  -- issue 15 (4) is this test: dependencies as sets hid B's two uses by C
+  it("test_donot_substitute_same_key_multiple_times", function()
+    local called = false
+    local function inc_only_once(x)
+      if called then error("called twice") end
+      called = true
+      return x + 1
+    end
+    local dsk = { A = 42, B = { inc_only_once, "A" }, C = { add, "B", "B" }, D = { inc, "C" } }
+    local deps = { A = {}, B = { A = true }, C = { B = true }, D = { C = true } }
+    local fused = opt.fuse(dsk, { "A", "D" }, deps)
+    assert.equal(87, sync.get(fused, "D"))
+  end)
+
+  it("test_inline", function()
+    local d = { a = 1, b = { inc, "a" }, c = { inc, "b" }, d = { add, "a", "c" } }
+    assert.same({ a = 1, b = { inc, 1 }, c = { inc, "b" }, d = { add, 1, "c" } }, (opt.inline(d)))
+    assert.same({ a = 1, b = { inc, 1 }, c = { inc, { inc, 1 } }, d = { add, 1, { inc, { inc, 1 } } } },
+      (opt.inline(d, { "a", "b", "c" })))
+    d = { x = 1, y = { inc, "x" }, z = { add, "x", "y" } }
+    assert.same({ x = 1, y = { inc, 1 }, z = { add, 1, "y" } }, (opt.inline(d)))
+    assert.same({ x = 1, y = { inc, 1 }, z = { add, 1, { inc, 1 } } }, (opt.inline(d, "y")))
+    assert.same({ x = 1, y = { inc, "x" }, z = { add, "x", { inc, "x" } } }, (opt.inline(d, "y", false)))
+    d = { a = 1, b = "a", c = "b", d = { "a", "b", "c" }, e = { add, { len, "d" }, "a" } }
+    assert.same({ a = 1, b = 1, c = 1, d = { 1, 1, 1 }, e = { add, { len, { 1, 1, 1 } }, 1 } }, (opt.inline(d, "d")))
+    assert.same({ a = 1, b = 1, c = "b", d = { 1, "b", "c" }, e = { add, { len, "d" }, 1 } },
+      (opt.inline(d, "a", false)))
+  end)
+
+  it("test_inline_functions, test_inline_traverses_lists, test_inline_functions_protects_output_keys", function()
+    local dsk = { out = { add, "i", "d" }, i = { inc, "x" }, d = { double, "y" }, x = 1, y = 1 }
+    assert.same({ out = { add, { inc, "x" }, "d" }, d = { double, "y" }, x = 1, y = 1 },
+      (opt.inline_functions(dsk, {}, { inc })))
+    dsk = { out = { sum, { "i", "d" } }, i = { inc, "x" }, d = { double, "y" }, x = 1, y = 1 }
+    assert.same({ out = { sum, { { inc, "x" }, "d" } }, d = { double, "y" }, x = 1, y = 1 },
+      (opt.inline_functions(dsk, {}, { inc })))
+    dsk = { x = { inc, 1 }, y = { double, "x" } }
+    assert.same({ y = { double, { inc, 1 } } }, (opt.inline_functions(dsk, {}, { inc })))
+    assert.same({ y = { double, "x" }, x = { inc, 1 } }, (opt.inline_functions(dsk, { "x" }, { inc })))
+  end)
+
+  it("test_inline_doesnt_shrink_fast_functions_at_top", function()
+    local dsk = { x = { inc, "y" }, y = 1 }
+    assert.same(dsk, (opt.inline_functions(dsk, {}, { inc })))
+  end)
+
+  it("test_functions_of", function()
+    local a, b = function(x) return x end, function(x) return x end
+    assert.same({ [a] = true }, opt.functions_of({ a, 1 }))
+    assert.same({ [a] = true, [b] = true }, opt.functions_of({ a, { b, 1 } }))
+    assert.same({ [a] = true, [b] = true }, opt.functions_of({ a, { { b, 1 } } }))
+    assert.same({ [a] = true, [b] = true }, opt.functions_of({ a, { { { { b, 1 } } } } }))
+    assert.same({}, opt.functions_of(1))
+    assert.same({}, opt.functions_of(a))
+    assert.same({ [a] = true }, opt.functions_of({ a }))
+  end)
+
+  it("test_inline_cull_dependencies", function()
+    local d = { a = 1, b = "a", c = "b", d = { "a", "b", "c" }, e = { add, { len, "d" }, "a" } }
+    local d2, deps = opt.cull(d, { "d", "e" })
+    assert.has_no_error(function() opt.inline(d2, { b = true }, nil, deps) end)
+  end)
+end)
