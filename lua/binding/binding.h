@@ -173,9 +173,11 @@ const char *lask_l_serialize(lua_State *L, lask_value v, lask_sbuf *b);
 
 /* Reads one value from data[0..len) into *out (given to the caller), with the
  * descriptors fds[0..nfds) that came along: the arrays it maps take theirs (set to
- * -1), the caller closes the rest. Returns 0 when the bytes are malformed (then
- * *out is nil). */
-int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, size_t nfds, lask_value *out);
+ * -1), the caller closes the rest. Returns 0 when the bytes are malformed or name
+ * a function this process does not have (then *out is nil and *why, if why is not
+ * NULL, says which; a static string). */
+int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, size_t nfds, lask_value *out,
+                       const char **why);
 
 /* Pushes the lask.key function (to rebuild tuple keys). */
 void lask_l_pushkeyfunc(lua_State *L);

@@ -134,8 +134,29 @@ static int call_callbacks(lask_lrun *r, const char *name, int n) {
   return 0;
 }
 
+/* A task, for callbacks: a node that calls something or builds from keys. Data
+ * (literals, lists of literals) is not, as in Dask; nor is an alias (a lone key:
+ * no work, evaluated in the parent by the multiprocessing scheduler), unlike
+ * Dask. Every scheduler calls callbacks for tasks only. */
+static int is_task(const lask_graph *g, uint32_t node) {
+  const uint32_t *code = g->code + g->code_off[node];
+  uint32_t len = g->code_len[node];
+  if (len == 1) return LASK_OP(code[0]) == LASK_OP_CALL;
+  if (g->dep_off[node + 1] > g->dep_off[node]) return 1;
+  for (uint32_t i = 0; i < len; i++)
+    if (LASK_OP(code[i]) == LASK_OP_CALL) return 1;
+  return 0;
+}
+
+static lua_Integer count_tasks(const lask_graph *g) {
+  lua_Integer n = 0;
+  for (uint32_t i = 0; i < g->n; i++) n += is_task(g, i);
+  return n;
+}
+
 int lask_l_on_pretask(void *ctx, uint32_t node) {
   lask_lrun *r = ctx;
+  if (!is_task(r->c->g, node)) return 0;
   lua_rawgeti(r->L, r->c->keys, (lua_Integer)node + 1);
   lua_pushvalue(r->L, r->c->dsk);
   lua_pushvalue(r->L, r->state);
@@ -145,6 +166,7 @@ int lask_l_on_pretask(void *ctx, uint32_t node) {
 int lask_l_on_posttask(void *ctx, uint32_t node, lask_value result, int worker) {
   lask_lrun *r = ctx;
   lua_State *L = r->L;
+  if (!is_task(r->c->g, node)) return 0;
   lua_pushinteger(L, ++r->done);
   lua_setfield(L, r->state, "done");
   lua_rawgeti(L, r->c->keys, (lua_Integer)node + 1);
@@ -264,7 +286,7 @@ static int setup_callbacks(lask_lrun *r, int which, lask_run_opts *o, lask_callb
   if (lua_isnil(L, 3) || lua_getfield(L, 3, "callbacks") != LUA_TTABLE || lua_rawlen(L, -1) == 0) return 0;
   r->cbs = lua_gettop(L);
   lua_createtable(L, 0, 2), r->state = lua_gettop(L);
-  lua_pushinteger(L, r->c->g->n), lua_setfield(L, r->state, "ntasks");
+  lua_pushinteger(L, count_tasks(r->c->g)), lua_setfield(L, r->state, "ntasks");
   lua_pushvalue(L, 1);
   if (call_callbacks(r, "start", 1)) raise_callback_error(r);
   *cbs = (lask_callbacks){.ctx = r, .pretask = lask_l_on_pretask, .posttask = lask_l_on_posttask};
@@ -298,7 +320,7 @@ static void end_callbacks(lask_lrun *r, int trace, lask_status st) {
   lua_State *L = r->L;
   if (!r->cbs) return;
   if (r->callback_failed && atomic_load(&interrupted)) r->callback_failed = 0;
-  if (st == LASK_OK) lua_pushinteger(L, r->c->g->n), lua_setfield(L, r->state, "done");
+  if (st == LASK_OK) lua_getfield(L, r->state, "ntasks"), lua_setfield(L, r->state, "done");
   if (trace && !r->callback_failed) {
     lua_pushvalue(L, trace);
     call_callbacks(r, "timeline", 1);

@@ -17,6 +17,9 @@
  * A worker that dies (EOF on its socket) is reported on the task it was running.
  * Workers die with the parent (PR_SET_PDEATHSIG), ignore SIGINT (the parent
  * handles Ctrl-C for the whole process group), and are reaped before get returns.
+ * Each worker reseeds math.random from the system (so tasks draw different numbers;
+ * for reproducible results seed inside the task, from its arguments). A task may
+ * return functions that existed when the workers were forked (lserial.c).
  * A failure that is not a Lua error still leaves a table in the errobj slot
  * (note_error), which the get's error reads.
  */
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -96,7 +100,7 @@ static int worker_take_inputs(mp *m, lask_value *vals, const char *p, const char
     memcpy(&id, p, 4), memcpy(&len, p + 4, 8), p += 12;
     if ((uint64_t)(end - p) < len) return 0;
     lask_release(vals[id]);
-    if (!lask_l_deserialize(m->L, p, len, f->fds, f->n, &vals[id])) return 0;
+    if (!lask_l_deserialize(m->L, p, len, f->fds, f->n, &vals[id], NULL)) return 0;
     p += len;
   }
   return 1;
@@ -149,13 +153,29 @@ static void worker_main(mp *m, int fd) {
   }
 }
 
+/* Seeds the worker's math.random from the system's entropy, as Dask reseeds each
+ * worker: a fork would otherwise repeat the parent's sequence in every worker (and
+ * math.randomseed() alone seeds from the time and an address, equal across forks). */
+static void reseed(lua_State *L) {
+  lua_Integer seed[2] = {0, 0};
+  if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) seed[0] = (lua_Integer)getpid() ^ (lua_Integer)(now() * 1e9);
+  int top = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, -1, "math") == LUA_TTABLE && lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
+    lua_pushinteger(L, seed[0]), lua_pushinteger(L, seed[1]);
+    lua_pcall(L, 2, 0, 0);
+  }
+  lua_settop(L, top);
+}
+
 /* In the child right after fork: keep only its socket, follow the parent's death,
- * leave Ctrl-C to the parent, and forget the parent's thread pool (its threads do
- * not exist here; a nested get makes a new engine). */
+ * leave Ctrl-C to the parent, forget the parent's thread pool (its threads do
+ * not exist here; a nested get makes a new engine), and reseed math.random. */
 static void become_worker(mp *m, int fd, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(1);
   signal(SIGINT, SIG_IGN);
+  reseed(m->L);
   for (int j = 0; j < m->nw; j++)
     if (m->w[j].fd >= 0) close(m->w[j].fd);
   lask_lctx *ctx = lask_l_ctx(m->L);
@@ -278,8 +298,9 @@ static void on_done(mp *m, int wi, const lask_mp_hdr *h, const char *p, lask_mp_
     lask_err_set(&rep->err, LASK_EHOST, h->node, "malformed message from worker %d", wi);
   } else {
     memcpy(&rep->start, p, 8), memcpy(&rep->end, p + 8, 8);
-    if (!lask_l_deserialize(m->L, p + 16, h->len - 16, f->fds, f->n, &rep->value))
-      lask_err_set(&rep->err, LASK_EHOST, h->node, "malformed result from worker %d", wi);
+    const char *why;
+    if (!lask_l_deserialize(m->L, p + 16, h->len - 16, f->fds, f->n, &rep->value, &why))
+      lask_err_set(&rep->err, LASK_EHOST, h->node, "the result from worker %d cannot be read: %s", wi, why);
   }
   rep->status = rep->err.code == LASK_OK ? LASK_OK : note_error(m, rep->err.code, &rep->err);
 }

@@ -10,6 +10,7 @@
  * message, as Lua's io does; misuse (a ragged table, a bad index) raises.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -266,7 +267,14 @@ typedef struct fmt {
   lask_dtype dt;
   bool sci;
   int ipart, fpart; /* widths of the integer and fraction parts (floats), or of the whole */
+  int expw;         /* scientific: digits of the exponent (at least 2), as numpy pads them */
 } fmt;
+
+/* The printed width of every element. */
+static int elem_width(const fmt *f) {
+  if (f->dt == LASK_BOOL) return 5;
+  return f->ipart + f->fpart + (f->sci ? 2 + f->expw : 0);
+}
 
 static bool elided(const lask_ndarray *a, int d, int64_t i) {
   return lask_ndarray_size(a) > REPR_THRESHOLD && a->shape[d] > 2 * REPR_EDGE && i >= REPR_EDGE &&
@@ -325,20 +333,24 @@ static void scan_width(void *ctx, const char *p) {
     return;
   }
   int ip = dot ? (int)(dot - buf) : (int)strlen(buf), fp = dot ? (int)strlen(dot) : 0;
-  if (f->sci && dot) fp = (int)(strchr(dot, 'e') - dot);
+  if (f->sci && dot) {
+    char *e = strchr(dot, 'e');
+    fp = (int)(e - dot);
+    if ((int)strlen(e + 2) > f->expw) f->expw = (int)strlen(e + 2);
+  }
   if (ip > f->ipart) f->ipart = ip;
   if (fp > f->fpart) f->fpart = fp;
 }
 
 static fmt make_fmt(const lask_ndarray *a) {
-  fmt f = {a->dtype, false, 0, 0};
+  fmt f = {a->dtype, false, 0, 0, 2};
   scan_ctx c = {&f, 0, INFINITY, 0};
   if (a->dtype == LASK_F64 || a->dtype == LASK_F32) {
     each_shown(a, 0, a->data, scan_range, &c);
     f.sci = c.maxabs >= 1e8 || (c.minabs < INFINITY && (c.minabs < 1e-4 || c.maxabs / c.minabs > 1e3));
   }
   each_shown(a, 0, a->data, scan_width, &c);
-  if (c.nonfinite > f.ipart + f.fpart) f.ipart = c.nonfinite - f.fpart;
+  if (c.nonfinite > elem_width(&f)) f.ipart += c.nonfinite - elem_width(&f);
   return f;
 }
 
@@ -353,12 +365,15 @@ static void add_elem(luaL_Buffer *b, const fmt *f, const char *p) {
     float_text(lask_elem_f64(f->dt, p), f->sci, buf, sizeof buf);
     char *dot = strchr(buf, '.');
     if (!dot) { /* nan, inf: right-aligned over the whole width */
-      snprintf(out, sizeof out, "%*s", f->ipart + f->fpart, buf);
-    } else {
-      char *e = f->sci ? strchr(dot, 'e') : NULL;
-      int ip = (int)(dot - buf), fp = e ? (int)(e - dot) : (int)strlen(dot);
-      snprintf(out, sizeof out, "%*s%.*s%*s%s", f->ipart - ip, "", (int)(dot - buf) + fp, buf, f->fpart - fp,
-               "", e ? e : "");
+      snprintf(out, sizeof out, "%*s", elem_width(f), buf);
+    } else if (f->sci) { /* numpy pads the mantissa with zeros and the exponent's digits: 1.0000e+00 */
+      char *e = strchr(dot, 'e');
+      int ip = (int)(dot - buf), fp = (int)(e - dot);
+      snprintf(out, sizeof out, "%*s%.*s%.*se%c%0*d", f->ipart - ip, "", ip + fp, buf, f->fpart - fp,
+               "0000000000", e[1], f->expw, atoi(e + 2));
+    } else { /* positional: the fraction padded with spaces, 2.25 over 1.   */
+      int ip = (int)(dot - buf), fp = (int)strlen(dot);
+      snprintf(out, sizeof out, "%*s%s%*s", f->ipart - ip, "", buf, f->fpart - fp, "");
     }
   }
   luaL_addstring(b, out);
@@ -399,7 +414,7 @@ static void add_axis(repr *r, int d, const char *p) {
       continue;
     }
     if (d == a->ndim - 1) { /* ", " between elements; a new line when the next would pass the width */
-      int w = r->f.dt == LASK_BOOL ? 5 : r->f.ipart + r->f.fpart;
+      int w = elem_width(&r->f);
       if (i > 0 && r->col + w + 2 > REPR_WIDTH)
         newline(r, 0, col0 + 1);
       else if (i > 0)

@@ -11,12 +11,20 @@
  *                  registry name when it has one | r id: a table seen before
  *                  | k n parts...: a tuple key, re-interned on arrival
  *                  | K kernel address | A array
+ *                  | F address u64, fingerprint u64: a function (below)
  *   array:         dtype u8, ndim u8, shape i64 × ndim, descriptor index u32,
  *                  offset u64: the elements, C-ordered, in shared memory (a
  *                  memfd sent along the socket), never in the byte stream. An
  *                  array already in shared memory is sent without a copy.
  * Tables are numbered in the order they are first met, so shared references and
  * cycles come back as they were.
+ *
+ * Functions cross by identity, as Dask pickles them by reference: both ends are
+ * forks of one Lua state, so a function that existed at the fork has the same
+ * address in each. The reader finds the function at that address among those
+ * reachable from the registry (globals, loaded modules) and its own stack (the
+ * get's graph), with their upvalues, and checks the fingerprint (where and how it
+ * is defined) so an address reused by a function made after the fork is refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +34,113 @@
 #include "binding.h"
 
 enum { MAX_DEPTH = 200 };
+
+/* --- functions by identity --- */
+
+static const char functions_key = 0; /* registry: address -> function (weak values) */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 1099511628211ULL;
+  return h;
+}
+
+/* Where and how the function at idx is defined: its source and lines and upvalue
+ * count, or the C function's address. */
+static uint64_t fingerprint(lua_State *L, int idx) {
+  lua_Debug ar;
+  lua_pushvalue(L, idx);
+  lua_getinfo(L, ">Su", &ar);
+  uint64_t h = fnv(14695981039346656037ULL, ar.source ? ar.source : "", ar.source ? strlen(ar.source) : 0);
+  int lines[3] = {ar.linedefined, ar.lastlinedefined, ar.nups};
+  h = fnv(h, lines, sizeof lines);
+  lua_CFunction cf = lua_tocfunction(L, idx);
+  return cf ? fnv(h, &cf, sizeof cf) : h;
+}
+
+static int collectable(int type) {
+  return type == LUA_TTABLE || type == LUA_TFUNCTION || type == LUA_TUSERDATA;
+}
+
+/* Appends the value on top to the work list at stack index work (size *n), or pops it. */
+static void push_work(lua_State *L, int work, lua_Integer *n) {
+  if (collectable(lua_type(L, -1)))
+    lua_rawseti(L, work, ++*n);
+  else
+    lua_pop(L, 1);
+}
+
+/* What the object on top refers to, onto the work list; pops it. */
+static void expand(lua_State *L, int work, lua_Integer *n) {
+  int o = lua_gettop(L), type = lua_type(L, o);
+  if (type == LUA_TTABLE) {
+    for (lua_pushnil(L); lua_next(L, o); lua_pop(L, 1)) {
+      lua_pushvalue(L, -2), push_work(L, work, n);
+      lua_pushvalue(L, -1), push_work(L, work, n);
+    }
+  } else if (type == LUA_TFUNCTION) {
+    for (int i = 1; lua_getupvalue(L, o, i); i++) push_work(L, work, n);
+  } else {
+    for (int i = 1; lua_getiuservalue(L, o, i) != LUA_TNONE; i++) push_work(L, work, n);
+    lua_pop(L, 1);
+  }
+  if (type != LUA_TFUNCTION && lua_getmetatable(L, o)) push_work(L, work, n);
+  lua_settop(L, o - 1);
+}
+
+/* Rebuilds the index of functions (address -> function) reachable from the
+ * registry and from L's stack; leaves it on top. */
+static void index_functions(lua_State *L) {
+  int top = lua_gettop(L);
+  luaL_checkstack(L, 8, "lask: indexing functions");
+  lua_newtable(L); /* top+1: the index */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v"), lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_newtable(L); /* top+2: seen */
+  lua_newtable(L); /* top+3: the work list */
+  int index = top + 1, seen = top + 2, work = top + 3;
+  lua_Integer n = 0;
+  lua_pushvalue(L, LUA_REGISTRYINDEX), push_work(L, work, &n);
+  for (int i = 1; i <= top; i++) lua_pushvalue(L, i), push_work(L, work, &n);
+  while (n > 0) {
+    lua_rawgeti(L, work, n), lua_pushnil(L), lua_rawseti(L, work, n--);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, seen) != LUA_TNIL) {
+      lua_pop(L, 2);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1), lua_pushboolean(L, 1), lua_rawset(L, seen);
+    if (lua_type(L, -1) == LUA_TFUNCTION) {
+      lua_pushlightuserdata(L, (void *)lua_topointer(L, -1));
+      lua_pushvalue(L, -2);
+      lua_rawset(L, index);
+    }
+    expand(L, work, &n);
+  }
+  lua_settop(L, index);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &functions_key);
+}
+
+/* Pushes the function at address p with fingerprint fp, looking again when the
+ * index has none; returns 0 (nothing pushed) when there is none. */
+static int push_function(lua_State *L, const void *p, uint64_t fp) {
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (attempt) {
+      index_functions(L);
+    } else if (lua_rawgetp(L, LUA_REGISTRYINDEX, &functions_key) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    int found = lua_rawgetp(L, -1, p) == LUA_TFUNCTION && fingerprint(L, -1) == fp;
+    lua_remove(L, -2);
+    if (found) return 1;
+    lua_pop(L, 1);
+  }
+  return 0;
+}
 
 typedef struct wctx {
   lua_State *L;
@@ -213,6 +328,12 @@ static int write_lua(wctx *w, int idx) {
     break;
   }
   case LUA_TTABLE: ok = write_table(w, idx); break;
+  case LUA_TFUNCTION: {
+    const void *p = lua_topointer(L, idx);
+    uint64_t fp = fingerprint(L, idx);
+    ok = put_tag(w->b, 'F') && lask_sbuf_put(w->b, &p, sizeof p) && put_u64(w->b, fp);
+    break;
+  }
   case LUA_TUSERDATA: {
     const lask_kernel *k = lask_l_tokernel(L, idx);
     lask_ndarray *nd = lask_l_tondarray(L, idx);
@@ -287,6 +408,7 @@ typedef struct rctx {
   size_t nfds;
   int tables; /* stack index: id -> table */
   int depth;
+  const char *why; /* what was refused, when the bytes were well formed */
 } rctx;
 
 static int get(rctx *r, void *out, size_t n) {
@@ -402,6 +524,13 @@ static int read_lua(rctx *r) {
     if ((ok = get(r, &k, sizeof k))) lask_l_pushkernel(L, k);
     break;
   }
+  case 'F': {
+    const void *p;
+    uint64_t fp;
+    if ((ok = get(r, &p, sizeof p) && get_u64(r, &fp)) && !(ok = push_function(L, p, fp)))
+      r->why = "a function made after the workers started (only functions that existed then can cross)";
+    break;
+  }
   case 'a': {
     lask_ndarray *a;
     char tag2;
@@ -465,12 +594,14 @@ static int read_value(rctx *r, lask_value *out) {
   return 0;
 }
 
-int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, size_t nfds, lask_value *out) {
+int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, size_t nfds, lask_value *out,
+                       const char **why) {
   lua_newtable(L);
-  rctx r = {L, lask_l_ctx(L), data, data + len, fds, nfds, lua_gettop(L), 0};
+  rctx r = {L, lask_l_ctx(L), data, data + len, fds, nfds, lua_gettop(L), 0, NULL};
   int top = lua_gettop(L);
   int ok = read_value(&r, out) && r.p == r.end;
   if (!ok && out->type == LASK_TOBJ && r.p != r.end) lask_release(*out), *out = lask_nil();
   lua_settop(L, top - 1);
+  if (why) *why = ok ? NULL : r.why ? r.why : "malformed bytes";
   return ok;
 }

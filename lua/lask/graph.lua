@@ -428,7 +428,7 @@ end
 -- Printing. Python-like reprs so graphs read as in the Dask talks:
 --   {('x', 0): {arange, 0, 5}, 'y': {inc, 'x'}}
 -- Strings print in single quotes, tuple keys as Python tuples, tasks and lists as
--- {...}, quotes as quote(...). Callables print by name, by lask.funcname's rules
+-- {...}, quotes as quote(...); a table inside itself prints as {...}, as Python's [...]. Callables print by name, by lask.funcname's rules
 -- (a native kernel's own name, a name in the calling code, a global, `math.floor`,
 -- the name on the line that defines it; else `function`).
 
@@ -499,11 +499,18 @@ graph.key_less = key_less
 -- Appends the repr of value to out. Iterative, so fused tasks nested a million
 -- deep still print: the stack holds values still to print, interleaved with
 -- literal text (flagged in is_text) to emit between them.
+local EXIT = {} -- is_text's mark for "done printing table vals[n]"
+
 local function render(value, namer, out)
   local vals, is_text, n = { value }, { false }, 1
+  local open = {} -- tables being printed: met again inside themselves, they print as {...}
   local function push(v, text)
     n = n + 1
     vals[n], is_text[n] = v, text
+  end
+  local function enter(t)
+    open[t] = true
+    push(t, EXIT)
   end
   local function push_items(t, first, last)
     for i = last, first, -1 do
@@ -515,8 +522,12 @@ local function render(value, namer, out)
     local v, text = vals[n], is_text[n]
     vals[n] = nil
     n = n - 1
-    if text then
+    if text == EXIT then
+      open[v] = nil
+    elseif text then
       out[#out + 1] = v
+    elseif type(v) == "table" and open[v] then
+      out[#out + 1] = "{...}"
     elseif iskey_value(v) then
       out[#out + 1] = graph.describe_key(v)
     elseif isquote(v) then
@@ -525,6 +536,7 @@ local function render(value, namer, out)
       push(core.unquote(v), false)
     elseif istask(v) then
       out[#out + 1] = "{" .. namer(v[1])
+      enter(v)
       push("}", true)
       if #v > 1 then
         push_items(v, 2, #v)
@@ -532,6 +544,7 @@ local function render(value, namer, out)
       end
     elseif type(v) == "table" and getmetatable(v) == nil then
       out[#out + 1] = "{"
+      enter(v)
       push("}", true)
       if is_sequence(v, #v) then
         push_items(v, 1, #v)

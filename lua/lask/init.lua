@@ -34,7 +34,9 @@ local function sorted_keys(dsk)
 end
 lask.sorted_keys = sorted_keys
 
--- order(dsk): key -> priority, lower runs first (computed by the engine, as get uses it).
+-- order(dsk [, keys]): key -> priority, lower runs first: the engine's lask_order
+-- (engine/core/order.c), the one every scheduler runs by. It reads the graph's
+-- structure only: renaming keys never changes which branch runs first.
 function lask.order(dsk, keys)
   if type(dsk) ~= "table" then error("order: the graph must be a table, got " .. type(dsk), 2) end
   return core.order(dsk, keys or sorted_keys(dsk))

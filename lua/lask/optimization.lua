@@ -412,6 +412,25 @@ function Fuser:rename()
   end
 end
 
+-- Dependencies given as sets (get_deps's format) hide a key used twice by one
+-- task; fusing it there would run it twice. For each key with a single dependent
+-- given by a set, counts its uses in that task and records the repeats in rdeps.
+local function count_repeats(dsk, rdeps, given_sets)
+  local uses = {} -- parent -> key -> number of uses in its task
+  for v, r in pairs(rdeps) do
+    local parent = r[1]
+    if #r == 1 and given_sets[parent] and dsk[parent] ~= nil then
+      local u = uses[parent]
+      if not u then
+        u = {}
+        for _, d in ipairs(graph.get_dependencies(dsk, parent, nil, true)) do u[d] = (u[d] or 0) + 1 end
+        uses[parent] = u
+      end
+      for _ = 2, u[v] or 1 do r[#r + 1] = parent end
+    end
+  end
+end
+
 -- fuse(dsk [, keys] [, dependencies] [, opts]): merges tasks with a single dependent
 -- into it (linear chains and, as ave_width allows, small reductions). keys are
 -- never fused away. opts: ave_width (1), max_width, max_height, max_depth_new_edges,
@@ -428,6 +447,7 @@ function optimization.fuse(dsk, keys, dependencies, opts)
     r[#r + 1] = k
     s[v] = true
   end
+  local given_sets = {} -- keys whose dependencies came as a set: repeats not known yet
   for k in pairs(dependencies or dsk) do
     local d = dependencies and dependencies[k] or graph.get_dependencies(dsk, k, nil, true)
     local s = {}
@@ -435,9 +455,11 @@ function optimization.fuse(dsk, keys, dependencies, opts)
       for i = 1, #d do use(k, d[i], s) end
     else
       for v in pairs(d) do use(k, v, s) end
+      given_sets[k] = true
     end
     deps[k] = s
   end
+  count_repeats(dsk, rdeps, given_sets)
   if not o.ave_width or o.ave_width == 0 or not o.max_height or o.max_height == 0 then
     return dsk, deps
   end

@@ -6,10 +6,50 @@ describe("lask.array metadata", function()
   it("prints like the seed talk's dask.array", function()
     local x = da.arange(15, { chunks = 5 })
     assert.matches("^arange%-%x+$", x.name)
-    assert.equal(("lask.array<%s, shape=(15,), chunks=((5, 5, 5)), dtype=float64>"):format(x.name), tostring(x))
+    assert.equal(("lask.array<%s, shape=(15,), dtype=float64, chunksize=(5,)>"):format(x.name), tostring(x))
     local m = da.ones({ 4, 6 }, { chunks = { 3, 4 } })
-    assert.equal(("lask.array<%s, shape=(4, 6), chunks=((3, 1), (4, 2)), dtype=float64>"):format(m.name), tostring(m))
-    assert.equal(("lask.array<%s, shape=(), chunks=(), dtype=float64>"):format(x:sum().name), tostring(x:sum()))
+    assert.equal(("lask.array<%s, shape=(4, 6), dtype=float64, chunksize=(3, 4)>"):format(m.name), tostring(m))
+    assert.equal(("lask.array<%s, shape=(), dtype=float64, chunksize=()>"):format(x:sum().name), tostring(x:sum()))
+    assert.same({ 3, 4 }, m.chunksize)
+  end)
+
+  -- issue 15 (2 and 9): Dask's repr gives the chunk size, not every block size
+  it("prints a long array in a short line", function()
+    local x = da.ones({ 100000 }, { chunks = 7 })
+    assert.equal(("lask.array<%s, shape=(100000,), dtype=float64, chunksize=(7,)>"):format(x.name), tostring(x))
+    assert.equal(3, da.ones({ 0, 3 }, { chunks = { 1, 3 } }).chunksize[2])
+  end)
+
+  -- issue 15 (2): shape and chunks are tuples in Dask; a write used to reach the
+  -- blocks' tasks (uninitialised memory) and #x
+  it("has read-only shape, chunks, numblocks and chunksize", function()
+    local x = da.arange(10, { chunks = 5 })
+    for _, write in ipairs({
+      function() x.chunks[1][1] = 3 end, function() x.chunks[1] = { 10 } end, function() x.shape[1] = 99 end,
+      function() x.numblocks[1] = 1 end, function() x.chunksize[1] = 1 end, function() x.shape[2] = 1 end,
+      function() table.insert(x.chunks[1], 1) end,
+    }) do
+      assert.error_matches(write, "read%-only")
+    end
+    assert.equal(10, #x)
+    assert.same({ 10 }, x.shape)
+    assert.same({ { 5, 5 } }, x.chunks)
+    assert.equal("5,5", table.concat(x.chunks[1], ","))
+    local seen = {}
+    for i, c in ipairs(x.chunks[1]) do seen[i] = c end
+    assert.same({ 5, 5 }, seen)
+    assert.equal(45, x:sum():compute():get())
+    -- metadata read from one array makes another
+    local y = da.zeros(x.shape, { chunks = x.chunks })
+    assert.same({ { 5, 5 } }, y.chunks)
+    assert.equal(0, y:sum():compute():get())
+  end)
+
+  -- issue 15 (10): x[1] was silently nil
+  it("raises on x[i], saying how to index", function()
+    local x = da.arange(10, { chunks = 5 })
+    assert.error_matches(function() return x[1] end, "cannot be indexed with x%[1%].*slice")
+    assert.is_nil(x.no_such_field)
   end)
 
   it("has shape, chunks, dtype, ndim, size", function()
@@ -214,5 +254,16 @@ describe("lask.array errors", function()
     local ok, err = pcall(function() return da.ones({ 3, 4 }) + da.ones({ 5 }) end)
     assert.falsy(ok)
     assert.truthy(tostring(err):find("array_spec.lua", 1, true))
+  end)
+end)
+
+-- issue 15 (11): one error policy: failures raise (da.load returned nil, msg while
+-- from_npy raised on the same missing file)
+describe("lask.array errors on files", function()
+  it("raises for a missing file, from load and from_npy alike", function()
+    local path = os.tmpname() .. "-missing.npy"
+    assert.error_matches(function() da.load(path) end, "^.-lask%.array: load: .*No such file")
+    assert.error_matches(function() da.from_npy(path) end, "^.-lask%.array: from_npy: .*No such file")
+    assert.error_matches(function() da.load(42) end, "the path must be a string")
   end)
 end)

@@ -243,3 +243,72 @@ describe("lask.sync order of execution", function()
     assert.are.equal(8, o.total)
   end)
 end)
+
+-- issue 15 (10): unknown options were ignored ({scheduler = "processes"} ran on
+-- threads, {schedular = "sync"} ran); each get and compute names the valid ones.
+describe("options of every get", function()
+  local d = { x = 1, y = { inc, "x" } }
+  local gets = { sync = sync.get, threaded = require("lask.threaded").get,
+    multiprocessing = require("lask.multiprocessing").get, ["lask.get"] = lask.get }
+
+  for name, get in pairs(gets) do
+    it(name .. " rejects unknown options with the valid names", function()
+      assert.error_matches(function() get(d, "y", { scheduler = "processes" }) end,
+        "unknown option 'scheduler' %(valid options: callbacks, lua, num_workers, optimize%).*lask%.multiprocessing%.get")
+      assert.error_matches(function() get(d, "y", { num_worker = 2 }) end, "did you mean 'num_workers'%?")
+      assert.error_matches(function() get(d, "y", { lua = "threads" }) end, 'lua must be "caller" or "parallel"')
+      assert.error_matches(function() get(d, "y", { 5 }) end, "unknown option 1")
+    end)
+
+    it(name .. " accepts every valid option", function()
+      assert.equal(2, get(d, "y", { num_workers = 1, callbacks = {}, optimize = true, lua = "caller" }))
+      assert.equal(2, get(d, "y", { lua = "parallel" }))
+    end)
+  end
+
+  it("compute rejects unknown options, with did you mean", function()
+    local da = require "lask.array"
+    local x = da.ones({ 4 }, { chunks = 2 })
+    assert.error_matches(function() x:compute({ schedular = "sync" }) end,
+      "compute: unknown option 'schedular'; did you mean 'scheduler'%?")
+    assert.error_matches(function() lask.compute(x, { schedular = "sync" }) end, "did you mean 'scheduler'%?")
+    assert.error_matches(function() lask.compute(x, { scheduler = "sync", fusee = false }) end, "'fusee'")
+    assert.equal(4, x:sum():compute({ scheduler = "sync", fuse = false, lua = "caller" }):get())
+    -- a plain table that names no option is a value, given back
+    assert.same({ a = 1 }, select(2, lask.compute(x, { a = 1 })))
+  end)
+end)
+
+-- issue 15 (11): the native kernels module by the name the threaded issue gave it
+describe("require 'lask.kernels'", function()
+  it("is lask.kernels, whose kernels run as task heads", function()
+    local K = require "lask.kernels"
+    assert.equal(lask.kernels, K)
+    assert.equal(3, lask.get({ a = 1, b = { K.add, "a", 2 } }, "b"))
+    assert.equal("add", tostring(K.add))
+  end)
+end)
+
+-- issue 15 (8): sync and threaded called pretask/posttask for data keys, the
+-- multiprocessing scheduler did not; Dask calls them for tasks only.
+describe("callbacks see tasks only, on every scheduler", function()
+  for _, name in ipairs({ "sync", "threaded", "multiprocessing" }) do
+    it(name, function()
+      local pre, post, state = {}, {}, nil
+      local cb = {
+        pretask = function(k) pre[#pre + 1] = tostring(k) end,
+        posttask = function(k, v) post[#post + 1] = tostring(k) .. "=" .. tostring(type(v) == "table" and #v or v) end,
+        finish = function(_, s) state = s end,
+      }
+      local d = { x = 1, l = { 1, 2 }, y = { inc, "x" }, a = "y", z = { "x", "y" }, w = { add, 1, 2 } }
+      local r = require("lask." .. name).get(d, { "y", "a", "z", "l", "w", "x" }, { callbacks = { cb } })
+      assert.same({ 2, 2, { 1, 2 }, { 1, 2 }, 3, 1 }, r)
+      table.sort(pre)
+      table.sort(post)
+      assert.same({ "w", "y", "z" }, pre)
+      assert.same({ "w=3", "y=2", "z=2" }, post)
+      assert.equal(3, state.ntasks)
+      assert.equal(3, state.done)
+    end)
+  end
+end)

@@ -349,3 +349,20 @@ describe("lask.funcname", function()
     assert.equal("triple", funcname.namer()(made[1]))
   end)
 end)
+
+-- issue 15 (9): lask.tostring never returned on a self-referential table
+describe("lask.tostring of self-referential values", function()
+  it("prints a table inside itself as {...}, as Python's [...]", function()
+    local lask = require "lask"
+    local t = { 1, 2 }
+    t[3] = t
+    local u = { a = 1 }
+    u.self = u
+    local shared = { 5 }
+    assert.equal("{'w': {print, {1, 2, {...}}},\n 'x': {1, 2, {...}},\n 'y': {a = 1, self = {...}},\n 'z': {{5}, {5}}}",
+      lask.tostring({ x = t, y = u, z = { shared, shared }, w = { print, t } }))
+    local d = { x = 1 }
+    d.y = d
+    assert.equal("{'x': 1, 'y': {x = 1, y = {...}}}", lask.tostring(d))
+  end)
+end)

@@ -155,6 +155,27 @@ describe("tostring", function()
     assert.are.equal("array([1.e-05, 1.e+00])", tostring(core.asarray { 1e-5, 1 }))
   end)
 
+  -- issue 15 (9): mantissas were padded with spaces (1.    e+00) and the exponent was
+  -- not counted in the line width (lines of ~103 columns). Expected: numpy 1.26's repr.
+  it("prints scientific notation as numpy: zero-padded mantissas and exponents, 75 columns", function()
+    local cases = {
+      { { 1e-10, 1.0, 123456789.0 }, "array([1.00000000e-10, 1.00000000e+00, 1.23456789e+08])" },
+      { { 1, 2.5e-5 }, "array([1.0e+00, 2.5e-05])" },
+      { { 1e-100, 1 }, "array([1.e-100, 1.e+000])" },
+      { { 1e10, 2e10, 3.5e10 }, "array([1.0e+10, 2.0e+10, 3.5e+10])" },
+      { { 0 / 0, 1e-5, 1 / 0 }, "array([   nan, 1.e-05,    inf])" },
+      { { { 1e-5, 1 }, { 2, 3 } }, "array([[1.e-05, 1.e+00],\n       [2.e+00, 3.e+00]])" },
+      { { 1e-5, 2e-5, 3e-5, 4e-5, 5e-5, 6e-5, 7e-5, 8e-5, 9e-5, 1.5e-4, 2.5e-4, 3.25e-4, 0.5, 0.25, 1e-9, 2e-9, 3e-9 },
+        "array([1.00e-05, 2.00e-05, 3.00e-05, 4.00e-05, 5.00e-05, 6.00e-05,\n"
+          .. "       7.00e-05, 8.00e-05, 9.00e-05, 1.50e-04, 2.50e-04, 3.25e-04,\n"
+          .. "       5.00e-01, 2.50e-01, 1.00e-09, 2.00e-09, 3.00e-09])" },
+    }
+    for _, c in ipairs(cases) do assert.are.equal(c[2], tostring(core.asarray(c[1]))) end
+    local long = {}
+    for i = 1, 200 do long[i] = i * 1.5e-7 end
+    for line in tostring(core.asarray(long)):gmatch("[^\n]+") do assert.is_true(#line <= 75, line) end
+  end)
+
   it("elides big arrays", function()
     assert.are.equal("array([   0,    1,    2, ..., 1997, 1998, 1999])", tostring(ak.arange(0, 2000, 1, "int64")))
     local s = tostring(ak.full({ 100, 100 }, 1.5))

@@ -204,6 +204,25 @@ describe("lask.optimization", function()
       assert.same(d, (opt.fuse(d)))
     end)
 
+    -- issue 15 (4): with get_deps's sets the repeat was invisible: the task was
+    -- inlined twice and ran twice
+    it("keeps a task used twice by one task when dependencies are sets", function()
+      local runs = 0
+      local function once() runs = runs + 1 return 1 end
+      local d = { a = { once }, b = { add, "a", "a" }, p = { once }, c = { inc, { add, "p", { double, "p" } } } }
+      for _, deps in ipairs({ (graph.get_deps(d)), false }) do
+        local fused = opt.fuse(d, { "b", "c" }, deps or nil)
+        assert.same(d.a, fused.a)
+        assert.same(d.p, fused.p)
+        runs = 0
+        assert.same({ 2, 4 }, require("lask.sync").get(fused, { "b", "c" }))
+        assert.equal(2, runs)
+      end
+      -- a key used once is still fused when the dependencies are sets
+      local chain = { x = 1, y = { inc, "x" }, z = { inc, "y" } }
+      assert.same({ ["x-y-z"] = { inc, { inc, 1 } }, z = "x-y-z" }, (opt.fuse(chain, "z", (graph.get_deps(chain)))))
+    end)
+
     it("does nothing with ave_width = 0", function()
       local dsk, deps = opt.fuse(abc, nil, nil, { ave_width = 0 })
       assert.same(abc, dsk)

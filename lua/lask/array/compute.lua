@@ -8,7 +8,8 @@
 -- the threaded or sync scheduler the block tasks write into the result instead,
 -- see write_in_place), and runs one get. opts: scheduler ("threaded" by default,
 -- "sync", "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
--- optimize (lask's graph optimisation, off by default: the graph is already fused).
+-- optimize (lask's graph optimisation, off by default: the graph is already fused),
+-- lua (as get's); any other field is an error naming the valid ones.
 local core = require "lask.array.core"
 local expression = require "lask.array.expression"
 local lcore = require "lask.core"
@@ -38,9 +39,14 @@ local function get_function(opts)
   return mod.get
 end
 
+-- compute's options: get's and scheduler, get, fuse. Others are errors (getter.check_names).
+local OPTION_FIELDS = { scheduler = true, get = true, fuse = true }
+for k in pairs(require("lask.getter").GET_OPTIONS) do OPTION_FIELDS[k] = true end
+
 local function check_opts(opts, level)
   if opts == nil then return {} end
   if type(opts) ~= "table" or core.is_array(opts) then error("lask.array: options must be a table", level + 1) end
+  require("lask.getter").check_names(opts, OPTION_FIELDS, "lask.array: compute", level + 1)
   return opts
 end
 
@@ -105,7 +111,7 @@ local function write_in_place(dsk, x)
   end)
   if not ok then return nil end
   local out = lcore.key("finalize-" .. x.name .. "-out")
-  dsk[out] = { core.kernel("empty"), x.shape, x.dtype }
+  dsk[out] = { core.kernel("empty"), core.plain(x.shape), x.dtype }
   local starts, keys = {}, { out }
   for d, c in ipairs(x.chunks) do starts[d] = core.offsets(c) end
   local kinto = core.kernel("into")
@@ -124,7 +130,8 @@ end
 
 function CP.run(dsk, keys, opts)
   local get = get_function(opts)
-  return get(dsk, keys, { num_workers = opts.num_workers, callbacks = opts.callbacks, optimize = opts.optimize })
+  return get(dsk, keys, { num_workers = opts.num_workers, callbacks = opts.callbacks, optimize = opts.optimize,
+    lua = opts.lua })
 end
 
 -- The key of x in memory, with x's final task(s) added to dsk. others: the other
@@ -170,18 +177,21 @@ end
 -- compute(a, b, ...): every array argument in memory, in one get (shared inputs
 -- are computed once); other arguments are given back as they are. A last plain
 -- table argument with option fields is taken as options.
-local OPTION_FIELDS = { scheduler = true, get = true, num_workers = true, callbacks = true, fuse = true, optimize = true }
-
 function CP.compute_many(...)
   local n = select("#", ...)
   local args = { ... }
   local opts = {}
   local last = args[n]
   if n > 0 and type(last) == "table" and getmetatable(last) == nil then
-    local is_opts = next(last) ~= nil
-    for k in pairs(last) do if not OPTION_FIELDS[k] then is_opts = false end end
+    -- options when a field names one (or nearly: a typo is an error, not a value)
+    local is_opts = false
+    for k in pairs(last) do
+      if OPTION_FIELDS[k] or (type(k) == "string" and require("lask.getter").nearest(k, OPTION_FIELDS)) then
+        is_opts = true
+      end
+    end
     if is_opts then
-      opts, n = last, n - 1
+      opts, n = check_opts(last, 2), n - 1
     end
   end
   local arrays, keys, where = {}, {}, {}

@@ -3,7 +3,10 @@
 -- lask.array (init.lua) gathers them, as its functions and as the methods of the
 -- class Array (M.Array).
 --
--- An Array is immutable. Besides its metadata (name, chunks, shape, dtype, ...) it
+-- An Array is immutable: its shape, chunks, numblocks and chunksize are read-only
+-- views (Dask's tuples; assignment raises, core.plain copies one), and x[i] raises
+-- rather than index. It prints as Dask's repr does, with the chunk size rather than
+-- every block size. Besides its metadata (name, chunks, shape, dtype, ...) it
 -- holds its graph as *layers*, one per operation, as Dask's HighLevelGraph does:
 -- layers[name] is the layer that makes the blocks (name, i, j, ...), and each layer
 -- lists the layers it reads. Layers are shared between arrays and never change, so
@@ -92,6 +95,53 @@ function M.scalar_dtype(v)
 end
 
 --------------------------------------------------------------------------------
+-- Read-only metadata. An array's shape, chunks and numblocks are shared by every
+-- array derived from it and read by its tasks, so a user's assignment must not
+-- reach them (Dask's are tuples). Users see read-only views: indexing, #, ipairs,
+-- pairs, table.concat and table.unpack work; assignment raises.
+
+local frozen_of = setmetatable({}, { __mode = "k" }) -- view -> the table it shows
+
+local function frozen_error(_, k)
+  error(fmt("lask.array: shape, chunks and numblocks are read-only (cannot set [%s]); "
+    .. "make a new array instead (rechunk, reshape, ...)", tostring(k)), 2)
+end
+local function frozen_len(v) return #frozen_of[v] end
+local function frozen_pairs(v) return next, frozen_of[v], nil end
+
+-- A plain (mutable, deep) copy of metadata, read-only view or not.
+local function plain(t)
+  local out = {}
+  for i = 1, #t do
+    local v = t[i]
+    out[i] = type(v) == "table" and plain(v) or v
+  end
+  return out
+end
+M.plain = plain
+
+-- Wraps the plain list `shown` (and the lists in it, in place) in read-only views.
+local function view_of(shown)
+  for i = 1, #shown do
+    if type(shown[i]) == "table" then shown[i] = view_of(shown[i]) end
+  end
+  local view = setmetatable({}, { __index = shown, __newindex = frozen_error, __len = frozen_len,
+    __pairs = frozen_pairs, __name = "lask.array.metadata", __metatable = "read-only" })
+  frozen_of[view] = shown
+  return view
+end
+
+-- A read-only view of a copy of the list t (nested lists too); a view is returned as is.
+local function freeze(t)
+  if frozen_of[t] then return t end
+  return view_of(plain(t))
+end
+M.freeze = freeze
+
+local function is_frozen(t) return frozen_of[t] ~= nil end
+M.is_frozen = is_frozen
+
+--------------------------------------------------------------------------------
 -- Tokens: deterministic names from the inputs, as Dask's tokenize
 
 local function is_array(v) return getmetatable(v) == Array_mt end
@@ -120,6 +170,8 @@ local function serialize(v, out)
     out[#out + 1] = tostring(v)
   elseif is_array(v) then
     out[#out + 1] = "A" .. v.name
+  elseif t == "table" and frozen_of[v] then
+    serialize(frozen_of[v], out)
   elseif t == "table" and getmetatable(v) == nil then
     local keys, n = {}, #v
     for k in pairs(v) do keys[#keys + 1] = k end
@@ -175,6 +227,7 @@ end
 function M.normalize_shape(shape, level)
   level = (level or 1) + 1
   if type(shape) == "number" then shape = { shape } end
+  if is_frozen(shape) then shape = plain(shape) end
   if type(shape) ~= "table" or getmetatable(shape) ~= nil then
     error("lask.array: a shape is a list of integers, got " .. type(shape), level)
   end
@@ -388,6 +441,17 @@ local function numblocks_of(chunks)
 end
 M.numblocks_of = numblocks_of
 
+-- The largest block size along each axis (Dask's chunksize).
+local function chunksize_of(chunks)
+  local out = {}
+  for d = 1, #chunks do
+    local m = 0
+    for _, c in ipairs(chunks[d]) do m = math.max(m, c) end
+    out[d] = m
+  end
+  return out
+end
+
 -- A new array: its layer (made by the caller, named name), the layers of the
 -- arrays it reads (deps, a list of arrays), chunks and dtype.
 function M.new(layer, deps, chunks, dtype)
@@ -408,8 +472,8 @@ function M.new(layer, deps, chunks, dtype)
     size = size * n
   end
   local fields = {
-    name = layer.name, chunks = chunks, shape = shape, ndim = #chunks, size = size, dtype = dtype,
-    numblocks = numblocks_of(chunks), layers = layers,
+    name = layer.name, chunks = freeze(chunks), shape = freeze(shape), ndim = #chunks, size = size, dtype = dtype,
+    numblocks = freeze(numblocks_of(chunks)), chunksize = freeze(chunksize_of(chunks)), layers = layers,
   }
   return setmetatable({ [FIELDS] = fields }, Array_mt)
 end
@@ -452,17 +516,18 @@ local function tuple(list)
 end
 M.tuple = tuple
 
-local function chunks_repr(chunks)
-  local parts = {}
-  for d, c in ipairs(chunks) do parts[d] = "(" .. concat(c, ", ") .. ")" end
-  return "(" .. concat(parts, ", ") .. ")"
-end
-
+-- As Dask's repr: the chunk size, not every block size (a long array has many).
 Array_mt.__tostring = function(x)
-  return fmt("lask.array<%s, shape=%s, chunks=%s, dtype=%s>", x.name, tuple(x.shape), chunks_repr(x.chunks), x.dtype)
+  return fmt("lask.array<%s, shape=%s, dtype=%s, chunksize=%s>", x.name, tuple(x.shape), x.dtype, tuple(x.chunksize))
 end
 
 -- Fields live in a table under a private key, so that no assignment can reach them.
+-- x[i] is not indexing (yet): say so rather than give nil.
+local function index_error(k)
+  error(fmt("lask.array: an array cannot be indexed with x[%s]: use x:slice(...) for a lazy slice, "
+    .. "or x:compute() and index the ndarray", tostring(k)), 3)
+end
+
 Array_mt.__index = function(x, k)
   local fields = rawget(x, FIELDS)
   local v = fields[k]
@@ -472,6 +537,8 @@ Array_mt.__index = function(x, k)
   if k == "dask" then
     v = materialize(x)
     fields.dask = v
+  elseif type(k) ~= "string" then
+    index_error(k)
   end
   return v
 end

@@ -2,7 +2,7 @@
 -- dask.array does. Conventionally `local da = require "lask.array"`.
 --
 --   local x = da.arange(15, { chunks = 5 })
---   print(x)                       --> lask.array<arange-…, shape=(15,), chunks=((5, 5, 5)), dtype=float64>
+--   print(x)                       --> lask.array<arange-…, shape=(15,), dtype=float64, chunksize=(5,)>
 --   print(lask.tostring(x.dask))   --> {('arange-…', 0): {arange, 0, 5}, ...}
 --   print(((2 * x + 1) ^ 3):sum():compute())
 --
@@ -62,11 +62,15 @@ for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin
   da[op] = reductions[op]
 end
 
--- da.load(path): the .npy file at path as an in-memory lask.ndarray.
+-- da.load(path): the .npy file at path as an in-memory lask.ndarray; raises on
+-- failure, as from_npy does (lask's policy: errors are raised, never nil, msg).
 function da.load(path, ...)
   local nd = require("lask.core").ndarray
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end
-  return nd.load(path, ...)
+  if type(path) ~= "string" then error("lask.array: load: the path must be a string", 2) end
+  local a, why = nd.load(path, ...)
+  if not a then error("lask.array: load: " .. tostring(why), 2) end
+  return a
 end
 
 --------------------------------------------------------------------------------

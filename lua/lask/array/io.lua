@@ -89,7 +89,7 @@ function IO.store(x, path, opts)
   local tmp = fmt("%s.tmp-%s", path, token)
   local create = { name = "npy-create-" .. token, kind = "generic", deps = {} }
   local ckey = lcore.key(create.name)
-  local shape, dtype = x.shape, x.dtype
+  local shape, dtype = core.plain(x.shape), x.dtype
   create.dsk = { [ckey] = { core.kernel("npy_create"), tmp, shape, dtype } }
   local offsets = {}
   for d = 1, x.ndim do offsets[d] = core.offsets(x.chunks[d]) end

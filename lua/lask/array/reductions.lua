@@ -235,7 +235,7 @@ local function arg(op)
     }
     if x.ndim == 0 then return x:astype("int64") * 0 end
     if flat then
-      local gshape, all = x.shape, axes
+      local gshape, all = core.plain(x.shape), axes
       spec.chunk = function(key, idx)
         local off = {}
         for d = 1, #idx do off[d] = offsets[d][idx[d] + 1] end
