@@ -516,9 +516,21 @@ local function tuple(list)
 end
 M.tuple = tuple
 
--- As Dask's repr: the chunk size, not every block size (a long array has many).
+-- The block sizes of each axis, as the talk prints them, ((5, 5, 5)); an axis of
+-- more than REPR_BLOCKS blocks shows its first three and its last, ((7, 7, 7, ..., 5)),
+-- so that a long array prints in a short line (x.chunks has them all).
+local REPR_BLOCKS = 8
+local function chunks_repr(chunks)
+  local parts = {}
+  for d, c in ipairs(chunks) do
+    local n = #c
+    parts[d] = "(" .. (n <= REPR_BLOCKS and concat(c, ", ") or fmt("%s, %s, %s, ..., %s", c[1], c[2], c[3], c[n])) .. ")"
+  end
+  return "(" .. concat(parts, ", ") .. ")"
+end
+
 Array_mt.__tostring = function(x)
-  return fmt("lask.array<%s, shape=%s, dtype=%s, chunksize=%s>", x.name, tuple(x.shape), x.dtype, tuple(x.chunksize))
+  return fmt("lask.array<%s, shape=%s, chunks=%s, dtype=%s>", x.name, tuple(x.shape), chunks_repr(x.chunks), x.dtype)
 end
 
 -- Fields live in a table under a private key, so that no assignment can reach them.
