@@ -15,7 +15,9 @@ local C = {}
 local function split_opts(...)
   local n = select("#", ...)
   local last = n > 0 and select(n, ...) or nil
-  if type(last) == "table" and getmetatable(last) == nil then return last, n - 1, ... end
+  -- the positional arguments only: the options table must not stand in for an
+  -- omitted one (linspace(0, 1, {chunks = 5}) has no num)
+  if type(last) == "table" and getmetatable(last) == nil then return last, n - 1, table.unpack({ ... }, 1, n - 1) end
   return {}, n, ...
 end
 
