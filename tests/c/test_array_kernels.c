@@ -122,9 +122,13 @@ static void test_arange_and_linspace(void **state) {
   for (int i = 0; i < 5; i++) assert_int_equal(((int64_t *)a->data)[i], 3 - 2 * i);
   release(a);
   lask_ndarray *d =
-      call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2); /* float64 by default */
-  assert_int_equal(d->dtype, LASK_F64);
+      call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2); /* int64 for integers, as numpy */
+  assert_int_equal(d->dtype, LASK_I64);
   assert_int_equal(d->shape[0], 5);
+  assert_true(((int64_t *)d->data)[4] == 4);
+  release(d);
+  d = call_array("arange", (lask_value[]){lask_int(0), lask_num(5)}, 2); /* a float anywhere: float64 */
+  assert_int_equal(d->dtype, LASK_F64);
   assert_true(((double *)d->data)[4] == 4.0);
   release(d);
   /* a block (first element 13, 7 of them) agrees bit for bit with the whole range */
