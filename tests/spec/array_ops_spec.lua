@@ -116,6 +116,19 @@ describe("lask.array elementwise", function()
     H.same(H.get((i64 * 2.5):astype("int64")), { 0, 2, 5, 7 })
   end)
 
+  it("types 0-d arrays as arrays (strong), as numpy 2 does", function()
+    local f32 = da.ones(4, { dtype = "float32", chunks = 3 })
+    local d0 = da.from_array(require("lask.core").ndarray.asarray(2.0)) -- a 0-d float64 array
+    local i0 = da.from_array(require("lask.core").ndarray.asarray(2))   -- a 0-d int64 array
+    local b = da.less(f32, 2)
+    for _, case in ipairs { { f32 * d0, "float64" }, { d0 * f32, "float64" }, { f32 + i0, "float64" },
+      { b + i0, "int64" }, { f32:sum() * 1.5, "float32" }, { f32:sum() * d0, "float64" } } do
+      assert.equal(case[2], case[1].dtype)
+      assert.equal(case[2], H.get(case[1]).dtype)
+      assert.equal(case[2], H.get(case[1], { fuse = false }).dtype)
+    end
+  end)
+
   it("fused and unfused graphs give the same values", function()
     local x, ref = base({ 2, 3 })
     local y = da.where(da.greater(x, 2.5), da.sqrt(x * 2) - 1, (x + 0.5) ^ 3 / 7) * x + da.sin(x) ^ 2

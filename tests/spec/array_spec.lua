@@ -9,7 +9,7 @@ describe("lask.array metadata", function()
     assert.equal(("lask.array<%s, shape=(15,), chunks=((5, 5, 5)), dtype=int64>"):format(x.name), tostring(x))
     local m = da.ones({ 4, 6 }, { chunks = { 3, 4 } })
     assert.equal(("lask.array<%s, shape=(4, 6), chunks=((3, 1), (4, 2)), dtype=float64>"):format(m.name), tostring(m))
-    assert.equal(("lask.array<%s, shape=(), chunks=(), dtype=float64>"):format(x:sum().name), tostring(x:sum()))
+    assert.equal(("lask.array<%s, shape=(), chunks=(), dtype=int64>"):format(x:sum().name), tostring(x:sum()))
   end)
 
   it("has shape, chunks, dtype, ndim, size", function()

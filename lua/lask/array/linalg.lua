@@ -29,6 +29,22 @@ local GROUP = 64   -- R factors stacked together at most, per stage-2 task
 
 local function K(name) return core.kernel(name) end
 
+-- The results of a factorisation of x, in float32 when x is float32 (as numpy and
+-- Dask keep it). The kernels compute in float64 (LAPACK's d-routines: one code path,
+-- and TSQR's merges and the randomized SVD's power steps lose less); the float32
+-- results are those rounded, so they agree with an s-routine's to float32's
+-- precision. Integers and booleans give float64, as numpy's linalg does.
+local tsqr64, qr_wide, svd64, svd_compressed64 -- the float64 graphs (defined below)
+
+local function keep_float32(x, ...)
+  if x.dtype ~= "float32" then return ... end
+  local out = table.pack(...)
+  for i = 1, out.n do
+    if core.is_array(out[i]) and out[i].dtype == "float64" then out[i] = out[i]:astype("float32") end
+  end
+  return table.unpack(out, 1, out.n)
+end
+
 local function array_arg(x, what, level)
   if core.is_array(x) then return x end
   if type(x) == "table" or type(x) == "userdata" then
@@ -193,6 +209,11 @@ end
 -- tsqr(x) -> q, r: the QR factorisation of a tall-and-skinny array, lazily.
 function la.tsqr(x)
   x = tsqr_check(x, "tsqr", 2)
+  return keep_float32(x, tsqr64(x))
+end
+
+-- The TSQR graph, whose results are float64 whatever x's dtype.
+function tsqr64(x)
   local tok = core.tokenize("tsqr", x)
   local base, n = "tsqr-" .. tok, x.shape[2]
   local shared, qtasks = {}, {}
@@ -210,6 +231,11 @@ end
 function la.qr(x)
   x = matrix_arg(x, "qr", 2)
   if x.shape[1] >= x.shape[2] then return la.tsqr(x) end
+  return keep_float32(x, qr_wide(x))
+end
+
+-- The QR of a short-and-fat x in one block, float64.
+function qr_wide(x)
   local m, n = x.shape[1], x.shape[2]
   local one = x:rechunk { { m }, { n } }
   local name = "qr-" .. core.tokenize("qr", one)
@@ -224,8 +250,13 @@ end
 -- it), through TSQR; deterministic signs. A short-and-fat x goes through xᵀ.
 function la.svd(x)
   x = matrix_arg(x, "svd", 2)
+  return keep_float32(x, svd64(x))
+end
+
+-- The SVD graph, float64 whatever x's dtype.
+function svd64(x)
   if x.shape[1] < x.shape[2] then
-    local u, s, v = la.svd(x:T())
+    local u, s, v = svd64(x:T())
     return v:T(), s, u:T()
   end
   x = tsqr_check(x, "svd", 2)
@@ -391,6 +422,12 @@ function la.svd_compressed(x, k, opts)
     local u, s, v = la.svd_compressed(x:T(), k, opts)
     return v:T(), s, u:T()
   end
+  return keep_float32(x, svd_compressed64(x, k, opts, n))
+end
+
+-- The randomized SVD of a tall x (checked), float64.
+function svd_compressed64(x, k, opts, n)
+  local iters, over, iterator = opts.n_power_iter or 0, opts.n_oversamples or 10, opts.iterator or "power"
   x = tall_blocks(x:rechunk { x.chunks[1], { n } }, "svd_compressed", 2) -- row blocks of n rows at least
   local l = min(k + over, n)
   local da = require "lask.array"
@@ -404,16 +441,16 @@ function la.svd_compressed(x, k, opts)
   local q
   if iterator == "power" then
     for _ = 1, iters do wt = power_iteration(x, wt, cuts) end
-    q = la.tsqr(times(x, wt, pieces))
+    q = tsqr64(tsqr_check(times(x, wt, pieces), "svd_compressed", 2))
   else
-    q = la.tsqr(times(x, wt, pieces))
+    q = tsqr64(tsqr_check(times(x, wt, pieces), "svd_compressed", 2))
     for _ = 1, iters do
-      q = la.tsqr(t_times(x, q, pieces):T())
-      q = la.tsqr(times(x, q:T(), pieces))
+      q = tsqr64(tsqr_check(t_times(x, q, pieces):T(), "svd_compressed", 2))
+      q = tsqr64(tsqr_check(times(x, q:T(), pieces), "svd_compressed", 2))
     end
   end
   local b = t_times(x, q, pieces) -- l×n: small
-  local ub, s, v = la.svd(b)
+  local ub, s, v = svd64(b)
   local u = da.dot(q, ub)
   return u:slice({}, { 1, k }), s:slice({ 1, k }), v:slice({ 1, k }, {})
 end
@@ -443,7 +480,7 @@ function la.lu(a)
     dsk[lkey(name .. "-" .. part, 0, 0)] = { K "item", lkey(name, 0, 0), i - 1 }
     out[i] = core.new(layer(name .. "-" .. part, dsk), { one }, whole(a), "float64")
   end
-  return out[1], out[2], out[3]
+  return keep_float32(a, out[1], out[2], out[3])
 end
 
 -- solve(a, b [, {assume_a = "gen" | "pos"}]) -> x with a · x = b.
@@ -462,19 +499,20 @@ function la.solve(a, b, opts)
   local name = "solve-" .. core.tokenize("solve", a1, b1, assume)
   local idx = b.ndim == 1 and { 0 } or { 0, 0 }
   local dsk = { [core.block_key(name, idx)] = { K "solve", core.block_key(a1.name, { 0, 0 }), core.block_key(b1.name, idx), assume } }
-  return core.new(layer(name, dsk), { a1, b1 }, b1.chunks, "float64")
+  local x = core.new(layer(name, dsk), { a1, b1 }, b1.chunks, "float64")
+  return keep_float32(a.dtype == "float32" and b or a, x)
 end
 
 -- cholesky(a [, {lower = false}]) -> the upper factor u (a = uᵀu), or the lower one.
 function la.cholesky(a, opts)
   a = square_arg(a, "cholesky", 2)
-  return single_block("cholesky", a, "cholesky", { (opts and opts.lower) and true or false }, whole(a))
+  return keep_float32(a, single_block("cholesky", a, "cholesky", { (opts and opts.lower) and true or false }, whole(a)))
 end
 
 -- inv(a) -> the inverse of a square matrix.
 function la.inv(a)
   a = square_arg(a, "inv", 2)
-  return single_block("inv", a, "inv", {}, whole(a))
+  return keep_float32(a, single_block("inv", a, "inv", {}, whole(a)))
 end
 
 -- lstsq(a, b) -> x, residuals, rank, s (numpy.linalg.lstsq's results): through
@@ -489,7 +527,7 @@ function la.lstsq(a, b)
       core.tuple(a.shape), core.tuple(b.shape)), 2)
   end
   local da = require "lask.array"
-  local q, r = la.tsqr(a)
+  local q, r = tsqr64(tsqr_check(a, "lstsq", 2))
   local qtb = da.dot(q:T(), b)
   qtb = qtb:rechunk(b.ndim == 1 and { { qtb.shape[1] } } or whole(qtb))
   local n = a.shape[2]
@@ -504,7 +542,8 @@ function la.lstsq(a, b)
   local rank = core.new(layer(name .. "-rank", dsk), { r, qtb }, {}, "int64")
   local s = core.new(layer(name .. "-s", dsk), { r, qtb }, { { n } }, "float64")
   local residuals = ((b - da.dot(a, x)) ^ 2):sum { axis = 1 }
-  return x, residuals, rank, s
+  if b.ndim == 1 then residuals = residuals:reshape { 1 } end -- numpy: shape (1,) for a 1-d b
+  return keep_float32(a.dtype == "float32" and b or a, x, residuals, rank, s)
 end
 
 --------------------------------------------------------------------------------
@@ -542,6 +581,7 @@ function la.norm(x, ord, opts)
     if p == math.huge then return a:max { axis = ax } end
     if p == -math.huge then return a:min { axis = ax } end
     if p == 1 then return a:sum { axis = ax } end
+    if p == 0 then return require("lask.array").not_equal(x, 0):astype(x.dtype):sum { axis = ax } end -- the non-zeros
     if p == 2 then return (a ^ 2):sum({ axis = ax }) ^ 0.5 end
     return ((a ^ p):sum { axis = ax }) ^ (1 / p)
   end
@@ -554,7 +594,8 @@ function la.norm(x, ord, opts)
   if ord == math.huge then return a:sum({ axis = 2 }):max() end
   if ord == -math.huge then return a:sum({ axis = 2 }):min() end
   if ord == 2 or ord == -2 or ord == "nuc" then
-    local _, s = la.svd(x)
+    local _, s = svd64(x)
+    s = keep_float32(x, s)
     if ord == 2 then return s:max() end
     if ord == -2 then return s:min() end
     return s:sum()
