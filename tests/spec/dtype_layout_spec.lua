@@ -375,6 +375,16 @@ describe("dtype × layout: elementwise", function()
             end
           end
         end
+        if #r.shape == 2 then
+          -- broadcasting: x against a row (5,) and a column (4, 1) of another dtype
+          local row = random_ref(dt, { r.shape[2] }, -4, 4)
+          for _, op in ipairs { "add", "mul", "maximum", "less" } do
+            local bw = { shape = r.shape, dtype = dt, flat = {} }
+            each_index(r.shape, function(i) bw.flat[pos(r.shape, i)] = row.flat[i[2] + 1] end)
+            local ref = ref_op(op, { r, bw })
+            if ref then check(fn_of(op, BINARY_FN)(x, contiguous(row)), ref, "broadcast row " .. op .. " " .. dt .. " " .. lay) end
+          end
+        end
         if #r.flat > 0 then
           -- where(c, x, y) with the condition, then the values, in this layout
           local rc, c = case("bool", lay)
@@ -474,6 +484,17 @@ describe("dtype × layout: reductions", function()
               assert.is_true(got.flat[1] ~= got.flat[1], what .. ": NaN") -- numpy: nan (with a warning)
             else
               check(x[op](x, opts), want, what, dt == "float32" and 1e-5 or 1e-12)
+              -- a deeper tree (fan-in 2), and keepdims (an extent-1 axis for each reduced one)
+              local deep = { split_every = 2, axis = opts and opts.axis, keepdims = true }
+              if op:match("^arg") and not axis then deep.keepdims = nil end
+              local kept = { shape = {}, dtype = want.dtype, flat = want.flat }
+              for d = 1, #r.shape do
+                if deep.keepdims and (not axis or axis == d) then kept.shape[d] = 1
+                elseif not axis or axis == d then -- dropped
+                else kept.shape[#kept.shape + 1] = r.shape[d] end
+              end
+              if not deep.keepdims then kept.shape = want.shape end
+              check(x[op](x, deep), kept, what .. " split_every=2 keepdims", dt == "float32" and 1e-5 or 1e-12)
             end
           end
         end
@@ -556,6 +577,19 @@ describe("dtype × layout: structure", function()
               check(z2, ref_matmul(w, r, z2.dtype), ("dot(w %s, x %s) %s"):format(dt2, dt, lay), 1e-6)
             end
           end
+          -- 1-d operands: a strided column of x (a view), on either side
+          local v = x:slice({}, 2)
+          local vr = { shape = { r.shape[1], 1 }, dtype = dt, flat = ref_window(r, { 0, 1 }, { r.shape[1], 1 }, { 1, 1 }).flat }
+          local xv = da.dot(x:T(), v)
+          local xvr = ref_matmul(ref_transpose(r), vr, xv.dtype)
+          check(xv, { shape = { r.shape[2] }, dtype = xv.dtype, flat = xvr.flat }, "dot(x:T(), column) " .. what, 1e-6)
+          local vx = da.dot(v, x)
+          local vxr = ref_matmul(ref_transpose(vr), r, vx.dtype)
+          check(vx, { shape = { r.shape[2] }, dtype = vx.dtype, flat = vxr.flat }, "dot(column, x) " .. what, 1e-6)
+          -- stack along a new middle axis
+          local st = { shape = { r.shape[1], 2, r.shape[2] }, dtype = dt, flat = {} }
+          each_index(st.shape, function(i) st.flat[pos(st.shape, i)] = r.flat[pos(r.shape, { i[1], i[3] })] end)
+          check(da.stack({ x, x }, 2), st, "stack " .. what)
           -- both operands views
           local z3 = da.dot(x:T(), x)
           check(z3, ref_matmul(ref_transpose(r), r, z3.dtype), "dot(x:T(), x) " .. what, 1e-6)
@@ -693,6 +727,48 @@ describe("dtype × layout: linalg", function()
         local n0 = la.norm(x:slice({}, 3), 0)
         dtypes("norm 0", n0)
         assert.are.equal(nz, n0:compute():item())
+      end)
+    end
+  end
+end)
+
+--------------------------------------------------------------------------------
+-- lask.ndarray on computed results, which may be views (a transposed or stepped
+-- array computes to a view of its block, no copy): its operators, methods and
+-- .npy round trip read strides too.
+
+describe("dtype × layout: lask.ndarray on views", function()
+  for _, dt in ipairs(DTYPES) do
+    for _, lay in ipairs(LAYOUTS) do
+      it(("operators, astype, reshape, copy, get, save/load on %s, %s"):format(dt, lay), function()
+        local r, x = case(dt, lay, nil, -4, 4)
+        local c = x:compute()
+        local what = dt .. " " .. lay
+        local got = H.vals(c)
+        assert.is_true(H.close(got.flat, r.flat, 0), what)
+        if #r.shape == 2 and #r.flat > 0 then
+          assert.are.equal(r.flat[pos(r.shape, { 1, 2 })], c:get(2, 3), "get " .. what)
+          assert.is_true(H.close(H.vals(c[2]).flat, ref_window(r, { 1, 0 }, { 1, r.shape[2] }, { 1, 1 }).flat, 0), "c[2] " .. what)
+        end
+        for _, to in ipairs(DTYPES) do
+          assert.is_true(H.close(H.vals(c:astype(to)).flat, ref_map({ r }, to, function(v) return cast(v, to) end).flat, 0),
+            "astype " .. to .. " " .. what)
+        end
+        assert.is_true(H.close(H.vals(c:copy()).flat, r.flat, 0), "copy " .. what)
+        local n = size_of(r.shape)
+        assert.is_true(H.close(H.vals(c:reshape { n }).flat, r.flat, 0), "reshape " .. what)
+        if dt ~= "bool" then
+          assert.is_true(H.close(H.vals(c * 2).flat, ref_op("mul", { r, ref_map({ r }, dt, function() return cast(2, dt) end) }).flat, 0), "c * 2 " .. what)
+          assert.is_true(H.close(H.vals(c + c).flat, ref_op("add", { r, r }).flat, 0), "c + c " .. what)
+          assert.is_true(H.close(H.vals(-c).flat, ref_op("neg", { r }).flat, 0), "-c " .. what)
+        end
+        local path = os.tmpname()
+        assert(c:save(path))
+        local back = nd.load(path)
+        os.remove(path)
+        assert.are.equal(dt, back.dtype)
+        assert.are.same(r.shape, H.vals(back).shape)
+        assert.is_true(H.close(H.vals(back).flat, r.flat, 0), "save/load " .. what)
       end)
     end
   end
