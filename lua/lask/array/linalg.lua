@@ -555,9 +555,31 @@ local function abs_of(x) return require("lask.array").abs(x) end
 -- 2). Matrices: "fro" (default), "nuc", 1, -1, 2, -2, inf, -inf. With axis (an
 -- integer, 1-based) the vector norm along it; with a pair of axes of a 2-D array
 -- the matrix norm, of its transpose when they come the other way round. Integers
--- and booleans are taken as float64 (numpy does the same).
+-- and booleans are taken as float64 (numpy does the same); float32 stays float32.
+-- ord = 0 for vectors counts the non-zeros. opts.keepdims keeps the reduced axes at
+-- extent 1, as numpy's keepdims=True.
+local norm_ -- below
+
 function la.norm(x, ord, opts)
   x = array_arg(x, "norm", 2)
+  if not (opts and opts.keepdims) then return norm_(x, ord, opts, 3) end
+  -- keepdims: the reduced axes stay, of extent 1 (all of them without an axis)
+  local axis, kept = opts.axis, {}
+  local reduced = {}
+  if axis == nil then
+    for d = 1, x.ndim do reduced[d] = true end
+  else
+    for _, a in ipairs(type(axis) == "table" and axis or { axis }) do
+      if math.type(a) == "integer" then reduced[a < 0 and x.ndim + 1 + a or a] = true end
+    end
+  end
+  for d = 1, x.ndim do kept[d] = reduced[d] and 1 or x.shape[d] end
+  local r = norm_(x, ord, opts, 3)
+  return #kept == 0 and r or r:reshape(kept)
+end
+
+-- norm without keepdims; level: the caller's for errors.
+function norm_(x, ord, opts, level)
   if x.dtype ~= "float64" and x.dtype ~= "float32" then x = x:astype("float64") end
   local axis = opts and opts.axis
   if type(axis) == "table" and #axis == 2 then
@@ -568,7 +590,7 @@ function la.norm(x, ord, opts)
     local a1, a2 = axis0(axis[1]), axis0(axis[2])
     if x.ndim ~= 2 or a1 + a2 ~= 1 or a1 * a2 ~= 0 then
       error(fmt("lask.array.linalg: norm: a pair of axes must be the two axes of a 2-D array, got {%s, %s} for %d-D",
-        tostring(axis[1]), tostring(axis[2]), x.ndim), 2)
+        tostring(axis[1]), tostring(axis[2]), x.ndim), level)
     end
     if a1 == 1 then x = x:T() end
     axis = nil
@@ -576,7 +598,7 @@ function la.norm(x, ord, opts)
   local ax = axis or (x.ndim == 1 and 1 or nil)
   if ax then
     local p = ord or 2
-    if type(p) ~= "number" then error("lask.array.linalg: norm: the order of a vector norm must be a number", 2) end
+    if type(p) ~= "number" then error("lask.array.linalg: norm: the order of a vector norm must be a number", level) end
     local a = abs_of(x)
     if p == math.huge then return a:max { axis = ax } end
     if p == -math.huge then return a:min { axis = ax } end
@@ -585,7 +607,7 @@ function la.norm(x, ord, opts)
     if p == 2 then return (a ^ 2):sum({ axis = ax }) ^ 0.5 end
     return ((a ^ p):sum { axis = ax }) ^ (1 / p)
   end
-  if x.ndim ~= 2 then error("lask.array.linalg: norm: give an axis for arrays of more than 2 dimensions", 2) end
+  if x.ndim ~= 2 then error("lask.array.linalg: norm: give an axis for arrays of more than 2 dimensions", level) end
   ord = ord or "fro"
   local a = abs_of(x)
   if ord == "fro" then return (a ^ 2):sum() ^ 0.5 end
@@ -601,7 +623,7 @@ function la.norm(x, ord, opts)
     return s:sum()
   end
   error("lask.array.linalg: norm: ord must be \"fro\", \"nuc\", 1, -1, 2, -2, math.huge or -math.huge for a matrix, got "
-    .. tostring(ord), 2)
+    .. tostring(ord), level)
 end
 
 return la

@@ -49,10 +49,12 @@ end
 -- nil, dtype. opts: axes (0-based list), keepdims, split_every.
 local function reduce(x, spec, axes, opts, level)
   level = level + 1
-  local token = core.tokenize(spec.prefix, x, axes, opts.keepdims or false, opts.split_every, spec.extra)
+  local split = split_factors(opts.split_every, axes, level)
+  local fan_in = {} -- the token names the fan-in per axis: split_every = 2 and {2} are one graph
+  for i, a in ipairs(axes) do fan_in[i] = split[a] end
+  local token = core.tokenize(spec.prefix, x, axes, opts.keepdims or false, fan_in, spec.extra)
   local reduced = {}
   for _, a in ipairs(axes) do reduced[a] = true end
-  local split = split_factors(opts.split_every, axes, level)
   -- the chunk step
   local cname = spec.prefix .. "-" .. token
   local nb = core.numblocks_of(x.chunks)
