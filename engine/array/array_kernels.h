@@ -61,7 +61,7 @@
  * With no array among the arguments the result is a number or boolean, not an
  * array. Results are new C-contiguous arrays. Integer arithmetic wraps; integer
  * mod and floor_divide by zero give 0; bool sub/neg and negative integer powers are errors.
- * pow(x, n) with x an array and n a Lua integer in [-16, 16] multiplies
+ * pow(x, n) with x an array (not 0-d) and n a Lua integer in [-16, 16] multiplies
  * (same dtype as pow; floats may differ from pow() in the last bit for |n| >= 3).
  *
  * Reductions (reduce.c; axes: list of 0-based axes; keepdims always true inside graphs):

@@ -23,12 +23,12 @@ static lask_status k_op(const lask_kernel *k, const lask_value *args, int nargs,
 }
 
 /* pow(x, n) with an array x and a small integer scalar n multiplies (powi:n); the
- * result dtype is pow's. */
+ * result dtype is pow's. A 0-d x (one element: nothing to gain) keeps pow's bits. */
 static lask_status k_pow(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                          lask_err *err) {
   if (want_args(k, nargs, 2, err)) return err->code;
   const lask_ndarray *x = lask_ndarray_of(args[0]);
-  if (x && args[1].type == LASK_TINT && args[1].as.i >= -LASK_FUSED_POWI_MAX &&
+  if (x && x->ndim > 0 && args[1].type == LASK_TINT && args[1].as.i >= -LASK_FUSED_POWI_MAX &&
       args[1].as.i <= LASK_FUSED_POWI_MAX)
     return lask_ew_apply(k->name, &lask_ewops[LASK_EWOP_POWI], &(lask_ew_param){args[1].as.i, LASK_F64}, args,
                          1, out, err);

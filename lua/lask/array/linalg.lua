@@ -17,6 +17,10 @@
 -- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
 -- deterministic), so U costs no more than Q. Everything is lazy; the names follow
 -- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
+--
+-- dtypes: float32 input gives float32 results, as Dask's; the kernels compute in
+-- float64 (LAPACK's d-routines) and the results are rounded back (keep_float32
+-- says why). Integers and booleans give float64, as numpy's linalg.
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 
