@@ -51,22 +51,13 @@ local function pos(shape, idx)
   return p + 1
 end
 
--- Calls f(idx) for every 0-based index of shape, in C order.
+-- Calls f(idx) for every 0-based index of shape, in C order (H.grid's walk).
 local function each_index(shape, f)
-  if size_of(shape) == 0 then return end
-  local idx = {}
-  for d = 1, #shape do idx[d] = 0 end
-  while true do
+  H.grid(shape, function(...)
+    local idx = { ... }
+    for d = 1, #idx do idx[d] = idx[d] - 1 end
     f(idx)
-    local d = #shape
-    while d >= 1 do
-      idx[d] = idx[d] + 1
-      if idx[d] < shape[d] then break end
-      idx[d] = 0
-      d = d - 1
-    end
-    if d < 1 then return end
-  end
+  end)
 end
 
 local function ref_transpose(r)
