@@ -511,6 +511,16 @@ static void test_matmul(void **state) {
   lask_ndarray *ic = call("matmul", 2, iargs);
   assert_int_equal(ic->dtype, LASK_I64);
   check_matmul(ia, ib, ic, 0);
+  /* int64 with Fortran-ordered operands on either side (issue 15: the transpose was
+   * ignored, and a wide one read past the buffer) */
+  lask_ndarray *iat = arr(LASK_I64, 2, (int64_t[]){4, 3}, ints), *ibt = arr(LASK_I64, 2, (int64_t[]){2, 4}, ints);
+  lask_value itargs[2] = {retained(iat), retained(ibt)};
+  lask_ndarray *iav = call("transpose", 1, itargs), *ibv = call("transpose", 1, itargs + 1);
+  lask_value ivargs[2] = {retained(iav), retained(ibv)};
+  lask_ndarray *icv = call("matmul", 2, ivargs);
+  assert_int_equal(icv->dtype, LASK_I64);
+  check_matmul(iav, ibv, icv, 0);
+  drop(iat), drop(ibt), drop(iav), drop(ibv), drop(icv), release_all(2, itargs), release_all(2, ivargs);
   /* matrix @ vector, and a sum of products */
   lask_ndarray *v = arr(LASK_F64, 1, (int64_t[]){4}, wavy);
   lask_value vargs[2] = {retained(a), retained(v)};
