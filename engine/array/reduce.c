@@ -86,12 +86,17 @@ static lask_status get_parts(const lask_kernel *k, const lask_value *args, int i
   const lask_list *l = (const lask_list *)args[i].as.o;
   if (l->n == 0) return lask_akernel_fail(k, LASK_EINVAL, err, "nothing to combine (empty list)");
   const lask_ndarray *first = NULL;
+  bool any_full = false; /* a non-empty item: then the empty ones are not compared */
   for (size_t j = 0; j < l->n; j++) {
     const lask_ndarray *p = lask_ndarray_of(l->items[j]);
     if (!p)
       return lask_akernel_fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
                                lask_typename(l->items[j]));
-    if (lask_ndarray_size(p) == 0 && j + 1 < l->n) continue;
+    any_full |= lask_ndarray_size(p) > 0;
+  }
+  for (size_t j = 0; j < l->n; j++) {
+    const lask_ndarray *p = lask_ndarray_of(l->items[j]);
+    if (any_full && lask_ndarray_size(p) == 0) continue;
     if (!first) first = p;
     if (p->ndim != first->ndim || memcmp(p->shape, first->shape, (size_t)p->ndim * sizeof p->shape[0])) {
       char s1[128], s2[128];

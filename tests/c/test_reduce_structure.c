@@ -284,6 +284,10 @@ static void test_nan_and_empty(void **state) {
   lask_ndarray *m = call("min_agg", 1, margs);
   assert_int_equal(m->shape[0], 1), assert_int_equal(m->shape[1], 3);
   assert_close(((double *)m->data)[2], 2, 0);
+  lask_value margs2[1] = {list_of(2, (lask_value[]){retained(one), retained(emin)})}; /* empty one last */
+  lask_ndarray *m2 = call("min_agg", 1, margs2);
+  assert_int_equal(m2->shape[0], 1), assert_int_equal(m2->shape[1], 3);
+  drop(m2), release_all(1, margs2);
   /* an empty block's arg partial has no candidate: arg_finish fails on it alone */
   lask_ndarray *ea = call("argmin_chunk", 3, (lask_value[]){eargs[0], lask_int(0), lask_int(0)});
   lask_value eaargs[1] = {retained(ea)};

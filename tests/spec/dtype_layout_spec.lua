@@ -2,7 +2,7 @@
 -- reduction, matrix product, slicing, concatenate, rechunk, reshape and linalg entry
 -- point of lask.array, over float64, float32, int64 and bool (where the operation
 -- takes them), with its operand laid out contiguous, transposed, sliced with a step,
--- as an offset view, 0-size and 0-d, checked against a naive Lua reference computed
+-- as an offset view, 0-size, 0-d and with blocks of extent 0, checked against a naive Lua reference computed
 -- on the logical values (a plain C-order list). Every layout's blocks are views of
 -- their inputs (from_array cuts blocks as views; :T(), slicing with a step and at an
 -- offset make strided views), so a kernel that reads a strided or offset operand as
@@ -19,7 +19,7 @@ print(("# dtype_layout_spec seed %d (set LASK_SEED to replay)"):format(seed))
 math.randomseed(seed)
 
 local DTYPES = { "float64", "float32", "int64", "bool" }
-local LAYOUTS = { "contiguous", "transposed", "stepped", "offset", "empty", "zerod" }
+local LAYOUTS = { "contiguous", "transposed", "stepped", "offset", "empty", "zerod", "zero_blocks" }
 
 --------------------------------------------------------------------------------
 -- The reference: {shape=, dtype=, flat=} in C order, and naive operations on it.
@@ -141,6 +141,11 @@ end
 -- and "zerod" make their own values: see logical()).
 local function layout(r, name)
   if name == "contiguous" then return contiguous(r) end
+  if name == "zero_blocks" then -- blocks of extent 0 between others, on both axes
+    local c = {}
+    for d, e in ipairs(r.shape) do c[d] = { e // 2, 0, e - e // 2 } end
+    return da.from_array(ndarray_of(r), { chunks = c })
+  end
   if name == "transposed" then return contiguous(ref_transpose(r)):T() end
   if name == "stepped" then
     local big = embedded(r, { 0, 1 }, { 2, 3 }, 1)
