@@ -53,9 +53,10 @@
  *                                    whole elementwise expression (see
  *                                    lask_fused_kernel_new below); pow with a small
  *                                    integer exponent is repeated multiplication
- * Details: Lua numbers and 0-d arrays are "weak" as Python scalars are in numpy
- * 1.24 (float32 array + 2.5 stays float32; int64 array + 2.5 is float64; bool array
- * + 1 is int64); bool computes as int64 where numpy would pick a smaller int
+ * Details: Lua numbers are "weak" as Python scalars are in numpy (float32 array
+ * + 2.5 stays float32; int64 array + 2.5 is float64; bool array + 1 is int64);
+ * arrays are strong, 0-d ones too, as in numpy 2 (float32 array + a 0-d float64
+ * array is float64); bool computes as int64 where numpy would pick a smaller int
  * (mod, pow, floor_divide); unary math on ints and bools gives float64 (numpy: float16 for bool).
  * With no array among the arguments the result is a number or boolean, not an
  * array. Results are new C-contiguous arrays. Integer arithmetic wraps; integer
@@ -72,7 +73,9 @@
  *   mean_finish(m)  var_finish(m, ddof)  std_finish(m, ddof)
  *   argmin_chunk(x, axis, offset) argmax_chunk            leading axis of 2: value, index
  *   argmin_agg(list, axis) argmax_agg                     (global index by block offset)
- *   arg_finish(m)                    the index part, int64
+ *   arg_finish(m [, base])           the index part, int64, counted from base
+ *                                    (default 0; lask.array passes 1); an empty
+ *                                    block's arg partial has index -1 (no candidate)
  *   squeeze(x, axes)                 drops reduced axes at the end
  *
  * Structure (structure.c):

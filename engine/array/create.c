@@ -136,12 +136,15 @@ static void fill_range(lask_ndarray *a, lask_value start, lask_value step, int64
 
 /* arange(start, stop [, step [, dtype [, first [, count]]]]): numpy's
  * arange(start, stop, step) from element `first` on, count elements (default: to
- * the end); dtype defaults to float64, as da.arange's. */
+ * the end); dtype defaults to numpy's: int64 when start, stop and step are all
+ * integers, else float64. */
 static lask_status k_arange(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                             lask_err *err) {
   double start, stop, step = 1;
   int64_t first = 0, count = -1;
-  lask_dtype dt = LASK_F64;
+  bool ints = nargs >= 2 && args[0].type == LASK_TINT && args[1].type == LASK_TINT &&
+              (ARG_NIL(args, nargs, 2) || args[2].type == LASK_TINT);
+  lask_dtype dt = ints ? LASK_I64 : LASK_F64;
   if (lask_akernel_nargs(k, nargs, 2, 6, err) || lask_akernel_arg_number(k, args, 0, &start, err) ||
       lask_akernel_arg_number(k, args, 1, &stop, err) ||
       (!ARG_NIL(args, nargs, 2) && lask_akernel_arg_number(k, args, 2, &step, err)) ||

@@ -22,8 +22,8 @@ static lask_status k_op(const lask_kernel *k, const lask_value *args, int nargs,
   return lask_ew_apply(k->name, op, &(lask_ew_param){0, LASK_F64}, args, nargs, out, err);
 }
 
-/* pow(x, n) with an array x (not 0-d: that one is weak and promotes like a scalar)
- * and a small integer scalar n multiplies (powi:n); the result dtype is pow's. */
+/* pow(x, n) with an array x and a small integer scalar n multiplies (powi:n); the
+ * result dtype is pow's. A 0-d x (one element: nothing to gain) keeps pow's bits. */
 static lask_status k_pow(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                          lask_err *err) {
   if (want_args(k, nargs, 2, err)) return err->code;

@@ -113,8 +113,9 @@ const lask_ewop *lask_ewop_find(const char *name);
 const lask_ewop *lask_ewop_at(int i);
 
 /* A value's type as typing sees it: its dtype, and whether it is weak (a Lua number
- * or boolean, or a 0-d array: numpy 1.24's Python scalars, which never widen an
- * array's dtype within a kind). */
+ * or boolean: numpy's Python scalars, which never widen an array's dtype within a
+ * kind). Arrays are strong, 0-d ones too, as in numpy 2 (numpy 1.24 made 0-d
+ * arrays weak). */
 typedef struct lask_ew_type {
   lask_dtype dt;
   bool weak;

@@ -5,8 +5,9 @@
  * (once, in lask_fused_kernel_new) makes a list of nodes in postfix order: argument
  * references, constants, and operators from elementwise_ops.h. Each call then
  *   1. types the nodes from its arguments' dtypes (numpy's promotion, with Lua
- *      numbers and 0-d arrays "weak" as numpy 1.24 treats Python scalars: they
- *      never widen an array's dtype within a kind), which fixes the dtype every
+ *      numbers "weak" as numpy treats Python scalars: they never widen an array's
+ *      dtype within a kind; arrays, 0-d ones too, are strong as in numpy 2),
+ *      which fixes the dtype every
  *      operand is computed in;
  *   2. walks the broadcast output in tiles of at most TILE consecutive elements
  *      (C order), evaluating the whole program on each tile with a stack of tile
@@ -288,7 +289,7 @@ static lask_status eval_tile(fcall *c, int64_t start, int64_t n, char *out, lask
 static lask_status arg_type(const char *kname, const lask_value *v, int i, ftype *t, lask_err *err) {
   const lask_ndarray *a = lask_ndarray_of(*v);
   if (a)
-    *t = (ftype){a->dtype, a->ndim == 0};
+    *t = (ftype){a->dtype, false}; /* every array is strong, 0-d ones too (numpy 2) */
   else if (v->type == LASK_TBOOL)
     *t = (ftype){LASK_BOOL, true};
   else if (v->type == LASK_TINT)

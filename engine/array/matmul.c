@@ -16,16 +16,25 @@
 
 typedef lask_akernel_mat mat;
 
-/* out (+)= a @ b for int64 operands already in C order. */
+/* Element steps of m's rows and columns: a transposed (Fortran-order) operand steps
+ * ld along its columns, as BLAS reads it. */
+static void mat_steps(const mat *m, int64_t *row, int64_t *col) {
+  *row = m->trans ? 1 : m->ld;
+  *col = m->trans ? m->ld : 1;
+}
+
+/* out (+)= a @ b for int64 operands in C or Fortran order (a->trans, b->trans), the
+ * products wrapping modulo 2^64 as numpy's int64 does. */
 static void matmul_i64(const mat *a, const mat *b, int64_t *out, bool accumulate) {
   const int64_t *A = (const int64_t *)a->a->data, *B = (const int64_t *)b->a->data;
-  int64_t m = a->rows, kk = a->cols, n = b->cols;
+  int64_t m = a->rows, kk = a->cols, n = b->cols, ar, ac, br, bc;
+  mat_steps(a, &ar, &ac), mat_steps(b, &br, &bc);
   if (!accumulate) memset(out, 0, sizeof *out * (size_t)(m * n));
   for (int64_t i = 0; i < m; i++)
     for (int64_t p = 0; p < kk; p++) {
-      uint64_t av = (uint64_t)A[i * a->ld + p];
+      uint64_t av = (uint64_t)A[i * ar + p * ac];
       for (int64_t j = 0; j < n; j++)
-        out[i * n + j] = (int64_t)((uint64_t)out[i * n + j] + av * (uint64_t)B[p * b->ld + j]);
+        out[i * n + j] = (int64_t)((uint64_t)out[i * n + j] + av * (uint64_t)B[p * br + j * bc]);
     }
 }
 

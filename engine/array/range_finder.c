@@ -48,10 +48,6 @@ static lask_status k_power_step(const lask_kernel *k, const lask_value *args, in
   lask_ndarray *r = NULL;
   double *ht = NULL;
   int64_t n = w.cols, l = r1 - r0, most = 0;
-  if (w.trans) {
-    st = lask_akernel_fail(k, LASK_EINVAL, err, "wt must be in C order");
-    goto done;
-  }
   if (r0 < 0 || r1 > w.rows || l < 1) {
     st = lask_akernel_fail(k, LASK_EINVAL, err, "rows [%lld, %lld) are not within wt's %lld", (long long)r0,
                            (long long)r1, (long long)w.rows);
@@ -80,7 +76,9 @@ static lask_status k_power_step(const lask_kernel *k, const lask_value *args, in
     goto done;
   }
   double *res = (double *)r->data;
-  const double *wd = (const double *)w.a->data + r0 * w.ld;
+  /* rows r0.. of wt: in C order r0 rows down, in Fortran order (w.trans: BLAS reads
+   * it transposed) r0 elements along each column */
+  const double *wd = (const double *)w.a->data + (w.trans ? r0 : r0 * w.ld);
   bool first = true; /* the first product writes res (BLAS beta = 0), the others add */
   for (size_t i = 0; i < xs->n; i++) {
     lask_akernel_mat x;
@@ -89,8 +87,8 @@ static lask_status k_power_step(const lask_kernel *k, const lask_value *args, in
     const double *xd = (const double *)x.a->data;
     if (m > 0 && n > 0) {
       /* hᵀ = wt[r0:r1] xᵀ (l×m), then res (+)= hᵀ x (l×n) */
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, x.trans ? CblasNoTrans : CblasTrans, (int)l, m, (int)n, 1.0,
-                  wd, (int)w.ld, xd, (int)x.ld, 0.0, ht, m);
+      cblas_dgemm(CblasRowMajor, w.trans ? CblasTrans : CblasNoTrans, x.trans ? CblasNoTrans : CblasTrans,
+                  (int)l, m, (int)n, 1.0, wd, (int)w.ld, xd, (int)x.ld, 0.0, ht, m);
       cblas_dgemm(CblasRowMajor, CblasNoTrans, x.trans ? CblasTrans : CblasNoTrans, (int)l, (int)n, m, 1.0,
                   ht, m, xd, (int)x.ld, first ? 0.0 : 1.0, res, (int)n);
       first = false;

@@ -72,7 +72,8 @@ static lask_status get_axes(const lask_kernel *k, lask_value v, int ndim, unsign
   return LASK_OK;
 }
 
-/* The list argument i whose items are all arrays of one shape. */
+/* The list argument i whose items are all arrays of one shape, except that
+ * zero-size items (min and max's partials of empty blocks) are not compared. */
 static lask_status get_parts(const lask_kernel *k, const lask_value *args, int i, const lask_list **out,
                              lask_err *err) {
   lask_ndarray *a = lask_ndarray_of(args[i]);
@@ -85,11 +86,17 @@ static lask_status get_parts(const lask_kernel *k, const lask_value *args, int i
   const lask_list *l = (const lask_list *)args[i].as.o;
   if (l->n == 0) return lask_akernel_fail(k, LASK_EINVAL, err, "nothing to combine (empty list)");
   const lask_ndarray *first = NULL;
+  bool any_full = false; /* a non-empty item: then the empty ones are not compared */
   for (size_t j = 0; j < l->n; j++) {
     const lask_ndarray *p = lask_ndarray_of(l->items[j]);
     if (!p)
       return lask_akernel_fail(k, LASK_ETYPE, err, "item %zu of the list is a %s, not an array", j + 1,
                                lask_typename(l->items[j]));
+    any_full |= lask_ndarray_size(p) > 0;
+  }
+  for (size_t j = 0; j < l->n; j++) {
+    const lask_ndarray *p = lask_ndarray_of(l->items[j]);
+    if (any_full && lask_ndarray_size(p) == 0) continue;
     if (!first) first = p;
     if (p->ndim != first->ndim || memcmp(p->shape, first->shape, (size_t)p->ndim * sizeof p->shape[0])) {
       char s1[128], s2[128];
@@ -401,10 +408,12 @@ static lask_status red_chunk(red_op op, const lask_kernel *k, const lask_value *
   int64_t shape[LASK_MAXDIM];
   int nd = keep_shape(x, mask, 0, shape);
   if ((op == R_MIN || op == R_MAX) && reduced_extent(x, mask) == 0) {
+    /* no identity: an empty block's partial is empty (extent 0 on the reduced axes),
+     * and min_agg/max_agg pass over it as Dask's chunk_min/chunk_max do */
     bool out_empty = false;
-    for (int d = 0; d < nd; d++) out_empty |= shape[d] == 0;
-    if (!out_empty)
-      return lask_akernel_fail(k, LASK_EINVAL, err, "zero-size array to a reduction which has no identity");
+    for (int d = 0; d < nd; d++) out_empty |= !(mask & (1u << d)) && shape[d] == 0;
+    for (int d = 0; d < nd && !out_empty; d++)
+      if (mask & (1u << d)) shape[d] = 0;
   }
   lask_ndarray *acc = new_acc(k, op, x->dtype, nd, shape, err);
   if (!acc) return err->code;
@@ -418,9 +427,16 @@ static lask_status red_agg(red_op op, const lask_kernel *k, const lask_value *ar
                            lask_err *err) {
   const lask_list *parts;
   if (lask_akernel_nargs(k, n, 1, 2, err) || get_parts(k, args, 0, &parts, err)) return err->code;
-  const lask_ndarray *first = lask_ndarray_of(parts->items[0]);
+  /* the shape of the result: the first non-empty partial's (empty ones are the
+   * partials of empty blocks, which min and max skip), else the last one's */
+  const lask_ndarray *first = lask_ndarray_of(parts->items[parts->n - 1]);
+  for (size_t i = 0; i < parts->n; i++)
+    if (lask_ndarray_size(lask_ndarray_of(parts->items[i])) > 0) {
+      first = lask_ndarray_of(parts->items[i]);
+      break;
+    }
   lask_dtype dt = first->dtype;
-  for (size_t i = 1; i < parts->n; i++) dt = lask_dtype_promote(dt, lask_ndarray_of(parts->items[i])->dtype);
+  for (size_t i = 0; i < parts->n; i++) dt = lask_dtype_promote(dt, lask_ndarray_of(parts->items[i])->dtype);
   lask_dtype rdt = result_dtype(op, dt);
   if (parts->n == 1 && first->dtype == rdt) {
     *out = lask_retain(parts->items[0]);
@@ -428,7 +444,11 @@ static lask_status red_agg(red_op op, const lask_kernel *k, const lask_value *ar
   }
   lask_ndarray *acc = new_acc(k, op, dt, first->ndim, first->shape, err);
   if (!acc) return err->code;
-  for (size_t i = 0; i < parts->n; i++) reduce_into(op, acc, lask_ndarray_of(parts->items[i]), 0);
+  for (size_t i = 0; i < parts->n; i++) {
+    const lask_ndarray *p = lask_ndarray_of(parts->items[i]);
+    if (p->ndim == first->ndim && !memcmp(p->shape, first->shape, sizeof p->shape[0] * (size_t)p->ndim))
+      reduce_into(op, acc, p, 0);
+  }
   if (!(acc = cast_owned(acc, rdt, err))) return err->code;
   *out = lask_ndarray_value(acc);
   return LASK_OK;
@@ -681,10 +701,13 @@ static lask_status k_std_finish(const lask_kernel *k, const lask_value *a, int n
  *
  * Partials are (2, kept shape...): plane 0 the best value, plane 1 its global index,
  * float64 for float inputs and int64 otherwise (both exact for any index we can
- * hold). NaN wins, as in numpy; among equals the smallest index wins. */
+ * hold). NaN wins, as in numpy; among equals the smallest index wins. An index of
+ * -1 means "no candidate" (the partial of a block empty along the reduced axes):
+ * every candidate beats it, and arg_finish fails on one that is left. */
 
 /* Is (v, i) better than (bv, bi)? */
 static bool arg_better_f(bool is_max, double v, int64_t i, double bv, int64_t bi) {
+  if (i < 0 || bi < 0) return bi < 0 && i >= 0;
   if (isnan(bv)) return isnan(v) && i < bi;
   if (isnan(v)) return true;
   if (v == bv) return i < bi;
@@ -692,6 +715,7 @@ static bool arg_better_f(bool is_max, double v, int64_t i, double bv, int64_t bi
 }
 
 static bool arg_better_i(bool is_max, int64_t v, int64_t i, int64_t bv, int64_t bi) {
+  if (i < 0 || bi < 0) return bi < 0 && i >= 0;
   if (v == bv) return i < bi;
   return is_max ? v > bv : v < bv;
 }
@@ -793,9 +817,6 @@ static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value
     as.flat = true;
     for (int64_t d = x->ndim - 1, s = 1; d >= 0; s *= gshape[d], d--) as.gstep[d] = s;
   }
-  if (reduced_extent(x, as.flat ? ~0u : 1u << as.axis) == 0)
-    return lask_akernel_fail(k, LASK_EINVAL, err, "attempt to get %s of an empty sequence",
-                             is_max ? "argmax" : "argmin");
   int64_t shape[LASK_MAXDIM];
   int nd = keep_shape(x, as.flat ? ~0u : 1u << as.axis, 2, shape);
   lask_ndarray *acc = lask_ndarray_new(is_float(x->dtype) ? LASK_F64 : LASK_I64, nd, shape, err);
@@ -805,6 +826,14 @@ static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value
     return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   arg_walk(&as, acc, x, seen);
+  int64_t np = lask_ndarray_size(acc) / 2;
+  for (int64_t slot = 0; slot < np; slot++) /* an empty block: no candidate */
+    if (!seen[slot]) {
+      if (acc->dtype == LASK_F64)
+        ((double *)acc->data)[np + slot] = -1;
+      else
+        ((int64_t *)acc->data)[np + slot] = -1;
+    }
   free(seen);
   *out = lask_ndarray_value(acc);
   return LASK_OK;
@@ -864,11 +893,16 @@ static lask_status k_argmax_agg(const lask_kernel *k, const lask_value *a, int n
   return arg_agg(true, k, a, n, out, err);
 }
 
-/* arg_finish(m): the index plane of an arg partial, as int64. */
+/* arg_finish(m [, base]): the index plane of an arg partial, as int64, counted from
+ * base (default 0, numpy's; lask.array passes 1, Lua's). Fails on a position no
+ * element reached (an empty sequence). */
 static lask_status k_arg_finish(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                                 lask_err *err) {
   lask_ndarray *m;
-  if (lask_akernel_nargs(k, n, 1, 1, err) || lask_akernel_array(k, args, 0, &m, err)) return err->code;
+  int64_t base = 0;
+  if (lask_akernel_nargs(k, n, 1, 2, err) || lask_akernel_array(k, args, 0, &m, err) ||
+      (n > 1 && args[1].type != LASK_TNIL && lask_akernel_arg_int(k, args, 1, &base, err)))
+    return err->code;
   if (m->ndim < 1 || m->shape[0] != 2)
     return lask_akernel_fail(k, LASK_EINVAL, err, "arg partials have a leading axis of 2");
   lask_ndarray *r = lask_ndarray_empty(LASK_I64, m->ndim - 1, m->shape + 1, err);
@@ -884,6 +918,14 @@ static lask_status k_arg_finish(const lask_kernel *k, const lask_value *args, in
     do lask_convert(LASK_I64, it.ptr[0], it.stride[0], plane->dtype, it.ptr[1], it.stride[1], it.inner);
     while (lask_iter_next(&it));
   lask_release(lask_ndarray_value(plane));
+  int64_t *ix = (int64_t *)r->data, nr = lask_ndarray_size(r);
+  for (int64_t i = 0; i < nr; i++) {
+    if (ix[i] < 0) {
+      lask_release(lask_ndarray_value(r));
+      return lask_akernel_fail(k, LASK_EINVAL, err, "attempt to get the arg of an empty sequence");
+    }
+    ix[i] += base;
+  }
   *out = lask_ndarray_value(r);
   return LASK_OK;
 }

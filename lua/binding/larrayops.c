@@ -11,7 +11,7 @@
  *                        it has a tile function for (astype: none, it converts)
  *   arrayops.result_type(op, types [, param])
  *                        the result type of op over operand types (a list of {dt=,
- *                        weak=}: weak for Lua numbers and booleans and 0-d arrays) as
+ *                        weak=}: weak for Lua numbers and booleans; arrays, 0-d too, are strong) as
  *                        the kernels will give it: dt, weak; or nil and the message
  *                        why the kernels refuse it. param: astype's dtype, or powi's
  *                        or pow's exponent when it is a known integer (integers to a

@@ -122,9 +122,13 @@ static void test_arange_and_linspace(void **state) {
   for (int i = 0; i < 5; i++) assert_int_equal(((int64_t *)a->data)[i], 3 - 2 * i);
   release(a);
   lask_ndarray *d =
-      call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2); /* float64 by default */
-  assert_int_equal(d->dtype, LASK_F64);
+      call_array("arange", (lask_value[]){lask_int(0), lask_int(5)}, 2); /* int64 for integers, as numpy */
+  assert_int_equal(d->dtype, LASK_I64);
   assert_int_equal(d->shape[0], 5);
+  assert_true(((int64_t *)d->data)[4] == 4);
+  release(d);
+  d = call_array("arange", (lask_value[]){lask_int(0), lask_num(5)}, 2); /* a float anywhere: float64 */
+  assert_int_equal(d->dtype, LASK_F64);
   assert_true(((double *)d->data)[4] == 4.0);
   release(d);
   /* a block (first element 13, 7 of them) agrees bit for bit with the whole range */
@@ -314,7 +318,8 @@ static sv sv_cast(sv v, lask_dtype to) {
 
 static int kind(lask_dtype dt) { return dt == LASK_BOOL ? 0 : dt == LASK_I64 ? 1 : 2; }
 
-/* numpy 1.24 on our dtypes, weak = Python scalar or 0-d array. */
+/* numpy's promotion on our dtypes, weak = a Python scalar (a Lua number); arrays,
+ * 0-d ones too, are strong (numpy 2's rule). */
 static lask_dtype promote_w(lask_dtype a, bool wa, lask_dtype b, bool wb) {
   if (wa == wb) return lask_dtype_promote(a, b);
   lask_dtype s = wa ? b : a, w = wa ? a : b;
@@ -552,7 +557,7 @@ static operand random_operand(lask_dtype dt, int ndim, const int64_t *out, bool 
     assert_non_null(o.a);
     release(base);
   }
-  o.weak = nd == 0;
+  o.weak = false; /* an array, 0-d ones too, is strong (numpy 2) */
   o.v = lask_ndarray_value(o.a);
   return o;
 }
@@ -726,14 +731,19 @@ static void test_promotion_matches_numpy(void **state) {
                lask_dtype_name(lask_ndarray_of(out)->dtype), lask_dtype_name(cases[i].want));
     lask_release(out), lask_release(b), release(a);
   }
-  /* 0-d arrays are weak like Python scalars: f32 array + int64 0-d stays float32 */
+  /* 0-d arrays are arrays (numpy 2): f32 array + int64 0-d is float64, f32 array +
+   * f64 0-d is float64 (numpy 1.24 made them weak: float32) */
   lask_ndarray *f = lask_ndarray_new(LASK_F32, 1, (int64_t[]){2}, &err),
-               *s = lask_ndarray_new(LASK_I64, 0, NULL, &err);
+               *s = lask_ndarray_new(LASK_I64, 0, NULL, &err), *s2 = lask_ndarray_new(LASK_F64, 0, NULL, &err);
   lask_value out;
   assert_int_equal(call("add", (lask_value[]){lask_ndarray_value(f), lask_ndarray_value(s)}, 2, &out, &err),
                    LASK_OK);
-  assert_int_equal(lask_ndarray_of(out)->dtype, LASK_F32);
-  lask_release(out), release(f), release(s);
+  assert_int_equal(lask_ndarray_of(out)->dtype, LASK_F64);
+  lask_release(out);
+  assert_int_equal(call("mul", (lask_value[]){lask_ndarray_value(s2), lask_ndarray_value(f)}, 2, &out, &err),
+                   LASK_OK);
+  assert_int_equal(lask_ndarray_of(out)->dtype, LASK_F64);
+  lask_release(out), release(f), release(s), release(s2);
   /* scalars only: a scalar result, numpy's types */
   assert_int_equal(call("div", (lask_value[]){lask_int(1), lask_int(2)}, 2, &out, &err), LASK_OK);
   assert_true(out.type == LASK_TNUM && out.as.n == 0.5);

@@ -276,9 +276,24 @@ static void test_nan_and_empty(void **state) {
   lask_value fargs[1] = {retained(mo)};
   lask_ndarray *mean = call("mean_finish", 1, fargs);
   assert_true(isnan(((double *)mean->data)[0]));
-  call_fails("min_chunk", 2, eargs, "zero-size");
-  call_fails("argmin_chunk", 3, (lask_value[]){eargs[0], lask_int(0), lask_int(0)}, "empty");
+  /* an empty block's min partial is empty (no identity); min_agg passes over it */
+  lask_ndarray *emin = call("min_chunk", 2, eargs);
+  assert_int_equal(lask_ndarray_size(emin), 0);
+  lask_ndarray *one = arr(LASK_F64, 2, (int64_t[]){1, 3}, with_nan);
+  lask_value margs[1] = {list_of(2, (lask_value[]){retained(emin), retained(one)})};
+  lask_ndarray *m = call("min_agg", 1, margs);
+  assert_int_equal(m->shape[0], 1), assert_int_equal(m->shape[1], 3);
+  assert_close(((double *)m->data)[2], 2, 0);
+  lask_value margs2[1] = {list_of(2, (lask_value[]){retained(one), retained(emin)})}; /* empty one last */
+  lask_ndarray *m2 = call("min_agg", 1, margs2);
+  assert_int_equal(m2->shape[0], 1), assert_int_equal(m2->shape[1], 3);
+  drop(m2), release_all(1, margs2);
+  /* an empty block's arg partial has no candidate: arg_finish fails on it alone */
+  lask_ndarray *ea = call("argmin_chunk", 3, (lask_value[]){eargs[0], lask_int(0), lask_int(0)});
+  lask_value eaargs[1] = {retained(ea)};
+  call_fails("arg_finish", 1, eaargs, "empty");
   drop(s), drop(mo), drop(mean), drop(e), release_all(2, eargs), release_all(1, fargs);
+  drop(emin), drop(one), drop(m), drop(ea), release_all(1, margs), release_all(1, eaargs);
 }
 
 /* Splits a 1-D array of n elements into blocks of bs, reduces each with chunk
@@ -500,6 +515,16 @@ static void test_matmul(void **state) {
   lask_ndarray *ic = call("matmul", 2, iargs);
   assert_int_equal(ic->dtype, LASK_I64);
   check_matmul(ia, ib, ic, 0);
+  /* int64 with Fortran-ordered operands on either side (issue 15: the transpose was
+   * ignored, and a wide one read past the buffer) */
+  lask_ndarray *iat = arr(LASK_I64, 2, (int64_t[]){4, 3}, ints), *ibt = arr(LASK_I64, 2, (int64_t[]){2, 4}, ints);
+  lask_value itargs[2] = {retained(iat), retained(ibt)};
+  lask_ndarray *iav = call("transpose", 1, itargs), *ibv = call("transpose", 1, itargs + 1);
+  lask_value ivargs[2] = {retained(iav), retained(ibv)};
+  lask_ndarray *icv = call("matmul", 2, ivargs);
+  assert_int_equal(icv->dtype, LASK_I64);
+  check_matmul(iav, ibv, icv, 0);
+  drop(iat), drop(ibt), drop(iav), drop(ibv), drop(icv), release_all(2, itargs), release_all(2, ivargs);
   /* matrix @ vector, and a sum of products */
   lask_ndarray *v = arr(LASK_F64, 1, (int64_t[]){4}, wavy);
   lask_value vargs[2] = {retained(a), retained(v)};

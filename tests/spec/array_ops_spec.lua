@@ -116,6 +116,19 @@ describe("lask.array elementwise", function()
     H.same(H.get((i64 * 2.5):astype("int64")), { 0, 2, 5, 7 })
   end)
 
+  it("types 0-d arrays as arrays (strong), as numpy 2 does", function()
+    local f32 = da.ones(4, { dtype = "float32", chunks = 3 })
+    local d0 = da.from_array(require("lask.core").ndarray.asarray(2.0)) -- a 0-d float64 array
+    local i0 = da.from_array(require("lask.core").ndarray.asarray(2))   -- a 0-d int64 array
+    local b = da.less(f32, 2)
+    for _, case in ipairs { { f32 * d0, "float64" }, { d0 * f32, "float64" }, { f32 + i0, "float64" },
+      { b + i0, "int64" }, { f32:sum() * 1.5, "float32" }, { f32:sum() * d0, "float64" } } do
+      assert.equal(case[2], case[1].dtype)
+      assert.equal(case[2], H.get(case[1]).dtype)
+      assert.equal(case[2], H.get(case[1], { fuse = false }).dtype)
+    end
+  end)
+
   it("fused and unfused graphs give the same values", function()
     local x, ref = base({ 2, 3 })
     local y = da.where(da.greater(x, 2.5), da.sqrt(x * 2) - 1, (x + 0.5) ^ 3 / 7) * x + da.sin(x) ^ 2
@@ -225,17 +238,17 @@ describe("lask.array reductions", function()
     assert.truthy(math.abs(naive - q / #t) > 1e-2 * q / #t)
   end)
 
-  it("argmin and argmax: flat and along an axis, first of ties", function()
+  it("argmin and argmax: flat and along an axis, first of ties, 1-based (numpy's + 1)", function()
     local t = { { 3, 1, 4, 1, 5 }, { 9, 2, 6, 5, 3 }, { 5, 8, 9, 7, 9 }, { 0, 3, 2, 3, 8 } }
     local x = da.from_array(t, { chunks = { 3, 2 } })
     local rows = {}
     for i, r in ipairs(t) do rows[i] = "[" .. table.concat(r, ", ") .. "]" end
     local np = "np.array([" .. table.concat(rows, ", ") .. "])"
-    assert.equal(H.numpy(np .. ".argmin()").flat[1], H.get(x:argmin()).flat[1])
-    assert.equal(H.numpy(np .. ".argmax()").flat[1], H.get(x:argmax()).flat[1])
-    H.same(H.get(x:argmin({ axis = 1 })), H.numpy(np .. ".argmin(axis=0)").flat)
-    H.same(H.get(x:argmax({ axis = 2 })), H.numpy(np .. ".argmax(axis=1)").flat)
-    H.same(H.get(x:argmax({ axis = -1, split_every = 2 })), H.numpy(np .. ".argmax(axis=1)").flat)
+    assert.equal(H.numpy(np .. ".argmin() + 1").flat[1], H.get(x:argmin()).flat[1])
+    assert.equal(H.numpy(np .. ".argmax() + 1").flat[1], H.get(x:argmax()).flat[1])
+    H.same(H.get(x:argmin({ axis = 1 })), H.numpy(np .. ".argmin(axis=0) + 1").flat)
+    H.same(H.get(x:argmax({ axis = 2 })), H.numpy(np .. ".argmax(axis=1) + 1").flat)
+    H.same(H.get(x:argmax({ axis = -1, split_every = 2 })), H.numpy(np .. ".argmax(axis=1) + 1").flat)
     assert.equal("int64", x:argmin().dtype)
     assert.has_error(function() da.zeros(0):argmin() end)
   end)

@@ -1,7 +1,7 @@
 -- lask.core.arrayops: the engine's elementwise operator table, typing rule and fused
 -- kernel limits as Lua sees them (lua/binding/larrayops.c), checked against what the
 -- kernels themselves give: for every operator with a kernel and every combination of
--- operand dtypes, strong (arrays) or weak (Lua scalars, 0-d arrays), the result
+-- operand dtypes, strong (arrays, 0-d ones too, as in numpy 2) or weak (Lua scalars), the result
 -- dtype result_type predicts is the dtype of the kernel's result, and a refusal is
 -- a kernel error.
 local core = require "lask.core"
@@ -11,7 +11,8 @@ local ak = core.array_kernels
 local DTYPES = { "float64", "float32", "int64", "bool" }
 local SCALAR = { float64 = 1.5, int64 = 2, bool = true } -- Lua scalars of each weak dtype
 
--- An operand of dtype dt: an array of two elements (strong), a 0-d array (weak) or a
+-- An operand of dtype dt: an array of two elements (strong), a 0-d array (strong, as
+-- in numpy 2; numpy 1.24 made it weak) or a
 -- Lua scalar (weak, not for float32: a Lua number is float64).
 local function operand(dt, form)
   local v = dt == "bool" and true or 3
@@ -82,7 +83,7 @@ describe("lask.core.arrayops", function()
           local args, types, any_array = {}, {}, false
           for i, o in ipairs(c) do
             args[i] = operand(o.dt, o.form)
-            types[i] = { dt = o.dt, weak = o.form ~= "array" }
+            types[i] = { dt = o.dt, weak = o.form == "scalar" }
             any_array = any_array or o.form ~= "scalar"
           end
           local param = name == "pow" and math.type(args[2]) == "integer" and args[2] or nil

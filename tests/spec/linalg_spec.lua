@@ -360,7 +360,8 @@ describe("square systems and least squares", function()
     for i = 1, 8 do assert.is_true(math.abs(grad[i]) < 1e-10) end
     local rss = 0
     for _, v in ipairs(r:totable()) do rss = rss + v * v end
-    assert.is_true(math.abs(res:get() - rss) < 1e-9 * rss) -- 1-D b: one residual
+    assert.are.same({ 1 }, res.shape) -- 1-D b: one residual, shape (1,) as numpy's
+    assert.is_true(math.abs(res:get(1) - rss) < 1e-9 * rss)
     assert.are.equal(8, rank:get())
     assert.are.equal(8, s.shape[1])
   end)

@@ -15,7 +15,9 @@ local C = {}
 local function split_opts(...)
   local n = select("#", ...)
   local last = n > 0 and select(n, ...) or nil
-  if type(last) == "table" and getmetatable(last) == nil then return last, n - 1, ... end
+  -- the positional arguments only: the options table must not stand in for an
+  -- omitted one (linspace(0, 1, {chunks = 5}) has no num)
+  if type(last) == "table" and getmetatable(last) == nil then return last, n - 1, table.unpack({ ... }, 1, n - 1) end
   return {}, n, ...
 end
 
@@ -53,7 +55,8 @@ local function number_arg(v, what, level)
   return v
 end
 
--- arange([start,] stop [, step] [, opts]): start, start + step, ... below stop.
+-- arange([start,] stop [, step] [, opts]): start, start + step, ... below stop;
+-- int64 when start, stop and step are Lua integers, else float64 (numpy's rule).
 function C.arange(...)
   local opts, n, a, b, c = split_opts(...)
   check_opts(opts, "arange", 2)
@@ -67,18 +70,19 @@ function C.arange(...)
   if step == 0 then error("lask.array: arange: step must not be 0", 2) end
   local len = math.max(0, math.ceil((stop - start) / step))
   len = math.tointeger(len) or error("lask.array: arange: too many elements", 2)
-  local dtype = core.dtype(opts.dtype or "float64", 2)
+  local exact = mtype(start) == "integer" and mtype(step) == "integer"
+  local natural = exact and mtype(stop) == "integer" and "int64" or "float64"
+  local dtype = core.dtype(opts.dtype or natural, 2)
   local chunks = core.normalize_chunks(opts.chunks, { len }, dtype, 2)
   local k = core.kernel("arange")
-  local exact = mtype(start) == "integer" and mtype(step) == "integer"
   return source("arange", { start, stop, step }, { len }, chunks, dtype, function(bshape, off)
     -- integers: the block's own range, as numpy's arange(start, stop[, step]) reads
     -- ({arange, 5, 10}); floats: the whole range, the block's first element and count,
     -- so every chunking gives the same bits
     if exact then
       local task = { k, start + step * off[1], start + step * (off[1] + bshape[1]) }
-      if step ~= 1 or dtype ~= "float64" then task[4] = step end
-      if dtype ~= "float64" then task[5] = dtype end
+      if step ~= 1 or dtype ~= "int64" then task[4] = step end
+      if dtype ~= "int64" then task[5] = dtype end
       return task
     end
     return { k, start, stop, step, dtype, off[1], bshape[1] }

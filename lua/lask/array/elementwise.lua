@@ -9,8 +9,9 @@
 --
 -- Result dtypes are the kernels' own: the operator table and the typing rule come
 -- from the engine (lask.core.arrayops, engine/array/elementwise_ops.c): numpy 1.24
--- promotion, with Lua numbers and 0-d arrays "weak" like Python scalars (2 * float32
--- array is float32). They are worked out here, when the array is made, so x.dtype is
+-- promotion, with Lua numbers "weak" like Python scalars (2 * float32 array is
+-- float32) and every array strong, 0-d ones too, as in numpy 2 (a float32 array
+-- times a 0-d float64 array is float64). They are worked out here, when the array is made, so x.dtype is
 -- known without computing anything and a bad dtype is reported at once.
 local core = require "lask.array.core"
 local arrayops = require("lask.core").arrayops
@@ -151,7 +152,7 @@ function E.elemwise(op, param, ...)
     local v = ops[i]
     if is_array(v) then
       arrays[#arrays + 1] = v
-      types[i] = { dt = v.dtype, weak = v.ndim == 0 }
+      types[i] = { dt = v.dtype, weak = false } -- 0-d arrays too: numpy 2
     else
       types[i] = { dt = core.scalar_dtype(v), weak = true }
     end

@@ -2,7 +2,7 @@
 -- dask.array does. Conventionally `local da = require "lask.array"`.
 --
 --   local x = da.arange(15, { chunks = 5 })
---   print(x)                       --> lask.array<arange-…, shape=(15,), chunks=((5, 5, 5)), dtype=float64>
+--   print(x)                       --> lask.array<arange-…, shape=(15,), chunks=((5, 5, 5)), dtype=int64>
 --   print(lask.tostring(x.dask))   --> {('arange-…', 0): {arange, 0, 5}, ...}
 --   print(((2 * x + 1) ^ 3):sum():compute())
 --

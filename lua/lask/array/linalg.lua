@@ -17,6 +17,10 @@
 -- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
 -- deterministic), so U costs no more than Q. Everything is lazy; the names follow
 -- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
+--
+-- dtypes: float32 input gives float32 results, as Dask's; the kernels compute in
+-- float64 (LAPACK's d-routines) and the results are rounded back (keep_float32
+-- says why). Integers and booleans give float64, as numpy's linalg.
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 
@@ -28,6 +32,22 @@ local la = {}
 local GROUP = 64   -- R factors stacked together at most, per stage-2 task
 
 local function K(name) return core.kernel(name) end
+
+-- The results of a factorisation of x, in float32 when x is float32 (as numpy and
+-- Dask keep it). The kernels compute in float64 (LAPACK's d-routines: one code path,
+-- and TSQR's merges and the randomized SVD's power steps lose less); the float32
+-- results are those rounded, so they agree with an s-routine's to float32's
+-- precision. Integers and booleans give float64, as numpy's linalg does.
+local tsqr64, qr_wide, svd64, svd_compressed64 -- the float64 graphs (defined below)
+
+local function keep_float32(x, ...)
+  if x.dtype ~= "float32" then return ... end
+  local out = table.pack(...)
+  for i = 1, out.n do
+    if core.is_array(out[i]) and out[i].dtype == "float64" then out[i] = out[i]:astype("float32") end
+  end
+  return table.unpack(out, 1, out.n)
+end
 
 local function array_arg(x, what, level)
   if core.is_array(x) then return x end
@@ -193,6 +213,11 @@ end
 -- tsqr(x) -> q, r: the QR factorisation of a tall-and-skinny array, lazily.
 function la.tsqr(x)
   x = tsqr_check(x, "tsqr", 2)
+  return keep_float32(x, tsqr64(x))
+end
+
+-- The TSQR graph, whose results are float64 whatever x's dtype.
+function tsqr64(x)
   local tok = core.tokenize("tsqr", x)
   local base, n = "tsqr-" .. tok, x.shape[2]
   local shared, qtasks = {}, {}
@@ -210,6 +235,11 @@ end
 function la.qr(x)
   x = matrix_arg(x, "qr", 2)
   if x.shape[1] >= x.shape[2] then return la.tsqr(x) end
+  return keep_float32(x, qr_wide(x))
+end
+
+-- The QR of a short-and-fat x in one block, float64.
+function qr_wide(x)
   local m, n = x.shape[1], x.shape[2]
   local one = x:rechunk { { m }, { n } }
   local name = "qr-" .. core.tokenize("qr", one)
@@ -224,8 +254,13 @@ end
 -- it), through TSQR; deterministic signs. A short-and-fat x goes through xᵀ.
 function la.svd(x)
   x = matrix_arg(x, "svd", 2)
+  return keep_float32(x, svd64(x))
+end
+
+-- The SVD graph, float64 whatever x's dtype.
+function svd64(x)
   if x.shape[1] < x.shape[2] then
-    local u, s, v = la.svd(x:T())
+    local u, s, v = svd64(x:T())
     return v:T(), s, u:T()
   end
   x = tsqr_check(x, "svd", 2)
@@ -391,6 +426,12 @@ function la.svd_compressed(x, k, opts)
     local u, s, v = la.svd_compressed(x:T(), k, opts)
     return v:T(), s, u:T()
   end
+  return keep_float32(x, svd_compressed64(x, k, opts, n))
+end
+
+-- The randomized SVD of a tall x (checked), float64.
+function svd_compressed64(x, k, opts, n)
+  local iters, over, iterator = opts.n_power_iter or 0, opts.n_oversamples or 10, opts.iterator or "power"
   x = tall_blocks(x:rechunk { x.chunks[1], { n } }, "svd_compressed", 2) -- row blocks of n rows at least
   local l = min(k + over, n)
   local da = require "lask.array"
@@ -404,16 +445,16 @@ function la.svd_compressed(x, k, opts)
   local q
   if iterator == "power" then
     for _ = 1, iters do wt = power_iteration(x, wt, cuts) end
-    q = la.tsqr(times(x, wt, pieces))
+    q = tsqr64(tsqr_check(times(x, wt, pieces), "svd_compressed", 2))
   else
-    q = la.tsqr(times(x, wt, pieces))
+    q = tsqr64(tsqr_check(times(x, wt, pieces), "svd_compressed", 2))
     for _ = 1, iters do
-      q = la.tsqr(t_times(x, q, pieces):T())
-      q = la.tsqr(times(x, q:T(), pieces))
+      q = tsqr64(tsqr_check(t_times(x, q, pieces):T(), "svd_compressed", 2))
+      q = tsqr64(tsqr_check(times(x, q:T(), pieces), "svd_compressed", 2))
     end
   end
   local b = t_times(x, q, pieces) -- l×n: small
-  local ub, s, v = la.svd(b)
+  local ub, s, v = svd64(b)
   local u = da.dot(q, ub)
   return u:slice({}, { 1, k }), s:slice({ 1, k }), v:slice({ 1, k }, {})
 end
@@ -443,7 +484,7 @@ function la.lu(a)
     dsk[lkey(name .. "-" .. part, 0, 0)] = { K "item", lkey(name, 0, 0), i - 1 }
     out[i] = core.new(layer(name .. "-" .. part, dsk), { one }, whole(a), "float64")
   end
-  return out[1], out[2], out[3]
+  return keep_float32(a, out[1], out[2], out[3])
 end
 
 -- solve(a, b [, {assume_a = "gen" | "pos"}]) -> x with a · x = b.
@@ -462,19 +503,20 @@ function la.solve(a, b, opts)
   local name = "solve-" .. core.tokenize("solve", a1, b1, assume)
   local idx = b.ndim == 1 and { 0 } or { 0, 0 }
   local dsk = { [core.block_key(name, idx)] = { K "solve", core.block_key(a1.name, { 0, 0 }), core.block_key(b1.name, idx), assume } }
-  return core.new(layer(name, dsk), { a1, b1 }, b1.chunks, "float64")
+  local x = core.new(layer(name, dsk), { a1, b1 }, b1.chunks, "float64")
+  return keep_float32(a.dtype == "float32" and b or a, x)
 end
 
 -- cholesky(a [, {lower = false}]) -> the upper factor u (a = uᵀu), or the lower one.
 function la.cholesky(a, opts)
   a = square_arg(a, "cholesky", 2)
-  return single_block("cholesky", a, "cholesky", { (opts and opts.lower) and true or false }, whole(a))
+  return keep_float32(a, single_block("cholesky", a, "cholesky", { (opts and opts.lower) and true or false }, whole(a)))
 end
 
 -- inv(a) -> the inverse of a square matrix.
 function la.inv(a)
   a = square_arg(a, "inv", 2)
-  return single_block("inv", a, "inv", {}, whole(a))
+  return keep_float32(a, single_block("inv", a, "inv", {}, whole(a)))
 end
 
 -- lstsq(a, b) -> x, residuals, rank, s (numpy.linalg.lstsq's results): through
@@ -489,7 +531,7 @@ function la.lstsq(a, b)
       core.tuple(a.shape), core.tuple(b.shape)), 2)
   end
   local da = require "lask.array"
-  local q, r = la.tsqr(a)
+  local q, r = tsqr64(tsqr_check(a, "lstsq", 2))
   local qtb = da.dot(q:T(), b)
   qtb = qtb:rechunk(b.ndim == 1 and { { qtb.shape[1] } } or whole(qtb))
   local n = a.shape[2]
@@ -504,7 +546,8 @@ function la.lstsq(a, b)
   local rank = core.new(layer(name .. "-rank", dsk), { r, qtb }, {}, "int64")
   local s = core.new(layer(name .. "-s", dsk), { r, qtb }, { { n } }, "float64")
   local residuals = ((b - da.dot(a, x)) ^ 2):sum { axis = 1 }
-  return x, residuals, rank, s
+  if b.ndim == 1 then residuals = residuals:reshape { 1 } end -- numpy: shape (1,) for a 1-d b
+  return keep_float32(a.dtype == "float32" and b or a, x, residuals, rank, s)
 end
 
 --------------------------------------------------------------------------------
@@ -516,9 +559,31 @@ local function abs_of(x) return require("lask.array").abs(x) end
 -- 2). Matrices: "fro" (default), "nuc", 1, -1, 2, -2, inf, -inf. With axis (an
 -- integer, 1-based) the vector norm along it; with a pair of axes of a 2-D array
 -- the matrix norm, of its transpose when they come the other way round. Integers
--- and booleans are taken as float64 (numpy does the same).
+-- and booleans are taken as float64 (numpy does the same); float32 stays float32.
+-- ord = 0 for vectors counts the non-zeros. opts.keepdims keeps the reduced axes at
+-- extent 1, as numpy's keepdims=True.
+local norm_ -- below
+
 function la.norm(x, ord, opts)
   x = array_arg(x, "norm", 2)
+  if not (opts and opts.keepdims) then return norm_(x, ord, opts, 3) end
+  -- keepdims: the reduced axes stay, of extent 1 (all of them without an axis)
+  local axis, kept = opts.axis, {}
+  local reduced = {}
+  if axis == nil then
+    for d = 1, x.ndim do reduced[d] = true end
+  else
+    for _, a in ipairs(type(axis) == "table" and axis or { axis }) do
+      if math.type(a) == "integer" then reduced[a < 0 and x.ndim + 1 + a or a] = true end
+    end
+  end
+  for d = 1, x.ndim do kept[d] = reduced[d] and 1 or x.shape[d] end
+  local r = norm_(x, ord, opts, 3)
+  return #kept == 0 and r or r:reshape(kept)
+end
+
+-- norm without keepdims; level: the caller's for errors.
+function norm_(x, ord, opts, level)
   if x.dtype ~= "float64" and x.dtype ~= "float32" then x = x:astype("float64") end
   local axis = opts and opts.axis
   if type(axis) == "table" and #axis == 2 then
@@ -529,7 +594,7 @@ function la.norm(x, ord, opts)
     local a1, a2 = axis0(axis[1]), axis0(axis[2])
     if x.ndim ~= 2 or a1 + a2 ~= 1 or a1 * a2 ~= 0 then
       error(fmt("lask.array.linalg: norm: a pair of axes must be the two axes of a 2-D array, got {%s, %s} for %d-D",
-        tostring(axis[1]), tostring(axis[2]), x.ndim), 2)
+        tostring(axis[1]), tostring(axis[2]), x.ndim), level)
     end
     if a1 == 1 then x = x:T() end
     axis = nil
@@ -537,15 +602,16 @@ function la.norm(x, ord, opts)
   local ax = axis or (x.ndim == 1 and 1 or nil)
   if ax then
     local p = ord or 2
-    if type(p) ~= "number" then error("lask.array.linalg: norm: the order of a vector norm must be a number", 2) end
+    if type(p) ~= "number" then error("lask.array.linalg: norm: the order of a vector norm must be a number", level) end
     local a = abs_of(x)
     if p == math.huge then return a:max { axis = ax } end
     if p == -math.huge then return a:min { axis = ax } end
     if p == 1 then return a:sum { axis = ax } end
+    if p == 0 then return require("lask.array").not_equal(x, 0):astype(x.dtype):sum { axis = ax } end -- the non-zeros
     if p == 2 then return (a ^ 2):sum({ axis = ax }) ^ 0.5 end
     return ((a ^ p):sum { axis = ax }) ^ (1 / p)
   end
-  if x.ndim ~= 2 then error("lask.array.linalg: norm: give an axis for arrays of more than 2 dimensions", 2) end
+  if x.ndim ~= 2 then error("lask.array.linalg: norm: give an axis for arrays of more than 2 dimensions", level) end
   ord = ord or "fro"
   local a = abs_of(x)
   if ord == "fro" then return (a ^ 2):sum() ^ 0.5 end
@@ -554,13 +620,14 @@ function la.norm(x, ord, opts)
   if ord == math.huge then return a:sum({ axis = 2 }):max() end
   if ord == -math.huge then return a:sum({ axis = 2 }):min() end
   if ord == 2 or ord == -2 or ord == "nuc" then
-    local _, s = la.svd(x)
+    local _, s = svd64(x)
+    s = keep_float32(x, s)
     if ord == 2 then return s:max() end
     if ord == -2 then return s:min() end
     return s:sum()
   end
   error("lask.array.linalg: norm: ord must be \"fro\", \"nuc\", 1, -1, 2, -2, math.huge or -math.huge for a matrix, got "
-    .. tostring(ord), 2)
+    .. tostring(ord), level)
 end
 
 return la

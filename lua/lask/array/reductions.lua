@@ -49,10 +49,12 @@ end
 -- nil, dtype. opts: axes (0-based list), keepdims, split_every.
 local function reduce(x, spec, axes, opts, level)
   level = level + 1
-  local token = core.tokenize(spec.prefix, x, axes, opts.keepdims or false, opts.split_every, spec.extra)
+  local split = split_factors(opts.split_every, axes, level)
+  local fan_in = {} -- the token names the fan-in per axis: split_every = 2 and {2} are one graph
+  for i, a in ipairs(axes) do fan_in[i] = split[a] end
+  local token = core.tokenize(spec.prefix, x, axes, opts.keepdims or false, fan_in, spec.extra)
   local reduced = {}
   for _, a in ipairs(axes) do reduced[a] = true end
-  local split = split_factors(opts.split_every, axes, level)
   -- the chunk step
   local cname = spec.prefix .. "-" .. token
   local nb = core.numblocks_of(x.chunks)
@@ -153,13 +155,29 @@ local function sum_dtype(dt) return dt == "bool" and "int64" or dt end
 local function no_axes(opts) return type(opts.axis) == "table" and not core.is_array(opts.axis) and #opts.axis == 0 end
 local function float_dtype(dt) return dt == "float32" and "float32" or "float64" end
 
--- sum, prod, min, max: chunk and agg kernels named <op>_chunk, <op>_agg.
+-- Does reducing x over axes (0-based) give a non-empty result from no elements?
+-- (numpy's "zero-size array to reduction operation which has no identity")
+local function empty_reduction(x, axes)
+  local reduced, kept = 1, 1
+  local is_reduced = {}
+  for _, a in ipairs(axes) do is_reduced[a] = true end
+  for d = 1, x.ndim do
+    if is_reduced[d - 1] then reduced = reduced * x.shape[d] else kept = kept * x.shape[d] end
+  end
+  return reduced == 0 and kept > 0
+end
+
+-- sum, prod, min, max: chunk and agg kernels named <op>_chunk, <op>_agg. min and max
+-- have no identity: an empty block's partial is empty and the agg passes over it.
 local function simple(op, dtype_rule)
   return function(x, opts)
     opts = opts_of(opts, op, 2)
     if opts.dtype then x = x:astype(opts.dtype) end
     if no_axes(opts) then return x:astype(dtype_rule(x.dtype)) end -- numpy: the values as they are
     local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
+    if (op == "min" or op == "max") and empty_reduction(x, axes) then
+      error(fmt("lask.array: %s: zero-size array to reduction operation %s which has no identity", op, op), 2)
+    end
     local kchunk, kagg = core.kernel(op .. "_chunk"), core.kernel(op .. "_agg")
     local ax = axes_list(axes)
     return reduce(x, {
@@ -214,14 +232,16 @@ RD.mean = moment("mean", 1)
 RD.var = moment("var", 2)
 RD.std = moment("std", 2)
 
--- argmin, argmax: over one axis, or over the flattened array (no axis).
+-- argmin, argmax: over one axis, or over the flattened array (no axis). Positions
+-- are 1-based, as every index of lask's API (numpy's are 0-based): x:argmax() of
+-- {3, 9, 1} is 2.
 local function arg(op)
   return function(x, opts)
     opts = opts_of(opts, op, 2)
     if type(opts.axis) == "table" then error("lask.array: " .. op .. ": axis must be one integer", 2) end
     local flat = opts.axis == nil
     local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
-    if x.size == 0 then error(fmt("lask.array: %s: attempt to get %s of an empty sequence", op, op), 2) end
+    if x.size == 0 or empty_reduction(x, axes) then error(fmt("lask.array: %s: attempt to get %s of an empty sequence", op, op), 2) end
     local kchunk, kagg = core.kernel(op .. "_chunk"), core.kernel(op .. "_agg")
     local kfinish = core.kernel("arg_finish")
     local offsets = {}
@@ -230,10 +250,10 @@ local function arg(op)
     local spec = {
       prefix = op,
       combine = function(list) return { kagg, list, flat and nil or axis0 } end,
-      finish = function(task) return { kfinish, task } end,
+      finish = function(task) return { kfinish, task, 1 } end,
       dtype = "int64",
     }
-    if x.ndim == 0 then return x:astype("int64") * 0 end
+    if x.ndim == 0 then return x:astype("int64") * 0 + 1 end
     if flat then
       local gshape, all = core.plain(x.shape), axes
       spec.chunk = function(key, idx)
