@@ -15,6 +15,10 @@ local function check_opts(opts)
   if nw ~= nil and (math.type(nw) ~= "integer" or nw < 1) then
     error("get: num_workers must be a positive integer, got " .. tostring(nw), 3)
   end
+  local lua = opts.lua
+  if lua ~= nil and lua ~= "caller" and lua ~= "parallel" then
+    error("get: lua must be \"caller\" or \"parallel\", got " .. tostring(lua), 3)
+  end
   return opts
 end
 
@@ -44,6 +48,8 @@ function M.make_get(name)
       scheduler = name,
       num_workers = opts.num_workers,
       callbacks = callbacks.active(opts.callbacks),
+      lua = opts.lua,
+      strict = opts.strict,
     })
   end
 end
