@@ -400,31 +400,31 @@ static void read_function(rctx *r) {
   }
 }
 
+/* Pushes package.loaded[name], requiring it when this state has not loaded it. */
+static void push_module(lua_State *L, const char *name, size_t len) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushlstring(L, name, len);
+  if (lua_rawget(L, -2) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushlstring(L, name, len);
+    lua_call(L, 1, 1);
+  }
+  lua_remove(L, -2);
+}
+
 static void read_path(rctx *r, char t) {
   lua_State *L = r->L;
   size_t len;
   const char *p = get_bytes(r, &len);
-  if (t == 'M') {
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_pushlstring(L, p, len);
-    if (lua_rawget(L, -2) == LUA_TNIL) { /* not loaded here yet */
-      lua_pop(L, 1);
-      lua_getglobal(L, "require");
-      lua_pushlstring(L, p, len);
-      lua_call(L, 1, 1);
-    }
-    lua_remove(L, -2);
-    return;
-  }
+  if (t == 'M') return push_module(L, p, len);
   size_t mod = strnlen(p, len);
   if (mod == len) luaL_error(L, "lask: a copied value is malformed");
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_pushlstring(L, p, mod);
-  if (lua_rawget(L, -2) != LUA_TTABLE) luaL_error(L, "lask: module '%s' is not loaded in this Lua state", p);
+  push_module(L, p, mod);
   lua_pushlstring(L, p + mod + 1, len - mod - 1);
-  if (lua_rawget(L, -2) != LUA_TFUNCTION) luaL_error(L, "lask: a function of module '%s' is missing in this Lua state", p);
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  if (!lua_istable(L, -2) || lua_rawget(L, -2) != LUA_TFUNCTION)
+    luaL_error(L, "lask: a function of module '%s' is missing in this Lua state", lua_tostring(L, -1));
+  lua_remove(L, -2);
 }
 
 static void read(rctx *r) {

@@ -118,6 +118,9 @@ static int env_index(lua_State *L) {
 static int start_get(lua_State *L) {
   lask_lpar *p = lua_touserdata(L, 1);
   lua_sethook(L, NULL, 0, 0);
+  lua_getglobal(L, "require"); /* kernels and ndarrays arrive as userdata of lask.core's */
+  lua_pushliteral(L, "lask.core");
+  lua_call(L, 1, 0);
   lask_l_copy_new_get(L);
   lua_gc(L, LUA_GCCOLLECT); /* the last get's copies: memory stays flat over gets */
   lua_newtable(L); /* the environment */
