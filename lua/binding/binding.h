@@ -255,8 +255,13 @@ typedef struct lask_lpar lask_lpar;
 /* Prepares a lua = "parallel" get of r's converted graph (opts at stack index opts:
  * strict): freezes its Lua constants, decides which tasks run anywhere, snapshots
  * the globals, and fills o->workers. Raises when strict and a task cannot be copied.
- * The preparation is a userdata left on the stack (freed by its __gc). */
+ * The preparation is a userdata left on the stack (freed by its __gc). Gives NULL
+ * (Lua tasks then run on the calling state) for a get nested in a running one. */
 lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o);
+
+/* Just before the run (nothing may raise between it and lask_l_par_finish): makes
+ * p the get the worker states serve, and the one SIGINT interrupts. */
+void lask_l_par_arm(lask_lpar *p);
 
 /* After the run: puts the failing worker task's error in r's errobj slot. */
 void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err);

@@ -304,6 +304,7 @@ static void freeze_constants(lua_State *L, lask_graph *g, int errs) {
 lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
   lua_State *L = r->L;
   lask_lstates *st = states(L, r->c->ctx);
+  if (st->par) return NULL; /* a get inside a calling-state task: its states are busy */
   int strict = !lua_isnoneornil(L, opts) && (lua_getfield(L, opts, "strict"), lua_toboolean(L, -1));
   if (!lua_isnoneornil(L, opts)) lua_pop(L, 1);
   lask_lpar *p = lua_newuserdatauv(L, sizeof *p, 0);
@@ -332,14 +333,17 @@ lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
   lua_pop(L, 1);
   snapshot_globals(L, p);
   p->path = dup_field(L, "path"), p->cpath = dup_field(L, "cpath");
-  st->gen++;
-  st->par = p;
   p->wh = (lask_worker_hosts){.ctx = p, .ops = worker_ops, .anywhere = p->anywhere};
   o->workers = &p->wh;
   r->freeze_results = 1;
-  lask_lstates *none = NULL;
-  p->owns_sig = atomic_compare_exchange_strong(&sig_states, &none, st);
   return p;
+}
+
+void lask_l_par_arm(lask_lpar *p) {
+  lask_lstates *st = p->st, *none = NULL;
+  st->gen++;
+  st->par = p;
+  p->owns_sig = atomic_compare_exchange_strong(&sig_states, &none, st);
 }
 
 void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err) {

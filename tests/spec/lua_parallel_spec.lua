@@ -180,6 +180,22 @@ describe("lua = parallel", function()
     assert.same({ 11, 21, 31, 41, 51, 61 }, lask.get(d, keys, P))
   end)
 
+  it("lets a task that runs on the calling state call a parallel get", function()
+    local co = coroutine.create(print) -- cannot be copied: the task runs on the calling state
+    local function outer(i)
+      local _ = co
+      local d = {}
+      for j = 1, 10 do d["x" .. j] = { function(a) return a * j end, i } end
+      local s = 0
+      for _, v in ipairs(lask.get(d, { "x1", "x2", "x3", "x10" }, { lua = "parallel" })) do s = s + v end
+      return s
+    end
+    local d, keys = fan(outer, 4)
+    d.other = { function() local x = 0 for j = 1, 1e5 do x = x + j end return x end }
+    keys[#keys + 1] = "other"
+    assert.same({ 16, 32, 48, 64, 5000050000 }, lask.get(d, keys, P))
+  end)
+
   it("delivers callbacks on the calling thread", function()
     local done = {}
     local cb = { posttask = function(key) done[#done + 1] = key end }
