@@ -2,7 +2,9 @@
 -- lask.multiprocessing): what every get does before the engine runs — checks the
 -- options, activates the callbacks, optionally optimises the graph — then the run
 -- itself on the named engine scheduler (lask.core.get). Each scheduler module is
--- one line: require("lask.getter").make_get(name).
+-- one line: require("lask.getter").make_get(name). Options: num_workers, callbacks,
+-- optimize, lua ("caller" or "parallel": where Lua tasks run, lask.threaded only),
+-- strict (with lua = "parallel": a task that cannot be copied is an error).
 local core = require "lask.core"
 local callbacks = require "lask.callbacks"
 
