@@ -259,6 +259,10 @@ typedef struct lask_lpar lask_lpar;
  * (Lua tasks then run on the calling state) for a get nested in a running one. */
 lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o);
 
+/* With callbacks: sets the callbacks' state.on_caller to the set of keys whose Lua
+ * tasks run on the calling state (they could not be copied). */
+void lask_l_par_mark(lask_lrun *r, lask_lpar *p);
+
 /* Just before the run (nothing may raise between it and lask_l_par_finish): makes
  * p the get the worker states serve, and the one SIGINT interrupts. */
 void lask_l_par_arm(lask_lpar *p);

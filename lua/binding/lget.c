@@ -348,7 +348,7 @@ static int l_get(lua_State *L) {
   o.host = &host;
   lask_value *results = lua_newuserdatauv(L, (r.c->nouts ? r.c->nouts : 1) * sizeof *results, 0);
   lask_err err;
-  if (par) lask_l_par_arm(par);
+  if (par) lask_l_par_mark(&r, par), lask_l_par_arm(par);
   lask_status st = run_graph(&r, which, &o, results, &err);
   if (par) lask_l_par_finish(&r, par, st == LASK_OK ? NULL : &err);
   end_callbacks(&r, trace, st);

@@ -363,3 +363,17 @@ void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err) {
   }
   st->par = NULL;
 }
+
+void lask_l_par_mark(lask_lrun *r, lask_lpar *p) {
+  lua_State *L = r->L;
+  if (!r->state) return;
+  const lask_graph *g = r->c->g;
+  lua_newtable(L);
+  for (uint32_t i = 0; i < g->n; i++)
+    if ((g->flags[i] & LASK_NODE_HOST) && !p->anywhere[i]) {
+      lua_rawgeti(L, r->c->keys, (lua_Integer)i + 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+  lua_setfield(L, r->state, "on_caller");
+}

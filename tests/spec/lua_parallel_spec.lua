@@ -204,6 +204,33 @@ describe("lua = parallel", function()
     assert.equal(20, #done)
   end)
 
+  it("shows in the Profiler and the ProgressBar which Lua tasks ran on the calling state", function()
+    local diag = require "lask.diagnostics"
+    local co = coroutine.create(print)
+    local d = { a = { function() return type(co) end }, b = { function() return 1 end } }
+    do
+      local prof <close> = diag.Profiler()
+      lask.get(d, { "a", "b" }, P)
+      local seen = {}
+      for _, row in ipairs(prof.results) do seen[row.key] = row.on_caller or false end
+      assert.same({ a = true, b = false }, seen)
+    end
+    if not os.execute("command -v script >/dev/null 2>&1") then return end
+    local path = os.tmpname()
+    S.write_file(path, [[
+      local lask = require "lask"
+      local bar <close> = require("lask.diagnostics").ProgressBar({ minimum = 0 })
+      local co = coroutine.create(print)
+      local d = { a = { function() local t = lask.clock() while lask.clock() - t < 0.2 do end return type(co) end } }
+      lask.get(d, "a", { lua = "parallel" })
+    ]])
+    local p = io.popen("script -qfec '" .. S.BIN .. " " .. path .. "' /dev/null")
+    local out = p:read("a")
+    p:close()
+    os.remove(path)
+    assert.matches("1 Lua task ran on the calling state", out, 1, true)
+  end)
+
   it("refuses an unknown lua option, naming the valid ones", function()
     local ok, err = pcall(lask.get, { a = 1 }, "a", { lua = "threads" })
     assert.is_false(ok)
