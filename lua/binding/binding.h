@@ -264,14 +264,14 @@ lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o);
 void lask_l_par_mark(lask_lrun *r, lask_lpar *p);
 
 /* Just before the run (nothing may raise between it and lask_l_par_finish): makes
- * p the get the worker states serve, and the one SIGINT interrupts. */
+ * p the get the worker states serve. */
 void lask_l_par_arm(lask_lpar *p);
 
 /* After the run: puts the failing worker task's error in r's errobj slot. */
 void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err);
 
-/* SIGINT: interrupts the Lua code running on every worker state (signal-safe). */
-void lask_l_par_interrupt(void);
+/* True once SIGINT arrived during the running get (lget.c; any thread may ask). */
+int lask_l_interrupted(void);
 
 /* Closes ctx's worker states (the engine's threads must be idle). */
 void lask_l_states_free(lask_lctx *ctx);

@@ -19,6 +19,8 @@
 static _Atomic int interrupted;
 static lua_State *volatile interrupt_state;
 
+int lask_l_interrupted(void) { return atomic_load_explicit(&interrupted, memory_order_relaxed); }
+
 static void interrupt_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
@@ -30,7 +32,6 @@ static void on_sigint(int sig) {
   atomic_store(&interrupted, 1);
   if (interrupt_state)
     lua_sethook(interrupt_state, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-  lask_l_par_interrupt(); /* Lua tasks running on worker states */
 }
 
 /* Installs the SIGINT handler unless an outer get did; returns 1 when it did. */

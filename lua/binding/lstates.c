@@ -18,8 +18,9 @@
  * the worker's globals that copies a snapshotted global on first read.
  *
  * A worker task's error is kept in its worker's slot (message, traceback) and put
- * in the get's error object after the run (lask_l_par_finish). SIGINT hooks every
- * worker state of the running get, so Lua code stops inside long tasks too.
+ * in the get's error object after the run (lask_l_par_finish). A count hook on
+ * each worker state polls the get's interrupt flag, so Ctrl-C stops Lua code
+ * inside long tasks too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +53,7 @@ struct lask_lpar {
   char **gerrs;
   uint8_t *anywhere;
   lask_worker_hosts wh;
-  int owns_sig;
 };
-
-static lask_lstates *_Atomic sig_states; /* the running parallel get's, for SIGINT */
 
 static void free_errors(wstate *w) {
   free(w->err_msg), free(w->err_tb);
@@ -65,7 +63,6 @@ static void free_errors(wstate *w) {
 void lask_l_states_free(lask_lctx *ctx) {
   lask_lstates *st = ctx->states;
   if (!st) return;
-  if (atomic_load(&sig_states) == st) atomic_store(&sig_states, NULL);
   for (int i = 0; i < st->n; i++) {
     if (st->w[i].L) lua_close(st->w[i].L);
     free_errors(&st->w[i]);
@@ -74,21 +71,16 @@ void lask_l_states_free(lask_lctx *ctx) {
   ctx->states = NULL;
 }
 
-/* --- SIGINT --- */
+/* --- Ctrl-C --- */
 
-static void interrupt_hook(lua_State *L, lua_Debug *ar) {
+enum { POLL_EVERY = 10000 }; /* VM instructions between looks at the interrupt flag */
+
+/* A count hook on every worker state: Lua code running on a worker stops soon after
+ * SIGINT. The state's own thread polls the flag (a signal handler hooking a state
+ * that another thread runs would race with it). */
+static void poll_interrupt(lua_State *L, lua_Debug *ar) {
   (void)ar;
-  lua_sethook(L, NULL, 0, 0);
-  luaL_error(L, "interrupted");
-}
-
-void lask_l_par_interrupt(void) {
-  lask_lstates *st = atomic_load(&sig_states);
-  if (!st) return;
-  for (int i = 0; i < st->n; i++) {
-    lua_State *L = atomic_load(&st->w[i].L);
-    if (L) lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-  }
+  if (lask_l_interrupted()) luaL_error(L, "interrupted");
 }
 
 /* --- on the worker --- */
@@ -114,10 +106,10 @@ static int env_index(lua_State *L) {
   return 1;
 }
 
-/* Sets L up for get p: new copies of constants and globals, a clean hook. */
+/* Sets L up for get p: new copies of constants and globals, the interrupt hook. */
 static int start_get(lua_State *L) {
   lask_lpar *p = lua_touserdata(L, 1);
-  lua_sethook(L, NULL, 0, 0);
+  lua_sethook(L, poll_interrupt, LUA_MASKCOUNT, POLL_EVERY);
   lua_getglobal(L, "require"); /* kernels and ndarrays arrive as userdata of lask.core's */
   lua_pushliteral(L, "lask.core");
   lua_call(L, 1, 0);
@@ -220,7 +212,6 @@ static const lask_host_ops *worker_ops(void *ctx, int w) {
 
 static int par_gc(lua_State *L) {
   lask_lpar *p = lua_touserdata(L, 1);
-  if (p->owns_sig) atomic_store(&sig_states, NULL), p->owns_sig = 0;
   for (size_t i = 0; i < p->nglobals; i++) {
     free(p->gnames[i]), free(p->gerrs[i]);
     lask_release(p->gvals[i]);
@@ -340,15 +331,12 @@ lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
 }
 
 void lask_l_par_arm(lask_lpar *p) {
-  lask_lstates *st = p->st, *none = NULL;
-  st->gen++;
-  st->par = p;
-  p->owns_sig = atomic_compare_exchange_strong(&sig_states, &none, st);
+  p->st->gen++;
+  p->st->par = p;
 }
 
 void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err) {
   lua_State *L = r->L;
-  if (p->owns_sig) atomic_store(&sig_states, NULL), p->owns_sig = 0;
   lask_lstates *st = p->st;
   for (int i = 0; i < st->n; i++) {
     wstate *w = &st->w[i];

@@ -231,6 +231,20 @@ describe("lua = parallel", function()
     assert.matches("1 Lua task ran on the calling state", out, 1, true)
   end)
 
+  it("runs lask.array's map_blocks tasks with a Lua function on worker states (blocks shared, not copied)", function()
+    local da = require "lask.array"
+    local x = da.arange(0, 100, 1, { chunks = 10 })
+    local y = da.map_blocks(function(b) return b * 2 + 1 end, x)
+    local keys = {}
+    for i = 0, 9 do keys[#keys + 1] = lask.key(y.name, i) end
+    local got = lask.get(y.dask, keys, { lua = "parallel", strict = true })
+    local want = lask.get(y.dask, keys)
+    for i = 1, 10 do
+      assert.equal(tostring(want[i]), tostring(got[i]))
+      assert.equal((i - 1) * 10 * 2 + 1, got[i]:get(1))
+    end
+  end)
+
   it("refuses an unknown lua option, naming the valid ones", function()
     local ok, err = pcall(lask.get, { a = 1 }, "a", { lua = "threads" })
     assert.is_false(ok)
