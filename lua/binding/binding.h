@@ -234,6 +234,9 @@ void lask_l_thaw(lua_State *L, lask_value v);
  * as it is when it cannot be frozen. Returns NULL or the message (on the stack). */
 const char *lask_l_toval_frozen(lua_State *L, int idx, int keep_origin, lask_value *out);
 
+/* Pushes L's cache of bytecode: Lua function -> its lua_dump (weak keys). */
+void lask_l_push_dumps(lua_State *L);
+
 /* Marks frozen v as a constant of the get (its copies are cached per state). */
 void lask_l_frozen_set_constant(lask_value v);
 

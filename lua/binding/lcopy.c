@@ -299,6 +299,8 @@ static void registry_table(lua_State *L, const char *key, int weak) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, key);
 }
 
+void lask_l_push_dumps(lua_State *L) { registry_table(L, &dumps_key, 1); }
+
 const char *lask_l_freeze(lua_State *L, int idx, lask_value origin, lask_value *out) {
   idx = lua_absindex(L, idx);
   *out = lask_nil();

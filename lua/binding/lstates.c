@@ -123,6 +123,9 @@ static int start_get(lua_State *L) {
   lua_pushcclosure(L, env_index, 2);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
+  lua_pushliteral(L, "_G");
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -3); /* _G.x reads the snapshot too */
   lask_l_copy_set_env(L, -1);
   return 0;
 }
@@ -239,29 +242,65 @@ static char *dup_field(lua_State *L, const char *name) {
   return copy;
 }
 
-/* Freezes the caller's globals into p: the snapshot worker states read from. */
+/* True when the bytes of name are in the bytecode of a function copied so far (the
+ * table at dumps: function -> bytecode): code that reads a global by name keeps the
+ * name among its constants. */
+static int mentioned(lua_State *L, int dumps, const char *name, size_t len) {
+  for (lua_pushnil(L); lua_next(L, dumps); lua_pop(L, 1)) {
+    size_t n;
+    const char *code = lua_tolstring(L, -1, &n);
+    if (code && memmem(code, n, name, len)) return lua_pop(L, 2), 1;
+  }
+  return 0;
+}
+
+/* Freezes the global whose name and value are on top into p's snapshot. */
+static void take_global(lua_State *L, lask_lpar *p) {
+  size_t n = p->nglobals;
+  if ((n & (n - 1)) == 0) { /* 0, 1, 2, 4, ...: grow to the next power of two */
+    size_t cap = n ? n * 2 : 1;
+    char **names = realloc(p->gnames, cap * sizeof *names);
+    if (names) p->gnames = names;
+    char **errs = realloc(p->gerrs, cap * sizeof *errs);
+    if (errs) p->gerrs = errs;
+    lask_value *vals = realloc(p->gvals, cap * sizeof *vals);
+    if (vals) p->gvals = vals;
+    if (!names || !errs || !vals) luaL_error(L, "lask: out of memory");
+  }
+  const char *why = lask_l_freeze(L, -1, lask_nil(), &p->gvals[n]);
+  p->gerrs[n] = why ? strdup(why) : NULL;
+  if (why) lua_pop(L, 1);
+  p->gnames[n] = strdup(lua_tostring(L, -2));
+  p->nglobals = n + 1;
+}
+
+/* Freezes into p the caller's globals the copied code may read: those named in the
+ * bytecode of a copied function, the task heads' and the taken globals' own, until
+ * no new name turns up. A global no function names (a big table, say) costs nothing. */
 static void snapshot_globals(lua_State *L, lask_lpar *p) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
   int g = lua_gettop(L);
-  size_t n = 0, cap = 0;
-  for (lua_pushnil(L); lua_next(L, g); lua_pop(L, 1)) {
-    if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "_G") == 0) continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      char **names = realloc(p->gnames, cap * sizeof *names), **errs = realloc(p->gerrs, cap * sizeof *errs);
-      if (names) p->gnames = names;
-      if (errs) p->gerrs = errs;
-      lask_value *vals = realloc(p->gvals, cap * sizeof *vals);
-      if (vals) p->gvals = vals;
-      if (!names || !errs || !vals) luaL_error(L, "lask: out of memory");
+  lask_l_push_dumps(L);
+  lua_newtable(L); /* the names taken */
+  int dumps = g + 1, taken = g + 2;
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (lua_pushnil(L); lua_next(L, g); lua_pop(L, 1)) {
+      if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "_G") == 0) continue;
+      lua_pushvalue(L, -2);
+      int seen = lua_rawget(L, taken) != LUA_TNIL;
+      lua_pop(L, 1);
+      size_t len;
+      const char *name = lua_tolstring(L, -2, &len);
+      if (seen || !mentioned(L, dumps, name, len)) continue;
+      take_global(L, p);
+      lua_pushvalue(L, -2);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, taken);
+      changed = 1;
     }
-    const char *why = lask_l_freeze(L, -1, lask_nil(), &p->gvals[n]);
-    p->gerrs[n] = why ? strdup(why) : NULL;
-    if (why) lua_pop(L, 1);
-    p->gnames[n] = strdup(lua_tostring(L, -2));
-    p->nglobals = ++n;
   }
-  lua_pop(L, 1);
+  lua_pop(L, 3);
 }
 
 /* True when node i's program uses a Lua constant that did not freeze (its message

@@ -123,6 +123,7 @@ describe("lua = parallel", function()
     assert.is_nil(H13_W)
     H13_G = { n = 100 }
     assert.same({ 101, 102, 103, 104, 105, 106, 107, 108 }, lask.get(d, keys, P))
+    assert.equal(100, lask.get({ t = { function() return _G.H13_G.n end } }, "t", P))
     H13_G, H13_F = nil, nil
   end)
 
