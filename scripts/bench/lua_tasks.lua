@@ -30,12 +30,7 @@ end
 local peer = os.getenv("PEER_PYTHON") or "/usr/bin/python3"
 if with_dask and not os.execute(peer .. " -c 'import dask' >/dev/null 2>&1") then with_dask = false end
 
-local function loadavg()
-  local f = io.open("/proc/loadavg")
-  local s = f and f:read("l") or "?"
-  if f then f:close() end
-  return s:match("^(%S+ %S+ %S+)") or s
-end
+local function loadavg() return io.lines("/proc/loadavg")():match("^%S+ %S+ %S+") end
 print(("lua_tasks: load average %s at the start%s"):format(loadavg(), quick and " (--quick: tiny sizes)" or ""))
 
 local N_MS = quick and 40 or 2000      -- 1 ms tasks

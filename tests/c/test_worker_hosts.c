@@ -101,24 +101,44 @@ static void reset(int fail_at) {
   H.caller.is_caller = 1;
 }
 
-static lask_status run(lask_engine *e, lask_sched sched, uint32_t total, const lask_graph *g, const uint8_t *any,
-                       lask_value *v, lask_err *err) {
-  lask_worker_hosts wh = {.ops = worker_ops, .anywhere = any};
+/* An engine of nworkers, the graph, and its anywhere flags. */
+typedef struct fixture {
+  lask_engine *e;
+  lask_graph *g;
+  uint8_t *any;
+  uint32_t total;
+} fixture;
+
+static fixture setup(int nworkers, int fail_at) {
+  fixture f;
+  lask_err err;
+  f.e = lask_engine_new(nworkers, &err);
+  assert_non_null(f.e);
+  f.any = calloc(N + 1, 1);
+  assert_non_null(f.any);
+  f.g = graph(&f.total, f.any);
+  reset(fail_at);
+  return f;
+}
+
+static void teardown(fixture *f) {
+  lask_graph_free(f->g);
+  free(f->any);
+  lask_engine_free(f->e);
+}
+
+static lask_status run(const fixture *f, lask_sched sched, lask_value *v, lask_err *err) {
+  lask_worker_hosts wh = {.ops = worker_ops, .anywhere = f->any};
   lask_run_opts o = {.sched = sched, .host = &H.caller.ops, .workers = &wh};
-  return lask_run(e, g, &total, 1, &o, v, err);
+  return lask_run(f->e, f->g, &f->total, 1, &o, v, err);
 }
 
 static void test_anywhere_tasks_run_on_every_worker(void **state) {
   (void)state;
+  fixture f = setup(3, -1);
   lask_err err;
-  lask_engine *e = lask_engine_new(3, &err);
-  assert_non_null(e);
-  uint8_t *any = calloc(N + 1, 1);
-  uint32_t total;
-  lask_graph *g = graph(&total, any);
-  reset(-1);
   lask_value v;
-  assert_int_equal(run(e, LASK_SCHED_THREADED, total, g, any, &v, &err), LASK_OK);
+  assert_int_equal(run(&f, LASK_SCHED_THREADED, &v, &err), LASK_OK);
   assert_int_equal(v.as.i, (int64_t)N * (N - 1)); /* sum of 2i */
   int workers_used = 0, worker_calls = 0;
   for (int w = 0; w < MAXW; w++) {
@@ -126,39 +146,30 @@ static void test_anywhere_tasks_run_on_every_worker(void **state) {
     workers_used += atomic_load(&H.worker[w].calls) > 0;
     worker_calls += atomic_load(&H.worker[w].calls);
   }
-  assert_int_equal(worker_calls, N / 2);               /* the odd nodes */
+  assert_int_equal(worker_calls, N / 2);                 /* the odd nodes */
   assert_int_equal(atomic_load(&H.caller.calls), N / 2); /* the even ones */
   assert_int_equal(atomic_load(&H.caller_only_elsewhere), 0);
-  assert_true(workers_used >= 2); /* 2000 tasks of 20 µs: the pool threads took some */
+  assert_true(workers_used >= 2); /* N/2 tasks of 20 µs: a pool thread took some */
   /* the sync scheduler ignores workers: every host task on the caller's ops */
   reset(-1);
-  assert_int_equal(run(e, LASK_SCHED_SYNC, total, g, any, &v, &err), LASK_OK);
+  assert_int_equal(run(&f, LASK_SCHED_SYNC, &v, &err), LASK_OK);
   assert_int_equal(v.as.i, (int64_t)N * (N - 1));
   assert_int_equal(atomic_load(&H.caller.calls), N);
-  lask_graph_free(g);
-  free(any);
-  lask_engine_free(e);
+  teardown(&f);
 }
 
 static void test_worker_task_error_stops_the_run(void **state) {
   (void)state;
+  fixture f = setup(2, 7); /* node 7 is odd: it runs anywhere */
   lask_err err;
-  lask_engine *e = lask_engine_new(2, &err);
-  assert_non_null(e);
-  uint8_t *any = calloc(N + 1, 1);
-  uint32_t total;
-  lask_graph *g = graph(&total, any);
-  reset(7); /* odd: runs anywhere */
   lask_value v;
-  assert_int_equal(run(e, LASK_SCHED_THREADED, total, g, any, &v, &err), LASK_EHOST);
+  assert_int_equal(run(&f, LASK_SCHED_THREADED, &v, &err), LASK_EHOST);
   assert_int_equal(err.node, 7);
   assert_string_equal(err.msg, "task 7 failed");
   int calls = atomic_load(&H.caller.calls);
   for (int w = 0; w < MAXW; w++) calls += atomic_load(&H.worker[w].calls);
   assert_true(calls < N); /* stopped early */
-  lask_graph_free(g);
-  free(any);
-  lask_engine_free(e);
+  teardown(&f);
 }
 
 int main(void) {
