@@ -103,8 +103,9 @@ lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const la
     lua_replace(L, r->errobj);
     return LASK_EHOST;
   }
+  int top = lua_gettop(L); /* a failed freeze leaves its message above the result */
   int ok = r->freeze_results ? !lask_l_toval_frozen(L, -1, 1, out) : lask_l_toval(L, r->c->ctx, -1, out);
-  lua_pop(L, 1);
+  lua_settop(L, top - 1);
   lask_l_drain(L, r->c->ctx);
   return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, node, "out of memory storing a result");
 }

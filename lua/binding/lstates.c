@@ -28,7 +28,7 @@
 #include "binding.h"
 
 typedef struct wstate {
-  lua_State *_Atomic L; /* NULL until the worker first needs it */
+  lua_State *L; /* NULL until the worker first needs it */
   lask_lctx *lctx;
   lask_host_ops ops;
   uint64_t gen; /* the get it is prepared for */
@@ -201,7 +201,7 @@ static const lask_host_ops *worker_ops(void *ctx, int w) {
   ws->ops = (lask_host_ops){.ctx = ws, .call = no_state};
   lua_State *L = ws->L ? ws->L : new_state(p);
   if (!L) return &ws->ops;
-  atomic_store(&ws->L, L);
+  ws->L = L;
   ws->lctx = lask_l_ctx(L);
   free_errors(ws);
   lua_pushcfunction(L, start_get);
