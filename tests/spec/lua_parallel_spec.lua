@@ -246,6 +246,13 @@ describe("lua = parallel", function()
     end
   end)
 
+  it("is accepted by lask.sync and lask.multiprocessing (which run as always) and works with optimize", function()
+    local d = { a = 1, b = { function(a) return a + 1 end, "a" }, c = { function(b) return b * 2 end, "b" } }
+    assert.equal(4, sync.get(d, "c", P))
+    assert.equal(4, require("lask.multiprocessing").get(d, "c", P))
+    assert.equal(4, lask.get(d, "c", { lua = "parallel", optimize = true }))
+  end)
+
   it("refuses an unknown lua option, naming the valid ones", function()
     local ok, err = pcall(lask.get, { a = 1 }, "a", { lua = "threads" })
     assert.is_false(ok)
