@@ -28,6 +28,16 @@ typedef struct lask_callbacks {
   int (*posttask)(void *ctx, uint32_t node, lask_value result, int worker); /* result borrowed; may be NULL */
 } lask_callbacks;
 
+/* Host tasks on every worker (threaded only): each worker thread runs host tasks with
+ * host ops of its own (a Lua state per worker, say), not only the calling thread. */
+typedef struct lask_worker_hosts {
+  void *ctx;
+  /* The host ops of worker w (pool threads 0..npool-1, the calling thread npool),
+   * called on w's own thread only, so w may make its host lazily; NULL when it has none. */
+  const lask_host_ops *(*ops)(void *ctx, int w);
+  const uint8_t *anywhere; /* per node: non-zero when its host heads may run on any worker */
+} lask_worker_hosts;
+
 typedef struct lask_run_opts {
   lask_sched sched;
   int num_workers;                 /* threaded: 0 means all of the engine's workers */
@@ -37,6 +47,7 @@ typedef struct lask_run_opts {
       interrupt;     /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
   lask_trace *trace; /* records every task's worker and times; NULL for none */
   const struct lask_transport *transport; /* remote: the workers (transport.h) */
+  const lask_worker_hosts *workers;       /* threaded: host tasks marked anywhere run on every worker; may be NULL */
 } lask_run_opts;
 
 LASK_END_DECLS

@@ -14,7 +14,9 @@
  * with priorities as tie-breakers, which keeps the working set small.
  *
  * Host tasks (heads that are not native kernels) go to the host queue, a heap
- * under r->mu that only the host pops. Callbacks are the host's too: with
+ * under r->mu that only the host pops, unless the run gives every worker host ops
+ * of its own (o->workers) and marks the node as runnable anywhere: then it is
+ * scheduled like a native task and run with the host ops of whichever worker takes it. Callbacks are the host's too: with
  * callbacks, pool threads queue start and finish events that the host delivers.
  *
  * Invariants of a run r:
@@ -169,6 +171,19 @@ static void push_batch(lask_trun *r, int w, uint32_t *ids, int n) {
   if (!host && n > 1) lask_parker_notify_one(&r->host_park);
 }
 
+/* True when node id must run on the calling thread (with o->host). */
+static int caller_only(const lask_trun *r, uint32_t id) {
+  const lask_worker_hosts *wh = r->o->workers;
+  return (r->s->g->flags[id] & LASK_NODE_HOST) && !(wh && wh->anywhere[id]);
+}
+
+/* The host ops worker w evaluates node id with. */
+static const lask_host_ops *host_ops(const lask_trun *r, int w, uint32_t id) {
+  const lask_worker_hosts *wh = r->o->workers;
+  if (wh && (r->s->g->flags[id] & LASK_NODE_HOST) && wh->anywhere[id]) return wh->ops(wh->ctx, w);
+  return w == r->e->npool ? r->o->host : NULL;
+}
+
 /* Node v has finished: makes ready the dependents it was the last dependency of. */
 static void make_ready(lask_trun *r, int w, uint32_t v) {
   const lask_graph *g = r->s->g;
@@ -177,7 +192,7 @@ static void make_ready(lask_trun *r, int w, uint32_t v) {
   for (uint32_t e = g->out_off[v]; e < g->out_off[v + 1]; e++) {
     uint32_t d = g->outs[e];
     if (!lask_state_dep_done(r->s, d, memory_order_acq_rel)) continue;
-    if (g->flags[d] & LASK_NODE_HOST) {
+    if (caller_only(r, d)) {
       host_push(r, d);
       continue;
     }
@@ -193,6 +208,7 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   int host = w == r->e->npool;
   const lask_callbacks *cb = r->o->callbacks;
   lask_err err;
+  LASK_ASSERT(host || !caller_only(r, id));
   if (cb && host) {
     deliver_events(r);
     if (cb->pretask && cb->pretask(cb->ctx, id)) return fail(r, (lask_callback_failed(id, &err), &err));
@@ -201,7 +217,7 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   }
   lask_err_clear(&err);
   double start = r->o->trace ? lask_trace_now(r->o->trace) : 0;
-  if (lask_eval(s->g, id, s->values, host ? r->o->host : NULL, &s->values[id], &err) != LASK_OK)
+  if (lask_eval(s->g, id, s->values, host_ops(r, w, id), &s->values[id], &err) != LASK_OK)
     return fail(r, &err);
   if (r->o->trace) lask_trace_record(r->o->trace, label(r, w), id, start, lask_trace_now(r->o->trace));
   if (r->o->interrupt && atomic_load_explicit(r->o->interrupt, memory_order_relaxed))
@@ -311,7 +327,7 @@ static lask_status seed(lask_trun *r, lask_err *err) {
   if (!roots) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
   for (uint32_t i = 0; i < g->n; i++)
     if (g->dep_off[i] == g->dep_off[i + 1]) {
-      if (g->flags[i] & LASK_NODE_HOST)
+      if (caller_only(r, i))
         lask_heap_push(&r->hq, i);
       else
         roots[n++] = i;

@@ -34,6 +34,7 @@ typedef struct lask_lctx {
   size_t ndead, capdead;
   _Atomic size_t ndead_hint; /* ndead, readable without the lock */
   uint64_t mp_bytes;         /* bytes of messages the last multiprocessing get received */
+  struct lask_lstates *states; /* the worker states of lua = "parallel" gets (lstates.c), or NULL */
 } lask_lctx;
 
 typedef struct lask_hostobj {
@@ -194,6 +195,7 @@ typedef struct lask_lrun {
   int errobj;          /* stack index of the slot holding the first task error (a table), or nil */
   int callback_failed; /* errobj holds a callback's error */
   int c_index;         /* stack index of the conversion userdata */
+  int freeze_results;  /* lua = "parallel": results of Lua tasks are frozen, for worker states */
   lua_Integer done;
 } lask_lrun;
 
@@ -213,6 +215,71 @@ int lask_l_on_posttask(void *ctx, uint32_t node, lask_value result, int worker);
 
 /* Raises the lask.error for a failed run. Does not return. */
 int lask_l_raise_run_error(lask_lrun *r, const lask_err *err);
+
+/* --- copying Lua values between Lua states (lcopy.c) --- */
+
+extern const lask_class lask_frozen_class;
+
+/* Freezes the value at idx into *out, a value no Lua state owns (numbers and
+ * strings as themselves would be simpler, but one form serves tables, functions,
+ * keys and objects alike); origin (retained; nil for none) is what a state owning
+ * it gets back instead of a copy. Returns NULL, or a message saying what cannot be
+ * copied ("upvalue 'co' is a thread"), left on top of the stack until popped. */
+const char *lask_l_freeze(lua_State *L, int idx, lask_value origin, lask_value *out);
+
+/* Pushes a copy of frozen value v in L (raises a Lua error when a module it names
+ * cannot be loaded). Constants are copied once per get and state. */
+void lask_l_thaw(lua_State *L, lask_value v);
+
+/* Converts the value at idx like lask_l_toval, but what would be a host object is
+ * frozen; with keep_origin the host object is the frozen value's origin, and kept
+ * as it is when it cannot be frozen. Returns NULL or the message (on the stack). */
+const char *lask_l_toval_frozen(lua_State *L, int idx, int keep_origin, lask_value *out);
+
+/* Pushes L's cache of bytecode: Lua function -> its lua_dump (weak keys). */
+void lask_l_push_dumps(lua_State *L);
+
+/* Marks frozen v as a constant of the get (its copies are cached per state). */
+void lask_l_frozen_set_constant(lask_value v);
+
+/* Starts a get in L: empties the constants' copies, rebuilds the C function paths. */
+void lask_l_copy_new_get(lua_State *L);
+
+/* Rebuilds L's map from C functions and module tables to their package.loaded paths. */
+void lask_l_copy_begin(lua_State *L);
+
+/* Pushes the environment copied functions get in L (the get's, or L's globals) /
+ * sets it to the table at idx. */
+void lask_l_copy_env(lua_State *L);
+void lask_l_copy_set_env(lua_State *L, int idx);
+
+/* --- Lua states per worker (lstates.c) --- */
+
+typedef struct lask_lpar lask_lpar;
+
+/* Prepares a lua = "parallel" get of r's converted graph (opts at stack index opts:
+ * strict): freezes its Lua constants, decides which tasks run anywhere, snapshots
+ * the globals, and fills o->workers. Raises when strict and a task cannot be copied.
+ * The preparation is a userdata left on the stack (freed by its __gc). Gives NULL
+ * (Lua tasks then run on the calling state) for a get nested in a running one. */
+lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o);
+
+/* With callbacks: sets the callbacks' state.on_caller to the set of keys whose Lua
+ * tasks run on the calling state (they could not be copied). */
+void lask_l_par_mark(lask_lrun *r, lask_lpar *p);
+
+/* Just before the run (nothing may raise between it and lask_l_par_finish): makes
+ * p the get the worker states serve. */
+void lask_l_par_arm(lask_lpar *p);
+
+/* After the run: puts the failing worker task's error in r's errobj slot. */
+void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err);
+
+/* True once SIGINT arrived during the running get (lget.c; any thread may ask). */
+int lask_l_interrupted(void);
+
+/* Closes ctx's worker states (the engine's threads must be idle). */
+void lask_l_states_free(lask_lctx *ctx);
 
 /* --- multiprocessing (lmp.c) --- */
 

@@ -19,6 +19,8 @@
 static _Atomic int interrupted;
 static lua_State *volatile interrupt_state;
 
+int lask_l_interrupted(void) { return atomic_load_explicit(&interrupted, memory_order_relaxed); }
+
 static void interrupt_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
@@ -101,8 +103,9 @@ lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const la
     lua_replace(L, r->errobj);
     return LASK_EHOST;
   }
-  int ok = lask_l_toval(L, r->c->ctx, -1, out);
-  lua_pop(L, 1);
+  int top = lua_gettop(L); /* a failed freeze leaves its message above the result */
+  int ok = r->freeze_results ? !lask_l_toval_frozen(L, -1, 1, out) : lask_l_toval(L, r->c->ctx, -1, out);
+  lua_settop(L, top - 1);
   lask_l_drain(L, r->c->ctx);
   return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, node, "out of memory storing a result");
 }
@@ -331,8 +334,20 @@ static void end_callbacks(lask_lrun *r, int trace, lask_status st) {
   }
 }
 
+/* opts.lua = "parallel" on the threaded scheduler: Lua tasks on worker states
+ * (lstates.c); NULL for Lua tasks on the calling state. */
+static lask_lpar *parallel_lua(lask_lrun *r, int which, lask_run_opts *o) {
+  lua_State *L = r->L;
+  static const char *const modes[] = {"caller", "parallel", NULL};
+  if (lua_isnil(L, 3) || lua_getfield(L, 3, "lua") == LUA_TNIL) return lua_settop(L, lua_gettop(L) - !lua_isnil(L, 3)), NULL;
+  int parallel = luaL_checkoption(L, -1, NULL, modes);
+  lua_pop(L, 1);
+  return parallel && which == SCHED_THREADED ? lask_l_par_prepare(r, 3, o) : NULL;
+}
+
 /* core.get(dsk, keys [, opts]) with opts.scheduler ("sync", "threaded",
- * "multiprocessing"), opts.num_workers, opts.callbacks (a list). */
+ * "multiprocessing"), opts.num_workers, opts.callbacks (a list), opts.lua
+ * ("caller" or "parallel"), opts.strict. */
 static int l_get(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
@@ -350,13 +365,16 @@ static int l_get(lua_State *L) {
   lask_lconv_build(L, r.c);
   lask_l_push_msgh(L), r.msgh = lua_gettop(L);
   lua_pushnil(L), r.errobj = lua_gettop(L);
+  lask_lpar *par = parallel_lua(&r, which, &o);
   lask_callbacks cbs;
   int trace = setup_callbacks(&r, which, &o, &cbs);
   lask_host_ops host = {.ctx = &r, .call = lask_l_host_call};
   o.host = &host;
   lask_value *results = lua_newuserdatauv(L, (r.c->nouts ? r.c->nouts : 1) * sizeof *results, 0);
   lask_err err;
+  if (par) lask_l_par_mark(&r, par), lask_l_par_arm(par);
   lask_status st = run_graph(&r, which, &o, results, &err);
+  if (par) lask_l_par_finish(&r, par, st == LASK_OK ? NULL : &err);
   end_callbacks(&r, trace, st);
   if (st == LASK_OK && r.callback_failed)
     for (size_t k = 0; k < r.c->nouts; k++) lask_release(results[k]);

@@ -9,6 +9,7 @@ static const char ctx_key = 'c', refs_key = 'r', kernels_key = 'k';
 
 static int ctx_gc(lua_State *L) {
   lask_lctx *ctx = lua_touserdata(L, 1);
+  lask_l_states_free(ctx); /* before the engine: its threads are idle */
   if (ctx->owns_engine) lask_engine_free(ctx->engine);
   ctx->engine = NULL;
   pthread_mutex_destroy(&ctx->dead_mu);
@@ -132,6 +133,8 @@ void lask_l_pushval(lua_State *L, lask_value v) {
   }
   const lask_class *cls = v.as.o->cls;
   if (cls == &lask_host_class) {
+    if (((lask_hostobj *)v.as.o)->ctx != lask_l_ctx(L)) /* another state's: see lask_l_freeze */
+      luaL_error(L, "lask: a Lua value of another Lua state cannot be used here (it could not be copied)");
     lua_rawgetp(L, LUA_REGISTRYINDEX, &refs_key);
     lua_rawgeti(L, -1, ((lask_hostobj *)v.as.o)->ref);
     lua_remove(L, -2);
@@ -142,6 +145,8 @@ void lask_l_pushval(lua_State *L, lask_value v) {
     const lask_list *l = (const lask_list *)v.as.o;
     lua_createtable(L, (int)l->n, 0);
     for (size_t i = 0; i < l->n; i++) lask_l_pushval(L, l->items[i]), lua_rawseti(L, -2, (lua_Integer)i + 1);
+  } else if (cls == &lask_frozen_class) {
+    lask_l_thaw(L, v);
   } else if (cls == &lask_kernel_class) {
     lask_l_pushkernel(L, (const lask_kernel *)v.as.o);
   } else if (cls == &lask_ndarray_class) {

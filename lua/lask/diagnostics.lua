@@ -95,7 +95,8 @@ local function profiler_fill(self)
       for i = 1, #trace do
         local key, s, f, w, head = trace:event(i)
         if head ~= nil then
-          rows[#rows + 1] = { key = key, start = t0 + s, finish = t0 + f, worker = w, func = head }
+          rows[#rows + 1] = { key = key, start = t0 + s, finish = t0 + f, worker = w, func = head,
+            on_caller = run.on_caller and run.on_caller[key] or nil }
         end
       end
       self._nrows_runs = r
@@ -143,8 +144,10 @@ local function trace_zero(run, trace)
 end
 
 -- Profiler(): records every task the gets run while it is active.
--- prof.results: list of {key=, start=, finish=, worker=, func=} (func: the task's
--- function), in order of get, then worker, then finish. Only tasks are listed:
+-- prof.results: list of {key=, start=, finish=, worker=, func=, on_caller=} (func:
+-- the task's function; on_caller: true for a Lua task of a lua = "parallel" get
+-- that ran on the calling state because it could not be copied), in order of get,
+-- then worker, then finish. Only tasks are listed:
 -- keys holding data or naming another key run no function (and schedulers
 -- differ in whether they trace them at all).
 function M.Profiler()
@@ -155,10 +158,17 @@ function M.Profiler()
   end
   self.timeline = function(trace)
     local run = self._active[#self._active]
-    self._runs[#self._runs + 1] = { trace = trace, t0 = trace_zero(run, trace), nworkers = trace.nworkers }
+    self._runs[#self._runs + 1] = { trace = trace, t0 = trace_zero(run, trace), nworkers = trace.nworkers,
+      dsk = run and run.dsk }
     self.results = lazy_list(profiler_fill(self))
   end
-  self.finish = function(dsk) pop_run(self._active, dsk) end
+  self.finish = function(dsk, state)
+    pop_run(self._active, dsk)
+    local last = self._runs[#self._runs]
+    if last and last.dsk == dsk and state and state.on_caller and next(state.on_caller) then
+      last.on_caller = state.on_caller
+    end
+  end
   self.results = lazy_list(profiler_fill(self))
   return self:register()
 end
@@ -173,14 +183,14 @@ end
 -- prof:visualize(filename [, opts]): the profile page (see M.visualize).
 function Profiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
--- Calls f(key, start, finish, worker, head) for every task, times on lask.clock(),
--- straight from the traces (no row tables). For the page of a million tasks.
+-- Calls f(key, start, finish, worker, head, on_caller) for every task, times on
+-- lask.clock(), straight from the traces (no row tables). For the page of a million tasks.
 function Profiler:each_task(f)
   for _, run in ipairs(self._runs) do
-    local trace, t0 = run.trace, run.t0
+    local trace, t0, oc = run.trace, run.t0, run.on_caller
     for i = 1, #trace do
       local key, s, e, w, head = trace:event(i)
-      if head ~= nil then f(key, t0 + s, t0 + e, w, head) end
+      if head ~= nil then f(key, t0 + s, t0 + e, w, head, oc and oc[key] or nil) end
     end
   end
 end
@@ -337,8 +347,9 @@ end
 -- redrawn at most every dt seconds, once the get has run for minimum seconds, and
 -- only when out is a terminal. Callbacks arrive between tasks on the calling
 -- thread, so it redraws from posttask. At the end of the get it draws its final
--- state (100%, or where an error or Ctrl-C stopped it) and a newline. Only the
--- outermost get is drawn when gets nest.
+-- state (100%, or where an error or Ctrl-C stopped it) and a newline, then, for a
+-- lua = "parallel" get, how many Lua tasks ran on the calling state (they could not
+-- be copied to worker states). Only the outermost get is drawn when gets nest.
 function M.ProgressBar(opts)
   opts = opts or {}
   local self = setmetatable({
@@ -374,6 +385,12 @@ function M.ProgressBar(opts)
     if not self._enabled or (not self._shown and elapsed < self.minimum) then return end
     bar_draw(self, errored and (state.done or 0) / math.max(state.ntasks, 1) or 1, elapsed)
     self.out:write("\n")
+    local n = 0
+    for _ in pairs(state.on_caller or {}) do n = n + 1 end
+    if n > 0 then
+      self.out:write(("%d Lua task%s ran on the calling state: %s not be copied to worker states\n"):format(
+        n, n == 1 and "" or "s", n == 1 and "it could" or "they could"))
+    end
     self.out:flush()
   end
   return self:register()

@@ -6,7 +6,8 @@
 --
 -- Options (every scheduler): num_workers, callbacks (a list of callback objects),
 -- optimize (cull and fuse first), lua ("caller", the default, or "parallel": where
--- Lua tasks run). Any other field is an error naming the valid ones, with the
+-- Lua tasks run: on every worker's own Lua state, lask.threaded), strict (with
+-- lua = "parallel": a task that cannot be copied is an error). Any other field is an error naming the valid ones, with the
 -- nearest as "did you mean" (a typo used to run with the defaults).
 local core = require "lask.core"
 local callbacks = require "lask.callbacks"
@@ -59,7 +60,7 @@ function M.check_names(opts, valid, what, level, hint)
 end
 
 -- The options of every scheduler's get.
-local GET_OPTIONS = { num_workers = true, callbacks = true, optimize = true, lua = true }
+local GET_OPTIONS = { num_workers = true, callbacks = true, optimize = true, lua = true, strict = true }
 M.GET_OPTIONS = GET_OPTIONS
 
 -- Where Lua tasks run: "caller" (the calling Lua state, one task at a time; the default)
@@ -115,6 +116,7 @@ function M.make_get(name)
       num_workers = opts.num_workers,
       callbacks = callbacks.active(opts.callbacks),
       lua = opts.lua,
+      strict = opts.strict,
     })
   end
 end

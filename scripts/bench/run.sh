@@ -36,3 +36,4 @@ bench multiprocessing.lua
 bench array.lua
 bench linalg.lua
 bench outofcore.lua
+bench lua_tasks.lua
