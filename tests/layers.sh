@@ -5,6 +5,8 @@
 # (ENGINE_CFLAGS, CC: as the Makefile passes them).
 cd "$(dirname "$0")/.." || exit 1
 CC=${CC:-cc}
+# run alone (not from make test): the engine's flags as the Makefile makes them
+ENGINE_CFLAGS=${ENGINE_CFLAGS:-"-std=c11 -D_GNU_SOURCE -Iengine $(pkg-config --cflags openblas lapacke)"}
 n=0
 check() { # description, command...
   n=$((n + 1))

@@ -254,7 +254,7 @@ describe("options of every get", function()
   for name, get in pairs(gets) do
     it(name .. " rejects unknown options with the valid names", function()
       assert.error_matches(function() get(d, "y", { scheduler = "processes" }) end,
-        "unknown option 'scheduler' %(valid options: callbacks, lua, num_workers, optimize%).*lask%.multiprocessing%.get")
+        "unknown option 'scheduler' %(valid options: callbacks, lua, num_workers, optimize, strict%).*lask%.multiprocessing%.get")
       assert.error_matches(function() get(d, "y", { num_worker = 2 }) end, "did you mean 'num_workers'%?")
       assert.error_matches(function() get(d, "y", { lua = "threads" }) end, 'lua must be "caller" or "parallel"')
       assert.error_matches(function() get(d, "y", { 5 }) end, "unknown option 1")

@@ -246,6 +246,20 @@ describe("lua = parallel", function()
     end
   end)
 
+  it("runs map_blocks's Lua function on worker states through x:compute{lua = \"parallel\"}", function()
+    local da = require "lask.array"
+    local x = da.arange(0, 100, 1, { chunks = 10 })
+    local uv = { scale = 2 } -- an upvalue, copied to each worker
+    local y = da.map_blocks(function(b) return b * uv.scale + 1 end, x)
+    -- strict: a block function that could not be copied would be an error, not the caller's
+    local got = y:compute { lua = "parallel", strict = true }
+    for i = 1, 100 do assert.equal((i - 1) * 2 + 1, got:get(i)) end
+    local co = coroutine.create(function() end)
+    local z = da.map_blocks(function(b) return co and b end, x)
+    assert.error_matches(function() z:compute { lua = "parallel", strict = true } end, "upvalue 'co' is a thread")
+    assert.equal(99, z:compute({ lua = "parallel" }):get(100))
+  end)
+
   it("is accepted by lask.sync and lask.multiprocessing (which run as always) and works with optimize", function()
     local d = { a = 1, b = { function(a) return a + 1 end, "a" }, c = { function(b) return b * 2 end, "b" } }
     assert.equal(4, sync.get(d, "c", P))

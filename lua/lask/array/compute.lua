@@ -9,7 +9,8 @@
 -- see write_in_place), and runs one get. opts: scheduler ("threaded" by default,
 -- "sync", "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
 -- optimize (lask's graph optimisation, off by default: the graph is already fused),
--- lua (as get's); any other field is an error naming the valid ones.
+-- lua and strict (as get's: lua = "parallel" runs Lua block functions such as
+-- map_blocks's on every worker); any other field is an error naming the valid ones.
 local core = require "lask.array.core"
 local expression = require "lask.array.expression"
 local lcore = require "lask.core"
@@ -131,7 +132,7 @@ end
 function CP.run(dsk, keys, opts)
   local get = get_function(opts)
   return get(dsk, keys, { num_workers = opts.num_workers, callbacks = opts.callbacks, optimize = opts.optimize,
-    lua = opts.lua })
+    lua = opts.lua, strict = opts.strict })
 end
 
 -- The key of x in memory, with x's final task(s) added to dsk. others: the other
