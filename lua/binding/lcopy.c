@@ -25,6 +25,12 @@
 enum { MAX_DEPTH = 200 };
 
 static const char paths_key = 'p', dumps_key = 'd', cache_key = 'c', env_key = 'e';
+/* On a thawing state, kept across gets: bytecode -> the closures loaded from it
+ * (protos_key; CLOSURES_KEPT of them at most in all), and how many of each this
+ * get has taken (taken_key). */
+static const char protos_key = 'P', taken_key = 'T';
+
+enum { CLOSURES_KEPT = 1 << 16 };
 
 typedef struct lask_frozen {
   lask_obj h;
@@ -386,12 +392,90 @@ static void read_table(rctx *r) {
   else lua_pop(L, 1);
 }
 
+/* Pushes a closure of the function whose bytecode is code[0..len): one this state
+ * loaded in an earlier get and this get has not taken yet (the caller sets all its
+ * upvalues afresh), else a new one, kept for later gets. So a function — or the
+ * closures of one function made in a loop — is loaded once per worker state while
+ * its bytecode stays the same, not once per get. A state where no get began
+ * (lask_l_copy_new_get) loads each time. */
+static void push_closure(lua_State *L, const char *code, size_t len) {
+  int kept = lua_rawgetp(L, LUA_REGISTRYINDEX, &protos_key) == LUA_TTABLE;
+  kept = lua_rawgetp(L, LUA_REGISTRYINDEX, &taken_key) == LUA_TTABLE && kept;
+  int protos = lua_gettop(L) - 1, taken = protos + 1;
+  if (!kept) {
+    lua_settop(L, protos - 1);
+    if (luaL_loadbufferx(L, code, len, "=copied function", "b") != LUA_OK) lua_error(L);
+    return;
+  }
+  lua_pushlstring(L, code, len);
+  int bytes = lua_gettop(L);
+  lua_pushvalue(L, bytes);
+  if (lua_rawget(L, protos) != LUA_TTABLE) { /* the first closure of this bytecode */
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, bytes);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, protos);
+  }
+  int pool = lua_gettop(L);
+  lua_pushvalue(L, bytes);
+  lua_Integer n = (lua_rawget(L, taken) == LUA_TNUMBER ? lua_tointeger(L, -1) : 0) + 1;
+  lua_pop(L, 1);
+  lua_pushvalue(L, bytes);
+  lua_pushinteger(L, n);
+  lua_rawset(L, taken);
+  if (lua_rawgeti(L, pool, n) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    if (luaL_loadbufferx(L, code, len, "=copied function", "b") != LUA_OK) lua_error(L);
+    lua_rawgeti(L, taken, 0); /* closures kept in all */
+    lua_Integer all = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+    lua_pop(L, 1);
+    if (all < CLOSURES_KEPT) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, pool, n);
+      lua_pushinteger(L, all + 1);
+      lua_rawseti(L, taken, 0);
+    }
+  }
+  lua_replace(L, protos);
+  lua_settop(L, protos);
+}
+
+/* Sets every upvalue of the closure at the top to nil. */
+static void drop_upvalues(lua_State *L) {
+  for (int i = 1; lua_pushnil(L), lua_setupvalue(L, -2, i); i++) continue;
+  lua_pop(L, 1); /* the nil no upvalue took */
+}
+
+/* A new get on L: every kept closure free again, its upvalues dropped (so that the
+ * last get's copies can be collected). */
+static void free_closures(lua_State *L) {
+  lua_Integer all = 0;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &protos_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &protos_key);
+  }
+  for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) { /* bytecode, its closures */
+    lua_Integer i = 1;
+    for (; lua_rawgeti(L, -1, i) == LUA_TFUNCTION; i++) drop_upvalues(L), lua_pop(L, 1);
+    lua_pop(L, 1); /* what ended the list */
+    all += i - 1;
+  }
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushinteger(L, all);
+  lua_rawseti(L, -2, 0);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &taken_key);
+}
+
 static void read_function(rctx *r) {
   lua_State *L = r->L;
   lua_Integer id = (lua_Integer)get_u64(r);
   size_t len;
   const char *code = get_bytes(r, &len);
-  if (luaL_loadbufferx(L, code, len, "=copied function", "b") != LUA_OK) lua_error(L);
+  push_closure(L, code, len);
   int fn = lua_gettop(L);
   lua_pushvalue(L, fn);
   lua_rawseti(L, r->made, id);
@@ -491,6 +575,7 @@ void lask_l_copy_set_env(lua_State *L, int idx) {
 void lask_l_copy_new_get(lua_State *L) {
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
+  free_closures(L);
   lask_l_copy_begin(L);
 }
 

@@ -307,16 +307,63 @@ describe("lua = parallel", function()
     end
   end)
 
+  it("loads a function once per worker state while it stays the same, with fresh upvalues each get", function()
+    -- Is the running closure one a worker state keeps across gets (its registry maps
+    -- a binary chunk, "\27Lua...", to the closures loaded from it)?
+    local function kept()
+      local me = debug.getinfo(1, "f").func
+      for _, t in pairs(debug.getregistry()) do
+        if type(t) == "table" then
+          for k, pool in pairs(t) do
+            if type(k) == "string" and k:sub(1, 4) == "\27Lua" and type(pool) == "table" then
+              for _, c in ipairs(pool) do
+                if c == me then return true end
+              end
+            end
+          end
+        end
+      end
+      return false
+    end
+    local scale = 1
+    local function f(i) return i * scale, kept() end
+    for g = 1, 3 do
+      scale = g -- a new snapshot of the upvalue each get, though the closure is kept
+      local d, keys = {}, {}
+      for i = 1, 20 do
+        d["t" .. i] = { function(a) return { f(a) } end, i }
+        keys[i] = "t" .. i
+      end
+      local got = lask.get(d, keys, P)
+      for i = 1, 20 do
+        assert.equal(i * g, got[i][1])
+        assert.is_true(got[i][2], "closure not kept")
+      end
+    end
+    -- closures of one function with different upvalues, in one get
+    local d, keys = {}, {}
+    for i = 1, 50 do
+      local v = i
+      d["c" .. i] = { function() return v end }
+      keys[i] = "c" .. i
+    end
+    local got = lask.get(d, keys, P)
+    for i = 1, 50 do assert.equal(i, got[i]) end
+  end)
+
   it("keeps the worker states' memory flat over repeated gets", function()
+    -- the issue's size, 100 gets of 100k tasks; smaller under the sanitizers (slow)
+    local sanitized = (os.getenv("BUILD") or "build") ~= "build"
+    local ngets, ntasks = sanitized and 12 or 100, sanitized and 5000 or 100000
     local big = {}
     for i = 1, 1000 do big[i] = { i } end
     local function task(i) return #big + i end
-    local d, keys = fan(task, 2000)
+    local d, keys = fan(task, ntasks)
     d.mem = { function() return collectgarbage("count") end, keys }
     local mems = {}
-    for g = 1, 30 do mems[g] = lask.get(d, "mem", P) end
-    local early = math.max(mems[5], mems[6], mems[7])
-    local late = math.max(mems[28], mems[29], mems[30])
+    for g = 1, ngets do mems[g] = lask.get(d, "mem", P) end
+    local early = math.max(mems[4], mems[5], mems[6])
+    local late = math.max(mems[ngets - 2], mems[ngets - 1], mems[ngets])
     assert.is_true(late < early * 1.5 + 200, ("worker memory grew: %.0f KiB -> %.0f KiB"):format(early, late))
   end)
 
