@@ -8,6 +8,9 @@
 --                         more; gives what the shell printed ("status N", then what
 --                         the shell code `after` prints; $pid is the process) and
 --                         the program's own output
+--   S.run(code, seconds)  runs Lua code in the lask binary, killed after seconds
+--                         (a hang fails instead of stalling the suite); gives its
+--                         output (stdout and stderr) and exit status (124: timed out)
 local S = {}
 
 function S.absolute(path)
@@ -46,6 +49,17 @@ function S.interrupt(code, n, after)
   os.remove(script)
   os.remove(out)
   return status, text
+end
+
+function S.run(code, seconds)
+  local script = os.tmpname()
+  S.write_file(script, code)
+  local p = assert(io.popen(("timeout -s KILL %d %s %s 2>&1; echo \"status $?\""):format(seconds, S.BIN, script)))
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  local text, status = out:match("^(.-)status (%d+)\n$")
+  return text, tonumber(status)
 end
 
 return S
