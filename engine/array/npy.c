@@ -209,9 +209,36 @@ static lask_status read_header_fd(int fd, const char *what, const char *path, la
   return LASK_OK;
 }
 
+/* Opens path for reading when it is a regular file; -1 with err filled otherwise.
+ * O_NONBLOCK keeps open from waiting forever for a writer to a FIFO; the type is
+ * checked on the descriptor, so a file swapped between the check and the reads is
+ * still the one checked. */
+static int open_regular(const char *path, const char *what, lask_err *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return fail_errno(err, what, path), -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    fail_errno(err, what, path);
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    const char *kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "a special file";
+    char why[96];
+    snprintf(why, sizeof why, "not a regular file (%s)", kind);
+    close(fd);
+    return fail(err, what, path, why), -1;
+  }
+  return fd;
+}
+
 lask_status lask_npy_read_header(const char *path, lask_npy_header *h, lask_err *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(err, "npy", path);
+  int fd = open_regular(path, "npy", err);
+  if (fd < 0) return err->code;
   lask_status st = read_header_fd(fd, "npy", path, h, err);
   close(fd);
   return st;
@@ -344,8 +371,8 @@ static lask_ndarray *read_block(int fd, const char *path, const lask_npy_header 
 static lask_ndarray *load(const char *path, bool map, bool whole, int ndim, const int64_t *offset,
                           const int64_t *shape, lask_err *err) {
   lask_npy_header h;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(err, "load", path), NULL;
+  int fd = open_regular(path, "load", err);
+  if (fd < 0) return NULL;
   lask_ndarray *a = NULL;
   int64_t zero[LASK_MAXDIM] = {0};
   if (read_header_fd(fd, "load", path, &h, err) == LASK_OK) {

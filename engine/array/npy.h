@@ -4,6 +4,8 @@
  * 1.0, or 2.0 when the header does not fit 1.0's 64 KiB. Dtypes: float64 ('<f8'),
  * float32 ('<f4'), int64 ('<i8') and bool ('|b1'), little-endian; C or Fortran
  * order. Every failure names the file and the cause ("load: x.npy: truncated: ...").
+ * Only regular files are read: a FIFO, a directory or a device is refused at once
+ * ("not a regular file (a FIFO)") rather than waited on or misread.
  *
  * Writing goes to a temporary file in the same directory that is renamed over the
  * target at the end, so a failed save leaves nothing behind (and never a half

@@ -579,6 +579,27 @@ static int l_load(lua_State *L) {
   return 1;
 }
 
+/* npy_header(path) -> {dtype=, shape=, fortran_order=, size=, data_offset=} as
+ * engine/array/npy.c reads it (the one .npy header parser), or nil and a message. */
+static int l_npy_header(lua_State *L) {
+  lask_npy_header h;
+  lask_err err;
+  if (lask_npy_read_header(luaL_checkstring(L, 1), &h, &err) != LASK_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, err.msg);
+    return 2;
+  }
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, lask_dtype_name(h.dtype)), lua_setfield(L, -2, "dtype");
+  lua_createtable(L, h.ndim, 0);
+  for (int d = 0; d < h.ndim; d++) lua_pushinteger(L, h.shape[d]), lua_rawseti(L, -2, d + 1);
+  lua_setfield(L, -2, "shape");
+  lua_pushboolean(L, h.fortran_order), lua_setfield(L, -2, "fortran_order");
+  lua_pushinteger(L, (lua_Integer)h.file_size), lua_setfield(L, -2, "size");
+  lua_pushinteger(L, (lua_Integer)h.data_offset), lua_setfield(L, -2, "data_offset");
+  return 1;
+}
+
 static int l_isndarray(lua_State *L) {
   lua_pushboolean(L, lask_l_tondarray(L, 1) != NULL);
   return 1;
@@ -627,7 +648,8 @@ static void fill_metatable(lua_State *L) {
 
 void lask_l_open_ndarray(lua_State *L) {
   static const luaL_Reg funcs[] = {
-      {"asarray", l_asarray}, {"load", l_load}, {"isndarray", l_isndarray}, {"id", l_id}, {NULL, NULL}};
+      {"asarray", l_asarray}, {"load", l_load}, {"npy_header", l_npy_header}, {"isndarray", l_isndarray},
+      {"id", l_id},           {NULL, NULL}};
   fill_metatable(L);
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -1);

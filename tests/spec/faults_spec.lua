@@ -29,3 +29,79 @@ describe("a Lua task that recurses without end", function()
     assert.not_matches("busted", err.traceback)
   end)
 end)
+
+local function tmpdir()
+  local p = assert(io.popen("mktemp -d /tmp/lask-faults-XXXXXX"))
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+-- A .npy file with the given header dict text and data bytes.
+local function npy_file(path, dict, data)
+  local header = dict .. string.rep(" ", 63 - (10 + #dict) % 64) .. "\n"
+  S.write_file(path, "\147NUMPY\1\0" .. string.pack("<I2", #header) .. header .. (data or ""))
+end
+
+describe("da.load and from_npy on files that are not regular", function()
+  it("refuse a FIFO at once instead of waiting for a writer, and a directory as such", function()
+    local d = tmpdir()
+    assert.is_true(os.execute("mkfifo " .. d .. "/fifo.npy"))
+    local out, status = S.run(([[
+      local da = require "lask.array"
+      print(select(2, da.load(%q)))
+      print(select(2, pcall(da.from_npy, %q)))
+      print(select(2, da.load(%q)))
+      print(select(2, pcall(da.from_npy, %q)))
+    ]]):format(d .. "/fifo.npy", d .. "/fifo.npy", d, d), 20)
+    os.execute("rm -rf " .. d)
+    assert.are.equal(0, status, out)
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.matches("^load: .*/fifo%.npy: not a regular file %(a FIFO%)$", lines[1])
+    assert.matches("^lask%.array: from_npy: .*/fifo%.npy: not a regular file %(a FIFO%)$", lines[2])
+    assert.matches("^load: .*: not a regular file %(a directory%)$", lines[3])
+    assert.matches("^lask%.array: from_npy: .*: not a regular file %(a directory%)$", lines[4])
+  end)
+end)
+
+describe("from_npy reads headers with the C parser da.load uses", function()
+  local da = require "lask.array"
+  local d
+  before_each(function() d = tmpdir() end)
+  after_each(function() os.execute("rm -rf " .. d) end)
+
+  it("reads a 0-d array", function()
+    npy_file(d .. "/s.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", string.pack("<d", 2.5))
+    local x = da.from_npy(d .. "/s.npy")
+    assert.are.same({}, x.shape)
+    assert.are.equal(2.5, x:compute():item())
+  end)
+
+  it("reads a header written with double quotes", function()
+    npy_file(d .. "/q.npy", '{"descr": "<i8", "fortran_order": False, "shape": (2,), }', string.pack("<i8<i8", 7, -1))
+    local x = da.from_npy(d .. "/q.npy")
+    assert.are.same({ 2 }, x.shape)
+    assert.are.same({ 7, -1 }, x:compute():totable())
+  end)
+
+  it("refuses a negative extent and an unsupported dtype when the array is made, not at compute", function()
+    npy_file(d .. "/n.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }", string.rep("\0", 24))
+    local ok, err = pcall(da.from_npy, d .. "/n.npy")
+    assert.is_false(ok)
+    assert.matches("malformed shape", err)
+    npy_file(d .. "/e.npy", "{'descr': '=f8', 'fortran_order': False, 'shape': (1,), }", string.rep("\0", 8))
+    ok, err = pcall(da.from_npy, d .. "/e.npy")
+    assert.is_false(ok)
+    assert.matches("dtype '=f8' is not supported", err)
+  end)
+
+  it("gives the same verdict as da.load on a truncated file", function()
+    npy_file(d .. "/t.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", string.rep("\0", 16))
+    local _, why = da.load(d .. "/t.npy")
+    local ok, err = pcall(da.from_npy, d .. "/t.npy")
+    assert.is_false(ok)
+    assert.matches("truncated: the header announces 32 bytes of data, the file holds 16", why)
+    assert.matches("truncated: the header announces 32 bytes of data, the file holds 16", err)
+  end)
+end)
