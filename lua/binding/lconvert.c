@@ -226,17 +226,24 @@ static void add_output(lua_State *L, lask_lconv *c, int idx) {
   c->outs[c->nouts++] = id;
 }
 
-void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) {
+/* The requested keys at idx, depth lists deep: bounded like arguments, since each
+ * level is a C frame here and in lget.c's push_results (140k levels overflowed the
+ * C stack). */
+static void outputs_at(lua_State *L, lask_lconv *c, int idx, int depth) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE || has_metatable(L, idx)) return add_output(L, c, idx);
+  if (depth > MAX_NESTING)
+    lask_l_raise(L, c, "type", LASK_NO_NODE, "the requested keys are lists nested more than %d deep", MAX_NESTING);
   luaL_checkstack(L, 4, "lask: keys nested too deep");
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, idx, i);
-    lask_lconv_outputs(L, c, -1);
+    outputs_at(L, c, -1, depth + 1);
     lua_pop(L, 1);
   }
 }
+
+void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) { outputs_at(L, c, idx, 1); }
 
 /* The walk over the nodes (a protected call: see lask_lconv_build). */
 static int walk_nodes(lua_State *L) {

@@ -105,3 +105,21 @@ describe("from_npy reads headers with the C parser da.load uses", function()
     assert.matches("truncated: the header announces 32 bytes of data, the file holds 16", err)
   end)
 end)
+
+describe("a requested key list nested beyond any sane depth", function()
+  -- 140,000 levels overflowed the C stack in the output conversion (a crash).
+  for _, sched in ipairs { "lask.sync", "lask.threaded", "lask.multiprocessing" } do
+    it("is refused with the limit (" .. sched .. ")", function()
+      local get = require(sched).get
+      local k = "a"
+      for _ = 1, 200 do k = { k } end
+      local r = get({ a = 7 }, k)
+      for _ = 1, 200 do r = r[1] end
+      assert.are.equal(7, r)
+      for _ = 1, 140000 do k = { k } end
+      local ok, err = pcall(get, { a = 7 }, k)
+      assert.is_false(ok)
+      assert.matches("the requested keys are lists nested more than 200 deep", tostring(err))
+    end)
+  end
+end)
