@@ -95,8 +95,17 @@ lask_ndarray *lask_ndarray_empty(lask_dtype dt, int ndim, const int64_t *shape, 
 /* True when a's elements are laid out in Fortran order with no gaps. */
 bool lask_ndarray_is_f_contiguous(const lask_ndarray *a);
 
-/* Fills strides[0..ndim) with the byte strides of a C-contiguous array. */
+/* Fills strides[0..ndim) with the byte strides of a C-contiguous array (of a
+ * zero-size array too, whatever its other extents: no product overflows). */
 void lask_strides_c(int ndim, const int64_t *shape, size_t itemsize, int64_t *strides);
+
+/* The stride of the next outer axis, stride × extent; stride itself when the extent
+ * is 0 or the product overflows (only a zero-size array gets there). */
+int64_t lask_stride_step(int64_t stride, int64_t extent);
+
+/* The number of elements of shape, or -1 when an extent is negative or the size in
+ * bytes (times itemsize, at least 1) would overflow int64. */
+int64_t lask_shape_size(int ndim, const int64_t *shape, size_t itemsize);
 
 /* Address of the element at index[0..ndim) (0-based, unchecked). */
 static inline char *lask_ndarray_ptr(const lask_ndarray *a, const int64_t *index) {

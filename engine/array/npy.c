@@ -161,14 +161,11 @@ static bool read_at(int fd, void *buf, size_t n, off_t off) {
   return true;
 }
 
-/* Bytes of data the header announces, or -1 on overflow. */
+/* Bytes of data the header announces, or -1 on overflow (ndarray.c's rule, extents
+ * of 0 aside: a header of (12875941756269202, 0, 111, 4) overflowed the strides). */
 static int64_t data_bytes(const lask_npy_header *h) {
-  int64_t n = (int64_t)lask_dtype_size(h->dtype);
-  for (int d = 0; d < h->ndim; d++) {
-    if (h->shape[d] && n > INT64_MAX / h->shape[d]) return -1;
-    n *= h->shape[d];
-  }
-  return n;
+  int64_t n = lask_shape_size(h->ndim, h->shape, lask_dtype_size(h->dtype));
+  return n < 0 ? -1 : n * (int64_t)lask_dtype_size(h->dtype);
 }
 
 static lask_status read_header_fd(int fd, const char *what, const char *path, lask_npy_header *h,
@@ -291,7 +288,7 @@ static void file_order_strides(const lask_npy_header *h, const int64_t *shape, i
   size_t size = lask_dtype_size(h->dtype);
   if (!h->fortran_order) return lask_strides_c(h->ndim, shape, size, strides);
   int64_t s = (int64_t)size;
-  for (int d = 0; d < h->ndim; d++) strides[d] = s, s *= shape[d] > 0 ? shape[d] : 1;
+  for (int d = 0; d < h->ndim; d++) strides[d] = s, s = lask_stride_step(s, shape[d]);
 }
 
 static lask_status check_block(const char *what, const char *path, const lask_npy_header *h, int ndim,

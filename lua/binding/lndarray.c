@@ -333,6 +333,7 @@ static void scan_width(void *ctx, const char *p) {
 static fmt make_fmt(const lask_ndarray *a) {
   fmt f = {a->dtype, false, 0, 0};
   scan_ctx c = {&f, 0, INFINITY, 0};
+  if (lask_ndarray_size(a) == 0) return f; /* no element, but maybe 10^16 indices on another axis */
   if (a->dtype == LASK_F64 || a->dtype == LASK_F32) {
     each_shown(a, 0, a->data, scan_range, &c);
     f.sci = c.maxabs >= 1e8 || (c.minabs < INFINITY && (c.minabs < 1e-4 || c.maxabs / c.minabs > 1e3));

@@ -123,3 +123,48 @@ describe("a requested key list nested beyond any sane depth", function()
     end)
   end
 end)
+
+describe("array sizes that overflow int64", function()
+  local da = require "lask.array"
+  it("are refused by the shape, as numpy refuses them (2^40 by 2^40 had size 0)", function()
+    local ok, err = pcall(da.zeros, { 1 << 40, 1 << 40 })
+    assert.is_false(ok)
+    assert.matches("an array of shape %(1099511627776, 1099511627776%) and dtype float64 is too big", err)
+  end)
+
+  it("are refused even when another extent is 0 (the strides overflowed: UB)", function()
+    local ok, err = pcall(da.zeros, { 12875941756269202, 0, 111, 4 })
+    assert.is_false(ok)
+    assert.matches("too big: its size in bytes overflows int64", err)
+  end)
+
+  it("leave a zero-size array with a huge extent computable and printable at once", function()
+    local out, status = S.run([[
+      local x = require("lask.array").zeros({ 12875941756269202, 0, 1, 4 })
+      print(x.size, tostring(x:compute()))
+    ]], 20)
+    assert.are.equal(0, status, out)
+    assert.are.equal("0\tarray([], shape=(12875941756269202, 0, 1, 4), dtype=float64)\n", out)
+  end)
+end)
+
+describe("absurd block counts", function()
+  local da = require "lask.array"
+  it("are refused at once, with the numbers, before any list of blocks is made", function()
+    local t = os.clock()
+    local ok, err = pcall(da.ones, { 1 << 31, 1 << 31 }, { chunks = { 1, 1 }, dtype = "bool" })
+    assert.is_false(ok)
+    assert.matches("the chunks of shape %(2147483648, 2147483648%) make 4611686018427387904 blocks "
+      .. "%(numblocks %(2147483648, 2147483648%)%); a graph holds at most 536870911 tasks", err)
+    ok, err = pcall(da.ones, { 1 << 15, (1 << 14) + 1 }, { chunks = 1 })
+    assert.is_false(ok)
+    assert.matches("make 536903680 blocks", err)
+    assert.is_true(os.clock() - t < 1, "took " .. os.clock() - t .. " s")
+  end)
+
+  it("leave auto chunks of a huge but valid array alone", function()
+    local x = da.ones({ 1 << 40, 1 << 20 }, { dtype = "bool" })
+    assert.are.same({ 1 << 40, 1 << 20 }, x.shape)
+    assert.is_true(x.numblocks[1] * x.numblocks[2] <= 536870911)
+  end)
+end)
