@@ -105,6 +105,20 @@ void lask_l_push_msgh(lua_State *L) {
   lua_pushcclosure(L, msgh, 1);
 }
 
+/* Replaces the error value on top, which the message handler did not make (Lua
+ * skips it for out of memory; or it failed itself), with the handler's table: the
+ * task then fails with "not enough memory" on its key rather than with "?". */
+static void wrap_bare_error(lua_State *L, int status) {
+  lua_createtable(L, 0, 2);
+  lua_rotate(L, -2, 1);
+  if (status == LUA_ERRMEM)
+    lua_pushliteral(L, "not enough memory");
+  else
+    lua_pushstring(L, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error in the error handler");
+  lua_setfield(L, -3, "message");
+  lua_setfield(L, -2, "value");
+}
+
 lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const lask_value *args, int nargs,
                              lask_value *out, lask_err *err) {
   lask_lrun *r = ctx;
@@ -113,14 +127,12 @@ lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const la
   luaL_checkstack(L, nargs + 4, "lask: too many arguments");
   lask_l_pushval(L, head);
   for (int i = 0; i < nargs; i++) lask_l_pushval(L, args[i]);
-  if (lua_pcall(L, nargs, 1, r->msgh) != LUA_OK) {
+  int st = lua_pcall(L, nargs, 1, r->msgh);
+  if (st != LUA_OK) {
+    if (lua_type(L, -1) != LUA_TTABLE) wrap_bare_error(L, st);
     lua_getfield(L, -1, "message");
     lask_err_set(err, LASK_EHOST, node, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
     lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TTABLE) { /* the handler itself failed (out of memory) */
-      lua_pop(L, 1);
-      lua_createtable(L, 0, 0);
-    }
     lua_replace(L, r->errobj);
     return LASK_EHOST;
   }

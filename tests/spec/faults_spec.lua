@@ -168,3 +168,20 @@ describe("absurd block counts", function()
     assert.is_true(x.numblocks[1] * x.numblocks[2] <= 536870911)
   end)
 end)
+
+describe("a Lua task that runs out of memory", function()
+  -- It said "task 'a' failed: ?" (threads) or "failed: error" (processes): Lua skips
+  -- the message handler for memory errors, and the bare value was dropped.
+  for _, sched in ipairs { "lask.sync", "lask.threaded", "lask.multiprocessing" } do
+    it("says 'not enough memory' on its key (" .. sched .. ")", function()
+      local out, status = S.run(([[
+        local function hog() local t = {} for i = 1, 1e10 do t[i] = { i } end end
+        local ok, err = pcall(require(%q).get, { a = { hog } }, "a")
+        print(ok, err.key, err.message, tostring(err))
+        print(require("lask").get({ b = { function() return 42 end } }, "b")) -- still usable
+      ]]):format(sched), 60, 800000)
+      assert.are.equal(0, status, out)
+      assert.are.equal("false\ta\tnot enough memory\tlask: task 'a' failed: not enough memory\n42\n", out)
+    end)
+  end
+end)

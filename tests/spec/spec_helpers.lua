@@ -8,9 +8,11 @@
 --                         more; gives what the shell printed ("status N", then what
 --                         the shell code `after` prints; $pid is the process) and
 --                         the program's own output
---   S.run(code, seconds)  runs Lua code in the lask binary, killed after seconds
---                         (a hang fails instead of stalling the suite); gives its
---                         output (stdout and stderr) and exit status (124: timed out)
+--   S.run(code, seconds [, vmem_kb])  runs Lua code in the lask binary, killed
+--                         after seconds (a hang fails instead of stalling the suite),
+--                         its address space limited to vmem_kb if given (a real "out
+--                         of memory"); gives its output (stdout and stderr) and exit
+--                         status (137: killed at the time limit)
 local S = {}
 
 function S.absolute(path)
@@ -51,10 +53,12 @@ function S.interrupt(code, n, after)
   return status, text
 end
 
-function S.run(code, seconds)
+function S.run(code, seconds, vmem_kb)
   local script = os.tmpname()
   S.write_file(script, code)
-  local p = assert(io.popen(("timeout -s KILL %d %s %s 2>&1; echo \"status $?\""):format(seconds, S.BIN, script)))
+  local limit = vmem_kb and ("ulimit -v %d; OPENBLAS_NUM_THREADS=1 "):format(vmem_kb) or ""
+  local p = assert(io.popen(("(%stimeout -s KILL %d %s %s) 2>&1; echo \"status $?\""):format(limit, seconds, S.BIN,
+    script)))
   local out = p:read("a")
   p:close()
   os.remove(script)
