@@ -247,17 +247,32 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
     lua_createtable(L, (int)len, 0);
     int cycle = lua_gettop(L);
     luaL_buffinit(L, &b);
+    /* A long cycle shows its first CYCLE_HEAD and last CYCLE_TAIL keys (err.cycle has
+     * them all): a 100,000-key cycle made a 1.2 MB message. */
+    enum { CYCLE_HEAD = 10, CYCLE_TAIL = 5 };
+    int elide = len > CYCLE_HEAD + CYCLE_TAIL + 5;
+    for (size_t i = 0; i < len; i++) {
+      lua_rawgeti(L, c->keys, (lua_Integer)ids[i] + 1);
+      lua_rawseti(L, cycle, (lua_Integer)i + 1);
+    }
     for (size_t i = 0; i <= len; i++) { /* the first key again closes the loop */
+      if (elide && i == CYCLE_HEAD) {
+        lua_pushfstring(L, " -> … (%d more) …", (int)(len - CYCLE_HEAD - CYCLE_TAIL));
+        luaL_addvalue(&b);
+        i = len - CYCLE_TAIL;
+      }
       if (i) luaL_addstring(&b, " -> ");
-      lua_rawgeti(L, c->keys, (lua_Integer)ids[i % len] + 1);
-      if (i < len) lua_pushvalue(L, -1), lua_rawseti(L, cycle, (lua_Integer)i + 1);
+      lua_rawgeti(L, cycle, (lua_Integer)(i % len) + 1);
       lask_l_pushkeyrepr(L, -1);
       lua_remove(L, -2);
       luaL_addvalue(&b);
     }
     free(ids);
     luaL_pushresult(&b);
-    lua_pushfstring(L, "the graph has a cycle: %s", lua_tostring(L, -1));
+    if (elide)
+      lua_pushfstring(L, "the graph has a cycle of %d keys: %s", (int)len, lua_tostring(L, -1));
+    else
+      lua_pushfstring(L, "the graph has a cycle: %s", lua_tostring(L, -1));
     lua_createtable(L, 0, 4);
     lua_pushliteral(L, "cycle"), lua_setfield(L, -2, "kind");
     lua_pushvalue(L, -2), lua_setfield(L, -2, "message");

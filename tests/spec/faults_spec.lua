@@ -185,3 +185,38 @@ describe("a Lua task that runs out of memory", function()
     end)
   end
 end)
+
+describe("messages", function()
+  it("show a 100,000-key cycle by its first and last keys and its length (it was 1.2 MB)", function()
+    local N, d = 100000, {}
+    for i = 1, N do d["k" .. i] = { function(x) return x end, "k" .. (i % N + 1) } end
+    for _, sched in ipairs { "lask.sync", "lask", "lask.multiprocessing" } do
+      local ok, err = pcall(require(sched).get, d, "k1")
+      assert.is_false(ok)
+      assert.are.equal(N, #err.cycle) -- every key is still in the error object
+      assert.are.equal("lask: the graph has a cycle of 100000 keys: 'k1' -> 'k2' -> 'k3' -> 'k4' -> 'k5' -> 'k6'"
+        .. " -> 'k7' -> 'k8' -> 'k9' -> 'k10' -> … (99985 more) … -> 'k99996' -> 'k99997' -> 'k99998' -> 'k99999'"
+        .. " -> 'k100000' -> 'k1'", tostring(err))
+    end
+    local _, err = pcall(lask.get, { a = { function(x) return x end, "b" }, b = { function(x) return x end, "a" } }, "a")
+    assert.matches("^lask: the graph has a cycle: '[ab]' %-> '[ab]' %-> '[ab]'$", tostring(err))
+  end)
+
+  it("name a failing kernel once ('npy_create: npy_create:' before)", function()
+    local da = require "lask.array"
+    local ok, err = pcall(function() return da.ones(3):store("/nonexistent-lask-dir/x.npy") end)
+    assert.is_false(ok)
+    assert.matches("failed: npy_create: /nonexistent%-lask%-dir/x%.npy%.tmp%-%x+: No such file or directory", tostring(err))
+    assert.not_matches("npy_create: npy_create", tostring(err))
+  end)
+
+  it("factor empty matrices as numpy's reduced qr does (0×0 complained about chunks summing to 0)", function()
+    local da, la = require "lask.array", require "lask.array.linalg"
+    for _, case in ipairs { { { 0, 0 }, { 0, 0 }, { 0, 0 } }, { { 0, 3 }, { 0, 0 }, { 0, 3 } },
+      { { 3, 0 }, { 3, 0 }, { 0, 0 } } } do
+      local q, r = la.qr(da.ones(case[1]))
+      assert.are.same(case[2], q:compute().shape)
+      assert.are.same(case[3], r:compute().shape)
+    end
+  end)
+end)
