@@ -22,7 +22,11 @@ enum { MAX_NESTING = 200 };
 static int lconv_gc(lua_State *L) {
   lask_lconv *c = lua_touserdata(L, 1);
   lask_gb_free(c->b), c->b = NULL;
-  lask_graph_free(c->g), c->g = NULL;
+  /* Collected during its own run only when the state is closed from a task
+   * (os.exit(code, true)): the engine's workers still read g, and exit follows, so
+   * g is left to the process's end rather than freed under them. */
+  if (!c->running) lask_graph_free(c->g);
+  c->g = NULL;
   lask_hmap_free(&c->ids), lask_hmap_free(&c->heads);
   free(c->outs), c->outs = NULL;
   if (c->ctx) lask_l_drain(L, c->ctx);

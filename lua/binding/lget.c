@@ -334,8 +334,10 @@ static lask_status run_graph(lask_lrun *r, int which, lask_run_opts *o, lask_val
   struct sigaction old_sigint;
   int installed = catch_sigint(L, &old_sigint);
   o->interrupt = &interrupted;
+  r->c->running++;
   lask_status st = which == SCHED_MP ? lask_l_run_mp(r, o, results, err)
                                      : lask_run(engine, r->c->g, r->c->outs, r->c->nouts, o, results, err);
+  r->c->running--;
   release_sigint(L, installed, &old_sigint);
   lask_l_drain(L, r->c->ctx);
   return st;
