@@ -9,7 +9,8 @@
  *
  * Writing goes to a temporary file in the same directory that is renamed over the
  * target at the end, so a failed save leaves nothing behind (and never a half
- * file). Block writes (lask_npy_write_block) go into a file lask_npy_create made,
+ * file). Until it is complete, the temporary's version byte says "unfinished", so
+ * even the temporary of a process killed midway never reads as an array. Block writes (lask_npy_write_block) go into a file lask_npy_create made,
  * at an offset: several threads or processes may write disjoint blocks at once.
  */
 #ifndef LASK_NPY_H
@@ -66,5 +67,15 @@ lask_status lask_npy_create(const char *path, lask_dtype dt, int ndim, const int
  * Fails when the block does not fit the file. Only the block's bytes are written. */
 lask_status lask_npy_write_block(const char *path, const lask_ndarray *block, const int64_t *offset,
                                  lask_err *err);
+
+/* Completes a file that lask_npy_create made and blocks filled, at tmp: makes it
+ * readable (until then readers refuse it as "an unfinished file") and renames it
+ * over path; on failure tmp is removed. */
+lask_status lask_npy_finish(const char *tmp, const char *path, lask_err *err);
+
+/* Removes the unfinished temporaries of earlier stores and saves of path (named
+ * "<path>.tmp-<lask's suffix>" and still marked unfinished): what a killed store
+ * left. Gives how many it removed. */
+int lask_npy_clean_stale(const char *path);
 
 #endif

@@ -601,6 +601,24 @@ static int l_npy_header(lua_State *L) {
   return 1;
 }
 
+/* npy_finish(tmp, path) -> true, or nil and a message: lask_npy_finish. */
+static int l_npy_finish(lua_State *L) {
+  lask_err err;
+  if (lask_npy_finish(luaL_checkstring(L, 1), luaL_checkstring(L, 2), &err) != LASK_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, err.msg);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* npy_clean_stale(path) -> the number of unfinished temporaries of path removed. */
+static int l_npy_clean_stale(lua_State *L) {
+  lua_pushinteger(L, lask_npy_clean_stale(luaL_checkstring(L, 1)));
+  return 1;
+}
+
 static int l_isndarray(lua_State *L) {
   lua_pushboolean(L, lask_l_tondarray(L, 1) != NULL);
   return 1;
@@ -649,7 +667,8 @@ static void fill_metatable(lua_State *L) {
 
 void lask_l_open_ndarray(lua_State *L) {
   static const luaL_Reg funcs[] = {
-      {"asarray", l_asarray}, {"load", l_load}, {"npy_header", l_npy_header}, {"isndarray", l_isndarray},
+      {"asarray", l_asarray}, {"load", l_load}, {"npy_header", l_npy_header}, {"npy_finish", l_npy_finish},
+      {"npy_clean_stale", l_npy_clean_stale}, {"isndarray", l_isndarray},
       {"id", l_id},           {NULL, NULL}};
   fill_metatable(L);
   luaL_newlib(L, funcs);

@@ -241,3 +241,40 @@ describe("os.exit(code, true) in a task while the pool runs native tasks", funct
     end
   end)
 end)
+
+describe("a store killed mid-write", function()
+  it("leaves no file that loads, and the next store of the path removes it", function()
+    local d = tmpdir()
+    local path = d .. "/x.npy"
+    local out, status = S.run(([[
+      local da = require "lask.array"
+      local n = 0
+      local x = da.map_blocks(function(b)
+        n = n + 1
+        if n == 4 then -- half-way: die as a power cut would
+          local f = io.open("/proc/self/stat")
+          os.execute("kill -KILL " .. f:read("n"))
+        end
+        return b
+      end, da.ones({ 64, 8 }, { chunks = { 8, 8 } }))
+      x:store(%q, { scheduler = "sync" })
+    ]]):format(path), 30)
+    assert.are.equal(137, status, out)
+    local p = assert(io.popen("ls " .. d))
+    local left = p:read("a")
+    p:close()
+    local tmp = left:match("(x%.npy%.tmp%-%x+)")
+    assert.is_not_nil(tmp, "the killed store left no temporary: " .. left)
+    local da = require "lask.array"
+    local a, why = da.load(d .. "/" .. tmp)
+    assert.is_nil(a)
+    assert.matches("an unfinished file", why)
+    assert.is_false((pcall(da.from_npy, d .. "/" .. tmp)))
+    da.arange(4):store(path)
+    p = assert(io.popen("ls " .. d))
+    assert.are.equal("x.npy\n", p:read("a"))
+    p:close()
+    assert.are.same({ 0, 1, 2, 3 }, da.load(path):totable())
+    os.execute("rm -rf " .. d)
+  end)
+end)

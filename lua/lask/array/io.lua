@@ -8,7 +8,11 @@
 -- that block at its place (store_block) as soon as it is computed; the engine
 -- frees each block once written. The file is made under a temporary name in the
 -- same directory and renamed over path only when every block is written, so a
--- failed store leaves no file behind, partial or otherwise.
+-- failed store leaves no file behind, partial or otherwise. The file reads as
+-- "an unfinished file" until every block is written (its version byte is set
+-- last, engine/array/npy.h), so even a store killed midway leaves nothing that
+-- loads; the next store of the same path removes such leftovers
+-- (path.tmp-<token>).
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 
@@ -50,6 +54,7 @@ end
 function IO.store(x, path, opts)
   if type(path) ~= "string" then error("lask.array: store: the path must be a string", 2) end
   opts = opts or {}
+  if lcore.ndarray then lcore.ndarray.npy_clean_stale(path) end -- what killed stores of path left
   local token = core.tokenize("store", x, path)
   local tmp = fmt("%s.tmp-%s", path, token)
   local create = { name = "npy-create-" .. token, kind = "generic", deps = {} }
@@ -76,11 +81,8 @@ function IO.store(x, path, opts)
     os.remove(tmp)
     error(err, 0)
   end
-  local renamed, why = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    error("lask.array: store: " .. tostring(why), 2)
-  end
+  local renamed, why = lcore.ndarray.npy_finish(tmp, path) -- readable only now, then renamed
+  if not renamed then error("lask.array: " .. tostring(why), 2) end
   return true
 end
 
