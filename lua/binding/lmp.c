@@ -14,7 +14,9 @@
  *   worker -> parent  DONE node: f64 start, f64 end (CLOCK_MONOTONIC), the value.
  *                     ERROR node: u32 kind (0 the task raised, 1 its result
  *                     cannot be sent), u32 message length, message, traceback.
- * A worker that dies (EOF on its socket) is reported on the task it was running.
+ * A worker that dies (EOF on its socket) is reported on the task it was running;
+ * so is one stopped (SIGSTOP) on a task for 10 s (LASK_MP_STOPPED_SECONDS), after
+ * it is killed: the parent reads its state from /proc when no answer comes.
  * Workers die with the parent (PR_SET_PDEATHSIG), ignore SIGINT (the parent
  * handles Ctrl-C for the whole process group), and are reaped before get returns.
  * A failure that is not a Lua error still leaves a table in the errobj slot
@@ -38,8 +40,9 @@
 
 typedef struct worker {
   pid_t pid;
-  int fd;           /* the parent's end of the socket; -1 once closed */
-  uint32_t running; /* node, or LASK_NO_NODE when idle */
+  int fd;               /* the parent's end of the socket; -1 once closed */
+  uint32_t running;     /* node, or LASK_NO_NODE when idle */
+  double stopped_since; /* when it was first seen stopped while running, or 0 */
 } worker;
 
 typedef struct mp {
@@ -49,6 +52,7 @@ typedef struct mp {
   int nw;
   worker *w;
   int next;      /* where receive looks first, so that every worker gets its turn */
+  double stopped_limit; /* seconds a worker may stay stopped on a task (LASK_MP_STOPPED_SECONDS) */
   lask_sbuf out; /* the message being sent */
 } mp;
 
@@ -327,6 +331,48 @@ static void read_reply(mp *m, int wi, lask_reply *rep) {
   free(data);
 }
 
+/* True when process pid is stopped (SIGSTOP, SIGTSTP, a debugger): state T or t in
+ * /proc/pid/stat, after the command name in parentheses. */
+static int process_stopped(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  return paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+}
+
+/* A stopped worker answers nothing while its process lives, so its socket alone
+ * would make get wait forever: a worker seen stopped on a task for stopped_limit
+ * seconds is killed and its task fails. Gives 1 with *rep filled then. */
+static int check_stopped(mp *m, lask_reply *rep) {
+  double t = now();
+  for (int i = 0; i < m->nw; i++) {
+    worker *w = &m->w[i];
+    if (w->running == LASK_NO_NODE || w->pid <= 0 || !process_stopped(w->pid)) {
+      w->stopped_since = 0;
+      continue;
+    }
+    if (w->stopped_since == 0) w->stopped_since = t;
+    if (t - w->stopped_since < m->stopped_limit) continue;
+    kill(w->pid, SIGKILL);
+    waitpid(w->pid, NULL, 0);
+    w->pid = 0;
+    close(w->fd), w->fd = -1;
+    rep->worker = i, rep->node = w->running;
+    lask_err_set(&rep->err, LASK_EHOST, w->running,
+                 "worker process %d was stopped (SIGSTOP?) for %.0f s while running the task, and was killed "
+                 "(LASK_MP_STOPPED_SECONDS sets the limit)", i, m->stopped_limit);
+    rep->status = note_error(m, LASK_EHOST, &rep->err);
+    w->running = LASK_NO_NODE;
+    return 1;
+  }
+  return 0;
+}
+
 /* lask_transport.receive: polls the sockets of the workers with a task. */
 static int mp_receive(void *ctx, int timeout_ms, lask_reply *rep) {
   mp *m = ctx;
@@ -349,7 +395,7 @@ static int mp_receive(void *ctx, int timeout_ms, lask_reply *rep) {
     read_reply(m, i, rep);
     return 1;
   }
-  return 0;
+  return k == 0 && check_stopped(m, rep);
 }
 
 /* core.mp_stats() -> {bytes_received = n}: what the last multiprocessing get read
@@ -369,7 +415,9 @@ int lask_l_mp_workers(lua_State *L, int num_workers) {
 }
 
 lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *results, lask_err *err) {
-  mp m = {.r = r, .L = r->L, .g = r->c->g, .nw = lask_l_mp_workers(r->L, o->num_workers)};
+  mp m = {.r = r, .L = r->L, .g = r->c->g, .nw = lask_l_mp_workers(r->L, o->num_workers), .stopped_limit = 10};
+  const char *limit = getenv("LASK_MP_STOPPED_SECONDS");
+  if (limit && atof(limit) > 0) m.stopped_limit = atof(limit);
   lask_err_clear(err);
   lask_l_ctx(r->L)->mp_bytes = 0;
   if (!(m.w = calloc((size_t)m.nw, sizeof *m.w)))

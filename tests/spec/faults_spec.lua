@@ -278,3 +278,27 @@ describe("a store killed mid-write", function()
     os.execute("rm -rf " .. d)
   end)
 end)
+
+describe("lask.multiprocessing with a worker stopped by SIGSTOP", function()
+  -- get waited forever: the stopped worker's socket stays open and silent.
+  it("reports the stopped worker on its key after LASK_MP_STOPPED_SECONDS, leaving no child", function()
+    local out, status = S.run([[
+      local mp = require "lask.multiprocessing"
+      local function stop_self()
+        local f = io.open("/proc/self/stat")
+        os.execute("kill -STOP " .. f:read("n"))
+        return 1
+      end
+      local t = os.time()
+      local ok, err = pcall(mp.get, { a = { stop_self }, b = { function() return 2 end } }, { "a", "b" },
+        { num_workers = 2 })
+      print(ok, err.key, err.message)
+      print(os.time() - t <= 10)
+      local pid = io.open("/proc/self/stat"):read("n")
+      print("children: " .. io.open(("/proc/%d/task/%d/children"):format(pid, pid)):read("a"))
+    ]], 60, nil, "LASK_MP_STOPPED_SECONDS=1")
+    assert.are.equal(0, status, out)
+    assert.matches("^false\ta\tworker process %d was stopped %(SIGSTOP%?%) for 1 s while running the task, and was "
+      .. "killed %(LASK_MP_STOPPED_SECONDS sets the limit%)\ntrue\nchildren: \n$", out)
+  end)
+end)
