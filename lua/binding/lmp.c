@@ -241,6 +241,22 @@ static lask_status worker_died(mp *m, int wi, lask_err *err) {
   return note_error(m, LASK_EHOST, err);
 }
 
+/* The parent could not take worker wi's answer (out of memory): the worker is
+ * alive and waiting, so it is killed and reaped (waiting for it to exit would be
+ * forever), and the task fails on its key. */
+static lask_status worker_dropped(mp *m, int wi, size_t bytes, lask_err *err) {
+  worker *w = &m->w[wi];
+  kill(w->pid, SIGKILL);
+  waitpid(w->pid, NULL, 0);
+  w->pid = 0;
+  close(w->fd), w->fd = -1;
+  lask_err_set(err, LASK_ENOMEM, w->running,
+               "not enough memory in the parent process to receive the task's result (%zu bytes) from worker "
+               "process %d, which was stopped",
+               bytes, wi);
+  return note_error(m, LASK_ENOMEM, err);
+}
+
 /* Appends dependency id's value for the task node: u32 id, u64 size, bytes. */
 static lask_status put_dep(mp *m, uint32_t node, uint32_t id, lask_value v, lask_err *err) {
   lask_sbuf *b = &m->out;
@@ -283,7 +299,9 @@ static void on_done(mp *m, int wi, const lask_mp_hdr *h, const char *p, lask_mp_
   } else {
     memcpy(&rep->start, p, 8), memcpy(&rep->end, p + 8, 8);
     if (!lask_l_deserialize(m->L, p + 16, h->len - 16, f->fds, f->n, &rep->value))
-      lask_err_set(&rep->err, LASK_EHOST, h->node, "malformed result from worker %d", wi);
+      lask_err_set(&rep->err, LASK_EHOST, h->node,
+                   "could not rebuild the result (%zu bytes) from worker %d: not enough memory, or malformed",
+                   (size_t)h->len, wi);
   }
   rep->status = rep->err.code == LASK_OK ? LASK_OK : note_error(m, rep->err.code, &rep->err);
 }
@@ -316,7 +334,9 @@ static void read_reply(mp *m, int wi, lask_reply *rep) {
   lask_mp_fds f;
   int st = lask_mp_read(m->w[wi].fd, &h, &data, &f);
   if (st > 0) lask_l_ctx(m->L)->mp_bytes += sizeof h + h.len;
-  if (st <= 0)
+  if (st < 0 && errno == ENOMEM)
+    rep->status = worker_dropped(m, wi, h.len, &rep->err);
+  else if (st <= 0)
     rep->status = worker_died(m, wi, &rep->err);
   else if (h.type == LASK_MP_DONE)
     on_done(m, wi, &h, data, &f, rep);

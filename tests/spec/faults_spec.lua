@@ -302,3 +302,27 @@ describe("lask.multiprocessing with a worker stopped by SIGSTOP", function()
       .. "killed %(LASK_MP_STOPPED_SECONDS sets the limit%)\ntrue\nchildren: \n$", out)
   end)
 end)
+
+describe("lask.multiprocessing when the parent runs out of memory receiving a result", function()
+  -- The parent waited (waitpid) forever on the worker, alive and waiting to send.
+  for _, extra_mb in ipairs { 100, 450 } do
+    it("fails on the task's key, stops the worker and stays usable (limit +" .. extra_mb .. " MB)", function()
+      local out, status = S.run(([[
+        local mp = require "lask.multiprocessing"
+        local function big() -- lowers the parent's address-space limit, then sends 300 MB
+          local ppid = io.open("/proc/self/stat"):read("a"):match("%%) %%a (%%d+)")
+          local vm = io.open("/proc/" .. ppid .. "/status"):read("a"):match("VmSize:%%s+(%%d+)")
+          os.execute(("prlimit --pid %%s --as=%%d"):format(ppid, (tonumber(vm) + %d * 1024) * 1024))
+          return string.rep("x", 300 * 2 ^ 20)
+        end
+        local ok, err = pcall(mp.get, { a = { big } }, "a", { num_workers = 1 })
+        print(ok, err.key, err.message)
+        print(mp.get({ b = { function() return 5 end } }, "b"))
+        local pid = io.open("/proc/self/stat"):read("n")
+        print("children: " .. io.open(("/proc/%%d/task/%%d/children"):format(pid, pid)):read("a"))
+      ]]):format(extra_mb), 60)
+      assert.are.equal(0, status, out)
+      assert.matches("^false\ta\t[^\n]*not enough memory[^\n]*\n5\nchildren: \n$", out)
+    end)
+  end
+end)
