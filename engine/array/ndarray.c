@@ -216,8 +216,9 @@ static void cache_enter(void) {
   cache_lock();
 }
 
+static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet; a benign race reads it twice */
+
 static size_t cache_limit(void) {
-  static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet; a benign race reads it twice */
   size_t l = atomic_load_explicit(&limit, memory_order_relaxed);
   if (l == SIZE_MAX) {
     const char *env = getenv("LASK_BUFFER_CACHE_MB");
@@ -268,6 +269,15 @@ static bool cache_put(void *data, size_t len) {
 void lask_buffer_cache_trim(void) {
   cache_enter();
   while (ncached > 0) cache_drop(0);
+  pthread_mutex_unlock(&cache_mu);
+}
+
+void lask_buffer_cache_config(size_t new_limit, lask_buffer_cache_stats *st) {
+  if (new_limit != SIZE_MAX) atomic_store_explicit(&limit, new_limit, memory_order_relaxed);
+  size_t l = cache_limit();
+  cache_enter();
+  while (ncached > 0 && cached_bytes > l) cache_drop(0); /* a lowered limit applies at once */
+  if (st) st->bytes = cached_bytes, st->buffers = (size_t)ncached, st->limit = l;
   pthread_mutex_unlock(&cache_mu);
 }
 

@@ -61,6 +61,15 @@ lask_buffer *lask_buffer_new(size_t nbytes);
 /* Unmaps the big buffers kept for reuse (see ndarray.c); any thread. */
 void lask_buffer_cache_trim(void);
 
+/* What the reuse cache of big buffers holds: bytes in buffers, and its limit. */
+typedef struct lask_buffer_cache_stats {
+  size_t bytes, buffers, limit;
+} lask_buffer_cache_stats;
+
+/* Sets the cache's limit in bytes (SIZE_MAX: keep it; 0 turns the cache off),
+ * unmapping what exceeds it at once, and fills *st (if not NULL); any thread. */
+void lask_buffer_cache_config(size_t new_limit, lask_buffer_cache_stats *st);
+
 /* Gives a buffer over data the caller made, freed by release(b) when the last view
  * goes (release may be NULL: data then is not freed). NULL when out of memory. */
 lask_buffer *lask_buffer_wrap(void *data, size_t nbytes, void (*release)(lask_buffer *), void *ctx);

@@ -619,6 +619,26 @@ static int l_npy_clean_stale(lua_State *L) {
   return 1;
 }
 
+/* buffer_cache([limit_bytes]) -> {bytes=, buffers=, limit=}: the reuse cache of big
+ * buffers, its limit set first when given. */
+static int l_buffer_cache(lua_State *L) {
+  lask_buffer_cache_stats st;
+  lua_Integer l = luaL_optinteger(L, 1, -1);
+  lask_buffer_cache_config(l < 0 ? SIZE_MAX : (size_t)l, &st);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)st.bytes), lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, (lua_Integer)st.buffers), lua_setfield(L, -2, "buffers");
+  lua_pushinteger(L, (lua_Integer)st.limit), lua_setfield(L, -2, "limit");
+  return 1;
+}
+
+/* trim(): gives the cached big buffers back to the system. */
+static int l_trim(lua_State *L) {
+  (void)L;
+  lask_buffer_cache_trim();
+  return 0;
+}
+
 static int l_isndarray(lua_State *L) {
   lua_pushboolean(L, lask_l_tondarray(L, 1) != NULL);
   return 1;
@@ -668,7 +688,8 @@ static void fill_metatable(lua_State *L) {
 void lask_l_open_ndarray(lua_State *L) {
   static const luaL_Reg funcs[] = {
       {"asarray", l_asarray}, {"load", l_load}, {"npy_header", l_npy_header}, {"npy_finish", l_npy_finish},
-      {"npy_clean_stale", l_npy_clean_stale}, {"isndarray", l_isndarray},
+      {"npy_clean_stale", l_npy_clean_stale}, {"buffer_cache", l_buffer_cache}, {"trim", l_trim},
+      {"isndarray", l_isndarray},
       {"id", l_id},           {NULL, NULL}};
   fill_metatable(L);
   luaL_newlib(L, funcs);

@@ -326,3 +326,32 @@ describe("lask.multiprocessing when the parent runs out of memory receiving a re
     end)
   end
 end)
+
+describe("the buffer cache", function()
+  -- A dropped result stayed resident in a cache invisible from Lua (up to 2 GiB).
+  it("is visible, bounded by da.config and given back by da.trim", function()
+    local out, status = S.run([[
+      local da = require "lask.array"
+      local function rss_mb() return tonumber(io.open("/proc/self/status"):read("a"):match("VmRSS:%s+(%d+)")) // 1024 end
+      local function drop_128mb()
+        local x = da.ones({ 4000, 4000 }, { chunks = -1 }):compute()
+        x = nil
+        collectgarbage() collectgarbage()
+      end
+      print(da.config().buffer_cache_mb)
+      local base = rss_mb()
+      drop_128mb()
+      local c = da.config()
+      print(c.buffer_cache_buffers, c.buffer_cache_bytes >= 128000000, rss_mb() - base >= 100)
+      da.trim()
+      print(da.config().buffer_cache_bytes, rss_mb() - base < 30)
+      print(da.config({ buffer_cache_mb = 0 }).buffer_cache_mb)
+      drop_128mb()
+      print(da.config().buffer_cache_bytes, rss_mb() - base < 30)
+      print(pcall(da.config, { buffer_cache_mb = -1 }))
+    ]], 60)
+    assert.are.equal(0, status, out)
+    assert.are.equal("2048\n1\ttrue\ttrue\n0\ttrue\n0\n0\ttrue\n"
+      .. "false\tlask.array: config: buffer_cache_mb must be a non-negative integer, got -1\n", out)
+  end)
+end)
