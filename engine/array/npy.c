@@ -402,7 +402,10 @@ lask_ndarray *lask_npy_load(const char *path, bool map, lask_err *err) {
 
 lask_ndarray *lask_npy_load_block(const char *path, int ndim, const int64_t *offset, const int64_t *shape,
                                   lask_err *err) {
-  return load(path, true, false, ndim, offset, shape, err);
+  /* Read, not mapped: a block lives on in graphs and persisted arrays, and a
+   * mapping of a file another process truncates meanwhile kills the process
+   * with SIGBUS at the first read of the lost pages. */
+  return load(path, false, false, ndim, offset, shape, err);
 }
 
 /* --- writing --- */

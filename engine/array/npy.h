@@ -39,14 +39,17 @@ typedef struct lask_npy_header {
 lask_status lask_npy_read_header(const char *path, lask_npy_header *h, lask_err *err);
 
 /* Gives the array stored in path. With map, the array is a read-only view of a
- * private memory mapping of the file (its buffer unmaps when the last view goes);
+ * private memory mapping of the file (its buffer unmaps when the last view goes;
+ * as with numpy's memmap, truncating the file while it lives kills the process
+ * with SIGBUS at the next read of a lost page);
  * without, a copy in memory. The array has the file's layout (Fortran order gives
  * Fortran strides). NULL with err filled on failure. */
 lask_ndarray *lask_npy_load(const char *path, bool map, lask_err *err);
 
 /* Gives the block of path at offset[0..ndim) with shape[0..ndim) (ndim must be the
- * file's): memory-mapped like lask_npy_load(path, true) but mapping only the bytes
- * the block spans. NULL with err filled when the block does not fit the file. */
+ * file's), read into memory (not mapped: a mapping of a file truncated by another
+ * process meanwhile faults with SIGBUS, and blocks live long). NULL with err
+ * filled when the block does not fit the file. */
 lask_ndarray *lask_npy_load_block(const char *path, int ndim, const int64_t *offset, const int64_t *shape,
                                   lask_err *err);
 

@@ -355,3 +355,24 @@ describe("the buffer cache", function()
       .. "false\tlask.array: config: buffer_cache_mb must be a non-negative integer, got -1\n", out)
   end)
 end)
+
+describe("a .npy file truncated by another process while its blocks live", function()
+  -- from_npy's blocks were memory mappings: reading them after the truncation
+  -- killed lask with SIGBUS.
+  it("leaves persisted blocks intact, and a later read fails on the key", function()
+    local d = tmpdir()
+    local out, status = S.run(([[
+      local da = require "lask.array"
+      local path = %q
+      da.arange(1 << 20):store(path)
+      local x = da.from_npy(path, { chunks = 1 << 18 }):persist()
+      os.execute("truncate -s 128 " .. path)
+      print(x:sum():compute():item() == (1 << 20) * ((1 << 20) - 1) / 2)
+      local ok, err = pcall(function() return da.from_npy(path) end)
+      print(ok, err:match("truncated: [^\n]*"))
+    ]]):format(d .. "/t.npy"), 60)
+    os.execute("rm -rf " .. d)
+    assert.are.equal(0, status, out)
+    assert.are.equal("true\nfalse\ttruncated: the header announces 8388608 bytes of data, the file holds 0\n", out)
+  end)
+end)

@@ -21,7 +21,8 @@ local fmt = string.format
 local IO = {}
 
 -- from_npy(path [, opts]): the array stored in path, read block by block (each
--- block memory-maps only its bytes). opts.chunks as everywhere (auto by default).
+-- block reads only its bytes; read, not mapped, so that a file truncated by another
+-- process gives an error, not SIGBUS). opts.chunks as everywhere (auto by default).
 function IO.from_npy(path, opts)
   opts = opts or {}
   if type(path) ~= "string" then error("lask.array: from_npy: the path must be a string", 2) end
