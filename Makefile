@@ -27,7 +27,7 @@ BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_SRC   = $(wildcard tests/c/test_*.c)
 CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format
+.PHONY: all lib deps deps-bench demo test check asan tsan fuzz fuzz-run bench install rock-install uninstall clean format
 
 all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(BUILD)/embed-host $(CTEST_BIN)
 
@@ -92,6 +92,24 @@ tsan:
 	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="die_after_fork=0 $(TSAN_OPTIONS)" \
 	  $(MAKE) BUILD=build-tsan CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS SAN="-fsanitize=thread" test
 
+# Fuzzing (tests/fuzz/README.md): libFuzzer targets built with clang, ASan and UBSan
+# in build-fuzz, each run for FUZZ_TIME seconds over its committed seed corpus
+# (new inputs go to a scratch directory; a crash leaves build-fuzz/fuzz/crash-*).
+# make test runs it for 20 seconds a target (FUZZ_TIME=0 there skips it).
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS  = npy
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS \
+	  SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined" fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/liblask.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/liblask.a $(LIBS)
+
 bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh
 
@@ -124,4 +142,4 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4/lask $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
