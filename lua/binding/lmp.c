@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "binding.h"
+#include "core/sampler.h"
 #include "core/transport.h"
 #include "mp_wire.h"
 
@@ -351,20 +352,6 @@ static void read_reply(mp *m, int wi, lask_reply *rep) {
   free(data);
 }
 
-/* True when process pid is stopped (SIGSTOP, SIGTSTP, a debugger): state T or t in
- * /proc/pid/stat, after the command name in parentheses. */
-static int process_stopped(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "re");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char *paren = strrchr(buf, ')');
-  return paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
-}
-
 /* A stopped worker answers nothing while its process lives, so its socket alone
  * would make get wait forever: a worker seen stopped on a task for stopped_limit
  * seconds is killed and its task fails. Gives 1 with *rep filled then. */
@@ -372,7 +359,7 @@ static int check_stopped(mp *m, lask_reply *rep) {
   double t = now();
   for (int i = 0; i < m->nw; i++) {
     worker *w = &m->w[i];
-    if (w->running == LASK_NO_NODE || w->pid <= 0 || !process_stopped(w->pid)) {
+    if (w->running == LASK_NO_NODE || w->pid <= 0 || !lask_process_stopped(w->pid)) {
       w->stopped_since = 0;
       continue;
     }
