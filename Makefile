@@ -97,7 +97,7 @@ tsan:
 # (new inputs go to a scratch directory; a crash leaves build-fuzz/fuzz/crash-*).
 # make test runs it for 20 seconds a target (FUZZ_TIME=0 there skips it).
 FUZZ_TIME    ?= 60
-FUZZ_TARGETS  = npy
+FUZZ_TARGETS  = npy graph
 
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS \
