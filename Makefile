@@ -68,9 +68,13 @@ $(BUILD)/lask: lua/program/main.c $(BUILD)/liblask.a
 $(BUILD)/embed-host: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)
 
+# test_alloc_fail fails the engine's allocations one by one: it wraps malloc,
+# calloc and realloc at link time (only liblask.a's calls are wrapped).
+$(BUILD)/tests/test_alloc_fail: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
 $(BUILD)/tests/%: tests/c/%.c $(wildcard tests/c/*.h) $(BUILD)/liblask.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS) -lcmocka -lutil
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS) -lcmocka -lutil $(TEST_LDFLAGS)
 
 demo: deps all
 	$(BUILD)/lask scripts/talk.lua
