@@ -34,7 +34,7 @@ BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_SRC   = $(wildcard tests/c/test_*.c)
 CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib deps deps-bench demo test check asan tsan bench install rock-install uninstall clean format print-version
+.PHONY: all lib deps deps-bench demo test check asan tsan fuzz fuzz-run bench install rock-install uninstall clean format print-version
 
 all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB) $(BUILD)/embed-host $(BUILD)/embed-host-cxx $(CTEST_BIN)
 
@@ -95,9 +95,13 @@ $(BUILD)/embed-host-cxx: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CXX) -std=c++17 -Wall -Wextra -Wpedantic -Werror -pthread $(OPT) $(SAN) -Iengine \
 	  $(shell pkg-config --cflags lua5.4) -x c++ $< -x none -o $@ $(BUILD)/liblask.a $(LIBS)
 
+# test_alloc_fail fails the engine's allocations one by one: it wraps malloc,
+# calloc and realloc at link time (only liblask.a's calls are wrapped).
+$(BUILD)/tests/test_alloc_fail: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
 $(BUILD)/tests/%: tests/c/%.c $(wildcard tests/c/*.h) $(BUILD)/liblask.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS) -lcmocka -lutil
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS) -lcmocka -lutil $(TEST_LDFLAGS)
 
 demo: deps all
 	$(BUILD)/lask scripts/talk.lua
@@ -118,6 +122,24 @@ asan:
 tsan:
 	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="die_after_fork=0 $(TSAN_OPTIONS)" \
 	  $(MAKE) BUILD=build-tsan CC=clang CXX=clang++ OPT="-O1 -g" CHECKS=-DLASK_CHECKS SAN="-fsanitize=thread" test
+
+# Fuzzing (tests/fuzz/README.md): libFuzzer targets built with clang, ASan and UBSan
+# in build-fuzz, each run for FUZZ_TIME seconds over its committed seed corpus
+# (new inputs go to a scratch directory; a crash leaves build-fuzz/fuzz/crash-*).
+# make test runs it for 20 seconds a target (FUZZ_TIME=0 there skips it).
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS  = npy graph
+
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g" CHECKS=-DLASK_CHECKS \
+	  SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=undefined" fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	sh tests/fuzz/run.sh $(BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/liblask.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/liblask.a $(LIBS)
 
 bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh
@@ -158,4 +180,4 @@ print-version:
 	@echo $(VERSION)
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

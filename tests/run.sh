@@ -32,6 +32,11 @@ done
 [ -x "$BUILD/embed-host-cxx" ] && run_suite embed-host-cxx "$BUILD/embed-host-cxx" scripts/embed/example.lua
 run_suite layers sh tests/layers.sh
 run_suite busted busted --lua="$LASK_BIN" -o TAP tests/spec
+# the libFuzzer targets, 20 s each over their seed corpus (tests/fuzz): in the plain
+# build only (asan and tsan runs would repeat it), when clang is there; FUZZ_TIME=0 skips
+if [ "$BUILD" = build ] && [ "${FUZZ_TIME:-20}" != 0 ] && command -v clang >/dev/null; then
+  run_suite fuzz make -s --no-print-directory fuzz FUZZ_TIME="${FUZZ_TIME:-20}"
+fi
 
 # a skipped test (cmocka prints "not ok N # SKIP ...") is neither
 passed=$(grep '^ok ' "$log" | grep -vc '# SKIP')

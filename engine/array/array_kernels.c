@@ -104,6 +104,8 @@ lask_status lask_akernel_arg_dtype(const lask_kernel *k, const lask_value *args,
 }
 
 lask_status lask_akernel_relabel(const lask_kernel *k, lask_err *err) {
+  size_t n = strlen(k->name);
+  if (strncmp(err->msg, k->name, n) == 0 && err->msg[n] == ':') return err->code; /* "npy_create: npy_create:" */
   return lask_akernel_fail(k, err->code, err, "%s", err->msg);
 }
 

@@ -172,7 +172,8 @@ lask_status lask_akernel_nargs(const lask_kernel *k, int nargs, int lo, int hi, 
 lask_status lask_akernel_fail(const lask_kernel *k, lask_status code, lask_err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Re-labels an error filled by an engine call with k's name ("<kernel name>: <message>"). */
+/* Re-labels an error filled by an engine call with k's name ("<kernel name>: <message>"),
+ * unless the message already starts with it. */
 lask_status lask_akernel_relabel(const lask_kernel *k, lask_err *err);
 
 /* v as a list of exactly want integers in out[0..want) (nil, or a Lua value that is

@@ -389,7 +389,7 @@ static lask_status run(const char *kname, const fprog *p, const lask_value *args
   reader *readers = NULL;
   lask_status st = type_program(kname, p, argt, c->t, c->ct, c->need, err);
   if (!st) st = out_shape(kname, args, nargs, &ndim, shape, err);
-  for (int d = 0; d < ndim; d++) total *= shape[d];
+  if (!st) total = lask_shape_size(ndim, shape, 1); /* -1 on overflow: lask_ndarray_empty refuses it */
   lask_dtype odt = c->t[p->nnodes - 1].dt;
   char *into = !st && dest ? lask_ndarray_run_at(dest, offset, odt, ndim, shape) : NULL;
   if (dest && !into) { /* the caller writes it there itself */

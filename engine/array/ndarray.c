@@ -216,8 +216,9 @@ static void cache_enter(void) {
   cache_lock();
 }
 
+static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet; a benign race reads it twice */
+
 static size_t cache_limit(void) {
-  static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet; a benign race reads it twice */
   size_t l = atomic_load_explicit(&limit, memory_order_relaxed);
   if (l == SIZE_MAX) {
     const char *env = getenv("LASK_BUFFER_CACHE_MB");
@@ -268,6 +269,15 @@ static bool cache_put(void *data, size_t len) {
 void lask_buffer_cache_trim(void) {
   cache_enter();
   while (ncached > 0) cache_drop(0);
+  pthread_mutex_unlock(&cache_mu);
+}
+
+void lask_buffer_cache_config(size_t new_limit, lask_buffer_cache_stats *st) {
+  if (new_limit != SIZE_MAX) atomic_store_explicit(&limit, new_limit, memory_order_relaxed);
+  size_t l = cache_limit();
+  cache_enter();
+  while (ncached > 0 && cached_bytes > l) cache_drop(0); /* a lowered limit applies at once */
+  if (st) st->bytes = cached_bytes, st->buffers = (size_t)ncached, st->limit = l;
   pthread_mutex_unlock(&cache_mu);
 }
 
@@ -326,28 +336,40 @@ lask_buffer *lask_buffer_new(size_t nbytes) { return buffer_alloc(nbytes, false)
 
 /* --- views --- */
 
-/* The number of elements of shape, or -1 when an extent is negative or the byte size
- * (times itemsize) would overflow. */
-static int64_t shape_size(int ndim, const int64_t *shape, size_t itemsize) {
-  int64_t n = 1;
+int64_t lask_shape_size(int ndim, const int64_t *shape, size_t itemsize) {
+  /* numpy's rule: extents of 0 aside, the product must fit, so (2^62, 0, 8) is
+   * refused too and no stride of an accepted shape can overflow. */
+  int64_t n = 1, bytes = itemsize ? (int64_t)itemsize : 1;
+  bool empty = false;
   for (int d = 0; d < ndim; d++) {
     if (shape[d] < 0) return -1;
-    if (shape[d] && n > (INT64_MAX / (int64_t)itemsize) / shape[d]) return -1;
-    n *= shape[d];
+    if (shape[d] == 0) {
+      empty = true;
+      continue;
+    }
+    if (__builtin_mul_overflow(n, shape[d], &n) || __builtin_mul_overflow(bytes, shape[d], &bytes)) return -1;
   }
-  return n;
+  return empty ? 0 : n;
 }
 
 void lask_strides_c(int ndim, const int64_t *shape, size_t itemsize, int64_t *strides) {
   int64_t s = (int64_t)itemsize;
-  for (int d = ndim - 1; d >= 0; d--) strides[d] = s, s *= shape[d] > 0 ? shape[d] : 1;
+  for (int d = ndim - 1; d >= 0; d--) strides[d] = s, s = lask_stride_step(s, shape[d]);
+}
+
+int64_t lask_stride_step(int64_t stride, int64_t extent) {
+  int64_t next;
+  /* Only a zero-size array (whose strides are never followed) gets this far with
+   * a product that overflows, e.g. shape (12875941756269202, 0, 111, 4). */
+  if (extent <= 0 || __builtin_mul_overflow(stride, extent, &next)) return stride;
+  return next;
 }
 
 static lask_status check_layout(int ndim, const int64_t *shape, lask_dtype dt, lask_err *err) {
   if (ndim < 0 || ndim > LASK_MAXDIM)
     return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "ndarray: %d dimensions (at most %d)", ndim,
                         LASK_MAXDIM);
-  if (shape_size(ndim, shape, lask_dtype_size(dt)) < 0)
+  if (lask_shape_size(ndim, shape, lask_dtype_size(dt)) < 0)
     return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE,
                         "ndarray: negative extent or size too large in shape %s",
                         lask_shape_str(ndim, shape, (char[160]){0}, 160));
@@ -357,7 +379,7 @@ static lask_status check_layout(int ndim, const int64_t *shape, lask_dtype dt, l
 static lask_ndarray *ndarray_alloc(lask_dtype dt, int ndim, const int64_t *shape, bool zero, lask_err *err) {
   if (check_layout(ndim, shape, dt, err)) return NULL;
   size_t itemsize = lask_dtype_size(dt);
-  lask_buffer *b = buffer_alloc((size_t)shape_size(ndim, shape, itemsize) * itemsize, zero);
+  lask_buffer *b = buffer_alloc((size_t)lask_shape_size(ndim, shape, itemsize) * itemsize, zero);
   if (!b) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "ndarray: out of memory"), NULL;
   int64_t strides[LASK_MAXDIM];
   lask_strides_c(ndim, shape, itemsize, strides);
@@ -409,7 +431,7 @@ lask_ndarray *lask_ndarray_view(lask_buffer *buf, char *data, lask_dtype dt, int
   return a;
 }
 
-int64_t lask_ndarray_size(const lask_ndarray *a) { return shape_size(a->ndim, a->shape, 1); }
+int64_t lask_ndarray_size(const lask_ndarray *a) { return lask_shape_size(a->ndim, a->shape, 1); }
 
 /* Contiguity ignores the strides of extent-1 axes (numpy's relaxed rule), and any
  * array with no elements is contiguous. */

@@ -61,6 +61,15 @@ lask_buffer *lask_buffer_new(size_t nbytes);
 /* Unmaps the big buffers kept for reuse (see ndarray.c); any thread. */
 void lask_buffer_cache_trim(void);
 
+/* What the reuse cache of big buffers holds: bytes in buffers, and its limit. */
+typedef struct lask_buffer_cache_stats {
+  size_t bytes, buffers, limit;
+} lask_buffer_cache_stats;
+
+/* Sets the cache's limit in bytes (SIZE_MAX: keep it; 0 turns the cache off),
+ * unmapping what exceeds it at once, and fills *st (if not NULL); any thread. */
+void lask_buffer_cache_config(size_t new_limit, lask_buffer_cache_stats *st);
+
 /* Gives a buffer over data the caller made, freed by release(b) when the last view
  * goes (release may be NULL: data then is not freed). NULL when out of memory. */
 lask_buffer *lask_buffer_wrap(void *data, size_t nbytes, void (*release)(lask_buffer *), void *ctx);
@@ -95,8 +104,17 @@ lask_ndarray *lask_ndarray_empty(lask_dtype dt, int ndim, const int64_t *shape, 
 /* True when a's elements are laid out in Fortran order with no gaps. */
 bool lask_ndarray_is_f_contiguous(const lask_ndarray *a);
 
-/* Fills strides[0..ndim) with the byte strides of a C-contiguous array. */
+/* Fills strides[0..ndim) with the byte strides of a C-contiguous array (of a
+ * zero-size array too, whatever its other extents: no product overflows). */
 void lask_strides_c(int ndim, const int64_t *shape, size_t itemsize, int64_t *strides);
+
+/* The stride of the next outer axis, stride × extent; stride itself when the extent
+ * is 0 or the product overflows (only a zero-size array gets there). */
+int64_t lask_stride_step(int64_t stride, int64_t extent);
+
+/* The number of elements of shape, or -1 when an extent is negative or the size in
+ * bytes (times itemsize, at least 1) would overflow int64. */
+int64_t lask_shape_size(int ndim, const int64_t *shape, size_t itemsize);
 
 /* Address of the element at index[0..ndim) (0-based, unchecked). */
 static inline char *lask_ndarray_ptr(const lask_ndarray *a, const int64_t *index) {

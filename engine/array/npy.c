@@ -10,6 +10,7 @@
  */
 #include "npy.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -161,18 +162,21 @@ static bool read_at(int fd, void *buf, size_t n, off_t off) {
   return true;
 }
 
-/* Bytes of data the header announces, or -1 on overflow. */
+/* Bytes of data the header announces, or -1 on overflow (ndarray.c's rule, extents
+ * of 0 aside: a header of (12875941756269202, 0, 111, 4) overflowed the strides). */
 static int64_t data_bytes(const lask_npy_header *h) {
-  int64_t n = (int64_t)lask_dtype_size(h->dtype);
-  for (int d = 0; d < h->ndim; d++) {
-    if (h->shape[d] && n > INT64_MAX / h->shape[d]) return -1;
-    n *= h->shape[d];
-  }
-  return n;
+  int64_t n = lask_shape_size(h->ndim, h->shape, lask_dtype_size(h->dtype));
+  return n < 0 ? -1 : n * (int64_t)lask_dtype_size(h->dtype);
 }
 
+/* Files being written carry version byte 0 and their real major version in the
+ * minor byte until they are complete (PENDING): a store killed midway leaves a
+ * file no reader takes for data, not an array of zeros. Only store_block, which
+ * fills such a file, reads one (pending_ok). */
+#define PENDING 0
+
 static lask_status read_header_fd(int fd, const char *what, const char *path, lask_npy_header *h,
-                                  lask_err *err) {
+                                  bool pending_ok, lask_err *err) {
   struct stat st;
   unsigned char pre[12];
   char why[160];
@@ -183,6 +187,9 @@ static lask_status read_header_fd(int fd, const char *what, const char *path, la
                 st.st_size < 10 ? "truncated: too short for a .npy header"
                                 : "not a .npy file (bad magic string)");
   h->major = pre[6], h->minor = pre[7];
+  if (h->major == PENDING && !pending_ok)
+    return fail(err, what, path, "an unfinished file (a store or save that did not complete)");
+  if (h->major == PENDING) h->major = h->minor, h->minor = 0;
   if (h->major < 1 || h->major > 3) {
     snprintf(why, sizeof why, "unsupported format version %d.%d", h->major, h->minor);
     return fail(err, what, path, why);
@@ -209,10 +216,37 @@ static lask_status read_header_fd(int fd, const char *what, const char *path, la
   return LASK_OK;
 }
 
+/* Opens path for reading when it is a regular file; -1 with err filled otherwise.
+ * O_NONBLOCK keeps open from waiting forever for a writer to a FIFO; the type is
+ * checked on the descriptor, so a file swapped between the check and the reads is
+ * still the one checked. */
+static int open_regular(const char *path, const char *what, lask_err *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return fail_errno(err, what, path), -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    fail_errno(err, what, path);
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    const char *kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "a special file";
+    char why[96];
+    snprintf(why, sizeof why, "not a regular file (%s)", kind);
+    close(fd);
+    return fail(err, what, path, why), -1;
+  }
+  return fd;
+}
+
 lask_status lask_npy_read_header(const char *path, lask_npy_header *h, lask_err *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(err, "npy", path);
-  lask_status st = read_header_fd(fd, "npy", path, h, err);
+  int fd = open_regular(path, "npy", err);
+  if (fd < 0) return err->code;
+  lask_status st = read_header_fd(fd, "npy", path, h, false, err);
   close(fd);
   return st;
 }
@@ -264,7 +298,7 @@ static void file_order_strides(const lask_npy_header *h, const int64_t *shape, i
   size_t size = lask_dtype_size(h->dtype);
   if (!h->fortran_order) return lask_strides_c(h->ndim, shape, size, strides);
   int64_t s = (int64_t)size;
-  for (int d = 0; d < h->ndim; d++) strides[d] = s, s *= shape[d] > 0 ? shape[d] : 1;
+  for (int d = 0; d < h->ndim; d++) strides[d] = s, s = lask_stride_step(s, shape[d]);
 }
 
 static lask_status check_block(const char *what, const char *path, const lask_npy_header *h, int ndim,
@@ -344,11 +378,11 @@ static lask_ndarray *read_block(int fd, const char *path, const lask_npy_header 
 static lask_ndarray *load(const char *path, bool map, bool whole, int ndim, const int64_t *offset,
                           const int64_t *shape, lask_err *err) {
   lask_npy_header h;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(err, "load", path), NULL;
+  int fd = open_regular(path, "load", err);
+  if (fd < 0) return NULL;
   lask_ndarray *a = NULL;
   int64_t zero[LASK_MAXDIM] = {0};
-  if (read_header_fd(fd, "load", path, &h, err) == LASK_OK) {
+  if (read_header_fd(fd, "load", path, &h, false, err) == LASK_OK) {
     if (whole) ndim = h.ndim, offset = zero, shape = h.shape;
     if (check_block("load", path, &h, ndim, offset, shape, err) == LASK_OK) {
       int64_t n = 1;
@@ -368,7 +402,10 @@ lask_ndarray *lask_npy_load(const char *path, bool map, lask_err *err) {
 
 lask_ndarray *lask_npy_load_block(const char *path, int ndim, const int64_t *offset, const int64_t *shape,
                                   lask_err *err) {
-  return load(path, true, false, ndim, offset, shape, err);
+  /* Read, not mapped: a block lives on in graphs and persisted arrays, and a
+   * mapping of a file another process truncates meanwhile kills the process
+   * with SIGBUS at the first read of the lost pages. */
+  return load(path, false, false, ndim, offset, shape, err);
 }
 
 /* --- writing --- */
@@ -402,7 +439,7 @@ static size_t make_header(char *buf, size_t size, int major, lask_dtype dt, bool
   memset(buf + prefix + n, ' ', hlen - (size_t)n - 1);
   buf[total - 1] = '\n';
   memcpy(buf, magic, 6);
-  buf[6] = (char)major, buf[7] = 0;
+  buf[6] = PENDING, buf[7] = (char)major; /* stamp() makes it readable once complete */
   for (size_t i = 0; i < prefix - 8; i++) buf[8 + i] = (char)(hlen >> (8 * i));
   return total;
 }
@@ -418,11 +455,11 @@ static bool write_header(int fd, int major, lask_dtype dt, bool fortran, int ndi
 
 /* A new temporary file next to path: its name in tmp (PATH_MAX-sized), mode 0666
  * less the umask, as the final file would get. */
-static int open_temp(const char *path, char *tmp, size_t size) {
+static int open_temp(const char *path, char *tmp, size_t size, bool readable) {
   static _Atomic unsigned counter;
   for (int tries = 0; tries < 100; tries++) {
     snprintf(tmp, size, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int fd = open(tmp, (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd >= 0 || errno != EEXIST) return fd;
   }
   return -1;
@@ -476,10 +513,21 @@ static bool write_runs(int fd, const lask_npy_header *h, const lask_ndarray *a, 
   return ok;
 }
 
-/* Finishes a temporary file: close, then rename over path; on any failure the
- * temporary is removed. */
-static lask_status commit(int fd, bool ok, const char *tmp, const char *path, const char *what,
+/* Makes the complete file fd readable: its real version where PENDING was. */
+static bool stamp(int fd) {
+  unsigned char v[2];
+  if (!read_at(fd, v, 2, 6)) return false;
+  if (v[0] != PENDING) return errno = EINVAL, false;
+  v[0] = v[1], v[1] = 0;
+  return write_all(fd, v, 2, 6);
+}
+
+/* Finishes a temporary file: made readable (complete) or left pending (npy_create:
+ * blocks come later), closed, renamed over path; on any failure the temporary is
+ * removed. */
+static lask_status commit(int fd, bool ok, bool complete, const char *tmp, const char *path, const char *what,
                           lask_err *err) {
+  if (ok && complete) ok = stamp(fd);
   if (close(fd) != 0) ok = false;
   if (ok && rename(tmp, path) == 0) return LASK_OK;
   int saved = errno;
@@ -491,7 +539,7 @@ static lask_status commit(int fd, bool ok, const char *tmp, const char *path, co
 lask_status lask_npy_save_version(const char *path, const lask_ndarray *a, int major, lask_err *err) {
   char tmp[4096];
   if (major < 0 || major > 2) return fail(err, "save", path, "format version must be 1 or 2");
-  int fd = open_temp(path, tmp, sizeof tmp);
+  int fd = open_temp(path, tmp, sizeof tmp, true);
   if (fd < 0) return fail_errno(err, "save", path);
   lask_npy_header h = {.major = major, .dtype = a->dtype, .ndim = a->ndim};
   h.fortran_order = a->ndim > 1 && !lask_ndarray_is_c_contiguous(a) && lask_ndarray_is_f_contiguous(a);
@@ -499,7 +547,7 @@ lask_status lask_npy_save_version(const char *path, const lask_ndarray *a, int m
   int64_t zero[LASK_MAXDIM] = {0};
   bool ok = write_header(fd, major, a->dtype, h.fortran_order, a->ndim, a->shape, &h.data_offset) &&
             write_runs(fd, &h, a, zero);
-  return commit(fd, ok, tmp, path, "save", err);
+  return commit(fd, ok, true, tmp, path, "save", err);
 }
 
 lask_status lask_npy_save(const char *path, const lask_ndarray *a, lask_err *err) {
@@ -516,11 +564,11 @@ lask_status lask_npy_create(const char *path, lask_dtype dt, int ndim, const int
   }
   int64_t nbytes = data_bytes(&h);
   if (nbytes < 0) return fail(err, "npy_create", path, "size too large");
-  int fd = open_temp(path, tmp, sizeof tmp);
+  int fd = open_temp(path, tmp, sizeof tmp, false);
   if (fd < 0) return fail_errno(err, "npy_create", path);
   bool ok = write_header(fd, 1, dt, false, ndim, shape, &h.data_offset) &&
             ftruncate(fd, (off_t)(h.data_offset + (size_t)nbytes)) == 0;
-  return commit(fd, ok, tmp, path, "npy_create", err);
+  return commit(fd, ok, false, tmp, path, "npy_create", err);
 }
 
 lask_status lask_npy_write_block(const char *path, const lask_ndarray *block, const int64_t *offset,
@@ -528,9 +576,53 @@ lask_status lask_npy_write_block(const char *path, const lask_ndarray *block, co
   lask_npy_header h;
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return fail_errno(err, "store_block", path);
-  lask_status st = read_header_fd(fd, "store_block", path, &h, err);
+  lask_status st = read_header_fd(fd, "store_block", path, &h, true, err);
   if (!st) st = check_block("store_block", path, &h, block->ndim, offset, block->shape, err);
   if (!st && !write_runs(fd, &h, block, offset)) st = fail_errno(err, "store_block", path);
   if (close(fd) != 0 && !st) st = fail_errno(err, "store_block", path);
   return st;
+}
+
+lask_status lask_npy_finish(const char *tmp, const char *path, lask_err *err) {
+  int fd = open(tmp, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return fail_errno(err, "store", tmp);
+  unsigned char v;
+  if (!read_at(fd, &v, 1, 6) || v != PENDING) { /* not one of ours to finish: left alone */
+    close(fd);
+    return fail(err, "store", tmp, "not an unfinished .npy file");
+  }
+  return commit(fd, true, true, tmp, path, "store", err);
+}
+
+/* True when name is base followed by ".tmp-" and a suffix of lask's own: hex digits,
+ * digits and dashes (io.lua's tokens, open_temp's pid-counter). */
+static bool own_temporary(const char *name, const char *base) {
+  size_t n = strlen(base);
+  if (strncmp(name, base, n) != 0 || strncmp(name + n, ".tmp-", 5) != 0 || !name[n + 5]) return false;
+  for (const char *p = name + n + 5; *p; p++)
+    if (!strchr("0123456789abcdef-", *p)) return false;
+  return true;
+}
+
+int lask_npy_clean_stale(const char *path) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : path;
+  if (slash) *slash = '\0';
+  DIR *d = opendir(slash ? (dir[0] ? dir : "/") : ".");
+  if (!d) return 0;
+  int removed = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (!own_temporary(e->d_name, base)) continue;
+    char full[8192];
+    snprintf(full, sizeof full, "%s/%s", slash ? (dir[0] ? dir : "") : ".", e->d_name);
+    int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    unsigned char v[7];
+    bool pending = fd >= 0 && read_at(fd, v, 7, 0) && memcmp(v, magic, 6) == 0 && v[6] == PENDING;
+    if (fd >= 0) close(fd);
+    if (pending && unlink(full) == 0) removed++;
+  }
+  closedir(d);
+  return removed;
 }

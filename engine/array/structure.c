@@ -128,8 +128,8 @@ static lask_status reshape_shape(const lask_kernel *k, lask_value v, const lask_
       return lask_akernel_fail(k, LASK_EINVAL, err, "only one extent can be -1");
     if (shape[d] == -1)
       free_at = d;
-    else
-      known *= shape[d];
+    else if (known >= 0 && __builtin_mul_overflow(known, shape[d], &known))
+      known = -1; /* more elements than int64 holds: no array has them */
   }
   if (free_at >= 0 && known != 0 && size % known == 0)
     shape[free_at] = size / known;

@@ -19,6 +19,8 @@ static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
  * per run raced between engines (engine.h says what a host sees). */
 static void blas_single_threaded(void) { openblas_set_num_threads(1); }
 
+static void free_now(lask_engine *e);
+
 static int start_pool(lask_engine *e) {
   e->deques = calloc((size_t)e->npool + 1, sizeof *e->deques);
   e->threads = calloc((size_t)e->npool + 1, sizeof *e->threads);
@@ -45,14 +47,15 @@ lask_engine *lask_engine_new(int num_workers, lask_err *err) {
   e->npool = e->nworkers - 1;
   pthread_once(&blas_once, blas_single_threaded);
   if (!start_pool(e)) {
-    lask_engine_free(e);
+    free_now(e);
     return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "could not start the engine's worker threads"), NULL;
   }
   return e;
 }
 
-void lask_engine_free(lask_engine *e) {
-  if (!e) return;
+/* Frees e unless a run is in progress or another call is freeing it; the run
+ * (lask_engine_run_end) or the caller that wins the exchange 1 -> 2 does it. */
+static void free_now(lask_engine *e) {
   if (e->threads) {
     atomic_store(&e->stop, 1);
     lask_parker_notify_all(&e->park);
@@ -64,5 +67,24 @@ void lask_engine_free(lask_engine *e) {
   free(e->deques), free(e->threads), free(e->args);
   free(e);
 }
+
+void lask_engine_free(lask_engine *e) {
+  if (!e) return;
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&e->free_state, &expected, 1)) return; /* freed twice: ignored */
+  expected = 1;
+  if (atomic_load(&e->nruns) == 0 && atomic_compare_exchange_strong(&e->free_state, &expected, 2)) free_now(e);
+}
+
+void lask_engine_run_begin(lask_engine *e) { atomic_fetch_add(&e->nruns, 1); }
+
+void lask_engine_run_end(lask_engine *e) {
+  int expected = 1;
+  if (atomic_fetch_sub(&e->nruns, 1) == 1 && atomic_load(&e->free_state) == 1 &&
+      atomic_compare_exchange_strong(&e->free_state, &expected, 2))
+    free_now(e);
+}
+
+int lask_engine_runs(const lask_engine *e) { return e ? atomic_load(&e->nruns) : 0; }
 
 int lask_engine_workers(const lask_engine *e) { return e->nworkers; }

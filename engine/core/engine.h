@@ -19,8 +19,15 @@ LASK_BEGIN_DECLS
  * afterwards calls openblas_set_num_threads itself, while no engine is running. */
 lask_engine *lask_engine_new(int num_workers, lask_err *err);
 
-/* Stops the engine's workers and frees it. No run may be in progress. */
+/* Stops the engine's workers and frees it. Called while runs are in progress (from
+ * another thread, or from a task: a Lua state closed by os.exit(code, true)), it
+ * only marks the engine: the last run to end frees it, so no worker ever finds it
+ * gone. NULL is ignored. */
 void lask_engine_free(lask_engine *e);
+
+/* The number of runs in progress on e (0 when e is NULL): what lask_engine_free
+ * would wait for. */
+int lask_engine_runs(const lask_engine *e);
 
 /* The number of worker threads of e. */
 int lask_engine_workers(const lask_engine *e);

@@ -119,6 +119,7 @@ void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
   if (b->err.code) return;
   if (id >= b->nnodes) return fail(b, LASK_EINVAL, "no such node");
   if (b->code_len[id]) return fail(b, LASK_EINVAL, "node defined twice");
+  if (b->cur != LASK_NO_NODE) return fail(b, LASK_EINVAL, "lask_gb_begin: the previous node's program was not ended");
   b->cur = id;
   b->depth = 0;
   b->code_off[id] = (uint32_t)b->ncode;
@@ -152,6 +153,7 @@ void lask_gb_call(lask_graph_builder *b, uint32_t nargs) { emit(b, LASK_OP_CALL,
 
 void lask_gb_end(lask_graph_builder *b) {
   if (b->err.code) return;
+  if (b->cur == LASK_NO_NODE) return fail(b, LASK_EINVAL, "lask_gb_end: no node's program was begun");
   if (b->depth != 1) return fail(b, LASK_EINVAL, "a node's program must leave exactly one value");
   b->code_len[b->cur] = (uint32_t)(b->ncode - b->code_off[b->cur]);
   b->cur = LASK_NO_NODE;

@@ -31,8 +31,15 @@ struct lask_engine {
   _Atomic uint32_t inside;         /* pool threads that may be reading *run */
   _Atomic int busy;                /* 1 while a run owns the pool */
   _Atomic int stop;                /* set once, by lask_engine_free */
+  _Atomic int nruns;               /* lask_runs in progress on this engine (any thread) */
+  _Atomic int free_state;          /* 0; 1: freed during a run (the last run frees it); 2: being freed */
   uint64_t runs;                   /* threaded runs so far; written by the pool's owner */
 };
+
+/* A run on e begins / ends (run.c): lask_engine_free during a run is deferred to
+ * the end of the last one. */
+void lask_engine_run_begin(lask_engine *e);
+void lask_engine_run_end(lask_engine *e);
 
 /* The body of pool thread w (sched_threaded.c). */
 void *lask_worker_main(void *arg);

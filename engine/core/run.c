@@ -26,6 +26,9 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   const lask_run_opts *o = opts ? opts : &defaults;
   lask_state s;
   lask_err_clear(err);
+  if (!g || (nouts && (!outs || !results)))
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_run: %s is NULL",
+                        !g ? "the graph" : !outs ? "the list of outputs" : "the results array");
   for (size_t k = 0; k < nouts; k++)
     if (outs[k] >= g->n)
       return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
@@ -41,15 +44,22 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
     lask_state_free(&s);
     return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a trace");
   }
+  if (e) lask_engine_run_begin(e);
   st = dispatch(e, &s, o, threaded, err);
   LASK_ASSERT(st != LASK_OK || lask_state_done(&s, nouts));
   if (st == LASK_OK) lask_state_take_outputs(&s, outs, nouts, results);
   lask_state_free(&s);
+  if (e) lask_engine_run_end(e); /* last: it may free e (lask_engine_free during the run) */
   return st;
 }
 
 lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
                      lask_value *results, lask_err *err) {
+  if (!g || (n && (!names || !results)))
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_get: %s is NULL",
+                        !g ? "the graph" : !names ? "the list of names" : "the results array");
+  for (size_t k = 0; k < n; k++)
+    if (!names[k]) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_get: name %zu is NULL", k);
   uint32_t *outs = malloc((n ? n : 1) * sizeof *outs);
   if (!outs) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory");
   for (size_t k = 0; k < n; k++)

@@ -37,18 +37,32 @@ double lask_sampler_rss(void) {
  * hold spaces, so parsing starts after its last ')'): state ppid pgrp session
  * tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
  * priority nice num_threads itrealvalue starttime vsize rss. */
-static int read_stat(int pid, double *cpu, double *rss) {
-  char path[64], buf[1024];
+/* The fields of /proc/pid/stat after the command name (from the state on), read
+ * into buf; NULL when the process is gone. */
+static const char *stat_fields(int pid, char *buf, size_t size) {
+  char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t len = fread(buf, 1, sizeof buf - 1, f);
+  FILE *f = fopen(path, "re");
+  if (!f) return NULL;
+  size_t len = fread(buf, 1, size - 1, f);
   fclose(f);
   buf[len] = '\0';
   const char *p = strrchr(buf, ')');
+  return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+int lask_process_stopped(int pid) {
+  char buf[1024];
+  const char *p = stat_fields(pid, buf, sizeof buf);
+  return p && (*p == 'T' || *p == 't');
+}
+
+static int read_stat(int pid, double *cpu, double *rss) {
+  char buf[1024];
+  const char *p = stat_fields(pid, buf, sizeof buf);
   unsigned long utime, stime;
   long pages;
-  if (!p || sscanf(p + 1,
+  if (!p || sscanf(p,
                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
                    &utime, &stime, &pages) != 3)
     return 0;

@@ -56,4 +56,8 @@ void lask_sampler_free(lask_sampler *s);
 /* Reads the resident set size of this process in bytes; -1 when /proc can't say. */
 double lask_sampler_rss(void);
 
+/* True when process pid is stopped (state T or t in /proc/pid/stat: SIGSTOP,
+ * SIGTSTP, a debugger); 0 when it runs or is gone. */
+int lask_process_stopped(int pid);
+
 #endif

@@ -128,6 +128,7 @@ typedef struct lask_lconv {
   size_t nouts, capouts;
   int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
   uint32_t cur;        /* node being converted, for messages */
+  int running;         /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
 } lask_lconv;
 
 /* Pushes the tables of keys and values, then a new conversion userdata, for the

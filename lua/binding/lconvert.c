@@ -22,7 +22,11 @@ enum { MAX_NESTING = 200 };
 static int lconv_gc(lua_State *L) {
   lask_lconv *c = lua_touserdata(L, 1);
   lask_gb_free(c->b), c->b = NULL;
-  lask_graph_free(c->g), c->g = NULL;
+  /* Collected during its own run only when the state is closed from a task
+   * (os.exit(code, true)): the engine's workers still read g, and exit follows, so
+   * g is left to the process's end rather than freed under them. */
+  if (!c->running) lask_graph_free(c->g);
+  c->g = NULL;
   lask_hmap_free(&c->ids), lask_hmap_free(&c->heads);
   free(c->outs), c->outs = NULL;
   if (c->ctx) lask_l_drain(L, c->ctx);
@@ -226,17 +230,24 @@ static void add_output(lua_State *L, lask_lconv *c, int idx) {
   c->outs[c->nouts++] = id;
 }
 
-void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) {
+/* The requested keys at idx, depth lists deep: bounded like arguments, since each
+ * level is a C frame here and in lget.c's push_results (140k levels overflowed the
+ * C stack). */
+static void outputs_at(lua_State *L, lask_lconv *c, int idx, int depth) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE || has_metatable(L, idx)) return add_output(L, c, idx);
+  if (depth > MAX_NESTING)
+    lask_l_raise(L, c, "type", LASK_NO_NODE, "the requested keys are lists nested more than %d deep", MAX_NESTING);
   luaL_checkstack(L, 4, "lask: keys nested too deep");
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, idx, i);
-    lask_lconv_outputs(L, c, -1);
+    outputs_at(L, c, -1, depth + 1);
     lua_pop(L, 1);
   }
 }
+
+void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) { outputs_at(L, c, idx, 1); }
 
 /* The walk over the nodes (a protected call: see lask_lconv_build). */
 static int walk_nodes(lua_State *L) {

@@ -7,6 +7,7 @@
  * for them.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,12 +55,34 @@ static void release_sigint(lua_State *L, int installed, const struct sigaction *
   if (atomic_load(&interrupted)) lua_sethook(L, NULL, 0, 0); /* ours, if it was not needed */
 }
 
-/* Number of stack levels of L from level 0 up. */
+/* Number of stack levels of L from level 0 up. lua_getstack(L, n) walks n frames,
+ * so counting level by level costs the square of the depth (minutes for a stack
+ * overflow's 200k frames); doubling then bisecting, as luaL_traceback does, costs
+ * depth × log(depth). */
 int lask_l_stack_depth(lua_State *L) {
   lua_Debug ar;
-  int n = 0;
-  while (lua_getstack(L, n, &ar)) n++;
-  return n;
+  int lo = 0, hi = 1; /* level lo exists or lo == 0; level hi may not */
+  while (lua_getstack(L, hi, &ar)) lo = hi, hi *= 2;
+  while (lo + 1 < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (lua_getstack(L, mid, &ar)) lo = mid;
+    else hi = mid;
+  }
+  return lua_getstack(L, 0, &ar) ? lo + 1 : 0;
+}
+
+/* Where the traceback tb (luaL_traceback's, from level 1) leaves the task's first
+ * task_levels levels for the frames of get and its callers, or NULL when it does
+ * not. A line is a level, except a tail-call note; luaL_traceback elides the middle
+ * of a deep stack with a line saying how many levels it skipped. */
+static const char *task_traceback_end(const char *tb, int task_levels) {
+  int level = 0;
+  for (const char *line = strchr(tb, '\n'); line; line = strchr(line + 1, '\n')) {
+    int skipped;
+    if (sscanf(line, "\n\t...\t(skipping %d levels)", &skipped) == 1) level += skipped;
+    else if (strncmp(line, "\n\t(...tail calls...)", 20) != 0 && ++level > task_levels) return line;
+  }
+  return NULL;
 }
 
 /* Message handler: keeps the error value, its text and the traceback of the task
@@ -72,8 +95,8 @@ static int msgh(lua_State *L) {
   luaL_tolstring(L, 1, NULL); /* strings as they are; objects through __tostring or __name */
   lua_setfield(L, -2, "message");
   luaL_traceback(L, L, NULL, 1);
-  const char *tb = lua_tostring(L, -1), *end = tb;
-  for (int line = 0; line <= task_levels && end; line++) end = strchr(end + 1, '\n');
+  const char *tb = lua_tostring(L, -1);
+  const char *end = task_traceback_end(tb, task_levels);
   if (end) lua_pushlstring(L, tb, (size_t)(end - tb)), lua_remove(L, -2);
   lua_setfield(L, -2, "traceback");
   return 1;
@@ -84,6 +107,20 @@ void lask_l_push_msgh(lua_State *L) {
   lua_pushcclosure(L, msgh, 1);
 }
 
+/* Replaces the error value on top, which the message handler did not make (Lua
+ * skips it for out of memory; or it failed itself), with the handler's table: the
+ * task then fails with "not enough memory" on its key rather than with "?". */
+static void wrap_bare_error(lua_State *L, int status) {
+  lua_createtable(L, 0, 2);
+  lua_rotate(L, -2, 1);
+  if (status == LUA_ERRMEM)
+    lua_pushliteral(L, "not enough memory");
+  else
+    lua_pushstring(L, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error in the error handler");
+  lua_setfield(L, -3, "message");
+  lua_setfield(L, -2, "value");
+}
+
 lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const lask_value *args, int nargs,
                              lask_value *out, lask_err *err) {
   lask_lrun *r = ctx;
@@ -92,14 +129,12 @@ lask_status lask_l_host_call(void *ctx, uint32_t node, lask_value head, const la
   luaL_checkstack(L, nargs + 4, "lask: too many arguments");
   lask_l_pushval(L, head);
   for (int i = 0; i < nargs; i++) lask_l_pushval(L, args[i]);
-  if (lua_pcall(L, nargs, 1, r->msgh) != LUA_OK) {
+  int st = lua_pcall(L, nargs, 1, r->msgh);
+  if (st != LUA_OK) {
+    if (lua_type(L, -1) != LUA_TTABLE) wrap_bare_error(L, st);
     lua_getfield(L, -1, "message");
     lask_err_set(err, LASK_EHOST, node, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
     lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TTABLE) { /* the handler itself failed (out of memory) */
-      lua_pop(L, 1);
-      lua_createtable(L, 0, 0);
-    }
     lua_replace(L, r->errobj);
     return LASK_EHOST;
   }
@@ -237,17 +272,32 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
     lua_createtable(L, (int)len, 0);
     int cycle = lua_gettop(L);
     luaL_buffinit(L, &b);
+    /* A long cycle shows its first CYCLE_HEAD and last CYCLE_TAIL keys (err.cycle has
+     * them all): a 100,000-key cycle made a 1.2 MB message. */
+    enum { CYCLE_HEAD = 10, CYCLE_TAIL = 5 };
+    int elide = len > CYCLE_HEAD + CYCLE_TAIL + 5;
+    for (size_t i = 0; i < len; i++) {
+      lua_rawgeti(L, c->keys, (lua_Integer)ids[i] + 1);
+      lua_rawseti(L, cycle, (lua_Integer)i + 1);
+    }
     for (size_t i = 0; i <= len; i++) { /* the first key again closes the loop */
+      if (elide && i == CYCLE_HEAD) {
+        lua_pushfstring(L, " -> … (%d more) …", (int)(len - CYCLE_HEAD - CYCLE_TAIL));
+        luaL_addvalue(&b);
+        i = len - CYCLE_TAIL;
+      }
       if (i) luaL_addstring(&b, " -> ");
-      lua_rawgeti(L, c->keys, (lua_Integer)ids[i % len] + 1);
-      if (i < len) lua_pushvalue(L, -1), lua_rawseti(L, cycle, (lua_Integer)i + 1);
+      lua_rawgeti(L, cycle, (lua_Integer)(i % len) + 1);
       lask_l_pushkeyrepr(L, -1);
       lua_remove(L, -2);
       luaL_addvalue(&b);
     }
     free(ids);
     luaL_pushresult(&b);
-    lua_pushfstring(L, "the graph has a cycle: %s", lua_tostring(L, -1));
+    if (elide)
+      lua_pushfstring(L, "the graph has a cycle of %d keys: %s", (int)len, lua_tostring(L, -1));
+    else
+      lua_pushfstring(L, "the graph has a cycle: %s", lua_tostring(L, -1));
     lua_createtable(L, 0, 4);
     lua_pushliteral(L, "cycle"), lua_setfield(L, -2, "kind");
     lua_pushvalue(L, -2), lua_setfield(L, -2, "message");
@@ -309,8 +359,10 @@ static lask_status run_graph(lask_lrun *r, int which, lask_run_opts *o, lask_val
   struct sigaction old_sigint;
   int installed = catch_sigint(L, &old_sigint);
   o->interrupt = &interrupted;
+  r->c->running++;
   lask_status st = which == SCHED_MP ? lask_l_run_mp(r, o, results, err)
                                      : lask_run(engine, r->c->g, r->c->outs, r->c->nouts, o, results, err);
+  r->c->running--;
   release_sigint(L, installed, &old_sigint);
   lask_l_drain(L, r->c->ctx);
   return st;

@@ -14,7 +14,9 @@
  *   worker -> parent  DONE node: f64 start, f64 end (CLOCK_MONOTONIC), the value.
  *                     ERROR node: u32 kind (0 the task raised, 1 its result
  *                     cannot be sent), u32 message length, message, traceback.
- * A worker that dies (EOF on its socket) is reported on the task it was running.
+ * A worker that dies (EOF on its socket) is reported on the task it was running;
+ * so is one stopped (SIGSTOP) on a task for 10 s (LASK_MP_STOPPED_SECONDS), after
+ * it is killed: the parent reads its state from /proc when no answer comes.
  * Workers die with the parent (PR_SET_PDEATHSIG), ignore SIGINT (the parent
  * handles Ctrl-C for the whole process group), and are reaped before get returns.
  * Each worker reseeds math.random from the system (so tasks draw different numbers;
@@ -37,13 +39,15 @@
 #include <unistd.h>
 
 #include "binding.h"
+#include "core/sampler.h"
 #include "core/transport.h"
 #include "mp_wire.h"
 
 typedef struct worker {
   pid_t pid;
-  int fd;           /* the parent's end of the socket; -1 once closed */
-  uint32_t running; /* node, or LASK_NO_NODE when idle */
+  int fd;               /* the parent's end of the socket; -1 once closed */
+  uint32_t running;     /* node, or LASK_NO_NODE when idle */
+  double stopped_since; /* when it was first seen stopped while running, or 0 */
 } worker;
 
 typedef struct mp {
@@ -53,6 +57,7 @@ typedef struct mp {
   int nw;
   worker *w;
   int next;      /* where receive looks first, so that every worker gets its turn */
+  double stopped_limit; /* seconds a worker may stay stopped on a task (LASK_MP_STOPPED_SECONDS) */
   lask_sbuf out; /* the message being sent */
 } mp;
 
@@ -257,6 +262,22 @@ static lask_status worker_died(mp *m, int wi, lask_err *err) {
   return note_error(m, LASK_EHOST, err);
 }
 
+/* The parent could not take worker wi's answer (out of memory): the worker is
+ * alive and waiting, so it is killed and reaped (waiting for it to exit would be
+ * forever), and the task fails on its key. */
+static lask_status worker_dropped(mp *m, int wi, size_t bytes, lask_err *err) {
+  worker *w = &m->w[wi];
+  kill(w->pid, SIGKILL);
+  waitpid(w->pid, NULL, 0);
+  w->pid = 0;
+  close(w->fd), w->fd = -1;
+  lask_err_set(err, LASK_ENOMEM, w->running,
+               "not enough memory in the parent process to receive the task's result (%zu bytes) from worker "
+               "process %d, which was stopped",
+               bytes, wi);
+  return note_error(m, LASK_ENOMEM, err);
+}
+
 /* Appends dependency id's value for the task node: u32 id, u64 size, bytes. */
 static lask_status put_dep(mp *m, uint32_t node, uint32_t id, lask_value v, lask_err *err) {
   lask_sbuf *b = &m->out;
@@ -300,7 +321,8 @@ static void on_done(mp *m, int wi, const lask_mp_hdr *h, const char *p, lask_mp_
     memcpy(&rep->start, p, 8), memcpy(&rep->end, p + 8, 8);
     const char *why;
     if (!lask_l_deserialize(m->L, p + 16, h->len - 16, f->fds, f->n, &rep->value, &why))
-      lask_err_set(&rep->err, LASK_EHOST, h->node, "the result from worker %d cannot be read: %s", wi, why);
+      lask_err_set(&rep->err, LASK_EHOST, h->node, "could not rebuild the result (%zu bytes) from worker %d: %s",
+                   (size_t)h->len, wi, why);
   }
   rep->status = rep->err.code == LASK_OK ? LASK_OK : note_error(m, rep->err.code, &rep->err);
 }
@@ -333,7 +355,9 @@ static void read_reply(mp *m, int wi, lask_reply *rep) {
   lask_mp_fds f;
   int st = lask_mp_read(m->w[wi].fd, &h, &data, &f);
   if (st > 0) lask_l_ctx(m->L)->mp_bytes += sizeof h + h.len;
-  if (st <= 0)
+  if (st < 0 && errno == ENOMEM)
+    rep->status = worker_dropped(m, wi, h.len, &rep->err);
+  else if (st <= 0)
     rep->status = worker_died(m, wi, &rep->err);
   else if (h.type == LASK_MP_DONE)
     on_done(m, wi, &h, data, &f, rep);
@@ -346,6 +370,34 @@ static void read_reply(mp *m, int wi, lask_reply *rep) {
   m->w[wi].running = LASK_NO_NODE;
   lask_mp_fds_close(&f);
   free(data);
+}
+
+/* A stopped worker answers nothing while its process lives, so its socket alone
+ * would make get wait forever: a worker seen stopped on a task for stopped_limit
+ * seconds is killed and its task fails. Gives 1 with *rep filled then. */
+static int check_stopped(mp *m, lask_reply *rep) {
+  double t = now();
+  for (int i = 0; i < m->nw; i++) {
+    worker *w = &m->w[i];
+    if (w->running == LASK_NO_NODE || w->pid <= 0 || !lask_process_stopped(w->pid)) {
+      w->stopped_since = 0;
+      continue;
+    }
+    if (w->stopped_since == 0) w->stopped_since = t;
+    if (t - w->stopped_since < m->stopped_limit) continue;
+    kill(w->pid, SIGKILL);
+    waitpid(w->pid, NULL, 0);
+    w->pid = 0;
+    close(w->fd), w->fd = -1;
+    rep->worker = i, rep->node = w->running;
+    lask_err_set(&rep->err, LASK_EHOST, w->running,
+                 "worker process %d was stopped (SIGSTOP?) for %.0f s while running the task, and was killed "
+                 "(LASK_MP_STOPPED_SECONDS sets the limit)", i, m->stopped_limit);
+    rep->status = note_error(m, LASK_EHOST, &rep->err);
+    w->running = LASK_NO_NODE;
+    return 1;
+  }
+  return 0;
 }
 
 /* lask_transport.receive: polls the sockets of the workers with a task. */
@@ -370,7 +422,7 @@ static int mp_receive(void *ctx, int timeout_ms, lask_reply *rep) {
     read_reply(m, i, rep);
     return 1;
   }
-  return 0;
+  return k == 0 && check_stopped(m, rep);
 }
 
 /* core.mp_stats() -> {bytes_received = n}: what the last multiprocessing get read
@@ -390,7 +442,9 @@ int lask_l_mp_workers(lua_State *L, int num_workers) {
 }
 
 lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *results, lask_err *err) {
-  mp m = {.r = r, .L = r->L, .g = r->c->g, .nw = lask_l_mp_workers(r->L, o->num_workers)};
+  mp m = {.r = r, .L = r->L, .g = r->c->g, .nw = lask_l_mp_workers(r->L, o->num_workers), .stopped_limit = 10};
+  const char *limit = getenv("LASK_MP_STOPPED_SECONDS");
+  if (limit && atof(limit) > 0) m.stopped_limit = atof(limit);
   lask_err_clear(err);
   lask_l_ctx(r->L)->mp_bytes = 0;
   if (!(m.w = calloc((size_t)m.nw, sizeof *m.w)))

@@ -345,6 +345,7 @@ static void scan_width(void *ctx, const char *p) {
 static fmt make_fmt(const lask_ndarray *a) {
   fmt f = {a->dtype, false, 0, 0, 2};
   scan_ctx c = {&f, 0, INFINITY, 0};
+  if (lask_ndarray_size(a) == 0) return f; /* no element, but maybe 10^16 indices on another axis */
   if (a->dtype == LASK_F64 || a->dtype == LASK_F32) {
     each_shown(a, 0, a->data, scan_range, &c);
     f.sci = c.maxabs >= 1e8 || (c.minabs < INFINITY && (c.minabs < 1e-4 || c.maxabs / c.minabs > 1e3));
@@ -594,6 +595,65 @@ static int l_load(lua_State *L) {
   return 1;
 }
 
+/* npy_header(path) -> {dtype=, shape=, fortran_order=, size=, data_offset=} as
+ * engine/array/npy.c reads it (the one .npy header parser), or nil and a message. */
+static int l_npy_header(lua_State *L) {
+  lask_npy_header h;
+  lask_err err;
+  if (lask_npy_read_header(luaL_checkstring(L, 1), &h, &err) != LASK_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, err.msg);
+    return 2;
+  }
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, lask_dtype_name(h.dtype)), lua_setfield(L, -2, "dtype");
+  lua_createtable(L, h.ndim, 0);
+  for (int d = 0; d < h.ndim; d++) lua_pushinteger(L, h.shape[d]), lua_rawseti(L, -2, d + 1);
+  lua_setfield(L, -2, "shape");
+  lua_pushboolean(L, h.fortran_order), lua_setfield(L, -2, "fortran_order");
+  lua_pushinteger(L, (lua_Integer)h.file_size), lua_setfield(L, -2, "size");
+  lua_pushinteger(L, (lua_Integer)h.data_offset), lua_setfield(L, -2, "data_offset");
+  return 1;
+}
+
+/* npy_finish(tmp, path) -> true, or nil and a message: lask_npy_finish. */
+static int l_npy_finish(lua_State *L) {
+  lask_err err;
+  if (lask_npy_finish(luaL_checkstring(L, 1), luaL_checkstring(L, 2), &err) != LASK_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, err.msg);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* npy_clean_stale(path) -> the number of unfinished temporaries of path removed. */
+static int l_npy_clean_stale(lua_State *L) {
+  lua_pushinteger(L, lask_npy_clean_stale(luaL_checkstring(L, 1)));
+  return 1;
+}
+
+/* buffer_cache([limit_bytes]) -> {bytes=, buffers=, limit=}: the reuse cache of big
+ * buffers, its limit set first when given. */
+static int l_buffer_cache(lua_State *L) {
+  lask_buffer_cache_stats st;
+  lua_Integer l = luaL_optinteger(L, 1, -1);
+  lask_buffer_cache_config(l < 0 ? SIZE_MAX : (size_t)l, &st);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)st.bytes), lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, (lua_Integer)st.buffers), lua_setfield(L, -2, "buffers");
+  lua_pushinteger(L, (lua_Integer)st.limit), lua_setfield(L, -2, "limit");
+  return 1;
+}
+
+/* trim(): gives the cached big buffers back to the system. */
+static int l_trim(lua_State *L) {
+  (void)L;
+  lask_buffer_cache_trim();
+  return 0;
+}
+
 static int l_isndarray(lua_State *L) {
   lua_pushboolean(L, lask_l_tondarray(L, 1) != NULL);
   return 1;
@@ -642,7 +702,10 @@ static void fill_metatable(lua_State *L) {
 
 void lask_l_open_ndarray(lua_State *L) {
   static const luaL_Reg funcs[] = {
-      {"asarray", l_asarray}, {"load", l_load}, {"isndarray", l_isndarray}, {"id", l_id}, {NULL, NULL}};
+      {"asarray", l_asarray}, {"load", l_load}, {"npy_header", l_npy_header}, {"npy_finish", l_npy_finish},
+      {"npy_clean_stale", l_npy_clean_stale}, {"buffer_cache", l_buffer_cache}, {"trim", l_trim},
+      {"isndarray", l_isndarray},
+      {"id", l_id},           {NULL, NULL}};
   fill_metatable(L);
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -1);

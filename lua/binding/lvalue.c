@@ -7,32 +7,43 @@
 
 static const char ctx_key = 'c', refs_key = 'r', kernels_key = 'k';
 
+/* The context lives in malloc'd memory the state's userdata points to: a state
+ * closed during a run (os.exit(code, true) in a task) leaves it, and the engine,
+ * to the workers still running, which release host objects into it; exit follows. */
 static int ctx_gc(lua_State *L) {
-  lask_lctx *ctx = lua_touserdata(L, 1);
-  lask_l_states_free(ctx); /* before the engine: its threads are idle */
-  if (ctx->owns_engine) lask_engine_free(ctx->engine);
-  ctx->engine = NULL;
+  lask_lctx **slot = lua_touserdata(L, 1), *ctx = *slot;
+  if (!ctx) return 0;
+  *slot = NULL;
+  int running = lask_engine_runs(ctx->engine) > 0;
+  if (!running) lask_l_states_free(ctx); /* before the engine: its threads are idle */
+  if (ctx->owns_engine) lask_engine_free(ctx->engine); /* deferred to the run's end if running */
+  if (running) return 0;
   pthread_mutex_destroy(&ctx->dead_mu);
   free(ctx->dead);
-  ctx->dead = NULL;
+  free(ctx);
   return 0;
 }
 
 lask_lctx *lask_l_ctx(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ctx_key) != LUA_TNIL) {
-    lask_lctx *ctx = lua_touserdata(L, -1);
+    lask_lctx *ctx = *(lask_lctx **)lua_touserdata(L, -1);
     lua_pop(L, 1);
+    if (!ctx) luaL_error(L, "lask: the binding context is closed");
     return ctx;
   }
   lua_pop(L, 1);
-  lask_lctx *ctx = lua_newuserdatauv(L, sizeof *ctx, 0);
-  memset(ctx, 0, sizeof *ctx);
-  pthread_mutex_init(&ctx->dead_mu, NULL);
+  lask_lctx **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+  *slot = NULL;
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, ctx_gc);
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
+  lask_lctx *ctx = *slot = calloc(1, sizeof *ctx);
+  if (!ctx) luaL_error(L, "lask: out of memory");
+  pthread_mutex_init(&ctx->dead_mu, NULL);
+  lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &ctx_key);
+  lua_pop(L, 1);
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &refs_key);
   return ctx;

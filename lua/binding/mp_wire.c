@@ -88,6 +88,6 @@ int lask_mp_read(int fd, lask_mp_hdr *h, char **data, lask_mp_fds *f) {
   *data = NULL;
   int st = read_header(fd, h, f);
   if (st <= 0) return st;
-  if (!(*data = malloc(h->len ? h->len : 1))) return -1;
+  if (!(*data = malloc(h->len ? h->len : 1))) return errno = ENOMEM, -1; /* the caller tells it from EOF */
   return h->len ? read_all(fd, *data, h->len) : 1;
 }

@@ -34,7 +34,8 @@ int lask_mp_send(int fd, uint32_t type, uint32_t node, const void *p, size_t len
 
 /* Reads one message: its header into *h, its payload into *data (malloc'd, the
  * caller frees it, even on failure), its descriptors into *f. Returns 1; 0 at end
- * of file before the header or the payload; -1 on an error or a short message. */
+ * of file before the header or the payload; -1 on an error or a short message (errno
+ * ENOMEM when the payload could not be allocated: the peer is still there). */
 int lask_mp_read(int fd, lask_mp_hdr *h, char **data, lask_mp_fds *f);
 
 #endif

@@ -62,6 +62,15 @@ static void test_bad_layouts_fail_cleanly(void **state) {
   int64_t shape[LASK_MAXDIM + 1] = {0};
   assert_null(lask_ndarray_new(LASK_F64, LASK_MAXDIM + 1, shape, &err));
   assert_null(lask_ndarray_new(LASK_F64, 2, (int64_t[]){INT64_MAX / 4, 4}, &err));
+  /* numpy's rule: an extent of 0 does not excuse the others (their strides overflow) */
+  assert_null(lask_ndarray_new(LASK_F64, 4, (int64_t[]){12875941756269202, 0, 111, 4}, &err));
+  assert_non_null(strstr(err.msg, "size too large"));
+  assert_int_equal(lask_shape_size(2, (int64_t[]){(int64_t)1 << 40, (int64_t)1 << 40}, 8), -1);
+  assert_int_equal(lask_shape_size(3, (int64_t[]){(int64_t)1 << 40, 0, (int64_t)1 << 19}, 8), 0);
+  int64_t strides[4];
+  lask_strides_c(4, (int64_t[]){12875941756269202, 0, 111, 4}, 8, strides); /* no overflow (UBSan) */
+  assert_int_equal(strides[3], 8);
+  assert_int_equal(strides[2], 32);
   lask_ndarray *a = arange_f64(1, (int64_t[]){4});
   assert_null(lask_ndarray_view(a->buf, a->data + 8, LASK_F64, 1, (int64_t[]){4}, (int64_t[]){8}, &err));
   assert_non_null(strstr(err.msg, "outside"));

@@ -567,6 +567,7 @@ static void test_store_blocks(void **state) {
     assert_int_equal(kern("store_block")->fn(kern("store_block"), sargs, 5, &out, &err), LASK_OK);
     release_all(3, gargs), release_all(5, sargs);
   }
+  assert_int_equal(lask_npy_finish(path, path, &err), LASK_OK); /* readable only once complete */
   lask_ndarray *back = lask_npy_load(path, false, &err);
   assert_non_null(back);
   assert_int_equal(back->shape[0], 5);

@@ -935,6 +935,88 @@ static int teardown_counts(void **state) {
   return left ? -1 : 0;
 }
 
+/* --- misuse of the C API: an error, never a crash --- */
+
+static void test_api_misuse_is_an_error(void **state) {
+  (void)state;
+  lask_err err;
+  lask_value out[1];
+  lask_engine *e = lask_engine_new(2, &err);
+  assert_non_null(e);
+  const char *names[] = {"z"};
+  assert_int_equal(lask_get(e, NULL, names, 1, out, &err), LASK_EINVAL);
+  assert_string_equal(err.msg, "lask_get: the graph is NULL");
+  assert_int_equal(lask_run(e, NULL, (uint32_t[]){0}, 1, NULL, out, &err), LASK_EINVAL);
+  lask_graph *g = talk_graph();
+  assert_int_equal(lask_get(e, g, NULL, 1, out, &err), LASK_EINVAL);
+  assert_int_equal(lask_get(e, g, (const char *[]){NULL}, 1, out, &err), LASK_EINVAL);
+  assert_int_equal(lask_get(e, g, names, 1, out, &err), LASK_OK); /* still usable */
+  assert_int_equal(out[0].as.i, 12);
+  lask_graph_free(g);
+
+  lask_graph_builder *b = lask_gb_new(); /* begin twice: the first program never ended */
+  uint32_t x = lask_gb_node(b), y = lask_gb_node(b);
+  lask_gb_begin(b, x);
+  lask_gb_begin(b, y);
+  assert_null(lask_gb_finish(b, &err));
+  assert_non_null(strstr(err.msg, "was not ended"));
+  b = lask_gb_new(); /* end without begin */
+  x = lask_gb_node(b);
+  emit_literal(b, x, lask_int(1));
+  lask_gb_end(b);
+  assert_null(lask_gb_finish(b, &err));
+  assert_non_null(strstr(err.msg, "no node's program was begun"));
+  lask_engine_free(e);
+  lask_engine_free(NULL);
+}
+
+/* hold(x): waits until *(k->data) is set, then gives x. */
+static lask_status k_hold(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
+  (void)n, (void)err;
+  while (!atomic_load((_Atomic int *)k->data)) usleep(1000);
+  *out = lask_retain(a[0]);
+  return LASK_OK;
+}
+
+typedef struct free_during {
+  lask_engine *e;
+  _Atomic int *release;
+} free_during;
+
+static void *free_engine_then_release(void *arg) {
+  free_during *f = arg;
+  usleep(20000); /* the run has started: its tasks wait on *release */
+  lask_engine_free(f->e);
+  atomic_store(f->release, 1);
+  return NULL;
+}
+
+/* lask_engine_free from another thread while a run uses the engine: the run ends
+ * normally, and the engine is freed at its end (ASan sees no use after free). */
+static void test_engine_free_during_a_run(void **state) {
+  (void)state;
+  lask_err err;
+  _Atomic int release = 0;
+  lask_engine *e = lask_engine_new(4, &err);
+  assert_non_null(e);
+  lask_graph_builder *b = lask_gb_new();
+  uint32_t hold = lask_gb_add_const(b, new_kernel("hold", k_hold, &release));
+  uint32_t ids[16];
+  for (int i = 0; i < 16; i++) emit1(b, ids[i] = lask_gb_node(b), hold, LIT(i));
+  uint32_t total = lask_gb_node(b);
+  emit_sum_list(b, total, ids, 16);
+  lask_graph *g = finish_ok(b);
+  pthread_t t;
+  free_during f = {e, &release};
+  assert_int_equal(pthread_create(&t, NULL, free_engine_then_release, &f), 0);
+  lask_value out;
+  lask_run_opts o = {.sched = LASK_SCHED_THREADED};
+  assert_int_equal(lask_run(e, g, &total, 1, &o, &out, &err), LASK_OK);
+  assert_int_equal(out.as.i, 120);
+  pthread_join(t, NULL);
+  lask_graph_free(g);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_counts, teardown_counts)
 
 int main(void) {
@@ -956,6 +1038,8 @@ int main(void) {
       T(test_callbacks),
       T(test_callback_stops_run),
       T(test_get_by_names),
+      T(test_api_misuse_is_an_error),
+      T(test_engine_free_during_a_run),
   };
   return cmocka_run_group_tests_name("run", tests, NULL, NULL);
 }

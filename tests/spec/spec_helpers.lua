@@ -8,6 +8,12 @@
 --                         more; gives what the shell printed ("status N", then what
 --                         the shell code `after` prints; $pid is the process) and
 --                         the program's own output
+--   S.run(code, seconds [, vmem_kb [, env]])  runs Lua code in the lask binary
+--                         (env: "NAME=value ..." for its environment), killed
+--                         after seconds (a hang fails instead of stalling the suite),
+--                         its address space limited to vmem_kb if given (a real "out
+--                         of memory"); gives its output (stdout and stderr) and exit
+--                         status (137: killed at the time limit)
 local S = {}
 
 function S.absolute(path)
@@ -46,6 +52,19 @@ function S.interrupt(code, n, after)
   os.remove(script)
   os.remove(out)
   return status, text
+end
+
+function S.run(code, seconds, vmem_kb, env)
+  local script = os.tmpname()
+  S.write_file(script, code)
+  local limit = (vmem_kb and ("ulimit -v %d; OPENBLAS_NUM_THREADS=1 "):format(vmem_kb) or "") .. (env or "") .. " "
+  local p = assert(io.popen(("(%stimeout -s KILL %d %s %s) 2>&1; echo \"status $?\""):format(limit, seconds, S.BIN,
+    script)))
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  local text, status = out:match("^(.-)status (%d+)\n$")
+  return text, tonumber(status)
 end
 
 return S

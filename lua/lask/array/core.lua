@@ -236,6 +236,10 @@ function M.normalize_shape(shape, level)
   return out
 end
 
+-- A graph holds at most this many tasks (engine/core/graph.h's LASK_MAX_OPERAND),
+-- so no array has more blocks: more is refused before any list is made.
+M.MAX_BLOCKS = (1 << 29) - 1
+
 local DEFAULT_BLOCK_BYTES = 128 * 2 ^ 20 -- "auto" chunks aim at blocks of this size, as Dask
 
 -- Blocks of size bs over an extent n.
@@ -247,8 +251,9 @@ local function regular(n, bs)
 end
 M.regular_chunks = regular
 
--- Automatic chunks: about DEFAULT_BLOCK_BYTES per block, near-square blocks.
-local function auto_chunks(shape, itemsize, fixed)
+-- Automatic block sizes: about DEFAULT_BLOCK_BYTES per block, near-square blocks
+-- (fixed[d]: the block size chosen for axis d).
+local function auto_sizes(shape, itemsize, fixed)
   local total, free = itemsize, {}
   for d = 1, #shape do
     if fixed[d] then total = total * math.max(fixed[d], 1) else
@@ -257,10 +262,11 @@ local function auto_chunks(shape, itemsize, fixed)
     end
   end
   local out = {}
-  local factor = (#free > 0 and total > DEFAULT_BLOCK_BYTES) and (total / DEFAULT_BLOCK_BYTES) ^ (1 / #free) or 1
+  -- blocks of DEFAULT_BLOCK_BYTES, or bigger when that many would not fit a graph
+  local target = math.max(DEFAULT_BLOCK_BYTES, total / (M.MAX_BLOCKS // 4))
+  local factor = (#free > 0 and total > target) and (total / target) ^ (1 / #free) or 1
   for d = 1, #shape do
-    local bs = fixed[d] or math.max(1, math.ceil(shape[d] / factor))
-    out[d] = regular(shape[d], bs)
+    out[d] = fixed[d] or math.max(1, math.ceil(shape[d] / factor))
   end
   return out
 end
@@ -289,16 +295,51 @@ local function explicit(sizes, n, d, level)
   return out
 end
 
+local function shape_text(shape)
+  return "(" .. concat(shape, ", ") .. (#shape == 1 and ",)" or ")")
+end
+
+-- Refuses a shape whose size in bytes overflows int64, as numpy does (extents of 0
+-- aside: numpy refuses (2^62, 0, 8) too, so that no stride can overflow).
+function M.check_size(shape, dtype, level)
+  local bytes = M.itemsize[dtype or "float64"] or 8
+  for d = 1, #shape do
+    local n = shape[d]
+    if n > 0 then
+      if bytes > math.maxinteger // n then
+        error(fmt("lask.array: an array of shape %s and dtype %s is too big: its size in bytes overflows int64",
+          shape_text(shape), dtype or "float64"), level + 1)
+      end
+      bytes = bytes * n
+    end
+  end
+end
+
+-- Refuses block counts (per axis; 1 for explicit lists too) beyond M.MAX_BLOCKS.
+local function check_blocks(counts, shape, level)
+  local total = 1.0
+  for d = 1, #counts do total = total * counts[d] end
+  if total > M.MAX_BLOCKS then
+    local nb = {}
+    for d = 1, #counts do nb[d] = fmt("%.0f", counts[d]) end
+    chunk_error(fmt("the chunks of shape %s make %s blocks (numblocks (%s)); a graph holds at most %d tasks: "
+      .. "choose larger chunks", shape_text(shape), fmt("%.0f", total), concat(nb, ", "), M.MAX_BLOCKS), level + 1)
+  end
+end
+
 -- Chunks for shape: a number (block size on every axis; -1 for whole axes), a list
 -- with one entry per axis (a block size, -1, "auto", or explicit sizes), explicit
 -- block sizes of a 1-D array ({5, 5, 5}), nil or "auto". Gives a list per axis of
--- block sizes. Blocks of size 0 only appear on axes of extent 0 (one block).
+-- block sizes. Blocks of size 0 only appear on axes of extent 0 (one block). The
+-- shape's size and the block count are checked before any list is made (a shape of
+-- 2^62 by 2 in blocks of 1 is refused at once, with the numbers).
 function M.normalize_chunks(chunks, shape, dtype, level)
   level = (level or 1) + 1
   local nd = #shape
   local itemsize = M.itemsize[dtype or "float64"] or 8
-  if chunks == nil or chunks == "auto" then return auto_chunks(shape, itemsize, {}) end
-  if type(chunks) == "number" then
+  M.check_size(shape, dtype, level)
+  if chunks == nil or chunks == "auto" then chunks = "auto" end
+  if type(chunks) == "number" or chunks == "auto" then
     local t = {}
     for d = 1, nd do t[d] = chunks end
     chunks = t
@@ -309,26 +350,30 @@ function M.normalize_chunks(chunks, shape, dtype, level)
     chunk_error(fmt("chunks %s do not match a shape of %d dimension%s", describe_chunks(chunks), nd,
       nd == 1 and "" or "s"), level)
   end
-  local out, fixed, want_auto = {}, {}, false
+  local out, sizes, want_auto = {}, {}, false -- out[d]: explicit lists; sizes[d]: regular block sizes
   for d = 1, nd do
     local c, n = chunks[d], shape[d]
     if type(c) == "table" then
       out[d] = explicit(c, n, d, level)
     elseif c == -1 or c == nil then
-      out[d] = { n }
+      sizes[d] = math.max(n, 1)
     elseif c == "auto" then
       want_auto = true
     else
       c = check_extent(c, "block sizes", level)
       if c == 0 and n > 0 then chunk_error(fmt("a block size of 0 for axis %d of extent %d", d, n), level) end
-      out[d] = regular(n, math.max(c, 1))
+      sizes[d] = math.max(c, 1)
     end
-    if out[d] then fixed[d] = math.max(out[d][1], 1) end
   end
   if want_auto then
-    local auto = auto_chunks(shape, itemsize, fixed)
-    for d = 1, nd do out[d] = out[d] or auto[d] end
+    local fixed = {}
+    for d = 1, nd do fixed[d] = sizes[d] and math.max(math.min(sizes[d], shape[d]), 1) or (out[d] and math.max(out[d][1], 1)) end
+    sizes = auto_sizes(shape, itemsize, fixed)
   end
+  local counts = {}
+  for d = 1, nd do counts[d] = out[d] and #out[d] or shape[d] == 0 and 1 or (shape[d] - 1) // sizes[d] + 1 end
+  check_blocks(counts, shape, level)
+  for d = 1, nd do out[d] = out[d] or regular(shape[d], sizes[d]) end
   return out
 end
 
@@ -469,8 +514,9 @@ function M.new(layer, deps, chunks, dtype)
     local n = 0
     for _, c in ipairs(chunks[d]) do n = n + c end
     shape[d] = n
-    size = size * n
   end
+  M.check_size(shape, dtype, 2) -- so that size cannot wrap (2^40 by 2^40 gave size 0)
+  for d = 1, #shape do size = size * shape[d] end
   local fields = {
     name = layer.name, chunks = freeze(chunks), shape = freeze(shape), ndim = #chunks, size = size, dtype = dtype,
     numblocks = freeze(numblocks_of(chunks)), chunksize = freeze(chunksize_of(chunks)), layers = layers,

@@ -62,6 +62,23 @@ for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin
   da[op] = reductions[op]
 end
 
+-- da.config([{buffer_cache_mb = n}]) -> {buffer_cache_mb =, buffer_cache_bytes =,
+-- buffer_cache_buffers =}: big freed buffers (4 MiB and more) are kept for reuse,
+-- up to buffer_cache_mb (2048 by default, or LASK_BUFFER_CACHE_MB; 0 turns the
+-- cache off); a lower limit gives the excess back at once. da.trim() gives them all
+-- back to the system (a dropped 2 GB result stays resident until then).
+function da.config(opts)
+  local nd = require("lask.core").ndarray
+  local mb = opts and opts.buffer_cache_mb
+  if mb ~= nil and (math.type(mb) ~= "integer" or mb < 0) then
+    error("lask.array: config: buffer_cache_mb must be a non-negative integer, got " .. tostring(mb), 2)
+  end
+  local st = nd.buffer_cache(mb and mb << 20)
+  return { buffer_cache_mb = st.limit >> 20, buffer_cache_bytes = st.bytes, buffer_cache_buffers = st.buffers }
+end
+
+function da.trim() require("lask.core").ndarray.trim() end
+
 -- da.load(path): the .npy file at path as an in-memory lask.ndarray; raises on
 -- failure, as from_npy does (lask's policy: errors are raised, never nil, msg).
 function da.load(path, ...)

@@ -1,12 +1,18 @@
 -- lask.array.io: .npy files — x:store(path) writes an array block by block,
--- from_npy(path) reads one lazily, block by block.
+-- from_npy(path) reads one lazily, block by block. The header is read by the C
+-- parser the blocks are read with (engine/array/npy.c, through
+-- lask.core.ndarray.npy_header), so an array that can be made can be computed.
 --
 -- store never holds the whole array: a first task creates the file at its full
 -- size (npy_create: the header, then a sparse hole), and one task per block writes
 -- that block at its place (store_block) as soon as it is computed; the engine
 -- frees each block once written. The file is made under a temporary name in the
 -- same directory and renamed over path only when every block is written, so a
--- failed store leaves no file behind, partial or otherwise.
+-- failed store leaves no file behind, partial or otherwise. The file reads as
+-- "an unfinished file" until every block is written (its version byte is set
+-- last, engine/array/npy.h), so even a store killed midway leaves nothing that
+-- loads; the next store of the same path removes such leftovers
+-- (path.tmp-<token>).
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 
@@ -14,52 +20,15 @@ local fmt = string.format
 
 local IO = {}
 
---------------------------------------------------------------------------------
--- Reading a .npy header (format 1.0, 2.0, 3.0)
-
-local DESCR = { ["<f8"] = "float64", ["<f4"] = "float32", ["<i8"] = "int64", ["|b1"] = "bool", ["=f8"] = "float64",
-  ["=f4"] = "float32", ["=i8"] = "int64", ["?"] = "bool", ["|?"] = "bool" }
-
--- The header of the .npy file at path: {dtype=, shape=, fortran_order=}; or nil
--- and a message.
-function IO.read_header(path)
-  local f, why = io.open(path, "rb")
-  if not f then return nil, why end
-  local head = f:read(12) or ""
-  local size = f:seek("end")
-  f:close()
-  if #head < 10 or head:sub(1, 6) ~= "\147NUMPY" then return nil, path .. ": not a .npy file" end
-  local major = head:byte(7)
-  local hlen, start
-  if major == 1 then
-    hlen, start = string.unpack("<I2", head, 9), 10
-  elseif major == 2 or major == 3 then
-    if #head < 12 then return nil, path .. ": truncated header" end
-    hlen, start = string.unpack("<I4", head, 9), 12
-  else
-    return nil, fmt("%s: unsupported .npy format version %d", path, major)
-  end
-  f = assert(io.open(path, "rb"))
-  f:seek("set", start)
-  local text = f:read(hlen) or ""
-  f:close()
-  local descr = text:match("'descr'%s*:%s*'([^']*)'")
-  local order = text:match("'fortran_order'%s*:%s*(%a+)")
-  local shape_text = text:match("'shape'%s*:%s*(%b())")
-  if not descr or not order or not shape_text then return nil, path .. ": malformed .npy header" end
-  local dtype = DESCR[descr]
-  if not dtype then return nil, fmt("%s: unsupported dtype '%s'", path, descr) end
-  local shape = {}
-  for n in shape_text:gmatch("%d+") do shape[#shape + 1] = math.tointeger(tonumber(n)) end
-  return { dtype = dtype, shape = shape, fortran_order = order == "True", size = size, data_offset = start + hlen }
-end
-
 -- from_npy(path [, opts]): the array stored in path, read block by block (each
--- block memory-maps only its bytes). opts.chunks as everywhere (auto by default).
+-- block reads only its bytes; read, not mapped, so that a file truncated by another
+-- process gives an error, not SIGBUS). opts.chunks as everywhere (auto by default).
 function IO.from_npy(path, opts)
   opts = opts or {}
   if type(path) ~= "string" then error("lask.array: from_npy: the path must be a string", 2) end
-  local h, why = IO.read_header(path)
+  local nd = lcore.ndarray
+  if not nd then error("lask.array: from_npy: lask.ndarray is not available in this build", 2) end
+  local h, why = nd.npy_header(path) -- engine/array/npy.c's parser, the one the blocks are read with
   if not h then error("lask.array: from_npy: " .. why, 2) end
   local chunks = core.normalize_chunks(opts.chunks, h.shape, h.dtype, 2)
   local k = core.kernel("from_npy")
@@ -67,6 +36,7 @@ function IO.from_npy(path, opts)
   for d = 1, #h.shape do offsets[d] = core.offsets(chunks[d]) end
   local name = "from-npy-" .. core.tokenize("from_npy", path, h.shape, h.dtype, h.size, chunks)
   local layer = core.blockwise_layer(name, chunks, {}, function(idx)
+    if #idx == 0 then return { k, path } end -- 0-d: the whole (an empty table would be a literal)
     local off, shape = {}, {}
     for d = 1, #idx do
       off[d] = offsets[d][idx[d] + 1]
@@ -85,6 +55,7 @@ end
 function IO.store(x, path, opts)
   if type(path) ~= "string" then error("lask.array: store: the path must be a string", 2) end
   opts = opts or {}
+  if lcore.ndarray then lcore.ndarray.npy_clean_stale(path) end -- what killed stores of path left
   local token = core.tokenize("store", x, path)
   local tmp = fmt("%s.tmp-%s", path, token)
   local create = { name = "npy-create-" .. token, kind = "generic", deps = {} }
@@ -111,11 +82,8 @@ function IO.store(x, path, opts)
     os.remove(tmp)
     error(err, 0)
   end
-  local renamed, why = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    error("lask.array: store: " .. tostring(why), 2)
-  end
+  local renamed, why = lcore.ndarray.npy_finish(tmp, path) -- readable only now, then renamed
+  if not renamed then error("lask.array: " .. tostring(why), 2) end
   return true
 end
 

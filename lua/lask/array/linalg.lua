@@ -104,8 +104,10 @@ local function tall_blocks(x, what, level)
     acc = acc + r
     if acc >= max(n, 1) then rows[#rows + 1], acc = acc, 0 end
   end
-  if acc > 0 then
-    if #rows == 0 then rows[1] = acc else rows[#rows] = rows[#rows] + acc end
+  if #rows == 0 then
+    rows[1] = acc -- also 0 rows: one empty block ((0, 0) said "chunks (()) sum to 0")
+  elseif acc > 0 then
+    rows[#rows] = rows[#rows] + acc
   end
   return x:rechunk { rows, { n } }
 end
