@@ -602,6 +602,6 @@ int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, siz
   int ok = read_value(&r, out) && r.p == r.end;
   if (!ok && out->type == LASK_TOBJ && r.p != r.end) lask_release(*out), *out = lask_nil();
   lua_settop(L, top - 1);
-  if (why) *why = ok ? NULL : r.why ? r.why : "malformed bytes";
+  if (why) *why = ok ? NULL : r.why ? r.why : "not enough memory, or malformed bytes";
   return ok;
 }

@@ -86,7 +86,7 @@ function da.load(path, ...)
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end
   if type(path) ~= "string" then error("lask.array: load: the path must be a string", 2) end
   local a, why = nd.load(path, ...)
-  if not a then error("lask.array: load: " .. tostring(why), 2) end
+  if not a then error("lask.array: " .. tostring(why), 2) end
   return a
 end
 
