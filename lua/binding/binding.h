@@ -279,6 +279,11 @@ void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err);
 /* True once SIGINT arrived during the running get (lget.c; any thread may ask). */
 int lask_l_interrupted(void);
 
+/* From the SIGINT handler (async-signal-safe): hooks the worker state the calling
+ * thread runs, and when first is set forwards SIGINT to the other threads running
+ * worker states (lstates.c). */
+void lask_l_states_sigint(int first);
+
 /* Closes ctx's worker states (the engine's threads must be idle). */
 void lask_l_states_free(lask_lctx *ctx);
 

@@ -30,9 +30,10 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar) {
 
 static void on_sigint(int sig) {
   (void)sig;
-  atomic_store(&interrupted, 1);
-  if (interrupt_state)
+  int first = !atomic_exchange(&interrupted, 1);
+  if (first && interrupt_state)
     lua_sethook(interrupt_state, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  lask_l_states_sigint(first); /* Lua code on worker states, with lua = "parallel" */
 }
 
 /* Installs the SIGINT handler unless an outer get did; returns 1 when it did. */

@@ -18,10 +18,20 @@
  * the worker's globals that copies a snapshotted global on first read.
  *
  * A worker task's error is kept in its worker's slot (message, traceback) and put
- * in the get's error object after the run (lask_l_par_finish). A count hook on
- * each worker state polls the get's interrupt flag, so Ctrl-C stops Lua code
- * inside long tasks too.
+ * in the get's error object after the run (lask_l_par_finish).
+ *
+ * Ctrl-C stops Lua code inside long tasks too, at no cost until it comes: the SIGINT
+ * handler (lget.c) calls lask_l_states_sigint, which hooks the worker state its own
+ * thread is running (as lua.c hooks its own state from its handler) and, the first
+ * time, forwards the signal to the other threads running worker states, whose
+ * handlers hook theirs. A hook left on a state all the time would cost Lua code
+ * 1.5-3x (Lua traps every instruction while a count hook is set). ThreadSanitizer
+ * builds poll instead, with a count hook on every worker state: TSan runs a signal
+ * handler only when its thread makes an intercepted call, which a pure-Lua loop never
+ * does.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +39,8 @@
 
 typedef struct wstate {
   lua_State *L; /* NULL until the worker first needs it */
+  pthread_t thread; /* the worker's thread, set while busy */
+  _Atomic int busy; /* 1 while the worker runs a task on L */
   lask_lctx *lctx;
   lask_host_ops ops;
   uint64_t gen; /* the get it is prepared for */
@@ -73,14 +85,39 @@ void lask_l_states_free(lask_lctx *ctx) {
 
 /* --- Ctrl-C --- */
 
-enum { POLL_EVERY = 10000 }; /* VM instructions between looks at the interrupt flag */
+#if defined(__SANITIZE_THREAD__)
+#define POLL_FOR_SIGINT 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define POLL_FOR_SIGINT 1
+#endif
+#endif
+#ifndef POLL_FOR_SIGINT
+#define POLL_FOR_SIGINT 0
+#endif
 
-/* A count hook on every worker state: Lua code running on a worker stops soon after
- * SIGINT. The state's own thread polls the flag (a signal handler hooking a state
- * that another thread runs would race with it). */
+enum { POLL_EVERY = 10000 }; /* TSan builds: VM instructions between looks at the flag */
+
+static _Thread_local lua_State *running; /* the worker state this thread runs a task on */
+static _Atomic(lask_lstates *) active;   /* the worker states of the running parallel get */
+
+/* The hook a Ctrl-C puts on a worker state (or, polling, a count hook). */
 static void poll_interrupt(lua_State *L, lua_Debug *ar) {
   (void)ar;
-  if (lask_l_interrupted()) luaL_error(L, "interrupted");
+  if (!lask_l_interrupted()) return;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted");
+}
+
+void lask_l_states_sigint(int first) {
+  lua_State *L = running;
+  if (L) lua_sethook(L, poll_interrupt, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  lask_lstates *st = atomic_load(&active);
+  if (!first || !st) return;
+  for (int i = 0; i < st->n; i++) {
+    wstate *w = &st->w[i];
+    if (atomic_load(&w->busy) && !pthread_equal(w->thread, pthread_self())) pthread_kill(w->thread, SIGINT);
+  }
 }
 
 /* --- on the worker --- */
@@ -109,7 +146,10 @@ static int env_index(lua_State *L) {
 /* Sets L up for get p: new copies of constants and globals, the interrupt hook. */
 static int start_get(lua_State *L) {
   lask_lpar *p = lua_touserdata(L, 1);
-  lua_sethook(L, poll_interrupt, LUA_MASKCOUNT, POLL_EVERY);
+  if (POLL_FOR_SIGINT)
+    lua_sethook(L, poll_interrupt, LUA_MASKCOUNT, POLL_EVERY);
+  else
+    lua_sethook(L, NULL, 0, 0); /* a Ctrl-C's hook left from the last get */
   lua_getglobal(L, "require"); /* kernels and ndarrays arrive as userdata of lask.core's */
   lua_pushliteral(L, "lask.core");
   lua_call(L, 1, 0);
@@ -172,7 +212,12 @@ static lask_status worker_call(void *ctx, uint32_t node, lask_value head, const 
   task t = {head, args, nargs, out};
   lua_pushcfunction(L, run_task);
   lua_pushlightuserdata(L, &t);
-  if (lua_pcall(L, 1, 0, h) == LUA_OK) return lua_settop(L, h - 1), LASK_OK;
+  w->thread = pthread_self(), running = L;
+  atomic_store(&w->busy, 1);
+  int st = lua_pcall(L, 1, 0, h);
+  atomic_store(&w->busy, 0);
+  running = NULL;
+  if (st == LUA_OK) return lua_settop(L, h - 1), LASK_OK;
   free_errors(w);
   w->err_node = node;
   if (lua_type(L, -1) == LUA_TTABLE) {
@@ -372,6 +417,7 @@ lask_lpar *lask_l_par_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
 void lask_l_par_arm(lask_lpar *p) {
   p->st->gen++;
   p->st->par = p;
+  atomic_store(&active, p->st);
 }
 
 void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err) {
@@ -389,6 +435,7 @@ void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err) {
     free_errors(w);
   }
   st->par = NULL;
+  atomic_store(&active, NULL);
 }
 
 void lask_l_par_mark(lask_lrun *r, lask_lpar *p) {
