@@ -95,16 +95,12 @@ static int nd_totable(lua_State *L) {
   return 1;
 }
 
-/* a:save(path) -> true, or nil and a message. */
+/* a:save(path) -> true; raises on failure, as every lask function (the README's policy). */
 static int nd_save(lua_State *L) {
   lask_ndarray *a = lask_l_checkndarray(L, 1);
   const char *path = luaL_checkstring(L, 2);
   lask_err err;
-  if (lask_npy_save(path, a, &err) != LASK_OK) {
-    lua_pushnil(L);
-    lua_pushstring(L, err.msg);
-    return 2;
-  }
+  if (lask_npy_save(path, a, &err) != LASK_OK) return luaL_error(L, "lask.ndarray: %s", err.msg);
   lua_pushboolean(L, 1);
   return 1;
 }
