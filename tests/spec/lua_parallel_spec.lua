@@ -282,23 +282,15 @@ describe("lua = parallel", function()
     local function lua_sum(t) local s = 0 for _, v in ipairs(t) do s = s + v end return s end
     local function lua_pair(a, b) return { a, b } end
     local function lua_first(t) return t[1] + t[2] end
+    local tasks = {
+      function(dep, r) return { K.add, dep(), r(10) } end,
+      function(dep) return { lua_add, dep(), dep() } end,
+      function(dep) return { lua_sum, { dep(), { K.inc, dep() } } } end,
+      function(dep) return { lua_first, { lua_pair, dep(), { lua_add, dep(), 1 } } } end,
+      function(dep) return { K.sub, dep(), { lua_add, dep(), 1 } } end,
+    }
     for _, n in ipairs({ 50, 2000, 100000 }) do
-      local d, keys = {}, {}
-      for i = 1, n do
-        local k = rng(4) == 1 and lask.key("n", i) or ("n" .. i)
-        local function dep() return keys[rng(#keys)] end
-        if #keys == 0 or rng(10) == 1 then
-          d[k] = rng(100)
-        else
-          local kind = rng(5)
-          if kind == 1 then d[k] = { K.add, dep(), rng(10) }
-          elseif kind == 2 then d[k] = { lua_add, dep(), dep() }
-          elseif kind == 3 then d[k] = { lua_sum, { dep(), { K.inc, dep() } } }
-          elseif kind == 4 then d[k] = { lua_first, { lua_pair, dep(), { lua_add, dep(), 1 } } }
-          else d[k] = { K.sub, dep(), { lua_add, dep(), 1 } } end
-        end
-        keys[#keys + 1] = k
-      end
+      local d, keys = S.random_graph(rng, n, tasks)
       local want = sync.get(d, keys)
       local got = lask.get(d, keys, P)
       for i = 1, #keys do

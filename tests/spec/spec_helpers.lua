@@ -16,6 +16,22 @@
 --                         status (137: killed at the time limit)
 local S = {}
 
+-- A random DAG of n keys (string keys and tuple keys, "n" .. i), as a list of keys in
+-- order and the graph: a tenth of them (and the first) literals, the others a task
+-- made by one of tasks (chosen at random), each a function(dep, rng) -> task where
+-- dep() names an earlier key. rng is math.random or alike.
+function S.random_graph(rng, n, tasks)
+  local lask = require "lask"
+  local d, keys = {}, {}
+  local function dep() return keys[rng(#keys)] end
+  for i = 1, n do
+    local k = rng(4) == 1 and lask.key("n", i) or ("n" .. i)
+    d[k] = (#keys == 0 or rng(10) == 1) and rng(100) or tasks[rng(#tasks)](dep, rng)
+    keys[#keys + 1] = k
+  end
+  return d, keys
+end
+
 function S.absolute(path)
   if path:sub(1, 1) == "/" then return path end
   local p = assert(io.popen("pwd"))

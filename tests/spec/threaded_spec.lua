@@ -7,27 +7,19 @@ local callbacks = require "lask.callbacks"
 local K = lask.kernels
 
 -- A random DAG mixing native kernels, Lua functions, lists and nested tasks.
+local function lua_add(a, b) return a + b end
+local function lua_sum(t) local s = 0 for _, v in ipairs(t) do s = s + v end return s end
+local RANDOM_TASKS = {
+  function(dep, rng) return { K.add, dep(), rng(10) } end,
+  function(dep) return { lua_add, dep(), dep() } end,
+  function(dep) return { K.sum, { dep(), dep(), dep() } } end,
+  function(dep) return { lua_sum, { dep(), { K.inc, dep() } } } end,
+  function(dep) return { K.mul, { K.identity, dep() }, 1 } end,
+  function(dep) return { K.sub, dep(), { lua_add, dep(), 1 } } end,
+}
 local function random_graph(rng, n)
-  local d, keys = {}, {}
-  local function lua_add(a, b) return a + b end
-  local function lua_sum(t) local s = 0 for _, v in ipairs(t) do s = s + v end return s end
-  for i = 1, n do
-    local k = rng(4) == 1 and lask.key("n", i) or ("n" .. i)
-    local function dep() return keys[rng(#keys)] end
-    if #keys == 0 or rng(10) == 1 then
-      d[k] = rng(100)
-    else
-      local kind = rng(6)
-      if kind == 1 then d[k] = { K.add, dep(), rng(10) }
-      elseif kind == 2 then d[k] = { lua_add, dep(), dep() }
-      elseif kind == 3 then d[k] = { K.sum, { dep(), dep(), dep() } }
-      elseif kind == 4 then d[k] = { lua_sum, { dep(), { K.inc, dep() } } }
-      elseif kind == 5 then d[k] = { K.mul, { K.identity, dep() }, 1 }
-      else d[k] = { K.sub, dep(), { lua_add, dep(), 1 } } end
-    end
-    keys[#keys + 1] = k
-  end
-  return d, keys
+  local S = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua")
+  return S.random_graph(rng, n, RANDOM_TASKS)
 end
 
 describe("lask.threaded", function()
