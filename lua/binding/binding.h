@@ -35,7 +35,22 @@ typedef struct lask_lctx {
   _Atomic size_t ndead_hint; /* ndead, readable without the lock */
   uint64_t mp_bytes;         /* bytes of messages the last multiprocessing get received */
   struct lask_lstates *states; /* the worker states of lua = "parallel" gets (lstates.c), or NULL */
+  void (*close_states)(struct lask_lctx *ctx); /* set with states: closes them when the state closes */
 } lask_lctx;
+
+/* A class of engine objects that the binding pushes to Lua with a function of its
+ * own (copied Lua values, lcopy.c): the engine class, then how to push one. The
+ * class registers itself (lask_l_register_push); lask_l_pushval, which knows only the
+ * engine's classes, then calls push for its objects, so value conversion needs no
+ * knowledge of the files that add classes. */
+typedef struct lask_lclass {
+  lask_class cls;
+  void (*push)(lua_State *L, lask_value v);
+} lask_lclass;
+
+/* Registers c (static storage) with lask_l_pushval, once per process (idempotent;
+ * first from the calling thread's luaopen, before any worker state exists). */
+void lask_l_register_push(const lask_lclass *c);
 
 typedef struct lask_hostobj {
   lask_obj h;
@@ -219,7 +234,7 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err);
 
 /* --- copying Lua values between Lua states (lcopy.c) --- */
 
-extern const lask_class lask_frozen_class;
+extern const lask_lclass lask_frozen_class;
 
 /* Freezes the value at idx into *out, a value no Lua state owns (numbers and
  * strings as themselves would be simpler, but one form serves tables, functions,
@@ -283,6 +298,19 @@ int lask_l_interrupted(void);
  * thread runs, and when first is set forwards SIGINT to the other threads running
  * worker states (lstates.c). */
 void lask_l_states_sigint(int first);
+
+struct sigaction;
+
+/* lsigint.c: installs the SIGINT handler for a get on L unless an outer get did
+ * (returns 1 when it did, the old action in *old); release undoes it. */
+int lask_l_catch_sigint(lua_State *L, struct sigaction *old);
+void lask_l_release_sigint(lua_State *L, int installed, const struct sigaction *old);
+
+/* The flag a run polls for Ctrl-C (lask_run_opts.interrupt), set by the handler. */
+const _Atomic int *lask_l_interrupt_flag(void);
+
+/* Makes the SIGINT handler also call f(first) (NULL: nothing more); async-signal-safe f. */
+void lask_l_sigint_forward(void (*f)(int first));
 
 /* Closes ctx's worker states (the engine's threads must be idle). */
 void lask_l_states_free(lask_lctx *ctx);

@@ -49,7 +49,7 @@ static void frozen_destroy(lask_obj *o) {
   free(f->objs), free(f->data), free(f);
 }
 
-const lask_class lask_frozen_class = {"copied Lua value", frozen_destroy};
+const lask_lclass lask_frozen_class = {{"copied Lua value", frozen_destroy}, lask_l_thaw};
 
 /* --- the paths of C functions and modules --- */
 
@@ -312,7 +312,7 @@ const char *lask_l_freeze(lua_State *L, int idx, lask_value origin, lask_value *
   *out = lask_nil();
   lask_frozen *f = calloc(1, sizeof *f);
   if (!f) return lua_pushliteral(L, "out of memory"), lua_tostring(L, -1);
-  lask_obj_init(&f->h, &lask_frozen_class);
+  lask_obj_init(&f->h, &lask_frozen_class.cls);
   f->origin = lask_nil();
   lua_pushnil(L); /* the error slot */
   int base = lua_gettop(L);
@@ -341,7 +341,7 @@ const char *lask_l_freeze(lua_State *L, int idx, lask_value origin, lask_value *
 }
 
 void lask_l_frozen_set_constant(lask_value v) {
-  if (lask_isa(v, &lask_frozen_class)) ((lask_frozen *)v.as.o)->constant = 1;
+  if (lask_isa(v, &lask_frozen_class.cls)) ((lask_frozen *)v.as.o)->constant = 1;
 }
 
 /* --- thawing --- */

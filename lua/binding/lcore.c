@@ -14,6 +14,7 @@ static int l_clock(lua_State *L) {
 
 int luaopen_lask_core(lua_State *L) {
   lask_l_ctx(L);
+  lask_l_register_push(&lask_frozen_class); /* copied Lua values (lua = "parallel") */
   lua_newtable(L);
   lask_l_open_keys(L);
   lask_l_open_get(L);

@@ -7,106 +7,10 @@
  * for them.
  */
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "binding.h"
-
-/* SIGINT during a get. A signal handler can only reach process-wide state: the
- * flag the schedulers poll between tasks, and the Lua state whose running task a
- * hook interrupts (as lua.c does). Both are set while a get is running; nested
- * gets share the outermost one's. */
-static _Atomic int interrupted;
-static lua_State *volatile interrupt_state;
-
-int lask_l_interrupted(void) { return atomic_load_explicit(&interrupted, memory_order_relaxed); }
-
-static void interrupt_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  lua_sethook(L, NULL, 0, 0);
-  luaL_error(L, "interrupted");
-}
-
-static void on_sigint(int sig) {
-  (void)sig;
-  int first = !atomic_exchange(&interrupted, 1);
-  if (first && interrupt_state)
-    lua_sethook(interrupt_state, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-  lask_l_states_sigint(first); /* Lua code on worker states, with lua = "parallel" */
-}
-
-/* Installs the SIGINT handler unless an outer get did; returns 1 when it did. */
-static int catch_sigint(lua_State *L, struct sigaction *old) {
-  if (interrupt_state) return 0;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  atomic_store(&interrupted, 0);
-  interrupt_state = L;
-  sigaction(SIGINT, &sa, old);
-  return 1;
-}
-
-static void release_sigint(lua_State *L, int installed, const struct sigaction *old) {
-  if (!installed) return;
-  sigaction(SIGINT, old, NULL);
-  interrupt_state = NULL;
-  if (atomic_load(&interrupted)) lua_sethook(L, NULL, 0, 0); /* ours, if it was not needed */
-}
-
-/* Number of stack levels of L from level 0 up. lua_getstack(L, n) walks n frames,
- * so counting level by level costs the square of the depth (minutes for a stack
- * overflow's 200k frames); doubling then bisecting, as luaL_traceback does, costs
- * depth × log(depth). */
-int lask_l_stack_depth(lua_State *L) {
-  lua_Debug ar;
-  int lo = 0, hi = 1; /* level lo exists or lo == 0; level hi may not */
-  while (lua_getstack(L, hi, &ar)) lo = hi, hi *= 2;
-  while (lo + 1 < hi) {
-    int mid = lo + (hi - lo) / 2;
-    if (lua_getstack(L, mid, &ar)) lo = mid;
-    else hi = mid;
-  }
-  return lua_getstack(L, 0, &ar) ? lo + 1 : 0;
-}
-
-/* Where the traceback tb (luaL_traceback's, from level 1) leaves the task's first
- * task_levels levels for the frames of get and its callers, or NULL when it does
- * not. A line is a level, except a tail-call note; luaL_traceback elides the middle
- * of a deep stack with a line saying how many levels it skipped. */
-static const char *task_traceback_end(const char *tb, int task_levels) {
-  int level = 0;
-  for (const char *line = strchr(tb, '\n'); line; line = strchr(line + 1, '\n')) {
-    int skipped;
-    if (sscanf(line, "\n\t...\t(skipping %d levels)", &skipped) == 1) level += skipped;
-    else if (strncmp(line, "\n\t(...tail calls...)", 20) != 0 && ++level > task_levels) return line;
-  }
-  return NULL;
-}
-
-/* Message handler: keeps the error value, its text and the traceback of the task
- * alone (upvalue 1: the depth of the stack at get, whose frames are cut off). */
-static int msgh(lua_State *L) {
-  int task_levels = lask_l_stack_depth(L) - (int)lua_tointeger(L, lua_upvalueindex(1)) - 1;
-  lua_createtable(L, 0, 3);
-  lua_pushvalue(L, 1);
-  lua_setfield(L, -2, "value");
-  luaL_tolstring(L, 1, NULL); /* strings as they are; objects through __tostring or __name */
-  lua_setfield(L, -2, "message");
-  luaL_traceback(L, L, NULL, 1);
-  const char *tb = lua_tostring(L, -1);
-  const char *end = task_traceback_end(tb, task_levels);
-  if (end) lua_pushlstring(L, tb, (size_t)(end - tb)), lua_remove(L, -2);
-  lua_setfield(L, -2, "traceback");
-  return 1;
-}
-
-void lask_l_push_msgh(lua_State *L) {
-  lua_pushinteger(L, lask_l_stack_depth(L));
-  lua_pushcclosure(L, msgh, 1);
-}
 
 /* Replaces the error value on top, which the message handler did not make (Lua
  * skips it for out of memory; or it failed itself), with the handler's table: the
@@ -306,7 +210,7 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
     luaL_setmetatable(L, LASK_ERROR_MT);
     return lua_error(L);
   }
-  if (err->code == LASK_EINTR || atomic_load(&interrupted))
+  if (err->code == LASK_EINTR || lask_l_interrupted())
     return lask_l_raise(L, c, "interrupted", LASK_NO_NODE, "interrupted (SIGINT) while running the graph");
   if (err->code != LASK_EHOST) return lask_l_raise(L, c, "task", err->node, "%s", err->msg);
   lua_createtable(L, 0, 6);
@@ -358,13 +262,13 @@ static lask_status run_graph(lask_lrun *r, int which, lask_run_opts *o, lask_val
   lua_State *L = r->L;
   lask_engine *engine = which == SCHED_THREADED ? lask_l_engine(L) : NULL;
   struct sigaction old_sigint;
-  int installed = catch_sigint(L, &old_sigint);
-  o->interrupt = &interrupted;
+  int installed = lask_l_catch_sigint(L, &old_sigint);
+  o->interrupt = lask_l_interrupt_flag();
   r->c->running++;
   lask_status st = which == SCHED_MP ? lask_l_run_mp(r, o, results, err)
                                      : lask_run(engine, r->c->g, r->c->outs, r->c->nouts, o, results, err);
   r->c->running--;
-  release_sigint(L, installed, &old_sigint);
+  lask_l_release_sigint(L, installed, &old_sigint);
   lask_l_drain(L, r->c->ctx);
   return st;
 }
@@ -375,7 +279,7 @@ static lask_status run_graph(lask_lrun *r, int which, lask_run_opts *o, lask_val
 static void end_callbacks(lask_lrun *r, int trace, lask_status st) {
   lua_State *L = r->L;
   if (!r->cbs) return;
-  if (r->callback_failed && atomic_load(&interrupted)) r->callback_failed = 0;
+  if (r->callback_failed && lask_l_interrupted()) r->callback_failed = 0;
   if (st == LASK_OK) lua_getfield(L, r->state, "ntasks"), lua_setfield(L, r->state, "done");
   if (trace && !r->callback_failed) {
     lua_pushvalue(L, trace);

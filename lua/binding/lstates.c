@@ -21,7 +21,7 @@
  * in the get's error object after the run (lask_l_par_finish).
  *
  * Ctrl-C stops Lua code inside long tasks too, at no cost until it comes: the SIGINT
- * handler (lget.c) calls lask_l_states_sigint, which hooks the worker state its own
+ * handler (lsigint.c) calls lask_l_states_sigint (registered for the get), which hooks the worker state its own
  * thread is running (as lua.c hooks its own state from its handler) and, the first
  * time, forwards the signal to the other threads running worker states, whose
  * handlers hook theirs. A hook left on a state all the time would cost Lua code
@@ -276,6 +276,7 @@ static lask_lstates *states(lua_State *L, lask_lctx *ctx) {
   int n = lask_engine_workers(e);
   if (!st || !(st->w = calloc((size_t)n, sizeof *st->w))) return free(st), luaL_error(L, "lask: out of memory"), NULL;
   st->n = n, st->e = e;
+  ctx->close_states = lask_l_states_free;
   return ctx->states = st;
 }
 
@@ -418,6 +419,7 @@ void lask_l_par_arm(lask_lpar *p) {
   p->st->gen++;
   p->st->par = p;
   atomic_store(&active, p->st);
+  lask_l_sigint_forward(lask_l_states_sigint);
 }
 
 void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err) {
@@ -436,6 +438,7 @@ void lask_l_par_finish(lask_lrun *r, lask_lpar *p, const lask_err *err) {
   }
   st->par = NULL;
   atomic_store(&active, NULL);
+  lask_l_sigint_forward(NULL);
 }
 
 void lask_l_par_mark(lask_lrun *r, lask_lpar *p) {

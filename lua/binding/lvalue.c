@@ -15,7 +15,7 @@ static int ctx_gc(lua_State *L) {
   if (!ctx) return 0;
   *slot = NULL;
   int running = lask_engine_runs(ctx->engine) > 0;
-  if (!running) lask_l_states_free(ctx); /* before the engine: its threads are idle */
+  if (!running && ctx->close_states) ctx->close_states(ctx); /* before the engine: its threads are idle */
   if (ctx->owns_engine) lask_engine_free(ctx->engine); /* deferred to the run's end if running */
   if (running) return 0;
   pthread_mutex_destroy(&ctx->dead_mu);
@@ -134,6 +134,27 @@ int lask_l_toval(lua_State *L, lask_lctx *ctx, int idx, lask_value *out) {
   return new_host(L, ctx, idx, out);
 }
 
+enum { MAX_PUSH_CLASSES = 4 };
+static const lask_lclass *push_classes[MAX_PUSH_CLASSES]; /* written by registration only */
+static _Atomic int npush_classes;
+
+void lask_l_register_push(const lask_lclass *c) {
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&mu);
+  int n = atomic_load(&npush_classes), known = 0;
+  for (int i = 0; i < n; i++) known |= push_classes[i] == c;
+  if (!known && n < MAX_PUSH_CLASSES) push_classes[n] = c, atomic_store(&npush_classes, n + 1);
+  pthread_mutex_unlock(&mu);
+}
+
+/* Pushes v with its registered class's push; 0 when its class is not registered. */
+static int push_registered(lua_State *L, lask_value v) {
+  int n = atomic_load(&npush_classes);
+  for (int i = 0; i < n; i++)
+    if (v.as.o->cls == &push_classes[i]->cls) return push_classes[i]->push(L, v), 1;
+  return 0;
+}
+
 void lask_l_pushval(lua_State *L, lask_value v) {
   switch ((lask_type)v.type) {
   case LASK_TNIL: lua_pushnil(L); return;
@@ -156,13 +177,11 @@ void lask_l_pushval(lua_State *L, lask_value v) {
     const lask_list *l = (const lask_list *)v.as.o;
     lua_createtable(L, (int)l->n, 0);
     for (size_t i = 0; i < l->n; i++) lask_l_pushval(L, l->items[i]), lua_rawseti(L, -2, (lua_Integer)i + 1);
-  } else if (cls == &lask_frozen_class) {
-    lask_l_thaw(L, v);
   } else if (cls == &lask_kernel_class) {
     lask_l_pushkernel(L, (const lask_kernel *)v.as.o);
   } else if (cls == &lask_ndarray_class) {
     lask_l_pushndarray(L, (lask_ndarray *)v.as.o);
-  } else {
+  } else if (!push_registered(L, v)) {
     lua_pushfstring(L, "<lask %s>", cls->name);
   }
 }
