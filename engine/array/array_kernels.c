@@ -105,7 +105,8 @@ lask_status lask_akernel_arg_dtype(const lask_kernel *k, const lask_value *args,
 
 lask_status lask_akernel_relabel(const lask_kernel *k, lask_err *err) {
   size_t n = strlen(k->name);
-  if (strncmp(err->msg, k->name, n) == 0 && err->msg[n] == ':') return err->code; /* "npy_create: npy_create:" */
+  if (strncmp(err->msg, k->name, n) == 0 && err->msg[n] == ':')
+    return err->code; /* "npy_create: npy_create:" */
   return lask_akernel_fail(k, err->code, err, "%s", err->msg);
 }
 
@@ -141,8 +142,8 @@ lask_status lask_akernel_arg_arrays(const lask_kernel *k, const lask_value *args
   return LASK_OK;
 }
 
-lask_status lask_akernel_arg_ints(const lask_kernel *k, lask_value v, int want, int64_t *out, const char *what,
-                                  lask_err *err) {
+lask_status lask_akernel_arg_ints(const lask_kernel *k, lask_value v, int want, int64_t *out,
+                                  const char *what, lask_err *err) {
   size_t n = lask_isa(v, &lask_list_class) ? ((const lask_list *)v.as.o)->n : 0;
   if ((int)n != want)
     return lask_akernel_fail(k, LASK_EINVAL, err, "%s must list %d integers, got %zu", what, want, n);

@@ -59,9 +59,12 @@ static lask_status k_fused(const lask_kernel *k, const lask_value *args, int nar
 
 /* One kernel per operator as its LASK_EW_KERNEL_* column says (k->data is the
  * operator), then fused. */
-#define KERNEL_OP(ID, NAME)   {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_op, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
-#define KERNEL_POW(ID, NAME)  {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_pow, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
-#define KERNEL_CAST(ID, NAME) {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_astype, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
+#define KERNEL_OP(ID, NAME)                                                                                  \
+  {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_op, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
+#define KERNEL_POW(ID, NAME)                                                                                 \
+  {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_pow, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
+#define KERNEL_CAST(ID, NAME)                                                                                \
+  {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_astype, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
 #define KERNEL_NONE(ID, NAME)
 #define KERNEL_ENTRY(ID, NAME, ARITY, RULE, KERNEL, ...) KERNEL_##KERNEL(ID, NAME)
 

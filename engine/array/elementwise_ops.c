@@ -269,9 +269,9 @@ static const char neg_pow_msg[] = "integers to negative integer powers are not a
 
 /* The tile functions are indexed by lask_dtype: F64, F32, I64, BOOL. */
 const lask_ewop lask_ewops[LASK_EWOP_COUNT] = {
-#define EWOP_ENTRY(ID, NAME, ARITY, RULE, KERNEL, F64, F32, I64, BOOL, DOMAIN, UNSUPPORTED)                 \
-  [LASK_EWOP_##ID] = {NAME, ARITY, LASK_EW_##RULE, LASK_EW_KERNEL_##KERNEL, {F64, F32, I64, BOOL}, DOMAIN,     \
-                      UNSUPPORTED},
+#define EWOP_ENTRY(ID, NAME, ARITY, RULE, KERNEL, F64, F32, I64, BOOL, DOMAIN, UNSUPPORTED)                  \
+  [LASK_EWOP_##ID] = {NAME,   ARITY,      LASK_EW_##RULE, LASK_EW_KERNEL_##KERNEL, {F64, F32, I64, BOOL},    \
+                      DOMAIN, UNSUPPORTED},
     LASK_EWOPS(EWOP_ENTRY)
 #undef EWOP_ENTRY
 };

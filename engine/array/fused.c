@@ -125,14 +125,16 @@ static lask_status compile(const char *kname, const char *text, fprog *p, lask_e
     memcpy(tok, s, len);
     tok[len] = '\0';
     s += len;
-    if (p->nnodes == MAXNODES) return bad_program(kname, text, err, "more than " STR(LASK_FUSED_MAX_TOKENS) " tokens", NULL);
+    if (p->nnodes == MAXNODES)
+      return bad_program(kname, text, err, "more than " STR(LASK_FUSED_MAX_TOKENS) " tokens", NULL);
     fnode *n = &p->nodes[p->nnodes++];
     if (!parse_leaf(tok, n, &p->nargs) && !parse_op(tok, n))
       return bad_program(kname, text, err, "bad token", tok);
     if (n->kind == N_OP && sp < n->op->arity)
       return bad_program(kname, text, err, "too few operands for", tok);
     sp = n->kind == N_OP ? sp - n->op->arity + 1 : sp + 1;
-    if (sp > MAXDEPTH) return bad_program(kname, text, err, "stack deeper than " STR(LASK_FUSED_MAX_DEPTH), NULL);
+    if (sp > MAXDEPTH)
+      return bad_program(kname, text, err, "stack deeper than " STR(LASK_FUSED_MAX_DEPTH), NULL);
     if (sp > p->depth) p->depth = sp;
   }
   if (sp != 1) return bad_program(kname, text, err, sp ? "more than one value left" : "empty program", NULL);

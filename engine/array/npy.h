@@ -10,8 +10,9 @@
  * Writing goes to a temporary file in the same directory that is renamed over the
  * target at the end, so a failed save leaves nothing behind (and never a half
  * file). Until it is complete, the temporary's version byte says "unfinished", so
- * even the temporary of a process killed midway never reads as an array. Block writes (lask_npy_write_block) go into a file lask_npy_create made,
- * at an offset: several threads or processes may write disjoint blocks at once.
+ * even the temporary of a process killed midway never reads as an array. Block writes (lask_npy_write_block)
+ * go into a file lask_npy_create made, at an offset: several threads or processes may write disjoint blocks
+ * at once.
  */
 #ifndef LASK_NPY_H
 #define LASK_NPY_H

@@ -46,7 +46,8 @@ static lask_status k_npy_create(const lask_kernel *k, const lask_value *args, in
   int nd = lask_isa(args[1], &lask_list_class) ? (int)((const lask_list *)args[1].as.o)->n : 0;
   if (nd > LASK_MAXDIM) return lask_akernel_fail(k, LASK_EINVAL, err, "too many dimensions");
   if (lask_akernel_arg_ints(k, args[1], nd, shape, "global_shape", err)) return err->code;
-  if (lask_npy_create(((const lask_str *)args[0].as.o)->data, dt, nd, shape, err)) return lask_akernel_relabel(k, err);
+  if (lask_npy_create(((const lask_str *)args[0].as.o)->data, dt, nd, shape, err))
+    return lask_akernel_relabel(k, err);
   *out = lask_bool(true);
   return LASK_OK;
 }
@@ -61,9 +62,11 @@ static lask_status k_store_block(const lask_kernel *k, const lask_value *args, i
   if (n < 4) return lask_akernel_nargs(k, n, 4, 4, err);
   if (!lask_isa(args[0], &lask_str_class))
     return lask_akernel_fail(k, LASK_ETYPE, err, "the path must be a string");
-  if (lask_akernel_array(k, args, 1, &x, err) || lask_akernel_arg_ints(k, args[2], x->ndim, offset, "offset", err))
+  if (lask_akernel_array(k, args, 1, &x, err) ||
+      lask_akernel_arg_ints(k, args[2], x->ndim, offset, "offset", err))
     return err->code;
-  if (lask_npy_write_block(((const lask_str *)args[0].as.o)->data, x, offset, err)) return lask_akernel_relabel(k, err);
+  if (lask_npy_write_block(((const lask_str *)args[0].as.o)->data, x, offset, err))
+    return lask_akernel_relabel(k, err);
   *out = lask_bool(true);
   return LASK_OK;
 }

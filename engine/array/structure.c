@@ -407,16 +407,11 @@ static lask_status k_rows(const lask_kernel *k, const lask_value *args, int narg
 }
 
 static const lask_kernel struct_kernels[] = {
-    LASK_KERNEL_STATIC("transpose", k_transpose),
-    LASK_KERNEL_STATIC("getitem", k_getitem),
-    LASK_KERNEL_STATIC("reshape", k_reshape),
-    LASK_KERNEL_STATIC("concatenate", k_concatenate),
-    LASK_KERNEL_STATIC("stack", k_stack),
-    LASK_KERNEL_STATIC("block", k_block),
-    LASK_KERNEL_STATIC("into", k_into),
-    LASK_KERNEL_STATIC("copy", k_copy),
-    LASK_KERNEL_STATIC("item", k_item),
-    LASK_KERNEL_STATIC("vstack", k_vstack),
+    LASK_KERNEL_STATIC("transpose", k_transpose), LASK_KERNEL_STATIC("getitem", k_getitem),
+    LASK_KERNEL_STATIC("reshape", k_reshape),     LASK_KERNEL_STATIC("concatenate", k_concatenate),
+    LASK_KERNEL_STATIC("stack", k_stack),         LASK_KERNEL_STATIC("block", k_block),
+    LASK_KERNEL_STATIC("into", k_into),           LASK_KERNEL_STATIC("copy", k_copy),
+    LASK_KERNEL_STATIC("item", k_item),           LASK_KERNEL_STATIC("vstack", k_vstack),
     LASK_KERNEL_STATIC("rows", k_rows),
 };
 

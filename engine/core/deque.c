@@ -151,7 +151,7 @@ static bool pop(lask_deque *d, uint32_t *id) {
   atomic_thread_fence(memory_order_seq_cst);
   int64_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
   LASK_ASSERT(t <= b + 1); /* invariant 1 */
-  if (t > b) { /* empty: undo the claim */
+  if (t > b) {             /* empty: undo the claim */
     atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
     return false;
   }

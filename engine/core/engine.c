@@ -73,7 +73,8 @@ void lask_engine_free(lask_engine *e) {
   int expected = 0;
   if (!atomic_compare_exchange_strong(&e->free_state, &expected, 1)) return; /* freed twice: ignored */
   expected = 1;
-  if (atomic_load(&e->nruns) == 0 && atomic_compare_exchange_strong(&e->free_state, &expected, 2)) free_now(e);
+  if (atomic_load(&e->nruns) == 0 && atomic_compare_exchange_strong(&e->free_state, &expected, 2))
+    free_now(e);
 }
 
 void lask_engine_run_begin(lask_engine *e) { atomic_fetch_add(&e->nruns, 1); }

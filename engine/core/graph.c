@@ -119,7 +119,8 @@ void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
   if (b->err.code) return;
   if (id >= b->nnodes) return fail(b, LASK_EINVAL, "no such node");
   if (b->code_len[id]) return fail(b, LASK_EINVAL, "node defined twice");
-  if (b->cur != LASK_NO_NODE) return fail(b, LASK_EINVAL, "lask_gb_begin: the previous node's program was not ended");
+  if (b->cur != LASK_NO_NODE)
+    return fail(b, LASK_EINVAL, "lask_gb_begin: the previous node's program was not ended");
   b->cur = id;
   b->depth = 0;
   b->code_off[id] = (uint32_t)b->ncode;

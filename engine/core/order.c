@@ -27,10 +27,10 @@ typedef struct ostate {
   uint32_t *prio;
   uint32_t count;
   uint32_t *height, *weight;
-  uint32_t *left;      /* dependencies not numbered yet */
-  uint32_t *rem_out;   /* dependents not numbered yet */
-  uint8_t *mark;       /* NEW, ON_STACK (the walk), DONE; QUEUED is a separate bit */
-  uint32_t *queue;     /* the eager work list */
+  uint32_t *left;    /* dependencies not numbered yet */
+  uint32_t *rem_out; /* dependents not numbered yet */
+  uint8_t *mark;     /* NEW, ON_STACK (the walk), DONE; QUEUED is a separate bit */
+  uint32_t *queue;   /* the eager work list */
   size_t nqueue;
   uint32_t *stack, *next; /* the walk's frames */
 } ostate;
@@ -98,7 +98,8 @@ static int eager_ok(const ostate *s, uint32_t w) {
   if ((s->mark[w] & 3) == DONE || s->left[w]) return 0;
   if (g->out_off[w] == g->out_off[w + 1]) return 1;
   int freed = 0;
-  for (uint32_t e = g->dep_off[w]; e < g->dep_off[w + 1] && freed < 2; e++) freed += s->rem_out[g->deps[e]] == 1;
+  for (uint32_t e = g->dep_off[w]; e < g->dep_off[w + 1] && freed < 2; e++)
+    freed += s->rem_out[g->deps[e]] == 1;
   return freed >= 2;
 }
 
@@ -182,8 +183,8 @@ lask_status lask_order(const lask_graph *g, uint32_t *prio, lask_err *err) {
   uint32_t *sorted = malloc(ne * sizeof *sorted);
   rank *scratch = malloc(n * sizeof *scratch);
   lask_status st = LASK_OK;
-  if (!s.height || !s.weight || !s.left || !s.rem_out || !s.mark || !s.queue || !s.stack || !s.next || !sorted ||
-      !scratch) {
+  if (!s.height || !s.weight || !s.left || !s.rem_out || !s.mark || !s.queue || !s.stack || !s.next ||
+      !sorted || !scratch) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory ordering the graph");
   } else if (!measure(g, s.height, s.weight, s.stack, s.left)) {
     st = lask_err_set(err, LASK_ECYCLE, LASK_NO_NODE, "the graph has a cycle");

@@ -28,7 +28,9 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   lask_err_clear(err);
   if (!g || (nouts && (!outs || !results)))
     return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_run: %s is NULL",
-                        !g ? "the graph" : !outs ? "the list of outputs" : "the results array");
+                        !g      ? "the graph"
+                        : !outs ? "the list of outputs"
+                                : "the results array");
   for (size_t k = 0; k < nouts; k++)
     if (outs[k] >= g->n)
       return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
@@ -57,7 +59,9 @@ lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *nam
                      lask_value *results, lask_err *err) {
   if (!g || (n && (!names || !results)))
     return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_get: %s is NULL",
-                        !g ? "the graph" : !names ? "the list of names" : "the results array");
+                        !g       ? "the graph"
+                        : !names ? "the list of names"
+                                 : "the results array");
   for (size_t k = 0; k < n; k++)
     if (!names[k]) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_get: name %zu is NULL", k);
   uint32_t *outs = malloc((n ? n : 1) * sizeof *outs);

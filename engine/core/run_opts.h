@@ -47,7 +47,8 @@ typedef struct lask_run_opts {
       interrupt;     /* when it becomes non-zero the run stops with LASK_EINTR; may be NULL */
   lask_trace *trace; /* records every task's worker and times; NULL for none */
   const struct lask_transport *transport; /* remote: the workers (transport.h) */
-  const lask_worker_hosts *workers;       /* threaded: host tasks marked anywhere run on every worker; may be NULL */
+  const lask_worker_hosts
+      *workers; /* threaded: host tasks marked anywhere run on every worker; may be NULL */
 } lask_run_opts;
 
 LASK_END_DECLS

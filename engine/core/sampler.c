@@ -62,9 +62,9 @@ static int read_stat(int pid, double *cpu, double *rss) {
   const char *p = stat_fields(pid, buf, sizeof buf);
   unsigned long utime, stime;
   long pages;
-  if (!p || sscanf(p,
-                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
-                   &utime, &stime, &pages) != 3)
+  if (!p ||
+      sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d %*d %*u %*u %ld",
+             &utime, &stime, &pages) != 3)
     return 0;
   *cpu = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
   *rss = (double)pages * (double)sysconf(_SC_PAGESIZE);

@@ -52,7 +52,9 @@ static int has(const rrun *r, uint32_t v, int w) {
   return r->have[v * r->words + (size_t)w / 64] >> (w % 64) & 1;
 }
 
-static void set_has(rrun *r, uint32_t v, int w) { r->have[v * r->words + (size_t)w / 64] |= 1ull << (w % 64); }
+static void set_has(rrun *r, uint32_t v, int w) {
+  r->have[v * r->words + (size_t)w / 64] |= 1ull << (w % 64);
+}
 
 static int interrupted(const lask_run_opts *o) {
   return o->interrupt && atomic_load_explicit(o->interrupt, memory_order_relaxed);
@@ -195,7 +197,8 @@ static lask_status on_reply(rrun *r, lask_reply *rep, lask_err *err) {
   lask_trace *t = r->o->trace;
   if (t) lask_trace_record(t, w, id, rep->start - lask_trace_zero(t), rep->end - lask_trace_zero(t));
   const lask_callbacks *cb = r->o->callbacks;
-  if (cb && cb->posttask && cb->posttask(cb->ctx, id, r->s->values[id], w)) return lask_callback_failed(id, err);
+  if (cb && cb->posttask && cb->posttask(cb->ctx, id, r->s->values[id], w))
+    return lask_callback_failed(id, err);
   lask_status st = finish_node(r, id, err);
   return st == LASK_OK ? run_locals(r, err) : st;
 }

@@ -16,8 +16,8 @@
  * Host tasks (heads that are not native kernels) go to the host queue, a heap
  * under r->mu that only the host pops, unless the run gives every worker host ops
  * of its own (o->workers) and marks the node as runnable anywhere: then it is
- * scheduled like a native task and run with the host ops of whichever worker takes it. Callbacks are the host's too: with
- * callbacks, pool threads queue start and finish events that the host delivers.
+ * scheduled like a native task and run with the host ops of whichever worker takes it. Callbacks are the
+ * host's too: with callbacks, pool threads queue start and finish events that the host delivers.
  *
  * Invariants of a run r:
  *   1. r->todo counts nodes not finished; the run is finished when it reaches 0 or

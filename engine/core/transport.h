@@ -23,7 +23,7 @@
 
 /* What a worker answered: the task's value, or why it failed. */
 typedef struct lask_reply {
-  int worker;   /* which worker answered; -1 for a failure of the transport itself */
+  int worker; /* which worker answered; -1 for a failure of the transport itself */
   uint32_t node;
   lask_status status; /* LASK_OK: value holds the task's result, owned by the scheduler */
   lask_value value;   /* nil unless status is LASK_OK */

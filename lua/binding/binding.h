@@ -32,8 +32,8 @@ typedef struct lask_lctx {
   pthread_mutex_t dead_mu; /* guards dead[]: host refs whose objects died */
   int *dead;
   size_t ndead, capdead;
-  _Atomic size_t ndead_hint; /* ndead, readable without the lock */
-  uint64_t mp_bytes;         /* bytes of messages the last multiprocessing get received */
+  _Atomic size_t ndead_hint;   /* ndead, readable without the lock */
+  uint64_t mp_bytes;           /* bytes of messages the last multiprocessing get received */
   struct lask_lstates *states; /* the worker states of lua = "parallel" gets (lstates.c), or NULL */
   void (*close_states)(struct lask_lctx *ctx); /* set with states: closes them when the state closes */
 } lask_lctx;

@@ -237,7 +237,8 @@ static void outputs_at(lua_State *L, lask_lconv *c, int idx, int depth) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE || has_metatable(L, idx)) return add_output(L, c, idx);
   if (depth > MAX_NESTING)
-    lask_l_raise(L, c, "type", LASK_NO_NODE, "the requested keys are lists nested more than %d deep", MAX_NESTING);
+    lask_l_raise(L, c, "type", LASK_NO_NODE, "the requested keys are lists nested more than %d deep",
+                 MAX_NESTING);
   luaL_checkstack(L, 4, "lask: keys nested too deep");
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
   for (lua_Integer i = 1; i <= n; i++) {

@@ -203,8 +203,10 @@ static void push_bytecode(wctx *w, int idx) {
   lua_pushvalue(L, idx);
   int bad = lua_dump(L, dump_writer, &code, 0);
   lua_pop(L, 1);
-  if (bad) lua_pushnil(L);
-  else lua_pushlstring(L, code.data ? code.data : "", code.len);
+  if (bad)
+    lua_pushnil(L);
+  else
+    lua_pushlstring(L, code.data ? code.data : "", code.len);
   lask_sbuf_free(&code);
   lua_pushvalue(L, idx);
   lua_pushvalue(L, -2);
@@ -388,8 +390,10 @@ static void read_table(rctx *r) {
   }
   r->p++;
   read(r);
-  if (lua_istable(L, -1)) lua_setmetatable(L, t);
-  else lua_pop(L, 1);
+  if (lua_istable(L, -1))
+    lua_setmetatable(L, t);
+  else
+    lua_pop(L, 1);
 }
 
 /* Pushes a closure of the function whose bytecode is code[0..len): one this state
@@ -607,7 +611,8 @@ const char *lask_l_toval_frozen(lua_State *L, int idx, int keep_origin, lask_val
   if (!keep_origin && (t == LUA_TTABLE || t == LUA_TFUNCTION || t == LUA_TTHREAD))
     return lask_l_freeze(L, idx, lask_nil(), out);
   lask_value v;
-  if (!lask_l_toval(L, lask_l_ctx(L), idx, &v)) return lua_pushliteral(L, "out of memory"), lua_tostring(L, -1);
+  if (!lask_l_toval(L, lask_l_ctx(L), idx, &v))
+    return lua_pushliteral(L, "out of memory"), lua_tostring(L, -1);
   if (!lask_isa(v, &lask_host_class)) return *out = v, NULL;
   const char *why = lask_l_freeze(L, idx, keep_origin ? v : lask_nil(), out);
   if (why && keep_origin) return lua_pop(L, 1), *out = v, NULL; /* stays the caller's own */

@@ -296,7 +296,8 @@ static void end_callbacks(lask_lrun *r, int trace, lask_status st) {
 static lask_lpar *parallel_lua(lask_lrun *r, int which, lask_run_opts *o) {
   lua_State *L = r->L;
   static const char *const modes[] = {"caller", "parallel", NULL};
-  if (lua_isnil(L, 3) || lua_getfield(L, 3, "lua") == LUA_TNIL) return lua_settop(L, lua_gettop(L) - !lua_isnil(L, 3)), NULL;
+  if (lua_isnil(L, 3) || lua_getfield(L, 3, "lua") == LUA_TNIL)
+    return lua_settop(L, lua_gettop(L) - !lua_isnil(L, 3)), NULL;
   int parallel = luaL_checkoption(L, -1, NULL, modes);
   lua_pop(L, 1);
   return parallel && which == SCHED_THREADED ? lask_l_par_prepare(r, 3, o) : NULL;

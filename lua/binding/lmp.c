@@ -56,9 +56,9 @@ typedef struct mp {
   const lask_graph *g;
   int nw;
   worker *w;
-  int next;      /* where receive looks first, so that every worker gets its turn */
+  int next;             /* where receive looks first, so that every worker gets its turn */
   double stopped_limit; /* seconds a worker may stay stopped on a task (LASK_MP_STOPPED_SECONDS) */
-  lask_sbuf out; /* the message being sent */
+  lask_sbuf out;        /* the message being sent */
 } mp;
 
 static double now(void) {
@@ -163,7 +163,8 @@ static void worker_main(mp *m, int fd) {
  * math.randomseed() alone seeds from the time and an address, equal across forks). */
 static void reseed(lua_State *L) {
   lua_Integer seed[2] = {0, 0};
-  if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) seed[0] = (lua_Integer)getpid() ^ (lua_Integer)(now() * 1e9);
+  if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+    seed[0] = (lua_Integer)getpid() ^ (lua_Integer)(now() * 1e9);
   int top = lua_gettop(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   if (lua_getfield(L, -1, "math") == LUA_TTABLE && lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
@@ -321,8 +322,8 @@ static void on_done(mp *m, int wi, const lask_mp_hdr *h, const char *p, lask_mp_
     memcpy(&rep->start, p, 8), memcpy(&rep->end, p + 8, 8);
     const char *why;
     if (!lask_l_deserialize(m->L, p + 16, h->len - 16, f->fds, f->n, &rep->value, &why))
-      lask_err_set(&rep->err, LASK_EHOST, h->node, "could not rebuild the result (%zu bytes) from worker %d: %s",
-                   (size_t)h->len, wi, why);
+      lask_err_set(&rep->err, LASK_EHOST, h->node,
+                   "could not rebuild the result (%zu bytes) from worker %d: %s", (size_t)h->len, wi, why);
   }
   rep->status = rep->err.code == LASK_OK ? LASK_OK : note_error(m, rep->err.code, &rep->err);
 }
@@ -364,9 +365,9 @@ static void read_reply(mp *m, int wi, lask_reply *rep) {
   else if (h.type == LASK_MP_ERROR)
     on_error(m, &h, data, rep);
   else
-    rep->status = note_error(m, lask_err_set(&rep->err, LASK_EHOST, LASK_NO_NODE,
-                                             "unexpected message from worker %d", wi),
-                             &rep->err);
+    rep->status = note_error(
+        m, lask_err_set(&rep->err, LASK_EHOST, LASK_NO_NODE, "unexpected message from worker %d", wi),
+        &rep->err);
   m->w[wi].running = LASK_NO_NODE;
   lask_mp_fds_close(&f);
   free(data);
@@ -392,7 +393,8 @@ static int check_stopped(mp *m, lask_reply *rep) {
     rep->worker = i, rep->node = w->running;
     lask_err_set(&rep->err, LASK_EHOST, w->running,
                  "worker process %d was stopped (SIGSTOP?) for %.0f s while running the task, and was killed "
-                 "(LASK_MP_STOPPED_SECONDS sets the limit)", i, m->stopped_limit);
+                 "(LASK_MP_STOPPED_SECONDS sets the limit)",
+                 i, m->stopped_limit);
     rep->status = note_error(m, LASK_EHOST, &rep->err);
     w->running = LASK_NO_NODE;
     return 1;
@@ -410,8 +412,8 @@ static int mp_receive(void *ctx, int timeout_ms, lask_reply *rep) {
   *rep = (lask_reply){.worker = -1, .node = LASK_NO_NODE, .value = lask_nil()};
   lask_err_clear(&rep->err);
   if (k < 0 && errno != EINTR) {
-    rep->status = note_error(m, lask_err_set(&rep->err, LASK_EHOST, LASK_NO_NODE, "poll: %s", strerror(errno)),
-                             &rep->err);
+    rep->status = note_error(
+        m, lask_err_set(&rep->err, LASK_EHOST, LASK_NO_NODE, "poll: %s", strerror(errno)), &rep->err);
     return 1;
   }
   for (int j = 0; j < m->nw && k > 0; j++) {
@@ -442,7 +444,8 @@ int lask_l_mp_workers(lua_State *L, int num_workers) {
 }
 
 lask_status lask_l_run_mp(lask_lrun *r, const lask_run_opts *o, lask_value *results, lask_err *err) {
-  mp m = {.r = r, .L = r->L, .g = r->c->g, .nw = lask_l_mp_workers(r->L, o->num_workers), .stopped_limit = 10};
+  mp m = {
+      .r = r, .L = r->L, .g = r->c->g, .nw = lask_l_mp_workers(r->L, o->num_workers), .stopped_limit = 10};
   const char *limit = getenv("LASK_MP_STOPPED_SECONDS");
   if (limit && atof(limit) > 0) m.stopped_limit = atof(limit);
   lask_err_clear(err);

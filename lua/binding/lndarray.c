@@ -675,18 +675,9 @@ static int l_fused_kernel(lua_State *L) {
 /* Completes the lask.ndarray metatable (lndwrap.c's) with the methods and operators. */
 static void fill_metatable(lua_State *L) {
   static const luaL_Reg mt[] = {
-      {"__newindex", nd_newindex},
-      {"__len", nd_len},
-      {"__tostring", nd_tostring},
-      {"__add", nd_add},
-      {"__sub", nd_sub},
-      {"__mul", nd_mul},
-      {"__div", nd_div},
-      {"__mod", nd_mod},
-      {"__idiv", nd_idiv},
-      {"__pow", nd_pow},
-      {"__unm", nd_unm},
-      {NULL, NULL},
+      {"__newindex", nd_newindex}, {"__len", nd_len}, {"__tostring", nd_tostring}, {"__add", nd_add},
+      {"__sub", nd_sub},           {"__mul", nd_mul}, {"__div", nd_div},           {"__mod", nd_mod},
+      {"__idiv", nd_idiv},         {"__pow", nd_pow}, {"__unm", nd_unm},           {NULL, NULL},
   };
   lask_l_ndarray_metatable(L);
   luaL_setfuncs(L, mt, 0);
@@ -697,11 +688,16 @@ static void fill_metatable(lua_State *L) {
 }
 
 void lask_l_open_ndarray(lua_State *L) {
-  static const luaL_Reg funcs[] = {
-      {"asarray", l_asarray}, {"load", l_load}, {"npy_header", l_npy_header}, {"npy_finish", l_npy_finish},
-      {"npy_clean_stale", l_npy_clean_stale}, {"buffer_cache", l_buffer_cache}, {"trim", l_trim},
-      {"isndarray", l_isndarray},
-      {"id", l_id},           {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"asarray", l_asarray},
+                                   {"load", l_load},
+                                   {"npy_header", l_npy_header},
+                                   {"npy_finish", l_npy_finish},
+                                   {"npy_clean_stale", l_npy_clean_stale},
+                                   {"buffer_cache", l_buffer_cache},
+                                   {"trim", l_trim},
+                                   {"isndarray", l_isndarray},
+                                   {"id", l_id},
+                                   {NULL, NULL}};
   fill_metatable(L);
   luaL_newlib(L, funcs);
   lua_pushvalue(L, -1);

@@ -21,14 +21,12 @@
  * in the get's error object after the run (lask_l_par_finish).
  *
  * Ctrl-C stops Lua code inside long tasks too, at no cost until it comes: the SIGINT
- * handler (lsigint.c) calls lask_l_states_sigint (registered for the get), which hooks the worker state its own
- * thread is running (as lua.c hooks its own state from its handler) and, the first
- * time, forwards the signal to the other threads running worker states, whose
- * handlers hook theirs. A hook left on a state all the time would cost Lua code
- * 1.5-3x (Lua traps every instruction while a count hook is set). ThreadSanitizer
- * builds poll instead, with a count hook on every worker state: TSan runs a signal
- * handler only when its thread makes an intercepted call, which a pure-Lua loop never
- * does.
+ * handler (lsigint.c) calls lask_l_states_sigint (registered for the get), which hooks the worker state its
+ * own thread is running (as lua.c hooks its own state from its handler) and, the first time, forwards the
+ * signal to the other threads running worker states, whose handlers hook theirs. A hook left on a state all
+ * the time would cost Lua code 1.5-3x (Lua traps every instruction while a count hook is set).
+ * ThreadSanitizer builds poll instead, with a count hook on every worker state: TSan runs a signal handler
+ * only when its thread makes an intercepted call, which a pure-Lua loop never does.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -38,7 +36,7 @@
 #include "binding.h"
 
 typedef struct wstate {
-  lua_State *L; /* NULL until the worker first needs it */
+  lua_State *L;     /* NULL until the worker first needs it */
   pthread_t thread; /* the worker's thread, set while busy */
   _Atomic int busy; /* 1 while the worker runs a task on L */
   lask_lctx *lctx;
@@ -150,16 +148,17 @@ static int start_get(lua_State *L) {
     lua_sethook(L, poll_interrupt, LUA_MASKCOUNT, POLL_EVERY);
   else
     lua_sethook(L, NULL, 0, 0); /* a Ctrl-C's hook left from the last get */
-  lua_getglobal(L, "require"); /* kernels and ndarrays arrive as userdata of lask.core's */
+  lua_getglobal(L, "require");  /* kernels and ndarrays arrive as userdata of lask.core's */
   lua_pushliteral(L, "lask.core");
   lua_call(L, 1, 0);
   lask_l_copy_new_get(L);
   lua_gc(L, LUA_GCCOLLECT); /* the last get's copies: memory stays flat over gets */
-  lua_newtable(L); /* the environment */
+  lua_newtable(L);          /* the environment */
   lua_createtable(L, 0, 1);
   lua_pushlightuserdata(L, p);
   lua_createtable(L, 0, (int)p->nglobals);
-  for (size_t i = 0; i < p->nglobals; i++) lua_pushinteger(L, (lua_Integer)i), lua_setfield(L, -2, p->gnames[i]);
+  for (size_t i = 0; i < p->nglobals; i++)
+    lua_pushinteger(L, (lua_Integer)i), lua_setfield(L, -2, p->gnames[i]);
   lua_pushcclosure(L, env_index, 2);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
@@ -274,7 +273,8 @@ static lask_lstates *states(lua_State *L, lask_lctx *ctx) {
   lask_engine *e = lask_l_engine(L);
   lask_lstates *st = calloc(1, sizeof *st);
   int n = lask_engine_workers(e);
-  if (!st || !(st->w = calloc((size_t)n, sizeof *st->w))) return free(st), luaL_error(L, "lask: out of memory"), NULL;
+  if (!st || !(st->w = calloc((size_t)n, sizeof *st->w)))
+    return free(st), luaL_error(L, "lask: out of memory"), NULL;
   st->n = n, st->e = e;
   ctx->close_states = lask_l_states_free;
   return ctx->states = st;

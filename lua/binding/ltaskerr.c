@@ -15,8 +15,10 @@ int lask_l_stack_depth(lua_State *L) {
   while (lua_getstack(L, hi, &ar)) lo = hi, hi *= 2;
   while (lo + 1 < hi) {
     int mid = lo + (hi - lo) / 2;
-    if (lua_getstack(L, mid, &ar)) lo = mid;
-    else hi = mid;
+    if (lua_getstack(L, mid, &ar))
+      lo = mid;
+    else
+      hi = mid;
   }
   return lua_getstack(L, 0, &ar) ? lo + 1 : 0;
 }
@@ -29,8 +31,10 @@ static const char *task_traceback_end(const char *tb, int task_levels) {
   int level = 0;
   for (const char *line = strchr(tb, '\n'); line; line = strchr(line + 1, '\n')) {
     int skipped;
-    if (sscanf(line, "\n\t...\t(skipping %d levels)", &skipped) == 1) level += skipped;
-    else if (strncmp(line, "\n\t(...tail calls...)", 20) != 0 && ++level > task_levels) return line;
+    if (sscanf(line, "\n\t...\t(skipping %d levels)", &skipped) == 1)
+      level += skipped;
+    else if (strncmp(line, "\n\t(...tail calls...)", 20) != 0 && ++level > task_levels)
+      return line;
   }
   return NULL;
 }

@@ -16,7 +16,7 @@ static int ctx_gc(lua_State *L) {
   *slot = NULL;
   int running = lask_engine_runs(ctx->engine) > 0;
   if (!running && ctx->close_states) ctx->close_states(ctx); /* before the engine: its threads are idle */
-  if (ctx->owns_engine) lask_engine_free(ctx->engine); /* deferred to the run's end if running */
+  if (ctx->owns_engine) lask_engine_free(ctx->engine);       /* deferred to the run's end if running */
   if (running) return 0;
   pthread_mutex_destroy(&ctx->dead_mu);
   free(ctx->dead);

@@ -40,8 +40,10 @@ typedef union control {
 static int send_header_fds(int fd, lask_mp_hdr *h, const int *fds, size_t nfds) {
   control c;
   struct iovec iov = {h, sizeof *h};
-  struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = CMSG_SPACE(nfds * sizeof(int))};
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = c.buf,
+                       .msg_controllen = CMSG_SPACE(nfds * sizeof(int))};
   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
   cm->cmsg_level = SOL_SOCKET, cm->cmsg_type = SCM_RIGHTS, cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
   memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
@@ -52,7 +54,8 @@ static int send_header_fds(int fd, lask_mp_hdr *h, const int *fds, size_t nfds) 
   return k == (ssize_t)sizeof *h || write_all(fd, (char *)h + k, sizeof *h - (size_t)k);
 }
 
-int lask_mp_send(int fd, uint32_t type, uint32_t node, const void *p, size_t len, const int *fds, size_t nfds) {
+int lask_mp_send(int fd, uint32_t type, uint32_t node, const void *p, size_t len, const int *fds,
+                 size_t nfds) {
   lask_mp_hdr h = {type, node, len};
   if (nfds > LASK_MP_MAX_FDS) return 0;
   int ok = nfds ? send_header_fds(fd, &h, fds, nfds) : write_all(fd, &h, sizeof h);
@@ -69,7 +72,8 @@ void lask_mp_fds_close(lask_mp_fds *f) {
 static int read_header(int fd, lask_mp_hdr *h, lask_mp_fds *f) {
   control c;
   struct iovec iov = {h, sizeof *h};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
   ssize_t k;
   f->n = 0;
   do k = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);

@@ -30,7 +30,8 @@ void lask_mp_fds_close(lask_mp_fds *f);
 
 /* Sends a message on socket fd with the descriptors fds[0..nfds) (borrowed: the
  * caller closes its copies). Returns 1, or 0 when the peer is gone or nfds is too large. */
-int lask_mp_send(int fd, uint32_t type, uint32_t node, const void *p, size_t len, const int *fds, size_t nfds);
+int lask_mp_send(int fd, uint32_t type, uint32_t node, const void *p, size_t len, const int *fds,
+                 size_t nfds);
 
 /* Reads one message: its header into *h, its payload into *data (malloc'd, the
  * caller frees it, even on failure), its descriptors into *f. Returns 1; 0 at end

@@ -48,13 +48,16 @@ static lask_value kernel(const char *name) { return lask_objval((lask_obj *)&las
 static int64_t run_graph(lask_engine *e, lask_sched sched) {
   lask_graph_builder *b = lask_gb_new();
   if (!b) return -1;
-  uint32_t x = lask_gb_named(b, "x"), y = lask_gb_named(b, "y"), z = lask_gb_named(b, "z"), s = lask_gb_named(b, "s");
+  uint32_t x = lask_gb_named(b, "x"), y = lask_gb_named(b, "y"), z = lask_gb_named(b, "z"),
+           s = lask_gb_named(b, "s");
   lask_gb_begin(b, x), lask_gb_const(b, lask_int(20)), lask_gb_end(b);
   lask_gb_begin(b, y), lask_gb_const(b, kernel("inc")), lask_gb_key(b, x), lask_gb_call(b, 1), lask_gb_end(b);
-  lask_gb_begin(b, z), lask_gb_const(b, kernel("add")), lask_gb_key(b, y), lask_gb_key(b, x), lask_gb_call(b, 2);
+  lask_gb_begin(b, z), lask_gb_const(b, kernel("add")), lask_gb_key(b, y), lask_gb_key(b, x),
+      lask_gb_call(b, 2);
   lask_gb_end(b);
   lask_gb_begin(b, s), lask_gb_const(b, kernel("sum"));
-  lask_gb_key(b, x), lask_gb_key(b, y), lask_gb_key(b, z), lask_gb_list(b, 3), lask_gb_call(b, 1), lask_gb_end(b);
+  lask_gb_key(b, x), lask_gb_key(b, y), lask_gb_key(b, z), lask_gb_list(b, 3), lask_gb_call(b, 1),
+      lask_gb_end(b);
   lask_err err;
   lask_graph *g = lask_gb_finish(b, &err);
   if (!g) return -1;
@@ -129,8 +132,9 @@ static void test_every_allocation_fails_once(void **state) {
     script(e, path, &again, &none);
     if (again != 3) fail_msg("after failing allocation %ld the engine gave %d of 3 results", n, again);
   }
-  print_message("# %ld allocations failed in turn: %d runs ended in an error, %ld gave the right result anyway\n",
-                sites, errors, sites - errors);
+  print_message(
+      "# %ld allocations failed in turn: %d runs ended in an error, %ld gave the right result anyway\n",
+      sites, errors, sites - errors);
   lask_engine_free(e);
 }
 

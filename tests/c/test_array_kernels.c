@@ -734,7 +734,8 @@ static void test_promotion_matches_numpy(void **state) {
   /* 0-d arrays are arrays (numpy 2): f32 array + int64 0-d is float64, f32 array +
    * f64 0-d is float64 (numpy 1.24 made them weak: float32) */
   lask_ndarray *f = lask_ndarray_new(LASK_F32, 1, (int64_t[]){2}, &err),
-               *s = lask_ndarray_new(LASK_I64, 0, NULL, &err), *s2 = lask_ndarray_new(LASK_F64, 0, NULL, &err);
+               *s = lask_ndarray_new(LASK_I64, 0, NULL, &err),
+               *s2 = lask_ndarray_new(LASK_F64, 0, NULL, &err);
   lask_value out;
   assert_int_equal(call("add", (lask_value[]){lask_ndarray_value(f), lask_ndarray_value(s)}, 2, &out, &err),
                    LASK_OK);

@@ -231,8 +231,10 @@ static void test_truncated_and_malformed_files(void **state) {
       {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'extra': 1}", "unknown header key 'extra'"},
       {"['descr', '<f8']", "malformed header"},
       /* found by fuzzing: a zero extent hid the overflow of the others (UB in the strides) */
-      {"{'descr': '<f8', 'fortran_order': False, 'shape': (12875941756269202, 0, 111, 4), }", "size overflows"},
-      {"{'descr': '<f8', 'fortran_order': True, 'shape': (0, 12875941756269202, 111, 4), }", "size overflows"},
+      {"{'descr': '<f8', 'fortran_order': False, 'shape': (12875941756269202, 0, 111, 4), }",
+       "size overflows"},
+      {"{'descr': '<f8', 'fortran_order': True, 'shape': (0, 12875941756269202, 111, 4), }",
+       "size overflows"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char file[512];

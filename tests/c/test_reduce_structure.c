@@ -1,10 +1,9 @@
 /* test_reduce_structure.c — the reduction, structure, matrix product and .npy
  * kernels of lask.array (engine/array/reduce.c, structure.c, matmul.c, npy_io.c)
- * against plain loops: every axis choice of a 3-D block, strided (transposed) inputs, the four dtypes, partials combined in
- * trees, NaN, empty blocks, bad arguments; views, assembly and matrix products.
- * Every test ends with no array left alive (the teardown counts them through a
- * wrapper class is not possible for engine arrays, so each test releases what it
- * made and runs under ASan's leak checker in `make asan`). */
+ * against plain loops: every axis choice of a 3-D block, strided (transposed) inputs, the four dtypes,
+ * partials combined in trees, NaN, empty blocks, bad arguments; views, assembly and matrix products. Every
+ * test ends with no array left alive (the teardown counts them through a wrapper class is not possible for
+ * engine arrays, so each test releases what it made and runs under ASan's leak checker in `make asan`). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -517,7 +516,8 @@ static void test_matmul(void **state) {
   check_matmul(ia, ib, ic, 0);
   /* int64 with Fortran-ordered operands on either side (issue 15: the transpose was
    * ignored, and a wide one read past the buffer) */
-  lask_ndarray *iat = arr(LASK_I64, 2, (int64_t[]){4, 3}, ints), *ibt = arr(LASK_I64, 2, (int64_t[]){2, 4}, ints);
+  lask_ndarray *iat = arr(LASK_I64, 2, (int64_t[]){4, 3}, ints),
+               *ibt = arr(LASK_I64, 2, (int64_t[]){2, 4}, ints);
   lask_value itargs[2] = {retained(iat), retained(ibt)};
   lask_ndarray *iav = call("transpose", 1, itargs), *ibv = call("transpose", 1, itargs + 1);
   lask_value ivargs[2] = {retained(iav), retained(ibv)};

@@ -49,10 +49,10 @@ typedef struct fake {
   int violations;
   char why[256]; /* the first violation */
   int value_sends, forgets, tasks_sent, replies;
-  uint32_t die_on;       /* the worker running this node dies (LASK_NO_NODE: none) */
-  uint32_t stop_pre;     /* pretask asks to stop at this node (LASK_NO_NODE: none) */
-  int timeout_one_in;    /* receive gives up once in this many calls (0: never) */
-  int interrupt_after;   /* replies before the interrupt flag is set (0: never) */
+  uint32_t die_on;     /* the worker running this node dies (LASK_NO_NODE: none) */
+  uint32_t stop_pre;   /* pretask asks to stop at this node (LASK_NO_NODE: none) */
+  int timeout_one_in;  /* receive gives up once in this many calls (0: never) */
+  int interrupt_after; /* replies before the interrupt flag is set (0: never) */
   _Atomic int interrupt;
   int sends_after_interrupt;
   double zero; /* the trace's zero: replies say their task ran from zero+1 to zero+2 */
@@ -92,10 +92,12 @@ static lask_status fake_send(void *ctx, int w, uint32_t node, const uint32_t *fo
   (void)err;
   note(f, 's', node, w);
   f->sends_after_interrupt += atomic_load(&f->interrupt);
-  if (wk->running != LASK_NO_NODE || wk->dead) violation(f, "worker %d given #%u while busy or dead", w, node);
+  if (wk->running != LASK_NO_NODE || wk->dead)
+    violation(f, "worker %d given #%u while busy or dead", w, node);
   if (calls_nothing(f->g, node)) violation(f, "literal or alias #%u sent to a worker", node);
   for (size_t k = 0; k < nforget; k++) {
-    if (wk->vals[forget[k]].type == LASK_TNIL) violation(f, "worker %d told to forget #%u it lacks", w, forget[k]);
+    if (wk->vals[forget[k]].type == LASK_TNIL)
+      violation(f, "worker %d told to forget #%u it lacks", w, forget[k]);
     lask_release(wk->vals[forget[k]]);
     wk->vals[forget[k]] = lask_nil();
     wk->live--, f->forgets++;
@@ -113,7 +115,8 @@ static void run_task(fake *f, int w, lask_reply *rep) {
   uint32_t node = wk->running;
   const lask_graph *g = f->g;
   wk->running = LASK_NO_NODE;
-  *rep = (lask_reply){.worker = w, .node = node, .value = lask_nil(), .start = f->zero + 1, .end = f->zero + 2};
+  *rep =
+      (lask_reply){.worker = w, .node = node, .value = lask_nil(), .start = f->zero + 1, .end = f->zero + 2};
   lask_err_clear(&rep->err);
   note(f, 'r', node, w);
   if (node == f->die_on) {
@@ -122,7 +125,8 @@ static void run_task(fake *f, int w, lask_reply *rep) {
     return;
   }
   for (uint32_t e = g->dep_off[node]; e < g->dep_off[node + 1]; e++)
-    if (wk->vals[g->deps[e]].type == LASK_TNIL) violation(f, "worker %d ran #%u without #%u", w, node, g->deps[e]);
+    if (wk->vals[g->deps[e]].type == LASK_TNIL)
+      violation(f, "worker %d ran #%u without #%u", w, node, g->deps[e]);
   rep->status = lask_eval(g, node, wk->vals, NULL, &wk->vals[node], &rep->err);
   if (rep->status != LASK_OK) return;
   rep->value = lask_retain(wk->vals[node]);
@@ -189,8 +193,11 @@ static lask_status run_remote(fake *f, const uint32_t *outs, size_t n, lask_trac
                               lask_err *err) {
   lask_transport t = {.ctx = f, .nworkers = f->nw, .send = fake_send, .receive = fake_receive};
   lask_callbacks cb = {.ctx = f, .pretask = on_pre, .posttask = on_post};
-  lask_run_opts o = {
-      .sched = LASK_SCHED_REMOTE, .transport = &t, .callbacks = &cb, .interrupt = &f->interrupt, .trace = trace};
+  lask_run_opts o = {.sched = LASK_SCHED_REMOTE,
+                     .transport = &t,
+                     .callbacks = &cb,
+                     .interrupt = &f->interrupt,
+                     .trace = trace};
   return lask_run(NULL, f->g, outs, n, &o, results, err);
 }
 
@@ -321,9 +328,9 @@ static void test_forgets_arrive(void **state) {
   assert_int_equal(run_remote(&f, &end, 1, NULL, &r, &err), LASK_OK);
   assert_int_equal(r.as.i, 100);
   assert_no_violation(&f);
-  assert_int_equal(f.value_sends, 1);  /* the literal */
-  assert_int_equal(f.forgets, 99);     /* #0..#98: #99's forget was still queued at the end */
-  assert_int_equal(f.w[0].peak, 2);    /* without forgets it would hold all 101 */
+  assert_int_equal(f.value_sends, 1); /* the literal */
+  assert_int_equal(f.forgets, 99);    /* #0..#98: #99's forget was still queued at the end */
+  assert_int_equal(f.w[0].peak, 2);   /* without forgets it would hold all 101 */
   fake_free(&f);
   lask_graph_free(g);
 }

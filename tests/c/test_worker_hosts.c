@@ -50,8 +50,10 @@ static lask_status call(void *ctx, uint32_t node, lask_value head, const lask_va
                         lask_value *out, lask_err *err) {
   fake_host *h = ctx;
   (void)head, (void)nargs;
-  if (!atomic_exchange(&h->used, 1)) h->thread = pthread_self();
-  else if (!pthread_equal(h->thread, pthread_self())) atomic_fetch_add(&h->wrong_thread, 1);
+  if (!atomic_exchange(&h->used, 1))
+    h->thread = pthread_self();
+  else if (!pthread_equal(h->thread, pthread_self()))
+    atomic_fetch_add(&h->wrong_thread, 1);
   if (h->is_caller && !pthread_equal(pthread_self(), H.main)) atomic_fetch_add(&H.caller_only_elsewhere, 1);
   atomic_fetch_add(&h->calls, 1);
   if (atomic_load(&H.failed)) atomic_fetch_add(&H.after_failure, 1);
