@@ -20,17 +20,23 @@ static lask_status dispatch(lask_engine *e, lask_state *s, const lask_run_opts *
   return lask_run_sync(s, o, err);
 }
 
+/* Misuse: a NULL graph, or a NULL list (called what) or results array for n items. */
+static lask_status check_args(const char *fn, const lask_graph *g, size_t n, const void *list,
+                              const char *what, const void *results, lask_err *err) {
+  if (g && (!n || (list && results))) return LASK_OK;
+  return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: %s is NULL", fn,
+                      !g      ? "the graph"
+                      : !list ? what
+                              : "the results array");
+}
+
 lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, size_t nouts,
                      const lask_run_opts *opts, lask_value *results, lask_err *err) {
   lask_run_opts defaults = {0};
   const lask_run_opts *o = opts ? opts : &defaults;
   lask_state s;
   lask_err_clear(err);
-  if (!g || (nouts && (!outs || !results)))
-    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_run: %s is NULL",
-                        !g      ? "the graph"
-                        : !outs ? "the list of outputs"
-                                : "the results array");
+  if (check_args("lask_run", g, nouts, outs, "the list of outputs", results, err)) return err->code;
   for (size_t k = 0; k < nouts; k++)
     if (outs[k] >= g->n)
       return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "requested node #%u does not exist", outs[k]);
@@ -57,11 +63,7 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
 
 lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
                      lask_value *results, lask_err *err) {
-  if (!g || (n && (!names || !results)))
-    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_get: %s is NULL",
-                        !g       ? "the graph"
-                        : !names ? "the list of names"
-                                 : "the results array");
+  if (check_args("lask_get", g, n, names, "the list of names", results, err)) return err->code;
   for (size_t k = 0; k < n; k++)
     if (!names[k]) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_get: name %zu is NULL", k);
   uint32_t *outs = malloc((n ? n : 1) * sizeof *outs);

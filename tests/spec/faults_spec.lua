@@ -40,12 +40,7 @@ describe("a Lua task that recurses without end", function()
   end)
 end)
 
-local function tmpdir()
-  local p = assert(io.popen("mktemp -d /tmp/lask-faults-XXXXXX"))
-  local d = p:read("l")
-  p:close()
-  return d
-end
+local tmpdir = S.tmpdir
 
 -- A .npy file with the given header dict text and data bytes.
 local function npy_file(path, dict, data)

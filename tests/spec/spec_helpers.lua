@@ -32,6 +32,14 @@ function S.random_graph(rng, n, tasks)
   return d, keys
 end
 
+-- A new empty directory under /tmp (the caller removes it).
+function S.tmpdir()
+  local p = assert(io.popen("mktemp -d /tmp/lask-spec-XXXXXX"))
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
 function S.absolute(path)
   if path:sub(1, 1) == "/" then return path end
   local p = assert(io.popen("pwd"))
