@@ -102,7 +102,7 @@ local methods = {
   store = io_.store,         -- x:store(path [, opts]): a .npy file
   -- elementwise
   astype = elementwise.astype,
-  -- reductions: x:sum([opts]), ... (opts: axis, keepdims, split_every)
+  -- reductions: x:sum([axis | axes | opts]), ... (opts: axis, keepdims, split_every)
   sum = reductions.sum,
   prod = reductions.prod,
   min = reductions.min,

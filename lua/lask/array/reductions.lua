@@ -141,13 +141,29 @@ function RD.group(name, nb, idx, reduced, split)
   return out
 end
 
-local function opts_of(opts, what, level)
+-- A reduction's options, as every reduction takes them: nothing (all axes), an axis
+-- (x:sum(1)), a list of axes (x:sum{1, 2}), or a table of options
+-- (x:sum{axis = 1, keepdims = true}). Returns the options table (axis 1-based, as
+-- given); what names the reduction in errors, level is the caller's.
+local function is_list(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n > 0 and n == #t
+end
+
+function RD.options(opts, what, level)
   if opts == nil then return {} end
-  if type(opts) ~= "table" or core.is_array(opts) then
-    error(fmt("lask.array: %s: options must be a table like {axis = 1}", what), level + 1)
+  if math.type(opts) == "integer" then return { axis = opts } end
+  if type(opts) == "table" and not core.is_array(opts) and is_list(opts) then
+    return { axis = opts } -- a list of axes
+  end
+  if type(opts) ~= "table" or core.is_array(opts) or #opts > 0 then
+    error(fmt("lask.array: %s: expected an axis (1-based integer), a list of axes or a table of options like {axis = 1, keepdims = true}, got %s",
+      what, core.is_array(opts) and "a lask array" or type(opts) == "number" and tostring(opts) or type(opts)), level + 1)
   end
   return opts
 end
+local opts_of = RD.options
 
 local function sum_dtype(dt) return dt == "bool" and "int64" or dt end
 
