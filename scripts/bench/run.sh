@@ -30,6 +30,7 @@ finish() { [ "$failed" -eq 0 ] || { echo "$failed benchmark(s) failed"; exit 1; 
 trap finish EXIT
 
 # The benchmarks, in turn.
+bench native.lua
 bench overhead.lua
 bench profiler.lua
 bench multiprocessing.lua
