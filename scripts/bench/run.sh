@@ -36,5 +36,6 @@ bench profiler.lua
 bench multiprocessing.lua
 bench array.lua
 bench linalg.lua
+bench random.lua
 bench outofcore.lua
 bench lua_tasks.lua

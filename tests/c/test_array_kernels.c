@@ -20,8 +20,7 @@
 #include "array/scalar.h"
 #include "array/fused.h"
 #include "array/npy.h"
-
-void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+#include "array/random_draws.h"
 
 static unsigned test_seed(const char *what) {
   const char *env = getenv("LASK_TEST_SEED");
@@ -215,6 +214,47 @@ static void test_philox_known_answers(void **state) {
     lask_philox4x32_10(kat[i], kat[i] + 4, out);
     assert_memory_equal(out, kat[i] + 6, sizeof out);
   }
+}
+
+/* Every compiled path this processor runs gives the base path's bits, whatever the
+ * first draw and the count (odd, partial steps); the base path's uniform draws are the
+ * Philox words taken one counter at a time, and its normal draws libm's Box-Muller
+ * pair within rounding. */
+static void test_draws_paths_agree(void **state) {
+  (void)state;
+  enum { N = 1000 };
+  static double base[N], other[N];
+  const uint64_t seed = 0x123456789abcdefull;
+  const uint64_t firsts[] = {0, 1, 7, 33, 1000001};
+  const int64_t counts[] = {0, 1, 2, 15, 16, 17, 31, 33, 999, N};
+  for (int normal = 0; normal < 2; normal++)
+    for (size_t f = 0; f < sizeof firsts / sizeof *firsts; f++)
+      for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        lask_draws_on(LASK_DRAWS_BASE, seed, (uint32_t)normal, firsts[f], counts[c], normal, -1.5, 3.0, base);
+        for (int p = LASK_DRAWS_AVX2; p <= LASK_DRAWS_AVX512; p++) {
+          if (!lask_draws_path_ok((lask_draws_path)p)) continue;
+          memset(other, 0, sizeof other);
+          lask_draws_on((lask_draws_path)p, seed, (uint32_t)normal, firsts[f], counts[c], normal, -1.5, 3.0,
+                        other);
+          assert_memory_equal(base, other, (size_t)counts[c] * sizeof *base);
+        }
+        for (int64_t i = 0; i < counts[c]; i++) { /* the reference, a draw at a time */
+          uint64_t e = firsts[f] + (uint64_t)i, j = e / 2;
+          uint32_t ctr[4] = {(uint32_t)j, (uint32_t)(j >> 32), (uint32_t)normal, 0},
+                   key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)}, w[4];
+          lask_philox4x32_10(ctr, key, w);
+          double u[2];
+          for (int k = 0; k < 2; k++)
+            u[k] = (double)((((uint64_t)w[2 * k] << 32) | w[2 * k + 1]) >> 11) * 0x1p-53;
+          if (!normal) {
+            assert_true(base[i] == u[e % 2]);
+          } else {
+            double r = sqrt(-2.0 * log(1.0 - u[0])), t = 6.283185307179586 * u[1];
+            double z = e % 2 ? r * sin(t) : r * cos(t);
+            assert_true(fabs(base[i] - (-1.5 + 3.0 * z)) <= 1e-14 * (1 + fabs(base[i])));
+          }
+        }
+      }
 }
 
 /* The same (seed, global shape) gives the same bits whatever the chunking. */
@@ -1092,6 +1132,7 @@ int main(void) {
       cmocka_unit_test(test_arange_and_linspace),
       cmocka_unit_test(test_full_and_eye),
       cmocka_unit_test(test_philox_known_answers),
+      cmocka_unit_test(test_draws_paths_agree),
       cmocka_unit_test(test_random_is_chunking_independent),
       cmocka_unit_test(test_random_distributions),
       cmocka_unit_test(test_from_npy_blocks),
