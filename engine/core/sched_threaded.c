@@ -44,6 +44,7 @@
 #include "schedulers.h"
 
 enum { READY_BATCH = 64, STEAL_RETRIES = 4 };
+#define NONE UINT32_MAX /* no node */
 
 typedef struct event {
   uint32_t node;
@@ -58,10 +59,13 @@ typedef struct lask_trun {
   const lask_run_opts *o;
   int used;     /* pool threads taking part (0..npool) */
   uint64_t gen; /* tells pool threads a new run from one they already served */
-  _Atomic uint32_t todo;
-  _Atomic int finished, failed;
-  lask_err err;       /* written once, by the thread that set failed */
-  pthread_mutex_t mu; /* guards hq and ev */
+  /* todo changes at every task; finished and failed are read at every task: apart,
+   * on cache lines of their own, no worker's decrement invalidates the others' reads */
+  _Alignas(64) _Atomic uint32_t todo;
+  _Alignas(64) _Atomic int finished;
+  _Atomic int failed;
+  _Alignas(64) lask_err err; /* written once, by the thread that set failed */
+  pthread_mutex_t mu;        /* guards hq and ev */
   lask_heap hq;
   event *ev;
   size_t nev, capev;
@@ -153,22 +157,28 @@ static void sort_batch(const uint32_t *prio, uint32_t *ids, int n) {
   }
 }
 
-static void push_batch(lask_trun *r, int w, uint32_t *ids, int n) {
+/* Pushes ids[0..n) on w's deque, most urgent last; with keep, the most urgent is not
+ * pushed but returned, for w to run next (NONE otherwise). */
+static uint32_t push_batch(lask_trun *r, int w, uint32_t *ids, int n, int keep) {
   sort_batch(r->s->prio, ids, n);
+  uint32_t next = keep ? ids[--n] : NONE;
   for (int i = 0; i < n; i++)
     if (!lask_deque_push(&r->e->deques[w], ids[i])) {
       lask_err err;
       lask_err_set(&err, LASK_ENOMEM, ids[i], "out of memory scheduling a task");
-      return fail(r, &err);
+      fail(r, &err);
+      return NONE;
     }
-  /* The pusher runs one of them itself; the others are for thieves. The host may
-   * be busy with Lua tasks, so what it pushes is all for the pool. */
-  if (r->used == 0) return; /* no pool thread takes part: nobody to wake */
+  /* What is pushed is for thieves, but for one the pusher will pop itself when it
+   * keeps none. The host may be busy with Lua tasks, so what it pushes is all for the
+   * pool. */
+  if (r->used == 0 || n == 0) return next; /* no pool thread takes part, or nothing to take */
   int host = w == r->e->npool;
-  for (int i = host ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
+  for (int i = host || keep ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
   /* The host sleeps on its own parker: when a pool thread has work to spare, wake
    * it too, or it would sleep through a burst of native tasks. */
-  if (!host && n > 1) lask_parker_notify_one(&r->host_park);
+  if (!host && n + keep > 1) lask_parker_notify_one(&r->host_park);
+  return next;
 }
 
 /* True when node id must run on the calling thread (with o->host). */
@@ -184,8 +194,11 @@ static const lask_host_ops *host_ops(const lask_trun *r, int w, uint32_t id) {
   return w == r->e->npool ? r->o->host : NULL;
 }
 
-/* Node v has finished: makes ready the dependents it was the last dependency of. */
-static void make_ready(lask_trun *r, int w, uint32_t v) {
+/* Node v has finished: makes ready the dependents it was the last dependency of.
+ * With keep, the most urgent native one of the last batch is not pushed but returned
+ * for w to run next, saving a push and a pop on the critical path (NONE when there is
+ * none). */
+static uint32_t make_ready(lask_trun *r, int w, uint32_t v, int keep) {
   const lask_graph *g = r->s->g;
   uint32_t batch[READY_BATCH];
   int n = 0;
@@ -197,13 +210,14 @@ static void make_ready(lask_trun *r, int w, uint32_t v) {
       continue;
     }
     batch[n++] = d;
-    if (n == READY_BATCH) push_batch(r, w, batch, n), n = 0;
+    if (n == READY_BATCH) push_batch(r, w, batch, n, 0), n = 0;
   }
-  if (n) push_batch(r, w, batch, n);
+  return n ? push_batch(r, w, batch, n, keep) : NONE;
 }
 
-static void run_one(lask_trun *r, int w, uint32_t id) {
-  if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return;
+/* Runs node id on worker w; returns a node made ready that w should run next, or NONE. */
+static uint32_t run_one(lask_trun *r, int w, uint32_t id) {
+  if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return NONE;
   lask_state *s = r->s;
   int host = w == r->e->npool;
   const lask_callbacks *cb = r->o->callbacks;
@@ -211,28 +225,31 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   LASK_ASSERT(host || !caller_only(r, id));
   if (cb && host) {
     deliver_events(r);
-    if (cb->pretask && cb->pretask(cb->ctx, id)) return fail(r, (lask_callback_failed(id, &err), &err));
+    if (cb->pretask && cb->pretask(cb->ctx, id)) return fail(r, (lask_callback_failed(id, &err), &err)), NONE;
   } else if (cb) {
     queue_event(r, id, w, 0, lask_nil());
   }
   lask_err_clear(&err);
   double start = r->o->trace ? lask_trace_now(r->o->trace) : 0;
   if (lask_eval(s->g, id, s->values, host_ops(r, w, id), &s->values[id], &err) != LASK_OK)
-    return fail(r, &err);
+    return fail(r, &err), NONE;
   if (r->o->trace) lask_trace_record(r->o->trace, label(r, w), id, start, lask_trace_now(r->o->trace));
   if (r->o->interrupt && atomic_load_explicit(r->o->interrupt, memory_order_relaxed))
-    return fail(r, &(lask_err){LASK_EINTR, LASK_NO_NODE, "interrupted"});
+    return fail(r, &(lask_err){LASK_EINTR, LASK_NO_NODE, "interrupted"}), NONE;
   if (cb && host && cb->posttask && cb->posttask(cb->ctx, id, s->values[id], 0))
-    return fail(r, (lask_callback_failed(id, &err), &err));
+    return fail(r, (lask_callback_failed(id, &err), &err)), NONE;
   if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
   lask_state_release_deps(s, id, NULL);
-  make_ready(r, w, id);
+  /* the host keeps nothing while host tasks wait or callbacks want delivering */
+  int keep = !host || (!cb && !atomic_load_explicit(&r->host_pending, memory_order_relaxed));
+  uint32_t next = make_ready(r, w, id, keep);
   uint32_t todo = atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel);
   LASK_ASSERT(todo > 0); /* invariant 1: each node finishes once */
   if (todo == 1) {
     atomic_store(&r->finished, 1);
     wake_all(r);
   }
+  return next;
 }
 
 static int steal_any(lask_trun *r, int w, uint32_t *id) {
@@ -262,7 +279,7 @@ static void work(lask_trun *r, int w) {
   uint32_t id;
   while (!finished(r)) {
     if (lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
-      run_one(r, w, id);
+      while (id != NONE) id = run_one(r, w, id);
       continue;
     }
     uint64_t t = lask_parker_prepare_wait(&r->e->park);
@@ -282,7 +299,7 @@ static void host_loop(lask_trun *r) {
   while (!finished(r)) {
     if (r->o->callbacks) deliver_events(r);
     if (host_pop(r, &id) || lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
-      run_one(r, w, id);
+      while (id != NONE) id = run_one(r, w, id);
       continue;
     }
     uint64_t t = lask_parker_prepare_wait(&r->host_park);
@@ -318,26 +335,16 @@ void *lask_worker_main(void *arg) {
   }
 }
 
-/* Queues the nodes with no dependencies: native ones on the host's deque (most
- * urgent last, so the host pops it first and thieves take the far end). */
+/* Queues the nodes with no dependencies, taken in priority order from the graph's
+ * plan: native ones on the host's deque (most urgent last, so the host pops it first
+ * and thieves take the far end), host ones in the host queue. */
 static lask_status seed(lask_trun *r, lask_err *err) {
-  const lask_graph *g = r->s->g;
-  uint32_t *roots = malloc((size_t)g->n * sizeof *roots);
-  int n = 0;
-  if (!roots) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
-  for (uint32_t i = 0; i < g->n; i++)
-    if (g->dep_off[i] == g->dep_off[i + 1]) {
-      if (caller_only(r, i))
-        lask_heap_push(&r->hq, i);
-      else
-        roots[n++] = i;
-    }
-  lask_heap sorted = {.prio = r->s->prio}; /* roots by priority: a heap sort */
+  const lask_state *s = r->s;
   int ok = 1;
-  for (int i = 0; i < n && ok; i++) ok = lask_heap_push(&sorted, roots[i]);
-  for (int i = n - 1; i >= 0 && ok; i--) roots[i] = lask_heap_pop(&sorted);
-  for (int i = 0; i < n && ok; i++) ok = lask_deque_push(&r->e->deques[r->e->npool], roots[i]);
-  free(sorted.ids), free(roots);
+  for (uint32_t k = s->nroots; k-- > 0 && ok;) {
+    uint32_t i = s->roots[k];
+    ok = caller_only(r, i) ? lask_heap_push(&r->hq, i) : lask_deque_push(&r->e->deques[r->e->npool], i);
+  }
   set_pending(r);
   return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
 }
