@@ -50,9 +50,9 @@ typedef struct lask_graph {
   uint8_t *flags;           /* LASK_NODE_* */
   char **names;             /* names[i] (owned) or NULL; the array itself may be NULL */
   /* What every run of the graph shares, made by its first run (run_state.c) and kept
-   * until lask_graph_free: the priorities (lask_order) of nodes 0..n-1, then the
-   * number of nodes without dependencies and those nodes, most urgent first. NULL
-   * until a run has made it. */
+   * until lask_graph_free: the priorities (lask_order) of nodes 0..n-1, the number of
+   * nodes without dependencies, the number without dependents, then the nodes without
+   * dependencies, most urgent first. NULL until a run has made it. */
   LASK_ATOMIC(lask_graph_plan) plan;
 } lask_graph;
 

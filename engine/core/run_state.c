@@ -24,18 +24,19 @@ static const uint32_t *plan_of(const lask_graph *g, lask_err *err) {
   uint32_t *plan = atomic_load_explicit(&((lask_graph *)g)->plan, memory_order_acquire);
   if (plan) return plan;
   size_t n = g->n;
-  plan = malloc((2 * n + 1) * sizeof *plan);
+  plan = malloc((2 * n + 2) * sizeof *plan);
   if (!plan) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run"), NULL;
   if (lask_order(g, plan, err) != LASK_OK) return free(plan), NULL;
   /* the roots by priority: the priorities are a permutation of 0..n-1, so a pass over
    * the nodes in priority order (by_prio) needs no sort */
-  uint32_t *by_prio = plan + n + 1, nroots = 0;
+  uint32_t *by_prio = plan + n + 2, nroots = 0, nsinks = 0;
   for (uint32_t i = 0; i < n; i++) by_prio[plan[i]] = i;
   for (uint32_t p = 0; p < n; p++) {
     uint32_t i = by_prio[p];
     if (g->dep_off[i] == g->dep_off[i + 1]) by_prio[nroots++] = i; /* nroots <= p: in place */
   }
-  plan[n] = nroots;
+  for (uint32_t i = 0; i < n; i++) nsinks += g->out_off[i] == g->out_off[i + 1];
+  plan[n] = nroots, plan[n + 1] = nsinks;
   uint32_t *none = NULL;
   if (!atomic_compare_exchange_strong_explicit(&((lask_graph *)g)->plan, &none, plan, memory_order_acq_rel,
                                                memory_order_acquire)) {
@@ -52,7 +53,7 @@ lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *
   s->g = g;
   const uint32_t *plan = plan_of(g, err);
   if (!plan) return err->code;
-  s->prio = plan, s->nroots = plan[g->n], s->roots = plan + g->n + 1;
+  s->prio = plan, s->nroots = plan[g->n], s->nsinks = plan[g->n + 1], s->roots = plan + g->n + 2;
   s->values = calloc(n, sizeof *s->values);
   s->left = malloc(n * sizeof *s->left);
   s->holds = malloc(n * sizeof *s->holds);

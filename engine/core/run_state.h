@@ -27,6 +27,7 @@ struct lask_state {
   const uint32_t *prio;    /* static priorities from lask_order (lower runs first); the graph's */
   const uint32_t *roots;   /* the nodes without dependencies, most urgent first; the graph's */
   uint32_t nroots;
+  uint32_t nsinks; /* the nodes without dependents: every other node is an ancestor of one */
 };
 
 /* Allocates and fills the state of a run of g for outs; takes the priorities and

@@ -20,8 +20,11 @@
  * host's too: with callbacks, pool threads queue start and finish events that the host delivers.
  *
  * Invariants of a run r:
- *   1. r->todo counts nodes not finished; the run is finished when it reaches 0 or
- *      when a task fails (r->failed), and nothing starts after that.
+ *   1. r->todo counts the sinks (nodes without dependents) not finished; the run is
+ *      finished when it reaches 0 or when a task fails (r->failed), and nothing
+ *      starts after that. Every other node is an ancestor of a sink and has finished
+ *      before that sink became ready, so at 0 every node has finished; and only the
+ *      tasks that end a branch touch the shared counter.
  *   2. A pool thread reads e->run only between incrementing and decrementing
  *      e->inside; the host frees r only after clearing e->run and seeing
  *      e->inside == 0 (both sequentially consistent, so one of the two sides
@@ -59,7 +62,7 @@ typedef struct lask_trun {
   const lask_run_opts *o;
   int used;     /* pool threads taking part (0..npool) */
   uint64_t gen; /* tells pool threads a new run from one they already served */
-  /* todo changes at every task; finished and failed are read at every task: apart,
+  /* todo changes at every sink; finished and failed are read at every task: apart,
    * on cache lines of their own, no worker's decrement invalidates the others' reads */
   _Alignas(64) _Atomic uint32_t todo;
   _Alignas(64) _Atomic int finished;
@@ -243,8 +246,9 @@ static uint32_t run_one(lask_trun *r, int w, uint32_t id) {
   /* the host keeps nothing while host tasks wait or callbacks want delivering */
   int keep = !host || (!cb && !atomic_load_explicit(&r->host_pending, memory_order_relaxed));
   uint32_t next = make_ready(r, w, id, keep);
+  if (s->g->out_off[id] != s->g->out_off[id + 1]) return next; /* not a sink */
   uint32_t todo = atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel);
-  LASK_ASSERT(todo > 0); /* invariant 1: each node finishes once */
+  LASK_ASSERT(todo > 0); /* invariant 1: each sink finishes once */
   if (todo == 1) {
     atomic_store(&r->finished, 1);
     wake_all(r);
@@ -369,7 +373,8 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
   if (!atomic_compare_exchange_strong(&e->busy, &idle, 1)) return lask_run_sync(s, o, err);
   int want = o->num_workers > 0 && o->num_workers < e->nworkers ? o->num_workers : e->nworkers;
   lask_trun r = {.e = e, .s = s, .o = o, .used = want - 1, .hq = {.prio = s->prio}};
-  atomic_init(&r.todo, s->g->n);
+  atomic_init(&r.todo, s->nsinks);
+  atomic_init(&r.finished, s->nsinks == 0); /* an empty graph */
   lask_status st;
   if (pthread_mutex_init(&r.mu, NULL) != 0 || !lask_parker_init(&r.host_park)) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of resources starting a run");
