@@ -1,0 +1,3 @@
+--- stub
+-- @module lask.array.reductions_more
+return { functions = {} }
