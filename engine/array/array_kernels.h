@@ -78,6 +78,21 @@
  *                                    block's arg partial has index -1 (no candidate)
  *   squeeze(x, axes)                 drops reduced axes at the end
  *
+ * Scans (scan.c): cumsum(x, axis [, carry]) cumprod(x, axis [, carry])   the running
+ *                                    sum / product along axis (bool as int64), after
+ *                                    combining the first row with carry (the total of
+ *                                    the blocks before; broadcasts to x with extent 1
+ *                                    along axis)
+ *
+ * Order statistics (select.c; a lane is x along axis, whole):
+ *   quantile(x, axis, qs, method, skipnan [, dtype])   quantiles qs (a number, or a list:
+ *                                    a leading axis) of every lane, axis dropped; NaN
+ *                                    in a lane gives NaN unless skipnan; method linear,
+ *                                    lower, higher, nearest, midpoint or median
+ *   topk(x, axis, k)                 the |k| largest (k > 0, decreasing) or smallest
+ *                                    (k < 0, increasing) of every lane
+ *   argtopk(x, axis, k, offset)      their positions + offset, int64
+ *
  * Structure (structure.c):
  *   transpose(x, perm)               a view
  *   getitem(x, starts, stops, steps) a view (steps > 0)
@@ -133,6 +148,8 @@ const lask_kernel *lask_akernels_matmul(int i);
 const lask_kernel *lask_akernels_npy_io(int i);
 const lask_kernel *lask_akernels_linalg(int i);
 const lask_kernel *lask_akernels_range(int i);
+const lask_kernel *lask_akernels_scan(int i);
+const lask_kernel *lask_akernels_select(int i);
 
 /* Defines the group function name over the static kernel array table. */
 #define LASK_AKERNEL_GROUP(name, table)                                                                      \

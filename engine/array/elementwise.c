@@ -53,8 +53,8 @@ static lask_status k_param(const lask_kernel *k, const lask_value *args, int nar
   lask_ew_param p = {0, LASK_F64};
   if (want_args(k, nargs, 2, err)) return err->code;
   if (args[1].type != LASK_TINT)
-    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument 2 must be an integer, got a %s", k->name,
-                        lask_typename(args[1]));
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument 2 must be an integer, got a %s",
+                        k->name, lask_typename(args[1]));
   p.n = args[1].as.i;
   return lask_ew_apply(k->name, k->data, &p, args, 1, out, err);
 }

@@ -92,7 +92,8 @@ typedef enum lask_ew_rule {
   LASK_EWOPS_UFUNCS(X)
 
 /* numpy's other common ufuncs (numpy's names; ufuncs.lua offers them as da.NAME). */
-#define LASK_EW_NOT_BITWISE "bitwise operations need integer or boolean operands (numpy: not supported for floats)"
+#define LASK_EW_NOT_BITWISE                                                                                  \
+  "bitwise operations need integer or boolean operands (numpy: not supported for floats)"
 #define LASK_EWOPS_UFUNCS(X)                                                                                 \
   X(LOG1P, "log1p", 1, FLOAT, OP, log1p_f64, log1p_f32, NULL, NULL, NULL, NULL)                              \
   X(EXPM1, "expm1", 1, FLOAT, OP, expm1_f64, expm1_f32, NULL, NULL, NULL, NULL)                              \
@@ -118,8 +119,9 @@ typedef enum lask_ew_rule {
   X(FABS, "fabs", 1, FLOAT, OP, abs_f64, abs_f32, NULL, NULL, NULL, NULL)                                    \
   X(ROUND, "round", 1, ROUND, PARAM, round_f64, round_f32, round_i64, NULL, NULL,                            \
     "numpy round is not supported for booleans")                                                             \
-  X(SIGN, "sign", 1, SAME, OP, sign_f64, sign_f32, sign_i64, NULL, NULL, "numpy sign is not supported for booleans") \
-  X(RECIPROCAL, "reciprocal", 1, SAME_NB, OP, recip_f64, recip_f32, recip_i64, NULL, NULL, NULL)            \
+  X(SIGN, "sign", 1, SAME, OP, sign_f64, sign_f32, sign_i64, NULL, NULL,                                     \
+    "numpy sign is not supported for booleans")                                                              \
+  X(RECIPROCAL, "reciprocal", 1, SAME_NB, OP, recip_f64, recip_f32, recip_i64, NULL, NULL, NULL)             \
   X(ISNAN, "isnan", 1, PRED, OP, isnan_f64, isnan_f32, false_i64, false_b, NULL, NULL)                       \
   X(ISINF, "isinf", 1, PRED, OP, isinf_f64, isinf_f32, false_i64, false_b, NULL, NULL)                       \
   X(ISFINITE, "isfinite", 1, PRED, OP, isfinite_f64, isfinite_f32, true_i64, true_b, NULL, NULL)             \
