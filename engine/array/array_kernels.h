@@ -73,6 +73,8 @@
  *   mean_finish(m)  var_finish(m, ddof)  std_finish(m, ddof)
  *   argmin_chunk(x, axis, offset) argmax_chunk            leading axis of 2: value, index
  *   argmin_agg(list, axis) argmax_agg                     (global index by block offset)
+ *   nanargmin_chunk nanargmax_chunk  as argmin_chunk, NaN never a candidate (argmin_agg
+ *                                    combines them; an all-NaN lane fails arg_finish)
  *   arg_finish(m [, base])           the index part, int64, counted from base
  *                                    (default 0; lask.array passes 1); an empty
  *                                    block's arg partial has index -1 (no candidate)

@@ -103,23 +103,47 @@ static lask_status axis_arg(const lask_kernel *k, const lask_value *args, int i,
   return LASK_OK;
 }
 
-/* Calls f(lane, lane index) for every lane of x along axis ax, the lane copied into
- * buf as doubles; lanes are counted in C order over the other axes. */
-typedef void (*lane_fn)(void *ctx, double *buf, int64_t len, int64_t lane, const char *src);
-static void each_lane(const lask_ndarray *x, int ax, double *buf, lane_fn f, void *ctx) {
-  int64_t idx[LASK_MAXDIM] = {0}, len = x->shape[ax], lanes = 1;
-  for (int d = 0; d < x->ndim; d++)
-    if (d != ax) lanes *= x->shape[d];
-  if (lanes == 0) return;
-  for (int64_t lane = 0; lane < lanes; lane++) {
-    lask_convert(LASK_F64, buf, 8, x->dtype, lask_ndarray_ptr(x, idx), x->strides[ax], len);
-    f(ctx, buf, len, lane, lask_ndarray_ptr(x, idx));
-    for (int d = x->ndim - 1; d >= 0; d--) {
-      if (d == ax) continue;
-      if (++idx[d] < x->shape[d]) break;
-      idx[d] = 0;
-    }
+/* Calls f(ctx, v, len, lane, src, src_stride) for every lane of x along axis ax:
+ * v the lane as doubles (f may reorder it), lane its number in C order over the
+ * other axes, src its first element in x's dtype and src_stride the byte step along
+ * it. A lane along any axis but the last is strided in memory, so lanes are gathered
+ * LANE_GROUP neighbours at a time, row by row: memory is read in order. */
+typedef void (*lane_fn)(void *ctx, double *v, int64_t len, int64_t lane, const char *src, int64_t src_stride);
+
+#define LANE_GROUP 32
+
+static lask_status each_lane(const lask_kernel *k, const lask_ndarray *x, int ax, lane_fn f, void *ctx,
+                             lask_err *err) {
+  int64_t len = x->shape[ax], outer = 1, inner = 1;
+  for (int d = 0; d < ax; d++) outer *= x->shape[d];
+  for (int d = ax + 1; d < x->ndim; d++) inner *= x->shape[d];
+  if (outer * inner == 0) return LASK_OK;
+  lask_ndarray *copy = NULL;
+  if (!lask_ndarray_is_c_contiguous(x)) {
+    if (!(copy = lask_ndarray_copy(x, x->dtype, err))) return lask_akernel_relabel(k, err);
+    x = copy;
   }
+  int64_t group = inner < LANE_GROUP ? inner : LANE_GROUP, isz = (int64_t)lask_dtype_size(x->dtype);
+  double *buf = malloc(sizeof(double) * (size_t)(group * len + 1));
+  if (!buf) {
+    if (copy) lask_release(lask_ndarray_value(copy));
+    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
+  }
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i0 = 0; i0 < inner; i0 += group) {
+      int64_t gn = inner - i0 < group ? inner - i0 : group;
+      const char *base = x->data + (o * len * inner + i0) * isz;
+      if (gn == 1)
+        lask_convert(LASK_F64, buf, 8, x->dtype, base, inner * isz, len);
+      else
+        for (int64_t j = 0; j < len; j++)
+          lask_convert(LASK_F64, buf + j, len * 8, x->dtype, base + j * inner * isz, isz, gn);
+      for (int64_t b = 0; b < gn; b++)
+        f(ctx, buf + b * len, len, o * inner + i0 + b, base + b * isz, inner * isz);
+    }
+  free(buf);
+  if (copy) lask_release(lask_ndarray_value(copy));
+  return LASK_OK;
 }
 
 typedef struct qctx {
@@ -130,9 +154,9 @@ typedef struct qctx {
   lask_ndarray *out; /* float64 (nq, lanes...) in C order: out[iq * lanes + lane] */
 } qctx;
 
-static void quantile_lane(void *c, double *v, int64_t n, int64_t lane, const char *src) {
+static void quantile_lane(void *c, double *v, int64_t n, int64_t lane, const char *src, int64_t src_stride) {
   qctx *q = c;
-  (void)src;
+  (void)src, (void)src_stride;
   double *o = (double *)q->out->data;
   int64_t m = 0;
   bool nan = false;
@@ -198,13 +222,11 @@ static lask_status k_quantile(const lask_kernel *k, const lask_value *args, int 
             (enum qmethod)m,
             args[4].type == LASK_TBOOL && args[4].as.b,
             lask_ndarray_new(LASK_F64, nd, shape, err)};
-  double *buf = c.out ? malloc(sizeof(double) * (size_t)(x->shape[ax] + 1)) : NULL;
-  if (!buf) {
-    if (c.out) lask_release(lask_ndarray_value(c.out));
-    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
+  if (!c.out) return lask_akernel_relabel(k, err);
+  if (each_lane(k, x, ax, quantile_lane, &c, err)) {
+    lask_release(lask_ndarray_value(c.out));
+    return err->code;
   }
-  each_lane(x, ax, buf, quantile_lane, &c);
-  free(buf);
   if (odt != LASK_F64) {
     lask_ndarray *y = lask_ndarray_copy(c.out, odt, err);
     lask_release(lask_ndarray_value(c.out));
@@ -288,7 +310,7 @@ typedef struct tctx {
   item *items;
 } tctx;
 
-static void topk_lane(void *c, double *v, int64_t n, int64_t lane, const char *src) {
+static void topk_lane(void *c, double *v, int64_t n, int64_t lane, const char *src, int64_t src_stride) {
   tctx *t = c;
   for (int64_t i = 0; i < n; i++) t->items[i] = (item){v[i], i};
   if (t->k < n) select_items(t->largest, t->items, n, t->k);
@@ -303,7 +325,7 @@ static void topk_lane(void *c, double *v, int64_t n, int64_t lane, const char *s
     if (t->index)
       *(int64_t *)dst = t->items[j].pos + t->offset;
     else
-      memcpy(dst, src + t->items[j].pos * t->x->strides[t->ax], isz);
+      memcpy(dst, src + t->items[j].pos * src_stride, isz);
   }
 }
 
@@ -329,16 +351,17 @@ static lask_status topk(bool index, const lask_kernel *k, const lask_value *args
   tctx t = {
       m,   offset, kk > 0, index, x, ax, lask_ndarray_new(index ? LASK_I64 : x->dtype, x->ndim, shape, err),
       NULL};
-  double *buf = t.out ? malloc(sizeof(double) * (size_t)(len + 1)) : NULL;
-  t.items = buf ? malloc(sizeof(item) * (size_t)(len + 1)) : NULL;
+  t.items = t.out ? malloc(sizeof(item) * (size_t)(len + 1)) : NULL;
   if (!t.items) {
-    free(buf);
     if (t.out) lask_release(lask_ndarray_value(t.out));
     return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
-  if (m > 0) each_lane(x, ax, buf, topk_lane, &t);
-  free(buf);
+  lask_status st = m > 0 ? each_lane(k, x, ax, topk_lane, &t, err) : LASK_OK;
   free(t.items);
+  if (st) {
+    lask_release(lask_ndarray_value(t.out));
+    return st;
+  }
   *out = lask_ndarray_value(t.out);
   return LASK_OK;
 }

@@ -128,15 +128,15 @@ function F.nanmax(x, opts)
 end
 
 --- The 1-based position of the minimum ignoring NaN (numpy's nanargmin); `da.nanargmax` likewise.
--- NaN is replaced by +inf (-inf for nanargmax) before argmin, so a lane whose only
--- non-NaN values are +inf, after a NaN, gives the NaN's position (numpy: the
--- inf's), and an all-NaN lane gives 1 (numpy raises).
+-- The argmin tree with NaN never a candidate; a lane of only NaNs fails the compute
+-- ("attempt to get the arg of an empty sequence (or of an all-NaN slice)"), as
+-- numpy raises.
 -- @param x lask.array
 -- @param[opt] opts one axis, or {axis =, keepdims =}
 -- @return lask.array: int64
 -- @usage assert(da.nanargmin(da.from_array({3, 0/0, 2})):compute():item() == 3)
-function F.nanargmin(x, opts) return RD.argmin(fill_nan(x, math.huge), opts_of(opts, "nanargmin")) end
-function F.nanargmax(x, opts) return RD.argmax(fill_nan(x, -math.huge), opts_of(opts, "nanargmax")) end
+function F.nanargmin(x, opts) return RD.nanargmin(x, opts_of(opts, "nanargmin")) end
+function F.nanargmax(x, opts) return RD.nanargmax(x, opts_of(opts, "nanargmax")) end
 
 -- One axis from options (1-based in, 0-based out), or nil for none given.
 local function one_axis(x, o, what)
