@@ -73,16 +73,24 @@ static lask_status scan(bool prod, const lask_kernel *k, const lask_value *args,
     return lask_akernel_fail(k, LASK_EINVAL, err, "axis %lld is out of range for a %d-d array", (long long)ax,
                              x->ndim);
   lask_dtype dt = x->dtype == LASK_BOOL ? LASK_I64 : x->dtype;
-  lask_ndarray *y = lask_ndarray_copy(x, dt, err);
-  if (!y) return lask_akernel_relabel(k, err);
   int64_t outer = 1, inner = 1, len = x->shape[ax];
   for (int d = 0; d < ax; d++) outer *= x->shape[d];
   for (int d = (int)ax + 1; d < x->ndim; d++) inner *= x->shape[d];
   const lask_ndarray *c = n > 2 ? lask_ndarray_of(args[2]) : NULL;
-  if (n > 2 && args[2].type != LASK_TNIL && !c) {
-    lask_release(lask_ndarray_value(y));
+  if (n > 2 && args[2].type != LASK_TNIL && !c)
     return lask_akernel_fail(k, LASK_ETYPE, err, "argument 3 (the carry) must be an array or nil");
+  if (!prod && dt == LASK_F64 && x->dtype == LASK_F64 && x->ndim == 1 && x->strides[0] == 8 &&
+      (!c || lask_ndarray_size(c) == 1)) { /* the common case in one pass: read x, write y */
+    lask_ndarray *y = lask_ndarray_empty(LASK_F64, 1, x->shape, err);
+    if (!y) return lask_akernel_relabel(k, err);
+    double s = c ? lask_elem_f64(c->dtype, c->data) : 0, *o = (double *)y->data;
+    const double *in = (const double *)x->data;
+    for (int64_t j = 0; j < len; j++) o[j] = s += in[j];
+    *out = lask_ndarray_value(y);
+    return LASK_OK;
   }
+  lask_ndarray *y = lask_ndarray_copy(x, dt, err);
+  if (!y) return lask_akernel_relabel(k, err);
   if (c && len > 0) { /* the carry joins the first row of every run */
     int64_t cshape[LASK_MAXDIM];
     memcpy(cshape, x->shape, sizeof(int64_t) * (size_t)x->ndim);

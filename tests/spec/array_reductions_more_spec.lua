@@ -233,6 +233,15 @@ describe("lask.array more reductions against Lua loops", function()
       H.same(H.get(x:cumsum(), { scheduler = s }), want, 0)
     end
     assert.equal("int64", x:cumsum().dtype)
+    -- float64 1-d blocks (the one-pass path), with a carry into every block but the first
+    local f = da.random.random(n, { chunks = 97, seed = SEED })
+    local fv, fwant, s = H.get(f).flat, {}, 0
+    for i = 1, n do
+      s = s + fv[i]
+      fwant[i] = s
+    end
+    H.same(H.get(f:cumsum()), fwant, 1e-12)
+    H.same(H.get(f:T():cumsum(1)), fwant, 1e-12)
     assert.equal("float64", x:cumsum { dtype = "float64" }.dtype)
   end)
 
