@@ -342,6 +342,34 @@ describe("lask.array more reductions against Lua loops", function()
     assert.has_error(function() da.trace(da.arange(3)) end, "lask.array: trace: x must be 2-d, got 1-d")
   end)
 
+  it("view layouts: transposed, sliced, empty and 0-d inputs", function()
+    local flat, x = grid("float64")
+    local t = x:T() -- 5 x 7: lane j of t along axis 2 is column j of x
+    H.same(H.get(t:nanmedian(2)), map_lanes(flat, 1, function(l) return median_ref(l, true) end), 1e-12)
+    H.same(H.get(t:nansum(2)), map_lanes(flat, 1, REF.nansum), 1e-12)
+    H.same(H.get(t:topk(-1, 2)), map_lanes(flat, 1, function(l)
+      local m = math.huge
+      for _, v in ipairs(l) do if v ~= v then return v end m = math.min(m, v) end
+      return m
+    end), 0)
+    local sl = x:slice({ 3, 6 }, { 2, 4 }) -- rows 3..6, columns 2..4 (1-based, inclusive)
+    local sub = {}
+    for i = 3, 6 do for j = 2, 4 do sub[#sub + 1] = at(flat, i, j) end end
+    local s = 0
+    for _, v in ipairs(sub) do if v == v then s = s + v end end
+    assert.near(s, sl:nansum():compute():item(), 1e-12)
+    local e = da.zeros({ 0 }, { chunks = 2 })
+    assert.same({}, H.get(e:cumsum()).flat)
+    assert.equal(false, e:any():compute():item())
+    assert.equal(true, e:all():compute():item())
+    assert.equal(0, e:nansum():compute():item())
+    assert.same({}, H.get(da.zeros({ 3, 0 }):median(1)).flat)
+    local z = da.from_array(nd.asarray(3.5))
+    assert.equal(3.5, z:median():compute():item())
+    assert.same({ 3.5 }, H.get(z:cumsum()).flat) -- numpy: a 0-d cumsum is 1-d
+    assert.equal(true, z:any():compute():item())
+  end)
+
   it("every scheduler gives the same results", function()
     local _, x = grid("float64")
     local exprs = { x:nanmean(1), x:nanstd(2), da.nanmax(x), x:nancumsum(2), x:nanmedian(1),
@@ -349,6 +377,7 @@ describe("lask.array more reductions against Lua loops", function()
     for _, e in ipairs(exprs) do
       local want = H.get(e, { scheduler = "sync" })
       for _, s in ipairs { "threaded", "multiprocessing" } do H.same(H.get(e, { scheduler = s }), want.flat, 0) end
+      H.same(H.get(e, { scheduler = "threaded", lua = "parallel" }), want.flat, 0)
     end
   end)
 end)

@@ -233,6 +233,22 @@ describe("lask.array ufuncs against numpy", function()
     for _, s in ipairs { "threaded", "multiprocessing" } do H.same(H.get(y, { scheduler = s }), want.flat, 0) end
   end)
 
+  it("view layouts: transposed, sliced, empty and 0-d operands", function()
+    local x = da.arange(12, { chunks = 5 }):reshape { 3, 4 } -- x[i][j] = 4 (i - 1) + j - 1
+    local t = da.bitwise_xor(x:T(), 5) -- 4 x 3
+    local want = {}
+    for j = 1, 4 do for i = 1, 3 do want[#want + 1] = (4 * (i - 1) + j - 1) ~ 5 end end
+    H.same(H.get(t), want, 0)
+    local sl = da.sign(x:slice({ 2, 3 }, { 1, 4, 2 }) - 6) -- rows 2..3, columns 1 and 3
+    H.same(H.get(sl), { -1, 0, 1, 1 }, 0)
+    local e = da.log1p(da.zeros({ 0, 3 }, { chunks = 2 }))
+    assert.same({ 0, 3 }, { e.shape[1], e.shape[2] })
+    assert.same({}, H.get(e).flat)
+    local z = da.from_array(require("lask.core").asarray(2.5))
+    assert.equal(2.0, da.round(z):compute():item())
+    assert.equal(true, da.isfinite(z):compute():item())
+  end)
+
   it("plain values in, plain values out; astype as a function", function()
     assert.equal(5.0, da.hypot(3, 4))
     assert.equal(true, da.logical_xor(true, false))
