@@ -214,7 +214,7 @@ static lask_status k_quantile(const lask_kernel *k, const lask_value *args, int 
   if (qlist) shape[nd++] = nq;
   for (int d = 0; d < x->ndim; d++)
     if (d != ax) shape[nd++] = x->shape[d], lanes *= x->shape[d];
-  if (x->shape[ax] == 0 && lanes > 0)
+  if (x->shape[ax] == 0 && lanes > 0 && m != Q_MEDIAN) /* numpy: a median of nothing is NaN */
     return lask_akernel_fail(k, LASK_EINVAL, err, "cannot take a quantile of an empty axis");
   qctx c = {qbuf,
             nq,

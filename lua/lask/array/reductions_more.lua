@@ -64,12 +64,17 @@ local function count(x, o, keepdims)
   return n:astype(x.dtype == "float32" and "float32" or "float64")
 end
 
---- The sum treating NaN as 0 (numpy's nansum); `da.nanprod` treats NaN as 1.
+--- The sum treating NaN as 0 (numpy's nansum).
 -- @param x lask.array
 -- @param[opt] opts as sum's
 -- @return lask.array: sum's dtype (bool as int64)
 -- @usage assert(da.nansum(da.from_array({1, 0/0, 2})):compute():item() == 3)
 function F.nansum(x, opts) return RD.sum(fill_nan(x, 0), opts_of(opts, "nansum")) end
+--- The product treating NaN as 1 (numpy's nanprod).
+-- @param x lask.array
+-- @param[opt] opts as prod's
+-- @return lask.array: prod's dtype (bool as int64)
+-- @usage assert(da.nanprod(da.from_array({2, 0/0, 3})):compute():item() == 6)
 function F.nanprod(x, opts) return RD.prod(fill_nan(x, 1), opts_of(opts, "nanprod")) end
 
 --- The mean of the non-NaN elements (numpy's nanmean; NaN where there are none).
@@ -109,7 +114,7 @@ function F.nanvar(x, opts) return nanvar(x, opts_of(opts, "nanvar"), "nanvar") e
 -- @usage assert(da.nanstd(da.from_array({1, 0/0, 3})):compute():item() == 1)
 function F.nanstd(x, opts) return E.sqrt(nanvar(x, opts_of(opts, "nanstd"), "nanstd")) end
 
---- The minimum ignoring NaN (numpy's nanmin; NaN where every element is NaN); `da.nanmax` likewise.
+--- The minimum ignoring NaN (numpy's nanmin; NaN where every element is NaN).
 -- @param x lask.array
 -- @param[opt] opts as min's
 -- @return lask.array: x's dtype
@@ -121,13 +126,18 @@ function F.nanmin(x, opts)
   return E.where(F.all(U.isnan(x), o), 0 / 0, RD.min(fill_nan(x, math.huge), o))
 end
 
+--- The maximum ignoring NaN (numpy's nanmax; NaN where every element is NaN).
+-- @param x lask.array
+-- @param[opt] opts as max's
+-- @return lask.array: x's dtype
+-- @usage assert(da.nanmax(da.from_array({3, 0/0, 2})):compute():item() == 3)
 function F.nanmax(x, opts)
   local o = opts_of(opts, "nanmax")
   if not is_float(x) then return RD.max(x, o) end
   return E.where(F.all(U.isnan(x), o), 0 / 0, RD.max(fill_nan(x, -math.huge), o))
 end
 
---- The 1-based position of the minimum ignoring NaN (numpy's nanargmin); `da.nanargmax` likewise.
+--- The 1-based position of the minimum ignoring NaN (numpy's nanargmin).
 -- The argmin tree with NaN never a candidate; a lane of only NaNs fails the compute
 -- ("attempt to get the arg of an empty sequence (or of an all-NaN slice)"), as
 -- numpy raises.
@@ -136,6 +146,11 @@ end
 -- @return lask.array: int64
 -- @usage assert(da.nanargmin(da.from_array({3, 0/0, 2})):compute():item() == 3)
 function F.nanargmin(x, opts) return RD.nanargmin(x, opts_of(opts, "nanargmin")) end
+--- The 1-based position of the maximum ignoring NaN (numpy's nanargmax); as nanargmin.
+-- @param x lask.array
+-- @param[opt] opts one axis, or {axis =, keepdims =}
+-- @return lask.array: int64
+-- @usage assert(da.nanargmax(da.from_array({3, 0/0, 2})):compute():item() == 1)
 function F.nanargmax(x, opts) return RD.nanargmax(x, opts_of(opts, "nanargmax")) end
 
 -- One axis from options (1-based in, 0-based out), or nil for none given.
@@ -209,12 +224,17 @@ function F.cumsum(x, opts) return scan("cumsum", x, opts) end
 -- @usage assert(da.cumprod(da.arange(1, 6, {chunks = 2})):compute():get(5) == 120)
 function F.cumprod(x, opts) return scan("cumprod", x, opts) end
 
---- cumsum with NaN counted as 0 (numpy's nancumsum); `da.nancumprod` counts NaN as 1.
+--- cumsum with NaN counted as 0 (numpy's nancumsum).
 -- @param x lask.array
 -- @param[opt] opts as cumsum's
 -- @return lask.array
 -- @usage assert(da.nancumsum(da.from_array({1, 0/0, 2})):compute():get(3) == 3)
 function F.nancumsum(x, opts) return scan("cumsum", fill_nan(x, 0), opts) end
+--- cumprod with NaN counted as 1 (numpy's nancumprod).
+-- @param x lask.array
+-- @param[opt] opts as cumprod's
+-- @return lask.array
+-- @usage assert(da.nancumprod(da.from_array({2, 0/0, 3})):compute():get(3) == 6)
 function F.nancumprod(x, opts) return scan("cumprod", fill_nan(x, 1), opts) end
 
 -- x rechunked so that axis ax (0-based) is one block.
@@ -230,7 +250,7 @@ end
 local function quantiles(what, x, q, o, method, skipnan, dtype)
   local ax = one_axis(x, o, what)
   if ax == nil then x, ax = flat(x), 0 end
-  if x.shape[ax + 1] == 0 then error(fmt("lask.array: %s: cannot take a quantile of an empty axis", what), 3) end
+  if x.shape[ax + 1] == 0 and method ~= "median" then error(fmt("lask.array: %s: cannot take a quantile of an empty axis", what), 3) end
   local qlist = type(q) == "table"
   local qs = q
   if qlist then
@@ -276,7 +296,7 @@ end
 
 local function median_dtype(x) return x.dtype == "float32" and "float32" or "float64" end
 
---- The median along an axis (numpy's median: the mean of the two middle values; NaN if the lane has a NaN).
+--- The median along an axis (numpy's median: the mean of the two middle values; NaN if the lane has a NaN or is empty).
 -- The axis is rechunked to one block (as Dask does); no axis: of the flattened array.
 -- @param x lask.array
 -- @param[opt] opts an axis, or {axis =, keepdims =}
@@ -329,6 +349,12 @@ end
 -- @usage local q = da.quantile(da.arange(11, {chunks = 4}), {0.1, 0.5})
 -- assert(q:compute():get(1) == 1 and q:compute():get(2) == 5)
 function F.quantile(x, q, opts) return quantile_of("quantile", x, q, opts, false, false) end
+--- quantile ignoring NaN (numpy's nanquantile; NaN for an all-NaN lane).
+-- @param x lask.array
+-- @param q number or list of numbers in [0, 1]
+-- @param[opt] opts as quantile's
+-- @return lask.array: float64
+-- @usage assert(da.nanquantile(da.from_array({1, 0/0, 3}), 0.5):compute():item() == 2)
 function F.nanquantile(x, q, opts) return quantile_of("nanquantile", x, q, opts, true, false) end
 
 --- The p-th percentiles along an axis (numpy's percentile: quantile of p / 100).
@@ -338,6 +364,12 @@ function F.nanquantile(x, q, opts) return quantile_of("nanquantile", x, q, opts,
 -- @return lask.array: float64
 -- @usage assert(da.percentile(da.arange(11, {chunks = 4}), 30):compute():item() == 3)
 function F.percentile(x, p, opts) return quantile_of("percentile", x, p, opts, false, true) end
+--- percentile ignoring NaN (numpy's nanpercentile).
+-- @param x lask.array
+-- @param p number or list of numbers in [0, 100]
+-- @param[opt] opts as quantile's
+-- @return lask.array: float64
+-- @usage assert(da.nanpercentile(da.from_array({1, 0/0, 3}), 100):compute():item() == 3)
 function F.nanpercentile(x, p, opts) return quantile_of("nanpercentile", x, p, opts, true, true) end
 
 -- topk's k and axis (default the last).

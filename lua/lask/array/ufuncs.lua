@@ -133,11 +133,16 @@ function F.clip(x, lo, hi)
   return y
 end
 
---- Is x positive infinity? (`da.isposinf`; `da.isneginf` for negative.)
+--- Is x positive infinity?
 -- @param x lask.array
 -- @return lask.array: bool
 -- @usage assert(da.isposinf(da.from_array({math.huge, -math.huge})):compute():get(1) == true)
 function F.isposinf(x) return F.logical_and(F.isinf(x), F.logical_not(F.signbit(x))) end
+
+--- Is x negative infinity?
+-- @param x lask.array
+-- @return lask.array: bool
+-- @usage assert(da.isneginf(da.from_array({math.huge, -math.huge})):compute():get(2) == true)
 function F.isneginf(x) return F.logical_and(F.isinf(x), F.signbit(x)) end
 
 --- x converted to dtype, as numpy's astype (`da.astype(x, dtype)` or `x:astype(dtype)`).
