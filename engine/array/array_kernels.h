@@ -88,7 +88,8 @@
  *
  * Order statistics (select.c; a lane is x along axis, whole):
  *   quantile(x, axis, qs, method, skipnan [, dtype])   quantiles qs (a number, or a list:
- *                                    a leading axis) of every lane, axis dropped; NaN
+ *                                    a leading axis) of every lane, axis dropped (x an
+ *                                    array, or a list of the blocks along axis); NaN
  *                                    in a lane gives NaN unless skipnan; method linear,
  *                                    lower, higher, nearest, midpoint or median
  *   topk(x, axis, k)                 the |k| largest (k > 0, decreasing) or smallest

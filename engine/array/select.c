@@ -103,47 +103,67 @@ static lask_status axis_arg(const lask_kernel *k, const lask_value *args, int i,
   return LASK_OK;
 }
 
-/* Calls f(ctx, v, len, lane, src, src_stride) for every lane of x along axis ax:
- * v the lane as doubles (f may reorder it), lane its number in C order over the
- * other axes, src its first element in x's dtype and src_stride the byte step along
- * it. A lane along any axis but the last is strided in memory, so lanes are gathered
- * LANE_GROUP neighbours at a time, row by row: memory is read in order. */
+/* Calls f(ctx, v, len, lane, src, src_stride) for every lane along axis ax of the
+ * array made of pieces xs[0..np) joined along ax (blocks of one array; the same
+ * extents on the other axes): v the lane as doubles (f may reorder it), lane its
+ * number in C order over the other axes, and, for a single piece, src its first
+ * element in the piece's dtype and src_stride the byte step along it (NULL and 0
+ * for several pieces). A lane along any axis but the last is strided in memory, so
+ * lanes are gathered LANE_GROUP neighbours at a time, row by row: memory is read in
+ * order, and pieces are read in place (no joined copy). */
 typedef void (*lane_fn)(void *ctx, double *v, int64_t len, int64_t lane, const char *src, int64_t src_stride);
 
 #define LANE_GROUP 32
 
-static lask_status each_lane(const lask_kernel *k, const lask_ndarray *x, int ax, lane_fn f, void *ctx,
-                             lask_err *err) {
-  int64_t len = x->shape[ax], outer = 1, inner = 1;
-  for (int d = 0; d < ax; d++) outer *= x->shape[d];
-  for (int d = ax + 1; d < x->ndim; d++) inner *= x->shape[d];
+static lask_status each_lane(const lask_kernel *k, const lask_ndarray *const *xs, int np, int ax, lane_fn f,
+                             void *ctx, lask_err *err) {
+  const lask_ndarray *x0 = xs[0];
+  int64_t len = 0, outer = 1, inner = 1;
+  for (int d = 0; d < ax; d++) outer *= x0->shape[d];
+  for (int d = ax + 1; d < x0->ndim; d++) inner *= x0->shape[d];
+  for (int p = 0; p < np; p++) len += xs[p]->shape[ax];
   if (outer * inner == 0) return LASK_OK;
-  lask_ndarray *copy = NULL;
-  if (!lask_ndarray_is_c_contiguous(x)) {
-    if (!(copy = lask_ndarray_copy(x, x->dtype, err))) return lask_akernel_relabel(k, err);
-    x = copy;
-  }
-  int64_t group = inner < LANE_GROUP ? inner : LANE_GROUP, isz = (int64_t)lask_dtype_size(x->dtype);
+  int64_t group = inner < LANE_GROUP ? inner : LANE_GROUP;
+  const lask_ndarray **pc = calloc((size_t)np, sizeof *pc); /* the pieces, C-contiguous */
+  bool *owned = calloc((size_t)np, sizeof *owned);
   double *buf = malloc(sizeof(double) * (size_t)(group * len + 1));
-  if (!buf) {
-    if (copy) lask_release(lask_ndarray_value(copy));
-    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
-  }
-  for (int64_t o = 0; o < outer; o++)
-    for (int64_t i0 = 0; i0 < inner; i0 += group) {
-      int64_t gn = inner - i0 < group ? inner - i0 : group;
-      const char *base = x->data + (o * len * inner + i0) * isz;
-      if (gn == 1)
-        lask_convert(LASK_F64, buf, 8, x->dtype, base, inner * isz, len);
+  lask_status st = pc && owned && buf ? LASK_OK : lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
+  for (int p = 0; !st && p < np; p++) {
+    pc[p] = xs[p];
+    if (!lask_ndarray_is_c_contiguous(xs[p])) {
+      if (!(pc[p] = lask_ndarray_copy(xs[p], xs[p]->dtype, err)))
+        st = lask_akernel_relabel(k, err);
       else
-        for (int64_t j = 0; j < len; j++)
-          lask_convert(LASK_F64, buf + j, len * 8, x->dtype, base + j * inner * isz, isz, gn);
-      for (int64_t b = 0; b < gn; b++)
-        f(ctx, buf + b * len, len, o * inner + i0 + b, base + b * isz, inner * isz);
+        owned[p] = true;
     }
+  }
+  for (int64_t o = 0; !st && o < outer; o++)
+    for (int64_t i0 = 0; i0 < inner; i0 += group) {
+      int64_t gn = inner - i0 < group ? inner - i0 : group, at = 0;
+      const char *src = NULL;
+      int64_t sstride = 0;
+      for (int p = 0; p < np; p++) {
+        const lask_ndarray *x = pc[p];
+        int64_t plen = x->shape[ax], isz = (int64_t)lask_dtype_size(x->dtype);
+        const char *base = x->data + (o * plen * inner + i0) * isz;
+        if (np == 1) src = base, sstride = inner * isz;
+        if (gn == 1)
+          lask_convert(LASK_F64, buf + at, 8, x->dtype, base, inner * isz, plen);
+        else
+          for (int64_t j = 0; j < plen; j++)
+            lask_convert(LASK_F64, buf + at + j, len * 8, x->dtype, base + j * inner * isz, isz, gn);
+        at += plen;
+      }
+      int64_t isz0 = (int64_t)lask_dtype_size(x0->dtype);
+      for (int64_t b = 0; b < gn; b++)
+        f(ctx, buf + b * len, len, o * inner + i0 + b, src ? src + b * isz0 : NULL, sstride);
+    }
+  for (int p = 0; pc && owned && p < np; p++)
+    if (owned[p]) lask_release(lask_ndarray_value((lask_ndarray *)pc[p]));
+  free(pc);
+  free(owned);
   free(buf);
-  if (copy) lask_release(lask_ndarray_value(copy));
-  return LASK_OK;
+  return st;
 }
 
 typedef struct qctx {
@@ -170,20 +190,61 @@ static void quantile_lane(void *c, double *v, int64_t n, int64_t lane, const cha
     o[iq * q->lanes + lane] = (nan && !q->skipnan) || m == 0 ? NAN : quantile_of(v, m, q->qs[iq], q->m);
 }
 
+static lask_status quantile(const lask_kernel *k, const lask_ndarray *const *xs, int np,
+                            const lask_value *args, int n, lask_value *out, lask_err *err);
+
 /* quantile(x, axis, qs, method, skipnan [, dtype]): the quantiles qs (a number or a
  * list of numbers in [0, 1]) of x along axis, which is dropped; a list puts a
  * leading axis of its length first (numpy's layout). method: "linear", "lower",
  * "higher", "nearest", "midpoint" or "median" (linear, but the mean of the two
  * middle values, as numpy's median). A lane with a NaN gives NaN; with skipnan,
  * NaNs are left out (a lane of only NaNs gives NaN). dtype: the result's, float64
- * by default. */
+ * by default. x may be a list of the blocks along axis: lanes are read across
+ * them in place, with no joined copy. */
 static lask_status k_quantile(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                               lask_err *err) {
-  lask_ndarray *x;
+  int np = 1;
+  const lask_ndarray *one, *const *xs = &one;
+  if (lask_akernel_nargs(k, n, 5, 6, err)) return err->code;
+  if (lask_isa(args[0], &lask_list_class)) { /* the blocks along the axis */
+    const lask_list *l = (const lask_list *)args[0].as.o;
+    if (l->n < 1 || l->n > INT32_MAX)
+      return lask_akernel_fail(k, LASK_EINVAL, err, "give at least one block");
+    np = (int)l->n;
+    const lask_ndarray **list = calloc(l->n, sizeof *list);
+    if (!list) return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
+    for (size_t i = 0; i < l->n; i++)
+      if (!(list[i] = lask_ndarray_of(l->items[i]))) {
+        free(list);
+        return lask_akernel_fail(k, LASK_ETYPE, err, "argument 1 must be an array or a list of arrays");
+      }
+    xs = list;
+  } else {
+    lask_ndarray *x;
+    if (lask_akernel_array(k, args, 0, &x, err)) return err->code;
+    one = x;
+  }
+  lask_status st = quantile(k, xs, np, args, n, out, err);
+  if (xs != &one) free((void *)xs);
+  return st;
+}
+
+/* The quantile kernel over the pieces xs[0..np) (joined along the axis). */
+static lask_status quantile(const lask_kernel *k, const lask_ndarray *const *xs, int np,
+                            const lask_value *args, int n, lask_value *out, lask_err *err) {
+  const lask_ndarray *x = xs[0];
   int ax;
-  if (lask_akernel_nargs(k, n, 5, 6, err) || lask_akernel_array(k, args, 0, &x, err) ||
-      axis_arg(k, args, 1, x->ndim, &ax, err))
-    return err->code;
+  if (axis_arg(k, args, 1, x->ndim, &ax, err)) return err->code;
+  int64_t axlen = 0;
+  for (int p = 0; p < np; p++) {
+    if (xs[p]->ndim != x->ndim)
+      return lask_akernel_fail(k, LASK_EINVAL, err, "the blocks must have the same number of dimensions");
+    for (int d = 0; d < x->ndim; d++)
+      if (d != ax && xs[p]->shape[d] != x->shape[d])
+        return lask_akernel_fail(k, LASK_EINVAL, err,
+                                 "the blocks must have the same extents but along the axis");
+    axlen += xs[p]->shape[ax];
+  }
   double qbuf[64];
   int64_t nq = 1;
   bool qlist = lask_isa(args[2], &lask_list_class);
@@ -214,7 +275,7 @@ static lask_status k_quantile(const lask_kernel *k, const lask_value *args, int 
   if (qlist) shape[nd++] = nq;
   for (int d = 0; d < x->ndim; d++)
     if (d != ax) shape[nd++] = x->shape[d], lanes *= x->shape[d];
-  if (x->shape[ax] == 0 && lanes > 0 && m != Q_MEDIAN) /* numpy: a median of nothing is NaN */
+  if (axlen == 0 && lanes > 0 && m != Q_MEDIAN) /* numpy: a median of nothing is NaN */
     return lask_akernel_fail(k, LASK_EINVAL, err, "cannot take a quantile of an empty axis");
   qctx c = {qbuf,
             nq,
@@ -223,7 +284,7 @@ static lask_status k_quantile(const lask_kernel *k, const lask_value *args, int 
             args[4].type == LASK_TBOOL && args[4].as.b,
             lask_ndarray_new(LASK_F64, nd, shape, err)};
   if (!c.out) return lask_akernel_relabel(k, err);
-  if (each_lane(k, x, ax, quantile_lane, &c, err)) {
+  if (each_lane(k, xs, np, ax, quantile_lane, &c, err)) {
     lask_release(lask_ndarray_value(c.out));
     return err->code;
   }
@@ -356,7 +417,8 @@ static lask_status topk(bool index, const lask_kernel *k, const lask_value *args
     if (t.out) lask_release(lask_ndarray_value(t.out));
     return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
-  lask_status st = m > 0 ? each_lane(k, x, ax, topk_lane, &t, err) : LASK_OK;
+  const lask_ndarray *one = x;
+  lask_status st = m > 0 ? each_lane(k, &one, 1, ax, topk_lane, &t, err) : LASK_OK;
   free(t.items);
   if (st) {
     lask_release(lask_ndarray_value(t.out));

@@ -9,7 +9,8 @@
 --                     chain of carries, every block scanned with its carry); the whole
 --                     result computed into memory
 --   x:median(1)       5000 x 10000 float64 in blocks of 1000 x 5000, along the first
---                     axis (numpy's axis=0): the axis rechunked to one block, then a
+--                     axis (numpy's axis=0): every task reads whole lanes across the blocks
+--                     along the axis (no rechunk; Dask rechunks), then a
 --                     selection in every lane (Dask does the same with np.median)
 -- Checks: cumsum's last element against x:sum(), and median's first lanes against a
 -- sort in Lua.

@@ -148,7 +148,7 @@ describe("lask.array more reductions against Lua loops", function()
             local kd = x[name](x, { axis = axis, keepdims = true })
             assert.equal(1, kd.shape[axis])
           end
-          assert.same(H.get(da[name](x, opts)).flat, got.flat)
+          H.same(H.get(da[name](x, opts)), got.flat, 0) -- NaN == NaN here
           end
           ::next_axis::
         end

@@ -11,9 +11,11 @@
 -- a blocked scan: every block's total (a sum/prod chunk step, in parallel), a chain
 -- of running totals along the axis (one small task a block), then every block scanned
 -- with the total of the blocks before it (the cumsum kernel, in parallel). median and
--- quantile rechunk the axis to one block, as Dask does, and select in every lane
--- (the quantile kernel: O(n) a lane). topk keeps the k best of every block, then of
+-- quantile give each task every block along the axis, whole lanes, and select in
+-- every lane (the quantile kernel: O(n) a lane). topk keeps the k best of every block, then of
 -- the concatenated partials (Dask's topk); argtopk rechunks the axis to one block.
+-- median and quantile read the blocks along the axis in place (Dask rechunks them
+-- into one block first: a copy of the whole array).
 -- @module lask.array.reductions_more
 local core = require "lask.array.core"
 local RD = require "lask.array.reductions"
@@ -264,7 +266,8 @@ local function quantiles(what, x, q, o, method, skipnan, dtype)
         tostring(v)), 3)
     end
   end
-  local y = whole_axis(x, ax)
+  local y = x -- no rechunk: each task reads the blocks along the axis in place
+  local nbax = y.numblocks[ax + 1]
   local keep = o.keepdims
   local out_chunks, lead = {}, qlist and 1 or 0
   if qlist then out_chunks[1] = { #qs } end
@@ -287,7 +290,15 @@ local function quantiles(what, x, q, o, method, skipnan, dtype)
         shape[#shape + 1] = y.chunks[d][oidx[j] + 1]
       end
     end
-    local task = { kq, block_key(y.name, idx), ax, qs, method, skipnan, dtype }
+    local src = block_key(y.name, idx)
+    if nbax > 1 then
+      src = {}
+      for b = 0, nbax - 1 do
+        idx[ax + 1] = b
+        src[b + 1] = block_key(y.name, idx)
+      end
+    end
+    local task = { kq, src, ax, qs, method, skipnan, dtype }
     if keep then task = { kreshape, task, shape } end
     dsk[block_key(name, oidx)] = task
   end, { y.name })
@@ -297,7 +308,8 @@ end
 local function median_dtype(x) return x.dtype == "float32" and "float32" or "float64" end
 
 --- The median along an axis (numpy's median: the mean of the two middle values; NaN if the lane has a NaN or is empty).
--- The axis is rechunked to one block (as Dask does); no axis: of the flattened array.
+-- Every task reads whole lanes from the blocks along the axis, in place (Dask
+-- rechunks the axis to one block first); no axis: of the flattened array.
 -- @param x lask.array
 -- @param[opt] opts an axis, or {axis =, keepdims =}
 -- @return lask.array: float64 (float32 for float32 x)
@@ -340,7 +352,7 @@ end
 --- The q-th quantiles along an axis (numpy's quantile; q a number or a list in [0, 1]).
 -- A list of q puts a leading axis of their number first, as numpy. opts.method:
 -- "linear" (default), "lower", "higher", "nearest" or "midpoint". NaN in a lane gives
--- NaN (`da.nanquantile` skips NaN). The axis is rechunked to one block.
+-- NaN (`da.nanquantile` skips NaN). Tasks read whole lanes across the blocks.
 -- @param x lask.array
 -- @param q number or list of numbers in [0, 1]
 -- @param[opt] opts an axis, or {axis =, keepdims =, method =}
