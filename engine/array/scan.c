@@ -60,6 +60,20 @@ static void scan_inplace(bool prod, lask_dtype dt, char *data, int64_t outer, in
   }
 }
 
+/* Does cumsum of x with carry c take the one-pass path (1-d contiguous float64, a
+ * carry of one element)? */
+static bool one_pass(bool prod, const lask_ndarray *x, const lask_ndarray *c) {
+  return !prod && x->dtype == LASK_F64 && x->ndim == 1 && x->strides[0] == 8 &&
+         (!c || lask_ndarray_size(c) == 1);
+}
+
+/* The running sum of 1-d contiguous float64 x after carry c (NULL: 0) into o. */
+static void scan_f64(const lask_ndarray *x, const lask_ndarray *c, double *restrict o) {
+  double s = c ? lask_elem_f64(c->dtype, c->data) : 0;
+  const double *restrict in = (const double *)x->data;
+  for (int64_t j = 0, len = x->shape[0]; j < len; j++) o[j] = s += in[j];
+}
+
 /* cumsum(x, axis [, carry]) / cumprod: axis 0-based; carry nil or an array that
  * broadcasts to x with extent 1 along axis. */
 static lask_status scan(bool prod, const lask_kernel *k, const lask_value *args, int n, lask_value *out,
@@ -79,13 +93,10 @@ static lask_status scan(bool prod, const lask_kernel *k, const lask_value *args,
   const lask_ndarray *c = n > 2 ? lask_ndarray_of(args[2]) : NULL;
   if (n > 2 && args[2].type != LASK_TNIL && !c)
     return lask_akernel_fail(k, LASK_ETYPE, err, "argument 3 (the carry) must be an array or nil");
-  if (!prod && dt == LASK_F64 && x->dtype == LASK_F64 && x->ndim == 1 && x->strides[0] == 8 &&
-      (!c || lask_ndarray_size(c) == 1)) { /* the common case in one pass: read x, write y */
+  if (one_pass(prod, x, c)) { /* the common case in one pass: read x, write y */
     lask_ndarray *y = lask_ndarray_empty(LASK_F64, 1, x->shape, err);
     if (!y) return lask_akernel_relabel(k, err);
-    double s = c ? lask_elem_f64(c->dtype, c->data) : 0, *o = (double *)y->data;
-    const double *in = (const double *)x->data;
-    for (int64_t j = 0; j < len; j++) o[j] = s += in[j];
+    scan_f64(x, c, (double *)y->data);
     *out = lask_ndarray_value(y);
     return LASK_OK;
   }
@@ -121,8 +132,26 @@ static lask_status k_cumprod(const lask_kernel *k, const lask_value *a, int n, l
   return scan(true, k, a, n, out, err);
 }
 
+/* cumsum's into entry: the one-pass case straight into dest (compute()'s result),
+ * with no block of its own and no copy. */
+static lask_status k_cumsum_into(const lask_kernel *k, const lask_value *args, int n,
+                                 const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err) {
+  (void)k, (void)err;
+  *done = false;
+  const lask_ndarray *x = n >= 2 ? lask_ndarray_of(args[0]) : NULL;
+  const lask_ndarray *c = n > 2 ? lask_ndarray_of(args[2]) : NULL;
+  if (!x || args[1].type != LASK_TINT || args[1].as.i != 0 || (n > 2 && args[2].type != LASK_TNIL && !c) ||
+      !one_pass(false, x, c))
+    return LASK_OK; /* the caller runs the kernel, which reports any error */
+  char *o = lask_ndarray_run_at(dest, offset, LASK_F64, 1, x->shape);
+  if (!o) return LASK_OK;
+  scan_f64(x, c, (double *)o);
+  *done = true;
+  return LASK_OK;
+}
+
 static const lask_kernel kernels[] = {
-    LASK_KERNEL_STATIC("cumsum", k_cumsum),
+    LASK_KERNEL_STATIC_INTO("cumsum", k_cumsum, k_cumsum_into),
     LASK_KERNEL_STATIC("cumprod", k_cumprod),
 };
 
