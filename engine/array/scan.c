@@ -9,37 +9,25 @@
 
 #include "array_kernels.h"
 
-/* Combines acc[i] with v[i] (i < n): added (sum) or multiplied (prod), in dtype dt. */
+/* Combines acc[i] with v[i] (i < n): added (sum) or multiplied (prod), in dtype dt;
+ * int64 as uint64, wrapping. */
+#define SCAN_COMBINE(T)                                                                                      \
+  do {                                                                                                       \
+    T *a = (T *)acc;                                                                                         \
+    const T *b = (const T *)v;                                                                               \
+    if (prod)                                                                                                \
+      for (int64_t i = 0; i < n; i++) a[i] *= b[i];                                                          \
+    else                                                                                                     \
+      for (int64_t i = 0; i < n; i++) a[i] += b[i];                                                          \
+  } while (0)
+
 static void combine(bool prod, lask_dtype dt, char *acc, const char *v, int64_t n) {
-  switch (dt) {
-  case LASK_F64: {
-    double *a = (double *)acc;
-    const double *b = (const double *)v;
-    if (prod)
-      for (int64_t i = 0; i < n; i++) a[i] *= b[i];
-    else
-      for (int64_t i = 0; i < n; i++) a[i] += b[i];
-    break;
-  }
-  case LASK_F32: {
-    float *a = (float *)acc;
-    const float *b = (const float *)v;
-    if (prod)
-      for (int64_t i = 0; i < n; i++) a[i] *= b[i];
-    else
-      for (int64_t i = 0; i < n; i++) a[i] += b[i];
-    break;
-  }
-  default: { /* int64, wrapping */
-    uint64_t *a = (uint64_t *)acc;
-    const uint64_t *b = (const uint64_t *)v;
-    if (prod)
-      for (int64_t i = 0; i < n; i++) a[i] *= b[i];
-    else
-      for (int64_t i = 0; i < n; i++) a[i] += b[i];
-    break;
-  }
-  }
+  if (dt == LASK_F64)
+    SCAN_COMBINE(double);
+  else if (dt == LASK_F32)
+    SCAN_COMBINE(float);
+  else
+    SCAN_COMBINE(uint64_t);
 }
 
 /* A running sum or product along the axis of length len of C-contiguous data in
