@@ -478,6 +478,8 @@ function F.moment(x, order, opts)
 end
 
 --- The sum along a diagonal of a 2-d array (numpy's trace; offset k above the main one, negative below).
+-- Only the blocks the diagonal crosses are read: each sums its stretch of the
+-- diagonal (the eye kernel as a mask), then the partial sums are added.
 -- @param x lask.array: 2-d
 -- @param[opt] offset integer (default 0)
 -- @return lask.array: 0-d, sum's dtype (bool as int64)
@@ -487,9 +489,31 @@ function F.trace(x, offset)
   offset = offset or 0
   if math.type(offset) ~= "integer" then error("lask.array: trace: offset must be an integer", 2) end
   if x.ndim ~= 2 then error(fmt("lask.array: trace: x must be 2-d, got %d-d", x.ndim), 2) end
-  local eye = require("lask.array.creation").eye(x.shape[1], { M = x.shape[2], k = offset, chunks = x.chunks,
-    dtype = "bool" })
-  return RD.sum(E.where(eye, x, false))
+  local dtype = x.dtype == "bool" and "int64" or x.dtype
+  local name = "trace-" .. core.tokenize("trace", x, offset)
+  local keye, kwhere, ksum = core.kernel("eye"), core.kernel("where"), core.kernel("sum_chunk")
+  local ro, co = core.offsets(x.chunks[1]), core.offsets(x.chunks[2])
+  local layer = core.grid_layer(name, {}, function(dsk)
+    local parts = {}
+    for i, rows in ipairs(x.chunks[1]) do
+      for j, cols in ipairs(x.chunks[2]) do
+        local r0, c0 = ro[i], co[j]
+        -- does col - row == offset meet rows [r0, r0 + rows) and cols [c0, c0 + cols)?
+        if rows > 0 and cols > 0 and c0 - (r0 + rows - 1) <= offset and offset <= c0 + cols - 1 - r0 then
+          local mask = { keye, { rows, cols }, offset - c0 + r0, "bool" }
+          parts[#parts + 1] = { ksum, { kwhere, mask, block_key(x.name, { i - 1, j - 1 }), false }, { 0, 1 } }
+        end
+      end
+    end
+    local task
+    if #parts == 0 then
+      task = { core.kernel("full"), {}, dtype == "float32" and 0.0 or (dtype == "float64" and 0.0 or 0), dtype }
+    else
+      task = { core.kernel("squeeze"), { core.kernel("sum_agg"), parts, { 0, 1 } }, { 0, 1 } }
+    end
+    dsk[block_key(name, {})] = task
+  end, { x.name })
+  return core.new(layer, { x }, {}, dtype)
 end
 
 return M
