@@ -260,6 +260,28 @@ describe("lask.array more reductions against Lua loops", function()
     end
   end)
 
+  it("median over several axes, keepdims, against a sort of each lane", function()
+    local x = da.random.random({ 4, 5, 6 }, { chunks = { 3, 2, 4 }, seed = SEED })
+    local v = x:compute()
+    local got = H.get(x:median { 1, 3 })
+    for j = 1, 5 do
+      local lane = {}
+      for i = 1, 4 do for k = 1, 6 do lane[#lane + 1] = v:get(i, j, k) end end
+      assert.equal(median_ref(lane, false), got.flat[j])
+    end
+    local kd = x:median { axis = { 1, 3 }, keepdims = true }
+    assert.same({ 1, 5, 1 }, H.get(kd).shape)
+    H.same(H.get(kd), got.flat, 0)
+    local q = H.get(x:quantile({ 0, 1 }, { axis = { 2, 3 } }))
+    assert.same({ 2, 4 }, q.shape)
+    for i = 1, 4 do
+      local lo, hi = math.huge, -math.huge
+      for j = 1, 5 do for k = 1, 6 do lo, hi = math.min(lo, v:get(i, j, k)), math.max(hi, v:get(i, j, k)) end end
+      assert.equal(lo, q.flat[i])
+      assert.equal(hi, q.flat[4 + i])
+    end
+  end)
+
   it("quantile and percentile: every method, a list of q in front, as numpy", function()
     local vals = {}
     for i = 1, 23 do vals[i] = math.random(-50, 50) / 2 end

@@ -249,7 +249,31 @@ local function whole_axis(x, ax)
 end
 
 -- The quantile kernel over every lane along one axis. q: a number or a list.
-local function quantiles(what, x, q, o, method, skipnan, dtype)
+local quantiles
+
+-- Quantiles over several axes (numpy's tuple axis): the reduced axes moved last
+-- and merged into one (transpose, reshape), then quantiles along it; keepdims puts
+-- the reduced axes back at extent 1.
+local function quantiles_axes(what, x, q, o, method, skipnan, dtype)
+  local axes = core.normalize_axes(o.axis, x.ndim, what, 4)
+  local reduced, perm, shape, n = {}, {}, {}, 1
+  for _, a in ipairs(axes) do reduced[a] = true end
+  for d = 0, x.ndim - 1 do
+    if not reduced[d] then perm[#perm + 1], shape[#shape + 1] = d + 1, x.shape[d + 1] end
+  end
+  for _, a in ipairs(axes) do perm[#perm + 1], n = a + 1, n * x.shape[a + 1] end
+  shape[#shape + 1] = n
+  local y = require("lask.array.structure").transpose(x, perm):reshape(shape)
+  local r = quantiles(what, y, q, { axis = #shape }, method, skipnan, dtype)
+  if not o.keepdims then return r end
+  local kshape = {}
+  if type(q) == "table" then kshape[1] = #q end
+  for d = 0, x.ndim - 1 do kshape[#kshape + 1] = reduced[d] and 1 or x.shape[d + 1] end
+  return r:reshape(kshape)
+end
+
+function quantiles(what, x, q, o, method, skipnan, dtype)
+  if type(o.axis) == "table" and #o.axis > 1 then return quantiles_axes(what, x, q, o, method, skipnan, dtype) end
   local ax = one_axis(x, o, what)
   if ax == nil then x, ax = flat(x), 0 end
   if x.shape[ax + 1] == 0 and method ~= "median" then error(fmt("lask.array: %s: cannot take a quantile of an empty axis", what), 3) end
@@ -307,11 +331,12 @@ end
 
 local function median_dtype(x) return x.dtype == "float32" and "float32" or "float64" end
 
---- The median along an axis (numpy's median: the mean of the two middle values; NaN if the lane has a NaN or is empty).
+--- The median along an axis or axes (numpy's median: the mean of the two middle values; NaN if the lane has a NaN or is empty).
+-- Several axes (`{axis = {1, 2}}`) are moved last and merged into one first.
 -- Every task reads whole lanes from the blocks along the axis, in place (Dask
 -- rechunks the axis to one block first); no axis: of the flattened array.
 -- @param x lask.array
--- @param[opt] opts an axis, or {axis =, keepdims =}
+-- @param[opt] opts an axis, a list of axes, or {axis =, keepdims =}
 -- @return lask.array: float64 (float32 for float32 x)
 -- @usage local m = da.median(da.from_array({{1, 5, 2}, {7, 3, 4}}, {chunks = 1}), 2)
 -- assert(m:compute():get(1) == 2 and m:compute():get(2) == 4)
@@ -501,13 +526,16 @@ function F.trace(x, offset)
         -- does col - row == offset meet rows [r0, r0 + rows) and cols [c0, c0 + cols)?
         if rows > 0 and cols > 0 and c0 - (r0 + rows - 1) <= offset and offset <= c0 + cols - 1 - r0 then
           local mask = { keye, { rows, cols }, offset - c0 + r0, "bool" }
-          parts[#parts + 1] = { ksum, { kwhere, mask, block_key(x.name, { i - 1, j - 1 }), false }, { 0, 1 } }
+          local pkey = block_key(name .. "-part", { i - 1, j - 1 }) -- a task of its own: parallel
+          dsk[pkey] = { ksum, { kwhere, mask, block_key(x.name, { i - 1, j - 1 }), false }, { 0, 1 } }
+          parts[#parts + 1] = pkey
         end
       end
     end
     local task
     if #parts == 0 then
-      task = { core.kernel("full"), {}, dtype == "float32" and 0.0 or (dtype == "float64" and 0.0 or 0), dtype }
+      local zero = dtype == "int64" and 0 or 0.0 -- no block meets the diagonal: a 0-d zero
+      task = { core.kernel("squeeze"), { core.kernel("full"), { 1, 1 }, zero, dtype }, { 0, 1 } }
     else
       task = { core.kernel("squeeze"), { core.kernel("sum_agg"), parts, { 0, 1 } }, { 0, 1 } }
     end
