@@ -49,6 +49,8 @@
  *   add sub mul div mod pow neg  (the scalar kernels of kernel.h accept arrays too)
  *   exp log sqrt abs sin cos tanh maximum minimum where less less_equal greater
  *   greater_equal equal not_equal astype(x, dtype) floor_divide (Lua's //)
+ *   numpy's other common ufuncs, under numpy's names (LASK_EWOPS_UFUNCS in
+ *   elementwise_ops.h): log1p expm1 ... fmin fmax; round(x, decimals)
  *   fused(program, x1, x2, ...)      one pass over tiles of the inputs evaluating a
  *                                    whole elementwise expression (see
  *                                    lask_fused_kernel_new below); pow with a small

@@ -1,6 +1,6 @@
 /* elementwise.c — the elementwise array kernels: one per operator of
  * elementwise_ops.h (made from its list LASK_EWOPS), pow (powi for small integer
- * exponents), astype, and fused(program, ...), all evaluated by the fused kernel's
+ * exponents), astype, round(x, decimals), and fused(program, ...), all evaluated by the fused kernel's
  * tile loop (fused.h).
  */
 #include <string.h>

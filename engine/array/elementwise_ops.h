@@ -46,7 +46,7 @@ typedef enum lask_ew_rule {
 /* How an operator is offered as an array kernel (elementwise.c): OP, a kernel of its
  * own name applying it; POW, the pow kernel (powi for small integer exponents);
  * CAST, the astype kernel (the dtype as its second argument); NONE, no kernel of its
- * own (powi: reached through pow and fused programs). */
+ * own (powi: reached through pow and fused programs); PARAM (below). */
 #define LASK_EW_KERNEL_OP   0
 #define LASK_EW_KERNEL_POW  1
 #define LASK_EW_KERNEL_CAST 2
