@@ -49,6 +49,8 @@
  *   add sub mul div mod pow neg  (the scalar kernels of kernel.h accept arrays too)
  *   exp log sqrt abs sin cos tanh maximum minimum where less less_equal greater
  *   greater_equal equal not_equal astype(x, dtype) floor_divide (Lua's //)
+ *   numpy's other common ufuncs, under numpy's names (LASK_EWOPS_UFUNCS in
+ *   elementwise_ops.h): log1p expm1 ... fmin fmax; round(x, decimals)
  *   fused(program, x1, x2, ...)      one pass over tiles of the inputs evaluating a
  *                                    whole elementwise expression (see
  *                                    lask_fused_kernel_new below); pow with a small
@@ -73,10 +75,28 @@
  *   mean_finish(m)  var_finish(m, ddof)  std_finish(m, ddof)
  *   argmin_chunk(x, axis, offset) argmax_chunk            leading axis of 2: value, index
  *   argmin_agg(list, axis) argmax_agg                     (global index by block offset)
+ *   nanargmin_chunk nanargmax_chunk  as argmin_chunk, NaN never a candidate (argmin_agg
+ *                                    combines them; an all-NaN lane fails arg_finish)
  *   arg_finish(m [, base])           the index part, int64, counted from base
  *                                    (default 0; lask.array passes 1); an empty
  *                                    block's arg partial has index -1 (no candidate)
  *   squeeze(x, axes)                 drops reduced axes at the end
+ *
+ * Scans (scan.c): cumsum(x, axis [, carry]) cumprod(x, axis [, carry])   the running
+ *                                    sum / product along axis (bool as int64), after
+ *                                    combining the first row with carry (the total of
+ *                                    the blocks before; broadcasts to x with extent 1
+ *                                    along axis)
+ *
+ * Order statistics (select.c; a lane is x along axis, whole):
+ *   quantile(x, axis, qs, method, skipnan [, dtype])   quantiles qs (a number, or a list:
+ *                                    a leading axis) of every lane, axis dropped (x an
+ *                                    array, or a list of the blocks along axis); NaN
+ *                                    in a lane gives NaN unless skipnan; method linear,
+ *                                    lower, higher, nearest, midpoint or median
+ *   topk(x, axis, k)                 the |k| largest (k > 0, decreasing) or smallest
+ *                                    (k < 0, increasing) of every lane
+ *   argtopk(x, axis, k, offset)      their positions + offset, int64
  *
  * Structure (structure.c):
  *   transpose(x, perm)               a view
@@ -133,6 +153,8 @@ const lask_kernel *lask_akernels_matmul(int i);
 const lask_kernel *lask_akernels_npy_io(int i);
 const lask_kernel *lask_akernels_linalg(int i);
 const lask_kernel *lask_akernels_range(int i);
+const lask_kernel *lask_akernels_scan(int i);
+const lask_kernel *lask_akernels_select(int i);
 
 /* Defines the group function name over the static kernel array table. */
 #define LASK_AKERNEL_GROUP(name, table)                                                                      \

@@ -39,3 +39,4 @@ bench linalg.lua
 bench random.lua
 bench outofcore.lua
 bench lua_tasks.lua
+bench reductions.lua

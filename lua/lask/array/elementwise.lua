@@ -133,13 +133,13 @@ local function ew_block(op, param, args)
     for i, a in ipairs(args) do
       if a.input then task[i + 1] = blocks[a.input] else task[i + 1] = a.const end
     end
-    if op == "astype" then task[#task + 1] = param end
+    if op == "astype" or OPS[op].kernel == "param" then task[#task + 1] = param end
     return task
   end
 end
 
 -- elemwise(op, ...): op applied elementwise to the operands (arrays or scalars);
--- param is the dtype of astype. A lazy array, or a plain value when no operand is
+-- param is the dtype of astype, or the integer parameter of round. A lazy array, or a plain value when no operand is
 -- an array.
 function E.elemwise(op, param, ...)
   local level = 2 -- callers tail-call: level 2 is the user's code
@@ -158,7 +158,7 @@ function E.elemwise(op, param, ...)
     end
   end
   if #arrays == 0 then
-    if op == "astype" then return core.kernel(op)(ops[1], param) end
+    if op == "astype" or OPS[op].kernel == "param" then return core.kernel(op)(ops[1], param) end
     return core.kernel(op)(table.unpack(ops, 1, n))
   end
   if op == "pow" and not is_array(ops[2]) then param = ops[2] end

@@ -23,6 +23,8 @@ local rechunk = require "lask.array.rechunk"
 local structure = require "lask.array.structure"
 local compute = require "lask.array.compute"
 local io_ = require "lask.array.io"
+local ufuncs = require "lask.array.ufuncs"
+local reductions_more = require "lask.array.reductions_more"
 
 local da = {
   Array = core.Array,
@@ -57,6 +59,8 @@ local da = {
 }
 
 for name, f in pairs(elementwise.functions) do da[name] = f end
+for name, f in pairs(ufuncs.functions) do da[name] = f end
+for name, f in pairs(reductions_more.functions) do da[name] = f end
 
 for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
   da[op] = reductions[op]
@@ -135,7 +139,11 @@ local operators = {
   __unm = ew.negative,
 }
 
+for name, f in pairs(ufuncs.operators) do operators[name] = f end -- & | ~ << >>
+
 for name, f in pairs(methods) do core.Array[name] = f end
+for name, f in pairs(ufuncs.methods) do core.Array[name] = f end          -- x:round(), x:clip()
+for name, f in pairs(reductions_more.functions) do core.Array[name] = f end -- x:cumsum(), x:median(), ...
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 
 return da
