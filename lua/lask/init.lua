@@ -49,7 +49,7 @@ local lazy = {
   getcycle = "lask.graph", isdag = "lask.graph", subs = "lask.graph", flatten = "lask.graph",
   tostring = "lask.graph", cull = "lask.optimization", fuse = "lask.optimization", inline = "lask.optimization",
   inline_functions = "lask.optimization",
-  visualize = "lask.visualize", compute = "lask.array",
+  visualize = "lask.visualize", compute = "lask.delayed", delayed = "lask.delayed",
 }
 
 return setmetatable(lask, {

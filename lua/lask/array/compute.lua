@@ -148,6 +148,9 @@ local function final_key(dsk, x, opts, others)
   return in_place and write_in_place(dsk, x) or finalize(dsk, x)
 end
 
+CP.final_key = final_key
+CP.check_opts = check_opts
+
 -- x:compute([opts]): x in memory, a lask.ndarray.
 function CP.compute(x, opts)
   opts = check_opts(opts, 2)
@@ -175,26 +178,29 @@ function CP.persist(x, opts)
   return core.new(layer, {}, x.chunks, x.dtype)
 end
 
+-- The options of compute(a, b, ..., opts) among its n arguments args: the last one
+-- when it is a plain table with an option field (or nearly: a typo is an error,
+-- not a value). Gives the options (checked) and the count of the other arguments.
+function CP.split_options(args, n, level)
+  local last = args[n]
+  if n > 0 and type(last) == "table" and getmetatable(last) == nil then
+    for k in pairs(last) do
+      if OPTION_FIELDS[k] or (type(k) == "string" and require("lask.getter").nearest(k, OPTION_FIELDS)) then
+        return check_opts(last, level + 1), n - 1
+      end
+    end
+  end
+  return {}, n
+end
+
 -- compute(a, b, ...): every array argument in memory, in one get (shared inputs
 -- are computed once); other arguments are given back as they are. A last plain
 -- table argument with option fields is taken as options.
 function CP.compute_many(...)
   local n = select("#", ...)
   local args = { ... }
-  local opts = {}
-  local last = args[n]
-  if n > 0 and type(last) == "table" and getmetatable(last) == nil then
-    -- options when a field names one (or nearly: a typo is an error, not a value)
-    local is_opts = false
-    for k in pairs(last) do
-      if OPTION_FIELDS[k] or (type(k) == "string" and require("lask.getter").nearest(k, OPTION_FIELDS)) then
-        is_opts = true
-      end
-    end
-    if is_opts then
-      opts, n = check_opts(last, 2), n - 1
-    end
-  end
+  local opts
+  opts, n = CP.split_options(args, n, 2)
   local arrays, keys, where = {}, {}, {}
   for i = 1, n do
     if core.is_array(args[i]) then
