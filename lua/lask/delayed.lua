@@ -307,10 +307,11 @@ end
 -- The graph
 
 -- Walks every delayed value d reads (d included, each once, no recursion) and
--- gives {tasks = key -> task, layers = name -> layer, outputs = set, finals = list,
--- cleanup = list}.
+-- gives {tasks = key -> task, layers = name -> layer, outputs = set (the layers
+-- whose blocks are read), blocks = set (those read block by block), finals = list
+-- (the arrays read whole), cleanup = list}.
 local function collect(roots)
-  local tasks, layers, outputs, finals, cleanup = {}, {}, {}, {}, {}
+  local tasks, layers, outputs, blocks, finals, cleanup = {}, {}, {}, {}, {}, {}
   local seen, seen_final = {}, {}
   local stack = {}
   for i = #roots, 1, -1 do stack[#stack + 1] = roots[i] end
@@ -322,7 +323,10 @@ local function collect(roots)
       local f = fields_of(d)
       if f.task ~= nil then tasks[f.key] = f.task end
       for n, l in pairs(f.layers or {}) do layers[n] = l end
-      for n in pairs(f.outputs or {}) do outputs[n] = true end
+      for n in pairs(f.outputs or {}) do
+        outputs[n] = true
+        blocks[n] = true
+      end
       for _, x in ipairs(f.finals or {}) do
         if not seen_final[x.name] then
           seen_final[x.name] = true
@@ -335,7 +339,7 @@ local function collect(roots)
       for _, dep in ipairs(f.deps) do stack[#stack + 1] = dep end
     end
   end
-  return { tasks = tasks, layers = layers, outputs = outputs, finals = finals, cleanup = cleanup }
+  return { tasks = tasks, layers = layers, outputs = outputs, blocks = blocks, finals = finals, cleanup = cleanup }
 end
 
 -- The tasks that assemble each array of finals whole (its finalize key), added to
@@ -418,9 +422,7 @@ function M.compute_values(args, n, opts)
   if #found.delayed == 0 and #found.arrays == 0 then return table.unpack(args, 1, n) end
   local c = collect(found.delayed)
   -- arrays read block by block by delayed values (to_delayed, store) are never written in place
-  local readers = { layers = {} }
-  for name in pairs(c.outputs) do readers.layers[name] = true end
-  for _, x in ipairs(c.finals) do readers.layers[x.name] = nil end
+  local readers = { layers = c.blocks }
   local layers, outputs = c.layers, c.outputs
   for _, x in ipairs(found.arrays) do
     for name, l in pairs(x.layers) do layers[name] = l end
@@ -559,9 +561,10 @@ end
 -- For lask.array: delayed values of blocks and of stores
 
 -- A delayed value whose key is made by layers (name -> layer, with the arrays' own
--- layers), reading the blocks of the layers named in outputs.
-function M.from_layers(key, layers, outputs, cleanup)
-  return new { key = key, layers = layers, outputs = outputs, cleanup = cleanup }
+-- layers), reading the blocks of the layers named in outputs; or by task (reading
+-- those blocks), if given. cleanup: run when a compute of it fails.
+function M.from_layers(key, layers, outputs, cleanup, task)
+  return new { key = key, layers = layers, outputs = outputs, cleanup = cleanup, task = task }
 end
 
 -- A delayed value of the task given, reading deps (delayed values).

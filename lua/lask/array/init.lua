@@ -23,6 +23,8 @@ local rechunk = require "lask.array.rechunk"
 local structure = require "lask.array.structure"
 local compute = require "lask.array.compute"
 local io_ = require "lask.array.io"
+local adelayed = require "lask.array.delayed"
+local npy_stack = require "lask.array.npy_stack"
 
 local da = {
   Array = core.Array,
@@ -40,6 +42,9 @@ local da = {
   asarray = creation.asarray,
   random = creation.random,
   from_npy = io_.from_npy,
+  from_delayed = adelayed.from_delayed,
+  from_npy_stack = npy_stack.from_npy_stack,
+  to_npy_stack = npy_stack.to_npy_stack,
   -- structure
   transpose = structure.transpose,
   dot = structure.dot,
@@ -51,7 +56,7 @@ local da = {
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
   -- evaluation
-  compute = compute.compute_many,
+  compute = function(...) return require("lask.delayed").compute(...) end, -- arrays and delayed values
   persist = function(x, opts) return compute.persist(x, opts) end,
   store = function(x, path, opts) return io_.store(x, path, opts) end,
 }
@@ -99,7 +104,8 @@ local methods = {
   -- evaluation
   compute = compute.compute, -- x:compute([opts]): a lask.ndarray
   persist = compute.persist, -- x:persist([opts]): blocks computed, still lazy
-  store = io_.store,         -- x:store(path [, opts]): a .npy file
+  store = io_.store,         -- x:store(path [, opts]): a .npy file (regions, compute = false)
+  to_delayed = adelayed.to_delayed, -- x:to_delayed(): a grid of delayed blocks
   -- elementwise
   astype = elementwise.astype,
   -- reductions: x:sum([axis | axes | opts]), ... (opts: axis, keepdims, split_every)
