@@ -308,10 +308,9 @@ end
 
 -- Walks every delayed value d reads (d included, each once, no recursion) and
 -- gives {tasks = key -> task, layers = name -> layer, outputs = set (the layers
--- whose blocks are read), blocks = set (those read block by block), finals = list
--- (the arrays read whole), cleanup = list}.
+-- whose blocks are read), finals = list (the arrays read whole), cleanup = list}.
 local function collect(roots)
-  local tasks, layers, outputs, blocks, finals, cleanup = {}, {}, {}, {}, {}, {}
+  local tasks, layers, outputs, finals, cleanup = {}, {}, {}, {}, {}
   local seen, seen_final = {}, {}
   local stack = {}
   for i = #roots, 1, -1 do stack[#stack + 1] = roots[i] end
@@ -323,10 +322,7 @@ local function collect(roots)
       local f = fields_of(d)
       if f.task ~= nil then tasks[f.key] = f.task end
       for n, l in pairs(f.layers or {}) do layers[n] = l end
-      for n in pairs(f.outputs or {}) do
-        outputs[n] = true
-        blocks[n] = true
-      end
+      for n in pairs(f.outputs or {}) do outputs[n] = true end
       for _, x in ipairs(f.finals or {}) do
         if not seen_final[x.name] then
           seen_final[x.name] = true
@@ -339,7 +335,7 @@ local function collect(roots)
       for _, dep in ipairs(f.deps) do stack[#stack + 1] = dep end
     end
   end
-  return { tasks = tasks, layers = layers, outputs = outputs, blocks = blocks, finals = finals, cleanup = cleanup }
+  return { tasks = tasks, layers = layers, outputs = outputs, finals = finals, cleanup = cleanup }
 end
 
 -- The tasks that assemble each array of finals whole (its finalize key), added to
@@ -421,8 +417,9 @@ function M.compute_values(args, n, opts)
   for i = 1, n do find_lazy(args[i], found, {}) end
   if #found.delayed == 0 and #found.arrays == 0 then return table.unpack(args, 1, n) end
   local c = collect(found.delayed)
-  -- arrays read block by block by delayed values (to_delayed, store) are never written in place
-  local readers = { layers = c.blocks }
+  -- an array whose layer the delayed values' graph holds is never written in place
+  -- (its blocks may be read there: to_delayed, store, from_delayed)
+  local readers = { layers = c.layers }
   local layers, outputs = c.layers, c.outputs
   for _, x in ipairs(found.arrays) do
     for name, l in pairs(x.layers) do layers[name] = l end
