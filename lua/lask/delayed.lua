@@ -63,12 +63,31 @@ end
 -- Tokens and names
 
 local counter = 0
-local SALT = tostring({}):match("0x(%x+)") or tostring(os.time())
+local salt -- this process's, made on first use
 
--- A token no other call of this process gives (Dask's uuid4).
+-- A token no other call of this process gives (Dask's uuid4): a salt (the time, the
+-- clock, an address) and a counter.
 local function unique_token()
+  salt = salt or array_core().tokenize("unique", os.time(), os.clock(), tostring({})):sub(1, 12)
   counter = counter + 1
-  return array_core().tokenize("unique", SALT, os.time(), os.clock(), counter)
+  return fmt("%s%012x", salt, counter)
+end
+
+local proto_names = {} -- "source:line" of a Lua function -> the name its calls got
+
+-- The name of a wrapped function's calls: the function's own (lask.funcname's rules),
+-- else that of the variable holding the wrapper d (`local inc = delayed(function...`),
+-- else "function". Looked up once per function prototype (wrappers made in a loop
+-- cost one look-up).
+local function call_name(d, fn)
+  local info = type(fn) == "function" and debug.getinfo(fn, "S")
+  local proto = info and info.what == "Lua" and (info.source .. ":" .. info.linedefined)
+  if proto and proto_names[proto] then return proto_names[proto] end
+  local name = funcname.namer()(fn)
+  if name == "function" or not name:match("^[%w_.]+$") then name = funcname.held_name(d) or name end
+  name = name:match("[%w_.]+$") or "function"
+  if proto then proto_names[proto] = name end
+  return name
 end
 
 --------------------------------------------------------------------------------
@@ -151,9 +170,11 @@ local function to_arg(v, acc, level)
       if is_delayed(k) or is_array(k) then error("lask.delayed: a delayed value cannot be a table's key", 0) end
       keys[#keys + 1] = k
     end
-    table.sort(keys, function(a, b)
-      if type(a) ~= type(b) then return type(a) < type(b) end
-      return a < b
+    table.sort(keys, function(a, b) -- a fixed order, for tokens
+      local ta, tb = type(a), type(b)
+      if ta ~= tb then return ta < tb end
+      if ta == "number" or ta == "string" then return a < b end
+      return tostring(a) < tostring(b)
     end)
     for i, k in ipairs(keys) do vals[i], tokens[i] = to_arg(v[k], acc, level + 1) end
     return { build_table, quote(keys), table.unpack(vals, 1, #keys) }, { "table", keys, tokens }
@@ -292,9 +313,8 @@ Delayed_mt.__call = function(d, ...)
   local n = select("#", ...)
   if f.fn then
     local name = f.name
-    if not name then -- named when first called: the variable that holds the wrapper
-      name = funcname.held_name(d) or funcname.namer()(f.fn)
-      name = name:match("[%w_.]+$") or "function"
+    if not name then -- named when first called
+      name = call_name(d, f.fn)
       f.name = name
       funcname.register(f.head, name)
     end
@@ -530,7 +550,7 @@ function M.delayed(f, opts)
     error("lask.delayed: name must be a non-empty string, got " .. tostring(name), 2)
   end
   if is_delayed(f) then return f end
-  if type(f) == "function" then
+  if callable(f) and not is_array(f) then
     local head = f
     if nout then
       local fn, count = f, nout

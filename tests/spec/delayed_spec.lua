@@ -70,6 +70,22 @@ describe("lask.delayed", function()
     assert.matches("^number%-%x+$", delayed(5).key)
     assert.equal(delayed(5).key, delayed(5).key)
     assert.equal(tostring(a), "Delayed('" .. a.key .. "')")
+    local function work(x) return x end
+    local w = delayed(work)
+    assert.matches("^work%-%x+$", w(1).key) -- the function's own name first
+    for i = 1, 3 do assert.matches("^lambda%-%x+$", delayed(function(x) return x end, { name = "lambda" })(i).key) end
+    local k = delayed(lask.kernels.add)(1, 2) -- any callable: a native kernel
+    assert.matches("^add%-%x+$", k.key)
+    assert.equal(3, k:compute())
+    assert.matches("^{'add%-%x+': {add, 1, 2}}$", lask.tostring(k))
+  end)
+
+  it("builds and runs long chains without recursion", function()
+    local inc = delayed(function(x) return x + 1 end)
+    local d = delayed(0)
+    for _ = 1, 20000 do d = inc(d) end
+    assert.equal(20000, d:compute({ scheduler = "sync" }))
+    assert.equal(20000, d:compute())
   end)
 
   it("shares work between values computed together, and across calls when pure", function()
