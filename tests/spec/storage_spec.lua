@@ -13,20 +13,7 @@ local SCHEDULERS = {
 }
 local DTYPES = { "float64", "float32", "int64", "bool" }
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function listdir(dir)
-  local p = io.popen("ls -A " .. dir)
-  local out = {}
-  for l in p:lines() do out[#out + 1] = l end
-  p:close()
-  table.sort(out)
-  return out
-end
+local exists, listdir = S.exists, S.listdir
 
 -- A 2-d array of dtype with values f(i, j), chunked unevenly, and its flat reference.
 local function sample(shape, dtype, chunks, f)

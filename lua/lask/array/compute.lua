@@ -184,21 +184,6 @@ end
 -- The options of compute(a, b, ..., opts) among its n arguments args: the last one
 -- when it is a plain table with an option field (or nearly: a typo is an error,
 -- not a value). Gives the options (checked) and the count of the other arguments.
-function CP.split_options(args, n, level)
-  local last = args[n]
-  if n > 0 and type(last) == "table" and getmetatable(last) == nil then
-    for k in pairs(last) do
-      if OPTION_FIELDS[k] or (type(k) == "string" and require("lask.getter").nearest(k, OPTION_FIELDS)) then
-        return check_opts(last, level + 1), n - 1
-      end
-    end
-  end
-  return {}, n
-end
-
--- The options of compute(a, b, ..., opts) among its n arguments args: the last one
--- when it is a plain table with an option field (or nearly: a typo is an error,
--- not a value). Gives the options (checked) and the count of the other arguments.
 -- (lask.compute, lask.delayed's, evaluates arrays and delayed values together.)
 function CP.split_options(args, n, level)
   local last = args[n]
