@@ -103,23 +103,14 @@ local function build_table(keys, ...)
 end
 funcname.register(build_table, "table")
 
--- Builds a list of n values (a task, so that a list with holes or a callable first
--- element stays a value).
-local function build_list(n, ...)
-  local t = { ... }
-  t.n = nil
-  for i = select("#", ...) + 1, n do t[i] = nil end
-  return t
-end
+-- Builds a list of its arguments (a task, so that a list whose first element is
+-- callable stays a value rather than a task).
+local function build_list(...) return { ... } end
 funcname.register(build_list, "list")
 
 local function is_plain_table(v) return type(v) == "table" and getmetatable(v) == nil end
 
-local function callable(v)
-  if type(v) == "function" then return true end
-  local mt = getmetatable(v)
-  return type(mt) == "table" and mt.__call ~= nil
-end
+local callable = require("lask.graph").callable
 
 -- Does v hold (or is it) a delayed value or an array? seen guards cycles.
 local function holds_lazy(v, seen)
@@ -163,7 +154,7 @@ local function to_arg(v, acc, level)
     if is_list then
       for i = 1, n do args[i], tokens[i] = to_arg(v[i], acc, level + 1) end
       if n > 0 and not callable(args[1]) then return args, { "list", tokens } end -- the graph's own list
-      return { build_list, n, table.unpack(args, 1, n) }, { "list", tokens }
+      return { build_list, table.unpack(args, 1, n) }, { "list", tokens }
     end
     local keys, vals = {}, {}
     for k, x in pairs(v) do
@@ -195,12 +186,10 @@ end
 
 -- A delayed value for the task head(args...) named prefix-token. pure: the token
 -- hashes what (the function's identity) and the arguments; otherwise unique.
-local function make_call(prefix, head, what, args, n, pure, nout, before)
+local function make_call(prefix, head, what, args, n, pure, nout)
   local conv, tokens, acc = convert_args(args, n)
   local token = pure and array_core().tokenize(prefix, what, n, tokens) or unique_token()
-  local task = { head }
-  for i = 1, #(before or {}) do task[#task + 1] = before[i] end
-  for i = 1, n do task[#task + 1] = conv[i] end
+  local task = { head, table.unpack(conv, 1, n) }
   return new { key = prefix .. "-" .. token, task = task, deps = acc.deps, finals = acc.finals, nout = nout }
 end
 
@@ -451,7 +440,7 @@ function M.compute_values(args, n, opts)
     if not key_of[x] then
       local others = { readers }
       for j, y in ipairs(found.arrays) do
-        if j ~= i and y ~= x then others[#others + 1] = y end
+        if j ~= i and not rawequal(y, x) then others[#others + 1] = y end
       end
       key_of[x] = CP.final_key(dsk, x, opts, others)
     end
@@ -582,11 +571,6 @@ end
 -- those blocks), if given. cleanup: run when a compute of it fails.
 function M.from_layers(key, layers, outputs, cleanup, task)
   return new { key = key, layers = layers, outputs = outputs, cleanup = cleanup, task = task }
-end
-
--- A delayed value of the task given, reading deps (delayed values).
-function M.from_task(key, task, deps, cleanup)
-  return new { key = key, task = task, deps = deps, cleanup = cleanup }
 end
 
 -- d's key, the tasks that make d (unfused; arrays' layers apart) and the arrays
