@@ -112,6 +112,13 @@ describe("x:store", function()
     d:compute()
     H.same(H.vals(da.load(p)), { 0, 1, 2, 9, 9 })
     H.same(H.vals(da.load(q)), { 1, 1, 0, 0 })
+    local q2 = dir .. "/q2.npy"
+    da.zeros({ 2, 2 }):store(q2)
+    da.store({ da.full({ 2, 1 }, 7), da.full({ 2, 1 }, 8) }, { q, q2 }, { regions = { {}, { 2, 2 } } })
+    H.same(H.vals(da.load(q)), { 1, 7, 0, 7 }) -- one region for both
+    H.same(H.vals(da.load(q2)), { 0, 8, 0, 8 })
+    assert.error_matches(function() da.store({ da.ones({ 1 }) }, { p }, { regions = { { { 1, 1 } }, { { 2, 2 } } } }) end,
+      "2 regions for 1 arrays")
   end)
 
   it("a failing delayed store leaves no file and no temporary behind", function()

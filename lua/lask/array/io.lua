@@ -162,7 +162,7 @@ local STORE_OPTS = { regions = true, compute = true }
 -- With `regions` it writes into the existing .npy file at path, in place, each
 -- block at its place (converted to the file's dtype; the rest of the file is left
 -- as it was). `da.store({x, y}, {p, q}, opts)` stores several arrays in one pass
--- (regions then a list per array). With `compute = false` nothing runs: the result
+-- (with one region for all, or a list of regions, one per array). With `compute = false` nothing runs: the result
 -- is a delayed value that stores when computed (true), alone or with others
 -- through `lask.compute`.
 -- @param x lask.array|table: the array (or a list of arrays)
@@ -197,11 +197,14 @@ function IO.store(x, path, opts)
       error("lask.array: store: give an array and a path, or a list of arrays and a list of paths of the same length",
         2)
     end
-    if opts.regions ~= nil and (type(opts.regions) ~= "table" or #opts.regions ~= #x) then
-      error("lask.array: store: with lists of arrays, regions is a list of regions, one per array", 2)
+    local regions = opts.regions
+    -- one region for every array (a list of ranges), or a region per array
+    local per_array = type(regions) == "table" and type(regions[1]) == "table" and type(regions[1][1]) == "table"
+    if per_array and #regions ~= #x then
+      error(fmt("lask.array: store: %d regions for %d arrays (give one region, or one per array)", #regions, #x), 2)
     end
     stores = {}
-    for i = 1, #x do stores[i] = store_parts(x[i], path[i], opts.regions and opts.regions[i], 2) end
+    for i = 1, #x do stores[i] = store_parts(x[i], path[i], per_array and regions[i] or regions, 2) end
   end
   local D = require "lask.delayed"
   if opts.compute == false then
