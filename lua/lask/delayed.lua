@@ -281,11 +281,9 @@ Delayed_mt.__index = function(d, k)
   local m = methods[k]
   if m then return m end
   local n = f.nout
-  if n and mtype(k) == "integer" then
+  if n and mtype(k) == "integer" then -- nil out of range, as a lask.ndarray's a[i] (so ipairs works)
     local i = k < 0 and n + 1 + k or k
-    if i < 1 or i > n then
-      error(fmt("lask.delayed: index %d is out of range for a delayed value of %d outputs (nout = %d)", k, n, n), 2)
-    end
+    if i < 1 or i > n then return nil end
     return op("getitem", d, i)
   end
   if k == nil then error("lask.delayed: a delayed value cannot be indexed with nil", 2) end
@@ -516,7 +514,8 @@ local DELAYED_OPTS = { pure = true, nout = true, name = true }
 -- @param[opt] opts table: `pure` (boolean: keys hash the arguments, so equal calls
 -- share their work; false by default: a key per call), `nout` (integer: f returns
 -- that many values; the result computes to a list of them and `d[i]` is a delayed
--- value of the i-th, `#d` is nout), `name` (string: the key prefix of the calls
+-- value of the i-th (negative from the end, nil out of range, so `ipairs(d)` and
+-- `table.unpack(d)` work), `#d` is nout), `name` (string: the key prefix of the calls
 -- instead of the function's name; for a literal, its key)
 -- @return lask.delayed: the wrapper or the value
 -- @raise for an unknown option (the valid ones named), a bad nout or name
