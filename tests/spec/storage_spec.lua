@@ -59,6 +59,33 @@ describe("x:store", function()
     end
   end)
 
+  it("with mmap = true writes regions through a writable shared map of the file, on every scheduler", function()
+    for si, opts in ipairs(SCHEDULERS) do
+      for _, dtype in ipairs(DTYPES) do
+        local path = ("%s/m%d%s.npy"):format(dir, si, dtype)
+        da.zeros({ 5, 4 }, { dtype = "float64" }):store(path)
+        local x = sample({ 3, 4 }, dtype, { 2, 3 }, function(i, j) return i + j end)
+        local o = { regions = { { 2, 4 } }, mmap = true, compute = false }
+        for k, v in pairs(opts) do o[k] = v end
+        local d = x:store(path, o)
+        H.same(H.vals(da.load(path)), H.grid({ 5, 4 }, function() return 0.0 end)) -- nothing yet
+        assert.is_true(lask.compute(d, opts))
+        local want = H.grid({ 5, 4 }, function(i, j)
+          if i < 2 or i > 4 then return 0.0 end
+          local v = (i - 1) + j
+          if dtype == "bool" then return 1.0 end
+          return v + 0.0
+        end)
+        H.same(H.vals(da.load(path)), want)
+      end
+    end
+    assert.error_matches(function() da.ones({ 2 }):store(dir .. "/n.npy", { mmap = true }) end, "give regions")
+    local m = da.load(dir .. "/m1int64.npy", { mmap = "r+" })
+    assert.equal("float64", m.dtype)
+    assert.error_matches(function() da.load(dir .. "/m1int64.npy", { mmap = "w" }) end,
+      'mmap must be true, false or "r%+", got "w"')
+  end)
+
   it("takes {} and missing trailing regions as whole axes", function()
     local path = dir .. "/w.npy"
     da.zeros({ 4, 3 }):store(path)

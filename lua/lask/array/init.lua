@@ -84,8 +84,10 @@ end
 
 function da.trim() require("lask.core").ndarray.trim() end
 
--- da.load(path): the .npy file at path as an in-memory lask.ndarray; raises on
--- failure, as from_npy does (lask's policy: errors are raised, never nil, msg).
+-- da.load(path [, {mmap = true | "r+"}]): the .npy file at path as an in-memory
+-- lask.ndarray (mmap = true: a private read-only map; "r+": a writable shared map,
+-- whose writes reach the file); raises on failure, as from_npy does (lask's policy:
+-- errors are raised, never nil, msg).
 function da.load(path, ...)
   local nd = require("lask.core").ndarray
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end

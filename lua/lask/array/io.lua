@@ -90,10 +90,10 @@ end
 -- The layers of x writing its blocks into path, and the final task: a new file
 -- (made under a temporary name, renamed over path when complete), or, with regions,
 -- the existing file written in place at the regions.
-local function store_parts(x, path, regions, level)
+local function store_parts(x, path, regions, mmap, level)
   if not core.is_array(x) then error("lask.array: store: expected an array, got " .. type(x), level + 1) end
   if type(path) ~= "string" then error("lask.array: store: the path must be a string", level + 1) end
-  local token = core.tokenize("store", x, path, regions)
+  local token = core.tokenize("store", x, path, regions, mmap == true)
   local kstore = core.kernel("store_block")
   local offsets = {}
   for d = 1, x.ndim do offsets[d] = core.offsets(x.chunks[d]) end
@@ -133,10 +133,18 @@ local function store_parts(x, path, regions, level)
     end
     shape = h.shape
   end
+  local block = function(idx, args, off) return { kstore, target, args[1], off, shape, ckey } end
+  if mmap then -- each block copied into a writable shared mapping of the file
+    if regions == nil then error("lask.array: store: mmap = true writes into an existing file: give regions", level + 1) end
+    local map, why = lcore.ndarray.load(path, { mmap = "r+" })
+    if not map then error("lask.array: store: " .. tostring(why), level + 1) end
+    local kinto, kid = core.kernel("into"), lcore.kernels.identity
+    block = function(_, args, off) return { kinto, map, off, kid, args[1] } end
+  end
   local store = core.blockwise_layer(sname, x.chunks, { x }, function(idx, args)
     local off = {}
     for d = 1, #idx do off[d] = start[d] + offsets[d][idx[d] + 1] end
-    return { kstore, target, args[1], off, shape, ckey }
+    return block(idx, args, off)
   end)
   store.deps = { x.name, ckey and ("npy-create-" .. token) or nil }
   layers[sname] = store
@@ -144,17 +152,16 @@ local function store_parts(x, path, regions, level)
   local task
   if tmp then
     task = { finish_store, lcore.quote(tmp), lcore.quote(path), keys }
-  elseif #keys > 0 then
-    task = { core.kernel("item"), keys, 0 }
   else
-    task = true
+    table.insert(keys, 1, true)
+    task = { core.kernel("item"), keys, 0 } -- true, once every block is written
   end
   local D = require "lask.delayed"
   return D.from_layers("stored-" .. token, layers, { [sname] = true }, cleanup, task)
 end
 
 -- The options of store besides compute's.
-local STORE_OPTS = { regions = true, compute = true }
+local STORE_OPTS = { regions = true, compute = true, mmap = true }
 
 --- Writes arrays to .npy files, block by block, without holding any array whole.
 -- `x:store(path)` writes a new file (made under a temporary name and renamed over
@@ -169,6 +176,8 @@ local STORE_OPTS = { regions = true, compute = true }
 -- @param path string|table: the file (or a list of files)
 -- @param[opt] opts table: `regions` (a list of ranges, one per leading axis:
 -- `{first, last}` 1-based inclusive, negative from the end, `{}` the whole axis),
+-- `mmap` (true: with regions, write through a writable shared memory map of the
+-- file, numpy's mmap_mode "r+", rather than by positioned writes),
 -- `compute` (false: give a delayed value), and compute's options
 -- @return true, or the delayed store with compute = false
 -- @raise for a path that is not a string, regions that do not fit the file or
@@ -191,7 +200,7 @@ function IO.store(x, path, opts)
   CP.check_opts(copts, 2)
   local stores
   if core.is_array(x) then
-    stores = { store_parts(x, path, opts.regions, 2) }
+    stores = { store_parts(x, path, opts.regions, opts.mmap, 2) }
   else
     if type(x) ~= "table" or type(path) ~= "table" or #x ~= #path then
       error("lask.array: store: give an array and a path, or a list of arrays and a list of paths of the same length",
@@ -204,7 +213,7 @@ function IO.store(x, path, opts)
       error(fmt("lask.array: store: %d regions for %d arrays (give one region, or one per array)", #regions, #x), 2)
     end
     stores = {}
-    for i = 1, #x do stores[i] = store_parts(x[i], path[i], per_array and regions[i] or regions, 2) end
+    for i = 1, #x do stores[i] = store_parts(x[i], path[i], per_array and regions[i] or regions, opts.mmap, 2) end
   end
   local D = require "lask.delayed"
   if opts.compute == false then
