@@ -200,6 +200,10 @@ describe("lask.delayed", function()
           assert.equal(3, #bs)
           H.same(H.vals(bs[3]), H.vals(da.asarray({ 7 }, dtype)).flat)
           assert.equal(dtype, bs[2].dtype)
+          local t = lask.compute({ a = x, b = { x:max(), "kept" } }, opts) -- tables are given back computed
+          H.same(H.vals(t.a), H.vals(xs).flat)
+          H.same(H.vals(t.b[1]), H.vals(da.asarray({ 7 }, dtype)).flat)
+          assert.equal("kept", t.b[2])
         end
       end)
     end)
