@@ -133,6 +133,7 @@
  *                                    its global offset (the Lua layer writes the header
  *                                    first with npy_create); returns true
  *   npy_create(path, global_shape, dtype)        creates the file (header + size)
+ *   npy_save(path, x)                writes x whole to path (replacing it); returns true
  */
 #ifndef LASK_ARRAY_KERNELS_H
 #define LASK_ARRAY_KERNELS_H

@@ -2,21 +2,8 @@
 local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_helpers.lua")
 local lask, da = H.lask, H.da
 
-local tmpdir = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua").tmpdir
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function listdir(dir)
-  local p = io.popen("ls -A " .. dir)
-  local out = {}
-  for l in p:lines() do out[#out + 1] = l end
-  p:close()
-  return out
-end
+local SH = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua")
+local tmpdir, exists, listdir = SH.tmpdir, SH.exists, SH.listdir
 
 describe("lask.array compute", function()
   it("gives an in-memory lask.ndarray, with any scheduler", function()

@@ -25,6 +25,8 @@ local compute = require "lask.array.compute"
 local io_ = require "lask.array.io"
 local ufuncs = require "lask.array.ufuncs"
 local reductions_more = require "lask.array.reductions_more"
+local adelayed = require "lask.array.delayed"
+local npy_stack = require "lask.array.npy_stack"
 
 local da = {
   Array = core.Array,
@@ -42,6 +44,9 @@ local da = {
   asarray = creation.asarray,
   random = creation.random,
   from_npy = io_.from_npy,
+  from_delayed = adelayed.from_delayed,
+  from_npy_stack = npy_stack.from_npy_stack,
+  to_npy_stack = npy_stack.to_npy_stack,
   -- structure
   transpose = structure.transpose,
   dot = structure.dot,
@@ -53,7 +58,7 @@ local da = {
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
   -- evaluation
-  compute = compute.compute_many,
+  compute = function(...) return require("lask.delayed").compute(...) end, -- arrays and delayed values
   persist = function(x, opts) return compute.persist(x, opts) end,
   store = function(x, path, opts) return io_.store(x, path, opts) end,
 }
@@ -83,8 +88,10 @@ end
 
 function da.trim() require("lask.core").ndarray.trim() end
 
--- da.load(path): the .npy file at path as an in-memory lask.ndarray; raises on
--- failure, as from_npy does (lask's policy: errors are raised, never nil, msg).
+-- da.load(path [, {mmap = true | "r+"}]): the .npy file at path as an in-memory
+-- lask.ndarray (mmap = true: a private read-only map; "r+": a writable shared map,
+-- whose writes reach the file); raises on failure, as from_npy does (lask's policy:
+-- errors are raised, never nil, msg).
 function da.load(path, ...)
   local nd = require("lask.core").ndarray
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end
@@ -103,7 +110,8 @@ local methods = {
   -- evaluation
   compute = compute.compute, -- x:compute([opts]): a lask.ndarray
   persist = compute.persist, -- x:persist([opts]): blocks computed, still lazy
-  store = io_.store,         -- x:store(path [, opts]): a .npy file
+  store = io_.store,         -- x:store(path [, opts]): a .npy file (regions, compute = false)
+  to_delayed = adelayed.to_delayed, -- x:to_delayed(): a grid of delayed blocks
   -- elementwise
   astype = elementwise.astype,
   -- reductions: x:sum([axis | axes | opts]), ... (opts: axis, keepdims, split_every)
