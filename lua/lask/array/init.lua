@@ -23,6 +23,7 @@ local rechunk = require "lask.array.rechunk"
 local structure = require "lask.array.structure"
 local compute = require "lask.array.compute"
 local io_ = require "lask.array.io"
+local indexing = require "lask.array.indexing"
 
 local da = {
   Array = core.Array,
@@ -54,9 +55,17 @@ local da = {
   compute = compute.compute_many,
   persist = function(x, opts) return compute.persist(x, opts) end,
   store = function(x, path, opts) return io_.store(x, path, opts) end,
+  -- indexing (x[...] itself is the array's __index, lask.array.indexing)
+  newaxis = indexing.newaxis,
+  argwhere = indexing.argwhere,
+  nonzero = indexing.nonzero,
+  flatnonzero = indexing.flatnonzero,
+  unique = indexing.unique,
+  compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
 
 for name, f in pairs(elementwise.functions) do da[name] = f end
+da.where = indexing.where -- da.where(c) is nonzero(c); three arguments, elementwise
 
 for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
   da[op] = reductions[op]
@@ -113,13 +122,16 @@ local methods = {
   argmin = reductions.argmin,
   argmax = reductions.argmax,
   -- shape, blocks and indexing
-  T = structure.T,
   transpose = structure.transpose,
   reshape = structure.reshape,
   dot = structure.dot,
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
+  nonzero = indexing.nonzero,
+  compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
+-- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
+for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end
 
 -- a + b, a - b, a * b, a / b, a % b, a // b, a ^ b, -a: elementwise, with an
 -- array on either side (numbers broadcast).
@@ -136,6 +148,9 @@ local operators = {
 }
 
 for name, f in pairs(methods) do core.Array[name] = f end
+-- x[key], x[key] = v, and x.T (a field, as numpy's)
+core.getitem, core.setitem = indexing.getitem, indexing.setitem
+core.properties.T = structure.T
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 
 return da
