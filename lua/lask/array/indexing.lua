@@ -670,7 +670,7 @@ end
 -- plus one). The count is unknown (NaN) until computed.
 -- @param x lask.array: the array (any dtype; NaN counts as non-zero)
 -- @return lask.array: int64 (count, ndim)
--- @usage local x = da.from_array(lask.ndarray.asarray({{0, 2}, {3, 0}}), {chunks = 1})
+-- @usage local x = da.from_array({{0, 2}, {3, 0}}, {chunks = 1})
 -- local w = da.argwhere(x):compute()
 -- assert(w:get(1, 1) == 1 and w:get(1, 2) == 2 and w:get(2, 1) == 2 and w:get(2, 2) == 1)
 function I.argwhere(x) return argwhere(x, 2) end
@@ -680,7 +680,7 @@ function I.argwhere(x) return argwhere(x, 2) end
 -- unknown (NaN) until computed. `da.where(x)` with one argument is the same.
 -- @param x lask.array: the array
 -- @return table: a list of lask.array, one per axis
--- @usage local x = da.from_array(lask.ndarray.asarray({0, 5, 0, 7}), {chunks = 2})
+-- @usage local x = da.from_array({0, 5, 0, 7}, {chunks = 2})
 -- local nz = x:nonzero()
 -- assert(#nz == 1 and nz[1]:compute():get(2) == 4)
 function I.nonzero(x)
@@ -705,7 +705,7 @@ end
 -- flatnonzero plus one); their count is unknown (NaN) until computed.
 -- @param x lask.array: the array
 -- @return lask.array: 1-D int64
--- @usage local x = da.from_array(lask.ndarray.asarray({{0, 2}, {3, 0}}))
+-- @usage local x = da.from_array({{0, 2}, {3, 0}})
 -- local f = da.flatnonzero(x):compute()
 -- assert(f:get(1) == 2 and f:get(2) == 3)
 function I.flatnonzero(x)
@@ -724,7 +724,7 @@ end
 -- @param[opt] opts table: `return_counts` (boolean)
 -- @return lask.array: the values; and with return_counts the counts
 -- @raise for return_index or return_inverse (not supported)
--- @usage local x = da.from_array(lask.ndarray.asarray({3, 1, 3, 2, 1, 3}), {chunks = 4})
+-- @usage local x = da.from_array({3, 1, 3, 2, 1, 3}, {chunks = 4})
 -- local u, c = da.unique(x, {return_counts = true})
 -- assert(u:compute():get(3) == 3 and c:compute():get(3) == 3)
 function I.unique(x, opts)
@@ -765,7 +765,7 @@ end
 -- @param[opt] x the values where c holds
 -- @param[opt] y the values elsewhere
 -- @return lask.array, or a list of them (one argument)
--- @usage local nz = da.where(da.from_array(lask.ndarray.asarray({0, 1, 1})))
+-- @usage local nz = da.where(da.from_array({0, 1, 1}))
 -- assert(nz[1]:compute():get(1) == 2)
 function I.where(...)
   if select("#", ...) == 1 then return I.nonzero((...)) end
