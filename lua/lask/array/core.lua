@@ -3,9 +3,10 @@
 -- lask.array (init.lua) gathers them, as its functions and as the methods of the
 -- class Array (M.Array).
 --
--- An Array is immutable: its shape, chunks, numblocks and chunksize are read-only
--- views (Dask's tuples; assignment raises, core.plain copies one), and x[i] raises
--- rather than index. It prints as Dask's repr does, with the chunk size rather than
+-- An Array's shape, chunks, numblocks and chunksize are read-only views (Dask's
+-- tuples; assignment raises, core.plain copies one); x[k] indexes and x[k] = v
+-- assigns (lask.array.indexing: x then takes the new array's name and graph, as
+-- Dask's collections change in place; nothing else changes an array). It prints as Dask's repr does, with the chunk size rather than
 -- every block size. Besides its metadata (name, chunks, shape, dtype, ...) it
 -- holds its graph as *layers*, one per operation, as Dask's HighLevelGraph does:
 -- layers[name] is the layer that makes the blocks (name, i, j, ...), and each layer

@@ -8,7 +8,8 @@
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise (operators and math functions, typed by the
--- engine's rule), reductions, slicing, rechunk, structure (transpose, dot, reshape,
+-- engine's rule), reductions, slicing, indexing (x[...], x[k] = v, masks, unknown
+-- chunk sizes), rechunk, structure (transpose, dot, reshape,
 -- concatenate, stack, map_blocks), linalg, expression (the graph compute runs:
 -- elementwise chains as one fused-kernel program per block), compute (evaluation),
 -- io (.npy files). They export functions; this file gathers them twice: as the
