@@ -632,9 +632,19 @@ function M.known_chunks(x)
   return true
 end
 
+-- Raises (at level) unless every block size of x is known; what names the operation.
+function M.need_known(x, what, level)
+  if not M.known_chunks(x) then
+    error(fmt("lask.array: %s: the array has unknown chunk sizes (NaN, from a boolean mask, nonzero, unique, ...); "
+      .. "call x:compute_chunk_sizes() first", what), (level or 1) + 1)
+  end
+end
+
 Array_mt.__len = function(x)
   if x.ndim == 0 then error("lask.array: len() of a 0-d array", 2) end
-  return x.shape[1]
+  local n = x.shape[1]
+  if n ~= n then error("lask.array: #x of an array of unknown size (NaN): call x:compute_chunk_sizes() first", 2) end
+  return n
 end
 
 -- Axis numbers (1-based, negative from the end) as a sorted list of 0-based axes;

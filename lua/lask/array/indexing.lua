@@ -48,14 +48,7 @@ local function fail(msg, level) error("lask.array: " .. msg, level + 1) end
 local function is_ndarray(v) return require("lask.array.creation").is_ndarray(v) end
 local function elementwise() return require("lask.array.elementwise").functions end
 
--- Raises unless every block size of x is known.
-local function need_known(x, what, level)
-  if not core.known_chunks(x) then
-    fail(fmt("%s: the array has unknown chunk sizes (NaN, from a boolean mask, nonzero, unique, ...); "
-      .. "call x:compute_chunk_sizes() first", what), level + 1)
-  end
-end
-I.need_known = need_known
+local need_known = core.need_known
 
 -- A lazy array made of x's blocks, each given by task(key of x's block, idx) on the
 -- same grid, with out_chunks (same number of blocks per axis).
