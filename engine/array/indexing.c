@@ -242,10 +242,14 @@ static lask_status k_insert_axes(const lask_kernel *k, const lask_value *args, i
   return LASK_OK;
 }
 
-/* A number or boolean as a 0-d array (float64, int64 or bool); NULL when v is neither. */
+/* v, a number or boolean, as a 0-d array (float64, int64 or bool; NULL with err
+ * filled when out of memory). v must be one (is_scalar). */
+static bool is_scalar(lask_value v) {
+  return v.type == LASK_TBOOL || v.type == LASK_TINT || v.type == LASK_TNUM;
+}
+
 static lask_ndarray *scalar_array(lask_value v, lask_err *err) {
   lask_dtype dt = v.type == LASK_TBOOL ? LASK_BOOL : v.type == LASK_TINT ? LASK_I64 : LASK_F64;
-  if (v.type != LASK_TBOOL && v.type != LASK_TINT && v.type != LASK_TNUM) return NULL;
   lask_ndarray *a = lask_ndarray_empty(dt, 0, NULL, err);
   if (!a) return NULL;
   if (dt == LASK_BOOL)
@@ -281,9 +285,10 @@ static lask_status k_setitem(const lask_kernel *k, const lask_value *args, int n
   }
   lask_ndarray *v = lask_ndarray_of(args[4]), *own = NULL;
   if (!v) {
+    if (!is_scalar(args[4]))
+      return lask_akernel_fail(k, LASK_ETYPE, err, "the value must be a number, boolean or array");
     v = own = scalar_array(args[4], err);
-    if (!v && err->code) return lask_akernel_relabel(k, err);
-    if (!v) return lask_akernel_fail(k, LASK_ETYPE, err, "the value must be a number, boolean or array");
+    if (!v) return lask_akernel_relabel(k, err);
   }
   char s1[160], s2[160];
   if (!lask_broadcast_strides(v, x->ndim, shape, vs)) {
@@ -451,13 +456,16 @@ static lask_status k_unique(const lask_kernel *k, const lask_value *args, int n,
   }
   lask_ndarray *vals = lask_ndarray_empty(dt, 1, (int64_t[]){m}, err);
   lask_ndarray *cnts = vals && want_counts ? lask_ndarray_empty(LASK_I64, 1, (int64_t[]){m}, err) : NULL;
-  lask_list *l = cnts ? lask_list_new(2) : NULL;
-  if (!vals || (want_counts && (!cnts || !l))) {
+  if (!vals || (want_counts && !cnts)) { /* err filled by lask_ndarray_empty */
     free(pairs);
     if (vals) lask_release(lask_ndarray_value(vals));
-    if (cnts) lask_release(lask_ndarray_value(cnts));
-    if (!err->code) lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory");
     return lask_akernel_relabel(k, err);
+  }
+  lask_list *l = cnts ? lask_list_new(2) : NULL;
+  if (cnts && !l) {
+    free(pairs);
+    lask_release(lask_ndarray_value(vals)), lask_release(lask_ndarray_value(cnts));
+    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   }
   size_t vsz = lask_dtype_size(dt);
   for (int64_t j = 0; j < m; j++) {
