@@ -9,7 +9,7 @@
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise (operators and math functions, typed by the
 -- engine's rule), reductions, slicing, indexing (x[...], x[k] = v, masks, unknown
--- chunk sizes), rechunk, structure (transpose, dot, reshape,
+-- chunk sizes), searching (argwhere, nonzero, unique), rechunk, structure (transpose, dot, reshape,
 -- concatenate, stack, map_blocks), linalg, expression (the graph compute runs:
 -- elementwise chains as one fused-kernel program per block), compute (evaluation),
 -- io (.npy files). They export functions; this file gathers them twice: as the
@@ -25,6 +25,7 @@ local structure = require "lask.array.structure"
 local compute = require "lask.array.compute"
 local io_ = require "lask.array.io"
 local indexing = require "lask.array.indexing"
+local searching = require "lask.array.searching"
 
 local da = {
   Array = core.Array,
@@ -58,15 +59,15 @@ local da = {
   store = function(x, path, opts) return io_.store(x, path, opts) end,
   -- indexing (x[...] itself is the array's __index, lask.array.indexing)
   newaxis = indexing.newaxis,
-  argwhere = indexing.argwhere,
-  nonzero = indexing.nonzero,
-  flatnonzero = indexing.flatnonzero,
-  unique = indexing.unique,
+  argwhere = searching.argwhere,
+  nonzero = searching.nonzero,
+  flatnonzero = searching.flatnonzero,
+  unique = searching.unique,
   compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
 
 for name, f in pairs(elementwise.functions) do da[name] = f end
-da.where = indexing.where -- da.where(c) is nonzero(c); three arguments, elementwise
+da.where = searching.where -- da.where(c) is nonzero(c); three arguments, elementwise
 
 for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
   da[op] = reductions[op]
@@ -128,7 +129,7 @@ local methods = {
   dot = structure.dot,
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
-  nonzero = indexing.nonzero,
+  nonzero = searching.nonzero,
   compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
 -- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
