@@ -29,12 +29,7 @@ do
   end
 end
 
-local function loadavg()
-  local f = io.open("/proc/loadavg")
-  local s = f and f:read("l") or "?"
-  if f then f:close() end
-  return s:match("^(%S+ %S+ %S+)") or s
-end
+local loadavg = R.loadavg
 local load_at_start = loadavg()
 
 local da = require "lask.array"

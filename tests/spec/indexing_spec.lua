@@ -26,23 +26,7 @@ local function value(dt, i, rng)
   return v / 4 + 0.125
 end
 
-local function nested(shape, flat)
-  if #shape == 0 then return flat[1] end
-  local pos = 0
-  local function level(d)
-    local out = {}
-    for i = 1, shape[d] do
-      if d == #shape then
-        pos = pos + 1
-        out[i] = flat[pos]
-      else
-        out[i] = level(d + 1)
-      end
-    end
-    return out
-  end
-  return level(1)
-end
+local nested = H.nested
 
 -- A lazy array of ref's values cut into chunks.
 local function lazy(ref, dt, chunks)

@@ -23,22 +23,7 @@ local function make(shape, dt, seed)
   return flat
 end
 
-local function nested(shape, flat)
-  local pos = 0
-  local function level(d)
-    local out = {}
-    for i = 1, shape[d] do
-      if d == #shape then
-        pos = pos + 1
-        out[i] = flat[pos]
-      else
-        out[i] = level(d + 1)
-      end
-    end
-    return out
-  end
-  return level(1)
-end
+local nested = H.nested
 
 -- The reference of op over axes (a set of 1-based axes) of flat (shape), keepdims.
 local REF = {
