@@ -120,7 +120,7 @@ describe("lask.array x[...]", function()
     end
   end)
 
-  it("takes x[{i, j}], ranges with steps (negative too), {} and new axes, against a naive reference", function()
+  it("takes x[{i, j}], ranges with steps (negative too), {}, new axes, an index list or mask, against a naive reference", function()
     local seed = os.time()
     print("indexing ranges seed " .. seed)
     math.randomseed(seed)
@@ -145,9 +145,36 @@ describe("lask.array x[...]", function()
       local key, axes, what = {}, {}, {}
       local d = 0
       local n_entries = rng(1, ndim + 1)
+      local advanced = false -- one index list or mask per key
       for _ = 1, n_entries do
-        local kind = rng(1, 6)
-        if kind == 6 then
+        local kind = rng(1, 8)
+        if kind >= 7 and (advanced or d >= ndim) then kind = 2 end
+        if kind == 7 or kind == 8 then -- an index list (in memory or lazy) or a lazy 1-D mask
+          advanced = true
+          d = d + 1
+          local n = shape[d]
+          local list, pos = {}, {}
+          if kind == 7 and n > 0 then
+            for i = 1, rng(0, 5) do
+              local p = rng(1, n)
+              list[i], pos[i] = rng(0, 1) == 0 and p or p - n - 1, p - 1
+            end
+          end
+          if kind == 8 then
+            for i = 1, n do
+              list[i] = rng(0, 1) == 1
+              if list[i] then pos[#pos + 1] = i - 1 end
+            end
+          end
+          local a = nd.asarray(list, kind == 7 and "int64" or "bool")
+          if #list == 0 then a = nd.asarray({}, kind == 7 and "int64" or "bool") end
+          local lazy_entry = kind == 8 or rng(0, 1) == 1
+          if lazy_entry and #list > 0 then a = da.from_array(a, { chunks = rng(1, 3) }) end
+          key[#key + 1], axes[#axes + 1] = a, pos
+          local shown = {}
+          for i, v in ipairs(list) do shown[i] = tostring(v) end
+          what[#what + 1] = (kind == 7 and "list{" or "mask{") .. table.concat(shown, ",") .. "}"
+        elseif kind == 6 then
           key[#key + 1], axes[#axes + 1] = da.newaxis, "new"
           what[#what + 1] = "newaxis"
         elseif d < ndim then
@@ -173,7 +200,7 @@ describe("lask.array x[...]", function()
       end
       for dd = d + 1, ndim do axes[#axes + 1] = range_positions({}, shape[dd]) end
       local label = ("%s shape (%s) x[{%s}]"):format(dt, table.concat(shape, ","), table.concat(what, ", "))
-      same(x[key], ref_select(ref, axes), label, { scheduler = SCHEDULERS[trial % 2 + 1] })
+      same(x[key], ref_select(ref, axes), label, { scheduler = SCHEDULERS[trial % 3 + 1] })
     end
   end)
 
