@@ -505,3 +505,55 @@ describe("lask.array ergonomics", function()
     assert.is_true(#tostring(long[long:gt(5)]) < 160)
   end)
 end)
+
+describe("ports of dask/array/tests/test_slicing.py", function()
+  local x_ref = { { 10, 20, 30, 40, 50 }, { 60, 70, 80, 90, 100 }, { 110, 120, 130, 140, 150 } }
+  local expect = { 40, 10, 20, 90, 60, 70, 140, 110, 120 }
+
+  it("test_index_with_int_dask_array: every chunking of x and of the index (1-based: {4, 1, 2})", function()
+    for _, x_chunks in ipairs { false, { 3, 5 }, { 2, 3 }, { 1, 2 }, { 1, 1 } } do
+      for _, idx_chunks in ipairs { false, 3, 2, 1 } do
+        local x = da.from_array(nd.asarray(x_ref, "int64"), x_chunks and { chunks = x_chunks } or nil)
+        local idx = nd.asarray({ 4, 1, 2 }, "int64")
+        if idx_chunks then idx = da.from_array(idx, { chunks = idx_chunks }) end
+        local what = ("x chunks %s, idx chunks %s"):format(x_chunks and table.concat(x_chunks, ",") or "-",
+          tostring(idx_chunks))
+        same(x[{ {}, idx }], { shape = { 3, 3 }, flat = expect }, what)
+        local t = {}
+        for j = 0, 2 do for i = 0, 2 do t[#t + 1] = expect[i * 3 + j + 1] end end
+        same(x.T[{ idx, {} }], { shape = { 3, 3 }, flat = t }, what .. " transposed")
+      end
+    end
+  end)
+
+  it("test_index_with_int_dask_array_nanchunks, _negindex, _indexerror", function()
+    for chunks = 1, 5 do
+      local a = da.arange(-2, 3, { chunks = chunks })
+      same(a[a:nonzero()], { shape = { 4 }, flat = { -2, -1, 1, 2 } }, "nonzero " .. chunks)
+      local z = da.zeros(5, { chunks = chunks })
+      same(z[z:nonzero()], { shape = { 0 }, flat = {} }, "no nonzero " .. chunks)
+    end
+    for _, chunks in ipairs { 2, 4 } do
+      local a = da.arange(4, { chunks = chunks })
+      same(a[da.from_array(nd.asarray({ -1, -4 }, "int64"), { chunks = 1 })], { shape = { 2 }, flat = { 3, 0 } },
+        "negative " .. chunks)
+      for _, bad in ipairs { 5, -5, 0 } do
+        local y = a[da.from_array(nd.asarray({ bad }, "int64"), { chunks = 1 })]
+        local ok, err = pcall(y.compute, y)
+        assert.is_false(ok)
+        assert.truthy(tostring(err):find("take: index " .. bad .. " is out of bounds for an axis of extent 4", 1, true))
+      end
+    end
+  end)
+
+  it("test_index_with_bool_dask_array: a lazy mask next to ranges", function()
+    local ref = { shape = { 6, 6 }, flat = {} }
+    for i = 0, 35 do ref.flat[i + 1] = i end
+    local d = lazy(ref, "int64", { 3, 3 })
+    local ind = da.from_array(nd.asarray({ true, true, false, true, false, false }), { chunks = 2 })
+    local rows = { 0, 1, 3 }
+    same(d[ind], ref_select(ref, { rows, range_positions({}, 6) }), "ind")
+    same(d[{ { 2, 9, 2 }, ind }], ref_select(ref, { { 1, 3, 5 }, rows }), "(1:9:2, ind)")
+    same(d[{ ind, { 3, 8 } }], ref_select(ref, { rows, { 2, 3, 4, 5 } }), "(ind, 2:8)")
+  end)
+end)
