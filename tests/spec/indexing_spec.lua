@@ -526,6 +526,16 @@ describe("ports of dask/array/tests/test_slicing.py", function()
     end
   end)
 
+  it("test_index_with_int_dask_array_0d: a 0-d index (lazy or in memory) drops the axis", function()
+    for chunks = 1, 3 do
+      local x = da.from_array(nd.asarray({ { 10, 20, 30 }, { 40, 50, 60 } }, "int64"), { chunks = chunks })
+      for _, idx0 in ipairs { da.from_array(nd.asarray(2, "int64")), nd.asarray(2, "int64") } do
+        same(x[{ idx0, {} }], { shape = { 3 }, flat = { 40, 50, 60 } }, "rows " .. chunks)
+        same(x[{ {}, idx0 }], { shape = { 2 }, flat = { 20, 50 } }, "columns " .. chunks)
+      end
+    end
+  end)
+
   it("test_index_with_int_dask_array_nanchunks, _negindex, _indexerror", function()
     for chunks = 1, 5 do
       local a = da.arange(-2, 3, { chunks = chunks })

@@ -8,7 +8,8 @@
 --     default first the last element and its default last the first); `{}` for the
 --     whole axis; `da.newaxis` for a new axis of extent 1 (nil cannot sit in a Lua
 --     list); an integer index list (a 1-D int64 `lask.ndarray` or lazy array,
---     1-based values, negative from the end); a 1-D boolean mask (`lask.ndarray` or
+--     1-based values, negative from the end; a 0-d one drops the axis as an integer
+--     does); a 1-D boolean mask (`lask.ndarray` or
 --     lazy array) along the axis;
 --   * a boolean array of x's shape selects elements in C order (`x[x:gt(0)]`).
 --
@@ -215,6 +216,20 @@ local function take_lazy(y, ix, p, level)
   return core.new(layer, { y, ix }, chunks, y.dtype)
 end
 
+-- y without its axis p (1-based) of extent 1.
+local function drop_axis(y, p)
+  local chunks, k, in_name = {}, core.kernel("squeeze"), y.name
+  for d = 1, y.ndim do if d ~= p then chunks[#chunks + 1] = y.chunks[d] end end
+  local name = "squeeze-" .. core.tokenize("squeeze", y, p)
+  local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk, idx)
+    local iidx = table.move(idx, 1, p - 1, 1, {})
+    iidx[p] = 0
+    table.move(idx, p, #idx, p + 1, iidx)
+    dsk[block_key(name, idx)] = { k, block_key(in_name, iidx), { p - 1 } }
+  end)
+  return core.new(layer, { y }, chunks, y.dtype)
+end
+
 -- 0-based positions from an in-memory index list (1-based values, negative from the
 -- end) or boolean mask (as numpy's nonzero) on an axis of extent n.
 local function positions_of(a, n, p, level)
@@ -342,6 +357,7 @@ function I.getitem(x, key)
   local whole = true
   for i = 1, n do
     local e = entries[i]
+    if is_ndarray(e) and #e.shape == 0 and e.dtype == "int64" then e = e:get() end -- a 0-d index: an integer
     if e == I.newaxis then
       newaxes[#newaxes + 1] = out_axis
       out_axis = out_axis + 1
@@ -359,8 +375,9 @@ function I.getitem(x, key)
             .. "index one axis at a time", level)
         end
         specs[d] = {}
-        kept, out_axis = kept + 1, out_axis + 1
-        advanced = { value = e, axis = kept, x_axis = d }
+        local zero_d = core.is_array(e) and e.ndim == 0 -- drops the axis, as an integer does
+        kept, out_axis = kept + 1, out_axis + (zero_d and 0 or 1)
+        advanced = { value = e, axis = kept, x_axis = d, zero_d = zero_d }
       elseif type(e) == "table" and getmetatable(e) == nil then
         local step = e[3]
         if step ~= nil and mtype(step) ~= "integer" then
@@ -394,6 +411,8 @@ function I.getitem(x, key)
     if core.is_array(v) then
       if v.dtype == "bool" then
         y = mask_axis(y, v, p, level)
+      elseif v.dtype == "int64" and advanced.zero_d then
+        y = drop_axis(take_lazy(y, v:reshape({ 1 }), p, level), p)
       elseif v.dtype == "int64" then
         y = take_lazy(y, v, p, level)
       else
