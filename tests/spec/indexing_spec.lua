@@ -312,6 +312,13 @@ describe("lask.array boolean masks and unknown chunk sizes", function()
     assert.error_matches(function() return y:rechunk(2) end, "rechunk: the array has unknown chunk sizes")
     assert.error_matches(function() return y:argmax() end, "argmax: the array has unknown chunk sizes")
     assert.error_matches(function() return #y end, "unknown size.*compute_chunk_sizes")
+    for name, f in pairs {
+      reshape = function() return y:reshape({ 2, 3 }) end, dot = function() return y:dot(y) end,
+      concatenate = function() return da.concatenate({ y, y }) end, stack = function() return da.stack({ x, y }) end,
+      store = function() return y:store(os.tmpname() .. ".npy") end, slice = function() return y:slice({ 1, 2 }) end,
+    } do
+      assert.error_matches(f, name .. ": the array has unknown chunk sizes.*compute_chunk_sizes")
+    end
     assert.error_matches(function() return x[x * 0.5] end, "index array must be int64 or bool, got float64")
     assert.error_matches(function() return x[da.ones({ 3 }):gt(0)] end, "does not match")
   end)

@@ -135,6 +135,27 @@ local methods = {
 -- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
 for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end
 
+-- Functions that need every block size known refuse arrays of unknown sizes (after
+-- a mask, nonzero, unique) up front, naming the remedy, x:compute_chunk_sizes():
+-- the array arguments, and the arrays in a list argument (concatenate, stack).
+local function known_sizes(name, f)
+  return function(...)
+    for i = 1, select("#", ...) do
+      local a = select(i, ...)
+      if core.is_array(a) then
+        core.need_known(a, name, 2)
+      elseif type(a) == "table" and getmetatable(a) == nil then
+        for _, b in ipairs(a) do if core.is_array(b) then core.need_known(b, name, 2) end end
+      end
+    end
+    return f(...)
+  end
+end
+for _, name in ipairs { "reshape", "dot", "matmul", "concatenate", "stack", "store", "slice" } do
+  if da[name] then da[name] = known_sizes(name, da[name]) end
+  if methods[name] then methods[name] = known_sizes(name, methods[name]) end
+end
+
 -- a + b, a - b, a * b, a / b, a % b, a // b, a ^ b, -a: elementwise, with an
 -- array on either side (numbers broadcast).
 local ew = elementwise.functions
