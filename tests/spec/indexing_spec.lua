@@ -341,6 +341,20 @@ describe("lask.array x[key] = v", function()
       end
       same(x, { shape = { 3, 5 }, flat = want }, dt .. " mask assignment")
       same(old, ref, dt .. " arrays made before keep the old values")
+      -- a lazy value of x's shape, and an in-memory mask
+      local y = lazy(ref, dt, { 3, 2 })
+      y[y:gt(0)] = y * 10
+      local flags = {}
+      for i, v in ipairs(ref.flat) do flags[i] = v < 0 end
+      local z = lazy(ref, dt, 5)
+      z[nd.asarray(nested({ 3, 5 }, flags))] = 0
+      local wy, wz = {}, {}
+      for i, v in ipairs(ref.flat) do
+        wy[i] = v > 0 and v * 10 or v
+        wz[i] = v < 0 and 0 or v
+      end
+      same(y, { shape = { 3, 5 }, flat = wy }, dt .. " lazy value")
+      same(z, { shape = { 3, 5 }, flat = wz }, dt .. " in-memory mask")
     end
   end)
 
