@@ -49,6 +49,17 @@ static lask_status need_bool(const lask_kernel *k, const lask_ndarray *m, lask_e
                            lask_dtype_name(m->dtype));
 }
 
+/* The branch-free copy of one contiguous run of T values (xp, mp) to dst + n. */
+#define GATHER(T)                                                                                            \
+  do {                                                                                                       \
+    T *d = (T *)(void *)(dst + n * (int64_t)sizeof(T));                                                      \
+    const T *s = (const T *)(const void *)xp;                                                                \
+    for (int64_t i = 0; i < it.inner; i++) {                                                                 \
+      d[c] = s[i];                                                                                           \
+      c += mp[i] != 0;                                                                                       \
+    }                                                                                                        \
+  } while (0)
+
 /* The elements of x where m (same shape) is true, in C order, into dst (contiguous);
  * gives their count (dst NULL: counts only). */
 static int64_t gather_mask(const lask_ndarray *x, const lask_ndarray *m, char *dst) {
@@ -63,14 +74,12 @@ static int64_t gather_mask(const lask_ndarray *x, const lask_ndarray *m, char *d
     int64_t xs = it.stride[0], ms = it.stride[1];
     if (!dst) {
       for (int64_t i = 0; i < it.inner; i++) n += mp[i * ms] != 0;
-    } else if (isz == 8 && xs == 8 && ms == 1) { /* the common case: contiguous 8-byte values */
-      uint64_t *d = (uint64_t *)(void *)(dst + n * 8);
-      const uint64_t *s = (const uint64_t *)(const void *)xp;
+    } else if (ms == 1 && xs == (int64_t)isz && (isz == 8 || isz == 4 || isz == 1)) {
+      /* contiguous values: a branch-free copy (each value written, kept when selected) */
       int64_t c = 0;
-      for (int64_t i = 0; i < it.inner; i++) {
-        d[c] = s[i];
-        c += mp[i] != 0;
-      }
+      if (isz == 8) GATHER(uint64_t);
+      if (isz == 4) GATHER(uint32_t);
+      if (isz == 1) GATHER(uint8_t);
       n += c;
     } else {
       for (int64_t i = 0; i < it.inner; i++)
