@@ -36,13 +36,13 @@ end
 local function argwhere(x, level)
   x = need_array(x, "argwhere", level + 1)
   local nd = x.ndim
-  if nd > 1 then
-    need_known(x, "argwhere", level + 1)
+  need_known(x, "argwhere", level + 1) -- the blocks' offsets give the positions
+  if nd > 1 then -- only the first axis split: the blocks' positions follow C order
     local want = { x.chunks[1] }
     for d = 2, nd do want[d] = -1 end
     x = x:rechunk(want)
   end
-  local flat = nd == 0 and x or x
+  local flat = x
   local k = core.kernel("argwhere")
   local nblocks = nd == 0 and 1 or x.numblocks[1]
   local offs = nd > 0 and core.offsets(x.chunks[1]) or {}
