@@ -145,7 +145,6 @@ function I.unique(x, opts)
   local agg = core.grid_layer(aname, { 1 }, function(dsk)
     local keys = {}
     core.each_block(nb, function(idx) keys[#keys + 1] = block_key(cname, idx) end)
-    if x.ndim == 0 then keys = { block_key(cname, {}) } end
     dsk[block_key(aname, { 0 })] = { k, keys, counts }
   end)
   local merged = core.new(agg, { carr }, { { NAN } }, x.dtype)
