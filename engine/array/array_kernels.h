@@ -125,6 +125,19 @@
  *   matmul_sum(as, bs)               as[1] @ bs[1] + as[2] @ bs[2] + ..., accumulated
  *                                    in place by BLAS
  *
+ * Indexing (indexing.c; lask.array's x[...] and the functions of unknown result size):
+ *   compress(x, mask [, axis])       x[mask] (1-D, C order) or the items along axis where
+ *                                    a 1-D mask is true
+ *   take(blocks, offsets, idx, axis, extent [, base])   the items at positions idx of
+ *                                    the blocks joined along axis (negative from the end)
+ *   reverse(x, axes)                 a view, reversed along axes
+ *   insert_axes(x, positions)        a view with new axes of extent 1
+ *   setitem(x, starts, stops, steps, v)   a copy of x with v written into the region
+ *   argwhere(x [, offsets, base])    (count, ndim) int64 positions of non-zero elements
+ *   unique(parts [, counts])         sorted distinct values (NaNs as one), or the list
+ *                                    {values, counts}; parts may be earlier results
+ *   block_shape(x)                   x's shape as an int64 array
+ *
  * .npy files (npy_io.c):
  *   from_npy(path, offset, shape)    a block of a .npy file as a read-only view of a
  *                                    memory mapping (offset and shape nil: the whole
@@ -156,6 +169,7 @@ const lask_kernel *lask_akernels_linalg(int i);
 const lask_kernel *lask_akernels_range(int i);
 const lask_kernel *lask_akernels_scan(int i);
 const lask_kernel *lask_akernels_select(int i);
+const lask_kernel *lask_akernels_indexing(int i);
 
 /* Defines the group function name over the static kernel array table. */
 #define LASK_AKERNEL_GROUP(name, table)                                                                      \

@@ -40,3 +40,4 @@ bench random.lua
 bench outofcore.lua
 bench lua_tasks.lua
 bench reductions.lua
+bench indexing.lua

@@ -69,11 +69,11 @@ describe("lask.array compute", function()
     -- blocks are written straight into each result unless another result reads them
     local x = da.random.random({ 11, 7 }, { chunks = { 4, 3 }, seed = 5 })
     local y = (x + 1) * 2
-    local a, b, c, d = lask.compute(x, y, y, y:T())
+    local a, b, c, d = lask.compute(x, y, y, y.T)
     local xs, ys = H.vals(a).flat, H.vals(b).flat
     for i = 1, 77 do assert.equal((xs[i] + 1) * 2, ys[i]) end
     assert.same(ys, H.vals(c).flat)
-    assert.same(H.vals(y:T():compute({ fuse = false })).flat, H.vals(d).flat)
+    assert.same(H.vals(y.T:compute({ fuse = false })).flat, H.vals(d).flat)
     assert.same(ys, H.vals(y:compute({ scheduler = "sync" })).flat)
   end)
 end)

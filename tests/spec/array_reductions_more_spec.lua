@@ -241,7 +241,7 @@ describe("lask.array more reductions against Lua loops", function()
       fwant[i] = s
     end
     H.same(H.get(f:cumsum()), fwant, 1e-12)
-    H.same(H.get(f:T():cumsum(1)), fwant, 1e-12)
+    H.same(H.get(f.T:cumsum(1)), fwant, 1e-12)
     assert.equal("float64", x:cumsum { dtype = "float64" }.dtype)
   end)
 
@@ -366,7 +366,7 @@ describe("lask.array more reductions against Lua loops", function()
 
   it("view layouts: transposed, sliced, empty and 0-d inputs", function()
     local flat, x = grid("float64")
-    local t = x:T() -- 5 x 7: lane j of t along axis 2 is column j of x
+    local t = x.T -- 5 x 7: lane j of t along axis 2 is column j of x
     H.same(H.get(t:nanmedian(2)), map_lanes(flat, 1, function(l) return median_ref(l, true) end), 1e-12)
     H.same(H.get(t:nansum(2)), map_lanes(flat, 1, REF.nansum), 1e-12)
     H.same(H.get(t:topk(-1, 2)), map_lanes(flat, 1, function(l)

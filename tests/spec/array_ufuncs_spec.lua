@@ -235,7 +235,7 @@ describe("lask.array ufuncs against numpy", function()
 
   it("view layouts: transposed, sliced, empty and 0-d operands", function()
     local x = da.arange(12, { chunks = 5 }):reshape { 3, 4 } -- x[i][j] = 4 (i - 1) + j - 1
-    local t = da.bitwise_xor(x:T(), 5) -- 4 x 3
+    local t = da.bitwise_xor(x.T, 5) -- 4 x 3
     local want = {}
     for j = 1, 4 do for i = 1, 3 do want[#want + 1] = (4 * (i - 1) + j - 1) ~ 5 end end
     H.same(H.get(t), want, 0)

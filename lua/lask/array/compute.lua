@@ -141,7 +141,7 @@ end
 local function final_key(dsk, x, opts, others)
   local only = only_block(x)
   if only then return only end
-  local in_place = not opts.get and SHARED_MEMORY[scheduler_name(opts)]
+  local in_place = not opts.get and SHARED_MEMORY[scheduler_name(opts)] and core.known_chunks(x)
   for _, y in ipairs(others) do
     if y.layers[x.name] then in_place = false end
   end

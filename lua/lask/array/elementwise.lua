@@ -57,7 +57,7 @@ local function broadcast_shape(arrays, what, level)
       if e ~= 1 then
         if shape[d + off] == 1 then
           shape[d + off] = e
-        elseif shape[d + off] ~= e then
+        elseif shape[d + off] ~= e and not (e ~= e and shape[d + off] ~= shape[d + off]) then -- NaN: unknown
           local shapes = {}
           for i, b in ipairs(arrays) do shapes[i] = shape_str(b) end
           error(fmt("lask.array: %s: operands could not be broadcast together with shapes %s", what,
@@ -103,7 +103,7 @@ function E.unify_chunks(arrays, shape)
     local lists, first, differ = {}, nil, false
     for _, a in ipairs(arrays) do
       local ad = d - (nd - a.ndim)
-      if ad >= 1 and a.shape[ad] == shape[d] then
+      if ad >= 1 and (a.shape[ad] == shape[d] or a.shape[ad] ~= a.shape[ad]) then
         local c = a.chunks[ad]
         lists[#lists + 1] = c
         if first and not core.same_list(first, c) then differ = true end
@@ -117,7 +117,7 @@ function E.unify_chunks(arrays, shape)
     local want, change = {}, false
     for ad = 1, a.ndim do
       local d = ad + (nd - a.ndim)
-      want[ad] = a.shape[ad] == shape[d] and out_chunks[d] or a.chunks[ad]
+      want[ad] = (a.shape[ad] == shape[d] or a.shape[ad] ~= a.shape[ad]) and out_chunks[d] or a.chunks[ad]
       if not core.same_list(want[ad], a.chunks[ad]) then change = true end
     end
     out[i] = change and require("lask.array.rechunk").rechunk(a, want) or a

@@ -8,7 +8,8 @@
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise (operators and math functions, typed by the
--- engine's rule), reductions, slicing, rechunk, structure (transpose, dot, reshape,
+-- engine's rule), reductions, slicing, indexing (x[...], x[k] = v, masks, unknown
+-- chunk sizes), searching (argwhere, nonzero, unique), rechunk, structure (transpose, dot, reshape,
 -- concatenate, stack, map_blocks), linalg, expression (the graph compute runs:
 -- elementwise chains as one fused-kernel program per block), compute (evaluation),
 -- io (.npy files). They export functions; this file gathers them twice: as the
@@ -27,6 +28,8 @@ local ufuncs = require "lask.array.ufuncs"
 local reductions_more = require "lask.array.reductions_more"
 local adelayed = require "lask.array.delayed"
 local npy_stack = require "lask.array.npy_stack"
+local indexing = require "lask.array.indexing"
+local searching = require "lask.array.searching"
 
 local da = {
   Array = core.Array,
@@ -61,11 +64,19 @@ local da = {
   compute = function(...) return require("lask.delayed").compute(...) end, -- arrays and delayed values
   persist = function(x, opts) return compute.persist(x, opts) end,
   store = function(x, path, opts) return io_.store(x, path, opts) end,
+  -- indexing (x[...] itself is the array's __index, lask.array.indexing)
+  newaxis = indexing.newaxis,
+  argwhere = searching.argwhere,
+  nonzero = searching.nonzero,
+  flatnonzero = searching.flatnonzero,
+  unique = searching.unique,
+  compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
 
 for name, f in pairs(elementwise.functions) do da[name] = f end
 for name, f in pairs(ufuncs.functions) do da[name] = f end
 for name, f in pairs(reductions_more.functions) do da[name] = f end
+da.where = searching.where -- da.where(c) is nonzero(c); three arguments, elementwise
 
 for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
   da[op] = reductions[op]
@@ -125,13 +136,37 @@ local methods = {
   argmin = reductions.argmin,
   argmax = reductions.argmax,
   -- shape, blocks and indexing
-  T = structure.T,
   transpose = structure.transpose,
   reshape = structure.reshape,
   dot = structure.dot,
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
+  nonzero = searching.nonzero,
+  compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
+-- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
+for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end
+
+-- Functions that need every block size known refuse arrays of unknown sizes (after
+-- a mask, nonzero, unique) up front, naming the remedy, x:compute_chunk_sizes():
+-- the array arguments, and the arrays in a list argument (concatenate, stack).
+local function known_sizes(name, f)
+  return function(...)
+    for i = 1, select("#", ...) do
+      local a = select(i, ...)
+      if core.is_array(a) then
+        core.need_known(a, name, 2)
+      elseif type(a) == "table" and getmetatable(a) == nil then
+        for _, b in ipairs(a) do if core.is_array(b) then core.need_known(b, name, 2) end end
+      end
+    end
+    return f(...)
+  end
+end
+for _, name in ipairs { "reshape", "dot", "matmul", "concatenate", "stack", "store", "slice" } do
+  if da[name] then da[name] = known_sizes(name, da[name]) end
+  if methods[name] then methods[name] = known_sizes(name, methods[name]) end
+end
 
 -- a + b, a - b, a * b, a / b, a % b, a // b, a ^ b, -a: elementwise, with an
 -- array on either side (numbers broadcast).
@@ -152,6 +187,9 @@ for name, f in pairs(ufuncs.operators) do operators[name] = f end -- & | ~ << >>
 for name, f in pairs(methods) do core.Array[name] = f end
 for name, f in pairs(ufuncs.methods) do core.Array[name] = f end          -- x:round(), x:clip()
 for name, f in pairs(reductions_more.functions) do core.Array[name] = f end -- x:cumsum(), x:median(), ...
+-- x[key], x[key] = v, and x.T (a field, as numpy's)
+core.getitem, core.setitem = indexing.getitem, indexing.setitem
+core.properties.T = structure.T
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 
 return da

@@ -255,6 +255,7 @@ local function arg(op)
   return function(x, opts)
     opts = opts_of(opts, op, 2)
     if type(opts.axis) == "table" then error("lask.array: " .. op .. ": axis must be one integer", 2) end
+    core.need_known(x, op, 2) -- block offsets give the positions
     local flat = opts.axis == nil
     local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
     if x.size == 0 or empty_reduction(x, axes) then error(fmt("lask.array: %s: attempt to get %s of an empty sequence", op, op), 2) end
