@@ -601,6 +601,15 @@ Array_mt.__index = function(x, k)
   return v
 end
 
+-- The names x.k and x:k() reach (fields, methods, dask), for the REPL's Tab
+-- (lask.repl.complete).
+Array_mt.__lazy = function(x)
+  local names = { dask = true }
+  for k in pairs(rawget(x, FIELDS)) do names[k] = true end
+  for k in pairs(Array) do names[k] = true end
+  return names
+end
+
 Array_mt.__newindex = function(_, k)
   error("lask.array: arrays are immutable (cannot set '" .. tostring(k) .. "')", 2)
 end
