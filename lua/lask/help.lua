@@ -205,6 +205,14 @@ local function doc_block(f, name)
     block = line and comment_above(c[1], line)
     if block then return block, c[2], line end
   end
+  for _, c in ipairs(candidates) do -- an entry of a table constructor with an LDoc comment
+    for i, l in ipairs(c[1]) do
+      if short and l:match("^%s+" .. short .. "%s*=") then
+        block = comment_above(c[1], i)
+        if block and block[1]:match("^%s*%-%-%-") then return block, c[2], i end
+      end
+    end
+  end
   return nil, ("no manual entry for %s: %s:%d has no doc comment"):format(name, where, info.linedefined)
 end
 

@@ -323,18 +323,22 @@ describe("lask.help", function()
     os.remove(dir)
     assert(os.execute("mkdir -p " .. dir .. "/lask_spec_pkg"))
     local f = assert(io.open(dir .. "/lask_spec_pkg/mod.lua", "w"))
-    f:write("local M = {}\nlocal function make() return function(a, b) return a + b end end\n\n",
+    f:write("local function make() return function(a, b) return a + b end end\n",
+      "local M = {\n  --- Subtracts b from a.\n  sub = make(),\n}\n\n",
       "--- Adds two numbers.\n-- @param a number\n-- @return number\nM.add = make()\nreturn M\n")
     f:close()
     local saved = package.path
     package.path = dir .. "/?.lua;" .. package.path
     local mod = require "lask_spec_pkg.mod"
     local text = help.entry(mod.add)
+    local sub = help.entry("lask_spec_pkg.mod.sub")
     package.path = saved
     package.loaded["lask_spec_pkg.mod"] = nil
     os.execute("rm -rf " .. dir)
     assert.truthy(text and text:find("^lask_spec_pkg.mod.add%(a, b%)"), text)
     assert.truthy(text:find("Adds two numbers.\n\nParameters:\n  a: number\n\nReturns:\n  number", 1, true), text)
+    assert.truthy(sub and sub:find("^lask_spec_pkg.mod.sub%(a, b%)"), sub)
+    assert.truthy(sub:find("Subtracts b from a.", 1, true), sub)
   end)
 
   it("says clearly when there is no entry", function()
