@@ -17,8 +17,9 @@
 --
 -- Each object is called once a get even if it is active several ways. Lua has no
 -- hook for entering a block, so rule 2 is applied by looking at the stack when a get
--- starts: the debug library gives each running Lua function's variables, and its
--- bytecode says which variable slots are to-be-closed (cached per function). A
+-- starts: the debug library gives each running Lua function's variables in scope
+-- (slot and name), and its bytecode (`string.dump`, read once per function and
+-- cached) says which slot and name each `<close>` variable has. A
 -- `<close>` variable in a function that called `coroutine.resume` is not seen from
 -- inside the coroutine: register the object there instead. Leaving the variable's
 -- scope (or an error passing through it) closes the object, which also ends any
@@ -114,52 +115,113 @@ end
 local HEADER_LEN = 4 + 1 + 1 + 6 + 3 + 8 + 8
 local OP_TBC = 55 -- lopcodes.h: the opcode that marks a register to-be-closed
 
--- Reads an unsigned integer of lundump.c's loadUnsigned at pos: 7 bits a byte,
--- most significant first, the last byte flagged with 0x80. Returns it and the next pos.
-local function read_varint(s, pos)
+-- A reader of a string.dump'ed chunk (ldump.c's format): s, and pos the next byte.
+local function reader(s, pos) return { s = s, pos = pos } end
+
+-- lundump.c's loadUnsigned: 7 bits a byte, most significant first, the last byte
+-- flagged with 0x80. Raises at the end of the string.
+local function read_varint(r)
   local x = 0
   repeat
-    local b = s:byte(pos)
-    if not b then return nil end
+    local b = r.s:byte(r.pos) or error("truncated dump")
     x = (x << 7) | (b & 0x7f)
-    pos = pos + 1
+    r.pos = r.pos + 1
   until b & 0x80 ~= 0
-  return x, pos
+  return x
 end
 
--- The registers (0-based) that f's own code marks to-be-closed, from its bytecode;
--- an empty list when there are none or the dump is not the format expected.
+-- A string: its length + 1 (0 for none), then its bytes.
+local function read_string(r)
+  local n = read_varint(r)
+  if n == 0 then return nil end
+  local str = r.s:sub(r.pos, r.pos + n - 2)
+  r.pos = r.pos + n - 1
+  return str
+end
+
+local CONST_SIZE = { [0x03] = 8, [0x13] = 8 } -- integer, float; nil and booleans: 0; strings: a string
+
+-- Reads a function (ldump.c's dumpFunction) and, if keep, returns its code (the
+-- position of its first instruction and their count) and its local variables
+-- ({name, startpc}); nested functions are read past.
+local function read_function(r, keep)
+  read_string(r) -- source
+  read_varint(r) -- linedefined
+  read_varint(r) -- lastlinedefined
+  r.pos = r.pos + 3 -- numparams, is_vararg, maxstacksize
+  local ncode = read_varint(r)
+  local code = r.pos
+  r.pos = r.pos + 4 * ncode
+  for _ = 1, read_varint(r) do -- constants
+    local tag = r.s:byte(r.pos) or error("truncated dump")
+    r.pos = r.pos + 1
+    if tag == 0x04 or tag == 0x14 then read_string(r) else r.pos = r.pos + (CONST_SIZE[tag] or 0) end
+  end
+  local nup = read_varint(r) -- (read before r.pos is: read_varint moves it)
+  r.pos = r.pos + 3 * nup -- upvalues: instack, idx, kind
+  for _ = 1, read_varint(r) do read_function(r, false) end
+  local nlines = read_varint(r)
+  r.pos = r.pos + nlines -- lineinfo, a byte an instruction
+  for _ = 1, read_varint(r) do -- abslineinfo: pc, line
+    read_varint(r)
+    read_varint(r)
+  end
+  local locvars = {}
+  for i = 1, read_varint(r) do
+    local name = read_string(r)
+    local startpc = read_varint(r)
+    read_varint(r) -- endpc
+    if keep then locvars[i] = { name = name, startpc = startpc } end
+  end
+  for _ = 1, read_varint(r) do read_string(r) end -- upvalue names
+  if r.pos > #r.s + 1 then error("truncated dump") end
+  return code, ncode, locvars
+end
+
+-- The to-be-closed variables of f's own code, from its bytecode: a list of {reg =
+-- (0-based register), names = {name = true}}: the variables its TBC instructions
+-- declare (a variable starts at its TBC instruction). names is nil when the dump
+-- cannot be read past the code (then any variable in the register counts); the list
+-- is empty when the dump is not Lua 5.4's.
 local function scan_tbc(f)
   local ok, s = pcall(string.dump, f)
   if not ok or s:sub(1, 4) ~= "\27Lua" or s:byte(5) ~= 0x54 or s:byte(6) ~= 0 or s:byte(13) ~= 4 then
     return {}
   end
-  local pos = HEADER_LEN + 2 -- after the header and the count of upvalues
-  local srclen
-  srclen, pos = read_varint(s, pos) -- the source: its length + 1, or 0
-  if not srclen then return {} end
-  pos = pos + math.max(srclen - 1, 0)
-  for _ = 1, 2 do -- linedefined, lastlinedefined
-    _, pos = read_varint(s, pos)
-    if not pos then return {} end
+  local r = reader(s, HEADER_LEN + 2) -- after the header and the count of upvalues
+  local parsed, code, ncode, locvars = pcall(read_function, r, true)
+  if not parsed then
+    -- the code alone (it comes first): registers without names
+    local ok2, c, n = pcall(function()
+      local r2 = reader(s, HEADER_LEN + 2)
+      read_string(r2)
+      read_varint(r2)
+      read_varint(r2)
+      r2.pos = r2.pos + 3
+      local count = read_varint(r2)
+      return r2.pos, count
+    end)
+    if not ok2 or c + 4 * n - 1 > #s then return {} end
+    code, ncode, locvars = c, n, nil
   end
-  pos = pos + 3 -- numparams, is_vararg, maxstacksize
-  local ncode
-  ncode, pos = read_varint(s, pos)
-  if not ncode or pos + 4 * ncode - 1 > #s then return {} end
-  local regs, seen = {}, {}
-  for i = 0, ncode - 1 do
-    local ins = string.unpack("=I4", s, pos + 4 * i)
+  local by_reg, list = {}, {}
+  for pc = 0, ncode - 1 do
+    local ins = string.unpack("=I4", s, code + 4 * pc)
     if ins & 0x7f == OP_TBC then
-      local a = (ins >> 7) & 0xff
-      if not seen[a] then
-        seen[a] = true
-        regs[#regs + 1] = a
+      local reg = (ins >> 7) & 0xff
+      local entry = by_reg[reg]
+      if not entry then
+        entry = { reg = reg, names = locvars and {} or nil }
+        by_reg[reg] = entry
+        list[#list + 1] = entry
+      end
+      for _, v in ipairs(locvars or {}) do
+        if v.startpc == pc and v.name then entry.names[v.name] = true end
       end
     end
   end
-  table.sort(regs)
-  return regs
+  table.sort(list, function(x, y) return x.reg < y.reg end)
+  return list
 end
 
 local tbc_cache = setmetatable({}, { __mode = "k" })
@@ -174,9 +236,10 @@ local function tbc_registers(f)
 end
 
 -- Appends to list (and set) the callback objects held by in-scope to-be-closed
--- variables of the functions running on this coroutine, outermost first. (A slot
--- is taken as to-be-closed if the function marks it so anywhere: a plain local that
--- reuses the slot of a `<close>` variable of another block counts too.)
+-- variables of the functions running on this coroutine, outermost first. A variable
+-- is taken as to-be-closed when its slot and its name are those of a `<close>`
+-- variable of the function (so a plain local of another block reusing the slot
+-- does not count, unless it has the same name too).
 local function add_closing(list, set)
   local frames, level = {}, 2
   while true do
@@ -190,9 +253,10 @@ local function add_closing(list, set)
   end
   for i = #frames, 1, -1 do
     local fr = frames[i]
-    for _, r in ipairs(fr.regs) do
-      local name, v = debug.getlocal(fr.level, r + 1)
-      if name and name:sub(1, 1) ~= "(" and M.is_callback(v) and not set[v] then
+    for _, tbc in ipairs(fr.regs) do
+      local name, v = debug.getlocal(fr.level, tbc.reg + 1)
+      if name and name:sub(1, 1) ~= "(" and (tbc.names == nil or tbc.names[name])
+        and M.is_callback(v) and not set[v] then
         set[v] = true
         list[#list + 1] = v
       end

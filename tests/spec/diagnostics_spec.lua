@@ -270,6 +270,42 @@ describe("activation", function()
     assert.are.equal(2, #prof.results, "closing ended the registration")
   end)
 
+  it("a plain local reusing the slot of a closed <close> variable does not activate", function()
+    local prof, plain = diag.Profiler(), diag.Profiler()
+    local function run()
+      do
+        local p <close> = prof
+        lask.get(d, "z")
+      end
+      local q = plain -- the slot p had
+      lask.get(d, "z")
+      do
+        local many <close> = diag.Profiler()
+        local deeper <close> = prof
+        lask.get(d, "z")
+      end
+      return q
+    end
+    run()
+    assert.are.equal(4, #prof.results)
+    assert.are.equal(0, #plain.results)
+  end)
+
+  it("sees <close> variables in functions with constants, nested functions and many locals", function()
+    local prof = diag.Profiler()
+    local function busy(n)
+      local a, b, c = 1.5, "text", { n }
+      local function inner() return a, b, c end
+      local big = 2 ^ 62
+      local p <close> = prof
+      local s = "a long string constant that is stored as a long string in the dump ................"
+      lask.get(d, "z")
+      return inner, big, s
+    end
+    busy(1)
+    assert.are.equal(2, #prof.results)
+  end)
+
   it("calls an object active several ways once", function()
     local n = 0
     local cb = callbacks.Callback { posttask = function() n = n + 1 end }
