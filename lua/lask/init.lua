@@ -52,12 +52,31 @@ local lazy = {
   visualize = "lask.visualize", compute = "lask.delayed", delayed = "lask.delayed",
 }
 
+-- lask's own modules, reached as fields once required: lask.threaded is require
+-- "lask.threaded", as dask.threaded is after import dask.
+local submodules = {
+  sync = true, threaded = true, multiprocessing = true, diagnostics = true, callbacks = true,
+  array = true, graph = true, optimization = true,
+}
+-- Every name reached through __index, for the REPL's Tab (lask.repl.complete).
+local lazy_names = {}
+for name in pairs(lazy) do lazy_names[name] = true end
+for name in pairs(submodules) do lazy_names[name] = true end
+lazy.help = "lask.help"
+lazy_names.help = true
+
 return setmetatable(lask, {
+  __lazy = lazy_names,
   __index = function(t, name)
-    local mod = lazy[name]
-    if not mod then return nil end
-    local f = require(mod)[name]
-    rawset(t, name, f)
-    return f
+    local v
+    if submodules[name] then
+      v = require("lask." .. name)
+    else
+      local mod = lazy[name]
+      if not mod then return nil end
+      v = require(mod)[name]
+    end
+    rawset(t, name, v)
+    return v
   end,
 })
