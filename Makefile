@@ -34,7 +34,7 @@ BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_SRC   = $(wildcard tests/c/test_*.c)
 CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib deps deps-bench demo test check asan tsan fuzz fuzz-run bench install rock-install uninstall clean format print-version
+.PHONY: all lib deps deps-bench demo test check asan tsan fuzz fuzz-run bench doc install rock-install uninstall clean format print-version
 
 all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB) $(BUILD)/embed-host $(BUILD)/embed-host-cxx $(CTEST_BIN)
 
@@ -140,6 +140,15 @@ fuzz-run: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/liblask.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/liblask.a $(LIBS)
+
+# The reference manual (lua/doc/README.md): LDoc comments of the public modules, the
+# topics in lua/doc and those topics.lua makes from README.md and the public headers.
+# Any LDoc warning fails it (tests/spec/doc_spec.lua runs it).
+DOC_DIR ?= build/doc
+doc:
+	@mkdir -p build/doc-src
+	lua5.4 lua/doc/topics.lua build/doc-src README.md $(PUBLIC_HEADERS)
+	cd lua/doc && ldoc --fatalwarnings -d $(abspath $(DOC_DIR)) .
 
 bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh

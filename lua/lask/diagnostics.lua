@@ -1,5 +1,5 @@
--- lask.diagnostics: profilers and a progress bar, as callback objects (see
--- lask.callbacks), and the profile page.
+--- Profilers, a progress bar and the profile page, as Dask's `dask.diagnostics`.
+-- Each is a callback object (lask.callbacks) that a get calls:
 --
 --   Profiler()              every task's key, start, finish and worker, from the
 --                           engine's own trace (the timeline callback: recorded in C,
@@ -14,7 +14,15 @@
 -- results of successive gets and of different profilers share one time axis.
 -- Only callbacks are used (start, pretask, posttask, finish, timeline), so any
 -- scheduler that delivers them works with these: lask.sync, lask.threaded, and
--- worker-process schedulers to come.
+-- worker-process schedulers to come. A callback object can also be given to one get
+-- only, in its `callbacks` option. `obj:register()` activates an object and
+-- `obj:unregister()` deactivates it (both return it); `<close>` unregisters it.
+-- @module lask.diagnostics
+-- @usage local diag = require "lask.diagnostics"
+-- local prof = diag.Profiler()
+-- lask.get({x = 1, y = {lask.kernels.inc, "x"}}, "y", {callbacks = {prof}})
+-- prof:unregister()
+-- assert(prof:count() == 1 and prof.results[1].key == "y")
 local core = require "lask.core"
 local callbacks = require "lask.callbacks"
 
@@ -143,13 +151,20 @@ local function trace_zero(run, trace)
   return math.min(low, now - trace_last_finish(trace))
 end
 
--- Profiler(): records every task the gets run while it is active.
--- prof.results: list of {key=, start=, finish=, worker=, func=, on_caller=} (func:
+--- A profiler that records every task the gets run while it is active.
+-- `prof.results`: list of {key=, start=, finish=, worker=, func=, on_caller=} (func:
 -- the task's function; on_caller: true for a Lua task of a lua = "parallel" get
 -- that ran on the calling state because it could not be copied), in order of get,
 -- then worker, then finish. Only tasks are listed:
 -- keys holding data or naming another key run no function (and schedulers
 -- differ in whether they trace them at all).
+-- @return the profiler (of class `lask.Profiler`), registered
+-- @usage local diag = require "lask.diagnostics"
+-- local prof = diag.Profiler()
+-- lask.get({a = {lask.kernels.add, 1, 2}}, "a")
+-- prof:unregister()
+-- local r = prof.results[1]
+-- assert(r.key == "a" and r.finish >= r.start)
 function M.Profiler()
   local self = setmetatable({ _runs = {}, _active = {}, _rows = {}, _nrows_runs = 0 }, Profiler)
   self.start = function(dsk)
@@ -173,18 +188,31 @@ function M.Profiler()
   return self:register()
 end
 
--- prof:clear(): forgets the gets recorded so far.
+--- Forgets the gets recorded so far.
+-- @usage local prof = require("lask.diagnostics").Profiler():unregister()
+-- lask.get({a = {lask.kernels.inc, 1}}, "a", {callbacks = {prof}})
+-- prof:clear()
+-- assert(prof:count() == 0)
 function Profiler:clear()
   self._runs, self._rows, self._nrows_runs = {}, {}, 0
   self.results = lazy_list(profiler_fill(self))
   return self
 end
 
--- prof:visualize(filename [, opts]): the profile page (see M.visualize).
+--- Writes the profile page of this profiler (see `visualize`).
+-- @param[opt] filename string: the .html file; nil gives the page as a string
+-- @param[opt] opts table: `title`
+-- @return filename, or the page
 function Profiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
--- Calls f(key, start, finish, worker, head, on_caller) for every task, times on
--- lask.clock(), straight from the traces (no row tables). For the page of a million tasks.
+--- Calls f for every task recorded, straight from the traces (no row tables).
+-- For the page of a million tasks.
+-- @param f function(key, start, finish, worker, head, on_caller), times on `lask.clock()`
+-- @usage local prof = require("lask.diagnostics").Profiler():unregister()
+-- lask.get({a = {lask.kernels.inc, 1}}, "a", {callbacks = {prof}})
+-- local n = 0
+-- prof:each_task(function(key) n = n + 1; assert(key == "a") end)
+-- assert(n == 1)
 function Profiler:each_task(f)
   for _, run in ipairs(self._runs) do
     local trace, t0, oc = run.trace, run.t0, run.on_caller
@@ -195,7 +223,8 @@ function Profiler:each_task(f)
   end
 end
 
--- The number of tasks recorded, without building results.
+--- The number of tasks recorded, without building `results`.
+-- @return integer
 function Profiler:count()
   local n = 0
   self:each_task(function() n = n + 1 end)
@@ -217,10 +246,16 @@ local function resource_stop(self)
   self.incomplete = self.incomplete or sampler.incomplete
 end
 
--- ResourceProfiler{dt = 0.1}: samples the CPU use (percent of one core: 200 is two
+--- A profiler of the resources: samples the CPU use (percent of one core: 200 is two
 -- cores busy) and the resident memory (MB, 1e6 bytes) of this process every dt
 -- seconds during the gets, on a C thread of its own (no Lua involved, so a long
--- native task does not delay samples). rprof.results: list of {time=, cpu=, mem=}.
+-- native task does not delay samples). `rprof.results`: a list of `{time =, cpu =, mem =}`.
+-- @param[opt] opts table: `dt` (seconds between samples, 0.1)
+-- @return the profiler (of class `lask.ResourceProfiler`), registered
+-- @usage local rprof = require("lask.diagnostics").ResourceProfiler{dt = 0.01}
+-- lask.get({a = {lask.kernels.spin, 1, 30000}}, "a")
+-- rprof:unregister()
+-- assert(#rprof.results >= 1 and rprof.results[1].mem > 0)
 function M.ResourceProfiler(opts)
   opts = opts or {}
   local dt = opts.dt or 0.1
@@ -238,6 +273,8 @@ function M.ResourceProfiler(opts)
   return self:register()
 end
 
+--- Deactivates the profiler and stops its sampling thread.
+-- @return the profiler
 function ResourceProfiler:unregister()
   resource_stop(self)
   self._depth = 0
@@ -245,11 +282,16 @@ function ResourceProfiler:unregister()
 end
 ResourceProfiler.__close = ResourceProfiler.unregister
 
+--- Forgets the samples taken so far.
 function ResourceProfiler:clear()
   self.results = {}
   return self
 end
 
+--- Writes the profile page of this profiler (see `visualize`).
+-- @param[opt] filename string: the .html file; nil gives the page as a string
+-- @param[opt] opts table: `title`
+-- @return filename, or the page
 function ResourceProfiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
 ---------------------------------------------------------------------------------
@@ -307,9 +349,14 @@ local function cache_finish(self, dsk)
   self.results[#self.results + 1] = { time = clock(), held = self._held }
 end
 
--- CacheProfiler(): how many task results are held in memory over time, from
+--- A profiler of the cache: how many task results are held in memory over time, from
 -- pretask/posttask and the graph's dependents (so it costs a Lua call per task and
--- a pass over the graph per get). cprof.results: list of {time=, held=}.
+-- a pass over the graph per get). `cprof.results`: a list of `{time =, held =}`.
+-- @return the profiler (of class `lask.CacheProfiler`), registered
+-- @usage local cprof = require("lask.diagnostics").CacheProfiler()
+-- lask.get({x = 1, y = {lask.kernels.inc, "x"}}, "y")
+-- cprof:unregister()
+-- assert(#cprof.results >= 1)
 function M.CacheProfiler()
   local self = setmetatable({ results = {}, _gets = {}, _held = 0 }, CacheProfiler)
   self.start = function(dsk) cache_start(self, dsk) end
@@ -318,11 +365,16 @@ function M.CacheProfiler()
   return self:register()
 end
 
+--- Forgets what was recorded so far.
 function CacheProfiler:clear()
   self.results = {}
   return self
 end
 
+--- Writes the profile page of this profiler (see `visualize`).
+-- @param[opt] filename string: the .html file; nil gives the page as a string
+-- @param[opt] opts table: `title`
+-- @return filename, or the page
 function CacheProfiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
 ---------------------------------------------------------------------------------
@@ -342,7 +394,7 @@ local function bar_draw(self, frac, elapsed)
   self._shown = true
 end
 
--- ProgressBar{minimum = 0.1, dt = 0.1, width = 40, out = io.stdout}: draws
+--- A progress bar: `ProgressBar{minimum = 0.1, dt = 0.1, width = 40, out = io.stdout}` draws
 --   [#####     ] | 52% Completed | 3.1 s
 -- redrawn at most every dt seconds, once the get has run for minimum seconds, and
 -- only when out is a terminal. Callbacks arrive between tasks on the calling
@@ -350,7 +402,12 @@ end
 -- state (100%, or where an error or Ctrl-C stopped it) and a newline, then, for a
 -- lua = "parallel" get, how many Lua tasks ran on the calling state (they could not
 -- be copied to worker states). Only the outermost get is drawn when gets nest.
-function M.ProgressBar(opts)
+-- @param[opt] opts table: `minimum` (seconds before drawing), `dt` (seconds between
+-- redraws), `width` (characters), `out` (a file)
+-- @return the bar (of class `lask.ProgressBar`), registered
+-- @usage local bar = require("lask.diagnostics").ProgressBar{minimum = 0}
+-- lask.get({a = {lask.kernels.inc, 1}}, "a")
+-- bar:unregister()(opts)
   opts = opts or {}
   local self = setmetatable({
     minimum = opts.minimum or 0.1,
@@ -396,10 +453,12 @@ function M.ProgressBar(opts)
   return self:register()
 end
 
+--- Deactivates the bar.
 -- Deactivating the bar ends the line of a get that never called finish: when a
 -- callback fails, finish is skipped, and a Ctrl-C that lands in a callback (they
 -- run between tasks, so it usually does) counts as that callback failing. With
 -- the bar in a <close> variable, its last line is then drawn as the error leaves.
+-- @return the bar
 function ProgressBar:unregister()
   if self._dsk ~= nil and self._shown then
     local state = self._state or {}
@@ -412,6 +471,14 @@ function ProgressBar:unregister()
 end
 ProgressBar.__close = ProgressBar.unregister
 
+--- The text of a progress bar, as `ProgressBar` draws it.
+-- @function format_bar
+-- @param width integer: characters between the brackets
+-- @param frac number: the fraction done, 0 to 1
+-- @param elapsed number: seconds
+-- @return string
+-- @usage local s = require("lask.diagnostics").format_bar(10, 0.5, 3.14)
+-- assert(s == "[#####     ] | 50% Completed | 3.1 s")
 M.format_bar = bar_line
 
 ---------------------------------------------------------------------------------
@@ -427,15 +494,28 @@ local function kind_of(p)
   return nil
 end
 
--- True when p is one of this module's profilers.
+--- Whether p is one of this module's profilers.
+-- @param p any value
+-- @return boolean
+-- @usage local diag = require "lask.diagnostics"
+-- local prof = diag.Profiler():unregister()
+-- assert(diag.is_profiler(prof) and not diag.is_profiler({}))
 function M.is_profiler(p) return kind_of(p) ~= nil end
 
--- visualize(profilers, filename [, opts]): writes one self-contained HTML page
+--- Writes one self-contained HTML page
 -- (no network: inline script and style) showing the profilers on one time axis:
 -- tasks (one row per worker, one bar per task coloured by function, tooltips,
 -- zoom with the wheel, pan by dragging), resources (CPU and memory) and cache
 -- (results held). profilers: one profiler or a list of them. opts.title.
--- Returns filename; without a filename, returns the page as a string.
+-- @param profilers one profiler or a list of them
+-- @param[opt] filename string: the .html file; nil gives the page as a string
+-- @param[opt] opts table: `title`
+-- @return filename, or the page
+-- @usage local diag = require "lask.diagnostics"
+-- local prof = diag.Profiler():unregister()
+-- lask.get({a = {lask.kernels.inc, 1}}, "a", {callbacks = {prof}})
+-- local page = diag.visualize(prof)
+-- assert(page:match("<html"))
 function M.visualize(profilers, filename, opts)
   opts = opts or {}
   if kind_of(profilers) then profilers = { profilers } end
