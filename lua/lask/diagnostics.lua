@@ -19,9 +19,8 @@
 -- `obj:unregister()` deactivates it (both return it); `<close>` unregisters it.
 -- @module lask.diagnostics
 -- @usage local diag = require "lask.diagnostics"
--- local prof = diag.Profiler()
+-- local prof = diag.Profiler():unregister() -- active in this get only
 -- lask.get({x = 1, y = {lask.kernels.inc, "x"}}, "y", {callbacks = {prof}})
--- prof:unregister()
 -- assert(prof:count() == 1 and prof.results[1].key == "y")
 local core = require "lask.core"
 local callbacks = require "lask.callbacks"
@@ -86,7 +85,7 @@ local function lazy_list(fill)
   })
 end
 
----------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- Profiler
 
 local Profiler = class "lask.Profiler"
@@ -231,7 +230,7 @@ function Profiler:count()
   return n
 end
 
----------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- ResourceProfiler
 
 local ResourceProfiler = class "lask.ResourceProfiler"
@@ -294,7 +293,7 @@ end
 -- @return filename, or the page
 function ResourceProfiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
----------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- CacheProfiler
 
 local CacheProfiler = class "lask.CacheProfiler"
@@ -377,7 +376,7 @@ end
 -- @return filename, or the page
 function CacheProfiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
----------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- ProgressBar
 
 local ProgressBar = class "lask.ProgressBar"
@@ -407,7 +406,8 @@ end
 -- @return the bar (of class `lask.ProgressBar`), registered
 -- @usage local bar = require("lask.diagnostics").ProgressBar{minimum = 0}
 -- lask.get({a = {lask.kernels.inc, 1}}, "a")
--- bar:unregister()(opts)
+-- bar:unregister()
+function M.ProgressBar(opts)
   opts = opts or {}
   local self = setmetatable({
     minimum = opts.minimum or 0.1,
@@ -481,7 +481,7 @@ ProgressBar.__close = ProgressBar.unregister
 -- assert(s == "[#####     ] | 50% Completed | 3.1 s")
 M.format_bar = bar_line
 
----------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- The profile page
 
 local page = require "lask.diagnostics.page"

@@ -94,7 +94,7 @@ function lask.get(dsk, keys, opts) return require("lask.threaded").get(dsk, keys
 -- @param dsk table: a graph, or a `lask.array` (its graph is printed)
 -- @return string
 -- @usage local d = {x = 1, y = {lask.kernels.inc, "x"}}
--- assert(lask.tostring(d) == "{'x': 1, 'y': (inc, 'x')}")
+-- assert(lask.tostring(d) == "{'x': 1, 'y': {inc, 'x'}}")
 function lask.tostring(dsk)
   local mt = getmetatable(dsk)
   if type(mt) == "table" and mt.__name == "lask.array" then dsk = dsk.dask end

@@ -43,7 +43,7 @@ local function public_names()
     local mt = getmetatable(obj)
     local methods = mt and type(mt.__index) == "table" and mt.__index or {}
     for k, v in pairs(methods) do
-      if type(v) == "function" then add("lask.diagnostics", class .. ":" .. k) end
+      if type(v) == "function" and not k:match("^__") then add("lask.diagnostics", class .. ":" .. k) end
     end
     if obj.unregister then obj:unregister() end
   end
@@ -59,7 +59,7 @@ local function parsed()
   -- the warnings (on stderr) are the first test's concern
   local out, status = sh("cd lua/doc && LUA_PATH='./?.lua;;' ldoc --filter dump.filter . 2>/dev/null")
   assert(status == 0, out)
-  out = out:gsub("exit=%d+%s*$", ""):match("\nreturn {.*$") or out -- LDoc's warnings go to stdout first
+  out = ("\n" .. out:gsub("exit=%d+%s*$", "")):match("\nreturn {.*$") or out -- LDoc's warnings go to stdout first
   local chunk = assert(load(out, "=ldoc", "t"))
   return chunk()
 end
@@ -79,6 +79,8 @@ local function documented(mods)
         name = name:sub(#prefix + 2)
       end
       doc[mod][name] = true
+      local class = name:match("^(%u[%w_]*)[.:]") -- a class's field or method documents the class
+      if class then doc[mod][class] = true end
       if item.kind == "table" then
         for _, p in ipairs(item.params) do doc[mod][p] = true; doc[mod][name .. "." .. p] = true end
       end

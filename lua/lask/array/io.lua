@@ -1,4 +1,4 @@
--- lask.array.io: .npy files — x:store(path) writes an array block by block,
+--- Functions of lask.array: .npy files (`from_npy`, `store`): x:store(path) writes an array block by block,
 -- from_npy(path) reads one lazily, block by block. The header is read by the C
 -- parser the blocks are read with (engine/array/npy.c, through
 -- lask.core.ndarray.npy_header), so an array that can be made can be computed.
@@ -13,6 +13,8 @@
 -- last, engine/array/npy.h), so even a store killed midway leaves nothing that
 -- loads; the next store of the same path removes such leftovers
 -- (path.tmp-<token>).
+-- @module lask.array.io
+-- @alias IO
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 
@@ -20,9 +22,18 @@ local fmt = string.format
 
 local IO = {}
 
--- from_npy(path [, opts]): the array stored in path, read block by block (each
+--- A lazy array over the .npy file at path, read block by block (each
 -- block reads only its bytes; read, not mapped, so that a file truncated by another
 -- process gives an error, not SIGBUS). opts.chunks as everywhere (auto by default).
+-- @param path string
+-- @param[opt] opts table: `chunks`
+-- @return lask.array
+-- @raise when the file cannot be read, is not a regular file, or is not a .npy file
+-- @usage local path = os.tmpname()
+-- da.arange(10):store(path)
+-- local x = da.from_npy(path, {chunks = 4})
+-- assert(x.numblocks[1] == 3 and x:sum():compute():item() == 45)
+-- os.remove(path)
 function IO.from_npy(path, opts)
   opts = opts or {}
   if type(path) ~= "string" then error("lask.array: from_npy: the path must be a string", 2) end
@@ -47,11 +58,19 @@ function IO.from_npy(path, opts)
   return core.new(layer, {}, chunks, h.dtype)
 end
 
---------------------------------------------------------------------------------
 -- Writing
 
--- x:store(path [, opts]): writes x to the .npy file path, block by block; opts as
--- compute's. Returns true. On failure raises, leaving nothing at path.
+--- Writes an array to the .npy file path, block by block; also `x:store(path)`.
+-- The whole array is never held in memory. On failure it raises and leaves nothing at path.
+-- @param x lask.array
+-- @param path string
+-- @param[opt] opts table: as `Array:compute`'s
+-- @return true
+-- @raise when the file cannot be written
+-- @usage local path = os.tmpname()
+-- assert(da.ones({3, 3}, {chunks = 2}):store(path))
+-- assert(da.load(path):get(3, 3) == 1)
+-- os.remove(path)
 function IO.store(x, path, opts)
   if type(path) ~= "string" then error("lask.array: store: the path must be a string", 2) end
   opts = opts or {}
