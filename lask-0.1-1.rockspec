@@ -1,6 +1,7 @@
 -- LuaRocks package of lask. Debian's luarocks defaults to Lua 5.1: name the Lua,
 --   luarocks --lua-version 5.4 make lask-0.1-1.rockspec
 -- (make builds with Debian's packages: vendor/packages.txt lists them).
+rockspec_format = "3.0"
 package = "lask"
 version = "0.1-1"
 -- The project's public home is not published yet: source and homepage name the
