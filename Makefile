@@ -153,7 +153,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/liblask.a
 # Any LDoc warning fails it (tests/spec/doc_spec.lua runs it).
 DOC_DIR ?= build/doc
 doc: deps
-	@mkdir -p build/doc-src
+	@rm -rf $(DOC_DIR) && mkdir -p build/doc-src
 	lua5.4 lua/doc/topics.lua build/doc-src README.md $(PUBLIC_HEADERS)
 	cd lua/doc && ldoc --fatalwarnings -d $(abspath $(DOC_DIR)) .
 

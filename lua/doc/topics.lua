@@ -1,8 +1,8 @@
 -- Writes the reference manual's generated topics (make doc runs it with lua5.4):
 --   lua5.4 lua/doc/topics.lua OUTDIR README.md HEADER...
 -- OUTDIR/dask.md: README.md's "Differences from Dask" section, as it is;
--- OUTDIR/c_api.md: the C API, from the public headers (each header's opening
--- comment as text, its declarations and their comments as C), lask.h first.
+-- OUTDIR/c_api.md: the C API, from the public headers as they are (each opens
+-- with a comment on what it holds), lask.h first.
 local outdir, readme = arg[1], arg[2]
 assert(outdir and readme, "usage: topics.lua OUTDIR README.md HEADER...")
 
@@ -31,23 +31,19 @@ end
 spit(outdir .. "/dask.md", "# Differences from Dask\n\nlask follows Dask's API and behaviour except where listed below "
   .. "(this page is README.md's section of the same name).\n" .. section(slurp(readme), "Differences from Dask"))
 
--- A header as markdown: its opening /* ... */ comment as text, the rest as C
--- (the include guard and the extern "C" brackets left out).
+-- A header as markdown: a section with the header as it is (its opening comment
+-- says what it holds), the include guard and the extern "C" brackets left out.
 local function header_md(path)
-  local src = slurp(path)
-  local intro, rest = src:match("^/%*(.-)%*/\n(.*)$")
-  if not intro then intro, rest = "", src end
-  intro = intro:gsub("\n ?%* ?", "\n"):gsub("^%s+", ""):gsub("%s+$", "")
   local lines = {}
-  for line in (rest .. "\n"):gmatch("(.-)\n") do
-    if not (line:match("^#ifndef LASK_") or line:match("^#define LASK_[%w_]*_H$") or line:match("^#endif")
+  for line in (slurp(path) .. "\n"):gmatch("(.-)\n") do
+    if not (line:match("^#ifndef [%w_]+_H$") or line:match("^#define [%w_]+_H$") or line:match("^#endif")
         or line:match("^LASK_BEGIN_DECLS") or line:match("^LASK_END_DECLS")) then
       lines[#lines + 1] = line
     end
   end
   local code = table.concat(lines, "\n"):gsub("^%s+", ""):gsub("%s+$", ""):gsub("\n\n\n+", "\n\n")
   local name = path:match("engine/(.*)$") or path
-  return ("## `<lask/%s>`\n\n%s\n\n    %s\n"):format(name, intro, (code:gsub("\n", "\n    ")))
+  return ("## lask/%s\n\n    %s\n"):format(name, (code:gsub("\n", "\n    ")))
 end
 
 local parts = { [[
@@ -55,9 +51,12 @@ local parts = { [[
 
 A host program links lask's engine and runs task graphs of native kernels from C
 (or C++: every public header compiles as both). Include `<lask/lask.h>` (installed by
-`make install`; in the source tree `engine/lask.h`) and link with
-`pkg-config --cflags --libs lask`. The headers below are the whole API: what they do
-not declare is not API. `scripts/embed/host.c` is a complete host.
+`make install`; in the source tree `engine/lask.h`) and build with pkg-config:
+
+    cc host.c $(pkg-config --cflags --libs lask)
+
+The headers below are the whole API: what they do not declare is not API.
+`scripts/embed/host.c` is a complete host.
 ]] }
 for i = 3, #arg do parts[#parts + 1] = header_md(arg[i]) end
 spit(outdir .. "/c_api.md", table.concat(parts, "\n"))

@@ -1,4 +1,5 @@
---- Functions of lask.array: .npy files (`from_npy`, `store`): x:store(path) writes an array block by block,
+--- Functions of lask.array: .npy files (`from_npy`, `store`).
+-- x:store(path) writes an array block by block,
 -- from_npy(path) reads one lazily, block by block. The header is read by the C
 -- parser the blocks are read with (engine/array/npy.c, through
 -- lask.core.ndarray.npy_header), so an array that can be made can be computed.
