@@ -28,6 +28,7 @@ local function public_names()
     for k in pairs(require(m)) do add(m, k) end
   end
   for k in pairs(require "lask.kernels") do add("lask.kernels", k) end
+  add("lask.callbacks", "Callback") -- (its active() is the schedulers' own)
   for k, v in pairs(da) do
     if k == "random" then
       for r in pairs(v) do add("lask.array", "random." .. r) end
