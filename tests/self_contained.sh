@@ -1,8 +1,8 @@
 #!/bin/sh
 # The repository is self-contained: no file refers to anything outside it — the
-# notes beside the repository (../shared, shared/API.md, shared/DESIGN.md) or the
-# folders of the machine it was written on (/work/...). Speaks TAP.
-# (The patterns are written so that this file does not match them itself.)
+# notes folder beside the repository (its API and DESIGN notes) or the folders of
+# the machine it was written on. Speaks TAP. (The patterns are written so that
+# this file does not match them itself.)
 cd "$(dirname "$0")/.." || exit 1
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   files=$(git ls-files)
