@@ -1,12 +1,7 @@
 -- The reference manual (make doc, lua/doc): it builds without an LDoc warning, it
 -- documents every public function of every public module (enumerated here at run
 -- time and compared with what LDoc parsed), and every @usage example in it runs.
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
-  local out = p:read("a")
-  p:close()
-  return out, tonumber(out:match("exit=(%d+)%s*$"))
-end
+local sh = dofile("tests/spec/spec_helpers.lua").sh
 
 local lask = require "lask"
 local da = require "lask.array"

@@ -2,12 +2,7 @@
 -- and a host program builds against it with pkg-config.
 local build = os.getenv("BUILD") or "build"
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
-  local out = p:read("a")
-  p:close()
-  return out, tonumber(out:match("exit=(%d+)%s*$"))
-end
+local sh = dofile("tests/spec/spec_helpers.lua").sh
 
 describe("make install", function()
   -- Sanitizer builds cannot be loaded into the stock interpreter, which lacks their runtime.

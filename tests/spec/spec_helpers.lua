@@ -3,6 +3,8 @@
 --   S.BIN                 the lask binary (LASK_BIN, default build/lask), absolute
 --   S.absolute(path)      path made absolute from the current directory
 --   S.read_file(path), S.write_file(path, text)
+--   S.sh(cmd)             runs a shell command; gives its output (stdout and stderr,
+--                         then a line "exit=N") and its exit status N
 --   S.interrupt(code, n [, after])  runs Lua code in the lask binary and sends it
 --                         SIGINT n times, each when it has printed "ready" once
 --                         more; gives what the shell printed ("status N", then what
@@ -30,6 +32,13 @@ function S.random_graph(rng, n, tasks)
     keys[#keys + 1] = k
   end
   return d, keys
+end
+
+function S.sh(cmd)
+  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
+  local out = p:read("a")
+  p:close()
+  return out, tonumber(out:match("exit=(%d+)%s*$"))
 end
 
 -- A new empty directory under /tmp (the caller removes it).
