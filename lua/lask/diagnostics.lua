@@ -159,7 +159,7 @@ end
 -- differ in whether they trace them at all).
 -- @return the profiler (of class `lask.Profiler`), registered
 -- @usage local diag = require "lask.diagnostics"
--- local prof = diag.Profiler()
+-- local prof = diag.Profiler():register()
 -- lask.get({a = {lask.kernels.add, 1, 2}}, "a")
 -- prof:unregister()
 -- local r = prof.results[1]
@@ -251,7 +251,7 @@ end
 -- native task does not delay samples). `rprof.results`: a list of `{time =, cpu =, mem =}`.
 -- @param[opt] opts table: `dt` (seconds between samples, 0.1)
 -- @return the profiler (of class `lask.ResourceProfiler`), registered
--- @usage local rprof = require("lask.diagnostics").ResourceProfiler{dt = 0.01}
+-- @usage local rprof = require("lask.diagnostics").ResourceProfiler{dt = 0.01}:register()
 -- lask.get({a = {lask.kernels.spin, 1, 30000}}, "a")
 -- rprof:unregister()
 -- assert(#rprof.results >= 1 and rprof.results[1].mem > 0)
@@ -352,7 +352,7 @@ end
 -- pretask/posttask and the graph's dependents (so it costs a Lua call per task and
 -- a pass over the graph per get). `cprof.results`: a list of `{time =, held =}`.
 -- @return the profiler (of class `lask.CacheProfiler`), registered
--- @usage local cprof = require("lask.diagnostics").CacheProfiler()
+-- @usage local cprof = require("lask.diagnostics").CacheProfiler():register()
 -- lask.get({x = 1, y = {lask.kernels.inc, "x"}}, "y")
 -- cprof:unregister()
 -- assert(#cprof.results >= 1)
@@ -404,7 +404,7 @@ end
 -- @param[opt] opts table: `minimum` (seconds before drawing), `dt` (seconds between
 -- redraws), `width` (characters), `out` (a file)
 -- @return the bar (of class `lask.ProgressBar`), registered
--- @usage local bar = require("lask.diagnostics").ProgressBar{minimum = 0}
+-- @usage local bar = require("lask.diagnostics").ProgressBar{minimum = 0}:register()
 -- lask.get({a = {lask.kernels.inc, 1}}, "a")
 -- bar:unregister()
 function M.ProgressBar(opts)
