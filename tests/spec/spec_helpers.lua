@@ -50,6 +50,9 @@ function S.listdir(dir)
   p:close()
   table.sort(out)
   return out
+end
+
+-- Runs a shell command: its output (stdout and stderr, then a line "exit=N") and N.
 function S.sh(cmd)
   local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
   local out = p:read("a")
