@@ -226,7 +226,7 @@ end
 -- @raise when x is not tall-and-skinny in one column of blocks
 -- @usage local x = da.random.random({40, 3}, {chunks = {10, 3}, seed = 1})
 -- local q, r = la.tsqr(x)
--- local qtq = q:T():dot(q):compute()
+-- local qtq = q.T:dot(q):compute()
 -- assert(math.abs(qtq:get(2, 2) - 1) < 1e-12 and r.shape[1] == 3)
 function la.tsqr(x)
   x = tsqr_check(x, "tsqr", 2)
