@@ -2,6 +2,7 @@
 -- A block of an array as a delayed value, and a delayed value as an array (of
 -- one block), as Dask's `Array.to_delayed` and `da.from_delayed`.
 -- @module lask.array.delayed
+-- @alias AD
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 

@@ -25,6 +25,7 @@
 -- ranges (v a number, a `lask.ndarray` or a lazy array broadcast to the region). v
 -- is cast to x's dtype.
 -- @module lask.array.indexing
+-- @alias I
 local core = require "lask.array.core"
 local slicing = require "lask.array.slicing"
 

@@ -4,6 +4,7 @@
 -- pickle, so stacks are not shared with Dask). Each file is written by its own task
 -- (atomically: a failed write leaves no file) and read back as a memory map.
 -- @module lask.array.npy_stack
+-- @alias S
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 

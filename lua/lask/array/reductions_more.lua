@@ -17,6 +17,7 @@
 -- median and quantile read the blocks along the axis in place (Dask rechunks them
 -- into one block first: a copy of the whole array).
 -- @module lask.array.reductions_more
+-- @alias F
 local core = require "lask.array.core"
 local RD = require "lask.array.reductions"
 local E = require("lask.array.elementwise").functions

@@ -2,6 +2,7 @@
 -- Their results have NaN block sizes (as Dask's) until computed or
 -- `x:compute_chunk_sizes()`; positions count from 1, as every index of lask's API.
 -- @module lask.array.searching
+-- @alias I
 local core = require "lask.array.core"
 
 local fmt = string.format

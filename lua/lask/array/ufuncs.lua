@@ -7,6 +7,7 @@
 -- Lua numbers or booleans (weak scalars, as Python's in numpy) and broadcast.
 -- With no array among the operands the result is a plain value.
 -- @module lask.array.ufuncs
+-- @alias F
 local elementwise = require "lask.array.elementwise"
 
 local elemwise = elementwise.elemwise
