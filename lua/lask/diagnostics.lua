@@ -69,7 +69,7 @@ local function lazy_list(fill)
   })
 end
 
----------------------------------------------------------------------------------
+-- -------------------------------------------------------------------------------
 -- Profiler
 
 local Profiler = class "lask.Profiler"
@@ -175,18 +175,44 @@ function M.Profiler()
   return self
 end
 
--- prof:clear(): forgets the gets recorded so far.
+--- Forgets the tasks recorded so far: `prof.results` starts empty again.
+-- The profiler stays active or inactive as it was.
+-- @function Profiler:clear
+-- @return the profiler itself
+-- @usage local diag = require "lask.diagnostics"
+-- local prof <close> = diag.Profiler()
+-- lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y")
+-- assert(#prof:clear().results == 0)
 function Profiler:clear()
   self._runs, self._rows, self._nrows_runs = {}, {}, 0
   self.results = lazy_list(profiler_fill(self))
   return self
 end
 
--- prof:visualize(filename [, opts]): the profile page (see M.visualize).
+--- Writes the profile page of this profiler: `diag.visualize({prof}, filename, opts)`.
+-- @function Profiler:visualize
+-- @param[opt] filename string: where to write the page (default: a new file in the
+-- temporary directory, ending in .html)
+-- @param[opt] opts table: `title`
+-- @return string: the path of the page written
+-- @raise when the file cannot be written
+-- @usage local prof = require("lask.diagnostics").Profiler()
+-- local path = prof:visualize(nil, { title = "nothing yet" })
+-- assert(path:match("%.html$")); os.remove(path)
 function Profiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
--- Calls f(key, start, finish, worker, head, on_caller) for every task, times on
--- lask.clock(), straight from the traces (no row tables). For the page of a million tasks.
+--- Calls f(key, start, finish, worker, func, on_caller) for every task recorded.
+-- The fields of a row of `prof.results`, as arguments, straight from the engine's
+-- traces: no row table is made, so a million tasks cost no garbage (the profile page
+-- reads them so). Times are on `lask.clock()`; the order is results' (get, worker, finish).
+-- @function Profiler:each_task
+-- @param f function: called once per task
+-- @usage local diag = require "lask.diagnostics"
+-- local prof <close> = diag.Profiler()
+-- lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y")
+-- local keys = {}
+-- prof:each_task(function(key, start, finish) keys[#keys + 1] = key; assert(finish >= start) end)
+-- assert(#keys == 1 and keys[1] == "y")
 function Profiler:each_task(f)
   for _, run in ipairs(self._runs) do
     local trace, t0, oc = run.trace, run.t0, run.on_caller
@@ -197,14 +223,20 @@ function Profiler:each_task(f)
   end
 end
 
--- The number of tasks recorded, without building results.
+--- The number of tasks recorded, without building `prof.results`.
+-- @function Profiler:count
+-- @return integer
+-- @usage local diag = require "lask.diagnostics"
+-- local prof <close> = diag.Profiler()
+-- lask.get({ x = 1, y = { lask.kernels.inc, "x" }, z = { lask.kernels.inc, "y" } }, "z")
+-- assert(prof:count() == 2)
 function Profiler:count()
   local n = 0
   self:each_task(function() n = n + 1 end)
   return n
 end
 
----------------------------------------------------------------------------------
+-- -------------------------------------------------------------------------------
 -- ResourceProfiler
 
 local ResourceProfiler = class "lask.ResourceProfiler"
@@ -247,6 +279,14 @@ function M.ResourceProfiler(opts)
   return self
 end
 
+--- Deactivates the profiler (ending a registration, or as its `<close>` variable leaves
+-- scope): a sampling in progress stops and its samples go into `rprof.results`.
+-- @function ResourceProfiler:unregister
+-- @return the profiler itself
+-- @usage local rprof = require("lask.diagnostics").ResourceProfiler { dt = 0.01 }
+-- rprof:register()
+-- lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y")
+-- assert(rprof:unregister() == rprof)
 function ResourceProfiler:unregister()
   resource_stop(self)
   self._depth = 0
@@ -254,14 +294,28 @@ function ResourceProfiler:unregister()
 end
 ResourceProfiler.__close = ResourceProfiler.unregister
 
+--- Forgets the samples taken so far: `rprof.results` starts empty again.
+-- @function ResourceProfiler:clear
+-- @return the profiler itself
+-- @usage local rprof = require("lask.diagnostics").ResourceProfiler()
+-- assert(#rprof:clear().results == 0)
 function ResourceProfiler:clear()
   self.results = {}
   return self
 end
 
+--- Writes the profile page of this profiler (CPU and memory): `diag.visualize({rprof}, filename, opts)`.
+-- @function ResourceProfiler:visualize
+-- @param[opt] filename string: where to write the page (default: a new file in the
+-- temporary directory, ending in .html)
+-- @param[opt] opts table: `title`
+-- @return string: the path of the page written
+-- @raise when the file cannot be written
+-- @usage local path = require("lask.diagnostics").ResourceProfiler():visualize()
+-- assert(io.open(path)):close(); os.remove(path)
 function ResourceProfiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
----------------------------------------------------------------------------------
+-- -------------------------------------------------------------------------------
 -- CacheProfiler
 
 local CacheProfiler = class "lask.CacheProfiler"
@@ -335,14 +389,31 @@ function M.CacheProfiler()
   return self
 end
 
+--- Forgets the counts recorded so far: `cprof.results` starts empty again.
+-- @function CacheProfiler:clear
+-- @return the profiler itself
+-- @usage local diag = require "lask.diagnostics"
+-- local cprof <close> = diag.CacheProfiler()
+-- lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y")
+-- assert(#cprof.results > 0 and #cprof:clear().results == 0)
 function CacheProfiler:clear()
   self.results = {}
   return self
 end
 
+--- Writes the profile page of this profiler (results held): `diag.visualize({cprof}, filename, opts)`.
+-- @function CacheProfiler:visualize
+-- @param[opt] filename string: where to write the page (default: a new file in the
+-- temporary directory, ending in .html)
+-- @param[opt] opts table: `title`
+-- @return string: the path of the page written
+-- @raise when the file cannot be written
+-- @usage local path = os.tmpname() .. ".html"
+-- assert(require("lask.diagnostics").CacheProfiler():visualize(path) == path)
+-- assert(io.open(path)):close(); os.remove(path)
 function CacheProfiler:visualize(filename, opts) return M.visualize({ self }, filename, opts) end
 
----------------------------------------------------------------------------------
+-- -------------------------------------------------------------------------------
 -- ProgressBar
 
 local ProgressBar = class "lask.ProgressBar"
@@ -445,10 +516,16 @@ function M.ProgressBar(opts)
   return self
 end
 
--- Deactivating the bar ends the line of a get that never called finish: when a
--- callback fails, finish is skipped, and a Ctrl-C that lands in a callback (they
--- run between tasks, so it usually does) counts as that callback failing. With
--- the bar in a <close> variable, its last line is then drawn as the error leaves.
+--- Deactivates the bar (ending a registration, or as its `<close>` variable leaves scope).
+-- A get interrupted before its end (a failing callback, or Ctrl-C, which lands in a
+-- callback as they run between tasks) gets its last line drawn here, where it stopped:
+-- with the bar in a `<close>` variable that happens as the error leaves the scope.
+-- @function ProgressBar:unregister
+-- @return the bar itself
+-- @usage local bar = require("lask.diagnostics").ProgressBar { out = io.tmpfile() }
+-- bar:register()
+-- lask.get({ x = 1 }, "x")
+-- assert(bar:unregister() == bar)
 function ProgressBar:unregister()
   if self._dsk ~= nil and self._shown then
     local state = self._state or {}
@@ -461,9 +538,17 @@ function ProgressBar:unregister()
 end
 ProgressBar.__close = ProgressBar.unregister
 
+--- The progress bar's line for a fraction done, as ProgressBar draws it (without "\r" or "\n").
+-- @function format_bar
+-- @param width integer: the bar's width in characters (between the brackets)
+-- @param frac number: the fraction done, in [0, 1]
+-- @param elapsed number: seconds since the get started
+-- @return string
+-- @usage local line = require("lask.diagnostics").format_bar(10, 0.5, 1.5)
+-- assert(line == "[#####     ] | 50% Completed | 1.5 s")
 M.format_bar = bar_line
 
----------------------------------------------------------------------------------
+-- -------------------------------------------------------------------------------
 -- The profile page
 
 local page = require "lask.diagnostics.page"
@@ -476,7 +561,12 @@ local function kind_of(p)
   return nil
 end
 
--- True when p is one of this module's profilers.
+--- Whether p is one of this module's profilers (Profiler, ResourceProfiler or CacheProfiler).
+-- A ProgressBar or another callback object is not.
+-- @param p any value
+-- @return boolean
+-- @usage local diag = require "lask.diagnostics"
+-- assert(diag.is_profiler(diag.Profiler()) and not diag.is_profiler(diag.ProgressBar()))
 function M.is_profiler(p) return kind_of(p) ~= nil end
 
 -- The profilers as parts of the page ({tasks =, resources =, cache =}).

@@ -275,9 +275,48 @@ end
 -- @usage local src = lask.visualize({x = 1, y = {lask.kernels.inc, "x"}})
 -- assert(src:match("^digraph"))
 
---- Computes several collections at once, in one get (`lask.array.compute`).
--- Shared inputs are computed once; arguments that are not arrays are given back as
--- they are. A last plain table with option fields is taken as options.
+--- Wraps a function so that calls build tasks instead of running (Dask's `dask.delayed`).
+-- `lask.delayed(f [, opts])` gives a wrapper: `w(a, b)` is a *delayed value* of
+-- `f(a, b)`, a task of a graph that runs at `d:compute()` (or `lask.compute(d1, d2,
+-- ...)`, sharing common work). Arguments may be delayed values, lazy arrays
+-- (computed whole), tables of them, or plain values. `lask.delayed(v)` of a value
+-- that is not a function is a delayed value of v; of a delayed value, v itself.
+-- Delayed values have fields and arithmetic that are delayed too (`d.x`, `d[1]`, `d +
+-- 1`); comparisons are methods (`d:lt(v)`, ...), since Lua's `<` and `==` give
+-- booleans. The module `lask.delayed` says it all (`help "lask.delayed"` in the REPL).
+-- @function delayed
+-- @param f function|any: the function (or value)
+-- @param[opt] opts table: `pure` (boolean: keys hash the arguments, so equal calls
+-- share their work; false by default: a key per call), `nout` (integer: f returns
+-- that many values, and `d[i]` is the i-th), `name` (string: the key prefix instead
+-- of the function's name)
+-- @return lask.delayed: the wrapper or the value
+-- @raise for an unknown option (the valid ones named), a bad nout or name
+-- @usage local inc = lask.delayed(function(x) return x + 1 end)
+-- local add = lask.delayed(function(a, b) return a + b end)
+-- local z = add(inc(1), 10) -- a graph: nothing ran yet
+-- assert(z:compute() == 12 and (z * 2):compute() == 24)
+-- local t = lask.delayed(function(n) return { n = n, name = "t" } end)(5)
+-- assert(t.n:compute() == 5 and t.name:upper():compute() == "T") -- fields, method calls: delayed
+
+--- Prints the manual entry of a function, a module or a name: the REPL's `help`.
+-- The entry is made from the LDoc comments of the Lua sources (this reference's
+-- text: summary, parameters, returns, raises, example). `help(da.sum)`, `help
+-- "lask.array"` (a module's summary and contents), `help "x:sum"` (a name chain:
+-- globals, then fields); nothing gives the general help. C functions have no entry
+-- of their own: look them up through their module. `require("lask.help").entry(x)`
+-- gives the text instead of printing it (nil and the reason when there is none).
+-- @function help
+-- @param[opt] x function, table or string: what to look up
+-- @usage -- lask.help(lask.delayed) prints this text:
+-- local text = require("lask.help").entry(lask.delayed)
+-- assert(text:find("Wraps a function", 1, true))
+-- assert(lask.help == require("lask.help").help)
+
+--- Computes several collections at once, in one get (also `lask.array.compute`).
+-- Lazy arrays give their `lask.ndarray`, delayed values their result; shared inputs
+-- are computed once; other arguments are given back as they are. A last plain table
+-- with option fields is taken as options.
 -- @function compute
 -- @param ... `lask.array`s and other values, then optionally the options: as
 -- `Array:compute`'s
