@@ -12,10 +12,15 @@
 --     print(((2 * x + 1) ^ 3):sum():compute())
 --
 -- The functions are documented in the pages of lask.array's parts:
--- `lask.array.creation`, `lask.array.elementwise`, `lask.array.reductions`,
+-- `lask.array.creation`, `lask.array.elementwise`, `lask.array.ufuncs` (numpy's
+-- other math functions, predicates, bitwise operations), `lask.array.reductions`,
+-- `lask.array.reductions_more` (any, all, nan*, cumsum, median, quantile, topk, ...),
 -- `lask.array.structure`, `lask.array.rechunk`, `lask.array.slicing`,
--- `lask.array.io`; each is a function of this module (`da.sum`) and, where it
--- takes an array first, a method (`x:sum()`).
+-- `lask.array.indexing` (`x[key]`, `x[key] = v`, unknown chunk sizes),
+-- `lask.array.searching` (argwhere, nonzero, unique), `lask.array.io`,
+-- `lask.array.npy_stack`, `lask.array.delayed` (`x:to_delayed()`, `from_delayed`);
+-- each is a function of this module (`da.sum`) and, where it takes an array first, a
+-- method (`x:sum()`).
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise (operators and math functions, typed by the

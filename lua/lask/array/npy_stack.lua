@@ -112,6 +112,11 @@ end
 -- @param dir string: the directory
 -- @return lask.array: the array, chunked as the files
 -- @raise when the info file or a block's file is missing or does not match
+-- @usage local dir = os.tmpname(); os.remove(dir)
+-- da.to_npy_stack(dir, da.ones({2, 6}, { chunks = { 2, 3 } }), { axis = 2 })
+-- local y = da.from_npy_stack(dir)
+-- assert(y.shape[2] == 6 and y.numblocks[2] == 2 and y:sum():compute():item() == 12)
+-- os.execute("rm -r " .. dir)
 function S.from_npy_stack(dir)
   if type(dir) ~= "string" then error("lask.array: from_npy_stack: the directory must be a string", 2) end
   local axis, dtype, shape, sizes = read_info(dir, 2)

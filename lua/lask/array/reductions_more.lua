@@ -28,7 +28,7 @@ local block_key = core.block_key
 
 local M = {}
 
---- The functions this module adds (da.NAME and x:NAME), name -> function.
+-- The functions this module adds (da.NAME and x:NAME), name -> function.
 M.functions = {}
 local F = M.functions
 
