@@ -175,6 +175,32 @@ local function signature(f, name)
   return ("%s(%s)"):format(name, table.concat(params, ", "))
 end
 
+-- The doc comment block tagged "@function short" (or "@function Class:short") in the
+-- sources of the loaded lask modules: the entry of a function made in a loop or
+-- assigned from elsewhere. Returns the block and where it is, or nil.
+local function tagged_block(short)
+  if not short then return nil end
+  local names = {}
+  for modname in pairs(package.loaded) do
+    if modname == "lask" or modname:match("^lask%.") then names[#names + 1] = modname end
+  end
+  table.sort(names) -- the same answer every time
+  for _, modname in ipairs(names) do
+    local src, where = module_source(modname)
+    local lines = src and split_lines(src) or {}
+    for i, l in ipairs(lines) do
+      if l:match("^%s*%-%-%s*@function%s+") and (l:match("@function%s+" .. short .. "%s*$")
+          or l:match("@function%s+[%w_]+:" .. short .. "%s*$")) then
+        local last = i
+        while lines[last + 1] and lines[last + 1]:match("^%s*%-%-") do last = last + 1 end
+        local block = comment_above(lines, last + 1)
+        if block then return block, where, i end
+      end
+    end
+  end
+  return nil
+end
+
 -- The doc comment of Lua function f (called name): the block above its definition,
 -- or, for a function made by a factory, above the line that assigns it (M.sum =
 -- simple("sum")) in its own file or in the module it is a field of. Returns the
@@ -213,6 +239,8 @@ local function doc_block(f, name)
       end
     end
   end
+  local tblock, twhere, tline = tagged_block(short) -- "@function short" in a lask module
+  if tblock then return tblock, twhere, tline end
   return nil, ("no manual entry for %s: %s:%d has no doc comment"):format(name, where, info.linedefined)
 end
 

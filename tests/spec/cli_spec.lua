@@ -341,6 +341,16 @@ describe("lask.help", function()
     assert.truthy(sub:find("Subtracts b from a.", 1, true), sub)
   end)
 
+  it("finds the entry of a function made in a loop from its @function comment", function()
+    local da = require "lask.array"
+    for _, name in ipairs { "arctan", "log1p", "nansum", "cumsum", "bitwise_and" } do
+      local text = help.entry(da[name])
+      assert.truthy(text and text:find("^lask%.array%." .. name .. "%("), name .. ": " .. tostring(text))
+      assert.truthy(text:find("Example:", 1, true), text)
+      assert.falsy(text:find("@function", 1, true), text)
+    end
+  end)
+
   it("says clearly when there is no entry", function()
     local none, why = help.entry("no_such_thing.at_all")
     assert.is_nil(none)
