@@ -121,7 +121,7 @@
 #include "ndarray.h"
 
 /* The kernel groups, each in the file of its family (create.c, elementwise.c,
- * reduce.c, structure.c, matmul.c, npy_io.c, linalg.c, range_finder.c): the i-th
+ * reduce.c, structure.c, matmul.c, npy_io.c, linalg.c, range_finder.c, shape.c): the i-th
  * kernel of the group (0-based), or NULL past its last. The registry
  * (array_kernels.c) walks them in this order; it knows them only by these names, so
  * every family file stands above this one. */
@@ -133,6 +133,7 @@ const lask_kernel *lask_akernels_matmul(int i);
 const lask_kernel *lask_akernels_npy_io(int i);
 const lask_kernel *lask_akernels_linalg(int i);
 const lask_kernel *lask_akernels_range(int i);
+const lask_kernel *lask_akernels_shape(int i);
 
 /* Defines the group function name over the static kernel array table. */
 #define LASK_AKERNEL_GROUP(name, table)                                                                      \
