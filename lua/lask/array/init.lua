@@ -58,6 +58,16 @@ local da = {
 
 for name, f in pairs(elementwise.functions) do da[name] = f end
 
+-- shape and construction (lask.array.shape): da.flip(x), x:flip(), ...
+local shape = require "lask.array.shape"
+local SHAPE_FUNCTIONS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes", "flip", "flipud",
+  "fliplr", "roll", "vstack", "hstack", "dstack", "block", "tile", "repeat", "repeat_", "pad", "tri", "tril", "triu", "diag",
+  "diagonal", "indices", "meshgrid", "zeros_like", "ones_like", "full_like", "empty_like", "fromfunction",
+  "histogram", "bincount", "tensordot", "einsum" }
+local SHAPE_METHODS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes", "flip", "roll",
+  "repeat_", "tril", "triu", "diagonal" }
+for _, name in ipairs(SHAPE_FUNCTIONS) do da[name] = shape[name] end
+
 for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
   da[op] = reductions[op]
 end
@@ -135,6 +145,7 @@ local operators = {
   __unm = ew.negative,
 }
 
+for _, name in ipairs(SHAPE_METHODS) do methods[name] = shape[name] end
 for name, f in pairs(methods) do core.Array[name] = f end
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 

@@ -1,0 +1,1143 @@
+--- Shape and construction functions of lask.array (numpy's, lazily and block by block).
+-- ravel, broadcast_to, expand_dims, squeeze, moveaxis, swapaxes, flip, roll,
+-- vstack/hstack/dstack, block, tile, repeat, pad, tri/tril/triu, diag, diagonal,
+-- indices, meshgrid, the *_like creators, fromfunction, histogram, bincount,
+-- tensordot and einsum. Axes and index values are 1-based, as everywhere in
+-- lask.array (negative axes count from the end); everything else follows numpy.
+-- Each function builds a graph over existing block kernels (getitem, reshape,
+-- concatenate, flip, broadcast_to, ...) or the fused elementwise machinery: blocks
+-- are views where they can be.
+-- @module lask.array.shape
+local core = require "lask.array.core"
+
+local fmt, mtype = string.format, math.type
+local block_key, is_array = core.block_key, core.is_array
+
+local SH = {}
+
+local function A() return require "lask.array" end
+
+local function need_array(x, what, level)
+  if is_array(x) then return x end
+  if type(x) == "table" or type(x) == "userdata" or type(x) == "number" or type(x) == "boolean" then
+    if type(x) == "number" or type(x) == "boolean" then return require("lask.array.creation").asarray(x) end
+    return require("lask.array.creation").from_array(x, nil, level + 1)
+  end
+  error(fmt("lask.array: %s: expected an array, got %s", what, type(x)), level + 1)
+end
+
+-- One 1-based axis (negative from the end) of n as 0-based.
+local function axis0(axis, n, what, level)
+  if mtype(axis) ~= "integer" then
+    error(fmt("lask.array: %s: axis must be an integer, got %s", what, tostring(axis)), level + 1)
+  end
+  local a = axis > 0 and axis - 1 or n + axis
+  if axis == 0 or a < 0 or a >= n then
+    error(fmt("lask.array: %s: axis %d is out of range for %d axes (axes count from 1)", what, axis, n), level + 1)
+  end
+  return a
+end
+
+-- A layer of one task per output block: task(idx) gives it (idx is 0-based, reused).
+local function per_block(prefix, token, deps, chunks, dtype, task)
+  local name = prefix .. "-" .. core.tokenize(prefix, token)
+  local layer = core.grid_layer(name, core.numblocks_of(chunks), function(dsk, idx)
+    dsk[block_key(name, idx)] = task(idx)
+  end)
+  return core.new(layer, deps, chunks, dtype)
+end
+
+local function block_shape(chunks, idx)
+  local s = {}
+  for d = 1, #chunks do s[d] = chunks[d][idx[d] + 1] end
+  return s
+end
+
+--------------------------------------------------------------------------------
+-- Axes added, removed, moved
+
+--- x flattened to one axis, in C order (numpy's ravel; reshape(x, {-1})).
+-- @param x lask.array
+-- @return lask.array: 1-D
+-- @usage local y = da.ravel(da.ones({2, 3}, {chunks = 1}))
+-- assert(y.shape[1] == 6)
+function SH.ravel(x)
+  x = need_array(x, "ravel", 2)
+  if x.ndim == 1 then return x end
+  return x:reshape { x.size }
+end
+
+--- x broadcast to shape by numpy's rules (a copy per block, never a zero-stride view).
+-- The axes x has keep its blocks; new axes (and those of extent 1 in x) are one
+-- block unless opts.chunks says otherwise.
+-- @param x lask.array (or a number)
+-- @param shape table: the target shape
+-- @param[opt] opts table: `chunks` of the result
+-- @return lask.array
+-- @raise when x's shape does not broadcast to shape
+-- @usage local y = da.broadcast_to(da.arange(3), {2, 3})
+-- assert(y:compute():get(2, 3) == 2)
+function SH.broadcast_to(x, shape, opts)
+  x = need_array(x, "broadcast_to", 2)
+  shape = core.normalize_shape(shape, 2)
+  local nd, off = #shape, #shape - x.ndim
+  if off < 0 then
+    error(fmt("lask.array: broadcast_to: cannot broadcast shape %s to the fewer axes of %s", core.tuple(x.shape),
+      core.tuple(shape)), 2)
+  end
+  local chunks = {}
+  for d = 1, nd do
+    local xd = d - off
+    if xd >= 1 and x.shape[xd] == shape[d] then
+      chunks[d] = x.chunks[xd]
+    elseif xd >= 1 and x.shape[xd] ~= 1 then
+      error(fmt("lask.array: broadcast_to: cannot broadcast shape %s to %s", core.tuple(x.shape), core.tuple(shape)), 2)
+    else
+      chunks[d] = { shape[d] }
+    end
+  end
+  if opts and opts.chunks then
+    local want = core.normalize_chunks(opts.chunks, shape, x.dtype, 2)
+    -- x's axes first take the wanted blocks, then the new ones are cut as wanted
+    local xc = {}
+    for xd = 1, x.ndim do xc[xd] = x.shape[xd] == shape[xd + off] and want[xd + off] or x.chunks[xd] end
+    x = x:rechunk(xc)
+    chunks = want
+  end
+  if core.same_list(shape, x.shape) and core.same_chunks(chunks, x.chunks) then return x end
+  local k, xname, xnb = core.kernel("broadcast_to"), x.name, x.numblocks
+  return per_block("broadcast_to", { x, shape, chunks }, { x }, chunks, x.dtype, function(idx)
+    local iidx = {}
+    for xd = 1, x.ndim do iidx[xd] = xnb[xd] == 1 and 0 or idx[xd + off] end
+    return { k, block_key(xname, iidx), block_shape(chunks, idx) }
+  end)
+end
+
+-- x with extents of 1 inserted or removed: out_chunks given, each block reshaped.
+local function reshape_blocks(prefix, x, out_chunks, in_index)
+  local k, xname = core.kernel("reshape"), x.name
+  return per_block(prefix, { x, out_chunks }, { x }, out_chunks, x.dtype, function(idx)
+    return { k, block_key(xname, in_index(idx)), block_shape(out_chunks, idx) }
+  end)
+end
+
+--- x with new axes of extent 1 at the given positions of the result (numpy's expand_dims).
+-- @param x lask.array
+-- @param axis integer or table: 1-based positions in the result (negative from its end)
+-- @return lask.array
+-- @usage assert(da.expand_dims(da.ones(4), 1).shape[1] == 1)
+function SH.expand_dims(x, axis)
+  x = need_array(x, "expand_dims", 2)
+  local list = type(axis) == "table" and axis or { axis }
+  local n = x.ndim + #list
+  local new = {}
+  for _, a in ipairs(list) do
+    local a0 = axis0(a, n, "expand_dims", 2)
+    if new[a0] then error(fmt("lask.array: expand_dims: axis %d is repeated", a), 2) end
+    new[a0] = true
+  end
+  local chunks, src = {}, {}
+  local j = 0
+  for d = 0, n - 1 do
+    if new[d] then chunks[d + 1] = { 1 } else
+      j = j + 1
+      chunks[d + 1], src[d + 1] = x.chunks[j], j
+    end
+  end
+  return reshape_blocks("expand_dims", x, chunks, function(idx)
+    local iidx = {}
+    for d = 1, n do if src[d] then iidx[src[d]] = idx[d] end end
+    return iidx
+  end)
+end
+
+--- x without axes of extent 1 (all of them, or those given; numpy's squeeze).
+-- @param x lask.array
+-- @param[opt] axis integer or table: 1-based axes, each of extent 1
+-- @return lask.array
+-- @raise when a given axis does not have extent 1
+-- @usage assert(da.squeeze(da.ones({1, 3, 1})).ndim == 1)
+function SH.squeeze(x, axis)
+  x = need_array(x, "squeeze", 2)
+  local drop = {}
+  if axis == nil then
+    for d = 1, x.ndim do if x.shape[d] == 1 then drop[d] = true end end
+  else
+    for _, a in ipairs(core.normalize_axes(axis, x.ndim, "squeeze", 2)) do
+      if x.shape[a + 1] ~= 1 then
+        error(fmt("lask.array: squeeze: axis %d has extent %d, not 1", a + 1, x.shape[a + 1]), 2)
+      end
+      drop[a + 1] = true
+    end
+  end
+  local chunks, keep = {}, {}
+  for d = 1, x.ndim do
+    if not drop[d] then
+      chunks[#chunks + 1] = x.chunks[d]
+      keep[#keep + 1] = d
+    end
+  end
+  if #chunks == x.ndim then return x end
+  return reshape_blocks("squeeze", x, chunks, function(idx)
+    local iidx = {}
+    for d = 1, x.ndim do iidx[d] = 0 end
+    for j, d in ipairs(keep) do iidx[d] = idx[j] end
+    return iidx
+  end)
+end
+
+--- x with axis source moved to position destination (numpy's moveaxis; lists too).
+-- @param x lask.array
+-- @param source integer or table: 1-based axes
+-- @param destination integer or table: their 1-based positions in the result
+-- @return lask.array: a transpose (views)
+-- @usage assert(da.moveaxis(da.ones({2, 3, 4}), 1, -1).shape[3] == 2)
+function SH.moveaxis(x, source, destination)
+  x = need_array(x, "moveaxis", 2)
+  local src = type(source) == "table" and source or { source }
+  local dst = type(destination) == "table" and destination or { destination }
+  if #src ~= #dst then error("lask.array: moveaxis: source and destination must list as many axes", 2) end
+  local order, taken, placed = {}, {}, {}
+  for i = 1, #src do
+    local s, t = axis0(src[i], x.ndim, "moveaxis", 2), axis0(dst[i], x.ndim, "moveaxis", 2)
+    if taken[s] or placed[t] then error("lask.array: moveaxis: repeated axes", 2) end
+    taken[s], placed[t] = true, s
+  end
+  local rest = {}
+  for d = 0, x.ndim - 1 do if not taken[d] then rest[#rest + 1] = d end end
+  local r = 0
+  for d = 0, x.ndim - 1 do
+    if placed[d] then order[d + 1] = placed[d] + 1 else
+      r = r + 1
+      order[d + 1] = rest[r] + 1
+    end
+  end
+  return x:transpose(order)
+end
+
+--- x with two axes exchanged (numpy's swapaxes).
+-- @param x lask.array
+-- @param a integer: 1-based axis
+-- @param b integer: 1-based axis
+-- @return lask.array
+-- @usage assert(da.swapaxes(da.ones({2, 3}), 1, 2).shape[1] == 3)
+function SH.swapaxes(x, a, b)
+  x = need_array(x, "swapaxes", 2)
+  local a0, b0 = axis0(a, x.ndim, "swapaxes", 2), axis0(b, x.ndim, "swapaxes", 2)
+  local order = {}
+  for d = 1, x.ndim do order[d] = d end
+  order[a0 + 1], order[b0 + 1] = b0 + 1, a0 + 1
+  return x:transpose(order)
+end
+
+--- x with the order of its elements reversed along axis (all axes by default; numpy's flip).
+-- Each block is a view of one input block (negative strides).
+-- @param x lask.array
+-- @param[opt] axis integer or table: 1-based axes
+-- @return lask.array
+-- @usage assert(da.flip(da.arange(5, {chunks = 2})):compute():get(1) == 4)
+function SH.flip(x, axis)
+  x = need_array(x, "flip", 2)
+  local axes = core.normalize_axes(axis, x.ndim, "flip", 2)
+  if #axes == 0 then return x end
+  local flipped, chunks = {}, core.plain(x.chunks)
+  for _, a in ipairs(axes) do
+    flipped[a + 1] = true
+    local c, n = chunks[a + 1], #chunks[a + 1]
+    for i = 1, n // 2 do c[i], c[n + 1 - i] = c[n + 1 - i], c[i] end
+  end
+  local k, xname, nb = core.kernel("flip"), x.name, x.numblocks
+  return per_block("flip", { x, axes }, { x }, chunks, x.dtype, function(idx)
+    local iidx = {}
+    for d = 1, x.ndim do iidx[d] = flipped[d] and nb[d] - 1 - idx[d] or idx[d] end
+    return { k, block_key(xname, iidx), axes }
+  end)
+end
+
+--- x upside down: flip along axis 1.
+-- @param x lask.array
+-- @return lask.array
+-- @usage assert(da.flipud(da.arange(3)):compute():get(1) == 2)
+function SH.flipud(x) return SH.flip(x, 1) end
+
+--- x left to right: flip along axis 2.
+-- @param x lask.array: at least 2-D
+-- @return lask.array
+-- @usage assert(da.fliplr(da.ones({2, 3})).shape[2] == 3)
+function SH.fliplr(x)
+  x = need_array(x, "fliplr", 2)
+  if x.ndim < 2 then error("lask.array: fliplr: needs an array of at least 2 dimensions", 2) end
+  return SH.flip(x, 2)
+end
+
+--- x's elements rolled by shift positions along axis (numpy's roll; flat without an axis).
+-- @param x lask.array
+-- @param shift integer or table of integers
+-- @param[opt] axis integer or table: 1-based axes, one per shift
+-- @return lask.array
+-- @usage assert(da.roll(da.arange(5, {chunks = 2}), 2):compute():get(1) == 3)
+function SH.roll(x, shift, axis)
+  x = need_array(x, "roll", 2)
+  if axis == nil then
+    if type(shift) == "table" then error("lask.array: roll: several shifts need as many axes", 2) end
+    return SH.roll(SH.ravel(x), shift, 1):reshape(core.plain(x.shape))
+  end
+  local shifts = type(shift) == "table" and shift or { shift }
+  local axes = type(axis) == "table" and axis or { axis }
+  if #shifts == 1 and #axes > 1 then for i = 2, #axes do shifts[i] = shifts[1] end end
+  if #shifts ~= #axes then error("lask.array: roll: give one shift per axis", 2) end
+  for i, a in ipairs(axes) do
+    local d = axis0(a, x.ndim, "roll", 2) + 1
+    if mtype(shifts[i]) ~= "integer" then error("lask.array: roll: shifts must be integers", 2) end
+    local n = x.shape[d]
+    local s = n > 0 and shifts[i] % n or 0
+    if s ~= 0 then
+      local head, tail = {}, {}
+      for e = 1, x.ndim do head[e], tail[e] = {}, {} end
+      head[d], tail[d] = { n - s + 1, n }, { 1, n - s }
+      x = A().concatenate({ x:slice(table.unpack(head, 1, x.ndim)), x:slice(table.unpack(tail, 1, x.ndim)) }, d)
+    end
+  end
+  return x
+end
+
+--------------------------------------------------------------------------------
+-- Joining
+
+-- x with leading axes of extent 1 up to n axes (numpy's atleast_Nd, which for
+-- dstack puts 1-D and 2-D arrays differently: see dstack).
+local function at_least(x, n)
+  if x.ndim >= n then return x end
+  local shape = {}
+  for d = 1, n - x.ndim do shape[d] = 1 end
+  for d = 1, x.ndim do shape[#shape + 1] = x.shape[d] end
+  return x:reshape(shape)
+end
+
+local function arrays_of(seq, what, level)
+  if type(seq) ~= "table" or is_array(seq) or #seq == 0 then
+    error(fmt("lask.array: %s: expected a non-empty list of arrays", what), level + 1)
+  end
+  local out = {}
+  for i, v in ipairs(seq) do out[i] = need_array(v, what, level + 1) end
+  return out
+end
+
+--- Arrays joined by rows: 1-D ones as rows of a 2-D result (numpy's vstack).
+-- @param seq table: a list of arrays
+-- @return lask.array
+-- @usage assert(da.vstack{da.ones(3), da.zeros(3)}.shape[1] == 2)
+function SH.vstack(seq)
+  local xs = arrays_of(seq, "vstack", 2)
+  for i, x in ipairs(xs) do xs[i] = at_least(x, 2) end
+  return A().concatenate(xs, 1)
+end
+
+--- Arrays joined by columns (1-D ones end to end; numpy's hstack).
+-- @param seq table: a list of arrays
+-- @return lask.array
+-- @usage assert(da.hstack{da.ones(3), da.zeros(2)}.shape[1] == 5)
+function SH.hstack(seq)
+  local xs = arrays_of(seq, "hstack", 2)
+  for i, x in ipairs(xs) do xs[i] = at_least(x, 1) end
+  return A().concatenate(xs, xs[1].ndim == 1 and 1 or 2)
+end
+
+--- Arrays joined along a third axis (numpy's dstack: (n) is (1, n, 1), (m, n) is (m, n, 1)).
+-- @param seq table: a list of arrays
+-- @return lask.array
+-- @usage assert(da.dstack{da.ones({2, 2}), da.zeros({2, 2})}.shape[3] == 2)
+function SH.dstack(seq)
+  local xs = arrays_of(seq, "dstack", 2)
+  for i, x in ipairs(xs) do
+    if x.ndim == 0 then x = x:reshape { 1, 1, 1 }
+    elseif x.ndim == 1 then x = x:reshape { 1, x.shape[1], 1 }
+    elseif x.ndim == 2 then x = x:reshape { x.shape[1], x.shape[2], 1 } end
+    xs[i] = x
+  end
+  return A().concatenate(xs, 3)
+end
+
+--- An array assembled from nested lists of blocks (numpy's block).
+-- The innermost lists are joined along the last axis, the next along the one
+-- before, and so on; arrays get leading axes of extent 1 up to the nesting depth.
+-- @param nested table: nested lists of arrays
+-- @return lask.array
+-- @usage local b = da.block{{da.ones({2, 2}), da.zeros({2, 1})}, {da.zeros({1, 3})}}
+-- assert(b.shape[1] == 3 and b.shape[2] == 3)
+function SH.block(nested)
+  if is_array(nested) then return nested end
+  if type(nested) ~= "table" or #nested == 0 then error("lask.array: block: expected nested lists of arrays", 2) end
+  local depth, nd = nil, 0
+  local function walk(t, d)
+    if is_array(t) or type(t) ~= "table" or getmetatable(t) ~= nil then
+      if depth and depth ~= d then error("lask.array: block: the lists are nested to different depths", 4) end
+      depth = d
+      nd = math.max(nd, is_array(t) and t.ndim or 0)
+      return
+    end
+    if #t == 0 then error("lask.array: block: empty list", 4) end
+    for _, v in ipairs(t) do walk(v, d + 1) end
+  end
+  walk(nested, 0)
+  nd = math.max(nd, depth)
+  local function join(t, d)
+    if d == depth then return at_least(need_array(t, "block", 3), nd) end
+    local parts = {}
+    for i, v in ipairs(t) do parts[i] = join(v, d + 1) end
+    return #parts == 1 and parts[1] or A().concatenate(parts, nd - depth + d + 1)
+  end
+  return join(nested, 0)
+end
+
+--- x repeated reps times along each axis (numpy's tile).
+-- @param x lask.array
+-- @param reps integer or table: repetitions per axis (aligned to the last axes)
+-- @return lask.array
+-- @usage assert(da.tile(da.arange(3), 2):compute():get(4) == 0)
+function SH.tile(x, reps)
+  x = need_array(x, "tile", 2)
+  reps = type(reps) == "table" and core.plain(reps) or { reps }
+  for _, r in ipairs(reps) do
+    if mtype(r) ~= "integer" or r < 0 then error("lask.array: tile: reps must be integers >= 0", 2) end
+  end
+  x = at_least(x, #reps)
+  while #reps < x.ndim do table.insert(reps, 1, 1) end
+  for d = 1, x.ndim do
+    local r = reps[d]
+    if r == 0 then
+      local s = {}
+      for e = 1, x.ndim do s[e] = {} end
+      s[d] = { 1, 0 }
+      x = x:slice(table.unpack(s, 1, x.ndim))
+    elseif r > 1 then
+      local parts = {}
+      for i = 1, r do parts[i] = x end
+      x = A().concatenate(parts, d)
+    end
+  end
+  return x
+end
+
+--- Each element of x repeated repeats times along axis (numpy's repeat; flat without an axis).
+-- repeats is one integer (a list of per-element counts is not supported).
+-- @param x lask.array
+-- @param repeats integer >= 0
+-- @param[opt] axis integer: 1-based
+-- @return lask.array
+-- `repeat` is a Lua keyword: call it `da["repeat"](x, n)` or `da.repeat_(x, n)` / `x:repeat_(n)`.
+-- @usage assert(da.repeat_(da.arange(3), 2):compute():get(2) == 0)
+-- assert(da["repeat"](da.arange(3), 2).shape[1] == 6)
+function SH.repeat_(x, repeats, axis)
+  x = need_array(x, "repeat", 2)
+  if mtype(repeats) ~= "integer" or repeats < 0 then
+    error("lask.array: repeat: repeats must be an integer >= 0 (lists of counts are not supported)", 2)
+  end
+  if axis == nil then x, axis = SH.ravel(x), 1 end
+  local a = axis0(axis, x.ndim, "repeat", 2) + 1
+  if repeats == 1 then return x end
+  local chunks = core.plain(x.chunks)
+  for i, c in ipairs(chunks[a]) do chunks[a][i] = c * repeats end
+  local kr, kb, xname = core.kernel("reshape"), core.kernel("broadcast_to"), x.name
+  return per_block("repeat", { x, repeats, a }, { x }, chunks, x.dtype, function(idx)
+    local ishape = block_shape(x.chunks, idx)
+    local s1, s2 = {}, {}
+    for d = 1, x.ndim do
+      s1[#s1 + 1], s2[#s2 + 1] = ishape[d], ishape[d]
+      if d == a then s1[#s1 + 1], s2[#s2 + 1] = 1, repeats end
+    end
+    return { kr, { kb, { kr, block_key(xname, idx), s1 }, s2 }, block_shape(chunks, idx) }
+  end)
+end
+SH["repeat"] = SH.repeat_
+
+--------------------------------------------------------------------------------
+-- pad
+
+local PAD_MODES = { constant = true, edge = true, reflect = true, symmetric = true, wrap = true }
+
+-- pad_width as {before, after} per axis.
+local function pad_widths(pw, nd, level)
+  local function pair(p)
+    if mtype(p) == "integer" then return { p, p } end
+    if type(p) == "table" and #p == 1 then return { p[1], p[1] } end
+    if type(p) == "table" and #p == 2 then return { p[1], p[2] } end
+    error("lask.array: pad: pad_width must be an integer, {before, after}, or one such pair per axis", level + 1)
+  end
+  local out = {}
+  if mtype(pw) == "integer" or (type(pw) == "table" and type(pw[1]) ~= "table") then
+    local p = pair(pw)
+    for d = 1, nd do out[d] = p end
+  elseif type(pw) == "table" and #pw == nd then
+    for d = 1, nd do out[d] = pair(pw[d]) end
+  else
+    error(fmt("lask.array: pad: pad_width needs a pair per axis (%d)", nd), level + 1)
+  end
+  for d = 1, nd do
+    for j = 1, 2 do
+      if mtype(out[d][j]) ~= "integer" or out[d][j] < 0 then
+        error("lask.array: pad: pad widths must be integers >= 0", level + 1)
+      end
+    end
+  end
+  return out
+end
+
+--- x padded along every axis (numpy's pad).
+-- Modes: "constant" (opts.constant_values, default 0), "edge", "reflect",
+-- "symmetric", "wrap". reflect needs pads shorter than the axis, symmetric and
+-- wrap pads no longer than it (numpy repeats the pattern beyond that; lask refuses).
+-- @param x lask.array
+-- @param pad_width integer, {before, after}, or a {before, after} per axis
+-- @param[opt="constant"] mode string
+-- @param[opt] opts table: `constant_values` (a number)
+-- @return lask.array
+-- @raise for an unknown mode, or pads longer than reflect/symmetric/wrap allow
+-- @usage local y = da.pad(da.arange(3), 2, "reflect")
+-- assert(y:compute():get(1) == 2 and y.shape[1] == 7)
+function SH.pad(x, pad_width, mode, opts)
+  x = need_array(x, "pad", 2)
+  mode = mode or "constant"
+  if not PAD_MODES[mode] then
+    error(fmt("lask.array: pad: unknown mode %s (constant, edge, reflect, symmetric, wrap)", tostring(mode)), 2)
+  end
+  local widths = pad_widths(pad_width, x.ndim, 2)
+  local value = opts and opts.constant_values or 0
+  if type(value) == "table" then error("lask.array: pad: constant_values must be one number", 2) end
+  local da = A()
+  for d = 1, x.ndim do
+    local b, a = widths[d][1], widths[d][2]
+    local n = x.shape[d]
+    if b + a > 0 then
+      local function part(lo, hi, flipped) -- elements lo..hi (1-based) along d
+        local s = {}
+        for e = 1, x.ndim do s[e] = {} end
+        s[d] = { lo, hi }
+        local p = x:slice(table.unpack(s, 1, x.ndim))
+        return flipped and SH.flip(p, d) or p
+      end
+      local function piece(w, before)
+        if w == 0 then return nil end
+        local shape = core.plain(x.shape)
+        shape[d] = w
+        if mode == "constant" then
+          local chunks = core.plain(x.chunks)
+          chunks[d] = { w }
+          return da.full(shape, value, { dtype = x.dtype, chunks = chunks })
+        end
+        if n == 0 then error("lask.array: pad: cannot pad an empty axis in mode " .. mode, 4) end
+        if mode == "edge" then
+          local e = before and part(1, 1) or part(n, n)
+          return SH.broadcast_to(e, shape, { chunks = (function()
+            local c = core.plain(x.chunks)
+            c[d] = { w }
+            return c
+          end)() })
+        end
+        local limit = mode == "reflect" and n - 1 or n
+        if w > limit then
+          error(fmt("lask.array: pad: a pad of %d along axis %d of extent %d is too long for mode %s", w, d, n, mode), 4)
+        end
+        if mode == "reflect" then return before and part(2, w + 1, true) or part(n - w, n - 1, true) end
+        if mode == "symmetric" then return before and part(1, w, true) or part(n - w + 1, n, true) end
+        return before and part(n - w + 1, n) or part(1, w) -- wrap
+      end
+      local parts = {}
+      parts[#parts + 1] = piece(b, true)
+      parts[#parts + 1] = x
+      parts[#parts + 1] = piece(a, false)
+      x = da.concatenate(parts, d)
+    end
+  end
+  return x
+end
+
+--------------------------------------------------------------------------------
+-- Triangles and diagonals
+
+-- The column index minus the row index over a (rows, cols) grid chunked like
+-- chunks (two lists): a lazy int64 array, fused into what uses it.
+local function col_minus_row(rows, cols, chunks)
+  local da = A()
+  local i = da.arange(rows, { chunks = { chunks[1] } }):reshape { rows, 1 }
+  local j = da.arange(cols, { chunks = { chunks[2] } })
+  return j - i
+end
+
+--- A matrix with ones at and below diagonal k, zeros elsewhere (numpy's tri).
+-- @param N integer: rows
+-- @param[opt=N] M integer: columns
+-- @param[opt=0] k integer: the diagonal (above the main one when > 0)
+-- @param[opt] opts table: `dtype` (float64), `chunks`
+-- @return lask.array
+-- @usage assert(da.tri(3):compute():get(1, 2) == 0)
+function SH.tri(N, M, k, opts)
+  if type(M) == "table" then M, k, opts = nil, nil, M end
+  if type(k) == "table" then k, opts = nil, k end
+  M, k, opts = M or N, k or 0, opts or {}
+  local chunks = core.normalize_chunks(opts.chunks, { N, M }, opts.dtype or "float64", 2)
+  return A().less_equal(col_minus_row(N, M, chunks), k):astype(opts.dtype or "float64")
+end
+
+local function triangle(x, k, keep_lower, what)
+  x = need_array(x, what, 3)
+  if x.ndim < 2 then error(fmt("lask.array: %s: needs an array of at least 2 dimensions", what), 3) end
+  k = k or 0
+  if mtype(k) ~= "integer" then error(fmt("lask.array: %s: k must be an integer", what), 3) end
+  local da = A()
+  local r, c = x.shape[x.ndim - 1], x.shape[x.ndim]
+  local diff = col_minus_row(r, c, { x.chunks[x.ndim - 1], x.chunks[x.ndim] })
+  local mask = keep_lower and da.less_equal(diff, k) or da.greater_equal(diff, k)
+  return da.where(mask, x, x.dtype == "bool" and false or 0):astype(x.dtype)
+end
+
+--- The lower triangle of x: elements above diagonal k set to zero (numpy's tril).
+-- @param x lask.array: at least 2-D (the last two axes)
+-- @param[opt=0] k integer
+-- @return lask.array
+-- @usage assert(da.tril(da.ones({3, 3})):compute():get(1, 3) == 0)
+function SH.tril(x, k) return triangle(x, k, true, "tril") end
+
+--- The upper triangle of x: elements below diagonal k set to zero (numpy's triu).
+-- @param x lask.array: at least 2-D (the last two axes)
+-- @param[opt=0] k integer
+-- @return lask.array
+-- @usage assert(da.triu(da.ones({3, 3})):compute():get(3, 1) == 0)
+function SH.triu(x, k) return triangle(x, k, false, "triu") end
+
+--- Diagonal k of a 2-D x, as a 1-D array (numpy's diagonal with its default axes).
+-- Each output block is a strided view of one input block.
+-- @param x lask.array: 2-D
+-- @param[opt=0] k integer: above the main diagonal when > 0
+-- @return lask.array
+-- @usage assert(da.diagonal(da.eye(3, {chunks = 2})):compute():get(3) == 1)
+function SH.diagonal(x, k)
+  x = need_array(x, "diagonal", 2)
+  if x.ndim ~= 2 then error("lask.array: diagonal: supports 2-D arrays (use transpose for other axes)", 2) end
+  k = k or 0
+  if mtype(k) ~= "integer" then error("lask.array: diagonal: k must be an integer", 2) end
+  local r0, c0 = math.max(-k, 0), math.max(k, 0)
+  local len = math.max(0, math.min(x.shape[1] - r0, x.shape[2] - c0))
+  local ro, co = core.offsets(x.chunks[1]), core.offsets(x.chunks[2])
+  -- pieces: runs of the diagonal inside one block
+  local pieces, chunks = {}, {}
+  local p, bi, bj = 0, 1, 1
+  while p < len do
+    local r, c = r0 + p, c0 + p
+    while ro[bi] + x.chunks[1][bi] <= r do bi = bi + 1 end
+    while co[bj] + x.chunks[2][bj] <= c do bj = bj + 1 end
+    local n = math.min(ro[bi] + x.chunks[1][bi] - r, co[bj] + x.chunks[2][bj] - c, len - p)
+    pieces[#pieces + 1] = { bi - 1, bj - 1, r - ro[bi], c - co[bj], n, x.chunks[2][bj] }
+    chunks[#chunks + 1] = n
+    p = p + n
+  end
+  local kr, kg, xname = core.kernel("reshape"), core.kernel("getitem"), x.name
+  if len == 0 then
+    return per_block("diagonal", { x, k }, {}, { { 0 } }, x.dtype, function()
+      return { core.kernel("full"), { 0 }, x.dtype == "bool" and false or 0, x.dtype }
+    end)
+  end
+  return per_block("diagonal", { x, k }, { x }, { chunks }, x.dtype, function(idx)
+    local q = pieces[idx[1] + 1]
+    local start = q[3] * q[6] + q[4]
+    return { kg, { kr, block_key(xname, { q[1], q[2] }), { -1 } }, { start }, { start + (q[5] - 1) * (q[6] + 1) + 1 },
+      { q[6] + 1 } }
+  end)
+end
+
+--- A 2-D array with v on diagonal k (v 1-D), or diagonal k of v (v 2-D): numpy's diag.
+-- @param v lask.array: 1-D or 2-D
+-- @param[opt=0] k integer
+-- @return lask.array
+-- @usage assert(da.diag(da.arange(1, 4)):compute():get(2, 2) == 2)
+function SH.diag(v, k)
+  v = need_array(v, "diag", 2)
+  k = k or 0
+  if mtype(k) ~= "integer" then error("lask.array: diag: k must be an integer", 2) end
+  if v.ndim == 2 then return SH.diagonal(v, k) end
+  if v.ndim ~= 1 then error("lask.array: diag: v must be 1-D or 2-D", 2) end
+  local n = v.shape[1] + math.abs(k)
+  local da = A()
+  -- v's element for row i (k >= 0) or column j (k < 0), padded to n
+  local vp = math.abs(k) > 0 and SH.pad(v, { 0, math.abs(k) }) or v
+  local col = k >= 0 and vp:reshape { n, 1 } or vp
+  local chunks = { vp.chunks[1], vp.chunks[1] }
+  local mask = da.equal(col_minus_row(n, n, chunks), k)
+  return da.where(mask, col, v.dtype == "bool" and false or 0):astype(v.dtype)
+end
+
+--------------------------------------------------------------------------------
+-- Grids and the *_like creators
+
+--- The index grids of an array of shape dimensions (numpy's indices, 1-based values).
+-- Result: shape {n, d1, ..., dn}, int64 by default; entry {a, i1, ..., in} is i_a,
+-- counted from 1 as lask.array's indices are.
+-- @param dimensions table: the shape
+-- @param[opt] opts table: `dtype` (int64), `chunks` (of the grid's shape)
+-- @return lask.array
+-- @usage assert(da.indices({2, 3}):compute():get(2, 1, 3) == 3)
+function SH.indices(dimensions, opts)
+  dimensions = core.normalize_shape(dimensions, 2)
+  opts = opts or {}
+  local dtype = core.dtype(opts.dtype or "int64", 2)
+  local chunks = core.normalize_chunks(opts.chunks, dimensions, dtype, 2)
+  local da, grids = A(), {}
+  if #dimensions == 0 then return da.zeros({ 0 }, { dtype = dtype }) end
+  for a = 1, #dimensions do
+    local shape = {}
+    for d = 1, #dimensions do shape[d] = d == a and dimensions[d] or 1 end
+    local r = da.arange(1, dimensions[a] + 1, { chunks = { chunks[a] }, dtype = dtype }):reshape(shape)
+    grids[a] = SH.broadcast_to(r, dimensions, { chunks = chunks })
+  end
+  return da.stack(grids, 1)
+end
+
+--- Coordinate arrays from 1-D coordinate vectors (numpy's meshgrid).
+-- @param ... lask.array: 1-D arrays, then optionally opts
+-- @param[opt] opts table: `indexing` ("xy", the default, or "ij")
+-- @return lask.array...: one array per input, each of the full grid's shape
+-- @usage local X, Y = da.meshgrid(da.arange(3), da.arange(2))
+-- assert(X.shape[1] == 2 and X:compute():get(2, 3) == 2 and Y:compute():get(2, 3) == 1)
+function SH.meshgrid(...)
+  local args, n = { ... }, select("#", ...)
+  local opts = {}
+  if n > 0 and type(args[n]) == "table" and not is_array(args[n]) and getmetatable(args[n]) == nil
+      and args[n].indexing ~= nil then
+    opts = args[n]
+    n = n - 1
+  end
+  local indexing = opts.indexing or "xy"
+  if indexing ~= "xy" and indexing ~= "ij" then
+    error("lask.array: meshgrid: indexing must be \"xy\" or \"ij\", got " .. tostring(indexing), 2)
+  end
+  local xs, shape = {}, {}
+  for i = 1, n do
+    xs[i] = SH.ravel(need_array(args[i], "meshgrid", 2))
+    shape[i] = xs[i].shape[1]
+  end
+  local swap = indexing == "xy" and n >= 2
+  if swap then shape[1], shape[2] = shape[2], shape[1] end
+  local out = {}
+  for i = 1, n do
+    local pos = i
+    if swap and i <= 2 then pos = 3 - i end
+    local s, c = {}, {}
+    for d = 1, n do s[d], c[d] = d == pos and shape[d] or 1, d == pos and xs[i].chunks[1] or { 1 } end
+    local chunks = {}
+    for d = 1, n do
+      local src = d
+      if swap and d <= 2 then src = 3 - d end
+      chunks[d] = xs[src].chunks[1]
+    end
+    out[i] = SH.broadcast_to(xs[i]:reshape(s), shape, { chunks = chunks })
+  end
+  return table.unpack(out, 1, n)
+end
+
+local function like(x, what, opts, level)
+  x = need_array(x, what, level + 1)
+  opts = opts or {}
+  local dtype = core.dtype(opts.dtype or x.dtype, level + 1)
+  local shape = opts.shape and core.normalize_shape(opts.shape, level + 1) or core.plain(x.shape)
+  local chunks = opts.chunks or (opts.shape and "auto") or core.plain(x.chunks)
+  return shape, { dtype = dtype, chunks = chunks }
+end
+
+--- An array of zeros with x's shape, chunks and dtype (numpy's zeros_like).
+-- @param x lask.array
+-- @param[opt] opts table: `dtype`, `shape`, `chunks` overriding x's
+-- @return lask.array
+-- @usage assert(da.zeros_like(da.arange(3)):compute():get(3) == 0)
+function SH.zeros_like(x, opts)
+  local shape, o = like(x, "zeros_like", opts, 2)
+  return A().full(shape, 0, o)
+end
+
+--- An array of ones with x's shape, chunks and dtype (numpy's ones_like).
+-- @param x lask.array
+-- @param[opt] opts table: `dtype`, `shape`, `chunks`
+-- @return lask.array
+-- @usage assert(da.ones_like(da.arange(3)).dtype == "int64")
+function SH.ones_like(x, opts)
+  local shape, o = like(x, "ones_like", opts, 2)
+  return A().full(shape, 1, o)
+end
+
+--- An array of value with x's shape, chunks and dtype (numpy's full_like: value cast to the dtype).
+-- @param x lask.array
+-- @param value number or boolean
+-- @param[opt] opts table: `dtype`, `shape`, `chunks`
+-- @return lask.array
+-- @usage assert(da.full_like(da.arange(3), 2.7):compute():get(1) == 2)
+function SH.full_like(x, value, opts)
+  local shape, o = like(x, "full_like", opts, 2)
+  return A().full(shape, value, o)
+end
+
+--- An array with x's shape, chunks and dtype (numpy's empty_like; lask fills it with zeros).
+-- @param x lask.array
+-- @param[opt] opts table: `dtype`, `shape`, `chunks`
+-- @return lask.array
+-- @usage assert(da.empty_like(da.ones(2)).shape[1] == 2)
+function SH.empty_like(x, opts)
+  local shape, o = like(x, "empty_like", opts, 2)
+  return A().full(shape, 0, o)
+end
+
+--- An array whose element at index (i, j, ...) is f(i, j, ...) (numpy's fromfunction).
+-- f is called once, with lazy coordinate arrays (1-based, of dtype opts.dtype,
+-- float64 by default, each of the full shape), and must return a lazy array (or a
+-- number) built from them with lask.array's operations: unlike Dask, whose f gets
+-- each block's numpy coordinates, lask's f builds one expression, fused per block.
+-- @param f function
+-- @param shape table
+-- @param[opt] opts table: `dtype` (float64), `chunks`
+-- @return lask.array
+-- @usage local y = da.fromfunction(function(i, j) return 10 * i + j end, {2, 3}, {chunks = 2})
+-- assert(y:compute():get(2, 3) == 23)
+function SH.fromfunction(f, shape, opts)
+  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+    error("lask.array: fromfunction: the first argument must be a function", 2)
+  end
+  shape = core.normalize_shape(shape, 2)
+  opts = opts or {}
+  local dtype = core.dtype(opts.dtype or "float64", 2)
+  local chunks = core.normalize_chunks(opts.chunks, shape, dtype, 2)
+  local coords, da = {}, A()
+  for a = 1, #shape do
+    local s = {}
+    for d = 1, #shape do s[d] = d == a and shape[d] or 1 end
+    local r = da.arange(1, shape[a] + 1, { chunks = { chunks[a] } }):astype(dtype):reshape(s)
+    coords[a] = SH.broadcast_to(r, shape, { chunks = chunks })
+  end
+  local r = f(table.unpack(coords, 1, #shape))
+  if not is_array(r) then r = da.full(shape, r, { chunks = chunks }) end
+  return r
+end
+
+--------------------------------------------------------------------------------
+-- Counting
+
+-- Sums per-block partial results (each a 1-D array of length n, from task(idx) for
+-- every block of x) with the reduction machinery.
+local function sum_partials(prefix, token, x, deps, n, dtype, task)
+  local kr = core.kernel("reshape")
+  local blocks = {}
+  core.each_block(x.numblocks, function(idx) blocks[#blocks + 1] = table.move(idx, 1, #idx, 1, {}) end)
+  local ones = {}
+  for i = 1, #blocks do ones[i] = 1 end
+  local partial = per_block(prefix, token, deps, { ones, { n } }, dtype, function(idx)
+    return { kr, task(blocks[idx[1] + 1]), { 1, n } }
+  end)
+  return partial:sum { axis = 1 }
+end
+
+--- Counts of each value 0, 1, ..., minlength - 1 in a 1-D integer x (numpy's bincount).
+-- The result's length must be known before the data is read, so opts.minlength is
+-- required and every value must be below it (Dask gives an unknown length
+-- without minlength); counts are int64, or float64 sums of opts.weights.
+-- @param x lask.array: 1-D, int64 or bool, values >= 0
+-- @param opts table: `minlength` (required), `weights` (an array of x's shape)
+-- @return lask.array: 1-D of length minlength
+-- @raise without minlength; at compute, for a negative value or one >= minlength
+-- @usage local c = da.bincount(da.from_array({0, 1, 1, 3}), {minlength = 4})
+-- assert(c:compute():get(2) == 2)
+function SH.bincount(x, opts)
+  x = need_array(x, "bincount", 2)
+  opts = opts or {}
+  if x.ndim ~= 1 then error("lask.array: bincount: x must be 1-D", 2) end
+  if x.dtype ~= "int64" and x.dtype ~= "bool" then
+    error("lask.array: bincount: x must hold integers (int64 or bool), got " .. x.dtype, 2)
+  end
+  local n = opts.minlength
+  if mtype(n) ~= "integer" or n < 0 then
+    error("lask.array: bincount: give opts.minlength, an integer above every value (the result's length must be "
+      .. "known before the data is read)", 2)
+  end
+  local w = opts.weights and need_array(opts.weights, "bincount", 2)
+  local deps = { x }
+  if w then
+    if not core.same_list(w.shape, x.shape) then error("lask.array: bincount: weights must have x's shape", 2) end
+    w = w:rechunk(x.chunks)
+    deps[2] = w
+  end
+  local k = core.kernel("bincount")
+  return sum_partials("bincount", { x, n, w }, x, deps, n, w and "float64" or "int64", function(idx)
+    return { k, block_key(x.name, idx), n, w and block_key(w.name, idx) or nil }
+  end)
+end
+
+--- A histogram of x's elements over known bins (numpy's histogram, Dask's rule that bins be known).
+-- bins is a number of equal bins over opts.range = {lo, hi} (required then, as
+-- in Dask), or the list of bin edges. Each bin is [a, b) but the last, [a, b];
+-- values outside the edges, and NaN, are not counted.
+-- @param x lask.array
+-- @param bins integer or table (edges, increasing)
+-- @param[opt] opts table: `range` ({lo, hi}), `weights` (an array of x's shape), `density` (boolean)
+-- @return lask.array, lask.array: the counts (int64; float64 with weights or density) and the edges
+-- @usage local h, e = da.histogram(da.arange(10, {chunks = 3}), 2, {range = {0, 10}})
+-- assert(h:compute():get(1) == 5 and e:compute():get(3) == 10)
+function SH.histogram(x, bins, opts)
+  x = need_array(x, "histogram", 2)
+  opts = opts or {}
+  local edges = {}
+  if mtype(bins) == "integer" then
+    local range = opts.range
+    if bins < 1 then error("lask.array: histogram: bins must be >= 1", 2) end
+    if type(range) ~= "table" or type(range[1]) ~= "number" or type(range[2]) ~= "number" or range[1] > range[2] then
+      error("lask.array: histogram: with a number of bins, give opts.range = {lo, hi} (lo <= hi)", 2)
+    end
+    local lo, hi = range[1] + 0.0, range[2] + 0.0
+    if lo == hi then lo, hi = lo - 0.5, hi + 0.5 end
+    for i = 0, bins do edges[i + 1] = lo + (hi - lo) * i / bins end
+  elseif type(bins) == "table" and not is_array(bins) then
+    for i, e in ipairs(bins) do
+      if type(e) ~= "number" or (i > 1 and e < edges[i - 1]) then
+        error("lask.array: histogram: bin edges must be increasing numbers", 2)
+      end
+      edges[i] = e + 0.0
+    end
+    if #edges < 2 then error("lask.array: histogram: give at least two bin edges", 2) end
+  else
+    error("lask.array: histogram: bins must be an integer (with opts.range) or a list of edges", 2)
+  end
+  local w = opts.weights and need_array(opts.weights, "histogram", 2)
+  local deps = { x }
+  if w then
+    if not core.same_list(w.shape, x.shape) then error("lask.array: histogram: weights must have x's shape", 2) end
+    w = w:rechunk(x.chunks)
+    deps[2] = w
+  end
+  local nb, k = #edges - 1, core.kernel("histogram")
+  local counts = sum_partials("histogram", { x, edges, w }, x, deps, nb, w and "float64" or "int64", function(idx)
+    return { k, block_key(x.name, idx), edges, w and block_key(w.name, idx) or nil }
+  end)
+  local e = A().from_array(require("lask.core").ndarray.asarray(edges))
+  if opts.density then
+    local widths = e:slice { 2, nb + 1 } - e:slice { 1, nb }
+    counts = counts / counts:sum() / widths
+  end
+  return counts, e
+end
+
+--------------------------------------------------------------------------------
+-- tensordot and einsum
+
+local function axes_list(v, nd, what, level)
+  local out = {}
+  for i, a in ipairs(type(v) == "table" and v or { v }) do out[i] = axis0(a, nd, what, level + 1) end
+  return out
+end
+
+--- The sum of products of a and b over the given axes (numpy's tensordot).
+-- axes: an integer n (the last n axes of a with the first n of b; 2 by default) or
+-- a pair of lists of 1-based axes {{a's}, {b's}}. Done as one matrix product of
+-- the two arrays transposed and reshaped.
+-- @param a lask.array
+-- @param b lask.array
+-- @param[opt=2] axes integer or table
+-- @return lask.array: a's free axes, then b's
+-- @usage local c = da.tensordot(da.ones({2, 3}), da.ones({3, 4}), 1)
+-- assert(c:compute():get(1, 1) == 3)
+function SH.tensordot(a, b, axes)
+  a, b = need_array(a, "tensordot", 2), need_array(b, "tensordot", 2)
+  axes = axes == nil and 2 or axes
+  local ca, cb
+  if mtype(axes) == "integer" then
+    if axes < 0 or axes > a.ndim or axes > b.ndim then error("lask.array: tensordot: axes is out of range", 2) end
+    ca, cb = {}, {}
+    for i = 1, axes do ca[i], cb[i] = a.ndim - axes + i - 1, i - 1 end
+  elseif type(axes) == "table" and #axes == 2 then
+    ca, cb = axes_list(axes[1], a.ndim, "tensordot", 2), axes_list(axes[2], b.ndim, "tensordot", 2)
+    if #ca ~= #cb then error("lask.array: tensordot: give as many axes of a as of b", 2) end
+  else
+    error("lask.array: tensordot: axes must be an integer or a pair of axis lists", 2)
+  end
+  local inA, inB = {}, {}
+  local K = 1
+  for i = 1, #ca do
+    if a.shape[ca[i] + 1] ~= b.shape[cb[i] + 1] then
+      error(fmt("lask.array: tensordot: shape mismatch along the summed axes (%d and %d)", a.shape[ca[i] + 1],
+        b.shape[cb[i] + 1]), 2)
+    end
+    inA[ca[i]], inB[cb[i]] = true, true
+    K = K * a.shape[ca[i] + 1]
+  end
+  local permA, permB, shape, Fa, Fb = {}, {}, {}, 1, 1
+  for d = 0, a.ndim - 1 do if not inA[d] then
+      permA[#permA + 1] = d + 1
+      shape[#shape + 1] = a.shape[d + 1]
+      Fa = Fa * a.shape[d + 1]
+    end end
+  for _, d in ipairs(ca) do permA[#permA + 1] = d + 1 end
+  for _, d in ipairs(cb) do permB[#permB + 1] = d + 1 end
+  for d = 0, b.ndim - 1 do if not inB[d] then
+      permB[#permB + 1] = d + 1
+      shape[#shape + 1] = b.shape[d + 1]
+      Fb = Fb * b.shape[d + 1]
+    end end
+  local a2 = a:transpose(permA):reshape { Fa, K }
+  local b2 = b:transpose(permB):reshape { K, Fb }
+  return A().dot(a2, b2):reshape(shape)
+end
+
+-- Parses an einsum spec into the input letter lists and the output's.
+local function einsum_spec(spec, n, level)
+  if type(spec) ~= "string" then error("lask.array: einsum: the first argument must be a spec string", level + 1) end
+  spec = spec:gsub("%s", "")
+  local lhs, rhs = spec:match("^(.-)%->(.*)$")
+  lhs = lhs or spec
+  local ins = {}
+  for part in (lhs .. ","):gmatch("([^,]*),") do
+    local letters = {}
+    for c in part:gmatch(".") do
+      if not c:match("%a") then error("lask.array: einsum: only letters are supported in the spec (no '...')", level + 1) end
+      letters[#letters + 1] = c
+    end
+    ins[#ins + 1] = letters
+  end
+  if #ins ~= n then error(fmt("lask.array: einsum: the spec names %d operands, got %d", #ins, n), level + 1) end
+  local out = {}
+  if rhs then
+    for c in rhs:gmatch(".") do out[#out + 1] = c end
+  else -- implicit: the letters seen once, sorted
+    local count = {}
+    for _, l in ipairs(ins) do for _, c in ipairs(l) do count[c] = (count[c] or 0) + 1 end end
+    for c, m in pairs(count) do if m == 1 then out[#out + 1] = c end end
+    table.sort(out)
+  end
+  return ins, out
+end
+
+local function index_of(list, c)
+  for i, v in ipairs(list) do if v == c then return i end end
+end
+
+-- One operand reduced to distinct letters: repeated letters (a diagonal, 2-D
+-- only) taken first, then the letters not in keep summed.
+local function einsum_reduce(x, letters, keep, level)
+  letters = table.move(letters, 1, #letters, 1, {})
+  if #letters ~= x.ndim then error("lask.array: einsum: a term's letters do not match its operand's axes", level + 1) end
+  if x.ndim == 2 and letters[1] == letters[2] then
+    x, letters = SH.diagonal(x), { letters[1] }
+  end
+  local seen = {}
+  for _, c in ipairs(letters) do
+    if seen[c] then error("lask.array: einsum: repeated letters within an operand are supported for 'ii' only", level + 1) end
+    seen[c] = true
+  end
+  local drop, kept = {}, {}
+  for i, c in ipairs(letters) do
+    if keep[c] then kept[#kept + 1] = c else drop[#drop + 1] = i end
+  end
+  if #drop > 0 then x = x:sum { axis = drop } end
+  return x, kept
+end
+
+-- x (letters) transposed to the order of the letters in want (a subset that has all of x's).
+local function to_order(x, letters, want)
+  local perm, out = {}, {}
+  for _, c in ipairs(want) do
+    local i = index_of(letters, c)
+    if i then
+      perm[#perm + 1] = i
+      out[#out + 1] = c
+    end
+  end
+  if #perm > 1 then x = x:transpose(perm) end
+  return x, out
+end
+
+--- Einstein summation over the operands (numpy's einsum, the common cases).
+-- Specs of letters with "->" (or implicit output): one operand ("ij->ji", "ii->",
+-- "ij->", "ij->i") and any number of operands reduced two at a time; a pair with
+-- summed letters and no shared kept letter is one tensordot (a matrix product:
+-- "ij,jk->ik", "i,i->", "ij,j->i"); shared kept letters (a batch: "bij,bjk->bik")
+-- go through a broadcast product and a sum. No "..." ellipsis; a repeated letter
+-- within one operand only as a 2-D diagonal ("ii").
+-- @param spec string
+-- @param ... lask.array: the operands
+-- @return lask.array
+-- @raise for specs outside these cases
+-- @usage local a = da.from_array({{1, 2}, {3, 4}})
+-- assert(da.einsum("ii->", a):compute():item() == 5)
+-- assert(da.einsum("ij,jk->ik", a, a):compute():get(1, 1) == 7)
+function SH.einsum(spec, ...)
+  local n = select("#", ...)
+  local xs = { ... }
+  local ins, out = einsum_spec(spec, n, 2)
+  if n == 0 then error("lask.array: einsum: needs at least one operand", 2) end
+  for i = 1, n do xs[i] = need_array(xs[i], "einsum", 2) end
+  -- letters needed after operand i: the output's and those of later operands
+  local function needed_after(i)
+    local keep = {}
+    for _, c in ipairs(out) do keep[c] = true end
+    for j = i + 1, n do for _, c in ipairs(ins[j]) do keep[c] = true end end
+    return keep
+  end
+  local keep1 = needed_after(1)
+  for i = 2, n do for _, c in ipairs(ins[i]) do keep1[c] = true end end
+  local x, letters = einsum_reduce(xs[1], ins[1], keep1, 2)
+  for i = 2, n do
+    local later = needed_after(i)
+    local own = {}
+    for c in pairs(later) do own[c] = true end
+    for _, c in ipairs(letters) do own[c] = true end
+    local y, yl = einsum_reduce(xs[i], ins[i], own, 2)
+    -- letters of x's that y does not need were kept for y; now sum the pair
+    local shared, batch, summed = {}, {}, {}
+    for _, c in ipairs(letters) do if index_of(yl, c) then shared[c] = true end end
+    for c in pairs(shared) do
+      if later[c] then batch[#batch + 1] = c else summed[#summed + 1] = c end
+    end
+    table.sort(summed)
+    if #batch == 0 then
+      local ax, ay = {}, {}
+      for j, c in ipairs(summed) do ax[j], ay[j] = index_of(letters, c), index_of(yl, c) end
+      local nl = {}
+      for _, c in ipairs(letters) do if not shared[c] then nl[#nl + 1] = c end end
+      for _, c in ipairs(yl) do if not shared[c] then nl[#nl + 1] = c end end
+      x = SH.tensordot(x, y, { ax, ay })
+      letters = nl
+    else
+      -- a broadcast product over the union of the letters, then the sum
+      local union = {}
+      for _, c in ipairs(letters) do union[#union + 1] = c end
+      for _, c in ipairs(yl) do if not index_of(union, c) then union[#union + 1] = c end end
+      local function spread(z, zl)
+        z, zl = to_order(z, zl, union)
+        local shape, j = {}, 1
+        for d, c in ipairs(union) do
+          if zl[j] == c then
+            shape[d] = z.shape[j]
+            j = j + 1
+          else shape[d] = 1 end
+        end
+        return z:reshape(shape)
+      end
+      local p = spread(x, letters) * spread(y, yl)
+      local drop = {}
+      for _, c in ipairs(summed) do drop[#drop + 1] = index_of(union, c) end
+      if #drop > 0 then p = p:sum { axis = drop } end
+      local nl = {}
+      for _, c in ipairs(union) do if not index_of(summed, c) then nl[#nl + 1] = c end end
+      x, letters = p, nl
+    end
+    -- letters no later step needs are summed now
+    local drop = {}
+    for j, c in ipairs(letters) do if not later[c] then drop[#drop + 1] = j end end
+    if #drop > 0 then
+      x = x:sum { axis = drop }
+      local nl = {}
+      for _, c in ipairs(letters) do if later[c] then nl[#nl + 1] = c end end
+      letters = nl
+    end
+  end
+  for _, c in ipairs(out) do
+    if not index_of(letters, c) then error(fmt("lask.array: einsum: output letter '%s' is in no operand", c), 2) end
+  end
+  -- letters not in the output (one operand with extra letters) were summed already
+  return (to_order(x, letters, out))
+end
+
+return SH
