@@ -9,7 +9,8 @@
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise (operators and math functions, typed by the
 -- engine's rule), reductions, slicing, rechunk, structure (transpose, dot, reshape,
--- concatenate, stack, map_blocks), linalg, expression (the graph compute runs:
+-- concatenate, stack), shape (flip, pad, einsum, ...), blockwise (map_blocks,
+-- blockwise, map_overlap), linalg, expression (the graph compute runs:
 -- elementwise chains as one fused-kernel program per block), compute (evaluation),
 -- io (.npy files). They export functions; this file gathers them twice: as the
 -- functions of lask.array (da.sum(x)), and as the Array class, whole (x:sum()), the
@@ -47,7 +48,6 @@ local da = {
   reshape = structure.reshape,
   concatenate = structure.concatenate,
   stack = structure.stack,
-  map_blocks = structure.map_blocks,
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
   -- evaluation
@@ -67,6 +67,13 @@ local SHAPE_FUNCTIONS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "mo
 local SHAPE_METHODS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes", "flip", "roll",
   "repeat_", "tril", "triu", "diagonal" }
 for _, name in ipairs(SHAPE_FUNCTIONS) do da[name] = shape[name] end
+
+-- functions over blocks (lask.array.blockwise)
+local blockwise = require "lask.array.blockwise"
+da.map_blocks = blockwise.map_blocks
+da.blockwise = blockwise.blockwise
+da.overlap = blockwise.overlap
+da.map_overlap = blockwise.map_overlap
 
 for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
   da[op] = reductions[op]
@@ -146,6 +153,8 @@ local operators = {
 }
 
 for _, name in ipairs(SHAPE_METHODS) do methods[name] = shape[name] end
+methods.map_blocks = blockwise.map_blocks_method -- x:map_blocks(fn, ...)
+methods.map_overlap = blockwise.map_overlap_method -- x:map_overlap(fn, depth, ...)
 for name, f in pairs(methods) do core.Array[name] = f end
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 
