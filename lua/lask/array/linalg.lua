@@ -632,4 +632,9 @@ function norm_(x, ord, opts, level)
     .. tostring(ord), level)
 end
 
+-- solve_triangular and svd_flip (lask.array.linalg_extras)
+local extras = require "lask.array.linalg_extras"
+la.solve_triangular = extras.solve_triangular
+la.svd_flip = extras.svd_flip
+
 return la
