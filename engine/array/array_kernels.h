@@ -105,6 +105,16 @@
  *   matmul_sum(as, bs)               as[1] @ bs[1] + as[2] @ bs[2] + ..., accumulated
  *                                    in place by BLAS
  *
+ * Shape and counting (shape.c):
+ *   flip(x, axes)                    x reversed along axes (0-based): a view, negative strides
+ *   broadcast_to(x, shape)           x broadcast to shape: a C-contiguous copy
+ *   bincount(x, minlength [, w])     counts of 0..minlength-1 in an int64/bool x (int64;
+ *                                    float64 sums of w); a value outside is an error
+ *   histogram(x, edges [, w])        counts per bin (numpy's: the last bin closed; NaN
+ *                                    and values outside not counted); int64, or float64 with w
+ *   solve_triangular(a, b, lower [, trans [, unit]])   op(a) x = b for one triangular
+ *                                    block (dtrsm), float64; a zero diagonal is an error
+ *
  * .npy files (npy_io.c):
  *   from_npy(path, offset, shape)    a block of a .npy file as a read-only view of a
  *                                    memory mapping (offset and shape nil: the whole

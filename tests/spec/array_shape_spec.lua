@@ -366,4 +366,30 @@ describe("lask.array shape functions", function()
     assert.has_error(function() da.einsum("i...->i", da.ones(3)) end)
     assert.has_error(function() da.einsum("ij,jk->ik", da.ones({ 2, 3 })) end)
   end)
+
+  it("the shape kernels themselves: edges, NaN, errors", function()
+    local Kk = require("lask.core").array_kernels
+    -- flip: views of empty arrays, 3-d, bool
+    assert.same({ 0, 2 }, { Kk.flip(nd.asarray({ {} }):reshape { 0, 2 }, { 0, 1 }).shape[1], 2 })
+    local t = Kk.flip(nd.asarray({ { { 1, 2 }, { 3, 4 } } }), { 2 }):totable()
+    assert.same({ { { 2, 1 }, { 4, 3 } } }, t)
+    assert.same({ false, true }, Kk.flip(nd.asarray({ true, false }), { 0 }):totable())
+    assert.has_error(function() Kk.flip(nd.asarray({ 1 }), { 1 }) end)
+    -- histogram: the last bin closed, NaN and outside values skipped, weights
+    local h = Kk.histogram(nd.asarray({ 0.0, 0.5, 1.0, 2.0, 3.0, 0 / 0, -1, 4 }), { 0, 1, 2, 3 })
+    assert.same({ 2, 1, 2 }, h:totable())
+    assert.same({ 0.5, 0.0 }, Kk.histogram(nd.asarray({ 1.0, 5 }), { 0, 2, 4 }, nd.asarray({ 0.5, 9 })):totable())
+    assert.has_error(function() Kk.histogram(nd.asarray({ 1.0 }), { 2, 1 }) end)
+    -- bincount: bool input, weights, values outside
+    assert.same({ 1, 2 }, Kk.bincount(nd.asarray({ true, false, true }), 2):totable())
+    assert.same({ 0.0, 2.5 }, Kk.bincount(nd.asarray({ 1, 1 }), 2, nd.asarray({ 1.0, 1.5 })):totable())
+    assert.has_error(function() Kk.bincount(nd.asarray({ -1 }), 2) end, "bincount: x holds -1: values must be >= 0")
+    assert.has_error(function() Kk.bincount(nd.asarray({ 1.5 }), 2) end)
+    -- solve_triangular: transposed, unit diagonal, singular
+    local a = nd.asarray({ { 2.0, 0 }, { 1, 4 } })
+    assert.same({ 1.0, 0.5 }, Kk.solve_triangular(a, nd.asarray({ 2.0, 3 }), true):totable())
+    assert.same({ 0.625, 0.75 }, Kk.solve_triangular(a, nd.asarray({ 2.0, 3 }), true, true):totable())
+    assert.same({ 2.0, 1.0 }, Kk.solve_triangular(a, nd.asarray({ 2.0, 3 }), true, false, true):totable())
+    assert.has_error(function() Kk.solve_triangular(nd.asarray({ { 0.0 } }), nd.asarray({ 1.0 }), true) end)
+  end)
 end)
