@@ -64,9 +64,32 @@ static lask_status weights_arg(const lask_kernel *k, const lask_value *args, int
   return LASK_OK;
 }
 
-/* The elements of x (and w) read in tiles as doubles / int64s: calls add(bin, weight)
- * through the caller's loop. Tiles keep any layout cheap. */
+/* x's elements (and w's) read in C order, TILE at a time, converted: any layout
+ * costs one sequential pass. */
 enum { TILE = 4096 };
+
+typedef struct tiles {
+  lask_cursor cx, cw;
+  const lask_ndarray *w;
+  int64_t size, at;
+} tiles;
+
+static void tiles_init(tiles *t, const lask_ndarray *x, const lask_ndarray *w) {
+  t->w = w, t->size = lask_ndarray_size(x), t->at = 0;
+  if (t->size) lask_cursor_init(&t->cx, x->dtype, x->data, x->ndim, x->shape, x->strides);
+  if (t->size && w) lask_cursor_init(&t->cw, w->dtype, w->data, w->ndim, w->shape, w->strides);
+}
+
+/* Reads the next tile: x's elements as dt into vals, w's as float64 into ws (when
+ * there are weights); gives their number, 0 at the end. */
+static int64_t tiles_next(tiles *t, lask_dtype dt, void *vals, double *ws) {
+  int64_t m = t->size - t->at < TILE ? t->size - t->at : TILE;
+  if (m <= 0) return 0;
+  lask_cursor_read(&t->cx, dt, vals, m);
+  if (t->w) lask_cursor_read(&t->cw, LASK_F64, ws, m);
+  t->at += m;
+  return m;
+}
 
 /* bincount(x, minlength [, weights]): counts of each value 0..minlength-1 among x's
  * integer (or boolean) elements, int64 (float64 sums of the weights with weights).
@@ -87,15 +110,11 @@ static lask_status k_bincount(const lask_kernel *k, const lask_value *args, int 
   if (!r) return lask_akernel_relabel(k, err);
   int64_t *counts = (int64_t *)r->data;
   double *sums = (double *)r->data;
-  int64_t size = lask_ndarray_size(x), vals[TILE];
+  int64_t vals[TILE], m;
   double ws[TILE];
-  lask_cursor cx, cw;
-  if (size) lask_cursor_init(&cx, x->dtype, x->data, x->ndim, x->shape, x->strides);
-  if (size && w) lask_cursor_init(&cw, w->dtype, w->data, w->ndim, w->shape, w->strides);
-  for (int64_t at = 0; at < size; at += TILE) {
-    int64_t m = size - at < TILE ? size - at : TILE;
-    lask_cursor_read(&cx, LASK_I64, vals, m);
-    if (w) lask_cursor_read(&cw, LASK_F64, ws, m);
+  tiles t;
+  tiles_init(&t, x, w);
+  while ((m = tiles_next(&t, LASK_I64, vals, ws)) > 0) {
     for (int64_t i = 0; i < m; i++) {
       int64_t v = vals[i];
       if (v < 0 || v >= len) {
@@ -145,15 +164,11 @@ static lask_status k_histogram(const lask_kernel *k, const lask_value *args, int
   }
   int64_t *counts = (int64_t *)r->data;
   double *sums = (double *)r->data, lo = edges[0], hi = edges[nbins];
-  int64_t size = lask_ndarray_size(x);
   double vals[TILE], ws[TILE];
-  lask_cursor cx, cw;
-  if (size) lask_cursor_init(&cx, x->dtype, x->data, x->ndim, x->shape, x->strides);
-  if (size && w) lask_cursor_init(&cw, w->dtype, w->data, w->ndim, w->shape, w->strides);
-  for (int64_t at = 0; at < size; at += TILE) {
-    int64_t m = size - at < TILE ? size - at : TILE;
-    lask_cursor_read(&cx, LASK_F64, vals, m);
-    if (w) lask_cursor_read(&cw, LASK_F64, ws, m);
+  int64_t m;
+  tiles t;
+  tiles_init(&t, x, w);
+  while ((m = tiles_next(&t, LASK_F64, vals, ws)) > 0) {
     for (int64_t i = 0; i < m; i++) {
       double v = vals[i];
       if (!(v >= lo && v <= hi)) continue; /* outside, or NaN */

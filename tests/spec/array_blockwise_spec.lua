@@ -12,72 +12,10 @@ local DTYPES = { "float64", "float32", "int64", "bool" }
 local RUNS = { { scheduler = "sync" }, { scheduler = "threaded" }, { scheduler = "multiprocessing" },
   { scheduler = "threaded", lua = "parallel" } }
 
-local function R(shape, f)
-  local flat, idx = {}, {}
-  local function walk(d)
-    if d > #shape then
-      flat[#flat + 1] = f(idx)
-      return
-    end
-    for i = 1, shape[d] do
-      idx[d] = i
-      walk(d + 1)
-    end
-  end
-  walk(1)
-  return { shape = shape, flat = flat }
-end
+local F = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_refs.lua")
+local R, at, input, check = F.R, F.at, F.input, F.check
 
-local function at(r, idx)
-  local off = 0
-  for d = 1, #r.shape do off = off * r.shape[d] + (idx[d] - 1) end
-  return r.flat[off + 1]
-end
-
-local function value(dtype, k)
-  if dtype == "bool" then return k % 3 == 0 end
-  local v = (k * 7) % 13 - 6
-  if dtype == "int64" then return v end
-  return v + 0.5
-end
-
-local function input(shape, dtype, chunks)
-  local k = 0
-  local r = R(shape, function()
-    k = k + 1
-    return value(dtype, k)
-  end)
-  local pos = 0
-  local function build(d)
-    local t = {}
-    for i = 1, shape[d] do
-      if d == #shape then
-        pos = pos + 1
-        t[i] = r.flat[pos]
-      else t[i] = build(d + 1) end
-    end
-    return t
-  end
-  local a = nd.asarray(build(1))
-  if a.dtype ~= dtype then a = a:astype(dtype) end
-  return da.from_array(a, { chunks = chunks }), r
-end
-
-local function check(x, ref, dtype, opts)
-  local v = H.get(x, opts)
-  assert.same(ref.shape, v.shape)
-  if dtype then assert.equal(dtype, x.dtype) end
-  if dtype then assert.equal(dtype, v.dtype) end
-  H.same(v, ref.flat)
-end
-
-local function each(f)
-  local s = 0
-  for _, dtype in ipairs(DTYPES) do
-    s = s % #RUNS + 1
-    f(dtype, RUNS[s])
-  end
-end
+local function each(f) F.each(DTYPES, RUNS, f) end
 
 describe("lask.array map_blocks", function()
   it("passes block_id, block_info and kwargs as one trailing table", function()

@@ -7,93 +7,19 @@ local nd = require("lask.core").ndarray
 local DTYPES = { "float64", "float32", "int64", "bool" }
 local SCHEDULERS = { "sync", "threaded", "multiprocessing" }
 
--- A reference array: {shape=, flat=} in C order, with 1-based element access.
-local function R(shape, f)
-  local flat = {}
-  local idx = {}
-  local function walk(d)
-    if d > #shape then
-      flat[#flat + 1] = f(idx)
-      return
-    end
-    for i = 1, shape[d] do
-      idx[d] = i
-      walk(d + 1)
-    end
-  end
-  if #shape == 0 then flat[1] = f({}) else walk(1) end
-  return { shape = shape, flat = flat }
-end
-
-local function at(r, idx)
-  local off = 0
-  for d = 1, #r.shape do off = off * r.shape[d] + (idx[d] - 1) end
-  return r.flat[off + 1]
-end
-
-local function value(dtype, k)
-  if dtype == "bool" then return k % 3 == 0 end
-  local v = (k * 7) % 13 - 6
-  if dtype == "int64" then return v end
-  return v + 0.5
-end
-
-local function nested(r)
-  if #r.shape == 0 then return r.flat[1] end
-  local pos = 0
-  local function build(d)
-    local t = {}
-    for i = 1, r.shape[d] do
-      if d == #r.shape then
-        pos = pos + 1
-        t[i] = r.flat[pos]
-      else t[i] = build(d + 1) end
-    end
-    return t
-  end
-  return build(1)
-end
-
--- A lazy input of shape and dtype in the given chunks, and its reference.
-local function input(shape, dtype, chunks)
-  local k = 0
-  local r = R(shape, function()
-    k = k + 1
-    return value(dtype, k)
-  end)
-  local a = nd.asarray(nested(r))
-  if a.dtype ~= dtype then a = a:astype(dtype) end
-  return da.from_array(a, { chunks = chunks }), r
-end
-
-local function check(x, ref, dtype, sched)
-  assert.same(ref.shape, H.vals(x:compute { scheduler = sched }).shape)
-  for d = 1, #ref.shape do assert.equal(ref.shape[d], x.shape[d]) end
-  if dtype then assert.equal(dtype, x.dtype) end
-  local v = H.get(x, { scheduler = sched })
-  if dtype then assert.equal(dtype, v.dtype) end
-  H.same(v, ref.flat)
-end
+local F = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_refs.lua")
+local R, at, input = F.R, F.at, F.input
+local function check(x, ref, dtype, sched) F.check(x, ref, dtype, { scheduler = sched }) end
 
 -- each case for every dtype, on the three schedulers in turn
-local function each(f)
-  local s = 0
-  for _, dtype in ipairs(DTYPES) do
-    s = s % #SCHEDULERS + 1
-    f(dtype, SCHEDULERS[s])
-  end
-end
+local function each(f) F.each(DTYPES, SCHEDULERS, f) end
 
 local function zero(dtype)
   if dtype == "bool" then return false end
   return 0
 end
 
--- c ? a() : b() for values that may be false
-local function pick(c, a, b)
-  if c then return a() end
-  return b()
-end
+local pick = F.pick
 
 describe("lask.array shape functions", function()
   it("flip, flipud, fliplr against a reference, uneven chunks", function()

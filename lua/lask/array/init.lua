@@ -62,11 +62,13 @@ for name, f in pairs(elementwise.functions) do da[name] = f end
 local shape = require "lask.array.shape"
 local SHAPE_FUNCTIONS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes", "flip", "flipud",
   "fliplr", "roll", "vstack", "hstack", "dstack", "block", "tile", "repeat", "repeat_", "pad", "tri", "tril", "triu", "diag",
-  "diagonal", "indices", "meshgrid", "zeros_like", "ones_like", "full_like", "empty_like", "fromfunction",
-  "histogram", "bincount", "tensordot", "einsum" }
+  "diagonal", "indices", "meshgrid", "zeros_like", "ones_like", "full_like", "empty_like", "fromfunction" }
 local SHAPE_METHODS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes", "flip", "roll",
   "repeat_", "tril", "triu", "diagonal" }
 for _, name in ipairs(SHAPE_FUNCTIONS) do da[name] = shape[name] end
+local counting, einsum = require "lask.array.counting", require "lask.array.einsum"
+da.histogram, da.bincount = counting.histogram, counting.bincount
+da.tensordot, da.einsum = einsum.tensordot, einsum.einsum
 
 -- functions over blocks (lask.array.blockwise)
 local blockwise = require "lask.array.blockwise"
