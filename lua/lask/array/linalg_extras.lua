@@ -9,13 +9,7 @@ local block_key = core.block_key
 
 local X = {}
 
-local function array_arg(x, what, level)
-  if core.is_array(x) then return x end
-  if type(x) == "table" or type(x) == "userdata" then
-    return require("lask.array.creation").from_array(x, nil, level + 1)
-  end
-  error(fmt("lask.array.linalg: %s: expected an array, got %s", what, type(x)), level + 1)
-end
+local array_arg = require("lask.array.shape").util.need_array -- an array, from a table or ndarray too
 
 --- x with a · x = b for a triangular a, block by block (scipy's solve_triangular, as Dask's).
 -- a is square; only its lower (opts.lower) or upper (default) triangle is read. a is
