@@ -31,6 +31,14 @@ describe("lask.array map_blocks", function()
       end
       local y = x:map_blocks(f, { block_id = true, block_info = true, kwargs = { scale = 100 }, dtype = "int64" })
       check(y, R({ 7 }, function(i) return i[1] <= 3 and 101 or 204 end), "int64", run)
+      -- block_info is keyed by argument position, as Dask's
+      local g = da.map_blocks(function(s, b, kw)
+        assert(kw.block_info[1] == nil and kw.block_info[2].shape[1] == 7)
+        return K.astype(b, "int64") * s
+      end, 2, x, { block_info = true, dtype = "int64" })
+      local dbl = {}
+      for i, v in ipairs(r.flat) do dbl[i] = 2 * (v == true and 1 or v == false and 0 or math.tointeger(v // 1) or v) end
+      if dtype ~= "float64" and dtype ~= "float32" then check(g, { shape = { 7 }, flat = dbl }, "int64", run) end
       -- plain: the blocks, and non-array arguments as they are
       local z = da.map_blocks(function(b, t, s) return K.astype(b, t) end, x, "float64", "ignored", { dtype = "float64" })
       local fl = {}

@@ -115,7 +115,7 @@ end
 -- - `kwargs`: a table of keyword-style options; with it, or with `block_info` or
 --   `block_id` true, fn receives one more argument, a table holding kwargs' fields
 --   and `block_id` (the block's 1-based position in the grid) and/or `block_info`
---   (`block_info[i]` for the i-th array argument and `block_info.output`:
+--   (`block_info[i]` for the array that is argument i after fn, and `block_info.output`:
 --   `shape`, `num_chunks`, `chunk_location` (1-based), `array_location` (a
 --   {first, last} pair per axis, 1-based, inclusive), and for the output also
 --   `chunk_shape` and `dtype`), as Dask passes its keywords;
@@ -186,15 +186,14 @@ function BW.map_blocks(fn, ...)
     local gidx = {}
     for d = 1, #shape do gidx[d] = 0 end
     for d = 1, #idx do if in_axis_of[d] then gidx[in_axis_of[d]] = idx[d] end end
-    local task, info, ai = { fn }, want_kw and opts.block_info and {} or nil, 0
+    local task, info = { fn }, want_kw and opts.block_info and {} or nil
     for i = 1, n do
       local v = args[i]
       if is_array(v) then
         local iidx = core.input_index(gidx, v.numblocks)
         task[i + 1] = block_key(v.name, iidx)
-        if info then
-          ai = ai + 1
-          info[ai] = { shape = core.plain(v.shape), num_chunks = core.plain(v.numblocks), chunk_location = plus1(iidx),
+        if info then -- by argument position, as Dask's block_info[i]
+          info[i] = { shape = core.plain(v.shape), num_chunks = core.plain(v.numblocks), chunk_location = plus1(iidx),
             array_location = locations(v.chunks, iidx) }
         end
       elseif type(v) == "table" or type(v) == "string" then task[i + 1] = quote(v)
