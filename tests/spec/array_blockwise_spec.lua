@@ -174,6 +174,15 @@ describe("lask.array overlap and map_overlap", function()
     end
   end)
 
+  it("takes several arrays, rechunked to the first one's blocks", function()
+    for _, run in ipairs(RUNS) do
+      local a, ra = input({ 9 }, "int64", { { 2, 7 } })
+      local b, rb = input({ 9 }, "float64", { { 5, 4 } })
+      local y = da.map_overlap(function(p, q) return p + q end, { a, b }, 1, "nearest", { dtype = "float64" })
+      check(y, R({ 9 }, function(i) return at(ra, i) + at(rb, i) end), "float64", run)
+    end
+  end)
+
   it("rechunks blocks shallower than the depth, and refuses what it cannot do", function()
     local x, r = input({ 10 }, "float64", { { 1, 6, 3 } })
     H.same(H.get(da.map_overlap(function(b) return b end, x, 2, "reflect")), r.flat)

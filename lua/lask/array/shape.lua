@@ -20,7 +20,7 @@ local function A() return require "lask.array" end
 local function need_array(x, what, level)
   if is_array(x) then return x end
   if type(x) == "table" or type(x) == "userdata" or type(x) == "number" or type(x) == "boolean" then
-    if type(x) == "number" or type(x) == "boolean" then return require("lask.array.creation").asarray(x) end
+    if type(x) == "number" or type(x) == "boolean" then x = require("lask.core").ndarray.asarray(x) end
     return require("lask.array.creation").from_array(x, nil, level + 1)
   end
   error(fmt("lask.array: %s: expected an array, got %s", what, type(x)), level + 1)
@@ -164,19 +164,20 @@ function SH.squeeze(x, axis)
       drop[a + 1] = true
     end
   end
-  local chunks, keep = {}, {}
+  local chunks, keep, axes = {}, {}, {}
   for d = 1, x.ndim do
-    if not drop[d] then
+    if drop[d] then axes[#axes + 1] = d - 1 else
       chunks[#chunks + 1] = x.chunks[d]
       keep[#keep + 1] = d
     end
   end
-  if #chunks == x.ndim then return x end
-  return reshape_blocks("squeeze", x, chunks, function(idx)
+  if #axes == 0 then return x end
+  local k, xname = core.kernel("squeeze"), x.name
+  return per_block("squeeze", { x, axes }, { x }, chunks, x.dtype, function(idx)
     local iidx = {}
     for d = 1, x.ndim do iidx[d] = 0 end
     for j, d in ipairs(keep) do iidx[d] = idx[j] end
-    return iidx
+    return { k, block_key(xname, iidx), axes }
   end)
 end
 
