@@ -273,12 +273,43 @@ describe("lask.array.linalg extras", function()
         for i = 1, 40 do assert.is_true(math.abs(fu.flat[(i - 1) * 6 + k] - sign * su.flat[(i - 1) * 6 + k]) < 1e-12) end
       end
     end
-    local q, rr = la.qr(x:T()) -- short and fat: one block
-    assert.same({ 6, 6 }, { q.shape[1], q.shape[2] })
-    assert.same({ 6, 40 }, { rr.shape[1], rr.shape[2] })
-    H.same(H.get(q:dot(rr)), H.get(x:T()).flat, 1e-10)
     local nk = la.norm(x, nil, { axis = 2, keepdims = true })
     assert.same({ 40, 1 }, { nk.shape[1], nk.shape[2] })
+    H.same(H.get(nk), H.get(la.norm(x, nil, { axis = 2 })).flat, 1e-14)
+    local nf = la.norm(x, "fro", { keepdims = true })
+    assert.same({ 1, 1 }, { nf.shape[1], nf.shape[2] })
+    H.same(H.get(nf), H.get(la.norm(x)).flat, 1e-14)
+    local n1 = la.norm(x, 1, { axis = { 1, 2 }, keepdims = true })
+    assert.same({ 1, 1 }, { n1.shape[1], n1.shape[2] })
     local _ = s
+  end)
+
+  it("qr of short-and-fat matrices: first column block factored, the rest q^T x_j", function()
+    for _, run in ipairs(RUNS) do
+      for _, dtype in ipairs { "float64", "float32" } do
+        local x = da.random.normal({ 6, 29 }, { chunks = { 4, { 2, 3, 10, 14 } }, seed = 5 }):astype(dtype)
+        local q, r = la.qr(x)
+        assert.same({ 6, 6 }, { q.shape[1], q.shape[2] })
+        assert.same({ 6, 29 }, { r.shape[1], r.shape[2] })
+        assert.same({ 15, 14 }, { r.chunks[2][1], r.chunks[2][2] })
+        assert.equal(dtype, q.dtype)
+        local tol = dtype == "float32" and 1e-4 or 1e-12
+        local fx, fq, fr = H.get(x, run), H.get(q, run), H.get(r, run)
+        -- q r = x, qᵀq = I, r upper triangular, by naive loops
+        for i = 1, 6 do
+          for j = 1, 29 do
+            local t = 0
+            for k = 1, 6 do t = t + fq.flat[(i - 1) * 6 + k] * fr.flat[(k - 1) * 29 + j] end
+            assert.is_true(math.abs(t - fx.flat[(i - 1) * 29 + j]) < tol * 10, ("q r ~= x at %d, %d"):format(i, j))
+            if j < i then assert.is_true(math.abs(fr.flat[(i - 1) * 29 + j]) < tol) end
+          end
+          for j = 1, 6 do
+            local t = 0
+            for k = 1, 6 do t = t + fq.flat[(k - 1) * 6 + i] * fq.flat[(k - 1) * 6 + j] end
+            assert.is_true(math.abs(t - (i == j and 1 or 0)) < tol)
+          end
+        end
+      end
+    end
   end)
 end)

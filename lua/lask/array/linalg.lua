@@ -38,7 +38,7 @@ local function K(name) return core.kernel(name) end
 -- and TSQR's merges and the randomized SVD's power steps lose less); the float32
 -- results are those rounded, so they agree with an s-routine's to float32's
 -- precision. Integers and booleans give float64, as numpy's linalg does.
-local tsqr64, qr_wide, svd64, svd_compressed64 -- the float64 graphs (defined below)
+local tsqr64, svd64, svd_compressed64 -- the float64 graphs (defined below)
 
 local function keep_float32(x, ...)
   if x.dtype ~= "float32" then return ... end
@@ -233,23 +233,12 @@ function tsqr64(x)
   return q, r
 end
 
--- qr(x) -> q, r: TSQR for tall arrays; a short-and-fat one is factored in one block.
+-- qr(x) -> q, r: TSQR for tall arrays; a short-and-fat one as Dask's sfqr
+-- (lask.array.linalg_extras: its first column block factored, the rest qᵀ x_j).
 function la.qr(x)
   x = matrix_arg(x, "qr", 2)
   if x.shape[1] >= x.shape[2] then return la.tsqr(x) end
-  return keep_float32(x, qr_wide(x))
-end
-
--- The QR of a short-and-fat x in one block, float64.
-function qr_wide(x)
-  local m, n = x.shape[1], x.shape[2]
-  local one = x:rechunk { { m }, { n } }
-  local name = "qr-" .. core.tokenize("qr", one)
-  local dsk = { [lkey(name, 0, 0)] = { K "qr", core.block_key(one.name, { 0, 0 }) } }
-  dsk[lkey(name .. "-q", 0, 0)] = { K "item", lkey(name, 0, 0), 0 }
-  dsk[lkey(name .. "-r", 0, 0)] = { K "item", lkey(name, 0, 0), 1 }
-  return core.new(layer(name .. "-q", dsk), { one }, { { m }, { m } }, "float64"),
-    core.new(layer(name .. "-r", dsk), { one }, { { m }, { n } }, "float64")
+  return keep_float32(x, require("lask.array.linalg_extras").sfqr(x))
 end
 
 -- svd(x) -> u, s, v with x = u · diag(s) · v (v is Vᵀ, as numpy and Dask return

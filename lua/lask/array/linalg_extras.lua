@@ -105,4 +105,46 @@ function X.svd_flip(u, v, opts)
   return u * signs, v * signs:T()
 end
 
+--- The QR of a short-and-fat x (rows < columns), Dask's sfqr: q, r in float64.
+-- x's rows are put in one block and its first column block widened to at least
+-- the rows; that block is factored (q, r1), and every other column block j of r
+-- is qᵀ x_j, a matrix product per block, in parallel. q is (m, m), r is (m, n)
+-- with x's column blocks.
+-- @param x lask.array: 2-D, rows < columns
+-- @return lask.array, lask.array: q and r
+-- @usage local x = da.random.normal({3, 10}, {chunks = {3, 4}, seed = 1})
+-- local q, r = la.qr(x)
+-- assert(r.shape[2] == 10 and #r.chunks[2] == 3)
+function X.sfqr(x)
+  local m, n = x.shape[1], x.shape[2]
+  -- one row block; the first column block at least m wide
+  local cols, first = {}, 0
+  for _, c in ipairs(x.chunks[2]) do
+    if first < math.max(m, 1) then first = first + c else cols[#cols + 1] = c end
+  end
+  table.insert(cols, 1, first)
+  x = x:rechunk { { m }, cols }
+  local name = "sfqr-" .. core.tokenize("sfqr", x)
+  local kqr, kitem, kmat, kt = core.kernel("qr"), core.kernel("item"), core.kernel("matmul"), core.kernel("transpose")
+  local fac, qname, rname = name .. "-factor", name .. "-q", name .. "-r"
+  local layer = function(lname)
+    return {
+      name = lname, kind = "generic",
+      build = function()
+        local fkey = block_key(fac, { 0, 0 })
+        local dsk = { [fkey] = { kqr, block_key(x.name, { 0, 0 }) } }
+        dsk[block_key(qname, { 0, 0 })] = { kitem, fkey, 0 }
+        dsk[block_key(rname, { 0, 0 })] = { kitem, fkey, 1 }
+        for j = 1, #cols - 1 do
+          dsk[block_key(rname, { 0, j })] = { kmat, { kt, { kitem, fkey, 0 } }, block_key(x.name, { 0, j }) }
+        end
+        return dsk
+      end,
+    }
+  end
+  local q = core.new(layer(qname), { x }, { { m }, { m } }, "float64")
+  local r = core.new(layer(rname), { x }, { { m }, cols }, "float64")
+  return q, r
+end
+
 return X
