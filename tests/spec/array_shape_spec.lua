@@ -323,4 +323,66 @@ describe("lask.array shape functions", function()
     assert.same({ 2.0, 1.0 }, Kk.solve_triangular(a, nd.asarray({ 2.0, 3 }), true, false, true):totable())
     assert.has_error(function() Kk.solve_triangular(nd.asarray({ { 0.0 } }), nd.asarray({ 1.0 }), true) end)
   end)
+
+  -- einsum by brute force: every assignment of the letters, summed
+  local function naive_einsum(spec, refs)
+    local lhs, rhs = spec:match("^(.-)%->(.*)$")
+    local terms = {}
+    for t in (lhs .. ","):gmatch("([^,]*),") do terms[#terms + 1] = t end
+    local extent, letters = {}, {}
+    for k, t in ipairs(terms) do
+      for d = 1, #t do
+        local c = t:sub(d, d)
+        if not extent[c] then letters[#letters + 1] = c end
+        extent[c] = refs[k].shape[d]
+      end
+    end
+    local oshape = {}
+    for d = 1, #rhs do oshape[d] = extent[rhs:sub(d, d)] end
+    local sums, val = {}, {}
+    local function walk(li)
+      if li > #letters then
+        local p = 1
+        for k, t in ipairs(terms) do
+          local idx = {}
+          for d = 1, #t do idx[d] = val[t:sub(d, d)] end
+          p = p * at(refs[k], idx)
+        end
+        local off = 0
+        for d = 1, #rhs do off = off * oshape[d] + val[rhs:sub(d, d)] - 1 end
+        sums[off + 1] = (sums[off + 1] or 0) + p
+        return
+      end
+      for i = 1, extent[letters[li]] do
+        val[letters[li]] = i
+        walk(li + 1)
+      end
+    end
+    walk(1)
+    local n = 1
+    for _, e in ipairs(oshape) do n = n * e end
+    for i = 1, n do sums[i] = sums[i] or 0 end
+    return { shape = oshape, flat = sums }
+  end
+
+  it("einsum over a family of specs, against brute force", function()
+    local specs = { "ij,ij->ij", "ij,ij->", "i,j->ij", "ij->i", "ij->j", "ij,kj->ik", "ij,jk->ki", "ij,i->j",
+      "bij,bjk->bik", "bij,bjk->b", "ijk->kji", "ij,jk,kl->li", "i,i,i->i" }
+    local shapes = { i = 3, j = 4, k = 2, l = 3, b = 2 }
+    for n, spec in ipairs(specs) do
+      local dtype = ({ "float64", "float32", "int64" })[n % 3 + 1]
+      local sched = SCHEDULERS[n % 3 + 1]
+      local lhs = spec:match("^(.-)%->")
+      local xs, refs = {}, {}
+      for t in (lhs .. ","):gmatch("([^,]*),") do
+        local shape, chunks = {}, {}
+        for d = 1, #t do
+          shape[d] = shapes[t:sub(d, d)]
+          chunks[d] = shape[d] > 2 and { 2, shape[d] - 2 } or { shape[d] }
+        end
+        xs[#xs + 1], refs[#refs + 1] = input(shape, dtype, chunks)
+      end
+      check(da.einsum(spec, table.unpack(xs)), naive_einsum(spec, refs), dtype, sched)
+    end
+  end)
 end)
