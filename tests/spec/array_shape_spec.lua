@@ -125,22 +125,37 @@ describe("lask.array shape functions", function()
 
   it("pad in every mode, per-axis widths", function()
     local n = 5
-    local function src(mode, i, m)
+    local function src(mode, i, m) -- numpy's element for position i (1-based) along an axis of m
       if i >= 1 and i <= m then return i end
-      if mode == "edge" then return i < 1 and 1 or m end
+      if mode == "edge" or (mode == "reflect" and m == 1) then return i < 1 and 1 or m end
       if mode == "wrap" then return (i - 1) % m + 1 end
-      if mode == "reflect" then return i < 1 and 2 - i or 2 * m - i end
-      if mode == "symmetric" then return i < 1 and 1 - i or 2 * m + 1 - i end
+      if mode == "reflect" then
+        local j = (i - 1) % (2 * m - 2)
+        return j < m and j + 1 or 2 * m - 1 - j
+      end
+      if mode == "symmetric" then
+        local j = (i - 1) % (2 * m)
+        return j < m and j + 1 or 2 * m - j
+      end
       return nil
     end
     each(function(dtype, sched)
       local x, r = input({ n, 3 }, dtype, { { 2, 3 }, { 2, 1 } })
       for _, mode in ipairs { "constant", "edge", "reflect", "symmetric", "wrap" } do
-        local y = da.pad(x, { { 3, 2 }, { 1, 0 } }, mode)
-        check(y, R({ n + 5, 4 }, function(i)
-          local a, b = src(mode, i[1] - 3, n), src(mode, i[2] - 1, 3)
-          if not a or not b then return zero(dtype) end
-          return at(r, { a, b })
+        for _, w in ipairs { { { 3, 2 }, { 1, 0 } }, { { 12, 0 }, { 4, 7 } } } do
+          local y = da.pad(x, w, mode)
+          check(y, R({ n + w[1][1] + w[1][2], 3 + w[2][1] + w[2][2] }, function(i)
+            local a, b = src(mode, i[1] - w[1][1], n), src(mode, i[2] - w[2][1], 3)
+            if not a or not b then return zero(dtype) end
+            return at(r, { a, b })
+          end), dtype, sched)
+        end
+      end
+      -- axes of 1 and 2 elements
+      local one, r1 = input({ 1, 2 }, dtype, { 1, { 1, 1 } })
+      for _, mode in ipairs { "reflect", "symmetric", "wrap", "edge" } do
+        check(da.pad(one, 3, mode), R({ 7, 8 }, function(i)
+          return at(r1, { src(mode, i[1] - 3, 1), src(mode, i[2] - 3, 2) })
         end), dtype, sched)
       end
       if dtype ~= "bool" then
@@ -150,7 +165,7 @@ describe("lask.array shape functions", function()
         end), dtype, sched)
       end
     end)
-    assert.has_error(function() da.pad(da.ones(3), 3, "reflect") end)
+    assert.has_error(function() da.pad(da.ones(0), 3, "reflect") end)
     assert.has_error(function() da.pad(da.ones(3), 1, "mirror") end)
   end)
 

@@ -480,14 +480,14 @@ end
 
 --- x padded along every axis (numpy's pad).
 -- Modes: "constant" (opts.constant_values, default 0), "edge", "reflect",
--- "symmetric", "wrap". reflect needs pads shorter than the axis, symmetric and
--- wrap pads no longer than it (numpy repeats the pattern beyond that; lask refuses).
+-- "symmetric", "wrap"; pads of any width (longer than the axis too: the pattern
+-- repeats, as numpy's). The result's blocks are x's, its slices and copies.
 -- @param x lask.array
 -- @param pad_width integer, {before, after}, or a {before, after} per axis
 -- @param[opt="constant"] mode string
 -- @param[opt] opts table: `constant_values` (a number)
 -- @return lask.array
--- @raise for an unknown mode, or pads longer than reflect/symmetric/wrap allow
+-- @raise for an unknown mode, or a mode other than constant on an empty axis
 -- @usage local y = da.pad(da.arange(3), 2, "reflect")
 -- assert(y:compute():get(1) == 2 and y.shape[1] == 7)
 function SH.pad(x, pad_width, mode, opts)
@@ -503,45 +503,46 @@ function SH.pad(x, pad_width, mode, opts)
   for d = 1, x.ndim do
     local b, a = widths[d][1], widths[d][2]
     local n = x.shape[d]
-    if b + a > 0 then
-      local function part(lo, hi, flipped) -- elements lo..hi (1-based) along d
-        local s = {}
-        for e = 1, x.ndim do s[e] = {} end
-        s[d] = { lo, hi }
-        local p = x:slice(table.unpack(s, 1, x.ndim))
-        return flipped and SH.flip(p, d) or p
-      end
-      local function piece(w, before)
-        if w == 0 then return nil end
-        local shape = core.plain(x.shape)
-        shape[d] = w
-        if mode == "constant" then
-          local chunks = core.plain(x.chunks)
-          chunks[d] = { w }
-          return da.full(shape, value, { dtype = x.dtype, chunks = chunks })
-        end
-        if n == 0 then error("lask.array: pad: cannot pad an empty axis in mode " .. mode, 4) end
-        if mode == "edge" then
-          local e = before and part(1, 1) or part(n, n)
-          return SH.broadcast_to(e, shape, { chunks = (function()
-            local c = core.plain(x.chunks)
-            c[d] = { w }
-            return c
-          end)() })
-        end
-        local limit = mode == "reflect" and n - 1 or n
-        if w > limit then
-          error(fmt("lask.array: pad: a pad of %d along axis %d of extent %d is too long for mode %s", w, d, n, mode), 4)
-        end
-        if mode == "reflect" then return before and part(2, w + 1, true) or part(n - w, n - 1, true) end
-        if mode == "symmetric" then return before and part(1, w, true) or part(n - w + 1, n, true) end
-        return before and part(n - w + 1, n) or part(1, w) -- wrap
-      end
+    if b + a > 0 and mode ~= "constant" and n == 0 then
+      error(fmt("lask.array: pad: cannot extend the empty axis %d in mode %s (only constant can)", d, mode), 2)
+    end
+    local function part(lo, hi) -- elements lo..hi (1-based) along d
+      local sl = {}
+      for e = 1, x.ndim do sl[e] = {} end
+      sl[d] = { lo, hi }
+      return x:slice(table.unpack(sl, 1, x.ndim))
+    end
+    local function block_of(w, src) -- w elements along d: a constant, or src broadcast
+      local shape, chunks = core.plain(x.shape), core.plain(x.chunks)
+      shape[d], chunks[d] = w, { w }
+      if src then return SH.broadcast_to(src, shape, { chunks = chunks }) end
+      return da.full(shape, value, { dtype = x.dtype, chunks = chunks })
+    end
+    if b + a == 0 then -- nothing along this axis
+    elseif mode == "constant" or mode == "edge" or (mode == "reflect" and n == 1) then
       local parts = {}
-      parts[#parts + 1] = piece(b, true)
+      if b > 0 then parts[#parts + 1] = block_of(b, mode ~= "constant" and part(1, 1)) end
       parts[#parts + 1] = x
-      parts[#parts + 1] = piece(a, false)
+      if a > 0 then parts[#parts + 1] = block_of(a, mode ~= "constant" and part(n, n)) end
       x = da.concatenate(parts, d)
+    else
+      -- reflect, symmetric, wrap: the axis continues periodically with period p:
+      -- x itself (wrap), x then x reversed (symmetric), or x then x reversed without
+      -- its ends (reflect); the result is a window of enough copies of p, starting
+      -- with x at a copy's start, so x's blocks stay as they are
+      local p = x
+      if mode == "symmetric" then p = da.concatenate({ x, SH.flip(x, d) }, d)
+      elseif mode == "reflect" and n > 2 then p = da.concatenate({ x, SH.flip(part(2, n - 1), d) }, d) end
+      local L = p.shape[d]
+      local before = -(-b // L) -- copies of p before x's
+      local start = before * L - b
+      local copies = -(-(start + b + n + a) // L)
+      local parts = {}
+      for c = 1, copies do parts[c] = p end
+      local sl = {}
+      for e = 1, x.ndim do sl[e] = {} end
+      sl[d] = { start + 1, start + b + n + a }
+      x = da.concatenate(parts, d):slice(table.unpack(sl, 1, x.ndim))
     end
   end
   return x
