@@ -95,6 +95,21 @@ describe("lask.array blockwise", function()
         check(da.blockwise(listsum, "i", x, "ij", { dtype = sdt }), expect, sdt, run)
       end
     end)
+    -- new_axes and adjust_chunks
+    for _, run in ipairs(RUNS) do
+      local v, rv = input({ 5 }, "float64", { { 2, 3 } })
+      local widen = function(b) return K.broadcast_to(K.reshape(b, { b.shape[1], 1 }), { b.shape[1], 3 }) end
+      local w = da.blockwise(widen, "ik", v, "i", { new_axes = { k = 3 } })
+      assert.same({ 5, 3 }, { w.shape[1], w.shape[2] })
+      check(w, R({ 5, 3 }, function(i) return at(rv, { i[1] }) end), "float64", run)
+      local twice = function(b) return K.concatenate({ b, b }, 0) end
+      local t = da.blockwise(twice, "i", v, "i", { adjust_chunks = { i = function(c) return 2 * c end } })
+      assert.same({ 4, 6 }, { t.chunks[1][1], t.chunks[1][2] })
+      check(t, R({ 10 }, function(i)
+        local j = i[1] <= 4 and (i[1] - 1) % 2 + 1 or (i[1] - 5) % 3 + 3
+        return at(rv, { j })
+      end), "float64", run)
+    end
     assert.has_error(function() da.blockwise(K.add, "ij", da.ones({ 2, 3 }), "ij", da.ones({ 3, 3 }), "ij") end)
   end)
 end)
