@@ -180,6 +180,14 @@ describe("lask.array shape functions", function()
         check(da.diagonal(x, k), R({ len }, function(i) return at(r, { i[1] + math.max(-k, 0), i[1] + math.max(k, 0) }) end),
           dtype, sched)
       end
+      -- N-d: over axes 3 and 1, the others first
+      local y, ry = input({ 3, 2, 4 }, dtype, { { 2, 1 }, 1, { 1, 3 } })
+      for _, k in ipairs { 0, 1, -1, -3 } do
+        local len = math.max(0, math.min(4 - math.max(-k, 0), 3 - math.max(k, 0)))
+        check(da.diagonal(y, k, 3, 1), R({ 2, len }, function(i)
+          return at(ry, { i[2] + math.max(k, 0), i[1], i[2] + math.max(-k, 0) })
+        end), dtype, sched)
+      end
       local v, rv = input({ 3 }, dtype, { { 2, 1 } })
       for _, k in ipairs { 0, 2, -1 } do
         local m = 3 + math.abs(k)

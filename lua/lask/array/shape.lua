@@ -601,43 +601,67 @@ function SH.tril(x, k) return triangle(x, k, true, "tril") end
 -- @usage assert(da.triu(da.ones({3, 3})):compute():get(3, 1) == 0)
 function SH.triu(x, k) return triangle(x, k, false, "triu") end
 
---- Diagonal k of a 2-D x, as a 1-D array (numpy's diagonal with its default axes).
--- Each output block is a strided view of one input block.
--- @param x lask.array: 2-D
+--- Diagonal k of x over axis1 and axis2 (numpy's diagonal).
+-- The result has x's other axes, in order, then the diagonal as the last axis;
+-- each of its blocks is a strided view of one input block (reshaped).
+-- @param x lask.array: at least 2-D
 -- @param[opt=0] k integer: above the main diagonal when > 0
+-- @param[opt=1] axis1 integer: 1-based
+-- @param[opt=2] axis2 integer: 1-based, not axis1
 -- @return lask.array
 -- @usage assert(da.diagonal(da.eye(3, {chunks = 2})):compute():get(3) == 1)
-function SH.diagonal(x, k)
+-- assert(da.diagonal(da.ones({2, 3, 4}), 0, 2, 3).shape[2] == 3)
+function SH.diagonal(x, k, axis1, axis2)
   x = need_array(x, "diagonal", 2)
-  if x.ndim ~= 2 then error("lask.array: diagonal: supports 2-D arrays (use transpose for other axes)", 2) end
+  if x.ndim < 2 then error("lask.array: diagonal: needs an array of at least 2 dimensions", 2) end
   k = k or 0
   if mtype(k) ~= "integer" then error("lask.array: diagonal: k must be an integer", 2) end
+  local a1, a2 = axis0(axis1 or 1, x.ndim, "diagonal", 2), axis0(axis2 or 2, x.ndim, "diagonal", 2)
+  if a1 == a2 then error("lask.array: diagonal: axis1 and axis2 must differ", 2) end
+  local perm = {}
+  for d = 0, x.ndim - 1 do if d ~= a1 and d ~= a2 then perm[#perm + 1] = d + 1 end end
+  perm[#perm + 1], perm[#perm + 2] = a1 + 1, a2 + 1
+  x = x:transpose(perm)
+  local nd = x.ndim
+  local rows, cols = x.chunks[nd - 1], x.chunks[nd]
   local r0, c0 = math.max(-k, 0), math.max(k, 0)
-  local len = math.max(0, math.min(x.shape[1] - r0, x.shape[2] - c0))
-  local ro, co = core.offsets(x.chunks[1]), core.offsets(x.chunks[2])
-  -- pieces: runs of the diagonal inside one block
-  local pieces, chunks = {}, {}
+  local len = math.max(0, math.min(x.shape[nd - 1] - r0, x.shape[nd] - c0))
+  local ro, co = core.offsets(rows), core.offsets(cols)
+  -- pieces: runs of the diagonal inside one block of the last two axes
+  local pieces, diag = {}, {}
   local p, bi, bj = 0, 1, 1
   while p < len do
     local r, c = r0 + p, c0 + p
-    while ro[bi] + x.chunks[1][bi] <= r do bi = bi + 1 end
-    while co[bj] + x.chunks[2][bj] <= c do bj = bj + 1 end
-    local n = math.min(ro[bi] + x.chunks[1][bi] - r, co[bj] + x.chunks[2][bj] - c, len - p)
-    pieces[#pieces + 1] = { bi - 1, bj - 1, r - ro[bi], c - co[bj], n, x.chunks[2][bj] }
-    chunks[#chunks + 1] = n
+    while ro[bi] + rows[bi] <= r do bi = bi + 1 end
+    while co[bj] + cols[bj] <= c do bj = bj + 1 end
+    local n = math.min(ro[bi] + rows[bi] - r, co[bj] + cols[bj] - c, len - p)
+    pieces[#pieces + 1] = { bi - 1, bj - 1, r - ro[bi], c - co[bj], n, cols[bj] }
+    diag[#diag + 1] = n
     p = p + n
   end
+  local chunks = {}
+  for d = 1, nd - 2 do chunks[d] = x.chunks[d] end
+  chunks[nd - 1] = len > 0 and diag or { 0 }
   local kr, kg, xname = core.kernel("reshape"), core.kernel("getitem"), x.name
   if len == 0 then
-    return per_block("diagonal", { x, k }, {}, { { 0 } }, x.dtype, function()
-      return { core.kernel("full"), { 0 }, x.dtype == "bool" and false or 0, x.dtype }
+    local zero = false
+    if x.dtype ~= "bool" then zero = 0 end
+    return per_block("diagonal", { x, k }, {}, chunks, x.dtype, function(idx)
+      return { core.kernel("full"), block_shape(chunks, idx), zero, x.dtype }
     end)
   end
-  return per_block("diagonal", { x, k }, { x }, { chunks }, x.dtype, function(idx)
-    local q = pieces[idx[1] + 1]
+  return per_block("diagonal", { x, k }, { x }, chunks, x.dtype, function(idx)
+    local q = pieces[idx[nd - 1] + 1]
+    local iidx, flat, starts, stops, steps = {}, {}, {}, {}, {}
+    for d = 1, nd - 2 do
+      iidx[d], flat[d] = idx[d], x.chunks[d][idx[d] + 1]
+      starts[d], stops[d], steps[d] = 0, flat[d], 1
+    end
+    iidx[nd - 1], iidx[nd] = q[1], q[2]
+    flat[nd - 1] = -1
     local start = q[3] * q[6] + q[4]
-    return { kg, { kr, block_key(xname, { q[1], q[2] }), { -1 } }, { start }, { start + (q[5] - 1) * (q[6] + 1) + 1 },
-      { q[6] + 1 } }
+    starts[nd - 1], stops[nd - 1], steps[nd - 1] = start, start + (q[5] - 1) * (q[6] + 1) + 1, q[6] + 1
+    return { kg, { kr, block_key(xname, iidx), flat }, starts, stops, steps }
   end)
 end
 
