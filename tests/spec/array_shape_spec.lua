@@ -390,7 +390,7 @@ describe("lask.array shape functions", function()
 
   it("einsum over a family of specs, against brute force", function()
     local specs = { "ij,ij->ij", "ij,ij->", "i,j->ij", "ij->i", "ij->j", "ij,kj->ik", "ij,jk->ki", "ij,i->j",
-      "bij,bjk->bik", "bij,bjk->b", "ijk->kji", "ij,jk,kl->li", "i,i,i->i", "ii->i", "ii->", "ij,jj->i" }
+      "bij,bjk->bik", "bij,bjk->b", "ijk->kji", "ij,jk,kl->li", "i,i,i->i", "ii->i", "ii->", "ij,jj->i", "iji->j", "iij,j->i" }
     local shapes = { i = 3, j = 4, k = 2, l = 3, b = 2 }
     for n, spec in ipairs(specs) do
       local dtype = ({ "float64", "float32", "int64" })[n % 3 + 1]

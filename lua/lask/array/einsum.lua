@@ -97,22 +97,31 @@ local function einsum_spec(spec, n, level)
   return ins, out
 end
 
-local function index_of(list, c)
-  for i, v in ipairs(list) do if v == c then return i end end
+local function index_of(list, c, from)
+  for i = from or 1, #list do if list[i] == c then return i end end
 end
 
--- One operand reduced to distinct letters: repeated letters (a diagonal, 2-D
--- only) taken first, then the letters not in keep summed.
+-- One operand reduced to distinct letters: repeated letters (diagonals) taken
+-- first, then the letters not in keep summed.
 local function einsum_reduce(x, letters, keep, level)
   letters = table.move(letters, 1, #letters, 1, {})
   if #letters ~= x.ndim then error("lask.array: einsum: a term's letters do not match its operand's axes", level + 1) end
-  if x.ndim == 2 and letters[1] == letters[2] then
-    x, letters = SH.diagonal(x), { letters[1] }
-  end
-  local seen = {}
-  for _, c in ipairs(letters) do
-    if seen[c] then error("lask.array: einsum: repeated letters within an operand are supported for 'ii' only", level + 1) end
-    seen[c] = true
+  -- a letter repeated within the operand: its diagonal (the letter moves last)
+  local again = true
+  while again do
+    again = false
+    for p = 1, #letters do
+      local q = index_of(letters, letters[p], p + 1)
+      if q then
+        local c = letters[p]
+        x = SH.diagonal(x, 0, p, q)
+        table.remove(letters, q)
+        table.remove(letters, p)
+        letters[#letters + 1] = c
+        again = true
+        break
+      end
+    end
   end
   local drop, kept = {}, {}
   for i, c in ipairs(letters) do
@@ -141,8 +150,8 @@ end
 -- "ij->", "ij->i") and any number of operands reduced two at a time; a pair with
 -- summed letters and no shared kept letter is one tensordot (a matrix product:
 -- "ij,jk->ik", "i,i->", "ij,j->i"); shared kept letters (a batch: "bij,bjk->bik")
--- go through a broadcast product and a sum. No "..." ellipsis; a repeated letter
--- within one operand only as a 2-D diagonal ("ii").
+-- go through a broadcast product and a sum; a letter repeated within an operand
+-- takes its diagonal ("ii", "iij"). No "..." ellipsis.
 -- @param spec string
 -- @param ... lask.array: the operands
 -- @return lask.array
