@@ -216,6 +216,9 @@ describe("lask.array shape functions", function()
       check(J, R({ 3, 2 }, function(i) return at(rb, { i[2] }) end), "int64", sched)
       check(da.fromfunction(function(i, j) return 10 * i + j end, { 2, 3 }, { chunks = { 1, 2 } }),
         R({ 2, 3 }, function(i) return 10 * i[1] + i[2] end), "float64", sched)
+      check(da.fromfunction(function(i, j) return i end, { 2, 3 }, { chunks = { 1, 2 }, dtype = "int64" }),
+        R({ 2, 3 }, function(i) return i[1] end), "int64", sched)
+      check(da.fromfunction(function() return 7 end, { 2, 3 }), R({ 2, 3 }, function() return 7 end), "int64", sched)
     end
     each(function(dtype, sched)
       local x = input({ 3, 2 }, dtype, { { 2, 1 }, 1 })

@@ -795,9 +795,11 @@ function SH.empty_like(x, opts) return like(x, 0, opts, "empty_like") end
 
 --- An array whose element at index (i, j, ...) is f(i, j, ...) (numpy's fromfunction).
 -- f is called once, with lazy coordinate arrays (1-based, of dtype opts.dtype,
--- float64 by default, each of the full shape), and must return a lazy array (or a
--- number) built from them with lask.array's operations: unlike Dask, whose f gets
--- each block's numpy coordinates, lask's f builds one expression, fused per block.
+-- float64 by default; the a-th varies along axis a and has extent 1 along the
+-- others, so that they broadcast), and must return a lazy array (or a number)
+-- built from them with lask.array's operations; the result is broadcast to shape.
+-- Unlike Dask, whose f gets each block's numpy coordinates, lask's f builds one
+-- expression, fused per block, and no coordinate array is made whole.
 -- @param f function
 -- @param shape table
 -- @param[opt] opts table: `dtype` (float64), `chunks`
@@ -813,14 +815,17 @@ function SH.fromfunction(f, shape, opts)
   local dtype = core.dtype(opts.dtype or "float64", 2)
   local chunks = core.normalize_chunks(opts.chunks, shape, dtype, 2)
   local coords, da = {}, A()
-  for a = 1, #shape do
+  for a = 1, #shape do -- each coordinate along its own axis, extent 1 along the others
     local s = {}
     for d = 1, #shape do s[d] = d == a and shape[d] or 1 end
-    local r = da.arange(1, shape[a] + 1, { chunks = { chunks[a] } }):astype(dtype):reshape(s)
-    coords[a] = SH.broadcast_to(r, shape, { chunks = chunks })
+    coords[a] = da.arange(1, shape[a] + 1, { chunks = { chunks[a] } }):astype(dtype):reshape(s)
   end
+  -- the coordinates broadcast in f's arithmetic, fused per block: none is made whole
   local r = f(table.unpack(coords, 1, #shape))
-  if not is_array(r) then r = da.full(shape, r, { chunks = chunks }) end
+  if not is_array(r) then return da.full(shape, r, { chunks = chunks }) end
+  if not core.same_list(r.shape, shape) or not core.same_chunks(r.chunks, chunks) then
+    r = SH.broadcast_to(r, shape, { chunks = chunks })
+  end
   return r
 end
 
