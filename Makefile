@@ -90,6 +90,11 @@ $(BUILD)/lask: lua/program/main.c $(BUILD)/liblask.a
 $(BUILD)/embed-host: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)
 
+# The lask side of scripts/bench/native.lua (the peers are built by the script).
+$(BUILD)/bench/lask_graphs: scripts/bench/native/lask_graphs.c $(BUILD)/liblask.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/liblask.a $(LIBS)
+
 # The same host compiled as C++: the public headers must serve C++ hosts as they are.
 $(BUILD)/embed-host-cxx: scripts/embed/host.c $(BUILD)/liblask.a
 	$(CXX) -std=c++17 -Wall -Wextra -Wpedantic -Werror -pthread $(OPT) $(SAN) -Iengine \

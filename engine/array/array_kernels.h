@@ -49,6 +49,8 @@
  *   add sub mul div mod pow neg  (the scalar kernels of kernel.h accept arrays too)
  *   exp log sqrt abs sin cos tanh maximum minimum where less less_equal greater
  *   greater_equal equal not_equal astype(x, dtype) floor_divide (Lua's //)
+ *   numpy's other common ufuncs, under numpy's names (LASK_EWOPS_UFUNCS in
+ *   elementwise_ops.h): log1p expm1 ... fmin fmax; round(x, decimals)
  *   fused(program, x1, x2, ...)      one pass over tiles of the inputs evaluating a
  *                                    whole elementwise expression (see
  *                                    lask_fused_kernel_new below); pow with a small
@@ -73,10 +75,28 @@
  *   mean_finish(m)  var_finish(m, ddof)  std_finish(m, ddof)
  *   argmin_chunk(x, axis, offset) argmax_chunk            leading axis of 2: value, index
  *   argmin_agg(list, axis) argmax_agg                     (global index by block offset)
+ *   nanargmin_chunk nanargmax_chunk  as argmin_chunk, NaN never a candidate (argmin_agg
+ *                                    combines them; an all-NaN lane fails arg_finish)
  *   arg_finish(m [, base])           the index part, int64, counted from base
  *                                    (default 0; lask.array passes 1); an empty
  *                                    block's arg partial has index -1 (no candidate)
  *   squeeze(x, axes)                 drops reduced axes at the end
+ *
+ * Scans (scan.c): cumsum(x, axis [, carry]) cumprod(x, axis [, carry])   the running
+ *                                    sum / product along axis (bool as int64), after
+ *                                    combining the first row with carry (the total of
+ *                                    the blocks before; broadcasts to x with extent 1
+ *                                    along axis)
+ *
+ * Order statistics (select.c; a lane is x along axis, whole):
+ *   quantile(x, axis, qs, method, skipnan [, dtype])   quantiles qs (a number, or a list:
+ *                                    a leading axis) of every lane, axis dropped (x an
+ *                                    array, or a list of the blocks along axis); NaN
+ *                                    in a lane gives NaN unless skipnan; method linear,
+ *                                    lower, higher, nearest, midpoint or median
+ *   topk(x, axis, k)                 the |k| largest (k > 0, decreasing) or smallest
+ *                                    (k < 0, increasing) of every lane
+ *   argtopk(x, axis, k, offset)      their positions + offset, int64
  *
  * Structure (structure.c):
  *   transpose(x, perm)               a view
@@ -105,8 +125,19 @@
  *   matmul_sum(as, bs)               as[1] @ bs[1] + as[2] @ bs[2] + ..., accumulated
  *                                    in place by BLAS
  *
+ * Indexing (indexing.c; lask.array's x[...] and the functions of unknown result size):
+ *   compress(x, mask [, axis])       x[mask] (1-D, C order) or the items along axis where
+ *                                    a 1-D mask is true
+ *   take(blocks, offsets, idx, axis, extent [, base])   the items at positions idx of
+ *                                    the blocks joined along axis (negative from the end)
+ *   reverse(x, axes)                 a view, reversed along axes
+ *   insert_axes(x, positions)        a view with new axes of extent 1
+ *   setitem(x, starts, stops, steps, v)   a copy of x with v written into the region
+ *   argwhere(x [, offsets, base])    (count, ndim) int64 positions of non-zero elements
+ *   unique(parts [, counts])         sorted distinct values (NaNs as one), or the list
+ *                                    {values, counts}; parts may be earlier results
+ *   block_shape(x)                   x's shape as an int64 array
  * Shape and counting (shape.c):
- *   flip(x, axes)                    x reversed along axes (0-based): a view, negative strides
  *   broadcast_to(x, shape)           x broadcast to shape: a C-contiguous copy
  *   bincount(x, minlength [, w])     counts of 0..minlength-1 in an int64/bool x (int64;
  *                                    float64 sums of w); a value outside is an error
@@ -123,6 +154,7 @@
  *                                    its global offset (the Lua layer writes the header
  *                                    first with npy_create); returns true
  *   npy_create(path, global_shape, dtype)        creates the file (header + size)
+ *   npy_save(path, x)                writes x whole to path (replacing it); returns true
  */
 #ifndef LASK_ARRAY_KERNELS_H
 #define LASK_ARRAY_KERNELS_H
@@ -143,6 +175,9 @@ const lask_kernel *lask_akernels_matmul(int i);
 const lask_kernel *lask_akernels_npy_io(int i);
 const lask_kernel *lask_akernels_linalg(int i);
 const lask_kernel *lask_akernels_range(int i);
+const lask_kernel *lask_akernels_scan(int i);
+const lask_kernel *lask_akernels_select(int i);
+const lask_kernel *lask_akernels_indexing(int i);
 const lask_kernel *lask_akernels_shape(int i);
 
 /* Defines the group function name over the static kernel array table. */

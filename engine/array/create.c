@@ -8,8 +8,9 @@
  * cuRAND, JAX and numpy's Philox) maps (key, counter) to four 32-bit words with ten
  * rounds of multiply-xor. The key is the 64-bit seed, the counter is (flat global
  * index / 2, stream), with stream 0 for uniform and 1 for normal draws: one call
- * gives two neighbouring draws. Uniform draws are pure integer arithmetic: the same
- * bits on every machine, compiler and run.
+ * gives two neighbouring draws (random_draws.c, vectorised). Uniform draws are pure
+ * integer arithmetic, normal draws IEEE arithmetic without libm: the same bits on
+ * every x86-64 machine, compiler and run.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,81 +18,11 @@
 #include <string.h>
 
 #include "array_kernels.h"
+#include "random_draws.h"
 
 #define ARG_NIL(args, nargs, i) ((i) >= (nargs) || (args)[i].type == LASK_TNIL)
 
-/* --- Philox4x32-10 --- */
-
-enum { BATCH = 16 }; /* Philox calls per batch: 2 * BATCH draws */
-
-/* Philox4x32-10 on BATCH independent counters at once, in place: x[i][l] is word i
- * of lane l (counter in, random words out). Lane by lane in arrays, the calls
- * overlap in the processor: three times the speed of one call after another. */
-static void philox_rounds(uint32_t x[4][BATCH], uint32_t k0, uint32_t k1) {
-  for (int round = 0; round < 10; round++) {
-    for (int l = 0; l < BATCH; l++) {
-      uint64_t p0 = (uint64_t)0xD2511F53u * x[0][l], p1 = (uint64_t)0xCD9E8D57u * x[2][l];
-      x[0][l] = (uint32_t)(p1 >> 32) ^ x[1][l] ^ k0, x[1][l] = (uint32_t)p1;
-      x[2][l] = (uint32_t)(p0 >> 32) ^ x[3][l] ^ k1, x[3][l] = (uint32_t)p0;
-    }
-    k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
-  }
-}
-
-/* Exposed for the known-answer test (Random123's kat_vectors): one counter, through
- * the rounds the kernels use. */
-void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
-void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
-  uint32_t x[4][BATCH] = {{0}};
-  for (int i = 0; i < 4; i++) x[i][0] = ctr[i];
-  philox_rounds(x, key[0], key[1]);
-  for (int i = 0; i < 4; i++) out[i] = x[i][0];
-}
-
-/* A double in [0, 1) from 53 bits of two words. */
-static inline double unit(uint32_t hi, uint32_t lo) {
-  return (double)(int64_t)((((uint64_t)hi << 32) | lo) >> 11) * 0x1p-53;
-}
-
 enum { STREAM_UNIFORM, STREAM_NORMAL };
-
-/* The Philox words of the BATCH counters (c, c+1, ..., stream, 0) under seed. */
-static void philox_batch(uint64_t c, uint32_t stream, uint64_t seed, uint32_t w[4][BATCH]) {
-  for (int l = 0; l < BATCH; l++) {
-    uint64_t ctr = c + (uint64_t)l;
-    w[0][l] = (uint32_t)ctr, w[1][l] = (uint32_t)(ctr >> 32), w[2][l] = stream, w[3][l] = 0;
-  }
-  philox_rounds(w, (uint32_t)seed, (uint32_t)(seed >> 32));
-}
-
-/* Writes draws first .. first+count-1 of stream to out. Draws 2j and 2j+1 come from
- * the one Philox call of counter (j, stream): uniform draws from words (0, 1) and
- * (2, 3); normal draws are the Box-Muller pair r cos t, r sin t of those two uniforms,
- * then loc + scale * z. */
-static void draw_run(uint64_t seed, int stream, uint64_t first, int64_t count, double loc, double scale,
-                     double *out) {
-  uint32_t w[4][BATCH];
-  double v[2 * BATCH];
-  uint64_t end = first + (uint64_t)count;
-  for (uint64_t e = first; e < end;) {
-    uint64_t j = e >> 1, base = 2 * j;
-    philox_batch(j, (uint32_t)stream, seed, w);
-    if (stream == STREAM_UNIFORM) {
-      for (int l = 0; l < BATCH; l++)
-        v[2 * l] = unit(w[0][l], w[1][l]), v[2 * l + 1] = unit(w[2][l], w[3][l]);
-    } else {
-      for (int l = 0; l < BATCH; l++) {
-        double u1 = 1.0 - unit(w[0][l], w[1][l]),
-               u2 = unit(w[2][l], w[3][l]); /* u1 in (0, 1]: log is finite */
-        double r = sqrt(-2.0 * log(u1)), t = 6.283185307179586 * u2;
-        v[2 * l] = loc + scale * r * cos(t), v[2 * l + 1] = loc + scale * r * sin(t);
-      }
-    }
-    uint64_t stop = base + 2 * BATCH < end ? base + 2 * BATCH : end;
-    memcpy(out, v + (e - base), (size_t)(stop - e) * sizeof *v);
-    out += stop - e, e = stop;
-  }
-}
 
 /* --- helpers --- */
 
@@ -279,7 +210,7 @@ static void fill_draws(lask_ndarray *a, uint64_t seed, const int64_t *offset, co
   for (;;) {
     uint64_t flat = 0;
     for (int d = 0; d < n; d++) flat += (uint64_t)((offset[d] + idx[d]) * gstride[d]);
-    draw_run(seed, stream, flat, inner, loc, scale, p);
+    lask_draws(seed, (uint32_t)stream, flat, inner, stream == STREAM_NORMAL, loc, scale, p);
     p += inner;
     int d = n - 2;
     for (; d >= 0 && ++idx[d] == a->shape[d]; d--) idx[d] = 0;

@@ -1,6 +1,6 @@
 /* elementwise.c — the elementwise array kernels: one per operator of
  * elementwise_ops.h (made from its list LASK_EWOPS), pow (powi for small integer
- * exponents), astype, and fused(program, ...), all evaluated by the fused kernel's
+ * exponents), astype, round(x, decimals), and fused(program, ...), all evaluated by the fused kernel's
  * tile loop (fused.h).
  */
 #include <string.h>
@@ -47,6 +47,18 @@ static lask_status k_astype(const lask_kernel *k, const lask_value *args, int na
   return lask_ew_apply(k->name, &lask_ewops[LASK_EWOP_ASTYPE], &p, args, 1, out, err);
 }
 
+/* An operator with an integer parameter, op(x, n): round(x, decimals). */
+static lask_status k_param(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                           lask_err *err) {
+  lask_ew_param p = {0, LASK_F64};
+  if (want_args(k, nargs, 2, err)) return err->code;
+  if (args[1].type != LASK_TINT)
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "%s: argument 2 must be an integer, got a %s",
+                        k->name, lask_typename(args[1]));
+  p.n = args[1].as.i;
+  return lask_ew_apply(k->name, k->data, &p, args, 1, out, err);
+}
+
 /* fused(program, x1, x2, ...) */
 static lask_status k_fused(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                            lask_err *err) {
@@ -65,6 +77,8 @@ static lask_status k_fused(const lask_kernel *k, const lask_value *args, int nar
   {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_pow, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
 #define KERNEL_CAST(ID, NAME)                                                                                \
   {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_astype, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
+#define KERNEL_PARAM(ID, NAME)                                                                               \
+  {{&lask_kernel_class, LASK_REFS_STATIC}, NAME, k_param, (void *)&lask_ewops[LASK_EWOP_##ID], NULL, NULL},
 #define KERNEL_NONE(ID, NAME)
 #define KERNEL_ENTRY(ID, NAME, ARITY, RULE, KERNEL, ...) KERNEL_##KERNEL(ID, NAME)
 

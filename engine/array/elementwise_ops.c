@@ -265,6 +265,177 @@ static int powi_i64(int64_t n, void *out, const void *const *in, const lask_ew_p
   return 0;
 }
 
+/* --- numpy's other common ufuncs (LASK_EWOPS_UFUNCS) --- */
+
+/* A unary tile function with input type T and output type OT. */
+#define EW_UNARY_TO(NAME, T, OT, EXPR)                                                                       \
+  EW_CLONES static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {           \
+    (void)p;                                                                                                 \
+    OT *restrict o = out;                                                                                    \
+    const T *restrict a = in[0];                                                                             \
+    EW_LOOP(T x = a[i]; o[i] = (OT)(EXPR));                                                                  \
+    return 0;                                                                                                \
+  }
+
+/* A float function: f64 with F, f32 with F##f. */
+#define EW_MATH(NAME, F)                                                                                     \
+  EW_UNARY(NAME##_f64, double, F(x))                                                                         \
+  EW_UNARY(NAME##_f32, float, F##f(x))
+
+EW_MATH(log1p, log1p)
+EW_MATH(expm1, expm1)
+EW_MATH(exp2, exp2)
+EW_MATH(log2, log2)
+EW_MATH(log10, log10)
+EW_MATH(cbrt, cbrt)
+EW_MATH(tan, tan)
+EW_MATH(asin, asin)
+EW_MATH(acos, acos)
+EW_MATH(atan, atan)
+EW_MATH(sinh, sinh)
+EW_MATH(cosh, cosh)
+EW_MATH(asinh, asinh)
+EW_MATH(acosh, acosh)
+EW_MATH(atanh, atanh)
+EW_MATH(floor, floor)
+EW_MATH(ceil, ceil)
+EW_MATH(trunc, trunc)
+EW_MATH(rint, rint)
+
+#define EW_PI 3.141592653589793238462643383279502884
+EW_UNARY(deg2rad_f64, double, x *(EW_PI / 180.0))
+EW_UNARY(deg2rad_f32, float, x *(float)(EW_PI / 180.0))
+EW_UNARY(rad2deg_f64, double, x *(180.0 / EW_PI))
+EW_UNARY(rad2deg_f32, float, x *(float)(180.0 / EW_PI))
+
+/* sign: -1, 0 or 1 (+0 for either zero, NaN for NaN, as numpy). */
+EW_UNARY(sign_f64, double, x > 0 ? 1.0 : x < 0 ? -1.0 : x == 0 ? 0.0 : x)
+EW_UNARY(sign_f32, float, x > 0 ? 1.0f : x < 0 ? -1.0f : x == 0 ? 0.0f : x)
+EW_UNARY(sign_i64, int64_t, (x > 0) - (x < 0))
+
+/* reciprocal: integers divide 1 by x, truncating (1/0 is INT64_MIN, numpy's result on x86). */
+EW_UNARY(recip_f64, double, 1.0 / x)
+EW_UNARY(recip_f32, float, 1.0f / x)
+EW_UNARY(recip_i64, int64_t, x == 0 ? INT64_MIN : x == 1 || x == -1 ? x : 0)
+
+/* Predicates: a tile of the operand's dtype in, bools out. */
+EW_UNARY_TO(isnan_f64, double, boolbyte, x != x)
+EW_UNARY_TO(isnan_f32, float, boolbyte, x != x)
+EW_UNARY_TO(isinf_f64, double, boolbyte, fabs(x) == INFINITY)
+EW_UNARY_TO(isinf_f32, float, boolbyte, fabsf(x) == INFINITY)
+EW_UNARY_TO(isfinite_f64, double, boolbyte, x - x == 0)
+EW_UNARY_TO(isfinite_f32, float, boolbyte, x - x == 0)
+EW_UNARY_TO(false_i64, int64_t, boolbyte, 0 * x)
+EW_UNARY_TO(false_b, boolbyte, boolbyte, 0 * x)
+EW_UNARY_TO(true_i64, int64_t, boolbyte, 1 + 0 * x)
+EW_UNARY_TO(true_b, boolbyte, boolbyte, 1 + 0 * x)
+EW_UNARY_TO(signbit_f64, double, boolbyte, signbit(x) != 0)
+EW_UNARY_TO(signbit_f32, float, boolbyte, signbit(x) != 0)
+EW_UNARY_TO(signbit_i64, int64_t, boolbyte, x < 0)
+EW_UNARY_TO(lnot_f64, double, boolbyte, x == 0)
+EW_UNARY_TO(lnot_f32, float, boolbyte, x == 0)
+EW_UNARY_TO(lnot_i64, int64_t, boolbyte, x == 0)
+EW_UNARY_TO(lnot_b, boolbyte, boolbyte, x == 0)
+
+/* Logical operators: any dtype, truth as x != 0 (NaN is true, as in numpy). */
+#define EW_LOGICAL(NAME, OP)                                                                                 \
+  EW_BINARY(NAME##_f64, double, boolbyte, (x != 0) OP(y != 0))                                               \
+  EW_BINARY(NAME##_f32, float, boolbyte, (x != 0) OP(y != 0))                                                \
+  EW_BINARY(NAME##_i64, int64_t, boolbyte, (x != 0) OP(y != 0))                                              \
+  EW_BINARY(NAME##_b, boolbyte, boolbyte, (x != 0) OP(y != 0))
+
+EW_LOGICAL(land, &)
+EW_LOGICAL(lor, |)
+EW_LOGICAL(lxor, ^)
+
+/* Bitwise operators on integers and bools; shifts as numpy's (a shift by 64 or more,
+ * or by a negative amount, gives 0, or -1 for a negative x shifted right). */
+EW_BINARY(band_i64, int64_t, int64_t, x &y)
+EW_BINARY(band_b, boolbyte, boolbyte, B(x) & B(y))
+EW_BINARY(bor_i64, int64_t, int64_t, x | y)
+EW_BINARY(bor_b, boolbyte, boolbyte, B(x) | B(y))
+EW_BINARY(bxor_i64, int64_t, int64_t, x ^ y)
+EW_BINARY(bxor_b, boolbyte, boolbyte, B(x) ^ B(y))
+EW_UNARY(invert_i64, int64_t, ~x)
+EW_BINARY(shl_i64, int64_t, int64_t, (uint64_t)y < 64 ? (int64_t)((uint64_t)x << (uint64_t)y) : 0)
+EW_BINARY(shr_i64, int64_t, int64_t, (uint64_t)y < 64 ? x >> (uint64_t)y : (x < 0 ? -1 : 0))
+
+/* log(exp(x) + exp(y)) without overflow, as numpy's npy_logaddexp. */
+static inline double logaddexp_d(double x, double y) {
+  if (x == y) return x + 0.693147180559945309417232121458176568; /* handles infinities of one sign */
+  double t = x - y;
+  return t > 0 ? x + log1p(exp(-t)) : t <= 0 ? y + log1p(exp(t)) : t;
+}
+
+static inline double logaddexp2_d(double x, double y) {
+  const double log2e = 1.442695040888963407359924681001892137;
+  if (x == y) return x + 1;
+  double t = x - y;
+  return t > 0 ? x + log1p(exp2(-t)) * log2e : t <= 0 ? y + log1p(exp2(t)) * log2e : t;
+}
+
+/* C's fmod for integers: the dividend's sign; 0 for a zero divisor (numpy's result). */
+static inline int64_t fmod_i64s(int64_t x, int64_t y) { return y == 0 || y == -1 ? 0 : x % y; }
+
+EW_BINARY(atan2_f64, double, double, atan2(x, y))
+EW_BINARY(atan2_f32, float, float, atan2f(x, y))
+EW_BINARY(hypot_f64, double, double, hypot(x, y))
+EW_BINARY(hypot_f32, float, float, hypotf(x, y))
+EW_BINARY(copysign_f64, double, double, copysign(x, y))
+EW_BINARY(copysign_f32, float, float, copysignf(x, y))
+EW_BINARY(nextafter_f64, double, double, nextafter(x, y))
+EW_BINARY(nextafter_f32, float, float, nextafterf(x, y))
+EW_BINARY(logaddexp_f64, double, double, logaddexp_d(x, y))
+EW_BINARY(logaddexp_f32, float, float, logaddexp_d(x, y))
+EW_BINARY(logaddexp2_f64, double, double, logaddexp2_d(x, y))
+EW_BINARY(logaddexp2_f32, float, float, logaddexp2_d(x, y))
+EW_BINARY(fmod_f64, double, double, fmod(x, y))
+EW_BINARY(fmod_f32, float, float, fmodf(x, y))
+EW_BINARY(fmod_i64, int64_t, int64_t, fmod_i64s(x, y))
+EW_BINARY(fmin_f64, double, double, fmin(x, y))
+EW_BINARY(fmin_f32, float, float, fminf(x, y))
+EW_BINARY(fmax_f64, double, double, fmax(x, y))
+EW_BINARY(fmax_f32, float, float, fmaxf(x, y))
+
+/* round:D — numpy's around: half to even (rint) after scaling by 10^D, in the
+ * operand's dtype; integers are unchanged for D >= 0 and go through float64 for
+ * D < 0, as in numpy (150 to -2 decimals is 200, 250 is 200). */
+static double pow10_d(int64_t d) {
+  double r = 1;
+  for (int64_t k = 0; k < d && r < INFINITY; k++) r *= 10;
+  return r;
+}
+
+#define EW_ROUND_FLOAT(NAME, T, RINT)                                                                        \
+  static int NAME(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {                     \
+    T *restrict o = out;                                                                                     \
+    const T *restrict a = in[0];                                                                             \
+    T f = (T)pow10_d(p->n < 0 ? -p->n : p->n);                                                               \
+    if (p->n >= 0)                                                                                           \
+      EW_LOOP(o[i] = RINT(a[i] * f) / f);                                                                    \
+    else                                                                                                     \
+      EW_LOOP(o[i] = RINT(a[i] / f) * f);                                                                    \
+    return 0;                                                                                                \
+  }
+
+EW_ROUND_FLOAT(round_f64, double, rint)
+EW_ROUND_FLOAT(round_f32, float, rintf)
+
+static int round_i64(int64_t n, void *out, const void *const *in, const lask_ew_param *p) {
+  int64_t *restrict o = out;
+  const int64_t *restrict a = in[0];
+  if (p->n >= 0) {
+    memcpy(o, a, (size_t)n * sizeof *o);
+    return 0;
+  }
+  double f = pow10_d(-p->n);
+  for (int64_t i = 0; i < n; i++) {
+    double r = rint((double)a[i] / f) * f;
+    o[i] = r >= -9.2233720368547758e18 && r < 9.2233720368547758e18 ? (int64_t)r : INT64_MIN;
+  }
+  return 0;
+}
+
 static const char neg_pow_msg[] = "integers to negative integer powers are not allowed";
 
 /* The tile functions are indexed by lask_dtype: F64, F32, I64, BOOL. */
@@ -307,6 +478,9 @@ const char *lask_ew_result_type(const lask_ewop *op, const lask_ew_param *param,
   case LASK_EW_SAME: break;
   case LASK_EW_POWI: cd = cd == LASK_BOOL ? LASK_I64 : cd; break;
   case LASK_EW_CMP: break;
+  case LASK_EW_SAME_NB: cd = cd == LASK_BOOL ? LASK_I64 : cd; break;
+  case LASK_EW_PRED: break;
+  case LASK_EW_ROUND: break;
   case LASK_EW_WHERE: r = lask_ew_promote(t[1], t[2]), r.weak = r.weak && t[0].weak, cd = r.dt; break;
   case LASK_EW_CAST: /* a cast scalar stays a scalar (numpy's np.float32(x) is weak too) */
     *compute = cd;
@@ -319,7 +493,7 @@ const char *lask_ew_result_type(const lask_ewop *op, const lask_ew_param *param,
     return buf;
   }
   *compute = cd;
-  *res = (lask_ew_type){op->rule == LASK_EW_CMP ? LASK_BOOL : cd, r.weak};
+  *res = (lask_ew_type){op->rule == LASK_EW_CMP || op->rule == LASK_EW_PRED ? LASK_BOOL : cd, r.weak};
   return NULL;
 }
 

@@ -38,16 +38,21 @@ typedef enum lask_ew_rule {
   LASK_EW_CMP,      /* binary: common dtype, bool result */
   LASK_EW_WHERE,    /* where(cond, x, y): cond as bool, x and y in their common dtype */
   LASK_EW_CAST,     /* unary astype:D: any dtype to D (no tile function: lask_convert) */
+  LASK_EW_SAME_NB,  /* unary, the operand's dtype, bool computing as int64 (reciprocal) */
+  LASK_EW_PRED,     /* unary predicate: computes in the operand's dtype, bool result (isnan) */
+  LASK_EW_ROUND,    /* unary round:D (D decimals): the operand's dtype */
 } lask_ew_rule;
 
 /* How an operator is offered as an array kernel (elementwise.c): OP, a kernel of its
  * own name applying it; POW, the pow kernel (powi for small integer exponents);
  * CAST, the astype kernel (the dtype as its second argument); NONE, no kernel of its
- * own (powi: reached through pow and fused programs). */
+ * own (powi: reached through pow and fused programs); PARAM (below). */
 #define LASK_EW_KERNEL_OP   0
 #define LASK_EW_KERNEL_POW  1
 #define LASK_EW_KERNEL_CAST 2
 #define LASK_EW_KERNEL_NONE 3
+/* PARAM: a kernel of its own name taking (x, n), n the integer parameter (round:D). */
+#define LASK_EW_KERNEL_PARAM 4
 
 /* The operators, the only list of them: X(ID, name, arity, rule, kernel, tile
  * functions for float64, float32, int64 and bool (NULL: unsupported dtype), what a
@@ -83,7 +88,63 @@ typedef enum lask_ew_rule {
   X(POWI, "powi", 1, POWI, NONE, powi_f64, powi_f32, powi_i64, NULL, neg_pow_msg, NULL)                      \
   X(ASTYPE, "astype", 1, CAST, CAST, NULL, NULL, NULL, NULL, NULL, NULL)                                     \
   X(FLOOR_DIVIDE, "floor_divide", 2, ARITH_NB, OP, floordiv_f64s, floordiv_f32s, floordiv_i64s, NULL, NULL,  \
-    NULL)
+    NULL)                                                                                                    \
+  LASK_EWOPS_UFUNCS(X)
+
+/* numpy's other common ufuncs (numpy's names; ufuncs.lua offers them as da.NAME). */
+#define LASK_EW_NOT_BITWISE                                                                                  \
+  "bitwise operations need integer or boolean operands (numpy: not supported for floats)"
+#define LASK_EWOPS_UFUNCS(X)                                                                                 \
+  X(LOG1P, "log1p", 1, FLOAT, OP, log1p_f64, log1p_f32, NULL, NULL, NULL, NULL)                              \
+  X(EXPM1, "expm1", 1, FLOAT, OP, expm1_f64, expm1_f32, NULL, NULL, NULL, NULL)                              \
+  X(EXP2, "exp2", 1, FLOAT, OP, exp2_f64, exp2_f32, NULL, NULL, NULL, NULL)                                  \
+  X(LOG2, "log2", 1, FLOAT, OP, log2_f64, log2_f32, NULL, NULL, NULL, NULL)                                  \
+  X(LOG10, "log10", 1, FLOAT, OP, log10_f64, log10_f32, NULL, NULL, NULL, NULL)                              \
+  X(CBRT, "cbrt", 1, FLOAT, OP, cbrt_f64, cbrt_f32, NULL, NULL, NULL, NULL)                                  \
+  X(TAN, "tan", 1, FLOAT, OP, tan_f64, tan_f32, NULL, NULL, NULL, NULL)                                      \
+  X(ARCSIN, "arcsin", 1, FLOAT, OP, asin_f64, asin_f32, NULL, NULL, NULL, NULL)                              \
+  X(ARCCOS, "arccos", 1, FLOAT, OP, acos_f64, acos_f32, NULL, NULL, NULL, NULL)                              \
+  X(ARCTAN, "arctan", 1, FLOAT, OP, atan_f64, atan_f32, NULL, NULL, NULL, NULL)                              \
+  X(SINH, "sinh", 1, FLOAT, OP, sinh_f64, sinh_f32, NULL, NULL, NULL, NULL)                                  \
+  X(COSH, "cosh", 1, FLOAT, OP, cosh_f64, cosh_f32, NULL, NULL, NULL, NULL)                                  \
+  X(ARCSINH, "arcsinh", 1, FLOAT, OP, asinh_f64, asinh_f32, NULL, NULL, NULL, NULL)                          \
+  X(ARCCOSH, "arccosh", 1, FLOAT, OP, acosh_f64, acosh_f32, NULL, NULL, NULL, NULL)                          \
+  X(ARCTANH, "arctanh", 1, FLOAT, OP, atanh_f64, atanh_f32, NULL, NULL, NULL, NULL)                          \
+  X(DEG2RAD, "deg2rad", 1, FLOAT, OP, deg2rad_f64, deg2rad_f32, NULL, NULL, NULL, NULL)                      \
+  X(RAD2DEG, "rad2deg", 1, FLOAT, OP, rad2deg_f64, rad2deg_f32, NULL, NULL, NULL, NULL)                      \
+  X(FLOOR, "floor", 1, FLOAT, OP, floor_f64, floor_f32, NULL, NULL, NULL, NULL)                              \
+  X(CEIL, "ceil", 1, FLOAT, OP, ceil_f64, ceil_f32, NULL, NULL, NULL, NULL)                                  \
+  X(TRUNC, "trunc", 1, FLOAT, OP, trunc_f64, trunc_f32, NULL, NULL, NULL, NULL)                              \
+  X(RINT, "rint", 1, FLOAT, OP, rint_f64, rint_f32, NULL, NULL, NULL, NULL)                                  \
+  X(FABS, "fabs", 1, FLOAT, OP, abs_f64, abs_f32, NULL, NULL, NULL, NULL)                                    \
+  X(ROUND, "round", 1, ROUND, PARAM, round_f64, round_f32, round_i64, NULL, NULL,                            \
+    "numpy round is not supported for booleans")                                                             \
+  X(SIGN, "sign", 1, SAME, OP, sign_f64, sign_f32, sign_i64, NULL, NULL,                                     \
+    "numpy sign is not supported for booleans")                                                              \
+  X(RECIPROCAL, "reciprocal", 1, SAME_NB, OP, recip_f64, recip_f32, recip_i64, NULL, NULL, NULL)             \
+  X(ISNAN, "isnan", 1, PRED, OP, isnan_f64, isnan_f32, false_i64, false_b, NULL, NULL)                       \
+  X(ISINF, "isinf", 1, PRED, OP, isinf_f64, isinf_f32, false_i64, false_b, NULL, NULL)                       \
+  X(ISFINITE, "isfinite", 1, PRED, OP, isfinite_f64, isfinite_f32, true_i64, true_b, NULL, NULL)             \
+  X(SIGNBIT, "signbit", 1, PRED, OP, signbit_f64, signbit_f32, signbit_i64, false_b, NULL, NULL)             \
+  X(LOGICAL_NOT, "logical_not", 1, PRED, OP, lnot_f64, lnot_f32, lnot_i64, lnot_b, NULL, NULL)               \
+  X(LOGICAL_AND, "logical_and", 2, CMP, OP, land_f64, land_f32, land_i64, land_b, NULL, NULL)                \
+  X(LOGICAL_OR, "logical_or", 2, CMP, OP, lor_f64, lor_f32, lor_i64, lor_b, NULL, NULL)                      \
+  X(LOGICAL_XOR, "logical_xor", 2, CMP, OP, lxor_f64, lxor_f32, lxor_i64, lxor_b, NULL, NULL)                \
+  X(BITWISE_AND, "bitwise_and", 2, ARITH, OP, NULL, NULL, band_i64, band_b, NULL, LASK_EW_NOT_BITWISE)       \
+  X(BITWISE_OR, "bitwise_or", 2, ARITH, OP, NULL, NULL, bor_i64, bor_b, NULL, LASK_EW_NOT_BITWISE)           \
+  X(BITWISE_XOR, "bitwise_xor", 2, ARITH, OP, NULL, NULL, bxor_i64, bxor_b, NULL, LASK_EW_NOT_BITWISE)       \
+  X(INVERT, "invert", 1, SAME, OP, NULL, NULL, invert_i64, lnot_b, NULL, LASK_EW_NOT_BITWISE)                \
+  X(LEFT_SHIFT, "left_shift", 2, ARITH_NB, OP, NULL, NULL, shl_i64, NULL, NULL, LASK_EW_NOT_BITWISE)         \
+  X(RIGHT_SHIFT, "right_shift", 2, ARITH_NB, OP, NULL, NULL, shr_i64, NULL, NULL, LASK_EW_NOT_BITWISE)       \
+  X(ARCTAN2, "arctan2", 2, DIV, OP, atan2_f64, atan2_f32, NULL, NULL, NULL, NULL)                            \
+  X(HYPOT, "hypot", 2, DIV, OP, hypot_f64, hypot_f32, NULL, NULL, NULL, NULL)                                \
+  X(COPYSIGN, "copysign", 2, DIV, OP, copysign_f64, copysign_f32, NULL, NULL, NULL, NULL)                    \
+  X(NEXTAFTER, "nextafter", 2, DIV, OP, nextafter_f64, nextafter_f32, NULL, NULL, NULL, NULL)                \
+  X(LOGADDEXP, "logaddexp", 2, DIV, OP, logaddexp_f64, logaddexp_f32, NULL, NULL, NULL, NULL)                \
+  X(LOGADDEXP2, "logaddexp2", 2, DIV, OP, logaddexp2_f64, logaddexp2_f32, NULL, NULL, NULL, NULL)            \
+  X(FMOD, "fmod", 2, ARITH_NB, OP, fmod_f64, fmod_f32, fmod_i64, NULL, NULL, NULL)                           \
+  X(FMIN, "fmin", 2, ARITH, OP, fmin_f64, fmin_f32, min_i64, mul_b, NULL, NULL)                              \
+  X(FMAX, "fmax", 2, ARITH, OP, fmax_f64, fmax_f32, max_i64, add_b, NULL, NULL)
 
 /* Operator indices into lask_ewops: LASK_EWOP_ADD, ..., and LASK_EWOP_COUNT. */
 typedef enum lask_ewop_id {

@@ -79,7 +79,7 @@ static bool parse_number(const char *tok, lask_value *out) {
   return *out = lask_num(d), true;
 }
 
-/* Parses an operator token, with its parameter for powi:N and astype:D. */
+/* Parses an operator token, with its parameter for powi:N, round:N and astype:D. */
 static bool parse_op(const char *tok, fnode *n) {
   const char *colon = strchr(tok, ':');
   char name[MAXTOKEN];
@@ -89,7 +89,8 @@ static bool parse_op(const char *tok, fnode *n) {
   if (!(n->op = lask_ewop_find(name))) return false;
   n->kind = N_OP;
   n->param = (lask_ew_param){0, LASK_F64};
-  bool wants_param = n->op->rule == LASK_EW_POWI || n->op->rule == LASK_EW_CAST;
+  bool wants_param =
+      n->op->rule == LASK_EW_POWI || n->op->rule == LASK_EW_ROUND || n->op->rule == LASK_EW_CAST;
   if (!colon) return !wants_param;
   if (n->op->rule == LASK_EW_CAST) return wants_param && lask_dtype_parse(colon + 1, &n->param.dt);
   lask_value v;

@@ -220,8 +220,8 @@ static lask_status read_header_fd(int fd, const char *what, const char *path, la
  * O_NONBLOCK keeps open from waiting forever for a writer to a FIFO; the type is
  * checked on the descriptor, so a file swapped between the check and the reads is
  * still the one checked. */
-static int open_regular(const char *path, const char *what, lask_err *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+static int open_mode(const char *path, const char *what, int mode, lask_err *err) {
+  int fd = open(path, mode | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return fail_errno(err, what, path), -1;
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -241,6 +241,11 @@ static int open_regular(const char *path, const char *what, lask_err *err) {
     return fail(err, what, path, why), -1;
   }
   return fd;
+}
+
+/* Opens path for reading, refusing anything but a regular file (named in err). */
+static int open_regular(const char *path, const char *what, lask_err *err) {
+  return open_mode(path, what, O_RDONLY, err);
 }
 
 lask_status lask_npy_read_header(const char *path, lask_npy_header *h, lask_err *err) {
@@ -322,16 +327,18 @@ static lask_status check_block(const char *what, const char *path, const lask_np
 
 static void unmap_release(lask_buffer *b) { munmap(b->data, b->nbytes); }
 
-/* Maps the bytes of the block and gives a view of it (the file's strides). */
+/* Maps the bytes of the block and gives a view of it (the file's strides): a private
+ * read-only mapping, or with shared a writable one whose writes reach the file. */
 static lask_ndarray *map_block(int fd, const char *path, const lask_npy_header *h, const int64_t *offset,
-                               const int64_t *shape, lask_err *err) {
+                               const int64_t *shape, bool shared, lask_err *err) {
   size_t size = lask_dtype_size(h->dtype);
   int64_t fstrides[LASK_MAXDIM], lo = 0, hi = 0;
   file_order_strides(h, h->shape, fstrides);
   for (int d = 0; d < h->ndim; d++) lo += offset[d] * fstrides[d], hi += (shape[d] - 1) * fstrides[d];
   size_t page = (size_t)sysconf(_SC_PAGESIZE), start = h->data_offset + (size_t)lo;
   size_t map_start = start / page * page, map_len = start + (size_t)hi + size - map_start;
-  void *map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, fd, (off_t)map_start);
+  void *map = mmap(NULL, map_len, shared ? PROT_READ | PROT_WRITE : PROT_READ,
+                   shared ? MAP_SHARED : MAP_PRIVATE, fd, (off_t)map_start);
   if (map == MAP_FAILED) return fail_errno(err, "load", path), NULL;
   lask_buffer *b = lask_buffer_wrap(map, map_len, unmap_release, NULL);
   if (!b) {
@@ -388,7 +395,7 @@ static lask_ndarray *load(const char *path, bool map, bool whole, int ndim, cons
       int64_t n = 1;
       for (int d = 0; d < ndim; d++) n *= shape[d];
       bool mappable = map && n > 0 && h.data_offset % lask_dtype_size(h.dtype) == 0;
-      a = mappable ? map_block(fd, path, &h, offset, shape, err)
+      a = mappable ? map_block(fd, path, &h, offset, shape, false, err)
                    : read_block(fd, path, &h, offset, shape, err);
     }
   }
@@ -398,6 +405,26 @@ static lask_ndarray *load(const char *path, bool map, bool whole, int ndim, cons
 
 lask_ndarray *lask_npy_load(const char *path, bool map, lask_err *err) {
   return load(path, map, true, 0, NULL, NULL, err);
+}
+
+lask_ndarray *lask_npy_map_writable(const char *path, lask_err *err) {
+  lask_npy_header h;
+  int fd = open_mode(path, "load", O_RDWR, err);
+  if (fd < 0) return NULL;
+  lask_ndarray *a = NULL;
+  int64_t zero[LASK_MAXDIM] = {0};
+  if (read_header_fd(fd, "load", path, &h, false, err) == LASK_OK) {
+    int64_t n = 1;
+    for (int d = 0; d < h.ndim; d++) n *= h.shape[d];
+    if (n == 0) /* nothing to map, nothing to write */
+      a = read_block(fd, path, &h, zero, h.shape, err);
+    else if (h.data_offset % lask_dtype_size(h.dtype) != 0)
+      fail(err, "load", path, "cannot be mapped for writing: its data are not aligned");
+    else
+      a = map_block(fd, path, &h, zero, h.shape, true, err);
+  }
+  close(fd);
+  return a;
 }
 
 lask_ndarray *lask_npy_load_block(const char *path, int ndim, const int64_t *offset, const int64_t *shape,

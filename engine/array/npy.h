@@ -47,6 +47,13 @@ lask_status lask_npy_read_header(const char *path, lask_npy_header *h, lask_err 
  * Fortran strides). NULL with err filled on failure. */
 lask_ndarray *lask_npy_load(const char *path, bool map, lask_err *err);
 
+/* Gives the array stored in path as a writable view of a shared memory mapping of
+ * the file (numpy's mmap_mode "r+"): writes into it reach the file, from any thread
+ * or forked process holding it. Same SIGBUS caveat as lask_npy_load's map. An
+ * array of no elements is read instead. NULL with err filled on failure (the file
+ * not writable, its data not aligned). */
+lask_ndarray *lask_npy_map_writable(const char *path, lask_err *err);
+
 /* Gives the block of path at offset[0..ndim) with shape[0..ndim) (ndim must be the
  * file's), read into memory (not mapped: a mapping of a file truncated by another
  * process meanwhile faults with SIGBUS, and blocks live long). NULL with err

@@ -1,6 +1,6 @@
 /* npy_io.c — the .npy kernels of lask.array (array_kernels.h) on npy.h: from_npy
  * reads a block (a view of a memory mapping), npy_create and store_block write a
- * file block by block.
+ * file block by block, npy_save writes one whole (a file of a stack).
  */
 #include "array_kernels.h"
 #include "npy.h"
@@ -71,10 +71,25 @@ static lask_status k_store_block(const lask_kernel *k, const lask_value *args, i
   return LASK_OK;
 }
 
+/* npy_save(path, x): writes x whole to the .npy file path (replacing it; lask_npy_save:
+ * a temporary renamed at the end, so a failure leaves nothing). */
+static lask_status k_npy_save(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                              lask_err *err) {
+  lask_ndarray *x;
+  if (lask_akernel_nargs(k, n, 2, 2, err)) return err->code;
+  if (!lask_isa(args[0], &lask_str_class))
+    return lask_akernel_fail(k, LASK_ETYPE, err, "the path must be a string");
+  if (lask_akernel_array(k, args, 1, &x, err)) return err->code;
+  if (lask_npy_save(((const lask_str *)args[0].as.o)->data, x, err)) return lask_akernel_relabel(k, err);
+  *out = lask_bool(true);
+  return LASK_OK;
+}
+
 static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("from_npy", k_from_npy),
     LASK_KERNEL_STATIC("npy_create", k_npy_create),
     LASK_KERNEL_STATIC("store_block", k_store_block),
+    LASK_KERNEL_STATIC("npy_save", k_npy_save),
 };
 
 LASK_AKERNEL_GROUP(lask_akernels_npy_io, kernels)

@@ -722,6 +722,7 @@ static bool arg_better_i(bool is_max, int64_t v, int64_t i, int64_t bv, int64_t 
 
 typedef struct argspec {
   bool is_max, flat;          /* flat: over all axes, indices into the raveled global array */
+  bool skipnan;               /* nanargmin/nanargmax: NaN is no candidate */
   int axis;                   /* the reduced axis when not flat */
   int64_t offset;             /* global position of the block along axis */
   int64_t goff[LASK_MAXDIM];  /* flat: the block's global offsets */
@@ -733,6 +734,7 @@ static void arg_offer(const argspec *as, lask_ndarray *acc, int64_t np, int64_t 
                       const int64_t *ti, int64_t j, int64_t gi, bool *seen) {
   if (acc->dtype == LASK_F64) {
     double *v = (double *)acc->data + slot, *ix = v + np;
+    if (as->skipnan && tf[j] != tf[j]) return;
     if (!seen[slot] || arg_better_f(as->is_max, tf[j], gi, *v, (int64_t)*ix)) *v = tf[j], *ix = (double)gi;
   } else {
     int64_t *v = (int64_t *)acc->data + slot, *ix = v + np;
@@ -795,10 +797,10 @@ static lask_status get_int_list(const lask_kernel *k, lask_value v, int want, in
 /* argmin_chunk(x, axis, offset): along one axis, offset = the block's start on it;
  * argmin_chunk(x, axes, offsets, global_shape) with axes listing every axis: over the
  * flattened array, offsets = the block's start on each axis. */
-static lask_status arg_chunk(bool is_max, const lask_kernel *k, const lask_value *args, int n,
+static lask_status arg_chunk(bool is_max, bool skipnan, const lask_kernel *k, const lask_value *args, int n,
                              lask_value *out, lask_err *err) {
   lask_ndarray *x;
-  argspec as = {.is_max = is_max};
+  argspec as = {.is_max = is_max, .skipnan = skipnan};
   if (lask_akernel_nargs(k, n, 3, 4, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
   int64_t ax;
   if (lask_akernel_as_int(args[1], &ax)) {
@@ -878,11 +880,21 @@ static lask_status arg_agg(bool is_max, const lask_kernel *k, const lask_value *
 
 static lask_status k_argmin_chunk(const lask_kernel *k, const lask_value *a, int n, lask_value *out,
                                   lask_err *err) {
-  return arg_chunk(false, k, a, n, out, err);
+  return arg_chunk(false, false, k, a, n, out, err);
 }
 static lask_status k_argmax_chunk(const lask_kernel *k, const lask_value *a, int n, lask_value *out,
                                   lask_err *err) {
-  return arg_chunk(true, k, a, n, out, err);
+  return arg_chunk(true, false, k, a, n, out, err);
+}
+/* nanargmin_chunk, nanargmax_chunk: as argmin_chunk, NaN no candidate (an all-NaN
+ * lane is left without one: arg_finish fails on it, as numpy's nanargmin raises). */
+static lask_status k_nanargmin_chunk(const lask_kernel *k, const lask_value *a, int n, lask_value *out,
+                                     lask_err *err) {
+  return arg_chunk(false, true, k, a, n, out, err);
+}
+static lask_status k_nanargmax_chunk(const lask_kernel *k, const lask_value *a, int n, lask_value *out,
+                                     lask_err *err) {
+  return arg_chunk(true, true, k, a, n, out, err);
 }
 static lask_status k_argmin_agg(const lask_kernel *k, const lask_value *a, int n, lask_value *out,
                                 lask_err *err) {
@@ -922,7 +934,8 @@ static lask_status k_arg_finish(const lask_kernel *k, const lask_value *args, in
   for (int64_t i = 0; i < nr; i++) {
     if (ix[i] < 0) {
       lask_release(lask_ndarray_value(r));
-      return lask_akernel_fail(k, LASK_EINVAL, err, "attempt to get the arg of an empty sequence");
+      return lask_akernel_fail(k, LASK_EINVAL, err,
+                               "attempt to get the arg of an empty sequence (or of an all-NaN slice)");
     }
     ix[i] += base;
   }
@@ -958,16 +971,27 @@ static lask_status k_squeeze(const lask_kernel *k, const lask_value *args, int n
 }
 
 static const lask_kernel reduce_kernels[] = {
-    LASK_KERNEL_STATIC("sum_chunk", k_sum_chunk),       LASK_KERNEL_STATIC("sum_agg", k_sum_agg),
-    LASK_KERNEL_STATIC("prod_chunk", k_prod_chunk),     LASK_KERNEL_STATIC("prod_agg", k_prod_agg),
-    LASK_KERNEL_STATIC("min_chunk", k_min_chunk),       LASK_KERNEL_STATIC("min_agg", k_min_agg),
-    LASK_KERNEL_STATIC("max_chunk", k_max_chunk),       LASK_KERNEL_STATIC("max_agg", k_max_agg),
-    LASK_KERNEL_STATIC("moment_chunk", k_moment_chunk), LASK_KERNEL_STATIC("moment_agg", k_moment_agg),
-    LASK_KERNEL_STATIC("mean_finish", k_mean_finish),   LASK_KERNEL_STATIC("var_finish", k_var_finish),
-    LASK_KERNEL_STATIC("std_finish", k_std_finish),     LASK_KERNEL_STATIC("argmin_chunk", k_argmin_chunk),
-    LASK_KERNEL_STATIC("argmax_chunk", k_argmax_chunk), LASK_KERNEL_STATIC("argmin_agg", k_argmin_agg),
-    LASK_KERNEL_STATIC("argmax_agg", k_argmax_agg),     LASK_KERNEL_STATIC("arg_finish", k_arg_finish),
+    LASK_KERNEL_STATIC("sum_chunk", k_sum_chunk),
+    LASK_KERNEL_STATIC("sum_agg", k_sum_agg),
+    LASK_KERNEL_STATIC("prod_chunk", k_prod_chunk),
+    LASK_KERNEL_STATIC("prod_agg", k_prod_agg),
+    LASK_KERNEL_STATIC("min_chunk", k_min_chunk),
+    LASK_KERNEL_STATIC("min_agg", k_min_agg),
+    LASK_KERNEL_STATIC("max_chunk", k_max_chunk),
+    LASK_KERNEL_STATIC("max_agg", k_max_agg),
+    LASK_KERNEL_STATIC("moment_chunk", k_moment_chunk),
+    LASK_KERNEL_STATIC("moment_agg", k_moment_agg),
+    LASK_KERNEL_STATIC("mean_finish", k_mean_finish),
+    LASK_KERNEL_STATIC("var_finish", k_var_finish),
+    LASK_KERNEL_STATIC("std_finish", k_std_finish),
+    LASK_KERNEL_STATIC("argmin_chunk", k_argmin_chunk),
+    LASK_KERNEL_STATIC("argmax_chunk", k_argmax_chunk),
+    LASK_KERNEL_STATIC("argmin_agg", k_argmin_agg),
+    LASK_KERNEL_STATIC("argmax_agg", k_argmax_agg),
+    LASK_KERNEL_STATIC("arg_finish", k_arg_finish),
     LASK_KERNEL_STATIC("squeeze", k_squeeze),
+    LASK_KERNEL_STATIC("nanargmin_chunk", k_nanargmin_chunk),
+    LASK_KERNEL_STATIC("nanargmax_chunk", k_nanargmax_chunk),
 };
 
 const lask_kernel *lask_akernels_reduce(int i);

@@ -1,5 +1,5 @@
-/* shape.c — the shape and counting kernels of lask.array (array_kernels.h): flip
- * (a view with negative strides), broadcast_to (a copy), bincount and histogram
+/* shape.c — the shape and counting kernels of lask.array (array_kernels.h):
+ * broadcast_to (a copy), bincount and histogram
  * (per-block counts that lask.array sums over blocks), and solve_triangular (one
  * triangular block against a right-hand side, BLAS dtrsm).
  */
@@ -9,30 +9,6 @@
 #include <string.h>
 
 #include "array_kernels.h"
-
-/* flip(x, axes): x with the order of its elements reversed along axes (a list of
- * 0-based axes). A view: negative strides, starting at the last element. */
-static lask_status k_flip(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
-                          lask_err *err) {
-  lask_ndarray *x;
-  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_array(k, args, 0, &x, err)) return err->code;
-  const lask_list *l = lask_isa(args[1], &lask_list_class) ? (const lask_list *)args[1].as.o : NULL;
-  int64_t strides[LASK_MAXDIM];
-  memcpy(strides, x->strides, sizeof strides);
-  char *data = x->data;
-  bool empty = lask_ndarray_size(x) == 0;
-  for (size_t i = 0; l && i < l->n; i++) {
-    int64_t a;
-    if (!lask_akernel_as_int(l->items[i], &a) || a < 0 || a >= x->ndim)
-      return lask_akernel_fail(k, LASK_EINVAL, err, "axes must be 0-based axes of a %d-d array", x->ndim);
-    if (!empty) data += (x->shape[a] - 1) * x->strides[a];
-    strides[a] = -x->strides[a];
-  }
-  lask_ndarray *v = lask_ndarray_view(x->buf, data, x->dtype, x->ndim, x->shape, strides, err);
-  if (!v) return lask_akernel_relabel(k, err);
-  *out = lask_ndarray_value(v);
-  return LASK_OK;
-}
 
 /* broadcast_to(x, shape): x broadcast to shape by numpy's rules, as a new
  * C-contiguous array (a copy: results are never views with zero strides). */
@@ -240,7 +216,6 @@ static lask_status k_solve_triangular(const lask_kernel *k, const lask_value *ar
 }
 
 static const lask_kernel shape_kernels[] = {
-    LASK_KERNEL_STATIC("flip", k_flip),
     LASK_KERNEL_STATIC("broadcast_to", k_broadcast_to),
     LASK_KERNEL_STATIC("bincount", k_bincount),
     LASK_KERNEL_STATIC("histogram", k_histogram),

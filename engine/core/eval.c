@@ -23,13 +23,9 @@ static void drop(slot *s) {
   if (s->owned) lask_release(s->v);
 }
 
-static lask_status call(uint32_t id, slot *base, uint32_t nargs, const lask_host_ops *host, lask_value *out,
-                        lask_err *err) {
-  lask_value argv_local[STACK_LOCAL], *argv = argv_local;
-  if (nargs > STACK_LOCAL && !(argv = malloc(nargs * sizeof *argv)))
-    return lask_err_set(err, LASK_ENOMEM, id, "out of memory calling a task");
-  for (uint32_t i = 0; i < nargs; i++) argv[i] = base[1 + i].v;
-  lask_value head = base[0].v;
+/* Calls head(argv[0..nargs)) for node id: a native kernel, or the host's call. */
+static lask_status call_args(uint32_t id, lask_value head, const lask_value *argv, uint32_t nargs,
+                             const lask_host_ops *host, lask_value *out, lask_err *err) {
   lask_status st;
   *out = lask_nil();
   if (lask_isa(head, &lask_kernel_class)) {
@@ -42,6 +38,21 @@ static lask_status call(uint32_t id, slot *base, uint32_t nargs, const lask_host
   } else {
     st = lask_err_set(err, LASK_ETYPE, id, "task head is a %s, not a native kernel", lask_typename(head));
   }
+  if (st != LASK_OK) {
+    *out = lask_nil();
+    if (err->node == LASK_NO_NODE) err->node = id;
+  }
+  return st;
+}
+
+/* Calls the head base[0] with the args base[1..nargs]. */
+static lask_status call(uint32_t id, slot *base, uint32_t nargs, const lask_host_ops *host, lask_value *out,
+                        lask_err *err) {
+  lask_value argv_local[STACK_LOCAL], *argv = argv_local;
+  if (nargs > STACK_LOCAL && !(argv = malloc(nargs * sizeof *argv)))
+    return lask_err_set(err, LASK_ENOMEM, id, "out of memory calling a task");
+  for (uint32_t i = 0; i < nargs; i++) argv[i] = base[1 + i].v;
+  lask_status st = call_args(id, base[0].v, argv, nargs, host, out, err);
   if (argv != argv_local) free(argv);
   return st;
 }
@@ -65,6 +76,21 @@ lask_status lask_eval(const lask_graph *g, uint32_t id, const lask_value *result
     uint32_t a = LASK_OPERAND(code[0]);
     *out = lask_retain(LASK_OP(code[0]) == LASK_OP_KEY ? results[a] : g->consts[a]);
     return LASK_OK;
+  }
+  if (len >= 2 && len - 2 <= STACK_LOCAL && code[len - 1] == ((len - 2) << 3 | LASK_OP_CALL) &&
+      LASK_OP(code[0]) == LASK_OP_CONST) { /* a flat call: head(key or constant, ...) */
+    lask_value argv[STACK_LOCAL];
+    uint32_t n = len - 2, i = 0;
+    for (; i < n; i++) {
+      uint32_t w = code[1 + i], a = LASK_OPERAND(w);
+      if (LASK_OP(w) == LASK_OP_KEY)
+        argv[i] = results[a];
+      else if (LASK_OP(w) == LASK_OP_CONST)
+        argv[i] = g->consts[a];
+      else
+        break; /* a nested list or call: the general path */
+    }
+    if (i == n) return call_args(id, g->consts[LASK_OPERAND(code[0])], argv, n, host, out, err);
   }
   slot local[STACK_LOCAL], *stack = local;
   if (len > STACK_LOCAL && !(stack = malloc(len * sizeof *stack)))

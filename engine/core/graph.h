@@ -37,6 +37,8 @@ enum { LASK_OP_KEY, LASK_OP_CONST, LASK_OP_LIST, LASK_OP_CALL };
 
 enum { LASK_NODE_HOST = 1 };
 
+typedef uint32_t *lask_graph_plan; /* see lask_graph.plan */
+
 typedef struct lask_graph {
   uint32_t n;
   uint32_t *code_off, *code_len; /* node i's program is code[code_off[i] ..+ code_len[i]] */
@@ -47,6 +49,11 @@ typedef struct lask_graph {
   uint32_t *out_off, *outs; /* node i's dependents: outs[out_off[i] .. out_off[i+1]) */
   uint8_t *flags;           /* LASK_NODE_* */
   char **names;             /* names[i] (owned) or NULL; the array itself may be NULL */
+  /* What every run of the graph shares, made by its first run (run_state.c) and kept
+   * until lask_graph_free: the priorities (lask_order) of nodes 0..n-1, the number of
+   * nodes without dependencies, the number without dependents, then the nodes without
+   * dependencies, most urgent first. NULL until a run has made it. */
+  LASK_ATOMIC(lask_graph_plan) plan;
 } lask_graph;
 
 typedef struct lask_graph_builder lask_graph_builder;

@@ -87,8 +87,11 @@ static void sort_by_rank(const ostate *s, uint32_t *ids, uint32_t len, int with_
     }
     scratch[i] = (rank){s->height[v], s->weight[v], shared, with_shared ? v : i, v};
   }
+  uint32_t i = 1;
+  while (i < len && rank_cmp(&scratch[i - 1], &scratch[i]) < 0) i++;
+  if (i == len) return; /* in order already (equal ranks: a fan-in's inputs, say) */
   qsort(scratch, len, sizeof *scratch, rank_cmp);
-  for (uint32_t i = 0; i < len; i++) ids[i] = scratch[i].id;
+  for (i = 0; i < len; i++) ids[i] = scratch[i].id;
 }
 
 /* Does running w now lower memory: is it ready, and an output (it holds nothing)

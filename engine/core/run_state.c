@@ -17,16 +17,47 @@
 
 #include "order.h"
 
+/* The graph's plan (graph.h): made once, by the first run to get here; a run that
+ * loses the race to install it frees its own. The graph does not change after it is
+ * built, so every run would make the same plan. */
+static const uint32_t *plan_of(const lask_graph *g, lask_err *err) {
+  uint32_t *plan = atomic_load_explicit(&((lask_graph *)g)->plan, memory_order_acquire);
+  if (plan) return plan;
+  size_t n = g->n;
+  plan = malloc((2 * n + 2) * sizeof *plan);
+  if (!plan) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run"), NULL;
+  if (lask_order(g, plan, err) != LASK_OK) return free(plan), NULL;
+  /* the roots by priority: the priorities are a permutation of 0..n-1, so a pass over
+   * the nodes in priority order (by_prio) needs no sort */
+  uint32_t *by_prio = plan + n + 2, nroots = 0, nsinks = 0;
+  for (uint32_t i = 0; i < n; i++) by_prio[plan[i]] = i;
+  for (uint32_t p = 0; p < n; p++) {
+    uint32_t i = by_prio[p];
+    if (g->dep_off[i] == g->dep_off[i + 1]) by_prio[nroots++] = i; /* nroots <= p: in place */
+  }
+  for (uint32_t i = 0; i < n; i++) nsinks += g->out_off[i] == g->out_off[i + 1];
+  plan[n] = nroots, plan[n + 1] = nsinks;
+  uint32_t *none = NULL;
+  if (!atomic_compare_exchange_strong_explicit(&((lask_graph *)g)->plan, &none, plan, memory_order_acq_rel,
+                                               memory_order_acquire)) {
+    free(plan);
+    return none;
+  }
+  return plan;
+}
+
 lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts,
                             lask_err *err) {
   size_t n = g->n ? g->n : 1;
   memset(s, 0, sizeof *s);
   s->g = g;
+  const uint32_t *plan = plan_of(g, err);
+  if (!plan) return err->code;
+  s->prio = plan, s->nroots = plan[g->n], s->nsinks = plan[g->n + 1], s->roots = plan + g->n + 2;
   s->values = calloc(n, sizeof *s->values);
   s->left = malloc(n * sizeof *s->left);
   s->holds = malloc(n * sizeof *s->holds);
-  s->prio = malloc(n * sizeof *s->prio);
-  if (!s->values || !s->left || !s->holds || !s->prio) {
+  if (!s->values || !s->left || !s->holds) {
     lask_state_free(s);
     return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
   }
@@ -35,15 +66,13 @@ lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *
     atomic_init(&s->holds[i], g->out_off[i + 1] - g->out_off[i]);
   }
   for (size_t k = 0; k < nouts; k++) atomic_fetch_add_explicit(&s->holds[outs[k]], 1, memory_order_relaxed);
-  lask_status st = lask_order(g, s->prio, err);
-  if (st != LASK_OK) lask_state_free(s);
-  return st;
+  return LASK_OK;
 }
 
 void lask_state_free(lask_state *s) {
   if (s->values && s->g)
     for (uint32_t i = 0; i < s->g->n; i++) lask_release(s->values[i]);
-  free(s->values), free((void *)s->left), free((void *)s->holds), free(s->prio);
+  free(s->values), free((void *)s->left), free((void *)s->holds);
   memset(s, 0, sizeof *s);
 }
 

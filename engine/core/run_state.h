@@ -24,11 +24,15 @@ struct lask_state {
   lask_value *values;      /* owned; values[i] is node i's result while it is held */
   _Atomic uint32_t *left;  /* unfinished dependencies */
   _Atomic uint32_t *holds; /* unfinished dependents + times requested */
-  uint32_t *prio;          /* static priorities from lask_order (lower runs first) */
+  const uint32_t *prio;    /* static priorities from lask_order (lower runs first); the graph's */
+  const uint32_t *roots;   /* the nodes without dependencies, most urgent first; the graph's */
+  uint32_t nroots;
+  uint32_t nsinks; /* the nodes without dependents: every other node is an ancestor of one */
 };
 
-/* Allocates and fills the state of a run of g for outs; computes priorities
- * (LASK_ECYCLE when g has a cycle). On failure nothing is left allocated. */
+/* Allocates and fills the state of a run of g for outs; takes the priorities and
+ * roots from g's plan, made at g's first run (LASK_ECYCLE when g has a cycle). On
+ * failure nothing is left allocated. */
 lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts,
                             lask_err *err);
 

@@ -20,8 +20,11 @@
  * host's too: with callbacks, pool threads queue start and finish events that the host delivers.
  *
  * Invariants of a run r:
- *   1. r->todo counts nodes not finished; the run is finished when it reaches 0 or
- *      when a task fails (r->failed), and nothing starts after that.
+ *   1. r->todo counts the sinks (nodes without dependents) not finished; the run is
+ *      finished when it reaches 0 or when a task fails (r->failed), and nothing
+ *      starts after that. Every other node is an ancestor of a sink and has finished
+ *      before that sink became ready, so at 0 every node has finished; and only the
+ *      tasks that end a branch touch the shared counter.
  *   2. A pool thread reads e->run only between incrementing and decrementing
  *      e->inside; the host frees r only after clearing e->run and seeing
  *      e->inside == 0 (both sequentially consistent, so one of the two sides
@@ -44,6 +47,7 @@
 #include "schedulers.h"
 
 enum { READY_BATCH = 64, STEAL_RETRIES = 4 };
+#define NONE UINT32_MAX /* no node */
 
 typedef struct event {
   uint32_t node;
@@ -58,10 +62,13 @@ typedef struct lask_trun {
   const lask_run_opts *o;
   int used;     /* pool threads taking part (0..npool) */
   uint64_t gen; /* tells pool threads a new run from one they already served */
-  _Atomic uint32_t todo;
-  _Atomic int finished, failed;
-  lask_err err;       /* written once, by the thread that set failed */
-  pthread_mutex_t mu; /* guards hq and ev */
+  /* todo changes at every sink; finished and failed are read at every task: apart,
+   * on cache lines of their own, no worker's decrement invalidates the others' reads */
+  _Alignas(64) _Atomic uint32_t todo;
+  _Alignas(64) _Atomic int finished;
+  _Atomic int failed;
+  _Alignas(64) lask_err err; /* written once, by the thread that set failed */
+  pthread_mutex_t mu;        /* guards hq and ev */
   lask_heap hq;
   event *ev;
   size_t nev, capev;
@@ -153,22 +160,28 @@ static void sort_batch(const uint32_t *prio, uint32_t *ids, int n) {
   }
 }
 
-static void push_batch(lask_trun *r, int w, uint32_t *ids, int n) {
+/* Pushes ids[0..n) on w's deque, most urgent last; with keep, the most urgent is not
+ * pushed but returned, for w to run next (NONE otherwise). */
+static uint32_t push_batch(lask_trun *r, int w, uint32_t *ids, int n, int keep) {
   sort_batch(r->s->prio, ids, n);
+  uint32_t next = keep ? ids[--n] : NONE;
   for (int i = 0; i < n; i++)
     if (!lask_deque_push(&r->e->deques[w], ids[i])) {
       lask_err err;
       lask_err_set(&err, LASK_ENOMEM, ids[i], "out of memory scheduling a task");
-      return fail(r, &err);
+      fail(r, &err);
+      return NONE;
     }
-  /* The pusher runs one of them itself; the others are for thieves. The host may
-   * be busy with Lua tasks, so what it pushes is all for the pool. */
-  if (r->used == 0) return; /* no pool thread takes part: nobody to wake */
+  /* What is pushed is for thieves, but for one the pusher will pop itself when it
+   * keeps none. The host may be busy with Lua tasks, so what it pushes is all for the
+   * pool. */
+  if (r->used == 0 || n == 0) return next; /* no pool thread takes part, or nothing to take */
   int host = w == r->e->npool;
-  for (int i = host ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
+  for (int i = host || keep ? 0 : 1; i < n; i++) lask_parker_notify_one(&r->e->park);
   /* The host sleeps on its own parker: when a pool thread has work to spare, wake
    * it too, or it would sleep through a burst of native tasks. */
-  if (!host && n > 1) lask_parker_notify_one(&r->host_park);
+  if (!host && n + keep > 1) lask_parker_notify_one(&r->host_park);
+  return next;
 }
 
 /* True when node id must run on the calling thread (with o->host). */
@@ -184,8 +197,11 @@ static const lask_host_ops *host_ops(const lask_trun *r, int w, uint32_t id) {
   return w == r->e->npool ? r->o->host : NULL;
 }
 
-/* Node v has finished: makes ready the dependents it was the last dependency of. */
-static void make_ready(lask_trun *r, int w, uint32_t v) {
+/* Node v has finished: makes ready the dependents it was the last dependency of.
+ * With keep, the most urgent native one of the last batch is not pushed but returned
+ * for w to run next, saving a push and a pop on the critical path (NONE when there is
+ * none). */
+static uint32_t make_ready(lask_trun *r, int w, uint32_t v, int keep) {
   const lask_graph *g = r->s->g;
   uint32_t batch[READY_BATCH];
   int n = 0;
@@ -197,13 +213,14 @@ static void make_ready(lask_trun *r, int w, uint32_t v) {
       continue;
     }
     batch[n++] = d;
-    if (n == READY_BATCH) push_batch(r, w, batch, n), n = 0;
+    if (n == READY_BATCH) push_batch(r, w, batch, n, 0), n = 0;
   }
-  if (n) push_batch(r, w, batch, n);
+  return n ? push_batch(r, w, batch, n, keep) : NONE;
 }
 
-static void run_one(lask_trun *r, int w, uint32_t id) {
-  if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return;
+/* Runs node id on worker w; returns a node made ready that w should run next, or NONE. */
+static uint32_t run_one(lask_trun *r, int w, uint32_t id) {
+  if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return NONE;
   lask_state *s = r->s;
   int host = w == r->e->npool;
   const lask_callbacks *cb = r->o->callbacks;
@@ -211,28 +228,32 @@ static void run_one(lask_trun *r, int w, uint32_t id) {
   LASK_ASSERT(host || !caller_only(r, id));
   if (cb && host) {
     deliver_events(r);
-    if (cb->pretask && cb->pretask(cb->ctx, id)) return fail(r, (lask_callback_failed(id, &err), &err));
+    if (cb->pretask && cb->pretask(cb->ctx, id)) return fail(r, (lask_callback_failed(id, &err), &err)), NONE;
   } else if (cb) {
     queue_event(r, id, w, 0, lask_nil());
   }
   lask_err_clear(&err);
   double start = r->o->trace ? lask_trace_now(r->o->trace) : 0;
   if (lask_eval(s->g, id, s->values, host_ops(r, w, id), &s->values[id], &err) != LASK_OK)
-    return fail(r, &err);
+    return fail(r, &err), NONE;
   if (r->o->trace) lask_trace_record(r->o->trace, label(r, w), id, start, lask_trace_now(r->o->trace));
   if (r->o->interrupt && atomic_load_explicit(r->o->interrupt, memory_order_relaxed))
-    return fail(r, &(lask_err){LASK_EINTR, LASK_NO_NODE, "interrupted"});
+    return fail(r, &(lask_err){LASK_EINTR, LASK_NO_NODE, "interrupted"}), NONE;
   if (cb && host && cb->posttask && cb->posttask(cb->ctx, id, s->values[id], 0))
-    return fail(r, (lask_callback_failed(id, &err), &err));
+    return fail(r, (lask_callback_failed(id, &err), &err)), NONE;
   if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
   lask_state_release_deps(s, id, NULL);
-  make_ready(r, w, id);
+  /* the host keeps nothing while host tasks wait or callbacks want delivering */
+  int keep = !host || (!cb && !atomic_load_explicit(&r->host_pending, memory_order_relaxed));
+  uint32_t next = make_ready(r, w, id, keep);
+  if (s->g->out_off[id] != s->g->out_off[id + 1]) return next; /* not a sink */
   uint32_t todo = atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel);
-  LASK_ASSERT(todo > 0); /* invariant 1: each node finishes once */
+  LASK_ASSERT(todo > 0); /* invariant 1: each sink finishes once */
   if (todo == 1) {
     atomic_store(&r->finished, 1);
     wake_all(r);
   }
+  return next;
 }
 
 static int steal_any(lask_trun *r, int w, uint32_t *id) {
@@ -262,7 +283,7 @@ static void work(lask_trun *r, int w) {
   uint32_t id;
   while (!finished(r)) {
     if (lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
-      run_one(r, w, id);
+      while (id != NONE) id = run_one(r, w, id);
       continue;
     }
     uint64_t t = lask_parker_prepare_wait(&r->e->park);
@@ -282,7 +303,7 @@ static void host_loop(lask_trun *r) {
   while (!finished(r)) {
     if (r->o->callbacks) deliver_events(r);
     if (host_pop(r, &id) || lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
-      run_one(r, w, id);
+      while (id != NONE) id = run_one(r, w, id);
       continue;
     }
     uint64_t t = lask_parker_prepare_wait(&r->host_park);
@@ -318,26 +339,16 @@ void *lask_worker_main(void *arg) {
   }
 }
 
-/* Queues the nodes with no dependencies: native ones on the host's deque (most
- * urgent last, so the host pops it first and thieves take the far end). */
+/* Queues the nodes with no dependencies, taken in priority order from the graph's
+ * plan: native ones on the host's deque (most urgent last, so the host pops it first
+ * and thieves take the far end), host ones in the host queue. */
 static lask_status seed(lask_trun *r, lask_err *err) {
-  const lask_graph *g = r->s->g;
-  uint32_t *roots = malloc((size_t)g->n * sizeof *roots);
-  int n = 0;
-  if (!roots) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
-  for (uint32_t i = 0; i < g->n; i++)
-    if (g->dep_off[i] == g->dep_off[i + 1]) {
-      if (caller_only(r, i))
-        lask_heap_push(&r->hq, i);
-      else
-        roots[n++] = i;
-    }
-  lask_heap sorted = {.prio = r->s->prio}; /* roots by priority: a heap sort */
+  const lask_state *s = r->s;
   int ok = 1;
-  for (int i = 0; i < n && ok; i++) ok = lask_heap_push(&sorted, roots[i]);
-  for (int i = n - 1; i >= 0 && ok; i--) roots[i] = lask_heap_pop(&sorted);
-  for (int i = 0; i < n && ok; i++) ok = lask_deque_push(&r->e->deques[r->e->npool], roots[i]);
-  free(sorted.ids), free(roots);
+  for (uint32_t k = s->nroots; k-- > 0 && ok;) {
+    uint32_t i = s->roots[k];
+    ok = caller_only(r, i) ? lask_heap_push(&r->hq, i) : lask_deque_push(&r->e->deques[r->e->npool], i);
+  }
   set_pending(r);
   return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
 }
@@ -362,7 +373,8 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
   if (!atomic_compare_exchange_strong(&e->busy, &idle, 1)) return lask_run_sync(s, o, err);
   int want = o->num_workers > 0 && o->num_workers < e->nworkers ? o->num_workers : e->nworkers;
   lask_trun r = {.e = e, .s = s, .o = o, .used = want - 1, .hq = {.prio = s->prio}};
-  atomic_init(&r.todo, s->g->n);
+  atomic_init(&r.todo, s->nsinks);
+  atomic_init(&r.finished, s->nsinks == 0); /* an empty graph */
   lask_status st;
   if (pthread_mutex_init(&r.mu, NULL) != 0 || !lask_parker_init(&r.host_park)) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of resources starting a run");

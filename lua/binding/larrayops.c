@@ -6,17 +6,13 @@
  *                        domain=, unsupported=}: every operator, as the fused
  *                        kernel's programs name it; rule is the typing rule ("arith",
  *                        "arith_nb", "div", "float", "same", "powi", "cmp", "where",
- *                        "cast"), kernel how the array kernels offer it ("op", "pow",
- *                        "cast", or nil: none of its own), dtypes the compute dtypes
- *                        it has a tile function for (astype: none, it converts)
- *   arrayops.result_type(op, types [, param])
- *                        the result type of op over operand types (a list of {dt=,
- *                        weak=}: weak for Lua numbers and booleans; arrays, 0-d too, are strong) as
- *                        the kernels will give it: dt, weak; or nil and the message
- *                        why the kernels refuse it. param: astype's dtype, or powi's
- *                        or pow's exponent when it is a known integer (integers to a
- *                        negative power are refused at once)
- *   arrayops.promote(a, b)  numpy's result_type of two dtypes (concatenate, stack)
+ *                        "cast", "same_nb", "pred", "round"), kernel how the array kernels offer it
+ *                        ("op", "pow", "cast", "param": (x, n), or nil: none of its own), dtypes the compute
+ * dtypes it has a tile function for (astype: none, it converts) arrayops.result_type(op, types [, param]) the
+ * result type of op over operand types (a list of {dt=, weak=}: weak for Lua numbers and booleans; arrays,
+ * 0-d too, are strong) as the kernels will give it: dt, weak; or nil and the message why the kernels refuse
+ * it. param: astype's dtype, or powi's or pow's exponent when it is a known integer (integers to a negative
+ * power are refused at once) arrayops.promote(a, b)  numpy's result_type of two dtypes (concatenate, stack)
  *   arrayops.matmul_type(a, b)  the dtype of the matmul kernel's result
  *   arrayops.fused_limits {max_args=, max_tokens=, max_depth=, max_token_len=,
  *                        powi_max=}: what a fused program may hold, and the largest
@@ -29,15 +25,17 @@
 #include "larrayops.h"
 
 static const char *const rule_names[] = {
-    [LASK_EW_ARITH] = "arith", [LASK_EW_ARITH_NB] = "arith_nb", [LASK_EW_DIV] = "div",
-    [LASK_EW_FLOAT] = "float", [LASK_EW_SAME] = "same",         [LASK_EW_POWI] = "powi",
-    [LASK_EW_CMP] = "cmp",     [LASK_EW_WHERE] = "where",       [LASK_EW_CAST] = "cast",
+    [LASK_EW_ARITH] = "arith",     [LASK_EW_ARITH_NB] = "arith_nb", [LASK_EW_DIV] = "div",
+    [LASK_EW_FLOAT] = "float",     [LASK_EW_SAME] = "same",         [LASK_EW_POWI] = "powi",
+    [LASK_EW_CMP] = "cmp",         [LASK_EW_WHERE] = "where",       [LASK_EW_CAST] = "cast",
+    [LASK_EW_SAME_NB] = "same_nb", [LASK_EW_PRED] = "pred",         [LASK_EW_ROUND] = "round",
 };
 
 static const char *const kernel_names[] = {[LASK_EW_KERNEL_OP] = "op",
                                            [LASK_EW_KERNEL_POW] = "pow",
                                            [LASK_EW_KERNEL_CAST] = "cast",
-                                           [LASK_EW_KERNEL_NONE] = NULL};
+                                           [LASK_EW_KERNEL_NONE] = NULL,
+                                           [LASK_EW_KERNEL_PARAM] = "param"};
 
 static void set_string(lua_State *L, const char *field, const char *s) {
   if (!s) return;

@@ -571,17 +571,22 @@ static int l_asarray(lua_State *L) {
 
 /* --- load, isndarray, fused_kernel --- */
 
-/* load(path [, {mmap = true}]) -> the array, or nil and a message. */
+/* load(path [, {mmap = true | "r+"}]) -> the array, or nil and a message. mmap = "r+":
+ * a writable shared mapping (stores into it reach the file). */
 static int l_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  bool map = false;
+  bool map = false, writable = false;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_getfield(L, 2, "mmap");
+    writable = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "r+") == 0;
+    if (lua_type(L, -1) == LUA_TSTRING && !writable)
+      return luaL_error(L, "lask.ndarray: load: mmap must be true, false or \"r+\", got \"%s\"",
+                        lua_tostring(L, -1));
     map = lua_toboolean(L, -1);
   }
   lask_err err;
-  lask_ndarray *a = lask_npy_load(path, map, &err);
+  lask_ndarray *a = writable ? lask_npy_map_writable(path, &err) : lask_npy_load(path, map, &err);
   if (!a) {
     lua_pushnil(L);
     lua_pushstring(L, err.msg);

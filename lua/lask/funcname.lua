@@ -2,6 +2,7 @@
 -- gives it, for every place that shows one: printed graphs ({inc, 'x'}, lask.graph),
 -- graph pictures (lask.visualize) and profile pages (lask.diagnostics). One set of
 -- rules, first match wins:
+--   0. a name registered for it (M.register: lask.delayed names its functions)
 --   1. a value that prints itself (a __tostring: native kernels): tostring(f), "inc"
 --   2. a name that holds it: the locals and upvalues of the calling frames outside
 --      lask's own modules (nearest first; a spec's file-level `local function inc`
@@ -17,6 +18,12 @@ local M = {}
 
 local type, getmetatable, pairs, ipairs, tostring = type, getmetatable, pairs, ipairs, tostring
 local sort = table.sort
+
+local registered = setmetatable({}, { __mode = "k" }) -- callable -> name (rule 0)
+
+-- Gives f the name `name` in every printing (rule 0): lask.delayed names the
+-- functions it wraps so that their tasks print as {inc, 1}.
+function M.register(f, name) registered[f] = name end
 
 local function callable(v)
   if type(v) == "function" then return true end
@@ -124,11 +131,16 @@ local function defined_name(f, cache)
     or line:match("([%a_][%w_.]*)%s*=%s*function%s*%(")
 end
 
+-- The name that holds v by rule 2 alone (a local or upvalue of the calling frames
+-- outside lask, a global, a module field), or nil: lask.delayed names a wrapped
+-- function after the variable holding its wrapper (`local inc = delayed(...)`).
+function M.held_name(v) return function_names()[v] end
+
 -- namer(): a function f -> its name by the rules above.
 function M.namer()
   local names, sources, cache = nil, {}, {}
   return function(f)
-    local known = cache[f]
+    local known = cache[f] or registered[f]
     if known then return known end
     local name
     local mt = getmetatable(f)

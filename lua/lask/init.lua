@@ -14,10 +14,10 @@ local lask = {
 -- lask.get is the threaded scheduler's get.
 function lask.get(dsk, keys, opts) return require("lask.threaded").get(dsk, keys, opts) end
 
--- lask.tostring(dsk) prints a graph; given a lask.array, it prints the array's graph.
+-- lask.tostring(dsk) prints a graph; given a lask.array or a delayed value, its graph.
 function lask.tostring(dsk)
   local mt = getmetatable(dsk)
-  if type(mt) == "table" and mt.__name == "lask.array" then dsk = dsk.dask end
+  if type(mt) == "table" and (mt.__name == "lask.array" or mt.__name == "lask.delayed") then dsk = dsk.dask end
   return require("lask.graph").tostring(dsk)
 end
 
@@ -49,7 +49,7 @@ local lazy = {
   getcycle = "lask.graph", isdag = "lask.graph", subs = "lask.graph", flatten = "lask.graph",
   tostring = "lask.graph", cull = "lask.optimization", fuse = "lask.optimization", inline = "lask.optimization",
   inline_functions = "lask.optimization",
-  visualize = "lask.visualize", compute = "lask.array",
+  visualize = "lask.visualize", compute = "lask.delayed", delayed = "lask.delayed",
 }
 
 return setmetatable(lask, {

@@ -38,6 +38,14 @@ function R.status(field)
   return tonumber(v)
 end
 
+-- The load average (1, 5 and 15 minutes) as /proc/loadavg gives it, or "?".
+function R.loadavg()
+  local f = io.open("/proc/loadavg")
+  local s = f and f:read("l") or "?"
+  if f then f:close() end
+  return s:match("^(%S+ %S+ %S+)") or s
+end
+
 function R.reset_peak()
   local f = io.open("/proc/self/clear_refs", "w")
   if not f then return false end

@@ -30,11 +30,15 @@ finish() { [ "$failed" -eq 0 ] || { echo "$failed benchmark(s) failed"; exit 1; 
 trap finish EXIT
 
 # The benchmarks, in turn.
+bench native.lua
 bench overhead.lua
 bench profiler.lua
 bench multiprocessing.lua
 bench array.lua
 bench linalg.lua
+bench random.lua
 bench outofcore.lua
 bench lua_tasks.lua
+bench reductions.lua
+bench indexing.lua
 bench map_overlap.lua

@@ -1,7 +1,8 @@
 /* test_array_kernels.c — the array kernels against naive loops: creation (and that any
  * chunking gives the same array), every elementwise kernel over random dtypes,
  * shapes (odd, empty, one element, broadcast) and layouts (strided, reversed),
- * numpy's promotion, fused programs equal to their unfused evaluation, and errors.
+ * numpy's promotion, fused programs equal to their unfused evaluation, scans and
+ * order statistics against sorts and loops, and errors.
  * Random trials print their seed; set LASK_TEST_SEED to replay one. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,8 +21,7 @@
 #include "array/scalar.h"
 #include "array/fused.h"
 #include "array/npy.h"
-
-void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+#include "array/random_draws.h"
 
 static unsigned test_seed(const char *what) {
   const char *env = getenv("LASK_TEST_SEED");
@@ -215,6 +215,47 @@ static void test_philox_known_answers(void **state) {
     lask_philox4x32_10(kat[i], kat[i] + 4, out);
     assert_memory_equal(out, kat[i] + 6, sizeof out);
   }
+}
+
+/* Every compiled path this processor runs gives the base path's bits, whatever the
+ * first draw and the count (odd, partial steps); the base path's uniform draws are the
+ * Philox words taken one counter at a time, and its normal draws libm's Box-Muller
+ * pair within rounding. */
+static void test_draws_paths_agree(void **state) {
+  (void)state;
+  enum { N = 1000 };
+  static double base[N], other[N];
+  const uint64_t seed = 0x123456789abcdefull;
+  const uint64_t firsts[] = {0, 1, 7, 33, 1000001};
+  const int64_t counts[] = {0, 1, 2, 15, 16, 17, 31, 33, 999, N};
+  for (int normal = 0; normal < 2; normal++)
+    for (size_t f = 0; f < sizeof firsts / sizeof *firsts; f++)
+      for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        lask_draws_on(LASK_DRAWS_BASE, seed, (uint32_t)normal, firsts[f], counts[c], normal, -1.5, 3.0, base);
+        for (int p = LASK_DRAWS_AVX2; p <= LASK_DRAWS_AVX512; p++) {
+          if (!lask_draws_path_ok((lask_draws_path)p)) continue;
+          memset(other, 0, sizeof other);
+          lask_draws_on((lask_draws_path)p, seed, (uint32_t)normal, firsts[f], counts[c], normal, -1.5, 3.0,
+                        other);
+          assert_memory_equal(base, other, (size_t)counts[c] * sizeof *base);
+        }
+        for (int64_t i = 0; i < counts[c]; i++) { /* the reference, a draw at a time */
+          uint64_t e = firsts[f] + (uint64_t)i, j = e / 2;
+          uint32_t ctr[4] = {(uint32_t)j, (uint32_t)(j >> 32), (uint32_t)normal, 0},
+                   key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)}, w[4];
+          lask_philox4x32_10(ctr, key, w);
+          double u[2];
+          for (int k = 0; k < 2; k++)
+            u[k] = (double)((((uint64_t)w[2 * k] << 32) | w[2 * k + 1]) >> 11) * 0x1p-53;
+          if (!normal) {
+            assert_true(base[i] == u[e % 2]);
+          } else {
+            double r = sqrt(-2.0 * log(1.0 - u[0])), t = 6.283185307179586 * u[1];
+            double z = e % 2 ? r * sin(t) : r * cos(t);
+            assert_true(fabs(base[i] - (-1.5 + 3.0 * z)) <= 1e-14 * (1 + fabs(base[i])));
+          }
+        }
+      }
 }
 
 /* The same (seed, global shape) gives the same bits whatever the chunking. */
@@ -828,6 +869,99 @@ static void test_into_writes_blocks_in_place(void **state) {
   lask_release(kv);
 }
 
+/* --- scans and order statistics (scan.c, select.c) --- */
+
+static lask_ndarray *f64_array(int ndim, const int64_t *shape, const double *v) {
+  lask_err err;
+  lask_ndarray *a = lask_ndarray_new(LASK_F64, ndim, shape, &err);
+  assert_non_null(a);
+  memcpy(a->data, v, sizeof(double) * (size_t)lask_ndarray_size(a));
+  return a;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void test_scans_and_order_statistics(void **state) {
+  (void)state;
+  test_seed("scans and order statistics");
+  lask_err err;
+  lask_value out;
+  for (int trial = 0; trial < 50; trial++) {
+    /* cumsum of a random 3 x n float64 array along axis 1, with a carry per row */
+    int64_t n = rand() % 40, shape[2] = {3, n}, cshape[2] = {3, 1};
+    double v[3 * 40], c[3] = {rand() % 7, -2.5, 0.25};
+    for (int64_t i = 0; i < 3 * n; i++) v[i] = (rand() % 200 - 100) / 8.0;
+    lask_ndarray *x = f64_array(2, shape, v), *carry = f64_array(2, cshape, c);
+    lask_ndarray *y = call_array(
+        "cumsum", (lask_value[]){lask_ndarray_value(x), lask_int(1), lask_ndarray_value(carry)}, 3);
+    for (int r = 0; r < 3; r++) {
+      double acc = c[r];
+      for (int64_t j = 0; j < n; j++) assert_true(((double *)y->data)[r * n + j] == (acc += v[r * n + j]));
+    }
+    release(y);
+    /* the median and quantiles of every row: one array or its pieces along the axis give the same */
+    if (n > 0) {
+      int64_t cut = rand() % (n + 1), s1[2] = {3, cut}, s2[2] = {3, n - cut};
+      double a1[3 * 40], a2[3 * 40];
+      for (int r = 0; r < 3; r++) {
+        memcpy(a1 + r * cut, v + r * n, sizeof(double) * (size_t)cut);
+        memcpy(a2 + r * (n - cut), v + r * n + cut, sizeof(double) * (size_t)(n - cut));
+      }
+      lask_ndarray *p1 = f64_array(2, s1, a1), *p2 = f64_array(2, s2, a2);
+      lask_list *pieces = lask_list_new(2);
+      pieces->items[0] = lask_ndarray_value(p1), pieces->items[1] = lask_ndarray_value(p2);
+      lask_value pv = lask_objval(&pieces->h);
+      lask_ndarray *m1 = call_array(
+          "quantile",
+          (lask_value[]){lask_ndarray_value(x), lask_int(1), lask_num(0.5), str("median"), lask_bool(false)},
+          5);
+      lask_ndarray *m2 = call_array(
+          "quantile", (lask_value[]){pv, lask_int(1), lask_num(0.5), str("median"), lask_bool(false)}, 5);
+      for (int r = 0; r < 3; r++) {
+        double sorted[40];
+        memcpy(sorted, v + r * n, sizeof(double) * (size_t)n);
+        qsort(sorted, (size_t)n, sizeof(double), cmp_double);
+        double want = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        assert_true(((double *)m1->data)[r] == want);
+        assert_true(((double *)m2->data)[r] == want);
+      }
+      lask_ndarray *t =
+          call_array("topk", (lask_value[]){lask_ndarray_value(x), lask_int(1), lask_int(2)}, 3);
+      lask_ndarray *at = call_array(
+          "argtopk", (lask_value[]){lask_ndarray_value(x), lask_int(1), lask_int(-1), lask_int(10)}, 4);
+      int64_t k = n < 2 ? n : 2;
+      assert_int_equal(t->shape[1], k);
+      for (int r = 0; r < 3; r++) {
+        double sorted[40];
+        memcpy(sorted, v + r * n, sizeof(double) * (size_t)n);
+        qsort(sorted, (size_t)n, sizeof(double), cmp_double);
+        for (int64_t j = 0; j < k; j++) assert_true(((double *)t->data)[r * k + j] == sorted[n - 1 - j]);
+        int64_t pos = ((int64_t *)at->data)[r] - 10;
+        assert_true(pos >= 0 && pos < n && v[r * n + pos] == sorted[0]);
+      }
+      release(m1), release(m2), release(t), release(at);
+      lask_release(pv);
+    }
+    release(x), release(carry);
+  }
+  /* errors name the kernel and the cause */
+  lask_ndarray *x = f64_array(1, (int64_t[]){2}, (double[]){1, 2});
+  lask_value xv = lask_ndarray_value(x);
+  assert_int_equal(call("cumsum", (lask_value[]){xv, lask_int(1)}, 2, &out, &err), LASK_EINVAL);
+  assert_string_equal(err.msg, "cumsum: axis 1 is out of range for a 1-d array");
+  assert_int_equal(call("topk", (lask_value[]){xv, lask_int(0), lask_int(0)}, 3, &out, &err), LASK_EINVAL);
+  assert_string_equal(err.msg, "topk: k must not be 0");
+  assert_int_equal(call("quantile",
+                        (lask_value[]){xv, lask_int(0), lask_num(1.5), str("linear"), lask_bool(false)}, 5,
+                        &out, &err),
+                   LASK_EINVAL);
+  assert_string_equal(err.msg, "quantile: quantiles must be in the range [0, 1]");
+  release(x);
+}
+
 static void test_fused_program_basics(void **state) {
   (void)state;
   lask_err err;
@@ -1092,6 +1226,7 @@ int main(void) {
       cmocka_unit_test(test_arange_and_linspace),
       cmocka_unit_test(test_full_and_eye),
       cmocka_unit_test(test_philox_known_answers),
+      cmocka_unit_test(test_draws_paths_agree),
       cmocka_unit_test(test_random_is_chunking_independent),
       cmocka_unit_test(test_random_distributions),
       cmocka_unit_test(test_from_npy_blocks),
@@ -1103,6 +1238,7 @@ int main(void) {
       cmocka_unit_test(test_scalar_kernels_accept_arrays),
       cmocka_unit_test(test_kernels_run_concurrently),
       cmocka_unit_test(test_into_writes_blocks_in_place),
+      cmocka_unit_test(test_scans_and_order_statistics),
   };
   return cmocka_run_group_tests(tests, NULL, release_strings);
 }

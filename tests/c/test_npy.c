@@ -1,6 +1,7 @@
 /* test_npy.c — .npy files: round trips (every dtype, C and Fortran order, format
  * 1.0 and 2.0, mapped and read), block reads and writes, and clear errors for
- * truncated, malformed and unsupported files; a failed save leaves nothing. */
+ * truncated, malformed and unsupported files; a failed save leaves nothing; writable
+ * shared mappings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -372,6 +373,51 @@ static void test_write_blocks_into_fortran_file(void **state) {
   release(src), release(ft), release(zero), release(zt), release(back);
 }
 
+/* A writable shared mapping: writes reach the file (every dtype, C and Fortran order);
+ * a file of no elements is read; a directory or a missing file is refused. */
+static void test_map_writable(void **state) {
+  (void)state;
+  lask_err err;
+  lask_dtype dts[] = {LASK_F64, LASK_F32, LASK_I64, LASK_BOOL};
+  for (int t = 0; t < 4; t++) {
+    for (int fortran = 0; fortran < 2; fortran++) {
+      lask_ndarray *a = sample(dts[t], 2, (int64_t[]){3, 4});
+      lask_ndarray *v = fortran ? lask_ndarray_view(a->buf, a->data, a->dtype, 2, (int64_t[]){4, 3},
+                                                    (int64_t[]){a->strides[1], a->strides[0]}, &err)
+                                : a;
+      const char *p = path_of("w.npy");
+      assert_int_equal(lask_npy_save(p, v, &err), LASK_OK);
+      lask_ndarray *m = lask_npy_map_writable(p, &err);
+      assert_non_null(m);
+      assert_true(m->buf->release != NULL); /* a mapping, not a copy */
+      int64_t at[2] = {2, 1};
+      lask_ndarray *b = sample(dts[t], 2, (int64_t[]){4, 3}); /* other values to write */
+      memcpy(lask_ndarray_ptr(m, at), lask_ndarray_ptr(b, (int64_t[]){0, 0}), lask_dtype_size(m->dtype));
+      release(m);
+      lask_ndarray *back = lask_npy_load(p, false, &err);
+      assert_non_null(back);
+      assert_memory_equal(lask_ndarray_ptr(back, at), lask_ndarray_ptr(b, (int64_t[]){0, 0}),
+                          lask_dtype_size(back->dtype));
+      int64_t other[2] = {0, 1};
+      assert_memory_equal(lask_ndarray_ptr(back, other), lask_ndarray_ptr(v, other),
+                          lask_dtype_size(back->dtype));
+      release(back), release(b);
+      if (fortran) release(v);
+      release(a);
+    }
+  }
+  lask_ndarray *empty = lask_ndarray_new(LASK_F64, 2, (int64_t[]){0, 3}, &err);
+  assert_int_equal(lask_npy_save(path_of("e.npy"), empty, &err), LASK_OK);
+  lask_ndarray *e = lask_npy_map_writable(path_of("e.npy"), &err);
+  assert_non_null(e);
+  assert_int_equal(e->shape[0], 0);
+  release(e), release(empty);
+  assert_null(lask_npy_map_writable(path_of("missing.npy"), &err));
+  assert_non_null(strstr(err.msg, "missing.npy"));
+  assert_null(lask_npy_map_writable(dir, &err));
+  assert_non_null(strstr(err.msg, dir)); /* EISDIR: "Is a directory" */
+}
+
 static void test_load_blocks(void **state) {
   (void)state;
   lask_err err;
@@ -421,6 +467,7 @@ int main(void) {
       cmocka_unit_test(test_clean_stale_temporaries),
       cmocka_unit_test(test_write_blocks_into_fortran_file),
       cmocka_unit_test(test_load_blocks),
+      cmocka_unit_test(test_map_writable),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,21 +2,8 @@
 local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_helpers.lua")
 local lask, da = H.lask, H.da
 
-local tmpdir = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua").tmpdir
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function listdir(dir)
-  local p = io.popen("ls -A " .. dir)
-  local out = {}
-  for l in p:lines() do out[#out + 1] = l end
-  p:close()
-  return out
-end
+local SH = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "spec_helpers.lua")
+local tmpdir, exists, listdir = SH.tmpdir, SH.exists, SH.listdir
 
 describe("lask.array compute", function()
   it("gives an in-memory lask.ndarray, with any scheduler", function()
@@ -82,11 +69,11 @@ describe("lask.array compute", function()
     -- blocks are written straight into each result unless another result reads them
     local x = da.random.random({ 11, 7 }, { chunks = { 4, 3 }, seed = 5 })
     local y = (x + 1) * 2
-    local a, b, c, d = lask.compute(x, y, y, y:T())
+    local a, b, c, d = lask.compute(x, y, y, y.T)
     local xs, ys = H.vals(a).flat, H.vals(b).flat
     for i = 1, 77 do assert.equal((xs[i] + 1) * 2, ys[i]) end
     assert.same(ys, H.vals(c).flat)
-    assert.same(H.vals(y:T():compute({ fuse = false })).flat, H.vals(d).flat)
+    assert.same(H.vals(y.T:compute({ fuse = false })).flat, H.vals(d).flat)
     assert.same(ys, H.vals(y:compute({ scheduler = "sync" })).flat)
   end)
 end)

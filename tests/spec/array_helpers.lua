@@ -5,6 +5,7 @@
 --   H.numpy(code)      runs /usr/bin/python3 with numpy as np: code's last line is an
 --                      expression giving an array; gives it as H.vals
 --   H.grid(shape, f)   a flat list of f(i, j, ...) (1-based) in C order
+--   H.nested(shape, flat)  a flat list as nested lists of shape
 local H = {}
 
 H.lask = require "lask"
@@ -95,6 +96,25 @@ function H.numpy(code)
     flat[#flat + 1] = v == "nan" and 0 / 0 or v == "inf" and math.huge or v == "-inf" and -math.huge or tonumber(v)
   end
   return { shape = shape, dtype = dtype, flat = flat }
+end
+
+-- The flat list (C order) as nested Lua lists of shape (for lask.ndarray.asarray).
+function H.nested(shape, flat)
+  if #shape == 0 then return flat[1] end
+  local pos = 0
+  local function level(d)
+    local out = {}
+    for i = 1, shape[d] do
+      if d == #shape then
+        pos = pos + 1
+        out[i] = flat[pos]
+      else
+        out[i] = level(d + 1)
+      end
+    end
+    return out
+  end
+  return level(1)
 end
 
 -- Writes a flat list as numpy source: np.array([...]).reshape(shape).

@@ -163,7 +163,7 @@ describe("dask/tests/test_local.py", function()
   it("test_complex_ordering (sync runs tasks in lask.order's order)", function()
     local da = require "lask.array"
     local x = da.random.normal({ 20, 20 }, { chunks = { 5, 10 }, seed = 1 })
-    local res = (x:dot(x:T()) - x:mean({ axis = 1 })):std()
+    local res = (x:dot(x.T) - x:mean({ axis = 1 })):std()
     local dsk = res.dask
     local o = lask.order(dsk)
     local expected = lask.sorted_keys(o)

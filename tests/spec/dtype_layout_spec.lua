@@ -4,7 +4,7 @@
 -- takes them), with its operand laid out contiguous, transposed, sliced with a step,
 -- as an offset view, 0-size, 0-d and with blocks of extent 0, checked against a naive Lua reference computed
 -- on the logical values (a plain C-order list). Every layout's blocks are views of
--- their inputs (from_array cuts blocks as views; :T(), slicing with a step and at an
+-- their inputs (from_array cuts blocks as views; .T, slicing with a step and at an
 -- offset make strided views), so a kernel that reads a strided or offset operand as
 -- if it were contiguous gives wrong numbers here. Random values; the seed is printed
 -- (LASK_SEED replays it).
@@ -146,7 +146,7 @@ local function layout(r, name)
     for d, e in ipairs(r.shape) do c[d] = { e // 2, 0, e - e // 2 } end
     return da.from_array(ndarray_of(r), { chunks = c })
   end
-  if name == "transposed" then return contiguous(ref_transpose(r)):T() end
+  if name == "transposed" then return contiguous(ref_transpose(r)).T end
   if name == "stepped" then
     local big = embedded(r, { 0, 1 }, { 2, 3 }, 1)
     return contiguous(big):slice({ 1, nil, 2 }, { 2, nil, 3 }):slice({ 1, r.shape[1] }, { 1, r.shape[2] })
@@ -549,7 +549,7 @@ describe("dtype × layout: structure", function()
               "column slice " .. what)
           end
           -- transpose, rechunk, reshape
-          check(x:T(), ref_transpose(r), "T " .. what)
+          check(x.T, ref_transpose(r), "T " .. what)
           check(x:rechunk { 3, 2 }, r, "rechunk " .. what)
           check(x:rechunk { r.shape[1] > 0 and r.shape[1] or 1, 1 }, r, "rechunk columns " .. what)
           check(x:reshape { r.shape[2], r.shape[1] }, { shape = { r.shape[2], r.shape[1] }, dtype = dt, flat = r.flat },
@@ -576,9 +576,9 @@ describe("dtype × layout: structure", function()
           -- 1-d operands: a strided column of x (a view), on either side
           local v = x:slice({}, 2)
           local vr = { shape = { r.shape[1], 1 }, dtype = dt, flat = ref_window(r, { 0, 1 }, { r.shape[1], 1 }, { 1, 1 }).flat }
-          local xv = da.dot(x:T(), v)
+          local xv = da.dot(x.T, v)
           local xvr = ref_matmul(ref_transpose(r), vr, xv.dtype)
-          check(xv, { shape = { r.shape[2] }, dtype = xv.dtype, flat = xvr.flat }, "dot(x:T(), column) " .. what, 1e-6)
+          check(xv, { shape = { r.shape[2] }, dtype = xv.dtype, flat = xvr.flat }, "dot(x.T, column) " .. what, 1e-6)
           local vx = da.dot(v, x)
           local vxr = ref_matmul(ref_transpose(vr), r, vx.dtype)
           check(vx, { shape = { r.shape[2] }, dtype = vx.dtype, flat = vxr.flat }, "dot(column, x) " .. what, 1e-6)
@@ -587,8 +587,8 @@ describe("dtype × layout: structure", function()
           each_index(st.shape, function(i) st.flat[pos(st.shape, i)] = r.flat[pos(r.shape, { i[1], i[3] })] end)
           check(da.stack({ x, x }, 2), st, "stack " .. what)
           -- both operands views
-          local z3 = da.dot(x:T(), x)
-          check(z3, ref_matmul(ref_transpose(r), r, z3.dtype), "dot(x:T(), x) " .. what, 1e-6)
+          local z3 = da.dot(x.T, x)
+          check(z3, ref_matmul(ref_transpose(r), r, z3.dtype), "dot(x.T, x) " .. what, 1e-6)
         else -- 0-d: reshape, astype, and the refusals of 2-d-only operations
           check(x:reshape { 1, 1 }, { shape = { 1, 1 }, dtype = dt, flat = r.flat }, "reshape 0-d " .. what)
           assert.has_error(function() da.dot(x, x):compute() end)
@@ -600,9 +600,9 @@ describe("dtype × layout: structure", function()
   it("defect 1: int64 matrix products honour a transposed operand", function()
     local a = da.from_array(nd.asarray({ { 1, 2 }, { 3, 4 } }))
     local b = da.from_array(nd.asarray({ { 1, 0 }, { 0, 1 } }))
-    H.same(H.get(da.dot(a:T(), b)), { 1, 3, 2, 4 })
-    H.same(H.get(da.dot(a, b:T())), { 1, 2, 3, 4 })
-    H.same(H.get(da.dot(b, a:T())), { 1, 3, 2, 4 })
+    H.same(H.get(da.dot(a.T, b)), { 1, 3, 2, 4 })
+    H.same(H.get(da.dot(a, b.T)), { 1, 2, 3, 4 })
+    H.same(H.get(da.dot(b, a.T)), { 1, 3, 2, 4 })
   end)
 end)
 
@@ -672,7 +672,7 @@ describe("dtype × layout: linalg", function()
           ref_map({ r }, "float64", num), "svd_compressed")
         -- square systems on a = xᵀ x + 9 I (positive definite), itself a view product
         local sq = r.shape[2]
-        local a = da.dot(x:T(), x) + da.eye(sq, { dtype = dt == "int64" and "int64" or dt }) * 9
+        local a = da.dot(x.T, x) + da.eye(sq, { dtype = dt == "int64" and "int64" or dt }) * 9
         local ar = mat(a:compute())
         local p, l, uu = la.lu(a)
         dtypes("lu", p, l, uu)

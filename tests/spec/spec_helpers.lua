@@ -3,6 +3,7 @@
 --   S.BIN                 the lask binary (LASK_BIN, default build/lask), absolute
 --   S.absolute(path)      path made absolute from the current directory
 --   S.read_file(path), S.write_file(path, text)
+--   S.exists(path), S.listdir(dir) (sorted names), S.tmpdir() (a new directory)
 --   S.interrupt(code, n [, after])  runs Lua code in the lask binary and sends it
 --                         SIGINT n times, each when it has printed "ready" once
 --                         more; gives what the shell printed ("status N", then what
@@ -30,6 +31,23 @@ function S.random_graph(rng, n, tasks)
     keys[#keys + 1] = k
   end
   return d, keys
+end
+
+-- Is there a file (or directory) at path?
+function S.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- The names in dir (hidden ones too), sorted.
+function S.listdir(dir)
+  local p = io.popen("ls -A " .. dir)
+  local out = {}
+  for l in p:lines() do out[#out + 1] = l end
+  p:close()
+  table.sort(out)
+  return out
 end
 
 -- A new empty directory under /tmp (the caller removes it).

@@ -416,7 +416,7 @@ local function overlap_axis(x, d, depth, boundary)
   for i = 1, nb do
     out[d][i] = chunks[i] + ((i > 1 or edge) and depth or 0) + ((i < nb or edge) and depth or 0)
   end
-  local kget, kcat, kflip, kbc, kfull = core.kernel("getitem"), core.kernel("concatenate"), core.kernel("flip"),
+  local kget, kcat, kflip, kbc, kfull = core.kernel("getitem"), core.kernel("concatenate"), core.kernel("reverse"),
       core.kernel("broadcast_to"), core.kernel("full")
   local name = "overlap-" .. core.tokenize("overlap", x, d, depth, boundary)
   local xname = x.name

@@ -1,5 +1,5 @@
--- lask.array.compute: evaluation — compute, persist, and lask.compute over several
--- collections at once.
+-- lask.array.compute: evaluation — compute and persist (lask.compute over several
+-- collections, arrays and delayed values, is lask.delayed's, on these pieces).
 --
 -- Every evaluation builds one graph from the layers of all the arrays involved
 -- (layers of the same name are the same work, so shared inputs are computed once),
@@ -141,12 +141,18 @@ end
 local function final_key(dsk, x, opts, others)
   local only = only_block(x)
   if only then return only end
-  local in_place = not opts.get and SHARED_MEMORY[scheduler_name(opts)]
+  local in_place = not opts.get and SHARED_MEMORY[scheduler_name(opts)] and core.known_chunks(x)
   for _, y in ipairs(others) do
     if y.layers[x.name] then in_place = false end
   end
   return in_place and write_in_place(dsk, x) or finalize(dsk, x)
 end
+
+CP.final_key = final_key
+CP.check_opts = check_opts
+
+CP.final_key = final_key
+CP.check_opts = check_opts
 
 -- x:compute([opts]): x in memory, a lask.ndarray.
 function CP.compute(x, opts)
@@ -175,46 +181,20 @@ function CP.persist(x, opts)
   return core.new(layer, {}, x.chunks, x.dtype)
 end
 
--- compute(a, b, ...): every array argument in memory, in one get (shared inputs
--- are computed once); other arguments are given back as they are. A last plain
--- table argument with option fields is taken as options.
-function CP.compute_many(...)
-  local n = select("#", ...)
-  local args = { ... }
-  local opts = {}
+-- The options of compute(a, b, ..., opts) among its n arguments args: the last one
+-- when it is a plain table with an option field (or nearly: a typo is an error,
+-- not a value). Gives the options (checked) and the count of the other arguments.
+-- (lask.compute, lask.delayed's, evaluates arrays and delayed values together.)
+function CP.split_options(args, n, level)
   local last = args[n]
   if n > 0 and type(last) == "table" and getmetatable(last) == nil then
-    -- options when a field names one (or nearly: a typo is an error, not a value)
-    local is_opts = false
     for k in pairs(last) do
       if OPTION_FIELDS[k] or (type(k) == "string" and require("lask.getter").nearest(k, OPTION_FIELDS)) then
-        is_opts = true
+        return check_opts(last, level + 1), n - 1
       end
     end
-    if is_opts then
-      opts, n = check_opts(last, 2), n - 1
-    end
   end
-  local arrays, keys, where = {}, {}, {}
-  for i = 1, n do
-    if core.is_array(args[i]) then
-      arrays[#arrays + 1] = args[i]
-      where[#arrays] = i
-    end
-  end
-  if #arrays == 0 then return table.unpack(args, 1, n) end
-  local dsk = CP.graph(arrays, opts)
-  for i, x in ipairs(arrays) do
-    local others = {}
-    for j, y in ipairs(arrays) do
-      if j ~= i then others[#others + 1] = y end
-    end
-    keys[i] = final_key(dsk, x, opts, others)
-  end
-  local values = CP.run(dsk, keys, opts)
-  local out = table.move(args, 1, n, 1, {})
-  for i = 1, #arrays do out[where[i]] = values[i] end
-  return table.unpack(out, 1, n)
+  return {}, n
 end
 
 return CP

@@ -3,9 +3,10 @@
 -- lask.array (init.lua) gathers them, as its functions and as the methods of the
 -- class Array (M.Array).
 --
--- An Array is immutable: its shape, chunks, numblocks and chunksize are read-only
--- views (Dask's tuples; assignment raises, core.plain copies one), and x[i] raises
--- rather than index. It prints as Dask's repr does, with the chunk size rather than
+-- An Array's shape, chunks, numblocks and chunksize are read-only views (Dask's
+-- tuples; assignment raises, core.plain copies one); x[k] indexes and x[k] = v
+-- assigns (lask.array.indexing: x then takes the new array's name and graph, as
+-- Dask's collections change in place; nothing else changes an array). It prints as Dask's repr does, with the chunk size rather than
 -- every block size. Besides its metadata (name, chunks, shape, dtype, ...) it
 -- holds its graph as *layers*, one per operation, as Dask's HighLevelGraph does:
 -- layers[name] is the layer that makes the blocks (name, i, j, ...), and each layer
@@ -387,9 +388,10 @@ function M.offsets(sizes)
   return out, pos
 end
 
+-- Equal lists of extents, NaN (an unknown block size) equal to NaN.
 local function same_list(a, b)
   if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  for i = 1, #a do if a[i] ~= b[i] and (a[i] == a[i] or b[i] == b[i]) then return false end end
   return true
 end
 M.same_list = same_list
@@ -556,9 +558,19 @@ local function materialize(x)
 end
 M.materialize = materialize
 
+-- An extent as printed: unknown ones (NaN) as nan, as Dask prints them.
+local function extent_str(v) return v ~= v and "nan" or tostring(v) end
+
+-- The extents of a list as strings.
+local function extents(list, i, j)
+  local out = {}
+  for k = i or 1, j or #list do out[#out + 1] = extent_str(list[k]) end
+  return out
+end
+
 -- Python's tuple form: (15,), (4, 6), ().
 local function tuple(list)
-  return "(" .. concat(list, ", ") .. (#list == 1 and ",)" or ")")
+  return "(" .. concat(extents(list), ", ") .. (#list == 1 and ",)" or ")")
 end
 M.tuple = tuple
 
@@ -570,7 +582,8 @@ local function chunks_repr(chunks)
   local parts = {}
   for d, c in ipairs(chunks) do
     local n = #c
-    parts[d] = "(" .. (n <= REPR_BLOCKS and concat(c, ", ") or fmt("%s, %s, %s, ..., %s", c[1], c[2], c[3], c[n])) .. ")"
+    parts[d] = "(" .. (n <= REPR_BLOCKS and concat(extents(c), ", ")
+      or fmt("%s, %s, %s, ..., %s", extent_str(c[1]), extent_str(c[2]), extent_str(c[3]), extent_str(c[n]))) .. ")"
   end
   return "(" .. concat(parts, ", ") .. ")"
 end
@@ -580,11 +593,10 @@ Array_mt.__tostring = function(x)
 end
 
 -- Fields live in a table under a private key, so that no assignment can reach them.
--- x[i] is not indexing (yet): say so rather than give nil.
-local function index_error(k)
-  error(fmt("lask.array: an array cannot be indexed with x[%s]: use x:slice(...) for a lazy slice, "
-    .. "or x:compute() and index the ndarray", tostring(k)), 3)
-end
+-- String keys are fields, methods and properties (M.properties: computed fields
+-- such as x.T); every other key is indexing, x[i] or x[{...}] (M.getitem, which
+-- lask.array.indexing provides), and assigning to one is x[k] = v (M.setitem).
+M.properties = {}
 
 Array_mt.__index = function(x, k)
   local fields = rawget(x, FIELDS)
@@ -596,18 +608,43 @@ Array_mt.__index = function(x, k)
     v = materialize(x)
     fields.dask = v
   elseif type(k) ~= "string" then
-    index_error(k)
+    return M.getitem(x, k)
+  elseif M.properties[k] then
+    return M.properties[k](x)
   end
   return v
 end
 
-Array_mt.__newindex = function(_, k)
-  error("lask.array: arrays are immutable (cannot set '" .. tostring(k) .. "')", 2)
+Array_mt.__newindex = function(x, k, v)
+  if type(k) ~= "string" then return M.setitem(x, k, v) end
+  error("lask.array: the fields of an array cannot be set (cannot set '" .. tostring(k) .. "')", 2)
+end
+
+-- x takes y's metadata and graph: x's name, chunks and graph become y's. How
+-- x[k] = v and x:compute_chunk_sizes() change x in place, as Dask's do.
+function M.become(x, y) rawset(x, FIELDS, rawget(y, FIELDS)) end
+
+-- True when every block size of x is known (none is NaN).
+function M.known_chunks(x)
+  for _, c in ipairs(x.chunks) do
+    for _, s in ipairs(c) do if s ~= s then return false end end
+  end
+  return true
+end
+
+-- Raises (at level) unless every block size of x is known; what names the operation.
+function M.need_known(x, what, level)
+  if not M.known_chunks(x) then
+    error(fmt("lask.array: %s: the array has unknown chunk sizes (NaN, from a boolean mask, nonzero, unique, ...); "
+      .. "call x:compute_chunk_sizes() first", what), (level or 1) + 1)
+  end
 end
 
 Array_mt.__len = function(x)
   if x.ndim == 0 then error("lask.array: len() of a 0-d array", 2) end
-  return x.shape[1]
+  local n = x.shape[1]
+  if n ~= n then error("lask.array: #x of an array of unknown size (NaN): call x:compute_chunk_sizes() first", 2) end
+  return n
 end
 
 -- Axis numbers (1-based, negative from the end) as a sorted list of 0-based axes;

@@ -57,7 +57,7 @@ local function broadcast_shape(arrays, what, level)
       if e ~= 1 then
         if shape[d + off] == 1 then
           shape[d + off] = e
-        elseif shape[d + off] ~= e then
+        elseif shape[d + off] ~= e and not (e ~= e and shape[d + off] ~= shape[d + off]) then -- NaN: unknown
           local shapes = {}
           for i, b in ipairs(arrays) do shapes[i] = shape_str(b) end
           error(fmt("lask.array: %s: operands could not be broadcast together with shapes %s", what,
@@ -103,7 +103,7 @@ function E.unify_chunks(arrays, shape)
     local lists, first, differ = {}, nil, false
     for _, a in ipairs(arrays) do
       local ad = d - (nd - a.ndim)
-      if ad >= 1 and a.shape[ad] == shape[d] then
+      if ad >= 1 and (a.shape[ad] == shape[d] or a.shape[ad] ~= a.shape[ad]) then
         local c = a.chunks[ad]
         lists[#lists + 1] = c
         if first and not core.same_list(first, c) then differ = true end
@@ -117,7 +117,7 @@ function E.unify_chunks(arrays, shape)
     local want, change = {}, false
     for ad = 1, a.ndim do
       local d = ad + (nd - a.ndim)
-      want[ad] = a.shape[ad] == shape[d] and out_chunks[d] or a.chunks[ad]
+      want[ad] = (a.shape[ad] == shape[d] or a.shape[ad] ~= a.shape[ad]) and out_chunks[d] or a.chunks[ad]
       if not core.same_list(want[ad], a.chunks[ad]) then change = true end
     end
     out[i] = change and require("lask.array.rechunk").rechunk(a, want) or a
@@ -133,13 +133,13 @@ local function ew_block(op, param, args)
     for i, a in ipairs(args) do
       if a.input then task[i + 1] = blocks[a.input] else task[i + 1] = a.const end
     end
-    if op == "astype" then task[#task + 1] = param end
+    if op == "astype" or OPS[op].kernel == "param" then task[#task + 1] = param end
     return task
   end
 end
 
 -- elemwise(op, ...): op applied elementwise to the operands (arrays or scalars);
--- param is the dtype of astype. A lazy array, or a plain value when no operand is
+-- param is the dtype of astype, or the integer parameter of round. A lazy array, or a plain value when no operand is
 -- an array.
 function E.elemwise(op, param, ...)
   local level = 2 -- callers tail-call: level 2 is the user's code
@@ -158,7 +158,7 @@ function E.elemwise(op, param, ...)
     end
   end
   if #arrays == 0 then
-    if op == "astype" then return core.kernel(op)(ops[1], param) end
+    if op == "astype" or OPS[op].kernel == "param" then return core.kernel(op)(ops[1], param) end
     return core.kernel(op)(table.unpack(ops, 1, n))
   end
   if op == "pow" and not is_array(ops[2]) then param = ops[2] end

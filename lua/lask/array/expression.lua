@@ -149,8 +149,8 @@ local function program_of(state, layer)
     nops = nops + 1
     if powi then
       push("powi:" .. ew.args[2].const, 1)
-    elseif ew.op == "astype" then
-      push("astype:" .. ew.param, 1)
+    elseif ew.op == "astype" or OPS[ew.op].kernel == "param" then
+      push(ew.op .. ":" .. ew.param, 1)
     else
       push(ew.op, OPS[ew.op].arity)
     end

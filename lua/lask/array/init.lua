@@ -8,7 +8,8 @@
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise (operators and math functions, typed by the
--- engine's rule), reductions, slicing, rechunk, structure (transpose, dot, reshape,
+-- engine's rule), reductions, slicing, indexing (x[...], x[k] = v, masks, unknown
+-- chunk sizes), searching (argwhere, nonzero, unique), rechunk, structure (transpose, dot, reshape,
 -- concatenate, stack), shape (flip, pad, einsum, ...), blockwise (map_blocks,
 -- blockwise, map_overlap), linalg, expression (the graph compute runs:
 -- elementwise chains as one fused-kernel program per block), compute (evaluation),
@@ -24,6 +25,12 @@ local rechunk = require "lask.array.rechunk"
 local structure = require "lask.array.structure"
 local compute = require "lask.array.compute"
 local io_ = require "lask.array.io"
+local ufuncs = require "lask.array.ufuncs"
+local reductions_more = require "lask.array.reductions_more"
+local adelayed = require "lask.array.delayed"
+local npy_stack = require "lask.array.npy_stack"
+local indexing = require "lask.array.indexing"
+local searching = require "lask.array.searching"
 
 local da = {
   Array = core.Array,
@@ -41,6 +48,9 @@ local da = {
   asarray = creation.asarray,
   random = creation.random,
   from_npy = io_.from_npy,
+  from_delayed = adelayed.from_delayed,
+  from_npy_stack = npy_stack.from_npy_stack,
+  to_npy_stack = npy_stack.to_npy_stack,
   -- structure
   transpose = structure.transpose,
   dot = structure.dot,
@@ -51,12 +61,22 @@ local da = {
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
   -- evaluation
-  compute = compute.compute_many,
+  compute = function(...) return require("lask.delayed").compute(...) end, -- arrays and delayed values
   persist = function(x, opts) return compute.persist(x, opts) end,
   store = function(x, path, opts) return io_.store(x, path, opts) end,
+  -- indexing (x[...] itself is the array's __index, lask.array.indexing)
+  newaxis = indexing.newaxis,
+  argwhere = searching.argwhere,
+  nonzero = searching.nonzero,
+  flatnonzero = searching.flatnonzero,
+  unique = searching.unique,
+  compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
 
 for name, f in pairs(elementwise.functions) do da[name] = f end
+for name, f in pairs(ufuncs.functions) do da[name] = f end
+for name, f in pairs(reductions_more.functions) do da[name] = f end
+da.where = searching.where -- da.where(c) is nonzero(c); three arguments, elementwise
 
 -- shape and construction (lask.array.shape): da.flip(x), x:flip(), ...
 local shape = require "lask.array.shape"
@@ -98,8 +118,10 @@ end
 
 function da.trim() require("lask.core").ndarray.trim() end
 
--- da.load(path): the .npy file at path as an in-memory lask.ndarray; raises on
--- failure, as from_npy does (lask's policy: errors are raised, never nil, msg).
+-- da.load(path [, {mmap = true | "r+"}]): the .npy file at path as an in-memory
+-- lask.ndarray (mmap = true: a private read-only map; "r+": a writable shared map,
+-- whose writes reach the file); raises on failure, as from_npy does (lask's policy:
+-- errors are raised, never nil, msg).
 function da.load(path, ...)
   local nd = require("lask.core").ndarray
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end
@@ -118,7 +140,8 @@ local methods = {
   -- evaluation
   compute = compute.compute, -- x:compute([opts]): a lask.ndarray
   persist = compute.persist, -- x:persist([opts]): blocks computed, still lazy
-  store = io_.store,         -- x:store(path [, opts]): a .npy file
+  store = io_.store,         -- x:store(path [, opts]): a .npy file (regions, compute = false)
+  to_delayed = adelayed.to_delayed, -- x:to_delayed(): a grid of delayed blocks
   -- elementwise
   astype = elementwise.astype,
   -- reductions: x:sum([axis | axes | opts]), ... (opts: axis, keepdims, split_every)
@@ -132,13 +155,49 @@ local methods = {
   argmin = reductions.argmin,
   argmax = reductions.argmax,
   -- shape, blocks and indexing
-  T = structure.T,
   transpose = structure.transpose,
   reshape = structure.reshape,
   dot = structure.dot,
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
+  nonzero = searching.nonzero,
+  compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
+-- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
+for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end
+
+-- Functions that need every block size known refuse arrays of unknown sizes (after
+-- a mask, nonzero, unique) up front, naming the remedy, x:compute_chunk_sizes():
+-- the array arguments, and the arrays in a list argument (concatenate, stack).
+local function known_sizes(name, f)
+  return function(...)
+    for i = 1, select("#", ...) do
+      local a = select(i, ...)
+      if core.is_array(a) then
+        core.need_known(a, name, 2)
+      elseif type(a) == "table" and getmetatable(a) == nil then
+        for _, b in ipairs(a) do if core.is_array(b) then core.need_known(b, name, 2) end end
+      end
+    end
+    return f(...)
+  end
+end
+for _, name in ipairs { "reshape", "dot", "matmul", "concatenate", "stack", "store", "slice" } do
+  if da[name] then da[name] = known_sizes(name, da[name]) end
+  if methods[name] then methods[name] = known_sizes(name, methods[name]) end
+end
+-- the shape, counting, contraction and overlap functions read every block size too
+for _, name in ipairs(SHAPE_METHODS) do methods[name] = shape[name] end
+methods.map_overlap = blockwise.map_overlap_method -- x:map_overlap(fn, depth, ...)
+for _, name in ipairs(SHAPE_FUNCTIONS) do
+  da[name] = known_sizes(name, da[name])
+  if methods[name] then methods[name] = known_sizes(name, methods[name]) end
+end
+for _, name in ipairs { "histogram", "bincount", "tensordot", "einsum", "overlap", "map_overlap" } do
+  da[name] = known_sizes(name, da[name])
+  if methods[name] then methods[name] = known_sizes(name, methods[name]) end
+end
+methods.map_blocks = blockwise.map_blocks_method -- x:map_blocks(fn, ...)
 
 -- a + b, a - b, a * b, a / b, a % b, a // b, a ^ b, -a: elementwise, with an
 -- array on either side (numbers broadcast).
@@ -154,10 +213,14 @@ local operators = {
   __unm = ew.negative,
 }
 
-for _, name in ipairs(SHAPE_METHODS) do methods[name] = shape[name] end
-methods.map_blocks = blockwise.map_blocks_method -- x:map_blocks(fn, ...)
-methods.map_overlap = blockwise.map_overlap_method -- x:map_overlap(fn, depth, ...)
+for name, f in pairs(ufuncs.operators) do operators[name] = f end -- & | ~ << >>
+
 for name, f in pairs(methods) do core.Array[name] = f end
+for name, f in pairs(ufuncs.methods) do core.Array[name] = f end          -- x:round(), x:clip()
+for name, f in pairs(reductions_more.functions) do core.Array[name] = f end -- x:cumsum(), x:median(), ...
+-- x[key], x[key] = v, and x.T (a field, as numpy's)
+core.getitem, core.setitem = indexing.getitem, indexing.setitem
+core.properties.T = structure.T
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 
 return da

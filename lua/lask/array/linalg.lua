@@ -251,8 +251,8 @@ end
 -- The SVD graph, float64 whatever x's dtype.
 function svd64(x)
   if x.shape[1] < x.shape[2] then
-    local u, s, v = svd64(x:T())
-    return v:T(), s, u:T()
+    local u, s, v = svd64(x.T)
+    return v.T, s, u.T
   end
   x = tsqr_check(x, "svd", 2)
   local base, n = "tsqr-" .. core.tokenize("svd", x), x.shape[2]
@@ -414,8 +414,8 @@ function la.svd_compressed(x, k, opts)
       tostring(iters), tostring(over)), 2)
   end
   if m < n then
-    local u, s, v = la.svd_compressed(x:T(), k, opts)
-    return v:T(), s, u:T()
+    local u, s, v = la.svd_compressed(x.T, k, opts)
+    return v.T, s, u.T
   end
   return keep_float32(x, svd_compressed64(x, k, opts, n))
 end
@@ -440,8 +440,8 @@ function svd_compressed64(x, k, opts, n)
   else
     q = tsqr64(tsqr_check(times(x, wt, pieces), "svd_compressed", 2))
     for _ = 1, iters do
-      q = tsqr64(tsqr_check(t_times(x, q, pieces):T(), "svd_compressed", 2))
-      q = tsqr64(tsqr_check(times(x, q:T(), pieces), "svd_compressed", 2))
+      q = tsqr64(tsqr_check(t_times(x, q, pieces).T, "svd_compressed", 2))
+      q = tsqr64(tsqr_check(times(x, q.T, pieces), "svd_compressed", 2))
     end
   end
   local b = t_times(x, q, pieces) -- l×n: small
@@ -523,7 +523,7 @@ function la.lstsq(a, b)
   end
   local da = require "lask.array"
   local q, r = tsqr64(tsqr_check(a, "lstsq", 2))
-  local qtb = da.dot(q:T(), b)
+  local qtb = da.dot(q.T, b)
   qtb = qtb:rechunk(b.ndim == 1 and { { qtb.shape[1] } } or whole(qtb))
   local n = a.shape[2]
   local name = "lstsq-" .. core.tokenize("lstsq", r, qtb)
@@ -587,7 +587,7 @@ function norm_(x, ord, opts, level)
       error(fmt("lask.array.linalg: norm: a pair of axes must be the two axes of a 2-D array, got {%s, %s} for %d-D",
         tostring(axis[1]), tostring(axis[2]), x.ndim), level)
     end
-    if a1 == 1 then x = x:T() end
+    if a1 == 1 then x = x.T end
     axis = nil
   end
   local ax = axis or (x.ndim == 1 and 1 or nil)

@@ -98,11 +98,11 @@ function X.svd_flip(u, v, opts)
   end
   local da = require "lask.array"
   local by_u = opts and opts.u_based_decision
-  local s = by_u and u:sum { axis = 1, keepdims = true } or v:sum({ axis = 2, keepdims = true }):T()
+  local s = by_u and u:sum { axis = 1, keepdims = true } or v:sum({ axis = 2, keepdims = true }).T
   local dtype = by_u and u.dtype or v.dtype
   if dtype ~= "float32" then dtype = "float64" end
   local signs = da.where(da.greater_equal(s, 0), 1.0, -1.0):astype(dtype) -- (1, K)
-  return u * signs, v * signs:T()
+  return u * signs, v * signs.T
 end
 
 --- The QR of a short-and-fat x (rows < columns), Dask's sfqr: q, r in float64.

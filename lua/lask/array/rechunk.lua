@@ -72,6 +72,7 @@ end
 
 -- x:rechunk(chunks): chunks as lask.array.normalize_chunks takes them.
 function R.rechunk(x, chunks)
+  core.need_known(x, "rechunk", 2)
   local new = core.normalize_chunks(chunks, x.shape, x.dtype, 2)
   if core.same_chunks(new, x.chunks) then return x end
   local name = "rechunk-" .. core.tokenize("rechunk", x, new)

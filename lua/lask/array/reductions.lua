@@ -248,17 +248,18 @@ RD.mean = moment("mean", 1)
 RD.var = moment("var", 2)
 RD.std = moment("std", 2)
 
--- argmin, argmax: over one axis, or over the flattened array (no axis). Positions
+-- argmin, argmax (nanargmin, nanargmax): over one axis, or over the flattened array (no axis). Positions
 -- are 1-based, as every index of lask's API (numpy's are 0-based): x:argmax() of
 -- {3, 9, 1} is 2.
 local function arg(op)
   return function(x, opts)
     opts = opts_of(opts, op, 2)
     if type(opts.axis) == "table" then error("lask.array: " .. op .. ": axis must be one integer", 2) end
+    core.need_known(x, op, 2) -- block offsets give the positions
     local flat = opts.axis == nil
     local axes = core.normalize_axes(opts.axis, x.ndim, op, 2)
     if x.size == 0 or empty_reduction(x, axes) then error(fmt("lask.array: %s: attempt to get %s of an empty sequence", op, op), 2) end
-    local kchunk, kagg = core.kernel(op .. "_chunk"), core.kernel(op .. "_agg")
+    local kchunk, kagg = core.kernel(op .. "_chunk"), core.kernel((op:gsub("^nan", "")) .. "_agg")
     local kfinish = core.kernel("arg_finish")
     local offsets = {}
     for d = 1, x.ndim do offsets[d] = core.offsets(x.chunks[d]) end
@@ -286,5 +287,7 @@ end
 
 RD.argmin = arg("argmin")
 RD.argmax = arg("argmax")
+RD.nanargmin = arg("nanargmin") -- NaN skipped (nanargmin_chunk); an all-NaN lane fails at compute
+RD.nanargmax = arg("nanargmax")
 
 return RD

@@ -107,14 +107,6 @@ function SH.broadcast_to(x, shape, opts)
   end)
 end
 
--- x with extents of 1 inserted or removed: out_chunks given, each block reshaped.
-local function reshape_blocks(prefix, x, out_chunks, in_index)
-  local k, xname = core.kernel("reshape"), x.name
-  return per_block(prefix, { x, out_chunks }, { x }, out_chunks, x.dtype, function(idx)
-    return { k, block_key(xname, in_index(idx)), block_shape(out_chunks, idx) }
-  end)
-end
-
 --- x with new axes of extent 1 at the given positions of the result (numpy's expand_dims).
 -- @param x lask.array
 -- @param axis integer or table: 1-based positions in the result (negative from its end)
@@ -130,18 +122,22 @@ function SH.expand_dims(x, axis)
     if new[a0] then error(fmt("lask.array: expand_dims: axis %d is repeated", a), 2) end
     new[a0] = true
   end
-  local chunks, src = {}, {}
+  local chunks, src, positions = {}, {}, {}
   local j = 0
   for d = 0, n - 1 do
-    if new[d] then chunks[d + 1] = { 1 } else
+    if new[d] then
+      chunks[d + 1] = { 1 }
+      positions[#positions + 1] = d
+    else
       j = j + 1
       chunks[d + 1], src[d + 1] = x.chunks[j], j
     end
   end
-  return reshape_blocks("expand_dims", x, chunks, function(idx)
+  local k, xname = core.kernel("insert_axes"), x.name
+  return per_block("expand_dims", { x, positions }, { x }, chunks, x.dtype, function(idx)
     local iidx = {}
     for d = 1, n do if src[d] then iidx[src[d]] = idx[d] end end
-    return iidx
+    return { k, block_key(xname, iidx), positions }
   end)
 end
 
@@ -241,7 +237,7 @@ function SH.flip(x, axis)
     local c, n = chunks[a + 1], #chunks[a + 1]
     for i = 1, n // 2 do c[i], c[n + 1 - i] = c[n + 1 - i], c[i] end
   end
-  local k, xname, nb = core.kernel("flip"), x.name, x.numblocks
+  local k, xname, nb = core.kernel("reverse"), x.name, x.numblocks
   return per_block("flip", { x, axes }, { x }, chunks, x.dtype, function(idx)
     local iidx = {}
     for d = 1, x.ndim do iidx[d] = flipped[d] and nb[d] - 1 - idx[d] or idx[d] end

@@ -55,6 +55,8 @@ local function parse(spec, n, d, level)
   return start, stop, step, false
 end
 
+S.parse = parse -- (spec, n, d, level): x[k] = v's regions (lask.array.indexing) read ranges the same way
+
 -- The pieces of one axis: for each output block {input block, lo, hi, count}
 -- (local to the input block), and the output's block sizes.
 local function axis_pieces(sizes, start, stop, step)

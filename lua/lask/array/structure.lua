@@ -53,7 +53,7 @@ function ST.transpose(x, axes)
   return core.new(layer, { x }, chunks, x.dtype)
 end
 
--- x:T(): x transposed (numpy's x.T, as a method).
+-- x.T (a field of every array, core.properties): x transposed, as numpy's x.T.
 function ST.T(x) return ST.transpose(x) end
 
 local matmul_dtype = require("lask.core").arrayops.matmul_type

@@ -1,0 +1,34 @@
+/* random_draws.h — uniform and normal draws of Philox4x32-10 (random_draws.c), the
+ * numbers of da.random.random and da.random.normal (create.c). */
+#ifndef LASK_RANDOM_DRAWS_H
+#define LASK_RANDOM_DRAWS_H
+
+#include <stdint.h>
+
+/* The compiled paths; each gives the same bits. */
+typedef enum lask_draws_path {
+  LASK_DRAWS_BASE,   /* the baseline instruction set */
+  LASK_DRAWS_AVX2,   /* x86-64 with AVX2 */
+  LASK_DRAWS_AVX512, /* x86-64 with AVX-512F */
+} lask_draws_path;
+
+/* Writes draws first .. first+count-1 of stream under seed to out[0..count): uniform
+ * in [0, 1), or (normal) loc + scale * z with z standard normal. Draws 2j and 2j+1 come
+ * from Philox counter (j, stream); the processor's best path is used. */
+void lask_draws(uint64_t seed, uint32_t stream, uint64_t first, int64_t count, int normal, double loc,
+                double scale, double *out);
+
+/* lask_draws on a given path, which must be one lask_draws_path_ok accepts (tests). */
+void lask_draws_on(lask_draws_path path, uint64_t seed, uint32_t stream, uint64_t first, int64_t count,
+                   int normal, double loc, double scale, double *out);
+
+/* The fastest path this processor runs. */
+lask_draws_path lask_draws_best(void);
+
+/* Non-zero when path is compiled in and this processor runs it. */
+int lask_draws_path_ok(lask_draws_path path);
+
+/* Philox4x32-10 of one counter under key, the rounds the draws use (known-answer tests). */
+void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+#endif

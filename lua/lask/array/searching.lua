@@ -1,0 +1,170 @@
+--- Searching and set routines of unknown result size: argwhere, nonzero, flatnonzero, where(c), unique.
+-- Their results have NaN block sizes (as Dask's) until computed or
+-- `x:compute_chunk_sizes()`; positions count from 1, as every index of lask's API.
+-- @module lask.array.searching
+local core = require "lask.array.core"
+
+local fmt = string.format
+local block_key = core.block_key
+local need_known = core.need_known
+local NAN = 0 / 0
+
+local I = {}
+
+local function fail(msg, level) error("lask.array: " .. msg, level + 1) end
+
+local function is_ndarray(v) return require("lask.array.creation").is_ndarray(v) end
+
+-- A lazy array made of x's blocks, each given by task(key of x's block, idx) on the
+-- same grid, with out_chunks (same number of blocks per axis).
+local function per_block(x, prefix, token_args, out_chunks, dtype, task)
+  local name = prefix .. "-" .. core.tokenize(prefix, x, token_args)
+  local in_name = x.name
+  local layer = core.grid_layer(name, core.numblocks_of(out_chunks), function(dsk, idx)
+    dsk[block_key(name, idx)] = task(block_key(in_name, idx), idx)
+  end)
+  return core.new(layer, { x }, out_chunks, dtype)
+end
+
+local function need_array(x, what, level)
+  if core.is_array(x) then return x end
+  if is_ndarray(x) or type(x) == "table" then return require("lask.array.creation").from_array(x, nil, level + 1) end
+  fail(fmt("%s: expected an array, got %s", what, type(x)), level + 1)
+end
+
+-- argwhere over x (level: the caller's).
+local function argwhere(x, level)
+  x = need_array(x, "argwhere", level + 1)
+  local nd = x.ndim
+  need_known(x, "argwhere", level + 1) -- the blocks' offsets give the positions
+  if nd > 1 then -- only the first axis split: the blocks' positions follow C order
+    local want = { x.chunks[1] }
+    for d = 2, nd do want[d] = -1 end
+    x = x:rechunk(want)
+  end
+  local flat = x
+  local k = core.kernel("argwhere")
+  local nblocks = nd == 0 and 1 or x.numblocks[1]
+  local offs = nd > 0 and core.offsets(x.chunks[1]) or {}
+  local chunks = { {}, { nd } }
+  for i = 1, nblocks do chunks[1][i] = NAN end
+  local name = "argwhere-" .. core.tokenize("argwhere", flat)
+  local layer = core.grid_layer(name, { nblocks, 1 }, function(dsk, idx)
+    local bidx, off = {}, {}
+    for d = 1, nd do bidx[d], off[d] = 0, 0 end
+    if nd > 0 then
+      bidx[1] = idx[1]
+      off[1] = offs[idx[1] + 1]
+    end
+    dsk[block_key(name, idx)] = { k, block_key(flat.name, bidx), off, 1 }
+  end)
+  return core.new(layer, { flat }, chunks, "int64")
+end
+
+--- The positions of the non-zero elements of x, one row per element: an int64
+-- array of shape (count, ndim) with 1-based positions, in C order (numpy's argwhere,
+-- plus one). The count is unknown (NaN) until computed.
+-- @param x lask.array: the array (any dtype; NaN counts as non-zero)
+-- @return lask.array: int64 (count, ndim)
+-- @usage local x = da.from_array({{0, 2}, {3, 0}}, {chunks = 1})
+-- local w = da.argwhere(x):compute()
+-- assert(w:get(1, 1) == 1 and w:get(1, 2) == 2 and w:get(2, 1) == 2 and w:get(2, 2) == 1)
+function I.argwhere(x) return argwhere(x, 2) end
+
+--- The positions of the non-zero elements of x per axis: a list of ndim 1-D int64
+-- arrays (1-based positions, C order), numpy's nonzero plus one; their length is
+-- unknown (NaN) until computed. `da.where(x)` with one argument is the same.
+-- @param x lask.array: the array
+-- @return table: a list of lask.array, one per axis
+-- @usage local x = da.from_array({0, 5, 0, 7}, {chunks = 2})
+-- local nz = x:nonzero()
+-- assert(#nz == 1 and nz[1]:compute():get(2) == 4)
+function I.nonzero(x)
+  local w = argwhere(x, 2)
+  local out, compress, squeeze = {}, core.kernel("compress"), core.kernel("squeeze")
+  local nd = w.chunks[2][1]
+  local ndarray = require("lask.core").ndarray
+  for d = 1, nd do -- column d of each block
+    local column = {}
+    for e = 1, nd do column[e] = e == d end
+    column = ndarray.asarray(column)
+    local name = "nonzero-" .. core.tokenize("nonzero", w, d)
+    local layer = core.grid_layer(name, { #w.chunks[1] }, function(dsk, idx)
+      dsk[block_key(name, idx)] = { squeeze, { compress, block_key(w.name, { idx[1], 0 }), column, 1 }, { 1 } }
+    end)
+    out[d] = core.new(layer, { w }, { w.chunks[1] }, "int64")
+  end
+  return out
+end
+
+--- The 1-based positions of the non-zero elements of x flattened in C order (numpy's
+-- flatnonzero plus one); their count is unknown (NaN) until computed.
+-- @param x lask.array: the array
+-- @return lask.array: 1-D int64
+-- @usage local x = da.from_array({{0, 2}, {3, 0}})
+-- local f = da.flatnonzero(x):compute()
+-- assert(f:get(1) == 2 and f:get(2) == 3)
+function I.flatnonzero(x)
+  x = need_array(x, "flatnonzero", 2)
+  if x.ndim ~= 1 then
+    need_known(x, "flatnonzero", 2)
+    x = x:reshape({ x.size })
+  end
+  return I.nonzero(x)[1]
+end
+
+--- The sorted distinct values of x (numpy's unique; NaNs collapse into one, last), a
+-- 1-D array of unknown length; with `return_counts = true` also their int64 counts.
+-- Every block is reduced on its own, then one task merges them.
+-- @param x lask.array: the array (flattened)
+-- @param[opt] opts table: `return_counts` (boolean)
+-- @return lask.array: the values; and with return_counts the counts
+-- @raise for return_index or return_inverse (not supported)
+-- @usage local x = da.from_array({3, 1, 3, 2, 1, 3}, {chunks = 4})
+-- local u, c = da.unique(x, {return_counts = true})
+-- assert(u:compute():get(3) == 3 and c:compute():get(3) == 3)
+function I.unique(x, opts)
+  x = need_array(x, "unique", 2)
+  opts = opts or {}
+  if type(opts) ~= "table" then fail("unique: options must be a table like {return_counts = true}", 2) end
+  for k in pairs(opts) do
+    if k ~= "return_counts" then
+      fail(fmt("unique: unknown or unsupported option '%s' (return_counts is supported)", tostring(k)), 2)
+    end
+  end
+  local counts = opts.return_counts and true or false
+  local k = core.kernel("unique")
+  local token = core.tokenize("unique", x, counts)
+  local cname, aname = "unique-chunk-" .. token, "unique-agg-" .. token
+  local x_name = x.name
+  local chunk = core.grid_layer(cname, x.numblocks, function(dsk, idx)
+    dsk[block_key(cname, idx)] = { k, { block_key(x_name, idx) }, counts }
+  end)
+  local carr = core.new(chunk, { x }, x.chunks, x.dtype)
+  local nb = x.numblocks
+  local agg = core.grid_layer(aname, { 1 }, function(dsk)
+    local keys = {}
+    core.each_block(nb, function(idx) keys[#keys + 1] = block_key(cname, idx) end)
+    dsk[block_key(aname, { 0 })] = { k, keys, counts }
+  end)
+  local merged = core.new(agg, { carr }, { { NAN } }, x.dtype)
+  if not counts then return merged end
+  local item = core.kernel("item")
+  local values = per_block(merged, "unique-values", {}, { { NAN } }, x.dtype, function(key) return { item, key, 0 } end)
+  local cnt = per_block(merged, "unique-counts", {}, { { NAN } }, "int64", function(key) return { item, key, 1 } end)
+  return values, cnt
+end
+
+--- `da.where(c)` with one argument is `da.nonzero(c)`; with three, elementwise.
+-- @param c lask.array: the condition
+-- @param[opt] x the values where c holds
+-- @param[opt] y the values elsewhere
+-- @return lask.array, or a list of them (one argument)
+-- @usage local nz = da.where(da.from_array({0, 1, 1}))
+-- assert(nz[1]:compute():get(1) == 2)
+function I.where(...)
+  if select("#", ...) == 1 then return I.nonzero((...)) end
+  return require("lask.array.elementwise").functions.where(...)
+end
+
+return I
