@@ -33,18 +33,7 @@ function F.input(shape, dtype, chunks)
     k = k + 1
     return value(dtype, k)
   end)
-  local pos = 0
-  local function nest(d)
-    local t = {}
-    for i = 1, shape[d] do
-      if d == #shape then
-        pos = pos + 1
-        t[i] = r.flat[pos]
-      else t[i] = nest(d + 1) end
-    end
-    return t
-  end
-  local a = nd.asarray(nest(1))
+  local a = nd.asarray(H.nested(shape, r.flat))
   if a.dtype ~= dtype then a = a:astype(dtype) end
   return H.da.from_array(a, { chunks = chunks }), r
 end
