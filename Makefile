@@ -11,13 +11,18 @@ SAN     ?=
 # make asan and make tsan set it, normal builds compile the checks out.
 CHECKS  ?=
 PKGS     = lua5.4 openblas lapacke
+# -Werror for the project's own builds; packagers and luarocks build with WERROR=.
+WERROR  ?= -Werror
+# Lua's headers: LUA_INCDIR when given (luarocks passes it), else pkg-config's.
+LUA_INCDIR ?=
+LUA_CFLAGS = $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell pkg-config --cflags lua5.4))
 # The version, read from its one place (engine/core/version.h).
 VERSION := $(shell awk '/define LASK_VERSION_(MAJOR|MINOR|PATCH) / {printf "%s%s", sep, $$3; sep = "."}' engine/core/version.h)
 # The engine compiles without Lua's include path: a file under engine/ that
 # includes lua.h fails to build (the layering rule "the engine never includes Lua").
-CFLAGS_BASE   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread $(OPT) $(SAN) $(CHECKS) -Iengine
+CFLAGS_BASE   = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -fPIC -pthread $(OPT) $(SAN) $(CHECKS) -Iengine
 ENGINE_CFLAGS = $(CFLAGS_BASE) $(shell pkg-config --cflags openblas lapacke) $(CFLAGS)
-CFLAGS_ALL    = $(CFLAGS_BASE) -Ilua/binding $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+CFLAGS_ALL    = $(CFLAGS_BASE) -Ilua/binding $(LUA_CFLAGS) $(shell pkg-config --cflags openblas lapacke) $(CFLAGS)
 LIBS          = $(shell pkg-config --libs $(PKGS)) -lm -lpthread $(LDFLAGS)
 
 ENGINE_SRC  = $(wildcard engine/core/*.c engine/array/*.c)
@@ -29,12 +34,14 @@ PUBLIC_HEADERS = engine/lask.h $(PUBLIC_CORE:%=engine/core/%) engine/array/scala
 SOVERSION   = $(firstword $(subst ., ,$(VERSION)))
 SHLIB       = $(BUILD)/liblask.so.$(VERSION)
 LUA_MODULES = $(shell find lua/lask -name '*.lua' | sort)
+# The modules installed (make install, luarocks): the library's, not the demo graphs.
+LIB_LUA_MODULES = $(filter-out lua/lask/diagnostics/demo.lua,$(LUA_MODULES))
 ENGINE_OBJ  = $(ENGINE_SRC:%.c=$(BUILD)/obj/%.o)
 BINDING_OBJ = $(BINDING_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_SRC   = $(wildcard tests/c/test_*.c)
 CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib deps deps-bench demo test check asan tsan fuzz fuzz-run bench install rock-install uninstall clean format print-version
+.PHONY: all lib deps deps-bench demo test check asan tsan fuzz fuzz-run bench doc install rock-install uninstall clean format print-version
 
 all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB) $(BUILD)/embed-host $(BUILD)/embed-host-cxx $(CTEST_BIN)
 
@@ -146,6 +153,15 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/liblask.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/liblask.a $(LIBS)
 
+# The reference manual (lua/doc/README.md): LDoc comments of the public modules, the
+# topics in lua/doc and those topics.lua makes from README.md and the public headers.
+# Any LDoc warning fails it (tests/spec/doc_spec.lua runs it).
+DOC_DIR ?= build/doc
+doc: deps
+	@rm -rf $(DOC_DIR) && mkdir -p build/doc-src
+	lua5.4 lua/doc/topics.lua build/doc-src README.md $(PUBLIC_HEADERS)
+	cd lua/doc && ldoc --fatalwarnings -d $(abspath $(DOC_DIR)) .
+
 bench: deps-bench all
 	BUILD=$(BUILD) sh scripts/bench/run.sh
 
@@ -161,7 +177,7 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB)
 	ln -sf liblask.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblask.so.$(SOVERSION)
 	ln -sf liblask.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/liblask.so
 	install -m 755 $(BUILD)/lib/lask/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/core.so
-	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/lua/5.4/{} \;
+	for f in $(LIB_LUA_MODULES:lua/%=%); do install -D -m 644 lua/$$f $(DESTDIR)$(PREFIX)/share/lua/5.4/$$f || exit 1; done
 	install -d $(DESTDIR)$(PREFIX)/include/lask
 	install -d $(DESTDIR)$(PREFIX)/include/lask/core $(DESTDIR)$(PREFIX)/include/lask/array
 	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask/
@@ -173,7 +189,7 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB)
 rock-install: $(BUILD)/lask $(BUILD)/lib/lask/core.so
 	install -d $(LIBDIR)/lask $(BINDIR)
 	install -m 755 $(BUILD)/lib/lask/core.so $(LIBDIR)/lask/core.so
-	cd lua && find lask -name '*.lua' -exec install -D -m 644 {} $(LUADIR)/{} \;
+	for f in $(LIB_LUA_MODULES:lua/%=%); do install -D -m 644 lua/$$f $(LUADIR)/$$f || exit 1; done
 	install -m 755 $(BUILD)/lask $(BINDIR)/lask
 
 uninstall:

@@ -44,9 +44,17 @@ int lask_lua_open(lask_engine *e, struct lua_State *L);
  * failure. Close it with lua_close. */
 struct lua_State *lask_lua_new_state(lask_engine *e);
 
-/* Runs the Lua script at path (args none) in L; on error fills err (LASK_EHOST, the
- * Lua message with its traceback) and returns its code. */
+/* Runs the Lua script at path (no arguments: `...` empty, the global arg untouched)
+ * in L; on error fills err (LASK_EHOST, the Lua message with its traceback) and
+ * returns its code. lask_lua_dofile_args passes arguments. */
 lask_status lask_lua_dofile(struct lua_State *L, const char *path, lask_err *err);
+
+/* Runs the Lua script at path in L with the arguments argv[0..argc), as lua5.4 runs
+ * `lua5.4 path args...`: they are the chunk's `...`, and the global `arg` is set to
+ * {[0] = path, argv[0], ...}. Errors as lask_lua_dofile (LASK_EINVAL for argv NULL
+ * with argc > 0). The strings are copied; the caller keeps argv. */
+lask_status lask_lua_dofile_args(struct lua_State *L, const char *path, int argc, const char *const *argv,
+                                 lask_err *err);
 
 /* Runs the Lua code in src (chunk name "=lask") in L; errors as lask_lua_dofile. */
 lask_status lask_lua_dostring(struct lua_State *L, const char *src, lask_err *err);

@@ -31,6 +31,7 @@ done
 [ -x "$BUILD/embed-host" ] && run_suite embed-host "$BUILD/embed-host" scripts/embed/example.lua
 [ -x "$BUILD/embed-host-cxx" ] && run_suite embed-host-cxx "$BUILD/embed-host-cxx" scripts/embed/example.lua
 run_suite layers sh tests/layers.sh
+run_suite self-contained sh tests/self_contained.sh
 run_suite busted busted --lua="$LASK_BIN" -o TAP tests/spec
 # the libFuzzer targets, 20 s each over their seed corpus (tests/fuzz): in the plain
 # build only (asan and tsan runs would repeat it), when clang is there; FUZZ_TIME=0 skips

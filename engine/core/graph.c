@@ -27,9 +27,21 @@ struct lask_graph_builder {
   lask_err err;  /* sticky */
 };
 
-static void fail(lask_graph_builder *b, lask_status code, const char *msg) {
-  if (b->err.code == LASK_OK) lask_err_set(&b->err, code, b->cur, "%s", msg);
+/* Records the first error of the build, naming the node it concerns ("node 'x': ",
+ * "node #3: " without a name) unless node is LASK_NO_NODE. */
+static void fail_at(lask_graph_builder *b, lask_status code, uint32_t node, const char *msg) {
+  if (b->err.code != LASK_OK) return;
+  const char *name = node < b->nnodes && b->names ? b->names[node] : NULL;
+  if (node >= b->nnodes)
+    lask_err_set(&b->err, code, LASK_NO_NODE, "%s", msg);
+  else if (name)
+    lask_err_set(&b->err, code, node, "node '%s': %s", name, msg);
+  else
+    lask_err_set(&b->err, code, node, "node #%u: %s", (unsigned)node, msg);
 }
+
+/* Records the first error of the build, at the node being emitted. */
+static void fail(lask_graph_builder *b, lask_status code, const char *msg) { fail_at(b, code, b->cur, msg); }
 
 /* Grows *p (elements of size sz) to hold at least need; returns 0 on ENOMEM. */
 static int reserve(void **p, size_t *cap, size_t need, size_t sz) {
@@ -118,7 +130,7 @@ static void emit(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pop
 void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
   if (b->err.code) return;
   if (id >= b->nnodes) return fail(b, LASK_EINVAL, "no such node");
-  if (b->code_len[id]) return fail(b, LASK_EINVAL, "node defined twice");
+  if (b->code_len[id]) return fail_at(b, LASK_EINVAL, id, "node defined twice");
   if (b->cur != LASK_NO_NODE)
     return fail(b, LASK_EINVAL, "lask_gb_begin: the previous node's program was not ended");
   b->cur = id;
@@ -349,6 +361,38 @@ lask_status lask_graph_cycle(const lask_graph *g, uint32_t **ids, size_t *len) {
   }
   free(state), free(path), free(next);
   return LASK_OK;
+}
+
+/* Appends the name of node id and sep to the message at *at (of end - *at bytes left). */
+static void append_name(const lask_graph *g, uint32_t id, const char *sep, char **at, const char *end) {
+  char buf[24];
+  int n = snprintf(*at, (size_t)(end - *at), "%s%s", lask_graph_name(g, id, buf, sizeof buf), sep);
+  *at += n < 0 ? 0 : n < end - *at ? n : end - *at - 1;
+}
+
+lask_status lask_graph_cycle_error(const lask_graph *g, lask_err *err) {
+  enum { HEAD = 10, TAIL = 5 }; /* as the Lua binding's messages (lua/binding/lget.c) */
+  uint32_t *ids;
+  size_t len;
+  if (lask_graph_cycle(g, &ids, &len) != LASK_OK || !ids)
+    return lask_err_set(err, LASK_ECYCLE, LASK_NO_NODE, "the graph has a cycle");
+  char msg[LASK_ERR_MSG_MAX], *at = msg, *end = msg + sizeof msg;
+  int elide = len > HEAD + TAIL + 5;
+  int n = elide ? snprintf(msg, sizeof msg, "the graph has a cycle of %zu nodes: ", len)
+                : snprintf(msg, sizeof msg, "the graph has a cycle: ");
+  at += n > 0 && (size_t)n < sizeof msg ? n : 0;
+  for (size_t i = 0; i < len; i++) {
+    if (elide && i == HEAD) {
+      n = snprintf(at, (size_t)(end - at), "… (%zu more) … -> ", len - HEAD - TAIL);
+      at += n < 0 ? 0 : n < end - at ? n : end - at - 1;
+      i = len - TAIL;
+    }
+    append_name(g, ids[i], " -> ", &at, end);
+  }
+  append_name(g, ids[0], "", &at, end); /* the first again closes the loop */
+  uint32_t first = ids[0];
+  free(ids);
+  return lask_err_set(err, LASK_ECYCLE, first, "%s", msg);
 }
 
 const char *lask_graph_name(const lask_graph *g, uint32_t i, char *buf, size_t size) {

@@ -115,6 +115,11 @@ void lask_graph_free(lask_graph *g);
  * the graph is acyclic. Returns LASK_ENOMEM or LASK_OK. */
 lask_status lask_graph_cycle(const lask_graph *g, uint32_t **ids, size_t *len);
 
+/* Fills err with LASK_ECYCLE and a cycle of g, named as "the graph has a cycle: a ->
+ * b -> a" (a cycle of more than 20 nodes: its count, first 10 and last 5 names; err->node
+ * its first node); returns LASK_ECYCLE. For a g that has a cycle (lask_graph_cycle). */
+lask_status lask_graph_cycle_error(const lask_graph *g, lask_err *err);
+
 /* The name of node i for messages: its name, or "#i" written into buf. */
 const char *lask_graph_name(const lask_graph *g, uint32_t i, char *buf, size_t size);
 

@@ -190,7 +190,7 @@ lask_status lask_order(const lask_graph *g, uint32_t *prio, lask_err *err) {
       !sorted || !scratch) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory ordering the graph");
   } else if (!measure(g, s.height, s.weight, s.stack, s.left)) {
-    st = lask_err_set(err, LASK_ECYCLE, LASK_NO_NODE, "the graph has a cycle");
+    st = lask_graph_cycle_error(g, err);
   } else {
     order_all(&s, sorted, scratch);
   }

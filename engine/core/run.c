@@ -5,7 +5,9 @@
  * Misuse (a node that does not exist, a name not in the graph) is answered with an
  * error status; the schedulers' own invariants are checked with LASK_ASSERT.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pool.h"
 #include "run.h"
@@ -61,6 +63,23 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   return st;
 }
 
+/* Puts the name of the node a run failed at in front of err's message ("node 'z': ";
+ * "node #3: " for a node without a name), cutting the message's end if need be. */
+static void name_failed_node(const lask_graph *g, lask_err *err) {
+  if (!err || err->node >= g->n || err->code == LASK_ECYCLE) return; /* a cycle names its path */
+  char buf[24], prefix[LASK_ERR_MSG_MAX];
+  const char *name = lask_graph_name(g, err->node, buf, sizeof buf);
+  int n = name == buf ? snprintf(prefix, sizeof prefix, "node %s: ", name)
+                      : snprintf(prefix, sizeof prefix, "node '%s': ", name);
+  size_t plen = n < 0 ? 0 : (size_t)n < sizeof prefix ? (size_t)n : sizeof prefix - 1;
+  size_t mlen = strlen(err->msg), cap = sizeof err->msg - 1;
+  if (plen > cap) plen = cap;
+  if (plen + mlen > cap) mlen = cap - plen;
+  memmove(err->msg + plen, err->msg, mlen);
+  memcpy(err->msg, prefix, plen);
+  err->msg[plen + mlen] = '\0';
+}
+
 lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
                      lask_value *results, lask_err *err) {
   if (check_args("lask_get", g, n, names, "the list of names", results, err)) return err->code;
@@ -76,5 +95,6 @@ lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *nam
   lask_run_opts o = {.sched = LASK_SCHED_THREADED};
   lask_status st = lask_run(e, g, outs, n, &o, results, err);
   free(outs);
+  if (st != LASK_OK) name_failed_node(g, err);
   return st;
 }

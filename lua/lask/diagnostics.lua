@@ -1,20 +1,21 @@
--- lask.diagnostics: profilers and a progress bar, as callback objects (see
--- lask.callbacks), and the profile page.
+--- Profilers and a progress bar, as callback objects (see `lask.callbacks`), and the
+-- profile page.
 --
 --   Profiler()              every task's key, start, finish and worker, from the
 --                           engine's own trace (the timeline callback: recorded in C,
 --                           two clock reads per task, no Lua per task)
 --   ResourceProfiler{dt=}   CPU % and resident memory, sampled by a C thread
 --   CacheProfiler()         how many results are held in memory over time
---   ProgressBar{...}        a terminal progress bar
---   visualize(profilers, "profile.html")   one self-contained page for them all
+--   ProgressBar{...}        a progress bar (plain lines when not on a terminal)
+--   visualize(profilers [, "profile.html"])   one self-contained page for them all
 --
--- Each is active while a <close> variable holds it, or after :register(), and
--- accumulates over every get it sees. Times are seconds on lask.clock(), so the
--- results of successive gets and of different profilers share one time axis.
--- Only callbacks are used (start, pretask, posttask, finish, timeline), so any
--- scheduler that delivers them works with these: lask.sync, lask.threaded, and
--- worker-process schedulers to come.
+-- Making one activates nothing, as in Dask: it is active while a `<close>` variable
+-- in scope holds it, or after `:register()` (until `:unregister()`), by the rule of
+-- `lask.callbacks.active`. It accumulates over every get it sees. Times are seconds
+-- on lask.clock(), so the results of successive gets and of different profilers
+-- share one time axis. Only callbacks are used (start, pretask, posttask, finish,
+-- timeline), so any scheduler that delivers them works with these.
+-- @module lask.diagnostics
 local core = require "lask.core"
 local callbacks = require "lask.callbacks"
 
@@ -22,18 +23,8 @@ local M = {}
 
 local clock = core.clock
 
--- The methods every callback object has (register, unregister, __close), taken
--- from lask.callbacks' own class so that activation works exactly the same way.
-local CallbackClass = getmetatable(callbacks.Callback {}:unregister())
-
--- A class for callback objects: methods in cls, then the callback methods.
-local function class(name)
-  local cls = setmetatable({}, { __index = CallbackClass.__index })
-  cls.__index = cls
-  cls.__name = name
-  cls.__close = CallbackClass.__close
-  return cls
-end
+local class = callbacks.class
+local Callback = getmetatable(callbacks.Callback {})
 
 -- A stack of the gets in progress (nested gets happen: a Lua task may call get),
 -- each {dsk =, t0 =}. start pushes; finish pops the get of its graph.
@@ -143,13 +134,24 @@ local function trace_zero(run, trace)
   return math.min(low, now - trace_last_finish(trace))
 end
 
--- Profiler(): records every task the gets run while it is active.
--- prof.results: list of {key=, start=, finish=, worker=, func=, on_caller=} (func:
--- the task's function; on_caller: true for a Lua task of a lua = "parallel" get
+--- A profiler of every task the gets run while it is active.
+-- `prof.results`: list of `{key=, start=, finish=, worker=, func=, on_caller=}` (func:
+-- the task's function; on_caller: true for a Lua task of a `lua = "parallel"` get
 -- that ran on the calling state because it could not be copied), in order of get,
--- then worker, then finish. Only tasks are listed:
--- keys holding data or naming another key run no function (and schedulers
--- differ in whether they trace them at all).
+-- then worker, then finish. Only tasks are listed: keys holding data or naming
+-- another key run no function (and schedulers differ in whether they trace them).
+-- Making one activates nothing: hold it in a `<close>` variable or `:register()` it.
+-- @return lask.Profiler
+-- @usage local diag = require "lask.diagnostics"
+-- local d = { x = 1, y = { lask.kernels.inc, "x" } }
+-- local prof = diag.Profiler()
+-- lask.get(d, "y")
+-- assert(#prof.results == 0) -- not active
+-- do
+--   local p <close> = prof
+--   lask.get(d, "y")
+-- end
+-- assert(#prof.results == 1 and prof.results[1].key == "y")
 function M.Profiler()
   local self = setmetatable({ _runs = {}, _active = {}, _rows = {}, _nrows_runs = 0 }, Profiler)
   self.start = function(dsk)
@@ -170,7 +172,7 @@ function M.Profiler()
     end
   end
   self.results = lazy_list(profiler_fill(self))
-  return self:register()
+  return self
 end
 
 -- prof:clear(): forgets the gets recorded so far.
@@ -217,10 +219,17 @@ local function resource_stop(self)
   self.incomplete = self.incomplete or sampler.incomplete
 end
 
--- ResourceProfiler{dt = 0.1}: samples the CPU use (percent of one core: 200 is two
--- cores busy) and the resident memory (MB, 1e6 bytes) of this process every dt
--- seconds during the gets, on a C thread of its own (no Lua involved, so a long
--- native task does not delay samples). rprof.results: list of {time=, cpu=, mem=}.
+--- A profiler of the CPU use and memory of this process during the gets it sees.
+-- Samples the CPU use (percent of one core: 200 is two cores busy) and the resident
+-- memory (MB, 1e6 bytes) every dt seconds during the gets, on a C thread of its own
+-- (no Lua involved, so a long native task does not delay samples).
+-- `rprof.results`: list of `{time=, cpu=, mem=}`. Inactive until held by a `<close>`
+-- variable or registered.
+-- @param[opt] opts table: `dt` (seconds between samples, default 0.1)
+-- @return lask.ResourceProfiler
+-- @raise when dt is not a positive number
+-- @usage local rprof = require("lask.diagnostics").ResourceProfiler { dt = 0.01 }
+-- assert(#rprof.results == 0)
 function M.ResourceProfiler(opts)
   opts = opts or {}
   local dt = opts.dt or 0.1
@@ -235,13 +244,13 @@ function M.ResourceProfiler(opts)
     self._depth = math.max(self._depth - 1, 0)
     if self._depth == 0 then resource_stop(self) end
   end
-  return self:register()
+  return self
 end
 
 function ResourceProfiler:unregister()
   resource_stop(self)
   self._depth = 0
-  return CallbackClass.__index.unregister(self)
+  return Callback.unregister(self)
 end
 ResourceProfiler.__close = ResourceProfiler.unregister
 
@@ -307,15 +316,23 @@ local function cache_finish(self, dsk)
   self.results[#self.results + 1] = { time = clock(), held = self._held }
 end
 
--- CacheProfiler(): how many task results are held in memory over time, from
--- pretask/posttask and the graph's dependents (so it costs a Lua call per task and
--- a pass over the graph per get). cprof.results: list of {time=, held=}.
+--- A profiler of how many task results are held in memory over time.
+-- From posttask and the graph's dependents (so it costs a Lua call per task and a
+-- pass over the graph per get, while active). `cprof.results`: list of
+-- `{time=, held=}`. Inactive until held by a `<close>` variable or registered.
+-- @return lask.CacheProfiler
+-- @usage local diag = require "lask.diagnostics"
+-- local d = { x = 1, y = { lask.kernels.inc, "x" } }
+-- for _ = 1, 200 do diag.CacheProfiler() end -- stray: inert
+-- local cprof <close> = diag.CacheProfiler()
+-- lask.get(d, "y")
+-- assert(#cprof.results > 0)
 function M.CacheProfiler()
   local self = setmetatable({ results = {}, _gets = {}, _held = 0 }, CacheProfiler)
   self.start = function(dsk) cache_start(self, dsk) end
   self.posttask = function(key, _, dsk) cache_posttask(self, key, dsk) end
   self.finish = function(dsk) cache_finish(self, dsk) end
-  return self:register()
+  return self
 end
 
 function CacheProfiler:clear()
@@ -336,20 +353,45 @@ local function bar_line(width, frac, elapsed)
     math.floor(100 * frac + 1e-9), elapsed)
 end
 
+-- On a terminal the bar is redrawn in place ("\r"); elsewhere (a pipe, a log file)
+-- each drawing is a line of its own.
 local function bar_draw(self, frac, elapsed)
-  self.out:write("\r", bar_line(self.width, frac, elapsed))
+  if self._tty then
+    self.out:write("\r", bar_line(self.width, frac, elapsed))
+  else
+    self.out:write(bar_line(self.width, frac, elapsed), "\n")
+  end
   self.out:flush()
   self._shown = true
 end
 
--- ProgressBar{minimum = 0.1, dt = 0.1, width = 40, out = io.stdout}: draws
---   [#####     ] | 52% Completed | 3.1 s
--- redrawn at most every dt seconds, once the get has run for minimum seconds, and
--- only when out is a terminal. Callbacks arrive between tasks on the calling
--- thread, so it redraws from posttask. At the end of the get it draws its final
--- state (100%, or where an error or Ctrl-C stopped it) and a newline, then, for a
--- lua = "parallel" get, how many Lua tasks ran on the calling state (they could not
--- be copied to worker states). Only the outermost get is drawn when gets nest.
+-- Ends the bar's line (on a terminal the bar has none of its own).
+local function bar_end(self)
+  if self._tty then self.out:write("\n") end
+end
+
+--- A progress bar for the gets it sees.
+-- On a terminal it draws `[#####     ] | 52% Completed | 3.1 s`, redrawn in place at
+-- most every `dt` seconds once the get has run for `minimum` seconds. When `out` is
+-- not a terminal it prints plain lines instead (no "\r" animation): one each time
+-- the get passes another tenth of its tasks (once it has run for `minimum`
+-- seconds), and the final one. Callbacks arrive between tasks on the calling thread,
+-- so it draws from posttask. At the end of the get it draws its final state (100%,
+-- or where an error or Ctrl-C stopped it), then, for a `lua = "parallel"` get, how
+-- many Lua tasks ran on the calling state (they could not be copied to worker
+-- states). Only the outermost get is drawn when gets nest. Nothing is drawn for a get
+-- shorter than `minimum`. Inactive until held by a `<close>` variable or registered.
+-- @param[opt] opts table: `minimum` (seconds, default 0.1), `dt` (seconds between
+-- redraws on a terminal, default 0.1), `width` (characters, default 40), `out` (a file,
+-- default io.stdout)
+-- @return lask.ProgressBar
+-- @usage local f = io.tmpfile()
+-- do
+--   local bar <close> = require("lask.diagnostics").ProgressBar { minimum = 0, out = f }
+--   lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y")
+-- end
+-- f:seek("set")
+-- assert(f:read("a"):find("| 100% Completed |", 1, true))
 function M.ProgressBar(opts)
   opts = opts or {}
   local self = setmetatable({
@@ -361,19 +403,26 @@ function M.ProgressBar(opts)
   self.start = function(dsk)
     if self._dsk then return end -- a nested get
     self._dsk, self._t0, self._shown = dsk, clock(), false
-    self._last = self._t0
-    self._enabled = select(2, pcall(core.isatty, self.out)) == true
+    self._last, self._tenth = self._t0, 0
+    self._tty = select(2, pcall(core.isatty, self.out)) == true
     note_start_end(dsk)
   end
   local function redraw(state)
     local now = clock()
-    if now - self._last >= self.dt and now - self._t0 >= self.minimum then
-      self._last = now
-      bar_draw(self, state.done / math.max(state.ntasks, 1), now - self._t0)
+    if now - self._t0 < self.minimum then return end
+    local frac = state.done / math.max(state.ntasks, 1)
+    if self._tty then
+      if now - self._last < self.dt then return end
+    else
+      local tenth = math.floor(10 * frac + 1e-9)
+      if tenth <= self._tenth or frac >= 1 then return end -- 100% is drawn by finish
+      self._tenth = tenth
     end
+    self._last = now
+    bar_draw(self, frac, now - self._t0)
   end
   self.posttask = function(_, _, dsk, state)
-    if dsk == self._dsk and self._enabled then
+    if dsk == self._dsk then
       self._state = state
       redraw(state)
     end
@@ -382,9 +431,9 @@ function M.ProgressBar(opts)
     if dsk ~= self._dsk then return end
     self._dsk, self._state = nil, nil
     local elapsed = clock() - self._t0
-    if not self._enabled or (not self._shown and elapsed < self.minimum) then return end
+    if not self._shown and elapsed < self.minimum then return end
     bar_draw(self, errored and (state.done or 0) / math.max(state.ntasks, 1) or 1, elapsed)
-    self.out:write("\n")
+    bar_end(self)
     local n = 0
     for _ in pairs(state.on_caller or {}) do n = n + 1 end
     if n > 0 then
@@ -393,7 +442,7 @@ function M.ProgressBar(opts)
     end
     self.out:flush()
   end
-  return self:register()
+  return self
 end
 
 -- Deactivating the bar ends the line of a get that never called finish: when a
@@ -404,11 +453,11 @@ function ProgressBar:unregister()
   if self._dsk ~= nil and self._shown then
     local state = self._state or {}
     bar_draw(self, (state.done or 0) / math.max(state.ntasks or 1, 1), clock() - self._t0)
-    self.out:write("\n")
+    bar_end(self)
     self.out:flush()
   end
   self._dsk, self._state = nil, nil
-  return CallbackClass.__index.unregister(self)
+  return Callback.unregister(self)
 end
 ProgressBar.__close = ProgressBar.unregister
 
@@ -430,27 +479,82 @@ end
 -- True when p is one of this module's profilers.
 function M.is_profiler(p) return kind_of(p) ~= nil end
 
--- visualize(profilers, filename [, opts]): writes one self-contained HTML page
--- (no network: inline script and style) showing the profilers on one time axis:
--- tasks (one row per worker, one bar per task coloured by function, tooltips,
--- zoom with the wheel, pan by dragging), resources (CPU and memory) and cache
--- (results held). profilers: one profiler or a list of them. opts.title.
--- Returns filename; without a filename, returns the page as a string.
-function M.visualize(profilers, filename, opts)
-  opts = opts or {}
+-- The profilers as parts of the page ({tasks =, resources =, cache =}).
+local function page_parts(profilers, level)
   if kind_of(profilers) then profilers = { profilers } end
   if type(profilers) ~= "table" or #profilers == 0 then
-    error("visualize: expected a profiler or a list of profilers", 2)
+    error("visualize: expected a profiler or a list of profilers", level + 1)
   end
   local parts = {}
   for i, p in ipairs(profilers) do
     local kind = kind_of(p)
-    if not kind then error(("visualize: item %d is not a lask profiler"):format(i), 2) end
-    if parts[kind] then error(("visualize: two profilers of kind %s"):format(kind), 2) end
+    if not kind then error(("visualize: item %d is not a lask profiler"):format(i), level + 1) end
+    if parts[kind] then error(("visualize: two profilers of kind %s"):format(kind), level + 1) end
     parts[kind] = p
   end
-  local html = page.html(parts, opts)
-  if not filename then return html end
+  return parts
+end
+
+--- The profile page of the profilers, as a string (what `visualize` writes).
+-- @param profilers a profiler or a list of them (at most one of each kind)
+-- @param[opt] opts table: `title`
+-- @return string: the HTML page
+-- @raise when an item is not a profiler, or two are of one kind
+-- @usage local diag = require "lask.diagnostics"
+-- local prof = diag.Profiler()
+-- assert(diag.html(prof):find("<!DOCTYPE html>", 1, true))
+function M.html(profilers, opts)
+  return page.html(page_parts(profilers, 2), opts or {})
+end
+
+-- A new file name for a page: os.tmpname's, with .html.
+local function temp_page_name()
+  local base = os.tmpname()
+  os.remove(base)
+  return base .. ".html"
+end
+
+--- Writes the profile page of the profilers and returns its path; opens nothing.
+-- One self-contained HTML page (no network: inline script and style) showing the
+-- profilers on one time axis: tasks (one row per worker, one bar per task coloured
+-- by function, tooltips, zoom with the wheel, pan by dragging), resources (CPU and
+-- memory) and cache (results held). Without profilers (`diag.visualize()`), the
+-- profilers active at the call (by the rule of `lask.callbacks.active`). Without a
+-- filename, a new file in the temporary directory (os.tmpname's, ending in .html).
+-- `prof:visualize([filename [, opts]])` is `visualize({prof}, filename, opts)`.
+-- @param[opt] profilers a profiler or a list of them (at most one of each kind)
+-- @param[opt] filename string: where to write the page
+-- @param[opt] opts table: `title`
+-- @return string: the path of the page written
+-- @raise when an item is not a profiler, two are of one kind, none is given or
+-- active, or the file cannot be written
+-- @usage local diag = require "lask.diagnostics"
+-- local path
+-- do
+--   local prof <close> = diag.Profiler()
+--   lask.get({ x = 1, y = { lask.kernels.inc, "x" } }, "y")
+--   path = diag.visualize()
+-- end
+-- assert(io.open(path)):close()
+-- os.remove(path)
+function M.visualize(profilers, filename, opts)
+  opts = opts or {}
+  if profilers == nil then
+    profilers = {}
+    local seen = {}
+    for _, cb in ipairs(callbacks.active() or {}) do
+      local kind = kind_of(cb)
+      if kind and not seen[kind] then -- the first active of each kind
+        seen[kind] = true
+        profilers[#profilers + 1] = cb
+      end
+    end
+    if #profilers == 0 then
+      error("visualize: no profiler given and none is active (hold one in a <close> variable or register it)", 2)
+    end
+  end
+  local html = page.html(page_parts(profilers, 2), opts)
+  filename = filename or temp_page_name()
   local f, err = io.open(filename, "wb")
   if not f then error("visualize: " .. err, 2) end
   f:write(html)

@@ -1,5 +1,60 @@
--- lask: parallel task graphs for Lua (the README is the guide).
+--- Parallel task graphs for Lua: keys, `get`, `compute`, Dask's graph utilities.
+-- A task graph is a Lua table from keys to values or tasks, as Dask's dictionaries:
+-- `{x = 1, y = {inc, "x"}, z = {add, "y", 10}}`. A key is a string or a tuple key
+-- (`lask.key("x", 0)`); a task is a table whose first element is callable (a Lua
+-- function or a native kernel) and whose other elements are its arguments: keys of
+-- the graph (their values), literals, nested tasks and lists of them. A string that
+-- is not a key of the graph is a literal; numbers are never keys.
+--
+-- `get` runs a graph on a scheduler (`lask.threaded` by default; `lask.sync`,
+-- `lask.multiprocessing`); the graph utilities (`cull`, `fuse`, `toposort`, ...) are
+-- Dask's, loaded on first use. Errors are raised, never returned: a failed `get`
+-- raises an error object `{kind =, message =, key =, traceback =}` that prints as
+-- `lask: task 'z' failed: ...`.
+-- @module lask
+-- @usage local inc = function(i) return i + 1 end
+-- local d = {x = 1, y = {inc, "x"}, z = {lask.kernels.add, "y", 10}}
+-- assert(lask.get(d, "z") == 12)
 local core = require "lask.core"
+
+--- lask's version with its name, as Lua's own `_VERSION` ("Lua 5.4"): "lask 0.1.0".
+-- @field _VERSION
+
+--- lask's version, "MAJOR.MINOR.PATCH" (the C API's `lask_version()`).
+-- @field version
+-- @usage assert(lask.version:match("^%d+%.%d+%.%d+$"))
+
+--- A tuple key: Dask's `('x', 0, 1)`, made from a name and integers.
+-- Equal tuple keys are the same value (interned), so they index tables.
+-- @function key
+-- @param name string: the name
+-- @param ... integer: the indices
+-- @return a tuple key; `tostring` prints it as Dask does, `k[1]` is the name and `#k` counts the parts
+-- @raise when name is not a string or an index not an integer
+-- @usage local k = lask.key("x", 0)
+-- assert(k == lask.key("x", 0) and tostring(k) == "('x', 0)" and k[1] == "x")
+
+--- Whether a value is a tuple key.
+-- @function iskey
+-- @param v any value
+-- @return boolean: true for a tuple key (strings, which may be keys too, give false)
+-- @usage assert(lask.iskey(lask.key("x", 1)) and not lask.iskey("x"))
+
+--- A quoted value: never read as a key, task or list when it is an argument.
+-- @function quote
+-- @param v any value
+-- @return the quote; the task gets v itself
+-- @usage local first = function(t) return t[1] end
+-- assert(lask.get({x = 1, y = {first, lask.quote({"x"})}}, "y") == "x")
+
+--- The native kernels (the same table as the `lask.kernels` module).
+-- @table kernels
+-- @usage assert(lask.get({a = {lask.kernels.add, 1, 2}}, "a") == 3)
+
+--- A monotonic clock, in seconds (for timing tasks, as profilers do).
+-- @function clock
+-- @return number: seconds since an arbitrary start
+-- @usage local t0 = lask.clock(); assert(lask.clock() >= t0)
 
 local lask = {
   _VERSION = "lask " .. core.version, -- as Lua's own _VERSION ("Lua 5.4")
@@ -11,17 +66,47 @@ local lask = {
   clock = core.clock,
 }
 
--- lask.get is the threaded scheduler's get.
+--- Runs a graph and gives the values of keys: the threaded scheduler's get.
+-- The same as `lask.threaded.get`; `lask.sync.get` and `lask.multiprocessing.get`
+-- take the same arguments and options.
+-- @param dsk table: the graph, key -> value or task
+-- @param keys a key, or a list (nested lists allowed) of keys: the result has the same shape
+-- @param[opt] opts table: `num_workers` (a positive integer; the number of cores by
+-- default), `callbacks` (a list of callback objects, such as `lask.diagnostics`'
+-- profilers), `optimize` (true: cull and fuse the graph first), `lua` ("caller",
+-- the default: Lua tasks run one at a time on the calling Lua state; "parallel":
+-- on every worker, each on a Lua state of its own), `strict` (with `lua =
+-- "parallel"`: a task that cannot be copied to a worker is an error)
+-- @return the value of keys (values of a list of keys as a list of the same shape)
+-- @raise an error object `{kind =, message =, key =, traceback =}` when a task fails
+-- (printing as `lask: task 'z' failed: ...`), or a message for a bad graph (a
+-- cycle: "the graph has a cycle: x -> y -> x") or a bad option ("get: unknown option
+-- 'schedular' (valid options: ...)")
+-- @usage local d = {x = 1, y = {lask.kernels.inc, "x"}, z = {lask.kernels.add, "y", 10}}
+-- assert(lask.get(d, "z") == 12)
+-- local v = lask.get(d, {"x", {"y", "z"}}, {num_workers = 2})
+-- assert(v[1] == 1 and v[2][1] == 2 and v[2][2] == 12)
 function lask.get(dsk, keys, opts) return require("lask.threaded").get(dsk, keys, opts) end
 
--- lask.tostring(dsk) prints a graph; given a lask.array or a delayed value, its graph.
+--- A graph on one line, as Dask prints its dictionaries.
+-- Keys are sorted (strings, then tuple keys); functions print by name; past 50
+-- keys the rest is elided as `...` with a count.
+-- @param dsk table: a graph, or a `lask.array` or delayed value (its graph is printed)
+-- @return string
+-- @usage local d = {x = 1, y = {lask.kernels.inc, "x"}}
+-- assert(lask.tostring(d) == "{'x': 1, 'y': {inc, 'x'}}")
 function lask.tostring(dsk)
   local mt = getmetatable(dsk)
   if type(mt) == "table" and (mt.__name == "lask.array" or mt.__name == "lask.delayed") then dsk = dsk.dask end
   return require("lask.graph").tostring(dsk)
 end
 
--- Sorted list of a graph's keys: strings first, then tuple keys, each in order.
+--- The keys of a graph, sorted: strings first, then tuple keys, each in order.
+-- @function sorted_keys
+-- @param dsk table: a graph
+-- @return table: a list of keys
+-- @usage local ks = lask.sorted_keys({b = 1, a = 2, [lask.key("c", 0)] = 3})
+-- assert(ks[1] == "a" and ks[2] == "b" and lask.iskey(ks[3]))
 local function sorted_keys(dsk)
   local keys = {}
   for k in pairs(dsk) do keys[#keys + 1] = k end
@@ -34,9 +119,16 @@ local function sorted_keys(dsk)
 end
 lask.sorted_keys = sorted_keys
 
--- order(dsk [, keys]): key -> priority, lower runs first: the engine's lask_order
--- (engine/core/order.c), the one every scheduler runs by. It reads the graph's
--- structure only: renaming keys never changes which branch runs first.
+--- The priority of every key: the order the schedulers run a graph by (0 first).
+-- The engine's `lask_order` (engine/core/order.c), the one every scheduler uses. It
+-- reads the graph's structure only: renaming keys never changes which branch runs
+-- first (see the differences from Dask).
+-- @param dsk table: a graph
+-- @param[opt] keys a list of the keys wanted (all keys by default)
+-- @return table: key -> priority (an integer from 0)
+-- @raise when dsk is not a table, or the graph has a cycle
+-- @usage local o = lask.order({x = 1, y = {lask.kernels.inc, "x"}})
+-- assert(o.x == 0 and o.y == 1)
 function lask.order(dsk, keys)
   if type(dsk) ~= "table" then error("order: the graph must be a table, got " .. type(dsk), 2) end
   return core.order(dsk, keys or sorted_keys(dsk))
@@ -44,6 +136,155 @@ end
 
 -- The Dask graph utilities live in lask.graph and lask.optimization; they are
 -- reached through lask as Dask's are through dask.core and dask.optimization.
+
+--- Whether a value is a task: a table (not a key, list or quote) whose first element is callable.
+-- @function istask
+-- @param v any value
+-- @return boolean
+-- @usage assert(lask.istask({lask.kernels.inc, 1}) and not lask.istask({1, 2}))
+
+--- The keys a value of the graph needs directly (Dask's `get_dependencies`).
+-- Nested tasks and lists are searched; a string that is not a key is a literal.
+-- @function get_dependencies
+-- @param dsk table: the graph
+-- @param key the key whose value is looked at (nil to look at `task` instead)
+-- @param[opt] task a value or task, when key is nil
+-- @param[opt] as_list boolean: a list with duplicates, in Dask's order, instead of a set
+-- @return table: a set (key -> true), or a list with as_list
+-- @usage local d = {x = 1, y = 2, z = {lask.kernels.add, "x", {lask.kernels.inc, "y"}}}
+-- local deps = lask.get_dependencies(d, "z")
+-- assert(deps.x and deps.y)
+
+--- Every key's dependencies and dependents (Dask's `get_deps`).
+-- @function get_deps
+-- @param dsk table: the graph
+-- @return table: key -> set of the keys it needs
+-- @return table: key -> set of the keys that need it
+-- @usage local deps, dependents = lask.get_deps({x = 1, y = {lask.kernels.inc, "x"}})
+-- assert(deps.y.x and dependents.x.y)
+
+--- Every key of a graph, each after the keys it needs (Dask's `toposort`).
+-- @function toposort
+-- @param dsk table: the graph
+-- @param[opt] dependencies table: key -> set of dependencies, when already known
+-- @return table: the list of keys
+-- @raise the error object `{kind = "cycle", cycle =, message = "the graph has a cycle: ..."}` on a cycle
+-- @usage local keys = lask.toposort({x = 1, y = {lask.kernels.inc, "x"}})
+-- assert(keys[1] == "x" and keys[2] == "y")
+
+--- A cycle of the graph, as Dask's `getcycle`: each key depends on the next, the first repeated at the end.
+-- @function getcycle
+-- @param dsk table: the graph
+-- @param[opt] keys a key or a list of keys to search from (all keys by default)
+-- @return table: the list of keys of a cycle, or an empty table when there is none
+-- @usage local d = {x = {lask.kernels.inc, "y"}, y = {lask.kernels.inc, "x"}}
+-- local c = lask.getcycle(d)
+-- assert(#c == 3 and c[1] == c[3])
+
+--- Whether the graph has no cycle (reachable from keys).
+-- @function isdag
+-- @param dsk table: the graph
+-- @param[opt] keys a key or a list of keys to search from (all keys by default)
+-- @return boolean
+-- @usage assert(lask.isdag({x = 1, y = {lask.kernels.inc, "x"}}))
+
+--- A copy of a task with every argument equal to key replaced by val (Dask's `subs`).
+-- Nested tasks and lists are searched; the task itself is never changed.
+-- @function subs
+-- @param task a task or value
+-- @param key the key to replace
+-- @param val the value to put in its place
+-- @return the new task
+-- @usage local t = lask.subs({lask.kernels.add, "x", 1}, "x", 41)
+-- assert(t[2] == 41 and lask.get({a = t}, "a") == 42)
+
+--- The leaves of a nested list, in order (Dask's `flatten`).
+-- @function flatten
+-- @param list a nested list (a string or key gives a one-element list)
+-- @param[opt] container_check function(v) -> boolean: which elements to descend into
+-- @return table: the list of leaves
+-- @usage local f = lask.flatten({1, {2, {3}}, "x"})
+-- assert(#f == 4 and f[3] == 3 and f[4] == "x")
+
+--- Only the tasks needed for keys, and their dependencies (Dask's `cull`).
+-- @function cull
+-- @param dsk table: the graph
+-- @param keys a key or a (nested) list of keys
+-- @return table: the smaller graph
+-- @return table: key -> list of its dependencies (duplicates kept)
+-- @usage local d = {x = 1, y = {lask.kernels.inc, "x"}, unused = 3}
+-- local culled = lask.cull(d, "y")
+-- assert(culled.y and culled.x and culled.unused == nil)
+
+--- Merges every task that has a single dependent into it (Dask's `fuse`).
+-- Linear chains become one task and, as `ave_width` allows, small reductions too;
+-- the keys asked for are never fused away.
+-- @function fuse
+-- @param dsk table: the graph
+-- @param[opt] keys a key or a list of keys to keep
+-- @param[opt] dependencies table: key -> dependencies, when already known (`cull`'s second result)
+-- @param[opt] opts table: `ave_width` (1), `max_width`, `max_height`,
+-- `max_depth_new_edges`, `rename_keys` (true: Dask's names, with an alias under the
+-- old key; false; or a function(list of fused keys, root last) -> a new key or nil)
+-- @return table: the fused graph
+-- @return table: its dependencies
+-- @usage local inc = lask.kernels.inc
+-- local d = {a = 1, b = {inc, "a"}, c = {inc, "b"}}
+-- local fused = lask.fuse(d, "c", nil, {rename_keys = false})
+-- assert(fused.b == nil and lask.get(fused, "c") == 3)
+
+--- Replaces the uses of keys by their values (Dask's `inline`).
+-- With `inline_constants` every constant (a value that is not a task and needs no
+-- key) and every alias is inlined too. The inlined keys stay in the graph (follow
+-- with `cull` to drop them).
+-- @function inline
+-- @param dsk table: the graph
+-- @param[opt] keys a key or a list of keys to inline
+-- @param[opt=true] inline_constants boolean
+-- @param[opt] dependencies table: key -> dependencies, when already known
+-- @return table: the new graph
+-- @usage local d = {x = 1, y = {lask.kernels.inc, "x"}}
+-- local d2 = lask.inline(d)
+-- assert(d2.y[2] == 1 and lask.get(d2, "y") == 2)
+
+--- Inlines every task made only of fast functions into its dependents (Dask's `inline_functions`).
+-- A task stays when it is in output or nothing depends on it.
+-- @function inline_functions
+-- @param dsk table: the graph
+-- @param output a key or a list of keys to keep
+-- @param fast_functions a list (or set) of the callables to inline
+-- @param[opt=false] inline_constants boolean
+-- @param[opt] dependencies table: key -> dependencies, when already known
+-- @return table: the new graph
+-- @usage local inc, add = lask.kernels.inc, lask.kernels.add
+-- local d = {x = 1, y = {inc, "x"}, z = {add, "y", 1}}
+-- local d2 = lask.inline_functions(d, {"z"}, {inc})
+-- assert(d2.y == nil and lask.get(d2, "z") == 3)
+
+--- A picture of a graph, through Graphviz, drawn as Dask's `visualize` draws it.
+-- Tasks are circles labelled with their function, data are boxes labelled with
+-- their key. Formats other than `.dot` need Graphviz's `dot` program. Given a
+-- profiler (or a list of them) it is `lask.diagnostics.visualize`.
+-- @function visualize
+-- @param x a graph, a `lask.array`, or profilers
+-- @param[opt] filename string: ending in .svg, .png, .pdf or .dot; nil gives the DOT source
+-- @param[opt] opts table: `rankdir` ("BT"), `color` ("order": filled by `lask.order`'s
+-- priority), `graph_attr`, `node_attr`, `edge_attr` (tables of Graphviz attributes)
+-- @return string: filename, or the DOT source when no filename is given
+-- @raise when the file name has no extension, or `dot` fails
+-- @usage local src = lask.visualize({x = 1, y = {lask.kernels.inc, "x"}})
+-- assert(src:match("^digraph"))
+
+--- Computes several collections at once, in one get (`lask.array.compute`).
+-- Shared inputs are computed once; arguments that are not arrays are given back as
+-- they are. A last plain table with option fields is taken as options.
+-- @function compute
+-- @param ... `lask.array`s and other values, then optionally the options: as
+-- `Array:compute`'s
+-- @return the arguments, each array replaced by its `lask.ndarray`
+-- @usage local x = da.arange(4, {chunks = 2})
+-- local a, b = lask.compute(x, x:sum())
+-- assert(a:get(4) == 3 and b:item() == 6)
 local lazy = {
   istask = "lask.graph", get_dependencies = "lask.graph", get_deps = "lask.graph", toposort = "lask.graph",
   getcycle = "lask.graph", isdag = "lask.graph", subs = "lask.graph", flatten = "lask.graph",
@@ -52,12 +293,31 @@ local lazy = {
   visualize = "lask.visualize", compute = "lask.delayed", delayed = "lask.delayed",
 }
 
+-- lask's own modules, reached as fields once required: lask.threaded is require
+-- "lask.threaded", as dask.threaded is after import dask.
+local submodules = {
+  sync = true, threaded = true, multiprocessing = true, diagnostics = true, callbacks = true,
+  array = true, graph = true, optimization = true,
+}
+-- Every name reached through __index, for the REPL's Tab (lask.repl.complete).
+local lazy_names = {}
+for name in pairs(lazy) do lazy_names[name] = true end
+for name in pairs(submodules) do lazy_names[name] = true end
+lazy.help = "lask.help"
+lazy_names.help = true
+
 return setmetatable(lask, {
+  __lazy = lazy_names,
   __index = function(t, name)
-    local mod = lazy[name]
-    if not mod then return nil end
-    local f = require(mod)[name]
-    rawset(t, name, f)
-    return f
+    local v
+    if submodules[name] then
+      v = require("lask." .. name)
+    else
+      local mod = lazy[name]
+      if not mod then return nil end
+      v = require(mod)[name]
+    end
+    rawset(t, name, v)
+    return v
   end,
 })

@@ -1,3 +1,22 @@
--- lask.kernels: the native kernels (C functions usable as task heads, printed by
--- name), the same table as require("lask").kernels and lask.core.kernels.
+--- The native kernels: C functions usable as task heads, printed by name.
+-- The same table as `require("lask").kernels` and `lask.core.kernels`. A task
+-- whose head is a kernel runs on any worker thread without touching Lua. Numbers
+-- keep Lua's integer/float rules; given arrays, the arithmetic kernels work elementwise.
+-- @module lask.kernels
+-- @usage local k = require "lask.kernels"
+-- assert(lask.get({x = 2, y = {k.mul, "x", 21}}, "y") == 42)
+
+--- The kernels, by name.
+-- @table kernels
+-- @field add a + b
+-- @field sub a - b
+-- @field mul a * b
+-- @field div a / b (a float, as Lua's `/`)
+-- @field neg -a
+-- @field inc a + 1
+-- @field sum sum(list) or sum(a, b, ...): the sum, left to right
+-- @field identity its argument, unchanged
+-- @field spin spin(x, us): busy-waits us microseconds, then gives x (for benchmarks of scheduling)
+-- @usage local k = require "lask.kernels"
+-- assert(lask.get({a = {k.sum, {1, 2, 3}}}, "a") == 6)
 return require("lask.core").kernels

@@ -5,8 +5,10 @@
  * standard package.path/cpath, so tools that run "a Lua" (busted --lua=lask) work.
  * Its state also has lask's modules preloaded, so it runs with no files beside it.
  * Its REPL reads with GNU readline (editing, history kept in ~/.lask_history, Tab
- * completion of Lua names), shows results through lask.repl.describe, and takes
- * Ctrl-C as "cancel this line" or "interrupt this code", never as "quit".
+ * completion of Lua names through lask.repl.complete), shows results through
+ * lask.repl.describe, has help() (lask.help, reading the manual from the built-in
+ * module sources, "lask.sources"), and takes Ctrl-C as "cancel this line" or
+ * "interrupt this code", never as "quit".
  *
  * One deliberate difference: an error in a chunk read from a piped stdin gives exit
  * status 1 (lua.c 5.4.4 reports it but exits 0).
@@ -29,8 +31,10 @@
 
 #include "lask.h"
 
-/* Defined in build/preload.c, generated from lua/lask/ by lua/gen_preload.lua. */
+/* Defined in build/preload.c, generated from lua/lask/ by lua/tools/gen_preload.lua:
+ * registers the embedded modules in package.preload; gives one's source (static). */
 void lask_preload_lua_modules(lua_State *L);
+const char *lask_preload_lua_source(const char *name, size_t *len);
 /* The native module, in liblask.a. */
 int luaopen_lask_core(lua_State *L);
 
@@ -323,6 +327,23 @@ static int run_options(const cli *c, lua_State *L) {
   return 1;
 }
 
+/* sources(name): the source text of lask's built-in module name, or nil. */
+static int l_module_source(lua_State *L) {
+  size_t len;
+  const char *src = lask_preload_lua_source(luaL_checkstring(L, 1), &len);
+  if (src)
+    lua_pushlstring(L, src, len);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* require "lask.sources" gives l_module_source (lask.help reads the manual from it). */
+static int open_sources(lua_State *L) {
+  lua_pushcfunction(L, l_module_source);
+  return 1;
+}
+
 /* The standard libraries, lask's Lua modules and its native core, all preloaded. */
 static void open_libraries(lua_State *L) {
   luaL_openlibs(L);
@@ -330,6 +351,8 @@ static void open_libraries(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_lask_core);
   lua_setfield(L, -2, "lask.core");
+  lua_pushcfunction(L, open_sources);
+  lua_setfield(L, -2, "lask.sources");
   lua_pop(L, 1);
 }
 
@@ -648,10 +671,23 @@ static void repl_close(const repl *r) {
     if (g.wake[i] >= 0) close(g.wake[i]), g.wake[i] = -1;
 }
 
+/* Defines the global help (lask.help's), unless the user has one, and says how to
+ * get help and how to leave. */
+static void repl_banner(lua_State *L) {
+  static const char code[] = "if help == nil then help = require('lask.help').help end";
+  if (luaL_loadbuffer(L, code, sizeof code - 1, "=help") != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK)
+    lua_pop(L, 1); /* no help: the REPL works without it */
+  fputs("Type help() for the manual, help \"lask.array\" or help(f) for an entry; Tab completes;\n"
+        "Ctrl-D or os.exit() exits, Ctrl-C cancels the line or stops the code running.\n",
+        stdout);
+  fflush(stdout);
+}
+
 static void run_repl(cli *c, lua_State *L) {
   const char *progname = c->progname;
   repl r;
   c->progname = NULL;
+  repl_banner(L);
   repl_open(&r, L);
   int base = lua_gettop(L), status;
   while ((status = read_statement(&r, L)) != READ_EOF) {

@@ -1,7 +1,7 @@
 -- Generates C that registers lask's Lua modules in package.preload, so the lask
 -- program runs with no files beside it. Usage: lua5.4 gen_preload.lua ROOT FILE...
 local root = arg[1]
-local out = { "#include <lua.h>", "#include <lauxlib.h>", "" }
+local out = { "#include <string.h>", "#include <lua.h>", "#include <lauxlib.h>", "" }
 local entries = {}
 for i = 2, #arg do
   local path = arg[i]
@@ -30,5 +30,12 @@ void lask_preload_lua_modules(lua_State *L) {
     lua_setfield(L, -2, modules[i].name);
   }
   lua_pop(L, 1);
+}
+
+/* The source text of the embedded module name (its length in *len), or NULL. */
+const char *lask_preload_lua_source(const char *name, size_t *len) {
+  for (int i = 0; modules[i].name; i++)
+    if (strcmp(modules[i].name, name) == 0) return *len = modules[i].len, modules[i].src;
+  return NULL;
 }]]
 print(table.concat(out, "\n"))

@@ -63,8 +63,8 @@ end
 
 local setups = {
   { name = "no callbacks" },
-  { name = "a finish-only callback", make = function() return callbacks.Callback { finish = function() end } end },
-  { name = "Profiler", make = function() return diag.Profiler() end },
+  { name = "a finish-only callback", make = function() return callbacks.Callback({ finish = function() end }):register() end },
+  { name = "Profiler", make = function() return diag.Profiler():register() end },
 }
 
 local load = io.open("/proc/loadavg")
@@ -92,7 +92,7 @@ end
 R.table({ "scheduler", "active during the get", "best ms", "median ms", "ns/task", "overhead" }, rows)
 
 -- What looking at the profile costs (after the get, not inside it).
-local prof = diag.Profiler()
+local prof = diag.Profiler():register()
 require("lask.threaded").get(dsk, out)
 prof:unregister()
 local t_results = timed(function() assert(#prof.results == N) end)

@@ -547,6 +547,44 @@ static void test_builder_error_is_sticky(void **state) {
   assert_int_equal(atomic_load(&counted_live), 0);
 }
 
+/* Builder errors name the node they concern: by its name, or "#i" without one. */
+static void test_builder_errors_name_the_node(void **state) {
+  (void)state;
+  const char *want[] = {"node 'left-over': a node's program must leave exactly one value",
+                        "node #1: a node's program must leave exactly one value",
+                        "node 'twice': node defined twice", "node 'x': reference to an unknown node"};
+  for (int m = 0; m < 4; m++) {
+    lask_graph_builder *b = lask_gb_new();
+    uint32_t a = lask_gb_named(b, "a");
+    lask_gb_begin(b, a);
+    lask_gb_const(b, lask_int(1));
+    lask_gb_end(b);
+    if (m < 2) { /* a program that leaves two values */
+      uint32_t id = m == 0 ? lask_gb_named(b, "left-over") : lask_gb_node(b);
+      lask_gb_begin(b, id);
+      lask_gb_const(b, lask_int(1));
+      lask_gb_const(b, lask_int(2));
+      lask_gb_end(b);
+    } else if (m == 2) {
+      uint32_t id = lask_gb_named(b, "twice");
+      for (int k = 0; k < 2; k++) {
+        lask_gb_begin(b, id);
+        lask_gb_const(b, lask_int(1));
+        lask_gb_end(b);
+      }
+    } else {
+      uint32_t id = lask_gb_named(b, "x");
+      lask_gb_begin(b, id);
+      lask_gb_key(b, 1000);
+      lask_gb_end(b);
+    }
+    lask_err err;
+    assert_null(lask_gb_finish(b, &err));
+    if (strcmp(err.msg, want[m]) != 0) fail_msg("mistake %d: '%s', want '%s'", m, err.msg, want[m]);
+    assert_int_equal(err.node, 1); /* a is node 0 */
+  }
+}
+
 static void test_empty_graph(void **state) {
   (void)state;
   lask_graph *g = finish_ok(lask_gb_new());
@@ -890,6 +928,7 @@ int main(void) {
       T(test_order_heaviest_first),
       T(test_order_roots_in_id_order),
       T(test_million_node_chain),
+      T(test_builder_errors_name_the_node),
   };
   return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }

@@ -224,11 +224,82 @@ static void test_multiple_values_tab_separated(void **state) {
   assert_exit_ok(s);
 }
 
-static void test_graph_prints_summary(void **state) {
+static void test_banner_says_how_to_get_help_and_exit(void **state) {
   session *s = *state;
   start(s);
-  line(s, "{x = 1, y = {print, 'x'}}");
-  expect(s, "\nlask graph: 2 keys, 1 task\n");
+  expect(s, "lask ");
+  expect(s, "Type help() for the manual");
+  expect(s, "Ctrl-D or os.exit() exits");
+  assert_exit_ok(s);
+}
+
+static void test_small_graph_prints_in_full_large_as_summary(void **state) {
+  session *s = *state;
+  start(s);
+  line(s, "inc = function(i) return i + 1 end; add = function(a, b) return a + b end");
+  line(s, "{x = 1, y = {inc, 'x'}, z = {add, 'y', 10}}");
+  expect(s, "\n{'x': 1, 'y': {inc, 'x'}, 'z': {add, 'y', 10}}\n");
+  line(s, "g = {}; for i = 1, 1000 do g['k' .. i] = {inc, i} end");
+  line(s, "g");
+  expect(s, "\nlask graph: 1000 keys, 1000 tasks\n");
+  assert_exit_ok(s);
+}
+
+static void test_arrays_and_tables_print_readably(void **state) {
+  session *s = *state;
+  start(s);
+  line(s, "da = require 'lask.array'; lask = require 'lask'");
+  line(s, "x = da.arange(4, {chunks = 2})");
+  line(s, "x");
+  expect(s, "\nlask.array<arange-");
+  expect(s, "shape=(4,), chunks=((2, 2)), dtype=int64>\n");
+  line(s, "x.dask");
+  expect(s, "\n{('arange-");
+  expect(s, "', 0): {arange, 0, 2},\n ('arange-");
+  expect(s, "', 1): {arange, 2, 4}}\n");
+  line(s, "x:compute()");
+  expect(s, "\narray([0, 1, 2, 3])\n");
+  line(s, "{1, 2, name = 'v', t = {a = {b = {c = {}}}}}");
+  expect(s, "\n{1, 2, name = \"v\", t = {a = {b = {…}}}}\n");
+  assert_exit_ok(s);
+}
+
+static void test_help_prints_manual_entries(void **state) {
+  session *s = *state;
+  start(s);
+  line(s, "help \"lask.diagnostics.Profiler\"");
+  expect(s, "lask.diagnostics.Profiler()");
+  expect(s, "A profiler of every task the gets run while it is active.");
+  expect(s, "Example:");
+  line(s, "help(require('lask.callbacks').Callback)");
+  expect(s, "lask.callbacks.Callback(fields)");
+  expect(s, "Parameters:\n  fields: table");
+  line(s, "help \"lask.diagnostics\"");
+  expect(s, "Profilers and a progress bar");
+  expect(s, "  ProgressBar");
+  line(s, "help \"nothing.here\"");
+  expect(s, "no manual entry for 'nothing.here': no such global, field or module\n");
+  line(s, "help()");
+  expect(s, "help \"lask.array\"");
+  assert_exit_ok(s);
+}
+
+static void test_tab_completes_lazy_names_and_methods(void **state) {
+  session *s = *state;
+  start(s);
+  line(s, "lask = require 'lask'; x = require('lask.array').arange(3)");
+  expect(s, "> ");
+  type(s, "lask.thr\t");
+  expect(s, "lask.threaded");
+  type(s, ".g\t");
+  expect(s, ".get"); /* the line now reads lask.threaded.get */
+  type(s, " ~= nil\r");
+  expect(s, "\ntrue\n");
+  expect(s, "> ");
+  type(s, "x:su\t");
+  expect(s, "x:sum");
+  type(s, "():compute()\r");
+  expect(s, "\narray(3)\n");
   assert_exit_ok(s);
 }
 
@@ -299,7 +370,11 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_incomplete_statement_continues, setup, teardown),
       cmocka_unit_test_setup_teardown(test_error_then_continue, setup, teardown),
       cmocka_unit_test_setup_teardown(test_multiple_values_tab_separated, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_graph_prints_summary, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_banner_says_how_to_get_help_and_exit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_small_graph_prints_in_full_large_as_summary, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_arrays_and_tables_print_readably, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_help_prints_manual_entries, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tab_completes_lazy_names_and_methods, setup, teardown),
       cmocka_unit_test_setup_teardown(test_tab_completes_lua_names, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ctrl_c_cancels_line, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ctrl_c_interrupts_running_code, setup, teardown),

@@ -185,6 +185,24 @@ static lask_graph *finish_ok(lask_graph_builder *b) {
   return g;
 }
 
+/* x = 1, bad = add(x, "oops"), top = inc(bad): a kernel error at bad. named 0: no
+ * names; 1: "x", "bad-node" and "top"; 2: only "top". */
+static lask_graph *add_oops_graph(int named, uint32_t *bad, uint32_t *top) {
+  lask_graph_builder *b = lask_gb_new();
+  uint32_t x = named == 1 ? lask_gb_named(b, "x") : lask_gb_node(b);
+  *bad = named == 1 ? lask_gb_named(b, "bad-node") : lask_gb_node(b);
+  *top = named ? lask_gb_named(b, "top") : lask_gb_node(b);
+  emit_literal(b, x, lask_int(1));
+  lask_gb_begin(b, *bad);
+  lask_gb_const(b, builtin("add"));
+  lask_gb_key(b, x);
+  lask_gb_const(b, str("oops"));
+  lask_gb_call(b, 2);
+  lask_gb_end(b);
+  emit1(b, *top, lask_gb_add_const(b, builtin("inc")), *bad);
+  return finish_ok(b);
+}
+
 /* The talk's graph: x = 1, y = inc(x), z = add(y, 10), named. */
 static lask_graph *talk_graph(void) {
   lask_graph_builder *b = lask_gb_new();
@@ -400,19 +418,7 @@ static void test_kernel_errors(void **state) {
     uint32_t bad, top;
     lask_graph *g;
     if (how == 1) { /* add(1, "oops") */
-      lask_graph_builder *b = lask_gb_new();
-      uint32_t x = lask_gb_node(b);
-      bad = lask_gb_node(b), top = lask_gb_node(b);
-      emit_literal(b, x, lask_int(1));
-      lask_gb_begin(b, bad);
-      lask_gb_const(b, builtin("add"));
-      lask_gb_key(b, x);
-      lask_gb_const(b, str("oops"));
-      lask_gb_call(b, 2);
-      lask_gb_end(b);
-      uint32_t inc = lask_gb_add_const(b, builtin("inc"));
-      emit1(b, top, inc, bad);
-      g = finish_ok(b);
+      g = add_oops_graph(0, &bad, &top);
     } else {
       g = failing_graph(&bad, &top, how);
     }
@@ -921,6 +927,100 @@ static void test_get_by_names(void **state) {
   lask_graph_free(g);
 }
 
+/* A ring of n nodes named <prefix>0 .. <prefix>n-1, each inc of the next, and "top"
+ * depending on the first. */
+static lask_graph *named_ring(int n, const char *prefix) {
+  lask_graph_builder *b = lask_gb_new();
+  uint32_t inc = lask_gb_add_const(b, builtin("inc"));
+  uint32_t *ids = malloc((size_t)n * sizeof *ids);
+  assert_non_null(ids);
+  char name[32];
+  for (int i = 0; i < n; i++) {
+    snprintf(name, sizeof name, "%s%d", prefix, i);
+    ids[i] = lask_gb_named(b, name);
+  }
+  for (int i = 0; i < n; i++) emit1(b, ids[i], inc, ids[(i + 1) % n]);
+  emit1(b, lask_gb_named(b, "top"), inc, ids[0]);
+  free(ids);
+  return finish_ok(b);
+}
+
+static int count_of(const char *s, const char *part) {
+  int n = 0;
+  for (const char *p = strstr(s, part); p; p = strstr(p + strlen(part), part)) n++;
+  return n;
+}
+
+/* lask_get's errors name the failing node by its name ("#i" without one), and a cycle
+ * by its path: every node of a short one, the count, first and last of a long one. */
+static void test_get_errors_name_nodes_and_cycles(void **state) {
+  (void)state;
+  lask_engine *e = engine_new(2);
+  lask_err err;
+  lask_value r;
+  { /* bad = add(x, "oops"): lask_get names the node; lask_run leaves it to err.node */
+    uint32_t bad, top;
+    lask_graph *g = add_oops_graph(1, &bad, &top);
+    const char *names[] = {"top"};
+    assert_int_equal(lask_get(e, g, names, 1, &r, &err), LASK_ETYPE);
+    assert_string_equal(err.msg, "node 'bad-node': add: argument 2 is a string, not a number");
+    assert_int_equal(err.node, bad);
+    assert_int_equal(lask_run(e, g, &top, 1, NULL, &r, &err), LASK_ETYPE);
+    assert_string_equal(err.msg, "add: argument 2 is a string, not a number");
+    assert_int_equal(err.node, bad);
+    lask_graph_free(g);
+    g = add_oops_graph(2, &bad, &top); /* bad has no name: its number */
+    char want[96];
+    snprintf(want, sizeof want, "node #%u: add: argument 2 is a string, not a number", (unsigned)bad);
+    assert_int_equal(lask_get(e, g, names, 1, &r, &err), LASK_ETYPE);
+    assert_string_equal(err.msg, want);
+    lask_graph_free(g);
+  }
+  { /* a short cycle: every node, closing on the first */
+    lask_graph *g = named_ring(3, "k");
+    const char *names[] = {"top"};
+    assert_int_equal(lask_get(e, g, names, 1, &r, &err), LASK_ECYCLE);
+    char buf[24];
+    const char *first = lask_graph_name(g, err.node, buf, sizeof buf);
+    char closing[64];
+    snprintf(closing, sizeof closing, " -> %s", first);
+    if (strncmp(err.msg, "the graph has a cycle: ", 23) != 0) fail_msg("message '%s'", err.msg);
+    size_t len = strlen(err.msg);
+    assert_true(len > strlen(closing) && strcmp(err.msg + len - strlen(closing), closing) == 0);
+    for (int i = 0; i < 3; i++) {
+      char name[8];
+      snprintf(name, sizeof name, "k%d", i);
+      if (count_of(err.msg, name) != (strcmp(name, first) == 0 ? 2 : 1))
+        fail_msg("'%s' in '%s'", name, err.msg);
+    }
+    assert_int_equal(count_of(err.msg, " -> "), 3);
+    /* the same message from lask_run and lask_order */
+    uint32_t top = lask_graph_find(g, "top");
+    lask_err err2;
+    assert_int_equal(lask_run(e, g, &top, 1, NULL, &r, &err2), LASK_ECYCLE);
+    assert_string_equal(err.msg, err2.msg);
+    lask_graph_free(g);
+  }
+  { /* a ring of 100: its count, the first 10 and last 5 names, the rest elided */
+    lask_graph *g = named_ring(100, "ring");
+    const char *names[] = {"top"};
+    assert_int_equal(lask_get(e, g, names, 1, &r, &err), LASK_ECYCLE);
+    if (strncmp(err.msg, "the graph has a cycle of 100 nodes: ", 36) != 0) fail_msg("message '%s'", err.msg);
+    assert_non_null(strstr(err.msg, " -> … (85 more) … -> "));
+    assert_int_equal(count_of(err.msg, " -> "), 16);
+    assert_int_equal(count_of(err.msg, "ring"), 16);
+    lask_graph_free(g);
+  }
+  { /* a self-loop */
+    lask_graph *g = named_ring(1, "self");
+    const char *names[] = {"self0"};
+    assert_int_equal(lask_get(e, g, names, 1, &r, &err), LASK_ECYCLE);
+    assert_string_equal(err.msg, "the graph has a cycle: self0 -> self0");
+    lask_graph_free(g);
+  }
+  lask_engine_free(e);
+}
+
 static int setup_counts(void **state) {
   (void)state;
   atomic_store(&counted_live, 0);
@@ -1038,6 +1138,7 @@ int main(void) {
       T(test_callbacks),
       T(test_callback_stops_run),
       T(test_get_by_names),
+      T(test_get_errors_name_nodes_and_cycles),
       T(test_api_misuse_is_an_error),
       T(test_engine_free_during_a_run),
   };

@@ -201,47 +201,157 @@ describe("the lask program", function()
 end)
 
 describe("lask.repl.describe", function()
-  local describe_value = require("lask.repl").describe
+  local repl = require "lask.repl"
+  local describe_value = repl.describe
+  local lask = require "lask"
+  local da = require "lask.array"
 
   it("shows plain values as lua5.4's REPL does", function()
     assert.are.equal("3", describe_value(3))
     assert.are.equal("nil", describe_value(nil))
     assert.are.equal("abc", describe_value("abc"))
     assert.are.equal("true", describe_value(true))
-    local t = { 1, 2 }
-    assert.are.equal(tostring(t), describe_value(t))
+    assert.are.equal("1.5", describe_value(1.5))
+    assert.matches("^function: ", describe_value(print))
+  end)
+
+  it("pretty-prints plain tables as Lua constructors: the list, then number keys, names, other keys", function()
+    assert.are.equal("{}", describe_value({}))
+    assert.are.equal("{1, 2, 3}", describe_value({ 1, 2, 3 }))
+    assert.are.equal('{1, "a", [10] = 4, x = 2.0, y = "b\\n", [true] = false}',
+      describe_value({ 1, "a", x = 2.0, y = "b\n", [10] = 4, [true] = false }))
+    assert.are.equal('{["a b"] = 1, ["end"] = 2}', describe_value({ ["a b"] = 1, ["end"] = 2 }))
+    assert.are.equal("{a = {b = 1}, k = ('x', 0)}", describe_value({ a = { b = 1 }, k = lask.key("x", 0) }))
+  end)
+
+  it("bounds depth, length and width, and marks cycles", function()
+    assert.are.equal("{a = {b = {c = {…}}}}", describe_value({ a = { b = { c = { d = 1 } } } }))
+    local long = {}
+    for i = 1, 30 do long[i] = i end
+    local s = describe_value(long)
+    assert.truthy(s:find("… (10 more)", 1, true), s)
+    assert.falsy(s:find("21", 1, true), s)
+    for line in s:gmatch("[^\n]+") do assert.is_true(#line <= repl.WIDTH, line) end
+    local named = {}
+    for i = 1, 30 do named["field" .. i] = i end
+    s = describe_value(named)
+    assert.truthy(s:find("… (10 more)", 1, true), s)
+    assert.are.equal(23, select(2, s:gsub("\n", "")) + 1, s) -- {, 20 fields, the rest, } on lines of their own
+    local t = { 1 }
+    t.self = t
+    assert.are.equal("{1, self = <cycle>}", describe_value(t))
+    local shared = { 1 }
+    assert.are.equal("{a = {1}, b = {1}}", describe_value({ a = shared, b = shared }))
   end)
 
   it("uses __tostring and __name", function()
     local v = setmetatable({}, { __tostring = function() return "custom" end })
     assert.are.equal("custom", describe_value(v))
     assert.matches("^Thing: ", describe_value(setmetatable({}, { __name = "Thing" })))
+    assert.are.equal("{custom}", describe_value({ v }))
   end)
 
-  it("summarises a table that looks like a task graph", function()
+  it("prints a small graph in full, as the talk shows it, and a large one as a summary", function()
     local function inc(i) return i + 1 end
-    local callable = setmetatable({}, { __call = function() end })
-    local g = { x = 1, y = { inc, "x" }, z = { callable, "y" } }
-    assert.are.equal("lask graph: 3 keys, 2 tasks", describe_value(g))
-    assert.are.equal("lask graph: 1 key, 1 task", describe_value({ a = { inc } }))
+    local function add(a, b) return a + b end
+    local d = { x = 1, y = { inc, "x" }, z = { add, "y", 10 } }
+    assert.are.equal("{'x': 1, 'y': {inc, 'x'}, 'z': {add, 'y', 10}}", describe_value(d))
+    assert.are.equal(lask.tostring(d), describe_value(d))
+    local x = da.arange(6, { chunks = 3 })
+    assert.are.equal(lask.tostring(x.dask), describe_value(x.dask))
+    assert.truthy(describe_value(x.dask):find("{('arange-", 1, true))
+    local big = {}
+    for i = 1, repl.SMALL_GRAPH do big["k" .. i] = { inc, 1 } end
+    assert.truthy(describe_value(big):find("^{'k1': {inc, 1}"))
+    big.extra = 5
+    assert.are.equal(("lask graph: %d keys, %d tasks"):format(repl.SMALL_GRAPH + 1, repl.SMALL_GRAPH),
+      describe_value(big))
+  end)
+
+  it("prints arrays as numpy does, and lazy arrays as their summary", function()
+    local x = da.arange(6, { chunks = 3 })
+    assert.are.equal(tostring(x), describe_value(x))
+    assert.matches("^lask.array<arange%-", describe_value(x))
+    assert.are.equal("array([0, 1, 2, 3, 4, 5])", describe_value(x:compute()))
+    assert.are.equal("array([[1., 1.],\n       [1., 1.]], dtype=float32)",
+      describe_value(da.ones({ 2, 2 }, { dtype = "float32" }):compute()))
   end)
 
   it("does not take tables with number keys or without tasks for graphs", function()
     local function inc(i) return i + 1 end
-    assert.matches("^table: ", describe_value({ inc, 1 }))
-    assert.matches("^table: ", describe_value({ x = 1, y = "x" }))
-    assert.matches("^table: ", describe_value({}))
+    assert.matches("^{function: ", describe_value({ inc, 1 }))
+    assert.are.equal('{x = 1, y = "x"}', describe_value({ x = 1, y = "x" }))
   end)
 
   it("shows tuple keys as tuples and counts them as graph keys", function()
-    local ok, lask = pcall(require, "lask")
-    if not ok then
-      pending("lask.core is not available: " .. tostring(lask))
-      return
-    end
     assert.are.equal("('x', 0)", describe_value(lask.key("x", 0)))
     local g = { [lask.key("x", 0)] = 1, [lask.key("x", 1)] = { math.max, lask.key("x", 0), 2 } }
-    assert.are.equal("lask graph: 2 keys, 1 task", describe_value(g))
+    assert.are.equal(lask.tostring(g), describe_value(g))
+    assert.truthy(describe_value(g):find("('x', 1): {math.max, ('x', 0), 2}", 1, true))
+  end)
+end)
+
+describe("lask.help", function()
+  local help = require "lask.help"
+  local diag = require "lask.diagnostics"
+
+  it("gives a function's entry from its LDoc comment, by value or by name", function()
+    local text = assert(help.entry(diag.Profiler))
+    assert.truthy(text:find("^lask.diagnostics.Profiler%(%)"), text)
+    assert.truthy(text:find("A profiler of every task the gets run while it is active.", 1, true))
+    assert.truthy(text:find("Returns:\n  lask.Profiler", 1, true))
+    assert.truthy(text:find("Example:\n  local diag = require \"lask.diagnostics\"", 1, true))
+    assert.are.equal(text, help.entry("lask.diagnostics.Profiler"))
+    _G.__lask_spec_diag = diag
+    assert.are.equal(text:gsub("^%S+", ""), (help.entry("__lask_spec_diag.Profiler"):gsub("^%S+", "")))
+    _G.__lask_spec_diag = nil
+    local cb = assert(help.entry("lask.callbacks.Callback"))
+    assert.truthy(cb:find("Parameters:\n  fields: table: any of", 1, true), cb)
+    assert.truthy(cb:find("Raises:\n  when a field is not a function", 1, true), cb)
+  end)
+
+  it("gives a module's entry: its summary and contents", function()
+    local text = assert(help.entry("lask.diagnostics"))
+    assert.truthy(text:find("^lask.diagnostics"), text)
+    assert.truthy(text:find("Profilers and a progress bar", 1, true), text)
+    assert.truthy(text:find("\n  Profiler%s+A profiler of every task"), text)
+    assert.are.equal(text, help.entry(diag))
+  end)
+
+  it("finds the entry of a function made by a factory from the line that assigns it", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. "/lask_spec_pkg"))
+    local f = assert(io.open(dir .. "/lask_spec_pkg/mod.lua", "w"))
+    f:write("local function make() return function(a, b) return a + b end end\n",
+      "local M = {\n  --- Subtracts b from a.\n  sub = make(),\n}\n\n",
+      "--- Adds two numbers.\n-- @param a number\n-- @return number\nM.add = make()\nreturn M\n")
+    f:close()
+    local saved = package.path
+    package.path = dir .. "/?.lua;" .. package.path
+    local mod = require "lask_spec_pkg.mod"
+    local text = help.entry(mod.add)
+    local sub = help.entry("lask_spec_pkg.mod.sub")
+    package.path = saved
+    package.loaded["lask_spec_pkg.mod"] = nil
+    os.execute("rm -rf " .. dir)
+    assert.truthy(text and text:find("^lask_spec_pkg.mod.add%(a, b%)"), text)
+    assert.truthy(text:find("Adds two numbers.\n\nParameters:\n  a: number\n\nReturns:\n  number", 1, true), text)
+    assert.truthy(sub and sub:find("^lask_spec_pkg.mod.sub%(a, b%)"), sub)
+    assert.truthy(sub:find("Subtracts b from a.", 1, true), sub)
+  end)
+
+  it("says clearly when there is no entry", function()
+    local none, why = help.entry("no_such_thing.at_all")
+    assert.is_nil(none)
+    assert.are.equal("no manual entry for 'no_such_thing.at_all': no such global, field or module", why)
+    none, why = help.entry(print)
+    assert.is_nil(none)
+    assert.truthy(why:find("it is a C function", 1, true), why)
+    none, why = help.entry(function() end)
+    assert.is_nil(none)
+    assert.truthy(why:find("has no doc comment", 1, true), why)
+    assert.truthy(help.entry():find("help \"lask.array\"", 1, true))
   end)
 end)
 
@@ -269,6 +379,21 @@ describe("lask.repl.complete", function()
     assert.are.same({}, complete("no_such_global.x"))
     assert.are.same({}, complete("1+x"))
     assert.are.same({}, complete("a:b.c"))
+  end)
+
+  it("completes what lask loads on first use, and a lazy array's fields and methods", function()
+    local lask = require "lask"
+    _G.lask_spec = lask
+    assert.are.same({ "lask_spec.threaded" }, complete("lask_spec.thr"))
+    assert.are.same({ "lask_spec.cull" }, complete("lask_spec.cul"))
+    assert.are.same({ "lask_spec.threaded.get" }, complete("lask_spec.threaded.g"))
+    assert.are.same({ "lask_spec.diagnostics.Profiler" }, complete("lask_spec.diagnostics.Prof"))
+    _G.lask_spec = nil
+    _G.__lask_spec_x = require("lask.array").arange(6, { chunks = 3 })
+    assert.are.same({ "__lask_spec_x:sum" }, complete("__lask_spec_x:su"))
+    assert.are.same({ "__lask_spec_x.shape" }, complete("__lask_spec_x.sha"))
+    assert.are.same({ "__lask_spec_x.dask" }, complete("__lask_spec_x.das"))
+    _G.__lask_spec_x = nil
   end)
 
   it("never runs __index functions", function()

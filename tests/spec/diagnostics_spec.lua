@@ -198,6 +198,157 @@ describe("diagnostics.Profiler", function()
   end)
 end)
 
+describe("activation", function()
+  local callbacks = require "lask.callbacks"
+  local d = { x = 1, y = { K.inc, "x" }, z = { K.add, "y", 10 } }
+
+  it("constructing registers nothing: 200 stray CacheProfilers are not called and record nothing", function()
+    local stray = {}
+    for i = 1, 200 do stray[i] = diag.CacheProfiler() end
+    for _ = 1, 50 do diag.Profiler(); diag.ProgressBar(); diag.ResourceProfiler() end
+    assert.is_nil(callbacks.active(), "a get starting here calls no callback")
+    local chain, out = demo.chain(2000)
+    for _, get in ipairs { sync.get, threaded.get } do assert.are.equal(2000, get(chain, out)) end
+    for i = 1, 200 do assert.are.same({}, stray[i].results) end
+  end)
+
+  it("a <close> variable activates one for its scope, on every scheduler, and nothing records after it", function()
+    for _, name in ipairs(schedulers) do
+      local get = require("lask." .. name).get
+      local prof, cprof = diag.Profiler(), diag.CacheProfiler()
+      get(d, "z")
+      assert.are.equal(0, #prof.results, name)
+      do
+        local p <close> = prof
+        local c <close> = cprof
+        assert.are.same({ prof, cprof }, callbacks.active())
+        assert.are.equal(12, get(d, "z"))
+      end
+      assert.are.equal(2, #prof.results, name)
+      local ncache = #cprof.results
+      assert.is_true(ncache >= 3, name) -- start, two posttasks (x is data), finish
+      get(d, "z")
+      assert.are.equal(2, #prof.results, name)
+      assert.are.equal(ncache, #cprof.results, name)
+      assert.is_nil(callbacks.active())
+    end
+  end)
+
+  it("sees <close> variables of calling functions, and gets made by compute", function()
+    local prof = diag.Profiler()
+    local function inner() return lask.get(d, "z") end
+    local function outer()
+      local p <close> = prof
+      return inner()
+    end
+    assert.are.equal(12, outer())
+    assert.are.equal(2, #prof.results)
+    local da = require "lask.array"
+    do
+      local p <close> = prof
+      da.ones({ 4 }, { chunks = 2 }):sum():compute()
+    end
+    assert.is_true(#prof.results > 2)
+  end)
+
+  it("a plain local does not activate; register() does until unregister(); an error closes", function()
+    local prof = diag.Profiler()
+    local plain = diag.Profiler()
+    lask.get(d, "z")
+    assert.are.equal(0, #plain.results)
+    prof:register()
+    lask.get(d, "z")
+    prof:unregister()
+    lask.get(d, "z")
+    assert.are.equal(2, #prof.results)
+    local ok = pcall(function()
+      local p <close> = prof:register()
+      error("boom")
+    end)
+    assert.is_false(ok)
+    lask.get(d, "z")
+    assert.are.equal(2, #prof.results, "closing ended the registration")
+  end)
+
+  it("a plain local reusing the slot of a closed <close> variable does not activate", function()
+    local prof, plain = diag.Profiler(), diag.Profiler()
+    local function run()
+      do
+        local p <close> = prof
+        lask.get(d, "z")
+      end
+      local q = plain -- the slot p had
+      lask.get(d, "z")
+      do
+        local many <close> = diag.Profiler()
+        local deeper <close> = prof
+        lask.get(d, "z")
+      end
+      return q
+    end
+    run()
+    assert.are.equal(4, #prof.results)
+    assert.are.equal(0, #plain.results)
+  end)
+
+  it("sees <close> variables in functions with constants, nested functions and many locals", function()
+    local prof = diag.Profiler()
+    local function busy(n)
+      local a, b, c = 1.5, "text", { n }
+      local function inner() return a, b, c end
+      local big = 2 ^ 62
+      local p <close> = prof
+      local s = "a long string constant that is stored as a long string in the dump ................"
+      lask.get(d, "z")
+      return inner, big, s
+    end
+    busy(1)
+    assert.are.equal(2, #prof.results)
+  end)
+
+  it("calls an object active several ways once", function()
+    local n = 0
+    local cb = callbacks.Callback { posttask = function() n = n + 1 end }
+    cb:register()
+    do
+      local c <close> = cb
+      lask.get(d, "z")
+    end
+    assert.are.equal(2, n)
+  end)
+
+  it("visualize() without a file name writes a page of the active profilers, returns its path and opens nothing", function()
+    local bin = tmpdir .. "/fakebin"
+    os.execute("mkdir -p " .. shell_quote(bin))
+    for _, b in ipairs { "xdg-open", "sensible-browser", "x-www-browser", "firefox", "chromium", "open" } do
+      write_file(bin .. "/" .. b, "#!/bin/sh\ntouch " .. shell_quote(tmpdir .. "/opened") .. "\n")
+      os.execute("chmod +x " .. shell_quote(bin .. "/" .. b))
+    end
+    local path = script("vis.lua", [[
+local lask = require "lask"
+local diag = require "lask.diagnostics"
+local d = { x = 1, y = { lask.kernels.inc, "x" } }
+local prof <close> = diag.Profiler()
+lask.get(d, "y")
+print(diag.visualize())
+print(prof:visualize())
+]])
+    local out, err, code = sh("PATH=" .. shell_quote(bin) .. ":$PATH BROWSER=xdg-open " .. shell_quote(BIN) .. " "
+      .. shell_quote(path))
+    assert.are.equal(0, code, err)
+    local p1, p2 = out:match("^(%S+)\n(%S+)\n$")
+    assert.truthy(p1 and p2 and p1 ~= p2, out)
+    for _, p in ipairs { p1, p2 } do
+      assert.truthy(p:match("%.html$"), p)
+      assert.truthy(read_file(p):find('"tasks":{', 1, true))
+      os.remove(p)
+    end
+    assert.is_nil(io.open(tmpdir .. "/opened"), "nothing was opened")
+    assert.has_error(function() diag.visualize() end,
+      "visualize: no profiler given and none is active (hold one in a <close> variable or register it)")
+  end)
+end)
+
 describe("the profile page", function()
   local function profile_svd(path, title)
     local d, out = demo.svd_graph { us = 5000 }
@@ -230,7 +381,7 @@ describe("the profile page", function()
     local d = { ["</script><b>x"] = 1, ['y"\\'] = { K.inc, "</script><b>x" } }
     local prof <close> = diag.Profiler()
     lask.get(d, 'y"\\')
-    local page = diag.visualize(prof)
+    local page = diag.html(prof)
     assert.are.equal(2, select(2, page:gsub("</script>", "")))
   end)
 
@@ -391,7 +542,7 @@ describe("diagnostics.ResourceProfiler", function()
     local prof <close> = diag.Profiler()
     local rprof <close> = diag.ResourceProfiler { dt = 0.01 }
     lask.get(demo.svd_graph { us = 5000 })
-    local page = diag.visualize({ prof, rprof })
+    local page = diag.html({ prof, rprof })
     assert.truthy(page:find('"resources":{"t":[', 1, true))
     assert.truthy(page:find('"tasks":{', 1, true))
   end)
@@ -459,15 +610,24 @@ print("done")
     assert.truthy(out:find("100%% Completed | [%d.]+ s\r?\ndone"), "the final line ends: " .. out)
   end)
 
-  it("prints nothing when stdout is not a terminal", function()
+  it("prints plain progress lines, no \\r animation, when stdout is not a terminal", function()
     local path = script("bar-pipe.lua", graph_code .. [[
-local bar <close> = diag.ProgressBar()
+local bar <close> = diag.ProgressBar { minimum = 0 }
 require("lask.threaded").get(d, keys)
 io.write("done")
 ]])
     local out, err, code = sh(shell_quote(BIN) .. " " .. shell_quote(path))
     assert.are.equal(0, code, err)
-    assert.are.equal("done", out)
+    assert.falsy(out:find("\r", 1, true), out)
+    local lines, last = 0, -1
+    for pct in out:gmatch("%] | (%d+)%% Completed | [%d.]+ s\n") do
+      lines = lines + 1
+      assert.is_true(tonumber(pct) > last, "percentages grow: " .. out)
+      last = tonumber(pct)
+    end
+    assert.are.equal(100, last, out)
+    assert.is_true(lines >= 2 and lines <= 11, "one line a tenth at most, and the last: " .. out)
+    assert.truthy(out:find("100%% Completed | [%d.]+ s\ndone$"), out)
   end)
 
   it("prints nothing for a get shorter than its minimum", function()
@@ -596,7 +756,8 @@ print("wrote")
   it("draws profiles too", function()
     local prof <close> = diag.Profiler()
     lask.get(d, "z")
-    local page = lask.visualize(prof)
-    assert.truthy(page:find("<!DOCTYPE html>", 1, true))
+    local path = lask.visualize(prof)
+    assert.truthy(read_file(path):find("<!DOCTYPE html>", 1, true))
+    os.remove(path)
   end)
 end)

@@ -2,12 +2,7 @@
 -- and a host program builds against it with pkg-config.
 local build = os.getenv("BUILD") or "build"
 
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
-  local out = p:read("a")
-  p:close()
-  return out, tonumber(out:match("exit=(%d+)%s*$"))
-end
+local sh = dofile("tests/spec/spec_helpers.lua").sh
 
 describe("make install", function()
   -- Sanitizer builds cannot be loaded into the stock interpreter, which lacks their runtime.
@@ -98,14 +93,36 @@ int main(void) {
     assert.is_nil(out:match(" lask_state_init@"), "an internal function is exported")
   end)
 
-  it("builds and installs with luarocks make", function()
+  -- From a copy of the repository's files alone (as a fresh clone has them: no
+  -- build/), with the command README.md gives, in a tree of its own.
+  it("builds and installs with luarocks make as README.md writes it, and runs luarocks test", function()
     if sanitized then return pending("sanitizer build") end
-    local tree = root .. "/rocks"
-    local out, status = sh(("luarocks --lua-version 5.4 make --tree %s lask-0.1-1.rockspec && "
-      .. "LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua' LUA_CPATH='%s/lib/lua/5.4/?.so' "
-      .. "lua5.4 -e 'local lask = require \"lask\"; print(lask.get({a = {lask.kernels.add, 1, 2}}, \"a\"))'")
+    local readme = assert(io.open("README.md")):read("a")
+    local cmd = readme:match("`(luarocks [^`]*make [^`]*%.rockspec)`")
+    assert.truthy(cmd, "README.md gives no luarocks make command")
+    local src, tree = root .. "/clone", root .. "/rocks"
+    local out, status = sh(("mkdir -p %s && { git ls-files -z 2>/dev/null | xargs -0 tar cf - || tar cf - --exclude='./build*' .; } | tar xf - -C %s && test ! -d %s/build")
+      :format(src, src, src))
+    assert.are.equal(0, status, out)
+    local incdir = sh("luarocks --lua-version 5.4 config variables.LUA_INCDIR"):match("^(%S+)")
+    out, status = sh(("cd %s && %s"):format(src, cmd:gsub("^luarocks ", "luarocks --tree " .. tree .. " ")))
+    assert.are.equal(0, status, out)
+    assert.is_nil(out:match("%-Werror"), "users' builds must not use -Werror")
+    assert.truthy(out:find("-I" .. incdir, 1, true), "LUA_INCDIR (" .. incdir .. ") is not passed to the compiler")
+    out, status = sh(("LUA_PATH='%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua' LUA_CPATH='%s/lib/lua/5.4/?.so' "
+      .. "lua5.4 -e 'local lask = require \"lask\"; print(lask.get({a = {lask.kernels.add, 1, 2}}, \"a\"))' && "
+      .. "%s/bin/lask -e 'print(require(\"lask.array\").arange(4):sum():compute():item())'")
       :format(tree, tree, tree, tree))
     assert.are.equal(0, status, out)
-    assert.matches("\n3\n", out)
+    assert.matches("^3\n6\n", out)
+    -- library modules only: no demo graphs, no benchmarks or scripts
+    out = sh(("cd %s/share/lua/5.4 && find . -type f | sort"):format(tree))
+    assert.truthy(out:match("%./lask/array/linalg%.lua"), out)
+    assert.is_nil(out:match("demo"), out)
+    assert.is_nil(out:match("bench"), out)
+    out, status = sh(("cd %s && luarocks --tree %s --lua-version 5.4 test lask-*.rockspec -- tests/spec/key_spec.lua")
+      :format(src, tree))
+    assert.are.equal(0, status, out)
+    assert.matches("%d+ successes / 0 failures / 0 errors", out)
   end)
 end)

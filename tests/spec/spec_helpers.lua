@@ -4,6 +4,8 @@
 --   S.absolute(path)      path made absolute from the current directory
 --   S.read_file(path), S.write_file(path, text)
 --   S.exists(path), S.listdir(dir) (sorted names), S.tmpdir() (a new directory)
+--   S.sh(cmd)             runs a shell command; gives its output (stdout and stderr,
+--                         then a line "exit=N") and its exit status N
 --   S.interrupt(code, n [, after])  runs Lua code in the lask binary and sends it
 --                         SIGINT n times, each when it has printed "ready" once
 --                         more; gives what the shell printed ("status N", then what
@@ -48,6 +50,14 @@ function S.listdir(dir)
   p:close()
   table.sort(out)
   return out
+end
+
+-- Runs a shell command: its output (stdout and stderr, then a line "exit=N") and N.
+function S.sh(cmd)
+  local p = io.popen(cmd .. " 2>&1; echo \"exit=$?\"")
+  local out = p:read("a")
+  p:close()
+  return out, tonumber(out:match("exit=(%d+)%s*$"))
 end
 
 -- A new empty directory under /tmp (the caller removes it).

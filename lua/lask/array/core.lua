@@ -640,6 +640,15 @@ function M.need_known(x, what, level)
   end
 end
 
+-- The names x.k and x:k() reach (fields, methods, dask), for the REPL's Tab
+-- (lask.repl.complete).
+Array_mt.__lazy = function(x)
+  local names = { dask = true }
+  for k in pairs(rawget(x, FIELDS)) do names[k] = true end
+  for k in pairs(Array) do names[k] = true end
+  return names
+end
+
 Array_mt.__len = function(x)
   if x.ndim == 0 then error("lask.array: len() of a 0-d array", 2) end
   local n = x.shape[1]

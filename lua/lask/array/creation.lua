@@ -1,10 +1,16 @@
--- lask.array.creation: arrays made from nothing (arange, ones, random, ...) or from
--- data in memory (from_array).
+--- Functions of lask.array: arrays made from nothing (`arange`, `ones`, `random`, ...) or from data in memory (`from_array`).
+-- Their options (a table, last): `chunks` (a block shape such as `{1000, 1000}` or
+-- `1000`, per-axis lists of block sizes, or "auto", the default: blocks of about
+-- 128 MiB) and, where it applies, `dtype` ("float64", "float32", "int64" or "bool").
 --
 -- Each is a blockwise layer without inputs: the task of a block gets the block's
 -- shape and its global position, so every block can be made independently and the
 -- same array comes out whatever the chunking (the random kernels draw from a
 -- counter-based generator keyed by the element's global index).
+-- @module lask.array.creation
+-- @alias C
+-- @usage local x = da.ones({4, 4}, {chunks = 2})
+-- assert(x.numblocks[1] == 2 and x:sum():compute():item() == 16)
 local core = require "lask.array.core"
 
 local fmt, mtype = string.format, math.type
@@ -55,8 +61,16 @@ local function number_arg(v, what, level)
   return v
 end
 
--- arange([start,] stop [, step] [, opts]): start, start + step, ... below stop;
+--- Evenly spaced values: start, start + step, ... below stop (numpy's `arange`).
 -- int64 when start, stop and step are Lua integers, else float64 (numpy's rule).
+-- @param[opt=0] start number
+-- @param stop number
+-- @param[opt=1] step number
+-- @param[opt] opts table: `chunks`, `dtype`
+-- @return lask.array: 1-d
+-- @raise on a step of 0 or too many elements
+-- @usage local x = da.arange(2, 10, 3, {chunks = 2})
+-- assert(x.shape[1] == 3 and x:compute():get(3) == 8)
 function C.arange(...)
   local opts, n, a, b, c = split_opts(...)
   check_opts(opts, "arange", 2)
@@ -89,8 +103,14 @@ function C.arange(...)
   end)
 end
 
--- linspace(start, stop [, num=50] [, opts]): num evenly spaced values from start
--- to stop (stop included unless opts.endpoint == false).
+--- num evenly spaced values from start to stop (numpy's `linspace`), float64.
+-- @param start number
+-- @param stop number
+-- @param[opt=50] num integer
+-- @param[opt] opts table: `chunks`, `endpoint` (false: stop left out)
+-- @return lask.array: 1-d
+-- @usage local x = da.linspace(0, 1, 5)
+-- assert(x:compute():get(2) == 0.25)
 function C.linspace(...)
   local opts, n, start, stop, num = split_opts(...)
   check_opts(opts, "linspace", 2)
@@ -128,12 +148,29 @@ local function full_like(prefix, shape, value, opts, default_dtype, level)
   end)
 end
 
+--- An array of ones (float64 by default).
+-- @param shape integer or list of integers
+-- @param[opt] opts table: `chunks`, `dtype`
+-- @return lask.array
+-- @usage assert(da.ones({2, 3}):sum():compute():item() == 6)
 function C.ones(shape, opts) return full_like("ones", shape, 1, opts, "float64", 2) end
 
+--- An array of zeros (float64 by default).
+-- @param shape integer or list of integers
+-- @param[opt] opts table: `chunks`, `dtype`
+-- @return lask.array
+-- @usage assert(da.zeros(3, {dtype = "int64"}):compute():get(1) == 0)
 function C.zeros(shape, opts) return full_like("zeros", shape, 0, opts, "float64", 2) end
 
--- full(shape, value [, opts]): the dtype defaults to the value's (int64 for Lua
--- integers, float64 for floats, bool for booleans).
+--- An array filled with value.
+-- The dtype defaults to the value's (int64 for Lua integers, float64 for floats,
+-- bool for booleans).
+-- @param shape integer or list of integers
+-- @param value number or boolean
+-- @param[opt] opts table: `chunks`, `dtype`
+-- @return lask.array
+-- @usage local x = da.full({2, 2}, 7)
+-- assert(x.dtype == "int64" and x:compute():get(2, 2) == 7)
 function C.full(shape, value, opts)
   if type(value) ~= "number" and type(value) ~= "boolean" then
     error("lask.array: full: the fill value must be a number or a boolean", 2)
@@ -141,8 +178,13 @@ function C.full(shape, value, opts)
   return full_like("full", shape, value, opts, core.scalar_dtype(value), 2)
 end
 
--- eye(N [, opts]): ones on the diagonal k (opts.k, default 0) of an N x M matrix
--- (opts.M, default N).
+--- A matrix with ones on a diagonal and zeros elsewhere (numpy's `eye`).
+-- @param N integer: rows
+-- @param[opt] opts table: `M` (columns, N by default), `k` (the diagonal, 0: the
+-- main one, positive above), `chunks`, `dtype`
+-- @return lask.array: N x M
+-- @usage local e = da.eye(3, {k = 1}):compute()
+-- assert(e:get(1, 2) == 1 and e:get(1, 1) == 0)
 function C.eye(N, opts)
   opts = check_opts(opts or {}, "eye", 2)
   local M = opts.M or N
@@ -169,7 +211,15 @@ end
 
 C.random = {}
 
--- random.random(shape [, opts]): uniform draws in [0, 1), float64.
+--- Uniform draws in [0, 1), float64 (also `random.random_sample`).
+-- The numbers depend on the seed and each element's position only, not on the chunks.
+-- @function random.random
+-- @param shape integer or list of integers
+-- @param[opt] opts table: `seed` (a non-negative integer; a fresh one by default), `chunks`
+-- @return lask.array
+-- @usage local x = da.random.random({100}, {seed = 1, chunks = 30})
+-- local y = da.random.random({100}, {seed = 1, chunks = 50})
+-- assert((x - y):max():compute():item() == 0 and x:min():compute():item() >= 0)
 function C.random.random(shape, opts)
   opts = check_opts(opts or {}, "random", 2)
   shape = core.normalize_shape(shape, 2)
@@ -180,10 +230,23 @@ function C.random.random(shape, opts)
     return { k, bshape, seed, off, shape }
   end)
 end
+--- Uniform draws in [0, 1): the same as `random.random`.
+-- @function random.random_sample
+-- @param shape integer or list of integers
+-- @param[opt] opts table: `seed`, `chunks`
+-- @return lask.array
+-- @usage assert(da.random.random_sample(3, {seed = 0}):compute():get(1) < 1)
 C.random.random_sample = C.random.random
 
--- random.normal(shape [, opts]) or random.normal(loc, scale, shape [, opts]):
--- Gaussian draws (opts.loc, opts.scale: 0 and 1 by default), float64.
+--- Gaussian draws, float64: `random.normal(shape [, opts])` or `random.normal(loc, scale, shape [, opts])`.
+-- @function random.normal
+-- @param[opt=0] loc number: the mean
+-- @param[opt=1] scale number: the standard deviation
+-- @param shape integer or list of integers
+-- @param[opt] opts table: `seed`, `chunks`, `loc`, `scale`
+-- @return lask.array
+-- @usage local x = da.random.normal(10, 0.1, {1000}, {seed = 0})
+-- assert(math.abs(x:mean():compute():item() - 10) < 0.1)
 function C.random.normal(a, b, c, d)
   local shape, opts, loc, scale
   if type(a) == "number" and type(b) == "number" then
@@ -202,13 +265,18 @@ function C.random.normal(a, b, c, d)
   end)
 end
 
---------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- Arrays in memory
 
 local function ndarray_module() return require("lask.core").ndarray end
 
--- asarray(v): a lask.ndarray from a lask.ndarray (itself) or a nested Lua list of
--- numbers or booleans.
+--- An in-memory `lask.ndarray` from a nested Lua list of numbers or booleans (or an ndarray, given back).
+-- @param v a nested list (rows of equal length) or a lask.ndarray
+-- @param[opt] dtype string: the dtype (by default the widest of the elements': bool, int64, float64)
+-- @return lask.ndarray
+-- @raise on a ragged list, naming where: "[2][1]"
+-- @usage local a = da.asarray({{1, 2}, {3, 4}})
+-- assert(a.dtype == "int64" and a:get(2, 1) == 3)
 function C.asarray(v, dtype)
   local nd = ndarray_module()
   if not nd then error("lask.array: lask.ndarray is not available in this build", 2) end
@@ -221,8 +289,13 @@ local function is_ndarray(v)
 end
 C.is_ndarray = is_ndarray
 
--- from_array(a [, opts]): a lazy array over an in-memory array (a lask.ndarray, or
--- a Lua table, converted with asarray), cut into opts.chunks (one block by default).
+--- A lazy array over an in-memory one, cut into blocks.
+-- @function from_array
+-- @param a a lask.ndarray, or a nested Lua list (converted with `asarray`)
+-- @param[opt] opts table: `chunks` (one block by default)
+-- @return lask.array
+-- @usage local x = da.from_array({1, 2, 3, 4}, {chunks = 2})
+-- assert(x.numblocks[1] == 2 and x:sum():compute():item() == 10)
 function C.from_array(a, opts, level)
   level = (level or 1) + 1
   opts = check_opts(opts or {}, "from_array", level)

@@ -1,5 +1,13 @@
--- lask.array.elementwise: operators and math functions applied block by block.
+--- Functions of lask.array: elementwise operators and math functions (`da.exp(x)`, `da.add(a, b)`, `a + b`).
+-- Each takes arrays or Lua numbers (at least one array; numbers alone give a
+-- number) and gives a lazy array. Operands broadcast by numpy's rules; the result's
+-- dtype follows numpy's promotion with Lua numbers "weak" (`2 * x` keeps a float32
+-- x float32) and 0-d arrays strong (numpy 2). Chains of them compute as one fused
+-- kernel per block. The operators of an array (`+ - * / % // ^`, unary `-`) are
+-- `add`, `subtract`, `multiply`, `divide`, `mod`, `floor_divide`, `power` and
+-- `negative`.
 --
+-- How it works:
 -- elemwise(op, ...) broadcasts its operands by numpy's rules (scalars, and arrays
 -- aligned on their last axes), gives every array operand the same chunks along the
 -- axes it shares with the result (rechunking to the common refinement of their
@@ -13,6 +21,11 @@
 -- float32) and every array strong, 0-d ones too, as in numpy 2 (a float32 array
 -- times a 0-d float64 array is float64). They are worked out here, when the array is made, so x.dtype is
 -- known without computing anything and a bad dtype is reported at once.
+-- @module lask.array.elementwise
+-- @alias E
+-- @usage local x = da.arange(4, {chunks = 2})
+-- local y = da.exp(x * 0) + x ^ 2
+-- assert(y:compute():get(4) == 10 and y.dtype == "float64")
 local core = require "lask.array.core"
 local arrayops = require("lask.core").arrayops
 
@@ -189,6 +202,185 @@ end
 
 local elemwise = E.elemwise
 
+
+--- Elementwise e to the power x.
+-- @function exp
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input
+-- @usage assert(da.exp(da.zeros(3)):compute():get(1) == 1)
+
+--- Elementwise the natural logarithm.
+-- @function log
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input
+-- @usage assert(da.log(da.ones(3)):compute():get(2) == 0)
+
+--- Elementwise the square root.
+-- @function sqrt
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input
+-- @usage assert(da.sqrt(da.full(3, 4)):compute():get(3) == 2)
+
+--- Elementwise the absolute value (the dtype kept).
+-- @function abs
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input (the input's dtype for abs and negative)
+-- @usage assert(da.abs(-da.arange(3)):compute():get(3) == 2)
+
+--- Elementwise the sine.
+-- @function sin
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input
+-- @usage assert(da.sin(da.zeros(2)):compute():get(1) == 0)
+
+--- Elementwise the cosine.
+-- @function cos
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input
+-- @usage assert(da.cos(da.zeros(2)):compute():get(1) == 1)
+
+--- Elementwise the hyperbolic tangent.
+-- @function tanh
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input
+-- @usage assert(da.tanh(da.zeros(2)):compute():get(1) == 0)
+
+--- Elementwise -x (the operator `-x`).
+-- @function negative
+-- @param x lask.array (or a number)
+-- @return lask.array: float64 for bool and int64 input (the input's dtype for abs and negative)
+-- @usage assert(da.negative(da.arange(3)):compute():get(2) == -1)
+
+--- Elementwise a + b.
+-- @function add
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert((da.arange(3) + 1):compute():get(3) == 3)
+
+--- Elementwise a - b.
+-- @function subtract
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.subtract(5, da.arange(3)):compute():get(3) == 3)
+
+--- Elementwise a * b.
+-- @function multiply
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.multiply(da.arange(3), 2):compute():get(3) == 4)
+
+--- Elementwise a / b (always a float dtype).
+-- @function divide
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert((da.arange(3) / 2):compute():get(2) == 0.5)
+
+--- Elementwise a % b (the sign of b, as Lua's and numpy's).
+-- @function mod
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert((da.arange(5) % 3):compute():get(5) == 1)
+
+--- Elementwise a // b.
+-- @function floor_divide
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert((da.arange(5) // 2):compute():get(5) == 2)
+
+--- Elementwise a ^ b.
+-- @function power
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert((da.arange(3) ^ 2):compute():get(3) == 4)
+
+--- Elementwise the larger of a and b (NaN if either is NaN).
+-- @function maximum
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.maximum(da.arange(3), 1):compute():get(1) == 1)
+
+--- Elementwise the smaller of a and b (NaN if either is NaN).
+-- @function minimum
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.minimum(da.arange(3), 1):compute():get(3) == 1)
+
+--- Elementwise a < b, a bool array.
+-- @function less
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.less(da.arange(3), 1):compute():get(1) == true)
+
+--- Elementwise a <= b, a bool array.
+-- @function less_equal
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.less_equal(da.arange(3), 1):compute():get(2) == true)
+
+--- Elementwise a > b, a bool array.
+-- @function greater
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.greater(da.arange(3), 1):compute():get(3) == true)
+
+--- Elementwise a >= b, a bool array.
+-- @function greater_equal
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.greater_equal(da.arange(3), 1):compute():get(1) == false)
+
+--- Elementwise a == b, a bool array.
+-- @function equal
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.equal(da.arange(3), 1):compute():get(2) == true)
+
+--- Elementwise a ~= b, a bool array.
+-- @function not_equal
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @return lask.array: the broadcast shape of a and b
+-- @raise when the shapes do not broadcast, naming both
+-- @usage assert(da.not_equal(da.arange(3), 1):compute():get(2) == false)
+
+--- Elementwise choice: x where cond is true, y elsewhere (numpy's `where`).
+-- @function where
+-- @param cond lask.array (or a value): the condition
+-- @param x lask.array or number
+-- @param y lask.array or number
+-- @return lask.array: the broadcast shape of the three
+-- @usage local x = da.arange(4)
+-- local y = da.where(da.greater(x, 1), x, 0)
+-- assert(y:compute():get(2) == 0 and y:compute():get(4) == 3)
+
 -- The functions of lask.array: da.exp(x), da.maximum(x, y), da.where(c, x, y), ...
 E.functions = {}
 for _, op in ipairs { "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "maximum", "minimum", "where", "less",
@@ -204,7 +396,13 @@ E.functions.mod = function(a, b) return elemwise("mod", nil, a, b) end
 E.functions.floor_divide = function(a, b) return elemwise("floor_divide", nil, a, b) end
 E.functions.power = function(a, b) return elemwise("pow", nil, a, b) end
 
--- x:astype(dtype): x converted (numpy's casting rules).
+--- The array converted to another dtype (numpy's casting rules): `x:astype(dtype)`.
+-- @function Array:astype
+-- @param dtype string: "float64", "float32", "int64" or "bool"
+-- @return lask.array (x itself when the dtype is already dtype)
+-- @raise on an unknown dtype, naming the valid ones
+-- @usage local y = da.arange(3):astype("float32")
+-- assert(y.dtype == "float32" and y:compute():get(3) == 2)
 function E.astype(x, dtype)
   dtype = core.dtype(dtype, 2)
   if dtype == x.dtype then return x end

@@ -1,10 +1,21 @@
--- lask.array: lazy chunked arrays that build task graphs, as
--- dask.array does. Conventionally `local da = require "lask.array"`.
+--- Lazy chunked arrays that build task graphs, as `dask.array` does.
+-- Conventionally `local da = require "lask.array"`. An array (`lask.array`, the
+-- class `Array`) is a grid of blocks, each computed by a task of its graph; nothing
+-- runs until `x:compute()` (a `lask.ndarray` in memory), `x:persist()` or
+-- `x:store(path)`. Shapes and dtypes are known when an array is made, so misuse is
+-- reported at once. dtypes: "float64", "float32", "int64", "bool". Axes and
+-- indices count from 1; block coordinates in keys count from 0, as Dask's.
 --
---   local x = da.arange(15, { chunks = 5 })
---   print(x)                       --> lask.array<arange-…, shape=(15,), chunks=((5, 5, 5)), dtype=int64>
---   print(lask.tostring(x.dask))   --> {('arange-…', 0): {arange, 0, 5}, ...}
---   print(((2 * x + 1) ^ 3):sum():compute())
+--     local x = da.arange(15, { chunks = 5 })
+--     print(x)                       --> lask.array<arange-…, shape=(15,), chunks=((5, 5, 5)), dtype=int64>
+--     print(lask.tostring(x.dask))   --> {('arange-…', 0): {arange, 0, 5}, ...}
+--     print(((2 * x + 1) ^ 3):sum():compute())
+--
+-- The functions are documented in the pages of lask.array's parts:
+-- `lask.array.creation`, `lask.array.elementwise`, `lask.array.reductions`,
+-- `lask.array.structure`, `lask.array.rechunk`, `lask.array.slicing`,
+-- `lask.array.io`; each is a function of this module (`da.sum`) and, where it
+-- takes an array first, a method (`x:sum()`).
 --
 -- The pieces, one concern each: core (the Array: metadata, chunks, names, layers,
 -- printing), creation, elementwise (operators and math functions, typed by the
@@ -16,6 +27,11 @@
 -- io (.npy files). They export functions; this file gathers them twice: as the
 -- functions of lask.array (da.sum(x)), and as the Array class, whole (x:sum()), the
 -- one place that puts methods on it.
+-- @module lask.array
+-- @alias da
+-- @usage local x = da.arange(15, {chunks = 5})
+-- assert(x.shape[1] == 15 and x.numblocks[1] == 3 and x.dtype == "int64")
+-- assert(((2 * x + 1) ^ 3):sum():compute():item() == 101025)
 local core = require "lask.array.core"
 local creation = require "lask.array.creation"
 local elementwise = require "lask.array.elementwise"
@@ -31,6 +47,59 @@ local adelayed = require "lask.array.delayed"
 local npy_stack = require "lask.array.npy_stack"
 local indexing = require "lask.array.indexing"
 local searching = require "lask.array.searching"
+
+--- Whether v is a lazy array (a `lask.array`).
+-- @function is_array
+-- @param v any value
+-- @return boolean
+-- @usage assert(da.is_array(da.ones(2)) and not da.is_array(da.ones(2):compute()))
+
+--- Block sizes per axis from a chunks specification, as Dask's `normalize_chunks`.
+-- @function normalize_chunks
+-- @param chunks a block shape (`{2, 3}`, `5`; -1 for a whole axis), per-axis lists of
+-- block sizes, or "auto" (blocks of about 128 MiB)
+-- @param shape list of integers
+-- @param[opt="float64"] dtype string: for "auto"
+-- @return table: a list per axis of block sizes (read-only)
+-- @raise when the chunks do not fit the shape, or make more blocks than a graph holds
+-- @usage local c = da.normalize_chunks(4, {10, 3})
+-- assert(#c[1] == 3 and c[1][3] == 2 and c[2][1] == 3)
+
+--- A deterministic hex token for the arguments, as Dask's `tokenize`: equal inputs give equal tokens.
+-- Arrays' names are made of their operation and such a token.
+-- @function tokenize
+-- @param ... any values
+-- @return string
+-- @usage assert(da.tokenize(1, "a", {2}) == da.tokenize(1, "a", {2}))
+-- assert(da.tokenize(1) ~= da.tokenize(2))
+
+--- The matrix product: the same function as `dot`.
+-- @function matmul
+-- @param a lask.array
+-- @param b lask.array
+-- @return lask.array
+-- @usage assert(da.matmul(da.ones({2, 3}), da.ones(3)):compute():get(1) == 3)
+
+--- Computes several arrays at once, in one get (also `lask.compute`).
+-- Shared inputs are computed once; arguments that are not arrays are given back as
+-- they are. A last plain table with option fields (those of `Array:compute`) is taken
+-- as options.
+-- @function compute
+-- @param ... arrays and other values, then optionally the options
+-- @return the arguments, each array replaced by its `lask.ndarray`
+-- @usage local x = da.arange(4)
+-- local a, n, s = da.compute(x, 7, x:sum(), {scheduler = "sync"})
+-- assert(a:get(2) == 1 and n == 7 and s:item() == 6)
+
+--- The array with its blocks computed and held in memory; also `x:persist()`.
+-- A lazy array of the same name and chunks whose graph holds the blocks themselves:
+-- what is computed from it later does not compute them again.
+-- @function persist
+-- @param x lask.array
+-- @param[opt] opts table: as `Array:compute`'s
+-- @return lask.array
+-- @usage local x = (da.arange(6, {chunks = 2}) * 2):persist()
+-- assert(x.numblocks[1] == 3 and x:sum():compute():item() == 30)
 
 local da = {
   Array = core.Array,
@@ -101,11 +170,16 @@ for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin
   da[op] = reductions[op]
 end
 
--- da.config([{buffer_cache_mb = n}]) -> {buffer_cache_mb =, buffer_cache_bytes =,
--- buffer_cache_buffers =}: big freed buffers (4 MiB and more) are kept for reuse,
--- up to buffer_cache_mb (2048 by default, or LASK_BUFFER_CACHE_MB; 0 turns the
--- cache off); a lower limit gives the excess back at once. da.trim() gives them all
--- back to the system (a dropped 2 GB result stays resident until then).
+--- The configuration of array memory: the cache of freed big buffers.
+-- Big freed buffers (4 MiB and more) are kept for reuse, up to `buffer_cache_mb`
+-- (2048 by default, or `LASK_BUFFER_CACHE_MB`; 0 turns the cache off); a lower
+-- limit gives the excess back at once.
+-- @param[opt] opts table: `buffer_cache_mb` (a non-negative integer) to change the limit
+-- @return table: `{buffer_cache_mb =, buffer_cache_bytes =, buffer_cache_buffers =}`, after the change
+-- @raise when buffer_cache_mb is not a non-negative integer
+-- @usage local old = da.config().buffer_cache_mb
+-- assert(da.config{buffer_cache_mb = 64}.buffer_cache_mb == 64)
+-- da.config{buffer_cache_mb = old}
 function da.config(opts)
   local nd = require("lask.core").ndarray
   local mb = opts and opts.buffer_cache_mb
@@ -116,12 +190,25 @@ function da.config(opts)
   return { buffer_cache_mb = st.limit >> 20, buffer_cache_bytes = st.bytes, buffer_cache_buffers = st.buffers }
 end
 
+--- Gives the cached big buffers back to the system (a dropped 2 GB result stays resident until then).
+-- @usage da.trim()
+-- assert(da.config().buffer_cache_bytes == 0)
 function da.trim() require("lask.core").ndarray.trim() end
 
--- da.load(path [, {mmap = true | "r+"}]): the .npy file at path as an in-memory
--- lask.ndarray (mmap = true: a private read-only map; "r+": a writable shared map,
--- whose writes reach the file); raises on failure, as from_npy does (lask's policy:
--- errors are raised, never nil, msg).
+--- The .npy file at path as an in-memory `lask.ndarray` (numpy's `load`).
+-- Only regular files are read; with `{mmap = true}` the array maps the file
+-- instead (a private read-only map: truncating the file while the array lives kills
+-- the process with SIGBUS, as with numpy's memmap); with `{mmap = "r+"}` a writable
+-- shared map, whose writes reach the file. Raises on failure (lask's policy: errors
+-- are raised, never nil, msg).
+-- @param path string
+-- @param[opt] opts table: `mmap` (true or "r+")
+-- @return lask.ndarray
+-- @raise when the file cannot be read or is not a .npy file ("lask.array: /x.npy: No such file or directory")
+-- @usage local path = os.tmpname()
+-- da.arange(4):compute():save(path)
+-- assert(da.load(path):get(4) == 3 and da.load(path, {mmap = true}):get(1) == 0)
+-- os.remove(path)
 function da.load(path, ...)
   local nd = require("lask.core").ndarray
   if not nd or not nd.load then error("lask.array: lask.ndarray is not available in this build", 2) end
@@ -131,7 +218,7 @@ function da.load(path, ...)
   return a
 end
 
---------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- The Array class: every method and operator of a lask.array. The array's own
 -- protocol (fields, x.dask, printing, #x, immutability) is core's Array_mt.
 
@@ -201,6 +288,56 @@ methods.map_blocks = blockwise.map_blocks_method -- x:map_blocks(fn, ...)
 
 -- a + b, a - b, a * b, a / b, a % b, a // b, a ^ b, -a: elementwise, with an
 -- array on either side (numbers broadcast).
+
+--- The lazy array class (`lask.array`): its fields and the methods not documented as functions of lask.array.
+-- Every function of lask.array that takes an array first is also its method:
+-- `x:sum(1)` is `da.sum(x, 1)`. The operators `+ - * / % // ^` and unary `-` are
+-- elementwise (see `lask.array.elementwise`); `#x` is the extent of the first axis;
+-- `tostring(x)` prints as Dask's repr. Arrays are immutable: assigning a field
+-- raises, and `x[i]` raises (use `x:slice(i)`). The metadata tables (`shape`,
+-- `chunks`, `numblocks`, `chunksize`) are read-only, standing for Dask's tuples.
+-- @type Array
+
+--- The array's name: its operation and a token (`"arange-…"`); block keys are `(name, i, j, ...)`.
+-- @field name
+
+--- The extents, a read-only list of integers.
+-- @field shape
+
+--- The block sizes: a read-only list per axis.
+-- @field chunks
+
+--- The number of blocks along each axis, a read-only list.
+-- @field numblocks
+
+--- The largest block size along each axis, a read-only list.
+-- @field chunksize
+
+--- The number of axes.
+-- @field ndim
+
+--- The number of elements.
+-- @field size
+
+--- The element type: "float64", "float32", "int64" or "bool".
+-- @field dtype
+
+--- The array's task graph as a plain Lua table (made when first read).
+-- @field dask
+
+--- The array in memory: runs its graph and gives a `lask.ndarray`.
+-- The graph's elementwise chains are fused into one kernel per block.
+-- @function Array:compute
+-- @param[opt] opts table: `scheduler` ("threaded", the default, "sync" or
+-- "multiprocessing"; Dask's "threads", "synchronous", "processes" too) or `get` (a get
+-- function), `num_workers`, `callbacks`, `fuse` (false: no fusion), `optimize`
+-- (lask's graph optimisation, off by default), `lua` and `strict` (as `lask.get`'s)
+-- @return lask.ndarray
+-- @raise on an unknown option, naming the valid ones; as `lask.get` when a task fails
+-- @usage local x = da.arange(6, {chunks = 4}):reshape{2, 3}
+-- local a = x:compute({scheduler = "sync"})
+-- assert(a.shape[1] == 2 and a:get(2, 3) == 5)
+
 local ew = elementwise.functions
 local operators = {
   __add = ew.add,

@@ -1,6 +1,7 @@
--- lask.array.io: .npy files — x:store(path) writes an array block by block (a
--- new file, or regions of an existing one in place; at once, or as a delayed
--- value with compute = false), from_npy(path) reads one lazily, block by block. The header is read by the C
+--- Functions of lask.array: .npy files (`from_npy`, `store`).
+-- x:store(path) writes an array block by block (a new file, or regions of an
+-- existing one in place; at once, or as a delayed value with compute = false),
+-- from_npy(path) reads one lazily, block by block. The header is read by the C
 -- parser the blocks are read with (engine/array/npy.c, through
 -- lask.core.ndarray.npy_header), so an array that can be made can be computed.
 --
@@ -14,6 +15,8 @@
 -- last, engine/array/npy.h), so even a store killed midway leaves nothing that
 -- loads; the next store of the same path removes such leftovers
 -- (path.tmp-<token>).
+-- @module lask.array.io
+-- @alias IO
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 
@@ -21,9 +24,18 @@ local fmt = string.format
 
 local IO = {}
 
--- from_npy(path [, opts]): the array stored in path, read block by block (each
+--- A lazy array over the .npy file at path, read block by block (each
 -- block reads only its bytes; read, not mapped, so that a file truncated by another
 -- process gives an error, not SIGBUS). opts.chunks as everywhere (auto by default).
+-- @param path string
+-- @param[opt] opts table: `chunks`
+-- @return lask.array
+-- @raise when the file cannot be read, is not a regular file, or is not a .npy file
+-- @usage local path = os.tmpname()
+-- da.arange(10):store(path)
+-- local x = da.from_npy(path, {chunks = 4})
+-- assert(x.numblocks[1] == 3 and x:sum():compute():item() == 45)
+-- os.remove(path)
 function IO.from_npy(path, opts)
   opts = opts or {}
   if type(path) ~= "string" then error("lask.array: from_npy: the path must be a string", 2) end
@@ -48,7 +60,6 @@ function IO.from_npy(path, opts)
   return core.new(layer, {}, chunks, h.dtype)
 end
 
---------------------------------------------------------------------------------
 -- Writing
 
 -- The flat list of the keys of every block of the array or layer called name.

@@ -1,6 +1,8 @@
--- lask.array.linalg: TSQR, QR, SVD, randomized SVD and the rest,
--- as graphs of the LAPACK kernels of engine/array/linalg.c. Conventionally
--- `local la = require "lask.array.linalg"`.
+--- Linear algebra on chunked arrays: TSQR, QR, SVD, randomized SVD, LU, solve, Cholesky, inverse, least squares, norms.
+-- As graphs of the LAPACK kernels of engine/array/linalg.c, all lazy (Dask's
+-- `dask.array.linalg`). Conventionally `local la = require "lask.array.linalg"`.
+-- Tall-and-skinny arrays (one column of blocks) go through TSQR; the square
+-- factorisations (lu, solve, cholesky, inv) compute in one block.
 --
 -- TSQR (direct TSQR, Benson, Gleich & Demmel 2013) of a tall matrix with one column
 -- of blocks:
@@ -21,6 +23,11 @@
 -- dtypes: float32 input gives float32 results, as Dask's; the kernels compute in
 -- float64 (LAPACK's d-routines) and the results are rounded back (keep_float32
 -- says why). Integers and booleans give float64, as numpy's linalg.
+-- @module lask.array.linalg
+-- @alias la
+-- @usage local x = da.random.random({100, 5}, {chunks = {25, 5}, seed = 0})
+-- local q, r = la.tsqr(x)
+-- assert(((q:dot(r) - x):max():compute():item()) < 1e-12)
 local core = require "lask.array.core"
 local lcore = require "lask.core"
 
@@ -89,7 +96,7 @@ local function layer(name, dsk)
   return { name = name, kind = "generic", build = function() return dsk end }
 end
 
---------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- TSQR
 
 -- x with one column of blocks whose row blocks all have at least n rows.
@@ -212,7 +219,15 @@ local function tsqr_check(x, what, level)
   return tall_blocks(x, what, level + 1)
 end
 
--- tsqr(x) -> q, r: the QR factorisation of a tall-and-skinny array, lazily.
+--- The QR factorisation of a tall-and-skinny array, by TSQR: x = q r.
+-- @param x lask.array: 2-d, one column of blocks, each block at least as tall as wide
+-- @return lask.array q: orthonormal columns, x's shape and row blocks
+-- @return lask.array r: upper triangular, n x n
+-- @raise when x is not tall-and-skinny in one column of blocks
+-- @usage local x = da.random.random({40, 3}, {chunks = {10, 3}, seed = 1})
+-- local q, r = la.tsqr(x)
+-- local qtq = q:T():dot(q):compute()
+-- assert(math.abs(qtq:get(2, 2) - 1) < 1e-12 and r.shape[1] == 3)
 function la.tsqr(x)
   x = tsqr_check(x, "tsqr", 2)
   return keep_float32(x, tsqr64(x))
@@ -233,16 +248,29 @@ function tsqr64(x)
   return q, r
 end
 
--- qr(x) -> q, r: TSQR for tall arrays; a short-and-fat one as Dask's sfqr
--- (lask.array.linalg_extras: its first column block factored, the rest qᵀ x_j).
+--- The QR factorisation x = q r: TSQR for tall arrays; a short-and-fat one as Dask's sfqr.
+-- sfqr (lask.array.linalg_extras): the first column block, widened to the rows, is
+-- factored; every other column block of r is qᵀ x_j, in parallel.
+-- @param x lask.array: 2-d
+-- @return lask.array q
+-- @return lask.array r
+-- @usage local q, r = la.qr(da.eye(4, {chunks = {2, 4}}))
+-- assert(math.abs(math.abs(r:compute():get(1, 1)) - 1) < 1e-12)
 function la.qr(x)
   x = matrix_arg(x, "qr", 2)
   if x.shape[1] >= x.shape[2] then return la.tsqr(x) end
   return keep_float32(x, require("lask.array.linalg_extras").sfqr(x))
 end
 
--- svd(x) -> u, s, v with x = u · diag(s) · v (v is Vᵀ, as numpy and Dask return
--- it), through TSQR; deterministic signs. A short-and-fat x goes through xᵀ.
+--- The singular value decomposition x = u · diag(s) · v, through TSQR.
+-- v is Vᵀ, as numpy and Dask return it; the signs are deterministic. A short-and-fat
+-- x goes through xᵀ.
+-- @param x lask.array: 2-d, tall-and-skinny in one column of blocks (or short-and-fat in one row)
+-- @return lask.array u
+-- @return lask.array s: the singular values, largest first
+-- @return lask.array v
+-- @usage local u, s, v = la.svd(da.eye(4, {chunks = {2, 4}}) * 3)
+-- assert(math.abs(s:compute():get(1) - 3) < 1e-12)
 function la.svd(x)
   x = matrix_arg(x, "svd", 2)
   return keep_float32(x, svd64(x))
@@ -272,7 +300,7 @@ function svd64(x)
     core.new(layer(vname, vd), { x }, { { n }, { n } }, "float64")
 end
 
---------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- Randomized SVD (Halko, Martinsson & Tropp 2011)
 
 -- How the products with a tall x are cut into tasks, given its row blocks' heights:
@@ -383,8 +411,7 @@ local function t_times(x, q, pieces)
   return core.new(layer(name, dsk), { x, q }, { { l }, cols }, "float64")
 end
 
--- svd_compressed(x, k, {n_power_iter = 0, n_oversamples = 10, seed, iterator =
--- "power" | "QR"}) -> u, s, v: the k leading singular triplets, approximately.
+--- The k leading singular triplets, approximately: a randomized SVD (Halko, Martinsson & Tropp).
 -- The range of x is found from x times a Gaussian test matrix, refined by power
 -- iterations with re-orthonormalisation between them. A short-and-fat x goes
 -- through xᵀ; below, x is tall (m×n, m >= n) and l = k + n_oversamples.
@@ -396,6 +423,16 @@ end
 --   "QR":    re-orthonormalises after every product (their algorithm 4.4: TSQR of
 --            x w, QR of xᵀq), for spectra too flat or too steep for squaring.
 -- Then b = qᵀx (l×n), its SVD, and u = q·u_b.
+-- @param x lask.array: 2-d
+-- @param k integer: the number of triplets
+-- @param[opt] opts table: `n_power_iter` (0), `n_oversamples` (10), `seed`, `iterator` ("power" or "QR")
+-- @return lask.array u
+-- @return lask.array s
+-- @return lask.array v
+-- @usage local x = da.random.random({60, 10}, {chunks = {20, 10}, seed = 2})
+-- local u, s, v = la.svd_compressed(x, 3, {seed = 0, n_power_iter = 2})
+-- local _, s_full = la.svd(x)
+-- assert(math.abs(s:compute():get(1) - s_full:compute():get(1)) < 1e-6)
 function la.svd_compressed(x, k, opts)
   x = matrix_arg(x, "svd_compressed", 2)
   opts = opts or {}
@@ -450,7 +487,7 @@ function svd_compressed64(x, k, opts, n)
   return u:slice({}, { 1, k }), s:slice({ 1, k }), v:slice({ 1, k }, {})
 end
 
---------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- Square systems and least squares
 
 local function whole(x) return { { x.shape[1] }, { x.shape[2] } } end
@@ -464,7 +501,14 @@ local function single_block(what, x, kernel, extra, out_chunks)
   return core.new(layer(name, dsk), { one }, out_chunks, "float64")
 end
 
--- lu(a) -> p, l, u with a = p · l · u. Square matrices; computed in one block.
+--- The LU factorisation a = p · l · u of a square matrix, computed in one block.
+-- @param a lask.array: square
+-- @return lask.array p: a permutation matrix
+-- @return lask.array l: lower triangular, unit diagonal
+-- @return lask.array u: upper triangular
+-- @usage local a = da.from_array({{0, 1}, {2, 3}})
+-- local p, l, u = la.lu(a)
+-- assert(da.abs(p:dot(l):dot(u) - a):max():compute():item() < 1e-12)
 function la.lu(a)
   a = square_arg(a, "lu", 2)
   local one = a:rechunk(whole(a))
@@ -478,7 +522,13 @@ function la.lu(a)
   return keep_float32(a, out[1], out[2], out[3])
 end
 
--- solve(a, b [, {assume_a = "gen" | "pos"}]) -> x with a · x = b.
+--- The solution x of a · x = b for a square a.
+-- @param a lask.array: square
+-- @param b lask.array: 1-d or 2-d
+-- @param[opt] opts table: `assume_a` ("gen", the default, or "pos": symmetric positive definite, by Cholesky)
+-- @return lask.array x
+-- @usage local x = la.solve(da.from_array({{2, 0}, {0, 4}}), da.from_array({2, 8}))
+-- assert(x:compute():get(2) == 2)
 function la.solve(a, b, opts)
   a = square_arg(a, "solve", 2)
   b = array_arg(b, "solve", 2)
@@ -498,22 +548,39 @@ function la.solve(a, b, opts)
   return keep_float32(a.dtype == "float32" and b or a, x)
 end
 
--- cholesky(a [, {lower = false}]) -> the upper factor u (a = uᵀu), or the lower one.
+--- The Cholesky factor of a symmetric positive definite matrix: u with a = uᵀu (or the lower one).
+-- @param a lask.array: square, symmetric positive definite
+-- @param[opt] opts table: `lower` (false)
+-- @return lask.array
+-- @usage local u = la.cholesky(da.from_array({{4, 2}, {2, 2}}))
+-- assert(u:compute():get(1, 1) == 2 and u:compute():get(2, 1) == 0)
 function la.cholesky(a, opts)
   a = square_arg(a, "cholesky", 2)
   return keep_float32(a, single_block("cholesky", a, "cholesky", { (opts and opts.lower) and true or false }, whole(a)))
 end
 
--- inv(a) -> the inverse of a square matrix.
+--- The inverse of a square matrix.
+-- @param a lask.array: square
+-- @return lask.array
+-- @usage assert(la.inv(da.from_array({{2, 0}, {0, 4}})):compute():get(2, 2) == 0.25)
 function la.inv(a)
   a = square_arg(a, "inv", 2)
   return keep_float32(a, single_block("inv", a, "inv", {}, whole(a)))
 end
 
--- lstsq(a, b) -> x, residuals, rank, s (numpy.linalg.lstsq's results): through
+--- The least-squares solution of a · x = b (numpy's `linalg.lstsq`'s results): through
 -- TSQR, a = QR, then the least-squares solution of R x = Qᵀb (LAPACK's dgelsd on the
 -- small R, which also gives the rank and the singular values); residuals are the
 -- squared norms of b − a x per column.
+-- @param a lask.array: 2-d, tall-and-skinny in one column of blocks
+-- @param b lask.array: 1-d or 2-d, a's row blocks
+-- @return lask.array x
+-- @return lask.array residuals: shape (1,) for a 1-d b, (k,) for k columns
+-- @return lask.array rank: 0-d int64
+-- @return lask.array s: a's singular values
+-- @usage local a = da.from_array({{1, 0}, {0, 1}, {0, 0}})
+-- local x, res = la.lstsq(a, da.from_array({1, 2, 3}))
+-- assert(math.abs(x:compute():get(2) - 2) < 1e-12 and math.abs(res:compute():get(1) - 9) < 1e-9)
 function la.lstsq(a, b)
   a = matrix_arg(a, "lstsq", 2)
   b = array_arg(b, "lstsq", 2)
@@ -541,20 +608,26 @@ function la.lstsq(a, b)
   return keep_float32(a.dtype == "float32" and b or a, x, residuals, rank, s)
 end
 
---------------------------------------------------------------------------------
+-- ------------------------------------------------------------------------------
 -- Norms
 
 local function abs_of(x) return require("lask.array").abs(x) end
 
--- norm(x [, ord [, {axis = ...}]]): as numpy.linalg.norm. Vectors: any p (default
+local norm_ -- below
+
+--- A vector or matrix norm, as numpy's `linalg.norm`. Vectors: any p (default
 -- 2). Matrices: "fro" (default), "nuc", 1, -1, 2, -2, inf, -inf. With axis (an
 -- integer, 1-based) the vector norm along it; with a pair of axes of a 2-D array
 -- the matrix norm, of its transpose when they come the other way round. Integers
 -- and booleans are taken as float64 (numpy does the same); float32 stays float32.
 -- ord = 0 for vectors counts the non-zeros. opts.keepdims keeps the reduced axes at
 -- extent 1, as numpy's keepdims=True.
-local norm_ -- below
-
+-- @param x lask.array
+-- @param[opt] ord number or string: "fro", "nuc", a number, `math.huge`, `-math.huge`
+-- @param[opt] opts table: `axis` (1-based, or a pair), `keepdims`
+-- @return lask.array: 0-d, or the norms along axis
+-- @usage assert(la.norm(da.from_array({3, 4})):compute():item() == 5)
+-- assert(la.norm(da.from_array({3, -4}), 1):compute():item() == 7)
 function la.norm(x, ord, opts)
   x = array_arg(x, "norm", 2)
   if not (opts and opts.keepdims) then return norm_(x, ord, opts, 3) end

@@ -1,10 +1,12 @@
--- lask.array.rechunk: the same array cut into other blocks.
+--- Functions of lask.array: `rechunk`, the same array cut into other blocks.
 --
 -- Each new block is assembled from the pieces of the old blocks it overlaps: one
 -- piece that is a whole old block is that block (an alias, no copy), one partial
 -- piece is a getitem view, several pieces are joined by the block kernel (np.block)
 -- in one copy. One stage, as the graphs stay small for the rechunks arrays need
 -- (aligning operands, matching a product's inner blocks).
+-- @module lask.array.rechunk
+-- @alias R
 local core = require "lask.array.core"
 
 local R = {}
@@ -70,7 +72,13 @@ local function assemble(name, old_chunks, per_axis)
   return { core.kernel("block"), level(1) }
 end
 
--- x:rechunk(chunks): chunks as lask.array.normalize_chunks takes them.
+--- The same array cut into other blocks; also `x:rechunk(chunks)`.
+-- @param x lask.array
+-- @param chunks a block shape (`{2, 3}`, `5`), per-axis lists of block sizes, or "auto"
+-- (as `normalize_chunks` takes them)
+-- @return lask.array
+-- @usage local x = da.arange(10, {chunks = 5}):rechunk(2)
+-- assert(x.numblocks[1] == 5 and x:sum():compute():item() == 45)
 function R.rechunk(x, chunks)
   core.need_known(x, "rechunk", 2)
   local new = core.normalize_chunks(chunks, x.shape, x.dtype, 2)

@@ -1,5 +1,14 @@
--- lask.array.reductions: sum, prod, min, max, mean, var, std, argmin, argmax.
+--- Functions of lask.array: reductions (sum, prod, min, max, mean, var, std, argmin, argmax).
+-- Each is a function of lask.array (`da.sum(x, ...)`) and a method (`x:sum(...)`).
+-- The second argument is nothing (reduce every axis), an axis (a 1-based integer,
+-- negative from the end), a list of axes (`{1, 2}`), or a table of options: `axis`
+-- (an axis or a list), `keepdims` (keep the reduced axes at extent 1), `split_every`
+-- (the fan-in of the reduction tree, 16 by default), and for var and std `ddof`.
+-- A reduction over every axis gives a 0-d array (`:compute():item()` is its value).
+-- Reductions with no elements (min, max, argmin, argmax over an extent of 0) raise
+-- when built.
 --
+-- How it works:
 -- A reduction is a tree, as in Dask: a chunk step reduces every block to a partial
 -- with the reduced axes kept at extent 1 ("<op>-<token>"); partial steps combine up
 -- to split_every partials at a time ("<op>-partial-<token>"), level after level,
@@ -11,6 +20,12 @@
 -- mean, var and std carry (count, mean, M2) partials merged with Chan et al.'s
 -- update, so they stay accurate whatever the chunking. Axes are 1-based here (as
 -- Lua counts; negative from the end) and 0-based in the kernels.
+-- @module lask.array.reductions
+-- @alias RD
+-- @usage local x = da.arange(6, {chunks = 2}):reshape{2, 3}
+-- assert(x:sum():compute():item() == 15)
+-- assert(x:sum(1):compute():get(3) == 7)
+-- assert(x:max{axis = 2, keepdims = true}.shape[2] == 1)
 local core = require "lask.array.core"
 
 local fmt = string.format
@@ -206,6 +221,38 @@ local function simple(op, dtype_rule)
   end
 end
 
+
+--- The sum of the elements (along axes).
+-- @function sum
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =}`
+-- @return lask.array: int64 for bool input, else x's dtype
+-- @raise on a bad axis or option, naming the valid ones
+-- @usage assert(da.arange(5, {chunks = 2}):sum():compute():item() == 10)
+
+--- The product of the elements (along axes).
+-- @function prod
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =}`
+-- @return lask.array: int64 for bool input, else x's dtype
+-- @raise on a bad axis or option, naming the valid ones
+-- @usage assert(da.arange(1, 5):prod():compute():item() == 24)
+
+--- The smallest element (along axes); NaN if there is one.
+-- @function min
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =}`
+-- @return lask.array: x's dtype
+-- @raise on a bad axis or option, naming the valid ones; over an extent of 0
+-- @usage assert(da.arange(5):min():compute():item() == 0)
+
+--- The largest element (along axes); NaN if there is one.
+-- @function max
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =}`
+-- @return lask.array: x's dtype
+-- @raise on a bad axis or option, naming the valid ones; over an extent of 0
+-- @usage assert(da.max(da.arange(5)):compute():item() == 4)
 RD.sum = simple("sum", sum_dtype)
 RD.prod = simple("prod", sum_dtype)
 RD.min = simple("min", function(dt) return dt end)
@@ -244,6 +291,31 @@ local function moment(op, order)
   end
 end
 
+
+--- The mean (along axes), accurate whatever the chunking.
+-- @function mean
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =}`
+-- @return lask.array: float32 for float32 input, else float64
+-- @raise on a bad axis or option, naming the valid ones
+-- @usage assert(da.arange(5):mean():compute():item() == 2)
+
+--- The variance (along axes): the mean squared deviation, over n - ddof.
+-- @function var
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =, ddof =}`
+-- @return lask.array: float32 for float32 input, else float64
+-- @raise on a bad axis or option, naming the valid ones
+-- @usage assert(da.arange(5):var():compute():item() == 2)
+-- assert(da.arange(5):var{ddof = 1}:compute():item() == 2.5)
+
+--- The standard deviation (along axes): the square root of var.
+-- @function std
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =, ddof =}`
+-- @return lask.array: float32 for float32 input, else float64
+-- @raise on a bad axis or option, naming the valid ones
+-- @usage assert(math.abs(da.arange(5):std():compute():item() - math.sqrt(2)) < 1e-12)
 RD.mean = moment("mean", 1)
 RD.var = moment("var", 2)
 RD.std = moment("std", 2)
@@ -285,6 +357,22 @@ local function arg(op)
   end
 end
 
+
+--- The 1-based position of the smallest element (flat, or along one axis).
+-- @function argmin
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =}`
+-- @return lask.array: int64 positions counting from 1 (numpy's + 1)
+-- @raise on a bad axis or option, naming the valid ones; over an extent of 0
+-- @usage assert(da.from_array({3, 1, 2}):argmin():compute():item() == 2)
+
+--- The 1-based position of the largest element (flat, or along one axis).
+-- @function argmax
+-- @param x lask.array
+-- @param[opt] axis an axis (1-based), a list of axes, or options `{axis =, keepdims =, split_every =}`
+-- @return lask.array: int64 positions counting from 1 (numpy's + 1)
+-- @raise on a bad axis or option, naming the valid ones; over an extent of 0
+-- @usage assert(da.from_array({3, 1, 2}):argmax():compute():item() == 1)
 RD.argmin = arg("argmin")
 RD.argmax = arg("argmax")
 RD.nanargmin = arg("nanargmin") -- NaN skipped (nanargmin_chunk); an all-NaN lane fails at compute

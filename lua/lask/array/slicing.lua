@@ -1,4 +1,4 @@
--- lask.array.slicing: x:slice(...) — ranges, steps and single indices per axis.
+--- Functions of lask.array: `slice` (`x:slice(...)`), ranges, steps and single indices per axis.
 --
 -- One argument per axis (missing trailing ones mean the whole axis):
 --   {}              the whole axis
@@ -9,6 +9,8 @@
 --   i               the single element i (the axis is dropped)
 -- The result keeps the input's block boundaries: each of its blocks is a view
 -- (getitem) of exactly one input block, and blocks the selection misses are gone.
+-- @module lask.array.slicing
+-- @alias S
 local core = require "lask.array.core"
 
 local fmt, mtype = string.format, math.type
@@ -80,6 +82,17 @@ local function axis_pieces(sizes, start, stop, step)
   return pieces, chunks
 end
 
+--- A part of an array: one argument per axis (see above); also `x:slice(...)`.
+-- `x[i]` is not indexing on a lazy array (it raises): use `x:slice(i)`.
+-- @param x lask.array
+-- @param ... per axis: `{}`, `{a, b}`, `{a}`, `{a, b, step}` or an integer
+-- @return lask.array
+-- @raise on a step that is not positive or an index out of range
+-- @usage local x = da.arange(10, {chunks = 4})
+-- local y = x:slice({2, 8, 3})
+-- assert(y.shape[1] == 3 and y:compute():get(2) == 4)
+-- local m = da.arange(12):reshape{3, 4}
+-- assert(m:slice(2, {-2}):compute():get(2) == 7)
 function S.slice(x, ...)
   local nargs = select("#", ...)
   if nargs > x.ndim then index_error(fmt("too many indices (%d) for a %d-d array", nargs, x.ndim), 2) end

@@ -1,4 +1,8 @@
--- lask.array.structure: transpose, dot, reshape, concatenate and stack (map_blocks: lask.array.blockwise).
+--- Functions of lask.array: structure (transpose, dot, reshape, concatenate, stack; map_blocks: lask.array.blockwise).
+-- @module lask.array.structure
+-- @alias ST
+-- @usage local a = da.ones({2, 3}, {chunks = 1})
+-- assert(a:T().shape[1] == 3 and a:dot(a:T()):compute():get(1, 1) == 3)
 local core = require "lask.array.core"
 
 local fmt, mtype = string.format, math.type
@@ -15,8 +19,13 @@ local function need_array(x, what, level)
   error(fmt("lask.array: %s: expected an array, got %s", what, type(x)), level + 1)
 end
 
--- transpose(x [, axes]): axes permuted (reversed by default); axes is a 1-based
--- permutation as Lua counts ({2, 1}). Blocks are views.
+--- The array with its axes permuted (reversed by default); also `x:transpose()`. Blocks are views.
+-- @param x lask.array
+-- @param[opt] axes list: a 1-based permutation, such as `{2, 1}`
+-- @return lask.array
+-- @raise when axes is not a permutation of x's axes
+-- @usage local x = da.zeros({2, 3, 4})
+-- assert(da.transpose(x).shape[1] == 4 and x:transpose{2, 1, 3}.shape[1] == 3)
 function ST.transpose(x, axes)
   x = need_array(x, "transpose", 2)
   local perm = {}
@@ -53,17 +62,27 @@ function ST.transpose(x, axes)
   return core.new(layer, { x }, chunks, x.dtype)
 end
 
--- x.T (a field of every array, core.properties): x transposed, as numpy's x.T.
+--- x transposed: numpy's `x.T`, reached as the field `x.T` of every array
+-- (also `x:transpose()` and `da.transpose(x)`).
+-- @return lask.array
+-- @usage assert(da.zeros({2, 3}).T.shape[1] == 3)
 function ST.T(x) return ST.transpose(x) end
 
 local matmul_dtype = require("lask.core").arrayops.matmul_type
 
--- dot(a, b): the matrix product of 1-D and 2-D arrays (numpy.dot's rules for
--- them). Block (i, j) is the sum over the inner blocks k of a(i, k) @ b(k, j), done
+--- The matrix product of 1-d and 2-d arrays (numpy's `dot` rules for them); also `da.matmul` and `a:dot(b)`.
+-- Booleans multiply as int64 (the count of true products). Block (i, j) is the sum over the inner blocks k of a(i, k) @ b(k, j), done
 -- by one matmul_sum task that accumulates in place (BLAS beta = 1); when there are
 -- fewer than 4 output blocks and 4 or more inner ones, by a few such tasks over
 -- groups of k and a sum_agg of their results (parallel work, as for xᵀq in a
 -- randomized SVD).
+-- @param a lask.array: 1-d or 2-d
+-- @param b lask.array: 1-d or 2-d
+-- @return lask.array
+-- @raise when the inner extents differ
+-- @usage local a = da.arange(6, {chunks = 2}):reshape{2, 3}
+-- local v = da.ones(3)
+-- assert(da.dot(a, v):compute():get(2) == 12)
 function ST.dot(a, b)
   a, b = need_array(a, "dot", 2), need_array(b, "dot", 2)
   if a.ndim < 1 or a.ndim > 2 or b.ndim < 1 or b.ndim > 2 then
@@ -155,12 +174,19 @@ local function reshape_extents(shape, size, level)
   return out
 end
 
--- reshape(x, shape): numpy's reshape, in C order; one extent may be -1. The axes
+--- The same elements in another shape (numpy's `reshape`, in C order); also `x:reshape(shape)`.
+-- One extent may be -1. The axes
 -- after the last one that changes keep their blocks. The changing ones are cut
 -- along their first axis only, at multiples of the rows that make whole rows of
 -- both shapes (their row sizes' least common multiple), as near x's own block
 -- boundaries as that allows; then every block is reshaped on its own (a view when
 -- it is C-contiguous).
+-- @param x lask.array
+-- @param shape list of integers (or one integer)
+-- @return lask.array
+-- @raise when the sizes differ
+-- @usage local x = da.arange(12, {chunks = 4}):reshape{3, -1}
+-- assert(x.shape[2] == 4 and x:compute():get(3, 4) == 11)
 function ST.reshape(x, shape)
   x = need_array(x, "reshape", 2)
   local out = reshape_extents(shape, x.size, 2)
@@ -254,8 +280,13 @@ local function align_except(arrays, skip)
   return out
 end
 
--- concatenate(seq [, axis=1]): arrays joined along an existing axis. The result's
--- blocks are the inputs' blocks (aliases: no copy).
+--- Arrays joined along an existing axis; the blocks are the inputs' (no copy).
+-- @param seq list of lask.arrays: the same shape but along axis
+-- @param[opt=1] axis integer: 1-based
+-- @return lask.array
+-- @raise when the shapes or dtypes do not fit
+-- @usage local x = da.concatenate({da.ones(2), da.zeros(3)})
+-- assert(x.shape[1] == 5 and x:sum():compute():item() == 2)
 function ST.concatenate(seq, axis)
   local arrays, dtype = sequence(seq, "concatenate", 2)
   local nd = arrays[1].ndim
@@ -295,8 +326,12 @@ function ST.concatenate(seq, axis)
   return core.new(layer, arrays, chunks, dtype)
 end
 
--- stack(seq [, axis=1]): arrays of one shape along a new axis (blocks of extent 1
--- along it).
+--- Arrays of one shape stacked along a new axis (blocks of extent 1 along it).
+-- @param seq list of lask.arrays of one shape
+-- @param[opt=1] axis integer: the new axis's place, 1-based
+-- @return lask.array
+-- @usage local x = da.stack({da.ones(3), da.zeros(3)})
+-- assert(x.shape[1] == 2 and x.shape[2] == 3)
 function ST.stack(seq, axis)
   local arrays, dtype = sequence(seq, "stack", 2)
   local nd = arrays[1].ndim
