@@ -4,6 +4,7 @@
 -- states or map_blocks infers from the inputs. Positions are 1-based: axes,
 -- block_id, and the locations in block_info.
 -- @module lask.array.blockwise
+-- @alias BW
 local core = require "lask.array.core"
 
 local fmt, mtype = string.format, math.type
@@ -223,6 +224,7 @@ function BW.map_blocks(fn, ...)
 end
 
 --- x:map_blocks(fn, ...): map_blocks(fn, x, ...), as Dask's method.
+-- @function Array:map_blocks
 -- @param x lask.array
 -- @param fn function
 -- @param ... more arguments, then options (see map_blocks)
@@ -231,7 +233,7 @@ end
 -- assert(y:sum():compute():item() == 8)
 function BW.map_blocks_method(x, fn, ...) return BW.map_blocks(fn, x, ...) end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- blockwise
 
 local function letters(ind, what, level)
@@ -374,7 +376,7 @@ function BW.blockwise(fn, out_ind, ...)
   return core.new(layer, arrays, out_chunks, dtype)
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- overlap and map_overlap
 
 local BOUNDARIES = { reflect = true, periodic = true, nearest = true, none = true }
@@ -597,6 +599,7 @@ function BW.map_overlap(fn, x, depth, boundary, opts)
 end
 
 --- x:map_overlap(fn, depth [, boundary] [, opts]): map_overlap(fn, x, ...), as Dask's method.
+-- @function Array:map_overlap
 -- @param x lask.array
 -- @param fn function
 -- @param ... depth, boundary, opts (see map_overlap)

@@ -2,6 +2,7 @@
 -- Each block is counted by one kernel (engine/array/shape.c) into a partial of the
 -- result's fixed length; the partials are summed by the reduction machinery.
 -- @module lask.array.counting
+-- @alias SH
 local core = require "lask.array.core"
 local U = require("lask.array.shape").util
 

@@ -2,6 +2,7 @@
 -- Both come down to transposes, reshapes and one blocked matrix product (dot) per
 -- pair of operands; batch letters go through a broadcast product and a sum.
 -- @module lask.array.einsum
+-- @alias SH
 local core = require "lask.array.core"
 local shape = require "lask.array.shape"
 local U = shape.util

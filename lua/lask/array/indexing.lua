@@ -51,7 +51,7 @@ local function elementwise() return require("lask.array.elementwise").functions 
 
 local need_known = core.need_known
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Ranges with negative steps, reversal, new axes
 
 -- A range with a negative step on an axis of extent n as {first, last, step} with a
@@ -119,7 +119,7 @@ local function insert_axes(x, positions)
   return core.new(layer, { x }, chunks, x.dtype)
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Masks and integer lists along one axis
 
 -- y with only the items along axis p (1-based) where the lazy 1-D bool mask m is
@@ -254,7 +254,7 @@ local function positions_of(a, n, p, level)
   return out
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- A full mask
 
 -- x where the bool array m of x's shape is true, in C order: a 1-D array of unknown
@@ -297,7 +297,7 @@ local function select_mask(x, m, level)
   return core.new(layer, { x, m }, chunks, x.dtype)
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- x[key]
 
 -- The entries of an index table: a list of n entries (holes are nil) and n.
@@ -426,7 +426,7 @@ function I.getitem(x, key)
   return insert_axes(y, newaxes)
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- x[key] = v
 
 -- v as an operand of x's dtype: a number cast as numpy casts into x, an array.
@@ -567,7 +567,7 @@ function I.setitem(x, key, v)
   core.become(x, set_region(x, region_of(x, entries, n, level), v, level))
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Unknown chunk sizes
 
 --- The array with its block sizes known: computes every block (as Dask does) and
@@ -604,7 +604,7 @@ function I.compute_chunk_sizes(x, opts)
   return x
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Comparisons as methods, x.T
 
 --- The comparison methods: `x:lt(y)`, `x:le(y)`, `x:gt(y)`, `x:ge(y)`, `x:eq(y)`,

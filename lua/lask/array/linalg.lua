@@ -226,7 +226,7 @@ end
 -- @raise when x is not tall-and-skinny in one column of blocks
 -- @usage local x = da.random.random({40, 3}, {chunks = {10, 3}, seed = 1})
 -- local q, r = la.tsqr(x)
--- local qtq = q:T():dot(q):compute()
+-- local qtq = q.T:dot(q):compute()
 -- assert(math.abs(qtq:get(2, 2) - 1) < 1e-12 and r.shape[1] == 3)
 function la.tsqr(x)
   x = tsqr_check(x, "tsqr", 2)
@@ -696,7 +696,36 @@ end
 
 -- solve_triangular and svd_flip (lask.array.linalg_extras)
 local extras = require "lask.array.linalg_extras"
+
+--- x with a · x = b for a triangular a, block by block (scipy's solve_triangular, as Dask's).
+-- a is square; only its lower (opts.lower) or upper (default) triangle is read. a is
+-- rechunked to square blocks on its diagonal and b's rows to match; each block of x
+-- is one triangular solve (BLAS dtrsm) of a diagonal block against its row of b
+-- minus the products of the blocks already solved, so the blocks of a column of
+-- x are solved in order and the columns of b in parallel. float64 (float32 when a
+-- and b are).
+-- @function solve_triangular
+-- @param a lask.array: square, triangular
+-- @param b lask.array: 1-D or 2-D with a's rows
+-- @param[opt] opts table: `lower` (boolean, default false), `unit_diagonal` (boolean)
+-- @return lask.array: x, b's shape
+-- @raise when a is not square or b's rows differ; at compute, for a zero on the diagonal
+-- @usage local a = da.from_array({{2.0, 0}, {1, 1}})
+-- local x = la.solve_triangular(a, da.from_array({2.0, 3}), {lower = true})
+-- assert(x:compute():get(2) == 2)
 la.solve_triangular = extras.solve_triangular
+
+--- u and v with signs flipped so that the output is deterministic (Dask's svd_flip).
+-- Each singular vector pair (column k of u, row k of v) is multiplied by the sign
+-- of the sum of v's row k (of u's column k with opts.u_based_decision), +1 for a
+-- zero sum; u · diag(s) · v is unchanged.
+-- @function svd_flip
+-- @param u lask.array: (M, K), the left singular vectors in columns
+-- @param v lask.array: (K, N), the right singular vectors in rows
+-- @param[opt] opts table: `u_based_decision` (boolean, default false)
+-- @return lask.array, lask.array: u and v corrected
+-- @usage local u, v = la.svd_flip(da.from_array({{1.0, 0}, {0, 1}}), da.from_array({{-1.0, -2}, {3, 4}}))
+-- assert(v:compute():get(1, 1) == 1 and u:compute():get(1, 1) == -1)
 la.svd_flip = extras.svd_flip
 
 return la

@@ -1,7 +1,7 @@
---- Blocked triangular solves and SVD sign correction, for lask.array.linalg.
--- `la.solve_triangular` (Dask's, block by block) and `la.svd_flip` (Dask's sign
--- rule); lask.array.linalg re-exports both.
--- @module lask.array.linalg_extras
+--- Blocked triangular solves, SVD sign correction and short-and-fat QR, for lask.array.linalg.
+-- `la.solve_triangular` (Dask's, block by block), `la.svd_flip` (Dask's sign rule)
+-- and sfqr (la.qr of a short-and-fat matrix); lask.array.linalg re-exports them and
+-- holds their reference (LDoc reads linalg.lua, not this file).
 local core = require "lask.array.core"
 
 local fmt = string.format
@@ -11,7 +11,7 @@ local X = {}
 
 local array_arg = require("lask.array.shape").util.need_array -- an array, from a table or ndarray too
 
---- x with a · x = b for a triangular a, block by block (scipy's solve_triangular, as Dask's).
+-- x with a · x = b for a triangular a, block by block (scipy's solve_triangular, as Dask's).
 -- a is square; only its lower (opts.lower) or upper (default) triangle is read. a is
 -- rechunked to square blocks on its diagonal and b's rows to match; each block of x
 -- is one triangular solve (BLAS dtrsm) of a diagonal block against its row of b
@@ -80,7 +80,7 @@ function X.solve_triangular(a, b, opts)
   return x
 end
 
---- u and v with signs flipped so that the output is deterministic (Dask's svd_flip).
+-- u and v with signs flipped so that the output is deterministic (Dask's svd_flip).
 -- Each singular vector pair (column k of u, row k of v) is multiplied by the sign
 -- of the sum of v's row k (of u's column k with opts.u_based_decision), +1 for a
 -- zero sum; u · diag(s) · v is unchanged.
@@ -105,7 +105,7 @@ function X.svd_flip(u, v, opts)
   return u * signs, v * signs.T
 end
 
---- The QR of a short-and-fat x (rows < columns), Dask's sfqr: q, r in float64.
+-- The QR of a short-and-fat x (rows < columns), Dask's sfqr: q, r in float64.
 -- x's rows are put in one block and its first column block widened to at least
 -- the rows; that block is factored (q, r1), and every other column block j of r
 -- is qᵀ x_j, a matrix product per block, in parallel. q is (m, m), r is (m, n)

@@ -8,6 +8,7 @@
 -- concatenate, flip, broadcast_to, ...) or the fused elementwise machinery: blocks
 -- are views where they can be.
 -- @module lask.array.shape
+-- @alias SH
 local core = require "lask.array.core"
 
 local fmt, mtype = string.format, math.type
@@ -47,7 +48,7 @@ local function block_shape(chunks, idx)
   return s
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Axes added, removed, moved
 
 --- x flattened to one axis, in C order (numpy's ravel; reshape(x, {-1})).
@@ -292,7 +293,7 @@ function SH.roll(x, shift, axis)
   return x
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Joining
 
 -- x with leading axes of extent 1 up to n axes (numpy's atleast_Nd, which for
@@ -440,9 +441,16 @@ function SH.repeat_(x, repeats, axis)
     return { kr, { kb, { kr, block_key(xname, idx), s1 }, s2 }, block_shape(chunks, idx) }
   end)
 end
+--- Each element of x repeated n times: `da["repeat"](x, n [, axis])` (`repeat` is a Lua keyword; see repeat_).
+-- @function repeat
+-- @param x lask.array
+-- @param repeats integer >= 0
+-- @param[opt] axis integer: 1-based
+-- @return lask.array
+-- @usage assert(da["repeat"](da.arange(2), 3).shape[1] == 6)
 SH["repeat"] = SH.repeat_
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- pad
 
 local PAD_MODES = { constant = true, edge = true, reflect = true, symmetric = true, wrap = true }
@@ -544,7 +552,7 @@ function SH.pad(x, pad_width, mode, opts)
   return x
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Triangles and diagonals
 
 -- The column index minus the row index over a (rows, cols) grid chunked like
@@ -682,7 +690,7 @@ function SH.diag(v, k)
   return da.where(mask, col, v.dtype == "bool" and false or 0):astype(v.dtype)
 end
 
---------------------------------------------------------------------------------
+-- -----------------------------------------------------------------------------
 -- Grids and the *_like creators
 
 --- The index grids of an array of shape dimensions (numpy's indices, 1-based values).

@@ -2,7 +2,7 @@
 -- @module lask.array.structure
 -- @alias ST
 -- @usage local a = da.ones({2, 3}, {chunks = 1})
--- assert(a:T().shape[1] == 3 and a:dot(a:T()):compute():get(1, 1) == 3)
+-- assert(a.T.shape[1] == 3 and a:dot(a.T):compute():get(1, 1) == 3)
 local core = require "lask.array.core"
 
 local fmt, mtype = string.format, math.type
