@@ -137,6 +137,14 @@
  *   unique(parts [, counts])         sorted distinct values (NaNs as one), or the list
  *                                    {values, counts}; parts may be earlier results
  *   block_shape(x)                   x's shape as an int64 array
+ * Shape and counting (shape.c):
+ *   broadcast_to(x, shape)           x broadcast to shape: a C-contiguous copy
+ *   bincount(x, minlength [, w])     counts of 0..minlength-1 in an int64/bool x (int64;
+ *                                    float64 sums of w); a value outside is an error
+ *   histogram(x, edges [, w])        counts per bin (numpy's: the last bin closed; NaN
+ *                                    and values outside not counted); int64, or float64 with w
+ *   solve_triangular(a, b, lower [, trans [, unit]])   op(a) x = b for one triangular
+ *                                    block (dtrsm), float64; a zero diagonal is an error
  *
  * .npy files (npy_io.c):
  *   from_npy(path, offset, shape)    a block of a .npy file as a read-only view of a
@@ -155,7 +163,7 @@
 #include "ndarray.h"
 
 /* The kernel groups, each in the file of its family (create.c, elementwise.c,
- * reduce.c, structure.c, matmul.c, npy_io.c, linalg.c, range_finder.c): the i-th
+ * reduce.c, structure.c, matmul.c, npy_io.c, linalg.c, range_finder.c, shape.c): the i-th
  * kernel of the group (0-based), or NULL past its last. The registry
  * (array_kernels.c) walks them in this order; it knows them only by these names, so
  * every family file stands above this one. */
@@ -170,6 +178,7 @@ const lask_kernel *lask_akernels_range(int i);
 const lask_kernel *lask_akernels_scan(int i);
 const lask_kernel *lask_akernels_select(int i);
 const lask_kernel *lask_akernels_indexing(int i);
+const lask_kernel *lask_akernels_shape(int i);
 
 /* Defines the group function name over the static kernel array table. */
 #define LASK_AKERNEL_GROUP(name, table)                                                                      \

@@ -41,3 +41,4 @@ bench outofcore.lua
 bench lua_tasks.lua
 bench reductions.lua
 bench indexing.lua
+bench map_overlap.lua

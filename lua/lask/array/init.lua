@@ -26,7 +26,8 @@
 -- printing), creation, elementwise (operators and math functions, typed by the
 -- engine's rule), reductions, slicing, indexing (x[...], x[k] = v, masks, unknown
 -- chunk sizes), searching (argwhere, nonzero, unique), rechunk, structure (transpose, dot, reshape,
--- concatenate, stack, map_blocks), linalg, expression (the graph compute runs:
+-- concatenate, stack), shape (flip, pad, einsum, ...), blockwise (map_blocks,
+-- blockwise, map_overlap), linalg, expression (the graph compute runs:
 -- elementwise chains as one fused-kernel program per block), compute (evaluation),
 -- io (.npy files). They export functions; this file gathers them twice: as the
 -- functions of lask.array (da.sum(x)), and as the Array class, whole (x:sum()), the
@@ -131,7 +132,6 @@ local da = {
   reshape = structure.reshape,
   concatenate = structure.concatenate,
   stack = structure.stack,
-  map_blocks = structure.map_blocks,
   rechunk = rechunk.rechunk,
   slice = slicing.slice,
   -- evaluation
@@ -151,6 +151,25 @@ for name, f in pairs(elementwise.functions) do da[name] = f end
 for name, f in pairs(ufuncs.functions) do da[name] = f end
 for name, f in pairs(reductions_more.functions) do da[name] = f end
 da.where = searching.where -- da.where(c) is nonzero(c); three arguments, elementwise
+
+-- shape and construction (lask.array.shape): da.flip(x), x:flip(), ...
+local shape = require "lask.array.shape"
+local SHAPE_FUNCTIONS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes", "flip", "flipud",
+  "fliplr", "roll", "vstack", "hstack", "dstack", "block", "tile", "repeat", "repeat_", "pad", "tri", "tril", "triu", "diag",
+  "diagonal", "indices", "meshgrid", "zeros_like", "ones_like", "full_like", "empty_like", "fromfunction" }
+local SHAPE_METHODS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "moveaxis", "swapaxes", "flip", "roll",
+  "repeat_", "tril", "triu", "diagonal" }
+for _, name in ipairs(SHAPE_FUNCTIONS) do da[name] = shape[name] end
+local counting, einsum = require "lask.array.counting", require "lask.array.einsum"
+da.histogram, da.bincount = counting.histogram, counting.bincount
+da.tensordot, da.einsum = einsum.tensordot, einsum.einsum
+
+-- functions over blocks (lask.array.blockwise)
+local blockwise = require "lask.array.blockwise"
+da.map_blocks = blockwise.map_blocks
+da.blockwise = blockwise.blockwise
+da.overlap = blockwise.overlap
+da.map_overlap = blockwise.map_overlap
 
 for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax" } do
   da[op] = reductions[op]
@@ -259,6 +278,18 @@ for _, name in ipairs { "reshape", "dot", "matmul", "concatenate", "stack", "sto
   if da[name] then da[name] = known_sizes(name, da[name]) end
   if methods[name] then methods[name] = known_sizes(name, methods[name]) end
 end
+-- the shape, counting, contraction and overlap functions read every block size too
+for _, name in ipairs(SHAPE_METHODS) do methods[name] = shape[name] end
+methods.map_overlap = blockwise.map_overlap_method -- x:map_overlap(fn, depth, ...)
+for _, name in ipairs(SHAPE_FUNCTIONS) do
+  da[name] = known_sizes(name, da[name])
+  if methods[name] then methods[name] = known_sizes(name, methods[name]) end
+end
+for _, name in ipairs { "histogram", "bincount", "tensordot", "einsum", "overlap", "map_overlap" } do
+  da[name] = known_sizes(name, da[name])
+  if methods[name] then methods[name] = known_sizes(name, methods[name]) end
+end
+methods.map_blocks = blockwise.map_blocks_method -- x:map_blocks(fn, ...)
 
 -- a + b, a - b, a * b, a / b, a % b, a // b, a ^ b, -a: elementwise, with an
 -- array on either side (numbers broadcast).

@@ -45,7 +45,7 @@ local function K(name) return core.kernel(name) end
 -- and TSQR's merges and the randomized SVD's power steps lose less); the float32
 -- results are those rounded, so they agree with an s-routine's to float32's
 -- precision. Integers and booleans give float64, as numpy's linalg does.
-local tsqr64, qr_wide, svd64, svd_compressed64 -- the float64 graphs (defined below)
+local tsqr64, svd64, svd_compressed64 -- the float64 graphs (defined below)
 
 local function keep_float32(x, ...)
   if x.dtype ~= "float32" then return ... end
@@ -248,7 +248,9 @@ function tsqr64(x)
   return q, r
 end
 
---- The QR factorisation x = q r: TSQR for tall arrays; a short-and-fat one in one block.
+--- The QR factorisation x = q r: TSQR for tall arrays; a short-and-fat one as Dask's sfqr.
+-- sfqr (lask.array.linalg_extras): the first column block, widened to the rows, is
+-- factored; every other column block of r is qᵀ x_j, in parallel.
 -- @param x lask.array: 2-d
 -- @return lask.array q
 -- @return lask.array r
@@ -257,19 +259,7 @@ end
 function la.qr(x)
   x = matrix_arg(x, "qr", 2)
   if x.shape[1] >= x.shape[2] then return la.tsqr(x) end
-  return keep_float32(x, qr_wide(x))
-end
-
--- The QR of a short-and-fat x in one block, float64.
-function qr_wide(x)
-  local m, n = x.shape[1], x.shape[2]
-  local one = x:rechunk { { m }, { n } }
-  local name = "qr-" .. core.tokenize("qr", one)
-  local dsk = { [lkey(name, 0, 0)] = { K "qr", core.block_key(one.name, { 0, 0 }) } }
-  dsk[lkey(name .. "-q", 0, 0)] = { K "item", lkey(name, 0, 0), 0 }
-  dsk[lkey(name .. "-r", 0, 0)] = { K "item", lkey(name, 0, 0), 1 }
-  return core.new(layer(name .. "-q", dsk), { one }, { { m }, { m } }, "float64"),
-    core.new(layer(name .. "-r", dsk), { one }, { { m }, { n } }, "float64")
+  return keep_float32(x, require("lask.array.linalg_extras").sfqr(x))
 end
 
 --- The singular value decomposition x = u · diag(s) · v, through TSQR.
@@ -703,5 +693,39 @@ function norm_(x, ord, opts, level)
   error("lask.array.linalg: norm: ord must be \"fro\", \"nuc\", 1, -1, 2, -2, math.huge or -math.huge for a matrix, got "
     .. tostring(ord), level)
 end
+
+-- solve_triangular and svd_flip (lask.array.linalg_extras)
+local extras = require "lask.array.linalg_extras"
+
+--- x with a · x = b for a triangular a, block by block (scipy's solve_triangular, as Dask's).
+-- a is square; only its lower (opts.lower) or upper (default) triangle is read. a is
+-- rechunked to square blocks on its diagonal and b's rows to match; each block of x
+-- is one triangular solve (BLAS dtrsm) of a diagonal block against its row of b
+-- minus the products of the blocks already solved, so the blocks of a column of
+-- x are solved in order and the columns of b in parallel. float64 (float32 when a
+-- and b are).
+-- @function solve_triangular
+-- @param a lask.array: square, triangular
+-- @param b lask.array: 1-D or 2-D with a's rows
+-- @param[opt] opts table: `lower` (boolean, default false), `unit_diagonal` (boolean)
+-- @return lask.array: x, b's shape
+-- @raise when a is not square or b's rows differ; at compute, for a zero on the diagonal
+-- @usage local a = da.from_array({{2.0, 0}, {1, 1}})
+-- local x = la.solve_triangular(a, da.from_array({2.0, 3}), {lower = true})
+-- assert(x:compute():get(2) == 2)
+la.solve_triangular = extras.solve_triangular
+
+--- u and v with signs flipped so that the output is deterministic (Dask's svd_flip).
+-- Each singular vector pair (column k of u, row k of v) is multiplied by the sign
+-- of the sum of v's row k (of u's column k with opts.u_based_decision), +1 for a
+-- zero sum; u · diag(s) · v is unchanged.
+-- @function svd_flip
+-- @param u lask.array: (M, K), the left singular vectors in columns
+-- @param v lask.array: (K, N), the right singular vectors in rows
+-- @param[opt] opts table: `u_based_decision` (boolean, default false)
+-- @return lask.array, lask.array: u and v corrected
+-- @usage local u, v = la.svd_flip(da.from_array({{1.0, 0}, {0, 1}}), da.from_array({{-1.0, -2}, {3, 4}}))
+-- assert(v:compute():get(1, 1) == 1 and u:compute():get(1, 1) == -1)
+la.svd_flip = extras.svd_flip
 
 return la

@@ -1,4 +1,4 @@
---- Functions of lask.array: structure (transpose, dot, reshape, concatenate, stack, map_blocks).
+--- Functions of lask.array: structure (transpose, dot, reshape, concatenate, stack; map_blocks: lask.array.blockwise).
 -- @module lask.array.structure
 -- @alias ST
 -- @usage local a = da.ones({2, 3}, {chunks = 1})
@@ -362,81 +362,6 @@ function ST.stack(seq, axis)
     dsk[block_key(name, idx)] = { k, { block_key(src.name, iidx) }, a0 }
   end)
   return core.new(layer, arrays, chunks, dtype)
-end
-
---- A function called on every block: `map_blocks(fn, x, ... [, opts])`.
--- fn is called on the blocks of the array arguments
--- (broadcast and aligned as elementwise operands are; other arguments passed as
--- they are), each call giving one block of the result. opts: dtype (default x's),
--- chunks (the result's block sizes when fn changes them: explicit per axis), name.
--- fn gets `lask.ndarray` blocks and gives one (or a nested list of numbers).
--- @param fn function: a Lua function or a kernel
--- @param ... arrays and other arguments, then optionally the options
--- @return lask.array
--- @usage local x = da.arange(6, {chunks = 3})
--- local y = da.map_blocks(function(b) return b * 10 end, x)
--- assert(y:compute():get(6) == 50)
-function ST.map_blocks(fn, ...)
-  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
-    error("lask.array: map_blocks: the first argument must be a function", 2)
-  end
-  local n = select("#", ...)
-  local args = { ... }
-  local opts = {}
-  if n > 0 and type(args[n]) == "table" and getmetatable(args[n]) == nil then
-    opts = args[n]
-    args[n] = nil
-    n = n - 1
-  end
-  local arrays = {}
-  for i = 1, n do
-    if is_array(args[i]) then arrays[#arrays + 1] = args[i] end
-    if args[i] == nil then error(fmt("lask.array: map_blocks: argument %d is nil", i + 1), 2) end
-  end
-  if #arrays == 0 then error("lask.array: map_blocks: needs at least one array argument", 2) end
-  local E = require "lask.array.elementwise"
-  local shape = E.broadcast_shape(arrays, "map_blocks", 2)
-  local aligned, chunks = E.unify_chunks(arrays, shape)
-  local j = 0
-  for i = 1, n do
-    if is_array(args[i]) then
-      j = j + 1
-      args[i] = aligned[j]
-    end
-  end
-  local out_chunks = chunks
-  if opts.chunks then
-    out_chunks = {}
-    for d = 1, #opts.chunks do
-      local c = opts.chunks[d]
-      out_chunks[d] = type(c) == "table" and c or core.regular_chunks(c * #chunks[d], c)
-    end
-    if #out_chunks ~= #chunks then
-      error("lask.array: map_blocks: chunks must give the blocks of every axis", 2)
-    end
-    for d = 1, #chunks do
-      if #out_chunks[d] ~= #chunks[d] then
-        error(fmt("lask.array: map_blocks: chunks must have %d blocks along axis %d", #chunks[d], d), 2)
-      end
-    end
-  end
-  local dtype = opts.dtype and core.dtype(opts.dtype, 2) or arrays[1].dtype
-  local name = (opts.name or "map_blocks") .. "-" ..
-      core.tokenize("map_blocks", fn, dtype, out_chunks, table.unpack(args, 1, n))
-  local nb = core.numblocks_of(chunks)
-  local layer = core.grid_layer(name, nb, function(dsk, idx)
-    local task = { fn }
-    for i = 1, n do
-      local v = args[i]
-      if is_array(v) then task[i + 1] = block_key(v.name, core.input_index(idx, v.numblocks))
-      elseif type(v) == "table" or type(v) == "string" then task[i + 1] = quote(v)
-      else task[i + 1] = v end
-    end
-    dsk[block_key(name, idx)] = task
-  end)
-  local deps = {}
-  for _, v in ipairs(aligned) do deps[#deps + 1] = v end
-  return core.new(layer, deps, out_chunks, dtype)
 end
 
 return ST

@@ -1,0 +1,111 @@
+--- Counting functions of lask.array: histogram and bincount (numpy's, Dask's rules).
+-- Each block is counted by one kernel (engine/array/shape.c) into a partial of the
+-- result's fixed length; the partials are summed by the reduction machinery.
+-- @module lask.array.counting
+-- @alias SH
+local core = require "lask.array.core"
+local U = require("lask.array.shape").util
+
+local mtype = math.type
+local block_key, is_array = core.block_key, core.is_array
+local need_array, per_block, A = U.need_array, U.per_block, U.A
+
+local SH = {}
+
+-- Sums per-block partial results (each a 1-D array of length n, from task(idx) for
+-- every block of x) with the reduction machinery.
+-- The counts of kernel (bincount or histogram, with its argument arg) over every
+-- block of x, optionally weighted (an array of x's shape): each block's partial of
+-- length n, summed by the reduction machinery.
+local function counts(kernel, x, arg, n, weights, level)
+  local w = weights and need_array(weights, kernel, level + 1)
+  local deps = { x }
+  if w then
+    if not core.same_list(w.shape, x.shape) then
+      error(("lask.array: %s: weights must have x's shape"):format(kernel), level + 1)
+    end
+    w = w:rechunk(x.chunks)
+    deps[2] = w
+  end
+  local k, kr = core.kernel(kernel), core.kernel("reshape")
+  local blocks = {}
+  core.each_block(x.numblocks, function(idx) blocks[#blocks + 1] = table.move(idx, 1, #idx, 1, {}) end)
+  local ones = {}
+  for i = 1, #blocks do ones[i] = 1 end
+  local partial = per_block(kernel, { x, arg, w }, deps, { ones, { n } }, w and "float64" or "int64", function(idx)
+    local b = blocks[idx[1] + 1]
+    return { kr, { k, block_key(x.name, b), arg, w and block_key(w.name, b) or nil }, { 1, n } }
+  end)
+  return partial:sum { axis = 1 }
+end
+
+--- Counts of each value 0, 1, ..., minlength - 1 in a 1-D integer x (numpy's bincount).
+-- The result's length must be known before the data is read, so opts.minlength is
+-- required and every value must be below it (Dask gives an unknown length
+-- without minlength); counts are int64, or float64 sums of opts.weights.
+-- @param x lask.array: 1-D, int64 or bool, values >= 0
+-- @param opts table: `minlength` (required), `weights` (an array of x's shape)
+-- @return lask.array: 1-D of length minlength
+-- @raise without minlength; at compute, for a negative value or one >= minlength
+-- @usage local c = da.bincount(da.from_array({0, 1, 1, 3}), {minlength = 4})
+-- assert(c:compute():get(2) == 2)
+function SH.bincount(x, opts)
+  x = need_array(x, "bincount", 2)
+  opts = opts or {}
+  if x.ndim ~= 1 then error("lask.array: bincount: x must be 1-D", 2) end
+  if x.dtype ~= "int64" and x.dtype ~= "bool" then
+    error("lask.array: bincount: x must hold integers (int64 or bool), got " .. x.dtype, 2)
+  end
+  local n = opts.minlength
+  if mtype(n) ~= "integer" or n < 0 then
+    error("lask.array: bincount: give opts.minlength, an integer above every value (the result's length must be "
+      .. "known before the data is read)", 2)
+  end
+  return counts("bincount", x, n, n, opts.weights, 2)
+end
+
+--- A histogram of x's elements over known bins (numpy's histogram, Dask's rule that bins be known).
+-- bins is a number of equal bins over opts.range = {lo, hi} (required then, as
+-- in Dask), or the list of bin edges. Each bin is [a, b) but the last, [a, b];
+-- values outside the edges, and NaN, are not counted.
+-- @param x lask.array
+-- @param bins integer or table (edges, increasing)
+-- @param[opt] opts table: `range` ({lo, hi}), `weights` (an array of x's shape), `density` (boolean)
+-- @return lask.array, lask.array: the counts (int64; float64 with weights or density) and the edges
+-- @usage local h, e = da.histogram(da.arange(10, {chunks = 3}), 2, {range = {0, 10}})
+-- assert(h:compute():get(1) == 5 and e:compute():get(3) == 10)
+function SH.histogram(x, bins, opts)
+  x = need_array(x, "histogram", 2)
+  opts = opts or {}
+  local edges = {}
+  if mtype(bins) == "integer" then
+    local range = opts.range
+    if bins < 1 then error("lask.array: histogram: bins must be >= 1", 2) end
+    if type(range) ~= "table" or type(range[1]) ~= "number" or type(range[2]) ~= "number" or range[1] > range[2] then
+      error("lask.array: histogram: with a number of bins, give opts.range = {lo, hi} (lo <= hi)", 2)
+    end
+    local lo, hi = range[1] + 0.0, range[2] + 0.0
+    if lo == hi then lo, hi = lo - 0.5, hi + 0.5 end
+    for i = 0, bins do edges[i + 1] = lo + (hi - lo) * i / bins end
+  elseif type(bins) == "table" and not is_array(bins) then
+    for i, e in ipairs(bins) do
+      if type(e) ~= "number" or (i > 1 and e < edges[i - 1]) then
+        error("lask.array: histogram: bin edges must be increasing numbers", 2)
+      end
+      edges[i] = e + 0.0
+    end
+    if #edges < 2 then error("lask.array: histogram: give at least two bin edges", 2) end
+  else
+    error("lask.array: histogram: bins must be an integer (with opts.range) or a list of edges", 2)
+  end
+  local nb = #edges - 1
+  local hist = counts("histogram", x, edges, nb, opts.weights, 2)
+  local e = A().from_array(require("lask.core").ndarray.asarray(edges))
+  if opts.density then
+    local widths = e:slice { 2, nb + 1 } - e:slice { 1, nb }
+    hist = hist / hist:sum() / widths
+  end
+  return hist, e
+end
+
+return SH
