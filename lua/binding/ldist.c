@@ -46,7 +46,7 @@ static lask_status fed_out(void *ctx, uint32_t node, lask_value v, lask_err *err
   o->refs = 1, o->b.portable = 1;
   const char *why = lask_l_serialize(d->L, v, &o->b);
   if (why) {
-    lask_err_set(err, LASK_EHOST, node, "its value cannot be sent to another rank: %s", why);
+    lask_err_set(err, LASK_EINVAL, node, "its value cannot be sent to another rank: %s", why);
     lua_pop(d->L, 1);
     return outmsg_done(o), err->code;
   }
@@ -55,7 +55,7 @@ static lask_status fed_out(void *ctx, uint32_t node, lask_value v, lask_err *err
     if (!d->m->send(d->m->ctx, d->out_dst[k], d->out_tag[node], o->b.data, o->b.len, outmsg_done, o, &why)) {
       o->refs--;
       outmsg_done(o);
-      return lask_err_set(err, LASK_EHOST, node, "sending its value to rank %d: %s", d->out_dst[k], why);
+      return lask_err_set(err, LASK_EINVAL, node, "sending its value to rank %d: %s", d->out_dst[k], why);
     }
   }
   outmsg_done(o);
@@ -75,21 +75,21 @@ static lask_status fed_poll(void *ctx, lask_feeder *f, int *progress, lask_err *
     if (got == 0) return LASK_OK;
     if (got == -1) {
       d->remote = 1;
-      return lask_err_set(err, LASK_EHOST, LASK_NO_NODE, "a task failed on another rank");
+      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "a task failed on another rank");
     }
-    if (got < 0) return lask_err_set(err, LASK_EHOST, LASK_NO_NODE, "lask.mpi: %s", why ? why : "failed");
+    if (got < 0) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask.mpi: %s", why ? why : "failed");
     *progress = 1;
     uint32_t node = tag >= 0 && (size_t)tag < d->ntags ? d->tag_node[tag] : LASK_NO_NODE;
     if (node == LASK_NO_NODE) {
       free(data);
-      return lask_err_set(err, LASK_EHOST, LASK_NO_NODE,
+      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE,
                           "lask.mpi: rank %d sent a value nobody here needs (tag %d)", src, tag);
     }
     lask_value v;
     int ok = lask_l_deserialize(d->L, data, len, NULL, 0, &v, &why);
     free(data);
     if (!ok)
-      return lask_err_set(err, LASK_EHOST, node, "the value from rank %d cannot be read: %s", src, why);
+      return lask_err_set(err, LASK_EINVAL, node, "the value from rank %d cannot be read: %s", src, why);
     lask_status st = lask_feed_value(f, node, v, err);
     if (st != LASK_OK) return st;
   }

@@ -12,7 +12,8 @@
  *                  | k n parts...: a tuple key, re-interned on arrival
  *                  | K kernel address | A array
  *                  | F address u64, fingerprint u64: a function (below)
- *                  | Q len name: a static kernel by name (portable bytes)
+ *                  | Q registry len name: a static kernel by name (portable
+ *                  bytes; registry 'a': the array kernels, 'c': lask.core.kernels)
  *   array:         dtype u8, ndim u8, shape i64 × ndim, descriptor index u32,
  *                  offset u64: the elements, C-ordered, in shared memory (a
  *                  memfd sent along the socket), never in the byte stream. An
@@ -292,7 +293,9 @@ static int write_lua(wctx *w, int idx);
 /* A static kernel: its address between forks, its name between ranks ('Q'). */
 static int write_kernel(lask_sbuf *b, const lask_kernel *k) {
   if (!b->portable) return put_tag(b, 'K') && lask_sbuf_put(b, &k, sizeof k);
-  return put_tag(b, 'Q') && put_u64(b, strlen(k->name)) && lask_sbuf_put(b, k->name, strlen(k->name));
+  char registry = lask_akernel_find(k->name) == k ? 'a' : 'c'; /* names may repeat across the two */
+  return put_tag(b, 'Q') && put_tag(b, registry) && put_u64(b, strlen(k->name)) &&
+         lask_sbuf_put(b, k->name, strlen(k->name));
 }
 
 static int write_table(wctx *w, int idx) {
@@ -519,10 +522,11 @@ static int read_kernel_name(rctx *r) {
   lua_State *L = r->L;
   int top = lua_gettop(L);
   uint64_t len;
-  if (!get_u64(r, &len) || (uint64_t)(r->end - r->p) < len) return 0;
+  char registry;
+  if (!get(r, &registry, 1) || !get_u64(r, &len) || (uint64_t)(r->end - r->p) < len) return 0;
   lua_pushlstring(L, r->p, len); /* top + 1: the name */
   r->p += len;
-  const lask_kernel *k = lask_akernel_find(lua_tostring(L, top + 1));
+  const lask_kernel *k = registry == 'a' ? lask_akernel_find(lua_tostring(L, top + 1)) : NULL;
   if (k) return lua_settop(L, top), lask_l_pushkernel(L, k), 1;
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   int found = lua_getfield(L, -1, "lask.core") == LUA_TTABLE &&
