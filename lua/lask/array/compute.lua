@@ -7,7 +7,7 @@
 -- array that assembles its blocks (the block kernel: one copy into the result; on
 -- the threaded or sync scheduler the block tasks write into the result instead,
 -- see write_in_place), and runs one get. opts: scheduler ("threaded" by default,
--- "sync", "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
+-- "sync", "multiprocessing", "mpi": lask.mpi, its ranks) or get (a get function), num_workers, callbacks, fuse,
 -- optimize (lask's graph optimisation, off by default: the graph is already fused),
 -- lua and strict (as get's: lua = "parallel" runs Lua block functions such as
 -- map_blocks's on every worker); any other field is an error naming the valid ones.
@@ -35,7 +35,7 @@ local function get_function(opts)
   if type(sched) == "string" and sched:match("^[%w_]+$") then ok, mod = pcall(require, "lask." .. sched) end
   if not ok or type(mod) ~= "table" or not mod.get then
     error("lask.array: unknown scheduler '" .. tostring(opts.scheduler) ..
-      "' (threaded or threads, multiprocessing or processes, sync or synchronous)", 4)
+      "' (threaded or threads, multiprocessing or processes, sync or synchronous, mpi)", 4)
   end
   return mod.get
 end
