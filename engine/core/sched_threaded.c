@@ -48,7 +48,7 @@
 enum { READY_BATCH = 64, STEAL_RETRIES = 4 };
 /* A fed run's idle host polls, then sleeps FEED_SLEEP_MIN_NS doubling to
  * FEED_SLEEP_MAX_NS between polls while nothing happens (never a busy wait). */
-enum { FEED_SPINS = 64, FEED_SLEEP_MIN_NS = 2000, FEED_SLEEP_MAX_NS = 500000 };
+enum { FEED_SPINS = 64, FEED_SLEEP_MIN_NS = 2000, FEED_SLEEP_MAX_NS = 100000 };
 
 typedef struct event {
   uint32_t node;

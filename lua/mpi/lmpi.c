@@ -26,7 +26,7 @@
 
 #include "messenger.h"
 
-enum { ERR_TAG = 0, SPINS = 64, SLEEP_MIN_NS = 2000, SLEEP_MAX_NS = 500000 };
+enum { ERR_TAG = 0, SPINS = 64, SLEEP_MIN_NS = 2000, SLEEP_MAX_NS = 100000 };
 
 typedef struct pending {
   void (*done)(void *arg);

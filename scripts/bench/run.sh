@@ -37,3 +37,4 @@ bench array.lua
 bench linalg.lua
 bench outofcore.lua
 bench lua_tasks.lua
+bench mpi.lua
