@@ -330,6 +330,9 @@ lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o);
  * the outputs again: they are sent, not requested). */
 void lask_l_fed_convert_outputs(lua_State *L, lask_lconv *c, int opts);
 
+/* Registers core.fed_plan (lplan.c: owners and each rank's part) into the table on top. */
+void lask_l_open_plan(lua_State *L);
+
 /* True when d's run failed because another rank's did (an error message came). */
 int lask_l_fed_remote(const lask_ldist *d);
 
