@@ -20,7 +20,8 @@
  *                  array already in shared memory is sent without a copy.
  * Portable bytes (lask_sbuf.portable, for lask.mpi's ranks: other processes,
  * maybe other machines of the same architecture) differ in three ways: an array
- * is 'B' dtype u8, ndim u8, shape i64 × ndim, then its elements C-ordered inline;
+ * is 'B' dtype u8, ndim u8, shape i64 × ndim, pad u8 and pad bytes, then its
+ * elements C-ordered inline (aligned to 8 in the buffer written);
  * a static kernel is 'Q' (by name, as the registries know it); a function cannot
  * be written. Readers accept both forms.
  * Tables are numbered in the order they are first met, so shared references and
@@ -249,13 +250,17 @@ static int array_fd(const lask_ndarray *a, uint64_t *offset) {
   return fd;
 }
 
-/* A 'B' record: the elements inline, C-ordered (one copy; none to read them back). */
+/* A 'B' record: the elements inline, C-ordered, after pad bytes that align them to 8
+ * in b (a strided array is gathered straight into b by typed stores). */
 static int write_array_inline(lask_sbuf *b, const lask_ndarray *a) {
+  static const char zeros[8] = {0};
   uint8_t head[2] = {(uint8_t)a->dtype, (uint8_t)a->ndim};
   size_t nbytes = (size_t)lask_ndarray_size(a) * lask_dtype_size(a->dtype);
   if (!put_tag(b, 'B') || !lask_sbuf_put(b, head, 2) ||
       !lask_sbuf_put(b, a->shape, (size_t)a->ndim * sizeof(int64_t)))
     return 0;
+  uint8_t pad = (uint8_t)((8 - (b->len + 1) % 8) % 8);
+  if (!lask_sbuf_put(b, &pad, 1) || !lask_sbuf_put(b, zeros, pad)) return 0;
   if (lask_ndarray_is_c_contiguous(a)) return lask_sbuf_put(b, a->data, nbytes);
   char *dst = nbytes ? sbuf_reserve(b, nbytes) : NULL;
   if (!nbytes || !dst) return !nbytes;
@@ -502,6 +507,9 @@ static int read_array_inline(rctx *r, lask_ndarray **out) {
   if (!get(r, head, 2) || head[1] > LASK_MAXDIM || head[0] > LASK_BOOL ||
       !get(r, shape, head[1] * sizeof(int64_t)))
     return 0;
+  uint8_t pad;
+  if (!get(r, &pad, 1) || pad > 7 || (size_t)(r->end - r->p) < pad) return 0;
+  r->p += pad;
   lask_dtype dt = (lask_dtype)head[0];
   uint64_t nbytes = lask_dtype_size(dt);
   for (int d = 0; d < head[1]; d++) {

@@ -230,9 +230,11 @@ static int l_abort(lua_State *L) {
   return 0;
 }
 
+/* At exit. */
 static void finalize(void) {
   int fin = 0;
-  if (S.inited && MPI_Finalized(&fin) == MPI_SUCCESS && !fin) MPI_Finalize();
+  if (!S.inited || MPI_Finalized(&fin) != MPI_SUCCESS || fin) return;
+  MPI_Finalize();
 }
 
 /* Keeps this module and libmpi loaded until the process ends: finalize runs from
