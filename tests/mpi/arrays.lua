@@ -62,3 +62,16 @@ for _, dtype in ipairs { "float64", "float32" } do
   assert(uc and vc)
   ok("svd_compressed " .. dtype)
 end
+
+-- what travels for TSQR's R: on 2 ranks each merges its own row blocks' factors and
+-- one n x n R crosses (plus the result to the other rank); on more ranks each rank's
+-- factors go to the rank merging their group (at most one per row block)
+do
+  local x = da.random.normal({ 1000, 10 }, { chunks = { 100, 10 }, seed = 7 })
+  local _, r = la.qr(x)
+  r:compute(MPI)
+  if mpi.size == 1 then assert(mpi.last_sent == 0, "nothing to send on one rank") end
+  if mpi.size == 2 then assert(mpi.last_sent == 1, "one R each way on 2 ranks, sent " .. mpi.last_sent) end
+  assert(mpi.last_sent <= 10 // mpi.size + mpi.size, "R factors sent: " .. mpi.last_sent)
+  ok("tsqr messages")
+end

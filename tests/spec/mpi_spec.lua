@@ -69,7 +69,7 @@ describe("lask.mpi", function()
       .. "persist, qr, svd, svd_compressed; float64 and float32; uneven blocks)"):format(np), function()
       local out, status = mpirun(np, "tests/mpi/arrays.lua", 240)
       assert.are.equal(0, status, out)
-      assert.are.equal(8 * np, count(out, "ok rank"), out)
+      assert.are.equal(9 * np, count(out, "ok rank"), out)
     end)
 
     it(("raises the same error on every rank, and the next get works, on %d rank(s)"):format(np), function()
