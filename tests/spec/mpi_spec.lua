@@ -81,6 +81,12 @@ describe("lask.mpi", function()
     end)
   end
 
+  it("sums a 1 GiB array across 4 ranks, each in bounded memory (peak RSS under 512 MiB)", function()
+    local out, status = mpirun(4, "tests/mpi/bigsum.lua", 240)
+    assert.are.equal(0, status, out)
+    assert.are.equal(4, count(out, "ok rank %d/4 sum peak"), out)
+  end)
+
   for _, np in ipairs { 2, 3, 4 } do
     it(("ends the job within 10 s when a rank is killed, nothing left running (%d ranks)"):format(np), function()
       local t0 = os.time()
