@@ -46,6 +46,7 @@ typedef struct mpistate {
   MPI_Comm comm; /* the running get's, or MPI_COMM_NULL */
   MPI_Request *reqs;
   pending *pend;
+  int *done; /* MPI_Testsome's indices: as many as reqs */
   int nreqs, capreqs;
   errmsg *errs; /* errors received (and this rank's own) during the get */
   int nerrs, caperrs;
@@ -75,7 +76,10 @@ static int add_req(MPI_Request req, void (*done)(void *), void *arg) {
     S.reqs = r;
     pending *p = realloc(S.pend, (size_t)cap * sizeof *p);
     if (!p) return 0;
-    S.pend = p, S.capreqs = cap;
+    S.pend = p;
+    int *d = realloc(S.done, (size_t)cap * sizeof *d);
+    if (!d) return 0;
+    S.done = d, S.capreqs = cap;
   }
   S.reqs[S.nreqs] = req, S.pend[S.nreqs++] = (pending){done, arg};
   return 1;
@@ -85,11 +89,8 @@ static int add_req(MPI_Request req, void (*done)(void *), void *arg) {
 static int test_sends(void) {
   if (!S.nreqs) return 0;
   int outcount = 0;
-  int *idx = malloc((size_t)S.nreqs * sizeof *idx);
-  if (!idx) return 0;
-  MPI_Testsome(S.nreqs, S.reqs, &outcount, idx, MPI_STATUSES_IGNORE);
-  free(idx);
-  if (outcount <= 0) return 0;
+  MPI_Testsome(S.nreqs, S.reqs, &outcount, S.done, MPI_STATUSES_IGNORE);
+  if (outcount <= 0 || outcount == MPI_UNDEFINED) return 0;
   int k = 0;
   for (int i = 0; i < S.nreqs; i++) {
     if (S.reqs[i] == MPI_REQUEST_NULL) {
