@@ -1,6 +1,6 @@
 /* lplan.c — core.fed_plan: who owns what in a graph spread over ranks (lask.mpi).
  *
- * core.fed_plan(dsk, keys, rank, size [, rule]) converts the graph (culled to the
+ * core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep]]]) converts the graph (culled to the
  * keys; a bad graph raises here, the same on every rank, before anything is sent),
  * then decides, identically on every rank:
  *   - the order of the keys: sorted by their text (strings, then tuple keys), since
@@ -12,10 +12,13 @@
  *     goes, in dependency order, to the owner of its dependency of lowest tag that
  *     has one, unless that rank has more than its share (then to the least loaded),
  *     or is hashed when none has;
+ *   - a key in held (key -> rank: a value already on that rank, a persisted block)
+ *     is owned by that rank;
  *   - which values go where: to each other rank that owns a reader, and the
- *     requested keys to every rank.
+ *     requested keys to every rank (unless keep: they then stay on their owners).
  * It returns this rank's part: {owned = {keys}, data = {keys}, inputs = {key = tag},
- * outputs = {key = {tag, rank...}}, sent = the number of values it sends}, from
+ * outputs = {key = {tag, rank...}}, sent = the number of values it sends, where =
+ * {requested key = its owner, -1 for data}}, from
  * which lask.distributed builds the rank's graph for a fed get (ldist.c).
  */
 #include <stdlib.h>
@@ -131,12 +134,28 @@ static void order_keys(plan *p, int keys) {
   for (uint32_t k = 0; k < p->n; k++) p->tag[p->order[k]] = k + 1;
 }
 
+/* Values already held by one rank (held: key -> rank, at stack index held; a persisted
+ * block): owned there, never replicated, sent from there to the ranks that read them. */
+static void hold(plan *p, int keys, int held, uint32_t *load) {
+  lua_State *L = p->L;
+  for (uint32_t v = 0; v < p->n; v++) {
+    lua_rawgeti(L, keys, (lua_Integer)v + 1);
+    if (lua_rawget(L, held) != LUA_TNIL) {
+      lua_Integer r = lua_tointeger(L, -1);
+      if (r < 0 || r >= p->size)
+        luaL_error(L, "mpi.get: a value held by rank %d, not a rank 0..%d", (int)r, p->size - 1);
+      p->data[v] = 0, p->owner[v] = (int)r, load[r]++;
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* rule(key) for every task, in key order. */
 static void owners_by_function(plan *p, int keys, int rule) {
   lua_State *L = p->L;
   for (uint32_t k = 0; k < p->n; k++) {
     uint32_t v = p->order[k];
-    if (p->data[v]) continue;
+    if (p->data[v] || p->owner[v] >= 0) continue;
     lua_pushvalue(L, rule);
     lua_rawgeti(L, keys, (lua_Integer)v + 1);
     lua_call(L, 1, 1);
@@ -161,7 +180,7 @@ static void block_owners(plan *p, int keys, uint32_t *load) {
   int ranges = lua_gettop(L);
   for (int pass = 0; pass < 2; pass++)
     for (uint32_t v = 0; v < p->n; v++) {
-      if (p->data[v]) continue;
+      if (p->data[v] || (pass == 1 && p->owner[v] >= 0)) continue;
       lua_rawgeti(L, keys, (lua_Integer)v + 1);
       if (!lask_l_iskey(L, -1)) {
         lua_pop(L, 1);
@@ -313,19 +332,20 @@ static int planbufs_gc(lua_State *L) {
   return 0;
 }
 
-/* core.fed_plan(dsk, keys, rank, size [, rule]) (see the top of the file). */
+/* core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep]]]) (see the top of the file). */
 static int l_fed_plan(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   int rank = (int)luaL_checkinteger(L, 3), size = (int)luaL_checkinteger(L, 4);
   luaL_argcheck(L, size >= 1 && rank >= 0 && rank < size, 3, "rank must be in 0..size-1");
-  lua_settop(L, 5);
-  int rule = 5, byfn = lua_type(L, rule) == LUA_TFUNCTION;
+  lua_settop(L, 7);
+  int rule = 5, byfn = lua_type(L, rule) == LUA_TFUNCTION, held = 6, keep = lua_toboolean(L, 7);
+  if (!lua_isnil(L, held)) luaL_checktype(L, held, LUA_TTABLE);
   const char *rname = byfn || lua_isnil(L, rule) ? "blocks" : luaL_checkstring(L, rule);
   if (strcmp(rname, "blocks") && strcmp(rname, "hash"))
     return luaL_error(L, "mpi.get: owner must be a function(key) -> rank, \"blocks\" or \"hash\", got '%s'",
                       rname);
-  lask_lconv *c = lask_lconv_new(L, 1); /* 6: keys, 7: values, 8: the conversion */
+  lask_lconv *c = lask_lconv_new(L, 1); /* 8: keys, 9: values, 10: the conversion */
   lask_lconv_outputs(L, c, 2);
   lask_lconv_build(L, c);
   plan p = {.L = L, .g = c->g, .n = c->g->n, .size = size};
@@ -342,12 +362,13 @@ static int l_fed_plan(lua_State *L) {
   if (!p.text || !p.textlen || !p.order || !p.tag || !p.data || !p.owner || !load)
     return luaL_error(L, "mpi.get: out of memory");
   for (uint32_t v = 0; v < p.n; v++) p.data[v] = (uint8_t)is_data(p.g, v), p.owner[v] = -1;
+  if (!lua_isnil(L, held)) hold(&p, c->keys, held, load);
   order_keys(&p, c->keys); /* pushes the texts' anchor */
   if (byfn) {
     owners_by_function(&p, c->keys, rule);
   } else if (!strcmp(rname, "hash")) {
     for (uint32_t v = 0; v < p.n; v++)
-      if (!p.data[v]) p.owner[v] = (int)(fnv32(p.text[v], p.textlen[v]) % (uint32_t)size);
+      if (!p.data[v] && p.owner[v] < 0) p.owner[v] = (int)(fnv32(p.text[v], p.textlen[v]) % (uint32_t)size);
   } else {
     block_owners(&p, c->keys, load);
     if (!follow_owners(&p, load)) return luaL_error(L, "mpi.get: out of memory");
@@ -363,7 +384,7 @@ static int l_fed_plan(lua_State *L) {
       if (!p.data[d] && !p.data[v] && p.owner[d] != p.owner[v])
         pairs[npairs++] = (uint64_t)d << 32 | (uint32_t)p.owner[v];
     }
-  for (size_t k = 0; k < c->nouts; k++)
+  for (size_t k = 0; k < c->nouts && !keep; k++)
     for (int r = 0; r < size; r++)
       if (!p.data[c->outs[k]] && p.owner[c->outs[k]] != r)
         pairs[npairs++] = (uint64_t)c->outs[k] << 32 | (uint32_t)r;
@@ -373,6 +394,13 @@ static int l_fed_plan(lua_State *L) {
     if (!u || pairs[i] != pairs[u - 1]) pairs[u++] = pairs[i];
   push_part(&p, c->keys, rank, pairs, u);
   free(pairs);
+  lua_createtable(L, 0, (int)c->nouts); /* where: requested key -> its owner (-1: data) */
+  for (size_t k = 0; k < c->nouts; k++) {
+    lua_rawgeti(L, c->keys, (lua_Integer)c->outs[k] + 1);
+    lua_pushinteger(L, p.owner[c->outs[k]]);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, -2, "where");
   return 1;
 }
 

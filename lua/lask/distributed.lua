@@ -19,6 +19,13 @@ local getter = require "lask.getter"
 
 local M = {}
 
+-- A value that stays on the rank that computed it (mpi.get's keep, x:persist): every
+-- rank's graph holds one per key, with the value only on that rank.
+local Held = { __name = "lask.mpi.held" }
+Held.__index = Held
+function Held.__tostring(h) return ("lask.mpi.held(rank %d)"):format(h.rank) end
+M.held_made = 0 -- how many were made (a get looks for them only then)
+
 -- Every key of a (nested) list of keys, in order.
 local function flatten_keys(keys, out)
   out = out or {}
@@ -48,14 +55,38 @@ end
 -- each value it receives), `inputs` (key -> tag), `outputs` (key -> {tag, rank...}),
 -- `sent` (the values this rank sends, once per rank), `ntags` (the largest tag)
 -- @raise for a bad graph (a missing key, a cycle) or an owner that is not a rank
-function M.plan(dsk, keys, rank, size, rule)
-  local part = core.fed_plan(dsk, keys, rank, size, rule)
+function M.plan(dsk, keys, rank, size, rule, keep)
+  local held
+  if M.held_made > 0 then -- values persisted on one rank: owned there
+    for k, v in pairs(dsk) do
+      if getmetatable(v) == Held then
+        held = held or {}
+        held[k] = v.rank
+      end
+    end
+  end
+  local part = core.fed_plan(dsk, keys, rank, size, rule, held, keep)
   local ldsk, ntags = {}, 0
   for _, k in ipairs(part.data) do ldsk[k] = dsk[k] end
-  for _, k in ipairs(part.owned) do ldsk[k] = dsk[k] end
+  for _, k in ipairs(part.owned) do
+    local v = dsk[k]
+    if getmetatable(v) == Held then v = v.value end
+    ldsk[k] = v
+  end
   for k, tag in pairs(part.inputs) do ldsk[k], ntags = false, math.max(ntags, tag) end
   for _, out in pairs(part.outputs) do ntags = math.max(ntags, out[1]) end
-  return { dsk = ldsk, inputs = part.inputs, outputs = part.outputs, sent = part.sent, ntags = ntags }
+  return { dsk = ldsk, inputs = part.inputs, outputs = part.outputs, sent = part.sent, ntags = ntags,
+    where = part.where }
+end
+
+-- Replaces the keys of keys (a key or nested lists) by f(key), in a new structure.
+local function map_keys(keys, f)
+  if type(keys) == "table" and getmetatable(keys) == nil then
+    local out = {}
+    for i, k in ipairs(keys) do out[i] = map_keys(k, f) end
+    return out
+  end
+  return f(keys)
 end
 
 -- A key as bytes: "" for none, "s" .. a string key, "t" then a tuple key's parts
@@ -102,7 +133,7 @@ local function raise_first(errs)
   error(setmetatable(err, debug.getregistry()["lask.error"]), 0)
 end
 
-local GET_OPTIONS = { num_workers = true, optimize = true, lua = true, strict = true, owner = true }
+local GET_OPTIONS = { num_workers = true, optimize = true, lua = true, strict = true, owner = true, keep = true }
 
 --- Makes the lask.mpi module around a messenger's Lua side.
 -- @param c table: `rank`, `size`, `_begin()` (a new get: gives the messenger),
@@ -118,7 +149,10 @@ function M.make(c)
   -- scheduler there; values cross ranks at most once per rank that reads them.
   -- @param dsk table: the graph
   -- @param keys: a key or (nested) list of keys
-  -- @param[opt] opts table: `owner`, `num_workers`, `optimize`, `lua`, `strict` (as lask.get's)
+  -- @param[opt] opts table: `owner`, `num_workers`, `optimize`, `lua`, `strict` (as lask.get's),
+  -- `keep` (true: each value stays on its owner rank: the result holds, for each key,
+  -- a `lask.mpi.held` object — `.rank`, and `.value` on that rank only — which a later
+  -- mpi.get's graph may hold as the key's value: it is then read where it is)
   -- @return the values, mirroring keys, on every rank
   -- @raise a lask.error, the same on every rank: the failing task's `key`,
   -- `message`, `traceback`, and `rank` (where it failed; the lowest rank's error
@@ -138,19 +172,35 @@ function M.make(c)
     if opts.optimize then
       dsk = optimization.fuse((optimization.cull(dsk, flatten_keys(keys))), flatten_keys(keys))
     end
-    local plan = M.plan(dsk, keys, c.rank, c.size, rule)
+    local plan = M.plan(dsk, keys, c.rank, c.size, rule, opts.keep)
+    local lkeys = keys
+    if opts.keep then -- only what this rank owns (or every rank has) is computed here
+      lkeys = {}
+      for _, k in ipairs(flatten_keys(keys)) do
+        local r = plan.where[k]
+        if r == -1 or r == c.rank then lkeys[#lkeys + 1] = k end
+      end
+    end
     if plan.ntags > c._tag_ub() then
       error(("mpi.get: %d keys, more than MPI's largest tag (%d)"):format(plan.ntags, c._tag_ub()), 2)
     end
     mpi.last_sent = plan.sent
     local messenger = c._begin()
-    local ok, res = pcall(core.get, plan.dsk, keys, {
+    local ok, res = pcall(core.get, plan.dsk, lkeys, {
       scheduler = "threaded", num_workers = opts.num_workers, lua = opts.lua, strict = opts.strict,
       fed = { messenger = messenger, inputs = plan.inputs, outputs = plan.outputs },
     })
     if ok then
       c._finish(false)
-      return res
+      if not opts.keep then return res end
+      local mine = {}
+      for i, k in ipairs(lkeys) do mine[k] = res[i] end
+      return map_keys(keys, function(k)
+        local r = plan.where[k]
+        if r == -1 then return mine[k] end
+        M.held_made = M.held_made + 1
+        return setmetatable({ rank = r, value = r == c.rank and mine[k] or nil }, Held)
+      end)
     end
     local remote = type(res) == "table" and res.kind == "remote"
     local errs = c._finish(true, not remote and encode_error(res) or nil)

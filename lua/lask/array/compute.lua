@@ -129,10 +129,10 @@ local function write_in_place(dsk, x)
   return key
 end
 
-function CP.run(dsk, keys, opts)
+function CP.run(dsk, keys, opts, keep)
   local get = get_function(opts)
   return get(dsk, keys, { num_workers = opts.num_workers, callbacks = opts.callbacks, optimize = opts.optimize,
-    lua = opts.lua, strict = opts.strict })
+    lua = opts.lua, strict = opts.strict, keep = keep })
 end
 
 -- The key of x in memory, with x's final task(s) added to dsk. others: the other
@@ -156,12 +156,15 @@ function CP.compute(x, opts)
 end
 
 -- x:persist([opts]): x with its blocks computed and held in memory: a lazy array
--- of the same name and chunks whose graph holds the blocks themselves.
+-- of the same name and chunks whose graph holds the blocks themselves (with
+-- scheduler = "mpi", each block on the rank that computed it: the array is then
+-- computed with scheduler = "mpi" only).
 function CP.persist(x, opts)
   opts = check_opts(opts, 2)
   local dsk = CP.graph({ x }, opts)
   local grid = core.key_grid(x.name, x.numblocks)
-  local values = CP.run(dsk, grid, opts)
+  -- lask.mpi: each block stays on the rank that computed it (a lask.mpi.held there)
+  local values = CP.run(dsk, grid, opts, not opts.get and scheduler_name(opts) == "mpi" or nil)
   local data = {}
   local function fill(keys, vals)
     if lcore.iskey(keys) then
