@@ -43,7 +43,7 @@ CTEST_BIN   = $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
 .PHONY: all lib deps deps-bench demo test check asan tsan fuzz fuzz-run bench doc install rock-install uninstall clean format print-version
 
-all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB) $(BUILD)/embed-host $(BUILD)/embed-host-cxx $(CTEST_BIN)
+all: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/lib/lask/mpi.so $(BUILD)/liblask.a $(SHLIB) $(BUILD)/embed-host $(BUILD)/embed-host-cxx $(CTEST_BIN)
 
 lib: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB)
 
@@ -86,6 +86,14 @@ $(SHLIB): $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o $(BUILD)/liblask.m
 $(BUILD)/lib/lask/core.so: $(ENGINE_OBJ) $(BINDING_OBJ) $(BUILD)/obj/preload.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -shared -o $@ $^ $(shell pkg-config --libs openblas lapacke) -lm -lpthread
+
+# lask.mpi: its own module, the only code linked with libmpi (Open MPI), loaded
+# only by scripts that require it; core.so and the lask program never need MPI.
+MPI_CFLAGS = $(shell pkg-config --cflags ompi-c)
+MPI_LIBS   = $(shell pkg-config --libs ompi-c)
+$(BUILD)/lib/lask/mpi.so: lua/mpi/lmpi.c lua/binding/messenger.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -shared -o $@ $< $(MPI_LIBS) -ldl
 
 $(BUILD)/preload.c: lua/tools/gen_preload.lua $(LUA_MODULES)
 	@mkdir -p $(dir $@)
@@ -168,7 +176,7 @@ bench: deps-bench all
 format:
 	clang-format -i engine/*.h engine/*/*.[ch] lua/*/*.[ch] tests/c/*.[ch] scripts/embed/*.c
 
-install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB)
+install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/lib/lask/mpi.so $(BUILD)/liblask.a $(SHLIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask $(DESTDIR)$(PREFIX)/share/lua/5.4
 	install -m 755 $(BUILD)/lask $(DESTDIR)$(PREFIX)/bin/lask
@@ -177,6 +185,7 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/liblask.a $(SHLIB)
 	ln -sf liblask.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/liblask.so.$(SOVERSION)
 	ln -sf liblask.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/liblask.so
 	install -m 755 $(BUILD)/lib/lask/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/core.so
+	install -m 755 $(BUILD)/lib/lask/mpi.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lask/mpi.so
 	for f in $(LIB_LUA_MODULES:lua/%=%); do install -D -m 644 lua/$$f $(DESTDIR)$(PREFIX)/share/lua/5.4/$$f || exit 1; done
 	install -d $(DESTDIR)$(PREFIX)/include/lask
 	install -d $(DESTDIR)$(PREFIX)/include/lask/core $(DESTDIR)$(PREFIX)/include/lask/array

@@ -45,6 +45,9 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   int remote = o->sched == LASK_SCHED_REMOTE;
   if (remote && (!o->transport || o->transport->nworkers < 1))
     return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "a remote run needs a transport with workers");
+  if (o->feed && (o->sched != LASK_SCHED_THREADED || !e))
+    return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE,
+                        "a fed run needs the threaded scheduler and an engine");
   lask_status st = lask_state_init(&s, g, outs, nouts, err);
   if (st != LASK_OK) return st;
   int threaded = o->sched == LASK_SCHED_THREADED && e && g->n > 0;

@@ -19,6 +19,7 @@ typedef enum lask_sched {
 } lask_sched;
 
 struct lask_transport;
+struct lask_feed;
 
 /* Per-task callbacks, always delivered on the calling thread. Each returns 0, or
  * non-zero to stop the run (which then fails with LASK_EHOST). */
@@ -48,7 +49,8 @@ typedef struct lask_run_opts {
   lask_trace *trace; /* records every task's worker and times; NULL for none */
   const struct lask_transport *transport; /* remote: the workers (transport.h) */
   const lask_worker_hosts
-      *workers; /* threaded: host tasks marked anywhere run on every worker; may be NULL */
+      *workers;                 /* threaded: host tasks marked anywhere run on every worker; may be NULL */
+  const struct lask_feed *feed; /* threaded: values fed from and handed outside (feed.h); may be NULL */
 } lask_run_opts;
 
 LASK_END_DECLS

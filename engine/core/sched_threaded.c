@@ -41,18 +41,23 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "feed.h"
 #include "kernel.h"
 #include "pool.h"
 #include "schedulers.h"
 
 enum { READY_BATCH = 64, STEAL_RETRIES = 4 };
 #define NONE UINT32_MAX /* no node */
+/* A fed run's idle host polls, then sleeps FEED_SLEEP_MIN_NS doubling to
+ * FEED_SLEEP_MAX_NS between polls while nothing happens (never a busy wait). */
+enum { FEED_SPINS = 64, FEED_SLEEP_MIN_NS = 2000, FEED_SLEEP_MAX_NS = 100000 };
 
 typedef struct event {
   uint32_t node;
   int worker;
-  int post; /* 0: the task started, 1: it finished with value v (retained) */
+  int post; /* 0: the task started, 1: it finished with value v (retained), 2: v goes to feed->out */
   lask_value v;
 } event;
 
@@ -142,8 +147,14 @@ static void deliver_events(lask_trun *r) {
   lask_err err;
   for (size_t i = 0; i < n; i++) {
     int stop = 0, live = !atomic_load(&r->failed); /* after a failure, callbacks stop */
-    if (live && !ev[i].post && cb->pretask) stop = cb->pretask(cb->ctx, ev[i].node);
-    if (live && ev[i].post && cb->posttask) stop = cb->posttask(cb->ctx, ev[i].node, ev[i].v, ev[i].worker);
+    if (ev[i].post == 2) {
+      if (live && r->o->feed->out(r->o->feed->ctx, ev[i].node, ev[i].v, &err) != LASK_OK) fail(r, &err);
+      lask_release(ev[i].v);
+      continue;
+    }
+    if (live && !ev[i].post && cb && cb->pretask) stop = cb->pretask(cb->ctx, ev[i].node);
+    if (live && ev[i].post && cb && cb->posttask)
+      stop = cb->posttask(cb->ctx, ev[i].node, ev[i].v, ev[i].worker);
     if (stop) fail(r, (lask_callback_failed(ev[i].node, &err), &err));
     lask_release(ev[i].v);
   }
@@ -218,6 +229,8 @@ static uint32_t make_ready(lask_trun *r, int w, uint32_t v, int keep) {
   return n ? push_batch(r, w, batch, n, keep) : NONE;
 }
 
+static uint32_t finish(lask_trun *r, int w, uint32_t id, int keep);
+
 /* Runs node id on worker w; returns a node made ready that w should run next, or NONE. */
 static uint32_t run_one(lask_trun *r, int w, uint32_t id) {
   if (atomic_load_explicit(&r->failed, memory_order_relaxed)) return NONE;
@@ -242,9 +255,20 @@ static uint32_t run_one(lask_trun *r, int w, uint32_t id) {
   if (cb && host && cb->posttask && cb->posttask(cb->ctx, id, s->values[id], 0))
     return fail(r, (lask_callback_failed(id, &err), &err)), NONE;
   if (cb && !host) queue_event(r, id, w, 1, s->values[id]);
+  if (r->o->feed && r->o->feed->flags[id] & LASK_FEED_OUT) queue_event(r, id, w, 2, s->values[id]);
+  /* the host keeps nothing while host tasks wait, or callbacks or a feed's events want
+   * delivering (a fed run's host also polls its feed between tasks) */
+  int keep = !host || (!cb && !r->o->feed && !atomic_load_explicit(&r->host_pending, memory_order_relaxed));
+  return finish(r, w, id, keep);
+}
+
+/* Node id's value is in s->values[id]: releases its dependencies, readies its
+ * dependents (with keep, the most urgent native one is returned for w to run next
+ * instead of pushed; NONE otherwise), and counts it off when it is a sink
+ * (invariant 1). */
+static uint32_t finish(lask_trun *r, int w, uint32_t id, int keep) {
+  lask_state *s = r->s;
   lask_state_release_deps(s, id, NULL);
-  /* the host keeps nothing while host tasks wait or callbacks want delivering */
-  int keep = !host || (!cb && !atomic_load_explicit(&r->host_pending, memory_order_relaxed));
   uint32_t next = make_ready(r, w, id, keep);
   if (s->g->out_off[id] != s->g->out_off[id + 1]) return next; /* not a sink */
   uint32_t todo = atomic_fetch_sub_explicit(&r->todo, 1, memory_order_acq_rel);
@@ -295,15 +319,64 @@ static void work(lask_trun *r, int w) {
   while (lask_deque_pop(own, &id)) continue; /* what a failed run left behind */
 }
 
-/* The host's part: host tasks first, then native work, else sleep. */
+struct lask_feeder {
+  lask_trun *r;
+};
+
+lask_status lask_feed_value(lask_feeder *f, uint32_t node, lask_value v, lask_err *err) {
+  lask_trun *r = f->r;
+  const lask_graph *g = r->s->g;
+  if (node >= g->n || !(r->o->feed->flags[node] & LASK_FEED_IN) || r->s->values[node].type != LASK_TNIL) {
+    lask_release(v);
+    return lask_err_set(err, LASK_EINVAL, node < g->n ? node : LASK_NO_NODE,
+                        "node #%u fed twice or not an input", node);
+  }
+  r->s->values[node] = v;
+  if (r->o->feed->flags[node] & LASK_FEED_OUT) queue_event(r, node, r->e->npool, 2, v);
+  finish(r, r->e->npool, node, 0);
+  return LASK_OK;
+}
+
+/* A fed run's host: asks the feed for input; returns 1 when something happened. */
+static int poll_feed(lask_trun *r) {
+  lask_feeder f = {r};
+  lask_err err;
+  int progress = 0;
+  lask_err_clear(&err);
+  if (r->o->feed->poll(r->o->feed->ctx, &f, &progress, &err) != LASK_OK) fail(r, &err);
+  return progress;
+}
+
+/* A fed run's idle host: polls, and sleeps longer each time nothing came. */
+static void idle_feed(lask_trun *r, int *idle) {
+  if (poll_feed(r)) {
+    *idle = 0;
+    return;
+  }
+  if (++*idle <= FEED_SPINS) return (void)sched_yield();
+  long ns = FEED_SLEEP_MIN_NS;
+  for (int k = FEED_SPINS; k < *idle && ns < FEED_SLEEP_MAX_NS; k++) ns *= 2;
+  nanosleep(&(struct timespec){0, ns < FEED_SLEEP_MAX_NS ? ns : FEED_SLEEP_MAX_NS}, NULL);
+}
+
+/* The host's part: host tasks first, then native work, else sleep (a fed run polls
+ * its feed between tasks and while idle). */
 static void host_loop(lask_trun *r) {
-  int w = r->e->npool;
+  int w = r->e->npool, idle = 0;
+  unsigned tick = 0;
   lask_deque *own = &r->e->deques[w];
   uint32_t id;
+  const lask_feed *feed = r->o->feed;
   while (!finished(r)) {
-    if (r->o->callbacks) deliver_events(r);
+    if (r->o->callbacks || feed) deliver_events(r);
+    if (feed && (++tick & 15) == 0) poll_feed(r);
     if (host_pop(r, &id) || lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
       while (id != NONE) id = run_one(r, w, id);
+      idle = 0;
+      continue;
+    }
+    if (feed) {
+      idle_feed(r, &idle);
       continue;
     }
     uint64_t t = lask_parker_prepare_wait(&r->host_park);
@@ -347,6 +420,7 @@ static lask_status seed(lask_trun *r, lask_err *err) {
   int ok = 1;
   for (uint32_t k = s->nroots; k-- > 0 && ok;) {
     uint32_t i = s->roots[k];
+    if (r->o->feed && r->o->feed->flags[i] & LASK_FEED_IN) continue; /* its value comes from outside */
     ok = caller_only(r, i) ? lask_heap_push(&r->hq, i) : lask_deque_push(&r->e->deques[r->e->npool], i);
   }
   set_pending(r);
@@ -362,7 +436,7 @@ static lask_status run_pool(lask_engine *e, lask_trun *r, lask_err *err) {
   host_loop(r);
   atomic_store(&e->run, NULL);
   while (atomic_load(&e->inside)) sched_yield(); /* invariant 2 */
-  if (r->o->callbacks) deliver_events(r);
+  if (r->o->callbacks || r->o->feed) deliver_events(r);
   LASK_ASSERT(atomic_load(&r->failed) || atomic_load(&r->todo) == 0); /* invariant 1 */
   if (atomic_load(&r->failed)) *err = r->err;
   return atomic_load(&r->failed) ? r->err.code : LASK_OK;
@@ -370,7 +444,11 @@ static lask_status run_pool(lask_engine *e, lask_trun *r, lask_err *err) {
 
 lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts *o, lask_err *err) {
   int idle = 0;
-  if (!atomic_compare_exchange_strong(&e->busy, &idle, 1)) return lask_run_sync(s, o, err);
+  if (!atomic_compare_exchange_strong(&e->busy, &idle, 1)) {
+    if (o->feed)
+      return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "a fed run needs the engine's pool, in use");
+    return lask_run_sync(s, o, err);
+  }
   int want = o->num_workers > 0 && o->num_workers < e->nworkers ? o->num_workers : e->nworkers;
   lask_trun r = {.e = e, .s = s, .o = o, .used = want - 1, .hq = {.prio = s->prio}};
   atomic_init(&r.todo, s->nsinks);

@@ -4,8 +4,9 @@
  * and when they are dropped; a transport only carries messages to and from its
  * workers. Each worker holds the values it computed or was sent, until told to
  * forget them. lask.multiprocessing's forked processes on sockets are one
- * transport (lua/binding/lmp.c); MPI ranks are meant to be another (a rank is a
- * worker; send and receive map onto point-to-point messages).
+ * transport (lua/binding/lmp.c). (MPI ranks are not workers of one scheduler: each
+ * rank runs its own threaded scheduler over the tasks it owns, fed the values of
+ * the others: feed.h.)
  *
  * Threads: the scheduler calls a transport only from the thread that called
  * lask_run, and never has more than one task outstanding on a worker.

@@ -173,6 +173,7 @@ typedef struct lask_sbuf {
   size_t len, cap;
   int *fds; /* shared-memory descriptors of arrays, sent along (SCM_RIGHTS) and then closed */
   size_t nfds, capfds;
+  int portable; /* set by the owner: for another machine (arrays inline, kernels by name, no functions) */
 } lask_sbuf;
 
 /* Frees b's bytes and closes its descriptors; b is then empty. */
@@ -184,8 +185,8 @@ void lask_sbuf_reset(lask_sbuf *b);
 /* Appends n bytes at p to b; returns 0 when out of memory (b unchanged). */
 int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n);
 
-/* Appends the bytes of v to b. Returns NULL, or a message saying what cannot be
- * sent ("a function", ...), left on top of L's stack until the caller pops it. */
+/* Appends the bytes of v to b (portable bytes when b->portable). Returns NULL, or a message saying what
+ * cannot be sent ("a function", ...), left on top of L's stack until the caller pops it. */
 const char *lask_l_serialize(lua_State *L, lask_value v, lask_sbuf *b);
 
 /* Reads one value from data[0..len) into *out (given to the caller), with the
@@ -314,6 +315,26 @@ void lask_l_sigint_forward(void (*f)(int first));
 
 /* Closes ctx's worker states (the engine's threads must be idle). */
 void lask_l_states_free(lask_lctx *ctx);
+
+/* --- fed gets: this process's part of a graph spread over ranks (ldist.c) --- */
+
+typedef struct lask_ldist lask_ldist;
+
+/* With opts.fed (at stack index opts): prepares the fed run of r's converted graph
+ * (inputs and outputs by key, the messenger) and fills o->feed, o->sched; the
+ * preparation is a userdata left on the stack. NULL (nothing pushed) without fed. */
+lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o);
+
+/* With opts.fed (at stack index opts): adds the keys whose values go to other ranks
+ * to c's outputs, so that converting builds them (the caller then drops them from
+ * the outputs again: they are sent, not requested). */
+void lask_l_fed_convert_outputs(lua_State *L, lask_lconv *c, int opts);
+
+/* Registers core.fed_plan (lplan.c: owners and each rank's part) into the table on top. */
+void lask_l_open_plan(lua_State *L);
+
+/* True when d's run failed because another rank's did (an error message came). */
+int lask_l_fed_remote(const lask_ldist *d);
 
 /* --- multiprocessing (lmp.c) --- */
 

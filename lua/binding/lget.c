@@ -305,7 +305,8 @@ static lask_lpar *parallel_lua(lask_lrun *r, int which, lask_run_opts *o) {
 
 /* core.get(dsk, keys [, opts]) with opts.scheduler ("sync", "threaded",
  * "multiprocessing"), opts.num_workers, opts.callbacks (a list), opts.lua
- * ("caller" or "parallel"), opts.strict. */
+ * ("caller" or "parallel"), opts.strict, opts.fed (ldist.c: threaded, values fed
+ * from and sent to other ranks). */
 static int l_get(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
@@ -320,9 +321,14 @@ static int l_get(lua_State *L) {
   r.c = lask_lconv_new(L, 1); /* 4: keys, 5: values, 6: the conversion */
   r.c_index = lua_gettop(L);
   lask_lconv_outputs(L, r.c, 2);
+  size_t nrequested = r.c->nouts;
+  lask_l_fed_convert_outputs(L, r.c, 3);
   lask_lconv_build(L, r.c);
+  r.c->nouts = nrequested; /* a fed get's values for other ranks are built, not requested */
   lask_l_push_msgh(L), r.msgh = lua_gettop(L);
   lua_pushnil(L), r.errobj = lua_gettop(L);
+  lask_ldist *fed = lask_l_fed_prepare(&r, 3, &o);
+  if (fed) which = SCHED_THREADED;
   lask_lpar *par = parallel_lua(&r, which, &o);
   lask_callbacks cbs;
   int trace = setup_callbacks(&r, which, &o, &cbs);
@@ -337,6 +343,8 @@ static int l_get(lua_State *L) {
   if (st == LASK_OK && r.callback_failed)
     for (size_t k = 0; k < r.c->nouts; k++) lask_release(results[k]);
   if (r.callback_failed) return raise_callback_error(&r);
+  if (st != LASK_OK && lask_l_fed_remote(fed))
+    return lask_l_raise(L, r.c, "remote", LASK_NO_NODE, "%s", err.msg);
   if (st != LASK_OK) return lask_l_raise_run_error(&r, &err);
   size_t k = 0;
   push_results(L, 2, results, &k);

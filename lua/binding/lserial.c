@@ -12,10 +12,18 @@
  *                  | k n parts...: a tuple key, re-interned on arrival
  *                  | K kernel address | A array
  *                  | F address u64, fingerprint u64: a function (below)
+ *                  | Q registry len name: a static kernel by name (portable
+ *                  bytes; registry 'a': the array kernels, 'c': lask.core.kernels)
  *   array:         dtype u8, ndim u8, shape i64 × ndim, descriptor index u32,
  *                  offset u64: the elements, C-ordered, in shared memory (a
  *                  memfd sent along the socket), never in the byte stream. An
  *                  array already in shared memory is sent without a copy.
+ * Portable bytes (lask_sbuf.portable, for lask.mpi's ranks: other processes,
+ * maybe other machines of the same architecture) differ in three ways: an array
+ * is 'B' dtype u8, ndim u8, shape i64 × ndim, pad u8 and pad bytes, then its
+ * elements C-ordered inline (aligned to 8 in the buffer written);
+ * a static kernel is 'Q' (by name, as the registries know it); a function cannot
+ * be written. Readers accept both forms.
  * Tables are numbered in the order they are first met, so shared references and
  * cycles come back as they were.
  *
@@ -31,6 +39,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "array/array_kernels.h"
 #include "binding.h"
 
 enum { MAX_DEPTH = 200 };
@@ -152,18 +161,24 @@ typedef struct wctx {
   const char *err; /* first failure, a static string or one kept on the stack */
 } wctx;
 
-int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n) {
-  if (n == 0) return 1; /* p may be NULL then */
+/* Makes room for n more bytes at the end of b and counts them in; returns where
+ * they go, or NULL when out of memory (b unchanged). */
+static char *sbuf_reserve(lask_sbuf *b, size_t n) {
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + n) cap *= 2;
     char *data = realloc(b->data, cap);
-    if (!data) return 0;
+    if (!data) return NULL;
     b->data = data, b->cap = cap;
   }
-  memcpy(b->data + b->len, p, n);
   b->len += n;
-  return 1;
+  return b->data + b->len - n;
+}
+
+int lask_sbuf_put(lask_sbuf *b, const void *p, size_t n) {
+  if (n == 0) return 1; /* p may be NULL then */
+  char *dst = sbuf_reserve(b, n);
+  return dst ? (memcpy(dst, p, n), 1) : 0;
 }
 
 void lask_sbuf_reset(lask_sbuf *b) {
@@ -235,7 +250,28 @@ static int array_fd(const lask_ndarray *a, uint64_t *offset) {
   return fd;
 }
 
+/* A 'B' record: the elements inline, C-ordered, after pad bytes that align them to 8
+ * in b (a strided array is gathered straight into b by typed stores). */
+static int write_array_inline(lask_sbuf *b, const lask_ndarray *a) {
+  static const char zeros[8] = {0};
+  uint8_t head[2] = {(uint8_t)a->dtype, (uint8_t)a->ndim};
+  size_t nbytes = (size_t)lask_ndarray_size(a) * lask_dtype_size(a->dtype);
+  if (!put_tag(b, 'B') || !lask_sbuf_put(b, head, 2) ||
+      !lask_sbuf_put(b, a->shape, (size_t)a->ndim * sizeof(int64_t)))
+    return 0;
+  uint8_t pad = (uint8_t)((8 - (b->len + 1) % 8) % 8);
+  if (!lask_sbuf_put(b, &pad, 1) || !lask_sbuf_put(b, zeros, pad)) return 0;
+  if (lask_ndarray_is_c_contiguous(a)) return lask_sbuf_put(b, a->data, nbytes);
+  char *dst = nbytes ? sbuf_reserve(b, nbytes) : NULL;
+  if (!nbytes || !dst) return !nbytes;
+  lask_cursor c;
+  lask_cursor_init(&c, a->dtype, a->data, a->ndim, a->shape, a->strides);
+  lask_cursor_read(&c, a->dtype, dst, lask_ndarray_size(a));
+  return 1;
+}
+
 static int write_array(lask_sbuf *b, const lask_ndarray *a) {
+  if (b->portable) return write_array_inline(b, a);
   uint64_t offset;
   uint32_t index;
   uint8_t head[2] = {(uint8_t)a->dtype, (uint8_t)a->ndim};
@@ -258,6 +294,14 @@ static int fail(wctx *w, const char *fmt, const char *what) {
 }
 
 static int write_lua(wctx *w, int idx);
+
+/* A static kernel: its address between forks, its name between ranks ('Q'). */
+static int write_kernel(lask_sbuf *b, const lask_kernel *k) {
+  if (!b->portable) return put_tag(b, 'K') && lask_sbuf_put(b, &k, sizeof k);
+  char registry = lask_akernel_find(k->name) == k ? 'a' : 'c'; /* names may repeat across the two */
+  return put_tag(b, 'Q') && put_tag(b, registry) && put_u64(b, strlen(k->name)) &&
+         lask_sbuf_put(b, k->name, strlen(k->name));
+}
 
 static int write_table(wctx *w, int idx) {
   lua_State *L = w->L;
@@ -329,6 +373,10 @@ static int write_lua(wctx *w, int idx) {
   }
   case LUA_TTABLE: ok = write_table(w, idx); break;
   case LUA_TFUNCTION: {
+    if (w->b->portable) {
+      ok = fail(w, "%s", "a function (functions never travel between ranks: every rank has the graph's own)");
+      break;
+    }
     const void *p = lua_topointer(L, idx);
     uint64_t fp = fingerprint(L, idx);
     ok = put_tag(w->b, 'F') && lask_sbuf_put(w->b, &p, sizeof p) && put_u64(w->b, fp);
@@ -342,7 +390,7 @@ static int write_lua(wctx *w, int idx) {
     else if (lask_l_iskey(L, idx))
       ok = write_key(w, idx);
     else if (k && atomic_load(&k->h.refs) == LASK_REFS_STATIC)
-      ok = put_tag(w->b, 'K') && lask_sbuf_put(w->b, &k, sizeof k);
+      ok = write_kernel(w->b, k);
     else
       ok = fail(w, "a %s", luaL_typename(L, idx));
     break;
@@ -375,7 +423,7 @@ static int write_value(wctx *w, lask_value v) {
   }
   if (cls == &lask_ndarray_class) return write_array(w->b, (const lask_ndarray *)v.as.o);
   if (cls == &lask_kernel_class && atomic_load(&v.as.o->refs) == LASK_REFS_STATIC)
-    return put_tag(w->b, 'K') && lask_sbuf_put(w->b, &v.as.o, sizeof v.as.o);
+    return write_kernel(w->b, (const lask_kernel *)v.as.o);
   if (cls == &lask_host_class) {
     lask_l_pushval(w->L, v);
     int ok = put_tag(w->b, 'H') && write_lua(w, lua_gettop(w->L));
@@ -452,6 +500,56 @@ static int read_array(rctx *r, lask_ndarray **out) {
   return *out != NULL;
 }
 
+/* A 'B' record: the elements inline, copied into a new array. */
+static int read_array_inline(rctx *r, lask_ndarray **out) {
+  uint8_t head[2];
+  int64_t shape[LASK_MAXDIM];
+  if (!get(r, head, 2) || head[1] > LASK_MAXDIM || head[0] > LASK_BOOL ||
+      !get(r, shape, head[1] * sizeof(int64_t)))
+    return 0;
+  uint8_t pad;
+  if (!get(r, &pad, 1) || pad > 7 || (size_t)(r->end - r->p) < pad) return 0;
+  r->p += pad;
+  lask_dtype dt = (lask_dtype)head[0];
+  uint64_t nbytes = lask_dtype_size(dt);
+  for (int d = 0; d < head[1]; d++) {
+    if (shape[d] < 0 || (shape[d] && nbytes > (uint64_t)(r->end - r->p) / (uint64_t)shape[d])) return 0;
+    nbytes *= (uint64_t)shape[d];
+  }
+  if ((uint64_t)(r->end - r->p) < nbytes) return 0;
+  lask_err err;
+  if (!(*out = lask_ndarray_empty(dt, head[1], shape, &err))) return 0;
+  if (nbytes) memcpy((*out)->data, r->p, nbytes);
+  r->p += nbytes;
+  return 1;
+}
+
+/* A 'Q' record: pushes the kernel of that name (lask.core.kernels, then the array
+ * kernels), or returns 0 when this process has none. */
+static int read_kernel_name(rctx *r) {
+  lua_State *L = r->L;
+  int top = lua_gettop(L);
+  uint64_t len;
+  char registry;
+  if (!get(r, &registry, 1) || !get_u64(r, &len) || (uint64_t)(r->end - r->p) < len) return 0;
+  lua_pushlstring(L, r->p, len); /* top + 1: the name */
+  r->p += len;
+  const lask_kernel *k = registry == 'a' ? lask_akernel_find(lua_tostring(L, top + 1)) : NULL;
+  if (k) return lua_settop(L, top), lask_l_pushkernel(L, k), 1;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  int found = lua_getfield(L, -1, "lask.core") == LUA_TTABLE &&
+              lua_getfield(L, -1, "kernels") == LUA_TTABLE &&
+              lua_getfield(L, -1, lua_tostring(L, top + 1)) == LUA_TUSERDATA && lask_l_tokernel(L, -1);
+  if (!found) {
+    lua_settop(L, top);
+    r->why = "a kernel this process does not have";
+    return 0;
+  }
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+  return 1;
+}
+
 static int read_table(rctx *r) {
   lua_State *L = r->L;
   uint64_t id;
@@ -524,6 +622,7 @@ static int read_lua(rctx *r) {
     if ((ok = get(r, &k, sizeof k))) lask_l_pushkernel(L, k);
     break;
   }
+  case 'Q': ok = read_kernel_name(r); break;
   case 'F': {
     const void *p;
     uint64_t fp;
@@ -534,7 +633,8 @@ static int read_lua(rctx *r) {
   case 'a': {
     lask_ndarray *a;
     char tag2;
-    if ((ok = get(r, &tag2, 1) && tag2 == 'A' && read_array(r, &a))) {
+    if ((ok = get(r, &tag2, 1) &&
+              (tag2 == 'A' ? read_array(r, &a) : tag2 == 'B' && read_array_inline(r, &a)))) {
       lask_l_pushndarray(L, a);
       lask_release(lask_ndarray_value(a));
     }
@@ -578,10 +678,17 @@ static int read_value(rctx *r, lask_value *out) {
     *out = lask_objval(k);
     return 1;
   }
-  case 'A': {
+  case 'A':
+  case 'B': {
     lask_ndarray *a;
-    if (!read_array(r, &a)) return 0;
+    if (!(tag == 'A' ? read_array(r, &a) : read_array_inline(r, &a))) return 0;
     *out = lask_ndarray_value(a);
+    return 1;
+  }
+  case 'Q': {
+    if (!read_kernel_name(r)) return 0;
+    *out = lask_kernel_value(lask_l_tokernel(r->L, -1)); /* static: never counted */
+    lua_pop(r->L, 1);
     return 1;
   }
   case 'H': {

@@ -42,3 +42,4 @@ bench lua_tasks.lua
 bench reductions.lua
 bench indexing.lua
 bench map_overlap.lua
+bench mpi.lua

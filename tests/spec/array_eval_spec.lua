@@ -23,7 +23,7 @@ describe("lask.array compute", function()
       H.same(H.get(x, { scheduler = name }), H.vals(a).flat)
     end
     assert.has_error(function() x:compute { scheduler = "gpu" } end,
-      "lask.array: unknown scheduler 'gpu' (threaded or threads, multiprocessing or processes, sync or synchronous)")
+      "lask.array: unknown scheduler 'gpu' (threaded or threads, multiprocessing or processes, sync or synchronous, mpi)")
   end)
 
   it("persist keeps the blocks in memory under the same keys", function()

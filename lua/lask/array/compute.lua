@@ -7,7 +7,7 @@
 -- array that assembles its blocks (the block kernel: one copy into the result; on
 -- the threaded or sync scheduler the block tasks write into the result instead,
 -- see write_in_place), and runs one get. opts: scheduler ("threaded" by default,
--- "sync", "multiprocessing") or get (a get function), num_workers, callbacks, fuse,
+-- "sync", "multiprocessing", "mpi": lask.mpi, its ranks) or get (a get function), num_workers, callbacks, fuse,
 -- optimize (lask's graph optimisation, off by default: the graph is already fused),
 -- lua and strict (as get's: lua = "parallel" runs Lua block functions such as
 -- map_blocks's on every worker); any other field is an error naming the valid ones.
@@ -35,7 +35,7 @@ local function get_function(opts)
   if type(sched) == "string" and sched:match("^[%w_]+$") then ok, mod = pcall(require, "lask." .. sched) end
   if not ok or type(mod) ~= "table" or not mod.get then
     error("lask.array: unknown scheduler '" .. tostring(opts.scheduler) ..
-      "' (threaded or threads, multiprocessing or processes, sync or synchronous)", 4)
+      "' (threaded or threads, multiprocessing or processes, sync or synchronous, mpi)", 4)
   end
   return mod.get
 end
@@ -129,10 +129,10 @@ local function write_in_place(dsk, x)
   return key
 end
 
-function CP.run(dsk, keys, opts)
+function CP.run(dsk, keys, opts, keep)
   local get = get_function(opts)
   return get(dsk, keys, { num_workers = opts.num_workers, callbacks = opts.callbacks, optimize = opts.optimize,
-    lua = opts.lua, strict = opts.strict })
+    lua = opts.lua, strict = opts.strict, keep = keep })
 end
 
 -- The key of x in memory, with x's final task(s) added to dsk. others: the other
@@ -162,12 +162,15 @@ function CP.compute(x, opts)
 end
 
 -- x:persist([opts]): x with its blocks computed and held in memory: a lazy array
--- of the same name and chunks whose graph holds the blocks themselves.
+-- of the same name and chunks whose graph holds the blocks themselves (with
+-- scheduler = "mpi", each block on the rank that computed it: the array is then
+-- computed with scheduler = "mpi" only).
 function CP.persist(x, opts)
   opts = check_opts(opts, 2)
   local dsk = CP.graph({ x }, opts)
   local grid = core.key_grid(x.name, x.numblocks)
-  local values = CP.run(dsk, grid, opts)
+  -- lask.mpi: each block stays on the rank that computed it (a lask.mpi.held there)
+  local values = CP.run(dsk, grid, opts, not opts.get and scheduler_name(opts) == "mpi" or nil)
   local data = {}
   local function fill(keys, vals)
     if lcore.iskey(keys) then

@@ -1,0 +1,173 @@
+-- mpi.lua: lask.mpi across the ranks of an MPI job (see README.md in this directory).
+--
+--   mpi.lua [--tiny]
+--       runs every measurement, each in its own mpirun, and prints the tables:
+--       start-up (mpirun to the first task), one hop's latency and bandwidth (16 B to
+--       8 MiB, ping-pong between 2 ranks), the per-task cost of 100k-task chain, tree
+--       and random graphs per owner rule on 1, 2 and 4 ranks against lask.threaded in
+--       one process, and TSQR (la.qr's R) of 1e6 x 100 on 1, 2 and 4 ranks, one worker
+--       per rank. --tiny: small sizes, to check that the script works.
+--   mpi.lua run WHAT ARGS...      (under mpirun) one measurement; rank 0 prints a RESULT line.
+--
+-- 4 ranks on this 2-core machine are oversubscribed: their numbers show the cost of
+-- sharing cores, not scaling. Environment (set by run.sh): LASK, the command that
+-- runs a Lua script with lask loadable; LUA_CPATH must find lask/mpi.so (run.sh and
+-- this script add build/lib).
+local here = (arg and arg[0] or ""):match("^(.*/)") or "./"
+local R = dofile(here .. "report.lua")
+
+local function graph(shape, n, rng)
+  local lask = require "lask"
+  local K, key = lask.kernels, lask.key
+  local d = {}
+  if shape == "chain" then
+    d[key("c", 0)] = { K.add, 0, 1 }
+    for i = 1, n - 1 do d[key("c", i)] = { K.add, key("c", i - 1), 1 } end
+    return d, key("c", n - 1)
+  elseif shape == "tree" then
+    local level, width = 0, n // 2
+    for i = 0, width - 1 do d[key("t", 0, i)] = { K.add, i, 1 } end
+    while width > 1 do
+      local w2 = (width + 1) // 2
+      for i = 0, w2 - 1 do
+        local a, b = key("t", level, 2 * i), key("t", level, math.min(2 * i + 1, width - 1))
+        d[key("t", level + 1, i)] = { K.add, a, b }
+      end
+      level, width = level + 1, w2
+    end
+    return d, key("t", level, 0)
+  end
+  -- random: each task adds two earlier ones (tuple keys of one name, in order)
+  d[key("r", 0)] = { K.add, 0, 1 }
+  for i = 1, n - 1 do
+    d[key("r", i)] = { K.add, key("r", rng(0, i - 1)), key("r", math.max(0, i - 1 - rng(0, 10))) }
+  end
+  local last = {}
+  for i = n - 100, n - 1 do if i >= 0 then last[#last + 1] = key("r", i) end end
+  return d, last
+end
+
+-- Under mpirun: one measurement.
+local function run(what, ...)
+  local mpi = require "lask.mpi"
+  local args = { ... }
+  local function emit(t) if mpi.rank == 0 then R.emit(t) end end
+  if what == "startup" then
+    local first
+    mpi.get({ x = { function() first = R.clock() return 1 end } }, "x", { owner = function() return 0 end })
+    emit { first_task = first }
+  elseif what == "hop" then
+    local core = require "lask.core"
+    local bytes, hops = tonumber(args[1]), tonumber(args[2])
+    local n = math.max(1, bytes // 8)
+    local d = { [0] = nil }
+    local vals = {}
+    for i = 1, n do vals[i] = i end
+    local key = require("lask").key
+    d[key("h", 0)] = { function() return bytes < 8 and "x" or core.asarray(vals) end }
+    for i = 1, hops do d[key("h", i)] = { require("lask").kernels.identity, key("h", i - 1) } end
+    local owner = function(k) return k[2] % 2 end
+    mpi.get(d, key("h", hops), { owner = owner }) -- warm up
+    local t0 = R.clock()
+    mpi.get(d, key("h", hops), { owner = owner })
+    local dt = R.clock() - t0
+    emit { bytes = bytes, hop_us = dt / hops * 1e6, mb_s = bytes * hops / dt / 1e6 }
+  elseif what == "tasks" then
+    local shape, n, rule = args[1], tonumber(args[2]), args[3]
+    math.randomseed(1)
+    local d, keys = graph(shape, n, math.random)
+    local t0 = R.clock()
+    local plan = require("lask.distributed").plan(d, keys, mpi.rank, mpi.size, rule)
+    local plan_s = R.clock() - t0
+    mpi.get(d, keys, { owner = rule }) -- warm up
+    t0 = R.clock()
+    mpi.get(d, keys, { owner = rule })
+    local dt = R.clock() - t0
+    emit { shape = shape, rule = rule, us_per_task = dt / n * 1e6, plan_us_per_task = plan_s / n * 1e6,
+      sent = plan.sent }
+  elseif what == "tsqr" then
+    local da, la = require "lask.array", require "lask.array.linalg"
+    local rows, cols, chunk = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
+    local x = da.random.normal({ rows, cols }, { chunks = { chunk, cols }, seed = 0 })
+    local _, r = la.qr(x)
+    r:compute { scheduler = "mpi", num_workers = 1 } -- warm up
+    local t0 = R.clock()
+    r:compute { scheduler = "mpi", num_workers = 1 }
+    emit { seconds = R.clock() - t0 }
+  end
+end
+
+-- In one process: lask.threaded on the same graphs.
+local function threaded(shape, n)
+  math.randomseed(1)
+  local d, keys = graph(shape, n, math.random)
+  local get = require("lask.threaded").get
+  get(d, keys)
+  local t0 = R.clock()
+  get(d, keys)
+  return (R.clock() - t0) / n * 1e6
+end
+
+local function main(tiny)
+  local lask_cmd = os.getenv("LASK") or "build/lask"
+  local build = os.getenv("BUILD") or "build"
+  local cpath = build .. "/lib/?.so;" .. (os.getenv("LUA_CPATH") or ";")
+  local function mpirun(np, ...)
+    local cmd = ("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 LUA_CPATH='%s' "
+      .. "mpirun --oversubscribe --bind-to none -np %d -x LUA_CPATH %s %smpi.lua run %s"):format(cpath, np,
+      lask_cmd, here, table.concat({ ... }, " "))
+    return R.run(cmd)
+  end
+  print(("load average: %s"):format((io.open("/proc/loadavg") or { read = function() return "?" end }):read("l")))
+  print("4 ranks on 2 cores are oversubscribed.\n")
+
+  local rows = {}
+  for _, np in ipairs { 1, 2, 4 } do
+    local t0 = R.clock()
+    local r = mpirun(np, "startup")
+    rows[#rows + 1] = { tostring(np), R.num(r and (r.first_task - t0) * 1e3, 1) }
+  end
+  print("start-up: mpirun to the first task")
+  R.table({ "ranks", "ms" }, rows)
+
+  rows = {}
+  local sizes = tiny and { 16, 4096 } or { 16, 1024, 65536, 1048576, 8388608 }
+  for _, bytes in ipairs(sizes) do
+    local r = mpirun(2, "hop", bytes, tiny and 10 or (bytes >= 1048576 and 50 or 1000))
+    rows[#rows + 1] = { tostring(bytes), R.num(r and r.hop_us, 2), R.num(r and r.mb_s, 1) }
+  end
+  print("\none hop between 2 ranks (a chain of tasks whose owners alternate)")
+  R.table({ "bytes", "us/hop", "MB/s" }, rows)
+
+  rows = {}
+  local n = tiny and 2000 or 100000
+  for _, shape in ipairs { "chain", "tree", "random" } do
+    local ref = threaded(shape, n)
+    for _, rule in ipairs { "blocks", "hash" } do
+      for _, np in ipairs { 1, 2, 4 } do
+        local r = mpirun(np, "tasks", shape, n, rule)
+        rows[#rows + 1] = { shape, rule, tostring(np), R.num(r and r.us_per_task, 3), R.num(ref, 3),
+          R.num(r and r.plan_us_per_task, 3), r and tostring(r.sent) or "-" }
+      end
+    end
+  end
+  print(("\nper task, %d native tasks: mpi.get against lask.threaded in one process"):format(n))
+  R.table({ "graph", "owners", "ranks", "mpi us/task", "threaded us/task", "plan us/task", "sent by rank 0" }, rows)
+
+  rows = {}
+  local shape = tiny and { 20000, 10, 2000 } or { 1000000, 100, 100000 }
+  local base
+  for _, np in ipairs { 1, 2, 4 } do
+    local r = mpirun(np, "tsqr", shape[1], shape[2], shape[3])
+    base = base or (r and r.seconds)
+    rows[#rows + 1] = { tostring(np), R.num(r and r.seconds, 3), R.ratio(base, r and r.seconds) }
+  end
+  print(("\nTSQR (la.qr's R) of %d x %d, blocks of %d rows, one worker per rank"):format(shape[1], shape[2], shape[3]))
+  R.table({ "ranks", "seconds", "speed-up" }, rows)
+end
+
+if arg and arg[1] == "run" then
+  run(table.unpack(arg, 2))
+else
+  main(arg and arg[1] == "--tiny")
+end
