@@ -30,7 +30,7 @@ BINDING_SRC = $(wildcard lua/binding/*.c)
 HEADERS     = $(wildcard engine/*.h engine/*/*.h lua/binding/*.h)
 # The public headers: installed under include/lask/, and what liblask.so exports.
 PUBLIC_CORE = api.h engine.h err.h eval.h graph.h kernel.h run.h run_opts.h trace.h value.h version.h
-PUBLIC_HEADERS = engine/lask.h $(PUBLIC_CORE:%=engine/core/%) engine/array/scalar.h
+PUBLIC_HEADERS = engine/lask.h $(PUBLIC_CORE:%=engine/core/%) engine/array/scalar.h engine/array/ndarray.h
 SOVERSION   = $(firstword $(subst ., ,$(VERSION)))
 SHLIB       = $(BUILD)/liblask.so.$(VERSION)
 LUA_MODULES = $(shell find lua/lask -name '*.lua' | sort)
@@ -191,7 +191,7 @@ install: $(BUILD)/lask $(BUILD)/lib/lask/core.so $(BUILD)/lib/lask/mpi.so $(BUIL
 	install -d $(DESTDIR)$(PREFIX)/include/lask/core $(DESTDIR)$(PREFIX)/include/lask/array
 	install -m 644 engine/lask.h $(DESTDIR)$(PREFIX)/include/lask/
 	cd engine/core && install -m 644 $(PUBLIC_CORE) $(DESTDIR)$(PREFIX)/include/lask/core/
-	install -m 644 engine/array/scalar.h $(DESTDIR)$(PREFIX)/include/lask/array/
+	install -m 644 engine/array/scalar.h engine/array/ndarray.h $(DESTDIR)$(PREFIX)/include/lask/array/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lask.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lask.pc
 
 # luarocks' "make" backend (lask-*.rockspec) passes LUADIR, LIBDIR and BINDIR.

@@ -5,6 +5,7 @@
  *   1. opens an engine (a pool of worker threads)      lask_engine_new / _free
  *   2. builds a graph of native kernels                 lask_gb_* in graph.h
  *   3. runs it for the values it wants                  lask_get
+ * and its kernels read and make arrays through           lask_ndarray_* in array/ndarray.h
  * or hands the engine a Lua state, where scripts build graphs from Lua tables
  * (lask_lua_open, lask_lua_dofile, below). What is not declared in the headers
  * this file includes is not API.
@@ -20,6 +21,7 @@
 #ifndef LASK_H
 #define LASK_H
 
+#include "array/ndarray.h"
 #include "array/scalar.h"
 #include "core/engine.h"
 #include "core/err.h"

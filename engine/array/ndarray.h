@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/err.h"
-#include "core/value.h"
+#include "../core/api.h"
+#include "../core/err.h"
+#include "../core/value.h"
+
+LASK_BEGIN_DECLS
 
 #define LASK_MAXDIM 16
 
@@ -219,5 +222,7 @@ static inline lask_value lask_ndarray_value(lask_ndarray *a) { return lask_objva
 static inline lask_ndarray *lask_ndarray_of(lask_value v) {
   return lask_isa(v, &lask_ndarray_class) ? (lask_ndarray *)v.as.o : NULL;
 }
+
+LASK_END_DECLS
 
 #endif

@@ -52,6 +52,16 @@ int main(void) {
   if (!g || lask_get(e, g, want, 1, &v, &err) != LASK_OK) return printf("%s\n", err.msg), 1;
   printf("y = %lld\n", (long long)v.as.i);
   lask_release(v), lask_graph_free(g), lask_engine_free(e);
+  /* a kernel's view of an array: lask_ndarray (array/ndarray.h) */
+  int64_t shape[2] = {2, 3};
+  lask_ndarray *a = lask_ndarray_new(LASK_F64, 2, shape, &err);
+  if (!a) return printf("%s\n", err.msg), 1;
+  for (int64_t i = 0; i < 2; i++)
+    for (int64_t j = 0; j < 3; j++) *(double *)(a->data + i * a->strides[0] + j * a->strides[1]) = (double)(10 * i + j);
+  int64_t at[2] = {1, 2};
+  printf("a[1,2] = %g of %lld elements, %s\n", *(double *)lask_ndarray_ptr(a, at), (long long)lask_ndarray_size(a),
+         lask_dtype_name(a->dtype));
+  lask_release(lask_ndarray_value(a));
   return 0;
 }
 ]])
@@ -64,6 +74,7 @@ int main(void) {
       :format(pc, prefix, prefix, pc, root, src, pkg, prefix, root, pkg))
     assert.are.equal(0, status, out)
     assert.matches("y = 42", out)
+    assert.matches("a[1,2] = 12 of 6 elements, float64", out, 1, true)
     local v = out:match("version (%d+%.%d+%.%d+) %((%d+%.%d+%.%d+)%)")
     assert.truthy(v, out)
     assert.matches("version " .. v:gsub("%.", "%%.") .. " %(" .. v:gsub("%.", "%%.") .. "%)", out)
@@ -76,6 +87,8 @@ int main(void) {
       :format(root, src, pkg, prefix, pkg, root, root, src, pkg, prefix, root))
     assert.are.equal(0, status, out)
     local _, n = out:gsub("y = 42", "")
+    assert.are.equal(2, n, out)
+    _, n = out:gsub("a%[1,2%] = 12 of 6 elements, float64", "")
     assert.are.equal(2, n, out)
   end)
 
