@@ -335,30 +335,73 @@ end)
 
 describe("the buffer cache", function()
   -- A dropped result stayed resident in a cache invisible from Lua (up to 2 GiB).
-  it("is visible, bounded by da.config and given back by da.trim", function()
-    local out, status = S.run([[
-      local da = require "lask.array"
-      local function rss_mb() return tonumber(io.open("/proc/self/status"):read("a"):match("VmRSS:%s+(%d+)")) // 1024 end
-      local function drop_128mb()
-        local x = da.ones({ 4000, 4000 }, { chunks = -1 }):compute()
-        x = nil
-        collectgarbage() collectgarbage()
-      end
-      print(da.config().buffer_cache_mb)
-      local base = rss_mb()
-      drop_128mb()
+  local PRELUDE = [[
+    local da = require "lask.array"
+    local function rss_mb() -- resident pages, from /proc/self/statm
+      local f = io.open("/proc/self/statm")
+      f:read("n")
+      local pages = f:read("n")
+      f:close()
+      return pages * 4096 // 2 ^ 20
+    end
+    local function drop(mb) -- computes a result of mb MB, drops it and collects it
+      local x = da.ones({ mb * 2 ^ 17 // 1000, 1000 }, { chunks = -1 }):compute()
+      assert(x:get(1, 1) == 1)
+      x = nil
+      collectgarbage() collectgarbage()
+    end
+  ]]
+  it("gives a dropped 300 MB result back to the system by default, the floor and limit reported", function()
+    local out, status = S.run(PRELUDE .. [[
       local c = da.config()
-      print(c.buffer_cache_buffers, c.buffer_cache_bytes >= 128000000, rss_mb() - base >= 100)
+      print(c.buffer_cache_mb, c.buffer_cache_idle_mb, c.buffer_cache_bound_bytes == 64 << 20)
+      local base = rss_mb()
+      drop(300)
+      c = da.config()
+      print(c.buffer_cache_bytes, c.live_bytes, rss_mb() - base < 30)
+      drop(40) -- under the floor: kept for the next get
+      c = da.config()
+      print(c.buffer_cache_buffers, c.buffer_cache_bytes >= 40 << 20, rss_mb() - base >= 30)
       da.trim()
       print(da.config().buffer_cache_bytes, rss_mb() - base < 30)
-      print(da.config({ buffer_cache_mb = 0 }).buffer_cache_mb)
-      drop_128mb()
-      print(da.config().buffer_cache_bytes, rss_mb() - base < 30)
-      print(pcall(da.config, { buffer_cache_mb = -1 }))
     ]], 60)
     assert.are.equal(0, status, out)
-    assert.are.equal("2048\n1\ttrue\ttrue\n0\ttrue\n0\n0\ttrue\n"
-      .. "false\tlask.array: config: buffer_cache_mb must be a non-negative integer, got -1\n", out)
+    assert.are.equal("2048\t64\ttrue\n0\t0\ttrue\n1\ttrue\ttrue\n0\ttrue\n", out)
+  end)
+  it("keeps freed blocks for reuse while a get runs, and gives them back when it ends", function()
+    -- 8 blocks of 32 MB, each freed once its sum is taken: the cache holds one
+    -- between blocks (the next block takes it back), so RSS stays near 2 blocks.
+    for _, sched in ipairs { "sync", "threaded" } do
+      local out, status = S.run(PRELUDE .. ([[
+        local lask = require "lask"
+        da.config { buffer_cache_idle_mb = 0 }
+        local x = da.arange(32000000, { chunks = 4000000 })
+        local seen = {}
+        local d = x:sum().dask
+        local key = lask.key(x:sum().name)
+        for run = 1, 3 do
+          local base = rss_mb()
+          d.probe = { function(s)
+            local c = da.config()
+            seen[#seen + 1] = c.buffer_cache_buffers == 1 and c.buffer_cache_bytes >= 32000000
+            return s
+          end, key }
+          local s = require("lask." .. %q).get(d, "probe", { num_workers = 1 })
+          print(s:item(), seen[run], da.config().buffer_cache_bytes, rss_mb() - base < 100)
+        end
+        print(da.config { buffer_cache_mb = 0 }.buffer_cache_mb)
+        print(x:sum():compute():item())
+      ]]):format(sched), 60)
+      assert.are.equal(0, status, out)
+      assert.are.equal(string.rep("511999984000000\ttrue\t0\ttrue\n", 3) .. "0\n511999984000000\n", out, sched)
+    end
+  end)
+  it("refuses settings that are not non-negative integers", function()
+    local da = require "lask.array"
+    assert.has_error(function() da.config { buffer_cache_mb = -1 } end,
+      "lask.array: config: buffer_cache_mb must be a non-negative integer, got -1")
+    assert.has_error(function() da.config { buffer_cache_idle_mb = 1.5 } end,
+      "lask.array: config: buffer_cache_idle_mb must be a non-negative integer, got 1.5")
   end)
 end)
 
