@@ -151,6 +151,17 @@ describe("array sizes that overflow int64", function()
     assert.are.equal(0, status, out)
     assert.are.equal("0\tarray([], shape=(12875941756269202, 0, 1, 4), dtype=float64)\n", out)
   end)
+
+  it("are refused by reshape, whose product of extents wrapped to the right size", function()
+    -- (2^62 + 1) * 4 wraps to 4: reshape took it for a shape of 4 elements.
+    for _, dtype in ipairs { "float64", "float32", "int64", "bool" } do
+      local x = da.ones(4, { dtype = dtype })
+      local ok, err = pcall(da.reshape, x, { (1 << 62) + 1, 4 })
+      assert.is_false(ok)
+      assert.matches("shape %(4611686018427387905, 4%) and dtype " .. dtype .. " is too big", err)
+      assert.are.same({ 2, 2 }, { table.unpack(da.reshape(x, { 2, -1 }).shape) })
+    end
+  end)
 end)
 
 describe("absurd block counts", function()
