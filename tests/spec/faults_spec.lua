@@ -437,6 +437,45 @@ describe("a .npy file truncated by another process while its blocks live", funct
   end)
 end)
 
+describe("Ctrl-C during la.svd and la.qr of a very tall block", function()
+  -- The QR of a whole block was one kernel call: Ctrl-C waited for it (seconds).
+  -- Blocks of at least twice ~2^31 flops of rows are now factored in pieces, tasks
+  -- of their own, and a get stops between tasks.
+  it("factors the pieces to the same result", function()
+    local da, la = require "lask.array", require "lask.array.linalg"
+    local x = da.random.random({ 13500, 400 }, { chunks = -1, seed = 3 }) -- 2 pieces of 6750 rows
+    local q, r = la.qr(x)
+    local pieces = 0
+    for k in pairs(q.dask) do if tostring(k):match("%-qr%-st1") then pieces = pieces + 1 end end
+    assert.are.equal(2, pieces)
+    local xc, qc, rc = x:compute(), q:compute(), r:compute()
+    assert.is_true(da.abs(da.from_array(qc):dot(rc) - xc):max():compute():item() < 1e-11)
+    assert.is_true(da.abs(da.from_array(qc):T():dot(qc) - da.eye(400)):max():compute():item() < 1e-12)
+    local u, s, v = la.svd(x)
+    assert.is_true(da.abs((u * s):dot(v) - x):max():compute():item() < 1e-11)
+    assert.is_true(da.abs(s - select(2, la.svd(da.from_array(rc)))):max():compute():item() < 1e-9)
+  end)
+
+  for _, f in ipairs { "svd", "qr" } do
+    it("stops la." .. f .. " of a 200000×300 block within seconds, the engine usable after", function()
+      local status, text = S.interrupt(([[
+        local lask, da, la = require "lask", require "lask.array", require "lask.array.linalg"
+        local x = da.random.random({ 200000, 300 }, { chunks = -1, seed = 1 }):persist()
+        local parts = { la.%s(x) }
+        io.write("ready\n") io.flush()
+        local t = lask.clock()
+        local ok, err = pcall(lask.compute, table.unpack(parts))
+        local took = lask.clock() - t
+        print(ok, err.kind, took < 2.5 or took)
+        io.stderr:write("took ", took, "\n")
+        print("after", la.svd(da.eye(3)):sum():compute():item())
+      ]]):format(f), 1)
+      assert.matches("status 0", status)
+      assert.matches("false\tinterrupted\ttrue\n.*after\t3.0\n", text)
+    end)
+  end
+end)
+
 describe("lask.multiprocessing fault suite", function()
   -- Each fault, ROUNDS times, in a process of its own (the parent's faults lower its
   -- address-space limit): get fails on the key of the task whose worker failed, and
