@@ -49,6 +49,8 @@ typedef struct lask_graph {
   char **names;             /* names[i] (owned) or NULL; the array itself may be NULL */
 } lask_graph;
 
+/* The builder: misuse (a NULL builder, a NULL name, an unknown node or constant,
+ * unbalanced programs) never crashes; lask_gb_finish reports the first error. */
 typedef struct lask_graph_builder lask_graph_builder;
 
 /* Gives a new empty builder; NULL when out of memory. */

@@ -240,9 +240,15 @@ end)
 describe("os.exit(code, true) in a task while the pool runs native tasks", function()
   -- Closing the state freed the graph and the engine under the workers: a segfault
   -- in 4 runs of 6 before.
-  it("exits with the code, every time", function()
+  local PROFILERS = [[
+    local diag = require "lask.diagnostics"
+    local prof, rprof = diag.Profiler(), diag.ResourceProfiler { dt = 0.001 }
+  ]]
+  for _, case in ipairs { { "", "" }, { " and profilers trace the run", PROFILERS } } do
+  it("exits with the code, every time" .. case[1], function()
+    -- With profilers, the run records into a trace that the close collected (ltrace.c).
     for _ = 1, 8 do
-      local out, status = S.run([[
+      local out, status = S.run(case[2] .. [[
         local lask, da = require "lask", require "lask.array"
         local x = da.random.random({ 2000, 2000 }, { chunks = { 125, 125 }, seed = 1 })
         local d = ((x * 2 + 1):sum({ axis = 1 })).dask
@@ -256,6 +262,7 @@ describe("os.exit(code, true) in a task while the pool runs native tasks", funct
       assert.are.equal("", out)
     end
   end)
+  end
 end)
 
 describe("a store killed mid-write", function()
