@@ -177,13 +177,23 @@ static void free_release(lask_buffer *b) { free(b->data); }
  * than computing an elementwise result into it. Chunked work frees and makes
  * same-sized blocks all the time, so freed big mappings go to a small cache and
  * the next big buffer of about the same size takes one back instead (no fault, no
- * zeroing; memset when a zeroed array is asked for). The cache is bounded
+ * zeroing; memset when a zeroed array is asked for).
+ *
+ * The cache is bounded by the work in flight: while gets run (between
+ * lask_buffer_cache_run_begin and _end), it holds at most as many bytes as the big
+ * buffers alive (live_bytes: what the running gets and their results hold), and
+ * never less than a small floor (64 MiB, LASK_BUFFER_CACHE_IDLE_MB); when the last
+ * get ends it gives back all above the floor, and a buffer freed while no get runs
+ * is cached only under the floor. So a dropped 300 MB result is unmapped when it
+ * is collected, and a chunked get still reuses its blocks. A hard limit caps it all
  * (CACHE_SLOTS mappings, at most cache_limit bytes: 2 GiB unless
- * LASK_BUFFER_CACHE_MB in the environment says otherwise, 0 turns it off) and
+ * LASK_BUFFER_CACHE_MB in the environment says otherwise, 0 turns it off), and
  * lask_buffer_cache_trim empties it. The bounds fit a TSQR of 1e6×100 in 10
  * blocks, whose 10 reflector blocks of 80 MB and 800 MB result are alive at once:
  * with 8 slots and 1 GiB its next run faulted 8 of them in again (1.5 µs a 4 KiB
- * page here, 29 ms per 80 MB), and its SVD took 1.35-1.5 s instead of 1.15-1.17.
+ * page here, 29 ms per 80 MB), and its SVD took 1.35-1.5 s instead of 1.15-1.17;
+ * between gets only the floor is kept, so a repeated get above it faults its first
+ * blocks in again (the price of giving memory back).
  *
  * Transparent huge pages (LASK_HUGEPAGES=1 asks for them with madvise) cut the
  * faults 512x and the TLB misses of streaming kernels (measured: 400 MB touched in
@@ -216,16 +226,34 @@ static void cache_enter(void) {
   cache_lock();
 }
 
-static _Atomic size_t limit = SIZE_MAX; /* SIZE_MAX: not read yet; a benign race reads it twice */
+/* SIZE_MAX: not read yet (a benign race reads the environment twice). */
+static _Atomic size_t limit = SIZE_MAX, idle_floor = SIZE_MAX;
+static _Atomic size_t live_bytes; /* bytes of big buffers alive (cached ones aside) */
+static _Atomic int running;       /* gets in progress */
 
-static size_t cache_limit(void) {
-  size_t l = atomic_load_explicit(&limit, memory_order_relaxed);
+/* The setting at *v, read once from the environment variable env (in MiB). */
+static size_t setting(_Atomic size_t *v, const char *env, size_t dflt) {
+  size_t l = atomic_load_explicit(v, memory_order_relaxed);
   if (l == SIZE_MAX) {
-    const char *env = getenv("LASK_BUFFER_CACHE_MB");
-    l = env ? (size_t)strtoull(env, NULL, 10) << 20 : (size_t)2 << 30;
-    atomic_store_explicit(&limit, l, memory_order_relaxed);
+    const char *e = getenv(env);
+    l = e ? (size_t)strtoull(e, NULL, 10) << 20 : dflt;
+    atomic_store_explicit(v, l, memory_order_relaxed);
   }
   return l;
+}
+
+static size_t cache_limit(void) { return setting(&limit, "LASK_BUFFER_CACHE_MB", (size_t)2 << 30); }
+static size_t cache_floor(void) {
+  return setting(&idle_floor, "LASK_BUFFER_CACHE_IDLE_MB", (size_t)64 << 20);
+}
+
+/* What the cache may hold now: the live big buffers while a get runs, at least the
+ * floor, at most the limit. */
+static size_t cache_bound(void) {
+  size_t b = cache_floor(), live = atomic_load_explicit(&live_bytes, memory_order_relaxed);
+  if (atomic_load_explicit(&running, memory_order_relaxed) > 0 && live > b) b = live;
+  size_t l = cache_limit();
+  return b < l ? b : l;
 }
 
 static void cache_drop(int i) { /* cache_mu held */
@@ -256,10 +284,10 @@ static void *cache_take(size_t len, size_t *got) {
 /* Keeps a freed mapping for reuse, evicting the oldest as needed; false when it
  * does not fit the cache at all (the caller unmaps it). */
 static bool cache_put(void *data, size_t len) {
-  size_t limit = cache_limit();
-  if (len > limit) return false;
+  size_t bound = cache_bound();
+  if (len > bound) return false;
   cache_enter();
-  while (ncached > 0 && (ncached == CACHE_SLOTS || cached_bytes + len > limit)) cache_drop(0);
+  while (ncached > 0 && (ncached == CACHE_SLOTS || cached_bytes + len > bound)) cache_drop(0);
   cache[ncached].data = data, cache[ncached].len = len;
   ncached++, cached_bytes += len;
   pthread_mutex_unlock(&cache_mu);
@@ -272,18 +300,38 @@ void lask_buffer_cache_trim(void) {
   pthread_mutex_unlock(&cache_mu);
 }
 
-void lask_buffer_cache_config(size_t new_limit, lask_buffer_cache_stats *st) {
-  if (new_limit != SIZE_MAX) atomic_store_explicit(&limit, new_limit, memory_order_relaxed);
-  size_t l = cache_limit();
+/* Unmaps the oldest cached mappings until the cache holds at most bound bytes. */
+static void cache_shrink(size_t bound) {
   cache_enter();
-  while (ncached > 0 && cached_bytes > l) cache_drop(0); /* a lowered limit applies at once */
-  if (st) st->bytes = cached_bytes, st->buffers = (size_t)ncached, st->limit = l;
+  while (ncached > 0 && cached_bytes > bound) cache_drop(0);
   pthread_mutex_unlock(&cache_mu);
 }
 
+void lask_buffer_cache_config(size_t new_limit, size_t new_floor, lask_buffer_cache_stats *st) {
+  if (new_limit != SIZE_MAX) atomic_store_explicit(&limit, new_limit, memory_order_relaxed);
+  if (new_floor != SIZE_MAX) atomic_store_explicit(&idle_floor, new_floor, memory_order_relaxed);
+  if (new_limit != SIZE_MAX || new_floor != SIZE_MAX)
+    cache_shrink(cache_bound()); /* a lowered one applies at once */
+  if (!st) return;
+  st->limit = cache_limit(), st->floor = cache_floor(), st->bound = cache_bound();
+  st->live = atomic_load_explicit(&live_bytes, memory_order_relaxed);
+  cache_enter();
+  st->bytes = cached_bytes, st->buffers = (size_t)ncached;
+  pthread_mutex_unlock(&cache_mu);
+}
+
+void lask_buffer_cache_run_begin(void) { atomic_fetch_add_explicit(&running, 1, memory_order_relaxed); }
+
+void lask_buffer_cache_run_end(void) {
+  if (atomic_fetch_sub_explicit(&running, 1, memory_order_relaxed) == 1) cache_shrink(cache_bound());
+}
+
+/* The buffer still counts as live while the cache decides, so that the last big
+ * buffer of a get may be kept for the next block. */
 static void map_release(lask_buffer *b) {
   size_t len = (size_t)(uintptr_t)b->ctx;
   if (!cache_put(b->data, len)) munmap(b->data, len);
+  atomic_fetch_sub_explicit(&live_bytes, len, memory_order_relaxed);
 }
 
 static bool want_hugepages(void) {
@@ -318,6 +366,7 @@ static lask_buffer *big_buffer(size_t nbytes, bool zero) {
   if (!data) data = map_aligned(len);
   lask_buffer *b = data ? lask_buffer_wrap(data, nbytes, map_release, (void *)(uintptr_t)got) : NULL;
   if (data && !b) munmap(data, got);
+  if (b) atomic_fetch_add_explicit(&live_bytes, got, memory_order_relaxed);
   return b;
 }
 

@@ -64,14 +64,22 @@ lask_buffer *lask_buffer_new(size_t nbytes);
 /* Unmaps the big buffers kept for reuse (see ndarray.c); any thread. */
 void lask_buffer_cache_trim(void);
 
-/* What the reuse cache of big buffers holds: bytes in buffers, and its limit. */
+/* What the reuse cache of big buffers holds (bytes in buffers), its hard limit, its
+ * idle floor, what it may hold now (bound) and the bytes of big buffers alive. */
 typedef struct lask_buffer_cache_stats {
-  size_t bytes, buffers, limit;
+  size_t bytes, buffers, limit, floor, bound, live;
 } lask_buffer_cache_stats;
 
-/* Sets the cache's limit in bytes (SIZE_MAX: keep it; 0 turns the cache off),
- * unmapping what exceeds it at once, and fills *st (if not NULL); any thread. */
-void lask_buffer_cache_config(size_t new_limit, lask_buffer_cache_stats *st);
+/* Sets the cache's hard limit and idle floor in bytes (SIZE_MAX: keep it; a limit
+ * of 0 turns the cache off), unmapping what exceeds the bound at once, and fills
+ * *st (if not NULL); any thread. */
+void lask_buffer_cache_config(size_t new_limit, size_t new_floor, lask_buffer_cache_stats *st);
+
+/* Brackets a get: while one runs the cache may hold as much as the live big
+ * buffers; when the last ends it is trimmed down to its floor. Any thread; each
+ * begin needs one end. */
+void lask_buffer_cache_run_begin(void);
+void lask_buffer_cache_run_end(void);
 
 /* Gives a buffer over data the caller made, freed by release(b) when the last view
  * goes (release may be NULL: data then is not freed). NULL when out of memory. */

@@ -26,6 +26,7 @@ lask_status lask_err_set(lask_err *err, lask_status code, uint32_t node, const c
 }
 
 void lask_err_clear(lask_err *err) {
+  if (!err) return;
   err->code = LASK_OK;
   err->node = LASK_NO_NODE;
   err->msg[0] = '\0';

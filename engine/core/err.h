@@ -48,7 +48,7 @@ const char *lask_strstatus(lask_status code);
 lask_status lask_err_set(lask_err *err, lask_status code, uint32_t node, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Resets err to LASK_OK with an empty message. */
+/* Resets err (if not NULL) to LASK_OK with an empty message. */
 void lask_err_clear(lask_err *err);
 
 LASK_END_DECLS

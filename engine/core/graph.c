@@ -1,7 +1,11 @@
 /* graph.c — building the compact graph: programs, constants, CSR edges.
  *
  * The builder keeps a sticky error (as SQLite's mallocFailed): emit calls return
- * nothing, and lask_gb_finish reports the first failure.
+ * nothing, and lask_gb_finish reports the first failure. Misuse is such a failure
+ * too, never a crash: a NULL builder (lask_gb_new out of memory) makes every call a
+ * no-op (lask_gb_finish then reports out of memory), and a NULL name, an unknown
+ * node or constant, a program that pops what it never pushed, a begin without an
+ * end or an end without a begin are reported by lask_gb_finish.
  */
 #include "graph.h"
 
@@ -74,9 +78,10 @@ void lask_gb_free(lask_graph_builder *b) {
   free(b);
 }
 
-uint32_t lask_gb_count(const lask_graph_builder *b) { return (uint32_t)b->nnodes; }
+uint32_t lask_gb_count(const lask_graph_builder *b) { return b ? (uint32_t)b->nnodes : 0; }
 
 uint32_t lask_gb_node(lask_graph_builder *b) {
+  if (!b) return LASK_NO_NODE;
   size_t cap = b->capnodes, need = b->nnodes + 1;
   if (b->nnodes >= LASK_MAX_OPERAND) {
     fail(b, LASK_EINVAL, "too many nodes");
@@ -99,6 +104,8 @@ uint32_t lask_gb_node(lask_graph_builder *b) {
 }
 
 uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
+  if (!b) return LASK_NO_NODE;
+  if (!name) return fail(b, LASK_EINVAL, "lask_gb_named: the name is NULL"), LASK_NO_NODE;
   lask_hkey k = lask_hmap_bytes_key(name, strlen(name));
   uint32_t id = lask_hmap_get(&b->by_name, k);
   if (id != UINT32_MAX) return id;
@@ -117,7 +124,7 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
 }
 
 static void emit(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pops) {
-  if (b->err.code) return;
+  if (!b || b->err.code) return;
   if (b->cur == LASK_NO_NODE) return fail(b, LASK_EINVAL, "instruction outside a node's program");
   if (operand > LASK_MAX_OPERAND) return fail(b, LASK_EINVAL, "operand too large");
   if (pops > b->depth) return fail(b, LASK_EINVAL, "program pops more values than it pushed");
@@ -128,7 +135,7 @@ static void emit(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pop
 }
 
 void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
-  if (b->err.code) return;
+  if (!b || b->err.code) return;
   if (id >= b->nnodes) return fail(b, LASK_EINVAL, "no such node");
   if (b->code_len[id]) return fail_at(b, LASK_EINVAL, id, "node defined twice");
   if (b->cur != LASK_NO_NODE)
@@ -139,11 +146,12 @@ void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
 }
 
 void lask_gb_key(lask_graph_builder *b, uint32_t id) {
-  if (id >= b->nnodes && !b->err.code) return fail(b, LASK_EINVAL, "reference to an unknown node");
+  if (b && id >= b->nnodes && !b->err.code) return fail(b, LASK_EINVAL, "reference to an unknown node");
   emit(b, LASK_OP_KEY, id, 0);
 }
 
 uint32_t lask_gb_add_const(lask_graph_builder *b, lask_value v) {
+  if (!b) return lask_release(v), UINT32_MAX;
   if (b->err.code || !reserve((void **)&b->consts, &b->capconsts, b->nconsts + 1, sizeof v)) {
     lask_release(v);
     fail(b, LASK_ENOMEM, "out of memory adding a constant");
@@ -154,7 +162,7 @@ uint32_t lask_gb_add_const(lask_graph_builder *b, lask_value v) {
 }
 
 void lask_gb_const_ref(lask_graph_builder *b, uint32_t c) {
-  if (c >= b->nconsts && !b->err.code) return fail(b, LASK_EINVAL, "reference to an unknown constant");
+  if (b && c >= b->nconsts && !b->err.code) return fail(b, LASK_EINVAL, "reference to an unknown constant");
   emit(b, LASK_OP_CONST, c, 0);
 }
 
@@ -165,7 +173,7 @@ void lask_gb_list(lask_graph_builder *b, uint32_t n) { emit(b, LASK_OP_LIST, n, 
 void lask_gb_call(lask_graph_builder *b, uint32_t nargs) { emit(b, LASK_OP_CALL, nargs, (int64_t)nargs + 1); }
 
 void lask_gb_end(lask_graph_builder *b) {
-  if (b->err.code) return;
+  if (!b || b->err.code) return;
   if (b->cur == LASK_NO_NODE) return fail(b, LASK_EINVAL, "lask_gb_end: no node's program was begun");
   if (b->depth != 1) return fail(b, LASK_EINVAL, "a node's program must leave exactly one value");
   b->code_len[b->cur] = (uint32_t)(b->ncode - b->code_off[b->cur]);
@@ -247,6 +255,11 @@ lask_graph *lask_gb_finish(lask_graph_builder *b, lask_err *err) {
   if (!b) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory"), NULL;
   if (b->err.code) {
     if (err) *err = b->err;
+    goto done;
+  }
+  if (b->cur != LASK_NO_NODE) {
+    lask_err_set(err, LASK_EINVAL, b->cur, "lask_gb_finish: node #%u's program was begun but not ended",
+                 b->cur);
     goto done;
   }
   for (size_t i = 0; i < b->nnodes; i++)

@@ -56,6 +56,8 @@ typedef struct lask_graph {
   LASK_ATOMIC(lask_graph_plan) plan;
 } lask_graph;
 
+/* The builder: misuse (a NULL builder, a NULL name, an unknown node or constant,
+ * unbalanced programs) never crashes; lask_gb_finish reports the first error. */
 typedef struct lask_graph_builder lask_graph_builder;
 
 /* Gives a new empty builder; NULL when out of memory. */

@@ -37,6 +37,8 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   lask_run_opts defaults = {0};
   const lask_run_opts *o = opts ? opts : &defaults;
   lask_state s;
+  lask_err scratch; /* err may be NULL: the status alone then tells */
+  if (!err) err = &scratch;
   lask_err_clear(err);
   if (check_args("lask_run", g, nouts, outs, "the list of outputs", results, err)) return err->code;
   for (size_t k = 0; k < nouts; k++)
@@ -85,6 +87,8 @@ static void name_failed_node(const lask_graph *g, lask_err *err) {
 
 lask_status lask_get(lask_engine *e, const lask_graph *g, const char *const *names, size_t n,
                      lask_value *results, lask_err *err) {
+  lask_err scratch; /* err may be NULL: the status alone then tells */
+  if (!err) err = &scratch;
   if (check_args("lask_get", g, n, names, "the list of names", results, err)) return err->code;
   for (size_t k = 0; k < n; k++)
     if (!names[k]) return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "lask_get: name %zu is NULL", k);

@@ -21,9 +21,9 @@ LASK_BEGIN_DECLS
 /* Runs g until the nodes outs[0..nouts) are computed and gives their values in
  * results[0..nouts) (the caller releases them). Intermediate values are released as
  * soon as their last dependent has run. On failure nothing is given, every value
- * made is released, err->node is the failing node (its message names the kernel
- * and the cause; lask_get's the node too), and its code is returned. A cycle is
- * LASK_ECYCLE, its message the cycle's path (lask_graph_cycle_error). */
+ * made is released, err (may be NULL) names the failing node (err->node; its message
+ * names the kernel and the cause, lask_get's the node too), and its code is returned.
+ * A cycle is LASK_ECYCLE, its message the cycle's path (lask_graph_cycle_error). */
 lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, size_t nouts,
                      const lask_run_opts *opts, lask_value *results, lask_err *err);
 

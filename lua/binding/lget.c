@@ -265,8 +265,10 @@ static lask_status run_graph(lask_lrun *r, int which, lask_run_opts *o, lask_val
   int installed = lask_l_catch_sigint(L, &old_sigint);
   o->interrupt = lask_l_interrupt_flag();
   r->c->running++;
+  lask_buffer_cache_run_begin();
   lask_status st = which == SCHED_MP ? lask_l_run_mp(r, o, results, err)
                                      : lask_run(engine, r->c->g, r->c->outs, r->c->nouts, o, results, err);
+  lask_buffer_cache_run_end();
   r->c->running--;
   lask_l_release_sigint(L, installed, &old_sigint);
   lask_l_drain(L, r->c->ctx);

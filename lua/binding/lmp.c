@@ -15,8 +15,9 @@
  *                     ERROR node: u32 kind (0 the task raised, 1 its result
  *                     cannot be sent), u32 message length, message, traceback.
  * A worker that dies (EOF on its socket) is reported on the task it was running;
- * so is one stopped (SIGSTOP) on a task for 10 s (LASK_MP_STOPPED_SECONDS), after
- * it is killed: the parent reads its state from /proc when no answer comes.
+ * so is one stopped (SIGSTOP) on a task for 10 s (LASK_MP_STOPPED_SECONDS, fractions
+ * allowed), after it is killed: the parent reads its state from /proc when no answer
+ * comes.
  * Workers die with the parent (PR_SET_PDEATHSIG), ignore SIGINT (the parent
  * handles Ctrl-C for the whole process group), and are reaped before get returns.
  * Each worker reseeds math.random from the system (so tasks draw different numbers;
@@ -392,7 +393,7 @@ static int check_stopped(mp *m, lask_reply *rep) {
     close(w->fd), w->fd = -1;
     rep->worker = i, rep->node = w->running;
     lask_err_set(&rep->err, LASK_EHOST, w->running,
-                 "worker process %d was stopped (SIGSTOP?) for %.0f s while running the task, and was killed "
+                 "worker process %d was stopped (SIGSTOP?) for %g s while running the task, and was killed "
                  "(LASK_MP_STOPPED_SECONDS sets the limit)",
                  i, m->stopped_limit);
     rep->status = note_error(m, LASK_EHOST, &rep->err);
@@ -402,12 +403,16 @@ static int check_stopped(mp *m, lask_reply *rep) {
   return 0;
 }
 
-/* lask_transport.receive: polls the sockets of the workers with a task. */
+/* lask_transport.receive: polls the sockets of the workers with a task; a stopped
+ * limit below the scheduler's wait shortens the wait to half of it, so that a
+ * stopped worker is seen within the limit. */
 static int mp_receive(void *ctx, int timeout_ms, lask_reply *rep) {
   mp *m = ctx;
   struct pollfd fds[m->nw];
   for (int i = 0; i < m->nw; i++)
     fds[i] = (struct pollfd){.fd = m->w[i].running == LASK_NO_NODE ? -1 : m->w[i].fd, .events = POLLIN};
+  double half_limit_ms = m->stopped_limit * 500;
+  if (half_limit_ms < timeout_ms) timeout_ms = half_limit_ms < 1 ? 1 : (int)half_limit_ms;
   int k = poll(fds, (nfds_t)m->nw, timeout_ms);
   *rep = (lask_reply){.worker = -1, .node = LASK_NO_NODE, .value = lask_nil()};
   lask_err_clear(&rep->err);

@@ -635,16 +635,20 @@ static int l_npy_clean_stale(lua_State *L) {
   return 1;
 }
 
-/* buffer_cache([limit_bytes]) -> {bytes=, buffers=, limit=}: the reuse cache of big
- * buffers, its limit set first when given. */
+/* buffer_cache([limit_bytes [, floor_bytes]]) -> {bytes=, buffers=, limit=, floor=,
+ * bound=, live=}: the reuse cache of big buffers, its limit and idle floor set first
+ * when given (nil or negative: keep). */
 static int l_buffer_cache(lua_State *L) {
   lask_buffer_cache_stats st;
-  lua_Integer l = luaL_optinteger(L, 1, -1);
-  lask_buffer_cache_config(l < 0 ? SIZE_MAX : (size_t)l, &st);
-  lua_createtable(L, 0, 3);
+  lua_Integer l = luaL_optinteger(L, 1, -1), f = luaL_optinteger(L, 2, -1);
+  lask_buffer_cache_config(l < 0 ? SIZE_MAX : (size_t)l, f < 0 ? SIZE_MAX : (size_t)f, &st);
+  lua_createtable(L, 0, 6);
   lua_pushinteger(L, (lua_Integer)st.bytes), lua_setfield(L, -2, "bytes");
   lua_pushinteger(L, (lua_Integer)st.buffers), lua_setfield(L, -2, "buffers");
   lua_pushinteger(L, (lua_Integer)st.limit), lua_setfield(L, -2, "limit");
+  lua_pushinteger(L, (lua_Integer)st.floor), lua_setfield(L, -2, "floor");
+  lua_pushinteger(L, (lua_Integer)st.bound), lua_setfield(L, -2, "bound");
+  lua_pushinteger(L, (lua_Integer)st.live), lua_setfield(L, -2, "live");
   return 1;
 }
 

@@ -701,14 +701,36 @@ static int read_value(rctx *r, lask_value *out) {
   return 0;
 }
 
+/* The part of lask_l_deserialize that may raise (Lua's memory errors): under
+ * lua_pcall, with the rctx at index 1 and the value's slot at index 2. */
+static int deserialize_protected(lua_State *L) {
+  rctx *r = lua_touserdata(L, 1);
+  lask_value *out = lua_touserdata(L, 2);
+  lua_newtable(L);
+  r->tables = lua_gettop(L);
+  lua_pushboolean(L, read_value(r, out) && r->p == r->end);
+  return 1;
+}
+
 int lask_l_deserialize(lua_State *L, const char *data, size_t len, int *fds, size_t nfds, lask_value *out,
                        const char **why) {
-  lua_newtable(L);
-  rctx r = {L, lask_l_ctx(L), data, data + len, fds, nfds, lua_gettop(L), 0, NULL};
+  rctx r = {L, lask_l_ctx(L), data, data + len, fds, nfds, 0, 0, NULL};
   int top = lua_gettop(L);
-  int ok = read_value(&r, out) && r.p == r.end;
-  if (!ok && out->type == LASK_TOBJ && r.p != r.end) lask_release(*out), *out = lask_nil();
-  lua_settop(L, top - 1);
-  if (why) *why = ok ? NULL : r.why ? r.why : "not enough memory, or malformed bytes";
+  *out = lask_nil();
+  lua_pushcfunction(L, deserialize_protected); /* pushing a light C function never allocates */
+  lua_pushlightuserdata(L, &r), lua_pushlightuserdata(L, out);
+  int status = lua_pcall(L, 2, 1, 0);
+  int ok = status == LUA_OK && lua_toboolean(L, -1);
+  /* On a memory error the value being built is released whole (a list holds what
+   * was read of it); on malformed bytes read_value has released it already, unless
+   * the bytes only went on after it. */
+  if (!ok && out->type == LASK_TOBJ && (status != LUA_OK || r.p != r.end))
+    lask_release(*out), *out = lask_nil();
+  lua_settop(L, top);
+  if (why)
+    *why = ok                     ? NULL
+           : status == LUA_ERRMEM ? "not enough memory"
+           : r.why                ? r.why
+                                  : "not enough memory, or malformed bytes";
   return ok;
 }

@@ -9,7 +9,8 @@
  *   trace.nworkers              workers of the run
  *   trace.zero                  the time the trace's times count from, on lask.clock()
  * The trace keeps the conversion (graph and keys) alive, so it may be read after
- * the get has returned.
+ * the get has returned. A state closed during the run (os.exit(code, true) in a
+ * task) leaves the trace to the workers still recording into it.
  */
 #include <string.h>
 
@@ -23,9 +24,13 @@ typedef struct trace_ud {
   int nworkers;
 } trace_ud;
 
+/* Collected during its own run only when the state is closed from a task
+ * (os.exit(code, true)): the workers still record into the trace, and exit
+ * follows, so it is left to the process's end rather than freed under them (as
+ * the graph is, lconvert.c). */
 static int trace_gc(lua_State *L) {
   trace_ud *u = luaL_checkudata(L, 1, LASK_TRACE_MT);
-  lask_trace_free(u->t);
+  if (!u->c || !u->c->running) lask_trace_free(u->t);
   u->t = NULL;
   return 0;
 }

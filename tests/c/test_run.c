@@ -1070,6 +1070,106 @@ static void test_api_misuse_is_an_error(void **state) {
   lask_engine_free(NULL);
 }
 
+/* Misuse of the builder past its entry points: each case ends in lask_gb_finish
+ * with an error naming it, never a crash, and every constant handed over (a counted
+ * object) is released. */
+static void misuse_null_name(lask_graph_builder *b) { lask_gb_named(b, NULL); }
+static void misuse_unknown_node(lask_graph_builder *b) {
+  uint32_t x = lask_gb_node(b);
+  lask_gb_begin(b, x);
+  lask_gb_key(b, 7);
+  lask_gb_end(b);
+}
+static void misuse_unknown_constant(lask_graph_builder *b) {
+  uint32_t x = lask_gb_node(b);
+  lask_gb_begin(b, x);
+  lask_gb_const_ref(b, 3);
+  lask_gb_end(b);
+}
+static void misuse_pops_too_much(lask_graph_builder *b) {
+  uint32_t x = lask_gb_node(b);
+  lask_gb_begin(b, x);
+  lask_gb_const(b, lask_objval(counted_new(1)));
+  lask_gb_call(b, 2);
+  lask_gb_end(b);
+}
+static void misuse_outside(lask_graph_builder *b) {
+  lask_gb_node(b);
+  lask_gb_const(b, lask_objval(counted_new(1))); /* no begin: the constant is still released */
+}
+static void misuse_defined_twice(lask_graph_builder *b) {
+  uint32_t x = lask_gb_node(b);
+  emit_literal(b, x, lask_objval(counted_new(1)));
+  emit_literal(b, x, lask_objval(counted_new(2)));
+}
+static void misuse_two_values(lask_graph_builder *b) {
+  uint32_t x = lask_gb_node(b);
+  lask_gb_begin(b, x);
+  lask_gb_const(b, lask_int(1));
+  lask_gb_const(b, lask_objval(counted_new(2)));
+  lask_gb_end(b);
+}
+static void misuse_unknown_begin(lask_graph_builder *b) { lask_gb_begin(b, 5); }
+static void misuse_never_ended(lask_graph_builder *b) {
+  uint32_t x = lask_gb_node(b);
+  lask_gb_begin(b, x);
+  lask_gb_const(b, lask_objval(counted_new(1)));
+}
+static void misuse_list_of_nothing(lask_graph_builder *b) {
+  uint32_t x = lask_gb_node(b);
+  lask_gb_begin(b, x);
+  lask_gb_list(b, 1);
+  lask_gb_end(b);
+}
+
+static void test_builder_misuse_is_an_error(void **state) {
+  (void)state;
+  static const struct {
+    void (*misuse)(lask_graph_builder *);
+    const char *msg;
+  } cases[] = {
+      {misuse_null_name, "lask_gb_named: the name is NULL"},
+      {misuse_unknown_node, "reference to an unknown node"},
+      {misuse_unknown_constant, "reference to an unknown constant"},
+      {misuse_pops_too_much, "program pops more values than it pushed"},
+      {misuse_outside, "instruction outside a node's program"},
+      {misuse_defined_twice, "node defined twice"},
+      {misuse_two_values, "a node's program must leave exactly one value"},
+      {misuse_unknown_begin, "no such node"},
+      {misuse_never_ended, "lask_gb_finish: node #0's program was begun but not ended"},
+      {misuse_list_of_nothing, "program pops more values than it pushed"},
+  };
+  lask_err err;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    lask_graph_builder *b = lask_gb_new();
+    cases[i].misuse(b);
+    for (int k = 0; k < 3; k++) /* calls after the error change nothing, and leak nothing */
+      lask_gb_node(b), lask_gb_add_const(b, lask_objval(counted_new(k)));
+    assert_null(lask_gb_finish(b, &err));
+    assert_string_equal(err.msg, cases[i].msg);
+    assert_int_equal(atomic_load(&counted_live), 0);
+  }
+  /* a NULL builder (lask_gb_new out of memory): every call a no-op, constants released */
+  assert_int_equal(lask_gb_node(NULL), LASK_NO_NODE);
+  assert_int_equal(lask_gb_named(NULL, "x"), LASK_NO_NODE);
+  assert_int_equal(lask_gb_count(NULL), 0);
+  assert_int_equal(lask_gb_add_const(NULL, lask_objval(counted_new(1))), UINT32_MAX);
+  lask_gb_begin(NULL, 0), lask_gb_key(NULL, 0), lask_gb_const(NULL, lask_objval(counted_new(2)));
+  lask_gb_const_ref(NULL, 0), lask_gb_list(NULL, 0), lask_gb_call(NULL, 0), lask_gb_end(NULL);
+  assert_int_equal(atomic_load(&counted_live), 0);
+  assert_null(lask_gb_finish(NULL, &err));
+  assert_int_equal(err.code, LASK_ENOMEM);
+  lask_gb_free(NULL);
+  /* a NULL err: the status alone tells */
+  assert_int_equal(lask_run(NULL, NULL, NULL, 0, NULL, NULL, NULL), LASK_EINVAL);
+  assert_int_equal(lask_get(NULL, NULL, NULL, 0, NULL, NULL), LASK_EINVAL);
+  lask_graph *g = talk_graph();
+  lask_value out[1];
+  assert_int_equal(lask_run(NULL, g, (uint32_t[]){99}, 1, NULL, out, NULL), LASK_EINVAL);
+  assert_int_equal(lask_get(NULL, g, (const char *[]){"nope"}, 1, out, NULL), LASK_EMISSING);
+  lask_graph_free(g);
+}
+
 /* hold(x): waits until *(k->data) is set, then gives x. */
 static lask_status k_hold(const lask_kernel *k, const lask_value *a, int n, lask_value *out, lask_err *err) {
   (void)n, (void)err;
@@ -1140,6 +1240,7 @@ int main(void) {
       T(test_get_by_names),
       T(test_get_errors_name_nodes_and_cycles),
       T(test_api_misuse_is_an_error),
+      T(test_builder_misuse_is_an_error),
       T(test_engine_free_during_a_run),
   };
   return cmocka_run_group_tests_name("run", tests, NULL, NULL);

@@ -300,10 +300,12 @@ local function shape_text(shape)
   return "(" .. concat(shape, ", ") .. (#shape == 1 and ",)" or ")")
 end
 
--- Refuses a shape whose size in bytes overflows int64, as numpy does (extents of 0
--- aside: numpy refuses (2^62, 0, 8) too, so that no stride can overflow).
-function M.check_size(shape, dtype, level)
-  local bytes = M.itemsize[dtype or "float64"] or 8
+-- The number of elements of shape (0 when an extent is 0): the one place a shape's
+-- size is computed, so that it cannot wrap. Refuses a shape whose size in bytes
+-- overflows int64, as numpy does (extents of 0 aside: numpy refuses (2^62, 0, 8)
+-- too, so that no stride can overflow); level as error's.
+function M.shape_size(shape, dtype, level)
+  local bytes, size = M.itemsize[dtype or "float64"] or 8, 1
   for d = 1, #shape do
     local n = shape[d]
     if n > 0 then
@@ -311,9 +313,12 @@ function M.check_size(shape, dtype, level)
         error(fmt("lask.array: an array of shape %s and dtype %s is too big: its size in bytes overflows int64",
           shape_text(shape), dtype or "float64"), level + 1)
       end
-      bytes = bytes * n
+      bytes, size = bytes * n, size * n
+    else
+      size = 0
     end
   end
+  return size
 end
 
 -- Refuses block counts (per axis; 1 for explicit lists too) beyond M.MAX_BLOCKS.
@@ -338,7 +343,7 @@ function M.normalize_chunks(chunks, shape, dtype, level)
   level = (level or 1) + 1
   local nd = #shape
   local itemsize = M.itemsize[dtype or "float64"] or 8
-  M.check_size(shape, dtype, level)
+  M.shape_size(shape, dtype, level)
   if chunks == nil or chunks == "auto" then chunks = "auto" end
   if type(chunks) == "number" or chunks == "auto" then
     local t = {}
@@ -511,14 +516,13 @@ function M.new(layer, deps, chunks, dtype)
     layer.deps = {}
     for i, a in ipairs(deps or {}) do layer.deps[i] = a.name end
   end
-  local shape, size = {}, 1
+  local shape = {}
   for d = 1, #chunks do
     local n = 0
     for _, c in ipairs(chunks[d]) do n = n + c end
     shape[d] = n
   end
-  M.check_size(shape, dtype, 2) -- so that size cannot wrap (2^40 by 2^40 gave size 0)
-  for d = 1, #shape do size = size * shape[d] end
+  local size = M.shape_size(shape, dtype, 2) -- cannot wrap (2^40 by 2^40 gave size 0)
   local fields = {
     name = layer.name, chunks = freeze(chunks), shape = freeze(shape), ndim = #chunks, size = size, dtype = dtype,
     numblocks = freeze(numblocks_of(chunks)), chunksize = freeze(chunksize_of(chunks)), layers = layers,

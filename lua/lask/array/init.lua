@@ -175,27 +175,41 @@ for _, op in ipairs { "sum", "prod", "min", "max", "mean", "var", "std", "argmin
   da[op] = reductions[op]
 end
 
---- The configuration of array memory: the cache of freed big buffers.
--- Big freed buffers (4 MiB and more) are kept for reuse, up to `buffer_cache_mb`
--- (2048 by default, or `LASK_BUFFER_CACHE_MB`; 0 turns the cache off); a lower
--- limit gives the excess back at once.
--- @param[opt] opts table: `buffer_cache_mb` (a non-negative integer) to change the limit
--- @return table: `{buffer_cache_mb =, buffer_cache_bytes =, buffer_cache_buffers =}`, after the change
--- @raise when buffer_cache_mb is not a non-negative integer
--- @usage local old = da.config().buffer_cache_mb
--- assert(da.config{buffer_cache_mb = 64}.buffer_cache_mb == 64)
--- da.config{buffer_cache_mb = old}
+--- Reports and sets the reuse cache of big array buffers.
+-- Freed buffers of 4 MiB and more are kept mapped for the next block of about
+-- their size (no page faults, no zeroing). The cache is bounded by the work in
+-- flight: while a get runs it holds at most as many bytes as the big buffers alive,
+-- and never less than `buffer_cache_idle_mb`; when the last get ends it gives back
+-- everything above `buffer_cache_idle_mb`, and a buffer freed while no get runs (a
+-- dropped result, collected) is kept only under it. `buffer_cache_mb` caps it all.
+-- A lowered setting gives the excess back at once.
+-- @param[opt] opts table: `buffer_cache_mb` (the hard limit, 2048 by default or
+-- `LASK_BUFFER_CACHE_MB`; 0 turns the cache off), `buffer_cache_idle_mb` (what is
+-- kept between gets, 64 by default or `LASK_BUFFER_CACHE_IDLE_MB`), both
+-- non-negative integers
+-- @return table: `buffer_cache_mb`, `buffer_cache_idle_mb`, `buffer_cache_bytes`
+-- and `buffer_cache_buffers` (what the cache holds), `buffer_cache_bound_bytes`
+-- (what it may hold now), `live_bytes` (the big buffers alive, cached ones aside)
+-- @raise when a setting is not a non-negative integer ("lask.array: config:
+-- buffer_cache_mb must be a non-negative integer, got -1")
+-- @usage local c = da.config()
+-- assert(c.buffer_cache_mb == 2048 and c.buffer_cache_idle_mb == 64)
+-- assert(c.buffer_cache_bytes <= c.buffer_cache_bound_bytes)
 function da.config(opts)
   local nd = require("lask.core").ndarray
-  local mb = opts and opts.buffer_cache_mb
-  if mb ~= nil and (math.type(mb) ~= "integer" or mb < 0) then
-    error("lask.array: config: buffer_cache_mb must be a non-negative integer, got " .. tostring(mb), 2)
+  local function mib(name)
+    local mb = opts and opts[name]
+    if mb ~= nil and (math.type(mb) ~= "integer" or mb < 0) then
+      error("lask.array: config: " .. name .. " must be a non-negative integer, got " .. tostring(mb), 3)
+    end
+    return mb and mb << 20
   end
-  local st = nd.buffer_cache(mb and mb << 20)
-  return { buffer_cache_mb = st.limit >> 20, buffer_cache_bytes = st.bytes, buffer_cache_buffers = st.buffers }
+  local st = nd.buffer_cache(mib "buffer_cache_mb", mib "buffer_cache_idle_mb")
+  return { buffer_cache_mb = st.limit >> 20, buffer_cache_idle_mb = st.floor >> 20, buffer_cache_bytes = st.bytes,
+           buffer_cache_buffers = st.buffers, buffer_cache_bound_bytes = st.bound, live_bytes = st.live }
 end
 
---- Gives the cached big buffers back to the system (a dropped 2 GB result stays resident until then).
+--- Gives every cached big buffer back to the system at once.
 -- @usage da.trim()
 -- assert(da.config().buffer_cache_bytes == 0)
 function da.trim() require("lask.core").ndarray.trim() end

@@ -8,7 +8,9 @@
 -- of blocks:
 --   stage 1   each block is factored: qr_factor keeps Q implicit (reflectors; the
 --             kernel cuts a tall block into panels of cache-friendly height, as a
---             tall block's QR is memory-bound otherwise), item(_, 1) is its R;
+--             tall block's QR is memory-bound otherwise), item(_, 1) is its R; a
+--             very tall block is factored in pieces, tasks of their own, so that
+--             Ctrl-C need not wait for its whole QR (piece_rows);
 --   stage 2   the R factors are stacked (vstack) and factored again (qr_factor, which
 --             merges the triangles two by two), in groups of at most GROUP when they
 --             are many, and in two groups from 8 (both workers merge): a reduction
@@ -119,12 +121,24 @@ local function tall_blocks(x, what, level)
   return x:rechunk { rows, { n } }
 end
 
--- The stage-1 panels of x: one per block (the kernels cut tall blocks into
--- cache-sized panels themselves).
+-- Rows of a stage-1 piece of a very tall block, for n columns: about 2^31 flops of
+-- QR (a fraction of a second), and at least 16n rows, so that the R factors the
+-- pieces add to stage 2 cost little. Ctrl-C stops a get between tasks, so it waits
+-- for one piece, not for the QR of a whole block.
+local function piece_rows(n) return max(16 * n, (1 << 30) // max(n * n, 1)) end
+
+-- The stage-1 panels of x: one per block, and a block of at least twice
+-- piece_rows(n) rows cut into pieces of about that many (views of its rows; the
+-- kernels cut each into cache-sized panels themselves).
 local function panels_of(x)
-  local panels = {}
-  for i = 1, #x.chunks[1] do
-    panels[i] = { src = core.block_key(x.name, { i - 1, 0 }), block = i - 1 }
+  local panels, h = {}, piece_rows(x.shape[2])
+  for i, rows in ipairs(x.chunks[1]) do
+    local key = core.block_key(x.name, { i - 1, 0 })
+    local k = rows >= 2 * h and rows // h or 1
+    for j = 0, k - 1 do
+      local src = k == 1 and key or { K "rows", key, rows * j // k, rows * (j + 1) // k }
+      panels[#panels + 1] = { src = src, block = i - 1 }
+    end
   end
   return panels
 end

@@ -147,8 +147,9 @@ local function product(list, from, to)
   return p
 end
 
--- The extents of reshape's shape argument, -1 resolved, for an array of size size.
-local function reshape_extents(shape, size, level)
+-- The extents of reshape's shape argument, -1 resolved, for an array of size size
+-- and dtype dtype (a shape whose size overflows is refused as core.new would).
+local function reshape_extents(shape, size, dtype, level)
   if mtype(shape) == "integer" then shape = { shape } end
   if type(shape) ~= "table" or is_array(shape) then
     error("lask.array: reshape: the shape must be a list of integers", level + 1)
@@ -167,7 +168,7 @@ local function reshape_extents(shape, size, level)
     out[i] = e
   end
   if free and known ~= 0 and size % known == 0 then out[free] = size // known end
-  if (free and out[free] == -1) or product(out, 1, #out) ~= size then
+  if (free and out[free] == -1) or core.shape_size(out, dtype, level + 1) ~= size then
     error(fmt("lask.array: reshape: cannot reshape an array of size %d into shape %s", size, core.tuple(shape)),
       level + 1)
   end
@@ -189,7 +190,7 @@ end
 -- assert(x.shape[2] == 4 and x:compute():get(3, 4) == 11)
 function ST.reshape(x, shape)
   x = need_array(x, "reshape", 2)
-  local out = reshape_extents(shape, x.size, 2)
+  local out = reshape_extents(shape, x.size, x.dtype, 2)
   if core.same_list(out, x.shape) then return x end
   local kreshape = core.kernel("reshape")
   local name = "reshape-" .. core.tokenize("reshape", x, out)
