@@ -1,6 +1,6 @@
 /* select.c — order statistics along one axis (array_kernels.h): quantiles (median,
- * percentile) and the k largest or smallest elements, by selection (quickselect)
- * over each lane copied into a buffer: O(n) a lane, as numpy's partition. lask.array
+ * percentile) and the k largest or smallest elements, by selection (Floyd and
+ * Rivest's) over each lane copied into a buffer: O(n) a lane, as numpy's partition. lask.array
  * gives these kernels whole lanes (the axis rechunked to one block, as Dask does)
  * or, for topk, the partial results of its blocks concatenated.
  */
@@ -13,43 +13,41 @@
 /* NaN sorts last (as numpy's sort and partition). */
 static inline bool before(double a, double b) { return a < b || (b != b && a == a); }
 
+static inline void swap(double *v, int64_t a, int64_t b) {
+  double t = v[a];
+  v[a] = v[b];
+  v[b] = t;
+}
+
 /* Moves the k-th smallest of v[lo..hi] to v[k], the smaller ones before it and the
- * larger ones after (Hoare's selection with a median-of-three pivot). */
+ * larger ones after: Floyd and Rivest's SELECT (CACM 18(3), 1975), which first
+ * selects within a small sample around where the k-th should fall, so that the
+ * partition of the whole range around it leaves little to recurse into: about
+ * n + min(k, n - k) comparisons where quickselect makes about 3n for a median. */
 static void select_kth(double *v, int64_t lo, int64_t hi, int64_t k) {
   while (hi > lo) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (before(v[mid], v[lo])) {
-      double t = v[mid];
-      v[mid] = v[lo];
-      v[lo] = t;
+    if (hi - lo > 600) { /* narrow [lo, hi] to a sample's range that holds the k-th */
+      double n = (double)(hi - lo + 1), i = (double)(k - lo + 1), z = log(n);
+      double s = 0.5 * exp(2 * z / 3), sd = 0.5 * sqrt(z * s * (n - s) / n) * (i - n / 2 < 0 ? -1 : 1);
+      int64_t nlo = (int64_t)((double)k - i * s / n + sd), nhi = (int64_t)((double)k + (n - i) * s / n + sd);
+      select_kth(v, nlo > lo ? nlo : lo, nhi < hi ? nhi : hi, k);
     }
-    if (before(v[hi], v[lo])) {
-      double t = v[hi];
-      v[hi] = v[lo];
-      v[lo] = t;
-    }
-    if (before(v[hi], v[mid])) {
-      double t = v[hi];
-      v[hi] = v[mid];
-      v[mid] = t;
-    }
-    double p = v[mid];
+    double t = v[k]; /* partition [lo, hi] around t */
     int64_t i = lo, j = hi;
-    while (i <= j) {
-      while (before(v[i], p)) i++;
-      while (before(p, v[j])) j--;
-      if (i <= j) {
-        double t = v[i];
-        v[i++] = v[j];
-        v[j--] = t;
-      }
+    swap(v, lo, k);
+    if (before(t, v[hi])) swap(v, hi, lo);
+    while (i < j) {
+      swap(v, i, j);
+      i++, j--;
+      while (before(v[i], t)) i++;
+      while (before(t, v[j])) j--;
     }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
+    if (!before(v[lo], t) && !before(t, v[lo])) /* v[lo] is t */
+      swap(v, lo, j);
     else
-      return;
+      j++, swap(v, j, hi);
+    if (j <= k) lo = j + 1;
+    if (k <= j) hi = j - 1;
   }
 }
 
@@ -149,6 +147,11 @@ static lask_status each_lane(const lask_kernel *k, const lask_ndarray *const *xs
         if (np == 1) src = base, sstride = inner * isz;
         if (gn == 1)
           lask_convert(LASK_F64, buf + at, 8, x->dtype, base, inner * isz, plen);
+        else if (x->dtype == LASK_F64) /* the common case without a conversion call a row */
+          for (int64_t j = 0; j < plen; j++) {
+            const double *row = (const double *)(base + j * inner * isz);
+            for (int64_t b = 0; b < gn; b++) buf[at + j + b * len] = row[b];
+          }
         else
           for (int64_t j = 0; j < plen; j++)
             lask_convert(LASK_F64, buf + at + j, len * 8, x->dtype, base + j * inner * isz, isz, gn);
