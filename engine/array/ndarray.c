@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* --- dtypes --- */
@@ -182,10 +183,14 @@ static void free_release(lask_buffer *b) { free(b->data); }
  * The cache is bounded by the work in flight: while gets run (between
  * lask_buffer_cache_run_begin and _end), it holds at most as many bytes as the big
  * buffers alive (live_bytes: what the running gets and their results hold), and
- * never less than a small floor (64 MiB, LASK_BUFFER_CACHE_IDLE_MB); when the last
- * get ends it gives back all above the floor, and a buffer freed while no get runs
- * is cached only under the floor. So a dropped 300 MB result is unmapped when it
- * is collected, and a chunked get still reuses its blocks. A hard limit caps it all
+ * never less than a small floor (64 MiB, LASK_BUFFER_CACHE_IDLE_MB). When the last
+ * get ends, or a big buffer is freed while no get runs (a dropped result,
+ * collected), a grace period starts (1 s, LASK_BUFFER_CACHE_GRACE_MS): until it
+ * ends the cache may hold up to its limit, so back-to-back gets reuse each other's
+ * blocks; when it ends with no get running, a trimmer thread (made at the first
+ * grace period, one per process) gives back all above the floor. So a dropped 300
+ * MB result is unmapped within a second of being collected, and a chunked get still
+ * reuses its blocks. A grace period of 0 trims at once, on the calling thread. A hard limit caps it all
  * (CACHE_SLOTS mappings, at most cache_limit bytes: 2 GiB unless
  * LASK_BUFFER_CACHE_MB in the environment says otherwise, 0 turns it off), and
  * lask_buffer_cache_trim empties it. The bounds fit a TSQR of 1e6×100 in 10
@@ -228,8 +233,10 @@ static void cache_enter(void) {
 
 /* SIZE_MAX: not read yet (a benign race reads the environment twice). */
 static _Atomic size_t limit = SIZE_MAX, idle_floor = SIZE_MAX;
-static _Atomic size_t live_bytes; /* bytes of big buffers alive (cached ones aside) */
-static _Atomic int running;       /* gets in progress */
+static _Atomic size_t live_bytes;   /* bytes of big buffers alive (cached ones aside) */
+static _Atomic int running;         /* gets in progress */
+static _Atomic long grace_ms = -1;  /* -1: not read yet */
+static _Atomic int64_t grace_until; /* CLOCK_MONOTONIC ns: the grace period ends then (0: none) */
 
 /* The setting at *v, read once from the environment variable env (in MiB). */
 static size_t setting(_Atomic size_t *v, const char *env, size_t dflt) {
@@ -247,12 +254,29 @@ static size_t cache_floor(void) {
   return setting(&idle_floor, "LASK_BUFFER_CACHE_IDLE_MB", (size_t)64 << 20);
 }
 
+static long cache_grace_ms(void) {
+  long g = atomic_load_explicit(&grace_ms, memory_order_relaxed);
+  if (g < 0) {
+    const char *e = getenv("LASK_BUFFER_CACHE_GRACE_MS");
+    g = e ? strtol(e, NULL, 10) : 1000;
+    if (g < 0) g = 0;
+    atomic_store_explicit(&grace_ms, g, memory_order_relaxed);
+  }
+  return g;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* What the cache may hold now: the live big buffers while a get runs, at least the
- * floor, at most the limit. */
+ * floor; up to the limit in a grace period; at most the limit. */
 static size_t cache_bound(void) {
-  size_t b = cache_floor(), live = atomic_load_explicit(&live_bytes, memory_order_relaxed);
+  size_t b = cache_floor(), live = atomic_load_explicit(&live_bytes, memory_order_relaxed), l = cache_limit();
   if (atomic_load_explicit(&running, memory_order_relaxed) > 0 && live > b) b = live;
-  size_t l = cache_limit();
+  if (now_ns() < atomic_load_explicit(&grace_until, memory_order_relaxed)) b = l;
   return b < l ? b : l;
 }
 
@@ -307,6 +331,75 @@ static void cache_shrink(size_t bound) {
   pthread_mutex_unlock(&cache_mu);
 }
 
+/* The trimmer: one thread a process, made at the first grace period, that waits for
+ * the grace period to end and then shrinks the cache to its bound (the floor when no
+ * get runs). trim_mu guards trimmer_made; a fork (lask.multiprocessing) takes it
+ * first, and the child, which has no trimmer, makes its own when it needs one. */
+static pthread_mutex_t trim_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t trim_cv = PTHREAD_COND_INITIALIZER;
+static bool trimmer_made;
+
+static void *trimmer(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&trim_mu);
+  for (;;) {
+    int64_t until = atomic_load_explicit(&grace_until, memory_order_relaxed), t = now_ns();
+    if (until == 0) {
+      pthread_cond_wait(&trim_cv, &trim_mu);
+      continue;
+    }
+    if (t < until) { /* CLOCK_REALTIME for the wait: a clock jump only trims early or late */
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      int64_t at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (until - t);
+      ts.tv_sec = (time_t)(at / 1000000000), ts.tv_nsec = (long)(at % 1000000000);
+      pthread_cond_timedwait(&trim_cv, &trim_mu, &ts);
+      continue;
+    }
+    int64_t seen = until; /* over: trim, unless a new grace period began meanwhile */
+    atomic_compare_exchange_strong(&grace_until, &seen, 0);
+    pthread_mutex_unlock(&trim_mu);
+    cache_shrink(cache_bound());
+    pthread_mutex_lock(&trim_mu);
+  }
+  return NULL;
+}
+
+static void trim_lock(void) { pthread_mutex_lock(&trim_mu); }
+static void trim_unlock(void) { pthread_mutex_unlock(&trim_mu); }
+static void trim_child(void) {
+  trimmer_made = false;
+  pthread_mutex_unlock(&trim_mu);
+}
+static void trim_atfork(void) { pthread_atfork(trim_lock, trim_unlock, trim_child); }
+
+/* Starts (or restarts) a grace period; with none (0 ms), or no trimmer thread to be
+ * had, trims at once. */
+static void grace_begin(void) {
+  long g = cache_grace_ms();
+  if (g > 0) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, trim_atfork);
+    pthread_mutex_lock(&trim_mu);
+    atomic_store_explicit(&grace_until, now_ns() + (int64_t)g * 1000000, memory_order_relaxed);
+    if (!trimmer_made) {
+      pthread_t t;
+      pthread_attr_t attr;
+      if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        trimmer_made = pthread_create(&t, &attr, trimmer, NULL) == 0;
+        pthread_attr_destroy(&attr);
+      }
+    }
+    bool made = trimmer_made;
+    pthread_cond_signal(&trim_cv);
+    pthread_mutex_unlock(&trim_mu);
+    if (made) return;
+    atomic_store_explicit(&grace_until, 0, memory_order_relaxed);
+  }
+  cache_shrink(cache_bound());
+}
+
 void lask_buffer_cache_config(size_t new_limit, size_t new_floor, lask_buffer_cache_stats *st) {
   if (new_limit != SIZE_MAX) atomic_store_explicit(&limit, new_limit, memory_order_relaxed);
   if (new_floor != SIZE_MAX) atomic_store_explicit(&idle_floor, new_floor, memory_order_relaxed);
@@ -323,14 +416,27 @@ void lask_buffer_cache_config(size_t new_limit, size_t new_floor, lask_buffer_ca
 void lask_buffer_cache_run_begin(void) { atomic_fetch_add_explicit(&running, 1, memory_order_relaxed); }
 
 void lask_buffer_cache_run_end(void) {
-  if (atomic_fetch_sub_explicit(&running, 1, memory_order_relaxed) == 1) cache_shrink(cache_bound());
+  if (atomic_fetch_sub_explicit(&running, 1, memory_order_relaxed) == 1) grace_begin();
+}
+
+long lask_buffer_cache_grace(long new_ms) {
+  if (new_ms >= 0) {
+    atomic_store_explicit(&grace_ms, new_ms, memory_order_relaxed);
+    if (new_ms == 0)
+      atomic_store_explicit(&grace_until, 0, memory_order_relaxed), cache_shrink(cache_bound());
+  }
+  return cache_grace_ms();
 }
 
 /* The buffer still counts as live while the cache decides, so that the last big
  * buffer of a get may be kept for the next block. */
 static void map_release(lask_buffer *b) {
   size_t len = (size_t)(uintptr_t)b->ctx;
+  bool idle = atomic_load_explicit(&running, memory_order_relaxed) == 0;
+  if (idle && cache_grace_ms() > 0) /* a dropped result: kept through a grace period */
+    atomic_store_explicit(&grace_until, now_ns() + cache_grace_ms() * 1000000, memory_order_relaxed);
   if (!cache_put(b->data, len)) munmap(b->data, len);
+  if (idle) grace_begin();
   atomic_fetch_sub_explicit(&live_bytes, len, memory_order_relaxed);
 }
 

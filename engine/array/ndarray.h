@@ -76,10 +76,14 @@ typedef struct lask_buffer_cache_stats {
 void lask_buffer_cache_config(size_t new_limit, size_t new_floor, lask_buffer_cache_stats *st);
 
 /* Brackets a get: while one runs the cache may hold as much as the live big
- * buffers; when the last ends it is trimmed down to its floor. Any thread; each
- * begin needs one end. */
+ * buffers; when the last ends a grace period starts, after which it is trimmed down
+ * to its floor. Any thread; each begin needs one end. */
 void lask_buffer_cache_run_begin(void);
 void lask_buffer_cache_run_end(void);
+
+/* Sets the grace period in ms when new_ms >= 0 (0: trim as soon as the last get
+ * ends or a result is dropped) and gives the current one; any thread. */
+long lask_buffer_cache_grace(long new_ms);
 
 /* Gives a buffer over data the caller made, freed by release(b) when the last view
  * goes (release may be NULL: data then is not freed). NULL when out of memory. */

@@ -635,14 +635,16 @@ static int l_npy_clean_stale(lua_State *L) {
   return 1;
 }
 
-/* buffer_cache([limit_bytes [, floor_bytes]]) -> {bytes=, buffers=, limit=, floor=,
- * bound=, live=}: the reuse cache of big buffers, its limit and idle floor set first
- * when given (nil or negative: keep). */
+/* buffer_cache([limit_bytes [, floor_bytes [, grace_ms]]]) -> {bytes=, buffers=,
+ * limit=, floor=, bound=, live=, grace_ms=}: the reuse cache of big buffers, its
+ * limit, idle floor and grace period set first when given (nil or negative: keep). */
 static int l_buffer_cache(lua_State *L) {
   lask_buffer_cache_stats st;
-  lua_Integer l = luaL_optinteger(L, 1, -1), f = luaL_optinteger(L, 2, -1);
+  lua_Integer l = luaL_optinteger(L, 1, -1), f = luaL_optinteger(L, 2, -1), g = luaL_optinteger(L, 3, -1);
+  long grace = lask_buffer_cache_grace(g < 0 ? -1 : g > LONG_MAX ? LONG_MAX : (long)g);
   lask_buffer_cache_config(l < 0 ? SIZE_MAX : (size_t)l, f < 0 ? SIZE_MAX : (size_t)f, &st);
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
+  lua_pushinteger(L, (lua_Integer)grace), lua_setfield(L, -2, "grace_ms");
   lua_pushinteger(L, (lua_Integer)st.bytes), lua_setfield(L, -2, "bytes");
   lua_pushinteger(L, (lua_Integer)st.buffers), lua_setfield(L, -2, "buffers");
   lua_pushinteger(L, (lua_Integer)st.limit), lua_setfield(L, -2, "limit");

@@ -7,7 +7,11 @@
  * (ndarray.h): arrays coming back from graphs are wrapped, never copied, and an
  * array passed into a graph is the same engine object.
  */
+#include <limits.h>
+
 #include "binding.h"
+
+enum { LASK_GC_STEP_BYTES = 1 << 20 }; /* arrays from 1 MiB on tell the collector their size */
 
 typedef struct nd_ud {
   lask_ndarray *a; /* one reference, dropped by __gc */
@@ -33,6 +37,13 @@ void lask_l_pushndarray(lua_State *L, lask_ndarray *a) {
   lua_setmetatable(L, -2);
   lask_retain(lask_ndarray_value(a));
   u->a = a;
+  /* Lua sees a few bytes of userdata, not the array's memory: a big array makes the
+   * collector step as if that memory had been allocated in Lua, so that temporaries
+   * (x * 2 + y makes two) go back to the buffer cache while they are still warm
+   * instead of piling up until a cycle the small userdata alone would not start. */
+  size_t nbytes = a->buf ? a->buf->nbytes : 0;
+  if (nbytes >= LASK_GC_STEP_BYTES)
+    lua_gc(L, LUA_GCSTEP, (int)(nbytes >> 10 < INT_MAX ? nbytes >> 10 : INT_MAX));
 }
 
 lask_ndarray *lask_l_tondarray(lua_State *L, int idx) {

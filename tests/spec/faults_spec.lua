@@ -355,6 +355,7 @@ describe("the buffer cache", function()
   -- A dropped result stayed resident in a cache invisible from Lua (up to 2 GiB).
   local PRELUDE = [[
     local da = require "lask.array"
+    da.config { buffer_cache_grace_ms = 0 } -- given back at once (the grace period: its own test)
     local function rss_mb() -- resident pages, from /proc/self/statm
       local f = io.open("/proc/self/statm")
       f:read("n")
@@ -414,6 +415,26 @@ describe("the buffer cache", function()
       assert.are.equal(string.rep("511999984000000\ttrue\t0\ttrue\n", 3) .. "0\n511999984000000\n", out, sched)
     end
   end)
+  it("keeps a dropped result through a grace period, for the next get, then gives it back", function()
+    local out, status = S.run(PRELUDE .. [[
+      local lask = require "lask"
+      print(da.config { buffer_cache_grace_ms = 300 }.buffer_cache_grace_ms)
+      local base = rss_mb()
+      drop(200) -- kept: the next get of the same size takes it back
+      local c = da.config()
+      print(c.buffer_cache_buffers, c.buffer_cache_bytes >= 200 << 20, rss_mb() - base >= 150)
+      local x = da.ones({ 200 * 2 ^ 17 // 1000, 1000 }, { chunks = -1 }):compute() -- reuses it
+      print(da.config().buffer_cache_bytes, x:get(1, 1))
+      x = nil
+      collectgarbage() collectgarbage()
+      local t0 = lask.clock() -- then the trimmer gives it back, once 300 ms passed
+      while da.config().buffer_cache_bytes > 0 and lask.clock() - t0 < 10 do os.execute("sleep 0.05") end
+      print(da.config().buffer_cache_bytes, lask.clock() - t0 >= 0.2, rss_mb() - base < 30)
+    ]], 60)
+    assert.are.equal(0, status, out)
+    assert.are.equal("300\n1\ttrue\ttrue\n0\t1.0\n0\ttrue\ttrue\n", out)
+  end)
+
   it("refuses settings that are not non-negative integers", function()
     local da = require "lask.array"
     assert.has_error(function() da.config { buffer_cache_mb = -1 } end,

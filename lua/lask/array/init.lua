@@ -179,17 +179,20 @@ end
 -- Freed buffers of 4 MiB and more are kept mapped for the next block of about
 -- their size (no page faults, no zeroing). The cache is bounded by the work in
 -- flight: while a get runs it holds at most as many bytes as the big buffers alive,
--- and never less than `buffer_cache_idle_mb`; when the last get ends it gives back
--- everything above `buffer_cache_idle_mb`, and a buffer freed while no get runs (a
--- dropped result, collected) is kept only under it. `buffer_cache_mb` caps it all.
--- A lowered setting gives the excess back at once.
+-- and never less than `buffer_cache_idle_mb`. When the last get ends, or a buffer is
+-- freed while no get runs (a dropped result, collected), a grace period of
+-- `buffer_cache_grace_ms` starts: back-to-back gets reuse each other's blocks, and
+-- when it ends with no get running everything above `buffer_cache_idle_mb` is given
+-- back. `buffer_cache_mb` caps it all. A lowered setting gives the excess back at once.
 -- @param[opt] opts table: `buffer_cache_mb` (the hard limit, 2048 by default or
 -- `LASK_BUFFER_CACHE_MB`; 0 turns the cache off), `buffer_cache_idle_mb` (what is
--- kept between gets, 64 by default or `LASK_BUFFER_CACHE_IDLE_MB`), both
--- non-negative integers
+-- kept between gets, 64 by default or `LASK_BUFFER_CACHE_IDLE_MB`),
+-- `buffer_cache_grace_ms` (1000 by default or `LASK_BUFFER_CACHE_GRACE_MS`; 0 gives
+-- memory back as soon as a get ends or a result is dropped), all non-negative integers
 -- @return table: `buffer_cache_mb`, `buffer_cache_idle_mb`, `buffer_cache_bytes`
 -- and `buffer_cache_buffers` (what the cache holds), `buffer_cache_bound_bytes`
--- (what it may hold now), `live_bytes` (the big buffers alive, cached ones aside)
+-- (what it may hold now), `live_bytes` (the big buffers alive, cached ones aside),
+-- `buffer_cache_grace_ms`
 -- @raise when a setting is not a non-negative integer ("lask.array: config:
 -- buffer_cache_mb must be a non-negative integer, got -1")
 -- @usage local c = da.config()
@@ -204,9 +207,14 @@ function da.config(opts)
     end
     return mb and mb << 20
   end
-  local st = nd.buffer_cache(mib "buffer_cache_mb", mib "buffer_cache_idle_mb")
+  local grace = opts and opts.buffer_cache_grace_ms
+  if grace ~= nil and (math.type(grace) ~= "integer" or grace < 0) then
+    error("lask.array: config: buffer_cache_grace_ms must be a non-negative integer, got " .. tostring(grace), 2)
+  end
+  local st = nd.buffer_cache(mib "buffer_cache_mb", mib "buffer_cache_idle_mb", grace)
   return { buffer_cache_mb = st.limit >> 20, buffer_cache_idle_mb = st.floor >> 20, buffer_cache_bytes = st.bytes,
-           buffer_cache_buffers = st.buffers, buffer_cache_bound_bytes = st.bound, live_bytes = st.live }
+           buffer_cache_buffers = st.buffers, buffer_cache_bound_bytes = st.bound, live_bytes = st.live,
+           buffer_cache_grace_ms = st.grace_ms }
 end
 
 --- Gives every cached big buffer back to the system at once.
