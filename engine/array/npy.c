@@ -527,7 +527,9 @@ static bool write_runs(int fd, const lask_npy_header *h, const lask_ndarray *a, 
     shape[d] = a->shape[s], strides[d] = a->strides[s];
   }
   write_ctx c = {.fd = fd, .dt = h->dtype, .itemsize = lask_dtype_size(h->dtype), .run = sp.run};
-  lask_ndarray fo = *a;
+  /* a's layout in file order: only the layout is copied, not a's header, whose
+   * reference count other threads may be changing while this block is written */
+  lask_ndarray fo = {.dtype = a->dtype, .ndim = a->ndim};
   for (int d = 0; d < a->ndim; d++) fo.shape[d] = shape[d], fo.strides[d] = strides[d];
   if (a->dtype == h->dtype && lask_ndarray_is_c_contiguous(&fo))
     c.direct = a->data;

@@ -10,6 +10,8 @@ local SEED = tostring(os.time())
 -- (tests/mpi/lsan.supp), found through full unwinding (Open MPI has no frame pointers)
 local LSAN = "suppressions=" .. S.absolute("tests/mpi/lsan.supp") .. ":print_suppressions=0:fast_unwind_on_malloc=0"
 local ASAN = ((os.getenv("ASAN_OPTIONS") or "") .. ":fast_unwind_on_malloc=0"):gsub("^:", "")
+-- make tsan: Open MPI's own lock order (tests/mpi/tsan.supp), forwarded to every rank
+local TSAN = ((os.getenv("TSAN_OPTIONS") or "") .. " suppressions=" .. S.absolute("tests/mpi/tsan.supp")):gsub("^ ", "")
 
 -- Runs `cmd` through the shell; gives its output and exit status.
 local function sh(cmd)
@@ -25,8 +27,8 @@ local have_mpirun = sh("command -v mpirun") ~= ""
 -- Runs script under mpirun with np ranks (killed after seconds); output and status.
 local function mpirun(np, script, seconds)
   return sh(("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 LUA_CPATH='%s' LASK_MPI_SEED=%s "
-    .. "LSAN_OPTIONS='%s' ASAN_OPTIONS='%s' timeout -s KILL %d mpirun --oversubscribe --bind-to none -np %d "
-    .. "-x LUA_CPATH -x LASK_MPI_SEED -x LSAN_OPTIONS -x ASAN_OPTIONS %s %s"):format(CPATH, SEED, LSAN, ASAN,
+    .. "LSAN_OPTIONS='%s' ASAN_OPTIONS='%s' TSAN_OPTIONS='%s' timeout -s KILL %d mpirun --oversubscribe --bind-to none -np %d "
+    .. "-x LUA_CPATH -x LASK_MPI_SEED -x LSAN_OPTIONS -x ASAN_OPTIONS -x TSAN_OPTIONS %s %s"):format(CPATH, SEED, LSAN, ASAN, TSAN,
     seconds, np, S.BIN, script))
 end
 
@@ -50,8 +52,8 @@ describe("lask.mpi", function()
   end)
 
   it("runs without mpirun as one rank (singleton MPI_Init)", function()
-    local out, status = sh(("LSAN_OPTIONS='%s' ASAN_OPTIONS='%s' LUA_CPATH='%s' timeout -s KILL 60 %s -e '%s'"):format(LSAN,
-      ASAN, CPATH, S.BIN,
+    local out, status = sh(("LSAN_OPTIONS='%s' ASAN_OPTIONS='%s' TSAN_OPTIONS='%s' LUA_CPATH='%s' timeout -s KILL 60 %s -e '%s'"):format(LSAN,
+      ASAN, TSAN, CPATH, S.BIN,
       [[local mpi = require "lask.mpi" print(mpi.rank, mpi.size, mpi.get({a = 1, b = {function(x) return x + 1 end, "a"}}, "b"))]]))
     assert.are.equal(0, status, out)
     assert.truthy(out:find("0\t1\t2"), out)
