@@ -21,7 +21,8 @@
 -- (slot and name), and its bytecode (`string.dump`, read once per function and
 -- cached) says which slot and name each `<close>` variable has. A
 -- `<close>` variable in a function that called `coroutine.resume` is not seen from
--- inside the coroutine: register the object there instead. Leaving the variable's
+-- inside the coroutine, nor one in a function loaded without debug information
+-- (`string.dump(f, true)`): register the object there instead. Leaving the variable's
 -- scope (or an error passing through it) closes the object, which also ends any
 -- registration.
 -- @module lask.callbacks

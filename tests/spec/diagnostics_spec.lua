@@ -291,6 +291,21 @@ describe("activation", function()
     assert.are.equal(0, #plain.results)
   end)
 
+  it("in a function without debug information a get still works; its <close> variables are not seen, register() is", function()
+    local prof, reg = diag.Profiler(), diag.Profiler()
+    local body = string.dump(function(dd, p, r)
+      local lask_ = require "lask"
+      local c <close> = p -- no names in a stripped function: not seen
+      r:register()
+      local v = lask_.get(dd, "z")
+      r:unregister()
+      return v
+    end, true)
+    assert.are.equal(12, load(body, "=stripped", "b")(d, prof, reg))
+    assert.are.equal(0, #prof.results)
+    assert.are.equal(2, #reg.results)
+  end)
+
   it("sees <close> variables in functions with constants, nested functions and many locals", function()
     local prof = diag.Profiler()
     local function busy(n)
