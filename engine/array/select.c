@@ -23,7 +23,8 @@ static inline void swap(double *v, int64_t a, int64_t b) {
  * larger ones after: Floyd and Rivest's SELECT (CACM 18(3), 1975), which first
  * selects within a small sample around where the k-th should fall, so that the
  * partition of the whole range around it leaves little to recurse into: about
- * n + min(k, n - k) comparisons where quickselect makes about 3n for a median. */
+ * n + min(k, n - k) comparisons where quickselect makes about 3n for a median.
+ * v holds no NaN (quantile_lane leaves them out first), so < orders it. */
 static void select_kth(double *v, int64_t lo, int64_t hi, int64_t k) {
   while (hi > lo) {
     if (hi - lo > 600) { /* narrow [lo, hi] to a sample's range that holds the k-th */
@@ -35,14 +36,14 @@ static void select_kth(double *v, int64_t lo, int64_t hi, int64_t k) {
     double t = v[k]; /* partition [lo, hi] around t */
     int64_t i = lo, j = hi;
     swap(v, lo, k);
-    if (before(t, v[hi])) swap(v, hi, lo);
+    if (t < v[hi]) swap(v, hi, lo);
     while (i < j) {
       swap(v, i, j);
       i++, j--;
-      while (before(v[i], t)) i++;
-      while (before(t, v[j])) j--;
+      while (v[i] < t) i++;
+      while (t < v[j]) j--;
     }
-    if (!before(v[lo], t) && !before(t, v[lo])) /* v[lo] is t */
+    if (v[lo] == t)
       swap(v, lo, j);
     else
       j++, swap(v, j, hi);
@@ -51,11 +52,11 @@ static void select_kth(double *v, int64_t lo, int64_t hi, int64_t k) {
   }
 }
 
-/* The smallest of v[lo..hi]. */
+/* The smallest of v[lo..hi] (no NaN). */
 static double min_of(const double *v, int64_t lo, int64_t hi) {
   double m = v[lo];
   for (int64_t i = lo + 1; i <= hi; i++)
-    if (before(v[i], m)) m = v[i];
+    if (v[i] < m) m = v[i];
   return m;
 }
 
