@@ -205,12 +205,13 @@ static void fill_draws(lask_ndarray *a, uint64_t seed, const int64_t *offset, co
   int n = a->ndim;
   int64_t gstride[LASK_MAXDIM], idx[LASK_MAXDIM] = {0}, inner = n ? a->shape[n - 1] : 1;
   lask_strides_c(n, gshape, 1, gstride);
+  lask_draws_path path = lask_draws_best(); /* once a block, not once a row */
   double *p = (double *)a->data;
   if (lask_ndarray_size(a) == 0) return;
   for (;;) {
     uint64_t flat = 0;
     for (int d = 0; d < n; d++) flat += (uint64_t)((offset[d] + idx[d]) * gstride[d]);
-    lask_draws(seed, (uint32_t)stream, flat, inner, stream == STREAM_NORMAL, loc, scale, p);
+    lask_draws_on(path, seed, (uint32_t)stream, flat, inner, stream == STREAM_NORMAL, loc, scale, p);
     p += inner;
     int d = n - 2;
     for (; d >= 0 && ++idx[d] == a->shape[d]; d--) idx[d] = 0;

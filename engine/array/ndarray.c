@@ -432,11 +432,9 @@ long lask_buffer_cache_grace(long new_ms) {
  * buffer of a get may be kept for the next block. */
 static void map_release(lask_buffer *b) {
   size_t len = (size_t)(uintptr_t)b->ctx;
-  bool idle = atomic_load_explicit(&running, memory_order_relaxed) == 0;
-  if (idle && cache_grace_ms() > 0) /* a dropped result: kept through a grace period */
-    atomic_store_explicit(&grace_until, now_ns() + cache_grace_ms() * 1000000, memory_order_relaxed);
+  if (atomic_load_explicit(&running, memory_order_relaxed) == 0) /* a dropped result */
+    grace_begin(); /* first, so that the grace period lets the cache keep it */
   if (!cache_put(b->data, len)) munmap(b->data, len);
-  if (idle) grace_begin();
   atomic_fetch_sub_explicit(&live_bytes, len, memory_order_relaxed);
 }
 

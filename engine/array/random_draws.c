@@ -127,11 +127,6 @@ void lask_draws_on(lask_draws_path path, uint64_t seed, uint32_t stream, uint64_
   path_fn(path)(seed, stream, first, count, normal, loc, scale, out);
 }
 
-void lask_draws(uint64_t seed, uint32_t stream, uint64_t first, int64_t count, int normal, double loc,
-                double scale, double *out) {
-  path_fn(lask_draws_best())(seed, stream, first, count, normal, loc, scale, out);
-}
-
 void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {
   philox_one_base(ctr, (uint64_t)key[1] << 32 | key[0], out);
 }

@@ -14,11 +14,8 @@ typedef enum lask_draws_path {
 
 /* Writes draws first .. first+count-1 of stream under seed to out[0..count): uniform
  * in [0, 1), or (normal) loc + scale * z with z standard normal. Draws 2j and 2j+1 come
- * from Philox counter (j, stream); the processor's best path is used. */
-void lask_draws(uint64_t seed, uint32_t stream, uint64_t first, int64_t count, int normal, double loc,
-                double scale, double *out);
-
-/* lask_draws on a given path, which must be one lask_draws_path_ok accepts (tests). */
+ * from Philox counter (j, stream). path must be one lask_draws_path_ok accepts
+ * (lask_draws_best: the fastest; a caller picks it once, not per call). */
 void lask_draws_on(lask_draws_path path, uint64_t seed, uint32_t stream, uint64_t first, int64_t count,
                    int normal, double loc, double scale, double *out);
 

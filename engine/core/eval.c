@@ -77,8 +77,9 @@ lask_status lask_eval(const lask_graph *g, uint32_t id, const lask_value *result
     *out = lask_retain(LASK_OP(code[0]) == LASK_OP_KEY ? results[a] : g->consts[a]);
     return LASK_OK;
   }
-  if (len >= 2 && len - 2 <= STACK_LOCAL && code[len - 1] == ((len - 2) << 3 | LASK_OP_CALL) &&
-      LASK_OP(code[0]) == LASK_OP_CONST) { /* a flat call: head(key or constant, ...) */
+  if (len >= 2 && len - 2 <= STACK_LOCAL && LASK_OP(code[len - 1]) == LASK_OP_CALL &&
+      LASK_OPERAND(code[len - 1]) == len - 2 && LASK_OP(code[0]) == LASK_OP_CONST) {
+    /* a flat call: head(key or constant, ...) */
     lask_value argv[STACK_LOCAL];
     uint32_t n = len - 2, i = 0;
     for (; i < n; i++) {

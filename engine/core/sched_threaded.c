@@ -212,7 +212,7 @@ static const lask_host_ops *host_ops(const lask_trun *r, int w, uint32_t id) {
  * With keep, the most urgent native one of the last batch is not pushed but returned
  * for w to run next, saving a push and a pop on the critical path (NONE when there is
  * none). */
-static uint32_t make_ready(lask_trun *r, int w, uint32_t v, int keep) {
+static inline uint32_t make_ready(lask_trun *r, int w, uint32_t v, int keep) {
   const lask_graph *g = r->s->g;
   uint32_t batch[READY_BATCH];
   int n = 0;
@@ -229,7 +229,7 @@ static uint32_t make_ready(lask_trun *r, int w, uint32_t v, int keep) {
   return n ? push_batch(r, w, batch, n, keep) : NONE;
 }
 
-static uint32_t finish(lask_trun *r, int w, uint32_t id, int keep);
+static inline uint32_t finish(lask_trun *r, int w, uint32_t id, int keep);
 
 /* Runs node id on worker w; returns a node made ready that w should run next, or NONE. */
 static uint32_t run_one(lask_trun *r, int w, uint32_t id) {
@@ -266,7 +266,7 @@ static uint32_t run_one(lask_trun *r, int w, uint32_t id) {
  * dependents (with keep, the most urgent native one is returned for w to run next
  * instead of pushed; NONE otherwise), and counts it off when it is a sink
  * (invariant 1). */
-static uint32_t finish(lask_trun *r, int w, uint32_t id, int keep) {
+static inline uint32_t finish(lask_trun *r, int w, uint32_t id, int keep) {
   lask_state *s = r->s;
   lask_state_release_deps(s, id, NULL);
   uint32_t next = make_ready(r, w, id, keep);

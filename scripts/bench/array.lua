@@ -43,16 +43,7 @@ local M = quick and { 500, 10000 } or { 5000, 10000 }
 local KD = dgemm_child and tonumber(arg[2]) or quick and 1000 or 4000
 local REPS = 3
 
-local function best(f)
-  local t = math.huge
-  for _ = 1, REPS do
-    collectgarbage() -- the last result's blocks go back to the engine's buffer cache
-    local t0 = R.clock()
-    f()
-    t = math.min(t, R.clock() - t0)
-  end
-  return t
-end
+local function best(f) return R.best(REPS, f) end -- a collection first: the last result's blocks go back to the buffer cache
 
 -- The cases the bandwidth bounds, and the triad that measures it, run in turns
 -- (round-robin, best of ROUNDS each): this machine's memory bandwidth drifts by tens

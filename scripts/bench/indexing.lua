@@ -35,16 +35,7 @@ local load_at_start = loadavg()
 local da = require "lask.array"
 local REPS = 3
 
-local function best(f)
-  local t, v = math.huge, nil
-  for _ = 1, REPS do
-    collectgarbage()
-    local t0 = R.clock()
-    v = f()
-    t = math.min(t, R.clock() - t0)
-  end
-  return t, v
-end
+local function best(f) return R.best(REPS, f) end
 
 local x = da.random.random(N, { chunks = (N + 7) // 8, seed = 1 }):persist()
 local ours = {}

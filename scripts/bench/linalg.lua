@@ -124,16 +124,7 @@ local function run_dgemm(reps)
   local da = require "lask.array"
   local K = require("lask.core").array_kernels
   local n = 2000
-  local function best(f)
-    local t = math.huge
-    for _ = 1, reps do
-      collectgarbage()
-      local t0 = R.clock()
-      f()
-      t = math.min(t, R.clock() - t0)
-    end
-    return t
-  end
+  local function best(f) return R.best(reps, f) end
   local function matrix(seed)
     return da.random.random({ n, n }, { chunks = { n, n }, seed = seed }):compute { scheduler = "sync" }
   end

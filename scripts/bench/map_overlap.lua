@@ -36,17 +36,7 @@ local K = require("lask.core").array_kernels
 local N = quick and 500000 or 50000000
 local REPS = 3
 
-local function best(f)
-  local t, r = math.huge, nil
-  for _ = 1, REPS do
-    r = nil
-    collectgarbage()
-    local t0 = R.clock()
-    r = f()
-    t = math.min(t, R.clock() - t0)
-  end
-  return t, r
-end
+local function best(f) return R.best(REPS, f) end
 
 local function stencil(b)
   local m = b.shape[1]

@@ -8,22 +8,14 @@ whole array (np.pad symmetric: Dask's "reflect"), dask.array.map_overlap with
 depth 1, boundary "reflect", trim=False, on the threaded scheduler, BLOCKS blocks.
 """
 import sys
-import time
 
 import numpy as np
 
+from array_numpy import best  # best of 3 wall seconds, as array.lua's peer
+
 N = int(sys.argv[1])
 BLOCKS = int(sys.argv[2])
-REPS = 3
 
-
-def best(f):
-    times = []
-    for _ in range(REPS):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def stencil(b):

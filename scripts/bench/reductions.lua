@@ -29,16 +29,7 @@ local N = ({ full = 50000000, quick = 5000000, tiny = 200000 })[size]
 local M = ({ full = { 5000, 10000 }, quick = { 500, 10000 }, tiny = { 50, 400 } })[size]
 local REPS = 3
 
-local function best(f)
-  local t = math.huge
-  for _ = 1, REPS do
-    collectgarbage()
-    local t0 = R.clock()
-    f()
-    t = math.min(t, R.clock() - t0)
-  end
-  return t
-end
+local function best(f) return R.best(REPS, f) end
 
 local ours = {}
 local x = da.random.random(N, { chunks = N // 8, seed = 0 }):persist()

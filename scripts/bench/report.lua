@@ -6,6 +6,8 @@
 --   R.reset_peak()       resets VmHWM to the current RSS (Linux >= 4.0); true if it could
 --   R.emit(t)            prints one "RESULT k=v ..." line: what a measuring child gives back
 --   R.run(cmd)           runs a child, returns the table of its RESULT line (or nil, output)
+--   R.best(reps, f)      the least wall seconds of reps calls of f (a collection before each),
+--                        and what the last call returned
 --   R.table(cols, rows)  prints rows (lists of strings) aligned under the column titles
 --   R.num(x, digits)     a number for a table cell ("-" when nil)
 --   R.ratio(a, b)        a / b as "12.3x" ("-" when either is missing)
@@ -85,6 +87,18 @@ function R.run(cmd)
   local t = {}
   for k, v in line:gmatch("(%S+)=(%S+)") do t[k] = tonumber(v) or v end
   return t
+end
+
+function R.best(reps, f)
+  local t, v = math.huge, nil
+  for _ = 1, reps do
+    v = nil
+    collectgarbage()
+    local t0 = clock()
+    v = f()
+    t = math.min(t, clock() - t0)
+  end
+  return t, v
 end
 
 function R.num(x, digits)

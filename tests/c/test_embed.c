@@ -39,12 +39,12 @@ static void global_string(lua_State *L, const char *name, char *out, size_t size
 static void test_dofile_args_passes_arguments(void **state) {
   (void)state;
   char path[64], got[256];
-  write_script(
-      path, sizeof path,
-      "local n = select('#', ...)\n"
-      "dots = n .. ':' .. table.concat({...}, ',')\n"
-      "args = #arg .. ':' .. table.concat(arg, ',') .. ':' .. tostring(arg[0] == SCRIPT)\n"
-      "result = require('lask').get({x = tonumber(arg[1] or 0), y = {require('lask').kernels.inc, 'x'}}, 'y')\n");
+  write_script(path, sizeof path,
+               "local n = select('#', ...)\n"
+               "dots = n .. ':' .. table.concat({...}, ',')\n"
+               "args = #arg .. ':' .. table.concat(arg, ',') .. ':' .. tostring(arg[0] == SCRIPT)\n"
+               "result = require('lask').get({x = tonumber(arg[1] or 0), y = {require('lask').kernels.inc, "
+               "'x'}}, 'y')\n");
   lua_State *L = lask_lua_new_state(NULL);
   assert_non_null(L);
   lua_pushstring(L, path);

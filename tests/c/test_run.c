@@ -1147,7 +1147,8 @@ static void test_builder_misuse_is_an_error(void **state) {
       lask_gb_node(b), lask_gb_add_const(b, lask_objval(counted_new(k)));
     assert_null(lask_gb_finish(b, &err));
     /* the cause, after the node's name where the mistake concerns a node ("node #0: ...") */
-    if (!strstr(err.msg, cases[i].msg)) fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err.msg, cases[i].msg);
+    if (!strstr(err.msg, cases[i].msg))
+      fail_msg("case %zu: \"%s\" does not say \"%s\"", i, err.msg, cases[i].msg);
     assert_int_equal(atomic_load(&counted_live), 0);
   }
   /* a NULL builder (lask_gb_new out of memory): every call a no-op, constants released */
