@@ -17,6 +17,40 @@
 #include "hmap.h"
 #include "kernel.h"
 
+/* Names are copied into chunks of at least NAME_CHUNK bytes, newest first: naming a
+ * node is a copy into the current chunk, not a malloc of its own. */
+#define NAME_CHUNK 65536
+struct lask_name_chunk {
+  struct lask_name_chunk *prev;
+  size_t used, cap;
+  char bytes[];
+};
+
+/* Copies name[0..len) and its NUL into *chunks; returns the copy, or NULL when out of
+ * memory. */
+static char *copy_name(struct lask_name_chunk **chunks, const char *name, size_t len) {
+  struct lask_name_chunk *c = *chunks;
+  if (!c || c->cap - c->used < len + 1) {
+    size_t cap = len + 1 > NAME_CHUNK ? len + 1 : NAME_CHUNK;
+    struct lask_name_chunk *fresh = malloc(sizeof *fresh + cap);
+    if (!fresh) return NULL;
+    fresh->prev = c, fresh->used = 0, fresh->cap = cap;
+    *chunks = c = fresh;
+  }
+  char *copy = c->bytes + c->used;
+  memcpy(copy, name, len + 1);
+  c->used += len + 1;
+  return copy;
+}
+
+static void free_names(struct lask_name_chunk *c) {
+  while (c) {
+    struct lask_name_chunk *prev = c->prev;
+    free(c);
+    c = prev;
+  }
+}
+
 struct lask_graph_builder {
   uint32_t *code;
   size_t ncode, capcode;
@@ -24,6 +58,7 @@ struct lask_graph_builder {
   size_t nconsts, capconsts;
   uint32_t *code_off, *code_len;
   char **names;
+  struct lask_name_chunk *name_chunks;
   size_t nnodes, capnodes;
   lask_hmap by_name;
   uint32_t cur;  /* node being emitted, or LASK_NO_NODE */
@@ -71,8 +106,7 @@ lask_graph_builder *lask_gb_new(void) {
 void lask_gb_free(lask_graph_builder *b) {
   if (!b) return;
   for (size_t i = 0; i < b->nconsts; i++) lask_release(b->consts[i]);
-  if (b->names)
-    for (size_t i = 0; i < b->nnodes; i++) free(b->names[i]);
+  free_names(b->name_chunks);
   free(b->code), free(b->consts), free(b->code_off), free(b->code_len), free(b->names);
   lask_hmap_free(&b->by_name);
   free(b);
@@ -106,20 +140,26 @@ uint32_t lask_gb_node(lask_graph_builder *b) {
 uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
   if (!b) return LASK_NO_NODE;
   if (!name) return fail(b, LASK_EINVAL, "lask_gb_named: the name is NULL"), LASK_NO_NODE;
-  lask_hkey k = lask_hmap_bytes_key(name, strlen(name));
-  uint32_t id = lask_hmap_get(&b->by_name, k);
-  if (id != UINT32_MAX) return id;
+  if (b->err.code) return LASK_NO_NODE;
   if (!b->names) {
     b->names = calloc(b->capnodes ? b->capnodes : 1, sizeof(char *));
-    if (!b->names) return fail(b, LASK_ENOMEM, "out of memory naming a node"), 0;
+    if (!b->names) return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
   }
-  id = lask_gb_node(b);
-  char *copy = strdup(name);
+  /* one probe: the name is found, or added under the id its new node will get, and
+   * then made to point at the builder's copy */
+  size_t len = strlen(name);
+  uint32_t fresh = (uint32_t)b->nnodes;
   int added;
-  if (b->err.code || !copy) return free(copy), fail(b, LASK_ENOMEM, "out of memory naming a node"), 0;
+  uint32_t id = lask_hmap_intern(&b->by_name, lask_hmap_name_key(name, len), fresh, &added);
+  if (id == UINT32_MAX) return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
+  if (!added) return id;
+  char *copy = copy_name(&b->name_chunks, name, len);
+  if (!copy) return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
+  lask_hmap_rekey(&b->by_name, fresh, copy);
+  id = lask_gb_node(b);
+  if (b->err.code) return LASK_NO_NODE; /* the map names a node that is not there: the build has failed */
+  LASK_ASSERT(id == fresh);
   b->names[id] = copy;
-  if (lask_hmap_intern(&b->by_name, lask_hmap_bytes_key(copy, strlen(copy)), id, &added) == UINT32_MAX)
-    fail(b, LASK_ENOMEM, "out of memory naming a node");
   return id;
 }
 
@@ -272,7 +312,9 @@ lask_graph *lask_gb_finish(lask_graph_builder *b, lask_err *err) {
   g->n = (uint32_t)b->nnodes;
   g->code = b->code, g->consts = b->consts, g->nconsts = (uint32_t)b->nconsts;
   g->code_off = b->code_off, g->code_len = b->code_len, g->names = b->names;
+  g->name_chunks = b->name_chunks;
   b->code = NULL, b->consts = NULL, b->nconsts = 0, b->code_off = b->code_len = NULL, b->names = NULL;
+  b->name_chunks = NULL;
   b->nnodes = 0;
   if (link_edges(g, err) != LASK_OK) {
     lask_graph_free(g);
@@ -335,8 +377,7 @@ bool lask_graph_check(const lask_graph *g) {
 void lask_graph_free(lask_graph *g) {
   if (!g) return;
   for (uint32_t i = 0; i < g->nconsts; i++) lask_release(g->consts[i]);
-  if (g->names)
-    for (uint32_t i = 0; i < g->n; i++) free(g->names[i]);
+  free_names(g->name_chunks);
   free(g->code_off), free(g->code_len), free(g->code), free(g->consts), free(g->dep_off), free(g->deps);
   free(g->out_off), free(g->outs), free(g->flags), free(g->names);
   free(atomic_load_explicit(&g->plan, memory_order_acquire));

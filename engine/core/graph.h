@@ -45,10 +45,11 @@ typedef struct lask_graph {
   uint32_t *code;
   lask_value *consts; /* owned */
   uint32_t nconsts;
-  uint32_t *dep_off, *deps; /* node i depends on deps[dep_off[i] .. dep_off[i+1]) */
-  uint32_t *out_off, *outs; /* node i's dependents: outs[out_off[i] .. out_off[i+1]) */
-  uint8_t *flags;           /* LASK_NODE_* */
-  char **names;             /* names[i] (owned) or NULL; the array itself may be NULL */
+  uint32_t *dep_off, *deps;            /* node i depends on deps[dep_off[i] .. dep_off[i+1]) */
+  uint32_t *out_off, *outs;            /* node i's dependents: outs[out_off[i] .. out_off[i+1]) */
+  uint8_t *flags;                      /* LASK_NODE_* */
+  char **names;                        /* names[i] or NULL (in name_chunks); the array itself may be NULL */
+  struct lask_name_chunk *name_chunks; /* the names' bytes (owned; graph.c) */
   /* What every run of the graph shares, made by its first run (run_state.c) and kept
    * until lask_graph_free: the priorities (lask_order) of nodes 0..n-1, the number of
    * nodes without dependencies, the number without dependents, then the nodes without
@@ -69,7 +70,8 @@ void lask_gb_free(lask_graph_builder *b);
 /* Adds a node with no program yet; returns its id. */
 uint32_t lask_gb_node(lask_graph_builder *b);
 
-/* Returns the id of the node called name (copied), adding it when new. */
+/* Returns the id of the node called name (copied), adding it when new; LASK_NO_NODE
+ * once the build has failed (lask_gb_finish reports why). */
 uint32_t lask_gb_named(lask_graph_builder *b, const char *name);
 
 /* Number of nodes added so far. */

@@ -4,6 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
 struct lask_hslot {
   uint32_t hash; /* the low 32 bits of the key's hash */
   uint32_t id;   /* UINT32_MAX: empty */
@@ -21,6 +29,20 @@ lask_hkey lask_hmap_bytes_key(const void *p, size_t len) {
   uint64_t h = 1469598103934665603ULL; /* FNV-1a */
   for (size_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ULL;
   return (lask_hkey){p, (uint32_t)len, mix(h)};
+}
+
+lask_hkey lask_hmap_name_key(const char *p, size_t len) {
+  const unsigned char *s = (const unsigned char *)p;
+  size_t end = len, stop = len > 18 ? len - 18 : 0;
+  uint64_t u = 0, pow = 1;
+  for (unsigned d; end > stop && (d = (unsigned)s[end - 1] - '0') < 10; end--) u += d * pow, pow *= 10;
+  if (end == len) return lask_hmap_bytes_key(p, len);
+  /* the rest of the name and the number's block of 8 choose a random run of 8 slots
+   * (a cache line); the number's low three bits the slot in it */
+  uint64_t h = 1469598103934665603ULL ^ (len - end);
+  for (size_t i = 0; i < end; i++) h = (h ^ s[i]) * 1099511628211ULL;
+  h = mix(h ^ ((u >> 3) * 0x9e3779b97f4a7c15ULL));
+  return (lask_hkey){p, (uint32_t)len, (h << 3) | (u & 7)};
 }
 
 lask_hkey lask_hmap_ptr_key(const void *p) {
@@ -52,9 +74,24 @@ uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k) {
   return m->cap == 0 ? UINT32_MAX : m->slots[probe(m, &k)].id;
 }
 
+/* A slot table of cap slots. A big one is aligned to, and asks the kernel for, huge
+ * pages: probes land anywhere in it, and with 4 KiB pages nearly every probe of a
+ * table of millions of keys would also miss the TLB. */
+static struct lask_hslot *new_slots(size_t cap) {
+  size_t bytes = cap * sizeof(struct lask_hslot);
+#ifdef MADV_HUGEPAGE
+  if (bytes >= HUGE_PAGE) {
+    void *p = aligned_alloc(HUGE_PAGE, bytes); /* bytes is a power of two >= HUGE_PAGE */
+    if (p) madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: failure changes nothing */
+    return p;
+  }
+#endif
+  return malloc(bytes);
+}
+
 static int grow_slots(lask_hmap *m) {
   size_t cap = m->cap ? m->cap * 2 : 64, mask = cap - 1;
-  struct lask_hslot *slots = malloc(cap * sizeof *slots);
+  struct lask_hslot *slots = new_slots(cap);
   if (!slots) return 0;
   memset(slots, 0xff, cap * sizeof *slots); /* every id UINT32_MAX: empty */
   for (size_t i = 0; i < m->cap; i++) {
@@ -92,4 +129,10 @@ uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added)
     m->count++;
   }
   return m->slots[i].id;
+}
+
+void lask_hmap_rekey(lask_hmap *m, uint32_t id, const void *p) {
+  LASK_ASSERT(id < m->key_cap && m->key_len[id] != LASK_HMAP_PTR &&
+              memcmp(m->key_p[id], p, m->key_len[id]) == 0);
+  m->key_p[id] = p;
 }

@@ -33,6 +33,12 @@ typedef struct lask_hmap {
 /* A key for the bytes p[0..len) (hashed now). */
 lask_hkey lask_hmap_bytes_key(const void *p, size_t len);
 
+/* A key for the name p[0..len) (the bytes, as lask_hmap_bytes_key), hashed so that
+ * names that differ only in a trailing decimal number ("t-0", "t-1", ...) fall in
+ * runs of neighbouring slots, 8 numbers (a cache line) a run: a map of millions of generated names
+ * is then filled run by run, in cache, not at a random slot a name. */
+lask_hkey lask_hmap_name_key(const char *p, size_t len);
+
 /* A key that is the pointer p itself. */
 lask_hkey lask_hmap_ptr_key(const void *p);
 
@@ -49,5 +55,9 @@ uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k);
  * when absent (*added tells which). Returns UINT32_MAX when out of memory (the map is
  * unchanged). */
 uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added);
+
+/* Makes the key of id point at p, bytes equal to the old ones (a copy that lives as
+ * long as the map). */
+void lask_hmap_rekey(lask_hmap *m, uint32_t id, const void *p);
 
 #endif

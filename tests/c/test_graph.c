@@ -227,6 +227,47 @@ static void test_names_after_unnamed_nodes(void **state) {
   lask_graph_free(g);
 }
 
+/* Names that differ only in how their trailing number is written ("n7", "n07",
+ * "n007"), numbers of every length (none, 19 and 25 digits, more than a block's
+ * run), all-digit and empty names: each is its own node, asked again it is the same
+ * node, and the finished graph finds each by its name. */
+static void test_numbered_names_stay_distinct(void **state) {
+  (void)state;
+  static const char *const fixed[] = {"",
+                                      "0",
+                                      "00",
+                                      "7",
+                                      "07",
+                                      "n",
+                                      "n7",
+                                      "n07",
+                                      "n007",
+                                      "n0000000000000000007",
+                                      "n1234567890123456789012345",
+                                      "n1234567890123456789012346",
+                                      "7n",
+                                      "n-8",
+                                      "n-16",
+                                      "n-24"};
+  enum { NFIXED = sizeof fixed / sizeof fixed[0], RUN = 300 };
+  char names[NFIXED + RUN][32];
+  for (uint32_t i = 0; i < NFIXED; i++) snprintf(names[i], sizeof names[i], "%s", fixed[i]);
+  for (uint32_t i = 0; i < RUN; i++) snprintf(names[NFIXED + i], sizeof names[0], "n%u", i * 8 + 1);
+  lask_graph_builder *b = lask_gb_new();
+  for (uint32_t i = 0; i < NFIXED + RUN; i++) {
+    uint32_t id = lask_gb_named(b, names[i]);
+    assert_int_equal(id, i);
+    emit_literal(b, id, lask_int(i));
+  }
+  for (uint32_t i = 0; i < NFIXED + RUN; i++) assert_int_equal(lask_gb_named(b, names[i]), i);
+  lask_graph *g = finish_ok(b);
+  for (uint32_t i = 0; i < NFIXED + RUN; i++) {
+    assert_int_equal(lask_graph_find(g, names[i]), i);
+    assert_int_equal(const_at(g, i, 0).as.i, i);
+  }
+  lask_graph_free(g);
+}
+
 /* z = add(inc(x), add(inc(10), x)) and l = sum([x, z, 7]): postfix code, one
  * dependency however often a key is used. */
 static void test_nested_calls_and_lists(void **state) {
@@ -914,6 +955,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_named_literals_and_aliases),
       T(test_names_after_unnamed_nodes),
+      T(test_numbered_names_stay_distinct),
       T(test_nested_calls_and_lists),
       T(test_shared_constants),
       T(test_csr_dependencies_and_dependents),
