@@ -51,6 +51,10 @@ static void free_names(struct lask_name_chunk *c) {
   }
 }
 
+/* lask_gb_const keeps a small cache of the constants it added lately, so a kernel
+ * or a number that every node uses is one constant, not one a node. */
+#define RECENT_CONSTS 16 /* a power of two: the hash's top 4 bits pick the entry */
+
 struct lask_graph_builder {
   uint32_t *code;
   size_t ncode, capcode;
@@ -61,9 +65,13 @@ struct lask_graph_builder {
   struct lask_name_chunk *name_chunks;
   size_t nnodes, capnodes;
   lask_hmap by_name;
-  uint32_t cur;  /* node being emitted, or LASK_NO_NODE */
-  int64_t depth; /* stack depth of the current program */
-  lask_err err;  /* sticky */
+  struct recent_const {
+    lask_value v;
+    uint32_t index;        /* UINT32_MAX: empty */
+  } recent[RECENT_CONSTS]; /* constants added lately, by a hash of the value */
+  uint32_t cur;            /* node being emitted, or LASK_NO_NODE */
+  int64_t depth;           /* stack depth of the current program */
+  lask_err err;            /* sticky */
 };
 
 /* Records the first error of the build, naming the node it concerns ("node 'x': ",
@@ -98,6 +106,7 @@ lask_graph_builder *lask_gb_new(void) {
   lask_graph_builder *b = calloc(1, sizeof *b);
   if (!b) return NULL;
   lask_hmap_init(&b->by_name);
+  for (size_t i = 0; i < RECENT_CONSTS; i++) b->recent[i].index = UINT32_MAX;
   lask_err_clear(&b->err);
   b->cur = LASK_NO_NODE;
   return b;
@@ -206,7 +215,34 @@ void lask_gb_const_ref(lask_graph_builder *b, uint32_t c) {
   emit(b, LASK_OP_CONST, c, 0);
 }
 
-void lask_gb_const(lask_graph_builder *b, lask_value v) { lask_gb_const_ref(b, lask_gb_add_const(b, v)); }
+/* The bits that tell v from other values of its type; false for types not cached. */
+static bool const_bits(lask_value v, uint64_t *bits) {
+  switch (v.type) {
+  case LASK_TNIL: *bits = 0; return true;
+  case LASK_TBOOL: *bits = v.as.b; return true;
+  case LASK_TINT: *bits = (uint64_t)v.as.i; return true;
+  case LASK_TNUM:
+    memcpy(bits, &v.as.n, sizeof *bits);
+    return true; /* bit equality: -0.0 and NaNs stay apart */
+  case LASK_TOBJ: *bits = (uint64_t)(uintptr_t)v.as.o; return true; /* the very same object */
+  default: return false;
+  }
+}
+
+void lask_gb_const(lask_graph_builder *b, lask_value v) {
+  uint64_t bits;
+  if (!b || b->err.code || !const_bits(v, &bits)) return lask_gb_const_ref(b, lask_gb_add_const(b, v));
+  struct recent_const *r = &b->recent[((bits ^ (bits >> 29)) * 0x9e3779b97f4a7c15ULL + v.type) >> 60];
+  _Static_assert(RECENT_CONSTS == 16, "the shift takes 4 bits");
+  uint64_t had;
+  if (r->index != UINT32_MAX && r->v.type == v.type && const_bits(r->v, &had) && had == bits) {
+    lask_release(v); /* the pool holds a reference already */
+    return lask_gb_const_ref(b, r->index);
+  }
+  uint32_t c = lask_gb_add_const(b, v);
+  if (c != UINT32_MAX) r->v = b->consts[c], r->index = c;
+  lask_gb_const_ref(b, c);
+}
 
 void lask_gb_list(lask_graph_builder *b, uint32_t n) { emit(b, LASK_OP_LIST, n, n); }
 
