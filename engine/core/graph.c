@@ -53,7 +53,8 @@ static void free_names(struct lask_name_chunk *c) {
 
 /* lask_gb_const keeps a small cache of the constants it added lately, so a kernel
  * or a number that every node uses is one constant, not one a node. */
-#define RECENT_CONSTS 16 /* a power of two: the hash's top 4 bits pick the entry */
+#define RECENT_SET_BITS 4
+#define RECENT_CONSTS   (2 << RECENT_SET_BITS) /* sets of two ways */
 
 struct lask_graph_builder {
   uint32_t *code;
@@ -229,18 +230,26 @@ static bool const_bits(lask_value v, uint64_t *bits) {
   }
 }
 
+/* True when the cache entry r holds the value of type t and bits. */
+static bool recent_is(const struct recent_const *r, uint8_t t, uint64_t bits) {
+  uint64_t had;
+  return r->index != UINT32_MAX && r->v.type == t && const_bits(r->v, &had) && had == bits;
+}
+
 void lask_gb_const(lask_graph_builder *b, lask_value v) {
   uint64_t bits;
   if (!b || b->err.code || !const_bits(v, &bits)) return lask_gb_const_ref(b, lask_gb_add_const(b, v));
-  struct recent_const *r = &b->recent[((bits ^ (bits >> 29)) * 0x9e3779b97f4a7c15ULL + v.type) >> 60];
-  _Static_assert(RECENT_CONSTS == 16, "the shift takes 4 bits");
-  uint64_t had;
-  if (r->index != UINT32_MAX && r->v.type == v.type && const_bits(r->v, &had) && had == bits) {
-    lask_release(v); /* the pool holds a reference already */
-    return lask_gb_const_ref(b, r->index);
-  }
+  /* two ways a set: the hash's top bits pick the set */
+  uint64_t h = (bits ^ (bits >> 29) ^ (uint64_t)v.type * 0x632be59bd9b4e019ULL) * 0x9e3779b97f4a7c15ULL;
+  struct recent_const *set = &b->recent[(h >> (64 - RECENT_SET_BITS)) * 2];
+  for (int w = 0; w < 2; w++)
+    if (recent_is(&set[w], v.type, bits)) {
+      lask_release(v); /* the pool holds a reference already */
+      return lask_gb_const_ref(b, set[w].index);
+    }
   uint32_t c = lask_gb_add_const(b, v);
-  if (c != UINT32_MAX) r->v = b->consts[c], r->index = c;
+  if (c != UINT32_MAX)
+    set[1] = set[0], set[0] = (struct recent_const){b->consts[c], c}; /* the older way goes */
   lask_gb_const_ref(b, c);
 }
 

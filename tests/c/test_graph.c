@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <stdatomic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,58 @@ static void test_numbered_names_stay_distinct(void **state) {
     assert_int_equal(lask_graph_find(g, names[i]), i);
     assert_int_equal(const_at(g, i, 0).as.i, i);
   }
+  lask_graph_free(g);
+}
+
+/* A chain's kernel and its 1 are one constant each, however long the chain.
+ * Constants used by many nodes are shared, and values that look alike stay apart:
+ * 1 and 1.0 and true, 0.0 and -0.0, NaN, nil, strings with the same text (two
+ * objects), each node reads back exactly its own. */
+static void test_repeated_constants_are_shared_not_confused(void **state) {
+  (void)state;
+  enum { ROUNDS = 50, KINDS = 8 };
+  lask_graph_builder *b = lask_gb_new();
+  for (uint32_t r = 0; r < ROUNDS; r++)
+    for (uint32_t k = 0; k < KINDS; k++) {
+      lask_value v = k == 0   ? lask_int(1)
+                     : k == 1 ? lask_num(1.0)
+                     : k == 2 ? lask_bool(true)
+                     : k == 3 ? lask_num(0.0)
+                     : k == 4 ? lask_num(-0.0)
+                     : k == 5 ? lask_num(NAN)
+                     : k == 6 ? lask_nil()
+                              : lask_objval(&lask_str_new("s", 1)->h);
+      emit_literal(b, lask_gb_node(b), v);
+    }
+  lask_graph *g = finish_ok(b);
+  assert_true(g->nconsts < ROUNDS * KINDS / 2); /* shared, mostly: the cache is a heuristic */
+  for (uint32_t r = 0; r < ROUNDS; r++)
+    for (uint32_t k = 0; k < KINDS; k++) {
+      lask_value v = const_at(g, r * KINDS + k, 0);
+      static const uint8_t types[] = {LASK_TINT, LASK_TNUM, LASK_TBOOL, LASK_TNUM,
+                                      LASK_TNUM, LASK_TNUM, LASK_TNIL,  LASK_TOBJ};
+      assert_int_equal(v.type, types[k]);
+      if (k == 0) assert_int_equal(v.as.i, 1);
+      if (k == 1) assert_true(v.as.n == 1.0);
+      if (k == 3 || k == 4) assert_true(v.as.n == 0.0 && signbit(v.as.n) == (k == 4));
+      if (k == 5) assert_true(isnan(v.as.n));
+    }
+  lask_graph_free(g);
+  b = lask_gb_new();
+  const lask_kernel *add = lask_kernel_find("add");
+  for (uint32_t i = 0; i < 1000; i++) {
+    lask_gb_begin(b, lask_gb_node(b));
+    lask_gb_const(b, lask_objval((lask_obj *)&add->h));
+    if (i)
+      lask_gb_key(b, i - 1);
+    else
+      lask_gb_const(b, lask_int(0));
+    lask_gb_const(b, lask_int(1));
+    lask_gb_call(b, 2);
+    lask_gb_end(b);
+  }
+  g = finish_ok(b);
+  assert_int_equal(g->nconsts, 3);
   lask_graph_free(g);
 }
 
@@ -956,6 +1009,7 @@ int main(void) {
       T(test_named_literals_and_aliases),
       T(test_names_after_unnamed_nodes),
       T(test_numbered_names_stay_distinct),
+      T(test_repeated_constants_are_shared_not_confused),
       T(test_nested_calls_and_lists),
       T(test_shared_constants),
       T(test_csr_dependencies_and_dependents),
