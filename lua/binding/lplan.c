@@ -1,6 +1,6 @@
 /* lplan.c — core.fed_plan: who owns what in a graph spread over ranks (lask.mpi).
  *
- * core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep]]]) converts the graph (culled to the
+ * core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep [, root]]]]) converts the graph (culled to the
  * keys; a bad graph raises here, the same on every rank, before anything is sent),
  * then decides, identically on every rank:
  *   - the order of the keys: sorted by their text (strings, then tuple keys), since
@@ -15,7 +15,8 @@
  *   - a key in held (key -> rank: a value already on that rank, a persisted block)
  *     is owned by that rank;
  *   - which values go where: to each other rank that owns a reader, and the
- *     requested keys to every rank (unless keep: they then stay on their owners).
+ *     requested keys to every rank (to rank root only when root is given; none
+ *     when keep: they then stay on their owners).
  * It returns this rank's part: {owned = {keys}, data = {keys}, inputs = {key = tag},
  * outputs = {key = {tag, rank...}}, sent = the number of values it sends, where =
  * {requested key = its owner, -1 for data}}, from
@@ -332,14 +333,17 @@ static int planbufs_gc(lua_State *L) {
   return 0;
 }
 
-/* core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep]]]) (see the top of the file). */
+/* core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep [, root]]]]) (see the top of the file). */
 static int l_fed_plan(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   int rank = (int)luaL_checkinteger(L, 3), size = (int)luaL_checkinteger(L, 4);
   luaL_argcheck(L, size >= 1 && rank >= 0 && rank < size, 3, "rank must be in 0..size-1");
-  lua_settop(L, 7);
+  lua_settop(L, 8);
   int rule = 5, byfn = lua_type(L, rule) == LUA_TFUNCTION, held = 6, keep = lua_toboolean(L, 7);
+  int root = lua_isnil(L, 8) ? -1 : (int)luaL_checkinteger(L, 8);
+  luaL_argcheck(L, root < size, 8, "root must be a rank 0..size-1");
+  lua_settop(L, 7); /* the conversion's slots follow */
   if (!lua_isnil(L, held)) luaL_checktype(L, held, LUA_TTABLE);
   const char *rname = byfn || lua_isnil(L, rule) ? "blocks" : luaL_checkstring(L, rule);
   if (strcmp(rname, "blocks") && strcmp(rname, "hash"))
@@ -386,7 +390,7 @@ static int l_fed_plan(lua_State *L) {
     }
   for (size_t k = 0; k < c->nouts && !keep; k++)
     for (int r = 0; r < size; r++)
-      if (!p.data[c->outs[k]] && p.owner[c->outs[k]] != r)
+      if ((root < 0 || r == root) && !p.data[c->outs[k]] && p.owner[c->outs[k]] != r)
         pairs[npairs++] = (uint64_t)c->outs[k] << 32 | (uint32_t)r;
   qsort(pairs, npairs, sizeof *pairs, by_u64);
   size_t u = 0;

@@ -74,6 +74,14 @@ describe("lask.mpi", function()
       assert.are.equal(9 * np, count(out, "ok rank"), out)
     end)
 
+    it(("counts what crosses ranks on %d rank(s): TSQR/SVD send 2(P-1) n×n blocks up and down a tree (even, uneven, "
+      .. "fewer blocks than ranks), a 64 MiB array crosses with no copy, a strided one is packed once; root"):format(np),
+      function()
+      local out, status = mpirun(np, "tests/mpi/traffic.lua", 240)
+      assert.are.equal(0, status, out)
+      assert.are.equal(9 * np, count(out, "ok rank"), out)
+    end)
+
     it(("raises the same error on every rank, and the next get works, on %d rank(s)"):format(np), function()
       local out, status = mpirun(np, "tests/mpi/errors.lua", 120)
       assert.are.equal(0, status, out)
