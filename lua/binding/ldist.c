@@ -30,7 +30,8 @@ struct lask_ldist {
   uint32_t *out_off; /* CSR: out_dst[out_off[v]..out_off[v + 1]) the ranks v goes to */
   int *out_dst;
   lask_feed feed;
-  int remote; /* the run failed because another rank's did */
+  size_t ninputs, arrived; /* values to receive, and received so far */
+  int remote;              /* the run failed because another rank's did */
 };
 
 enum { POLL_BATCH = 32, INLINE_MAX = 16384 };
@@ -182,10 +183,16 @@ static lask_status fed_poll(void *ctx, lask_feeder *f, int *progress, lask_err *
     free(data);
     if (!ok)
       return lask_err_set(err, LASK_EINVAL, node, "the value from rank %d cannot be read: %s", src, why);
+    d->arrived++;
     lask_status st = lask_feed_value(f, node, v, err);
     if (st != LASK_OK) return st;
   }
   return LASK_OK;
+}
+
+static int fed_expecting(void *ctx) {
+  const lask_ldist *d = ctx;
+  return d->arrived < d->ninputs;
 }
 
 static int ldist_gc(lua_State *L) {
@@ -234,6 +241,7 @@ lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
     lua_pushvalue(L, -1);
     if (lua_rawget(L, in) != LUA_TNIL) {
       d->flags[v] |= LASK_FEED_IN;
+      d->ninputs++;
       size_t t = (size_t)checktag(L, "inputs");
       if (t >= d->ntags) d->ntags = t + 1;
     }
@@ -275,7 +283,8 @@ lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
   d->out_off[g->n] = (uint32_t)ndst;
   lua_pop(L, 2);
   lua_remove(L, fed); /* the userdata stays on the stack for the get */
-  d->feed = (lask_feed){.ctx = d, .flags = d->flags, .poll = fed_poll, .out = fed_out};
+  d->feed =
+      (lask_feed){.ctx = d, .flags = d->flags, .poll = fed_poll, .out = fed_out, .expecting = fed_expecting};
   o->feed = &d->feed;
   o->sched = LASK_SCHED_THREADED;
   return d;
