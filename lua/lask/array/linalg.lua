@@ -18,6 +18,9 @@
 --             its own task (qr_apply), so that it runs beside the SVD of R;
 --   Q         each panel's Q times its slice of the stages above (qr_apply on the
 --             implicit factor: Q is formed once, already multiplied).
+-- Across P ranks (a script that required lask.mpi, P > 1) stage 2 follows the
+-- ranks instead: each rank's blocks' R factors in one group, then a binary tree of
+-- the groups (tsqr_tasks says how; README "TSQR across ranks").
 -- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
 -- deterministic), so U costs no more than Q. Everything is lazy; the names follow
 -- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
