@@ -27,17 +27,19 @@ local function graph(shape, n, rng)
     for i = 1, n - 1 do d[key("c", i)] = { K.add, key("c", i - 1), 1 } end
     return d, key("c", n - 1)
   elseif shape == "tree" then
+    -- a reduction tree, one name per level as Dask names a tree reduction's layers
+    -- ((t-L, i): each level split over the ranks in contiguous ranges of i)
     local level, width = 0, n // 2
-    for i = 0, width - 1 do d[key("t", 0, i)] = { K.add, i, 1 } end
+    local function t(l, i) return key("t-" .. l, i) end
+    for i = 0, width - 1 do d[t(0, i)] = { K.add, i, 1 } end
     while width > 1 do
       local w2 = (width + 1) // 2
       for i = 0, w2 - 1 do
-        local a, b = key("t", level, 2 * i), key("t", level, math.min(2 * i + 1, width - 1))
-        d[key("t", level + 1, i)] = { K.add, a, b }
+        d[t(level + 1, i)] = { K.add, t(level, 2 * i), t(level, math.min(2 * i + 1, width - 1)) }
       end
       level, width = level + 1, w2
     end
-    return d, key("t", level, 0)
+    return d, t(level, 0)
   elseif shape == "scatter" then
     -- each task adds two earlier ones, one anywhere (a quarter of them cross ranks)
     d[key("r", 0)] = { K.add, 0, 1 }
