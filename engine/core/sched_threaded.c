@@ -39,6 +39,9 @@
  * below 0; in normal builds the hot path is unchanged.
  */
 #include <sched.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,9 +53,21 @@
 
 enum { READY_BATCH = 64, STEAL_RETRIES = 4 };
 #define NONE UINT32_MAX /* no node */
-/* A fed run's idle host polls, then sleeps FEED_SLEEP_MIN_NS doubling to
+/* A fed run's idle host polls and yields (FEED_SPINS times, or for LASK_FEED_SPIN_NS
+ * while values are expected), then sleeps FEED_SLEEP_MIN_NS doubling to
  * FEED_SLEEP_MAX_NS between polls while nothing happens (never a busy wait). */
 enum { FEED_SPINS = 64, FEED_SLEEP_MIN_NS = 2000, FEED_SLEEP_MAX_NS = 100000 };
+
+/* Its timer slack while it runs (Linux): the back-off's short sleeps last about
+ * what they ask, not the default 50 µs slack more. */
+enum { FEED_TIMER_SLACK_NS = 1000 };
+
+/* A fed host's idleness: polls since the last progress, sleeps since, and when the
+ * first of those polls was. */
+typedef struct feed_idle {
+  int polls, sleeps;
+  struct timespec since;
+} feed_idle;
 
 typedef struct event {
   uint32_t node;
@@ -347,32 +362,45 @@ static int poll_feed(lask_trun *r) {
   return progress;
 }
 
-/* A fed run's idle host: polls, and sleeps longer each time nothing came. */
-static void idle_feed(lask_trun *r, int *idle) {
+/* A fed run's idle host: polls, yields a while, then sleeps longer each time nothing came. */
+static void idle_feed(lask_trun *r, feed_idle *idle) {
   if (poll_feed(r)) {
-    *idle = 0;
+    idle->polls = idle->sleeps = 0;
     return;
   }
-  if (++*idle <= FEED_SPINS) return (void)sched_yield();
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (idle->polls++ == 0) idle->since = now;
+  const lask_feed *feed = r->o->feed;
+  int64_t spun =
+      (int64_t)(now.tv_sec - idle->since.tv_sec) * 1000000000 + (now.tv_nsec - idle->since.tv_nsec);
+  int expect = !feed->expecting || feed->expecting(feed->ctx);
+  if (idle->polls <= FEED_SPINS || (expect && spun < LASK_FEED_SPIN_NS)) return (void)sched_yield();
   long ns = FEED_SLEEP_MIN_NS;
-  for (int k = FEED_SPINS; k < *idle && ns < FEED_SLEEP_MAX_NS; k++) ns *= 2;
+  for (int k = 0; k < idle->sleeps && ns < FEED_SLEEP_MAX_NS; k++) ns *= 2;
+  idle->sleeps++;
   nanosleep(&(struct timespec){0, ns < FEED_SLEEP_MAX_NS ? ns : FEED_SLEEP_MAX_NS}, NULL);
 }
 
 /* The host's part: host tasks first, then native work, else sleep (a fed run polls
  * its feed between tasks and while idle). */
 static void host_loop(lask_trun *r) {
-  int w = r->e->npool, idle = 0;
+  int w = r->e->npool;
+  feed_idle idle = {0, 0, {0, 0}};
   unsigned tick = 0;
   lask_deque *own = &r->e->deques[w];
   uint32_t id;
   const lask_feed *feed = r->o->feed;
+#ifdef PR_SET_TIMERSLACK
+  int slack = feed ? prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) : -1;
+  if (slack >= 0) prctl(PR_SET_TIMERSLACK, (unsigned long)FEED_TIMER_SLACK_NS, 0, 0, 0);
+#endif
   while (!finished(r)) {
     if (r->o->callbacks || feed) deliver_events(r);
     if (feed && (++tick & 15) == 0) poll_feed(r);
     if (host_pop(r, &id) || lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
       while (id != NONE) id = run_one(r, w, id);
-      idle = 0;
+      idle.polls = idle.sleeps = 0;
       continue;
     }
     if (feed) {
@@ -386,6 +414,9 @@ static void host_loop(lask_trun *r) {
       lask_parker_commit_wait(&r->host_park, t);
   }
   while (lask_deque_pop(own, &id)) continue;
+#ifdef PR_SET_TIMERSLACK
+  if (slack >= 0) prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+#endif
 }
 
 void *lask_worker_main(void *arg) {

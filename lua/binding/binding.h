@@ -144,6 +144,8 @@ typedef struct lask_lconv {
   int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
   uint32_t cur;        /* node being converted, for messages */
   int running;         /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
+  const void *key_mt;  /* the tuple keys' metatable (a key is told by one pointer compare) */
+  const void *head;    /* the last task head found callable (the graph holds it: the address stays its) */
 } lask_lconv;
 
 /* Pushes the tables of keys and values, then a new conversion userdata, for the

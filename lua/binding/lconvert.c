@@ -50,7 +50,19 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   lua_rotate(L, -3, 2); /* keys, vals, then the userdata on top */
   c->keys = lua_gettop(L) - 2, c->vals = lua_gettop(L) - 1;
   c->cur = LASK_NO_NODE;
+  luaL_getmetatable(L, LASK_KEY_MT);
+  c->key_mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
   return c;
+}
+
+/* lask_l_iskey for the userdata at idx, by the metatable's address. */
+static int is_key(lua_State *L, const lask_lconv *c, int idx) {
+  if (!c->key_mt) return lask_l_iskey(L, idx);
+  if (!lua_getmetatable(L, idx)) return 0;
+  int key = lua_topointer(L, -1) == c->key_mt;
+  lua_pop(L, 1);
+  return key;
 }
 
 /* Pushes the key of node id. */
@@ -151,7 +163,10 @@ static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
   int top = lua_gettop(L);
   int head_nil = lua_rawgeti(L, idx, 1) == LUA_TNIL;
-  if (!head_nil && lask_l_iscallable(L, -1)) { /* a task (whatever its metatable): head, args, CALL */
+  const void *head = head_nil ? NULL : lua_topointer(L, -1);
+  if (head &&
+      (head == c->head || lask_l_iscallable(L, -1))) { /* a task (whatever its metatable): head, args, CALL */
+    c->head = head;
     emit_shared(L, c, top + 1);
     lua_settop(L, top);
     emit_elements(L, c, idx, 2, n, depth);
@@ -187,7 +202,7 @@ static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
     return id != UINT32_MAX ? lask_gb_key(c->b, id) : emit_const(L, c, idx);
   }
   case LUA_TUSERDATA:
-    if (lask_l_iskey(L, idx)) {
+    if (is_key(L, c, idx)) {
       uint32_t id = node_lookup(L, c, idx);
       if (id != UINT32_MAX) return lask_gb_key(c->b, id);
       const char *task = key_repr(L, c, c->cur);

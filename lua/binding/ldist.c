@@ -5,8 +5,13 @@
  * (engine/core/feed.h): an input key's value arrives as a message with its tag; an
  * output key's value is sent, once, to each rank listed, as soon as it is known.
  * Values travel as portable bytes (lserial.c): numbers, strings, Lua tables, tuple
- * keys, n-d arrays inline, kernels by name. The messenger (messenger.h) moves the
- * bytes; lask.distributed decides who owns what and builds dsk.
+ * keys, n-d arrays, kernels by name. An array of INLINE_MAX bytes or more travels
+ * as two messages (pieces of at most PIECE_MAX for a huge one): a header ('Z' dtype
+ * u8, ndim u8, shape i64 x ndim), then its elements, C-ordered, sent straight from
+ * its buffer when it is C-contiguous (a strided one is packed once, for every rank
+ * it goes to) and received straight into the new array's buffer; a smaller one
+ * travels inline, one message, one copy on each side. The messenger (messenger.h)
+ * moves the bytes; lask.distributed decides who owns what and builds dsk.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +22,7 @@
 
 struct lask_ldist {
   lua_State *L;
-  const lask_messenger *m;
+  lask_messenger *m;  /* its stats count what this get moves */
   uint8_t *flags;     /* per node: LASK_FEED_IN / LASK_FEED_OUT */
   uint32_t *tag_node; /* tag -> node of an input, LASK_NO_NODE for none; ntags slots */
   size_t ntags;
@@ -25,44 +30,119 @@ struct lask_ldist {
   uint32_t *out_off; /* CSR: out_dst[out_off[v]..out_off[v + 1]) the ranks v goes to */
   int *out_dst;
   lask_feed feed;
-  int remote; /* the run failed because another rank's did */
+  size_t ninputs, arrived; /* values to receive, and received so far */
+  int remote;              /* the run failed because another rank's did */
 };
+
+enum { POLL_BATCH = 32, INLINE_MAX = 16384 };
+#define PIECE_MAX ((size_t)1 << 30) /* the bytes of one message at most */
 
 /* Bytes being sent to one or more ranks: freed when the last send is done. */
 typedef struct outmsg {
   int refs;
-  lask_sbuf b;
+  lask_sbuf b;     /* the message, or a large array's header */
+  lask_value keep; /* a large array sent from its own buffer: held until then */
+  char *packed;    /* a large strided array's elements, packed once */
 } outmsg;
 
 static void outmsg_done(void *arg) {
   outmsg *o = arg;
-  if (--o->refs == 0) lask_sbuf_free(&o->b), free(o);
+  if (--o->refs) return;
+  lask_sbuf_free(&o->b), free(o->packed), lask_release(o->keep), free(o);
+}
+
+/* The bytes of a's elements. */
+static size_t array_bytes(const lask_ndarray *a) {
+  return (size_t)lask_ndarray_size(a) * lask_dtype_size(a->dtype);
+}
+
+/* Prepares a large array's messages in o: its header, and where its elements are
+ * (*body: its own buffer, retained, or packed once). Returns NULL or why not. */
+static const char *large_array(lask_ldist *d, lask_value v, const lask_ndarray *a, outmsg *o,
+                               const char **body) {
+  uint8_t head[3] = {'Z', (uint8_t)a->dtype, (uint8_t)a->ndim};
+  if (!lask_sbuf_put(&o->b, head, 3) || !lask_sbuf_put(&o->b, a->shape, (size_t)a->ndim * sizeof(int64_t)))
+    return "out of memory";
+  if (lask_ndarray_is_c_contiguous(a)) {
+    o->keep = lask_retain(v);
+    *body = a->data;
+    return NULL;
+  }
+  size_t nbytes = array_bytes(a);
+  if (!(o->packed = malloc(nbytes))) return "out of memory";
+  lask_cursor c;
+  lask_cursor_init(&c, a->dtype, a->data, a->ndim, a->shape, a->strides);
+  lask_cursor_read(&c, a->dtype, o->packed, lask_ndarray_size(a));
+  d->m->stats.copied += nbytes;
+  *body = o->packed;
+  return NULL;
+}
+
+/* Starts one send of o's (len bytes at p) to dst: o stays until it is done. */
+static int send_part(lask_ldist *d, outmsg *o, int dst, int tag, const char *p, size_t len,
+                     const char **why) {
+  o->refs++;
+  if (d->m->send(d->m->ctx, dst, tag, p, len, outmsg_done, o, why)) return 1;
+  o->refs--;
+  return 0;
 }
 
 static lask_status fed_out(void *ctx, uint32_t node, lask_value v, lask_err *err) {
   lask_ldist *d = ctx;
   outmsg *o = calloc(1, sizeof *o);
   if (!o) return lask_err_set(err, LASK_ENOMEM, node, "out of memory sending a value");
-  o->refs = 1, o->b.portable = 1;
-  const char *why = lask_l_serialize(d->L, v, &o->b);
-  if (why) {
-    lask_err_set(err, LASK_EINVAL, node, "its value cannot be sent to another rank: %s", why);
-    lua_pop(d->L, 1);
-    return outmsg_done(o), err->code;
+  o->refs = 1, o->b.portable = 1, o->keep = lask_nil();
+  const lask_ndarray *a = lask_ndarray_of(v);
+  const char *body = NULL, *why;
+  if (a && array_bytes(a) >= INLINE_MAX) {
+    if ((why = large_array(d, v, a, o, &body))) {
+      lask_err_set(err, LASK_ENOMEM, node, "its value cannot be sent to another rank: %s", why);
+      return outmsg_done(o), err->code;
+    }
+  } else {
+    if ((why = lask_l_serialize(d->L, v, &o->b))) {
+      lask_err_set(err, LASK_EINVAL, node, "its value cannot be sent to another rank: %s", why);
+      lua_pop(d->L, 1); /* the message lask_l_serialize left */
+      return outmsg_done(o), err->code;
+    }
+    if (a) d->m->stats.copied += array_bytes(a);
   }
   for (uint32_t k = d->out_off[node]; k < d->out_off[node + 1]; k++) {
-    o->refs++;
-    if (!d->m->send(d->m->ctx, d->out_dst[k], d->out_tag[node], o->b.data, o->b.len, outmsg_done, o, &why)) {
-      o->refs--;
+    int dst = d->out_dst[k], ok = send_part(d, o, dst, d->out_tag[node], o->b.data, o->b.len, &why);
+    size_t nbytes = body ? array_bytes(a) : 0;
+    for (size_t off = 0; ok && off < nbytes; off += PIECE_MAX)
+      ok = send_part(d, o, dst, d->out_tag[node], body + off,
+                     nbytes - off < PIECE_MAX ? nbytes - off : PIECE_MAX, &why);
+    if (!ok) {
       outmsg_done(o);
-      return lask_err_set(err, LASK_EINVAL, node, "sending its value to rank %d: %s", d->out_dst[k], why);
+      return lask_err_set(err, LASK_EINVAL, node, "sending its value to rank %d: %s", dst, why);
     }
   }
   outmsg_done(o);
   return LASK_OK;
 }
 
-enum { POLL_BATCH = 32 };
+/* A large array from rank src: its header (data, len) read, its elements received
+ * straight into a new array's buffer. 1 (*out), -1 (another rank failed) or -2. */
+static int recv_large(lask_ldist *d, int src, int tag, const char *data, size_t len, lask_value *out,
+                      const char **why) {
+  int64_t shape[LASK_MAXDIM];
+  uint8_t dt = len >= 3 ? (uint8_t)data[1] : 0, ndim = len >= 3 ? (uint8_t)data[2] : 0;
+  if (len < 3 || dt > LASK_BOOL || ndim > LASK_MAXDIM || len != 3 + ndim * sizeof(int64_t))
+    return *why = "a malformed array header", -2;
+  memcpy(shape, data + 3, ndim * sizeof(int64_t));
+  lask_err e;
+  lask_ndarray *a = lask_ndarray_empty((lask_dtype)dt, ndim, shape, &e);
+  if (!a) return *why = "out of memory (or a bad shape) for an array", -2;
+  size_t nbytes = array_bytes(a);
+  for (size_t off = 0; off < nbytes; off += PIECE_MAX) {
+    int got = d->m->recv(d->m->ctx, src, tag, (char *)a->data + off,
+                         nbytes - off < PIECE_MAX ? nbytes - off : PIECE_MAX, why);
+    if (got < 1) return lask_release(lask_ndarray_value(a)), got;
+  }
+  *out = lask_ndarray_value(a);
+  return 1;
+}
 
 static lask_status fed_poll(void *ctx, lask_feeder *f, int *progress, lask_err *err) {
   lask_ldist *d = ctx;
@@ -86,14 +166,33 @@ static lask_status fed_poll(void *ctx, lask_feeder *f, int *progress, lask_err *
                           "lask.mpi: rank %d sent a value nobody here needs (tag %d)", src, tag);
     }
     lask_value v;
-    int ok = lask_l_deserialize(d->L, data, len, NULL, 0, &v, &why);
+    int ok;
+    if (len > 0 && data[0] == 'Z') {
+      ok = recv_large(d, src, tag, data, len, &v, &why);
+      if (ok == -1) {
+        free(data);
+        d->remote = 1;
+        return lask_err_set(err, LASK_EINVAL, LASK_NO_NODE, "a task failed on another rank");
+      }
+      ok = ok == 1;
+    } else {
+      ok = lask_l_deserialize(d->L, data, len, NULL, 0, &v, &why);
+      const lask_ndarray *a = ok ? lask_ndarray_of(v) : NULL;
+      if (a) d->m->stats.copied += array_bytes(a);
+    }
     free(data);
     if (!ok)
       return lask_err_set(err, LASK_EINVAL, node, "the value from rank %d cannot be read: %s", src, why);
+    d->arrived++;
     lask_status st = lask_feed_value(f, node, v, err);
     if (st != LASK_OK) return st;
   }
   return LASK_OK;
+}
+
+static int fed_expecting(void *ctx) {
+  const lask_ldist *d = ctx;
+  return d->arrived < d->ninputs;
 }
 
 static int ldist_gc(lua_State *L) {
@@ -142,6 +241,7 @@ lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
     lua_pushvalue(L, -1);
     if (lua_rawget(L, in) != LUA_TNIL) {
       d->flags[v] |= LASK_FEED_IN;
+      d->ninputs++;
       size_t t = (size_t)checktag(L, "inputs");
       if (t >= d->ntags) d->ntags = t + 1;
     }
@@ -183,7 +283,8 @@ lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
   d->out_off[g->n] = (uint32_t)ndst;
   lua_pop(L, 2);
   lua_remove(L, fed); /* the userdata stays on the stack for the get */
-  d->feed = (lask_feed){.ctx = d, .flags = d->flags, .poll = fed_poll, .out = fed_out};
+  d->feed =
+      (lask_feed){.ctx = d, .flags = d->flags, .poll = fed_poll, .out = fed_out, .expecting = fed_expecting};
   o->feed = &d->feed;
   o->sched = LASK_SCHED_THREADED;
   return d;

@@ -1,6 +1,6 @@
 /* lplan.c — core.fed_plan: who owns what in a graph spread over ranks (lask.mpi).
  *
- * core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep]]]) converts the graph (culled to the
+ * core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep [, root]]]]) converts the graph (culled to the
  * keys; a bad graph raises here, the same on every rank, before anything is sent),
  * then decides, identically on every rank:
  *   - the order of the keys: sorted by their text (strings, then tuple keys), since
@@ -15,7 +15,8 @@
  *   - a key in held (key -> rank: a value already on that rank, a persisted block)
  *     is owned by that rank;
  *   - which values go where: to each other rank that owns a reader, and the
- *     requested keys to every rank (unless keep: they then stay on their owners).
+ *     requested keys to every rank (to rank root only when root is given; none
+ *     when keep: they then stay on their owners).
  * It returns this rank's part: {owned = {keys}, data = {keys}, inputs = {key = tag},
  * outputs = {key = {tag, rank...}}, sent = the number of values it sends, where =
  * {requested key = its owner, -1 for data}}, from
@@ -31,10 +32,13 @@ typedef struct plan {
   const lask_graph *g;
   uint32_t n;
   int size;
-  const char **text; /* per node: its key's text (anchored in a Lua table) */
+  const char **text; /* per node: its key's text (a string key's own bytes, a tuple key's in arena) */
   size_t *textlen;
-  uint32_t *order; /* node ids in key order */
-  uint32_t *tag;   /* per node: 1 + its place in order */
+  uint8_t *tuple;    /* per node: 1 for a tuple key (its text sorts after every string key's) */
+  char *arena;       /* the tuple keys' texts */
+  void **arena_slot; /* where the plan's buffers (freed on an error) keep arena */
+  uint32_t *order;   /* node ids in key order */
+  uint32_t *tag;     /* per node: 1 + its place in order */
   uint8_t *data;
   int *owner; /* -1: none (data) */
 } plan;
@@ -42,6 +46,7 @@ typedef struct plan {
 static const plan *sort_plan; /* qsort has no context argument; set around the call */
 
 static int text_cmp(uint32_t a, uint32_t b, const plan *p) {
+  if (p->tuple[a] != p->tuple[b]) return p->tuple[a] - p->tuple[b];
   size_t la = p->textlen[a], lb = p->textlen[b];
   int c = memcmp(p->text[a], p->text[b], la < lb ? la : lb);
   return c ? c : (la > lb) - (la < lb);
@@ -51,10 +56,15 @@ static int by_text(const void *x, const void *y) {
   return text_cmp(*(const uint32_t *)x, *(const uint32_t *)y, sort_plan);
 }
 
-static uint32_t fnv32(const char *s, size_t n) {
-  uint32_t h = 2166136261u;
+static uint32_t fnv32(uint32_t h, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
   return h;
+}
+
+/* The hash of node v's key: FNV-1a of its text ("s" and a string key's bytes). */
+static uint32_t key_hash(const plan *p, uint32_t v) {
+  uint32_t h = p->tuple[v] ? 2166136261u : fnv32(2166136261u, "s", 1);
+  return fnv32(h, p->text[v], p->textlen[v]);
 }
 
 /* True when node v computes nothing: no dependency and no call anywhere in it. */
@@ -92,46 +102,48 @@ static void add_part(lua_State *L, char *buf, size_t *len) {
   for (int b = 7; b >= 0; b--) buf[(*len)++] = (char)(u >> (8 * b));
 }
 
-/* Pushes the text of the key at the top of the stack: "s" and a string key, or "t"
- * and the parts of a tuple key. */
-static void push_text(lua_State *L) {
-  if (lua_type(L, -1) == LUA_TSTRING) {
-    lua_pushliteral(L, "s");
-    lua_pushvalue(L, -2);
-    lua_concat(L, 2);
-    return;
-  }
-  char buf[TEXT_MAX];
-  size_t len = 0;
-  buf[len++] = 't';
-  lua_getiuservalue(L, -1, 1);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, i);
-    add_part(L, buf, &len);
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1);
-  lua_pushlstring(L, buf, len);
-}
-
-/* The texts of the keys (in a table at the top of the stack), their order and tags. */
-static void order_keys(plan *p, int keys) {
+/* The texts of the keys (in a table at the top of the stack), their order and tags:
+ * a string key's own bytes (a string key sorts before every tuple key), a tuple
+ * key's parts (add_part) in p->arena. Returns 0 when out of memory. */
+static int order_keys(plan *p, int keys) {
   lua_State *L = p->L;
-  lua_createtable(L, (int)p->n, 0);
-  int texts = lua_gettop(L);
+  size_t used = 0, cap = 0; /* a tuple key's text is first its offset in the arena (which moves) */
   for (uint32_t v = 0; v < p->n; v++) {
     lua_rawgeti(L, keys, (lua_Integer)v + 1);
-    push_text(L);
-    p->text[v] = lua_tolstring(L, -1, &p->textlen[v]);
-    lua_rawseti(L, texts, (lua_Integer)v + 1); /* anchors the text */
-    lua_pop(L, 1);
     p->order[v] = v;
+    if (lua_type(L, -1) == LUA_TSTRING) { /* anchored in the conversion's keys */
+      p->text[v] = lua_tolstring(L, -1, &p->textlen[v]), p->tuple[v] = 0;
+      lua_pop(L, 1);
+      continue;
+    }
+    if (cap - used < TEXT_MAX) {
+      cap = cap ? 2 * cap : 64 * (size_t)TEXT_MAX;
+      char *a = realloc(p->arena, cap);
+      if (!a) return lua_pop(L, 1), 0;
+      p->arena = a, *p->arena_slot = a;
+    }
+    char *buf = p->arena + used;
+    size_t len = 0;
+    buf[len++] = 't';
+    lua_getiuservalue(L, -1, 1);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, i);
+      add_part(L, buf, &len);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+    p->tuple[v] = 1, p->textlen[v] = len;
+    p->text[v] = (const char *)(uintptr_t)used;
+    used += len;
   }
+  for (uint32_t v = 0; v < p->n; v++)
+    if (p->tuple[v]) p->text[v] = p->arena + (uintptr_t)p->text[v];
   sort_plan = p;
   qsort(p->order, p->n, sizeof *p->order, by_text);
   sort_plan = NULL;
   for (uint32_t k = 0; k < p->n; k++) p->tag[p->order[k]] = k + 1;
+  return 1;
 }
 
 /* Values already held by one rank (held: key -> rank, at stack index held; a persisted
@@ -172,54 +184,73 @@ static void owners_by_function(plan *p, int keys, int rule) {
   }
 }
 
+/* The integer i of a tuple key (name, i, ...) from its text ("t", "s" name NUL, "i"
+ * and i big-endian with its sign flipped): its name's text is text[0..*namelen).
+ * Returns 0 when the key has no such form. */
+static int block_index(const char *text, size_t len, size_t *namelen, int64_t *i) {
+  if (len < 3 || text[0] != 't' || text[1] != 's') return 0;
+  const char *nul = memchr(text + 2, 0, len - 2);
+  if (!nul || (size_t)(nul - text) + 10 > len || nul[1] != 'i') return 0;
+  uint64_t u = 0;
+  for (int b = 0; b < 8; b++) u = u << 8 | (unsigned char)nul[2 + b];
+  *namelen = (size_t)(nul - text), *i = (int64_t)(u ^ (1ull << 63));
+  return 1;
+}
+
 /* The block owners: tuple keys (name, i, ...) with an integer i, contiguous ranges of i
- * per name. Counts them in load. */
-static void block_owners(plan *p, int keys, uint32_t *load) {
-  lua_State *L = p->L;
-  lua_newtable(L); /* name -> {lo, hi} */
-  int ranges = lua_gettop(L);
-  for (int pass = 0; pass < 2; pass++)
-    for (uint32_t v = 0; v < p->n; v++) {
-      if (p->data[v] || (pass == 1 && p->owner[v] >= 0)) continue;
-      lua_rawgeti(L, keys, (lua_Integer)v + 1);
-      if (!lask_l_iskey(L, -1)) {
-        lua_pop(L, 1);
-        continue;
-      }
-      lua_getiuservalue(L, -1, 1);
-      lua_rawgeti(L, -1, 1); /* name */
-      lua_rawgeti(L, -2, 2); /* i */
-      int isint;
-      lua_Integer i = lua_tointegerx(L, -1, &isint);
-      if (isint && lua_type(L, -1) == LUA_TNUMBER) {
-        lua_pushvalue(L, -2);
-        if (lua_rawget(L, ranges) != LUA_TTABLE) {
-          lua_pop(L, 1);
-          lua_createtable(L, 2, 0);
-          lua_pushinteger(L, i), lua_rawseti(L, -2, 1);
-          lua_pushinteger(L, i), lua_rawseti(L, -2, 2);
-          lua_pushvalue(L, -3), lua_pushvalue(L, -2), lua_rawset(L, ranges);
-        }
-        lua_rawgeti(L, -1, 1), lua_rawgeti(L, -2, 2);
-        lua_Integer lo = lua_tointeger(L, -2), hi = lua_tointeger(L, -1);
-        lua_pop(L, 2);
-        if (pass == 0) {
-          if (i < lo) lua_pushinteger(L, i), lua_rawseti(L, -2, 1);
-          if (i > hi) lua_pushinteger(L, i), lua_rawseti(L, -2, 2);
-        } else {
-          int r = (int)((i - lo) * p->size / (hi - lo + 1));
-          p->owner[v] = r, load[r]++;
-        }
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 4);
+ * per name. In key order a name's keys are together, by i: one pass over each run
+ * (its lowest and highest i, among the tasks), one to give the owners. Counts them in load. */
+static void block_owners(plan *p, uint32_t *load) {
+  for (uint32_t k = 0; k < p->n;) {
+    size_t nlen;
+    int64_t i, lo = 0, hi = 0;
+    uint32_t v = p->order[k];
+    if (!block_index(p->text[v], p->textlen[v], &nlen, &i)) {
+      k++;
+      continue;
     }
-  lua_pop(L, 1);
+    const char *name = p->text[v];
+    uint32_t end = k;
+    int any = 0;
+    for (; end < p->n; end++) { /* the run of this name's keys with an integer i */
+      uint32_t u = p->order[end];
+      size_t ulen;
+      if (!block_index(p->text[u], p->textlen[u], &ulen, &i) || ulen != nlen ||
+          memcmp(p->text[u], name, nlen))
+        break;
+      if (p->data[u]) continue;
+      if (!any || i < lo) lo = i;
+      if (!any || i > hi) hi = i;
+      any = 1;
+    }
+    for (; k < end; k++) {
+      uint32_t u = p->order[k];
+      if (p->data[u] || p->owner[u] >= 0) continue;
+      block_index(p->text[u], p->textlen[u], &nlen, &i);
+      int r = (int)((uint64_t)(i - lo) * (uint64_t)p->size / (uint64_t)(hi - lo + 1));
+      p->owner[u] = r, load[r]++;
+    }
+  }
 }
 
 static int by_tag(const void *x, const void *y) {
   uint32_t a = sort_plan->tag[*(const uint32_t *)x], b = sort_plan->tag[*(const uint32_t *)y];
   return (a > b) - (a < b);
+}
+
+/* Sorts deps (n of them) by tag: insertion sort for the few most tasks have. */
+static void sort_deps(const plan *p, uint32_t *deps, uint32_t n) {
+  if (n > 16) {
+    sort_plan = p;
+    qsort(deps, n, sizeof *deps, by_tag);
+    sort_plan = NULL;
+    return;
+  }
+  for (uint32_t a = 1; a < n; a++) {
+    uint32_t d = deps[a], b = a;
+    for (; b > 0 && p->tag[deps[b - 1]] > p->tag[d]; b--) deps[b] = deps[b - 1];
+    deps[b] = d;
+  }
 }
 
 /* The other tasks, dependencies first (depth-first from the keys in order, each
@@ -232,10 +263,7 @@ static int follow_owners(plan *p, uint32_t *load) {
   uint32_t *deps = malloc(((size_t)g->dep_off[p->n] + 1) * sizeof *deps);
   if (!state || !stack || !deps) return free(state), free(stack), free(deps), 0;
   memcpy(deps, g->deps, (size_t)g->dep_off[p->n] * sizeof *deps);
-  sort_plan = p;
-  for (uint32_t v = 0; v < p->n; v++)
-    qsort(deps + g->dep_off[v], g->dep_off[v + 1] - g->dep_off[v], sizeof *deps, by_tag);
-  sort_plan = NULL;
+  for (uint32_t v = 0; v < p->n; v++) sort_deps(p, deps + g->dep_off[v], g->dep_off[v + 1] - g->dep_off[v]);
   for (uint32_t k = 0; k < p->n; k++) {
     uint32_t root = p->order[k];
     if (state[root] || p->data[root] || p->owner[root] >= 0) continue;
@@ -257,7 +285,7 @@ static int follow_owners(plan *p, uint32_t *load) {
       if (p->owner[v] >= 0) continue;
       int r = -1;
       for (uint32_t e = g->dep_off[v]; e < g->dep_off[v + 1] && r < 0; e++) r = p->owner[deps[e]];
-      if (r < 0) r = (int)(fnv32(p->text[v], p->textlen[v]) % (uint32_t)p->size);
+      if (r < 0) r = (int)(key_hash(p, v) % (uint32_t)p->size);
       if (load[r] >= cap) {
         r = 0;
         for (int q = 1; q < p->size; q++)
@@ -323,23 +351,26 @@ static void push_part(plan *p, int keys, int rank, const uint64_t *pairs, size_t
 
 /* The buffers of a plan: a userdata, so a Lua error half-way frees them (__gc). */
 typedef struct planbufs {
-  void *p[7];
+  void *p[9];
 } planbufs;
 
 static int planbufs_gc(lua_State *L) {
   planbufs *b = lua_touserdata(L, 1);
-  for (int i = 0; i < 7; i++) free(b->p[i]), b->p[i] = NULL;
+  for (int i = 0; i < 9; i++) free(b->p[i]), b->p[i] = NULL;
   return 0;
 }
 
-/* core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep]]]) (see the top of the file). */
+/* core.fed_plan(dsk, keys, rank, size [, rule [, held [, keep [, root]]]]) (see the top of the file). */
 static int l_fed_plan(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   int rank = (int)luaL_checkinteger(L, 3), size = (int)luaL_checkinteger(L, 4);
   luaL_argcheck(L, size >= 1 && rank >= 0 && rank < size, 3, "rank must be in 0..size-1");
-  lua_settop(L, 7);
+  lua_settop(L, 8);
   int rule = 5, byfn = lua_type(L, rule) == LUA_TFUNCTION, held = 6, keep = lua_toboolean(L, 7);
+  int root = lua_isnil(L, 8) ? -1 : (int)luaL_checkinteger(L, 8);
+  luaL_argcheck(L, root < size, 8, "root must be a rank 0..size-1");
+  lua_settop(L, 7); /* the conversion's slots follow */
   if (!lua_isnil(L, held)) luaL_checktype(L, held, LUA_TTABLE);
   const char *rname = byfn || lua_isnil(L, rule) ? "blocks" : luaL_checkstring(L, rule);
   if (strcmp(rname, "blocks") && strcmp(rname, "hash"))
@@ -359,18 +390,19 @@ static int l_fed_plan(lua_State *L) {
   b->p[2] = p.order = malloc(n * sizeof *p.order), b->p[3] = p.tag = malloc(n * sizeof *p.tag);
   b->p[4] = p.data = malloc(n), b->p[5] = p.owner = malloc(n * sizeof *p.owner);
   uint32_t *load = b->p[6] = calloc((size_t)size, sizeof *load);
-  if (!p.text || !p.textlen || !p.order || !p.tag || !p.data || !p.owner || !load)
+  b->p[7] = p.tuple = malloc(n), p.arena_slot = &b->p[8];
+  if (!p.text || !p.textlen || !p.order || !p.tag || !p.data || !p.owner || !load || !p.tuple)
     return luaL_error(L, "mpi.get: out of memory");
   for (uint32_t v = 0; v < p.n; v++) p.data[v] = (uint8_t)is_data(p.g, v), p.owner[v] = -1;
   if (!lua_isnil(L, held)) hold(&p, c->keys, held, load);
-  order_keys(&p, c->keys); /* pushes the texts' anchor */
+  if (!order_keys(&p, c->keys)) return luaL_error(L, "mpi.get: out of memory");
   if (byfn) {
     owners_by_function(&p, c->keys, rule);
   } else if (!strcmp(rname, "hash")) {
     for (uint32_t v = 0; v < p.n; v++)
-      if (!p.data[v] && p.owner[v] < 0) p.owner[v] = (int)(fnv32(p.text[v], p.textlen[v]) % (uint32_t)size);
+      if (!p.data[v] && p.owner[v] < 0) p.owner[v] = (int)(key_hash(&p, v) % (uint32_t)size);
   } else {
-    block_owners(&p, c->keys, load);
+    block_owners(&p, load);
     if (!follow_owners(&p, load)) return luaL_error(L, "mpi.get: out of memory");
   }
   /* who needs what: (node, rank) for each reader on another rank, and the outputs everywhere */
@@ -386,7 +418,7 @@ static int l_fed_plan(lua_State *L) {
     }
   for (size_t k = 0; k < c->nouts && !keep; k++)
     for (int r = 0; r < size; r++)
-      if (!p.data[c->outs[k]] && p.owner[c->outs[k]] != r)
+      if ((root < 0 || r == root) && !p.data[c->outs[k]] && p.owner[c->outs[k]] != r)
         pairs[npairs++] = (uint64_t)c->outs[k] << 32 | (uint32_t)r;
   qsort(pairs, npairs, sizeof *pairs, by_u64);
   size_t u = 0;

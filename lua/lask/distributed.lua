@@ -51,11 +51,13 @@ end
 -- @param rank integer: this rank
 -- @param size integer: the number of ranks
 -- @param[opt] rule function|string: the owner rule
+-- @param[opt] keep boolean: the requested keys stay on their owners
+-- @param[opt] root integer: the requested keys go to this rank only
 -- @return table: `dsk` (this rank's graph: its tasks, the data, and a placeholder for
 -- each value it receives), `inputs` (key -> tag), `outputs` (key -> {tag, rank...}),
 -- `sent` (the values this rank sends, once per rank), `ntags` (the largest tag)
 -- @raise for a bad graph (a missing key, a cycle) or an owner that is not a rank
-function M.plan(dsk, keys, rank, size, rule, keep)
+function M.plan(dsk, keys, rank, size, rule, keep, root)
   local held
   if M.held_made > 0 then -- values persisted on one rank: owned there
     for k, v in pairs(dsk) do
@@ -65,7 +67,7 @@ function M.plan(dsk, keys, rank, size, rule, keep)
       end
     end
   end
-  local part = core.fed_plan(dsk, keys, rank, size, rule, held, keep)
+  local part = core.fed_plan(dsk, keys, rank, size, rule, held, keep, root)
   local ldsk, ntags = {}, 0
   for _, k in ipairs(part.data) do ldsk[k] = dsk[k] end
   for _, k in ipairs(part.owned) do
@@ -133,7 +135,8 @@ local function raise_first(errs)
   error(setmetatable(err, debug.getregistry()["lask.error"]), 0)
 end
 
-local GET_OPTIONS = { num_workers = true, optimize = true, lua = true, strict = true, owner = true, keep = true }
+local GET_OPTIONS = { num_workers = true, optimize = true, lua = true, strict = true, owner = true, keep = true,
+  root = true }
 
 --- Makes the lask.mpi module around a messenger's Lua side.
 -- @param c table: `rank`, `size`, `_begin()` (a new get: gives the messenger),
@@ -141,6 +144,21 @@ local GET_OPTIONS = { num_workers = true, optimize = true, lua = true, strict = 
 -- @return table: the module: `rank`, `size`, `get`, `abort`
 function M.make(c)
   local mpi = { rank = c.rank, size = c.size, abort = c.abort }
+  local last = { values = 0, messages = 0, bytes = 0, copied = 0 }
+
+  --- What the last mpi.get moved on this rank.
+  -- @return table: `values` (values this rank sent, counting each rank it sent one
+  -- to), `messages` and `bytes` (the MPI messages this rank sent and their bytes: an
+  -- array of 16 KiB or more is two, a header and its elements), `copied` (array
+  -- element bytes copied into or out of messages on this rank: a strided array
+  -- packed to be sent, a small array inline; 0 when only large C-contiguous arrays
+  -- travelled, sent from and received into their own buffers)
+  -- @usage local mpi = require "lask.mpi"
+  -- mpi.get({ a = 1, b = { function(x) return x + 1 end, "a" } }, "b")
+  -- assert(mpi.size > 1 or mpi.stats().messages == 0)
+  function mpi.stats()
+    return { values = last.values, messages = last.messages, bytes = last.bytes, copied = last.copied }
+  end
 
   --- Runs a graph over every rank of the job; every rank gets the same result.
   -- Every rank calls it with the same graph and keys (the same script). Each task
@@ -152,8 +170,11 @@ function M.make(c)
   -- @param[opt] opts table: `owner`, `num_workers`, `optimize`, `lua`, `strict` (as lask.get's),
   -- `keep` (true: each value stays on its owner rank: the result holds, for each key,
   -- a `lask.mpi.held` object — `.rank`, and `.value` on that rank only — which a later
-  -- mpi.get's graph may hold as the key's value: it is then read where it is)
-  -- @return the values, mirroring keys, on every rank
+  -- mpi.get's graph may hold as the key's value: it is then read where it is),
+  -- `root` (a rank: only that rank receives the requested values; every other rank
+  -- gets nil for each key, as mpi4py's gather gives None off its root, and sends
+  -- what it owns to root alone)
+  -- @return the values, mirroring keys, on every rank (on rank `root` only, with root)
   -- @raise a lask.error, the same on every rank: the failing task's `key`,
   -- `message`, `traceback`, and `rank` (where it failed; the lowest rank's error
   -- when several failed)
@@ -169,12 +190,17 @@ function M.make(c)
     if rule ~= nil and type(rule) ~= "function" and rule ~= "hash" and rule ~= "blocks" then
       error("mpi.get: owner must be a function(key) -> rank, \"blocks\" or \"hash\", got " .. tostring(rule), 2)
     end
+    local root = opts.root
+    if root ~= nil and (math.type(root) ~= "integer" or root < 0 or root >= c.size) then
+      error(("mpi.get: root must be a rank 0..%d, got %s"):format(c.size - 1, tostring(root)), 2)
+    end
+    if root ~= nil and opts.keep then error("mpi.get: root and keep cannot be used together", 2) end
     if opts.optimize then
       dsk = optimization.fuse((optimization.cull(dsk, flatten_keys(keys))), flatten_keys(keys))
     end
-    local plan = M.plan(dsk, keys, c.rank, c.size, rule, opts.keep)
+    local plan = M.plan(dsk, keys, c.rank, c.size, rule, opts.keep, root)
     local lkeys = keys
-    if opts.keep then -- only what this rank owns (or every rank has) is computed here
+    if opts.keep or (root and root ~= c.rank) then -- only what this rank owns (or every rank has) is computed here
       lkeys = {}
       for _, k in ipairs(flatten_keys(keys)) do
         local r = plan.where[k]
@@ -186,12 +212,16 @@ function M.make(c)
     end
     mpi.last_sent = plan.sent
     local messenger = c._begin()
+    last = { values = plan.sent, messages = 0, bytes = 0, copied = 0 }
     local ok, res = pcall(core.get, plan.dsk, lkeys, {
       scheduler = "threaded", num_workers = opts.num_workers, lua = opts.lua, strict = opts.strict,
       fed = { messenger = messenger, inputs = plan.inputs, outputs = plan.outputs },
     })
     if ok then
       c._finish(false)
+      last = c._stats()
+      last.values = plan.sent
+      if root and root ~= c.rank then return map_keys(keys, function() return nil end) end
       if not opts.keep then return res end
       local mine = {}
       for i, k in ipairs(lkeys) do mine[k] = res[i] end
@@ -204,6 +234,8 @@ function M.make(c)
     end
     local remote = type(res) == "table" and res.kind == "remote"
     local errs = c._finish(true, not remote and encode_error(res) or nil)
+    last = c._stats()
+    last.values = plan.sent
     if #errs == 0 then error(res, 0) end
     raise_first(errs)
   end

@@ -135,6 +135,36 @@ static int m_send(void *ctx, int dst, int tag, const char *data, size_t len, voi
   if (MPI_Isend(data, (int)len, MPI_BYTE, dst, tag, S.comm, &req) != MPI_SUCCESS)
     return *why = "MPI_Isend failed", 0;
   if (!add_req(req, done, arg)) return *why = "out of memory", 0; /* (the send stays in flight) */
+  S.m.stats.messages++, S.m.stats.bytes += len;
+  return 1;
+}
+
+/* Receives the next message from src with tag into into (len bytes): tests it, and
+ * this rank's sends, with back-off until it is there; an error message from another
+ * rank meanwhile cancels it (-1). */
+static int m_recv(void *ctx, int src, int tag, char *into, size_t len, const char **why) {
+  (void)ctx;
+  MPI_Request req;
+  MPI_Status st;
+  int done = 0, idle = 0, count = 0;
+  if (len > 0x7fffffff) return *why = "a message over 2 GiB", -2;
+  if (MPI_Irecv(into, (int)len, MPI_BYTE, src, tag, S.comm, &req) != MPI_SUCCESS)
+    return *why = "MPI_Irecv failed", -2;
+  for (;;) {
+    if (MPI_Test(&req, &done, &st) != MPI_SUCCESS) return *why = "receiving failed", -2;
+    if (done) break;
+    int progress = test_sends(), failed = 0;
+    MPI_Iprobe(MPI_ANY_SOURCE, ERR_TAG, S.comm, &failed, MPI_STATUS_IGNORE);
+    if (failed) { /* the body will not come: m_poll gives the error next */
+      MPI_Cancel(&req);
+      MPI_Wait(&req, MPI_STATUS_IGNORE); /* a cancelled receive completes at once */
+      S.failed = 1;
+      return -1;
+    }
+    backoff(&idle, progress);
+  }
+  MPI_Get_count(&st, MPI_BYTE, &count);
+  if ((size_t)count != len) return *why = "an array's elements did not match its header", -2;
   return 1;
 }
 
@@ -157,6 +187,7 @@ static int l_begin(lua_State *L) {
   if (S.comm != MPI_COMM_NULL) return luaL_error(L, "lask.mpi: a get is already running on this rank");
   MPI_Request req;
   int done = 0, idle = 0;
+  S.m.stats = (lask_messenger_stats){0};
   if (MPI_Comm_idup(MPI_COMM_WORLD, &S.comm, &req) != MPI_SUCCESS)
     return luaL_error(L, "lask.mpi: MPI_Comm_idup failed");
   while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) backoff(&idle, 0);
@@ -217,6 +248,16 @@ static int l_finish(lua_State *L) {
   return 1;
 }
 
+/* mpi._stats() -> {messages =, bytes =, copied =}: what the last get moved on this
+ * rank (lask_messenger_stats). */
+static int l_stats(lua_State *L) {
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)S.m.stats.messages), lua_setfield(L, -2, "messages");
+  lua_pushinteger(L, (lua_Integer)S.m.stats.bytes), lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, (lua_Integer)S.m.stats.copied), lua_setfield(L, -2, "copied");
+  return 1;
+}
+
 /* mpi._tag_ub(): the largest tag MPI allows. */
 static int l_tag_ub(lua_State *L) {
   int *ub, flag = 0;
@@ -258,12 +299,13 @@ int luaopen_lask_mpi(lua_State *L) {
       return luaL_error(L, "lask.mpi: MPI_Init_thread failed");
     MPI_Comm_rank(MPI_COMM_WORLD, &S.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &S.size);
-    S.m = (lask_messenger){.ctx = &S, .rank = S.rank, .size = S.size, .send = m_send, .poll = m_poll};
+    S.m = (lask_messenger){
+        .ctx = &S, .rank = S.rank, .size = S.size, .send = m_send, .poll = m_poll, .recv = m_recv};
     S.inited = 1;
     if (!already) atexit(finalize);
   }
-  static const luaL_Reg funcs[] = {
-      {"_begin", l_begin}, {"_finish", l_finish}, {"_tag_ub", l_tag_ub}, {"abort", l_abort}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"_begin", l_begin}, {"_finish", l_finish}, {"_tag_ub", l_tag_ub},
+                                   {"_stats", l_stats}, {"abort", l_abort},    {NULL, NULL}};
   lua_getglobal(L, "require");
   lua_pushliteral(L, "lask.distributed");
   lua_call(L, 1, 1);

@@ -3,8 +3,10 @@
 --   mpi.lua [--tiny]
 --       runs every measurement, each in its own mpirun, and prints the tables:
 --       start-up (mpirun to the first task), one hop's latency and bandwidth (16 B to
---       8 MiB, ping-pong between 2 ranks), the per-task cost of 100k-task chain, tree
---       and random graphs per owner rule on 1, 2 and 4 ranks against lask.threaded in
+--       8 MiB, ping-pong between 2 ranks), the per-task cost of 100k-task chain, tree,
+--       random (block-owned: blocks of 1000 tasks, about one dependency a block from
+--       another block) and scatter (every task reads one anywhere before it) graphs per
+--       owner rule on 1, 2 and 4 ranks against lask.threaded in
 --       one process, and TSQR (la.qr's R) of 1e6 x 100 on 1, 2 and 4 ranks, one worker
 --       per rank. --tiny: small sizes, to check that the script works.
 --   mpi.lua run WHAT ARGS...      (under mpirun) one measurement; rank 0 prints a RESULT line.
@@ -25,25 +27,42 @@ local function graph(shape, n, rng)
     for i = 1, n - 1 do d[key("c", i)] = { K.add, key("c", i - 1), 1 } end
     return d, key("c", n - 1)
   elseif shape == "tree" then
+    -- a reduction tree, one name per level as Dask names a tree reduction's layers
+    -- ((t-L, i): each level split over the ranks in contiguous ranges of i)
     local level, width = 0, n // 2
-    for i = 0, width - 1 do d[key("t", 0, i)] = { K.add, i, 1 } end
+    local function t(l, i) return key("t-" .. l, i) end
+    for i = 0, width - 1 do d[t(0, i)] = { K.add, i, 1 } end
     while width > 1 do
       local w2 = (width + 1) // 2
       for i = 0, w2 - 1 do
-        local a, b = key("t", level, 2 * i), key("t", level, math.min(2 * i + 1, width - 1))
-        d[key("t", level + 1, i)] = { K.add, a, b }
+        d[t(level + 1, i)] = { K.add, t(level, 2 * i), t(level, math.min(2 * i + 1, width - 1)) }
       end
       level, width = level + 1, w2
     end
-    return d, key("t", level, 0)
+    return d, t(level, 0)
+  elseif shape == "scatter" then
+    -- each task adds two earlier ones, one anywhere (a quarter of them cross ranks)
+    d[key("r", 0)] = { K.add, 0, 1 }
+    for i = 1, n - 1 do
+      d[key("r", i)] = { K.add, key("r", rng(0, i - 1)), key("r", math.max(0, i - 1 - rng(0, 10))) }
+    end
+    local last = {}
+    for i = n - 100, n - 1 do if i >= 0 then last[#last + 1] = key("r", i) end end
+    return d, last
   end
-  -- random: each task adds two earlier ones (tuple keys of one name, in order)
-  d[key("r", 0)] = { K.add, 0, 1 }
-  for i = 1, n - 1 do
-    d[key("r", i)] = { K.add, key("r", rng(0, i - 1)), key("r", math.max(0, i - 1 - rng(0, 10))) }
+  -- random, block-owned as array graphs are: blocks of B tasks (keys (r, block, j));
+  -- each task adds two earlier tasks of its block, and a block's first task reads a
+  -- random task of an earlier block (so about one value per block crosses ranks)
+  local B = math.min(1000, n)
+  local nb = n // B
+  for b = 0, nb - 1 do
+    d[key("r", b, 0)] = b == 0 and { K.add, 0, 1 } or { K.add, key("r", rng(0, b - 1), rng(0, B - 1)), 1 }
+    for j = 1, B - 1 do
+      d[key("r", b, j)] = { K.add, key("r", b, rng(0, j - 1)), key("r", b, math.max(0, j - 1 - rng(0, 10))) }
+    end
   end
   local last = {}
-  for i = n - 100, n - 1 do if i >= 0 then last[#last + 1] = key("r", i) end end
+  for b = 0, nb - 1 do last[#last + 1] = key("r", b, B - 1) end
   return d, last
 end
 
@@ -141,7 +160,7 @@ local function main(tiny)
 
   rows = {}
   local n = tiny and 2000 or 100000
-  for _, shape in ipairs { "chain", "tree", "random" } do
+  for _, shape in ipairs { "chain", "tree", "random", "scatter" } do
     local ref = threaded(shape, n)
     for _, rule in ipairs { "blocks", "hash" } do
       for _, np in ipairs { 1, 2, 4 } do

@@ -18,6 +18,9 @@
 --             its own task (qr_apply), so that it runs beside the SVD of R;
 --   Q         each panel's Q times its slice of the stages above (qr_apply on the
 --             implicit factor: Q is formed once, already multiplied).
+-- Across P ranks (a script that required lask.mpi, P > 1) stage 2 follows the
+-- ranks instead: each rank's blocks' R factors in one group, then a binary tree of
+-- the groups (tsqr_tasks says how; README "TSQR across ranks").
 -- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
 -- deterministic), so U costs no more than Q. Everything is lazy; the names follow
 -- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
@@ -137,10 +140,17 @@ local function panels_of(x)
     local k = rows >= 2 * h and rows // h or 1
     for j = 0, k - 1 do
       local src = k == 1 and key or { K "rows", key, rows * j // k, rows * (j + 1) // k }
-      panels[#panels + 1] = { src = src, block = i - 1 }
+      panels[#panels + 1] = { src = src, block = i - 1, piece = j }
     end
   end
   return panels
+end
+
+-- The number of ranks graphs are built for: lask.mpi's size when the script
+-- required it (every rank builds the same graph), else 1.
+local function ranks()
+  local mpi = package.loaded["lask.mpi"]
+  return type(mpi) == "table" and math.type(mpi.size) == "integer" and mpi.size or 1
 end
 
 -- The TSQR tasks of x: those R needs into dsk, the second stage's Q into qdsk.
@@ -148,60 +158,100 @@ end
 -- the panel's slice of the stages above (times `right`, a key or nil; the products
 -- it shares with other panels go into the graph into) — its Q block is
 -- qr_apply(factor, w).
+-- On P > 1 ranks (lask.mpi) stage 2 follows the ranks: the R factors of the row
+-- blocks a rank owns (lask.mpi's "blocks" rule: block b of B on rank b*P//B) are
+-- merged there in one group, then the groups' R pairwise, a binary tree of
+-- log2(P) levels whose merges run on the rank of their left child: one n×n R
+-- crosses per merge. Going down, the slice of a node's Q for each child is a task of
+-- its own on the node's rank (tree keys (name, node, slot), owned by the node's
+-- rank), so one n×n block crosses per child on another rank.
 local function tsqr_tasks(x, base, dsk, qdsk)
   local n = x.shape[2]
   local panels = panels_of(x)
   local level = {} -- the R factors of this level: {rkey=, slot=, q2=, up=}
   for p, pan in ipairs(panels) do
     local src = pan.src
-    local qk, rk = lkey(base .. "-qr-st1", p - 1, 0), lkey(base .. "-r-st1", p - 1, 0)
+    local piece = pan.piece or 0
+    local qk, rk = lkey(base .. "-qr-st1", pan.block, piece), lkey(base .. "-r-st1", pan.block, piece)
     dsk[qk] = { K "qr_factor", src }
     dsk[rk] = { K "item", qk, 1 }
     pan.qk = qk
     level[p] = { rkey = rk }
     pan.node = level[p]
   end
-  local depth = 0
-  repeat -- stage 2: stack groups of R factors and factor them, until one is left
-    depth = depth + 1
-    -- 8 or more factors at the first level: two groups at least, merged by both
-    -- workers at once (then the two triangles left by a third task)
-    local ngroups = max(ceil(#level / GROUP), (depth == 1 and #level >= 8) and 2 or 1)
-    local size, up = ceil(#level / ngroups), {}
-    for g = 0, ngroups - 1 do
-      local members = {}
-      for j = g * size + 1, min((g + 1) * size, #level) do members[#members + 1] = level[j] end
-      local suffix = ngroups == 1 and depth == 1 and "" or ("-" .. depth)
-      local sk = lkey(base .. "-r-st1-stacked" .. suffix, g, 0)
-      local qk = lkey(base .. "-qr-st2" .. suffix, g, 0)
-      local rlist = {}
-      for j, mbr in ipairs(members) do
-        rlist[j] = mbr.rkey
-        mbr.slot = j - 1
-      end
-      dsk[sk] = { K "vstack", rlist }
-      dsk[qk] = { K "qr_factor", sk } -- merges the triangles pairwise: R without Q
-      local rk, q2 = lkey(base .. "-r-st2" .. suffix, g, 0), lkey(base .. "-q-st2" .. suffix, g, 0)
-      dsk[rk] = { K "item", qk, 1 }
-      qdsk[q2] = { K "qr_apply", { K "item", qk, 0 } } -- this Q, formed while R's SVD runs
-      for _, mbr in ipairs(members) do mbr.q2 = q2 end
-      up[#up + 1] = { rkey = rk, wkey = lkey(base .. "-w-st2" .. suffix, g, 0) }
-      for _, mbr in ipairs(members) do mbr.up = up[#up] end
+  -- Merges members (nodes of the level below) into group g of stage 2's level depth.
+  local function merge(members, depth, g, suffix, keyed)
+    local sk = lkey(base .. "-r-st1-stacked" .. suffix, g, 0)
+    local qk = lkey(base .. "-qr-st2" .. suffix, g, 0)
+    local rlist = {}
+    for j, mbr in ipairs(members) do
+      rlist[j] = mbr.rkey
+      mbr.slot = j - 1
     end
-    level = up
-  until #level == 1
+    dsk[sk] = { K "vstack", rlist }
+    dsk[qk] = { K "qr_factor", sk } -- merges the triangles pairwise: R without Q
+    local rk, q2 = lkey(base .. "-r-st2" .. suffix, g, 0), lkey(base .. "-q-st2" .. suffix, g, 0)
+    dsk[rk] = { K "item", qk, 1 }
+    qdsk[q2] = { K "qr_apply", { K "item", qk, 0 } } -- this Q, formed while R's SVD runs
+    local node = { rkey = rk, q2 = q2, wkey = lkey(base .. "-w-st2" .. suffix, g, 0), keyed = keyed }
+    for _, mbr in ipairs(members) do
+      mbr.q2, mbr.up = q2, node
+      if keyed and mbr.keyed then mbr.wkey = lkey(base .. "-w-st2" .. suffix, g, mbr.slot) end
+    end
+    return node
+  end
+  local P, B = ranks(), #x.chunks[1]
+  if P > 1 and B > 1 then -- stage 2 across ranks: each rank's group, then a binary tree
+    local groups, of = {}, {}
+    for _, pan in ipairs(panels) do
+      local r = pan.block * P // B
+      if not of[r] then
+        of[r] = {}
+        groups[#groups + 1] = of[r]
+      end
+      table.insert(of[r], pan.node)
+    end
+    level = {}
+    for g, members in ipairs(groups) do level[g] = merge(members, 1, g - 1, "-1", true) end
+    local depth = 1
+    while #level > 1 do
+      depth = depth + 1
+      local up = {}
+      for j = 1, #level, 2 do -- a lone last node waits for the level above
+        up[#up + 1] = level[j + 1] and merge({ level[j], level[j + 1] }, depth, #up, "-" .. depth, true)
+          or level[j]
+      end
+      level = up
+    end
+  else
+    local depth = 0
+    repeat -- stage 2: stack groups of R factors and factor them, until one is left
+      depth = depth + 1
+      -- 8 or more factors at the first level: two groups at least, merged by both
+      -- workers at once (then the two triangles left by a third task)
+      local ngroups = max(ceil(#level / GROUP), (depth == 1 and #level >= 8) and 2 or 1)
+      local size, up = ceil(#level / ngroups), {}
+      for g = 0, ngroups - 1 do
+        local members = {}
+        for j = g * size + 1, min((g + 1) * size, #level) do members[#members + 1] = level[j] end
+        up[#up + 1] = merge(members, depth, g, ngroups == 1 and depth == 1 and "" or ("-" .. depth))
+      end
+      level = up
+    until #level == 1
+  end
   local top = level[1]
   -- The task of node's slice of the Q factors above it (n×n), times right. A
   -- product for a node of the tree is a task of its own in into (wkey), which the
-  -- nodes below it share: computed once, not once per panel.
+  -- nodes below it share: computed once, not once per panel. Across ranks every
+  -- tree node's slice is such a task (on its parent's rank).
   local function slice(node, right, into)
     local piece = { K "rows", node.q2, node.slot * n, (node.slot + 1) * n }
     local above, up = right, node.up
-    if up ~= top and right == nil then
-      above = slice(up, nil, into) -- views: nothing to share
-    elseif up ~= top then
+    if up ~= top and (up.keyed or right ~= nil) then
       into[up.wkey] = into[up.wkey] or slice(up, right, into)
       above = up.wkey
+    elseif up ~= top then
+      above = slice(up, nil, into) -- views: nothing to share
     end
     return above and { K "matmul", piece, above } or piece
   end
