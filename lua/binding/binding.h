@@ -150,7 +150,7 @@ int lask_l_ndarray_apply(lua_State *L, const lask_kernel *k, int first, int n);
 
 /* --- lask.core's array functions (lndarray.c) --- */
 
-/* Sets ndarray (asarray, load, isndarray, id), asarray, load, fused_kernel and
+/* Sets ndarray (asarray, load, isndarray, pending, id), asarray, load, fused_kernel and
  * array_kernels (every array kernel by name) in the table on top of the stack. */
 void lask_l_open_ndarray(lua_State *L);
 

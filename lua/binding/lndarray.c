@@ -5,6 +5,9 @@
  * here its metatable gets the rest when lask.core opens. Lua counts from 1: a[i]
  * and a:get(i, j) take 1-based indices (negative ones count from the end in get).
  * An array is read-only from Lua, as engine arrays are immutable once made.
+ * Arithmetic on arrays is recorded, not run (lndexpr.c): its result is pending
+ * until its data is first needed (lndwrap.c), which nothing here has to care about:
+ * every function gets its array through lask_l_checkndarray.
  *
  * Expected failures (a file that cannot be read or written) return nil and a
  * message, as Lua's io does; misuse (a ragged table, a bad index) raises.
@@ -680,6 +683,17 @@ static int l_isndarray(lua_State *L) {
   return 1;
 }
 
+/* pending(a): the number of nodes of a's pending expression (lndexpr.c) while it is
+ * not evaluated, else false; never evaluates it (for tests and diagnostics). */
+static int l_pending(lua_State *L) {
+  const lask_ewexpr *e = lask_l_topending(L, 1);
+  if (e)
+    lua_pushinteger(L, e->nnodes);
+  else
+    lua_pushboolean(L, 0);
+  return 1;
+}
+
 /* id(a): a string naming the engine array a wraps (the same for every wrapper of
  * it, different for other arrays while both live): for tokens. */
 static int l_id(lua_State *L) {
@@ -721,6 +735,7 @@ void lask_l_open_ndarray(lua_State *L) {
                                    {"buffer_cache", l_buffer_cache},
                                    {"trim", l_trim},
                                    {"isndarray", l_isndarray},
+                                   {"pending", l_pending},
                                    {"id", l_id},
                                    {NULL, NULL}};
   fill_metatable(L);
