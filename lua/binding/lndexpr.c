@@ -26,7 +26,7 @@ static bool operand_at(lua_State *L, int idx, lask_ewexpr_operand *o) {
     return true;
   case LUA_TBOOLEAN: o->value = lask_bool(lua_toboolean(L, idx)); return true;
   default: {
-    lask_ndarray *a = lask_l_isndarray(L, idx) ? lask_l_checkndarray(L, idx) : NULL;
+    lask_ndarray *a = lask_l_tondarray(L, idx); /* not pending here: never evaluates */
     if (a) o->value = lask_ndarray_value(a); /* borrowed: the stack holds it */
     return a != NULL;
   }

@@ -346,6 +346,17 @@ describe("recorded ndarray arithmetic", function()
     assert.are.same(want, bits(r))
   end)
 
+  it("keeps the values its operands had: ndarrays cannot be written (a[i] = v raises, setitem copies)", function()
+    local a, b = random_nd({ 4 }, "float64"), random_nd({ 4 }, "float64")
+    local want = a:get(2) + b:get(2)
+    local c = a + b
+    assert.is_false(pcall(function() a[2] = 9 end))
+    local a2 = ak.setitem(a, { 1 }, { 2 }, { 1 }, 9.0) -- a copy of a with a[2] = 9
+    assert.are.equal(9, a2:get(2))
+    assert.is_truthy(nd.pending(c))
+    assert.are.equal(want, c:get(2))
+  end)
+
   it("reads a file-mapped operand at once: a write to the file later does not change the result", function()
     local path = os.tmpname() .. ".npy"
     da.arange(8, { chunks = 4 }):astype("float64"):store(path)
