@@ -27,7 +27,7 @@ static bool operand_at(lua_State *L, int idx, lask_ewexpr_operand *o) {
   case LUA_TBOOLEAN: o->value = lask_bool(lua_toboolean(L, idx)); return true;
   default: {
     lask_ndarray *a = lask_l_tondarray(L, idx); /* not pending here: never evaluates */
-    if (a) o->value = lask_ndarray_value(a); /* borrowed: the stack holds it */
+    if (a) o->value = lask_ndarray_value(a);    /* borrowed: the stack holds it */
     return a != NULL;
   }
   }
