@@ -24,15 +24,24 @@ static lask_status k_op(const lask_kernel *k, const lask_value *args, int nargs,
 
 /* pow(x, n) with an array x and a small integer scalar n multiplies (powi:n); the
  * result dtype is pow's. A 0-d x (one element: nothing to gain) keeps pow's bits. */
+static const lask_ewop *pow_operator(int x_ndim, lask_value n, lask_ew_param *param, int *nops) {
+  *param = (lask_ew_param){0, LASK_F64};
+  if (x_ndim > 0 && n.type == LASK_TINT && n.as.i >= -LASK_FUSED_POWI_MAX && n.as.i <= LASK_FUSED_POWI_MAX) {
+    param->n = n.as.i, *nops = 1;
+    return &lask_ewops[LASK_EWOP_POWI];
+  }
+  *nops = 2;
+  return &lask_ewops[LASK_EWOP_POW];
+}
+
 static lask_status k_pow(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                          lask_err *err) {
   if (want_args(k, nargs, 2, err)) return err->code;
   const lask_ndarray *x = lask_ndarray_of(args[0]);
-  if (x && x->ndim > 0 && args[1].type == LASK_TINT && args[1].as.i >= -LASK_FUSED_POWI_MAX &&
-      args[1].as.i <= LASK_FUSED_POWI_MAX)
-    return lask_ew_apply(k->name, &lask_ewops[LASK_EWOP_POWI], &(lask_ew_param){args[1].as.i, LASK_F64}, args,
-                         1, out, err);
-  return lask_ew_apply(k->name, &lask_ewops[LASK_EWOP_POW], &(lask_ew_param){0, LASK_F64}, args, 2, out, err);
+  lask_ew_param param;
+  int nops;
+  const lask_ewop *op = pow_operator(x ? x->ndim : -1, args[1], &param, &nops);
+  return lask_ew_apply(k->name, op, &param, args, nops, out, err);
 }
 
 /* astype(x, dtype) */
@@ -89,3 +98,14 @@ static const lask_kernel kernels[] = {
 #define NKERNELS ((int)(sizeof kernels / sizeof kernels[0]))
 
 const lask_kernel *lask_akernels_elementwise(int i) { return i >= 0 && i < NKERNELS ? &kernels[i] : NULL; }
+
+const lask_ewop *lask_ew_kernel_operator(const lask_kernel *k, int x_ndim, lask_value second,
+                                         lask_ew_param *param, int *nops, int *nargs) {
+  *param = (lask_ew_param){0, LASK_F64};
+  *nargs = 2;
+  if (k->fn == k_pow) return pow_operator(x_ndim, second, param, nops);
+  if (k->fn == k_param && second.type == LASK_TINT) return param->n = second.as.i, *nops = 1, k->data;
+  if (k->fn != k_op) return NULL;
+  *nops = *nargs = ((const lask_ewop *)k->data)->arity;
+  return k->data;
+}

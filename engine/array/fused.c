@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "array_kernels.h"
+#include "core/check.h"
 #include "fused.h"
 
 /* Elements per tile: 2 KiB of float64 per buffer, so a program's buffers stay in L1
@@ -45,15 +46,11 @@
 #define STR_(x)  #x
 #define STR(x)   STR_(x)
 
-enum { N_ARG, N_CONST, N_OP };
+#define N_ARG   LASK_FNODE_ARG
+#define N_CONST LASK_FNODE_CONST
+#define N_OP    LASK_FNODE_OP
 
-typedef struct fnode {
-  int kind;
-  int arg;             /* N_ARG: 0-based argument */
-  lask_value cval;     /* N_CONST: a boolean, an integer or a float */
-  const lask_ewop *op; /* N_OP */
-  lask_ew_param param;
-} fnode;
+typedef lask_fused_node fnode;
 
 typedef struct fprog {
   int nnodes, nargs, depth;
@@ -151,16 +148,21 @@ static lask_status op_error(const char *kname, const lask_ewop *op, const char *
   return lask_err_set(err, LASK_ETYPE, LASK_NO_NODE, "%s: %s: %s", kname, op->name, msg);
 }
 
+lask_status lask_fused_type_op(const char *kname, const lask_ewop *op, const lask_ew_param *param,
+                               const lask_ew_type *t, lask_ew_type *res, lask_dtype *compute, lask_err *err) {
+  char msg[64];
+  const char *refusal = lask_ew_result_type(op, param, t, res, compute, msg, sizeof msg);
+  return refusal ? op_error(kname, op, refusal, err) : LASK_OK;
+}
+
 /* Types operator node n over its operands c[]: gives its result type and compute
  * dtype, and sets need[] of the operands (the dtype each must arrive in). */
 static lask_status type_op(const char *kname, const fnode *n, const ftype *t, const int *c, ftype *res,
                            lask_dtype *ct, lask_dtype *need, lask_err *err) {
   const lask_ewop *op = n->op;
   ftype operands[3];
-  char msg[64];
   for (int k = 0; k < op->arity; k++) operands[k] = t[c[k]];
-  const char *refusal = lask_ew_result_type(op, &n->param, operands, res, ct, msg, sizeof msg);
-  if (refusal) return op_error(kname, op, refusal, err);
+  if (lask_fused_type_op(kname, op, &n->param, operands, res, ct, err)) return err->code;
   for (int k = 0; k < op->arity; k++) need[c[k]] = *ct;
   if (op->rule == LASK_EW_WHERE) need[c[0]] = LASK_BOOL;
   return LASK_OK;
@@ -455,6 +457,26 @@ lask_status lask_fused_eval_program(const char *kname, const char *program, cons
   if (!p) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "%s: out of memory", kname);
   lask_status st = compile(kname, program, p, err);
   if (!st) st = run(kname, p, args, nargs, out, NULL, NULL, NULL, err);
+  free(p);
+  return st;
+}
+
+lask_status lask_fused_eval_nodes(const char *kname, const lask_fused_node *nodes, int nnodes,
+                                  const lask_value *args, int nargs, lask_value *out, lask_err *err) {
+  LASK_ASSERT(nnodes >= 1 && nnodes <= MAXNODES);
+  fprog *p = malloc(sizeof *p);
+  if (!p) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "%s: out of memory", kname);
+  int sp = 0;
+  p->nnodes = nnodes, p->nargs = nargs, p->depth = 0;
+  for (int i = 0; i < nnodes; i++) {
+    p->nodes[i] = nodes[i];
+    LASK_ASSERT(nodes[i].kind != N_ARG || (nodes[i].arg >= 0 && nodes[i].arg < nargs));
+    LASK_ASSERT(nodes[i].kind != N_OP || sp >= nodes[i].op->arity);
+    sp = nodes[i].kind == N_OP ? sp - nodes[i].op->arity + 1 : sp + 1;
+    if (sp > p->depth) p->depth = sp;
+  }
+  LASK_ASSERT(sp == 1 && p->depth <= MAXDEPTH);
+  lask_status st = run(kname, p, args, nargs, out, NULL, NULL, NULL, err);
   free(p);
   return st;
 }

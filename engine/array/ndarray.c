@@ -167,7 +167,7 @@ lask_buffer *lask_buffer_wrap(void *data, size_t nbytes, void (*release)(lask_bu
   lask_buffer *b = malloc(sizeof *b);
   if (!b) return NULL;
   lask_obj_init(&b->h, &lask_buffer_class);
-  b->data = data, b->nbytes = nbytes, b->release = release, b->ctx = ctx;
+  b->data = data, b->nbytes = nbytes, b->release = release, b->ctx = ctx, b->stable = false;
   return b;
 }
 
@@ -470,7 +470,7 @@ static lask_buffer *big_buffer(size_t nbytes, bool zero) {
   if (!data) data = map_aligned(len);
   lask_buffer *b = data ? lask_buffer_wrap(data, nbytes, map_release, (void *)(uintptr_t)got) : NULL;
   if (data && !b) munmap(data, got);
-  if (b) atomic_fetch_add_explicit(&live_bytes, got, memory_order_relaxed);
+  if (b) b->stable = true, atomic_fetch_add_explicit(&live_bytes, got, memory_order_relaxed);
   return b;
 }
 
@@ -482,6 +482,7 @@ static lask_buffer *buffer_alloc(size_t nbytes, bool zero) {
   if (zero) memset(data, 0, nbytes);
   lask_buffer *b = lask_buffer_wrap(data, nbytes, free_release, NULL);
   if (!b) free(data);
+  if (b) b->stable = true;
   return b;
 }
 

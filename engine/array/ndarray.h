@@ -31,6 +31,10 @@ typedef struct lask_buffer {
   size_t nbytes;
   void (*release)(struct lask_buffer *b); /* frees data (not b); NULL for malloc'd data */
   void *ctx;                              /* for release: a mapping's length, a shm name, ... */
+  bool stable; /* nothing writes data once the arrays over it are made (lask_buffer_new's buffers, shared
+                  memory from another process): a pending lask.ndarray expression may read it later
+                  (ewexpr.h). False for lask_buffer_wrap's (a file mapping, a host's memory) unless its
+                  maker sets it; a host that writes into an array after giving it to Lua clears it */
 } lask_buffer;
 
 typedef struct lask_ndarray {

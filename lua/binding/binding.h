@@ -16,6 +16,7 @@
 
 #include "core/hmap.h"
 #include "lask.h"
+#include "array/ewexpr.h"
 #include "array/ndarray.h"
 #include "core/order.h"
 
@@ -97,23 +98,59 @@ int lask_l_iscallable(lua_State *L, int idx);
 
 /* --- the lask.ndarray userdata (lndwrap.c) --- */
 
+/* A lask.ndarray is an engine array, or a pending elementwise expression
+ * (array/ewexpr.h) that becomes one the first time its data is needed: every
+ * function below but lask_l_ndarray_layout, lask_l_isndarray and lask_l_topending
+ * evaluates a pending one first, in place (it then stays an ordinary array). */
+
 /* Pushes a lask.ndarray wrapping engine array a (retained: no copy). */
 void lask_l_pushndarray(lua_State *L, lask_ndarray *a);
 
-/* The engine array of the lask.ndarray at idx (borrowed), or NULL when it is not one. */
+/* Pushes a new pending lask.ndarray and gives the slot of its expression (NULL now;
+ * what the caller stores there the userdata owns). Pop it if the slot stays NULL. */
+lask_ewexpr **lask_l_pushpending(lua_State *L);
+
+/* The engine array of the lask.ndarray at idx (borrowed), or NULL when it is not
+ * one; raises when evaluating a pending one fails (out of memory). */
 lask_ndarray *lask_l_tondarray(lua_State *L, int idx);
 
-/* The engine array of the lask.ndarray at idx (borrowed); raises when it is not one
- * or was released. */
+/* As lask_l_tondarray, but never raises: when evaluating a pending array fails,
+ * gives NULL and sets *failed (for conversions that report failure themselves). */
+lask_ndarray *lask_l_tondarray_quiet(lua_State *L, int idx, bool *failed);
+
+/* The engine array of the lask.ndarray at idx (borrowed); raises when it is not one,
+ * was released, or evaluating it fails. */
 lask_ndarray *lask_l_checkndarray(lua_State *L, int idx);
+
+/* True when the value at idx is a lask.ndarray, pending or not (never evaluates). */
+bool lask_l_isndarray(lua_State *L, int idx);
+
+/* The expression of the pending lask.ndarray at idx (borrowed), or NULL when idx is
+ * not a pending lask.ndarray. */
+const lask_ewexpr *lask_l_topending(lua_State *L, int idx);
+
+/* The dtype, ndim and shape (borrowed) of the lask.ndarray at idx without
+ * evaluating it; false when idx is not a live lask.ndarray. */
+bool lask_l_ndarray_layout(lua_State *L, int idx, lask_dtype *dt, int *ndim, const int64_t **shape);
 
 /* Pushes the lask.ndarray metatable, making it on first use with __gc only
  * (lask_l_open_ndarray adds the methods and operators). */
 void lask_l_ndarray_metatable(lua_State *L);
 
+/* --- elementwise operators on lask.ndarray values, recorded (lndexpr.c) --- */
+
+/* Applies kernel k to the n values from stack index first on, when k is an
+ * elementwise operator kernel (lask_ew_kernel_operator) and its operands are
+ * lask.ndarray values (pending or not), numbers and booleans, at least one an
+ * ndarray: pushes a pending lask.ndarray recording the operation, or its result when
+ * it runs at once (ewexpr.h says when), and returns 1; raises the error the kernel
+ * would give. Returns 0, pushing nothing, for any other kernel or operands (the
+ * caller then runs k itself). */
+int lask_l_ndarray_apply(lua_State *L, const lask_kernel *k, int first, int n);
+
 /* --- lask.core's array functions (lndarray.c) --- */
 
-/* Sets ndarray (asarray, load, isndarray, id), asarray, load, fused_kernel and
+/* Sets ndarray (asarray, load, isndarray, pending, id), asarray, load, fused_kernel and
  * array_kernels (every array kernel by name) in the table on top of the stack. */
 void lask_l_open_ndarray(lua_State *L);
 

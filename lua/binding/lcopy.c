@@ -114,6 +114,15 @@ static int fail(wctx *w, int idx) {
   return 0;
 }
 
+/* As fail, with the message what. */
+static int fail_msg(wctx *w, const char *what) {
+  if (w->err) return 0;
+  lua_pushstring(w->L, what);
+  lua_replace(w->L, w->errslot);
+  w->err = lua_tostring(w->L, w->errslot);
+  return 0;
+}
+
 static int put_obj(wctx *w, lask_value v) {
   lask_frozen *f = w->f;
   if (f->nobjs == f->capobjs) {
@@ -240,7 +249,9 @@ static int write_function(wctx *w, int idx) {
 static int write_userdata(wctx *w, int idx) {
   lua_State *L = w->L;
   const lask_kernel *k = lask_l_tokernel(L, idx);
-  lask_ndarray *a = lask_l_tondarray(L, idx);
+  bool failed = false;
+  lask_ndarray *a = lask_l_tondarray_quiet(L, idx, &failed); /* a pending one evaluated */
+  if (failed) return fail_msg(w, "a lask.ndarray that could not be evaluated (out of memory)");
   if (k) return put_obj(w, lask_objval((lask_obj *)&k->h));
   if (a) return put_obj(w, lask_ndarray_value(a));
   if (!lask_l_iskey(L, idx)) return fail(w, idx);

@@ -5,6 +5,9 @@
  * here its metatable gets the rest when lask.core opens. Lua counts from 1: a[i]
  * and a:get(i, j) take 1-based indices (negative ones count from the end in get).
  * An array is read-only from Lua, as engine arrays are immutable once made.
+ * Arithmetic on arrays is recorded, not run (lndexpr.c): its result is pending
+ * until its data is first needed (lndwrap.c), which nothing here has to care about:
+ * every function gets its array through lask_l_checkndarray.
  *
  * Expected failures (a file that cannot be read or written) return nil and a
  * message, as Lua's io does; misuse (a ragged table, a bad index) raises.
@@ -179,8 +182,8 @@ static const luaL_Reg methods[] = {{"get", nd_get},         {"item", nd_item},  
  * of a 1-d array, the row view of others, nil out of range (so ipairs works).
  * Upvalue 1: the methods table. */
 static int nd_index(lua_State *L) {
-  lask_ndarray *a = lask_l_checkndarray(L, 1);
   if (lua_type(L, 2) == LUA_TNUMBER) {
+    lask_ndarray *a = lask_l_checkndarray(L, 1);
     lua_Integer i = 0;
     if (lua_isinteger(L, 2))
       i = lua_tointeger(L, 2);
@@ -194,16 +197,24 @@ static int nd_index(lua_State *L) {
   }
   const char *k = lua_tostring(L, 2);
   if (!k) return 0;
+  lask_dtype dt; /* the layout, read without evaluating a pending array */
+  int ndim;
+  const int64_t *shape;
+  if (!lask_l_ndarray_layout(L, 1, &dt, &ndim, &shape))
+    return lask_l_checkndarray(L, 1), 0; /* released: raises */
   if (strcmp(k, "shape") == 0)
-    push_int_list(L, a->ndim, a->shape);
-  else if (strcmp(k, "strides") == 0)
-    push_int_list(L, a->ndim, a->strides);
-  else if (strcmp(k, "dtype") == 0)
-    lua_pushstring(L, lask_dtype_name(a->dtype));
+    push_int_list(L, ndim, shape);
+  else if (strcmp(k, "strides") == 0) {
+    const lask_ewexpr *e = lask_l_topending(L, 1);
+    int64_t strides[LASK_MAXDIM]; /* a pending array becomes C-contiguous */
+    if (e) lask_strides_c(ndim, shape, lask_dtype_size(dt), strides);
+    push_int_list(L, ndim, e ? strides : lask_l_checkndarray(L, 1)->strides);
+  } else if (strcmp(k, "dtype") == 0)
+    lua_pushstring(L, lask_dtype_name(dt));
   else if (strcmp(k, "ndim") == 0)
-    lua_pushinteger(L, a->ndim);
+    lua_pushinteger(L, ndim);
   else if (strcmp(k, "size") == 0)
-    lua_pushinteger(L, lask_ndarray_size(a));
+    lua_pushinteger(L, lask_shape_size(ndim, shape, 1));
   else
     lua_getfield(L, lua_upvalueindex(1), k); /* a method, or nil */
   return 1;
@@ -212,29 +223,35 @@ static int nd_index(lua_State *L) {
 static int nd_newindex(lua_State *L) { return luaL_error(L, "lask.ndarray is read-only"); }
 
 static int nd_len(lua_State *L) {
-  lask_ndarray *a = lask_l_checkndarray(L, 1);
-  if (a->ndim == 0) return luaL_error(L, "lask.ndarray: a 0-d array has no length");
-  lua_pushinteger(L, a->shape[0]);
+  lask_dtype dt;
+  int ndim;
+  const int64_t *shape;
+  if (!lask_l_ndarray_layout(L, 1, &dt, &ndim, &shape))
+    return lask_l_checkndarray(L, 1), 0; /* released: raises */
+  if (ndim == 0) return luaL_error(L, "lask.ndarray: a 0-d array has no length");
+  lua_pushinteger(L, shape[0]);
   return 1;
 }
 
-/* --- arithmetic: eager, through the elementwise kernels --- */
+/* --- arithmetic: the elementwise kernels, recorded (lndexpr.c) --- */
 
-/* Runs array kernel name over the n operands on the stack (ndarrays, numbers,
- * booleans). An operand of another kind (a lazy lask.array, say) gets the
- * operation instead, through its own metamethod mm: so `a + x` works whichever
- * side the ndarray is on. */
+/* Applies array kernel name to the n operands on the stack (ndarrays, numbers,
+ * booleans): a pending ndarray (lndexpr.c), evaluated in one pass with the rest of
+ * its expression when its data is first needed. An operand of another kind (a lazy
+ * lask.array, say) gets the operation instead, through its own metamethod mm: so
+ * `a + x` works whichever side the ndarray is on. */
 static int arith(lua_State *L, const char *name, const char *mm) {
   int n = lua_gettop(L) > 1 && strcmp(name, "neg") != 0 ? 2 : 1;
   for (int i = 1; i <= n; i++) {
     int t = lua_type(L, i);
-    if (t == LUA_TNUMBER || t == LUA_TBOOLEAN || lask_l_tondarray(L, i)) continue;
+    if (t == LUA_TNUMBER || t == LUA_TBOOLEAN || lask_l_isndarray(L, i)) continue;
     if (luaL_getmetafield(L, i, mm) == LUA_TNIL) break;
     lua_insert(L, 1);
     lua_call(L, n, 1);
     return 1;
   }
-  lask_lctx *ctx = lask_l_ctx(L);
+  if (lask_l_ndarray_apply(L, lask_akernel_find(name), 1, n)) return 1;
+  lask_lctx *ctx = lask_l_ctx(L); /* an operand of no known kind: the kernel says what is wrong */
   lask_value args[2] = {lask_nil(), lask_nil()};
   for (int i = 0; i < n; i++)
     if (!lask_l_toval(L, ctx, i + 1, &args[i])) return luaL_error(L, "lask.ndarray: out of memory");
@@ -472,7 +489,7 @@ typedef struct nest {
 static void nest_shape(lua_State *L, int idx, nest *n) {
   n->ndim = 0;
   lua_pushvalue(L, idx);
-  while (lua_type(L, -1) == LUA_TTABLE && !lask_l_tondarray(L, -1)) {
+  while (lua_type(L, -1) == LUA_TTABLE && !lask_l_isndarray(L, -1)) {
     if (n->ndim == LASK_MAXDIM) luaL_error(L, "asarray: more than %d nested levels", LASK_MAXDIM);
     n->shape[n->ndim++] = (int64_t)lua_rawlen(L, -1);
     if (lua_rawlen(L, -1) == 0) break;
@@ -490,7 +507,7 @@ static void nest_check(lua_State *L, int idx, nest *n, int d) {
     int t = lua_rawgeti(L, idx, i + 1);
     const char *type = luaL_typename(L, -1); /* before where() pushes its string */
     if (d + 1 < n->ndim) {
-      if (t != LUA_TTABLE || lask_l_tondarray(L, -1))
+      if (t != LUA_TTABLE || lask_l_isndarray(L, -1))
         luaL_error(L, "asarray: ragged nested table: %s is a %s, not a table of %d elements",
                    where(L, n->path, d + 1), type, (int)n->shape[d + 1]);
       int len = (int)lua_rawlen(L, -1);
@@ -662,7 +679,18 @@ static int l_trim(lua_State *L) {
 }
 
 static int l_isndarray(lua_State *L) {
-  lua_pushboolean(L, lask_l_tondarray(L, 1) != NULL);
+  lua_pushboolean(L, lask_l_isndarray(L, 1));
+  return 1;
+}
+
+/* pending(a): the number of nodes of a's pending expression (lndexpr.c) while it is
+ * not evaluated, else false; never evaluates it (for tests and diagnostics). */
+static int l_pending(lua_State *L) {
+  const lask_ewexpr *e = lask_l_topending(L, 1);
+  if (e)
+    lua_pushinteger(L, e->nnodes);
+  else
+    lua_pushboolean(L, 0);
   return 1;
 }
 
@@ -707,6 +735,7 @@ void lask_l_open_ndarray(lua_State *L) {
                                    {"buffer_cache", l_buffer_cache},
                                    {"trim", l_trim},
                                    {"isndarray", l_isndarray},
+                                   {"pending", l_pending},
                                    {"id", l_id},
                                    {NULL, NULL}};
   fill_metatable(L);

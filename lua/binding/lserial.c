@@ -384,8 +384,11 @@ static int write_lua(wctx *w, int idx) {
   }
   case LUA_TUSERDATA: {
     const lask_kernel *k = lask_l_tokernel(L, idx);
-    lask_ndarray *nd = lask_l_tondarray(L, idx);
-    if (nd)
+    bool failed = false;
+    lask_ndarray *nd = lask_l_tondarray_quiet(L, idx, &failed); /* a pending one evaluated */
+    if (failed)
+      ok = fail(w, "%s", "a lask.ndarray that could not be evaluated (out of memory)");
+    else if (nd)
       ok = lask_sbuf_put(w->b, "a", 1) && write_array(w->b, nd);
     else if (lask_l_iskey(L, idx))
       ok = write_key(w, idx);
@@ -492,6 +495,7 @@ static int read_array(rctx *r, lask_ndarray **out) {
   if (m->len < KEEP_FD_BYTES) close(m->fd), m->fd = -1;
   lask_buffer *b = lask_buffer_wrap(p, m->len, shm_release, m);
   if (!b) return munmap(p, m->len), close(m->fd), free(m), 0;
+  b->stable = true; /* the sender wrote it before sending; no one writes it after */
   int64_t strides[LASK_MAXDIM];
   lask_strides_c(head[1], shape, lask_dtype_size(dt), strides);
   lask_err err;

@@ -123,7 +123,9 @@ int lask_l_toval(lua_State *L, lask_lctx *ctx, int idx, lask_value *out) {
       *out = lask_retain(lask_objval((lask_obj *)&k->h));
       return 1;
     }
-    lask_ndarray *a = lask_l_tondarray(L, idx);
+    bool failed = false;
+    lask_ndarray *a = lask_l_tondarray_quiet(L, idx, &failed); /* a pending one evaluated */
+    if (failed) return 0;
     if (a) {
       *out = lask_retain(lask_ndarray_value(a));
       return 1;
@@ -249,6 +251,7 @@ static int kernel_call(lua_State *L) {
   const lask_kernel *k = lask_l_tokernel(L, 1);
   lask_lctx *ctx = lask_l_ctx(L);
   int n = lua_gettop(L) - 1;
+  if (lask_l_ndarray_apply(L, k, 2, n)) return 1; /* an elementwise operator on ndarrays: recorded */
   lask_value *args = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *args, 0), out = lask_nil();
   int made = 0;
   while (made < n && toval_lists(L, ctx, made + 2, &args[made])) made++;

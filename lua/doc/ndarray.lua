@@ -3,8 +3,15 @@
 -- `float32`, `int64` or `bool`) with a shape and strides, read-only once made.
 -- Indices count from 1: `a[i]` is an element of a 1-d array (the row view of
 -- others; nil out of range, so `ipairs` works), `#a` the extent of the first axis.
--- Arithmetic (`+ - * / % // ^`, unary `-`) runs at once, elementwise, with numpy's
--- broadcasting and typing, as the same kernels the lazy arrays use. `tostring`
+-- Arithmetic (`+ - * / % // ^`, unary `-`, and calling an operator kernel of
+-- `require("lask.core").array_kernels` such as `K.sin(a)`) is elementwise, with
+-- numpy's broadcasting and typing, as the same kernels the lazy arrays use, and fused:
+-- it gives at once an array whose `shape` and `dtype` are known, computed the first
+-- time anything reads its elements, the whole expression in one pass into one new
+-- array (no temporary per operator). The values are the kernels' applied one at a
+-- time, bit for bit; errors are raised by the operator that causes them. An array
+-- that maps a file (`da.load` with `mmap`) changes when the file is written:
+-- arithmetic on it runs at once. `tostring`
 -- prints as numpy does (`[[1. 2.]\n [3. 4.]]`). Made by `Array:compute`,
 -- `da.load`, or `da.asarray`'s input; given to `map_blocks` functions.
 --
@@ -14,6 +21,8 @@
 -- assert(a.ndim == 2 and a.shape[2] == 3 and a.dtype == "int64" and #a == 2)
 -- assert(a:get(2, 3) == 5 and a[2][1] == 3)
 -- assert((a * 2):get(1, 2) == 2)
+-- local b = (a * 0.5 + 1) ^ 2 -- one pass over a, when b is read
+-- assert(b.dtype == "float64" and b.shape[2] == 3 and b:get(2, 3) == 12.25)
 
 --- Fields.
 -- @section fields

@@ -19,6 +19,7 @@
 
 #include "array/array_kernels.h"
 #include "array/scalar.h"
+#include "array/ewexpr.h"
 #include "array/fused.h"
 #include "array/npy.h"
 #include "array/random_draws.h"
@@ -1152,6 +1153,144 @@ static void test_fused_equals_unfused(void **state) {
   print_message("fused: %d programs compared, %d failed both ways\n", compared, failed_both);
 }
 
+/* --- expressions built one operator at a time (ewexpr.h) --- */
+
+/* A value as an expression would see it, and the same value made by the kernels. */
+typedef struct xitem {
+  lask_ewexpr *e; /* NULL: the value itself is the operand */
+  lask_value v;   /* the kernels' value (one reference) */
+} xitem;
+
+/* Random operators applied to random operands through lask_ewexpr_apply and, one at
+ * a time, through lask_ew_apply: the same types, shapes and errors at once, and the
+ * same values, bit for bit, once the expressions are evaluated. */
+static void test_ewexpr_equals_kernels(void **state) {
+  (void)state;
+  test_seed("ewexpr");
+  int applied = 0, now = 0, refused = 0, evaluated = 0;
+  for (int trial = 0; trial < 300; trial++) {
+    int ndim;
+    int64_t shape[LASK_MAXDIM];
+    random_out_shape(&ndim, shape);
+    xitem pool[40];
+    int n = 0;
+    for (; n < 4; n++) {
+      operand o = random_operand((lask_dtype)(rand() % 4), ndim, shape, n > 0 && rand() % 3 == 0, false);
+      pool[n] = (xitem){NULL, o.v};
+    }
+    while (n < 40) {
+      const lask_ewop *op = lask_ewop_at(rand() % LASK_EWOP_COUNT);
+      if (op->kernel != LASK_EW_KERNEL_OP && op->rule != LASK_EW_POWI && op->rule != LASK_EW_ROUND) continue;
+      lask_ew_param param = {rand() % 7 - 3, LASK_F64};
+      lask_ewexpr_operand ops[3];
+      lask_value vals[3];
+      bool any_array = false;
+      for (int k = 0; k < op->arity; k++) {
+        xitem *it = &pool[rand() % n];
+        ops[k] = (lask_ewexpr_operand){it->e, it->e ? lask_nil() : it->v};
+        vals[k] = it->v;
+        any_array = any_array || lask_ndarray_of(it->v);
+      }
+      if (!any_array) continue;
+      if (!lask_ewexpr_fits(op, ops)) continue; /* the binding evaluates an operand first */
+      lask_err e1, e2;
+      lask_err_clear(&e1), lask_err_clear(&e2);
+      lask_value v = lask_nil();
+      lask_ewexpr *x = NULL;
+      lask_status s1 = lask_ew_apply(op->name, op, &param, vals, op->arity, &v, &e1);
+      lask_status s2 = lask_ewexpr_apply(op->name, op, &param, ops, &x, &e2);
+      if (s2 != LASK_OK) { /* refused at once: the kernels refuse it too, in the same words */
+        assert_null(x);
+        if (s1 == LASK_OK)
+          fail_msg("trial %d: %s refused (%s) but the kernel gives a value", trial, op->name, e2.msg);
+        assert_string_equal(e1.msg, e2.msg);
+        refused++;
+        continue;
+      }
+      if (!x) { /* to run now: as the kernel, whatever it gives */
+        now++;
+        if (s1 != LASK_OK) continue;
+      } else {
+        if (s1 != LASK_OK)
+          fail_msg("trial %d: %s recorded, but the kernel fails: %s", trial, op->name, e1.msg);
+        const lask_ndarray *r = lask_ndarray_of(v);
+        assert_non_null(r);
+        assert_int_equal(r->dtype, x->dtype);
+        assert_int_equal(r->ndim, x->ndim);
+        for (int d = 0; d < r->ndim; d++) assert_int_equal(r->shape[d], x->shape[d]);
+        assert_true(x->nnodes <= LASK_EWEXPR_MAX_NODES && x->narrays <= LASK_FUSED_MAX_ARGS &&
+                    x->depth <= LASK_FUSED_MAX_DEPTH);
+        applied++;
+      }
+      pool[n++] = (xitem){x, v};
+    }
+    for (int i = 0; i < n; i++) {
+      if (pool[i].e) {
+        lask_err err;
+        lask_value got = lask_nil();
+        if (lask_ewexpr_eval(pool[i].e, &got, &err)) fail_msg("trial %d: eval: %s", trial, err.msg);
+        if (!same_result(got, pool[i].v))
+          fail_msg("trial %d: item %d: evaluated and one at a time differ", trial, i);
+        lask_release(got);
+        evaluated++;
+      }
+      lask_ewexpr_free(pool[i].e);
+      lask_release(pool[i].v);
+    }
+  }
+  print_message("ewexpr: %d recorded, %d run at once, %d refused, %d evaluated\n", applied, now, refused,
+                evaluated);
+  assert_true(applied > 1000 && evaluated > 1000);
+}
+
+/* What runs at once: an operand whose memory may change, integers to a power. */
+static void test_ewexpr_runs_now(void **state) {
+  (void)state;
+  lask_err err;
+  double data[4] = {1, 2, 3, 4};
+  lask_buffer *b = lask_buffer_wrap(data, sizeof data, NULL, NULL);
+  lask_ndarray *host = lask_ndarray_view(b, (char *)data, LASK_F64, 1, (int64_t[]){4}, (int64_t[]){8}, &err);
+  lask_release(lask_objval(&b->h));
+  lask_ndarray *mine = call_array("arange", (lask_value[]){lask_int(0), lask_int(4)}, 2);
+  assert_true(mine->buf->stable);
+  assert_false(host->buf->stable);
+  lask_ewexpr *x = NULL, *y = NULL;
+  const lask_ewop *add = lask_ewop_find("add"), *powi = lask_ewop_find("powi");
+  lask_ew_param p0 = {0, LASK_F64}, pm1 = {-1, LASK_F64};
+  lask_ewexpr_operand ops[2] = {{NULL, lask_ndarray_value(mine)}, {NULL, lask_int(1)}};
+  assert_int_equal(lask_ewexpr_apply("add", add, &p0, ops, &x, &err), LASK_OK);
+  assert_non_null(x);
+  ops[0] = (lask_ewexpr_operand){x, lask_nil()},
+  ops[1] = (lask_ewexpr_operand){NULL, lask_ndarray_value(host)};
+  assert_int_equal(lask_ewexpr_apply("add", add, &p0, ops, &y, &err), LASK_OK);
+  assert_null(y); /* the host's memory: now */
+  ops[1] = (lask_ewexpr_operand){NULL, lask_int(2)};
+  assert_int_equal(lask_ewexpr_apply("pow", powi, &pm1, ops, &y, &err), LASK_OK);
+  assert_null(y); /* int64 to -1 fails on the data: the kernel finds it, now */
+  /* a chain stays within the limits: the caller evaluates when it would not */
+  lask_ewexpr *chain = x;
+  for (int i = 0; i < 200; i++) {
+    ops[0] = (lask_ewexpr_operand){chain, lask_nil()}, ops[1] = (lask_ewexpr_operand){NULL, lask_num(0.5)};
+    if (!lask_ewexpr_fits(add, ops)) {
+      lask_value v;
+      assert_int_equal(lask_ewexpr_eval(chain, &v, &err), LASK_OK);
+      ops[0] = (lask_ewexpr_operand){NULL, v};
+      assert_true(lask_ewexpr_fits(add, ops));
+      assert_int_equal(lask_ewexpr_apply("add", add, &p0, ops, &y, &err), LASK_OK);
+      lask_release(v);
+    } else {
+      assert_int_equal(lask_ewexpr_apply("add", add, &p0, ops, &y, &err), LASK_OK);
+    }
+    assert_true(y->nnodes <= LASK_EWEXPR_MAX_NODES);
+    lask_ewexpr_free(chain);
+    chain = y;
+  }
+  lask_value v;
+  assert_int_equal(lask_ewexpr_eval(chain, &v, &err), LASK_OK);
+  assert_true(((double *)lask_ndarray_of(v)->data)[3] == 3 + 1 + 200 * 0.5);
+  lask_release(v), lask_ewexpr_free(chain), release(mine), release(host);
+}
+
 /* The scalar kernels of kernel.h take arrays too, through the elementwise ones. */
 static void test_scalar_kernels_accept_arrays(void **state) {
   (void)state;
@@ -1235,6 +1374,8 @@ int main(void) {
       cmocka_unit_test(test_elementwise_errors),
       cmocka_unit_test(test_fused_program_basics),
       cmocka_unit_test(test_fused_equals_unfused),
+      cmocka_unit_test(test_ewexpr_equals_kernels),
+      cmocka_unit_test(test_ewexpr_runs_now),
       cmocka_unit_test(test_scalar_kernels_accept_arrays),
       cmocka_unit_test(test_kernels_run_concurrently),
       cmocka_unit_test(test_into_writes_blocks_in_place),
