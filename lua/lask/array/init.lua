@@ -17,6 +17,7 @@
 -- `lask.array.reductions_more` (any, all, nan*, cumsum, median, quantile, topk, ...),
 -- `lask.array.structure`, `lask.array.rechunk`, `lask.array.slicing`,
 -- `lask.array.indexing` (`x[key]`, `x[key] = v`, unknown chunk sizes),
+-- `lask.array.vindex` (pointwise indexing, `x:vindex{a, b}`),
 -- `lask.array.searching` (argwhere, nonzero, unique), `lask.array.io`,
 -- `lask.array.npy_stack`, `lask.array.delayed` (`x:to_delayed()`, `from_delayed`);
 -- each is a function of this module (`da.sum`) and, where it takes an array first, a
@@ -140,6 +141,8 @@ local da = {
   store = function(x, path, opts) return io_.store(x, path, opts) end,
   -- indexing (x[...] itself is the array's __index, lask.array.indexing)
   newaxis = indexing.newaxis,
+  ellipsis = indexing.ellipsis,
+  vindex = require("lask.array.vindex").vindex,
   argwhere = searching.argwhere,
   nonzero = searching.nonzero,
   flatnonzero = searching.flatnonzero,
@@ -276,6 +279,7 @@ local methods = {
   slice = slicing.slice,
   nonzero = searching.nonzero,
   compute_chunk_sizes = indexing.compute_chunk_sizes,
+  vindex = require("lask.array.vindex").vindex,
 }
 -- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
 for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end
