@@ -39,29 +39,60 @@ local function counts(kernel, x, arg, n, weights, level)
   return partial:sum { axis = 1 }
 end
 
---- Counts of each value 0, 1, ..., minlength - 1 in a 1-D integer x (numpy's bincount).
--- The result's length must be known before the data is read, so opts.minlength is
--- required and every value must be below it (Dask gives an unknown length
--- without minlength); counts are int64, or float64 sums of opts.weights.
+--- Counts of each value 0, 1, 2, ... in a 1-D integer x (numpy's bincount, Dask's rules).
+-- Without opts.minlength (or with 0) the result's length, x's largest value + 1, is
+-- unknown until computed: NaN in its shape and chunks, as Dask gives it
+-- (`:compute_chunk_sizes()` finds it); each block counts up to its own largest value
+-- and one task adds the counts, the shorter ones padded with zeros. With minlength
+-- the length is minlength, known, and every value must be below it (an error at
+-- compute otherwise: numpy would lengthen the result, which lask cannot once the
+-- length is fixed; Dask gives a wrong shape). Counts are int64, or float64 sums
+-- of opts.weights. Values count from 0, as numpy's: they are data, not indices.
 -- @param x lask.array: 1-D, int64 or bool, values >= 0
--- @param opts table: `minlength` (required), `weights` (an array of x's shape)
--- @return lask.array: 1-D of length minlength
--- @raise without minlength; at compute, for a negative value or one >= minlength
+-- @param[opt] opts table: `minlength` (an integer >= 0), `weights` (an array of x's shape)
+-- @return lask.array: 1-D, of length minlength, or unknown (NaN) without it
+-- @raise when x is not 1-D integers; at compute, for a negative value, or one >= minlength
 -- @usage local c = da.bincount(da.from_array({0, 1, 1, 3}), {minlength = 4})
 -- assert(c:compute():get(2) == 2)
+-- local u = da.bincount(da.from_array({0, 1, 1, 5}, {chunks = 2}))
+-- assert(u.shape[1] ~= u.shape[1] and u:compute().shape[1] == 6)    -- unknown, then 6
+-- local w = da.bincount(da.from_array({2, 0, 2}), {weights = da.from_array({0.5, 1, 2})})
+-- assert(w:compute():get(3) == 2.5)
 function SH.bincount(x, opts)
   x = need_array(x, "bincount", 2)
   opts = opts or {}
-  if x.ndim ~= 1 then error("lask.array: bincount: x must be 1-D", 2) end
+  if type(opts) ~= "table" then error("lask.array: bincount: options are a table: {minlength =, weights =}", 2) end
+  for key in pairs(opts) do
+    if key ~= "minlength" and key ~= "weights" then
+      error(("lask.array: bincount: unknown option '%s' (minlength, weights)"):format(tostring(key)), 2)
+    end
+  end
+  if x.ndim ~= 1 then error("lask.array: bincount: x must be 1-D (x:ravel() flattens it)", 2) end
   if x.dtype ~= "int64" and x.dtype ~= "bool" then
     error("lask.array: bincount: x must hold integers (int64 or bool), got " .. x.dtype, 2)
   end
-  local n = opts.minlength
+  local n = opts.minlength or 0
   if mtype(n) ~= "integer" or n < 0 then
-    error("lask.array: bincount: give opts.minlength, an integer above every value (the result's length must be "
-      .. "known before the data is read)", 2)
+    error("lask.array: bincount: minlength must be an integer >= 0, got " .. tostring(opts.minlength), 2)
   end
-  return counts("bincount", x, n, n, opts.weights, 2)
+  if n > 0 then return counts("bincount", x, n, n, opts.weights, 2) end
+  -- unknown length: per block up to its largest value, then one padded sum
+  local w = opts.weights and need_array(opts.weights, "bincount", 2)
+  if w and not core.same_list(w.shape, x.shape) then error("lask.array: bincount: weights must have x's shape", 2) end
+  if w then w = w:rechunk(x.chunks) end
+  local k, ksum = core.kernel("bincount"), core.kernel("bincount_sum")
+  local name = "bincount-" .. core.tokenize("bincount", x, w)
+  local x_name, w_name, nb = x.name, w and w.name, x.numblocks[1]
+  local layer = core.grid_layer(name, { 1 }, function(dsk)
+    local parts = {}
+    for b = 0, nb - 1 do
+      local pkey = block_key(name .. "-part", { b })
+      dsk[pkey] = { k, block_key(x_name, { b }), -1, w_name and block_key(w_name, { b }) or nil }
+      parts[b + 1] = pkey
+    end
+    dsk[block_key(name, { 0 })] = { ksum, parts }
+  end, w and { x_name, w_name } or { x_name })
+  return core.new(layer, w and { x, w } or { x }, { { 0 / 0 } }, w and "float64" or "int64")
 end
 
 --- A histogram of x's elements over known bins (numpy's histogram, Dask's rule that bins be known).
