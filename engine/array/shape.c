@@ -82,7 +82,8 @@ static lask_status k_bincount(const lask_kernel *k, const lask_value *args, int 
   if (x->dtype != LASK_I64 && x->dtype != LASK_BOOL)
     return lask_akernel_fail(k, LASK_ETYPE, err, "x must hold integers or booleans, not %s",
                              lask_dtype_name(x->dtype));
-  if (len < -1) return lask_akernel_fail(k, LASK_EINVAL, err, "minlength must be >= 0 (or -1: x's largest + 1)");
+  if (len < -1)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "minlength must be >= 0 (or -1: x's largest + 1)");
   int64_t vals[TILE], m;
   double ws[TILE];
   tiles t;
@@ -124,7 +125,8 @@ static lask_status k_bincount(const lask_kernel *k, const lask_value *args, int 
 static lask_status k_bincount_sum(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                                   lask_err *err) {
   const lask_list *parts;
-  if (lask_akernel_nargs(k, n, 1, 1, err) || lask_akernel_arg_arrays(k, args, 0, &parts, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 1, err) || lask_akernel_arg_arrays(k, args, 0, &parts, err))
+    return err->code;
   int64_t len = 0;
   bool isf = false;
   for (size_t i = 0; i < parts->n; i++) {
@@ -254,10 +256,8 @@ static lask_status k_solve_triangular(const lask_kernel *k, const lask_value *ar
 }
 
 static const lask_kernel shape_kernels[] = {
-    LASK_KERNEL_STATIC("broadcast_to", k_broadcast_to),
-    LASK_KERNEL_STATIC("bincount", k_bincount),
-    LASK_KERNEL_STATIC("bincount_sum", k_bincount_sum),
-    LASK_KERNEL_STATIC("histogram", k_histogram),
+    LASK_KERNEL_STATIC("broadcast_to", k_broadcast_to),         LASK_KERNEL_STATIC("bincount", k_bincount),
+    LASK_KERNEL_STATIC("bincount_sum", k_bincount_sum),         LASK_KERNEL_STATIC("histogram", k_histogram),
     LASK_KERNEL_STATIC("solve_triangular", k_solve_triangular),
 };
 

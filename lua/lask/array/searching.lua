@@ -114,46 +114,94 @@ function I.flatnonzero(x)
   return I.nonzero(x)[1]
 end
 
---- The sorted distinct values of x (numpy's unique; NaNs collapse into one, last), a
--- 1-D array of unknown length; with `return_counts = true` also their int64 counts.
--- Every block is reduced on its own, then one task merges them.
+-- The 1-based flat (C order) position of every element of x, chunked like x: a
+-- lazy int64 array, fused from one arange per axis.
+local function flat_positions(x)
+  local da = require "lask.array"
+  local pos, stride = nil, 1
+  for d = x.ndim, 1, -1 do
+    local shape = {}
+    for e = 1, x.ndim do shape[e] = e == d and x.shape[d] or 1 end
+    local a = da.arange(0, x.shape[d] * stride, stride, { chunks = { x.chunks[d] } }):reshape(shape)
+    pos = pos and pos + a or a
+    stride = stride * x.shape[d]
+  end
+  pos = (pos or da.zeros({}, { dtype = "int64" })) + 1
+  return da.broadcast_to(pos, x.shape, { chunks = x.chunks })
+end
+
+local UNIQUE_OPTIONS = { return_index = true, return_inverse = true, return_counts = true }
+
+--- The sorted distinct values of x (numpy's unique; NaNs collapse into one, last).
+-- The values are a 1-D array of unknown length (NaN, as Dask's). Options add, in
+-- numpy's order: `return_index` the 1-based position (in x flattened, C order) of
+-- each value's first occurrence; `return_inverse` for each element of x the 1-based
+-- position of its value among the values, an int64 array of x's shape and chunks
+-- (numpy 2's shape; Dask ravels x first: `x:ravel()` gives its 1-D); `return_counts`
+-- the int64 number of occurrences. Every block is reduced on its own, then one task
+-- merges them; the inverse is one task per block of x, against the merged values.
+-- Every dtype (bool, int64, float32, float64).
 -- @param x lask.array: the array (flattened)
--- @param[opt] opts table: `return_counts` (boolean)
--- @return lask.array: the values; and with return_counts the counts
--- @raise for return_index or return_inverse (not supported)
+-- @param[opt] opts table: `return_index`, `return_inverse`, `return_counts` (booleans)
+-- @return lask.array: the values; then the index, inverse and counts asked for
+-- @raise for an unknown option
 -- @usage local x = da.from_array({3, 1, 3, 2, 1, 3}, {chunks = 4})
 -- local u, c = da.unique(x, {return_counts = true})
 -- assert(u:compute():get(3) == 3 and c:compute():get(3) == 3)
+-- local v, first, inv = da.unique(x, {return_index = true, return_inverse = true})
+-- assert(first:compute():get(1) == 2)                      -- 1 first at position 2
+-- assert(inv:compute():get(1) == 3 and inv.shape[1] == 6)  -- x[1] is v[3]
 function I.unique(x, opts)
   x = need_array(x, "unique", 2)
   opts = opts or {}
   if type(opts) ~= "table" then fail("unique: options must be a table like {return_counts = true}", 2) end
   for k in pairs(opts) do
-    if k ~= "return_counts" then
-      fail(fmt("unique: unknown or unsupported option '%s' (return_counts is supported)", tostring(k)), 2)
+    if not UNIQUE_OPTIONS[k] then
+      fail(fmt("unique: unknown option '%s' (return_index, return_inverse, return_counts)", tostring(k)), 2)
     end
   end
-  local counts = opts.return_counts and true or false
+  local want_index, want_inverse = opts.return_index and true or false, opts.return_inverse and true or false
+  local counts = (opts.return_counts or want_index) and true or false
   local k = core.kernel("unique")
-  local token = core.tokenize("unique", x, counts)
+  local pos = want_index and flat_positions(x) or nil
+  local token = core.tokenize("unique", x, counts, want_index)
   local cname, aname = "unique-chunk-" .. token, "unique-agg-" .. token
-  local x_name = x.name
+  local x_name, p_name = x.name, pos and pos.name
   local chunk = core.grid_layer(cname, x.numblocks, function(dsk, idx)
-    dsk[block_key(cname, idx)] = { k, { block_key(x_name, idx) }, counts }
-  end)
-  local carr = core.new(chunk, { x }, x.chunks, x.dtype)
+    local part = block_key(x_name, idx)
+    if p_name then part = { part, block_key(p_name, idx) } end
+    dsk[block_key(cname, idx)] = { k, { part }, counts, want_index }
+  end, pos and { x_name, p_name } or { x_name })
+  local carr = core.new(chunk, pos and { x, pos } or { x }, x.chunks, x.dtype)
   local nb = x.numblocks
   local agg = core.grid_layer(aname, { 1 }, function(dsk)
     local keys = {}
     core.each_block(nb, function(idx) keys[#keys + 1] = block_key(cname, idx) end)
-    dsk[block_key(aname, { 0 })] = { k, keys, counts }
+    dsk[block_key(aname, { 0 })] = { k, keys, counts, want_index }
   end)
   local merged = core.new(agg, { carr }, { { NAN } }, x.dtype)
-  if not counts then return merged end
+  if not counts and not want_inverse then return merged end
   local item = core.kernel("item")
-  local values = per_block(merged, "unique-values", {}, { { NAN } }, x.dtype, function(key) return { item, key, 0 } end)
-  local cnt = per_block(merged, "unique-counts", {}, { { NAN } }, "int64", function(key) return { item, key, 1 } end)
-  return values, cnt
+  local values = merged
+  if counts then
+    values = per_block(merged, "unique-values", {}, { { NAN } }, x.dtype, function(key) return { item, key, 0 } end)
+  end
+  local out = { values }
+  if want_index then
+    out[#out + 1] = per_block(merged, "unique-index", {}, { { NAN } }, "int64", function(key) return { item, key, 2 } end)
+  end
+  if want_inverse then
+    local kinv, v_name = core.kernel("unique_inverse"), block_key(values.name, { 0 })
+    local name = "unique-inverse-" .. core.tokenize("unique-inverse", x, values)
+    local layer = core.grid_layer(name, x.numblocks, function(dsk, idx)
+      dsk[block_key(name, idx)] = { kinv, block_key(x_name, idx), v_name }
+    end, { x_name, values.name })
+    out[#out + 1] = core.new(layer, { x, values }, x.chunks, "int64")
+  end
+  if opts.return_counts then
+    out[#out + 1] = per_block(merged, "unique-counts", {}, { { NAN } }, "int64", function(key) return { item, key, 1 } end)
+  end
+  return table.unpack(out)
 end
 
 --- `da.where(c)` with one argument is `da.nonzero(c)`; with three, elementwise.
