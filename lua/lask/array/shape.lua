@@ -865,25 +865,45 @@ function SH.full_like(x, value, opts) return like(x, value, opts, "full_like") e
 -- @usage assert(da.empty_like(da.ones(2)).shape[1] == 2)
 function SH.empty_like(x, opts) return like(x, 0, opts, "empty_like") end
 
---- An array whose element at index (i, j, ...) is f(i, j, ...) (numpy's fromfunction).
--- f is called once, with lazy coordinate arrays (1-based, of dtype opts.dtype,
--- float64 by default; the a-th varies along axis a and has extent 1 along the
--- others, so that they broadcast), and must return a lazy array (or a number)
--- built from them with lask.array's operations; the result is broadcast to shape.
--- Unlike Dask, whose f gets each block's numpy coordinates, lask's f builds one
--- expression, fused per block, and no coordinate array is made whole.
+-- fromfunction's options.
+local FROMFUNCTION_OPTIONS = { dtype = true, chunks = true, lazy = true }
+
+--- An array whose element at index (i, j, ...) is f(i, j, ...) (numpy's fromfunction, Dask's per block).
+-- As Dask's, f is called once per block, with one coordinate array per axis: a
+-- `lask.ndarray` of the block's shape and of dtype opts.dtype (float64 by default),
+-- holding each element's index along that axis, counted from 1 as every lask index
+-- (numpy and Dask count from 0: `i - 1` gives theirs). f returns a `lask.ndarray`
+-- of the block's shape (the ndarray operators, `+ - * / ...`, do). The result's
+-- dtype is that of f's result on one-element coordinates (f is called once more,
+-- at once, as Dask calls it on empty ones), or opts.dtype when that fails; a
+-- number from that call is taken as f's value everywhere (da.full). Lua
+-- tasks: `lua = "parallel"` runs the blocks on every core.
+-- With opts.lazy = true, f is instead called once, at once, with lazy coordinate
+-- arrays (extent 1 along the other axes, so that they broadcast) and builds one
+-- lask.array expression, fused per block into native kernels, no coordinate array
+-- made: faster, for f written with lask.array's operations.
 -- @param f function
 -- @param shape table
--- @param[opt] opts table: `dtype` (float64), `chunks`
+-- @param[opt] opts table: `dtype` (of the coordinates; float64), `chunks`, `lazy` (boolean)
 -- @return lask.array
+-- @raise for an unknown option, a shape or chunks that do not fit
 -- @usage local y = da.fromfunction(function(i, j) return 10 * i + j end, {2, 3}, {chunks = 2})
--- assert(y:compute():get(2, 3) == 23)
+-- assert(y:compute():get(2, 3) == 23 and y.dtype == "float64")
+-- local q = da.fromfunction(function(i, j) return i / j end, {3, 3}, {dtype = "int64"})
+-- assert(q.dtype == "float64" and q:compute():get(3, 2) == 1.5)   -- int64 / int64
+-- local z = da.fromfunction(function(i) return i * i end, {4}, {lazy = true})
+-- assert(z:compute():get(3) == 9)
 function SH.fromfunction(f, shape, opts)
   if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
     error("lask.array: fromfunction: the first argument must be a function", 2)
   end
   shape = core.normalize_shape(shape, 2)
   opts = opts or {}
+  for key in pairs(opts) do
+    if not FROMFUNCTION_OPTIONS[key] then
+      error(fmt("lask.array: fromfunction: unknown option '%s' (dtype, chunks, lazy)", tostring(key)), 2)
+    end
+  end
   local dtype = core.dtype(opts.dtype or "float64", 2)
   local chunks = core.normalize_chunks(opts.chunks, shape, dtype, 2)
   local coords, da = {}, A()
@@ -892,13 +912,28 @@ function SH.fromfunction(f, shape, opts)
     for d = 1, #shape do s[d] = d == a and shape[d] or 1 end
     coords[a] = da.arange(1, shape[a] + 1, { chunks = { chunks[a] } }):astype(dtype):reshape(s)
   end
-  -- the coordinates broadcast in f's arithmetic, fused per block: none is made whole
-  local r = f(table.unpack(coords, 1, #shape))
-  if not is_array(r) then return da.full(shape, r, { chunks = chunks }) end
-  if not core.same_list(r.shape, shape) or not core.same_chunks(r.chunks, chunks) then
-    r = SH.broadcast_to(r, shape, { chunks = chunks })
+  if opts.lazy then
+    -- the coordinates broadcast in f's arithmetic, fused per block: none is made whole
+    local r = f(table.unpack(coords, 1, #shape))
+    if not is_array(r) then return da.full(shape, r, { chunks = chunks }) end
+    if not core.same_list(r.shape, shape) or not core.same_chunks(r.chunks, chunks) then
+      r = SH.broadcast_to(r, shape, { chunks = chunks })
+    end
+    return r
   end
-  return r
+  if #shape == 0 then error("lask.array: fromfunction: give a shape of at least one axis", 2) end
+  -- the result's dtype: f on one-element coordinates
+  local nd = require("lask.core").ndarray
+  local one = 1
+  for _ = 1, #shape do one = { one } end
+  local probe = {}
+  for a = 1, #shape do probe[a] = nd.asarray(one, dtype) end
+  local ok, r = pcall(f, table.unpack(probe, 1, #shape))
+  if ok and type(r) == "number" then return da.full(shape, r, { chunks = chunks }) end -- f ignores its coordinates
+  local out_dtype = ok and require("lask.array.creation").is_ndarray(r) and r.dtype or dtype
+  for a = 1, #shape do coords[a] = SH.broadcast_to(coords[a], shape, { chunks = chunks }) end
+  coords[#coords + 1] = { dtype = out_dtype, name = "fromfunction" }
+  return require("lask.array.blockwise").map_blocks(f, table.unpack(coords))
 end
 
 -- The helpers lask.array.counting and lask.array.einsum share (not lask.array functions).
