@@ -98,22 +98,34 @@ end
 --- A histogram of x's elements over known bins (numpy's histogram, Dask's rule that bins be known).
 -- bins is a number of equal bins over opts.range = {lo, hi} (required then, as
 -- in Dask), or the list of bin edges. Each bin is [a, b) but the last, [a, b];
--- values outside the edges, and NaN, are not counted.
+-- values outside the edges, and NaN, are not counted. opts.density divides the
+-- counts by their total and the bins' widths (numpy's density, Dask's); weights
+-- sum per bin instead of counting.
 -- @param x lask.array
 -- @param bins integer or table (edges, increasing)
 -- @param[opt] opts table: `range` ({lo, hi}), `weights` (an array of x's shape), `density` (boolean)
 -- @return lask.array, lask.array: the counts (int64; float64 with weights or density) and the edges
+-- @raise without range for a number of bins, for edges not increasing, an unknown option
 -- @usage local h, e = da.histogram(da.arange(10, {chunks = 3}), 2, {range = {0, 10}})
 -- assert(h:compute():get(1) == 5 and e:compute():get(3) == 10)
+-- local d = da.histogram(da.arange(10, {chunks = 3}), {0, 2, 10}, {density = true})
+-- assert(d:compute():get(1) == 2 / 10 / 2)
 function SH.histogram(x, bins, opts)
   x = need_array(x, "histogram", 2)
   opts = opts or {}
+  if type(opts) ~= "table" then error("lask.array: histogram: options are a table: {range =, weights =, density =}", 2) end
+  for key in pairs(opts) do
+    if key ~= "range" and key ~= "weights" and key ~= "density" then
+      error(("lask.array: histogram: unknown option '%s' (range, weights, density)"):format(tostring(key)), 2)
+    end
+  end
   local edges = {}
   if mtype(bins) == "integer" then
     local range = opts.range
     if bins < 1 then error("lask.array: histogram: bins must be >= 1", 2) end
     if type(range) ~= "table" or type(range[1]) ~= "number" or type(range[2]) ~= "number" or range[1] > range[2] then
-      error("lask.array: histogram: with a number of bins, give opts.range = {lo, hi} (lo <= hi)", 2)
+      error("lask.array: histogram: with a number of bins, give opts.range = {lo, hi} (lo <= hi), as Dask requires "
+        .. "(the edges must be known before the data is read), or give bins as a list of increasing edges", 2)
     end
     local lo, hi = range[1] + 0.0, range[2] + 0.0
     if lo == hi then lo, hi = lo - 0.5, hi + 0.5 end
@@ -127,7 +139,8 @@ function SH.histogram(x, bins, opts)
     end
     if #edges < 2 then error("lask.array: histogram: give at least two bin edges", 2) end
   else
-    error("lask.array: histogram: bins must be an integer (with opts.range) or a list of edges", 2)
+    error("lask.array: histogram: bins must be an integer (with opts.range = {lo, hi}) or a list of increasing edges, "
+      .. "got " .. (is_array(bins) and "a lazy array (compute it first)" or type(bins)), 2)
   end
   local nb = #edges - 1
   local hist = counts("histogram", x, edges, nb, opts.weights, 2)

@@ -379,6 +379,8 @@ end
 -- A list of q puts a leading axis of their number first, as numpy. opts.method:
 -- "linear" (default), "lower", "higher", "nearest" or "midpoint". NaN in a lane gives
 -- NaN (`da.nanquantile` skips NaN). Tasks read whole lanes across the blocks.
+-- The result is exact, along any axis: Dask's percentile is 1-d only and
+-- approximate (it merges the blocks' own percentiles).
 -- @param x lask.array
 -- @param q number or list of numbers in [0, 1]
 -- @param[opt] opts an axis, or {axis =, keepdims =, method =}
@@ -396,11 +398,14 @@ function F.quantile(x, q, opts) return quantile_of("quantile", x, q, opts, false
 function F.nanquantile(x, q, opts) return quantile_of("nanquantile", x, q, opts, true, false) end
 
 --- The p-th percentiles along an axis (numpy's percentile: quantile of p / 100).
+-- opts.method as quantile's: "linear" (default), "lower", "higher", "nearest",
+-- "midpoint". Exact, along any axis (Dask's is 1-d and approximate).
 -- @param x lask.array
 -- @param p number or list of numbers in [0, 100]
 -- @param[opt] opts as quantile's
 -- @return lask.array: float64
 -- @usage assert(da.percentile(da.arange(11, {chunks = 4}), 30):compute():item() == 3)
+-- assert(da.percentile(da.arange(4), 50, {method = "lower"}):compute():item() == 1)
 function F.percentile(x, p, opts) return quantile_of("percentile", x, p, opts, false, true) end
 --- percentile ignoring NaN (numpy's nanpercentile).
 -- @param x lask.array
