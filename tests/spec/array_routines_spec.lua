@@ -1,0 +1,474 @@
+-- array_routines_spec.lua: numpy's routines that issue 16 left open, each against a
+-- naive Lua reference, for every dtype it accepts, uneven chunks and each scheduler:
+-- pointwise indexing (x:vindex), da.ellipsis, unique's return_index/inverse/counts,
+-- bincount without minlength, histogram (density, weights, Dask's range rule), pad's
+-- statistic and ramp modes, quantile methods, n-d trace and diagonal, fromfunction
+-- per block.
+local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_helpers.lua")
+local da = H.da
+local nd = require("lask.core").ndarray
+
+local DTYPES = { "float64", "float32", "int64", "bool" }
+local SCHEDULERS = { "sync", "threaded", "multiprocessing" }
+
+local F = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "array_refs.lua")
+local R, at, input = F.R, F.at, F.input
+local function check(x, ref, dtype, sched) F.check(x, ref, dtype, { scheduler = sched }) end
+
+-- f(dtype, sched) for every dtype on every scheduler
+local function every(dtypes, f)
+  for _, dtype in ipairs(dtypes) do
+    for _, sched in ipairs(SCHEDULERS) do f(dtype, sched) end
+  end
+end
+
+local function is_nan(v) return v ~= v end
+
+-- numpy's sort order: false < true, numbers ascending, NaN last
+local function key_of(v)
+  if type(v) == "boolean" then return v and 1 or 0 end
+  return v
+end
+local function less(a, b)
+  a, b = key_of(a), key_of(b)
+  if is_nan(a) then return false end
+  if is_nan(b) then return true end
+  return a < b
+end
+local function same_value(a, b) return a == b or (is_nan(key_of(a)) and is_nan(key_of(b))) end
+
+describe("lask.array routines (issue 16's gaps)", function()
+  it("vindex: pointwise indexing against a naive reference, lists broadcast", function()
+    local seed = os.time()
+    print("vindex seed " .. seed)
+    math.randomseed(seed)
+    every(DTYPES, function(dtype, sched)
+      local shape = { 7, 5, 3 }
+      local x, r = input(shape, dtype, { { 3, 4 }, { 2, 1, 2 }, { 2, 1 } })
+      -- lists on axes 1 and 2 (8 points, negative indices too), axis 3 whole
+      local a, b = {}, {}
+      for p = 1, 8 do
+        a[p] = math.random(-7, 7)
+        if a[p] == 0 then a[p] = 1 end
+        b[p] = math.random(1, 5)
+      end
+      local function pos(i, n) return i > 0 and i or n + i + 1 end
+      check(x:vindex { a, b }, R({ 8, 3 }, function(i)
+        return at(r, { pos(a[i[1]], 7), b[i[1]], i[2] })
+      end), dtype, sched)
+      -- lists on axes 1 and 3 (an int64 ndarray and a list of one, repeating): the
+      -- points first, then axis 2 (Dask's vindex rule)
+      local c = nd.asarray({ 2, 7, 1 }, "int64")
+      check(x:vindex { c, nil, { 3 } }, R({ 3, 5 }, function(i)
+        return at(r, { ({ 2, 7, 1 })[i[1]], i[2], 3 })
+      end), dtype, sched)
+      -- 2-d index lists give a 2-d points' shape; an integer drops its axis
+      check(x:vindex { { { 1, 2 }, { 3, 4 } }, -1, { { 1, 3 }, { 2, 2 } } }, R({ 2, 2 }, function(i)
+        local rows = { { 1, 2 }, { 3, 4 } }
+        local cols = { { 1, 3 }, { 2, 2 } }
+        return at(r, { rows[i[1]][i[2]], 5, cols[i[1]][i[2]] })
+      end), dtype, sched)
+      -- da.ellipsis in vindex, a transposed input, no points
+      check(x.T:vindex { da.ellipsis, { 2, 6 } }, R({ 2, 3, 5 }, function(i)
+        return at(r, { ({ 2, 6 })[i[1]], i[3], i[2] })
+      end), dtype, sched)
+      check(x:vindex { {}, {} }, R({ 0, 3 }, function() return 0 end), dtype, sched)
+    end)
+    local x = da.arange(12, { chunks = 5 }):reshape { 3, 4 }
+    assert.has_error(function() x:vindex { { 1, 2, 3 }, { 1, 2 } } end,
+      "lask.array: vindex: the index lists do not broadcast together (axis 1: {3}, axis 2: {2}); give lists of one "
+      .. "length, or of length 1 to repeat")
+    assert.has_error(function() x:vindex { { 4 }, { 1 } } end)
+    assert.has_error(function() x:vindex { da.arange(2) } end)
+    assert.has_error(function() x:vindex { { 1.5 } } end)
+    assert.has_error(function() x:vindex { { 1 }, { 1 }, { 1 } } end)
+    -- x[...] with two lists refuses, as Dask's, and names vindex
+    local ok, err = pcall(function() return x[{ nd.asarray({ 1, 2 }, "int64"), nd.asarray({ 1, 2 }, "int64") }] end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("vindex", 1, true))
+  end)
+
+  it("da.ellipsis in x[...] and x[...] = v", function()
+    every(DTYPES, function(dtype, sched)
+      local x, r = input({ 4, 3, 5 }, dtype, { { 3, 1 }, 2, { 4, 1 } })
+      check(x[{ da.ellipsis, 2 }], R({ 4, 3 }, function(i) return at(r, { i[1], i[2], 2 }) end), dtype, sched)
+      check(x[{ -1, da.ellipsis }], R({ 3, 5 }, function(i) return at(r, { 4, i[1], i[2] }) end), dtype, sched)
+      check(x[{ 2, da.ellipsis, { 2, 4 } }], R({ 3, 3 }, function(i) return at(r, { 2, i[1], i[2] + 1 }) end),
+        dtype, sched)
+      check(x[{ 1, 2, da.ellipsis, 3 }], R({}, function() return at(r, { 1, 2, 3 }) end), dtype, sched)
+      check(x[da.ellipsis], r, dtype, sched)
+      check(x[{ da.ellipsis, da.newaxis }], R({ 4, 3, 5, 1 }, function(i) return at(r, i) end), dtype, sched)
+      local y = x + 0 -- a copy to assign into
+      if dtype == "bool" then y = x:astype("bool") end
+      local v = dtype == "bool" and true or 9
+      y[{ da.ellipsis, 1 }] = v
+      check(y, R({ 4, 3, 5 }, function(i) return i[3] == 1 and v or at(r, i) end), y.dtype, sched)
+    end)
+    local x = da.ones({ 2, 2 })
+    assert.has_error(function() return x[{ da.ellipsis, da.ellipsis }] end,
+      "lask.array: an index can only have a single ellipsis (da.ellipsis)")
+    assert.has_error(function() da.ellipsis.x = 1 end)
+  end)
+
+  it("unique with return_index, return_inverse, return_counts, every dtype", function()
+    every(DTYPES, function(dtype, sched)
+      local x, r = input({ 5, 6 }, dtype, { { 2, 3 }, { 4, 2 } })
+      if dtype == "float64" or dtype == "float32" then -- NaNs collapse into one, last
+        r.flat[3], r.flat[20] = 0 / 0, 0 / 0
+        local a = nd.asarray(H.nested(r.shape, r.flat), dtype)
+        x = da.from_array(a, { chunks = { { 2, 3 }, { 4, 2 } } })
+      end
+      -- the naive reference
+      local vals = {}
+      for _, v in ipairs(r.flat) do
+        local found = false
+        for _, u in ipairs(vals) do if same_value(u, v) then found = true end end
+        if not found then vals[#vals + 1] = v end
+      end
+      table.sort(vals, less)
+      local first, counts, inverse = {}, {}, {}
+      for j, u in ipairs(vals) do
+        counts[j] = 0
+        for i, v in ipairs(r.flat) do
+          if same_value(u, v) then
+            counts[j] = counts[j] + 1
+            first[j] = first[j] or i
+            inverse[i] = j
+          end
+        end
+      end
+      local u, fi, inv, c = da.unique(x, { return_index = true, return_inverse = true, return_counts = true })
+      local opts = { scheduler = sched }
+      assert.is_true(u.shape[1] ~= u.shape[1]) -- unknown, as Dask's
+      H.same(H.get(u, opts), vals)
+      assert.equal(dtype, u.dtype)
+      assert.same(first, H.get(fi, opts).flat)
+      assert.same(counts, H.get(c, opts).flat)
+      check(inv, { shape = { 5, 6 }, flat = inverse }, "int64", sched)
+      -- each option alone keeps numpy's order of results
+      local u2, i2 = da.unique(x, { return_inverse = true })
+      H.same(H.get(u2, opts), vals)
+      assert.same(inverse, H.get(i2, opts).flat)
+      local _, f3, c3 = da.unique(x, { return_index = true, return_counts = true })
+      assert.same(first, H.get(f3, opts).flat)
+      assert.same(counts, H.get(c3, opts).flat)
+      -- the values index back into x: u[inverse] == x
+      local back = u:compute_chunk_sizes()[inv:ravel()]:reshape { 5, 6 }
+      check(back, r, dtype, sched)
+    end)
+    assert.has_error(function() da.unique(da.ones(3), { return_sorted = true }) end,
+      "lask.array: unique: unknown option 'return_sorted' (return_index, return_inverse, return_counts)")
+    local u, fi = da.unique(da.zeros({ 0 }), { return_index = true })
+    assert.equal(0, u:compute().shape[1])
+    assert.equal(0, fi:compute().shape[1])
+  end)
+
+  it("bincount without minlength: an unknown length, weights, every scheduler", function()
+    local seed = os.time()
+    print("bincount seed " .. seed)
+    math.randomseed(seed)
+    for _, sched in ipairs(SCHEDULERS) do
+      local vals, ws = {}, {}
+      for i = 1, 23 do vals[i], ws[i] = math.random(0, 9), math.random(-4, 4) / 2 end
+      local x = da.from_array(nd.asarray(vals, "int64"), { chunks = { { 5, 1, 9, 8 } } })
+      local w = da.from_array(nd.asarray(ws, "float64"), { chunks = 7 })
+      local m = 0
+      for _, v in ipairs(vals) do m = math.max(m, v) end
+      local cnt, sums = {}, {}
+      for i = 1, m + 1 do cnt[i], sums[i] = 0, 0.0 end
+      for i, v in ipairs(vals) do cnt[v + 1], sums[v + 1] = cnt[v + 1] + 1, sums[v + 1] + ws[i] end
+      local c = da.bincount(x)
+      assert.is_true(c.shape[1] ~= c.shape[1] and c.dtype == "int64")
+      local got = H.get(c, { scheduler = sched })
+      assert.same({ m + 1 }, got.shape)
+      assert.same(cnt, got.flat)
+      local s = da.bincount(x, { weights = w })
+      assert.equal("float64", s.dtype)
+      H.same(H.get(s, { scheduler = sched }), sums)
+      assert.equal(m + 1, da.bincount(x):compute_chunk_sizes().shape[1])
+      -- bool, empty
+      local b = da.from_array(nd.asarray({ false, true, true }, "bool"), { chunks = 2 })
+      assert.same({ 1, 2 }, H.get(da.bincount(b), { scheduler = sched }).flat)
+      assert.same({ 0 }, H.get(da.bincount(da.zeros({ 0 }, { dtype = "int64" })), { scheduler = sched }).shape)
+    end
+    assert.has_error(function() da.bincount(da.from_array({ -1, 2 })):compute() end)
+    assert.has_error(function() da.bincount(da.arange(3), { minlength = -1 }) end)
+    assert.has_error(function() da.bincount(da.arange(3), { min_length = 2 }) end)
+  end)
+
+  it("histogram: density, weights, Dask's rule for a number of bins", function()
+    every({ "float64", "float32", "int64" }, function(dtype, sched)
+      local x, r = input({ 4, 6 }, dtype, { { 3, 1 }, { 2, 4 } })
+      local wx, wr = input({ 4, 6 }, "float64", { 2, 3 })
+      local edges = { -6, -2, 0, 0.5, 7 }
+      local cnt, sums = { 0, 0, 0, 0 }, { 0, 0, 0, 0 }
+      for i, v in ipairs(r.flat) do
+        for b = 1, 4 do
+          if v >= edges[b] and (v < edges[b + 1] or (b == 4 and v <= edges[5])) then
+            cnt[b], sums[b] = cnt[b] + 1, sums[b] + wr.flat[i]
+            break
+          end
+        end
+      end
+      local h, e = da.histogram(x, edges)
+      assert.same(cnt, H.get(h, { scheduler = sched }).flat)
+      H.same(H.get(e, { scheduler = sched }), edges)
+      H.same(H.get(da.histogram(x, edges, { weights = wx }), { scheduler = sched }), sums)
+      local total, dens = 0, {}
+      for _, c in ipairs(cnt) do total = total + c end
+      for b = 1, 4 do dens[b] = cnt[b] / total / (edges[b + 1] - edges[b]) end
+      H.same(H.get(da.histogram(x, edges, { density = true }), { scheduler = sched }), dens)
+      -- a number of bins over a range: equal widths
+      local h2 = da.histogram(x, 3, { range = { -6, 6 } })
+      local c2 = { 0, 0, 0 }
+      for _, v in ipairs(r.flat) do
+        if v >= -6 and v <= 6 then
+          local b = math.min(math.floor((v + 6) / 4) + 1, 3)
+          c2[b] = c2[b] + 1
+        end
+      end
+      assert.same(c2, H.get(h2, { scheduler = sched }).flat)
+    end)
+    assert.has_error(function() da.histogram(da.arange(3), 3) end,
+      "lask.array: histogram: with a number of bins, give opts.range = {lo, hi} (lo <= hi), as Dask requires (the "
+      .. "edges must be known before the data is read), or give bins as a list of increasing edges")
+    assert.has_error(function() da.histogram(da.arange(3), { 0, 1 }, { bins = 2 }) end)
+    assert.has_error(function() da.histogram(da.arange(3), { 2, 1 }) end)
+  end)
+
+  it("pad: mean, median, minimum, maximum, linear_ramp, empty, per-axis options", function()
+    -- numpy's pad of one lane v (a list) by b before and a after
+    local function round_even(v)
+      local f = math.floor(v)
+      if v - f ~= 0.5 then return math.floor(v + 0.5) end
+      return f % 2 == 0 and f or f + 1
+    end
+    local function lane_stat(mode, v, lo, hi, int_like)
+      local s = {}
+      for i = lo, hi do s[#s + 1] = type(v[i]) == "boolean" and (v[i] and 1 or 0) or v[i] end
+      local r
+      if mode == "minimum" or mode == "maximum" then
+        r = s[1]
+        for _, e in ipairs(s) do r = (mode == "minimum") and math.min(r, e) or math.max(r, e) end
+      elseif mode == "mean" then
+        r = 0
+        for _, e in ipairs(s) do r = r + e end
+        r = r / #s
+      else
+        table.sort(s)
+        local m = #s
+        r = m % 2 == 1 and s[(m + 1) // 2] or (s[m // 2] + s[m // 2 + 1]) / 2
+      end
+      if int_like and (mode == "mean" or mode == "median") then r = round_even(r) end
+      return r
+    end
+    local function pad_lane(v, b, a, mode, o, int_like)
+      local n, out = #v, {}
+      local stat = o.stat_length or { n, n }
+      local ends = o.end_values or { 0, 0 }
+      for i = 1, b do
+        if mode == "linear_ramp" then
+          local edge = v[1]
+          local val = (i - 1) * ((edge - ends[1]) / b) + ends[1]
+          out[i] = int_like and math.floor(val) or val
+        else
+          out[i] = lane_stat(mode, v, 1, math.min(stat[1], n), int_like)
+        end
+      end
+      for i = 1, n do out[b + i] = v[i] end
+      for t = 1, a do
+        if mode == "linear_ramp" then
+          local edge = v[n]
+          local val = (a - t) * ((edge - ends[2]) / a) + ends[2]
+          out[b + n + t] = int_like and math.floor(val) or val
+        else
+          out[b + n + t] = lane_stat(mode, v, n - math.min(stat[2], n) + 1, n, int_like)
+        end
+      end
+      return out
+    end
+    -- pads r (2-d) along axis 1 then axis 2, as numpy does
+    local function pad2(r, w, mode, o, int_like, f32)
+      local function st(v) return f32 and string.unpack("f", string.pack("f", v)) or v end
+      local rows, cols = r.shape[1], r.shape[2]
+      local o1 = { stat_length = o.stat_length and o.stat_length[1], end_values = o.end_values and o.end_values[1] }
+      local o2 = { stat_length = o.stat_length and o.stat_length[2], end_values = o.end_values and o.end_values[2] }
+      local R1 = rows + w[1][1] + w[1][2]
+      local mid = {}
+      for j = 1, cols do
+        local lane = {}
+        for i = 1, rows do lane[i] = at(r, { i, j }) end
+        local p = pad_lane(lane, w[1][1], w[1][2], mode, o1, int_like)
+        for i = 1, R1 do mid[(i - 1) * cols + j] = st(p[i]) end
+      end
+      local C2 = cols + w[2][1] + w[2][2]
+      local out = {}
+      for i = 1, R1 do
+        local lane = {}
+        for j = 1, cols do lane[j] = mid[(i - 1) * cols + j] end
+        local p = pad_lane(lane, w[2][1], w[2][2], mode, o2, int_like)
+        for j = 1, C2 do out[(i - 1) * C2 + j] = st(p[j]) end
+      end
+      return { shape = { R1, C2 }, flat = out }
+    end
+    every({ "float64", "float32", "int64" }, function(dtype, sched)
+      local x, r = input({ 5, 4 }, dtype, { { 2, 3 }, { 3, 1 } })
+      local int_like = dtype == "int64"
+      local w = { { 2, 3 }, { 1, 2 } }
+      local f32 = dtype == "float32" -- each axis's result stored in float32, as numpy's
+      for _, mode in ipairs { "mean", "median", "minimum", "maximum" } do
+        check(da.pad(x, w, mode), pad2(r, w, mode, {}, int_like, f32), dtype, sched)
+        local sl = { { 2, 3 }, { 1, 4 } }
+        check(da.pad(x, w, mode, { stat_length = sl }), pad2(r, w, mode, { stat_length = sl }, int_like, f32),
+          dtype, sched)
+      end
+      local ev = { { 10, -3 }, { 5, 7 } }
+      check(da.pad(x, w, "linear_ramp", { end_values = ev }),
+        pad2(r, w, "linear_ramp", { end_values = ev }, int_like, f32), dtype, sched)
+      check(da.pad(x, w, "linear_ramp"), pad2(r, w, "linear_ramp", {}, int_like, f32), dtype, sched)
+      check(da.pad(x, 1, "empty"), R({ 7, 6 }, function(i)
+        if i[1] == 1 or i[1] == 7 or i[2] == 1 or i[2] == 6 then return 0 end
+        return at(r, { i[1] - 1, i[2] - 1 })
+      end), dtype, sched)
+      check(da.pad(x, 1, "constant", { constant_values = { { 1, 2 }, { 3, 4 } } }), R({ 7, 6 }, function(i)
+        if i[2] == 1 then return 3 end
+        if i[2] == 6 then return 4 end
+        if i[1] == 1 then return 1 end
+        if i[1] == 7 then return 2 end
+        return at(r, { i[1] - 1, i[2] - 1 })
+      end), dtype, sched)
+    end)
+    -- bool: minimum and maximum
+    local b, rb = input({ 4, 3 }, "bool", { { 3, 1 }, 2 })
+    check(da.pad(b, 1, "maximum"), R({ 6, 5 }, function(i)
+      local ii, jj = math.min(math.max(i[1] - 1, 1), 4), math.min(math.max(i[2] - 1, 1), 3)
+      local any = false
+      if i[1] == 1 or i[1] == 6 then
+        for k = 1, 4 do any = any or at(rb, { k, jj }) end
+        if i[2] == 1 or i[2] == 5 then
+          any = false
+          for k = 1, 4 do for l = 1, 3 do any = any or at(rb, { k, l }) end end
+        end
+        return any
+      end
+      if i[2] == 1 or i[2] == 5 then
+        for l = 1, 3 do any = any or at(rb, { ii, l }) end
+        return any
+      end
+      return at(rb, { ii, jj })
+    end), "bool", "sync")
+    assert.has_error(function() da.pad(da.ones(3), 1, "mean", { stat_length = 0 }) end)
+    assert.has_error(function() da.pad(da.ones(3), 1, "edge", { end_values = 1 }) end,
+      "lask.array: pad: option 'end_values' is for mode linear_ramp, not edge")
+    assert.has_error(function() da.pad(da.ones(3), 1, "mean", { stat = 1 }) end)
+    assert.has_error(function() da.pad(da.ones(0), 1, "mean") end)
+  end)
+
+  it("quantile and percentile methods against the sorted lanes", function()
+    local function round_even(v)
+      local f = math.floor(v)
+      if v - f ~= 0.5 then return math.floor(v + 0.5) end
+      return f % 2 == 0 and f or f + 1
+    end
+    local function ref_q(lane, q, method)
+      local s = {}
+      for i, v in ipairs(lane) do s[i] = v end
+      table.sort(s)
+      local h = (#s - 1) * q
+      local lo, hi = math.floor(h), math.ceil(h)
+      local a, b = s[lo + 1], s[hi + 1]
+      if method == "lower" then return a end
+      if method == "higher" then return b end
+      if method == "nearest" then return s[round_even(h) + 1] end
+      if method == "midpoint" then return (a + b) / 2 end
+      return a + (h - lo) * (b - a)
+    end
+    every({ "float64", "float32", "int64" }, function(dtype, sched)
+      local x, r = input({ 6, 5 }, dtype, { { 4, 2 }, { 2, 3 } })
+      for _, method in ipairs { "linear", "lower", "higher", "nearest", "midpoint" } do
+        local qs = { 0, 0.1, 0.25, 0.5, 0.7, 1 }
+        local got = H.get(da.quantile(x, qs, { axis = 1, method = method }), { scheduler = sched })
+        local want = {}
+        for qi, q in ipairs(qs) do
+          for j = 1, 5 do
+            local lane = {}
+            for i = 1, 6 do lane[i] = at(r, { i, j }) end
+            want[(qi - 1) * 5 + j] = ref_q(lane, q, method)
+          end
+        end
+        H.same(got, want)
+        local p = H.get(da.percentile(x, 30, { method = method }), { scheduler = sched })
+        H.same(p, { ref_q(r.flat, 0.3, method) })
+      end
+    end)
+    assert.has_error(function() da.quantile(da.ones(3), 0.5, { method = "weibull" }) end)
+  end)
+
+  it("trace and diagonal over any axes of n-d arrays", function()
+    every(DTYPES, function(dtype, sched)
+      local shape = { 3, 4, 5 }
+      local x, r = input(shape, dtype, { { 2, 1 }, { 3, 1 }, { 2, 3 } })
+      local sdtype = (dtype == "bool") and "int64" or dtype
+      local function num(v) return type(v) == "boolean" and (v and 1 or 0) or v end
+      for _, case in ipairs { { 0, 1, 2 }, { 1, 1, 3 }, { -1, 3, 2 }, { 2, 2, 3 }, { 0, -1, 1 }, { 9, 1, 2 } } do
+        local k, a1, a2 = case[1], case[2], case[3]
+        local p1, p2 = a1 < 0 and a1 + 4 or a1, a2 < 0 and a2 + 4 or a2
+        local other
+        for d = 1, 3 do if d ~= p1 and d ~= p2 then other = d end end
+        local n1, n2 = shape[p1], shape[p2]
+        local len = math.max(0, math.min(n1 - math.max(-k, 0), n2 - math.max(k, 0)))
+        local function elem(o, t) -- element t (1-based) of diagonal k, other axis at o
+          local idx = {}
+          idx[other], idx[p1], idx[p2] = o, t + math.max(-k, 0), t + math.max(k, 0)
+          return at(r, idx)
+        end
+        check(da.diagonal(x, k, a1, a2), R({ shape[other], len }, function(i) return elem(i[1], i[2]) end), dtype,
+          sched)
+        check(da.trace(x, k, a1, a2), R({ shape[other] }, function(i)
+          local s = 0
+          for t = 1, len do s = s + num(elem(i[1], t)) end
+          return s
+        end), sdtype, sched)
+      end
+      -- 2-d with swapped axes: the transposed diagonal
+      local m, rm = input({ 4, 3 }, dtype, { { 3, 1 }, 2 })
+      check(da.trace(m, 1, 2, 1), R({}, function()
+        local s = 0
+        for j = 1, 3 do if j + 1 <= 4 then s = s + num(at(rm, { j + 1, j })) end end
+        return s
+      end), sdtype, sched)
+    end)
+    assert.has_error(function() da.trace(da.ones({ 2, 2 }), 0, 1, 1) end)
+    assert.has_error(function() da.trace(da.ones({ 2, 2 }), 0, 1, 3) end)
+    assert.has_error(function() da.trace(da.ones(2)) end)
+  end)
+
+  it("fromfunction calls f once per block with 1-based ndarray coordinates", function()
+    every({ "float64", "float32", "int64" }, function(dtype, sched)
+      local y = da.fromfunction(function(i, j) return i * 10 + j end, { 5, 4 }, { chunks = { { 2, 3 }, { 3, 1 } },
+        dtype = dtype })
+      check(y, R({ 5, 4 }, function(i) return i[1] * 10 + i[2] end), dtype, sched)
+      local z = da.fromfunction(function(i, j) return i * 10 + j end, { 5, 4 }, { chunks = 2, dtype = dtype,
+        lazy = true })
+      check(z, R({ 5, 4 }, function(i) return i[1] * 10 + i[2] end), dtype, sched)
+    end)
+    -- per block: f sees each block's coordinates (and is called once more, for the dtype)
+    local calls, shapes = 0, {}
+    local y = da.fromfunction(function(i, j)
+      calls = calls + 1
+      shapes[#shapes + 1] = i.shape[1] .. "x" .. j.shape[2] .. "@" .. i:get(1, 1) .. "," .. j:get(1, 1)
+      return i - j
+    end, { 3, 5 }, { chunks = { 2, 3 }, dtype = "int64" })
+    assert.equal(1, calls)
+    assert.equal("int64", y.dtype)
+    y:compute { scheduler = "sync" }
+    assert.equal(1 + 4, calls)
+    table.sort(shapes)
+    assert.same({ "1x1@1,1", "1x2@3,4", "1x3@3,1", "2x2@1,4", "2x3@1,1" }, shapes)
+    -- the result dtype follows f (int64 / int64 is float64)
+    local q = da.fromfunction(function(i, j) return i / j end, { 2, 2 }, { dtype = "int64" })
+    assert.equal("float64", q.dtype)
+    H.same(H.get(q), { 1, 0.5, 2, 1 })
+    assert.has_error(function() da.fromfunction(function(i) return i end, { 2 }, { chunk = 1 }) end)
+  end)
+end)
