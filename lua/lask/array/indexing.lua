@@ -652,14 +652,14 @@ end
 -- ------------------------------------------------------------------------------
 -- Comparisons as methods, x.T
 
---- The comparison methods: `x:lt(y)`, `x:le(y)`, `x:gt(y)`, `x:ge(y)`, `x:eq(y)`,
--- `x:ne(y)` (da.less, ... elementwise, bool).
--- @usage local x = da.arange(5, {chunks = 2})
--- assert(x:gt(2):sum():compute():get() == 2 and x:eq(0):compute():get(1) == true)
 -- The entries of an index table for an array of ndim axes, da.ellipsis expanded
 -- (for lask.array.vindex): a list of n entries (holes are whole axes), n.
 function I.entries(key, level, ndim) return normalize_key(key, level + 1, ndim) end
 
+--- The comparison methods: `x:lt(y)`, `x:le(y)`, `x:gt(y)`, `x:ge(y)`, `x:eq(y)`,
+-- `x:ne(y)` (da.less, ... elementwise, bool).
+-- @usage local x = da.arange(5, {chunks = 2})
+-- assert(x:gt(2):sum():compute():get() == 2 and x:eq(0):compute():get(1) == true)
 I.comparisons = { lt = "less", le = "less_equal", gt = "greater", ge = "greater_equal", eq = "equal",
   ne = "not_equal" }
 
