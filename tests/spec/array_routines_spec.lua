@@ -471,4 +471,120 @@ describe("lask.array routines (issue 16's gaps)", function()
     H.same(H.get(q), { 1, 0.5, 2, 1 })
     assert.has_error(function() da.fromfunction(function(i) return i end, { 2 }, { chunk = 1 }) end)
   end)
+  it("assorted routines (lask.array.routines) against naive references", function()
+    local function num(v) return type(v) == "boolean" and (v and 1 or 0) or v end
+    every(DTYPES, function(dtype, sched)
+      local x, r = input({ 4, 5 }, dtype, { { 3, 1 }, { 2, 3 } })
+      local v, rv = input({ 6 }, dtype, { { 4, 2 } })
+      -- atleast_*d
+      local a1 = da.atleast_1d(x[{ 2, 3 }])
+      check(a1, R({ 1 }, function() return at(r, { 2, 3 }) end), dtype, sched)
+      local a2, a3 = da.atleast_2d(v), da.atleast_3d(v)
+      check(a2, R({ 1, 6 }, function(i) return at(rv, { i[2] }) end), dtype, sched)
+      check(a3, R({ 1, 6, 1 }, function(i) return at(rv, { i[2] }) end), dtype, sched)
+      check(da.atleast_3d(x), R({ 4, 5, 1 }, function(i) return at(r, i) end), dtype, sched)
+      -- rot90, every k, both axis orders
+      check(da.rot90(x), R({ 5, 4 }, function(i) return at(r, { i[2], 5 - i[1] + 1 }) end), dtype, sched)
+      check(da.rot90(x, 2), R({ 4, 5 }, function(i) return at(r, { 5 - i[1], 6 - i[2] }) end), dtype, sched)
+      check(da.rot90(x, -1), R({ 5, 4 }, function(i) return at(r, { 4 - i[2] + 1, i[1] }) end), dtype, sched)
+      check(da.rot90(x, 1, { 2, 1 }), R({ 5, 4 }, function(i) return at(r, { 4 - i[2] + 1, i[1] }) end), dtype, sched)
+      -- diff along each axis, n = 2, prepend/append
+      if dtype == "bool" then
+        check(da.diff(x, 1, 1), R({ 3, 5 }, function(i) return at(r, { i[1] + 1, i[2] }) ~= at(r, i) end), "bool", sched)
+      else
+        check(da.diff(x), R({ 4, 4 }, function(i) return at(r, { i[1], i[2] + 1 }) - at(r, i) end), dtype, sched)
+        check(da.diff(x, 2, 1), R({ 2, 5 }, function(i)
+          return at(r, { i[1] + 2, i[2] }) - 2 * at(r, { i[1] + 1, i[2] }) + at(r, i)
+        end), dtype, sched)
+        check(da.diff(v, 1, 1, { prepend = 1, append = 3 }), R({ 7 }, function(i)
+          local e = { 1 }
+          for k = 1, 6 do e[k + 1] = at(rv, { k }) end
+          e[8] = 3
+          return e[i[1] + 1] - e[i[1]]
+        end), dtype, sched)
+        check(da.ediff1d(v, 7, { -1, -2 }), R({ 8 }, function(i)
+          if i[1] <= 2 then return -i[1] end
+          if i[1] == 8 then return 7 end
+          return at(rv, { i[1] - 1 }) - at(rv, { i[1] - 2 })
+        end), dtype, sched)
+        -- ptp
+        check(da.ptp(x, 1), R({ 5 }, function(i)
+          local lo, hi = math.huge, -math.huge
+          for k = 1, 4 do lo, hi = math.min(lo, at(r, { k, i[1] })), math.max(hi, at(r, { k, i[1] })) end
+          return hi - lo
+        end), dtype, sched)
+        -- outer and vdot
+        check(da.outer(v, x[{ 1 }]), R({ 6, 5 }, function(i) return at(rv, { i[1] }) * at(r, { 1, i[2] }) end),
+          dtype, sched)
+        local s = 0
+        for k = 1, 6 do s = s + at(rv, { k }) * at(rv, { k }) end
+        check(da.vdot(v, v), R({}, function() return s end), dtype, sched)
+      end
+      -- count_nonzero
+      check(da.count_nonzero(x, 2), R({ 4 }, function(i)
+        local c = 0
+        for k = 1, 5 do if num(at(r, { i[1], k })) ~= 0 then c = c + 1 end end
+        return c
+      end), "int64", sched)
+      -- take (an axis, flattened, an integer), compress, extract, select, append
+      check(da.take(x, { 3, -1, 3 }, 2), R({ 4, 3 }, function(i) return at(r, { i[1], ({ 3, 5, 3 })[i[2]] }) end),
+        dtype, sched)
+      check(x:take({ 7 }), R({ 1 }, function() return r.flat[7] end), dtype, sched)
+      check(da.take(x, 2, 1), R({ 5 }, function(i) return at(r, { 2, i[1] }) end), dtype, sched)
+      check(da.compress({ true, false, true }, x, 1), R({ 2, 5 }, function(i) return at(r, { 2 * i[1] - 1, i[2] }) end),
+        dtype, sched)
+      local kept = {}
+      for i, e in ipairs(r.flat) do if i % 3 == 0 then kept[#kept + 1] = e end end
+      local cond = da.fromfunction(function(i, j) return ((i - 1) * 5 + j) % 3 end, { 4, 5 }, { dtype = "int64",
+        chunks = { { 3, 1 }, { 2, 3 } } })
+      local ex = H.get(da.extract(da.equal(cond, 0), x), { scheduler = sched })
+      H.same(ex, kept)
+      local sel = da.select({ x:lt(0), x:gt(2) }, { x, x }, dtype == "bool" and false or 100)
+      if dtype ~= "bool" then
+        check(sel, R({ 4, 5 }, function(i)
+          local e = at(r, i)
+          return (e < 0 or e > 2) and e or 100
+        end), dtype == "float32" and "float32" or (dtype == "int64" and "int64" or "float64"), sched)
+      end
+      check(da.append(v, v), R({ 12 }, function(i) return at(rv, { (i[1] - 1) % 6 + 1 }) end), dtype, sched)
+      check(da.append(x, x[{ { 1, 1 } }], 1), R({ 5, 5 }, function(i) return at(r, { i[1] % 5 == 0 and 1 or i[1], i[2] })
+      end), dtype, sched)
+    end)
+    -- average, isclose, allclose, nan_to_num (float semantics)
+    for _, sched in ipairs(SCHEDULERS) do
+      local x, r = input({ 3, 4 }, "float64", { { 2, 1 }, { 3, 1 } })
+      local w, rw = input({ 3, 4 }, "int64", { 1, 2 })
+      for i, e in ipairs(rw.flat) do rw.flat[i] = math.abs(e) + 1 end
+      w = da.abs(w) + 1
+      check(da.average(x, { axis = 2, weights = w }), R({ 3 }, function(i)
+        local s, sw = 0, 0
+        for k = 1, 4 do s, sw = s + at(r, { i[1], k }) * at(rw, { i[1], k }), sw + at(rw, { i[1], k }) end
+        return s / sw
+      end), "float64", sched)
+      local w1 = da.from_array({ 1, 2, 3 })
+      local avg, wsum = da.average(x, { axis = 1, weights = w1, returned = true })
+      check(avg, R({ 4 }, function(i)
+        return (at(r, { 1, i[1] }) + 2 * at(r, { 2, i[1] }) + 3 * at(r, { 3, i[1] })) / 6
+      end), "float64", sched)
+      check(wsum, R({ 4 }, function() return 6 end), "float64", sched)
+      local a = da.from_array({ 1, 1 + 1e-7, 1.1, 1 / 0, -1 / 0, 0 / 0, 0 / 0 })
+      local b = da.from_array({ 1, 1, 1, 1 / 0, 1 / 0, 0 / 0, 1 })
+      assert.same({ true, true, false, true, false, false, false }, H.get(da.isclose(a, b), { scheduler = sched }).flat)
+      assert.same({ true, true, false, true, false, true, false },
+        H.get(da.isclose(a, b, { equal_nan = true }), { scheduler = sched }).flat)
+      assert.same({ true, true, true, true, false, false, false },
+        H.get(da.isclose(a, b, { atol = 0.2, rtol = 0 }), { scheduler = sched }).flat)
+      assert.same({ true, false, false, true, false, false, false },
+        H.get(da.isclose(a, b, { atol = 0, rtol = 1e-8 }), { scheduler = sched }).flat)
+      assert.is_true(da.allclose(x, x + 1e-12):compute { scheduler = sched }:item())
+      assert.is_false(da.allclose(x, x + 1e-3):compute { scheduler = sched }:item())
+      local n = da.nan_to_num(a, { nan = -5 })
+      H.same(H.get(n, { scheduler = sched }), { 1, 1 + 1e-7, 1.1, 1.7976931348623157e308, -1.7976931348623157e308, -5, -5 })
+    end
+    assert.has_error(function() da.ptp(da.ones(3, { dtype = "bool" })) end)
+    assert.has_error(function() da.diff(da.ones(3), -1) end)
+    assert.has_error(function() da.rot90(da.ones(3)) end)
+    assert.has_error(function() da.average(da.ones({ 2, 3 }), { weights = da.ones(2) }) end)
+    assert.has_error(function() da.compress({ true, true, true, true }, da.ones(3)) end)
+  end)
 end)

@@ -17,7 +17,8 @@
 -- `lask.array.reductions_more` (any, all, nan*, cumsum, median, quantile, topk, ...),
 -- `lask.array.structure`, `lask.array.rechunk`, `lask.array.slicing`,
 -- `lask.array.indexing` (`x[key]`, `x[key] = v`, unknown chunk sizes),
--- `lask.array.vindex` (pointwise indexing, `x:vindex{a, b}`),
+-- `lask.array.vindex` (pointwise indexing, `x:vindex{a, b}`), `lask.array.routines`
+-- (numpy's diff, outer, isclose, average, take, select, ...),
 -- `lask.array.searching` (argwhere, nonzero, unique), `lask.array.io`,
 -- `lask.array.npy_stack`, `lask.array.delayed` (`x:to_delayed()`, `from_delayed`);
 -- each is a function of this module (`da.sum`) and, where it takes an array first, a
@@ -166,6 +167,9 @@ for _, name in ipairs(SHAPE_FUNCTIONS) do da[name] = shape[name] end
 local counting, einsum = require "lask.array.counting", require "lask.array.einsum"
 da.histogram, da.bincount = counting.histogram, counting.bincount
 da.tensordot, da.einsum = einsum.tensordot, einsum.einsum
+-- numpy's assorted routines (lask.array.routines): da.diff(x), x:ptp(), ...
+local routines = require "lask.array.routines"
+for name, f in pairs(routines) do da[name] = f end
 
 -- functions over blocks (lask.array.blockwise)
 local blockwise = require "lask.array.blockwise"
@@ -280,6 +284,8 @@ local methods = {
   nonzero = searching.nonzero,
   compute_chunk_sizes = indexing.compute_chunk_sizes,
   vindex = require("lask.array.vindex").vindex,
+  ptp = routines.ptp,
+  take = routines.take,
 }
 -- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
 for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end

@@ -1,0 +1,448 @@
+--- numpy's assorted routines a Dask user reaches for early, built from lask.array's own operations.
+-- Each is lazy and composed of existing pieces (elementwise kernels, fused; slices;
+-- reductions; indexing), so it runs block by block on every scheduler. Axes,
+-- indices and positions count from 1 (negative axes from the end); the rest is
+-- numpy's (and Dask's, which follows numpy for these).
+-- @module lask.array.routines
+-- @alias RT
+local core = require "lask.array.core"
+
+local fmt, mtype = string.format, math.type
+
+local RT = {}
+
+local function A() return require "lask.array" end
+
+local function need_array(x, what, level)
+  if core.is_array(x) then return x end
+  local creation = require "lask.array.creation"
+  if type(x) == "number" or type(x) == "boolean" then return creation.from_array(creation.asarray(x), nil, level + 1) end
+  if creation.is_ndarray(x) or type(x) == "table" then return creation.from_array(x, nil, level + 1) end
+  error(fmt("lask.array: %s: expected an array, got %s", what, type(x)), level + 1)
+end
+
+-- A 1-based axis (negative from the end) of an array of ndim axes, checked.
+local function axis_of(axis, ndim, what, level)
+  if mtype(axis) ~= "integer" or axis == 0 or axis > ndim or axis < -ndim then
+    error(fmt("lask.array: %s: axis must be an integer from 1 to %d (negative from the end), got %s", what, ndim,
+      tostring(axis)), level + 1)
+  end
+  return axis < 0 and axis + ndim + 1 or axis
+end
+
+-- x's elements lo..hi (1-based, inclusive) along axis d.
+local function part(x, d, lo, hi)
+  local sl = {}
+  for e = 1, x.ndim do sl[e] = {} end
+  sl[d] = { lo, hi }
+  return x:slice(table.unpack(sl, 1, x.ndim))
+end
+
+local function is_float(x) return x.dtype == "float64" or x.dtype == "float32" end
+
+-- -----------------------------------------------------------------------------
+-- Dimensions
+
+local function atleast(n, what, ...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    local x = need_array((select(i, ...)), what, 3)
+    local shape = {}
+    if x.ndim == 0 then
+      for d = 1, n do shape[d] = 1 end
+      x = x:reshape(shape)
+    elseif x.ndim < n then
+      local SH = require "lask.array.shape"
+      if n == 2 then x = SH.expand_dims(x, 1)
+      elseif x.ndim == 1 then x = SH.expand_dims(SH.expand_dims(x, 1), 3) -- (n) is (1, n, 1), as numpy's
+      else x = SH.expand_dims(x, 3) end
+    end
+    out[i] = x
+  end
+  return table.unpack(out, 1, select("#", ...))
+end
+
+--- The arrays with at least one axis (numpy's atleast_1d: a 0-d array becomes {1}).
+-- @param ... lask.array (or numbers, tables)
+-- @return lask.array: one per argument
+-- @usage assert(da.atleast_1d(da.asarray(5)).shape[1] == 1)
+function RT.atleast_1d(...) return atleast(1, "atleast_1d", ...) end
+
+--- The arrays with at least two axes (numpy's atleast_2d: (n) becomes (1, n)).
+-- @param ... lask.array
+-- @return lask.array: one per argument
+-- @usage local a, b = da.atleast_2d(da.arange(3), da.ones({2, 2}))
+-- assert(a.shape[1] == 1 and a.shape[2] == 3 and b.ndim == 2)
+function RT.atleast_2d(...) return atleast(2, "atleast_2d", ...) end
+
+--- The arrays with at least three axes (numpy's atleast_3d: (n) is (1, n, 1), (m, n) is (m, n, 1)).
+-- @param ... lask.array
+-- @return lask.array: one per argument
+-- @usage local a = da.atleast_3d(da.arange(3))
+-- assert(a.shape[1] == 1 and a.shape[2] == 3 and a.shape[3] == 1)
+function RT.atleast_3d(...) return atleast(3, "atleast_3d", ...) end
+
+--- x rotated by 90 degrees k times in the plane of two axes, from the first towards the second (numpy's rot90).
+-- @param x lask.array: at least 2-d
+-- @param[opt=1] k integer
+-- @param[opt={1, 2}] axes table: two different 1-based axes
+-- @return lask.array: views of x's blocks
+-- @usage local r = da.rot90(da.from_array({{1, 2}, {3, 4}}))
+-- assert(r:compute():get(1, 1) == 2 and r:compute():get(2, 1) == 1)
+function RT.rot90(x, k, axes)
+  x = need_array(x, "rot90", 2)
+  k = k or 1
+  if mtype(k) ~= "integer" then error("lask.array: rot90: k must be an integer", 2) end
+  if x.ndim < 2 then error("lask.array: rot90: x must have at least 2 axes", 2) end
+  axes = axes or { 1, 2 }
+  if type(axes) ~= "table" or #axes ~= 2 then error("lask.array: rot90: axes must be a list of two axes", 2) end
+  local a, b = axis_of(axes[1], x.ndim, "rot90", 2), axis_of(axes[2], x.ndim, "rot90", 2)
+  if a == b then error("lask.array: rot90: the axes must differ", 2) end
+  local SH = require "lask.array.shape"
+  k = k % 4
+  if k == 0 then return x end
+  if k == 2 then return SH.flip(SH.flip(x, a), b) end
+  local perm = {}
+  for d = 1, x.ndim do perm[d] = d end
+  perm[a], perm[b] = b, a
+  if k == 1 then return SH.flip(x, b):transpose(perm) end
+  return SH.flip(x:transpose(perm), b)
+end
+
+-- -----------------------------------------------------------------------------
+-- Products and differences
+
+--- The outer product of a and b, each flattened (numpy's outer): element (i, j) is a[i] * b[j].
+-- @param a lask.array
+-- @param b lask.array
+-- @return lask.array: 2-d, a's size by b's
+-- @usage assert(da.outer(da.arange(1, 4), da.arange(1, 3)):compute():get(3, 2) == 6)
+function RT.outer(a, b)
+  a, b = need_array(a, "outer", 2), need_array(b, "outer", 2)
+  if a.ndim ~= 1 then a = a:ravel() end
+  if b.ndim ~= 1 then b = b:ravel() end
+  return require("lask.array.shape").expand_dims(a, 2) * b
+end
+
+--- The dot product of a and b flattened (numpy's vdot, real arrays): a 0-d array.
+-- @param a lask.array
+-- @param b lask.array: of a's size
+-- @return lask.array: 0-d
+-- @usage assert(da.vdot(da.arange(3), da.arange(3)):compute():item() == 5)
+function RT.vdot(a, b)
+  a, b = need_array(a, "vdot", 2), need_array(b, "vdot", 2)
+  if a.ndim ~= 1 then a = a:ravel() end
+  if b.ndim ~= 1 then b = b:ravel() end
+  if a.shape[1] ~= b.shape[1] then error("lask.array: vdot: a and b must have the same size", 2) end
+  return (a * b):sum()
+end
+
+--- The n-th differences along an axis (numpy's diff; bools by not_equal, as numpy).
+-- opts.prepend and opts.append (a number or an array) are joined to x along the
+-- axis first, numbers broadcast to extent 1.
+-- @param x lask.array
+-- @param[opt=1] n integer >= 0
+-- @param[opt=-1] axis integer (the last by default)
+-- @param[opt] opts table: `prepend`, `append`
+-- @return lask.array: n elements shorter along the axis (plus the joined ones)
+-- @usage local d = da.diff(da.from_array({1, 4, 9, 16}, {chunks = 3}))
+-- assert(d:compute():get(3) == 7)
+-- assert(da.diff(da.from_array({1, 4, 9, 16}), 2):compute():get(1) == 2)
+function RT.diff(x, n, axis, opts)
+  x = need_array(x, "diff", 2)
+  if type(n) == "table" then n, axis, opts = nil, nil, n end
+  if type(axis) == "table" then axis, opts = nil, axis end
+  n, opts = n or 1, opts or {}
+  if mtype(n) ~= "integer" or n < 0 then error("lask.array: diff: n must be an integer >= 0, got " .. tostring(n), 2) end
+  if x.ndim == 0 then error("lask.array: diff: x must have at least one axis", 2) end
+  local d = axis_of(axis or -1, x.ndim, "diff", 2)
+  for key in pairs(opts) do
+    if key ~= "prepend" and key ~= "append" then
+      error(fmt("lask.array: diff: unknown option '%s' (prepend, append)", tostring(key)), 2)
+    end
+  end
+  local function edge(v, what) -- a number broadcast to extent 1 along d
+    if type(v) == "number" or type(v) == "boolean" then
+      local shape = core.plain(x.shape)
+      shape[d] = 1
+      return A().full(shape, v, { dtype = x.dtype })
+    end
+    return need_array(v, "diff " .. what, 3)
+  end
+  local parts = {}
+  if opts.prepend ~= nil then parts[#parts + 1] = edge(opts.prepend, "prepend") end
+  parts[#parts + 1] = x
+  if opts.append ~= nil then parts[#parts + 1] = edge(opts.append, "append") end
+  if #parts > 1 then x = A().concatenate(parts, d) end
+  for _ = 1, n do
+    local m = x.shape[d]
+    if m == 0 then break end
+    local hi, lo = part(x, d, 2, m), part(x, d, 1, m - 1)
+    x = x.dtype == "bool" and A().not_equal(hi, lo) or hi - lo
+  end
+  return x
+end
+
+--- The differences of x flattened, with numbers or arrays before and after (numpy's ediff1d).
+-- @param x lask.array
+-- @param[opt] to_end number, list or array: appended
+-- @param[opt] to_begin number, list or array: prepended
+-- @return lask.array: 1-d
+-- @usage assert(da.ediff1d(da.from_array({{1, 2}, {4, 8}}), 0, -1):compute():totable()[5] == 0)
+function RT.ediff1d(x, to_end, to_begin)
+  x = need_array(x, "ediff1d", 2)
+  if x.ndim ~= 1 then x = x:ravel() end
+  local parts = {}
+  local function add(v, what)
+    if v == nil then return end
+    local a = need_array(v, "ediff1d " .. what, 3)
+    if a.ndim ~= 1 then a = a:ravel() end
+    parts[#parts + 1] = a:astype(x.dtype)
+  end
+  add(to_begin, "to_begin")
+  local d = RT.diff(x)
+  parts[#parts + 1] = d
+  add(to_end, "to_end")
+  if #parts == 1 then return d end
+  return A().concatenate(parts, 1)
+end
+
+-- -----------------------------------------------------------------------------
+-- Reductions and comparisons
+
+--- The range (maximum - minimum) along axes (numpy's ptp).
+-- @param x lask.array: not bool (numpy refuses it too)
+-- @param[opt] opts an axis, a list of axes, or {axis =, keepdims =}
+-- @return lask.array: x's dtype
+-- @usage assert(da.ptp(da.from_array({{1, 5}, {3, 2}}), 2):compute():get(1) == 4)
+function RT.ptp(x, opts)
+  x = need_array(x, "ptp", 2)
+  if x.dtype == "bool" then error("lask.array: ptp: bool arrays have no difference (as numpy)", 2) end
+  return x:max(opts) - x:min(opts)
+end
+
+--- The number of elements that are not zero (false) along axes (numpy's count_nonzero).
+-- @param x lask.array
+-- @param[opt] opts an axis, a list of axes, or {axis =, keepdims =}
+-- @return lask.array: int64
+-- @usage assert(da.count_nonzero(da.from_array({0, 3, 0, 1})):compute():item() == 2)
+function RT.count_nonzero(x, opts)
+  x = need_array(x, "count_nonzero", 2)
+  local nz = x.dtype == "bool" and x or A().not_equal(x, 0)
+  return nz:astype("int64"):sum(opts)
+end
+
+--- The (weighted) average along an axis (numpy's average).
+-- Without weights, the mean. weights have x's shape, or are 1-d along the axis;
+-- the result is sum(x * w) / sum(w). opts.returned gives sum(w) too, broadcast to
+-- the result's shape.
+-- @param x lask.array
+-- @param[opt] opts table: `axis` (1-based; all axes by default), `weights`, `returned`, `keepdims`
+-- @return lask.array: float64 (float32 for float32 x without weights); and sum(w) with returned
+-- @raise when the weights' shape fits neither way
+-- @usage local a = da.average(da.from_array({1, 2, 3}), {weights = da.from_array({3, 0, 1})})
+-- assert(a:compute():item() == 1.5)
+function RT.average(x, opts)
+  x = need_array(x, "average", 2)
+  if opts ~= nil and type(opts) ~= "table" then opts = { axis = opts } end
+  opts = opts or {}
+  for key in pairs(opts) do
+    if key ~= "axis" and key ~= "weights" and key ~= "returned" and key ~= "keepdims" then
+      error(fmt("lask.array: average: unknown option '%s' (axis, weights, returned, keepdims)", tostring(key)), 2)
+    end
+  end
+  local red = { axis = opts.axis, keepdims = opts.keepdims }
+  local xf = is_float(x) and x or x:astype("float64")
+  if opts.weights == nil then
+    local avg = xf:mean(red)
+    if not opts.returned then return avg end
+    local n = x.size
+    if opts.axis then n = x.shape[axis_of(opts.axis, x.ndim, "average", 2)] end
+    return avg, A().full_like(avg, n)
+  end
+  local w = need_array(opts.weights, "average", 2)
+  if not core.same_list(w.shape, x.shape) then
+    if opts.axis == nil or w.ndim ~= 1 then
+      error("lask.array: average: weights must have x's shape, or be 1-d along the given axis", 2)
+    end
+    local d = axis_of(opts.axis, x.ndim, "average", 2)
+    if w.shape[1] ~= x.shape[d] then
+      error(fmt("lask.array: average: 1-d weights must have the axis's length %d, got %d", x.shape[d], w.shape[1]), 2)
+    end
+    local shape = {}
+    for e = 1, x.ndim do shape[e] = e == d and w.shape[1] or 1 end
+    w = w:reshape(shape)
+  end
+  if not is_float(w) then w = w:astype("float64") end
+  local wsum = (w * A().ones_like(xf, { dtype = w.dtype })):sum(red)
+  local avg = (xf * w):sum(red) / wsum
+  if opts.returned then return avg, wsum end
+  return avg
+end
+
+--- Elementwise whether a and b are equal within a tolerance (numpy's isclose): |a - b| <= atol + rtol |b|.
+-- Infinities are close only to themselves; NaN to NaN only with equal_nan.
+-- Integers and bools are compared as float64, as numpy does.
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @param[opt] opts table: `rtol` (1e-5), `atol` (1e-8), `equal_nan` (false)
+-- @return lask.array: bool
+-- @usage local c = da.isclose(da.from_array({1, 1.1, 0/0}), 1.0000001)
+-- assert(c:compute():get(1) == true and c:compute():get(2) == false)
+function RT.isclose(a, b, opts)
+  opts = opts or {}
+  local rtol, atol = opts.rtol or 1e-5, opts.atol or 1e-8
+  local da = A()
+  local function float(v)
+    v = need_array(type(v) == "number" and v + 0.0 or v, "isclose", 3)
+    return is_float(v) and v or v:astype("float64")
+  end
+  a, b = float(a), float(b)
+  local diff = a - b
+  local close = da.logical_and(da.less_equal(da.abs(diff), atol + rtol * da.abs(b)), da.isfinite(b))
+  close = da.logical_or(close, da.equal(a, b))
+  if opts.equal_nan then close = da.logical_or(close, da.logical_and(da.isnan(a), da.isnan(b))) end
+  return close
+end
+
+--- Whether every element of a is close to b's (numpy's allclose): isclose(a, b, opts):all(), a 0-d bool array (lazy, as Dask's).
+-- @param a lask.array or number
+-- @param b lask.array or number
+-- @param[opt] opts table: as isclose's
+-- @return lask.array: 0-d bool
+-- @usage assert(da.allclose(da.arange(3), da.arange(3) + 1e-9):compute():item() == true)
+function RT.allclose(a, b, opts) return RT.isclose(a, b, opts):all() end
+
+--- x with NaN and infinities replaced by numbers (numpy's nan_to_num); integers and bools are returned as they are.
+-- @param x lask.array
+-- @param[opt] opts table: `nan` (0), `posinf` (the dtype's largest), `neginf` (its most negative)
+-- @return lask.array: x's dtype
+-- @usage local y = da.nan_to_num(da.from_array({0/0, 1/0, 2}), {posinf = 9})
+-- assert(y:compute():get(1) == 0 and y:compute():get(2) == 9)
+function RT.nan_to_num(x, opts)
+  x = need_array(x, "nan_to_num", 2)
+  if not is_float(x) then return x end
+  opts = opts or {}
+  local big = x.dtype == "float32" and 3.4028234663852886e38 or 1.7976931348623157e308
+  local da = A()
+  local y = da.where(da.isnan(x), opts.nan or 0.0, x)
+  y = da.where(da.isposinf(x), opts.posinf or big, y)
+  y = da.where(da.isneginf(x), opts.neginf or -big, y)
+  return y:astype(x.dtype)
+end
+
+-- -----------------------------------------------------------------------------
+-- Selection
+
+-- An index list (Lua list, lask.ndarray or lask.array) as x[...] takes it.
+local function index_list(v, what, level)
+  if type(v) == "table" and getmetatable(v) == nil then
+    return require("lask.core").ndarray.asarray(#v > 0 and v or {}, "int64")
+  end
+  if mtype(v) == "integer" or core.is_array(v) or require("lask.array.creation").is_ndarray(v) then return v end
+  error(fmt("lask.array: %s: indices are an integer, a list, a lask.ndarray or a lask.array, got %s", what, type(v)),
+    level + 1)
+end
+
+--- The elements of x at 1-based indices along an axis (numpy's take; x flattened without an axis).
+-- @param x lask.array
+-- @param indices integer, list, lask.ndarray or lask.array (int64, 1-based, negative from the end)
+-- @param[opt] axis integer
+-- @return lask.array: an integer drops the axis
+-- @usage assert(da.take(da.arange(10, {chunks = 3}), {4, 1}):compute():get(1) == 3)
+-- assert(da.take(da.from_array({{1, 2}, {3, 4}}), {2}, 2):compute():get(2, 1) == 4)
+function RT.take(x, indices, axis)
+  x = need_array(x, "take", 2)
+  local ix = index_list(indices, "take", 2)
+  if axis == nil then
+    if x.ndim ~= 1 then x = x:ravel() end
+    return x[{ ix }]
+  end
+  local key = {}
+  key[axis_of(axis, x.ndim, "take", 2)] = ix
+  return x[key]
+end
+
+--- The slices of x along an axis where a 1-d condition holds (numpy's compress; x flattened without an axis).
+-- A condition shorter than the axis counts as false beyond its end (numpy's rule).
+-- @param condition list of booleans, lask.ndarray or lask.array (bool)
+-- @param x lask.array
+-- @param[opt] axis integer
+-- @return lask.array: unknown length along the axis for a lazy condition
+-- @usage assert(da.compress({false, true, true}, da.arange(5)):compute():get(1) == 1)
+function RT.compress(condition, x, axis)
+  x = need_array(x, "compress", 2)
+  if axis == nil and x.ndim ~= 1 then x = x:ravel() end
+  local d = axis and axis_of(axis, x.ndim, "compress", 2) or 1
+  local n = x.shape[d]
+  local c = condition
+  if type(c) == "table" and getmetatable(c) == nil then
+    local t = {}
+    for i = 1, n do t[i] = c[i] and true or false end
+    if #c > n then error(fmt("lask.array: compress: the condition is longer (%d) than the axis (%d)", #c, n), 2) end
+    c = require("lask.core").ndarray.asarray(n > 0 and t or {}, "bool")
+  elseif not core.is_array(c) and not require("lask.array.creation").is_ndarray(c) then
+    error("lask.array: compress: the condition is a list of booleans, a lask.ndarray or a lask.array", 2)
+  end
+  local key = {}
+  key[d] = c
+  return x[key]
+end
+
+--- The elements of x where condition is nonzero (true), in C order (numpy's extract).
+-- @param condition lask.array: x's shape (any dtype: nonzero is true)
+-- @param x lask.array
+-- @return lask.array: 1-d, unknown length
+-- @usage local x = da.arange(6):reshape({2, 3})
+-- assert(da.extract(x % 2, x):sum():compute():item() == 9)
+function RT.extract(condition, x)
+  x = need_array(x, "extract", 2)
+  local c = need_array(condition, "extract", 2)
+  if c.dtype ~= "bool" then c = A().not_equal(c, 0) end
+  if not core.same_list(c.shape, x.shape) then
+    error("lask.array: extract: the condition must have x's shape", 2)
+  end
+  return x[c]
+end
+
+--- The elements of the first choice whose condition holds, else default (numpy's select).
+-- @param condlist table: bool arrays
+-- @param choicelist table: arrays or numbers, one per condition
+-- @param[opt=0] default number or array
+-- @return lask.array: broadcast shape; the choices' common dtype
+-- @usage local x = da.arange(6)
+-- local y = da.select({x:lt(2), x:gt(3)}, {x, x * 10}, -1)
+-- assert(y:compute():get(2) == 1 and y:compute():get(3) == -1 and y:compute():get(6) == 50)
+function RT.select(condlist, choicelist, default)
+  if type(condlist) ~= "table" or type(choicelist) ~= "table" or #condlist ~= #choicelist then
+    error("lask.array: select: condlist and choicelist must be lists of the same length", 2)
+  end
+  if #condlist == 0 then error("lask.array: select: give at least one condition", 2) end
+  local da = A()
+  local out = default or 0
+  for i = #condlist, 1, -1 do
+    local c = need_array(condlist[i], "select", 2)
+    if c.dtype ~= "bool" then error(fmt("lask.array: select: condition %d must be a bool array, got %s", i, c.dtype), 2) end
+    out = da.where(c, choicelist[i], out)
+  end
+  return out
+end
+
+--- arr with values appended (numpy's append): both flattened without an axis, else joined along it.
+-- @param arr lask.array
+-- @param values lask.array, lask.ndarray, list or number
+-- @param[opt] axis integer
+-- @return lask.array
+-- @usage assert(da.append(da.arange(3), {7, 8}):compute():get(5) == 8)
+function RT.append(arr, values, axis)
+  arr = need_array(arr, "append", 2)
+  local v = need_array(values, "append", 2)
+  if axis == nil then
+    if arr.ndim ~= 1 then arr = arr:ravel() end
+    if v.ndim ~= 1 then v = v:ravel() end
+    return A().concatenate({ arr, v }, 1)
+  end
+  return A().concatenate({ arr, v }, axis_of(axis, arr.ndim, "append", 2))
+end
+
+return RT
