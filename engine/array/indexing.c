@@ -1,7 +1,8 @@
 /* indexing.c — the indexing kernels of lask.array (array_kernels.h): boolean
  * masks (compress), integer lists (take), reversed axes (reverse), new axes
  * (insert_axes), assignment into a copy (setitem), positions of non-zero elements
- * (argwhere), sorted unique values (unique) and a block's shape (block_shape).
+ * (argwhere), sorted unique values (unique), positions in a sorted array (searchsorted,
+ * isin) and a block's shape (block_shape).
  *
  * Positions are 0-based inside the kernels except where a base argument says
  * otherwise (lask.array passes 1: its positions count from 1). Results are new
@@ -518,48 +519,97 @@ static lask_status k_unique(const lask_kernel *k, const lask_value *args, int n,
   return LASK_OK;
 }
 
-/* unique_inverse(x, values): for each element of x, the 1-based position of its value
- * in values (sorted as unique gives them, NaN last), int64 of x's shape. */
-static lask_status k_unique_inverse(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
-                                    lask_err *err) {
-  lask_ndarray *x, *u;
-  if (lask_akernel_nargs(k, n, 2, 2, err) || lask_akernel_array(k, args, 0, &x, err) ||
-      lask_akernel_array(k, args, 1, &u, err))
+/* The number of u's elements (sorted, NaN last) below v, or with right at most v
+ * (NaN counts above every number and equal to NaN). */
+static int64_t sorted_rank(const lask_ndarray *u, bool isf, double fv, int64_t iv, bool right) {
+  int64_t lo = 0, hi = u->shape[0];
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    const char *e = u->data + mid * u->strides[0];
+    bool before;
+    if (isf) {
+      double w = lask_elem_f64(u->dtype, e);
+      if (isnan(fv))
+        before = right || !isnan(w);
+      else
+        before = right ? (w <= fv) : (w < fv);
+    } else {
+      int64_t w = lask_elem_i64(u->dtype, e);
+      before = right ? (w <= iv) : (w < iv);
+    }
+    if (before)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* searchsorted(a, v [, right [, base]]): for each element of v, where it would be
+ * inserted into the sorted 1-D a to keep it sorted (numpy's searchsorted, side
+ * "left", or "right" with right true), plus base (1: lask's 1-based positions; 0:
+ * numpy's), int64 of v's shape. NaN sorts last, as numpy's. */
+static lask_status k_searchsorted(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                  lask_err *err) {
+  lask_ndarray *u, *x;
+  int64_t base = 0;
+  if (lask_akernel_nargs(k, n, 2, 4, err) || lask_akernel_array(k, args, 0, &u, err) ||
+      lask_akernel_array(k, args, 1, &x, err) || (n > 3 && lask_akernel_arg_int(k, args, 3, &base, err)))
     return err->code;
-  if (u->ndim != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "the values must be 1-D");
+  bool right = n > 2 && args[2].type == LASK_TBOOL && args[2].as.b;
+  if (u->ndim != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "the sorted array must be 1-D");
   lask_ndarray *r = lask_ndarray_empty(LASK_I64, x->ndim, x->shape, err);
   if (!r) return lask_akernel_relabel(k, err);
-  int64_t size = lask_ndarray_size(x), nu = u->shape[0];
-  bool isf =
-      lask_dtype_promote(x->dtype, u->dtype) == LASK_F64 || x->dtype == LASK_F32 || u->dtype == LASK_F32;
+  int64_t size = lask_ndarray_size(x);
+  bool isf = x->dtype == LASK_F64 || x->dtype == LASK_F32 || u->dtype == LASK_F64 || u->dtype == LASK_F32;
   lask_cursor cur;
   if (size) lask_cursor_init(&cur, x->dtype, x->data, x->ndim, x->shape, x->strides);
   int64_t *dst = (int64_t *)(void *)r->data;
   for (int64_t j = 0; j < size; j++) {
-    int64_t lo = 0, hi = nu; /* the first value >= x's (NaN above all) */
+    double fv = 0;
+    int64_t iv = 0;
+    if (isf)
+      lask_cursor_read(&cur, LASK_F64, &fv, 1);
+    else
+      lask_cursor_read(&cur, LASK_I64, &iv, 1);
+    dst[j] = sorted_rank(u, isf, fv, iv, right) + base;
+  }
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* isin(x, values [, invert]): whether each element of x is among values (1-D,
+ * sorted, NaN last, as unique gives them), bool of x's shape; NaN is in nothing, as
+ * in numpy. invert negates. */
+static lask_status k_isin(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                          lask_err *err) {
+  lask_ndarray *x, *u;
+  if (lask_akernel_nargs(k, n, 2, 3, err) || lask_akernel_array(k, args, 0, &x, err) ||
+      lask_akernel_array(k, args, 1, &u, err))
+    return err->code;
+  bool invert = n > 2 && args[2].type == LASK_TBOOL && args[2].as.b;
+  if (u->ndim != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "the values must be 1-D");
+  lask_ndarray *r = lask_ndarray_empty(LASK_BOOL, x->ndim, x->shape, err);
+  if (!r) return lask_akernel_relabel(k, err);
+  int64_t size = lask_ndarray_size(x), nu = u->shape[0];
+  bool isf = x->dtype == LASK_F64 || x->dtype == LASK_F32 || u->dtype == LASK_F64 || u->dtype == LASK_F32;
+  lask_cursor cur;
+  if (size) lask_cursor_init(&cur, x->dtype, x->data, x->ndim, x->shape, x->strides);
+  bool *dst = (bool *)(void *)r->data;
+  for (int64_t j = 0; j < size; j++) {
+    bool in = false;
     if (isf) {
       double v;
       lask_cursor_read(&cur, LASK_F64, &v, 1);
-      while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        double w = lask_elem_f64(u->dtype, u->data + mid * u->strides[0]);
-        if (isnan(v) ? !isnan(w) : w < v)
-          lo = mid + 1;
-        else
-          hi = mid;
-      }
+      int64_t p = isnan(v) ? nu : sorted_rank(u, true, v, 0, false);
+      in = p < nu && lask_elem_f64(u->dtype, u->data + p * u->strides[0]) == v;
     } else {
       int64_t v;
       lask_cursor_read(&cur, LASK_I64, &v, 1);
-      while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (lask_elem_i64(u->dtype, u->data + mid * u->strides[0]) < v)
-          lo = mid + 1;
-        else
-          hi = mid;
-      }
+      int64_t p = sorted_rank(u, false, 0, v, false);
+      in = p < nu && lask_elem_i64(u->dtype, u->data + p * u->strides[0]) == v;
     }
-    dst[j] = lo + 1;
+    dst[j] = in != invert;
   }
   *out = lask_ndarray_value(r);
   return LASK_OK;
@@ -586,7 +636,8 @@ static const lask_kernel indexing_kernels[] = {
     LASK_KERNEL_STATIC("argwhere", k_argwhere),
     LASK_KERNEL_STATIC("unique", k_unique),
     LASK_KERNEL_STATIC("block_shape", k_block_shape),
-    LASK_KERNEL_STATIC("unique_inverse", k_unique_inverse),
+    LASK_KERNEL_STATIC("searchsorted", k_searchsorted),
+    LASK_KERNEL_STATIC("isin", k_isin),
 };
 
 LASK_AKERNEL_GROUP(lask_akernels_indexing, indexing_kernels)

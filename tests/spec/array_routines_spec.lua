@@ -587,4 +587,60 @@ describe("lask.array routines (issue 16's gaps)", function()
     assert.has_error(function() da.average(da.ones({ 2, 3 }), { weights = da.ones(2) }) end)
     assert.has_error(function() da.compress({ true, true, true, true }, da.ones(3)) end)
   end)
+  it("searchsorted, digitize, isin against naive searches", function()
+    local function key(v) return type(v) == "boolean" and (v and 1 or 0) or v end
+    every(DTYPES, function(dtype, sched)
+      local x, r = input({ 4, 5 }, dtype, { { 3, 1 }, { 2, 3 } })
+      local sorted = {}
+      for i, v in ipairs(r.flat) do sorted[i] = v end
+      table.sort(sorted, less)
+      local a = da.from_array(nd.asarray(sorted, dtype), { chunks = { { 7, 6, 7 } } })
+      local probes, rp = input({ 3, 2 }, dtype, { 2, 1 })
+      for _, side in ipairs { "left", "right" } do
+        check(da.searchsorted(a, probes, { side = side }), R({ 3, 2 }, function(i)
+          local v, c = key(at(rp, i)), 0
+          for _, e in ipairs(sorted) do
+            if key(e) < v or (side == "right" and key(e) == v) then c = c + 1 end
+          end
+          return c + 1
+        end), "int64", sched)
+      end
+      -- isin: x's values among the first column's
+      local col = {}
+      for i = 1, 4 do col[i] = at(r, { i, 1 }) end
+      for _, invert in ipairs { false, true } do
+        check(da.isin(x, nd.asarray(col, dtype), { invert = invert }), R({ 4, 5 }, function(i)
+          local found = false
+          for _, c in ipairs(col) do if c == at(r, i) then found = true end end
+          return found ~= invert
+        end), "bool", sched)
+      end
+      if dtype ~= "bool" then
+        local bins = { -3, -1, 0, 2.5 }
+        for _, right in ipairs { false, true } do
+          for _, down in ipairs { false, true } do
+            local b = bins
+            if down then b = { 2.5, 0, -1, -3 } end
+            check(da.digitize(x, b, { right = right }), R({ 4, 5 }, function(i)
+              local v = at(r, i)
+              if not down then
+                local c = 0 -- numpy: bins[c] <= v < bins[c + 1] (right: bins[c] < v <= bins[c + 1])
+                for _, e in ipairs(bins) do if (right and e < v) or (not right and e <= v) then c = c + 1 end end
+                return c
+              end
+              local c = 0 -- decreasing: bins[c] > v >= bins[c + 1] (right: bins[c] >= v > bins[c + 1])
+              for _, e in ipairs(b) do if (right and e >= v) or (not right and e > v) then c = c + 1 end end
+              return c
+            end), "int64", sched)
+          end
+        end
+      end
+    end)
+    local f = da.from_array({ 1.0, 0 / 0, 3 })
+    assert.same({ 1, 3, 3 }, da.searchsorted(da.from_array({ 1.0, 2, 0 / 0 }), f):compute():totable())
+    assert.same({ true, false, false }, da.isin(f, { 0 / 0, 1 }):compute():totable())
+    assert.has_error(function() da.searchsorted(da.ones({ 2, 2 }), 1) end)
+    assert.has_error(function() da.searchsorted(da.ones(2), 1, { side = "middle" }) end)
+    assert.has_error(function() da.digitize(da.ones(2), { 1, 3, 2 }) end)
+  end)
 end)

@@ -148,6 +148,9 @@ local da = {
   nonzero = searching.nonzero,
   flatnonzero = searching.flatnonzero,
   unique = searching.unique,
+  searchsorted = searching.searchsorted,
+  digitize = searching.digitize,
+  isin = searching.isin,
   compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
 
