@@ -643,4 +643,54 @@ describe("lask.array routines (issue 16's gaps)", function()
     assert.has_error(function() da.searchsorted(da.ones(2), 1, { side = "middle" }) end)
     assert.has_error(function() da.digitize(da.ones(2), { 1, 3, 2 }) end)
   end)
+  it("histogramdd and histogram2d against a naive count", function()
+    every({ "float64", "float32", "int64" }, function(dtype, sched)
+      local x, r = input({ 9, 3 }, dtype, { { 4, 5 }, 3 })
+      local wts, rw = input({ 9 }, "float64", { { 4, 5 } })
+      local edges = { { -6, -1, 0, 6.5 }, { -2, 2, 7 } }
+      local range3 = { -5, 5 }
+      local function bin_of(v, e)
+        if v ~= v or v < e[1] or v > e[#e] then return nil end
+        for b = 1, #e - 1 do if v < e[b + 1] or (b == #e - 1 and v <= e[#e]) then return b end end
+      end
+      local e3 = {}
+      for i = 0, 2 do e3[i + 1] = -5 + 10 * i / 2 end
+      local want, wsum = {}, {}
+      for i = 1, 3 * 2 * 2 do want[i], wsum[i] = 0, 0 end
+      local all = { edges[1], edges[2], e3 }
+      for n = 1, 9 do
+        local b = {}
+        for d = 1, 3 do b[d] = bin_of(at(r, { n, d }), all[d]) end
+        if b[1] and b[2] and b[3] then
+          local k = ((b[1] - 1) * 2 + (b[2] - 1)) * 2 + b[3]
+          want[k], wsum[k] = want[k] + 1, wsum[k] + at(rw, { n })
+        end
+      end
+      local bins = { edges[1], edges[2], 2 }
+      local range = { { 0, 1 }, { 0, 1 }, range3 } -- the edge lists ignore theirs
+      local h, e = da.histogramdd(x, bins, { range = range })
+      check(h, { shape = { 3, 2, 2 }, flat = want }, "float64", sched)
+      H.same(H.get(e[3], { scheduler = sched }), e3)
+      local hw = da.histogramdd({ x[{ {}, 1 }], x[{ {}, 2 }], x[{ {}, 3 }] }, bins, { range = range, weights = wts })
+      check(hw, { shape = { 3, 2, 2 }, flat = wsum }, "float64", sched)
+      -- histogram2d is histogramdd of two, density divides by the total and the areas
+      local h2 = da.histogram2d(x[{ {}, 1 }], x[{ {}, 2 }], edges, { density = true })
+      local c2, tot = {}, 0
+      for i = 1, 6 do c2[i] = 0 end
+      for n = 1, 9 do
+        local a, b = bin_of(at(r, { n, 1 }), edges[1]), bin_of(at(r, { n, 2 }), edges[2])
+        if a and b then c2[(a - 1) * 2 + b], tot = c2[(a - 1) * 2 + b] + 1, tot + 1 end
+      end
+      for a = 1, 3 do
+        for b = 1, 2 do
+          local k = (a - 1) * 2 + b
+          c2[k] = c2[k] / tot / ((edges[1][a + 1] - edges[1][a]) * (edges[2][b + 1] - edges[2][b]))
+        end
+      end
+      check(h2, { shape = { 3, 2 }, flat = c2 }, "float64", sched)
+    end)
+    assert.has_error(function() da.histogramdd(da.ones({ 3, 2 }), 2) end)
+    assert.has_error(function() da.histogramdd(da.ones({ 3, 2 }), { 2, 2, 2 }, { range = { { 0, 1 }, { 0, 1 } } }) end)
+    assert.has_error(function() da.histogram2d(da.ones(3), da.ones(4), 2, { range = { { 0, 1 }, { 0, 1 } } }) end)
+  end)
 end)

@@ -169,6 +169,7 @@ local SHAPE_METHODS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "move
 for _, name in ipairs(SHAPE_FUNCTIONS) do da[name] = shape[name] end
 local counting, einsum = require "lask.array.counting", require "lask.array.einsum"
 da.histogram, da.bincount = counting.histogram, counting.bincount
+da.histogramdd, da.histogram2d = counting.histogramdd, counting.histogram2d
 da.tensordot, da.einsum = einsum.tensordot, einsum.einsum
 -- numpy's assorted routines (lask.array.routines): da.diff(x), x:ptp(), ...
 local routines = require "lask.array.routines"
