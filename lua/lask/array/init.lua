@@ -290,6 +290,8 @@ local methods = {
   vindex = require("lask.array.vindex").vindex,
   ptp = routines.ptp,
   take = routines.take,
+  copy = function(x) return require("lask.array.blocks").copy(x) end,
+  flatten = shape.ravel,
 }
 -- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
 for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end
@@ -363,6 +365,31 @@ methods.map_blocks = blockwise.map_blocks_method -- x:map_blocks(fn, ...)
 --- The element type: "float64", "float32", "int64" or "bool".
 -- @field dtype
 
+--- The blocks by position: `x.blocks[2]`, `x.blocks[{{1, 2}, -1}]` (1-based, ranges inclusive; each axis kept), an array of those blocks, as Dask's `x.blocks` (see `lask.array.blocks`).
+-- @field blocks
+
+--- The number of blocks over all axes (Dask's npartitions).
+-- @field npartitions
+
+--- The bytes of one element (8, 4, 8, 1).
+-- @field itemsize
+
+--- The bytes of all the elements: size × itemsize.
+-- @field nbytes
+
+--- A new array with x's values under a new name (Dask's copy): `x[k] = v`, which changes x in place, does not reach it.
+-- @function Array:copy
+-- @return lask.array
+-- @usage local x = da.zeros(3)
+-- local c = x:copy()
+-- x[{1}] = 5
+-- assert(c:compute():get(1) == 0)
+
+--- x flattened in C order (numpy's flatten; the same as x:ravel()).
+-- @function Array:flatten
+-- @return lask.array: 1-d
+-- @usage assert(da.ones({2, 3}):flatten().shape[1] == 6)
+
 --- The array's task graph as a plain Lua table (made when first read).
 -- @field dask
 
@@ -399,6 +426,8 @@ for name, f in pairs(reductions_more.functions) do core.Array[name] = f end -- x
 -- x[key], x[key] = v, and x.T (a field, as numpy's)
 core.getitem, core.setitem = indexing.getitem, indexing.setitem
 core.properties.T = structure.T
+local blocks = require "lask.array.blocks" -- x.blocks[...], x.npartitions, x.nbytes, x.itemsize
+for _, name in ipairs { "blocks", "npartitions", "nbytes", "itemsize" } do core.properties[name] = blocks[name] end
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 
 return da
