@@ -717,4 +717,88 @@ describe("lask.array routines (issue 16's gaps)", function()
     assert.has_error(function() return x.blocks[{ 1, 1 }] end)
     assert.has_error(function() x.blocks[1] = 2 end)
   end)
+  it("empty, broadcast_arrays, rollaxis, isnull, fix, index arithmetic, tri indices, cov, corrcoef", function()
+    every(DTYPES, function(dtype, sched)
+      local x, r = input({ 3, 1, 4 }, dtype, { { 2, 1 }, 1, { 3, 1 } })
+      local v, rv = input({ 4 }, dtype, { { 1, 3 } })
+      local a, b = da.broadcast_arrays(x, v)
+      check(a, r, dtype, sched)
+      check(b, R({ 3, 1, 4 }, function(i) return at(rv, { i[3] }) end), dtype, sched)
+      check(da.rollaxis(x, 3), R({ 4, 3, 1 }, function(i) return at(r, { i[2], i[3], i[1] }) end), dtype, sched)
+      check(da.rollaxis(x, 1, 4), R({ 1, 4, 3 }, function(i) return at(r, { i[3], i[1], i[2] }) end), dtype, sched)
+      local isf = dtype == "float64" or dtype == "float32"
+      check(da.isnull(x), R({ 3, 1, 4 }, function() return false end), "bool", sched)
+      check(da.notnull(x), R({ 3, 1, 4 }, function() return true end), "bool", sched)
+      if isf then
+        local y = da.where(x:gt(0), 0 / 0, x)
+        check(da.isnull(y), R({ 3, 1, 4 }, function(i) return at(r, i) > 0 end), "bool", sched)
+        check(da.fix(x), R({ 3, 1, 4 }, function(i)
+          local e = at(r, i)
+          return e >= 0 and math.floor(e) or math.ceil(e)
+        end), dtype, sched)
+      end
+      local zero = 0
+      if dtype == "bool" then zero = false end
+      check(da.empty({ 2, 2 }, { dtype = dtype }), R({ 2, 2 }, function() return zero end), dtype, sched)
+    end)
+    for _, sched in ipairs(SCHEDULERS) do
+      -- unravel_index and ravel_multi_index against C order, round trip
+      local shape = { 3, 4, 2 }
+      local flat = da.arange(1, 25, { chunks = 7 })
+      local i, j, k = da.unravel_index(flat, shape)
+      check(i, R({ 24 }, function(p) return (p[1] - 1) // 8 + 1 end), "int64", sched)
+      check(j, R({ 24 }, function(p) return ((p[1] - 1) // 2) % 4 + 1 end), "int64", sched)
+      check(k, R({ 24 }, function(p) return (p[1] - 1) % 2 + 1 end), "int64", sched)
+      check(da.ravel_multi_index({ i, j, k }, shape), R({ 24 }, function(p) return p[1] end), "int64", sched)
+      assert.same({ 2, 4, 1 }, { da.unravel_index(15, shape) })
+      assert.equal(15, da.ravel_multi_index({ 2, 4, 1 }, shape))
+      -- tril_indices / triu_indices (1-based), against a walk of the matrix
+      for _, kk in ipairs { -1, 0, 2 } do
+        local rows, cols = da.tril_indices(4, kk, 5, { chunks = 3 })
+        local ur, uc = da.triu_indices(4, kk, 5)
+        local wr, wc, vr, vc = {}, {}, {}, {}
+        for ii = 1, 4 do
+          for jj = 1, 5 do
+            if jj - ii <= kk then wr[#wr + 1], wc[#wc + 1] = ii, jj end
+            if jj - ii >= kk then vr[#vr + 1], vc[#vc + 1] = ii, jj end
+          end
+        end
+        assert.same(wr, H.get(rows, { scheduler = sched }).flat)
+        assert.same(wc, H.get(cols, { scheduler = sched }).flat)
+        assert.same(vr, H.get(ur, { scheduler = sched }).flat)
+        assert.same(vc, H.get(uc, { scheduler = sched }).flat)
+      end
+      -- cov and corrcoef against naive sums
+      local m, rm = input({ 3, 7 }, "float64", { 2, { 4, 3 } })
+      local function naive_cov(ddof, rowvar)
+        local nv, no = rowvar and 3 or 7, rowvar and 7 or 3
+        local function get(vv, o) return rowvar and at(rm, { vv, o }) or at(rm, { o, vv }) end
+        local mean = {}
+        for vv = 1, nv do
+          local s = 0
+          for o = 1, no do s = s + get(vv, o) end
+          mean[vv] = s / no
+        end
+        return R({ nv, nv }, function(p)
+          local s = 0
+          for o = 1, no do s = s + (get(p[1], o) - mean[p[1]]) * (get(p[2], o) - mean[p[2]]) end
+          return s / (no - ddof)
+        end)
+      end
+      check(da.cov(m), naive_cov(1, true), "float64", sched)
+      check(da.cov(m, { bias = true }), naive_cov(0, true), "float64", sched)
+      check(da.cov(m, { rowvar = false, ddof = 2 }), naive_cov(2, false), "float64", sched)
+      local c = naive_cov(1, true)
+      check(da.corrcoef(m), R({ 3, 3 }, function(p)
+        local v = at(c, p) / math.sqrt(at(c, { p[1], p[1] }) * at(c, { p[2], p[2] }))
+        return math.max(-1, math.min(1, v))
+      end), "float64", sched)
+      local two = da.cov(m[{ 1 }], m[{ 2 }])
+      check(two, R({ 2, 2 }, function(p) return at(c, p) end), "float64", sched)
+    end
+    assert.has_error(function() da.unravel_index(25, { 3, 4, 2 }) end)
+    assert.has_error(function() da.ravel_multi_index({ 1, 5 }, { 3, 4 }) end)
+    assert.has_error(function() da.rollaxis(da.ones({ 2, 2 }), 1, 4) end)
+    assert.has_error(function() da.cov(da.ones({ 2, 2, 2 })) end)
+  end)
 end)

@@ -445,4 +445,242 @@ function RT.append(arr, values, axis)
   return A().concatenate({ arr, v }, axis_of(axis, arr.ndim, "append", 2))
 end
 
+-- -----------------------------------------------------------------------------
+-- Creation, broadcasting and axes
+
+--- An array of shape (numpy's empty): lask fills it with zeros, numpy leaves memory as it is.
+-- @param shape table or integer
+-- @param[opt] opts table: `dtype` (float64), `chunks`
+-- @return lask.array
+-- @usage assert(da.empty({2, 3}):sum():compute():item() == 0)
+function RT.empty(shape, opts) return A().zeros(shape, opts) end
+
+--- The arrays broadcast against one another (numpy's broadcast_arrays): one result per argument, of the common shape and chunks.
+-- @param ... lask.array
+-- @return lask.array: one per argument (copies per block, as broadcast_to's)
+-- @raise when the shapes do not broadcast
+-- @usage local a, b = da.broadcast_arrays(da.arange(3), da.ones({2, 1}))
+-- assert(a.shape[1] == 2 and a.shape[2] == 3 and b.shape[2] == 3)
+function RT.broadcast_arrays(...)
+  local arrays = {}
+  for i = 1, select("#", ...) do arrays[i] = need_array((select(i, ...)), "broadcast_arrays", 2) end
+  if #arrays == 0 then return end
+  local E = require "lask.array.elementwise"
+  local shape = E.broadcast_shape(arrays, "broadcast_arrays", 2)
+  local _, chunks = E.unify_chunks(arrays, shape)
+  local SH = require "lask.array.shape"
+  local out = {}
+  for i, a in ipairs(arrays) do
+    out[i] = (core.same_list(a.shape, shape) and core.same_chunks(a.chunks, chunks)) and a
+      or SH.broadcast_to(a, shape, { chunks = chunks })
+  end
+  return table.unpack(out, 1, #arrays)
+end
+
+--- x with an axis moved to stand before position start (numpy's rollaxis; moveaxis is clearer).
+-- @param x lask.array
+-- @param axis integer: 1-based
+-- @param[opt=1] start integer: 1 to ndim + 1
+-- @return lask.array
+-- @usage assert(da.rollaxis(da.ones({2, 3, 4}), 3).shape[1] == 4)
+-- assert(da.rollaxis(da.ones({2, 3, 4}), 1, 3).shape[2] == 2)
+function RT.rollaxis(x, axis, start)
+  x = need_array(x, "rollaxis", 2)
+  local a = axis_of(axis, x.ndim, "rollaxis", 2)
+  start = start or 1
+  if mtype(start) ~= "integer" then error("lask.array: rollaxis: start must be an integer", 2) end
+  if start < 0 then start = start + x.ndim + 1 end
+  if start < 1 or start > x.ndim + 1 then
+    error(fmt("lask.array: rollaxis: start must be from 1 to %d, got %d", x.ndim + 1, start), 2)
+  end
+  if start > a then start = start - 1 end
+  if start == a then return x end
+  return require("lask.array.shape").moveaxis(x, a, start)
+end
+
+--- Elementwise whether x is missing: NaN for floats, never for integers and bools (Dask's isnull, pandas' rule).
+-- @param x lask.array
+-- @return lask.array: bool
+-- @usage assert(da.isnull(da.from_array({1, 0/0})):compute():get(2) == true)
+function RT.isnull(x)
+  x = need_array(x, "isnull", 2)
+  if is_float(x) then return A().isnan(x) end
+  return A().zeros_like(x, { dtype = "bool" })
+end
+
+--- Elementwise whether x is present: the negation of isnull (Dask's notnull).
+-- @param x lask.array
+-- @return lask.array: bool
+-- @usage assert(da.notnull(da.from_array({1, 0/0})):compute():get(1) == true)
+function RT.notnull(x) return A().logical_not(RT.isnull(x)) end
+
+--- Elementwise x rounded towards zero (numpy's fix: trunc; a float result).
+-- @param x lask.array
+-- @return lask.array
+-- @usage assert(da.fix(da.from_array({-1.5, 2.7})):compute():get(1) == -1)
+function RT.fix(x) return A().trunc(need_array(x, "fix", 2)) end
+
+-- -----------------------------------------------------------------------------
+-- Index arithmetic
+
+-- An index argument: a lazy array, or a number as a 0-d one.
+local function index_arg(v, what, level)
+  if type(v) == "number" then
+    if mtype(v) ~= "integer" then error(fmt("lask.array: %s: indices must be integers", what), level + 1) end
+    return v
+  end
+  v = need_array(v, what, level + 1)
+  if v.dtype ~= "int64" then error(fmt("lask.array: %s: indices must be int64, got %s", what, v.dtype), level + 1) end
+  return v
+end
+
+--- The coordinates of flat positions in an array of shape (numpy's unravel_index; C order, all 1-based).
+-- Numbers are checked at once; the elements of an array are not (a position beyond
+-- the size wraps around the first axis): numpy raises for them.
+-- @param indices integer or lask.array (int64): flat positions, 1-based
+-- @param shape table
+-- @return lask.array (or integer), one per axis
+-- @raise for a number out of range
+-- @usage local i, j = da.unravel_index(da.from_array({1, 6, 5}), {2, 3})
+-- assert(i:compute():get(2) == 2 and j:compute():get(2) == 3 and j:compute():get(3) == 2)
+function RT.unravel_index(indices, shape)
+  shape = core.normalize_shape(shape, 2)
+  local idx = index_arg(indices, "unravel_index", 2)
+  local size = 1
+  for _, n in ipairs(shape) do size = size * n end
+  if type(idx) == "number" and (idx < 1 or idx > size) then
+    error(fmt("lask.array: unravel_index: position %d is out of range for a size of %d (positions count from 1)", idx,
+      size), 2)
+  end
+  local out, stride = {}, size
+  local z = idx - 1
+  for d = 1, #shape do
+    stride = stride // shape[d]
+    out[d] = (z // stride) % shape[d] + 1
+  end
+  return table.unpack(out, 1, #shape)
+end
+
+--- The flat positions (C order, 1-based) of coordinates in an array of dims (numpy's ravel_multi_index).
+-- Numbers are checked at once, array elements are not (numpy raises for them).
+-- @param multi_index table: one integer or int64 lask.array per axis (1-based)
+-- @param dims table: the shape
+-- @return lask.array (or integer)
+-- @raise for a number out of range, or as many coordinates as axes not given
+-- @usage local p = da.ravel_multi_index({da.from_array({1, 2}), da.from_array({3, 1})}, {2, 3})
+-- assert(p:compute():get(1) == 3 and p:compute():get(2) == 4)
+function RT.ravel_multi_index(multi_index, dims)
+  dims = core.normalize_shape(dims, 2)
+  if type(multi_index) ~= "table" or getmetatable(multi_index) ~= nil or #multi_index ~= #dims then
+    error(fmt("lask.array: ravel_multi_index: give one coordinate per axis (%d)", #dims), 2)
+  end
+  local flat, stride = nil, 1
+  for d = #dims, 1, -1 do
+    local c = index_arg(multi_index[d], "ravel_multi_index", 2)
+    if type(c) == "number" and (c < 1 or c > dims[d]) then
+      error(fmt("lask.array: ravel_multi_index: coordinate %d is out of range for axis %d of extent %d", c, d, dims[d]), 2)
+    end
+    local term = (c - 1) * stride
+    flat = flat and term + flat or term
+    stride = stride * dims[d]
+  end
+  return flat + 1
+end
+
+local function tri_indices(n, k, m, opts, lower, what)
+  if type(k) == "table" then k, m, opts = nil, nil, k end
+  if type(m) == "table" then m, opts = nil, m end
+  k, m = k or 0, m or n
+  for _, v in ipairs { n, k, m } do
+    if mtype(v) ~= "integer" then error(fmt("lask.array: %s: n, k and m must be integers", what), 3) end
+  end
+  local rows, cols = {}, {}
+  for i = 1, n do
+    for j = 1, m do
+      if (lower and j - i <= k) or (not lower and j - i >= k) then rows[#rows + 1], cols[#cols + 1] = i, j end
+    end
+  end
+  local nd, da = require("lask.core").ndarray, A()
+  local chunks = opts and opts.chunks
+  local function arr(t) return da.from_array(nd.asarray(#t > 0 and t or {}, "int64"), chunks and { chunks = chunks }) end
+  return arr(rows), arr(cols)
+end
+
+--- The (1-based) row and column positions of the lower triangle of an (n, m) array (numpy's tril_indices, Dask's).
+-- @param n integer
+-- @param[opt=0] k integer: the diagonal (above the main one when > 0)
+-- @param[opt=n] m integer
+-- @param[opt] opts table: `chunks`
+-- @return lask.array, lask.array: int64 rows and columns
+-- @usage local r, c = da.tril_indices(3)
+-- assert(r.shape[1] == 6 and r:compute():get(2) == 2 and c:compute():get(2) == 1)
+function RT.tril_indices(n, k, m, opts) return tri_indices(n, k, m, opts, true, "tril_indices") end
+
+--- The (1-based) row and column positions of the upper triangle of an (n, m) array (numpy's triu_indices, Dask's).
+-- @param n integer
+-- @param[opt=0] k integer
+-- @param[opt=n] m integer
+-- @param[opt] opts table: `chunks`
+-- @return lask.array, lask.array: int64 rows and columns
+-- @usage local r, c = da.triu_indices(3, 1)
+-- assert(r.shape[1] == 3 and c:compute():get(3) == 3)
+function RT.triu_indices(n, k, m, opts) return tri_indices(n, k, m, opts, false, "triu_indices") end
+
+-- -----------------------------------------------------------------------------
+-- Covariance
+
+--- The covariance matrix of variables (numpy's cov): rows are variables, columns observations (rowvar).
+-- @param m lask.array: 1-d or 2-d
+-- @param[opt] y lask.array: more variables, joined to m's
+-- @param[opt] opts table: `rowvar` (true), `bias` (false: divide by N - 1), `ddof` (overrides bias)
+-- @return lask.array: float64, (variables, variables), 0-d for one variable
+-- @usage local c = da.cov(da.from_array({{1, 2, 3}, {2, 4, 6}}))
+-- assert(c:compute():get(1, 1) == 1 and c:compute():get(1, 2) == 2)
+function RT.cov(m, y, opts)
+  if type(y) == "table" and not core.is_array(y) and getmetatable(y) == nil and y[1] == nil then y, opts = nil, y end
+  opts = opts or {}
+  for key in pairs(opts) do
+    if key ~= "rowvar" and key ~= "bias" and key ~= "ddof" then
+      error(fmt("lask.array: cov: unknown option '%s' (rowvar, bias, ddof)", tostring(key)), 2)
+    end
+  end
+  m = need_array(m, "cov", 2)
+  if m.ndim > 2 then error("lask.array: cov: m must be 1-d or 2-d", 2) end
+  local rowvar = opts.rowvar ~= false
+  local function vars(a)
+    a = a:astype("float64")
+    if a.ndim < 2 then return a:reshape({ 1, a.size }) end
+    return rowvar and a or a.T
+  end
+  local X = vars(m)
+  if y ~= nil then
+    local Y = need_array(y, "cov", 2)
+    if Y.ndim > 2 then error("lask.array: cov: y must be 1-d or 2-d", 2) end
+    X = A().concatenate({ X, vars(Y) }, 1)
+  end
+  local N = X.shape[2]
+  local ddof = opts.ddof or (opts.bias and 0 or 1)
+  if type(ddof) ~= "number" then error("lask.array: cov: ddof must be a number", 2) end
+  local Xc = X - X:mean { axis = 2, keepdims = true }
+  local c = A().dot(Xc, Xc.T) / (N - ddof)
+  if c.shape[1] == 1 then return c:reshape({}) end
+  return c
+end
+
+--- The correlation coefficients of variables (numpy's corrcoef): cov divided by the standard deviations, clipped to [-1, 1].
+-- @param x lask.array: 1-d or 2-d
+-- @param[opt] y lask.array
+-- @param[opt] opts table: `rowvar` (true)
+-- @return lask.array: float64
+-- @usage local r = da.corrcoef(da.from_array({{1, 2, 3}, {3, 1, -1}}))
+-- assert(r:compute():get(1, 2) == -1)
+function RT.corrcoef(x, y, opts)
+  if type(y) == "table" and not core.is_array(y) and getmetatable(y) == nil and y[1] == nil then y, opts = nil, y end
+  local c = RT.cov(x, y, { rowvar = not (opts and opts.rowvar == false) })
+  if c.ndim == 0 then return c / c end
+  local sd = A().sqrt(require("lask.array.shape").diagonal(c))
+  local r = c / sd:reshape({ sd.shape[1], 1 }) / sd
+  return A().clip(r, -1, 1)
+end
+
 return RT
