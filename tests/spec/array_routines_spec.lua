@@ -35,6 +35,13 @@ local function less(a, b)
   if is_nan(b) then return true end
   return a < b
 end
+-- numpy's rounding: halves to even
+local function round_even(v)
+  local f = math.floor(v)
+  if v - f ~= 0.5 then return math.floor(v + 0.5) end
+  return f % 2 == 0 and f or f + 1
+end
+
 local function same_value(a, b) return a == b or (is_nan(key_of(a)) and is_nan(key_of(b))) end
 
 describe("lask.array routines (issue 16's gaps)", function()
@@ -238,11 +245,6 @@ describe("lask.array routines (issue 16's gaps)", function()
 
   it("pad: mean, median, minimum, maximum, linear_ramp, empty, per-axis options", function()
     -- numpy's pad of one lane v (a list) by b before and a after
-    local function round_even(v)
-      local f = math.floor(v)
-      if v - f ~= 0.5 then return math.floor(v + 0.5) end
-      return f % 2 == 0 and f or f + 1
-    end
     local function lane_stat(mode, v, lo, hi, int_like)
       local s = {}
       for i = lo, hi do s[#s + 1] = type(v[i]) == "boolean" and (v[i] and 1 or 0) or v[i] end
@@ -365,11 +367,6 @@ describe("lask.array routines (issue 16's gaps)", function()
   end)
 
   it("quantile and percentile methods against the sorted lanes", function()
-    local function round_even(v)
-      local f = math.floor(v)
-      if v - f ~= 0.5 then return math.floor(v + 0.5) end
-      return f % 2 == 0 and f or f + 1
-    end
     local function ref_q(lane, q, method)
       local s = {}
       for i, v in ipairs(lane) do s[i] = v end

@@ -248,6 +248,21 @@ local function drop_axis(y, p)
   return core.new(layer, { y }, chunks, y.dtype)
 end
 
+-- 0-based positions from a flat Lua list of 1-based indices (negative from the end)
+-- on axis p of extent n, each checked (also for lask.array.vindex).
+function I.positions(list, n, p, level)
+  local out = {}
+  for i, v in ipairs(list) do
+    local q = v > 0 and v - 1 or n + v
+    if v == 0 or q < 0 or q >= n then
+      fail(fmt("index %d (item %d of the list) is out of bounds for axis %d with extent %d (indices count from 1)",
+        v, i, p, n), level + 1)
+    end
+    out[i] = q
+  end
+  return out
+end
+
 -- 0-based positions from an in-memory index list (1-based values, negative from the
 -- end) or boolean mask (as numpy's nonzero) on an axis of extent n.
 local function positions_of(a, n, p, level)
@@ -261,15 +276,7 @@ local function positions_of(a, n, p, level)
     return out
   end
   if a.dtype ~= "int64" then fail("an index list must be int64 or bool, got " .. a.dtype, level + 1) end
-  for i, v in ipairs(a:totable()) do
-    local q = v > 0 and v - 1 or n + v
-    if v == 0 or q < 0 or q >= n then
-      fail(fmt("index %d (item %d of the list) is out of bounds for axis %d with extent %d (indices count from 1)",
-        v, i, p, n), level + 1)
-    end
-    out[i] = q
-  end
-  return out
+  return I.positions(a:totable(), n, p, level + 1)
 end
 
 -- ------------------------------------------------------------------------------

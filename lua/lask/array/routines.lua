@@ -40,6 +40,9 @@ end
 
 local function is_float(x) return x.dtype == "float64" or x.dtype == "float32" end
 
+-- x as 1-d (raveled unless it is).
+local function flat1(x) return x.ndim == 1 and x or x:ravel() end
+
 -- -----------------------------------------------------------------------------
 -- Dimensions
 
@@ -119,9 +122,7 @@ end
 -- @usage assert(da.outer(da.arange(1, 4), da.arange(1, 3)):compute():get(3, 2) == 6)
 function RT.outer(a, b)
   a, b = need_array(a, "outer", 2), need_array(b, "outer", 2)
-  if a.ndim ~= 1 then a = a:ravel() end
-  if b.ndim ~= 1 then b = b:ravel() end
-  return require("lask.array.shape").expand_dims(a, 2) * b
+  return require("lask.array.shape").expand_dims(flat1(a), 2) * flat1(b)
 end
 
 --- The dot product of a and b flattened (numpy's vdot, real arrays): a 0-d array.
@@ -130,9 +131,7 @@ end
 -- @return lask.array: 0-d
 -- @usage assert(da.vdot(da.arange(3), da.arange(3)):compute():item() == 5)
 function RT.vdot(a, b)
-  a, b = need_array(a, "vdot", 2), need_array(b, "vdot", 2)
-  if a.ndim ~= 1 then a = a:ravel() end
-  if b.ndim ~= 1 then b = b:ravel() end
+  a, b = flat1(need_array(a, "vdot", 2)), flat1(need_array(b, "vdot", 2))
   if a.shape[1] ~= b.shape[1] then error("lask.array: vdot: a and b must have the same size", 2) end
   return (a * b):sum()
 end
@@ -190,14 +189,11 @@ end
 -- @return lask.array: 1-d
 -- @usage assert(da.ediff1d(da.from_array({{1, 2}, {4, 8}}), 0, -1):compute():totable()[5] == 0)
 function RT.ediff1d(x, to_end, to_begin)
-  x = need_array(x, "ediff1d", 2)
-  if x.ndim ~= 1 then x = x:ravel() end
+  x = flat1(need_array(x, "ediff1d", 2))
   local parts = {}
   local function add(v, what)
     if v == nil then return end
-    local a = need_array(v, "ediff1d " .. what, 3)
-    if a.ndim ~= 1 then a = a:ravel() end
-    parts[#parts + 1] = a:astype(x.dtype)
+    parts[#parts + 1] = flat1(need_array(v, "ediff1d " .. what, 3)):astype(x.dtype)
   end
   add(to_begin, "to_begin")
   local d = RT.diff(x)
@@ -354,10 +350,7 @@ end
 function RT.take(x, indices, axis)
   x = need_array(x, "take", 2)
   local ix = index_list(indices, "take", 2)
-  if axis == nil then
-    if x.ndim ~= 1 then x = x:ravel() end
-    return x[{ ix }]
-  end
+  if axis == nil then return flat1(x)[{ ix }] end
   local key = {}
   key[axis_of(axis, x.ndim, "take", 2)] = ix
   return x[key]
@@ -372,7 +365,7 @@ end
 -- @usage assert(da.compress({false, true, true}, da.arange(5)):compute():get(1) == 1)
 function RT.compress(condition, x, axis)
   x = need_array(x, "compress", 2)
-  if axis == nil and x.ndim ~= 1 then x = x:ravel() end
+  if axis == nil then x = flat1(x) end
   local d = axis and axis_of(axis, x.ndim, "compress", 2) or 1
   local n = x.shape[d]
   local c = condition
@@ -437,11 +430,7 @@ end
 function RT.append(arr, values, axis)
   arr = need_array(arr, "append", 2)
   local v = need_array(values, "append", 2)
-  if axis == nil then
-    if arr.ndim ~= 1 then arr = arr:ravel() end
-    if v.ndim ~= 1 then v = v:ravel() end
-    return A().concatenate({ arr, v }, 1)
-  end
+  if axis == nil then return A().concatenate({ flat1(arr), flat1(v) }, 1) end
   return A().concatenate({ arr, v }, axis_of(axis, arr.ndim, "append", 2))
 end
 
@@ -629,6 +618,12 @@ function RT.triu_indices(n, k, m, opts) return tri_indices(n, k, m, opts, false,
 -- -----------------------------------------------------------------------------
 -- Covariance
 
+-- cov's and corrcoef's optional y: an options table in its place is the options.
+local function y_and_opts(y, opts)
+  if type(y) == "table" and not core.is_array(y) and getmetatable(y) == nil and y[1] == nil then return nil, y end
+  return y, opts
+end
+
 --- The covariance matrix of variables (numpy's cov): rows are variables, columns observations (rowvar).
 -- @param m lask.array: 1-d or 2-d
 -- @param[opt] y lask.array: more variables, joined to m's
@@ -637,7 +632,7 @@ function RT.triu_indices(n, k, m, opts) return tri_indices(n, k, m, opts, false,
 -- @usage local c = da.cov(da.from_array({{1, 2, 3}, {2, 4, 6}}))
 -- assert(c:compute():get(1, 1) == 1 and c:compute():get(1, 2) == 2)
 function RT.cov(m, y, opts)
-  if type(y) == "table" and not core.is_array(y) and getmetatable(y) == nil and y[1] == nil then y, opts = nil, y end
+  y, opts = y_and_opts(y, opts)
   opts = opts or {}
   for key in pairs(opts) do
     if key ~= "rowvar" and key ~= "bias" and key ~= "ddof" then
@@ -675,7 +670,7 @@ end
 -- @usage local r = da.corrcoef(da.from_array({{1, 2, 3}, {3, 1, -1}}))
 -- assert(r:compute():get(1, 2) == -1)
 function RT.corrcoef(x, y, opts)
-  if type(y) == "table" and not core.is_array(y) and getmetatable(y) == nil and y[1] == nil then y, opts = nil, y end
+  y, opts = y_and_opts(y, opts)
   local c = RT.cov(x, y, { rowvar = not (opts and opts.rowvar == false) })
   if c.ndim == 0 then return c / c end
   local sd = A().sqrt(require("lask.array.shape").diagonal(c))

@@ -76,16 +76,7 @@ local function index_of(e, d, n, level)
     fail(fmt("axis %d: an entry is an index list (a Lua list or an int64 lask.ndarray), an integer, nil or "
       .. "da.ellipsis, got %s", d, e == indexing.newaxis and "da.newaxis" or type(e)), level + 1)
   end
-  local out = {}
-  for i, v in ipairs(flat) do
-    local q = v > 0 and v - 1 or n + v
-    if v == 0 or q < 0 or q >= n then
-      fail(fmt("index %d (item %d of the list) is out of bounds for axis %d with extent %d (indices count from 1)",
-        v, i, d, n), level + 1)
-    end
-    out[i] = q
-  end
-  return { shape = shape, flat = out }
+  return { shape = shape, flat = indexing.positions(flat, n, d, level + 1) }
 end
 
 local function shape_text(s) return "{" .. table.concat(s, ", ") .. "}" end
