@@ -162,6 +162,7 @@ function I.unique(x, opts)
   end
   local want_index, want_inverse = opts.return_index and true or false, opts.return_inverse and true or false
   local counts = (opts.return_counts or want_index) and true or false
+  if want_index then need_known(x, "unique's return_index", 2) end -- positions need the block offsets
   local k = core.kernel("unique")
   local pos = want_index and flat_positions(x) or nil
   local token = core.tokenize("unique", x, counts, want_index)
