@@ -798,4 +798,62 @@ describe("lask.array routines (issue 16's gaps)", function()
     assert.has_error(function() da.rollaxis(da.ones({ 2, 2 }), 1, 4) end)
     assert.has_error(function() da.cov(da.ones({ 2, 2, 2 })) end)
   end)
+  it("gradient, coarsen, delete against naive loops", function()
+    every(DTYPES, function(dtype, sched)
+      local x, r = input({ 5, 4 }, dtype, { { 2, 3 }, { 3, 1 } })
+      local function num(v) return type(v) == "boolean" and (v and 1 or 0) or v end
+      local fdt = dtype == "float32" and "float32" or "float64"
+      local function rf(v) -- float32 results are rounded, as numpy's float32 arithmetic
+        return fdt == "float32" and string.unpack("f", string.pack("f", v)) or v
+      end
+      for _, order in ipairs { 1, 2 } do
+        for _, h in ipairs { 1, 0.5 } do
+          local g0, g1 = da.gradient(x, h, { edge_order = order })
+          local function ref(d)
+            local n = ({ 5, 4 })[d]
+            return R({ 5, 4 }, function(i)
+              local function f(k)
+                local idx = { i[1], i[2] }
+                idx[d] = k
+                return num(at(r, idx))
+              end
+              local k = i[d]
+              if k == 1 then
+                if order == 1 then return (f(2) - f(1)) / h end
+                return (-1.5 / h) * f(1) + (2 / h) * f(2) + (-0.5 / h) * f(3)
+              elseif k == n then
+                if order == 1 then return (f(n) - f(n - 1)) / h end
+                return (0.5 / h) * f(n - 2) + (-2 / h) * f(n - 1) + (1.5 / h) * f(n)
+              end
+              return (f(k + 1) - f(k - 1)) / (2 * h)
+            end)
+          end
+          local function round(ref) for i, v in ipairs(ref.flat) do ref.flat[i] = rf(v) end return ref end
+          F.check(g0, round(ref(1)), fdt, { scheduler = sched }) -- exact: halves and quarters
+          F.check(g1, round(ref(2)), fdt, { scheduler = sched })
+        end
+      end
+      -- coarsen: sums and maxima over windows, trimmed
+      if dtype ~= "bool" then
+        check(da.coarsen("sum", x, { [1] = 2, [2] = 2 }, true), R({ 2, 2 }, function(i)
+          local s = 0
+          for a = 0, 1 do for b = 0, 1 do s = s + at(r, { 2 * i[1] - 1 + a, 2 * i[2] - 1 + b }) end end
+          return s
+        end), dtype, sched)
+        check(da.coarsen("max", x, { [2] = 4 }), R({ 5, 1 }, function(i)
+          local m = -math.huge
+          for b = 1, 4 do m = math.max(m, at(r, { i[1], b })) end
+          return m
+        end), dtype, sched)
+      end
+      -- delete rows 2 and 5 (as -1), and elements of the flattened array
+      check(da.delete(x, { 2, -1 }, 1), R({ 3, 4 }, function(i) return at(r, { ({ 1, 3, 4 })[i[1]], i[2] }) end), dtype,
+        sched)
+      check(da.delete(x, 1), { shape = { 19 }, flat = table.move(r.flat, 2, 20, 1, {}) }, dtype, sched)
+    end)
+    assert.has_error(function() da.gradient(da.ones(2), 1, { edge_order = 2 }) end)
+    assert.has_error(function() da.coarsen("sum", da.ones({ 5 }), { [1] = 2 }) end)
+    assert.has_error(function() da.coarsen("median_of_means", da.ones({ 4 }), { [1] = 2 }) end)
+    assert.has_error(function() da.delete(da.ones(3), 4) end)
+  end)
 end)

@@ -678,4 +678,133 @@ function RT.corrcoef(x, y, opts)
   return A().clip(r, -1, 1)
 end
 
+-- -----------------------------------------------------------------------------
+-- Differences of a function, windows, deletion
+
+--- The gradient of sampled values, along each axis (numpy's gradient, uniform spacing).
+-- Central differences inside, one-sided ones at the ends (edge_order 1, or 2 for
+-- second-order ends), with numpy's formulas. Integers and bools give float64.
+-- @param f lask.array
+-- @param[opt=1] spacing number: the distance between samples (coordinate arrays are not supported)
+-- @param[opt] opts table: `axis` (an axis or a list; all by default), `edge_order` (1 or 2)
+-- @return lask.array: one per axis (one value for one integer axis or a 1-d f)
+-- @raise for an axis of fewer than edge_order + 1 elements, a spacing that is not a number
+-- @usage local g = da.gradient(da.from_array({1, 2, 4, 7, 11}, {chunks = 2}))
+-- assert(g:compute():get(1) == 1 and g:compute():get(3) == 2.5 and g:compute():get(5) == 4)
+function RT.gradient(f, spacing, opts)
+  f = need_array(f, "gradient", 2)
+  if type(spacing) == "table" then spacing, opts = nil, spacing end
+  spacing, opts = spacing or 1, opts or {}
+  if type(spacing) ~= "number" then
+    error("lask.array: gradient: spacing must be a number (coordinate arrays are not supported)", 2)
+  end
+  local order = opts.edge_order or 1
+  if order ~= 1 and order ~= 2 then error("lask.array: gradient: edge_order must be 1 or 2", 2) end
+  if not is_float(f) then f = f:astype("float64") end
+  local axes, one = {}, mtype(opts.axis) == "integer" or (opts.axis == nil and f.ndim == 1)
+  if opts.axis == nil then
+    for d = 1, f.ndim do axes[d] = d end
+  elseif type(opts.axis) == "table" then
+    for i, a in ipairs(opts.axis) do axes[i] = axis_of(a, f.ndim, "gradient", 2) end
+  else
+    axes[1] = axis_of(opts.axis, f.ndim, "gradient", 2)
+  end
+  local h, out = spacing + 0.0, {}
+  for i, d in ipairs(axes) do
+    local n = f.shape[d]
+    if n < order + 1 then
+      error(fmt("lask.array: gradient: axis %d has %d elements; edge_order %d needs at least %d", d, n, order,
+        order + 1), 2)
+    end
+    local function at_(lo, hi) return part(f, d, lo, hi) end
+    local first, last
+    if order == 1 then
+      first, last = (at_(2, 2) - at_(1, 1)) / h, (at_(n, n) - at_(n - 1, n - 1)) / h
+    else
+      first = at_(1, 1) * (-1.5 / h) + at_(2, 2) * (2 / h) + at_(3, 3) * (-0.5 / h)
+      last = at_(n - 2, n - 2) * (0.5 / h) + at_(n - 1, n - 1) * (-2 / h) + at_(n, n) * (1.5 / h)
+    end
+    local parts = { first }
+    if n > 2 then parts[2] = (at_(3, n) - at_(1, n - 2)) / (2 * h) end
+    parts[#parts + 1] = last
+    out[i] = A().concatenate(parts, d):astype(f.dtype)
+  end
+  if one then return out[1] end
+  return table.unpack(out, 1, #axes)
+end
+
+--- x reduced over non-overlapping windows (Dask's coarsen): factors per axis, `{[2] = 3}` takes windows of 3 along axis 2.
+-- reduction is a reduction's name ("sum", "mean", "min", "max", "prod", "any",
+-- "all", ...) or a function(x, {axis = list}); each axis of extent n becomes n /
+-- factor. An extent not a multiple of its factor raises, unless trim_excess drops
+-- the excess at the end (Dask's rule). Made by a reshape that splits each axis
+-- into (n / factor, factor), then the reduction over the factors' axes.
+-- @param reduction string or function
+-- @param x lask.array
+-- @param factors table: {[axis] = factor}
+-- @param[opt=false] trim_excess boolean
+-- @return lask.array
+-- @raise for a factor that does not divide its axis (without trim_excess), an unknown reduction
+-- @usage local y = da.coarsen("sum", da.arange(12, {chunks = 5}):reshape({3, 4}), {[2] = 2})
+-- assert(y.shape[2] == 2 and y:compute():get(1, 1) == 1 and y:compute():get(3, 2) == 21)
+function RT.coarsen(reduction, x, factors, trim_excess)
+  x = need_array(x, "coarsen", 2)
+  local reduce = reduction
+  if type(reduction) == "string" then
+    reduce = A()[reduction]
+    if type(reduce) ~= "function" then
+      error(fmt("lask.array: coarsen: unknown reduction '%s' (sum, mean, min, max, prod, any, all, ...)", reduction), 2)
+    end
+  elseif type(reduction) ~= "function" then
+    error("lask.array: coarsen: reduction must be a reduction's name or a function(x, {axis =})", 2)
+  end
+  if type(factors) ~= "table" then error("lask.array: coarsen: factors must be a table {[axis] = factor}", 2) end
+  local fac, trim, any = {}, {}, false
+  for a, k in pairs(factors) do
+    local d = axis_of(a, x.ndim, "coarsen", 2)
+    if mtype(k) ~= "integer" or k < 1 then error(fmt("lask.array: coarsen: factor for axis %d must be an integer >= 1", d), 2) end
+    fac[d] = k
+    if x.shape[d] % k ~= 0 then
+      if not trim_excess then
+        error(fmt("lask.array: coarsen: axis %d of extent %d is not a multiple of its factor %d (trim_excess = true "
+          .. "drops the excess)", d, x.shape[d], k), 2)
+      end
+      trim[d], any = x.shape[d] - x.shape[d] % k, true
+    end
+  end
+  if any then
+    local sl = {}
+    for d = 1, x.ndim do sl[d] = trim[d] and { 1, trim[d] } or {} end
+    x = x:slice(table.unpack(sl, 1, x.ndim))
+  end
+  local shape, red = {}, {}
+  for d = 1, x.ndim do
+    local k = fac[d] or 1
+    shape[#shape + 1] = x.shape[d] // k
+    shape[#shape + 1] = k
+    red[#red + 1] = #shape
+  end
+  return reduce(x:reshape(shape), { axis = red })
+end
+
+--- arr without the elements at the given 1-based positions along an axis (numpy's delete; flattened without an axis).
+-- @param arr lask.array
+-- @param obj integer or list of integers (negative from the end)
+-- @param[opt] axis integer
+-- @return lask.array
+-- @raise for a position out of range
+-- @usage assert(da.delete(da.arange(5), {1, -1}):compute():get(1) == 1)
+function RT.delete(arr, obj, axis)
+  arr = need_array(arr, "delete", 2)
+  if axis == nil then arr = flat1(arr) end
+  local d = axis and axis_of(axis, arr.ndim, "delete", 2) or 1
+  local n = arr.shape[d]
+  local list = type(obj) == "table" and obj or { obj }
+  local drop = {}
+  for _, q in ipairs(require("lask.array.indexing").positions(list, n, d, 2)) do drop[q + 1] = true end
+  local keep = {}
+  for i = 1, n do keep[i] = not drop[i] end
+  return RT.compress(keep, arr, d)
+end
+
 return RT
