@@ -856,4 +856,42 @@ describe("lask.array routines (issue 16's gaps)", function()
     assert.has_error(function() da.coarsen("median_of_means", da.ones({ 4 }), { [1] = 2 }) end)
     assert.has_error(function() da.delete(da.ones(3), 4) end)
   end)
+  it("apply_along_axis calls a Lua function per lane, every scheduler and lua = parallel", function()
+    local runs = { { scheduler = "sync" }, { scheduler = "threaded" }, { scheduler = "multiprocessing" },
+      { lua = "parallel" } }
+    for _, dtype in ipairs(DTYPES) do
+      for _, run in ipairs(runs) do
+        local x, r = input({ 3, 4, 2 }, dtype, { { 2, 1 }, { 3, 1 }, 1 })
+        local function num(v) return type(v) == "boolean" and (v and 1 or 0) or v end
+        -- a number per lane along axis 2: the axis dropped
+        local s = da.apply_along_axis(function(v)
+          local t = 0.0
+          for i = 1, v.shape[1] do
+            local e = v:get(i)
+            t = t + (type(e) == "boolean" and (e and 1 or 0) or e) * i
+          end
+          return t
+        end, 2, x)
+        F.check(s, R({ 3, 2 }, function(i)
+          local t = 0
+          for k = 1, 4 do t = t + num(at(r, { i[1], k, i[2] })) * k end
+          return t
+        end), "float64", run)
+        -- a lane of 2 values along axis 1: the axis becomes 2 long, in place
+        local w = da.apply_along_axis(function(v) return { v:get(1), v:get(v.shape[1]) } end, 1, x)
+        local wdt = dtype == "float32" and "float64" or dtype -- Lua numbers: float64, integers int64
+        F.check(w, R({ 2, 4, 2 }, function(i) return at(r, { i[1] == 1 and 1 or 3, i[2], i[3] }) end), wdt, run)
+      end
+    end
+    -- declared shape and dtype skip the probe
+    local calls = 0
+    local y = da.apply_along_axis(function(v)
+      calls = calls + 1
+      return v:get(1)
+    end, 1, da.ones({ 2, 3 }), { shape = {}, dtype = "float32" })
+    assert.equal(0, calls)
+    assert.equal("float32", y.dtype)
+    assert.has_error(function() da.apply_along_axis(1, 1, da.ones(2)) end)
+    assert.has_error(function() da.apply_along_axis(function() return {} end, 1, da.ones(2), { shape = { 1, 2 } }) end)
+  end)
 end)

@@ -807,4 +807,130 @@ function RT.delete(arr, obj, axis)
   return RT.compress(keep, arr, d)
 end
 
+-- -----------------------------------------------------------------------------
+-- A Lua function along an axis
+
+-- A flat list as nested Lua lists of shape (for lask.ndarray.asarray).
+local function nest(shape, flat)
+  if #shape == 0 then return flat[1] end
+  local pos = 0
+  local function level(d)
+    local t = {}
+    for i = 1, shape[d] do
+      if d == #shape then
+        pos = pos + 1
+        t[i] = flat[pos]
+      else
+        t[i] = level(d + 1)
+      end
+    end
+    return t
+  end
+  return level(1)
+end
+
+-- One block's task: func1d on every lane along the block's last axis (whole), each
+-- result a number (m = 0) or m numbers; a lask.ndarray of dtype.
+local function along_lanes(block, func1d, m, dtype)
+  local K, ndm = require("lask.core").array_kernels, require("lask.core").ndarray
+  local shape, k = block.shape, #block.shape - 1
+  local n, lanes = shape[k + 1], 1
+  for d = 1, k do lanes = lanes * shape[d] end
+  local out, idx, starts, stops = {}, {}, {}, {}
+  for d = 1, k do idx[d] = 0 end
+  for _ = 1, lanes do
+    for d = 1, k do starts[d], stops[d] = idx[d], idx[d] + 1 end
+    starts[k + 1], stops[k + 1] = 0, n
+    local r = func1d(K.reshape(K.getitem(block, starts, stops), { n }))
+    if m == 0 then
+      if type(r) ~= "number" and type(r) ~= "boolean" then
+        error("apply_along_axis: the function returned a " .. type(r) .. " where it returned a number before", 0)
+      end
+      out[#out + 1] = r
+    else
+      local t = type(r) == "userdata" and r:totable() or r
+      if type(t) ~= "table" or #t ~= m then
+        error(("apply_along_axis: the function must return %d values for every lane, as it did first"):format(m), 0)
+      end
+      for j = 1, m do out[#out + 1] = t[j] end
+    end
+    for d = k, 1, -1 do
+      idx[d] = idx[d] + 1
+      if idx[d] < shape[d] then break end
+      idx[d] = 0
+    end
+  end
+  local oshape = {}
+  for d = 1, k do oshape[d] = shape[d] end
+  if m > 0 then oshape[k + 1] = m end
+  if #out == 0 then return K.full(oshape, dtype == "bool" and false or 0, dtype) end
+  return ndm.asarray(nest(oshape, out), dtype)
+end
+
+--- func1d applied to every 1-d lane of arr along an axis (numpy's apply_along_axis, Dask's).
+-- func1d gets a `lask.ndarray` lane and returns a number (the axis is dropped) or
+-- a 1-d `lask.ndarray` or Lua list of m numbers (the axis becomes m long, in place).
+-- The result's shape and dtype come from func1d on a lane of ones, called at once
+-- (as Dask does; Lua integers give int64, other numbers float64, a lask.ndarray its
+-- dtype), unless opts.shape ({} or {m}) and opts.dtype say them. The axis is
+-- made one block; each block's lanes run in one Lua task (`lua = "parallel"` runs
+-- the blocks on every core).
+-- @param func1d function
+-- @param axis integer: 1-based
+-- @param arr lask.array
+-- @param[opt] opts table: `dtype`, `shape`
+-- @return lask.array
+-- @usage local x = da.arange(6, {chunks = 2}):reshape({2, 3})
+-- local s = da.apply_along_axis(function(v) return v:get(1) + v:get(3) end, 2, x)
+-- assert(s:compute():get(2) == 3 + 5)
+function RT.apply_along_axis(func1d, axis, arr, opts)
+  if type(func1d) ~= "function" then error("lask.array: apply_along_axis: the first argument must be a function", 2) end
+  arr = need_array(arr, "apply_along_axis", 2)
+  opts = opts or {}
+  local d = axis_of(axis, arr.ndim, "apply_along_axis", 2)
+  local n = arr.shape[d]
+  local m, dtype = nil, opts.dtype
+  if opts.shape then
+    if type(opts.shape) ~= "table" or #opts.shape > 1 then
+      error("lask.array: apply_along_axis: shape is {} (a number per lane) or {m}", 2)
+    end
+    m = opts.shape[1] or 0
+  end
+  if m == nil or dtype == nil then -- a probe lane of ones
+    local ones = {}
+    for i = 1, n do ones[i] = arr.dtype == "bool" or 1 end
+    local probe = require("lask.core").ndarray.asarray(n > 0 and ones or {}, arr.dtype)
+    local r = func1d(probe)
+    local t = type(r) == "userdata" and r:totable() or r
+    if m == nil then m = type(t) == "table" and #t or 0 end
+    if dtype == nil and type(r) == "userdata" then dtype = r.dtype end
+    if dtype == nil then -- Lua values: all booleans bool, all integers int64, else float64
+      local vals = type(t) == "table" and t or { t }
+      local all_bool, all_int = #vals > 0, true
+      for _, v in ipairs(vals) do
+        all_bool = all_bool and type(v) == "boolean"
+        all_int = all_int and mtype(v) == "integer"
+      end
+      dtype = all_bool and "bool" or (all_int and "int64" or "float64")
+    end
+  end
+  dtype = core.dtype(dtype, 2)
+  local y = require("lask.array.shape").moveaxis(arr, d, arr.ndim)
+  if y.numblocks[y.ndim] > 1 then
+    local want = core.plain(y.chunks)
+    want[y.ndim] = { n }
+    y = y:rechunk(want)
+  end
+  local bw = require "lask.array.blockwise"
+  if m == 0 then
+    return bw.map_blocks(along_lanes, y, func1d, 0, dtype, { dtype = dtype, drop_axis = y.ndim,
+      name = "apply_along_axis" })
+  end
+  local chunks = core.plain(y.chunks)
+  chunks[y.ndim] = { m }
+  local r = bw.map_blocks(along_lanes, y, func1d, m, dtype, { dtype = dtype, chunks = chunks,
+    name = "apply_along_axis" })
+  return require("lask.array.shape").moveaxis(r, r.ndim, d)
+end
+
 return RT
