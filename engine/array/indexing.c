@@ -1,7 +1,8 @@
 /* indexing.c — the indexing kernels of lask.array (array_kernels.h): boolean
  * masks (compress), integer lists (take), reversed axes (reverse), new axes
  * (insert_axes), assignment into a copy (setitem), positions of non-zero elements
- * (argwhere), sorted unique values (unique) and a block's shape (block_shape).
+ * (argwhere), sorted unique values (unique), positions in a sorted array (searchsorted,
+ * isin) and a block's shape (block_shape).
  *
  * Positions are 0-based inside the kernels except where a base argument says
  * otherwise (lask.array passes 1: its positions count from 1). Results are new
@@ -373,11 +374,11 @@ static lask_status k_argwhere(const lask_kernel *k, const lask_value *args, int 
 
 typedef struct {
   double v;
-  int64_t c;
+  int64_t c, first;
 } fpair;
 typedef struct {
   int64_t v;
-  int64_t c;
+  int64_t c, first;
 } ipair;
 
 static int fcmp(const void *a, const void *b) {
@@ -390,34 +391,51 @@ static int icmp(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* One part of unique's input: values, and counts (NULL: one each). */
-static lask_status unique_part(const lask_kernel *k, lask_value v, lask_ndarray **vals, lask_ndarray **counts,
-                               lask_err *err) {
-  *counts = NULL;
-  if ((*vals = lask_ndarray_of(v))) return LASK_OK;
+/* One part of unique's input: values, counts (NULL: one each) and first positions
+ * (NULL: none). Without index a part is an array, or a {values, counts} list; with
+ * index, a {values, positions} list (arrays of one shape) or a {values, counts,
+ * firsts} list. */
+static lask_status unique_part(const lask_kernel *k, lask_value v, bool index, lask_ndarray **vals,
+                               lask_ndarray **counts, lask_ndarray **firsts, lask_err *err) {
+  *counts = *firsts = NULL;
+  if (!index && (*vals = lask_ndarray_of(v))) return LASK_OK;
   const lask_list *l = lask_isa(v, &lask_list_class) ? (const lask_list *)v.as.o : NULL;
-  if (l && l->n == 2 && (*vals = lask_ndarray_of(l->items[0])) && (*counts = lask_ndarray_of(l->items[1])) &&
-      (*counts)->ndim == 1 && (*vals)->ndim == 1 && (*counts)->shape[0] == (*vals)->shape[0])
+  if (index && l && l->n == 2 && (*vals = lask_ndarray_of(l->items[0])) &&
+      (*firsts = lask_ndarray_of(l->items[1])) && (*firsts)->ndim == (*vals)->ndim &&
+      memcmp((*firsts)->shape, (*vals)->shape, sizeof(int64_t) * (size_t)(*vals)->ndim) == 0)
     return LASK_OK;
-  return lask_akernel_fail(k, LASK_ETYPE, err, "expects arrays or {values, counts} lists");
+  size_t want = index ? 3 : 2;
+  if (l && l->n == want && (*vals = lask_ndarray_of(l->items[0])) &&
+      (*counts = lask_ndarray_of(l->items[1])) && (*counts)->ndim == 1 && (*vals)->ndim == 1 &&
+      (*counts)->shape[0] == (*vals)->shape[0] &&
+      (!index || ((*firsts = lask_ndarray_of(l->items[2])) && (*firsts)->ndim == 1 &&
+                  (*firsts)->shape[0] == (*vals)->shape[0])))
+    return LASK_OK;
+  return lask_akernel_fail(k, LASK_ETYPE, err,
+                           index ? "expects {values, positions} or {values, counts, firsts} lists"
+                                 : "expects arrays or {values, counts} lists");
 }
 
-/* unique(parts [, counts]): the sorted distinct values of every element of the
- * parts (a list of arrays, or of {values, counts} lists as this kernel gives them),
- * NaNs collapsed into one at the end, as numpy's unique; with counts true, the list
- * {values, counts} (int64 occurrences, summed over the parts). */
+/* unique(parts [, counts [, index]]): the sorted distinct values of every element of
+ * the parts (a list of arrays, or of {values, counts} lists as this kernel gives
+ * them), NaNs collapsed into one at the end, as numpy's unique; with counts true, the
+ * list {values, counts} (int64 occurrences, summed over the parts). With index true
+ * the parts are {values, positions} lists (or {values, counts, firsts} as this kernel
+ * gives them) and the result is {values, counts, firsts}: each value's smallest
+ * position. */
 static lask_status k_unique(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                             lask_err *err) {
-  if (lask_akernel_nargs(k, n, 1, 2, err)) return err->code;
+  if (lask_akernel_nargs(k, n, 1, 3, err)) return err->code;
   const lask_list *parts = lask_isa(args[0], &lask_list_class) ? (const lask_list *)args[0].as.o : NULL;
   if (!parts || parts->n == 0)
     return lask_akernel_fail(k, LASK_ETYPE, err, "argument 1 must be a non-empty list");
-  bool want_counts = n > 1 && args[1].type == LASK_TBOOL && args[1].as.b;
+  bool want_index = n > 2 && args[2].type == LASK_TBOOL && args[2].as.b;
+  bool want_counts = want_index || (n > 1 && args[1].type == LASK_TBOOL && args[1].as.b);
   int64_t total = 0;
   lask_dtype dt = LASK_BOOL;
   for (size_t i = 0; i < parts->n; i++) {
-    lask_ndarray *v, *c;
-    if (unique_part(k, parts->items[i], &v, &c, err)) return err->code;
+    lask_ndarray *v, *c, *f;
+    if (unique_part(k, parts->items[i], want_index, &v, &c, &f, err)) return err->code;
     dt = i == 0 ? v->dtype : lask_dtype_promote(dt, v->dtype);
     total += lask_ndarray_size(v);
   }
@@ -427,22 +445,24 @@ static lask_status k_unique(const lask_kernel *k, const lask_value *args, int n,
   if (!pairs) return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
   int64_t at = 0;
   for (size_t i = 0; i < parts->n; i++) {
-    lask_ndarray *v, *c;
-    unique_part(k, parts->items[i], &v, &c, err);
+    lask_ndarray *v, *c, *f;
+    unique_part(k, parts->items[i], want_index, &v, &c, &f, err);
     int64_t m = lask_ndarray_size(v);
     if (!m) continue;
-    lask_cursor cur;
+    lask_cursor cur, fcur;
     lask_cursor_init(&cur, v->dtype, v->data, v->ndim, v->shape, v->strides);
+    if (f) lask_cursor_init(&fcur, f->dtype, f->data, f->ndim, f->shape, f->strides);
     for (int64_t j = 0; j < m; j++, at++) {
-      int64_t cnt = c ? lask_elem_i64(c->dtype, c->data + j * c->strides[0]) : 1;
+      int64_t cnt = c ? lask_elem_i64(c->dtype, c->data + j * c->strides[0]) : 1, first = 0;
+      if (f) lask_cursor_read(&fcur, LASK_I64, &first, 1);
       if (isf) {
         fpair *p = (fpair *)(void *)(pairs + at * (int64_t)psz);
         lask_cursor_read(&cur, LASK_F64, &p->v, 1);
-        p->c = cnt;
+        p->c = cnt, p->first = first;
       } else {
         ipair *p = (ipair *)(void *)(pairs + at * (int64_t)psz);
         lask_cursor_read(&cur, LASK_I64, &p->v, 1);
-        p->c = cnt;
+        p->c = cnt, p->first = first;
       }
     }
   }
@@ -451,36 +471,42 @@ static lask_status k_unique(const lask_kernel *k, const lask_value *args, int n,
   for (int64_t j = 0; j < total; j++) {
     if (isf) {
       fpair *p = (fpair *)(void *)pairs, *q = p + j;
-      if (m > 0 && (p[m - 1].v == q->v || (isnan(p[m - 1].v) && isnan(q->v))))
+      if (m > 0 && (p[m - 1].v == q->v || (isnan(p[m - 1].v) && isnan(q->v)))) {
         p[m - 1].c += q->c;
-      else
+        if (q->first < p[m - 1].first) p[m - 1].first = q->first;
+      } else {
         p[m++] = *q;
+      }
     } else {
       ipair *p = (ipair *)(void *)pairs, *q = p + j;
-      if (m > 0 && p[m - 1].v == q->v)
+      if (m > 0 && p[m - 1].v == q->v) {
         p[m - 1].c += q->c;
-      else
+        if (q->first < p[m - 1].first) p[m - 1].first = q->first;
+      } else {
         p[m++] = *q;
+      }
     }
   }
   lask_ndarray *vals = lask_ndarray_empty(dt, 1, (int64_t[]){m}, err);
   lask_ndarray *cnts = vals && want_counts ? lask_ndarray_empty(LASK_I64, 1, (int64_t[]){m}, err) : NULL;
-  if (!vals || (want_counts && !cnts)) { /* err filled by lask_ndarray_empty */
+  lask_ndarray *fsts = cnts && want_index ? lask_ndarray_empty(LASK_I64, 1, (int64_t[]){m}, err) : NULL;
+  lask_list *l = want_counts ? lask_list_new(want_index ? 3 : 2) : NULL;
+  if (!vals || (want_counts && (!cnts || !l)) || (want_index && !fsts)) {
     free(pairs);
     if (vals) lask_release(lask_ndarray_value(vals));
-    return lask_akernel_relabel(k, err);
-  }
-  lask_list *l = cnts ? lask_list_new(2) : NULL;
-  if (cnts && !l) {
-    free(pairs);
-    lask_release(lask_ndarray_value(vals)), lask_release(lask_ndarray_value(cnts));
-    return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
+    if (cnts) lask_release(lask_ndarray_value(cnts));
+    if (fsts) lask_release(lask_ndarray_value(fsts));
+    if (l) lask_release(lask_objval(&l->h));
+    if (want_counts && !l) return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");
+    return lask_akernel_relabel(k, err); /* err filled by lask_ndarray_empty */
   }
   size_t vsz = lask_dtype_size(dt);
   for (int64_t j = 0; j < m; j++) {
     const void *src = pairs + j * (int64_t)psz;
     lask_convert(dt, vals->data + j * (int64_t)vsz, (int64_t)vsz, isf ? LASK_F64 : LASK_I64, src, 0, 1);
     if (cnts) ((int64_t *)(void *)cnts->data)[j] = isf ? ((const fpair *)src)->c : ((const ipair *)src)->c;
+    if (fsts)
+      ((int64_t *)(void *)fsts->data)[j] = isf ? ((const fpair *)src)->first : ((const ipair *)src)->first;
   }
   free(pairs);
   if (!want_counts) {
@@ -488,7 +514,104 @@ static lask_status k_unique(const lask_kernel *k, const lask_value *args, int n,
     return LASK_OK;
   }
   l->items[0] = lask_ndarray_value(vals), l->items[1] = lask_ndarray_value(cnts);
+  if (fsts) l->items[2] = lask_ndarray_value(fsts);
   *out = lask_objval(&l->h);
+  return LASK_OK;
+}
+
+/* The number of u's elements (sorted, NaN last) below v, or with right at most v
+ * (NaN counts above every number and equal to NaN). */
+static int64_t sorted_rank(const lask_ndarray *u, bool isf, double fv, int64_t iv, bool right) {
+  int64_t lo = 0, hi = u->shape[0];
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    const char *e = u->data + mid * u->strides[0];
+    bool before;
+    if (isf) {
+      double w = lask_elem_f64(u->dtype, e);
+      if (isnan(fv))
+        before = right || !isnan(w);
+      else
+        before = right ? (w <= fv) : (w < fv);
+    } else {
+      int64_t w = lask_elem_i64(u->dtype, e);
+      before = right ? (w <= iv) : (w < iv);
+    }
+    if (before)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* searchsorted(a, v [, right [, base]]): for each element of v, where it would be
+ * inserted into the sorted 1-D a to keep it sorted (numpy's searchsorted, side
+ * "left", or "right" with right true), plus base (1: lask's 1-based positions; 0:
+ * numpy's), int64 of v's shape. NaN sorts last, as numpy's. */
+static lask_status k_searchsorted(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                  lask_err *err) {
+  lask_ndarray *u, *x;
+  int64_t base = 0;
+  if (lask_akernel_nargs(k, n, 2, 4, err) || lask_akernel_array(k, args, 0, &u, err) ||
+      lask_akernel_array(k, args, 1, &x, err) || (n > 3 && lask_akernel_arg_int(k, args, 3, &base, err)))
+    return err->code;
+  bool right = n > 2 && args[2].type == LASK_TBOOL && args[2].as.b;
+  if (u->ndim != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "the sorted array must be 1-D");
+  lask_ndarray *r = lask_ndarray_empty(LASK_I64, x->ndim, x->shape, err);
+  if (!r) return lask_akernel_relabel(k, err);
+  int64_t size = lask_ndarray_size(x);
+  bool isf = x->dtype == LASK_F64 || x->dtype == LASK_F32 || u->dtype == LASK_F64 || u->dtype == LASK_F32;
+  lask_cursor cur;
+  if (size) lask_cursor_init(&cur, x->dtype, x->data, x->ndim, x->shape, x->strides);
+  int64_t *dst = (int64_t *)(void *)r->data;
+  for (int64_t j = 0; j < size; j++) {
+    double fv = 0;
+    int64_t iv = 0;
+    if (isf)
+      lask_cursor_read(&cur, LASK_F64, &fv, 1);
+    else
+      lask_cursor_read(&cur, LASK_I64, &iv, 1);
+    dst[j] = sorted_rank(u, isf, fv, iv, right) + base;
+  }
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* isin(x, values [, invert]): whether each element of x is among values (1-D,
+ * sorted, NaN last, as unique gives them), bool of x's shape; NaN is in nothing, as
+ * in numpy. invert negates. */
+static lask_status k_isin(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                          lask_err *err) {
+  lask_ndarray *x, *u;
+  if (lask_akernel_nargs(k, n, 2, 3, err) || lask_akernel_array(k, args, 0, &x, err) ||
+      lask_akernel_array(k, args, 1, &u, err))
+    return err->code;
+  bool invert = n > 2 && args[2].type == LASK_TBOOL && args[2].as.b;
+  if (u->ndim != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "the values must be 1-D");
+  lask_ndarray *r = lask_ndarray_empty(LASK_BOOL, x->ndim, x->shape, err);
+  if (!r) return lask_akernel_relabel(k, err);
+  int64_t size = lask_ndarray_size(x), nu = u->shape[0];
+  bool isf = x->dtype == LASK_F64 || x->dtype == LASK_F32 || u->dtype == LASK_F64 || u->dtype == LASK_F32;
+  lask_cursor cur;
+  if (size) lask_cursor_init(&cur, x->dtype, x->data, x->ndim, x->shape, x->strides);
+  bool *dst = (bool *)(void *)r->data;
+  for (int64_t j = 0; j < size; j++) {
+    bool in = false;
+    if (isf) {
+      double v;
+      lask_cursor_read(&cur, LASK_F64, &v, 1);
+      int64_t p = isnan(v) ? nu : sorted_rank(u, true, v, 0, false);
+      in = p < nu && lask_elem_f64(u->dtype, u->data + p * u->strides[0]) == v;
+    } else {
+      int64_t v;
+      lask_cursor_read(&cur, LASK_I64, &v, 1);
+      int64_t p = sorted_rank(u, false, 0, v, false);
+      in = p < nu && lask_elem_i64(u->dtype, u->data + p * u->strides[0]) == v;
+    }
+    dst[j] = in != invert;
+  }
+  *out = lask_ndarray_value(r);
   return LASK_OK;
 }
 
@@ -505,10 +628,16 @@ static lask_status k_block_shape(const lask_kernel *k, const lask_value *args, i
 }
 
 static const lask_kernel indexing_kernels[] = {
-    LASK_KERNEL_STATIC("compress", k_compress), LASK_KERNEL_STATIC("take", k_take),
-    LASK_KERNEL_STATIC("reverse", k_reverse),   LASK_KERNEL_STATIC("insert_axes", k_insert_axes),
-    LASK_KERNEL_STATIC("setitem", k_setitem),   LASK_KERNEL_STATIC("argwhere", k_argwhere),
-    LASK_KERNEL_STATIC("unique", k_unique),     LASK_KERNEL_STATIC("block_shape", k_block_shape),
+    LASK_KERNEL_STATIC("compress", k_compress),
+    LASK_KERNEL_STATIC("take", k_take),
+    LASK_KERNEL_STATIC("reverse", k_reverse),
+    LASK_KERNEL_STATIC("insert_axes", k_insert_axes),
+    LASK_KERNEL_STATIC("setitem", k_setitem),
+    LASK_KERNEL_STATIC("argwhere", k_argwhere),
+    LASK_KERNEL_STATIC("unique", k_unique),
+    LASK_KERNEL_STATIC("block_shape", k_block_shape),
+    LASK_KERNEL_STATIC("searchsorted", k_searchsorted),
+    LASK_KERNEL_STATIC("isin", k_isin),
 };
 
 LASK_AKERNEL_GROUP(lask_akernels_indexing, indexing_kernels)

@@ -70,7 +70,8 @@ static int64_t tiles_next(tiles *t, lask_dtype dt, void *vals, double *ws) {
 /* bincount(x, minlength [, weights]): counts of each value 0..minlength-1 among x's
  * integer (or boolean) elements, int64 (float64 sums of the weights with weights).
  * A negative value, or one >= minlength, is an error: the result's length is fixed
- * before the data is seen. */
+ * before the data is seen. minlength -1: the length is x's largest value + 1 (0
+ * for an empty x), as numpy's bincount without minlength. */
 static lask_status k_bincount(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
                               lask_err *err) {
   lask_ndarray *x, *w;
@@ -81,14 +82,21 @@ static lask_status k_bincount(const lask_kernel *k, const lask_value *args, int 
   if (x->dtype != LASK_I64 && x->dtype != LASK_BOOL)
     return lask_akernel_fail(k, LASK_ETYPE, err, "x must hold integers or booleans, not %s",
                              lask_dtype_name(x->dtype));
-  if (len < 0) return lask_akernel_fail(k, LASK_EINVAL, err, "minlength must be >= 0");
+  if (len < -1)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "minlength must be >= 0 (or -1: x's largest + 1)");
+  int64_t vals[TILE], m;
+  double ws[TILE];
+  tiles t;
+  if (len == -1) { /* a first pass for the length */
+    len = 0;
+    tiles_init(&t, x, NULL);
+    while ((m = tiles_next(&t, LASK_I64, vals, ws)) > 0)
+      for (int64_t i = 0; i < m; i++) len = vals[i] >= len ? vals[i] + 1 : len;
+  }
   lask_ndarray *r = lask_ndarray_new(w ? LASK_F64 : LASK_I64, 1, &len, err);
   if (!r) return lask_akernel_relabel(k, err);
   int64_t *counts = (int64_t *)r->data;
   double *sums = (double *)r->data;
-  int64_t vals[TILE], m;
-  double ws[TILE];
-  tiles t;
   tiles_init(&t, x, w);
   while ((m = tiles_next(&t, LASK_I64, vals, ws)) > 0) {
     for (int64_t i = 0; i < m; i++) {
@@ -105,6 +113,38 @@ static lask_status k_bincount(const lask_kernel *k, const lask_value *args, int 
         sums[v] += ws[i];
       else
         counts[v]++;
+    }
+  }
+  *out = lask_ndarray_value(r);
+  return LASK_OK;
+}
+
+/* bincount_sum(parts): the sum of a list of 1-D int64 or float64 arrays of any
+ * lengths, the shorter ones taken as padded with zeros (bincount's per-block counts
+ * without minlength); float64 if any part is. */
+static lask_status k_bincount_sum(const lask_kernel *k, const lask_value *args, int n, lask_value *out,
+                                  lask_err *err) {
+  const lask_list *parts;
+  if (lask_akernel_nargs(k, n, 1, 1, err) || lask_akernel_arg_arrays(k, args, 0, &parts, err))
+    return err->code;
+  int64_t len = 0;
+  bool isf = false;
+  for (size_t i = 0; i < parts->n; i++) {
+    const lask_ndarray *p = lask_ndarray_of(parts->items[i]);
+    if (p->ndim != 1) return lask_akernel_fail(k, LASK_EINVAL, err, "the parts must be 1-D");
+    len = p->shape[0] > len ? p->shape[0] : len;
+    isf = isf || p->dtype == LASK_F64 || p->dtype == LASK_F32;
+  }
+  lask_ndarray *r = lask_ndarray_new(isf ? LASK_F64 : LASK_I64, 1, &len, err);
+  if (!r) return lask_akernel_relabel(k, err);
+  for (size_t i = 0; i < parts->n; i++) {
+    const lask_ndarray *p = lask_ndarray_of(parts->items[i]);
+    for (int64_t j = 0; j < p->shape[0]; j++) {
+      const char *e = p->data + j * p->strides[0];
+      if (isf)
+        ((double *)(void *)r->data)[j] += lask_elem_f64(p->dtype, e);
+      else
+        ((int64_t *)(void *)r->data)[j] += lask_elem_i64(p->dtype, e);
     }
   }
   *out = lask_ndarray_value(r);
@@ -216,9 +256,8 @@ static lask_status k_solve_triangular(const lask_kernel *k, const lask_value *ar
 }
 
 static const lask_kernel shape_kernels[] = {
-    LASK_KERNEL_STATIC("broadcast_to", k_broadcast_to),
-    LASK_KERNEL_STATIC("bincount", k_bincount),
-    LASK_KERNEL_STATIC("histogram", k_histogram),
+    LASK_KERNEL_STATIC("broadcast_to", k_broadcast_to),         LASK_KERNEL_STATIC("bincount", k_bincount),
+    LASK_KERNEL_STATIC("bincount_sum", k_bincount_sum),         LASK_KERNEL_STATIC("histogram", k_histogram),
     LASK_KERNEL_STATIC("solve_triangular", k_solve_triangular),
 };
 

@@ -2,9 +2,9 @@
  * against plain loops: compress (masks, with and without an axis, strided inputs,
  * every dtype), take (positions over several blocks, negative, out of bounds),
  * reverse and insert_axes (views), setitem (scalars and broadcast arrays), argwhere
- * (offsets, base, NaN is non-zero), unique (counts merged over parts, NaN once),
- * block_shape, and bad arguments. Each test releases what it made (ASan's leak
- * checker in `make asan`). */
+ * (offsets, base, NaN is non-zero), unique (counts merged over parts, NaN once; first
+ * positions), searchsorted and isin, block_shape, and bad arguments. Each test releases what it made (ASan's
+ * leak checker in `make asan`). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,10 +253,78 @@ static void test_unique(void **state) {
   drop(s), drop(vals), lask_release(res), lask_release(both), lask_release(one), drop(a), drop(b);
 }
 
+/* unique with index: first positions merged over parts (the smallest kept). */
+static void test_unique_index(void **state) {
+  (void)state;
+  lask_ndarray *a = arr(LASK_I64, 1, (int64_t[]){5}, wavy);    /* -11 15 -4 ... */
+  lask_ndarray *pa = arr(LASK_I64, 1, (int64_t[]){5}, halves); /* positions: 0 0.5 1 .. as int64 */
+  for (int64_t i = 0; i < 5; i++)
+    ((int64_t *)(void *)pa->data)[i] = 100 - i; /* later parts have smaller ones */
+  lask_value raw =
+      list_of(2, (lask_value[]){lask_retain(lask_ndarray_value(a)), lask_retain(lask_ndarray_value(pa))});
+  lask_value parts = list_of(2, (lask_value[]){raw, lask_retain(raw)});
+  lask_value res = call_value("unique", 3, (lask_value[]){parts, lask_bool(true), lask_bool(true)});
+  const lask_list *l = (const lask_list *)res.as.o;
+  assert_int_equal((int64_t)l->n, 3);
+  lask_ndarray *v = lask_ndarray_of(l->items[0]), *c = lask_ndarray_of(l->items[1]),
+               *f = lask_ndarray_of(l->items[2]);
+  for (int64_t j = 0; j < v->shape[0]; j++) {
+    int64_t first = -1, cnt = 0;
+    for (int64_t i = 0; i < 5; i++)
+      if (wavy(i) == at1(v, j)) {
+        cnt += 2;
+        if (first < 0 || 100 - i < first) first = 100 - i;
+      }
+    assert_true(at1(c, j) == (double)cnt && at1(f, j) == (double)first);
+  }
+  lask_ndarray *short3 = arr(LASK_I64, 1, (int64_t[]){3}, wavy); /* positions of another shape */
+  lask_value bad = list_of(1, (lask_value[]){list_of(2, (lask_value[]){lask_retain(lask_ndarray_value(a)),
+                                                                       lask_ndarray_value(short3)})});
+  call_fails("unique", 3, (lask_value[]){bad, lask_bool(true), lask_bool(true)},
+             "expects {values, positions}");
+  lask_release(bad);
+  lask_release(res), lask_release(parts), drop(a), drop(pa);
+}
+
+/* searchsorted (sides, base, NaN last) and isin against plain loops. */
+static void test_searchsorted_isin(void **state) {
+  (void)state;
+  lask_ndarray *u = arr(LASK_F64, 1, (int64_t[]){5}, halves); /* 0 .5 1 0 .5: sorted below */
+  double sorted[5] = {0, 0.5, 0.5, 1, NAN};
+  for (int i = 0; i < 5; i++) ((double *)(void *)u->data)[i] = sorted[i];
+  lask_ndarray *x = arr(LASK_F64, 2, (int64_t[]){2, 3}, halves);
+  ((double *)(void *)x->data)[5] = NAN;
+  for (int right = 0; right < 2; right++) {
+    lask_ndarray *r =
+        call("searchsorted", 4,
+             (lask_value[]){lask_ndarray_value(u), lask_ndarray_value(x), lask_bool(right), lask_int(1)});
+    for (int64_t i = 0; i < 6; i++) {
+      double v = ((double *)(void *)x->data)[i];
+      int64_t want = 0;
+      for (int j = 0; j < 5; j++) {
+        double w = sorted[j];
+        bool before = isnan(v) ? (right || !isnan(w)) : (right ? w <= v : w < v);
+        want += before;
+      }
+      assert_int_equal(((int64_t *)(void *)r->data)[i], want + 1);
+    }
+    drop(r);
+  }
+  lask_ndarray *in = call("isin", 2, (lask_value[]){lask_ndarray_value(x), lask_ndarray_value(u)});
+  for (int64_t i = 0; i < 6; i++) assert_int_equal(((bool *)(void *)in->data)[i], i < 5);
+  lask_ndarray *out =
+      call("isin", 3, (lask_value[]){lask_ndarray_value(x), lask_ndarray_value(u), lask_bool(true)});
+  for (int64_t i = 0; i < 6; i++) assert_int_equal(((bool *)(void *)out->data)[i], i == 5);
+  call_fails("searchsorted", 2, (lask_value[]){lask_ndarray_value(x), lask_ndarray_value(u)}, "1-D");
+  drop(in), drop(out), drop(x), drop(u);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_compress), cmocka_unit_test(test_take),     cmocka_unit_test(test_views),
-      cmocka_unit_test(test_setitem),  cmocka_unit_test(test_argwhere), cmocka_unit_test(test_unique),
+      cmocka_unit_test(test_compress),     cmocka_unit_test(test_take),
+      cmocka_unit_test(test_views),        cmocka_unit_test(test_setitem),
+      cmocka_unit_test(test_argwhere),     cmocka_unit_test(test_unique),
+      cmocka_unit_test(test_unique_index), cmocka_unit_test(test_searchsorted_isin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -361,7 +361,7 @@ describe("lask.array more reductions against Lua loops", function()
     local s = 0
     for i = 1, C do s = s + num(at(bflat, i, i)) end
     assert.equal(s, da.trace(b):compute():item())
-    assert.has_error(function() da.trace(da.arange(3)) end, "lask.array: trace: x must be 2-d, got 1-d")
+    assert.has_error(function() da.trace(da.arange(3)) end, "lask.array: trace: x must have at least 2 axes, got 1")
   end)
 
   it("view layouts: transposed, sliced, empty and 0-d inputs", function()

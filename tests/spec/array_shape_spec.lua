@@ -263,7 +263,10 @@ describe("lask.array shape functions", function()
       local bc = H.get(da.bincount(b, { minlength = 2 }), { scheduler = sched }).flat
       assert.equal(5, bc[1] + bc[2])
     end
-    assert.has_error(function() da.bincount(da.arange(3)) end)
+    local nomin = da.bincount(da.arange(3)) -- without minlength: an unknown length, as Dask's
+    assert.is_true(nomin.shape[1] ~= nomin.shape[1])
+    assert.same({ 1, 1, 1 }, nomin:compute():totable())
+    assert.has_error(function() da.bincount(da.arange(3.0)) end)
     assert.has_error(function() da.histogram(da.arange(3), 3) end)
     assert.has_error(function() da.bincount(da.arange(3), { minlength = 2 }):compute() end)
   end)
@@ -336,6 +339,12 @@ describe("lask.array shape functions", function()
     assert.same({ 0.0, 2.5 }, Kk.bincount(nd.asarray({ 1, 1 }), 2, nd.asarray({ 1.0, 1.5 })):totable())
     assert.has_error(function() Kk.bincount(nd.asarray({ -1 }), 2) end, "bincount: x holds -1: values must be >= 0")
     assert.has_error(function() Kk.bincount(nd.asarray({ 1.5 }), 2) end)
+    -- bincount with minlength -1: the length found (largest + 1); bincount_sum pads
+    assert.same({ 0, 2, 0, 1 }, Kk.bincount(nd.asarray({ 1, 3, 1 }), -1):totable())
+    assert.same({ 0 }, { Kk.bincount(nd.asarray({}, "int64"), -1).shape[1] })
+    assert.same({ 1, 3, 0, 1 }, Kk.bincount_sum({ nd.asarray({ 0, 2 }), nd.asarray({ 1, 1, 0, 1 }) }):totable())
+    assert.same({ 1.5, 2.0 }, Kk.bincount_sum({ nd.asarray({ 1.5 }), nd.asarray({ 0, 2 }) }):totable())
+    assert.has_error(function() Kk.bincount(nd.asarray({ 1 }), -2) end)
     -- solve_triangular: transposed, unit diagonal, singular
     local a = nd.asarray({ { 2.0, 0 }, { 1, 4 } })
     assert.same({ 1.0, 0.5 }, Kk.solve_triangular(a, nd.asarray({ 2.0, 3 }), true):totable())

@@ -14,9 +14,11 @@
 --   * a boolean array of x's shape selects elements in C order (`x[x:gt(0)]`).
 --
 -- A lazy mask gives unknown block sizes (NaN in `x.shape` and `x.chunks`, as Dask)
--- until `x:compute_chunk_sizes()`. At most one index list or mask per key (numpy's
--- pointwise indexing of several is not supported); a list that follows a slice keeps
--- its place (numpy moves it first when an integer separates them).
+-- until `x:compute_chunk_sizes()`. At most one index list or mask per key, as in
+-- Dask (several lists are numpy's pointwise indexing: `x:vindex{a, b}`, see
+-- `lask.array.vindex`); a list that follows a slice keeps its place (numpy moves it
+-- first when an integer separates them). `da.ellipsis` stands for the axes the
+-- other entries leave (numpy's `...`).
 --
 -- `x[key] = v` (the array's `__newindex`) assigns lazily: x becomes a new array (its
 -- name and graph change; arrays made from x before keep the old values), as Dask
@@ -43,6 +45,21 @@ I.newaxis = setmetatable({}, {
   __name = "lask.array.newaxis",
   __tostring = function() return "lask.array.newaxis" end,
   __newindex = function() error("lask.array: newaxis is a constant", 2) end,
+})
+
+--- The marker of all the axes not otherwise indexed: `x[{da.ellipsis, 1}]` is numpy's `x[..., 0]`.
+-- At most one per index; it stands for as many whole axes (`{}`) as the other
+-- entries leave (new axes aside), possibly none. Works in `x[...]`, `x[...] = v` and
+-- `x:vindex{...}`.
+-- @usage local x = da.arange(24, {chunks = 5}):reshape({2, 3, 4})
+-- local y = x[{da.ellipsis, 2}]                 -- x[..., 1] in numpy
+-- assert(y.shape[1] == 2 and y.shape[2] == 3)
+-- assert(y:compute():get(2, 3) == 21)
+-- assert(x[{1, da.ellipsis}].shape[2] == 4)
+I.ellipsis = setmetatable({}, {
+  __name = "lask.array.ellipsis",
+  __tostring = function() return "lask.array.ellipsis" end,
+  __newindex = function() error("lask.array: ellipsis is a constant", 2) end,
 })
 
 local function fail(msg, level) error("lask.array: " .. msg, level + 1) end
@@ -231,6 +248,21 @@ local function drop_axis(y, p)
   return core.new(layer, { y }, chunks, y.dtype)
 end
 
+-- 0-based positions from a flat Lua list of 1-based indices (negative from the end)
+-- on axis p of extent n, each checked (also for lask.array.vindex).
+function I.positions(list, n, p, level)
+  local out = {}
+  for i, v in ipairs(list) do
+    local q = v > 0 and v - 1 or n + v
+    if v == 0 or q < 0 or q >= n then
+      fail(fmt("index %d (item %d of the list) is out of bounds for axis %d with extent %d (indices count from 1)",
+        v, i, p, n), level + 1)
+    end
+    out[i] = q
+  end
+  return out
+end
+
 -- 0-based positions from an in-memory index list (1-based values, negative from the
 -- end) or boolean mask (as numpy's nonzero) on an axis of extent n.
 local function positions_of(a, n, p, level)
@@ -244,15 +276,7 @@ local function positions_of(a, n, p, level)
     return out
   end
   if a.dtype ~= "int64" then fail("an index list must be int64 or bool, got " .. a.dtype, level + 1) end
-  for i, v in ipairs(a:totable()) do
-    local q = v > 0 and v - 1 or n + v
-    if v == 0 or q < 0 or q >= n then
-      fail(fmt("index %d (item %d of the list) is out of bounds for axis %d with extent %d (indices count from 1)",
-        v, i, p, n), level + 1)
-    end
-    out[i] = q
-  end
-  return out
+  return I.positions(a:totable(), n, p, level + 1)
 end
 
 -- ------------------------------------------------------------------------------
@@ -318,14 +342,41 @@ local function describe(v)
   return type(v)
 end
 
--- The key as a list of entries, n.
-local function normalize_key(key, level)
+-- The entries with da.ellipsis replaced by the whole axes it stands for (holes),
+-- for an array of ndim axes: a new list of entries, n.
+local function expand_ellipsis(entries, n, ndim, level)
+  local at, axes = nil, 0
+  for i = 1, n do
+    local e = entries[i]
+    if e == I.ellipsis then
+      if at then fail("an index can only have a single ellipsis (da.ellipsis)", level + 1) end
+      at = i
+    elseif e ~= I.newaxis then
+      axes = axes + 1
+    end
+  end
+  if not at then return entries, n end
+  local whole = math.max(ndim - axes, 0)
+  local out, m = {}, 0
+  for i = 1, n do
+    if i == at then m = m + whole else
+      m = m + 1
+      out[m] = entries[i]
+    end
+  end
+  return out, m
+end
+
+-- The key as a list of entries, n (for an array of ndim axes: da.ellipsis expanded).
+local function normalize_key(key, level, ndim)
   if type(key) == "number" or core.is_array(key) or is_ndarray(key) or key == I.newaxis then return { key }, 1 end
+  if key == I.ellipsis then return {}, 0 end
   if type(key) ~= "table" or getmetatable(key) ~= nil then
     fail(fmt("an array cannot be indexed with a %s: use an integer, a table of per-axis indices "
-      .. "({i, j}, {first, last[, step]}, {}, da.newaxis, index lists) or a boolean mask", describe(key)), level + 1)
+      .. "({i, j}, {first, last[, step]}, {}, da.newaxis, da.ellipsis, index lists) or a boolean mask",
+      describe(key)), level + 1)
   end
-  return key, entries_of(key, level + 1)
+  return expand_ellipsis(key, entries_of(key, level + 1), ndim or 0, level + 1)
 end
 
 --- x[key]: a lazy selection (see the module's description).
@@ -344,7 +395,7 @@ end
 -- assert(y:sum():compute():get() == 24)
 function I.getitem(x, key)
   local level = 3 -- user code -> __index -> getitem
-  local entries, n = normalize_key(key, level)
+  local entries, n = normalize_key(key, level, x.ndim)
   -- one boolean array of x's shape (with more than one axis, or the only entry)
   local e1 = entries[1]
   if n == 1 and e1 ~= nil and x.ndim > 0 and (core.is_array(e1) or (is_ndarray(e1) and x.ndim > 1))
@@ -372,8 +423,8 @@ function I.getitem(x, key)
         specs[d], whole = e, false
       elseif core.is_array(e) or is_ndarray(e) then
         if advanced then
-          fail("at most one index list or mask per index (numpy's pointwise indexing of several is not supported); "
-            .. "index one axis at a time", level)
+          fail("at most one index list or mask per index, as in Dask (x[{a, b}] with two lists is numpy's "
+            .. "pointwise indexing: use x:vindex{a, b}, or index one axis at a time for the outer product)", level)
         end
         specs[d] = {}
         local zero_d = core.is_array(e) and e.ndim == 0 -- drops the axis, as an integer does
@@ -564,7 +615,7 @@ function I.setitem(x, key, v)
     core.become(x, y)
     return
   end
-  local entries, n = normalize_key(key, level)
+  local entries, n = normalize_key(key, level, x.ndim)
   core.become(x, set_region(x, region_of(x, entries, n, level), v, level))
 end
 
@@ -607,6 +658,10 @@ end
 
 -- ------------------------------------------------------------------------------
 -- Comparisons as methods, x.T
+
+-- The entries of an index table for an array of ndim axes, da.ellipsis expanded
+-- (for lask.array.vindex): a list of n entries (holes are whole axes), n.
+function I.entries(key, level, ndim) return normalize_key(key, level + 1, ndim) end
 
 --- The comparison methods: `x:lt(y)`, `x:le(y)`, `x:gt(y)`, `x:ge(y)`, `x:eq(y)`,
 -- `x:ne(y)` (da.less, ... elementwise, bool).

@@ -17,6 +17,8 @@
 -- `lask.array.reductions_more` (any, all, nan*, cumsum, median, quantile, topk, ...),
 -- `lask.array.structure`, `lask.array.rechunk`, `lask.array.slicing`,
 -- `lask.array.indexing` (`x[key]`, `x[key] = v`, unknown chunk sizes),
+-- `lask.array.vindex` (pointwise indexing, `x:vindex{a, b}`), `lask.array.routines`
+-- (numpy's diff, outer, isclose, average, take, select, ...),
 -- `lask.array.searching` (argwhere, nonzero, unique), `lask.array.io`,
 -- `lask.array.npy_stack`, `lask.array.delayed` (`x:to_delayed()`, `from_delayed`);
 -- each is a function of this module (`da.sum`) and, where it takes an array first, a
@@ -140,10 +142,15 @@ local da = {
   store = function(x, path, opts) return io_.store(x, path, opts) end,
   -- indexing (x[...] itself is the array's __index, lask.array.indexing)
   newaxis = indexing.newaxis,
+  ellipsis = indexing.ellipsis,
+  vindex = require("lask.array.vindex").vindex,
   argwhere = searching.argwhere,
   nonzero = searching.nonzero,
   flatnonzero = searching.flatnonzero,
   unique = searching.unique,
+  searchsorted = searching.searchsorted,
+  digitize = searching.digitize,
+  isin = searching.isin,
   compute_chunk_sizes = indexing.compute_chunk_sizes,
 }
 
@@ -162,7 +169,11 @@ local SHAPE_METHODS = { "ravel", "broadcast_to", "expand_dims", "squeeze", "move
 for _, name in ipairs(SHAPE_FUNCTIONS) do da[name] = shape[name] end
 local counting, einsum = require "lask.array.counting", require "lask.array.einsum"
 da.histogram, da.bincount = counting.histogram, counting.bincount
+da.histogramdd, da.histogram2d = counting.histogramdd, counting.histogram2d
 da.tensordot, da.einsum = einsum.tensordot, einsum.einsum
+-- numpy's assorted routines (lask.array.routines): da.diff(x), x:ptp(), ...
+local routines = require "lask.array.routines"
+for name, f in pairs(routines) do da[name] = f end
 
 -- functions over blocks (lask.array.blockwise)
 local blockwise = require "lask.array.blockwise"
@@ -276,6 +287,11 @@ local methods = {
   slice = slicing.slice,
   nonzero = searching.nonzero,
   compute_chunk_sizes = indexing.compute_chunk_sizes,
+  vindex = require("lask.array.vindex").vindex,
+  ptp = routines.ptp,
+  take = routines.take,
+  copy = function(x) return require("lask.array.blocks").copy(x) end,
+  flatten = shape.ravel,
 }
 -- x:lt(y), x:le(y), x:gt(y), x:ge(y), x:eq(y), x:ne(y): the comparisons as methods
 for method, fn in pairs(indexing.comparisons) do methods[method] = elementwise.functions[fn] end
@@ -349,6 +365,31 @@ methods.map_blocks = blockwise.map_blocks_method -- x:map_blocks(fn, ...)
 --- The element type: "float64", "float32", "int64" or "bool".
 -- @field dtype
 
+--- The blocks by position: `x.blocks[2]`, `x.blocks[{{1, 2}, -1}]` (1-based, ranges inclusive; each axis kept), an array of those blocks, as Dask's `x.blocks` (see `lask.array.blocks`).
+-- @field blocks
+
+--- The number of blocks over all axes (Dask's npartitions).
+-- @field npartitions
+
+--- The bytes of one element (8, 4, 8, 1).
+-- @field itemsize
+
+--- The bytes of all the elements: size × itemsize.
+-- @field nbytes
+
+--- A new array with x's values under a new name (Dask's copy): `x[k] = v`, which changes x in place, does not reach it.
+-- @function Array:copy
+-- @return lask.array
+-- @usage local x = da.zeros(3)
+-- local c = x:copy()
+-- x[{1}] = 5
+-- assert(c:compute():get(1) == 0)
+
+--- x flattened in C order (numpy's flatten; the same as x:ravel()).
+-- @function Array:flatten
+-- @return lask.array: 1-d
+-- @usage assert(da.ones({2, 3}):flatten().shape[1] == 6)
+
 --- The array's task graph as a plain Lua table (made when first read).
 -- @field dask
 
@@ -385,6 +426,8 @@ for name, f in pairs(reductions_more.functions) do core.Array[name] = f end -- x
 -- x[key], x[key] = v, and x.T (a field, as numpy's)
 core.getitem, core.setitem = indexing.getitem, indexing.setitem
 core.properties.T = structure.T
+local blocks = require "lask.array.blocks" -- x.blocks[...], x.npartitions, x.nbytes, x.itemsize
+for _, name in ipairs { "blocks", "npartitions", "nbytes", "itemsize" } do core.properties[name] = blocks[name] end
 for name, f in pairs(operators) do core.Array_mt[name] = f end
 
 return da

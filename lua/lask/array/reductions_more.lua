@@ -379,6 +379,8 @@ end
 -- A list of q puts a leading axis of their number first, as numpy. opts.method:
 -- "linear" (default), "lower", "higher", "nearest" or "midpoint". NaN in a lane gives
 -- NaN (`da.nanquantile` skips NaN). Tasks read whole lanes across the blocks.
+-- The result is exact, along any axis: Dask's percentile is 1-d only and
+-- approximate (it merges the blocks' own percentiles).
 -- @param x lask.array
 -- @param q number or list of numbers in [0, 1]
 -- @param[opt] opts an axis, or {axis =, keepdims =, method =}
@@ -396,11 +398,14 @@ function F.quantile(x, q, opts) return quantile_of("quantile", x, q, opts, false
 function F.nanquantile(x, q, opts) return quantile_of("nanquantile", x, q, opts, true, false) end
 
 --- The p-th percentiles along an axis (numpy's percentile: quantile of p / 100).
+-- opts.method as quantile's: "linear" (default), "lower", "higher", "nearest",
+-- "midpoint". Exact, along any axis (Dask's is 1-d and approximate).
 -- @param x lask.array
 -- @param p number or list of numbers in [0, 100]
 -- @param[opt] opts as quantile's
 -- @return lask.array: float64
 -- @usage assert(da.percentile(da.arange(11, {chunks = 4}), 30):compute():item() == 3)
+-- assert(da.percentile(da.arange(4), 50, {method = "lower"}):compute():item() == 1)
 function F.percentile(x, p, opts) return quantile_of("percentile", x, p, opts, false, true) end
 --- percentile ignoring NaN (numpy's nanpercentile).
 -- @param x lask.array
@@ -503,18 +508,39 @@ function F.moment(x, order, opts)
   return RD.sum((xf - m) ^ order, with(o, o.keepdims)) / (n - ddof)
 end
 
---- The sum along a diagonal of a 2-d array (numpy's trace; offset k above the main one, negative below).
--- Only the blocks the diagonal crosses are read: each sums its stretch of the
--- diagonal (the eye kernel as a mask), then the partial sums are added.
--- @param x lask.array: 2-d
+--- The sum along a diagonal (numpy's trace; offset k above the main one, negative below).
+-- Of a 2-d x, only the blocks the diagonal crosses are read: each sums its stretch
+-- of the diagonal (the eye kernel as a mask), then the partial sums are added. Of
+-- an n-d x, the diagonals over axis1 and axis2 (1-based, default 1 and 2) are
+-- summed: `da.diagonal(x, offset, axis1, axis2):sum(-1)`, an array of x's other axes.
+-- @param x lask.array: at least 2-d
 -- @param[opt] offset integer (default 0)
--- @return lask.array: 0-d, sum's dtype (bool as int64)
--- @raise when x is not 2-d
+-- @param[opt] axis1 integer (default 1)
+-- @param[opt] axis2 integer (default 2)
+-- @return lask.array: 0-d for 2-d x, else x's other axes; sum's dtype (bool as int64)
+-- @raise when x has fewer than 2 axes, or the axes are the same or out of range
 -- @usage assert(da.trace(da.from_array({{1, 2}, {3, 4}})):compute():item() == 5)
-function F.trace(x, offset)
+-- assert(da.trace(da.from_array({{1, 2}, {3, 4}}), 1):compute():item() == 2)
+-- local t = da.trace(da.arange(8):reshape({2, 2, 2}), 0, 2, 3)  -- per first index
+-- assert(t:compute():get(1) == 0 + 3 and t:compute():get(2) == 4 + 7)
+function F.trace(x, offset, axis1, axis2)
   offset = offset or 0
   if math.type(offset) ~= "integer" then error("lask.array: trace: offset must be an integer", 2) end
-  if x.ndim ~= 2 then error(fmt("lask.array: trace: x must be 2-d, got %d-d", x.ndim), 2) end
+  if x.ndim < 2 then error(fmt("lask.array: trace: x must have at least 2 axes, got %d", x.ndim), 2) end
+  local a1, a2 = axis1 or 1, axis2 or 2
+  for _, a in ipairs { a1, a2 } do
+    if math.type(a) ~= "integer" or a == 0 or a > x.ndim or a < -x.ndim then
+      error(fmt("lask.array: trace: axes count from 1 to %d (negative from the end), got %s", x.ndim, tostring(a)), 2)
+    end
+  end
+  if a1 < 0 then a1 = a1 + x.ndim + 1 end
+  if a2 < 0 then a2 = a2 + x.ndim + 1 end
+  if a1 == a2 then error("lask.array: trace: axis1 and axis2 must differ", 2) end
+  if x.ndim > 2 or a1 > a2 then
+    local d = require("lask.array.shape").diagonal(x, offset, a1, a2)
+    if x.dtype == "bool" then d = d:astype("int64") end
+    return RD.sum(d, { axis = d.ndim })
+  end
   local dtype = x.dtype == "bool" and "int64" or x.dtype
   local name = "trace-" .. core.tokenize("trace", x, offset)
   local keye, kwhere, ksum = core.kernel("eye"), core.kernel("where"), core.kernel("sum_chunk")

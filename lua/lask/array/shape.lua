@@ -453,58 +453,92 @@ SH["repeat"] = SH.repeat_
 -- -----------------------------------------------------------------------------
 -- pad
 
-local PAD_MODES = { constant = true, edge = true, reflect = true, symmetric = true, wrap = true }
+local PAD_MODES = { constant = true, edge = true, reflect = true, symmetric = true, wrap = true, empty = true,
+  mean = true, minimum = true, maximum = true, median = true, linear_ramp = true }
+local PAD_STATS = { mean = "mean", minimum = "min", maximum = "max", median = "median" }
+local PAD_OPTIONS = { constant_values = "constant", end_values = "linear_ramp", stat_length = "mean, minimum, "
+  .. "maximum or median" }
 
--- pad_width as {before, after} per axis.
-local function pad_widths(pw, nd, level)
+-- A pad parameter as {before, after} per axis: one value, {before, after}, or a
+-- pair (or one value) per axis. ok(v) checks a value; name and want are for errors.
+local function pad_pairs(pw, nd, name, want, ok, level)
+  local function bad() error(fmt("lask.array: pad: %s must be %s, {before, after}, or one such pair per axis (%d)",
+    name, want, nd), level + 2) end
   local function pair(p)
-    if mtype(p) == "integer" then return { p, p } end
-    if type(p) == "table" and #p == 1 then return { p[1], p[1] } end
-    if type(p) == "table" and #p == 2 then return { p[1], p[2] } end
-    error("lask.array: pad: pad_width must be an integer, {before, after}, or one such pair per axis", level + 1)
+    if type(p) ~= "table" then return { p, p } end
+    if #p == 1 then return { p[1], p[1] } end
+    if #p == 2 then return { p[1], p[2] } end
+    bad()
   end
   local out = {}
-  if mtype(pw) == "integer" or (type(pw) == "table" and type(pw[1]) ~= "table") then
+  if type(pw) ~= "table" or (type(pw[1]) ~= "table" and #pw <= 2) then
     local p = pair(pw)
     for d = 1, nd do out[d] = p end
-  elseif type(pw) == "table" and #pw == nd then
+  elseif #pw == nd then
     for d = 1, nd do out[d] = pair(pw[d]) end
   else
-    error(fmt("lask.array: pad: pad_width needs a pair per axis (%d)", nd), level + 1)
+    bad()
   end
   for d = 1, nd do
-    for j = 1, 2 do
-      if mtype(out[d][j]) ~= "integer" or out[d][j] < 0 then
-        error("lask.array: pad: pad widths must be integers >= 0", level + 1)
-      end
-    end
+    for j = 1, 2 do if not ok(out[d][j]) then bad() end end
   end
   return out
 end
 
---- x padded along every axis (numpy's pad).
+local function nonneg_int(v) return mtype(v) == "integer" and v >= 0 end
+local function is_number(v) return type(v) == "number" end
+
+--- x padded along every axis (numpy's pad, every mode).
 -- Modes: "constant" (opts.constant_values, default 0), "edge", "reflect",
--- "symmetric", "wrap"; pads of any width (longer than the axis too: the pattern
+-- "symmetric", "wrap", "linear_ramp" (from opts.end_values, default 0, to the
+-- edge: numpy's linspace, floored for integer dtypes), "mean", "median",
+-- "minimum", "maximum" (the statistic of the opts.stat_length elements nearest the
+-- edge, default the whole axis; rounded half to even for integer dtypes, as
+-- numpy), "empty" (lask fills with zeros where numpy leaves memory as it is).
+-- Options are one value, a {before, after} pair, or a pair per axis. Axes are
+-- padded in order, each from the previous ones' result, as numpy does; the
+-- reflecting modes take pads of any width (longer than the axis too: the pattern
 -- repeats, as numpy's). The result's blocks are x's, its slices and copies.
 -- @param x lask.array
 -- @param pad_width integer, {before, after}, or a {before, after} per axis
 -- @param[opt="constant"] mode string
--- @param[opt] opts table: `constant_values` (a number)
+-- @param[opt] opts table: `constant_values`, `end_values` (numbers), `stat_length` (integers >= 1)
 -- @return lask.array
--- @raise for an unknown mode, or a mode other than constant on an empty axis
+-- @raise for an unknown mode or option, an option the mode does not take, a mode
+-- other than constant or empty on an empty axis, a stat_length of 0
 -- @usage local y = da.pad(da.arange(3), 2, "reflect")
 -- assert(y:compute():get(1) == 2 and y.shape[1] == 7)
+-- local m = da.pad(da.from_array({1, 2, 6}), {1, 2}, "mean", {stat_length = {2, 3}})
+-- assert(m:compute():get(1) == 2 and m:compute():get(5) == 3)  -- round(1.5), mean(1, 2, 6)
+-- local r = da.pad(da.from_array({4.0}), {2, 0}, "linear_ramp", {end_values = 0})
+-- assert(r:compute():get(2) == 2)                                  -- 0, 2, then 4
 function SH.pad(x, pad_width, mode, opts)
   x = need_array(x, "pad", 2)
   mode = mode or "constant"
   if not PAD_MODES[mode] then
-    error(fmt("lask.array: pad: unknown mode %s (constant, edge, reflect, symmetric, wrap)", tostring(mode)), 2)
+    error(fmt("lask.array: pad: unknown mode %s (constant, edge, linear_ramp, maximum, mean, median, minimum, "
+      .. "reflect, symmetric, wrap, empty)", tostring(mode)), 2)
   end
-  local widths = pad_widths(pad_width, x.ndim, 2)
-  local value = opts and opts.constant_values or 0
-  if type(value) == "table" then error("lask.array: pad: constant_values must be one number", 2) end
+  opts = opts or {}
+  if type(opts) ~= "table" then error("lask.array: pad: options are a table", 2) end
+  for key in pairs(opts) do
+    local for_modes = PAD_OPTIONS[key]
+    if not for_modes then
+      error(fmt("lask.array: pad: unknown option '%s' (constant_values, end_values, stat_length)", tostring(key)), 2)
+    end
+    if not for_modes:find(mode, 1, true) then
+      error(fmt("lask.array: pad: option '%s' is for mode %s, not %s", key, for_modes, mode), 2)
+    end
+  end
+  local nd = x.ndim
+  local widths = pad_pairs(pad_width, nd, "pad_width", "an integer >= 0", nonneg_int, 2)
+  local values = pad_pairs(opts.constant_values or 0, nd, "constant_values", "a number", is_number, 2)
+  local ends = pad_pairs(opts.end_values or 0, nd, "end_values", "a number", is_number, 2)
+  local stats = opts.stat_length and pad_pairs(opts.stat_length, nd, "stat_length", "an integer >= 0", nonneg_int, 2)
+  if mode == "empty" then mode, values = "constant", pad_pairs(0, nd, "", "", is_number, 2) end
   local da = A()
-  for d = 1, x.ndim do
+  local int_like = x.dtype == "int64" or x.dtype == "bool"
+  for d = 1, nd do
     local b, a = widths[d][1], widths[d][2]
     local n = x.shape[d]
     if b + a > 0 and mode ~= "constant" and n == 0 then
@@ -512,22 +546,56 @@ function SH.pad(x, pad_width, mode, opts)
     end
     local function part(lo, hi) -- elements lo..hi (1-based) along d
       local sl = {}
-      for e = 1, x.ndim do sl[e] = {} end
+      for e = 1, nd do sl[e] = {} end
       sl[d] = { lo, hi }
-      return x:slice(table.unpack(sl, 1, x.ndim))
+      return x:slice(table.unpack(sl, 1, nd))
     end
-    local function block_of(w, src) -- w elements along d: a constant, or src broadcast
+    local function block_of(w, src, value) -- w elements along d: a constant, or src broadcast
       local shape, chunks = core.plain(x.shape), core.plain(x.chunks)
       shape[d], chunks[d] = w, { w }
-      if src then return SH.broadcast_to(src, shape, { chunks = chunks }) end
+      if src then
+        if src.dtype ~= x.dtype then src = src:astype(x.dtype) end
+        return SH.broadcast_to(src, shape, { chunks = chunks })
+      end
       return da.full(shape, value, { dtype = x.dtype, chunks = chunks })
     end
+    local function stat(j, lo, hi) -- the statistic over lo..hi, extent 1 along d
+      local len = stats and stats[d][j]
+      if len == 0 then
+        error(fmt("lask.array: pad: a stat_length of 0 (axis %d) gives no value to pad with", d), 3)
+      end
+      if len and len < n then
+        if j == 1 then hi = lo + len - 1 else lo = hi - len + 1 end
+      end
+      local src = part(lo, hi)
+      local r = da[PAD_STATS[mode]](src, { axis = d, keepdims = true })
+      if int_like and (mode == "mean" or mode == "median") then r = da.rint(r) end
+      return r
+    end
+    local function ramp(j, w) -- linear_ramp: w elements from end_values to the edge
+      local edge = j == 1 and part(1, 1) or part(n, n)
+      local e = ends[d][j]
+      local shape = {}
+      for k = 1, nd do shape[k] = k == d and w or 1 end
+      local i = da.arange(w, { chunks = { w } }):astype("float64")
+      if j == 2 then i = (w - 1) - i end
+      local r = i:reshape(shape) * ((edge:astype("float64") - e) / w) + e
+      if int_like then r = da.floor(r) end
+      return r
+    end
     if b + a == 0 then -- nothing along this axis
-    elseif mode == "constant" or mode == "edge" or (mode == "reflect" and n == 1) then
+    elseif mode == "constant" or mode == "edge" or PAD_STATS[mode] or mode == "linear_ramp"
+      or (mode == "reflect" and n == 1) then
+      local function pad_part(j, w)
+        if mode == "constant" then return block_of(w, nil, values[d][j]) end
+        if PAD_STATS[mode] then return block_of(w, stat(j, 1, n)) end
+        if mode == "linear_ramp" then return block_of(w, ramp(j, w)) end
+        return block_of(w, j == 1 and part(1, 1) or part(n, n))
+      end
       local parts = {}
-      if b > 0 then parts[#parts + 1] = block_of(b, mode ~= "constant" and part(1, 1)) end
+      if b > 0 then parts[#parts + 1] = pad_part(1, b) end
       parts[#parts + 1] = x
-      if a > 0 then parts[#parts + 1] = block_of(a, mode ~= "constant" and part(n, n)) end
+      if a > 0 then parts[#parts + 1] = pad_part(2, a) end
       x = da.concatenate(parts, d)
     else
       -- reflect, symmetric, wrap: the axis continues periodically with period p:
@@ -544,9 +612,9 @@ function SH.pad(x, pad_width, mode, opts)
       local parts = {}
       for c = 1, copies do parts[c] = p end
       local sl = {}
-      for e = 1, x.ndim do sl[e] = {} end
+      for e = 1, nd do sl[e] = {} end
       sl[d] = { start + 1, start + b + n + a }
-      x = da.concatenate(parts, d):slice(table.unpack(sl, 1, x.ndim))
+      x = da.concatenate(parts, d):slice(table.unpack(sl, 1, nd))
     end
   end
   return x
@@ -797,25 +865,45 @@ function SH.full_like(x, value, opts) return like(x, value, opts, "full_like") e
 -- @usage assert(da.empty_like(da.ones(2)).shape[1] == 2)
 function SH.empty_like(x, opts) return like(x, 0, opts, "empty_like") end
 
---- An array whose element at index (i, j, ...) is f(i, j, ...) (numpy's fromfunction).
--- f is called once, with lazy coordinate arrays (1-based, of dtype opts.dtype,
--- float64 by default; the a-th varies along axis a and has extent 1 along the
--- others, so that they broadcast), and must return a lazy array (or a number)
--- built from them with lask.array's operations; the result is broadcast to shape.
--- Unlike Dask, whose f gets each block's numpy coordinates, lask's f builds one
--- expression, fused per block, and no coordinate array is made whole.
+-- fromfunction's options.
+local FROMFUNCTION_OPTIONS = { dtype = true, chunks = true, lazy = true }
+
+--- An array whose element at index (i, j, ...) is f(i, j, ...) (numpy's fromfunction, Dask's per block).
+-- As Dask's, f is called once per block, with one coordinate array per axis: a
+-- `lask.ndarray` of the block's shape and of dtype opts.dtype (float64 by default),
+-- holding each element's index along that axis, counted from 1 as every lask index
+-- (numpy and Dask count from 0: `i - 1` gives theirs). f returns a `lask.ndarray`
+-- of the block's shape (the ndarray operators, `+ - * / ...`, do). The result's
+-- dtype is that of f's result on one-element coordinates (f is called once more,
+-- at once, as Dask calls it on empty ones), or opts.dtype when that fails; a
+-- number from that call is taken as f's value everywhere (da.full). Lua
+-- tasks: `lua = "parallel"` runs the blocks on every core.
+-- With opts.lazy = true, f is instead called once, at once, with lazy coordinate
+-- arrays (extent 1 along the other axes, so that they broadcast) and builds one
+-- lask.array expression, fused per block into native kernels, no coordinate array
+-- made: faster, for f written with lask.array's operations.
 -- @param f function
 -- @param shape table
--- @param[opt] opts table: `dtype` (float64), `chunks`
+-- @param[opt] opts table: `dtype` (of the coordinates; float64), `chunks`, `lazy` (boolean)
 -- @return lask.array
+-- @raise for an unknown option, a shape or chunks that do not fit
 -- @usage local y = da.fromfunction(function(i, j) return 10 * i + j end, {2, 3}, {chunks = 2})
--- assert(y:compute():get(2, 3) == 23)
+-- assert(y:compute():get(2, 3) == 23 and y.dtype == "float64")
+-- local q = da.fromfunction(function(i, j) return i / j end, {3, 3}, {dtype = "int64"})
+-- assert(q.dtype == "float64" and q:compute():get(3, 2) == 1.5)   -- int64 / int64
+-- local z = da.fromfunction(function(i) return i * i end, {4}, {lazy = true})
+-- assert(z:compute():get(3) == 9)
 function SH.fromfunction(f, shape, opts)
   if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
     error("lask.array: fromfunction: the first argument must be a function", 2)
   end
   shape = core.normalize_shape(shape, 2)
   opts = opts or {}
+  for key in pairs(opts) do
+    if not FROMFUNCTION_OPTIONS[key] then
+      error(fmt("lask.array: fromfunction: unknown option '%s' (dtype, chunks, lazy)", tostring(key)), 2)
+    end
+  end
   local dtype = core.dtype(opts.dtype or "float64", 2)
   local chunks = core.normalize_chunks(opts.chunks, shape, dtype, 2)
   local coords, da = {}, A()
@@ -824,13 +912,28 @@ function SH.fromfunction(f, shape, opts)
     for d = 1, #shape do s[d] = d == a and shape[d] or 1 end
     coords[a] = da.arange(1, shape[a] + 1, { chunks = { chunks[a] } }):astype(dtype):reshape(s)
   end
-  -- the coordinates broadcast in f's arithmetic, fused per block: none is made whole
-  local r = f(table.unpack(coords, 1, #shape))
-  if not is_array(r) then return da.full(shape, r, { chunks = chunks }) end
-  if not core.same_list(r.shape, shape) or not core.same_chunks(r.chunks, chunks) then
-    r = SH.broadcast_to(r, shape, { chunks = chunks })
+  if opts.lazy then
+    -- the coordinates broadcast in f's arithmetic, fused per block: none is made whole
+    local r = f(table.unpack(coords, 1, #shape))
+    if not is_array(r) then return da.full(shape, r, { chunks = chunks }) end
+    if not core.same_list(r.shape, shape) or not core.same_chunks(r.chunks, chunks) then
+      r = SH.broadcast_to(r, shape, { chunks = chunks })
+    end
+    return r
   end
-  return r
+  if #shape == 0 then error("lask.array: fromfunction: give a shape of at least one axis", 2) end
+  -- the result's dtype: f on one-element coordinates
+  local nd = require("lask.core").ndarray
+  local one = 1
+  for _ = 1, #shape do one = { one } end
+  local probe = {}
+  for a = 1, #shape do probe[a] = nd.asarray(one, dtype) end
+  local ok, r = pcall(f, table.unpack(probe, 1, #shape))
+  if ok and type(r) == "number" then return da.full(shape, r, { chunks = chunks }) end -- f ignores its coordinates
+  local out_dtype = ok and require("lask.array.creation").is_ndarray(r) and r.dtype or dtype
+  for a = 1, #shape do coords[a] = SH.broadcast_to(coords[a], shape, { chunks = chunks }) end
+  coords[#coords + 1] = { dtype = out_dtype, name = "fromfunction" }
+  return require("lask.array.blockwise").map_blocks(f, table.unpack(coords))
 end
 
 -- The helpers lask.array.counting and lask.array.einsum share (not lask.array functions).
