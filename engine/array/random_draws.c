@@ -84,7 +84,7 @@ static inline base_f64v sqrt_lanes_base(base_f64v v) { return (base_f64v){sqrt(v
 #pragma GCC target("avx2,fma")
 #endif
 #define RD_BYTES        32
-#define RD_K            2
+#define RD_K            4
 #define RD_SUFFIX       avx2
 #define RD_MUL(a, b)    ((__typeof__(a))_mm256_mul_epu32((__m256i)(a), (__m256i)(b)))
 #define RD_SQRT(v)      ((__typeof__(v))_mm256_sqrt_pd((__m256d)(v)))
@@ -107,7 +107,7 @@ static inline base_f64v sqrt_lanes_base(base_f64v v) { return (base_f64v){sqrt(v
 #pragma GCC target("avx512f,avx512dq,fma")
 #endif
 #define RD_BYTES        64
-#define RD_K            4
+#define RD_K            8
 #define RD_SUFFIX       avx512
 #define RD_MUL(a, b)    ((__typeof__(a))_mm512_mul_epu32((__m512i)(a), (__m512i)(b)))
 #define RD_SQRT(v)      ((__typeof__(v))_mm512_sqrt_pd((__m512d)(v)))
@@ -132,6 +132,7 @@ static inline base_f64v sqrt_lanes_base(base_f64v v) { return (base_f64v){sqrt(v
   const uint64_t rk[20], uint32_t stream, uint64_t first, int64_t count, int normal, double loc,             \
       double scale, double *out
 typedef void draws_fn(DRAW_ARGS);
+typedef void words_fn(const uint32_t (*w)[4], int64_t n, int normal, double loc, double scale, double *out);
 
 static draws_fn *path_fn(lask_draws_path path) {
 #if LASK_X86
@@ -139,6 +140,14 @@ static draws_fn *path_fn(lask_draws_path path) {
   if (path == LASK_DRAWS_AVX2) return draws_avx2;
 #endif
   return path == LASK_DRAWS_BASE ? draws_base : NULL;
+}
+
+static words_fn *path_words_fn(lask_draws_path path) {
+#if LASK_X86
+  if (path == LASK_DRAWS_AVX512) return of_words_avx512;
+  if (path == LASK_DRAWS_AVX2) return of_words_avx2;
+#endif
+  return of_words_base;
 }
 
 int lask_draws_path_ok(lask_draws_path path) {
@@ -173,6 +182,12 @@ void lask_draws_on(lask_draws_path path, uint64_t seed, uint32_t stream, uint64_
   uint64_t rk[20];
   round_keys(seed, rk);
   path_fn(path)(rk, stream, first, count, normal, loc, scale, out);
+}
+
+void lask_draws_of_words(lask_draws_path path, const uint32_t (*words)[4], int64_t n, int normal, double loc,
+                         double scale, double *out) {
+  LASK_ASSERT(lask_draws_path_ok(path));
+  path_words_fn(path)(words, n, normal, loc, scale, out);
 }
 
 void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]) {

@@ -113,6 +113,35 @@ INLINE void RD(sincos_turn)(u64v hi, u64v lo, f64v *sin_out, u64v *neg_sin, f64v
   *neg_sin = w & sign, *neg_cos = (w ^ (w << 1)) & sign;
 }
 
+/* The draws of the Philox outputs st (vector k, lane l: the words of pair kL + l) into
+ * out[2(kL + l)] and out[2(kL + l) + 1]: uniform, or normal (loc + scale z). */
+INLINE void RD(finish)(RD(philox_state) * st, int normal, double loc, double scale, double *out) {
+  f64v a[RD_K], b[RD_K];
+  if (!normal) {
+    RD_UNROLL
+    for (int k = 0; k < RD_K; k++)
+      a[k] = RD(unit)(st->x[0][k], st->x[1][k]), b[k] = RD(unit)(st->x[2][k], st->x[3][k]);
+  } else {
+    /* Box-Muller: radius sqrt(-2 log(1 - a)) (1 - a in (0, 1]: exact, the log finite),
+     * angle 2 pi b; draws loc + scale r cos, loc + scale r sin */
+    f64v y[RD_K];
+    RD_UNROLL
+    for (int k = 0; k < RD_K; k++) y[k] = RD(neg2log)(1.0 - RD(unit)(st->x[0][k], st->x[1][k]));
+    RD_UNROLL
+    for (int k = 0; k < RD_K; k++) {
+      f64v sn, cs;
+      u64v neg_sn, neg_cs;
+      RD(sincos_turn)(st->x[2][k], st->x[3][k], &sn, &neg_sn, &cs, &neg_cs);
+      f64v sr = RD_SQRT(y[k]) * scale;
+      a[k] = RD_FMA((f64v)((u64v)sr ^ neg_cs), cs, F(loc));
+      b[k] = RD_FMA((f64v)((u64v)sr ^ neg_sn), sn, F(loc));
+    }
+  }
+  RD_UNROLL
+  for (int k = 0; k < RD_K; k++)
+    for (int l = 0; l < L; l++) out[2 * (k * L + l)] = a[k][l], out[2 * (k * L + l) + 1] = b[k][l];
+}
+
 /* The draws of counters j .. j+K*L-1 of stream under the round keys rk: counter
  * j + k*L + l (vector k, lane l) gives out[2(kL + l)] and out[2(kL + l) + 1]. */
 INLINE void RD(step)(u64v iota, uint64_t j, uint64_t stream, const uint64_t rk[20], int normal, double loc,
@@ -124,30 +153,23 @@ INLINE void RD(step)(u64v iota, uint64_t j, uint64_t stream, const uint64_t rk[2
     st.x[0][k] = c, st.x[1][k] = c >> 32, st.x[2][k] = U(stream), st.x[3][k] = U(0);
   }
   RD(philox)(&st, rk);
-  f64v a[RD_K], b[RD_K];
-  if (!normal) {
-    RD_UNROLL
-    for (int k = 0; k < RD_K; k++)
-      a[k] = RD(unit)(st.x[0][k], st.x[1][k]), b[k] = RD(unit)(st.x[2][k], st.x[3][k]);
-  } else {
-    /* Box-Muller: radius sqrt(-2 log(1 - a)) (1 - a in (0, 1]: exact, the log finite),
-     * angle 2 pi b; draws loc + scale r cos, loc + scale r sin */
-    f64v y[RD_K];
-    RD_UNROLL
-    for (int k = 0; k < RD_K; k++) y[k] = RD(neg2log)(1.0 - RD(unit)(st.x[0][k], st.x[1][k]));
-    RD_UNROLL
-    for (int k = 0; k < RD_K; k++) {
-      f64v sn, cs;
-      u64v neg_sn, neg_cs;
-      RD(sincos_turn)(st.x[2][k], st.x[3][k], &sn, &neg_sn, &cs, &neg_cs);
-      f64v sr = RD_SQRT(y[k]) * scale;
-      a[k] = RD_FMA((f64v)((u64v)sr ^ neg_cs), cs, F(loc));
-      b[k] = RD_FMA((f64v)((u64v)sr ^ neg_sn), sn, F(loc));
-    }
+  RD(finish)(&st, normal, loc, scale, out);
+}
+
+/* The draws of n given Philox outputs w[i] (2n draws into out), as RD(draws) makes
+ * them from its counters' (the tests' way to reach any uniform). */
+static void RD(of_words)(const uint32_t (*w)[4], int64_t n, int normal, double loc, double scale,
+                         double *out) {
+  enum { PAIRS = RD_K * L };
+  double buf[2 * PAIRS];
+  for (int64_t i0 = 0; i0 < n; i0 += PAIRS) {
+    RD(philox_state) st;
+    int64_t m = n - i0 < PAIRS ? n - i0 : PAIRS;
+    for (int64_t i = 0; i < PAIRS; i++)
+      for (int v = 0; v < 4; v++) st.x[v][i / L][i % L] = i < m ? w[i0 + i][v] : 0;
+    RD(finish)(&st, normal, loc, scale, buf);
+    memcpy(out + 2 * i0, buf, (size_t)(2 * m) * sizeof *buf);
   }
-  RD_UNROLL
-  for (int k = 0; k < RD_K; k++)
-    for (int l = 0; l < L; l++) out[2 * (k * L + l)] = a[k][l], out[2 * (k * L + l) + 1] = b[k][l];
 }
 
 /* Draws first .. first+count-1 under the round keys rk: whole steps straight into out,
