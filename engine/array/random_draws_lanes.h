@@ -34,16 +34,17 @@ typedef struct RD(philox_state) {
   u64v x[4][RD_K];
 } RD(philox_state);
 
-/* Philox4x32-10 on st under the round keys rk (rk[2r], rk[2r+1]: round r's key).
+/* Philox4x32-10 on st's first kk vectors under the round keys rk (rk[2r], rk[2r+1]:
+ * round r's key).
  * Each round: (x0, x1, x2, x3) <- (hi(x2 m1) ^ x1 ^ k0, lo(x2 m1), hi(x0 m0) ^ x3 ^ k1,
  * lo(x0 m0)); lo is kept as the whole product (its high half is don't-care). */
-INLINE void RD(philox)(RD(philox_state) * st, const uint64_t rk[20]) {
+INLINE void RD(philox)(RD(philox_state) * st, int kk, const uint64_t rk[20]) {
   const u64v m0 = U(0xD2511F53u), m1 = U(0xCD9E8D57u);
   RD_UNROLL
   for (int r = 0; r < 10; r++) {
     u64v k0 = U(rk[2 * r]), k1 = U(rk[2 * r + 1]);
     RD_UNROLL
-    for (int k = 0; k < RD_K; k++) {
+    for (int k = 0; k < kk; k++) {
       u64v p0 = RD_MUL(st->x[0][k], m0), p1 = RD_MUL(st->x[2][k], m1);
       st->x[0][k] = (p1 >> 32) ^ st->x[1][k] ^ k0, st->x[1][k] = p1;
       st->x[2][k] = (p0 >> 32) ^ st->x[3][k] ^ k1, st->x[3][k] = p0;
@@ -54,9 +55,8 @@ INLINE void RD(philox)(RD(philox_state) * st, const uint64_t rk[20]) {
 /* Philox4x32-10 of one counter (lane 0), for the known-answer tests. */
 INLINE void RD(philox_one)(const uint32_t ctr[4], const uint64_t rk[20], uint32_t out[4]) {
   RD(philox_state) st;
-  for (int w = 0; w < 4; w++)
-    for (int k = 0; k < RD_K; k++) st.x[w][k] = U(ctr[w]);
-  RD(philox)(&st, rk);
+  for (int w = 0; w < 4; w++) st.x[w][0] = U(ctr[w]);
+  RD(philox)(&st, 1, rk);
   for (int w = 0; w < 4; w++) out[w] = (uint32_t)st.x[w][0][0];
 }
 
@@ -113,22 +113,23 @@ INLINE void RD(sincos_turn)(u64v hi, u64v lo, f64v *sin_out, u64v *neg_sin, f64v
   *neg_sin = w & sign, *neg_cos = (w ^ (w << 1)) & sign;
 }
 
-/* The draws of the Philox outputs st (vector k, lane l: the words of pair kL + l) into
+/* The draws of the Philox outputs st's first kk vectors (vector k, lane l: the words of
+ * pair kL + l) into
  * out[2(kL + l)] and out[2(kL + l) + 1]: uniform, or normal (loc + scale z). */
-INLINE void RD(finish)(RD(philox_state) * st, int normal, double loc, double scale, double *out) {
+INLINE void RD(finish)(RD(philox_state) * st, int kk, int normal, double loc, double scale, double *out) {
   f64v a[RD_K], b[RD_K];
   if (!normal) {
     RD_UNROLL
-    for (int k = 0; k < RD_K; k++)
+    for (int k = 0; k < kk; k++)
       a[k] = RD(unit)(st->x[0][k], st->x[1][k]), b[k] = RD(unit)(st->x[2][k], st->x[3][k]);
   } else {
     /* Box-Muller: radius sqrt(-2 log(1 - a)) (1 - a in (0, 1]: exact, the log finite),
      * angle 2 pi b; draws loc + scale r cos, loc + scale r sin */
     f64v y[RD_K];
     RD_UNROLL
-    for (int k = 0; k < RD_K; k++) y[k] = RD(neg2log)(1.0 - RD(unit)(st->x[0][k], st->x[1][k]));
+    for (int k = 0; k < kk; k++) y[k] = RD(neg2log)(1.0 - RD(unit)(st->x[0][k], st->x[1][k]));
     RD_UNROLL
-    for (int k = 0; k < RD_K; k++) {
+    for (int k = 0; k < kk; k++) {
       f64v sn, cs;
       u64v neg_sn, neg_cs;
       RD(sincos_turn)(st->x[2][k], st->x[3][k], &sn, &neg_sn, &cs, &neg_cs);
@@ -138,22 +139,22 @@ INLINE void RD(finish)(RD(philox_state) * st, int normal, double loc, double sca
     }
   }
   RD_UNROLL
-  for (int k = 0; k < RD_K; k++)
+  for (int k = 0; k < kk; k++)
     for (int l = 0; l < L; l++) out[2 * (k * L + l)] = a[k][l], out[2 * (k * L + l) + 1] = b[k][l];
 }
 
-/* The draws of counters j .. j+K*L-1 of stream under the round keys rk: counter
+/* The draws of counters j .. j+kk*L-1 of stream under the round keys rk: counter
  * j + k*L + l (vector k, lane l) gives out[2(kL + l)] and out[2(kL + l) + 1]. */
-INLINE void RD(step)(u64v iota, uint64_t j, uint64_t stream, const uint64_t rk[20], int normal, double loc,
-                     double scale, double *out) {
+INLINE void RD(step)(u64v iota, uint64_t j, int kk, uint64_t stream, const uint64_t rk[20], int normal,
+                     double loc, double scale, double *out) {
   RD(philox_state) st;
   RD_UNROLL
-  for (int k = 0; k < RD_K; k++) {
+  for (int k = 0; k < kk; k++) {
     u64v c = iota + (j + (uint64_t)(k * L));
     st.x[0][k] = c, st.x[1][k] = c >> 32, st.x[2][k] = U(stream), st.x[3][k] = U(0);
   }
-  RD(philox)(&st, rk);
-  RD(finish)(&st, normal, loc, scale, out);
+  RD(philox)(&st, kk, rk);
+  RD(finish)(&st, kk, normal, loc, scale, out);
 }
 
 /* The draws of n given Philox outputs w[i] (2n draws into out), as RD(draws) makes
@@ -167,40 +168,56 @@ static void RD(of_words)(const uint32_t (*w)[4], int64_t n, int normal, double l
     int64_t m = n - i0 < PAIRS ? n - i0 : PAIRS;
     for (int64_t i = 0; i < PAIRS; i++)
       for (int v = 0; v < 4; v++) st.x[v][i / L][i % L] = i < m ? w[i0 + i][v] : 0;
-    RD(finish)(&st, normal, loc, scale, buf);
+    RD(finish)(&st, RD_K, normal, loc, scale, buf);
     memcpy(out + 2 * i0, buf, (size_t)(2 * m) * sizeof *buf);
   }
 }
 
-/* Draws first .. first+count-1 under the round keys rk: whole steps straight into out,
- * the ends through a buffer (normal a constant where inlined: one loop for each). */
+/* Draws first .. first+count-1 under the round keys rk: whole steps of K vectors
+ * (when big) straight into out, the rest a vector at a time through a buffer (so a short
+ * run makes at most 2L - 1 draws it does not keep). normal and big are constants where
+ * this is inlined: one loop for each. */
 INLINE void RD(draws_loop)(const uint64_t rk[20], uint32_t stream, uint64_t first, int64_t count, int normal,
-                           double loc, double scale, double *out) {
-  enum { STEP = 2 * RD_K * L }; /* draws a step */
-  double buf[STEP];
+                           int big, double loc, double scale, double *out) {
+  enum { STEP = 2 * RD_K * L, SMALL = 2 * L }; /* draws a step, a small step */
+  double buf[SMALL];
   u64v iota;
   for (int l = 0; l < L; l++) iota[l] = (uint64_t)l;
   uint64_t end = first + (uint64_t)count;
   for (uint64_t e = first; e < end;) {
     uint64_t j = e >> 1, base = 2 * j;
-    if (e == base && end - e >= STEP) {
-      RD(step)(iota, j, stream, rk, normal, loc, scale, out);
+    if (big && e == base && end - e >= STEP) {
+      RD(step)(iota, j, RD_K, stream, rk, normal, loc, scale, out);
       out += STEP, e += STEP;
       continue;
     }
-    RD(step)(iota, j, stream, rk, normal, loc, scale, buf);
-    uint64_t stop = base + STEP < end ? base + STEP : end;
+    RD(step)(iota, j, 1, stream, rk, normal, loc, scale, buf);
+    uint64_t stop = base + SMALL < end ? base + SMALL : end;
     memcpy(out, buf + (e - base), (size_t)(stop - e) * sizeof *buf);
     out += stop - e, e = stop;
   }
 }
 
+/* The four loops, each a function of its own (a short run does not pay for setting up
+ * the constants of the long one). */
+#define RD_LOOP(name, normal, big)                                                                           \
+  static __attribute__((noinline)) void RD(name)(const uint64_t rk[20], uint32_t stream, uint64_t first,     \
+                                                 int64_t count, double loc, double scale, double *out) {     \
+    RD(draws_loop)(rk, stream, first, count, normal, big, loc, scale, out);                                  \
+  }
+RD_LOOP(uniform_short, 0, 0)
+RD_LOOP(uniform_long, 0, 1)
+RD_LOOP(normal_short, 1, 0)
+RD_LOOP(normal_long, 1, 1)
+#undef RD_LOOP
+
 static void RD(draws)(const uint64_t rk[20], uint32_t stream, uint64_t first, int64_t count, int normal,
                       double loc, double scale, double *out) {
+  int big = count >= 2 * RD_K * L;
   if (normal)
-    RD(draws_loop)(rk, stream, first, count, 1, loc, scale, out);
+    (big ? RD(normal_long) : RD(normal_short))(rk, stream, first, count, loc, scale, out);
   else
-    RD(draws_loop)(rk, stream, first, count, 0, loc, scale, out);
+    (big ? RD(uniform_long) : RD(uniform_short))(rk, stream, first, count, loc, scale, out);
 }
 
 #undef u64v

@@ -240,8 +240,8 @@ C.random.random_sample = C.random.random
 
 --- Gaussian draws, float64: `random.normal(shape [, opts])` or `random.normal(loc, scale, shape [, opts])`.
 -- The Box-Muller pairs of the Philox uniforms, the same bits on every machine and for
--- every chunking, within 1e-15 max(1, r) of the exact transform (r: the pair's radius;
--- README: Random numbers).
+-- every chunking; with loc 0 and scale 1 within 1e-15 max(1, r) of the exact transform
+-- (r: the pair's radius; README: Random numbers).
 -- @function random.normal
 -- @param[opt=0] loc number: the mean
 -- @param[opt=1] scale number: the standard deviation
