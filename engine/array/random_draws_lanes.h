@@ -35,8 +35,7 @@ typedef struct RD(philox_state) {
 } RD(philox_state);
 
 /* Philox4x32-10 on st's first kk vectors under the round keys rk (rk[2r], rk[2r+1]:
- * round r's key).
- * Each round: (x0, x1, x2, x3) <- (hi(x2 m1) ^ x1 ^ k0, lo(x2 m1), hi(x0 m0) ^ x3 ^ k1,
+ * round r's key). Each round: (x0, x1, x2, x3) <- (hi(x2 m1) ^ x1 ^ k0, lo(x2 m1), hi(x0 m0) ^ x3 ^ k1,
  * lo(x0 m0)); lo is kept as the whole product (its high half is don't-care). */
 INLINE void RD(philox)(RD(philox_state) * st, int kk, const uint64_t rk[20]) {
   const u64v m0 = U(0xD2511F53u), m1 = U(0xCD9E8D57u);
@@ -93,7 +92,8 @@ INLINE f64v RD(neg2log)(f64v w) {
  * sign bits neg_sin, neg_cos (to xor into a factor). */
 INLINE void RD(sincos_turn)(u64v hi, u64v lo, f64v *sin_out, u64v *neg_sin, f64v *cos_out, u64v *neg_cos) {
   const uint64_t sign = 1ull << 63;
-  /* w = (v + 2^50) << 11 mod 2^64: q mod 4 in its top two bits, r 2^53 + 2^50 below them */
+  /* w = (v + 2^50) << 11 mod 2^64: q mod 4 in its top two bits, (r 2^53 + 2^50) << 11
+   * below them */
   u64v w = ((hi + (1u << 29)) << 32) | (lo & LO32);
   f64v x = ((f64v)(((w >> 11) & ((1ull << 51) - 1)) | MAGIC) - 0x1.4p52) * (6.283185307179586 * 0x1p-53);
   f64v z = x * x;
@@ -113,9 +113,9 @@ INLINE void RD(sincos_turn)(u64v hi, u64v lo, f64v *sin_out, u64v *neg_sin, f64v
   *neg_sin = w & sign, *neg_cos = (w ^ (w << 1)) & sign;
 }
 
-/* The draws of the Philox outputs st's first kk vectors (vector k, lane l: the words of
- * pair kL + l) into
- * out[2(kL + l)] and out[2(kL + l) + 1]: uniform, or normal (loc + scale z). */
+/* The draws of the Philox outputs in st's first kk vectors (vector k, lane l: the words
+ * of pair kL + l) into out[2(kL + l)] and out[2(kL + l) + 1]: uniform, or normal
+ * (loc + scale z). */
 INLINE void RD(finish)(RD(philox_state) * st, int kk, int normal, double loc, double scale, double *out) {
   f64v a[RD_K], b[RD_K];
   if (!normal) {
