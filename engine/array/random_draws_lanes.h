@@ -85,17 +85,18 @@ INLINE f64v RD(neg2log)(f64v w) {
   return RD_FMA(e, F(-2 * 6.93147180369123816490e-01), RD_FMA(e, F(-2 * 1.90821492927058770002e-10), s * p));
 }
 
-/* The sine and cosine of 2 pi u, u = v 2^-53 the uniform of the words hi, lo, with their
- * signs apart: the quarter turn q = round(4u) and r = u - q/4 in [-1/8, 1/8) come from
- * the integer v exactly, x = 2 pi r, fdlibm's minimax polynomials on [-pi/4, pi/4]
- * (k_sin.c, k_cos.c; error below 2^-58), then q swaps sine and cosine and gives the
- * sign bits neg_sin, neg_cos (to xor into a factor). */
-INLINE void RD(sincos_turn)(u64v hi, u64v lo, f64v *sin_out, u64v *neg_sin, f64v *cos_out, u64v *neg_cos) {
+/* The sine and cosine of 2 pi u, u = v 2^-53 the uniform of the words hi, lo: the
+ * quarter turn q = round(4u) and r = u - q/4 in [-1/8, 1/8) come from the integer v
+ * exactly, x = 2 pi r, fdlibm's minimax polynomials on [-pi/4, pi/4] (k_sin.c,
+ * k_cos.c; error below 2^-58); q's signs go into x (the sine's polynomial is odd, to
+ * the bit) and the cosine, then odd q swap the two. */
+INLINE void RD(sincos_turn)(u64v hi, u64v lo, f64v *sin_out, f64v *cos_out) {
   const uint64_t sign = 1ull << 63;
   /* w = (v + 2^50) << 11 mod 2^64: q mod 4 in its top two bits, (r 2^53 + 2^50) << 11
    * below them */
-  u64v w = ((hi + (1u << 29)) << 32) | (lo & LO32);
+  u64v w = ((hi + (1u << 29)) << 32) | (lo & LO32), w1 = w << 1;
   f64v x = ((f64v)(((w >> 11) & ((1ull << 51) - 1)) | MAGIC) - 0x1.4p52) * (6.283185307179586 * 0x1p-53);
+  x = (f64v)((u64v)x ^ ((w ^ w1) & sign)); /* -x for q = 1, 2 */
   f64v z = x * x;
   f64v s = F(1.58969099521155010221e-10);
   s = RD_FMA(s, z, F(-2.50507602534068634195e-08)), s = RD_FMA(s, z, F(2.75573137070700676789e-06));
@@ -107,10 +108,10 @@ INLINE void RD(sincos_turn)(u64v hi, u64v lo, f64v *sin_out, u64v *neg_sin, f64v
   c = RD_FMA(c, z, F(2.48015872894767294178e-05)), c = RD_FMA(c, z, F(-1.38888888888741095749e-03));
   c = RD_FMA(c, z, F(4.16666666666666019037e-02));
   c = RD_FMA(z * z, c, RD_FMA(z, F(-0.5), F(1.0)));
-  u64v swap = (u64v)((i64v)(w << 1) >> 63); /* odd quarter turns: sine and cosine trade places */
+  c = (f64v)((u64v)c ^ (w & sign));   /* -cos for q = 2, 3 */
+  u64v swap = (u64v)((i64v)w1 >> 63); /* odd q: sine and cosine trade places */
   *sin_out = (f64v)(((u64v)c & swap) | ((u64v)s & ~swap));
   *cos_out = (f64v)(((u64v)s & swap) | ((u64v)c & ~swap));
-  *neg_sin = w & sign, *neg_cos = (w ^ (w << 1)) & sign;
 }
 
 /* The draws of the Philox outputs in st's first kk vectors (vector k, lane l: the words
@@ -127,15 +128,16 @@ INLINE void RD(finish)(RD(philox_state) * st, int kk, int normal, double loc, do
      * angle 2 pi b; draws loc + scale r cos, loc + scale r sin */
     f64v y[RD_K];
     RD_UNROLL
-    for (int k = 0; k < kk; k++) y[k] = RD(neg2log)(1.0 - RD(unit)(st->x[0][k], st->x[1][k]));
+    for (int k = 0; k < kk; k++) { /* 1 - a = 1 - v 2^-53, exactly */
+      f64v w = RD_FMA(RD_U53(RD(join)(st->x[0][k], st->x[1][k]) >> 11), F(-0x1p-53), F(1.0));
+      y[k] = RD(neg2log)(w);
+    }
     RD_UNROLL
     for (int k = 0; k < kk; k++) {
       f64v sn, cs;
-      u64v neg_sn, neg_cs;
-      RD(sincos_turn)(st->x[2][k], st->x[3][k], &sn, &neg_sn, &cs, &neg_cs);
+      RD(sincos_turn)(st->x[2][k], st->x[3][k], &sn, &cs);
       f64v sr = RD_SQRT(y[k]) * scale;
-      a[k] = RD_FMA((f64v)((u64v)sr ^ neg_cs), cs, F(loc));
-      b[k] = RD_FMA((f64v)((u64v)sr ^ neg_sn), sn, F(loc));
+      a[k] = RD_FMA(sr, cs, F(loc)), b[k] = RD_FMA(sr, sn, F(loc));
     }
   }
   RD_UNROLL
