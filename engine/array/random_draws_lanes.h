@@ -27,6 +27,9 @@ typedef double RD(f64v) __attribute__((vector_size(RD_BYTES)));
 #define U(x)   ((u64v){0} + (x)) /* every lane x */
 #define F(x)   ((f64v){0} + (x))
 #define INLINE static inline __attribute__((always_inline))
+/* stmt (over vector k) for each of the first kk vectors, unrolled */
+#define EACH(stmt)                                                                                           \
+  RD_UNROLL for (int k = 0; k < kk; k++) { stmt; }
 
 /* The Philox state of K vectors of counters: words x[0..3] (the low 32 bits of each
  * lane count; the high bits are don't-care until the end, RD_MUL ignores them). */
@@ -65,24 +68,29 @@ INLINE u64v RD(join)(u64v hi, u64v lo) { return (hi << 32) | (lo & LO32); }
 /* The double in [0, 1) of the words hi, lo: ((hi << 32 | lo) >> 11) * 2^-53, exactly. */
 INLINE f64v RD(unit)(u64v hi, u64v lo) { return RD_U53(RD(join)(hi, lo) >> 11) * 0x1p-53; }
 
-/* -2 log(w) for w in [2^-53, 1] (fdlibm's e_log.c, fused): w = 2^e m with m in
- * [sqrt(1/2), sqrt(2)) taken apart by integer arithmetic; log m = 2 atanh(s), s =
+/* y[k] = -2 log(w[k]) for w[k] in [2^-53, 1] (fdlibm's e_log.c, fused): w = 2^e m with m
+ * in [sqrt(1/2), sqrt(2)) taken apart by integer arithmetic; log m = 2 atanh(s), s =
  * (m - 1) / (m + 1), |s| < 0.1716, whose odd series is fdlibm's minimax polynomial
- * (error below 2^-58). */
-INLINE f64v RD(neg2log)(f64v w) {
+ * (error below 2^-58). Each statement runs over the kk vectors before the next: the
+ * processor sees kk independent chains at once (4% faster than a vector at a time). */
+INLINE void RD(neg2log)(int kk, const f64v *w, f64v *y) {
   const uint64_t sqrt_half = 0x3fe6a09e667f3bcdu, bias = 1024ull << 52;
-  u64v ix = (u64v)w;
-  u64v t = ix - (sqrt_half - bias); /* (e + 1024) << 52 | the rest; no wrap */
-  f64v m = (f64v)(ix + bias - (t & (0xfffull << 52))), f = m - 1.0;
-  f64v e = (f64v)((t >> 52) | MAGIC) - (0x1p52 + 1024.0); /* exact */
-  f64v s = f / (f + 2.0), z = s * s;
-  f64v p = F(-2 * 1.479819860511658591e-01); /* -2 Lg7 .. -2 Lg1, then -4 */
-  p = RD_FMA(p, z, F(-2 * 1.531383769920937332e-01)), p = RD_FMA(p, z, F(-2 * 1.818357216161805012e-01));
-  p = RD_FMA(p, z, F(-2 * 2.222219843214978396e-01)), p = RD_FMA(p, z, F(-2 * 2.857142874366239149e-01));
-  p = RD_FMA(p, z, F(-2 * 3.999999999940941908e-01)), p = RD_FMA(p, z, F(-2 * 6.666666666666735130e-01));
-  p = RD_FMA(p, z, F(-4.0));
+  f64v m[RD_K], e[RD_K], s[RD_K], z[RD_K], p[RD_K];
+  EACH(u64v ix = (u64v)w[k]; u64v t = ix - (sqrt_half - bias); /* (e + 1024) << 52 | the rest */
+       m[k] = (f64v)(ix + bias - (t & (0xfffull << 52)));
+       e[k] = (f64v)((t >> 52) | MAGIC) - (0x1p52 + 1024.0)) /* exact */
+  EACH(f64v f = m[k] - 1.0; s[k] = f / (f + 2.0); z[k] = s[k] * s[k])
+  /* -2 Lg7 .. -2 Lg1, then -4 */
+  EACH(p[k] = RD_FMA(F(-2 * 1.479819860511658591e-01), z[k], F(-2 * 1.531383769920937332e-01)))
+  EACH(p[k] = RD_FMA(p[k], z[k], F(-2 * 1.818357216161805012e-01)))
+  EACH(p[k] = RD_FMA(p[k], z[k], F(-2 * 2.222219843214978396e-01)))
+  EACH(p[k] = RD_FMA(p[k], z[k], F(-2 * 2.857142874366239149e-01)))
+  EACH(p[k] = RD_FMA(p[k], z[k], F(-2 * 3.999999999940941908e-01)))
+  EACH(p[k] = RD_FMA(p[k], z[k], F(-2 * 6.666666666666735130e-01)))
+  EACH(p[k] = RD_FMA(p[k], z[k], F(-4.0)))
   /* -2 ln 2 = hi + lo, hi with 32 trailing zero bits: e * hi is exact */
-  return RD_FMA(e, F(-2 * 6.93147180369123816490e-01), RD_FMA(e, F(-2 * 1.90821492927058770002e-10), s * p));
+  EACH(y[k] = RD_FMA(e[k], F(-2 * 6.93147180369123816490e-01),
+                     RD_FMA(e[k], F(-2 * 1.90821492927058770002e-10), s[k] * p[k])))
 }
 
 /* The sine and cosine of 2 pi u, u = v 2^-53 the uniform of the words hi, lo: the
@@ -126,12 +134,11 @@ INLINE void RD(finish)(RD(philox_state) * st, int kk, int normal, double loc, do
   } else {
     /* Box-Muller: radius sqrt(-2 log(1 - a)) (1 - a in (0, 1]: exact, the log finite),
      * angle 2 pi b; draws loc + scale r cos, loc + scale r sin */
-    f64v y[RD_K];
+    f64v y[RD_K], w[RD_K];
     RD_UNROLL
-    for (int k = 0; k < kk; k++) { /* 1 - a = 1 - v 2^-53, exactly */
-      f64v w = RD_FMA(RD_U53(RD(join)(st->x[0][k], st->x[1][k]) >> 11), F(-0x1p-53), F(1.0));
-      y[k] = RD(neg2log)(w);
-    }
+    for (int k = 0; k < kk; k++) /* 1 - a = 1 - v 2^-53, exactly */
+      w[k] = RD_FMA(RD_U53(RD(join)(st->x[0][k], st->x[1][k]) >> 11), F(-0x1p-53), F(1.0));
+    RD(neg2log)(kk, w, y);
     RD_UNROLL
     for (int k = 0; k < kk; k++) {
       f64v sn, cs;
@@ -229,3 +236,4 @@ static void RD(draws)(const uint64_t rk[20], uint32_t stream, uint64_t first, in
 #undef U
 #undef F
 #undef INLINE
+#undef EACH
