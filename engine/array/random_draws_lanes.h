@@ -78,8 +78,8 @@ INLINE void RD(neg2log)(int kk, const f64v *w, f64v *y) {
   f64v m[RD_K], e[RD_K], s[RD_K], z[RD_K], p[RD_K];
   EACH(u64v ix = (u64v)w[k]; u64v t = ix - (sqrt_half - bias); /* (e + 1024) << 52 | the rest */
        m[k] = (f64v)(ix + bias - (t & (0xfffull << 52)));
-       e[k] = (f64v)((t >> 52) | MAGIC) - (0x1p52 + 1024.0)) /* exact */
-  EACH(f64v f = m[k] - 1.0; s[k] = f / (f + 2.0); z[k] = s[k] * s[k])
+       e[k] = (f64v)((t >> 52) | MAGIC) - (0x1p52 + 1024.0); /* exact */
+       f64v f = m[k] - 1.0; s[k] = f / (f + 2.0); z[k] = s[k] * s[k])
   /* -2 Lg7 .. -2 Lg1, then -4 */
   EACH(p[k] = RD_FMA(F(-2 * 1.479819860511658591e-01), z[k], F(-2 * 1.531383769920937332e-01)))
   EACH(p[k] = RD_FMA(p[k], z[k], F(-2 * 1.818357216161805012e-01)))
