@@ -71,15 +71,16 @@ INLINE f64v RD(unit)(u64v hi, u64v lo) { return RD_U53(RD(join)(hi, lo) >> 11) *
 /* y[k] = -2 log(w[k]) for w[k] in [2^-53, 1] (fdlibm's e_log.c, fused): w = 2^e m with m
  * in [sqrt(1/2), sqrt(2)) taken apart by integer arithmetic; log m = 2 atanh(s), s =
  * (m - 1) / (m + 1), |s| < 0.1716, whose odd series is fdlibm's minimax polynomial
- * (error below 2^-58). Each statement runs over the kk vectors before the next: the
- * processor sees kk independent chains at once (4% faster than a vector at a time). */
+ * (error below 2^-58). The polynomial's steps each run over the kk vectors before
+ * the next, kk independent chains side by side (with GCC 5% faster than a vector at a
+ * time; with clang 10% slower). */
 INLINE void RD(neg2log)(int kk, const f64v *w, f64v *y) {
   const uint64_t sqrt_half = 0x3fe6a09e667f3bcdu, bias = 1024ull << 52;
-  f64v m[RD_K], e[RD_K], s[RD_K], z[RD_K], p[RD_K];
+  f64v e[RD_K], s[RD_K], z[RD_K], p[RD_K];
   EACH(u64v ix = (u64v)w[k]; u64v t = ix - (sqrt_half - bias); /* (e + 1024) << 52 | the rest */
-       m[k] = (f64v)(ix + bias - (t & (0xfffull << 52)));
+       f64v m = (f64v)(ix + bias - (t & (0xfffull << 52)));
        e[k] = (f64v)((t >> 52) | MAGIC) - (0x1p52 + 1024.0); /* exact */
-       f64v f = m[k] - 1.0; s[k] = f / (f + 2.0); z[k] = s[k] * s[k])
+       f64v f = m - 1.0; s[k] = f / (f + 2.0); z[k] = s[k] * s[k])
   /* -2 Lg7 .. -2 Lg1, then -4 */
   EACH(p[k] = RD_FMA(F(-2 * 1.479819860511658591e-01), z[k], F(-2 * 1.531383769920937332e-01)))
   EACH(p[k] = RD_FMA(p[k], z[k], F(-2 * 1.818357216161805012e-01)))
