@@ -88,6 +88,14 @@ describe("lask.array reductions of big generated blocks", function()
     { "ones 2-d", function() return da.ones({ 2200, 600 }, { chunks = { 2200, 600 } }) end },
     { "arange int64", function() return da.arange(2300000, { chunks = 1100000 }) end },
     { "random 3-d", function() return da.random.random({ 40, 300, 100 }, { chunks = { 40, 300, 100 }, seed = 6 }) end },
+    { "elementwise over two", function()
+      local x = da.random.random({ 2400, 500 }, { chunks = { 2400, 250 }, seed = 7 })
+      return x * da.random.normal({ 2400, 500 }, { chunks = { 2400, 250 }, seed = 8 }) + 1
+    end },
+    { "elementwise with a stored input", function() -- not made in parts: the same results
+      local x = da.random.random({ 1200000 }, { chunks = 1200000, seed = 9 })
+      return x * da.arange(1200000, { chunks = 1200000 }):persist()
+    end },
   }
   local function close(a, b, what)
     for i = 1, #b do
@@ -130,6 +138,9 @@ describe("lask.array reductions of big generated blocks", function()
     assert.equal("sum_agg", tostring(t[1][1]):match("[%w_]+$"))
     assert.equal(16, #t[1][2]) -- 2^21 elements in parts of 2^17
     for _, part in ipairs(t[1][2]) do assert.equal(2 ^ 17, part[2][2][1]) end
+    local t3 = chunk_tasks(((2 * big + 1) ^ 3):mean())
+    assert.equal(16, #t3[1][2])
+    assert.truthy(tostring(t3[1][2][1][2][1]):find("^fused"))
     local small = da.random.random({ 2 ^ 20 }, { chunks = 2 ^ 20, seed = 1 })
     assert.equal("sum_chunk", tostring(chunk_tasks(small:sum())[1][1]):match("[%w_]+$"))
     local rows = da.random.random({ 4000, 400 }, { chunks = { 4000, 400 }, seed = 1 }) -- not along axis 1
