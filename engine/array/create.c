@@ -199,21 +199,24 @@ static lask_status random_args(const lask_kernel *k, const lask_value *args, int
 }
 
 /* Fills a (C-contiguous float64, at global offset in an array of gshape) with
- * draws of stream; normal draws become loc + scale * z. */
+ * draws of stream; normal draws become loc + scale * z. Runs of elements that are
+ * contiguous in the global array too (rows, and whole rows of rows where the block
+ * spans the trailing axes) are drawn in one call. */
 static void fill_draws(lask_ndarray *a, uint64_t seed, const int64_t *offset, const int64_t *gshape,
                        int stream, double loc, double scale) {
-  int n = a->ndim;
-  int64_t gstride[LASK_MAXDIM], idx[LASK_MAXDIM] = {0}, inner = n ? a->shape[n - 1] : 1;
+  int n = a->ndim, outer = n - 1; /* axes 0 .. outer-1 are walked, the rest is one run */
+  int64_t gstride[LASK_MAXDIM], idx[LASK_MAXDIM] = {0}, run = n ? a->shape[n - 1] : 1;
   lask_strides_c(n, gshape, 1, gstride);
-  lask_draws_path path = lask_draws_best(); /* once a block, not once a row */
+  for (; outer > 0 && a->shape[outer] == gshape[outer]; outer--) run *= a->shape[outer - 1];
+  lask_draws_path path = lask_draws_best(); /* once a block, not once a run */
   double *p = (double *)a->data;
   if (lask_ndarray_size(a) == 0) return;
   for (;;) {
     uint64_t flat = 0;
     for (int d = 0; d < n; d++) flat += (uint64_t)((offset[d] + idx[d]) * gstride[d]);
-    lask_draws_on(path, seed, (uint32_t)stream, flat, inner, stream == STREAM_NORMAL, loc, scale, p);
-    p += inner;
-    int d = n - 2;
+    lask_draws_on(path, seed, (uint32_t)stream, flat, run, stream == STREAM_NORMAL, loc, scale, p);
+    p += run;
+    int d = outer - 1;
     for (; d >= 0 && ++idx[d] == a->shape[d]; d--) idx[d] = 0;
     if (d < 0) return;
   }

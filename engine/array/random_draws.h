@@ -25,6 +25,11 @@ lask_draws_path lask_draws_best(void);
 /* Non-zero when path is compiled in and this processor runs it. */
 int lask_draws_path_ok(lask_draws_path path);
 
+/* The 2n draws lask_draws_on makes of n Philox outputs words[i] (draws 2i and 2i+1;
+ * the tests reach any uniform this way). */
+void lask_draws_of_words(lask_draws_path path, const uint32_t (*words)[4], int64_t n, int normal, double loc,
+                         double scale, double *out);
+
 /* Philox4x32-10 of one counter under key, the rounds the draws use (known-answer tests). */
 void lask_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 

@@ -78,6 +78,84 @@ describe("lask.array compute", function()
   end)
 end)
 
+describe("lask.array reductions of big generated blocks", function()
+  -- Blocks of more than 2^20 elements made from nothing and reduced along their first
+  -- axis are made and reduced part by part (lask.array.expression): the same result as
+  -- the unfused graph, to rounding, for every reduction, axis, dtype and scheduler.
+  local cases = {
+    { "random 1-d", function() return da.random.random({ 2500000 }, { chunks = 1300000, seed = 4 }) end },
+    { "normal 2-d", function() return da.random.normal({ 2500, 500 }, { chunks = { 2200, 300 }, seed = 5 }) end },
+    { "ones 2-d", function() return da.ones({ 2200, 600 }, { chunks = { 2200, 600 } }) end },
+    { "arange int64", function() return da.arange(2300000, { chunks = 1100000 }) end },
+    { "random 3-d", function() return da.random.random({ 40, 300, 100 }, { chunks = { 40, 300, 100 }, seed = 6 }) end },
+    { "elementwise over two", function()
+      local x = da.random.random({ 2400, 500 }, { chunks = { 2400, 250 }, seed = 7 })
+      return x * da.random.normal({ 2400, 500 }, { chunks = { 2400, 250 }, seed = 8 }) + 1
+    end },
+    { "elementwise with a stored input", function() -- not made in parts: the same results
+      local x = da.random.random({ 1200000 }, { chunks = 1200000, seed = 9 })
+      return x * da.arange(1200000, { chunks = 1200000 }):persist()
+    end },
+  }
+  local function close(a, b, what)
+    for i = 1, #b do
+      local tol = 1e-12 * math.max(1, math.abs(b[i]))
+      assert.truthy(math.abs(a[i] - b[i]) <= tol, ("%s [%d]: %.17g, unfused %.17g"):format(what, i, a[i], b[i]))
+    end
+  end
+
+  it("give the unfused graph's results for every reduction and axis", function()
+    for _, case in ipairs(cases) do
+      local x = case[2]()
+      local axes = { {}, { axis = 1 }, { axis = 1, keepdims = true } }
+      if x.ndim > 1 then axes[#axes + 1] = { axis = 2 } end
+      if x.ndim > 2 then axes[#axes + 1] = { axis = { 1, 3 } } end
+      for _, op in ipairs { "sum", "mean", "var", "std", "min", "max", "prod", "argmax" } do
+        for _, o in ipairs(axes) do
+          if not (op == "argmax" and (o.keepdims or type(o.axis) == "table")) then
+            local y = op == "argmax" and x:argmax(o.axis) or x[op](x, o)
+            local got, want = H.get(y).flat, H.get(y, { fuse = false }).flat
+            assert.equal(#want, #got)
+            close(got, want, case[1] .. " " .. op)
+          end
+        end
+      end
+    end
+  end)
+
+  it("make a big block in parts, and a small one whole", function()
+    local CP = require "lask.array.compute"
+    local function chunk_tasks(y)
+      local out = {}
+      for key, task in pairs(CP.graph({ y }, {})) do
+        if not tostring(key):find("aggregate") then out[#out + 1] = task end
+      end
+      return out
+    end
+    local big = da.random.random({ 2 ^ 21 }, { chunks = 2 ^ 21, seed = 1 })
+    local t = chunk_tasks(big:sum())
+    assert.equal(1, #t)
+    assert.equal("sum_agg", tostring(t[1][1]):match("[%w_]+$"))
+    assert.equal(16, #t[1][2]) -- 2^21 elements in parts of 2^17
+    for _, part in ipairs(t[1][2]) do assert.equal(2 ^ 17, part[2][2][1]) end
+    local t3 = chunk_tasks(((2 * big + 1) ^ 3):mean())
+    assert.equal(16, #t3[1][2])
+    assert.truthy(tostring(t3[1][2][1][2][1]):find("^fused"))
+    local small = da.random.random({ 2 ^ 20 }, { chunks = 2 ^ 20, seed = 1 })
+    assert.equal("sum_chunk", tostring(chunk_tasks(small:sum())[1][1]):match("[%w_]+$"))
+    local rows = da.random.random({ 4000, 400 }, { chunks = { 4000, 400 }, seed = 1 }) -- not along axis 1
+    assert.equal("sum_chunk", tostring(chunk_tasks(rows:sum(2))[1][1]):match("[%w_]+$"))
+  end)
+
+  it("runs on every scheduler", function()
+    local x = da.random.normal({ 3000, 400 }, { chunks = { 3000, 200 }, seed = 8 })
+    local want = H.get(x:sum(1), { fuse = false }).flat
+    for _, sched in ipairs { "sync", "threaded", "multiprocessing" } do
+      close(H.get(x:sum(1), { scheduler = sched }).flat, want, sched)
+    end
+  end)
+end)
+
 describe("lask.array store and from_npy", function()
   it("writes .npy files numpy reads, and reads them back lazily", function()
     local dir = tmpdir()

@@ -209,6 +209,15 @@ describe("lask.array creation", function()
     H.same(n, n2.flat, 0)
   end)
 
+  it("random and normal: the same bits for blocks that span the trailing axes, part of them, or single rows", function()
+    for _, make in ipairs { da.random.random, da.random.normal } do
+      local whole = H.get(make({ 6, 5, 40 }, { chunks = { 6, 5, 40 }, seed = 9 }))
+      for _, chunks in ipairs { { 2, 5, 40 }, { 4, 2, 40 }, { 6, 5, 7 }, { 1, 1, 40 }, { 5, 3, 17 }, { 6, 1, 3 } } do
+        H.same(H.get(make({ 6, 5, 40 }, { chunks = chunks, seed = 9 })), whole.flat, 0)
+      end
+    end
+  end)
+
   it("from_array: Lua tables and in-memory arrays, cut into chunks", function()
     local t = { { 1, 2, 3 }, { 4, 5, 6 } }
     local x = da.from_array(t, { chunks = { 1, 2 } })

@@ -43,7 +43,11 @@ local function block_geometry(chunks, offsets, idx)
 end
 
 -- A creation array: name prefix, the token's inputs, shape, options (chunks,
--- dtype), and task(block_shape, offsets, idx) for each block.
+-- dtype), and task(block_shape, offsets, idx) for each block. task depends on the
+-- shape and offsets it is given only, so it also makes any run of rows of a block:
+-- layer.part(idx, first, count) is the task of rows first .. first+count-1 (0-based,
+-- along the first axis) of block idx, layer.block_shape(idx) the block's shape
+-- (lask.array.expression reduces big blocks part by part with them).
 local function source(prefix, token_args, shape, chunks, dtype, task)
   local name = prefix .. "-" .. core.tokenize(prefix, token_args, shape, chunks, dtype)
   local offsets = {}
@@ -52,6 +56,14 @@ local function source(prefix, token_args, shape, chunks, dtype, task)
     local bshape, off = block_geometry(chunks, offsets, idx)
     return task(bshape, off, idx)
   end)
+  if #shape > 0 then
+    layer.block_shape = function(idx) return (block_geometry(chunks, offsets, idx)) end
+    layer.part = function(idx, first, count)
+      local bshape, off = block_geometry(chunks, offsets, idx)
+      bshape[1], off[1] = count, off[1] + first
+      return task(bshape, off, idx)
+    end
+  end
   return core.new(layer, {}, chunks, dtype)
 end
 C.source = source
@@ -239,6 +251,9 @@ end
 C.random.random_sample = C.random.random
 
 --- Gaussian draws, float64: `random.normal(shape [, opts])` or `random.normal(loc, scale, shape [, opts])`.
+-- The Box-Muller pairs of the Philox uniforms, the same bits on every machine and for
+-- every chunking; with loc 0 and scale 1 within 1e-15 max(1, r) of the exact transform
+-- (r: the pair's radius; README: Random numbers).
 -- @function random.normal
 -- @param[opt=0] loc number: the mean
 -- @param[opt=1] scale number: the standard deviation

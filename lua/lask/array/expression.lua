@@ -13,6 +13,11 @@
 --   - any other inlined layer (a creation step, an elementwise step feeding a
 --     reduction's chunk step or a store) becomes a nested task inside its
 --     consumer's task: one task per block, no intermediate kept in the graph.
+--   - a creation layer (random, normal, ones, arange, ...), or an elementwise program
+--     over such layers only, inlined into the chunk step of a reduction along its
+--     first axis (sum, prod, min, max, mean, var, std), with blocks of more than 2^20
+--     elements, is made and reduced in parts of about 2^17 elements: one task still,
+--     whose parts are each reduced while in the cache and then combined (parts_of).
 -- A program stays within the fused kernel's limits (lask.core.arrayops.fused_limits:
 -- inputs, tokens, stack depth): a layer that would overflow them stays a task of
 -- its own.
@@ -164,6 +169,55 @@ local function program_of(state, layer)
   return plan
 end
 
+-- A block of more than WHOLE elements, made from nothing (a creation layer) and
+-- reduced along its first axis, is made and reduced in parts of about PART elements
+-- (runs of whole rows): each part is reduced while it is in the cache, and the parts'
+-- partials are combined as the reduction tree combines blocks'. Measured on the sum of
+-- random numbers: blocks of 200 MB take 1.5x less CPU time so; blocks of 8 MB (in the
+-- last-level cache already) 5% more, hence WHOLE.
+local PART, WHOLE = 1 << 17, 1 << 20
+
+-- The tasks of the parts of block idx of child, or nil when the block is to be made
+-- whole: child a creation layer, or an elementwise layer whose program's inputs are
+-- all creation layers nested in it, with blocks of one shape (each part then runs the
+-- program on the parts of its inputs).
+local function parts_of(state, child, idx)
+  local makers, build = {}, nil -- makers[i] = {creation layer, its block index}
+  if child.part then
+    makers[1] = { child, idx }
+    build = function(p) return p[1] end
+  elseif child.ew then
+    local plan = program_of(state, child)
+    if plan.plain then return nil end
+    for i, lf in ipairs(plan.leaves) do
+      if not (lf.nested and lf.nested.part) then return nil end
+      makers[i] = { lf.nested, input_index(idx, lf.numblocks) }
+    end
+    build = function(p) return { plan.kernel, table.unpack(p) } end
+  else
+    return nil
+  end
+  local bshape = makers[1][1].block_shape(makers[1][2])
+  for i = 2, #makers do
+    local other = makers[i][1].block_shape(makers[i][2])
+    if #other ~= #bshape then return nil end
+    for d = 1, #bshape do
+      if other[d] ~= bshape[d] then return nil end
+    end
+  end
+  local rows, per_row = bshape[1], 1
+  for d = 2, #bshape do per_row = per_row * bshape[d] end
+  if rows < 2 or rows * per_row <= WHOLE then return nil end
+  local step = math.max(1, PART // per_row)
+  local parts = {}
+  for first = 0, rows - 1, step do
+    local count, p = math.min(step, rows - first), {}
+    for i, m in ipairs(makers) do p[i] = m[1].part(m[2], first, count) end
+    parts[#parts + 1] = build(p)
+  end
+  return parts
+end
+
 -- The task of block idx of a blockwise layer, with inlined inputs nested/fused.
 local function block_task(state, layer, idx)
   if layer.ew then
@@ -184,7 +238,10 @@ local function block_task(state, layer, idx)
   for i, inp in ipairs(layer.inputs) do
     local iidx = input_index(idx, inp.numblocks)
     if state.inline[inp.name] == layer.name then
-      args[i] = block_task(state, state.layers[inp.name], iidx)
+      local child = state.layers[inp.name]
+      local parts = layer.by_parts and #layer.inputs == 1 and parts_of(state, child, iidx)
+      if parts then return layer.by_parts(parts) end
+      args[i] = block_task(state, child, iidx)
     else
       args[i] = block_key(inp.name, iidx)
     end

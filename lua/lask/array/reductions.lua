@@ -61,7 +61,8 @@ end
 
 -- reduce(x, spec, opts): the tree for one reduction. spec: prefix (name), chunk(key,
 -- idx) -> task, combine(list) -> task (the tree's nodes), finish(task) -> task or
--- nil, dtype. opts: axes (0-based list), keepdims, split_every.
+-- nil, dtype, by_parts (chunk does not use idx: a block may be reduced as the
+-- combination of its parts). opts: axes (0-based list), keepdims, split_every.
 local function reduce(x, spec, axes, opts, level)
   level = level + 1
   local split = split_factors(opts.split_every, axes, level)
@@ -75,6 +76,15 @@ local function reduce(x, spec, axes, opts, level)
   local nb = core.numblocks_of(x.chunks)
   -- blockwise, so that fusion may nest the input's task in this step
   local chunk = core.blockwise_layer(cname, x.chunks, { x }, function(idx, args) return spec.chunk(args[1], idx) end)
+  if spec.by_parts and reduced[0] then
+    -- a block made part by part (runs of rows, lask.array.expression): the parts'
+    -- partials combined, as the tree combines blocks'
+    chunk.by_parts = function(parts)
+      local list = {}
+      for i, part in ipairs(parts) do list[i] = spec.chunk(part) end
+      return spec.combine(list)
+    end
+  end
   local arr = core.new(chunk, { x }, x.chunks, x.dtype)
   local layers = arr.layers
   local prev_name, prev_nb = cname, nb
@@ -216,6 +226,7 @@ local function simple(op, dtype_rule)
       chunk = function(key) return { kchunk, key, ax } end,
       combine = function(list) return { kagg, list, ax } end,
       single = function(key) return key end,
+      by_parts = true,
       dtype = dtype_rule(x.dtype),
     }, axes, opts, 2)
   end
@@ -282,6 +293,7 @@ local function moment(op, order)
       chunk = function(key) return { kchunk, key, ax, order } end,
       combine = function(list) return { kagg, list, ax } end,
       single = function(key) return key end,
+      by_parts = true,
       finish = function(task)
         if op == "mean" then return { kfinish, task, out_dt } end
         return { kfinish, task, ddof, out_dt }
