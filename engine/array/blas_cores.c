@@ -38,6 +38,8 @@ static void set_threads(void *ctx, int cores) {
 
 long lask_blas_cores_widened(void) { return atomic_load(&widened); }
 
+int lask_blas_cores_threads(void) { return openblas_get_num_threads(); }
+
 int lask_blas_cores_begin(double flops) {
   int max = lask_blas_threads_max(), idle = 0;
   if (flops < MIN_FLOPS || max < 2 || !lask_blas_cores_enabled()) return 0;

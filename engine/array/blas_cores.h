@@ -35,6 +35,9 @@ bool lask_blas_cores_enabled(void);
  * tests and diagnostics). */
 long lask_blas_cores_widened(void);
 
+/* OpenBLAS's thread count now (1 unless a call borrows). */
+int lask_blas_cores_threads(void);
+
 LASK_END_DECLS
 
 #endif

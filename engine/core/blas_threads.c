@@ -15,4 +15,6 @@ static void single(void) {
 
 void lask_blas_threads_single(void) { pthread_once(&once, single); }
 
+void lask_blas_threads_single_again(void) { openblas_set_num_threads(1); }
+
 int lask_blas_threads_max(void) { return atomic_load(&before); }

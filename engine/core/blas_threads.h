@@ -10,6 +10,10 @@
  * sets it to 1, for good (setting it per run raced between engines). */
 void lask_blas_threads_single(void);
 
+/* Sets OpenBLAS's thread count back to 1 (a forked worker process, whose parent may
+ * have been lending cores to a call when it forked). */
+void lask_blas_threads_single_again(void);
+
 /* OpenBLAS's thread count before lask_blas_threads_single set it to 1
  * (OPENBLAS_NUM_THREADS, or one per core); 0 before any engine started. */
 int lask_blas_threads_max(void);

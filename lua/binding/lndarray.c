@@ -656,11 +656,13 @@ static int l_buffer_cache(lua_State *L) {
   return 1;
 }
 
-/* blas_cores() -> {enabled=, max=, widened=}: whether big BLAS calls of a task that
- * runs alone borrow the sleeping workers' cores (LASK_BLAS_BORROW), with at most how
- * many threads, and how many calls were given more than one so far (blas_cores.h). */
+/* blas_cores() -> {enabled=, max=, widened=, threads=}: whether big BLAS calls of a
+ * task that runs alone borrow the sleeping workers' cores (LASK_BLAS_BORROW), with at
+ * most how many threads, how many calls were given more than one so far, and
+ * OpenBLAS's thread count now (blas_cores.h). */
 static int l_blas_cores(lua_State *L) {
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, lask_blas_cores_threads()), lua_setfield(L, -2, "threads");
   lua_pushboolean(L, lask_blas_cores_enabled()), lua_setfield(L, -2, "enabled");
   lua_pushinteger(L, lask_blas_threads_max()), lua_setfield(L, -2, "max");
   lua_pushinteger(L, lask_blas_cores_widened()), lua_setfield(L, -2, "widened");
