@@ -12,7 +12,7 @@
 
 /* Below this many flops a call is over before more threads would pay for waking
  * (OpenBLAS keeps small products on one thread anyway). */
-#define MIN_FLOPS 3e7
+#define MIN_FLOPS 1e8
 
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 static bool enabled;         /* set once, by read_env */

@@ -9,7 +9,8 @@ local lask = require "lask"
 local nd = require("lask.core").ndarray
 
 -- The script each configuration runs: arg[1] the directory, arg[2] the scheduler.
--- Sizes: every call a task makes is above the borrowing threshold (3e7 flops).
+-- Sizes: the calls of every family but svd_compressed's are above the borrowing
+-- threshold (1e8 flops).
 local SCRIPT = [[
 local lask = require "lask"
 local da = require "lask.array"
@@ -23,7 +24,8 @@ local tall = normal({ 3000, 400 }, { 1000, 400 }, 1)
 local sq = normal({ 800, 800 }, { 400, 400 }, 2)
 local sq32 = normal({ 800, 800 }, { 400, 400 }, 2, "float32")
 local one = normal({ 600, 600 }, { 600, 600 }, 3)
-local spd = (one:dot(one.T) + da.eye(600, { chunks = 600 }) * 600):persist()
+local c8 = normal({ 800, 800 }, { 800, 800 }, 8)
+local spd = (c8:dot(c8.T) + da.eye(800, { chunks = 800 }) * 800):persist()
 local rhs = normal({ 600, 40 }, { 600, 40 }, 4)
 local wide = normal({ 1200, 300 }, { 1200, 300 }, 5)
 local u, s, v = la.svd(tall)
