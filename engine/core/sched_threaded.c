@@ -13,6 +13,10 @@
  * lask_order priority), so its worker continues with the most urgent one: LIFO
  * with priorities as tie-breakers, which keeps the working set small.
  *
+ * A worker that sleeps with nothing to do counts itself in r->cores (cores.h) for the
+ * while: a task that runs alone may lend itself the sleepers' cores for a BLAS call,
+ * and gets them back to its own as soon as one of them wakes.
+ *
  * Host tasks (heads that are not native kernels) go to the host queue, a heap
  * under r->mu that only the host pops, unless the run gives every worker host ops
  * of its own (o->workers) and marks the node as runnable anywhere: then it is
