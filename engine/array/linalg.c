@@ -263,7 +263,7 @@ static int factor_block(lask_ndarray *a, const double *src, int64_t rs, int64_t 
   return info;
 }
 
-static int apply_factor_alone(const factor *f, const lask_ndarray *w, double *out);
+static int apply_factor_lapack(const factor *f, const lask_ndarray *w, double *out);
 
 /* out (m×k, row-major) = Q·W for a factored block and W n×k, on the sleeping workers'
  * cores too when its task runs alone (blas_cores.h). Returns 0, LAPACK's info, or -1
@@ -271,13 +271,13 @@ static int apply_factor_alone(const factor *f, const lask_ndarray *w, double *ou
 static int apply_factor_to(const factor *f, const lask_ndarray *w, double *out) {
   int64_t m = f->v->shape[0], n = f->v->shape[1], k = w->shape[1];
   int borrowed = lask_blas_cores_begin(4.0 * (double)m * (double)n * (double)k);
-  int info = apply_factor_alone(f, w, out);
+  int info = apply_factor_lapack(f, w, out);
   lask_blas_cores_end(borrowed);
   return info;
 }
 
-/* apply_factor_to's work, on the cores it was given. */
-static int apply_factor_alone(const factor *f, const lask_ndarray *w, double *out) {
+/* apply_factor_to's LAPACK calls, on the cores it was given. */
+static int apply_factor_lapack(const factor *f, const lask_ndarray *w, double *out) {
   int64_t m = f->v->shape[0], n = f->v->shape[1], k = w->shape[1], nb = qr_nb(n);
   const double *V = (const double *)f->v->data, *T = (const double *)f->t->data, *W = (const double *)w->data;
   if (f->tree) return tree_apply(V, T, m / n, n, W, k, out);

@@ -15,6 +15,10 @@ static void single(void) {
 
 void lask_blas_threads_single(void) { pthread_once(&once, single); }
 
-void lask_blas_threads_single_again(void) { openblas_set_num_threads(1); }
+/* Only when needed: after a fork OpenBLAS's pool is down (its fork handler), and any
+ * set would start it again in the worker process. */
+void lask_blas_threads_single_again(void) {
+  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+}
 
 int lask_blas_threads_max(void) { return atomic_load(&before); }
