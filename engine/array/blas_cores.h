@@ -8,8 +8,11 @@
  * most one call in the process borrows at a time; the count goes up only while every
  * other worker of the run sleeps, and back to 1 as soon as one wakes to take work
  * (OpenBLAS reads it at each BLAS call, also those inside a LAPACK routine). At most
- * lask_blas_threads_max() threads. LASK_BLAS_BORROW=0 in the environment (read
- * once) turns borrowing off: every call then runs on its task's core alone.
+ * lask_blas_threads_max() threads, and no more than the cores other programs leave
+ * free when they are lent (Linux's /proc: threads running or ready to run).
+ * LASK_BLAS_BORROW in the environment (read once): "0" turns borrowing off (every
+ * call then runs on its task's core alone), "always" lends the cores however busy
+ * the machine is.
  */
 #ifndef LASK_BLAS_CORES_H
 #define LASK_BLAS_CORES_H
