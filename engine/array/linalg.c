@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "array_kernels.h"
+#include "blas_cores.h"
 #include "lapack_f.h"
 #include "linalg.h"
 #include "ndarray.h"
@@ -262,9 +263,21 @@ static int factor_block(lask_ndarray *a, const double *src, int64_t rs, int64_t 
   return info;
 }
 
-/* out (m×k, row-major) = Q·W for a factored block and W n×k. Returns 0, LAPACK's
- * info, or -1 when out of memory. */
+static int apply_factor_lapack(const factor *f, const lask_ndarray *w, double *out);
+
+/* out (m×k, row-major) = Q·W for a factored block and W n×k, on the sleeping workers'
+ * cores too when its task runs alone (blas_cores.h). Returns 0, LAPACK's info, or -1
+ * when out of memory. */
 static int apply_factor_to(const factor *f, const lask_ndarray *w, double *out) {
+  int64_t m = f->v->shape[0], n = f->v->shape[1], k = w->shape[1];
+  int borrowed = lask_blas_cores_begin(4.0 * (double)m * (double)n * (double)k);
+  int info = apply_factor_lapack(f, w, out);
+  lask_blas_cores_end(borrowed);
+  return info;
+}
+
+/* apply_factor_to's LAPACK calls, on the cores it was given. */
+static int apply_factor_lapack(const factor *f, const lask_ndarray *w, double *out) {
   int64_t m = f->v->shape[0], n = f->v->shape[1], k = w->shape[1], nb = qr_nb(n);
   const double *V = (const double *)f->v->data, *T = (const double *)f->t->data, *W = (const double *)w->data;
   if (f->tree) return tree_apply(V, T, m / n, n, W, k, out);
@@ -312,6 +325,7 @@ static lask_status qr_wide(const lask_kernel *k, lask_ndarray *a, lask_value *ou
   int64_t m = a->shape[0], n = a->shape[1];
   lask_ndarray *q = new_matrix(m, m, err), *r = new_matrix(m, n, err);
   double *tau = malloc((size_t)(m ? m : 1) * sizeof *tau), *A = (double *)a->data;
+  int borrowed = lask_blas_cores_begin(4.0 * (double)m * (double)m * (double)n);
   int info = q && r && tau
                  ? LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, A, (lapack_int)n, tau)
                  : -1;
@@ -323,6 +337,7 @@ static lask_status qr_wide(const lask_kernel *k, lask_ndarray *a, lask_value *ou
   if (info == 0 && m > 0)
     info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)m, (lapack_int)m, (double *)q->data,
                           (lapack_int)m, tau);
+  lask_blas_cores_end(borrowed);
   free(tau), lask_release(lask_ndarray_value(a));
   if (info != 0) {
     if (q) lask_release(lask_ndarray_value(q));
@@ -359,11 +374,15 @@ static lask_status factor_arg(const lask_kernel *k, const lask_value *args, int 
   if (!(*r = new_matrix(n, n, err))) {
     if (a) lask_release(lask_ndarray_value(a));
   } else if (p) { /* a stack of triangles (TSQR's second stage): merged in place */
+    int borrowed = lask_blas_cores_begin(4.0 / 3.0 * (double)(p - 1) * (double)n * (double)n * (double)n);
     info = factor_stack(a, p, f, *r, err);
+    lask_blas_cores_end(borrowed);
   } else if ((a = lask_ndarray_empty(LASK_F64, 2, src->shape, err))) {
     bool fortran = direct && !lask_ndarray_is_c_contiguous(in);
+    int borrowed = lask_blas_cores_begin(2.0 * (double)a->shape[0] * (double)n * (double)n);
     info =
         factor_block(a, (const double *)src->data, fortran ? 1 : n, fortran ? src->shape[0] : 1, f, *r, err);
+    lask_blas_cores_end(borrowed);
   }
   if (held) lask_release(lask_ndarray_value(held));
   if (info == 0) return LASK_OK;
@@ -502,11 +521,13 @@ static lask_status k_svd(const lask_kernel *k, const lask_value *args, int nargs
   /* row-major a is the column-major aᵀ = V S Uᵀ: its U is our V and its V our U, each
    * already in row-major order (LAPACKE's row-major entry would copy-transpose a, U and
    * V: 1.48 ms against 1.18 for 110×110) */
+  int borrowed = lask_blas_cores_begin(4.0 * (double)m * (double)n * (double)kk + 8.0 * (double)kk * kk * kk);
   int info = !(u && s && v) ? -1
              : kk == 0      ? 0
                             : LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)n, (lapack_int)m,
                                              (double *)a->data, (lapack_int)n, (double *)s->data,
                                              (double *)v->data, (lapack_int)n, (double *)u->data, (lapack_int)kk);
+  lask_blas_cores_end(borrowed);
   lask_release(lask_ndarray_value(a));
   if (!u || !s || !v || info != 0) {
     lask_ndarray *all[] = {u, s, v};
@@ -549,9 +570,11 @@ static lask_ndarray *lu_arg(const lask_kernel *k, const lask_value *args, int i,
     lask_release(lask_ndarray_value(a));
     return lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory"), NULL;
   }
+  int borrowed = lask_blas_cores_begin(2.0 / 3.0 * (double)n * (double)n * (double)n);
   *info = n ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, (double *)a->data, (lapack_int)n,
                              *ipiv)
             : 0;
+  lask_blas_cores_end(borrowed);
   return a;
 }
 
@@ -619,12 +642,15 @@ static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nar
     return lask_akernel_fail(k, LASK_EINVAL, err, "a and b have different numbers of rows");
   }
   lapack_int *ipiv = malloc((size_t)(n ? n : 1) * sizeof *ipiv);
+  int borrowed =
+      lask_blas_cores_begin(2.0 / 3.0 * (double)n * (double)n * (double)n + 2.0 * (double)n * n * nrhs);
   int info = !ipiv    ? -1
              : n == 0 ? 0
              : pos ? LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, (lapack_int)nrhs, (double *)a->data,
                                    (lapack_int)n, (double *)b->data, (lapack_int)nrhs)
                    : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)nrhs, (double *)a->data,
                                    (lapack_int)n, ipiv, (double *)b->data, (lapack_int)nrhs);
+  lask_blas_cores_end(borrowed);
   free(ipiv), lask_release(lask_ndarray_value(a));
   if (info != 0) {
     lask_release(lask_ndarray_value(b));
@@ -645,7 +671,9 @@ static lask_status k_cholesky(const lask_kernel *k, const lask_value *args, int 
   if (!a || !(a = own(a, err))) return err->code;
   int64_t n = a->shape[0];
   double *A = (double *)a->data;
+  int borrowed = lask_blas_cores_begin((double)n * (double)n * (double)n / 3.0);
   int info = n ? LAPACKE_dpotrf(LAPACK_ROW_MAJOR, lower ? 'L' : 'U', (lapack_int)n, A, (lapack_int)n) : 0;
+  lask_blas_cores_end(borrowed);
   if (info != 0) {
     lask_release(lask_ndarray_value(a));
     return lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE,
@@ -666,8 +694,10 @@ static lask_status k_inv(const lask_kernel *k, const lask_value *args, int nargs
   lask_ndarray *a = lu_arg(k, args, 0, &ipiv, &info, err);
   if (!a) return err->code;
   int64_t n = a->shape[0];
+  int borrowed = info == 0 && n ? lask_blas_cores_begin(4.0 / 3.0 * (double)n * (double)n * (double)n) : 0;
   if (info == 0 && n)
     info = LAPACKE_dgetri(LAPACK_ROW_MAJOR, (lapack_int)n, (double *)a->data, (lapack_int)n, ipiv);
+  lask_blas_cores_end(borrowed);
   free(ipiv);
   if (info != 0) {
     lask_release(lask_ndarray_value(a));
@@ -705,11 +735,14 @@ static lask_status k_lstsq(const lask_kernel *k, const lask_value *args, int nar
   lapack_int rank = 0;
   int info = -1;
   if (B && s) {
+    int borrowed =
+        lask_blas_cores_begin(4.0 * (double)m * (double)n * (double)kk + 8.0 * (double)kk * kk * kk);
     memcpy(B, b->data, (size_t)(m * nrhs) * sizeof *B);
     info = kk == 0 ? 0
                    : LAPACKE_dgelsd(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)nrhs,
                                     (double *)a->data, (lapack_int)n, B, (lapack_int)nrhs, (double *)s->data,
                                     -1.0, &rank);
+    lask_blas_cores_end(borrowed);
   }
   lask_release(lask_ndarray_value(a));
   lask_release(lask_ndarray_value(b));
@@ -759,9 +792,11 @@ static double *singular_values(const lask_ndarray *a, int64_t *count) {
   if (!work || !s) return free(work), free(s), NULL;
   memcpy(work, a->data, (size_t)(m * n) * sizeof *work);
   lapack_int ld = (lapack_int)(m > n ? m : n); /* unused with jobz 'N', but LAPACKE checks it */
+  int borrowed = lask_blas_cores_begin(4.0 * (double)m * (double)n * (double)kk);
   int info = kk ? LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)m, (lapack_int)n, work, (lapack_int)n, s,
                                  NULL, ld, NULL, ld)
                 : 0;
+  lask_blas_cores_end(borrowed);
   free(work);
   if (info != 0) return free(s), NULL;
   *count = kk;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "array_kernels.h"
+#include "blas_cores.h"
 
 /* numpy.matmul's rules for 1-D and 2-D operands: a 1-D left operand is a row, a
  * 1-D right one a column, and the added axis is dropped from the result. Floats go
@@ -46,6 +47,7 @@ static void gemm(lask_dtype dt, const mat *a, const mat *b, char *out, bool accu
     return;
   }
   enum CBLAS_TRANSPOSE ta = a->trans ? CblasTrans : CblasNoTrans, tb = b->trans ? CblasTrans : CblasNoTrans;
+  int borrowed = dt == LASK_F64 || dt == LASK_F32 ? lask_blas_cores_begin(2.0 * m * (double)n * kk) : 0;
   if (dt == LASK_F64)
     cblas_dgemm(CblasRowMajor, ta, tb, m, n, kk, 1.0, (const double *)a->a->data, (int)a->ld,
                 (const double *)b->a->data, (int)b->ld, accumulate ? 1.0 : 0.0, (double *)out, n);
@@ -54,6 +56,7 @@ static void gemm(lask_dtype dt, const mat *a, const mat *b, char *out, bool accu
                 (const float *)b->a->data, (int)b->ld, accumulate ? 1.0f : 0.0f, (float *)out, n);
   else
     matmul_i64(a, b, (int64_t *)out, accumulate);
+  lask_blas_cores_end(borrowed);
 }
 
 lask_dtype lask_matmul_dtype(lask_dtype a, lask_dtype b) {

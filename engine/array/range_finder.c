@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "array_kernels.h"
+#include "blas_cores.h"
 #include "lapack_f.h"
 #include "range_finder.h"
 
@@ -87,10 +88,12 @@ static lask_status k_power_step(const lask_kernel *k, const lask_value *args, in
     const double *xd = (const double *)x.a->data;
     if (m > 0 && n > 0) {
       /* hᵀ = wt[r0:r1] xᵀ (l×m), then res (+)= hᵀ x (l×n) */
+      int borrowed = lask_blas_cores_begin(4.0 * (double)l * m * (double)n);
       cblas_dgemm(CblasRowMajor, w.trans ? CblasTrans : CblasNoTrans, x.trans ? CblasNoTrans : CblasTrans,
                   (int)l, m, (int)n, 1.0, wd, (int)w.ld, xd, (int)x.ld, 0.0, ht, m);
       cblas_dgemm(CblasRowMajor, CblasNoTrans, x.trans ? CblasTrans : CblasNoTrans, (int)l, (int)n, m, 1.0,
                   ht, m, xd, (int)x.ld, first ? 0.0 : 1.0, res, (int)n);
+      lask_blas_cores_end(borrowed);
       first = false;
     }
     lask_akernel_mat_free(&x);
@@ -158,8 +161,10 @@ static lask_status k_orth_rows(const lask_kernel *k, const lask_value *args, int
     int m = (int)n, nn = (int)l, nbi = (int)nb, info = 0;
     double *work = malloc(sizeof *work * (size_t)nb * (size_t)(m > nn ? m : nn));
     if ((t = malloc(sizeof *t * (size_t)nb * (size_t)l)) && work) {
+      int borrowed = lask_blas_cores_begin(4.0 * (double)n * (double)l * (double)l);
       dgeqrt_(&m, &nn, &nbi, zd, &m, t, &nbi, work, &info);
       if (info == 0) dgemqrt_("L", "N", &m, &nn, &nn, &nbi, zd, &m, t, &nbi, qd, &m, work, &info, 1, 1);
+      lask_blas_cores_end(borrowed);
       if (info) st = lask_akernel_fail(k, LASK_EINVAL, err, "LAPACK failed (info %d)", info);
     } else {
       st = lask_akernel_fail(k, LASK_ENOMEM, err, "out of memory");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "array_kernels.h"
+#include "blas_cores.h"
 
 /* broadcast_to(x, shape): x broadcast to shape by numpy's rules, as a new
  * C-contiguous array (a copy: results are never views with zero strides). */
@@ -246,10 +247,13 @@ static lask_status k_solve_triangular(const lask_kernel *k, const lask_value *ar
                                (long long)i + 1);
     }
   }
-  if (m > 0 && nrhs > 0)
+  if (m > 0 && nrhs > 0) {
+    int borrowed = lask_blas_cores_begin((double)m * (double)m * (double)nrhs);
     cblas_dtrsm(CblasRowMajor, CblasLeft, lower ? CblasLower : CblasUpper, trans ? CblasTrans : CblasNoTrans,
                 unit ? CblasUnit : CblasNonUnit, (int)m, (int)nrhs, 1.0, A, (int)m, (double *)x->data,
                 (int)nrhs);
+    lask_blas_cores_end(borrowed);
+  }
   lask_release(lask_ndarray_value(ac));
   *out = lask_ndarray_value(x);
   return LASK_OK;

@@ -1,23 +1,15 @@
 /* engine.c — the engine object: its pool of worker threads (pool.h), started by
  * lask_engine_new and joined by lask_engine_free. What the threads do is
  * lask_worker_main, in sched_threaded.c; this file calls nothing that runs graphs. */
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "blas_threads.h"
 #include "engine.h"
 #include "pool.h"
 
 enum { DEQUE_LOG2 = 10 };
-
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-
-/* The scheduler owns the cores: a BLAS call inside a task must not start OpenBLAS's
- * own threads on top of the workers. The count is the process's, not the engine's,
- * so it is set once, before the first pool starts, and never restored: setting it
- * per run raced between engines (engine.h says what a host sees). */
-static void blas_single_threaded(void) { openblas_set_num_threads(1); }
 
 static void free_now(lask_engine *e);
 
@@ -45,7 +37,7 @@ lask_engine *lask_engine_new(int num_workers, lask_err *err) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   e->nworkers = num_workers ? num_workers : (cores > 0 ? (int)cores : 1);
   e->npool = e->nworkers - 1;
-  pthread_once(&blas_once, blas_single_threaded);
+  lask_blas_threads_single(); /* the scheduler owns the cores (blas_threads.h) */
   if (!start_pool(e)) {
     free_now(e);
     return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "could not start the engine's worker threads"), NULL;

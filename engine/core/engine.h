@@ -16,7 +16,12 @@ LASK_BEGIN_DECLS
  * OpenBLAS: the first engine a process starts sets OpenBLAS's thread count to 1, for
  * the whole process and for good (the scheduler owns the cores; BLAS inside tasks
  * must not add threads of its own). A host that wants threaded BLAS outside lask
- * afterwards calls openblas_set_num_threads itself, while no engine is running. */
+ * afterwards calls openblas_set_num_threads itself, while no engine is running.
+ * While a task runs alone in a threaded run, a big BLAS/LAPACK call of lask's kernels
+ * raises the count to use the sleeping workers' cores, and sets it back to 1 (a host
+ * that calls BLAS from threads of its own meanwhile may see the raised count:
+ * OpenBLAS's pthreads build serves such calls safely, from the same thread pool).
+ * LASK_BLAS_BORROW=0 in the environment turns that off. */
 lask_engine *lask_engine_new(int num_workers, lask_err *err);
 
 /* Stops the engine's workers and frees it. Called while runs are in progress (from

@@ -13,6 +13,10 @@
  * lask_order priority), so its worker continues with the most urgent one: LIFO
  * with priorities as tie-breakers, which keeps the working set small.
  *
+ * A worker that sleeps with nothing to do counts itself in r->cores (cores.h) for the
+ * while: a task that runs alone may lend itself the sleepers' cores for a BLAS call,
+ * and gets them back to its own as soon as one of them wakes.
+ *
  * Host tasks (heads that are not native kernels) go to the host queue, a heap
  * under r->mu that only the host pops, unless the run gives every worker host ops
  * of its own (o->workers) and marks the node as runnable anywhere: then it is
@@ -46,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cores.h"
 #include "feed.h"
 #include "kernel.h"
 #include "pool.h"
@@ -94,6 +99,7 @@ typedef struct lask_trun {
   size_t nev, capev;
   _Atomic int host_pending; /* hq or ev is not empty */
   lask_parker host_park;
+  lask_cores_run cores; /* the sleeping workers' cores, lent to a task that runs alone */
 } lask_trun;
 
 static int label(const lask_trun *r, int w) { return w == r->e->npool ? 0 : w + 1; }
@@ -316,10 +322,18 @@ static int any_native_work(const lask_trun *r) {
 
 static int finished(lask_trun *r) { return atomic_load_explicit(&r->finished, memory_order_acquire); }
 
+/* Worker sleeps on p with ticket t; meanwhile its core may be lent (cores.h). */
+static void sleep_idle(lask_trun *r, lask_parker *p, uint64_t t) {
+  lask_cores_idle(&r->cores, 1);
+  lask_parker_commit_wait(p, t);
+  lask_cores_idle(&r->cores, -1);
+}
+
 /* A pool thread's part in run r. */
 static void work(lask_trun *r, int w) {
   lask_deque *own = &r->e->deques[w];
   uint32_t id;
+  lask_cores_run *outer = lask_cores_enter(&r->cores);
   while (!finished(r)) {
     if (lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
       while (id != NONE) id = run_one(r, w, id);
@@ -329,8 +343,9 @@ static void work(lask_trun *r, int w) {
     if (finished(r) || any_native_work(r))
       lask_parker_cancel_wait(&r->e->park);
     else
-      lask_parker_commit_wait(&r->e->park, t);
+      sleep_idle(r, &r->e->park, t);
   }
+  lask_cores_leave(outer);
   while (lask_deque_pop(own, &id)) continue; /* what a failed run left behind */
 }
 
@@ -395,6 +410,7 @@ static void host_loop(lask_trun *r) {
   int slack = feed ? prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) : -1;
   if (slack >= 0) prctl(PR_SET_TIMERSLACK, (unsigned long)FEED_TIMER_SLACK_NS, 0, 0, 0);
 #endif
+  lask_cores_run *outer = lask_cores_enter(&r->cores);
   while (!finished(r)) {
     if (r->o->callbacks || feed) deliver_events(r);
     if (feed && (++tick & 15) == 0) poll_feed(r);
@@ -411,8 +427,9 @@ static void host_loop(lask_trun *r) {
     if (finished(r) || atomic_load(&r->host_pending) || any_native_work(r))
       lask_parker_cancel_wait(&r->host_park);
     else
-      lask_parker_commit_wait(&r->host_park, t);
+      sleep_idle(r, &r->host_park, t);
   }
+  lask_cores_leave(outer);
   while (lask_deque_pop(own, &id)) continue;
 #ifdef PR_SET_TIMERSLACK
   if (slack >= 0) prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
@@ -485,13 +502,16 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
   atomic_init(&r.todo, s->nsinks);
   atomic_init(&r.finished, s->nsinks == 0); /* an empty graph */
   lask_status st;
-  if (pthread_mutex_init(&r.mu, NULL) != 0 || !lask_parker_init(&r.host_park)) {
+  bool mu = pthread_mutex_init(&r.mu, NULL) == 0, park = mu && lask_parker_init(&r.host_park),
+       cores = park && lask_cores_run_init(&r.cores, want);
+  if (!cores) {
     st = lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of resources starting a run");
   } else {
     st = run_pool(e, &r, err); /* OpenBLAS is single-threaded already (engine.c) */
-    lask_parker_destroy(&r.host_park);
-    pthread_mutex_destroy(&r.mu);
+    lask_cores_run_destroy(&r.cores);
   }
+  if (park) lask_parker_destroy(&r.host_park);
+  if (mu) pthread_mutex_destroy(&r.mu);
   free(r.hq.ids), free(r.ev);
   atomic_store(&e->busy, 0);
   return st;

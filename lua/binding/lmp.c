@@ -40,6 +40,8 @@
 #include <unistd.h>
 
 #include "binding.h"
+#include "core/blas_threads.h"
+#include "core/cores.h"
 #include "core/sampler.h"
 #include "core/transport.h"
 #include "mp_wire.h"
@@ -207,6 +209,10 @@ static lask_status start_workers(mp *m, lask_err *err) {
     }
     if (pid == 0) {
       close(sv[0]);
+      /* a worker process is in no run of the parent's, and its BLAS runs on one thread
+       * even when the fork came while a call of the parent's borrowed cores */
+      lask_cores_leave(NULL);
+      lask_blas_threads_single_again();
       become_worker(m, sv[1], parent);
     }
     close(sv[1]);

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "array/array_kernels.h"
+#include "array/blas_cores.h"
+#include "core/blas_threads.h"
 #include "binding.h"
 #include "array/npy.h"
 
@@ -671,6 +673,19 @@ static int l_buffer_cache(lua_State *L) {
   return 1;
 }
 
+/* blas_cores() -> {enabled=, max=, widened=, threads=}: whether big BLAS calls of a
+ * task that runs alone borrow the sleeping workers' cores (LASK_BLAS_BORROW), with at
+ * most how many threads, how many calls were given more than one so far, and
+ * OpenBLAS's thread count now (blas_cores.h). */
+static int l_blas_cores(lua_State *L) {
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, lask_blas_cores_threads()), lua_setfield(L, -2, "threads");
+  lua_pushboolean(L, lask_blas_cores_enabled()), lua_setfield(L, -2, "enabled");
+  lua_pushinteger(L, lask_blas_threads_max()), lua_setfield(L, -2, "max");
+  lua_pushinteger(L, lask_blas_cores_widened()), lua_setfield(L, -2, "widened");
+  return 1;
+}
+
 /* trim(): gives the cached big buffers back to the system. */
 static int l_trim(lua_State *L) {
   (void)L;
@@ -734,6 +749,7 @@ void lask_l_open_ndarray(lua_State *L) {
                                    {"npy_clean_stale", l_npy_clean_stale},
                                    {"buffer_cache", l_buffer_cache},
                                    {"trim", l_trim},
+                                   {"blas_cores", l_blas_cores},
                                    {"isndarray", l_isndarray},
                                    {"pending", l_pending},
                                    {"id", l_id},

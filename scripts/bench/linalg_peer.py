@@ -4,8 +4,9 @@
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench/linalg_peer.py dgemm
 
 DIR holds the matrices linalg.lua generated (tall.npy 1e6 x 100, sq.npy 5000 x 1000,
-wide.npy 1e5 x 2000) and lask's results (lask_CASE.npy: singular values, or R for
-tsqr_tall), which this compares with numpy's. Prints one line "RESULT k=v ...": wall
+wide.npy 1e5 x 2000, dot_a.npy and dot_b.npy 4000 x 4000; each extent / 4 with
+LINALG_SMALL=1) and lask's results (lask_CASE.npy: singular values, R for tsqr_tall,
+the product for dot_sq), which this compares with numpy's. Prints one line "RESULT k=v ...": wall
 seconds np_CASE and dask_CASE (best of REPS, and of more runs, up to MAX_REPS, while
 all of them took less than FILL seconds: as linalg.lua times lask; one run when the
 first takes longer than LONG seconds), chk_CASE the checks, the numpy/dask versions and numpy's OpenBLAS
@@ -26,7 +27,10 @@ REPS = 2
 LONG = 5.0
 FILL, MAX_REPS = 1.0, 10
 
-CHUNKS = {"tall": (100_000, 100), "sq": (1000, 1000), "wide": (10_000, 2000)}
+CHUNKS = {"tall": (100_000, 100), "sq": (1000, 1000), "wide": (10_000, 2000), "dot_a": (1000, 1000),
+          "dot_b": (1000, 1000)}
+if os.environ.get("LINALG_SMALL") == "1":
+    CHUNKS = {k: (r // 4, c // 4) for k, (r, c) in CHUNKS.items()}
 
 
 def best(f, reps=REPS):
@@ -69,7 +73,7 @@ def load_lask(d, case):
 
 def dgemm():
     rng = np.random.default_rng(3)
-    n = 2000
+    n = 500 if os.environ.get("LINALG_SMALL") == "1" else 2000
     a, b = rng.random((n, n)), rng.random((n, n))
     a @ b
     t, _ = best(lambda: a @ b, 3)
@@ -101,6 +105,11 @@ def main(d):
     if lr is not None:
         checks["chk_tsqr_tall"] = float(np.max(np.abs(np.abs(lr) - np.abs(r))) / np.max(np.abs(r)))
     del r
+    out["np_dot_sq"], c = best(lambda: X["dot_a"] @ X["dot_b"])
+    lc = load_lask(d, "dot_sq")
+    if lc is not None:
+        checks["chk_dot_sq"] = float(np.max(np.abs(lc - c)) / np.max(np.abs(c)))
+    del c, lc
 
     # dask
     import dask
@@ -120,6 +129,7 @@ def main(d):
     if ls is not None:
         checks["chk_svdc_wide"] = rel(ls, s)
     out["dask_tsqr_tall"], _ = best(lambda: dask.compute(*da.linalg.tsqr(xd["tall"])))
+    out["dask_dot_sq"], _ = best(lambda: da.dot(xd["dot_a"], xd["dot_b"]).compute())
 
     out.update(checks)
     parts = []

@@ -25,6 +25,12 @@
 -- deterministic), so U costs no more than Q. Everything is lazy; the names follow
 -- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
 --
+-- Cores: a big LAPACK or BLAS call of a task that runs alone in a threaded get (the
+-- SVD of TSQR's R, the last of an odd number of blocks, a one-block solve) runs on
+-- OpenBLAS threads on the cores of the workers asleep meanwhile, and back on one
+-- thread as soon as one wakes for work; `LASK_BLAS_BORROW=0` in the environment
+-- turns that off (the README's "BLAS and LAPACK on the idle cores").
+--
 -- dtypes: float32 input gives float32 results, as Dask's; the kernels compute in
 -- float64 (LAPACK's d-routines) and the results are rounded back (keep_float32
 -- says why). Integers and booleans give float64, as numpy's linalg.
