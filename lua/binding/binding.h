@@ -25,6 +25,8 @@
 #define LASK_ERROR_MT   "lask.error"
 #define LASK_NDARRAY_MT "lask.ndarray"
 
+#define LASK_KEY_PARTS_MAX 255 /* parts of a tuple key, at most */
+
 /* The binding's per-Lua-state context (a full userdata kept in the registry). */
 typedef struct lask_lctx {
   lask_engine *engine; /* NULL until first needed */
@@ -86,6 +88,22 @@ const lask_kernel *lask_l_tokernel(lua_State *L, int idx);
 int lask_l_iskey(lua_State *L, int idx);
 int lask_l_isquote(lua_State *L, int idx);
 
+/* The number of parts of the tuple key at idx. */
+int lask_l_keylen(lua_State *L, int idx);
+
+/* Pushes part i (from 1) of the tuple key at idx; returns its type, LUA_TNONE (nil
+ * pushed) past the last part. */
+int lask_l_keypart(lua_State *L, int idx, int i);
+
+/* The metatables of the binding's userdata, as lua_topointer gives them: a loop
+ * over many values (conversion) tells them apart by pointer comparison. */
+typedef struct lask_lmts {
+  const void *key, *quote, *kernel;
+} lask_lmts;
+
+/* Fills m with L's metatables (they live as long as L). */
+void lask_l_metatables(lua_State *L, lask_lmts *m);
+
 /* Pushes the quoted value of the quote at idx. */
 void lask_l_unquote(lua_State *L, int idx);
 
@@ -131,6 +149,15 @@ void lask_l_open_sampler(lua_State *L); /* core.sampler, core.isatty: lsampler.c
 
 /* --- graph conversion (lconvert.c) --- */
 
+enum { LASK_LNUMCACHE_BITS = 6 };
+
+/* A recent number constant of a conversion (see lconvert.c's emit_number). */
+typedef struct lask_lnumcache {
+  uint64_t bits;
+  uint32_t ref; /* constant index + 1; 0: empty */
+  int isint;
+} lask_lnumcache;
+
 /* The state of one conversion of a Lua graph: a userdata, so a Lua error raised
  * half-way frees everything through __gc. */
 typedef struct lask_lconv {
@@ -141,9 +168,13 @@ typedef struct lask_lconv {
   lask_hmap heads; /* address of a head or other shared Lua object -> constant index */
   uint32_t *outs;  /* requested node ids, in the order of the flattened keys */
   size_t nouts, capouts;
-  int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
-  uint32_t cur;        /* node being converted, for messages */
-  int running;         /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
+  int dsk, keys, vals;     /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
+  uint32_t cur;            /* node being converted, for messages */
+  int running;             /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
+  lask_lmts mts;           /* the binding's metatables, to tell keys, quotes and kernels by pointer */
+  const void *last_shared; /* the shared constant emitted last (a head) */
+  uint32_t last_shared_ci; /* and its constant index */
+  lask_lnumcache numbers[1 << LASK_LNUMCACHE_BITS]; /* recent number constants */
 } lask_lconv;
 
 /* Pushes the tables of keys and values, then a new conversion userdata, for the

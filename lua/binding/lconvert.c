@@ -50,6 +50,7 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   lua_rotate(L, -3, 2); /* keys, vals, then the userdata on top */
   c->keys = lua_gettop(L) - 2, c->vals = lua_gettop(L) - 1;
   c->cur = LASK_NO_NODE;
+  lask_l_metatables(L, &c->mts);
   return c;
 }
 
@@ -114,10 +115,29 @@ static void emit_const(lua_State *L, lask_lconv *c, int idx) {
   lask_gb_const(c->b, v);
 }
 
+/* Emits a number, sharing one constant among the uses of a recent equal number
+ * (the 1 of a million "x + 1" tasks): a small direct-mapped cache, not a full map,
+ * so a graph of distinct numbers pays one probe each and no memory. */
+static void emit_number(lua_State *L, lask_lconv *c, int idx) {
+  int isint = lua_isinteger(L, idx);
+  lask_value v = isint ? lask_int(lua_tointeger(L, idx)) : lask_num(lua_tonumber(L, idx));
+  uint64_t bits;
+  memcpy(&bits, isint ? (const void *)&v.as.i : (const void *)&v.as.n, sizeof bits);
+  uint64_t h = (bits ^ (uint64_t)isint) * 0x9e3779b97f4a7c15ULL;
+  lask_lnumcache *e = &c->numbers[h >> (64 - LASK_LNUMCACHE_BITS)];
+  if (e->ref && e->bits == bits && e->isint == isint) return lask_gb_const_ref(c->b, e->ref - 1);
+  uint32_t ci = lask_gb_add_const(c->b, v);
+  if (ci == UINT32_MAX) luaL_error(L, "lask: out of memory converting the graph");
+  *e = (lask_lnumcache){bits, ci + 1, isint};
+  lask_gb_const_ref(c->b, ci);
+}
+
 /* Emits a constant shared by identity (heads: the same function in a million tasks).
  * The value stays alive, and so its address valid, as long as the graph holds it. */
 static void emit_shared(lua_State *L, lask_lconv *c, int idx) {
-  lask_hkey k = lask_hmap_ptr_key(lua_topointer(L, idx));
+  const void *p = lua_topointer(L, idx);
+  if (p == c->last_shared) return lask_gb_const_ref(c->b, c->last_shared_ci); /* the same head again */
+  lask_hkey k = lask_hmap_ptr_key(p);
   uint32_t ci = lask_hmap_get(&c->heads, k);
   if (ci == UINT32_MAX) {
     lask_value v;
@@ -127,6 +147,7 @@ static void emit_shared(lua_State *L, lask_lconv *c, int idx) {
     if (ci != UINT32_MAX && lask_hmap_intern(&c->heads, k, ci, &added) == UINT32_MAX)
       luaL_error(L, "lask: out of memory converting the graph");
   }
+  if (ci != UINT32_MAX) c->last_shared = p, c->last_shared_ci = ci;
   lask_gb_const_ref(c->b, ci);
 }
 
@@ -138,7 +159,29 @@ static int has_metatable(lua_State *L, int idx) {
   return 1;
 }
 
+/* The metatable of the value at idx, as a pointer (NULL: none). */
+static const void *metatable_of(lua_State *L, int idx) {
+  if (!lua_getmetatable(L, idx)) return NULL;
+  const void *mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return mt;
+}
+
+/* True when the value at idx can be called; a kernel is known without asking its
+ * metatable for __call. */
+static int is_callable(lua_State *L, lask_lconv *c, int idx) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TFUNCTION) return 1;
+  if (t == LUA_TUSERDATA && metatable_of(L, idx) == c->mts.kernel) return 1;
+  return t != LUA_TNIL && t != LUA_TNUMBER && t != LUA_TBOOLEAN && lask_l_iscallable(L, idx);
+}
+
 static void emit_elements(lua_State *L, lask_lconv *c, int idx, lua_Integer from, lua_Integer n, int depth) {
+  if (from > n) return;
+  if (depth + 1 > MAX_NESTING)
+    lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur),
+                 MAX_NESTING);
+  luaL_checkstack(L, 8, "lask: nested too deep");
   for (lua_Integer i = from; i <= n; i++) {
     lua_rawgeti(L, idx, i);
     emit_arg(L, c, lua_gettop(L), depth + 1);
@@ -151,7 +194,7 @@ static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
   int top = lua_gettop(L);
   int head_nil = lua_rawgeti(L, idx, 1) == LUA_TNIL;
-  if (!head_nil && lask_l_iscallable(L, -1)) { /* a task (whatever its metatable): head, args, CALL */
+  if (!head_nil && is_callable(L, c, -1)) { /* a task (whatever its metatable): head, args, CALL */
     emit_shared(L, c, top + 1);
     lua_settop(L, top);
     emit_elements(L, c, idx, 2, n, depth);
@@ -177,17 +220,15 @@ static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
 }
 
 static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
-  if (depth > MAX_NESTING)
-    lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur),
-                 MAX_NESTING);
-  luaL_checkstack(L, 8, "lask: nested too deep");
   switch (lua_type(L, idx)) {
   case LUA_TSTRING: {
     uint32_t id = node_lookup(L, c, idx);
     return id != UINT32_MAX ? lask_gb_key(c->b, id) : emit_const(L, c, idx);
   }
-  case LUA_TUSERDATA:
-    if (lask_l_iskey(L, idx)) {
+  case LUA_TNUMBER: return emit_number(L, c, idx);
+  case LUA_TUSERDATA: {
+    const void *mt = metatable_of(L, idx);
+    if (mt && mt == c->mts.key) {
       uint32_t id = node_lookup(L, c, idx);
       if (id != UINT32_MAX) return lask_gb_key(c->b, id);
       const char *task = key_repr(L, c, c->cur);
@@ -196,12 +237,13 @@ static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
                    "missing dependency: task %s depends on %s, which is not in the graph", task,
                    lua_tostring(L, -1));
     }
-    if (lask_l_isquote(L, idx)) {
+    if (mt && mt == c->mts.quote) {
       lask_l_unquote(L, idx);
       emit_const(L, c, -1);
       return lua_pop(L, 1);
     }
     return emit_shared(L, c, idx);
+  }
   case LUA_TTABLE: return emit_table(L, c, idx, depth);
   case LUA_TFUNCTION: return emit_shared(L, c, idx);
   default: return emit_const(L, c, idx);

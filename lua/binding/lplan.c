@@ -104,10 +104,8 @@ static void push_text(lua_State *L) {
   char buf[TEXT_MAX];
   size_t len = 0;
   buf[len++] = 't';
-  lua_getiuservalue(L, -1, 1);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, i);
+  int key = lua_gettop(L);
+  for (int i = 1; lask_l_keypart(L, key, i) != LUA_TNONE; i++) {
     add_part(L, buf, &len);
     lua_pop(L, 1);
   }
@@ -186,9 +184,8 @@ static void block_owners(plan *p, int keys, uint32_t *load) {
         lua_pop(L, 1);
         continue;
       }
-      lua_getiuservalue(L, -1, 1);
-      lua_rawgeti(L, -1, 1); /* name */
-      lua_rawgeti(L, -2, 2); /* i */
+      lask_l_keypart(L, -1, 1); /* name */
+      lask_l_keypart(L, -2, 2); /* i */
       int isint;
       lua_Integer i = lua_tointegerx(L, -1, &isint);
       if (isint && lua_type(L, -1) == LUA_TNUMBER) {
@@ -212,7 +209,7 @@ static void block_owners(plan *p, int keys, uint32_t *load) {
         }
         lua_pop(L, 1);
       }
-      lua_pop(L, 4);
+      lua_pop(L, 3);
     }
   lua_pop(L, 1);
 }
