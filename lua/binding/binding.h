@@ -36,6 +36,7 @@ typedef struct lask_lctx {
   size_t ndead, capdead;
   _Atomic size_t ndead_hint;   /* ndead, readable without the lock */
   uint64_t mp_bytes;           /* bytes of messages the last multiprocessing get received */
+  uint64_t conversions;        /* graph conversions made in this state (lask_lconv.serial) */
   struct lask_lstates *states; /* the worker states of lua = "parallel" gets (lstates.c), or NULL */
   void (*close_states)(struct lask_lctx *ctx); /* set with states: closes them when the state closes */
 } lask_lctx;
@@ -87,6 +88,14 @@ const lask_kernel *lask_l_tokernel(lua_State *L, int idx);
 /* True when the value at idx is a tuple key / a quote. */
 int lask_l_iskey(lua_State *L, int idx);
 int lask_l_isquote(lua_State *L, int idx);
+
+/* The bytes of a tuple key (its parts are its user values): its node id in the
+ * conversion of serial number `conversion`, so that a conversion finds a key it met
+ * before without a hash lookup (lconvert.c). A new key has conversion 0. */
+typedef struct lask_keystamp {
+  uint64_t conversion;
+  uint32_t node;
+} lask_keystamp;
 
 /* The number of parts of the tuple key at idx. */
 int lask_l_keylen(lua_State *L, int idx);
@@ -171,6 +180,7 @@ typedef struct lask_lconv {
   int dsk, keys, vals;     /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
   uint32_t cur;            /* node being converted, for messages */
   int running;             /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
+  uint64_t serial;         /* this conversion's number in its state (lask_keystamp.conversion) */
   lask_lmts mts;           /* the binding's metatables, to tell keys, quotes and kernels by pointer */
   const void *last_shared; /* the shared constant emitted last (a head) */
   uint32_t last_shared_ci; /* and its constant index */

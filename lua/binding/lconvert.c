@@ -43,6 +43,7 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   }
   lua_setmetatable(L, -2);
   c->ctx = lask_l_ctx(L);
+  c->serial = ++c->ctx->conversions;
   if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
   c->dsk = dsk;
   lua_newtable(L);
@@ -84,24 +85,30 @@ static const char *key_repr(lua_State *L, lask_lconv *c, uint32_t id) {
 
 /* The node id of the key (string or tuple key) at idx, adding a node when the
  * graph has the key and it is new; UINT32_MAX when the graph does not have it.
- * A key seen before costs one probe of c->ids and no Lua table lookup; a new one
- * has its value saved in c->vals, so the walk reads it back sequentially. */
+ * A tuple key seen before in this conversion carries its id in its stamp; a string
+ * key costs one probe of c->ids. A new key has its value saved in c->vals, so the
+ * walk reads it back sequentially, with no Lua table lookup. */
 static uint32_t node_lookup(lua_State *L, lask_lconv *c, int idx) {
+  lask_keystamp *stamp = NULL;
   lask_hkey k;
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
     k = lask_hmap_bytes_key(s, len);
+    uint32_t id = lask_hmap_get(&c->ids, k);
+    if (id != UINT32_MAX) return id;
   } else {
-    k = lask_hmap_ptr_key(lua_topointer(L, idx));
+    stamp = lua_touserdata(L, idx);
+    if (stamp->conversion == c->serial) return stamp->node;
   }
-  uint32_t id = lask_hmap_get(&c->ids, k);
-  if (id != UINT32_MAX) return id;
   lua_pushvalue(L, idx);
   if (lua_rawget(L, c->dsk) == LUA_TNIL) return lua_pop(L, 1), UINT32_MAX;
+  uint32_t id = lask_gb_count(c->b);
   int added;
-  id = lask_hmap_intern(&c->ids, k, lask_gb_count(c->b), &added);
-  if (id == UINT32_MAX) luaL_error(L, "lask: out of memory converting the graph");
+  if (stamp)
+    stamp->conversion = c->serial, stamp->node = id;
+  else if (lask_hmap_intern(&c->ids, k, id, &added) == UINT32_MAX)
+    luaL_error(L, "lask: out of memory converting the graph");
   lask_gb_node(c->b);
   lua_rawseti(L, c->vals, (lua_Integer)id + 1);
   lua_pushvalue(L, idx);

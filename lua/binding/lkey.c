@@ -1,9 +1,9 @@
 /* lkey.c — tuple keys and quotes.
  *
- * A tuple key is a userdata with no bytes of its own whose user values are its
- * parts (strings, numbers, booleans; integral floats stored as integers, as Lua
- * does for table keys). Keys are interned, so equal parts give the very same
- * object: it works as a table key and compares with ==.
+ * A tuple key is a userdata whose user values are its parts (strings, numbers,
+ * booleans; integral floats stored as integers, as Lua does for table keys) and
+ * whose bytes are a lask_keystamp, for conversions (binding.h). Keys are interned, so equal parts give the
+ * very same object: it works as a table key and compares with ==.
  *
  * The intern table is C's: open addressing over 8-byte slots, each the 32-bit hash
  * of a key's parts and the index ("ref") of the key in a weak-valued Lua table
@@ -180,7 +180,8 @@ static int l_key(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  lua_newuserdatauv(L, 0, n);
+  lask_keystamp *stamp = lua_newuserdatauv(L, sizeof *stamp, n);
+  *stamp = (lask_keystamp){0, 0};
   for (int p = 1; p <= n; p++) lua_pushvalue(L, p), lua_setiuservalue(L, -2, p);
   lua_pushvalue(L, lua_upvalueindex(3));
   lua_setmetatable(L, -2);
