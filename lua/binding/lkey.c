@@ -121,42 +121,49 @@ static int key_table_gc(lua_State *L) {
 
 enum { SENTINEL_REF = 0 }; /* the weak table's sentinel: present until a cycle ends */
 
-/* Drops dead keys' slots (their refs to the free list) when a collection ended since
- * the last sweep, then rehashes into a table at most a quarter full. Called before
- * an insertion would fill half the table. */
+/* True when the key of slot s was collected (its ref reads nil in the weak table). */
+static int slot_dead(lua_State *L, const key_slot *s, int weak) {
+  int dead = lua_rawgeti(L, weak, s->ref) == LUA_TNIL;
+  lua_pop(L, 1);
+  return dead;
+}
+
+/* Rehashes into a table at most 3/8 full, leaving out the slots of dead keys (their
+ * refs go to the free list) when a collection ended since the last time, which is
+ * when keys can have died. Called before an insertion would fill 3/4 of the table.
+ * Out of memory raises with the table unchanged. */
 static void make_room(lua_State *L, key_table *t, int weak) {
   int ended = !t->cap || lua_rawgeti(L, weak, SENTINEL_REF) == LUA_TNIL;
   if (t->cap) lua_pop(L, 1);
   uint32_t live = t->used;
-  if (ended && t->used) {
-    if (t->capfree - t->nfree < t->used) {
-      size_t cap = (size_t)t->nfree + t->used;
-      uint32_t *f = realloc(t->free_refs, cap * sizeof *f);
-      if (!f) luaL_error(L, "lask.key: out of memory");
-      t->free_refs = f, t->capfree = (uint32_t)cap;
-    }
+  if (ended && t->used) { /* nothing allocates Lua memory until the move: no key dies meanwhile */
     live = 0;
-    for (uint32_t i = 0; i < t->cap; i++) {
-      if (!t->slots[i].ref) continue;
-      if (lua_rawgeti(L, weak, t->slots[i].ref) == LUA_TNIL)
-        t->free_refs[t->nfree++] = t->slots[i].ref, t->slots[i].ref = 0;
-      else
-        live++;
-      lua_pop(L, 1);
-    }
+    for (uint32_t i = 0; i < t->cap; i++) live += t->slots[i].ref && !slot_dead(L, &t->slots[i], weak);
   }
   uint32_t cap = t->cap ? t->cap : 256;
-  while (((uint64_t)live + 1) * 4 > cap) cap *= 2;
+  while (((uint64_t)live + 1) * 8 > (uint64_t)cap * 3) cap *= 2;
   key_slot *slots = calloc(cap, sizeof *slots);
   if (!slots) luaL_error(L, "lask.key: out of memory");
+  uint32_t kept = 0;
   for (uint32_t i = 0; i < t->cap; i++) {
-    if (!t->slots[i].ref) continue;
-    uint32_t j = t->slots[i].hash & (cap - 1);
+    const key_slot *s = &t->slots[i];
+    if (!s->ref) continue;
+    if (live < t->used && slot_dead(L, s, weak)) {
+      if (t->nfree == t->capfree) {
+        uint32_t fcap = t->capfree ? 2 * t->capfree : 256, *f = realloc(t->free_refs, fcap * sizeof *f);
+        if (f) t->free_refs = f, t->capfree = fcap;
+      }
+      if (t->nfree < t->capfree) { /* else the slot stays, dead, to be dropped another time */
+        t->free_refs[t->nfree++] = s->ref;
+        continue;
+      }
+    }
+    uint32_t j = s->hash & (cap - 1);
     while (slots[j].ref) j = (j + 1) & (cap - 1);
-    slots[j] = t->slots[i];
+    slots[j] = *s, kept++;
   }
   free(t->slots);
-  t->slots = slots, t->cap = cap, t->used = live;
+  t->slots = slots, t->cap = cap, t->used = kept;
   if (ended) lua_newtable(L), lua_rawseti(L, weak, SENTINEL_REF);
 }
 
@@ -169,7 +176,7 @@ static int l_key(lua_State *L) {
   uint32_t h = (uint32_t)hash_parts(L, n);
   key_table *t = lua_touserdata(L, lua_upvalueindex(1));
   int weak = lua_upvalueindex(2);
-  if (((uint64_t)t->used + 1) * 2 > t->cap) make_room(L, t, weak);
+  if (((uint64_t)t->used + 1) * 4 > (uint64_t)t->cap * 3) make_room(L, t, weak); /* 3/4 full */
   uint32_t mask = t->cap - 1, i = h & mask, dead = UINT32_MAX;
   for (; t->slots[i].ref; i = (i + 1) & mask) {
     if (t->slots[i].hash != h) continue;
