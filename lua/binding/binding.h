@@ -184,6 +184,8 @@ typedef struct lask_lconv {
   lask_lmts mts;           /* the binding's metatables, to tell keys, quotes and kernels by pointer */
   const void *last_shared; /* the shared constant emitted last (a head) */
   uint32_t last_shared_ci; /* and its constant index */
+  const void *last_head;   /* the head of the task converted last */
+  uint32_t last_head_ci;   /* and its constant index */
   lask_lnumcache numbers[1 << LASK_LNUMCACHE_BITS]; /* recent number constants */
 } lask_lconv;
 

@@ -133,17 +133,16 @@ static void emit_number(lua_State *L, lask_lconv *c, int idx) {
   uint64_t h = (bits ^ (uint64_t)isint) * 0x9e3779b97f4a7c15ULL;
   lask_lnumcache *e = &c->numbers[h >> (64 - LASK_LNUMCACHE_BITS)];
   if (e->ref && e->bits == bits && e->isint == isint) return lask_gb_const_ref(c->b, e->ref - 1);
-  uint32_t ci = lask_gb_add_const(c->b, v);
-  if (ci == UINT32_MAX) luaL_error(L, "lask: out of memory converting the graph");
-  *e = (lask_lnumcache){bits, ci + 1, isint};
+  uint32_t ci = lask_gb_add_const(c->b, v); /* UINT32_MAX: the builder failed, and says so at the end */
+  if (ci != UINT32_MAX) *e = (lask_lnumcache){bits, ci + 1, isint};
   lask_gb_const_ref(c->b, ci);
 }
 
 /* Emits a constant shared by identity (heads: the same function in a million tasks).
  * The value stays alive, and so its address valid, as long as the graph holds it. */
-static void emit_shared(lua_State *L, lask_lconv *c, int idx) {
+static uint32_t emit_shared(lua_State *L, lask_lconv *c, int idx) {
   const void *p = lua_topointer(L, idx);
-  if (p == c->last_shared) return lask_gb_const_ref(c->b, c->last_shared_ci); /* the same head again */
+  if (p == c->last_shared) return lask_gb_const_ref(c->b, c->last_shared_ci), c->last_shared_ci;
   lask_hkey k = lask_hmap_ptr_key(p);
   uint32_t ci = lask_hmap_get(&c->heads, k);
   if (ci == UINT32_MAX) {
@@ -156,6 +155,7 @@ static void emit_shared(lua_State *L, lask_lconv *c, int idx) {
   }
   if (ci != UINT32_MAX) c->last_shared = p, c->last_shared_ci = ci;
   lask_gb_const_ref(c->b, ci);
+  return ci;
 }
 
 static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth);
@@ -183,6 +183,7 @@ static int is_callable(lua_State *L, lask_lconv *c, int idx) {
   return t != LUA_TNIL && t != LUA_TNUMBER && t != LUA_TBOOLEAN && lask_l_iscallable(L, idx);
 }
 
+/* Emits elements from..n of the table at idx, the top of the stack. */
 static void emit_elements(lua_State *L, lask_lconv *c, int idx, lua_Integer from, lua_Integer n, int depth) {
   if (from > n) return;
   if (depth + 1 > MAX_NESTING)
@@ -191,18 +192,26 @@ static void emit_elements(lua_State *L, lask_lconv *c, int idx, lua_Integer from
   luaL_checkstack(L, 8, "lask: nested too deep");
   for (lua_Integer i = from; i <= n; i++) {
     lua_rawgeti(L, idx, i);
-    emit_arg(L, c, lua_gettop(L), depth + 1);
-    lua_pop(L, 1);
+    emit_arg(L, c, idx + 1, depth + 1);
+    lua_settop(L, idx);
   }
 }
 
-/* A plain table: a task, a list, or a literal. */
+/* A plain table at idx, the top of the stack: a task, a list, or a literal. */
 static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-  int top = lua_gettop(L);
+  int top = idx;
   int head_nil = lua_rawgeti(L, idx, 1) == LUA_TNIL;
-  if (!head_nil && is_callable(L, c, -1)) { /* a task (whatever its metatable): head, args, CALL */
-    emit_shared(L, c, top + 1);
+  const void *head = head_nil ? NULL : lua_topointer(L, top + 1);
+  if (head && head == c->last_head) { /* the head of the task before (kept alive by the graph) */
+    lask_gb_const_ref(c->b, c->last_head_ci);
+    lua_settop(L, top);
+    emit_elements(L, c, idx, 2, n, depth);
+    return lask_gb_call(c->b, (uint32_t)(n > 1 ? n - 1 : 0));
+  }
+  if (!head_nil && is_callable(L, c, top + 1)) { /* a task (whatever its metatable): head, args, CALL */
+    uint32_t ci = emit_shared(L, c, top + 1);
+    if (head && ci != UINT32_MAX) c->last_head = head, c->last_head_ci = ci;
     lua_settop(L, top);
     emit_elements(L, c, idx, 2, n, depth);
     return lask_gb_call(c->b, (uint32_t)(n > 1 ? n - 1 : 0));
@@ -249,10 +258,11 @@ static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
       emit_const(L, c, -1);
       return lua_pop(L, 1);
     }
-    return emit_shared(L, c, idx);
+    emit_shared(L, c, idx);
+    return;
   }
   case LUA_TTABLE: return emit_table(L, c, idx, depth);
-  case LUA_TFUNCTION: return emit_shared(L, c, idx);
+  case LUA_TFUNCTION: emit_shared(L, c, idx); return;
   default: return emit_const(L, c, idx);
   }
 }
