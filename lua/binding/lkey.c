@@ -128,7 +128,7 @@ static int slot_dead(lua_State *L, const key_slot *s, int weak) {
   return dead;
 }
 
-/* Rehashes into a table at most 3/8 full, leaving out the slots of dead keys (their
+/* Rehashes into a table at most half full, leaving out the slots of dead keys (their
  * refs go to the free list) when a collection ended since the last time, which is
  * when keys can have died. Called before an insertion would fill 3/4 of the table.
  * Out of memory raises with the table unchanged. */
@@ -141,7 +141,7 @@ static void make_room(lua_State *L, key_table *t, int weak) {
     for (uint32_t i = 0; i < t->cap; i++) live += t->slots[i].ref && !slot_dead(L, &t->slots[i], weak);
   }
   uint32_t cap = t->cap ? t->cap : 256;
-  while (((uint64_t)live + 1) * 8 > (uint64_t)cap * 3) cap *= 2;
+  while (((uint64_t)live + 1) * 2 > cap) cap *= 2;
   key_slot *slots = calloc(cap, sizeof *slots);
   if (!slots) luaL_error(L, "lask.key: out of memory");
   uint32_t kept = 0;
