@@ -121,34 +121,32 @@ static int key_table_gc(lua_State *L) {
 
 enum { SENTINEL_REF = 0 }; /* the weak table's sentinel: present until a cycle ends */
 
-/* True when the key of slot s was collected (its ref reads nil in the weak table). */
-static int slot_dead(lua_State *L, const key_slot *s, int weak) {
-  int dead = lua_rawgeti(L, weak, s->ref) == LUA_TNIL;
-  lua_pop(L, 1);
-  return dead;
-}
-
 /* Rehashes into a table at most half full, leaving out the slots of dead keys (their
  * refs go to the free list) when a collection ended since the last time, which is
  * when keys can have died. Called before an insertion would fill 3/4 of the table.
- * Out of memory raises with the table unchanged. */
+ * One Lua read a slot, and only then; out of memory raises with the table unchanged. */
 static void make_room(lua_State *L, key_table *t, int weak) {
   int ended = !t->cap || lua_rawgeti(L, weak, SENTINEL_REF) == LUA_TNIL;
   if (t->cap) lua_pop(L, 1);
   uint32_t live = t->used;
-  if (ended && t->used) { /* nothing allocates Lua memory until the move: no key dies meanwhile */
+  uint8_t *dead = NULL; /* by slot: its key was collected */
+  if (ended && t->used) {
+    if (!(dead = malloc(t->cap))) luaL_error(L, "lask.key: out of memory");
     live = 0;
-    for (uint32_t i = 0; i < t->cap; i++) live += t->slots[i].ref && !slot_dead(L, &t->slots[i], weak);
+    for (uint32_t i = 0; i < t->cap; i++) { /* nothing allocates Lua memory from here: no key dies */
+      dead[i] = t->slots[i].ref && lua_rawgeti(L, weak, t->slots[i].ref) == LUA_TNIL;
+      if (t->slots[i].ref) live += !dead[i], lua_pop(L, 1);
+    }
   }
   uint32_t cap = t->cap ? t->cap : 256;
   while (((uint64_t)live + 1) * 2 > cap) cap *= 2;
   key_slot *slots = calloc(cap, sizeof *slots);
-  if (!slots) luaL_error(L, "lask.key: out of memory");
+  if (!slots) free(dead), luaL_error(L, "lask.key: out of memory");
   uint32_t kept = 0;
   for (uint32_t i = 0; i < t->cap; i++) {
     const key_slot *s = &t->slots[i];
     if (!s->ref) continue;
-    if (live < t->used && slot_dead(L, s, weak)) {
+    if (dead && dead[i]) {
       if (t->nfree == t->capfree) {
         uint32_t fcap = t->capfree ? 2 * t->capfree : 256, *f = realloc(t->free_refs, fcap * sizeof *f);
         if (f) t->free_refs = f, t->capfree = fcap;
@@ -162,7 +160,7 @@ static void make_room(lua_State *L, key_table *t, int weak) {
     while (slots[j].ref) j = (j + 1) & (cap - 1);
     slots[j] = *s, kept++;
   }
-  free(t->slots);
+  free(dead), free(t->slots);
   t->slots = slots, t->cap = cap, t->used = kept;
   if (ended) lua_newtable(L), lua_rawseti(L, weak, SENTINEL_REF);
 }
