@@ -1,59 +1,13 @@
 -- The Lua path at scale: graphs generated in Lua with lask.key tuple keys (the shapes
--- of scripts/bench/lua_path.lua), converted and run on every scheduler, against a
--- naive Lua computation; and the conversion's shortcuts (heads and numbers shared
--- between tasks, keys found by their stamp) keeping the table semantics.
+-- of scripts/bench/lua_path.lua), converted and run on every scheduler, against their
+-- values; and the conversion's shortcuts (heads and numbers shared between tasks,
+-- keys found by their stamp) keeping the table semantics.
 local lask = require "lask"
 local key, K = lask.key, lask.kernels
 
-local function add(a, b) return a + b end
-local function sum(xs)
-  local s = 0
-  for i = 1, #xs do s = s + xs[i] end
-  return s
-end
-
--- The graphs, with head(a, b) -> a task; each with its value computed in plain Lua.
-local function chain(n, op)
-  local d, prev = {}, key("c", 0)
-  d[prev] = op(0, 1)
-  for i = 1, n - 1 do
-    local k = key("c", i)
-    d[k] = op(prev, 1)
-    prev = k
-  end
-  return d, prev, n
-end
-
-local function fanin(n, op, total)
-  local d, ks, want = {}, {}, 0
-  for i = 1, n - 1 do
-    ks[i] = key("f", i)
-    d[ks[i]] = op(i, 1)
-    want = want + i + 1
-  end
-  d[key("fsum")] = { total, ks }
-  return d, key("fsum"), want
-end
-
-local function tree(n, op)
-  local d, level, want = {}, {}, 0
-  for i = 0, (n + 1) // 2 - 1 do
-    level[i + 1] = key("t", 0, i)
-    d[level[i + 1]] = op(i, 1)
-    want = want + i + 1
-  end
-  local depth = 0
-  while #level > 1 do
-    depth = depth + 1
-    local up = {}
-    for j = 1, (#level + 1) // 2 do
-      up[j] = key("t", depth, j - 1)
-      d[up[j]] = op(level[2 * j - 1], level[2 * j] or 0)
-    end
-    level = up
-  end
-  return d, level[1], want
-end
+-- The graphs of scripts/bench/lua_path.lua: G.build(shape, n, heads) gives the graph,
+-- its output key and the output's value (in closed form).
+local G = dofile("scripts/bench/graphs.lua")
 
 local schedulers = {
   { "lask.sync", function(d, k) return lask.sync.get(d, k) end },
@@ -65,16 +19,13 @@ local schedulers = {
 for _, s in ipairs(schedulers) do
   local name, get = s[1], s[2]
   describe("generated graphs with tuple keys on " .. name, function()
-    for _, heads in ipairs { { "native", K.add, K.sum }, { "lua", add, sum } } do
-      local op = function(a, b) return { heads[2], a, b } end
-      it("chain, fanin and tree of 3000 tasks (" .. heads[1] .. " heads) against Lua", function()
-        local d, out, want = chain(3000, op)
-        assert.are.equal(want, get(d, out))
-        d, out, want = fanin(3000, op, heads[3])
-        assert.are.equal(want, get(d, out))
-        d, out, want = tree(3001, op)
-        assert.are.equal(want, get(d, out))
-        assert.are.equal(want, get(d, out)) -- the same table again: keys stamped by the get before
+    for _, heads in ipairs { "native", "lua" } do
+      it("chain, fanin and tree of 3000 tasks (" .. heads .. " heads) against their values", function()
+        for _, shape in ipairs { "chain", "fanin", "tree" } do
+          local d, out, want = G.build(shape, 3000, heads, 0)
+          assert.are.equal(want, get(d, out), shape)
+          assert.are.equal(want, get(d, out), shape) -- the same table again: keys stamped by the get before
+        end
       end)
     end
 
@@ -93,6 +44,11 @@ for _, s in ipairs(schedulers) do
     end)
 
     it("tells heads from data when tasks alternate heads, lists and objects", function()
+      local function sum(xs)
+        local t = 0
+        for j = 1, #xs do t = t + xs[j] end
+        return t
+      end
       local obj = setmetatable({}, { __call = function(_, x) return x * 10 end })
       local d = {}
       local ks, want = {}, {}
