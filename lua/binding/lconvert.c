@@ -189,7 +189,7 @@ static void emit_elements(lua_State *L, lask_lconv *c, int idx, lua_Integer from
   if (depth + 1 > MAX_NESTING)
     lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur),
                  MAX_NESTING);
-  luaL_checkstack(L, 8, "lask: nested too deep");
+  if (depth > 0) luaL_checkstack(L, 8, "lask: nested too deep"); /* depth 0: walk_nodes made room */
   for (lua_Integer i = from; i <= n; i++) {
     lua_rawgeti(L, idx, i);
     emit_arg(L, c, idx + 1, depth + 1);
@@ -312,7 +312,8 @@ void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) { outputs_at(L, c,
 /* The walk over the nodes (a protected call: see lask_lconv_build). */
 static int walk_nodes(lua_State *L) {
   lask_lconv *c = lua_touserdata(L, 1);
-  c->dsk = 2, c->keys = 3, c->vals = 4; /* this frame's copies */
+  c->dsk = 2, c->keys = 3, c->vals = 4;                 /* this frame's copies */
+  luaL_checkstack(L, 16, "lask: converting the graph"); /* room for a node and its elements */
   int top = lua_gettop(L);
   for (uint32_t id = 0; id < lask_gb_count(c->b); id++) {
     c->cur = id;
