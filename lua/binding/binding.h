@@ -26,6 +26,8 @@
 #define LASK_ERROR_MT   "lask.error"
 #define LASK_NDARRAY_MT "lask.ndarray"
 
+#define LASK_KEY_PARTS_MAX 255 /* parts of a tuple key, at most */
+
 /* The binding's per-Lua-state context (a full userdata kept in the registry). */
 typedef struct lask_lctx {
   lask_engine *engine; /* NULL until first needed */
@@ -35,6 +37,7 @@ typedef struct lask_lctx {
   size_t ndead, capdead;
   _Atomic size_t ndead_hint;   /* ndead, readable without the lock */
   uint64_t mp_bytes;           /* bytes of messages the last multiprocessing get received */
+  uint64_t conversions;        /* graph conversions made in this state (lask_lconv.serial) */
   struct lask_lstates *states; /* the worker states of lua = "parallel" gets (lstates.c), or NULL */
   void (*close_states)(struct lask_lctx *ctx); /* set with states: closes them when the state closes */
 } lask_lctx;
@@ -86,6 +89,30 @@ const lask_kernel *lask_l_tokernel(lua_State *L, int idx);
 /* True when the value at idx is a tuple key / a quote. */
 int lask_l_iskey(lua_State *L, int idx);
 int lask_l_isquote(lua_State *L, int idx);
+
+/* The bytes of a tuple key (its parts are its user values): its node id in the
+ * conversion of serial number `conversion`, so that a conversion finds a key it met
+ * before without a hash lookup (lconvert.c). A new key has conversion 0. */
+typedef struct lask_keystamp {
+  uint64_t conversion;
+  uint32_t node;
+} lask_keystamp;
+
+/* The number of parts of the tuple key at idx. */
+int lask_l_keylen(lua_State *L, int idx);
+
+/* Pushes part i (from 1) of the tuple key at idx; returns its type, LUA_TNONE (nil
+ * pushed) past the last part. */
+int lask_l_keypart(lua_State *L, int idx, int i);
+
+/* The metatables of the binding's userdata, as lua_topointer gives them: a loop
+ * over many values (conversion) tells them apart by pointer comparison. */
+typedef struct lask_lmts {
+  const void *key, *quote, *kernel;
+} lask_lmts;
+
+/* Fills m with L's metatables (they live as long as L). */
+void lask_l_metatables(lua_State *L, lask_lmts *m);
 
 /* Pushes the quoted value of the quote at idx. */
 void lask_l_unquote(lua_State *L, int idx);
@@ -168,6 +195,15 @@ void lask_l_open_sampler(lua_State *L); /* core.sampler, core.isatty: lsampler.c
 
 /* --- graph conversion (lconvert.c) --- */
 
+enum { LASK_LNUMCACHE_BITS = 6 };
+
+/* A recent number constant of a conversion (see lconvert.c's emit_number). */
+typedef struct lask_lnumcache {
+  uint64_t bits;
+  uint32_t ref; /* constant index + 1; 0: empty */
+  int isint;
+} lask_lnumcache;
+
 /* The state of one conversion of a Lua graph: a userdata, so a Lua error raised
  * half-way frees everything through __gc. */
 typedef struct lask_lconv {
@@ -178,11 +214,16 @@ typedef struct lask_lconv {
   lask_hmap heads; /* address of a head or other shared Lua object -> constant index */
   uint32_t *outs;  /* requested node ids, in the order of the flattened keys */
   size_t nouts, capouts;
-  int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
-  uint32_t cur;        /* node being converted, for messages */
-  int running;         /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
-  const void *key_mt;  /* the tuple keys' metatable (a key is told by one pointer compare) */
-  const void *head;    /* the last task head found callable (the graph holds it: the address stays its) */
+  int dsk, keys, vals;     /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
+  uint32_t cur;            /* node being converted, for messages */
+  int running;             /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
+  uint64_t serial;         /* this conversion's number in its state (lask_keystamp.conversion) */
+  lask_lmts mts;           /* the binding's metatables, to tell keys, quotes and kernels by pointer */
+  const void *last_shared; /* the shared constant emitted last (a head) */
+  uint32_t last_shared_ci; /* and its constant index */
+  const void *last_head;   /* the head of the task converted last */
+  uint32_t last_head_ci;   /* and its constant index */
+  lask_lnumcache numbers[1 << LASK_LNUMCACHE_BITS]; /* recent number constants */
 } lask_lconv;
 
 /* Pushes the tables of keys and values, then a new conversion userdata, for the

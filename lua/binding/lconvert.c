@@ -43,6 +43,7 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   }
   lua_setmetatable(L, -2);
   c->ctx = lask_l_ctx(L);
+  c->serial = ++c->ctx->conversions;
   if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
   c->dsk = dsk;
   lua_newtable(L);
@@ -50,19 +51,8 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   lua_rotate(L, -3, 2); /* keys, vals, then the userdata on top */
   c->keys = lua_gettop(L) - 2, c->vals = lua_gettop(L) - 1;
   c->cur = LASK_NO_NODE;
-  luaL_getmetatable(L, LASK_KEY_MT);
-  c->key_mt = lua_topointer(L, -1);
-  lua_pop(L, 1);
+  lask_l_metatables(L, &c->mts);
   return c;
-}
-
-/* lask_l_iskey for the userdata at idx, by the metatable's address. */
-static int is_key(lua_State *L, const lask_lconv *c, int idx) {
-  if (!c->key_mt) return lask_l_iskey(L, idx);
-  if (!lua_getmetatable(L, idx)) return 0;
-  int key = lua_topointer(L, -1) == c->key_mt;
-  lua_pop(L, 1);
-  return key;
 }
 
 /* Pushes the key of node id. */
@@ -95,24 +85,30 @@ static const char *key_repr(lua_State *L, lask_lconv *c, uint32_t id) {
 
 /* The node id of the key (string or tuple key) at idx, adding a node when the
  * graph has the key and it is new; UINT32_MAX when the graph does not have it.
- * A key seen before costs one probe of c->ids and no Lua table lookup; a new one
- * has its value saved in c->vals, so the walk reads it back sequentially. */
+ * A tuple key seen before in this conversion carries its id in its stamp; a string
+ * key costs one probe of c->ids. A new key has its value saved in c->vals, so the
+ * walk reads it back sequentially, with no Lua table lookup. */
 static uint32_t node_lookup(lua_State *L, lask_lconv *c, int idx) {
+  lask_keystamp *stamp = NULL;
   lask_hkey k;
   if (lua_type(L, idx) == LUA_TSTRING) {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
     k = lask_hmap_bytes_key(s, len);
+    uint32_t id = lask_hmap_get(&c->ids, k);
+    if (id != UINT32_MAX) return id;
   } else {
-    k = lask_hmap_ptr_key(lua_topointer(L, idx));
+    stamp = lua_touserdata(L, idx);
+    if (stamp->conversion == c->serial) return stamp->node;
   }
-  uint32_t id = lask_hmap_get(&c->ids, k);
-  if (id != UINT32_MAX) return id;
   lua_pushvalue(L, idx);
   if (lua_rawget(L, c->dsk) == LUA_TNIL) return lua_pop(L, 1), UINT32_MAX;
+  uint32_t id = lask_gb_count(c->b);
   int added;
-  id = lask_hmap_intern(&c->ids, k, lask_gb_count(c->b), &added);
-  if (id == UINT32_MAX) luaL_error(L, "lask: out of memory converting the graph");
+  if (stamp)
+    stamp->conversion = c->serial, stamp->node = id;
+  else if (lask_hmap_intern(&c->ids, k, id, &added) == UINT32_MAX)
+    luaL_error(L, "lask: out of memory converting the graph");
   lask_gb_node(c->b);
   lua_rawseti(L, c->vals, (lua_Integer)id + 1);
   lua_pushvalue(L, idx);
@@ -126,10 +122,28 @@ static void emit_const(lua_State *L, lask_lconv *c, int idx) {
   lask_gb_const(c->b, v);
 }
 
+/* Emits a number, sharing one constant among the uses of a recent equal number
+ * (the 1 of a million "x + 1" tasks): a small direct-mapped cache, not a full map,
+ * so a graph of distinct numbers pays one probe each and no memory. */
+static void emit_number(lua_State *L, lask_lconv *c, int idx) {
+  int isint = lua_isinteger(L, idx);
+  lask_value v = isint ? lask_int(lua_tointeger(L, idx)) : lask_num(lua_tonumber(L, idx));
+  uint64_t bits;
+  memcpy(&bits, isint ? (const void *)&v.as.i : (const void *)&v.as.n, sizeof bits);
+  uint64_t h = (bits ^ (uint64_t)isint) * 0x9e3779b97f4a7c15ULL;
+  lask_lnumcache *e = &c->numbers[h >> (64 - LASK_LNUMCACHE_BITS)];
+  if (e->ref && e->bits == bits && e->isint == isint) return lask_gb_const_ref(c->b, e->ref - 1);
+  uint32_t ci = lask_gb_add_const(c->b, v); /* UINT32_MAX: the builder failed, and says so at the end */
+  if (ci != UINT32_MAX) *e = (lask_lnumcache){bits, ci + 1, isint};
+  lask_gb_const_ref(c->b, ci);
+}
+
 /* Emits a constant shared by identity (heads: the same function in a million tasks).
  * The value stays alive, and so its address valid, as long as the graph holds it. */
-static void emit_shared(lua_State *L, lask_lconv *c, int idx) {
-  lask_hkey k = lask_hmap_ptr_key(lua_topointer(L, idx));
+static uint32_t emit_shared(lua_State *L, lask_lconv *c, int idx) {
+  const void *p = lua_topointer(L, idx);
+  if (p == c->last_shared) return lask_gb_const_ref(c->b, c->last_shared_ci), c->last_shared_ci;
+  lask_hkey k = lask_hmap_ptr_key(p);
   uint32_t ci = lask_hmap_get(&c->heads, k);
   if (ci == UINT32_MAX) {
     lask_value v;
@@ -139,7 +153,9 @@ static void emit_shared(lua_State *L, lask_lconv *c, int idx) {
     if (ci != UINT32_MAX && lask_hmap_intern(&c->heads, k, ci, &added) == UINT32_MAX)
       luaL_error(L, "lask: out of memory converting the graph");
   }
+  if (ci != UINT32_MAX) c->last_shared = p, c->last_shared_ci = ci;
   lask_gb_const_ref(c->b, ci);
+  return ci;
 }
 
 static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth);
@@ -150,24 +166,52 @@ static int has_metatable(lua_State *L, int idx) {
   return 1;
 }
 
+/* The metatable of the value at idx, as a pointer (NULL: none). */
+static const void *metatable_of(lua_State *L, int idx) {
+  if (!lua_getmetatable(L, idx)) return NULL;
+  const void *mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return mt;
+}
+
+/* True when the value at idx can be called; a kernel is known without asking its
+ * metatable for __call. */
+static int is_callable(lua_State *L, lask_lconv *c, int idx) {
+  int t = lua_type(L, idx);
+  if (t == LUA_TFUNCTION) return 1;
+  if (t == LUA_TUSERDATA && metatable_of(L, idx) == c->mts.kernel) return 1;
+  return t != LUA_TNIL && t != LUA_TNUMBER && t != LUA_TBOOLEAN && lask_l_iscallable(L, idx);
+}
+
+/* Emits elements from..n of the table at idx, the top of the stack. */
 static void emit_elements(lua_State *L, lask_lconv *c, int idx, lua_Integer from, lua_Integer n, int depth) {
+  if (from > n) return;
+  if (depth + 1 > MAX_NESTING)
+    lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur),
+                 MAX_NESTING);
+  if (depth > 0) luaL_checkstack(L, 8, "lask: nested too deep"); /* depth 0: walk_nodes made room */
   for (lua_Integer i = from; i <= n; i++) {
     lua_rawgeti(L, idx, i);
-    emit_arg(L, c, lua_gettop(L), depth + 1);
-    lua_pop(L, 1);
+    emit_arg(L, c, idx + 1, depth + 1);
+    lua_settop(L, idx);
   }
 }
 
-/* A plain table: a task, a list, or a literal. */
+/* A plain table at idx, the top of the stack: a task, a list, or a literal. */
 static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-  int top = lua_gettop(L);
+  int top = idx;
   int head_nil = lua_rawgeti(L, idx, 1) == LUA_TNIL;
-  const void *head = head_nil ? NULL : lua_topointer(L, -1);
-  if (head &&
-      (head == c->head || lask_l_iscallable(L, -1))) { /* a task (whatever its metatable): head, args, CALL */
-    c->head = head;
-    emit_shared(L, c, top + 1);
+  const void *head = head_nil ? NULL : lua_topointer(L, top + 1);
+  if (head && head == c->last_head) { /* the head of the task before (kept alive by the graph) */
+    lask_gb_const_ref(c->b, c->last_head_ci);
+    lua_settop(L, top);
+    emit_elements(L, c, idx, 2, n, depth);
+    return lask_gb_call(c->b, (uint32_t)(n > 1 ? n - 1 : 0));
+  }
+  if (!head_nil && is_callable(L, c, top + 1)) { /* a task (whatever its metatable): head, args, CALL */
+    uint32_t ci = emit_shared(L, c, top + 1);
+    if (head && ci != UINT32_MAX) c->last_head = head, c->last_head_ci = ci;
     lua_settop(L, top);
     emit_elements(L, c, idx, 2, n, depth);
     return lask_gb_call(c->b, (uint32_t)(n > 1 ? n - 1 : 0));
@@ -192,17 +236,15 @@ static void emit_table(lua_State *L, lask_lconv *c, int idx, int depth) {
 }
 
 static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
-  if (depth > MAX_NESTING)
-    lask_l_raise(L, c, "type", c->cur, "task %s: arguments nested more than %d deep", key_repr(L, c, c->cur),
-                 MAX_NESTING);
-  luaL_checkstack(L, 8, "lask: nested too deep");
   switch (lua_type(L, idx)) {
   case LUA_TSTRING: {
     uint32_t id = node_lookup(L, c, idx);
     return id != UINT32_MAX ? lask_gb_key(c->b, id) : emit_const(L, c, idx);
   }
-  case LUA_TUSERDATA:
-    if (is_key(L, c, idx)) {
+  case LUA_TNUMBER: return emit_number(L, c, idx);
+  case LUA_TUSERDATA: {
+    const void *mt = metatable_of(L, idx);
+    if (mt && mt == c->mts.key) {
       uint32_t id = node_lookup(L, c, idx);
       if (id != UINT32_MAX) return lask_gb_key(c->b, id);
       const char *task = key_repr(L, c, c->cur);
@@ -211,14 +253,16 @@ static void emit_arg(lua_State *L, lask_lconv *c, int idx, int depth) {
                    "missing dependency: task %s depends on %s, which is not in the graph", task,
                    lua_tostring(L, -1));
     }
-    if (lask_l_isquote(L, idx)) {
+    if (mt && mt == c->mts.quote) {
       lask_l_unquote(L, idx);
       emit_const(L, c, -1);
       return lua_pop(L, 1);
     }
-    return emit_shared(L, c, idx);
+    emit_shared(L, c, idx);
+    return;
+  }
   case LUA_TTABLE: return emit_table(L, c, idx, depth);
-  case LUA_TFUNCTION: return emit_shared(L, c, idx);
+  case LUA_TFUNCTION: emit_shared(L, c, idx); return;
   default: return emit_const(L, c, idx);
   }
 }
@@ -268,7 +312,8 @@ void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx) { outputs_at(L, c,
 /* The walk over the nodes (a protected call: see lask_lconv_build). */
 static int walk_nodes(lua_State *L) {
   lask_lconv *c = lua_touserdata(L, 1);
-  c->dsk = 2, c->keys = 3, c->vals = 4; /* this frame's copies */
+  c->dsk = 2, c->keys = 3, c->vals = 4;                 /* this frame's copies */
+  luaL_checkstack(L, 16, "lask: converting the graph"); /* room for a node and its elements */
   int top = lua_gettop(L);
   for (uint32_t id = 0; id < lask_gb_count(c->b); id++) {
     c->cur = id;

@@ -255,10 +255,10 @@ static int write_userdata(wctx *w, int idx) {
   if (k) return put_obj(w, lask_objval((lask_obj *)&k->h));
   if (a) return put_obj(w, lask_ndarray_value(a));
   if (!lask_l_iskey(L, idx)) return fail(w, idx);
-  lua_Integer n = luaL_len(L, idx);
+  int n = lask_l_keylen(L, idx);
   if (!tag(w, 'k') || !u64(w, (uint64_t)n)) return 0;
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_geti(L, idx, i);
+  for (int i = 1; i <= n; i++) {
+    lask_l_keypart(L, idx, i);
     int ok = write(w, lua_gettop(L));
     lua_pop(L, 1);
     if (!ok) return 0;

@@ -1,122 +1,263 @@
 /* lkey.c — tuple keys and quotes.
  *
- * A tuple key is a userdata whose user value is the list of its parts. Keys are
- * interned in a weak-valued cache indexed by an encoding of the parts, so equal
- * parts give the very same object: it works as a table key and compares with ==.
- * Integral floats are stored as integers, as Lua does for table keys.
+ * A tuple key is a userdata whose user values are its parts (strings, numbers,
+ * booleans; integral floats stored as integers, as Lua does for table keys) and
+ * whose bytes are a lask_keystamp, for conversions (binding.h). Keys are interned, so equal parts give the
+ * very same object: it works as a table key and compares with ==.
+ *
+ * The intern table is C's: open addressing over 8-byte slots, each the 32-bit hash
+ * of a key's parts and the index ("ref") of the key in a weak-valued Lua table
+ * (Lua can push a userdata back only from a table). Parts are hashed directly from
+ * the stack, with no encoding string, and a key costs one allocation. A key that
+ * dies is cleared from the weak table by the collector: its slot is then found dead
+ * when its ref reads nil, and reused by the next key probing through it, or dropped
+ * when the table next grows (its ref then goes to a free list). The sweep that finds
+ * them runs only when a collection cycle ended since the last one: a sentinel in the
+ * weak table, cleared by every cycle's atomic phase, tells.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "binding.h"
 
-/* Appends an unambiguous encoding of part i (at stack index idx) to the buffer
- * buf[0..cap) at *len: a tag byte, then 8 raw bytes for numbers or a 4-byte length
- * and the bytes for strings. Returns 0 when it does not fit. Integral floats were
- * made integers before (normalize_parts). */
-static int encode_part(lua_State *L, char *buf, size_t cap, size_t *len, int idx) {
-  size_t n, at = *len;
-  const char *s;
-  switch (lua_type(L, idx)) {
-  case LUA_TSTRING: {
-    s = lua_tolstring(L, idx, &n);
-    uint32_t n32 = (uint32_t)n;
-    if (at + 5 + n > cap) return 0;
-    buf[at] = 's', memcpy(buf + at + 1, &n32, 4), memcpy(buf + at + 5, s, n);
-    *len = at + 5 + n;
-    return 1;
-  }
-  case LUA_TNUMBER: {
-    if (at + 9 > cap) return 0;
-    if (lua_isinteger(L, idx)) {
-      lua_Integer v = lua_tointeger(L, idx);
-      buf[at] = 'i', memcpy(buf + at + 1, &v, 8);
-    } else {
-      lua_Number v = lua_tonumber(L, idx);
-      buf[at] = 'f', memcpy(buf + at + 1, &v, 8);
-    }
-    *len = at + 9;
-    return 1;
-  }
-  case LUA_TBOOLEAN:
-    if (at + 1 > cap) return 0;
-    buf[at] = lua_toboolean(L, idx) ? 'T' : 'F';
-    *len = at + 1;
-    return 1;
-  default:
-    return luaL_error(L, "lask.key: part %d is a %s; parts must be strings, numbers or booleans", idx,
-                      luaL_typename(L, idx));
-  }
+static const uint64_t HASH_MUL = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t hash_step(uint64_t h, uint64_t w) {
+  h = (h ^ w) * HASH_MUL;
+  return h ^ (h >> 29);
 }
 
-/* Replaces integral floats among the n arguments by integers (as Lua does for
- * table keys: 1.0 and 1 are one key); 2.5 stays a float. */
-static void normalize_parts(lua_State *L, int n) {
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n) {
+  h = hash_step(h, (uint64_t)n);
+  for (; n >= 8; s += 8, n -= 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = hash_step(h, w);
+  }
+  uint64_t w = 0;
+  memcpy(&w, s, n);
+  return hash_step(h, w);
+}
+
+/* Hashes the n arguments, replacing integral floats by integers (1.0 and 1 are one
+ * key; 2.5 stays a float). Raises for a part that is not a string, number or boolean. */
+static uint64_t hash_parts(lua_State *L, int n) {
+  uint64_t h = (uint64_t)n;
   for (int i = 1; i <= n; i++) {
-    if (lua_type(L, i) != LUA_TNUMBER || lua_isinteger(L, i)) continue;
-    lua_Number v = lua_tonumber(L, i);
-    lua_Integer k;
-    if (v == floor(v) && lua_numbertointeger(v, &k)) {
-      lua_pushinteger(L, k);
-      lua_replace(L, i);
+    switch (lua_type(L, i)) {
+    case LUA_TSTRING: {
+      size_t len;
+      const char *s = lua_tolstring(L, i, &len);
+      h = hash_bytes(hash_step(h, 's'), s, len);
+      break;
+    }
+    case LUA_TNUMBER: {
+      lua_Integer k;
+      if (!lua_isinteger(L, i)) {
+        lua_Number v = lua_tonumber(L, i);
+        if (!(v == floor(v) && lua_numbertointeger(v, &k))) {
+          uint64_t bits;
+          memcpy(&bits, &v, 8);
+          h = hash_step(hash_step(h, 'f'), bits);
+          break;
+        }
+        lua_pushinteger(L, k);
+        lua_replace(L, i);
+      } else {
+        k = lua_tointeger(L, i);
+      }
+      h = hash_step(hash_step(h, 'i'), (uint64_t)k);
+      break;
+    }
+    case LUA_TBOOLEAN: h = hash_step(h, lua_toboolean(L, i) ? 'T' : 'F'); break;
+    default:
+      luaL_error(L, "lask.key: part %d is a %s; parts must be strings, numbers or booleans", i,
+                 luaL_typename(L, i));
     }
   }
+  return h;
 }
 
-enum { KEY_ENCODING_MAX = 4096 };
+/* True when the key at idx has exactly the n parts at stack indices 1..n. */
+static int same_parts(lua_State *L, int idx, int n) {
+  for (int i = 1; i <= n; i++) {
+    int t = lua_getiuservalue(L, idx, i);
+    int same = t == lua_type(L, i) && lua_rawequal(L, -1, i);
+    if (!same && t == LUA_TNUMBER && !lua_isinteger(L, i) && !lua_isinteger(L, -1)) {
+      lua_Number a = lua_tonumber(L, -1), b = lua_tonumber(L, i); /* NaN parts: equal bits */
+      same = memcmp(&a, &b, sizeof a) == 0;
+    }
+    lua_pop(L, 1);
+    if (!same) return 0;
+  }
+  int more = lua_getiuservalue(L, idx, n + 1) != LUA_TNONE;
+  lua_pop(L, 1);
+  return !more;
+}
 
-/* lask.key(name, i, j, ...) -> the interned tuple key. Upvalues: the cache
- * (encoding -> key, weak values) and the key metatable. */
+typedef struct key_slot {
+  uint32_t hash; /* the low 32 bits of the parts' hash */
+  uint32_t ref;  /* the key's index in the weak table; 0: an empty slot */
+} key_slot;
+
+/* The intern table (a userdata, the first upvalue of lask.key). */
+typedef struct key_table {
+  key_slot *slots; /* cap of them, a power of two (0 before the first key) */
+  uint32_t cap, used;
+  uint32_t *free_refs; /* refs of dead keys, for new ones */
+  uint32_t nfree, capfree;
+  uint32_t next_ref; /* refs 1 .. next_ref - 1 were given out */
+} key_table;
+
+static int key_table_gc(lua_State *L) {
+  key_table *t = lua_touserdata(L, 1);
+  free(t->slots), free(t->free_refs);
+  memset(t, 0, sizeof *t);
+  return 0;
+}
+
+enum { SENTINEL_REF = 0 }; /* the weak table's sentinel: present until a cycle ends */
+
+/* Rehashes into a table at most half full, leaving out the slots of dead keys (their
+ * refs go to the free list) when a collection ended since the last time, which is
+ * when keys can have died. Called before an insertion would fill 3/4 of the table.
+ * One Lua read a slot, and only then; out of memory raises with the table unchanged. */
+static void make_room(lua_State *L, key_table *t, int weak) {
+  int ended = !t->cap || lua_rawgeti(L, weak, SENTINEL_REF) == LUA_TNIL;
+  if (t->cap) lua_pop(L, 1);
+  uint32_t live = t->used;
+  uint8_t *dead = NULL; /* by slot: its key was collected */
+  if (ended && t->used) {
+    if (!(dead = malloc(t->cap))) luaL_error(L, "lask.key: out of memory");
+    live = 0;
+    for (uint32_t i = 0; i < t->cap; i++) { /* nothing allocates Lua memory from here: no key dies */
+      dead[i] = t->slots[i].ref && lua_rawgeti(L, weak, t->slots[i].ref) == LUA_TNIL;
+      if (t->slots[i].ref) live += !dead[i], lua_pop(L, 1);
+    }
+  }
+  uint32_t cap = t->cap ? t->cap : 256;
+  while (((uint64_t)live + 1) * 2 > cap) cap *= 2;
+  key_slot *slots = calloc(cap, sizeof *slots);
+  if (!slots) free(dead), luaL_error(L, "lask.key: out of memory");
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < t->cap; i++) {
+    const key_slot *s = &t->slots[i];
+    if (!s->ref) continue;
+    if (dead && dead[i]) {
+      if (t->nfree == t->capfree) {
+        uint32_t fcap = t->capfree ? 2 * t->capfree : 256, *f = realloc(t->free_refs, fcap * sizeof *f);
+        if (f) t->free_refs = f, t->capfree = fcap;
+      }
+      if (t->nfree < t->capfree) { /* else the slot stays, dead, to be dropped another time */
+        t->free_refs[t->nfree++] = s->ref;
+        continue;
+      }
+    }
+    uint32_t j = s->hash & (cap - 1);
+    while (slots[j].ref) j = (j + 1) & (cap - 1);
+    slots[j] = *s, kept++;
+  }
+  free(dead), free(t->slots);
+  t->slots = slots, t->cap = cap, t->used = kept;
+  if (ended) lua_newtable(L), lua_rawseti(L, weak, SENTINEL_REF);
+}
+
+/* lask.key(name, i, j, ...) -> the interned tuple key. Upvalues: the intern table,
+ * the weak table (ref -> key), the key metatable. */
 static int l_key(lua_State *L) {
   int n = lua_gettop(L);
   if (n == 0) return luaL_error(L, "lask.key needs at least one part");
-  normalize_parts(L, n);
-  char buf[KEY_ENCODING_MAX];
-  size_t len = 0;
-  for (int i = 1; i <= n; i++)
-    if (!encode_part(L, buf, sizeof buf, &len, i)) return luaL_error(L, "lask.key: the parts are too long");
-  lua_pushlstring(L, buf, len);
-  lua_pushvalue(L, -1);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  lua_pop(L, 1);
-  lua_newuserdatauv(L, 0, 1);
-  lua_createtable(L, n, 0);
-  for (int i = 1; i <= n; i++) lua_pushvalue(L, i), lua_rawseti(L, -2, i);
-  lua_setiuservalue(L, -2, 1);
-  lua_pushvalue(L, lua_upvalueindex(2));
+  if (n > LASK_KEY_PARTS_MAX) return luaL_error(L, "lask.key: %d parts; at most %d", n, LASK_KEY_PARTS_MAX);
+  uint32_t h = (uint32_t)hash_parts(L, n);
+  key_table *t = lua_touserdata(L, lua_upvalueindex(1));
+  int weak = lua_upvalueindex(2);
+  if (((uint64_t)t->used + 1) * 4 > (uint64_t)t->cap * 3) make_room(L, t, weak); /* 3/4 full */
+  uint32_t mask = t->cap - 1, i = h & mask, dead = UINT32_MAX;
+  for (; t->slots[i].ref; i = (i + 1) & mask) {
+    if (t->slots[i].hash != h) continue;
+    if (lua_rawgeti(L, weak, t->slots[i].ref) == LUA_TNIL) {
+      if (dead == UINT32_MAX) dead = i; /* a dead key's slot (and ref): reused if the key is new */
+    } else if (same_parts(L, n + 1, n)) {
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  lask_keystamp *stamp = lua_newuserdatauv(L, sizeof *stamp, n);
+  *stamp = (lask_keystamp){0, 0};
+  for (int p = 1; p <= n; p++) lua_pushvalue(L, p), lua_setiuservalue(L, -2, p);
+  lua_pushvalue(L, lua_upvalueindex(3));
   lua_setmetatable(L, -2);
-  lua_pushvalue(L, n + 1); /* encoding */
-  lua_pushvalue(L, -2);
-  lua_rawset(L, lua_upvalueindex(1)); /* cache[encoding] = key */
+  uint32_t ref;
+  if (dead != UINT32_MAX) {
+    ref = t->slots[dead].ref;
+  } else {
+    ref = t->nfree ? t->free_refs[--t->nfree] : t->next_ref++;
+    t->slots[i] = (key_slot){h, ref}, t->used++;
+  }
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, weak, ref);
   return 1;
 }
 
-static const char keyfunc_key = 'f'; /* registry: the lask.key closure */
+static const char keyfunc_key = 'f';                  /* registry: the lask.key closure */
+static const char keymt_key = 'm', quotemt_key = 'q'; /* registry: the metatables, by address */
 
 void lask_l_pushkeyfunc(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &keyfunc_key); }
 
-int lask_l_iskey(lua_State *L, int idx) { return luaL_testudata(L, idx, LASK_KEY_MT) != NULL; }
+/* True when the value at idx is a userdata whose metatable is registry[regkey]. */
+static int has_mt(lua_State *L, int idx, const void *regkey) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, regkey);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
 
-int lask_l_isquote(lua_State *L, int idx) { return luaL_testudata(L, idx, LASK_QUOTE_MT) != NULL; }
+int lask_l_iskey(lua_State *L, int idx) { return has_mt(L, idx, &keymt_key); }
+
+int lask_l_isquote(lua_State *L, int idx) { return has_mt(L, idx, &quotemt_key); }
+
+void lask_l_metatables(lua_State *L, lask_lmts *m) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &keymt_key);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &quotemt_key);
+  luaL_getmetatable(L, LASK_KERNEL_MT);
+  m->key = lua_topointer(L, -3), m->quote = lua_topointer(L, -2), m->kernel = lua_topointer(L, -1);
+  lua_pop(L, 3);
+}
+
+int lask_l_keypart(lua_State *L, int idx, int i) { return lua_getiuservalue(L, idx, i); }
+
+int lask_l_keylen(lua_State *L, int idx) {
+  int n = 0;
+  while (lua_getiuservalue(L, idx, n + 1) != LUA_TNONE) lua_pop(L, 1), n++;
+  lua_pop(L, 1);
+  return n;
+}
 
 static int l_iskey(lua_State *L) {
   lua_pushboolean(L, lask_l_iskey(L, 1));
   return 1;
 }
 
+static void check_key(lua_State *L, int idx) {
+  if (!lask_l_iskey(L, idx)) luaL_typeerror(L, idx, LASK_KEY_MT);
+}
+
 static int key_index(lua_State *L) {
-  luaL_checkudata(L, 1, LASK_KEY_MT);
-  lua_getiuservalue(L, 1, 1);
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
+  check_key(L, 1);
+  int isint;
+  lua_Integer i = lua_tointegerx(L, 2, &isint);
+  if (!isint || i < 1 || i > LASK_KEY_PARTS_MAX) return lua_pushnil(L), 1;
+  lask_l_keypart(L, 1, (int)i);
   return 1;
 }
 
 static int key_len(lua_State *L) {
-  luaL_checkudata(L, 1, LASK_KEY_MT);
-  lua_getiuservalue(L, 1, 1);
-  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+  check_key(L, 1);
+  lua_pushinteger(L, lask_l_keylen(L, 1));
   return 1;
 }
 
@@ -138,26 +279,22 @@ static void add_repr(lua_State *L, luaL_Buffer *b) {
 void lask_l_pushkeyrepr(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   luaL_Buffer b;
+  luaL_buffinit(L, &b);
   if (!lask_l_iskey(L, idx)) {
-    luaL_buffinit(L, &b);
     lua_pushvalue(L, idx);
     add_repr(L, &b);
     luaL_pushresult(&b);
     return;
   }
-  lua_getiuservalue(L, idx, 1);
-  int parts = lua_gettop(L);
-  lua_Integer n = (lua_Integer)lua_rawlen(L, parts);
-  luaL_buffinit(L, &b);
+  int n = lask_l_keylen(L, idx);
   luaL_addchar(&b, '(');
-  for (lua_Integer i = 1; i <= n; i++) {
+  for (int i = 1; i <= n; i++) {
     if (i > 1) luaL_addstring(&b, ", ");
-    lua_rawgeti(L, parts, i);
+    lask_l_keypart(L, idx, i);
     add_repr(L, &b);
   }
   luaL_addstring(&b, n == 1 ? ",)" : ")");
   luaL_pushresult(&b);
-  lua_remove(L, parts);
 }
 
 static int key_tostring(lua_State *L) {
@@ -167,13 +304,11 @@ static int key_tostring(lua_State *L) {
 
 /* Orders keys part by part: numbers before strings, then by value; shorter first. */
 static int key_lt(lua_State *L) {
-  luaL_checkudata(L, 1, LASK_KEY_MT);
-  luaL_checkudata(L, 2, LASK_KEY_MT);
-  lua_getiuservalue(L, 1, 1);
-  lua_getiuservalue(L, 2, 1);
-  lua_Integer na = (lua_Integer)lua_rawlen(L, 3), nb = (lua_Integer)lua_rawlen(L, 4);
-  for (lua_Integer i = 1; i <= na && i <= nb; i++) {
-    int ta = lua_rawgeti(L, 3, i), tb = lua_rawgeti(L, 4, i);
+  check_key(L, 1);
+  check_key(L, 2);
+  for (int i = 1;; i++) {
+    int ta = lask_l_keypart(L, 1, i), tb = lask_l_keypart(L, 2, i);
+    if (ta == LUA_TNONE || tb == LUA_TNONE) return lua_pushboolean(L, ta == LUA_TNONE && tb != LUA_TNONE), 1;
     int less = 0, more = 0;
     if (ta != tb)
       less = ta < tb, more = !less;
@@ -185,8 +320,6 @@ static int key_lt(lua_State *L) {
     lua_pop(L, 2);
     if (less || more) return lua_pushboolean(L, less), 1;
   }
-  lua_pushboolean(L, na < nb);
-  return 1;
 }
 
 /* lask.quote(v): a value that is never interpreted as a key, task or list. */
@@ -238,20 +371,27 @@ void lask_l_open_keys(lua_State *L) {
   static const luaL_Reg funcs[] = {{"iskey", l_iskey},     {"quote", l_quote},     {"isquote", l_isquote},
                                    {"unquote", l_unquote}, {"keyrepr", l_keyrepr}, {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_KEY_MT)) luaL_setfuncs(L, key_mt, 0);
-  lua_pop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &keymt_key);
   if (luaL_newmetatable(L, LASK_QUOTE_MT)) {
     lua_pushcfunction(L, quote_tostring);
     lua_setfield(L, -2, "__tostring");
   }
-  lua_pop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &quotemt_key);
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &keyfunc_key) == LUA_TNIL) {
-    lua_newtable(L); /* the cache */
+    key_table *t = lua_newuserdatauv(L, sizeof *t, 0);
+    memset(t, 0, sizeof *t);
+    t->next_ref = 1;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, key_table_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    lua_newtable(L); /* the weak table: ref -> key */
     lua_createtable(L, 0, 1);
     lua_pushliteral(L, "v");
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
-    luaL_getmetatable(L, LASK_KEY_MT);
-    lua_pushcclosure(L, l_key, 2);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &keymt_key);
+    lua_pushcclosure(L, l_key, 3);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &keyfunc_key);
   }
   lua_pop(L, 1);

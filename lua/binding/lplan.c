@@ -125,14 +125,12 @@ static int order_keys(plan *p, int keys) {
     char *buf = p->arena + used;
     size_t len = 0;
     buf[len++] = 't';
-    lua_getiuservalue(L, -1, 1);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-    for (lua_Integer i = 1; i <= n; i++) {
-      lua_rawgeti(L, -1, i);
+    int key = lua_gettop(L);
+    for (int i = 1; lask_l_keypart(L, key, i) != LUA_TNONE; i++) {
       add_part(L, buf, &len);
       lua_pop(L, 1);
     }
-    lua_pop(L, 2);
+    lua_pop(L, 2); /* the none after the last part, the key */
     p->tuple[v] = 1, p->textlen[v] = len;
     p->text[v] = (const char *)(uintptr_t)used;
     used += len;

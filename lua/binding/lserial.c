@@ -337,10 +337,10 @@ static int write_table(wctx *w, int idx) {
 
 static int write_key(wctx *w, int idx) {
   lua_State *L = w->L;
-  lua_Integer n = luaL_len(L, idx);
+  int n = lask_l_keylen(L, idx);
   if (!put_tag(w->b, 'k') || !put_u64(w->b, (uint64_t)n)) return 0;
-  for (lua_Integer i = 1; i <= n; i++) {
-    lua_geti(L, idx, i);
+  for (int i = 1; i <= n; i++) {
+    lask_l_keypart(L, idx, i);
     int ok = write_lua(w, lua_gettop(L));
     lua_pop(L, 1);
     if (!ok) return 0;
@@ -615,7 +615,7 @@ static int read_lua(rctx *r) {
   }
   case 'k': {
     uint64_t n;
-    if (!(ok = get_u64(r, &n) && n < 64)) break;
+    if (!(ok = get_u64(r, &n) && n >= 1 && n <= LASK_KEY_PARTS_MAX)) break;
     lask_l_pushkeyfunc(L);
     for (uint64_t i = 0; i < n && ok; i++) ok = read_lua(r);
     if (ok) lua_call(L, (int)n, 1);

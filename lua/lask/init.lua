@@ -25,14 +25,19 @@ local core = require "lask.core"
 -- @usage assert(lask.version:match("^%d+%.%d+%.%d+$"))
 
 --- A tuple key: Dask's `('x', 0, 1)`, made from a name and integers.
--- Equal tuple keys are the same value (interned), so they index tables.
+-- Equal tuple keys are the same value (interned), so they index tables and compare
+-- with `==`; `1.0` and `1` are one part, as for Lua's table keys. A key costs one
+-- allocation (its parts are its user values) and is collected when nothing refers to
+-- it; `lask.key` hashes the parts into lask's own intern table (no string is built).
 -- @function key
 -- @param name string: the name
--- @param ... integer: the indices
+-- @param ... integer: the indices (any string, number or boolean; 255 parts in all at most)
 -- @return a tuple key; `tostring` prints it as Dask does, `k[1]` is the name and `#k` counts the parts
--- @raise when name is not a string or an index not an integer
+-- @raise when a part is not a string, number or boolean ("lask.key: part 2 is a table; parts must be
+-- strings, numbers or booleans"), or with no part or more than 255
 -- @usage local k = lask.key("x", 0)
 -- assert(k == lask.key("x", 0) and tostring(k) == "('x', 0)" and k[1] == "x")
+-- assert(lask.key("x", 1.0) == lask.key("x", 1) and #lask.key("t", 1, 2) == 3)
 
 --- Whether a value is a tuple key.
 -- @function iskey

@@ -32,6 +32,7 @@ trap finish EXIT
 # The benchmarks, in turn.
 bench native.lua
 bench overhead.lua
+bench lua_path.lua
 bench profiler.lua
 bench multiprocessing.lua
 bench array.lua

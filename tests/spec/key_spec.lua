@@ -44,6 +44,98 @@ describe("lask.key", function()
     assert.has_error(function() lask.key() end)
   end)
 
+  it("keeps parts of every type and length as they were given", function()
+    local long = string.rep("abcdefghij", 10) -- not a short (interned) Lua string
+    local k = lask.key(long, -0.0, 1.0, 2.5, true, false, math.mininteger, math.maxinteger, "")
+    assert.is_true(rawequal(k, lask.key(long:sub(1, 50) .. long:sub(51), 0, 1, 2.5, true, false,
+      math.mininteger, math.maxinteger, "")))
+    assert.are.equal(9, #k)
+    assert.are.equal(long, k[1])
+    assert.are.equal("integer", math.type(k[2]))
+    assert.are.equal("integer", math.type(k[3]))
+    assert.are.equal("float", math.type(k[4]))
+    assert.is_true(k[5])
+    assert.is_false(k[6])
+    assert.are.equal(math.mininteger, k[7])
+    assert.is_nil(k[0])
+    assert.is_nil(k[10])
+    assert.is_nil(k.x)
+    assert.are_not.equal(lask.key(true), lask.key(false))
+    assert.are_not.equal(lask.key("x"), lask.key("x", "x"))
+    assert.are_not.equal(lask.key(1, 2), lask.key(2, 1))
+    assert.are_not.equal(lask.key(1), lask.key("1"))
+    local nan = 0 / 0
+    assert.is_true(rawequal(lask.key("n", nan), lask.key("n", nan)))
+    assert.are.equal("('x', 1, 'y', true)", tostring(lask.key("x", 1, "y", true)))
+  end)
+
+  it("takes up to 255 parts", function()
+    local parts = {}
+    for i = 1, 255 do parts[i] = i end
+    local k = lask.key(table.unpack(parts))
+    assert.are.equal(255, #k)
+    assert.are.equal(255, k[255])
+    assert.is_true(rawequal(k, lask.key(table.unpack(parts))))
+    parts[256] = 256
+    assert.has_error(function() lask.key(table.unpack(parts)) end, "lask.key: 256 parts; at most 255")
+  end)
+
+  it("tells keys from other userdata", function()
+    assert.is_false(lask.iskey(lask.quote(1)))
+    assert.is_false(lask.iskey(lask.kernels.add))
+    assert.is_false(lask.iskey({}))
+    assert.is_false(lask.iskey(nil))
+    assert.has_error(function() return getmetatable(lask.key("x")).__index(lask.quote(1), 1) end)
+    assert.has_error(function() return getmetatable(lask.key("x")).__len({}) end)
+  end)
+
+  it("interns through collections: live keys stay the same object, dead ones are made anew", function()
+    local seed = os.time()
+    print("key_spec seed", seed)
+    math.randomseed(seed)
+    local live, count = {}, 0
+    for round = 1, 20 do
+      for _ = 1, 5000 do
+        local name, i = "k" .. math.random(1, 30), math.random(1, 2000)
+        local id = name .. ":" .. i
+        local k = lask.key(name, i)
+        if live[id] then assert.is_true(rawequal(live[id], k), id) end
+        assert.are.equal(name, k[1])
+        assert.are.equal(i, k[2])
+        if math.random() < 0.5 then live[id] = k else live[id] = nil end
+      end
+      if round % 4 == 0 then collectgarbage() end
+      for id in pairs(live) do
+        count = count + 1
+        if count % 3 == 0 then live[id] = nil end
+      end
+    end
+    for id, k in pairs(live) do
+      local name, i = id:match("^(.-):(%d+)$")
+      assert.is_true(rawequal(lask.key(name, tonumber(i)), k), id)
+    end
+  end)
+
+  it("does not keep dead keys: memory stays flat under churn", function()
+    local function churn(r)
+      local ks = {}
+      for i = 1, 50000 do ks[i] = lask.key("churn", r, i) end
+      return #ks
+    end
+    churn(0)
+    collectgarbage()
+    collectgarbage()
+    local base = collectgarbage("count")
+    for r = 1, 10 do churn(r) end
+    collectgarbage()
+    collectgarbage()
+    churn(11) -- a sweep after the collections: the dead keys' slots and refs are reused
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(collectgarbage("count") < base * 1.5 + 1024,
+      string.format("%.0f kB after churn, %.0f kB before", collectgarbage("count"), base))
+  end)
+
   it("survives garbage collection while referenced", function()
     local k = lask.key("gc", 1)
     collectgarbage()
