@@ -346,6 +346,20 @@ static lask_status k_copy(const lask_kernel *k, const lask_value *args, int n, l
   return LASK_OK;
 }
 
+/* copy(x) straight into dest at offset (the into kernel's entry): one pass, no block in
+ * between; declines (*done false) what does not fit, for the plain path to report. */
+static lask_status k_copy_into(const lask_kernel *k, const lask_value *args, int n, const lask_ndarray *dest,
+                               const int64_t *off, bool *done, lask_err *err) {
+  (void)k, (void)err;
+  const lask_ndarray *x = n == 1 ? lask_ndarray_of(args[0]) : NULL;
+  if (!x || x->ndim != dest->ndim) return LASK_OK;
+  for (int d = 0; d < x->ndim; d++)
+    if (off[d] < 0 || off[d] + x->shape[d] > dest->shape[d]) return LASK_OK;
+  copy_to(lask_ndarray_ptr(dest, off), dest->dtype, dest->strides, x);
+  *done = true;
+  return LASK_OK;
+}
+
 /* --- lists and stacking (the linear algebra graphs' plumbing) --- */
 
 static lask_status k_item(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
@@ -410,7 +424,7 @@ static const lask_kernel struct_kernels[] = {
     LASK_KERNEL_STATIC("transpose", k_transpose), LASK_KERNEL_STATIC("getitem", k_getitem),
     LASK_KERNEL_STATIC("reshape", k_reshape),     LASK_KERNEL_STATIC("concatenate", k_concatenate),
     LASK_KERNEL_STATIC("stack", k_stack),         LASK_KERNEL_STATIC("block", k_block),
-    LASK_KERNEL_STATIC("into", k_into),           LASK_KERNEL_STATIC("copy", k_copy),
+    LASK_KERNEL_STATIC("into", k_into),           LASK_KERNEL_STATIC_INTO("copy", k_copy, k_copy_into),
     LASK_KERNEL_STATIC("item", k_item),           LASK_KERNEL_STATIC("vstack", k_vstack),
     LASK_KERNEL_STATIC("rows", k_rows),
 };

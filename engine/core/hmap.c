@@ -74,11 +74,13 @@ uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k) {
   return m->cap == 0 ? UINT32_MAX : m->slots[probe(m, &k)].id;
 }
 
-/* A slot table of cap slots. A big one is aligned to, and asks the kernel for, huge
- * pages: probes land anywhere in it, and with 4 KiB pages nearly every probe of a
- * table of millions of keys would also miss the TLB. */
+/* A slot table of cap slots (a power of two, at least 64), aligned to cache lines so a
+ * run of 8 slots (lask_hmap_name_key) is one line. A big one is aligned to, and asks
+ * the kernel for, huge pages: probes land anywhere in it, and with 4 KiB pages nearly
+ * every probe of a table of millions of keys would also miss the TLB. */
 static struct lask_hslot *new_slots(size_t cap) {
   size_t bytes = cap * sizeof(struct lask_hslot);
+  LASK_ASSERT(cap >= 64 && (cap & (cap - 1)) == 0);
 #ifdef MADV_HUGEPAGE
   if (bytes >= HUGE_PAGE) {
     void *p = aligned_alloc(HUGE_PAGE, bytes); /* bytes is a power of two >= HUGE_PAGE */
@@ -86,7 +88,7 @@ static struct lask_hslot *new_slots(size_t cap) {
     return p;
   }
 #endif
-  return malloc(bytes);
+  return aligned_alloc(64, bytes);
 }
 
 static int grow_slots(lask_hmap *m) {

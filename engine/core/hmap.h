@@ -35,8 +35,8 @@ lask_hkey lask_hmap_bytes_key(const void *p, size_t len);
 
 /* A key for the name p[0..len) (the bytes, as lask_hmap_bytes_key), hashed so that
  * names that differ only in a trailing decimal number ("t-0", "t-1", ...) fall in
- * runs of neighbouring slots, 8 numbers (a cache line) a run: a map of millions of generated names
- * is then filled run by run, in cache, not at a random slot a name. */
+ * runs of neighbouring slots, 8 numbers (a cache line) a run: a map of millions of
+ * generated names is then filled line by line, not at a random slot a name. */
 lask_hkey lask_hmap_name_key(const char *p, size_t len);
 
 /* A key that is the pointer p itself. */

@@ -26,6 +26,27 @@ describe("lask.array compute", function()
       "lask.array: unknown scheduler 'gpu' (threaded or threads, multiprocessing or processes, sync or synchronous, mpi)")
   end)
 
+  it("assembles blocks made by Lua functions, persisted blocks and kernels alike, in parallel copies", function()
+    local K = require("lask.core").array_kernels
+    for _, dtype in ipairs { "float64", "float32", "int64" } do
+      local base = da.arange(24, { chunks = { 5, 7, 12 } }):astype(dtype) -- uneven chunks
+      local lua_made = da.map_blocks(function(b) return K.add(b, 1) end, base) -- a Lua function a block
+      local kept = (base * 2):persist() -- blocks held as data
+      local y = da.concatenate { lua_made:reshape { 4, 6 }, kept:reshape { 4, 6 }, (base - 1):reshape { 4, 6 } }
+      local want = H.grid({ 12, 6 }, function(i, j)
+        local v = (i - 1) % 4 * 6 + (j - 1)
+        return i <= 4 and v + 1 or i <= 8 and 2 * v or v - 1
+      end)
+      for _, opts in ipairs { { scheduler = "sync" }, { scheduler = "threaded" }, { lua = "parallel" },
+        { scheduler = "multiprocessing" } } do
+        local a = H.vals(y:compute(opts))
+        assert.same({ 12, 6 }, a.shape)
+        assert.equal(dtype, y:compute(opts).dtype)
+        H.same(a, want)
+      end
+    end
+  end)
+
   it("persist keeps the blocks in memory under the same keys", function()
     local calls = 0
     local K = require("lask.core").array_kernels

@@ -97,32 +97,35 @@ local KERNEL_MT = getmetatable(core.kernel("into"))
 
 -- Instead of assembling x's blocks in a final task (one more copy of everything,
 -- on one worker), its block tasks write into the result as they run: an empty
--- array first, then every task {f, args...} becomes {into, result, offset, f,
--- args...}: a fused elementwise kernel evaluates straight into the result, others
--- copy their block there in parallel. Returns the final key, or nil when some
--- block is not a native kernel call (persisted data, an alias, a Lua function).
+-- array first, then every task {f, args...} of a native kernel becomes {into,
+-- result, offset, f, args...}: a fused elementwise kernel evaluates straight into
+-- the result, others copy their block there in parallel. A block made otherwise (a
+-- Lua function, persisted data, an alias) gets a task of its own that copies it
+-- there, {into, result, offset, copy, block}, also in parallel. Returns the final key.
 local function write_in_place(dsk, x)
   if x.size == 0 then return nil end
-  local tasks, ok = {}, true
+  local tasks = {}
   core.each_block(x.numblocks, function(idx)
-    local key = core.block_key(x.name, idx)
-    local t = dsk[key]
-    if type(t) ~= "table" or getmetatable(t[1]) ~= KERNEL_MT then ok = false end
-    tasks[#tasks + 1] = { key, table.move(idx, 1, #idx, 1, {}) }
+    tasks[#tasks + 1] = { core.block_key(x.name, idx), table.move(idx, 1, #idx, 1, {}) }
   end)
-  if not ok then return nil end
   local out = lcore.key("finalize-" .. x.name .. "-out")
   dsk[out] = { core.kernel("empty"), core.plain(x.shape), x.dtype }
   local starts, keys = {}, { out }
   for d, c in ipairs(x.chunks) do starts[d] = core.offsets(c) end
-  local kinto = core.kernel("into")
+  local kinto, kcopy = core.kernel("into"), core.kernel("copy")
   for _, kt in ipairs(tasks) do
     local key, idx = kt[1], kt[2]
     local off = {}
     for d, i in ipairs(idx) do off[d] = starts[d][i + 1] end
     local t = dsk[key]
-    dsk[key] = { kinto, out, off, table.unpack(t) }
-    keys[#keys + 1] = key
+    if type(t) == "table" and getmetatable(t[1]) == KERNEL_MT then
+      dsk[key] = { kinto, out, off, table.unpack(t) }
+      keys[#keys + 1] = key
+    else
+      local copy = lcore.key("finalize-" .. x.name .. "-copy", table.unpack(idx))
+      dsk[copy] = { kinto, out, off, kcopy, key }
+      keys[#keys + 1] = copy
+    end
   end
   local key = lcore.key("finalize-" .. x.name)
   dsk[key] = { core.kernel("item"), keys, 0 } -- the result, once every block is in
