@@ -195,15 +195,6 @@ void lask_l_open_sampler(lua_State *L); /* core.sampler, core.isatty: lsampler.c
 
 /* --- graph conversion (lconvert.c) --- */
 
-enum { LASK_LNUMCACHE_BITS = 6 };
-
-/* A recent number constant of a conversion (see lconvert.c's emit_number). */
-typedef struct lask_lnumcache {
-  uint64_t bits;
-  uint32_t ref; /* constant index + 1; 0: empty */
-  int isint;
-} lask_lnumcache;
-
 /* The state of one conversion of a Lua graph: a userdata, so a Lua error raised
  * half-way frees everything through __gc. */
 typedef struct lask_lconv {
@@ -223,7 +214,6 @@ typedef struct lask_lconv {
   uint32_t last_shared_ci; /* and its constant index */
   const void *last_head;   /* the head of the task converted last */
   uint32_t last_head_ci;   /* and its constant index */
-  lask_lnumcache numbers[1 << LASK_LNUMCACHE_BITS]; /* recent number constants */
 } lask_lconv;
 
 /* Pushes the tables of keys and values, then a new conversion userdata, for the

@@ -122,20 +122,11 @@ static void emit_const(lua_State *L, lask_lconv *c, int idx) {
   lask_gb_const(c->b, v);
 }
 
-/* Emits a number, sharing one constant among the uses of a recent equal number
- * (the 1 of a million "x + 1" tasks): a small direct-mapped cache, not a full map,
- * so a graph of distinct numbers pays one probe each and no memory. */
+/* Emits a number (the builder shares one constant among the uses of a recent equal
+ * one: the 1 of a million "x + 1" tasks). */
 static void emit_number(lua_State *L, lask_lconv *c, int idx) {
-  int isint = lua_isinteger(L, idx);
-  lask_value v = isint ? lask_int(lua_tointeger(L, idx)) : lask_num(lua_tonumber(L, idx));
-  uint64_t bits;
-  memcpy(&bits, isint ? (const void *)&v.as.i : (const void *)&v.as.n, sizeof bits);
-  uint64_t h = (bits ^ (uint64_t)isint) * 0x9e3779b97f4a7c15ULL;
-  lask_lnumcache *e = &c->numbers[h >> (64 - LASK_LNUMCACHE_BITS)];
-  if (e->ref && e->bits == bits && e->isint == isint) return lask_gb_const_ref(c->b, e->ref - 1);
-  uint32_t ci = lask_gb_add_const(c->b, v); /* UINT32_MAX: the builder failed, and says so at the end */
-  if (ci != UINT32_MAX) *e = (lask_lnumcache){bits, ci + 1, isint};
-  lask_gb_const_ref(c->b, ci);
+  lask_gb_const(c->b,
+                lua_isinteger(L, idx) ? lask_int(lua_tointeger(L, idx)) : lask_num(lua_tonumber(L, idx)));
 }
 
 /* Emits a constant shared by identity (heads: the same function in a million tasks).

@@ -810,25 +810,6 @@ end
 -- -----------------------------------------------------------------------------
 -- A Lua function along an axis
 
--- A flat list as nested Lua lists of shape (for lask.ndarray.asarray).
-local function nest(shape, flat)
-  if #shape == 0 then return flat[1] end
-  local pos = 0
-  local function level(d)
-    local t = {}
-    for i = 1, shape[d] do
-      if d == #shape then
-        pos = pos + 1
-        t[i] = flat[pos]
-      else
-        t[i] = level(d + 1)
-      end
-    end
-    return t
-  end
-  return level(1)
-end
-
 -- One block's task: func1d on every lane along the block's last axis (whole), each
 -- result a number (m = 0) or m numbers; a lask.ndarray of dtype.
 local function along_lanes(block, func1d, m, dtype)
@@ -864,7 +845,7 @@ local function along_lanes(block, func1d, m, dtype)
   for d = 1, k do oshape[d] = shape[d] end
   if m > 0 then oshape[k + 1] = m end
   if #out == 0 then return K.full(oshape, dtype == "bool" and false or 0, dtype) end
-  return ndm.asarray(nest(oshape, out), dtype)
+  return K.reshape(ndm.asarray(out, dtype), oshape)
 end
 
 --- func1d applied to every 1-d lane of arr along an axis (numpy's apply_along_axis, Dask's).
