@@ -143,6 +143,11 @@ bool lask_deque_push(lask_deque *d, uint32_t id) {
 }
 
 static bool pop(lask_deque *d, uint32_t *id) {
+  /* empty for sure (top never goes back, and only we move bottom): no fence needed,
+   * which makes looking into an empty deque as cheap as a load */
+  if (atomic_load_explicit(&d->top, memory_order_relaxed) >=
+      atomic_load_explicit(&d->bottom, memory_order_relaxed))
+    return false;
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
   lask_deque_buf *a = atomic_load_explicit(&d->buf, memory_order_relaxed);
   atomic_store_explicit(&d->bottom, b, memory_order_relaxed);

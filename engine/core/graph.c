@@ -426,6 +426,7 @@ void lask_graph_free(lask_graph *g) {
   free(g->code_off), free(g->code_len), free(g->code), free(g->consts), free(g->dep_off), free(g->deps);
   free(g->out_off), free(g->outs), free(g->flags), free(g->names);
   free(atomic_load_explicit(&g->plan, memory_order_acquire));
+  free(atomic_load_explicit(&g->spare, memory_order_acquire));
   free(g);
 }
 

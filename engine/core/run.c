@@ -61,7 +61,7 @@ lask_status lask_run(lask_engine *e, const lask_graph *g, const uint32_t *outs, 
   }
   if (e) lask_engine_run_begin(e);
   st = dispatch(e, &s, o, threaded, err);
-  LASK_ASSERT(st != LASK_OK || lask_state_done(&s, nouts));
+  LASK_ASSERT(st != LASK_OK || lask_state_done(&s, outs, nouts));
   if (st == LASK_OK) lask_state_take_outputs(&s, outs, nouts, results);
   lask_state_free(&s);
   if (e) lask_engine_run_end(e); /* last: it may free e (lask_engine_free during the run) */

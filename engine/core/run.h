@@ -20,7 +20,10 @@ LASK_BEGIN_DECLS
 
 /* Runs g until the nodes outs[0..nouts) are computed and gives their values in
  * results[0..nouts) (the caller releases them). Intermediate values are released as
- * soon as their last dependent has run. On failure nothing is given, every value
+ * soon as their last dependent has run (numbers and booleans, which own nothing, at
+ * the run's end). g keeps its first run's plan and its last run's counters (24 bytes
+ * a node) until lask_graph_free, so that running a built graph again allocates
+ * nothing. On failure nothing is given, every value
  * made is released, err (may be NULL) names the failing node (err->node; its message
  * names the kernel and the cause, lask_get's the node too), and its code is returned.
  * A cycle is LASK_ECYCLE, its message the cycle's path (lask_graph_cycle_error). */

@@ -6,8 +6,11 @@
  *   2. holds[i] counts the dependents of i not finished yet, plus one per time i is
  *      requested; values[i] is released as soon as it drops to 0 (never below).
  *   3. values[i] is nil until i has run, and after it has been released.
- * So after a run that succeeded every left[i] is 0, the holds left are the requests
- * (nouts in all), and only requested nodes still hold values (lask_state_done).
+ *   4. Without a release hook, a value that is no object (nil, a boolean or a
+ *      number: nothing to free) is never released: its dependents skip the atomic
+ *      decrement of holds[i] (one a graph edge otherwise), and it stays in values[i].
+ * So after a run that succeeded every left[i] is 0, the holds left of object values
+ * are the requests, and only requested nodes still hold objects (lask_state_done).
  * Counters are atomics because the threaded scheduler's workers finish nodes at once.
  */
 #include "run_state.h"
@@ -24,19 +27,20 @@ static const uint32_t *plan_of(const lask_graph *g, lask_err *err) {
   uint32_t *plan = atomic_load_explicit(&((lask_graph *)g)->plan, memory_order_acquire);
   if (plan) return plan;
   size_t n = g->n;
-  plan = malloc((2 * n + 2) * sizeof *plan);
+  plan = malloc((2 * n + 3) * sizeof *plan);
   if (!plan) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run"), NULL;
   if (lask_order(g, plan, err) != LASK_OK) return free(plan), NULL;
   /* the roots by priority: the priorities are a permutation of 0..n-1, so a pass over
    * the nodes in priority order (by_prio) needs no sort */
-  uint32_t *by_prio = plan + n + 2, nroots = 0, nsinks = 0;
+  uint32_t *by_prio = plan + n + 3, nroots = 0, nsinks = 0, host_roots = 0;
   for (uint32_t i = 0; i < n; i++) by_prio[plan[i]] = i;
   for (uint32_t p = 0; p < n; p++) {
     uint32_t i = by_prio[p];
     if (g->dep_off[i] == g->dep_off[i + 1]) by_prio[nroots++] = i; /* nroots <= p: in place */
   }
   for (uint32_t i = 0; i < n; i++) nsinks += g->out_off[i] == g->out_off[i + 1];
-  plan[n] = nroots, plan[n + 1] = nsinks;
+  for (uint32_t k = 0; k < nroots; k++) host_roots += (g->flags[by_prio[k]] & LASK_NODE_HOST) != 0;
+  plan[n] = nroots, plan[n + 1] = nsinks, plan[n + 2] = host_roots;
   uint32_t *none = NULL;
   if (!atomic_compare_exchange_strong_explicit(&((lask_graph *)g)->plan, &none, plan, memory_order_acq_rel,
                                                memory_order_acquire)) {
@@ -46,6 +50,9 @@ static const uint32_t *plan_of(const lask_graph *g, lask_err *err) {
   return plan;
 }
 
+/* The state's arrays in one block: values (16-byte aligned), then left, then holds. */
+static size_t block_size(size_t n) { return n * (sizeof(lask_value) + 2 * sizeof(uint32_t)); }
+
 lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *outs, size_t nouts,
                             lask_err *err) {
   size_t n = g->n ? g->n : 1;
@@ -53,15 +60,17 @@ lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *
   s->g = g;
   const uint32_t *plan = plan_of(g, err);
   if (!plan) return err->code;
-  s->prio = plan, s->nroots = plan[g->n], s->nsinks = plan[g->n + 1], s->roots = plan + g->n + 2;
-  s->values = calloc(n, sizeof *s->values);
-  s->left = malloc(n * sizeof *s->left);
-  s->holds = malloc(n * sizeof *s->holds);
-  if (!s->values || !s->left || !s->holds) {
-    lask_state_free(s);
-    return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
-  }
+  s->prio = plan, s->nroots = plan[g->n], s->nsinks = plan[g->n + 1], s->host_roots = plan[g->n + 2];
+  s->roots = plan + g->n + 3;
+  /* the last run's arrays, values all nil (lask_state_free), or fresh ones */
+  void *block = atomic_exchange_explicit(&((lask_graph *)g)->spare, NULL, memory_order_acquire);
+  if (!block) block = calloc(1, block_size(n));
+  if (!block) return lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
+  s->values = block;
+  s->left = (_Atomic uint32_t *)(s->values + n);
+  s->holds = s->left + n;
   for (uint32_t i = 0; i < g->n; i++) {
+    LASK_ASSERT(s->values[i].type == LASK_TNIL);
     atomic_init(&s->left[i], g->dep_off[i + 1] - g->dep_off[i]);
     atomic_init(&s->holds[i], g->out_off[i + 1] - g->out_off[i]);
   }
@@ -70,9 +79,16 @@ lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *
 }
 
 void lask_state_free(lask_state *s) {
-  if (s->values && s->g)
-    for (uint32_t i = 0; i < s->g->n; i++) lask_release(s->values[i]);
-  free(s->values), free((void *)s->left), free((void *)s->holds);
+  if (!s->values) return;
+  for (uint32_t i = 0; i < s->g->n; i++) {
+    lask_release(s->values[i]);
+    s->values[i] = lask_nil();
+  }
+  /* kept for the graph's next run unless another run has kept its own already */
+  void *none = NULL;
+  if (!atomic_compare_exchange_strong_explicit(&((lask_graph *)s->g)->spare, &none, (void *)s->values,
+                                               memory_order_release, memory_order_relaxed))
+    free(s->values);
   memset(s, 0, sizeof *s);
 }
 
@@ -88,6 +104,9 @@ void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook 
     release_value(s, v, hook);
   for (uint32_t e = g->dep_off[v]; e < g->dep_off[v + 1]; e++) {
     uint32_t d = g->deps[e];
+    /* invariant 4: d finished before v ran (left[v] is acq_rel), and nothing changes a
+     * value that is no object, so this plain read is safe */
+    if (!hook && s->values[d].type != LASK_TOBJ) continue;
     /* acq_rel: the last dependent to finish must see the value stored by d's task. */
     uint32_t before = atomic_fetch_sub_explicit(&s->holds[d], 1, memory_order_acq_rel);
     LASK_ASSERT(before > 0); /* invariant 2 */
@@ -99,13 +118,15 @@ void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, 
   for (size_t k = 0; k < nouts; k++) results[k] = lask_retain(s->values[outs[k]]);
 }
 
-bool lask_state_done(const lask_state *s, size_t nouts) {
-  uint64_t requests = 0;
+bool lask_state_done(const lask_state *s, const uint32_t *outs, size_t nouts) {
+  uint64_t requests = 0, object_outs = 0;
   for (uint32_t i = 0; i < s->g->n; i++) {
     uint32_t holds = atomic_load_explicit(&s->holds[i], memory_order_relaxed);
     if (atomic_load_explicit(&s->left[i], memory_order_relaxed) != 0) return false;
-    if (holds == 0 && s->values[i].type != LASK_TNIL) return false;
+    if (s->values[i].type != LASK_TOBJ) continue; /* invariant 4: plain values stay */
+    if (holds == 0) return false;
     requests += holds;
   }
-  return requests == nouts;
+  for (size_t k = 0; k < nouts; k++) object_outs += s->values[outs[k]].type == LASK_TOBJ;
+  return requests == object_outs;
 }

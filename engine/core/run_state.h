@@ -27,7 +27,8 @@ struct lask_state {
   const uint32_t *prio;    /* static priorities from lask_order (lower runs first); the graph's */
   const uint32_t *roots;   /* the nodes without dependencies, most urgent first; the graph's */
   uint32_t nroots;
-  uint32_t nsinks; /* the nodes without dependents: every other node is an ancestor of one */
+  uint32_t host_roots; /* how many of the roots are host nodes (LASK_NODE_HOST) */
+  uint32_t nsinks;     /* the nodes without dependents: every other node is an ancestor of one */
 };
 
 /* Allocates and fills the state of a run of g for outs; takes the priorities and
@@ -48,7 +49,7 @@ typedef struct lask_release_hook {
 /* Node v has finished: drops its hold on each dependency, releasing the last ones,
  * and releases v's own value at once when nothing will ever read it. When hook is
  * not NULL it is told of each value released (a remote scheduler forgets it on its
- * workers). */
+ * workers); without one, values that are no objects are left alone (nothing to free). */
 void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook *hook);
 
 /* One dependency of node d has finished: counts it off left[d] and returns true when
@@ -63,8 +64,8 @@ static inline bool lask_state_dep_done(lask_state *s, uint32_t d, memory_order o
 /* Gives (retained) the values of outs into results. */
 void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, lask_value *results);
 
-/* True when every node has run and every value not requested has been released:
- * the state of a run that succeeded (a checker for LASK_ASSERT; O(n)). */
-bool lask_state_done(const lask_state *s, size_t nouts);
+/* True when every node has run and every object value not requested has been
+ * released: the state of a run of outs that succeeded (a checker for LASK_ASSERT; O(n)). */
+bool lask_state_done(const lask_state *s, const uint32_t *outs, size_t nouts);
 
 #endif

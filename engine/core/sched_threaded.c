@@ -9,6 +9,10 @@
  *
  * Workers (pool threads and the host, see pool.h) run ready tasks from their own
  * deque, newest first, and steal the oldest from others when theirs is empty.
+ * The roots (nodes without dependencies) are never pushed: the plan lists them most
+ * urgent first, and a worker with nothing of its own claims the next few of them
+ * from a shared cursor (next_root: fewer the fewer are left, so the last ones spread
+ * over the workers as stolen tasks would).
  * A task that makes several dependents ready pushes them most urgent last (by
  * lask_order priority), so its worker continues with the most urgent one: LIFO
  * with priorities as tie-breakers, which keeps the working set small.
@@ -90,6 +94,8 @@ typedef struct lask_trun {
   /* todo changes at every sink; finished and failed are read at every task: apart,
    * on cache lines of their own, no worker's decrement invalidates the others' reads */
   _Alignas(64) _Atomic uint32_t todo;
+  _Alignas(64) _Atomic uint64_t root_next; /* the roots before it are claimed (next_root) */
+  int roots_mixed; /* some roots are not native tasks, or are fed: seed() queued or skipped them */
   _Alignas(64) _Atomic int finished;
   _Atomic int failed;
   _Alignas(64) lask_err err; /* written once, by the thread that set failed */
@@ -314,7 +320,40 @@ static int steal_any(lask_trun *r, int w, uint32_t *id) {
   return 0;
 }
 
+/* Most roots claimed at once, and the share of those left a claim takes at most: a
+ * worker claims remaining / (ROOT_SHARE * workers) of them, between 1 and ROOT_CLAIM. */
+enum { ROOT_CLAIM = 64, ROOT_SHARE = 8 };
+
+/* A worker's claimed roots not run yet: roots[at..end) of the plan. Its own: no other
+ * thread takes them, which is why a claim is small when few are left. */
+typedef struct root_claim {
+  uint64_t at, end;
+} root_claim;
+
+/* The next root for the caller to run, from its claim c or a new one; NONE when all
+ * are claimed. */
+static uint32_t next_root(lask_trun *r, root_claim *c) {
+  const lask_state *s = r->s;
+  for (;;) {
+    if (c->at == c->end) {
+      uint64_t at = atomic_load_explicit(&r->root_next, memory_order_relaxed);
+      if (at >= s->nroots) return NONE;
+      uint64_t want = (s->nroots - at) / ((uint64_t)ROOT_SHARE * (uint64_t)(r->used + 1));
+      want = want < 1 ? 1 : want > ROOT_CLAIM ? ROOT_CLAIM : want;
+      at = atomic_fetch_add_explicit(&r->root_next, want, memory_order_relaxed);
+      if (at >= s->nroots) return NONE;
+      c->at = at, c->end = at + want < s->nroots ? at + want : s->nroots;
+    }
+    uint32_t id = s->roots[c->at++];
+    /* seed() queued the host-only roots and a feed gives its inputs */
+    if (r->roots_mixed && (caller_only(r, id) || (r->o->feed && r->o->feed->flags[id] & LASK_FEED_IN)))
+      continue;
+    return id;
+  }
+}
+
 static int any_native_work(const lask_trun *r) {
+  if (atomic_load_explicit(&r->root_next, memory_order_relaxed) < r->s->nroots) return 1;
   for (int q = 0; q <= r->e->npool; q++)
     if (lask_deque_size_estimate(&r->e->deques[q]) > 0) return 1;
   return 0;
@@ -333,9 +372,10 @@ static void sleep_idle(lask_trun *r, lask_parker *p, uint64_t t) {
 static void work(lask_trun *r, int w) {
   lask_deque *own = &r->e->deques[w];
   uint32_t id;
+  root_claim claim = {0, 0};
   lask_cores_run *outer = lask_cores_enter(&r->cores);
   while (!finished(r)) {
-    if (lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
+    if (lask_deque_pop(own, &id) || (id = next_root(r, &claim)) != NONE || steal_any(r, w, &id)) {
       while (id != NONE) id = run_one(r, w, id);
       continue;
     }
@@ -405,6 +445,7 @@ static void host_loop(lask_trun *r) {
   unsigned tick = 0;
   lask_deque *own = &r->e->deques[w];
   uint32_t id;
+  root_claim claim = {0, 0};
   const lask_feed *feed = r->o->feed;
 #ifdef PR_SET_TIMERSLACK
   int slack = feed ? prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) : -1;
@@ -414,7 +455,8 @@ static void host_loop(lask_trun *r) {
   while (!finished(r)) {
     if (r->o->callbacks || feed) deliver_events(r);
     if (feed && (++tick & 15) == 0) poll_feed(r);
-    if (host_pop(r, &id) || lask_deque_pop(own, &id) || steal_any(r, w, &id)) {
+    if (host_pop(r, &id) || lask_deque_pop(own, &id) || (id = next_root(r, &claim)) != NONE ||
+        steal_any(r, w, &id)) {
       while (id != NONE) id = run_one(r, w, id);
       idle.polls = idle.sleeps = 0;
       continue;
@@ -460,16 +502,16 @@ void *lask_worker_main(void *arg) {
   }
 }
 
-/* Queues the nodes with no dependencies, taken in priority order from the graph's
- * plan: native ones on the host's deque (most urgent last, so the host pops it first
- * and thieves take the far end), host ones in the host queue. */
+/* Queues the roots that are host-only in the host queue; the native ones are claimed
+ * by the workers as they go (next_root), the fed ones come from the feed. */
 static lask_status seed(lask_trun *r, lask_err *err) {
   const lask_state *s = r->s;
   int ok = 1;
-  for (uint32_t k = s->nroots; k-- > 0 && ok;) {
+  r->roots_mixed = s->host_roots > 0 || r->o->feed;
+  for (uint32_t k = 0; r->roots_mixed && k < s->nroots && ok; k++) {
     uint32_t i = s->roots[k];
     if (r->o->feed && r->o->feed->flags[i] & LASK_FEED_IN) continue; /* its value comes from outside */
-    ok = caller_only(r, i) ? lask_heap_push(&r->hq, i) : lask_deque_push(&r->e->deques[r->e->npool], i);
+    if (caller_only(r, i)) ok = lask_heap_push(&r->hq, i);
   }
   set_pending(r);
   return ok ? LASK_OK : lask_err_set(err, LASK_ENOMEM, LASK_NO_NODE, "out of memory starting a run");
@@ -500,6 +542,7 @@ lask_status lask_run_threaded(lask_engine *e, lask_state *s, const lask_run_opts
   int want = o->num_workers > 0 && o->num_workers < e->nworkers ? o->num_workers : e->nworkers;
   lask_trun r = {.e = e, .s = s, .o = o, .used = want - 1, .hq = {.prio = s->prio}};
   atomic_init(&r.todo, s->nsinks);
+  atomic_init(&r.root_next, 0);
   atomic_init(&r.finished, s->nsinks == 0); /* an empty graph */
   lask_status st;
   bool mu = pthread_mutex_init(&r.mu, NULL) == 0, park = mu && lask_parker_init(&r.host_park),
