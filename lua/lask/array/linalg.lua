@@ -48,6 +48,9 @@ local lkey = lcore.key
 local la = {}
 
 local GROUP = 64   -- R factors stacked together at most, per stage-2 task
+-- svd takes CholeskyQR2 from this many columns (below, TSQR: narrow blocks are read
+-- faster than CholeskyQR2's passes over them pay back; a field for the tests)
+la._cholqr_min_cols = 128
 
 local function K(name) return core.kernel(name) end
 
@@ -346,6 +349,39 @@ function la.svd(x)
   return keep_float32(x, svd64(x))
 end
 
+-- The SVD through CholeskyQR2 (engine/array/cholqr.h), TSQR's Householder factors
+-- when it would lose accuracy, decided as the graph runs: x tall, one column of
+-- row blocks each at least as tall as wide (tsqr_check's).
+local function svd_cholqr(x)
+  local base, n = "svd-" .. core.tokenize("svd-cholqr", x), x.shape[2]
+  local shared, grams, steps, houses = {}, {}, {}, {}
+  local B = #x.chunks[1]
+  local r1, top = lkey(base .. "-r1", 0), lkey(base .. "-top", 0)
+  for i = 0, B - 1 do
+    local blk = core.block_key(x.name, { i, 0 })
+    grams[i + 1], steps[i + 1], houses[i + 1] = lkey(base .. "-gram", i), lkey(base .. "-step", i),
+        lkey(base .. "-house", i)
+    shared[grams[i + 1]] = { K "gram", blk }
+    shared[steps[i + 1]] = { K "cholqr_step", blk, r1 }
+    shared[houses[i + 1]] = { K "cholqr_house", blk, top }
+  end
+  shared[r1] = { K "cholqr_r1", grams }
+  shared[top] = { K "cholqr_top", steps, r1 }
+  local merge, svdk = lkey(base .. "-merge", 0), lkey(base .. "-svd", 0)
+  shared[merge] = { K "cholqr_merge", houses, top }
+  shared[svdk] = { K "svd", { K "item", merge, 0 } }
+  local uname, sname, vname = base .. "-u", base .. "-s", base .. "-v"
+  local ud, sd, vd = with(shared), with(shared), with(shared)
+  local w = lkey(base .. "-w", 0)
+  ud[w] = { K "cholqr_w", merge, { K "item", svdk, 0 } }
+  for i = 0, B - 1 do ud[lkey(uname, i, 0)] = { K "cholqr_u", steps[i + 1], houses[i + 1], w, i } end
+  sd[lkey(sname, 0)] = { K "item", svdk, 1 }
+  vd[lkey(vname, 0, 0)] = { K "item", svdk, 2 }
+  return core.new(layer(uname, ud), { x }, { x.chunks[1], { n } }, "float64"),
+    core.new(layer(sname, sd), { x }, { { n } }, "float64"),
+    core.new(layer(vname, vd), { x }, { { n }, { n } }, "float64")
+end
+
 -- The SVD graph, float64 whatever x's dtype.
 function svd64(x)
   if x.shape[1] < x.shape[2] then
@@ -353,6 +389,7 @@ function svd64(x)
     return v.T, s, u.T
   end
   x = tsqr_check(x, "svd", 2)
+  if x.shape[2] >= la._cholqr_min_cols and x.shape[1] > 0 and ranks() == 1 then return svd_cholqr(x) end
   local base, n = "tsqr-" .. core.tokenize("svd", x), x.shape[2]
   local shared, qtasks = {}, {}
   local rkey, panels = tsqr_tasks(x, base, shared, qtasks)
