@@ -351,19 +351,20 @@ end
 
 -- The SVD through CholeskyQR2 (engine/array/cholqr.h), TSQR's Householder factors
 -- when it would lose accuracy, decided as the graph runs: x tall, one column of
--- row blocks each at least as tall as wide (tsqr_check's).
+-- row blocks each at least as tall as wide (tsqr_check's). Its tasks work on TSQR's
+-- stage-1 panels (panels_of: a very tall block in pieces, for Ctrl-C), one U piece
+-- each, stacked per block.
 local function svd_cholqr(x)
   local base, n = "svd-" .. core.tokenize("svd-cholqr", x), x.shape[2]
   local shared, grams, steps, houses = {}, {}, {}, {}
-  local B = #x.chunks[1]
+  local panels = panels_of(x)
   local r1, top = lkey(base .. "-r1", 0), lkey(base .. "-top", 0)
-  for i = 0, B - 1 do
-    local blk = core.block_key(x.name, { i, 0 })
-    grams[i + 1], steps[i + 1], houses[i + 1] = lkey(base .. "-gram", i), lkey(base .. "-step", i),
-        lkey(base .. "-house", i)
-    shared[grams[i + 1]] = { K "gram", blk }
-    shared[steps[i + 1]] = { K "cholqr_step", blk, r1 }
-    shared[houses[i + 1]] = { K "cholqr_house", blk, top }
+  for p, pan in ipairs(panels) do
+    grams[p], steps[p], houses[p] = lkey(base .. "-gram", p - 1), lkey(base .. "-step", p - 1),
+        lkey(base .. "-house", p - 1)
+    shared[grams[p]] = { K "gram", pan.src }
+    shared[steps[p]] = { K "cholqr_step", pan.src, r1 }
+    shared[houses[p]] = { K "cholqr_house", pan.src, top }
   end
   shared[r1] = { K "cholqr_r1", grams }
   shared[top] = { K "cholqr_top", steps, r1 }
@@ -374,7 +375,13 @@ local function svd_cholqr(x)
   local ud, sd, vd = with(shared), with(shared), with(shared)
   local w = lkey(base .. "-w", 0)
   ud[w] = { K "cholqr_w", merge, { K "item", svdk, 0 } }
-  for i = 0, B - 1 do ud[lkey(uname, i, 0)] = { K "cholqr_u", steps[i + 1], houses[i + 1], w, i } end
+  local per_block = {}
+  for p, pan in ipairs(panels) do
+    local list = per_block[pan.block + 1] or {}
+    per_block[pan.block + 1] = list
+    list[#list + 1] = { K "cholqr_u", steps[p], houses[p], w, p - 1 }
+  end
+  for i, list in ipairs(per_block) do ud[lkey(uname, i - 1, 0)] = #list == 1 and list[1] or { K "vstack", list } end
   sd[lkey(sname, 0)] = { K "item", svdk, 1 }
   vd[lkey(vname, 0, 0)] = { K "item", svdk, 2 }
   return core.new(layer(uname, ud), { x }, { x.chunks[1], { n } }, "float64"),
