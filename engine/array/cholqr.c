@@ -200,8 +200,10 @@ static lask_status k_cholqr_top(const lask_kernel *k, const lask_value *args, in
   }
   lask_ndarray *r = lask_ndarray_copy(r1, LASK_F64, err);
   if (!r) return lask_release(lask_ndarray_value(r2)), lask_akernel_relabel(k, err);
+  int borrowed = lask_blas_cores_begin((double)n * (double)n * (double)n);
   cblas_dtrmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (int)n, (int)n, 1.0,
               (const double *)r2->data, (int)n, (double *)r->data, (int)n);
+  lask_blas_cores_end(borrowed);
   return give_list(k, out, 2, (lask_value[]){lask_ndarray_value(r), lask_ndarray_value(r2)}, err);
 }
 
@@ -271,9 +273,12 @@ static lask_status k_cholqr_w(const lask_kernel *k, const lask_value *args, int 
       return lask_akernel_fail(k, LASK_EINVAL, err, "U_R must have as many rows as R2");
     lask_ndarray *w = lask_ndarray_copy(ur, LASK_F64, err);
     if (!w) return lask_akernel_relabel(k, err);
-    if (n > 0 && w->shape[1] > 0)
+    if (n > 0 && w->shape[1] > 0) {
+      int borrowed = lask_blas_cores_begin((double)n * (double)n * (double)w->shape[1]);
       cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (int)n, (int)w->shape[1],
                   1.0, (const double *)r2->data, (int)n, (double *)w->data, (int)w->shape[1]);
+      lask_blas_cores_end(borrowed);
+    }
     *out = lask_ndarray_value(w);
     return LASK_OK;
   }
