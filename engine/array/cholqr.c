@@ -100,6 +100,15 @@ static bool cholesky_upper(lask_ndarray *s) {
   return info == 0;
 }
 
+/* Rows per BLAS call when a task works through m×n by n×k in panels of rows: about
+ * 2^29 flops a call (a few ms), so that a task that the other workers leave alone
+ * mid-way takes their cores from its next call on (blas_cores.h: OpenBLAS reads its
+ * thread count at each call) instead of finishing its block on one core. */
+static int64_t panel_rows(int64_t n, int64_t k) {
+  double rows = (double)(1 << 29) / (2.0 * (double)(n > 0 ? n : 1) * (double)(k > 0 ? k : 1));
+  return rows < 64 ? 64 : (int64_t)rows;
+}
+
 /* gram(a) -> aᵀa (n×n; its upper triangle, the lower one zero), a any m×n array. */
 static lask_status k_gram(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                           lask_err *err) {
@@ -114,8 +123,11 @@ static lask_status k_gram(const lask_kernel *k, const lask_value *args, int narg
   if (m > 0 && n > 0) {
     int borrowed = lask_blas_cores_begin((double)m * (double)n * (double)n);
     /* C-ordered: aᵀa; Fortran-ordered, the memory holds aᵀ row-major: (aᵀ)(aᵀ)ᵀ */
-    cblas_dsyrk(CblasRowMajor, CblasUpper, a.trans ? CblasNoTrans : CblasTrans, (int)n, (int)m, 1.0,
-                (const double *)a.a->data, (int)a.ld, 0.0, (double *)g->data, (int)n);
+    int64_t h = panel_rows(n, n) * 2, step = a.trans ? 1 : a.ld; /* syrk: half a product's flops */
+    for (int64_t lo = 0; lo < m; lo += h)
+      cblas_dsyrk(CblasRowMajor, CblasUpper, a.trans ? CblasNoTrans : CblasTrans, (int)n,
+                  (int)(m - lo < h ? m - lo : h), 1.0, (const double *)a.a->data + lo * step, (int)a.ld,
+                  lo ? 1.0 : 0.0, (double *)g->data, (int)n);
     lask_blas_cores_end(borrowed);
   }
   lask_akernel_mat_free(&a);
@@ -161,10 +173,15 @@ static lask_status k_cholqr_step(const lask_kernel *k, const lask_value *args, i
   }
   if (m > 0 && n > 0) {
     int borrowed = lask_blas_cores_begin(2.0 * (double)m * (double)n * (double)n);
-    cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)m, (int)n, 1.0,
-                (const double *)r1->data, (int)n, (double *)q->data, (int)n);
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)m, 1.0, (const double *)q->data, (int)n,
-                0.0, (double *)g->data, (int)n);
+    int64_t h = panel_rows(n, n);
+    for (int64_t lo = 0; lo < m; lo += h) {
+      int rows = (int)(m - lo < h ? m - lo : h);
+      double *p = (double *)q->data + lo * n;
+      cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, rows, (int)n, 1.0,
+                  (const double *)r1->data, (int)n, p, (int)n);
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, rows, 1.0, p, (int)n, lo ? 1.0 : 0.0,
+                  (double *)g->data, (int)n);
+    }
     lask_blas_cores_end(borrowed);
   }
   return give_list(k, out, 2, (lask_value[]){lask_ndarray_value(q), lask_ndarray_value(g)}, err);
@@ -320,30 +337,72 @@ static lask_status u_operands(const lask_kernel *k, const lask_value *args, int 
   return LASK_OK;
 }
 
+/* out (m×k, rows ldo apart) = q (m×n) · w (n×k), in panels of rows. */
+static void times_w(const lask_ndarray *q, const lask_ndarray *w, double *out, int64_t ldo) {
+  int64_t m = q->shape[0], n = q->shape[1], kk = w->shape[1], h = panel_rows(n, kk);
+  if (m == 0 || kk == 0) return;
+  int borrowed = lask_blas_cores_begin(2.0 * (double)m * (double)n * (double)kk);
+  for (int64_t lo = 0; lo < m; lo += h)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(m - lo < h ? m - lo : h), (int)kk, (int)n,
+                1.0, (const double *)q->data + lo * n, (int)n, (const double *)w->data,
+                (int)w->strides[0] / 8, 0.0, out + lo * ldo, (int)ldo);
+  lask_blas_cores_end(borrowed);
+}
+
+/* The C-ordered float64 W of cholqr_u's CholeskyQR2 path (w itself, retained, or a copy). */
+static lask_ndarray *plain_w(const lask_kernel *k, lask_value v, int64_t n, lask_err *err) {
+  lask_ndarray *w = lask_ndarray_of(v);
+  if (!w || w->ndim != 2 || w->shape[0] != n)
+    return lask_akernel_fail(k, LASK_EINVAL, err, "W must have as many rows as Q1 has columns"), NULL;
+  if (w->dtype == LASK_F64 && lask_ndarray_is_c_contiguous(w)) return lask_retain(v), w;
+  lask_ndarray *c = lask_ndarray_copy(w, LASK_F64, err);
+  if (!c) lask_akernel_relabel(k, err);
+  return c;
+}
+
 /* cholqr_u(step, house, w, i) -> block i of U: Q1_i·W, or Q_i·W_i through qr_apply. */
 static lask_status k_cholqr_u(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                               lask_err *err) {
   lask_value ops[2], held;
   bool house;
   if (u_operands(k, args, nargs, ops, &house, &held, err)) return err->code;
-  const lask_kernel *mm = lask_akernel_find("matmul");
-  lask_status st = house ? lask_linalg_qr_apply(k, ops, 2, out, err) : mm->fn(mm, ops, 2, out, err);
-  lask_release(held);
-  return st;
+  if (house) {
+    lask_status st = lask_linalg_qr_apply(k, ops, 2, out, err);
+    lask_release(held);
+    return st;
+  }
+  lask_ndarray *q = lask_ndarray_of(ops[0]), *w = plain_w(k, ops[1], q->shape[1], err);
+  lask_ndarray *u = w ? new_matrix(q->shape[0], w->shape[1], err) : NULL;
+  if (u) times_w(q, w, (double *)u->data, w->shape[1]);
+  if (w) lask_release(lask_ndarray_value(w));
+  if (!u) return err->code ? err->code : lask_akernel_relabel(k, err);
+  *out = lask_ndarray_value(u);
+  return LASK_OK;
 }
 
-/* cholqr_u's into entry (kernel.h): the block straight into dest. */
+/* cholqr_u's into entry (kernel.h): the block straight into dest (rows of contiguous
+ * float64 at the offset); declines what does not fit so. */
 static lask_status k_cholqr_u_into(const lask_kernel *k, const lask_value *args, int nargs,
                                    const lask_ndarray *dest, const int64_t *off, bool *done, lask_err *err) {
   lask_value ops[2], held;
   bool house;
   *done = false;
   if (u_operands(k, args, nargs, ops, &house, &held, err)) return err->code;
-  const lask_kernel *mm = lask_akernel_find("matmul");
-  lask_status st = house ? lask_linalg_qr_apply_into(k, ops, 2, dest, off, done, err)
-                         : mm->into(mm, ops, 2, dest, off, done, err);
-  lask_release(held);
-  return st;
+  if (house) {
+    lask_status st = lask_linalg_qr_apply_into(k, ops, 2, dest, off, done, err);
+    lask_release(held);
+    return st;
+  }
+  lask_ndarray *q = lask_ndarray_of(ops[0]), *w = plain_w(k, ops[1], q->shape[1], err);
+  if (!w) return err->code;
+  int64_t m = q->shape[0], kk = w->shape[1];
+  bool fits = dest->dtype == LASK_F64 && dest->ndim == 2 && dest->strides[1] == 8 &&
+              dest->strides[0] % 8 == 0 && dest->strides[0] >= 8 * dest->shape[1] && off[0] >= 0 &&
+              off[1] >= 0 && off[0] + m <= dest->shape[0] && off[1] + kk <= dest->shape[1];
+  if (fits) times_w(q, w, (double *)lask_ndarray_ptr(dest, off), dest->strides[0] / 8);
+  lask_release(lask_ndarray_value(w));
+  *done = fits;
+  return LASK_OK;
 }
 
 static const lask_kernel kernels[] = {

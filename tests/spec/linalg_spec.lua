@@ -315,6 +315,23 @@ describe("la.svd through CholeskyQR2, TSQR when it would lose accuracy", functio
     assert.is_true(math.abs(math.abs(merged[1]:get(1, 1)) - math.sqrt(50)) < 1e-12) -- ‖[a; a] e1‖
   end)
 
+  it("works through a block in panels of rows (BLAS calls of about 2^29 flops)", function()
+    -- 256 columns: panels of 4096 rows; blocks of 4500 and 4000 rows, float64 and float32
+    for _, dt in ipairs { "float64", "float32" } do
+      local x = input(8500, 256, 1e3, { 4500, 4000 }, 14):astype(dt):persist()
+      local u, s, v = la.svd(x)
+      assert.are.equal("cholqr2", path_of(u))
+      local tol = (dt == "float32" and 1.1920929e-07 or EPS) * 20 * 8756
+      local S = s:compute()
+      local ref = K.svd(x:compute():astype("float64"))[2]
+      for i = 1, 256 do assert.is_true(math.abs(S:get(i) - ref:get(i)) <= tol * ref:get(1), dt .. " s " .. i) end
+      local rec = da.absolute(u:dot(da.diag(s)):dot(v) - x):max():compute():item()
+      assert.is_true(rec <= tol * ref:get(1), dt .. " reconstruction " .. rec)
+      local orth = da.absolute(u.T:dot(u) - da.eye(256)):max():compute():item()
+      assert.is_true(orth <= tol, dt .. " UᵀU " .. orth)
+    end
+  end)
+
   it("reports NaN in the input as TSQR does", function()
     local x = da.from_array({ { 1.0, 2 }, { 0 / 0, 1 }, { 3, 4 } }, { chunks = { 3, 2 } })
     assert.has_error(function() lask.compute(la.svd(x)) end)
