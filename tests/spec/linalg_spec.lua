@@ -194,10 +194,11 @@ describe("la.svd", function()
 end)
 
 describe("la.svd through CholeskyQR2, TSQR when it would lose accuracy", function()
-  -- la._cholqr_min_cols: CholeskyQR2 from this many columns (128 by default)
+  -- CholeskyQR2 from this many columns (128 by default)
+  local knob = require "lask.array.linalg_extras"
   local saved
-  before_each(function() saved, la._cholqr_min_cols = la._cholqr_min_cols, 1 end)
-  after_each(function() la._cholqr_min_cols = saved end)
+  before_each(function() saved, knob.cholqr_min_cols = knob.cholqr_min_cols, 1 end)
+  after_each(function() knob.cholqr_min_cols = saved end)
 
   -- Which way x's SVD went: the value of the graph's top task (nil: TSQR).
   local function path_of(u)
@@ -276,13 +277,13 @@ describe("la.svd through CholeskyQR2, TSQR when it would lose accuracy", functio
   end)
 
   it("is the default from 128 columns, and gives the same as TSQR", function()
-    la._cholqr_min_cols = saved
+    knob.cholqr_min_cols = saved
     local x = input(400, 128, 1e3, 200, 12):persist()
     local u, s, v = la.svd(x)
     assert.are.equal("cholqr2", path_of(u))
     local U, S, V, X = lask.compute(u, s, v, x)
     check(U, S, V, X, "128 columns")
-    la._cholqr_min_cols = 1000
+    knob.cholqr_min_cols = 1000
     local u2, s2 = la.svd(x)
     assert.are.equal("none", path_of(u2))
     local S2 = s2:compute()

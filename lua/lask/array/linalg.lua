@@ -22,7 +22,9 @@
 -- ranks instead: each rank's blocks' R factors in one group, then a binary tree of
 -- the groups (tsqr_tasks says how; README "TSQR across ranks").
 -- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
--- deterministic), so U costs no more than Q. Everything is lazy; the names follow
+-- deterministic), so U costs no more than Q. From 128 columns the SVD takes
+-- CholeskyQR2 instead (svd_cholqr, engine/array/cholqr.h), with TSQR's factors as
+-- its fallback in the same graph. Everything is lazy; the names follow
 -- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
 --
 -- Cores: a big LAPACK or BLAS call of a task that runs alone in a threaded get (the
@@ -48,9 +50,6 @@ local lkey = lcore.key
 local la = {}
 
 local GROUP = 64   -- R factors stacked together at most, per stage-2 task
--- svd takes CholeskyQR2 from this many columns (below, TSQR: narrow blocks are read
--- faster than CholeskyQR2's passes over them pay back; a field for the tests)
-la._cholqr_min_cols = 128
 
 local function K(name) return core.kernel(name) end
 
@@ -335,9 +334,15 @@ function la.qr(x)
   return keep_float32(x, require("lask.array.linalg_extras").sfqr(x))
 end
 
---- The singular value decomposition x = u · diag(s) · v, through TSQR.
+--- The singular value decomposition x = u · diag(s) · v, through CholeskyQR2 or TSQR.
 -- v is Vᵀ, as numpy and Dask return it; the signs are deterministic. A short-and-fat
--- x goes through xᵀ.
+-- x goes through xᵀ. With 128 columns or more (on one rank), x = QR by CholeskyQR2
+-- (all level-3 BLAS: xᵀx per block, its Cholesky factor R1, Q1 = x R1⁻¹ and Q1ᵀQ1
+-- per block, R = R2 R1), then R's SVD and u = Q1 (R2⁻¹ U_R) per block; TSQR's
+-- Householder factors instead, decided as the graph runs, when that would lose
+-- accuracy: the Cholesky factorisation fails, R1's condition estimate exceeds 1e7,
+-- or the first pass leaves ‖Q1ᵀQ1 − I‖_F above 0.5 (README "SVD by CholeskyQR2").
+-- Either way u is orthonormal and u·diag(s)·v = x to a few units of rounding.
 -- @param x lask.array: 2-d, tall-and-skinny in one column of blocks (or short-and-fat in one row)
 -- @return lask.array u
 -- @return lask.array s: the singular values, largest first
@@ -396,7 +401,8 @@ function svd64(x)
     return v.T, s, u.T
   end
   x = tsqr_check(x, "svd", 2)
-  if x.shape[2] >= la._cholqr_min_cols and x.shape[1] > 0 and ranks() == 1 then return svd_cholqr(x) end
+  local min_cols = require("lask.array.linalg_extras").cholqr_min_cols
+  if x.shape[2] >= min_cols and x.shape[1] > 0 and ranks() == 1 then return svd_cholqr(x) end
   local base, n = "tsqr-" .. core.tokenize("svd", x), x.shape[2]
   local shared, qtasks = {}, {}
   local rkey, panels = tsqr_tasks(x, base, shared, qtasks)
