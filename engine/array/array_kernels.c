@@ -16,7 +16,8 @@ typedef const lask_kernel *(*group_fn)(int i);
 static const group_fn groups[] = {lask_akernels_create,    lask_akernels_elementwise, lask_akernels_reduce,
                                   lask_akernels_structure, lask_akernels_matmul,      lask_akernels_npy_io,
                                   lask_akernels_linalg,    lask_akernels_range,       lask_akernels_scan,
-                                  lask_akernels_select,    lask_akernels_indexing,    lask_akernels_shape};
+                                  lask_akernels_select,    lask_akernels_indexing,    lask_akernels_shape,
+                                  lask_akernels_cholqr};
 
 #define NGROUPS ((int)(sizeof groups / sizeof groups[0]))
 

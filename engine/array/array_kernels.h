@@ -163,7 +163,7 @@
 #include "ndarray.h"
 
 /* The kernel groups, each in the file of its family (create.c, elementwise.c,
- * reduce.c, structure.c, matmul.c, npy_io.c, linalg.c, range_finder.c, shape.c): the i-th
+ * reduce.c, structure.c, matmul.c, npy_io.c, linalg.c, range_finder.c, shape.c, cholqr.c): the i-th
  * kernel of the group (0-based), or NULL past its last. The registry
  * (array_kernels.c) walks them in this order; it knows them only by these names, so
  * every family file stands above this one. */
@@ -179,6 +179,7 @@ const lask_kernel *lask_akernels_scan(int i);
 const lask_kernel *lask_akernels_select(int i);
 const lask_kernel *lask_akernels_indexing(int i);
 const lask_kernel *lask_akernels_shape(int i);
+const lask_kernel *lask_akernels_cholqr(int i);
 
 /* Defines the group function name over the static kernel array table. */
 #define LASK_AKERNEL_GROUP(name, table)                                                                      \

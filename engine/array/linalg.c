@@ -414,8 +414,8 @@ static lask_status k_qr(const lask_kernel *k, const lask_value *args, int nargs,
 /* qr_factor(a) -> {F, R} for a tall block: F = {V, T, Q or nil, tree} stands for
  * Q without forming it (qr_apply does, times a small matrix: TSQR's second-stage
  * slice). */
-static lask_status k_qr_factor(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                               lask_err *err) {
+lask_status lask_linalg_qr_factor(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                                  lask_err *err) {
   factor f;
   lask_ndarray *r, *wide;
   lask_status st = factor_arg(k, args, nargs, &f, &r, &wide, err);
@@ -467,8 +467,8 @@ static lask_status qr_apply_args(const lask_kernel *k, const lask_value *args, i
 
 /* qr_apply(F [, W]) -> Q·W, for F from qr_factor and W n×k (nil: the identity,
  * Q itself). */
-static lask_status k_qr_apply(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
-                              lask_err *err) {
+lask_status lask_linalg_qr_apply(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                                 lask_err *err) {
   factor f;
   lask_ndarray *w;
   if (qr_apply_args(k, args, nargs, &f, &w, err)) return err->code;
@@ -480,9 +480,9 @@ static lask_status k_qr_apply(const lask_kernel *k, const lask_value *args, int 
 }
 
 /* qr_apply's into entry (kernel.h): Q·W straight into a block of dest. */
-static lask_status k_qr_apply_into(const lask_kernel *k, const lask_value *args, int nargs,
-                                   const lask_ndarray *dest, const int64_t *offset, bool *done,
-                                   lask_err *err) {
+lask_status lask_linalg_qr_apply_into(const lask_kernel *k, const lask_value *args, int nargs,
+                                      const lask_ndarray *dest, const int64_t *offset, bool *done,
+                                      lask_err *err) {
   factor f;
   lask_ndarray *w;
   *done = false;
@@ -869,8 +869,8 @@ static lask_status k_norm(const lask_kernel *k, const lask_value *args, int narg
 
 static const lask_kernel kernels[] = {
     LASK_KERNEL_STATIC("qr", k_qr),
-    LASK_KERNEL_STATIC("qr_factor", k_qr_factor),
-    LASK_KERNEL_STATIC_INTO("qr_apply", k_qr_apply, k_qr_apply_into),
+    LASK_KERNEL_STATIC("qr_factor", lask_linalg_qr_factor),
+    LASK_KERNEL_STATIC_INTO("qr_apply", lask_linalg_qr_apply, lask_linalg_qr_apply_into),
     LASK_KERNEL_STATIC("svd", k_svd),
     LASK_KERNEL_STATIC("lu", k_lu),
     LASK_KERNEL_STATIC("solve", k_solve),

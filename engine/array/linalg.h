@@ -30,4 +30,13 @@
 
 /* The group of these kernels is lask_akernels_linalg (array_kernels.h). */
 
+/* qr_factor, qr_apply and qr_apply's into entry (kernel.h's signatures), for the
+ * kernels that fall back on TSQR (cholqr.c); errors are named after k. */
+lask_status lask_linalg_qr_factor(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                                  lask_err *err);
+lask_status lask_linalg_qr_apply(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
+                                 lask_err *err);
+lask_status lask_linalg_qr_apply_into(const lask_kernel *k, const lask_value *args, int nargs,
+                                      const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err);
+
 #endif

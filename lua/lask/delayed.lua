@@ -427,7 +427,8 @@ function M.compute_values(args, n, opts)
   -- an array whose layer the delayed values' graph holds is never written in place
   -- (its blocks may be read there: to_delayed, store, from_delayed)
   local readers = { layers = c.layers }
-  local layers, outputs = c.layers, c.outputs
+  local layers, outputs = {}, c.outputs -- a copy: readers' layers stay the delayed values' own
+  for name, l in pairs(c.layers) do layers[name] = l end
   for _, x in ipairs(found.arrays) do
     for name, l in pairs(x.layers) do layers[name] = l end
     outputs[x.name] = true

@@ -86,6 +86,29 @@ describe("lask.array compute", function()
     local _ = K
   end)
 
+  it("lask.compute writes the blocks of each array that no other result reads straight into it", function()
+    local function finals(...)
+      local prof = require("lask.diagnostics").Profiler()
+      prof:register()
+      local out = table.pack(lask.compute(...))
+      prof:unregister()
+      local n = { block = 0, into = 0 }
+      for _, r in ipairs(prof.results) do
+        local f = tostring(r.func)
+        if n[f] then n[f] = n[f] + 1 end
+      end
+      return n, out
+    end
+    local x = da.random.random({ 11, 7 }, { chunks = { 4, 3 }, seed = 5 })
+    local a, b = x + 1, x:dot(x.T)
+    local n, out = finals(a, b) -- neither reads the other: no final copy of either
+    assert.equal(0, n.block)
+    assert.equal(9 + 9, n.into)
+    H.same(H.vals(out[2]), H.vals(b:compute({ scheduler = "sync" })).flat, 1e-15)
+    n = finals(x, a) -- a reads x: x's blocks are assembled by a final task
+    assert.equal(1, n.block)
+  end)
+
   it("lask.compute gives arrays that feed each other, or come twice, whole", function()
     -- blocks are written straight into each result unless another result reads them
     local x = da.random.random({ 11, 7 }, { chunks = { 4, 3 }, seed = 5 })

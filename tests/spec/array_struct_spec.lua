@@ -75,6 +75,63 @@ describe("lask.array dot", function()
     assert.equal(204, H.get(i:dot(i)).flat[1]) -- 0² + 1² + … + 8²
   end)
 
+  it("writes every output block straight into the result: each dtype, scheduler, uneven blocks", function()
+    local lask = require "lask"
+    for _, dt in ipairs { "float64", "float32", "int64", "bool" } do
+      local a, af = mat(7, 5, { { 3, 4 }, { 2, 1, 2 } })
+      local b, bf = mat(5, 6, { { 2, 1, 2 }, { 4, 2 } })
+      if dt == "bool" then
+        a, b = da.equal(a % 3, 0), da.equal(b % 2, 1)
+        for i, v in ipairs(af) do af[i] = v % 3 == 0 and 1 or 0 end
+        for i, v in ipairs(bf) do bf[i] = v % 2 == 1 and 1 or 0 end
+      else
+        a, b = a:astype(dt), b:astype(dt)
+      end
+      local want = ref_dot(af, 7, 5, bf, 6)
+      local vf = { 1, 2, 3, 4, 5 }
+      local v = da.from_array(vf, { chunks = 2 }):astype(dt == "bool" and "int64" or dt)
+      for _, sched in ipairs { "sync", "threaded", "multiprocessing" } do
+        local what = dt .. " " .. sched
+        local c = da.dot(a, b)
+        assert.equal(dt == "bool" and "int64" or dt, c.dtype, what)
+        H.same(H.get(c, { scheduler = sched }), want, dt == "float32" and 1e-6 or 1e-14)
+        -- 1-D results: a matrix times a vector, a vector times a matrix (blocks of rows)
+        H.same(H.get(a:dot(v), { scheduler = sched }), ref_dot(af, 7, 5, vf, 1), 1e-6)
+        H.same(H.get(v:dot(b), { scheduler = sched }), ref_dot(vf, 1, 5, bf, 6), 1e-6)
+        -- and beside another output of the same get
+        local c1, c2 = lask.compute(c, c + 1, { scheduler = sched })
+        H.same(H.vals(c1), want, 1e-6)
+        local plus1 = {}
+        for i, w in ipairs(want) do plus1[i] = w + 1 end
+        H.same(H.vals(c2), plus1, 1e-6)
+      end
+    end
+  end)
+
+  it("the matmul kernels write into a block of a bigger array, or copy when it does not fit", function()
+    local core = require "lask.core"
+    local ak, nd, K = core.array_kernels, core.ndarray, require("lask.array.core").kernel
+    local a = nd.asarray({ 1, 2, 3, 4, 5, 6 }, "float64"):reshape { 2, 3 }
+    local b = nd.asarray({ 1, 0, 2, 1, 0, 3 }, "float64"):reshape { 3, 2 }
+    -- a @ b = {{5, 11}, {14, 23}}; twice that for matmul_sum of two pairs
+    local function zeros(dt) return nd.asarray(H.grid({ 4, 5 }, function() return 0 end), dt):reshape { 4, 5 } end
+    for _, case in ipairs {
+      { "matmul", { a, b }, 1 }, { "matmul_sum", { { a, a }, { b, b } }, 2 },
+    } do
+      for _, dt in ipairs { "float64", "float32", "int64" } do -- other dtypes: converted as copied
+        local dest = zeros(dt)
+        ak.into(dest, { 1, 2 }, K(case[1]), table.unpack(case[2]))
+        local f = case[3]
+        H.same(H.vals(dest), { 0, 0, 0, 0, 0, 0, 0, 5 * f, 11 * f, 0, 0, 0, 14 * f, 23 * f, 0, 0, 0, 0, 0, 0 })
+      end
+      -- a transposed destination (columns contiguous): the block is copied in
+      local dest = ak.transpose(zeros("float64"), { 1, 0 })
+      ak.into(dest, { 2, 1 }, K(case[1]), table.unpack(case[2]))
+      assert.equal(14 * case[3], dest:get(4, 2))
+      assert.has_error(function() ak.into(zeros("float64"), { 3, 4 }, K(case[1]), table.unpack(case[2])) end)
+    end
+  end)
+
   it("rejects misaligned shapes", function()
     local a = mat(3, 4, 2)
     assert.has_error(function() a:dot(a) end,

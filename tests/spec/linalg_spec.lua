@@ -127,14 +127,15 @@ describe("la.tsqr", function()
 end)
 
 describe("la.svd", function()
-  it("runs the seed talk's example and shows the TSQR graph", function()
+  it("runs the seed talk's example and shows the CholeskyQR2 graph (TSQR: rank 1)", function()
     local x = da.ones({ 5000, 1000 }, { chunks = { 1000, 1000 } })
     local u, s, v = la.svd(x)
     local text = lask.tostring(s.dask)
-    for _, part in ipairs { "qr_factor", "r-st1-stacked", "vstack", "qr-st2", "svd-st2", "item" } do
+    for _, part in ipairs { "gram", "cholqr_r1", "cholqr_step", "cholqr_top", "cholqr_house", "cholqr_merge", "svd", "item" } do
       assert.matches(part, text, 1, true)
     end
-    assert.not_matches("qr_apply", text) -- s needs no Q
+    assert.not_matches("cholqr_u", text) -- s needs no U
+    assert.not_matches("cholqr_w", text)
     local S = s:compute()
     assert.is_true(math.abs(S:get(1) - math.sqrt(5000 * 1000)) < 1e-8 * S:get(1))
     assert.is_true(S:get(2) < 1e-6)
@@ -189,6 +190,155 @@ describe("la.svd", function()
     local a = { lask.compute(u1, s1, v1, { num_workers = 1 }) }
     local b = { lask.compute(u1, s1, v1, { num_workers = 2 }) }
     for i = 1, 3 do assert.are.same(a[i]:totable(), b[i]:totable()) end
+  end)
+end)
+
+describe("la.svd through CholeskyQR2, TSQR when it would lose accuracy", function()
+  -- CholeskyQR2 from this many columns (128 by default)
+  local knob = require "lask.array.linalg_extras"
+  local saved
+  before_each(function() saved, knob.cholqr_min_cols = knob.cholqr_min_cols, 1 end)
+  after_each(function() knob.cholqr_min_cols = saved end)
+
+  -- Which way x's SVD went: the value of the graph's top task (nil: TSQR).
+  local function path_of(u)
+    for k in pairs(u.dask) do
+      if tostring(k):find("-top'", 1, true) then return lask.get(u.dask, k) and "cholqr2" or "tsqr" end
+    end
+    return "none"
+  end
+
+  -- m×n, normal(0, 1) columns scaled by 1 .. 1/cond (cond 0: the last column zero;
+  -- "rank": rank n/2, a product of m×n/2 and n/2×n)
+  local function input(m, n, cond, chunks, seed)
+    local x = da.random.normal(0, 1, { m, n }, { chunks = { chunks, n }, seed = seed })
+    if cond == "rank" then
+      local h = n // 2
+      local y = da.random.normal(0, 1, { m, h }, { chunks = { chunks, h }, seed = seed + 1 })
+      local z = da.random.normal(0, 1, { h, n }, { chunks = { h, n }, seed = seed + 2 })
+      return y:dot(z):rechunk { chunks, n }
+    elseif cond == 0 then
+      return x * da.concatenate { da.ones(n - 1), da.zeros(1) }
+    elseif cond == "huge" then -- xᵀx overflows
+      return x * 1e160
+    end
+    return x * (10 ^ (da.arange(n) * (-math.log(cond, 10) / (n - 1))))
+  end
+
+  -- U orthonormal, V orthogonal, U S V = X within tol·‖X‖, S = LAPACK's on the whole X.
+  local function check(U, S, V, X, what)
+    local m, n = X.shape[1], X.shape[2]
+    local x64 = X.dtype == "float64" and X or X:astype("float64")
+    local ref = K.svd(x64)[2]
+    local eps = U.dtype == "float32" and 1.1920929e-07 or EPS
+    local tol = 20 * (m + n) * eps
+    for i = 1, n do
+      assert.is_true(math.abs(S:get(i) - ref:get(i)) <= tol * ref:get(1), ("%s: s[%d] %g vs %g"):format(what, i, S:get(i), ref:get(i)))
+    end
+    local U64, V64 = U:astype("float64"), V:astype("float64")
+    local us = mat(U64)
+    for i = 1, m do for j = 1, n do us[i][j] = us[i][j] * S:get(j) end end
+    local err = maxabs_diff(mat(K.matmul(da.asarray(us), V64)), mat(x64))
+    assert.is_true(err <= tol * ref:get(1), ("%s: |U S V - X| = %g"):format(what, err))
+    -- a zero singular value's vectors are any orthonormal completion: still orthonormal
+    assert.is_true(maxabs_diff(mat(matmul(T(U64), U64)), identity(n)) <= tol, what .. ": UᵀU = I")
+    assert.is_true(maxabs_diff(mat(matmul(V64, T(V64))), identity(n)) <= tol, what .. ": V Vᵀ = I")
+  end
+
+  it("takes CholeskyQR2 when x is well-conditioned, TSQR otherwise; accurate either way", function()
+    for _, c in ipairs {
+      { 1e2, "cholqr2" }, { 1e5, "cholqr2" }, { 1e8, "tsqr" }, { 1e12, "tsqr" }, { "rank", "tsqr" }, { 0, "tsqr" },
+      { "huge", "tsqr" },
+    } do
+      local x = input(90, 12, c[1], { 30, 25, 35 }, 5):persist()
+      local u, s, v = la.svd(x)
+      assert.are.equal(c[2], path_of(u), "cond " .. tostring(c[1]))
+      local U, S, V, X = lask.compute(u, s, v, x)
+      check(U, S, V, X, "cond " .. tostring(c[1]))
+    end
+  end)
+
+  it("every dtype, uneven and short blocks, every scheduler", function()
+    for _, dt in ipairs { "float64", "float32", "int64", "bool" } do
+      for _, sched in ipairs { "sync", "threaded", "multiprocessing" } do
+        local what = dt .. " " .. sched
+        local x = input(70, 9, 1e3, { 5, 30, 20, 15 }, 8) -- a block shorter than n: merged with the next
+        if dt == "int64" then x = (x * 4):astype("int64")
+        elseif dt == "bool" then x = da.greater(x, 0) end
+        if dt ~= "float64" and dt ~= "bool" then x = x:astype(dt) end
+        x = x:persist()
+        local u, s, v = la.svd(x)
+        assert.are.equal(dt == "float32" and "float32" or "float64", u.dtype, what)
+        local U, S, V, X = lask.compute(u, s, v, x, { scheduler = sched })
+        assert.are.equal("35,20,15", table.concat(u.chunks[1], ","), what) -- the 5-row block merged with the next
+        check(U, S, V, X, what)
+      end
+    end
+  end)
+
+  it("is the default from 128 columns, and gives the same as TSQR", function()
+    knob.cholqr_min_cols = saved
+    local x = input(400, 128, 1e3, 200, 12):persist()
+    local u, s, v = la.svd(x)
+    assert.are.equal("cholqr2", path_of(u))
+    local U, S, V, X = lask.compute(u, s, v, x)
+    check(U, S, V, X, "128 columns")
+    knob.cholqr_min_cols = 1000
+    local u2, s2 = la.svd(x)
+    assert.are.equal("none", path_of(u2))
+    local S2 = s2:compute()
+    for i = 1, 128 do assert.is_true(math.abs(S:get(i) - S2:get(i)) <= 1e-12 * S:get(1)) end
+  end)
+
+  it("its kernels hand over to TSQR: a singular Gram matrix, Q1 far from orthonormal", function()
+    local nd = require("lask.core").ndarray
+    local function m2(t) return nd.asarray(t, "float64") end
+    -- xᵀx of x = [[3, 0], [4, 5]]: R1 = [[5, 4], [0, 3]]
+    local g = K.gram(m2 { { 3, 0 }, { 4, 5 } })
+    assert.are.same({ { 25, 20 }, { 0, 25 } }, g:totable()) -- the upper triangle
+    local r1 = K.cholqr_r1({ g })
+    assert.are.same({ { 5, 4 }, { 0, 3 } }, r1:totable())
+    assert.is_nil(K.cholqr_r1({ K.gram(m2 { { 1, 1 }, { 2, 2 } }) })) -- rank 1
+    assert.is_nil(K.cholqr_r1({ K.gram(m2 { { 1, 0 }, { 0, 1e-9 } }) })) -- condition 1e9
+    assert.is_nil(K.cholqr_step(m2 { { 1, 0 } }, nil))
+    local id = m2 { { 1, 0 }, { 0, 1 } }
+    local top = K.cholqr_top({ { id, id } }, r1) -- Q1ᵀQ1 = I: R = R1
+    assert.are.same(r1:totable(), top[1]:totable())
+    assert.is_nil(K.cholqr_top({ { id, m2 { { 1.2, 0.4 }, { 0, 1.1 } } } }, r1)) -- ‖Q1ᵀQ1 − I‖_F = 0.61
+    assert.is_not_nil(K.cholqr_top({ { id, m2 { { 1.2, 0.1 }, { 0, 1.1 } } } }, r1))
+    assert.is_nil(K.cholqr_top({ { id, id } }, nil))
+    -- top nil: the houses factor their blocks, the merge stacks their R factors
+    local a = m2 { { 3, 0 }, { 4, 5 } }
+    assert.is_nil(K.cholqr_house(a, top))
+    local h = K.cholqr_house(a, nil)
+    local merged = K.cholqr_merge({ h, h }, nil)
+    assert.is_nil(merged[2])
+    assert.is_true(math.abs(math.abs(merged[1]:get(1, 1)) - math.sqrt(50)) < 1e-12) -- ‖[a; a] e1‖
+  end)
+
+  it("works through a block in panels of rows (BLAS calls of about 2^29 flops)", function()
+    -- 256 columns: panels of 4096 rows; blocks of 4500 and 4000 rows, float64 and float32
+    for _, dt in ipairs { "float64", "float32" } do
+      local x = input(8500, 256, 1e3, { 4500, 4000 }, 14):astype(dt):persist()
+      local u, s, v = la.svd(x)
+      assert.are.equal("cholqr2", path_of(u))
+      local tol = (dt == "float32" and 1.1920929e-07 or EPS) * 20 * 8756
+      local S = s:compute()
+      local ref = K.svd(x:compute():astype("float64"))[2]
+      for i = 1, 256 do assert.is_true(math.abs(S:get(i) - ref:get(i)) <= tol * ref:get(1), dt .. " s " .. i) end
+      local rec = da.absolute(u:dot(da.diag(s)):dot(v) - x):max():compute():item()
+      assert.is_true(rec <= tol * ref:get(1), dt .. " reconstruction " .. rec)
+      local orth = da.absolute(u.T:dot(u) - da.eye(256)):max():compute():item()
+      assert.is_true(orth <= tol, dt .. " UᵀU " .. orth)
+    end
+  end)
+
+  it("reports NaN in the input as TSQR does", function()
+    local x = da.from_array({ { 1.0, 2 }, { 0 / 0, 1 }, { 3, 4 } }, { chunks = { 3, 2 } })
+    assert.has_error(function() lask.compute(la.svd(x)) end)
+    local ok, err = pcall(lask.compute, (la.svd(x)))
+    assert.is_false(ok)
+    assert.matches("NaN or Inf", tostring(err))
   end)
 end)
 

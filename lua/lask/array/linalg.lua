@@ -22,7 +22,9 @@
 -- ranks instead: each rank's blocks' R factors in one group, then a binary tree of
 -- the groups (tsqr_tasks says how; README "TSQR across ranks").
 -- The SVD multiplies those slices by U of the small R's SVD (svd, whose signs are
--- deterministic), so U costs no more than Q. Everything is lazy; the names follow
+-- deterministic), so U costs no more than Q. From 128 columns the SVD takes
+-- CholeskyQR2 instead (svd_cholqr, engine/array/cholqr.h), with TSQR's factors as
+-- its fallback in the same graph. Everything is lazy; the names follow
 -- the seed talk's graphs (tsqr-…-qr-st1, -r-st1, -r-st1-stacked, -qr-st2, -svd-st2).
 --
 -- Cores: a big LAPACK or BLAS call of a task that runs alone in a threaded get (the
@@ -332,9 +334,15 @@ function la.qr(x)
   return keep_float32(x, require("lask.array.linalg_extras").sfqr(x))
 end
 
---- The singular value decomposition x = u · diag(s) · v, through TSQR.
+--- The singular value decomposition x = u · diag(s) · v, through CholeskyQR2 or TSQR.
 -- v is Vᵀ, as numpy and Dask return it; the signs are deterministic. A short-and-fat
--- x goes through xᵀ.
+-- x goes through xᵀ. With 128 columns or more (on one rank), x = QR by CholeskyQR2
+-- (all level-3 BLAS: xᵀx per block, its Cholesky factor R1, Q1 = x R1⁻¹ and Q1ᵀQ1
+-- per block, R = R2 R1), then R's SVD and u = Q1 (R2⁻¹ U_R) per block; TSQR's
+-- Householder factors instead, decided as the graph runs, when that would lose
+-- accuracy: the Cholesky factorisation fails, R1's condition estimate exceeds 1e7,
+-- or the first pass leaves ‖Q1ᵀQ1 − I‖_F above 0.5 (README "SVD by CholeskyQR2").
+-- Either way u is orthonormal and u·diag(s)·v = x to a few units of rounding.
 -- @param x lask.array: 2-d, tall-and-skinny in one column of blocks (or short-and-fat in one row)
 -- @return lask.array u
 -- @return lask.array s: the singular values, largest first
@@ -346,6 +354,46 @@ function la.svd(x)
   return keep_float32(x, svd64(x))
 end
 
+-- The SVD through CholeskyQR2 (engine/array/cholqr.h), TSQR's Householder factors
+-- when it would lose accuracy, decided as the graph runs: x tall, one column of
+-- row blocks each at least as tall as wide (tsqr_check's). Its tasks work on TSQR's
+-- stage-1 panels (panels_of: a very tall block in pieces, for Ctrl-C), one U piece
+-- each, stacked per block.
+local function svd_cholqr(x)
+  local base, n = "svd-" .. core.tokenize("svd-cholqr", x), x.shape[2]
+  local shared, grams, steps, houses = {}, {}, {}, {}
+  local panels = panels_of(x)
+  local r1, top = lkey(base .. "-r1", 0), lkey(base .. "-top", 0)
+  for p, pan in ipairs(panels) do
+    grams[p], steps[p], houses[p] = lkey(base .. "-gram", p - 1), lkey(base .. "-step", p - 1),
+        lkey(base .. "-house", p - 1)
+    shared[grams[p]] = { K "gram", pan.src }
+    shared[steps[p]] = { K "cholqr_step", pan.src, r1 }
+    shared[houses[p]] = { K "cholqr_house", pan.src, top }
+  end
+  shared[r1] = { K "cholqr_r1", grams }
+  shared[top] = { K "cholqr_top", steps, r1 }
+  local merge, svdk = lkey(base .. "-merge", 0), lkey(base .. "-svd", 0)
+  shared[merge] = { K "cholqr_merge", houses, top }
+  shared[svdk] = { K "svd", { K "item", merge, 0 } }
+  local uname, sname, vname = base .. "-u", base .. "-s", base .. "-v"
+  local ud, sd, vd = with(shared), with(shared), with(shared)
+  local w = lkey(base .. "-w", 0)
+  ud[w] = { K "cholqr_w", merge, { K "item", svdk, 0 } }
+  local per_block = {}
+  for p, pan in ipairs(panels) do
+    local list = per_block[pan.block + 1] or {}
+    per_block[pan.block + 1] = list
+    list[#list + 1] = { K "cholqr_u", steps[p], houses[p], w, p - 1 }
+  end
+  for i, list in ipairs(per_block) do ud[lkey(uname, i - 1, 0)] = #list == 1 and list[1] or { K "vstack", list } end
+  sd[lkey(sname, 0)] = { K "item", svdk, 1 }
+  vd[lkey(vname, 0, 0)] = { K "item", svdk, 2 }
+  return core.new(layer(uname, ud), { x }, { x.chunks[1], { n } }, "float64"),
+    core.new(layer(sname, sd), { x }, { { n } }, "float64"),
+    core.new(layer(vname, vd), { x }, { { n }, { n } }, "float64")
+end
+
 -- The SVD graph, float64 whatever x's dtype.
 function svd64(x)
   if x.shape[1] < x.shape[2] then
@@ -353,6 +401,8 @@ function svd64(x)
     return v.T, s, u.T
   end
   x = tsqr_check(x, "svd", 2)
+  local min_cols = require("lask.array.linalg_extras").cholqr_min_cols
+  if x.shape[2] >= min_cols and x.shape[1] > 0 and ranks() == 1 then return svd_cholqr(x) end
   local base, n = "tsqr-" .. core.tokenize("svd", x), x.shape[2]
   local shared, qtasks = {}, {}
   local rkey, panels = tsqr_tasks(x, base, shared, qtasks)

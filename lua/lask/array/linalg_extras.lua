@@ -9,6 +9,10 @@ local block_key = core.block_key
 
 local X = {}
 
+-- la.svd takes CholeskyQR2 from this many columns (below, TSQR: narrow blocks are
+-- read faster than CholeskyQR2's passes over them pay back); the tests lower it.
+X.cholqr_min_cols = 128
+
 local array_arg = require("lask.array.shape").util.need_array -- an array, from a table or ndarray too
 
 -- x with a · x = b for a triangular a, block by block (scipy's solve_triangular, as Dask's).

@@ -75,7 +75,8 @@ local matmul_dtype = require("lask.core").arrayops.matmul_type
 -- by one matmul_sum task that accumulates in place (BLAS beta = 1); when there are
 -- fewer than 4 output blocks and 4 or more inner ones, by a few such tasks over
 -- groups of k and a sum_agg of their results (parallel work, as for xᵀq in a
--- randomized SVD).
+-- randomized SVD). Computed on the threaded or sync scheduler, each output block is
+-- written by BLAS straight into the result (no block of its own, no copy).
 -- @param a lask.array: 1-d or 2-d
 -- @param b lask.array: 1-d or 2-d
 -- @return lask.array
