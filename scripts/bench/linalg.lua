@@ -341,6 +341,20 @@ print(string.format("tsqr %dx%d at 4mn^2 flops (2mn^2 for R, 2mn^2 for Q): lask 
   small and ", judged at full size" or tsqr_rate and (tsqr_rate >= 0.6 and ": ok" or ": MISSED") or "",
   gf(tsqr_flop, peer.np_tsqr_tall), gf(tsqr_flop, peer.dask_tsqr_tall)))
 
+-- The SVD of 5000x1000's floor: numpy's SVD of the 1000x1000 R alone (dgesdd on both
+-- cores) plus the flops lask's CholeskyQR2 path does besides it (x'x and Q1'Q1 by dsyrk,
+-- mn^2 each; Q1 = x R1^-1, mn^2; U = Q1 W, 2mn^2; the n x n steps, about 2n^3) at
+-- twice the single-core dgemm rate: no SVD through R on these cores is faster.
+local sq = MATRICES.sq.shape
+local floor_flop = 5 * sq[1] * sq[2] * sq[2] + 2 * sq[2] ^ 3
+if peer.np_svd_r and gemm and peer.np_svd_sq then
+  local floor = peer.np_svd_r + floor_flop / (2 * gemm.task_gflops * 1e9)
+  print(string.format("svd %dx%d floor: numpy's svd of the %dx%d R alone %s s + lask's other %.1f GFLOP at 2x " ..
+    "single-core dgemm %s s = %s s; numpy/floor = %.2fx (lask: %s)", sq[1], sq[2], sq[2], sq[2],
+    secs(peer.np_svd_r), floor_flop / 1e9, secs(floor - peer.np_svd_r), secs(floor), peer.np_svd_sq / floor,
+    R.ratio(peer.np_svd_sq, ours.svd_sq and ours.svd_sq.t)))
+end
+
 if profile then
   print()
   print("where lask's time goes (one profiled compute: busy seconds summed over workers per stage and kernel):")

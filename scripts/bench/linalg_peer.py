@@ -97,6 +97,11 @@ def main(d):
     ls = load_lask(d, "svd_sq")
     if ls is not None:
         checks["chk_svd_sq"] = rel(ls, s_sq)
+    # the floor of any SVD through R: numpy's (LAPACK's dgesdd, both cores) SVD of the
+    # n x n R alone (linalg.lua adds the rest of lask's flops at the dgemm rate)
+    r_sq = np.linalg.qr(X["sq"], mode="r")
+    out["np_svd_r"], _ = best(lambda: np.linalg.svd(r_sq))
+    del r_sq
     ls = load_lask(d, "svdc_sq")
     if ls is not None:
         checks["chk_svdc_sq"] = rel(ls, s_sq[:100])
