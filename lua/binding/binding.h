@@ -90,11 +90,12 @@ const lask_kernel *lask_l_tokernel(lua_State *L, int idx);
 int lask_l_iskey(lua_State *L, int idx);
 int lask_l_isquote(lua_State *L, int idx);
 
-/* The bytes of a tuple key (its parts are its user values): its node id in the
- * conversion of serial number `conversion`, so that a conversion finds a key it met
- * before without a hash lookup (lconvert.c). A new key has conversion 0. */
+/* The first bytes of a tuple key (its parts follow, encoded: lkey.c): its node id
+ * in the conversion of serial number `conversion` (split in two 32-bit halves, so a
+ * key ("x", i) fits 64 bytes), so that a conversion finds a key it met before
+ * without a hash lookup (lconvert.c). A new key has conversion 0. */
 typedef struct lask_keystamp {
-  uint64_t conversion;
+  uint32_t conversion_lo, conversion_hi;
   uint32_t node;
 } lask_keystamp;
 

@@ -99,14 +99,16 @@ static uint32_t node_lookup(lua_State *L, lask_lconv *c, int idx) {
     if (id != UINT32_MAX) return id;
   } else {
     stamp = lua_touserdata(L, idx);
-    if (stamp->conversion == c->serial) return stamp->node;
+    if (stamp->conversion_lo == (uint32_t)c->serial && stamp->conversion_hi == (uint32_t)(c->serial >> 32))
+      return stamp->node;
   }
   lua_pushvalue(L, idx);
   if (lua_rawget(L, c->dsk) == LUA_TNIL) return lua_pop(L, 1), UINT32_MAX;
   uint32_t id = lask_gb_count(c->b);
   int added;
   if (stamp)
-    stamp->conversion = c->serial, stamp->node = id;
+    stamp->conversion_lo = (uint32_t)c->serial, stamp->conversion_hi = (uint32_t)(c->serial >> 32),
+    stamp->node = id;
   else if (lask_hmap_intern(&c->ids, k, id, &added) == UINT32_MAX)
     luaL_error(L, "lask: out of memory converting the graph");
   lask_gb_node(c->b);
