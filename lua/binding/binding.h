@@ -206,11 +206,13 @@ typedef struct lask_lconv {
   lask_hmap heads; /* address of a head or other shared Lua object -> constant index */
   uint32_t *outs;  /* requested node ids, in the order of the flattened keys */
   size_t nouts, capouts;
-  int dsk, keys, vals;     /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
-  uint32_t cur;            /* node being converted, for messages */
-  int running;             /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
-  uint64_t serial;         /* this conversion's number in its state (lask_keystamp.conversion) */
-  lask_lmts mts;           /* the binding's metatables, to tell keys, quotes and kernels by pointer */
+  int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key (lask_lconv_keys), node id + 1 ->
+                          its value (during the walk) */
+  int keys_complete;   /* keys has every node's key (else only string keys': lask_lconv_keys) */
+  uint32_t cur;        /* node being converted, for messages */
+  int running;         /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
+  uint64_t serial;     /* this conversion's number in its state (lask_keystamp.conversion) */
+  lask_lmts mts;       /* the binding's metatables, to tell keys, quotes and kernels by pointer */
   const void *last_shared; /* the shared constant emitted last (a head) */
   uint32_t last_shared_ci; /* and its constant index */
   const void *last_head;   /* the head of the task converted last */
@@ -228,6 +230,16 @@ void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx);
 /* Converts every node reachable from the outputs and builds c->g; raises a Lua error
  * (a lask.error object) on bad input. */
 void lask_lconv_build(lua_State *L, lask_lconv *c);
+
+/* The stack index of the table node id + 1 -> key. A conversion records string keys
+ * as it meets them, and tuple keys only when asked for them: this fills them in from
+ * the keys' stamps (one pass over the graph) the first time. A new conversion in the
+ * state (which re-stamps keys) first does so for the one before it, unless that one
+ * called lask_lconv_done. */
+int lask_lconv_keys(lua_State *L, lask_lconv *c);
+
+/* Tells that c's keys will not be asked for any more (its get has ended). */
+void lask_lconv_done(lua_State *L, lask_lconv *c);
 
 /* Raises a lask.error: fields kind, key (node's key, or nil), message, and
  * (cycle only) the list of keys on the cycle. Does not return. */
