@@ -209,6 +209,7 @@ typedef struct lask_lconv {
   int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key (lask_lconv_keys), node id + 1 ->
                           its value (during the walk) */
   int keys_complete;   /* keys has every node's key (else only string keys': lask_lconv_keys) */
+  int building;        /* a graph builder's (lbuilder.c): nodes come from calls, not from dsk */
   uint32_t cur;        /* node being converted, for messages */
   int running;         /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
   uint64_t serial;     /* this conversion's number in its state (lask_keystamp.conversion) */
@@ -240,6 +241,46 @@ int lask_lconv_keys(lua_State *L, lask_lconv *c);
 
 /* Tells that c's keys will not be asked for any more (its get has ended). */
 void lask_lconv_done(lua_State *L, lask_lconv *c);
+
+/* Records the keys of the conversion whose get is still going, if any (before keys
+ * are stamped again: see lask_lconv_keys). */
+void lask_lconv_complete_pending(lua_State *L);
+
+/* Fills a new conversion in (zeroed): context, serial number, engine builder. */
+void lask_lconv_setup(lua_State *L, lask_lconv *c);
+
+/* Frees what c holds (its __gc). */
+void lask_lconv_free(lua_State *L, lask_lconv *c);
+
+/* Emits, into the node being defined, an argument by the argument rules / a head
+ * (shared by identity) / a literal (numbers shared), from the value at idx. */
+void lask_lconv_emit_arg(lua_State *L, lask_lconv *c, int idx);
+void lask_lconv_emit_head(lua_State *L, lask_lconv *c, int idx);
+void lask_lconv_emit_literal(lua_State *L, lask_lconv *c, int idx);
+
+/* True when the value at idx can be called (a function, a kernel, __call). */
+int lask_lconv_is_callable(lua_State *L, lask_lconv *c, int idx);
+
+/* --- graph builders (lbuilder.c) --- */
+
+/* The node id of the tuple key at idx in builder c whose stamp is not c's: found
+ * (and stamped again) or added, not yet defined, as a dependency of the node being
+ * defined. */
+uint32_t lask_lbuild_ref(lua_State *L, lask_lconv *c, int idx);
+
+/* The node id of the defined key at idx (a requested key), or UINT32_MAX. */
+uint32_t lask_lbuild_find(lua_State *L, lask_lconv *c, int idx);
+
+/* The builder at idx as a conversion ready for a get: pushes its keys table, nil and
+ * the builder (the stack of lask_lconv_new), with no outputs yet; NULL when the value
+ * at idx is not a builder. */
+lask_lconv *lask_lbuild_get_begin(lua_State *L, int idx);
+
+/* Makes the builder's graph (once: later gets reuse it); raises the missing
+ * dependency errors a table graph's conversion raises. */
+void lask_lbuild_finish(lua_State *L, lask_lconv *c);
+
+void lask_l_open_builder(lua_State *L);
 
 /* Raises a lask.error: fields kind, key (node's key, or nil), message, and
  * (cycle only) the list of keys on the cycle. Does not return. */

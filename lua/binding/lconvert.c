@@ -32,8 +32,7 @@ static int stamp_is(const lask_keystamp *stamp, uint64_t serial) {
   return stamp->conversion_lo == (uint32_t)serial && stamp->conversion_hi == (uint32_t)(serial >> 32);
 }
 
-static int lconv_gc(lua_State *L) {
-  lask_lconv *c = lua_touserdata(L, 1);
+void lask_lconv_free(lua_State *L, lask_lconv *c) {
   lask_gb_free(c->b), c->b = NULL;
   /* Collected during its own run only when the state is closed from a task
    * (os.exit(code, true)): the engine's workers still read g, and exit follows, so
@@ -43,7 +42,20 @@ static int lconv_gc(lua_State *L) {
   lask_hmap_free(&c->ids), lask_hmap_free(&c->heads);
   free(c->outs), c->outs = NULL;
   if (c->ctx) lask_l_drain(L, c->ctx);
+}
+
+static int lconv_gc(lua_State *L) {
+  lask_lconv_free(L, lua_touserdata(L, 1));
   return 0;
+}
+
+void lask_lconv_setup(lua_State *L, lask_lconv *c) {
+  memset(c, 0, sizeof *c);
+  c->ctx = lask_l_ctx(L);
+  c->serial = ++c->ctx->conversions;
+  if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
+  c->cur = LASK_NO_NODE;
+  lask_l_metatables(L, &c->mts);
 }
 
 /* Records in the table at keys the key of every node of conversion c over the graph
@@ -79,7 +91,7 @@ static void push_pending(lua_State *L) {
 
 /* Records the keys of the pending conversion, if any, and forgets it: a new
  * conversion re-stamps keys, after which the pending one could not tell its own. */
-static void complete_pending(lua_State *L) {
+void lask_lconv_complete_pending(lua_State *L) {
   push_pending(L);
   if (lua_rawgeti(L, -1, 1) == LUA_TUSERDATA) {
     lask_lconv *p = lua_touserdata(L, -1);
@@ -110,7 +122,7 @@ void lask_lconv_done(lua_State *L, lask_lconv *c) {
 
 lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   dsk = lua_absindex(L, dsk);
-  complete_pending(L);
+  lask_lconv_complete_pending(L);
   lask_lconv *c = lua_newuserdatauv(L, sizeof *c, 2); /* user values: the graph, the keys */
   memset(c, 0, sizeof *c);
   if (luaL_newmetatable(L, "lask.conversion")) {
@@ -118,9 +130,7 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
-  c->ctx = lask_l_ctx(L);
-  c->serial = ++c->ctx->conversions;
-  if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
+  lask_lconv_setup(L, c);
   c->dsk = dsk;
   lua_newtable(L);
   lua_newtable(L);
@@ -134,8 +144,6 @@ lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, 1); /* until lask_lconv_done */
   lua_pop(L, 1);
-  c->cur = LASK_NO_NODE;
-  lask_l_metatables(L, &c->mts);
   return c;
 }
 
@@ -180,10 +188,11 @@ static uint32_t node_lookup(lua_State *L, lask_lconv *c, int idx) {
     const char *s = lua_tolstring(L, idx, &len);
     k = lask_hmap_bytes_key(s, len);
     uint32_t id = lask_hmap_get(&c->ids, k);
-    if (id != UINT32_MAX) return id;
+    if (id != UINT32_MAX || c->building) return id; /* a builder's strings are keys once defined */
   } else {
     stamp = lua_touserdata(L, idx);
     if (stamp_is(stamp, c->serial)) return stamp->node;
+    if (c->building) return lask_lbuild_ref(L, c, idx);
   }
   lua_pushvalue(L, idx);
   if (lua_rawget(L, c->dsk) == LUA_TNIL) return lua_pop(L, 1), UINT32_MAX;
@@ -351,7 +360,7 @@ static void add_output(lua_State *L, lask_lconv *c, int idx) {
   if (!is_key_type(L, idx))
     lask_l_raise(L, c, "type", LASK_NO_NODE, "keys are strings or lask.key tuples, not %s%s",
                  luaL_typename(L, idx), lua_type(L, idx) == LUA_TNUMBER ? " (numbers are never keys)" : "");
-  uint32_t id = node_lookup(L, c, idx);
+  uint32_t id = c->building ? lask_lbuild_find(L, c, idx) : node_lookup(L, c, idx);
   if (id == UINT32_MAX) {
     lask_l_pushkeyrepr(L, idx);
     lask_l_raise(L, c, "missing", LASK_NO_NODE, "key %s is not in the graph", lua_tostring(L, -1));
@@ -432,3 +441,18 @@ void lask_lconv_build(lua_State *L, lask_lconv *c) {
   c->b = NULL;
   if (!(c->g = lask_gb_finish(b, &err))) luaL_error(L, "lask: %s", err.msg);
 }
+
+void lask_lconv_emit_arg(lua_State *L, lask_lconv *c, int idx) {
+  lua_pushvalue(L, idx); /* emit_table reads a table at the top */
+  emit_arg(L, c, lua_gettop(L), 1);
+  lua_pop(L, 1);
+}
+
+void lask_lconv_emit_head(lua_State *L, lask_lconv *c, int idx) { emit_shared(L, c, lua_absindex(L, idx)); }
+
+void lask_lconv_emit_literal(lua_State *L, lask_lconv *c, int idx) {
+  if (lua_type(L, idx) == LUA_TNUMBER) return emit_number(L, c, idx);
+  emit_const(L, c, idx);
+}
+
+int lask_lconv_is_callable(lua_State *L, lask_lconv *c, int idx) { return is_callable(L, c, idx); }

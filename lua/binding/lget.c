@@ -305,12 +305,12 @@ static lask_lpar *parallel_lua(lask_lrun *r, int which, lask_run_opts *o) {
   return parallel && which == SCHED_THREADED ? lask_l_par_prepare(r, 3, o) : NULL;
 }
 
-/* core.get(dsk, keys [, opts]) with opts.scheduler ("sync", "threaded",
+/* core.get(dsk, keys [, opts]), dsk a table or a lask.graph_builder with opts.scheduler ("sync", "threaded",
  * "multiprocessing"), opts.num_workers, opts.callbacks (a list), opts.lua
  * ("caller" or "parallel"), opts.strict, opts.fed (ldist.c: threaded, values fed
  * from and sent to other ranks). */
 static int l_get(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1) && !luaL_testudata(L, 1, "lask.graph_builder")) luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
@@ -320,12 +320,16 @@ static int l_get(lua_State *L) {
     o.num_workers = (int)luaL_checkinteger(L, -1);
   lua_settop(L, 3);
   lask_lrun r = {.L = L};
-  r.c = lask_lconv_new(L, 1); /* 4: keys, 5: values, 6: the conversion */
+  int built = (r.c = lask_lbuild_get_begin(L, 1)) != NULL; /* a graph builder's, or: */
+  if (!built) r.c = lask_lconv_new(L, 1);                  /* 4: keys, 5: values, 6: the conversion */
   r.c_index = lua_gettop(L);
   lask_lconv_outputs(L, r.c, 2);
   size_t nrequested = r.c->nouts;
   lask_l_fed_convert_outputs(L, r.c, 3);
-  lask_lconv_build(L, r.c);
+  if (built)
+    lask_lbuild_finish(L, r.c);
+  else
+    lask_lconv_build(L, r.c);
   r.c->nouts = nrequested; /* a fed get's values for other ranks are built, not requested */
   lask_l_push_msgh(L), r.msgh = lua_gettop(L);
   lua_pushnil(L), r.errobj = lua_gettop(L);
