@@ -56,9 +56,13 @@ static void make_map(lua_State *L, lbuild *b) {
   b->mapped = 1;
 }
 
-/* Makes the builder at index 1 the conversion of this call: pushes its keys table. */
+/* Makes the builder at index 1 the conversion of this call: pushes its keys table.
+ * The methods have the builder metatable as upvalue 1 (cheaper than by name). */
 static lbuild *enter(lua_State *L) {
-  lbuild *b = check_builder(L, 1);
+  lbuild *b = lua_touserdata(L, 1);
+  int ok = 0;
+  if (b && lua_getmetatable(L, 1)) ok = lua_rawequal(L, -1, lua_upvalueindex(1)), lua_pop(L, 1);
+  if (!ok) b = check_builder(L, 1); /* raises */
   if (b->c.g) luaL_error(L, "lask.graph_builder: a get has made the graph; it takes no more nodes");
   if (b->c.cur != LASK_NO_NODE)
     luaL_error(L, "lask.graph_builder: a call on it failed half-way; make a new one");
@@ -145,6 +149,14 @@ uint32_t lask_lbuild_find(lua_State *L, lask_lconv *c, int idx) {
   return id != UINT32_MAX && b->defined[id] ? id : UINT32_MAX;
 }
 
+/* True when the value at idx is a tuple key (its metatable by pointer). */
+static int is_key(lua_State *L, const lask_lconv *c, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return 0;
+  int is = lua_topointer(L, -1) == c->mts.key;
+  lua_pop(L, 1);
+  return is;
+}
+
 /* Starts the definition of the key at idx (a string or a tuple key): gives its node
  * id, now the node being defined. Raises for another value or a key defined before. */
 static uint32_t define(lua_State *L, lbuild *b, int idx, const char *what) {
@@ -161,7 +173,7 @@ static uint32_t define(lua_State *L, lbuild *b, int idx, const char *what) {
         luaL_error(L, "lask: out of memory building the graph");
       id = new_node(L, b, idx);
     }
-  } else if (lask_l_iskey(L, idx)) {
+  } else if (is_key(L, c, idx)) {
     const lask_keystamp *s = lua_touserdata(L, idx);
     int own = s->conversion_lo == (uint32_t)c->serial && s->conversion_hi == (uint32_t)(c->serial >> 32);
     id = own ? s->node : mapped_id(L, b, idx);
@@ -220,7 +232,7 @@ static int b_value(lua_State *L) {
 static int b_alias(lua_State *L) {
   lbuild *b = enter(L);
   luaL_checkany(L, 3);
-  int tuple = lask_l_iskey(L, 3);
+  int tuple = is_key(L, &b->c, 3);
   if (!tuple && lua_type(L, 3) != LUA_TSTRING)
     return luaL_error(L, "lask.graph_builder: alias: the target is a %s, not a key", luaL_typename(L, 3));
   if (!tuple && lask_lbuild_find(L, &b->c, 3) == UINT32_MAX) {
@@ -324,7 +336,9 @@ void lask_l_open_builder(lua_State *L) {
   static const luaL_Reg methods[] = {{"task", b_task}, {"value", b_value}, {"alias", b_alias},
                                      {"get", b_get},   {"count", b_count}, {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_BUILDER_MT)) {
-    luaL_newlib(L, methods);
+    luaL_newlibtable(L, methods);
+    lua_pushvalue(L, -2);
+    luaL_setfuncs(L, methods, 1); /* upvalue: the metatable, for enter */
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, builder_gc);
     lua_setfield(L, -2, "__gc");
