@@ -246,6 +246,23 @@ static int b_alias(lua_State *L) {
   return 1;
 }
 
+/* b:set(key, v), also b[key] = v: the node key = v, as dsk[key] = v makes it in a
+ * table graph (a task, a list, a key: an alias, or a literal). */
+static int b_set(lua_State *L) {
+  lbuild *b = enter(L);
+  luaL_checkany(L, 3);
+  define(L, b, 2, "set");
+  luaL_checkstack(L, 16, "lask: building the graph");
+  lask_lconv_emit_arg(L, &b->c, 3);
+  end_node(L, b);
+  return 1;
+}
+
+static int b_newindex(lua_State *L) {
+  b_set(L);
+  return 0;
+}
+
 /* b:get(keys [, opts]): lask.get(b, keys, opts). */
 static int b_get(lua_State *L) {
   check_builder(L, 1);
@@ -333,13 +350,16 @@ static int l_isbuilder(lua_State *L) {
 }
 
 void lask_l_open_builder(lua_State *L) {
-  static const luaL_Reg methods[] = {{"task", b_task}, {"value", b_value}, {"alias", b_alias},
+  static const luaL_Reg methods[] = {{"task", b_task}, {"value", b_value}, {"alias", b_alias}, {"set", b_set},
                                      {"get", b_get},   {"count", b_count}, {NULL, NULL}};
   if (luaL_newmetatable(L, LASK_BUILDER_MT)) {
     luaL_newlibtable(L, methods);
     lua_pushvalue(L, -2);
     luaL_setfuncs(L, methods, 1); /* upvalue: the metatable, for enter */
     lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, b_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
     lua_pushcfunction(L, builder_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, b_tostring);

@@ -67,6 +67,41 @@ for _, s in ipairs(schedulers) do
       assert.are.equal("a string", r[6])
     end)
 
+    it("sets nodes as a table graph's assignments do (b:set, b[key] = v)", function()
+      local d = {
+        a = 2, [key("t", 1)] = { K.mul, "a", 3 }, alias = key("t", 1), lst = { "a", key("t", 1), { "a" } },
+        lit = { 1, 2 },
+      }
+      local b = lask.graph_builder()
+      b.a = 2 -- defined before its uses: a string key
+      b:set(key("t", 1), { K.mul, "a", 3 })
+      b.alias = key("t", 1)
+      b.lst = { "a", key("t", 1), { "a" } }
+      b.lit = { 1, 2 }
+      local want = { "a", key("t", 1), "alias", "lst", "lit" }
+      assert.are.same(get(d, want), get(b, want))
+    end)
+
+    it("runs lask.array's fused graph built into it as the table graph", function()
+      local da = require "lask.array"
+      local expression = require "lask.array.expression"
+      local x = (da.arange(1000, { chunks = 7 }) + 1) * 2
+      local s = x:sum()
+      for _, y in ipairs { x, s } do
+        local dsk = expression.graph(y.layers, { [y.name] = true })
+        local b = expression.graph(y.layers, { [y.name] = true }, lask.graph_builder())
+        local grid = require("lask.array.core").key_grid(y.name, y.numblocks)
+        local want, got = get(dsk, grid), get(b, grid)
+        if y == s then
+          assert.are.equal(1001 * 1000, got:item())
+          assert.are.equal(want:item(), got:item())
+        else
+          assert.are.equal(#want, #got)
+          for i = 1, #want do assert.are.same(want[i]:totable(), got[i]:totable()) end
+        end
+      end
+    end)
+
     it("names the key of a failing task", function()
       local b = lask.graph_builder()
       b:value(key("v", 0), 1)
