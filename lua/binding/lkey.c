@@ -15,7 +15,8 @@
  * buffer on the C stack, and compared with a candidate by memcmp. A key that
  * dies is cleared from the weak table by the collector: its slot is then found dead
  * when its ref reads nil, and reused by the next key probing through it, or dropped
- * when the table next grows (its ref then goes to a free list). The sweep that finds
+ * when the table next grows (its ref then goes to a free list; the table is then
+ * sized to the live keys, so it shrinks back after a spike). The sweep that finds
  * them runs only when a collection cycle ended since the last one: a sentinel in the
  * weak table, cleared by every cycle's atomic phase, tells.
  */
@@ -242,7 +243,13 @@ static void make_room(lua_State *L, key_table *t, int weak) {
       if (t->slots[i].ref) live += !dead[i], lua_pop(L, 1);
     }
   }
-  uint32_t cap = t->cap ? t->cap : 256;
+  if (dead && t->capfree - t->nfree < t->used - live) { /* room for every dead key's ref */
+    uint32_t fcap = t->nfree + (t->used - live), *f = realloc(t->free_refs, (size_t)fcap * sizeof *f);
+    if (!f) free(dead), luaL_error(L, "lask.key: out of memory");
+    t->free_refs = f, t->capfree = fcap;
+  }
+  uint32_t cap =
+      t->cap && !dead ? t->cap : 256; /* after a sweep: sized to the live keys (shrinks after a spike) */
   while (((uint64_t)live + 1) * 2 > cap) cap *= 2;
   key_slot *slots = calloc(cap, sizeof *slots);
   if (!slots) free(dead), luaL_error(L, "lask.key: out of memory");
@@ -251,14 +258,8 @@ static void make_room(lua_State *L, key_table *t, int weak) {
     const key_slot *s = &t->slots[i];
     if (!s->ref) continue;
     if (dead && dead[i]) {
-      if (t->nfree == t->capfree) {
-        uint32_t fcap = t->capfree ? 2 * t->capfree : 256, *f = realloc(t->free_refs, fcap * sizeof *f);
-        if (f) t->free_refs = f, t->capfree = fcap;
-      }
-      if (t->nfree < t->capfree) { /* else the slot stays, dead, to be dropped another time */
-        t->free_refs[t->nfree++] = s->ref;
-        continue;
-      }
+      t->free_refs[t->nfree++] = s->ref;
+      continue;
     }
     uint32_t j = s->hash & (cap - 1);
     while (slots[j].ref) j = probe_next(j, s->hash, cap - 1);
