@@ -210,10 +210,15 @@ typedef struct lask_lconv {
                           its value (during the walk) */
   int keys_complete;   /* keys has every node's key (else only string keys': lask_lconv_keys) */
   int building;        /* a graph builder's (lbuilder.c): nodes come from calls, not from dsk */
-  uint32_t cur;        /* node being converted, for messages */
-  int running;         /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
-  uint64_t serial;     /* this conversion's number in its state (lask_keystamp.conversion) */
-  lask_lmts mts;       /* the binding's metatables, to tell keys, quotes and kernels by pointer */
+  /* A graph builder's lookups (NULL in a table's conversion): the node of a tuple key
+   * whose stamp is not this conversion's (found, or added as a dependency of the node
+   * being defined), and of a requested key (UINT32_MAX unless defined). */
+  uint32_t (*ref)(lua_State *L, struct lask_lconv *c, int idx);
+  uint32_t (*find)(lua_State *L, struct lask_lconv *c, int idx);
+  uint32_t cur;            /* node being converted, for messages */
+  int running;             /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
+  uint64_t serial;         /* this conversion's number in its state (lask_keystamp.conversion) */
+  lask_lmts mts;           /* the binding's metatables, to tell keys, quotes and kernels by pointer */
   const void *last_shared; /* the shared constant emitted last (a head) */
   uint32_t last_shared_ci; /* and its constant index */
   const void *last_head;   /* the head of the task converted last */
@@ -262,14 +267,6 @@ void lask_lconv_emit_literal(lua_State *L, lask_lconv *c, int idx);
 int lask_lconv_is_callable(lua_State *L, lask_lconv *c, int idx);
 
 /* --- graph builders (lbuilder.c) --- */
-
-/* The node id of the tuple key at idx in builder c whose stamp is not c's: found
- * (and stamped again) or added, not yet defined, as a dependency of the node being
- * defined. */
-uint32_t lask_lbuild_ref(lua_State *L, lask_lconv *c, int idx);
-
-/* The node id of the defined key at idx (a requested key), or UINT32_MAX. */
-uint32_t lask_lbuild_find(lua_State *L, lask_lconv *c, int idx);
 
 /* The builder at idx as a conversion ready for a get: pushes its keys table, nil and
  * the builder (the stack of lask_lconv_new), with no outputs yet; NULL when the value

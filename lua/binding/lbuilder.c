@@ -116,7 +116,8 @@ static uint32_t mapped_id(lua_State *L, lbuild *b, int idx) {
   return id;
 }
 
-uint32_t lask_lbuild_ref(lua_State *L, lask_lconv *c, int idx) {
+/* lask_lconv.ref */
+static uint32_t lbuild_ref(lua_State *L, lask_lconv *c, int idx) {
   lbuild *b = (lbuild *)c;
   uint32_t id = mapped_id(L, b, idx);
   if (id == UINT32_MAX) {
@@ -133,7 +134,8 @@ uint32_t lask_lbuild_ref(lua_State *L, lask_lconv *c, int idx) {
   return id;
 }
 
-uint32_t lask_lbuild_find(lua_State *L, lask_lconv *c, int idx) {
+/* lask_lconv.find */
+static uint32_t lbuild_find(lua_State *L, lask_lconv *c, int idx) {
   lbuild *b = (lbuild *)c;
   uint32_t id;
   if (lua_type(L, idx) == LUA_TSTRING) {
@@ -218,44 +220,37 @@ static int b_task(lua_State *L) {
   return 1;
 }
 
-/* b:value(key, v): the node key = v, a literal (never a task, list or key). */
-static int b_value(lua_State *L) {
-  lbuild *b = enter(L);
+/* Defines the key at 2 as the value at 3 emitted by emit (what: the method, for
+ * messages); gives the key. */
+static int define_as(lua_State *L, lbuild *b, const char *what,
+                     void (*emit)(lua_State *, lask_lconv *, int)) {
   luaL_checkany(L, 3);
-  define(L, b, 2, "value");
-  lask_lconv_emit_literal(L, &b->c, 3);
+  define(L, b, 2, what);
+  luaL_checkstack(L, 16, "lask: building the graph");
+  emit(L, &b->c, 3);
   end_node(L, b);
   return 1;
 }
+
+/* b:value(key, v): the node key = v, a literal (never a task, list or key). */
+static int b_value(lua_State *L) { return define_as(L, enter(L), "value", lask_lconv_emit_literal); }
+
+/* b:set(key, v), also b[key] = v: the node key = v, as dsk[key] = v makes it in a
+ * table graph (a task, a list, a key: an alias, or a literal). */
+static int b_set(lua_State *L) { return define_as(L, enter(L), "set", lask_lconv_emit_arg); }
 
 /* b:alias(key, other): the node key = the value of the key other. */
 static int b_alias(lua_State *L) {
   lbuild *b = enter(L);
-  luaL_checkany(L, 3);
   int tuple = is_key(L, &b->c, 3);
   if (!tuple && lua_type(L, 3) != LUA_TSTRING)
     return luaL_error(L, "lask.graph_builder: alias: the target is a %s, not a key", luaL_typename(L, 3));
-  if (!tuple && lask_lbuild_find(L, &b->c, 3) == UINT32_MAX) {
+  if (!tuple && lbuild_find(L, &b->c, 3) == UINT32_MAX) {
     lask_l_pushkeyrepr(L, 3);
     return luaL_error(L, "lask.graph_builder: alias: no node %s yet (define a string key before its uses)",
                       lua_tostring(L, -1));
   }
-  define(L, b, 2, "alias");
-  lask_lconv_emit_arg(L, &b->c, 3);
-  end_node(L, b);
-  return 1;
-}
-
-/* b:set(key, v), also b[key] = v: the node key = v, as dsk[key] = v makes it in a
- * table graph (a task, a list, a key: an alias, or a literal). */
-static int b_set(lua_State *L) {
-  lbuild *b = enter(L);
-  luaL_checkany(L, 3);
-  define(L, b, 2, "set");
-  luaL_checkstack(L, 16, "lask: building the graph");
-  lask_lconv_emit_arg(L, &b->c, 3);
-  end_node(L, b);
-  return 1;
+  return define_as(L, b, "alias", lask_lconv_emit_arg);
 }
 
 static int b_newindex(lua_State *L) {
@@ -338,6 +333,7 @@ static int l_graph_builder(lua_State *L) {
   luaL_setmetatable(L, LASK_BUILDER_MT);
   lask_lconv_setup(L, &b->c);
   b->c.building = 1, b->c.keys_complete = 1;
+  b->c.ref = lbuild_ref, b->c.find = lbuild_find;
   b->seen = b->c.ctx->conversions;
   lua_newtable(L);
   lua_setiuservalue(L, -2, UV_KEYS);

@@ -192,7 +192,7 @@ static uint32_t node_lookup(lua_State *L, lask_lconv *c, int idx) {
   } else {
     stamp = lua_touserdata(L, idx);
     if (stamp_is(stamp, c->serial)) return stamp->node;
-    if (c->building) return lask_lbuild_ref(L, c, idx);
+    if (c->building) return c->ref(L, c, idx);
   }
   lua_pushvalue(L, idx);
   if (lua_rawget(L, c->dsk) == LUA_TNIL) return lua_pop(L, 1), UINT32_MAX;
@@ -360,7 +360,7 @@ static void add_output(lua_State *L, lask_lconv *c, int idx) {
   if (!is_key_type(L, idx))
     lask_l_raise(L, c, "type", LASK_NO_NODE, "keys are strings or lask.key tuples, not %s%s",
                  luaL_typename(L, idx), lua_type(L, idx) == LUA_TNUMBER ? " (numbers are never keys)" : "");
-  uint32_t id = c->building ? lask_lbuild_find(L, c, idx) : node_lookup(L, c, idx);
+  uint32_t id = c->building ? c->find(L, c, idx) : node_lookup(L, c, idx);
   if (id == UINT32_MAX) {
     lask_l_pushkeyrepr(L, idx);
     lask_l_raise(L, c, "missing", LASK_NO_NODE, "key %s is not in the graph", lua_tostring(L, -1));
