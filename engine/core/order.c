@@ -74,22 +74,30 @@ static int measure(const lask_graph *g, uint32_t *height, uint32_t *weight, uint
   return tail == g->n;
 }
 
-/* Sorts ids[0..len) by rank (with_shared: also by how many dependents their
- * dependencies have, for outputs). scratch holds len ranks. */
+/* The rank of node v at position pos of a list (with_shared: also by how many
+ * dependents its dependencies have, for outputs, and placed by id). */
+static rank rank_of(const ostate *s, uint32_t v, uint32_t pos, int with_shared) {
+  const lask_graph *g = s->g;
+  uint32_t shared = 0;
+  for (uint32_t e = g->dep_off[v]; with_shared && e < g->dep_off[v + 1]; e++) {
+    uint32_t d = g->deps[e], outs = g->out_off[d + 1] - g->out_off[d];
+    if (outs > shared) shared = outs;
+  }
+  return (rank){s->height[v], s->weight[v], shared, with_shared ? v : pos, v};
+}
+
+/* Sorts ids[0..len) by rank (rank_of). scratch has room for len ranks, and is
+ * written only when ids are not in order already (equal ranks: a fan-in's inputs,
+ * say), so a large fan-in's scratch pages are never touched. */
 static void sort_by_rank(const ostate *s, uint32_t *ids, uint32_t len, int with_shared, rank *scratch) {
   if (len < 2) return;
-  const lask_graph *g = s->g;
-  for (uint32_t i = 0; i < len; i++) {
-    uint32_t v = ids[i], shared = 0;
-    for (uint32_t e = g->dep_off[v]; with_shared && e < g->dep_off[v + 1]; e++) {
-      uint32_t d = g->deps[e], outs = g->out_off[d + 1] - g->out_off[d];
-      if (outs > shared) shared = outs;
-    }
-    scratch[i] = (rank){s->height[v], s->weight[v], shared, with_shared ? v : i, v};
-  }
   uint32_t i = 1;
-  while (i < len && rank_cmp(&scratch[i - 1], &scratch[i]) < 0) i++;
-  if (i == len) return; /* in order already (equal ranks: a fan-in's inputs, say) */
+  for (rank prev = rank_of(s, ids[0], 0, with_shared), cur; i < len; i++, prev = cur) {
+    cur = rank_of(s, ids[i], i, with_shared);
+    if (rank_cmp(&prev, &cur) >= 0) break;
+  }
+  if (i == len) return;
+  for (i = 0; i < len; i++) scratch[i] = rank_of(s, ids[i], i, with_shared);
   qsort(scratch, len, sizeof *scratch, rank_cmp);
   for (i = 0; i < len; i++) ids[i] = scratch[i].id;
 }

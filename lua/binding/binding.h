@@ -90,11 +90,12 @@ const lask_kernel *lask_l_tokernel(lua_State *L, int idx);
 int lask_l_iskey(lua_State *L, int idx);
 int lask_l_isquote(lua_State *L, int idx);
 
-/* The bytes of a tuple key (its parts are its user values): its node id in the
- * conversion of serial number `conversion`, so that a conversion finds a key it met
- * before without a hash lookup (lconvert.c). A new key has conversion 0. */
+/* The first bytes of a tuple key (its parts follow, encoded: lkey.c): its node id
+ * in the conversion of serial number `conversion` (split in two 32-bit halves, so a
+ * key ("x", i) fits 64 bytes), so that a conversion finds a key it met before
+ * without a hash lookup (lconvert.c). A new key has conversion 0. */
 typedef struct lask_keystamp {
-  uint64_t conversion;
+  uint32_t conversion_lo, conversion_hi;
   uint32_t node;
 } lask_keystamp;
 
@@ -205,7 +206,15 @@ typedef struct lask_lconv {
   lask_hmap heads; /* address of a head or other shared Lua object -> constant index */
   uint32_t *outs;  /* requested node ids, in the order of the flattened keys */
   size_t nouts, capouts;
-  int dsk, keys, vals;     /* stack indices: the graph, node id + 1 -> Lua key, node id + 1 -> its value */
+  int dsk, keys, vals; /* stack indices: the graph, node id + 1 -> Lua key (lask_lconv_keys), node id + 1 ->
+                          its value (during the walk) */
+  int keys_complete;   /* keys has every node's key (else only string keys': lask_lconv_keys) */
+  int building;        /* a graph builder's (lbuilder.c): nodes come from calls, not from dsk */
+  /* A graph builder's lookups (NULL in a table's conversion): the node of a tuple key
+   * whose stamp is not this conversion's (found, or added as a dependency of the node
+   * being defined), and of a requested key (UINT32_MAX unless defined). */
+  uint32_t (*ref)(lua_State *L, struct lask_lconv *c, int idx);
+  uint32_t (*find)(lua_State *L, struct lask_lconv *c, int idx);
   uint32_t cur;            /* node being converted, for messages */
   int running;             /* runs of g in progress: a close then leaves g to them (os.exit in a task) */
   uint64_t serial;         /* this conversion's number in its state (lask_keystamp.conversion) */
@@ -227,6 +236,48 @@ void lask_lconv_outputs(lua_State *L, lask_lconv *c, int idx);
 /* Converts every node reachable from the outputs and builds c->g; raises a Lua error
  * (a lask.error object) on bad input. */
 void lask_lconv_build(lua_State *L, lask_lconv *c);
+
+/* The stack index of the table node id + 1 -> key. A conversion records string keys
+ * as it meets them, and tuple keys only when asked for them: this fills them in from
+ * the keys' stamps (one pass over the graph) the first time. A new conversion in the
+ * state (which re-stamps keys) first does so for the one before it, unless that one
+ * called lask_lconv_done. */
+int lask_lconv_keys(lua_State *L, lask_lconv *c);
+
+/* Tells that c's keys will not be asked for any more (its get has ended). */
+void lask_lconv_done(lua_State *L, lask_lconv *c);
+
+/* Records the keys of the conversion whose get is still going, if any (before keys
+ * are stamped again: see lask_lconv_keys). */
+void lask_lconv_complete_pending(lua_State *L);
+
+/* Fills a new conversion in (zeroed): context, serial number, engine builder. */
+void lask_lconv_setup(lua_State *L, lask_lconv *c);
+
+/* Frees what c holds (its __gc). */
+void lask_lconv_free(lua_State *L, lask_lconv *c);
+
+/* Emits, into the node being defined, an argument by the argument rules / a head
+ * (shared by identity) / a literal (numbers shared), from the value at idx. */
+void lask_lconv_emit_arg(lua_State *L, lask_lconv *c, int idx);
+void lask_lconv_emit_head(lua_State *L, lask_lconv *c, int idx);
+void lask_lconv_emit_literal(lua_State *L, lask_lconv *c, int idx);
+
+/* True when the value at idx can be called (a function, a kernel, __call). */
+int lask_lconv_is_callable(lua_State *L, lask_lconv *c, int idx);
+
+/* --- graph builders (lbuilder.c) --- */
+
+/* The builder at idx as a conversion ready for a get: pushes its keys table, nil and
+ * the builder (the stack of lask_lconv_new), with no outputs yet; NULL when the value
+ * at idx is not a builder. */
+lask_lconv *lask_lbuild_get_begin(lua_State *L, int idx);
+
+/* Makes the builder's graph (once: later gets reuse it); raises the missing
+ * dependency errors a table graph's conversion raises. */
+void lask_lbuild_finish(lua_State *L, lask_lconv *c);
+
+void lask_l_open_builder(lua_State *L);
 
 /* Raises a lask.error: fields kind, key (node's key, or nil), message, and
  * (cycle only) the list of keys on the cycle. Does not return. */

@@ -19,8 +19,20 @@
 
 enum { MAX_NESTING = 200 };
 
-static int lconv_gc(lua_State *L) {
-  lask_lconv *c = lua_touserdata(L, 1);
+/* True when the value at idx is a userdata with metatable mt (a pointer). */
+static int metatable_is(lua_State *L, int idx, const void *mt) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return 0;
+  int is = lua_topointer(L, -1) == mt;
+  lua_pop(L, 1);
+  return is;
+}
+
+/* True when a tuple key's stamp is from the conversion of number serial. */
+static int stamp_is(const lask_keystamp *stamp, uint64_t serial) {
+  return stamp->conversion_lo == (uint32_t)serial && stamp->conversion_hi == (uint32_t)(serial >> 32);
+}
+
+void lask_lconv_free(lua_State *L, lask_lconv *c) {
   lask_gb_free(c->b), c->b = NULL;
   /* Collected during its own run only when the state is closed from a task
    * (os.exit(code, true)): the engine's workers still read g, and exit follows, so
@@ -30,34 +42,114 @@ static int lconv_gc(lua_State *L) {
   lask_hmap_free(&c->ids), lask_hmap_free(&c->heads);
   free(c->outs), c->outs = NULL;
   if (c->ctx) lask_l_drain(L, c->ctx);
+}
+
+static int lconv_gc(lua_State *L) {
+  lask_lconv_free(L, lua_touserdata(L, 1));
   return 0;
+}
+
+void lask_lconv_setup(lua_State *L, lask_lconv *c) {
+  memset(c, 0, sizeof *c);
+  c->ctx = lask_l_ctx(L);
+  c->serial = ++c->ctx->conversions;
+  if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
+  c->cur = LASK_NO_NODE;
+  lask_l_metatables(L, &c->mts);
+}
+
+/* Records in the table at keys the key of every node of conversion c over the graph
+ * at dsk, from the keys' stamps (string keys were recorded as they were met). */
+static void record_keys(lua_State *L, lask_lconv *c, int dsk, int keys) {
+  luaL_checkstack(L, 4, "lask: converting the graph");
+  lua_pushnil(L);
+  while (lua_next(L, dsk)) {
+    lua_pop(L, 1);
+    if (metatable_is(L, -1, c->mts.key)) {
+      const lask_keystamp *stamp = lua_touserdata(L, -1);
+      if (stamp_is(stamp, c->serial))
+        lua_pushvalue(L, -1), lua_rawseti(L, keys, (lua_Integer)stamp->node + 1);
+    }
+  }
+  c->keys_complete = 1;
+}
+
+/* registry: a weak table whose [1] is the conversion with keys not yet recorded */
+static const char pending_key = 'p';
+
+static void push_pending(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pending_key) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 1, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &pending_key);
+}
+
+/* Records the keys of the pending conversion, if any, and forgets it: a new
+ * conversion re-stamps keys, after which the pending one could not tell its own. */
+void lask_lconv_complete_pending(lua_State *L) {
+  push_pending(L);
+  if (lua_rawgeti(L, -1, 1) == LUA_TUSERDATA) {
+    lask_lconv *p = lua_touserdata(L, -1);
+    if (!p->keys_complete) {
+      lua_getiuservalue(L, -1, 1);
+      lua_getiuservalue(L, -2, 2);
+      record_keys(L, p, lua_absindex(L, -2), lua_absindex(L, -1));
+      lua_pop(L, 2);
+    }
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_rawseti(L, -2, 1);
+  lua_pop(L, 1);
+}
+
+int lask_lconv_keys(lua_State *L, lask_lconv *c) {
+  if (!c->keys_complete) record_keys(L, c, c->dsk, c->keys);
+  return c->keys;
+}
+
+void lask_lconv_done(lua_State *L, lask_lconv *c) {
+  push_pending(L);
+  if (lua_rawgeti(L, -1, 1) == LUA_TUSERDATA && lua_touserdata(L, -1) == c)
+    lua_pushnil(L), lua_rawseti(L, -3, 1);
+  lua_pop(L, 2);
 }
 
 lask_lconv *lask_lconv_new(lua_State *L, int dsk) {
   dsk = lua_absindex(L, dsk);
-  lask_lconv *c = lua_newuserdatauv(L, sizeof *c, 0);
+  lask_lconv_complete_pending(L);
+  lask_lconv *c = lua_newuserdatauv(L, sizeof *c, 2); /* user values: the graph, the keys */
   memset(c, 0, sizeof *c);
   if (luaL_newmetatable(L, "lask.conversion")) {
     lua_pushcfunction(L, lconv_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
-  c->ctx = lask_l_ctx(L);
-  c->serial = ++c->ctx->conversions;
-  if (!(c->b = lask_gb_new())) luaL_error(L, "lask: out of memory");
+  lask_lconv_setup(L, c);
   c->dsk = dsk;
   lua_newtable(L);
   lua_newtable(L);
   lua_rotate(L, -3, 2); /* keys, vals, then the userdata on top */
   c->keys = lua_gettop(L) - 2, c->vals = lua_gettop(L) - 1;
-  c->cur = LASK_NO_NODE;
-  lask_l_metatables(L, &c->mts);
+  lua_pushvalue(L, dsk);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, c->keys);
+  lua_setiuservalue(L, -2, 2);
+  push_pending(L);
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, 1); /* until lask_lconv_done */
+  lua_pop(L, 1);
   return c;
 }
 
 /* Pushes the key of node id. */
 static void push_key(lua_State *L, lask_lconv *c, uint32_t id) {
-  lua_rawgeti(L, c->keys, (lua_Integer)id + 1);
+  lua_rawgeti(L, lask_lconv_keys(L, c), (lua_Integer)id + 1);
 }
 
 int lask_l_raise(lua_State *L, lask_lconv *c, const char *kind, uint32_t node, const char *fmt, ...) {
@@ -96,23 +188,25 @@ static uint32_t node_lookup(lua_State *L, lask_lconv *c, int idx) {
     const char *s = lua_tolstring(L, idx, &len);
     k = lask_hmap_bytes_key(s, len);
     uint32_t id = lask_hmap_get(&c->ids, k);
-    if (id != UINT32_MAX) return id;
+    if (id != UINT32_MAX || c->building) return id; /* a builder's strings are keys once defined */
   } else {
     stamp = lua_touserdata(L, idx);
-    if (stamp->conversion == c->serial) return stamp->node;
+    if (stamp_is(stamp, c->serial)) return stamp->node;
+    if (c->building) return c->ref(L, c, idx);
   }
   lua_pushvalue(L, idx);
   if (lua_rawget(L, c->dsk) == LUA_TNIL) return lua_pop(L, 1), UINT32_MAX;
   uint32_t id = lask_gb_count(c->b);
   int added;
   if (stamp)
-    stamp->conversion = c->serial, stamp->node = id;
+    stamp->conversion_lo = (uint32_t)c->serial, stamp->conversion_hi = (uint32_t)(c->serial >> 32),
+    stamp->node = id;
   else if (lask_hmap_intern(&c->ids, k, id, &added) == UINT32_MAX)
     luaL_error(L, "lask: out of memory converting the graph");
   lask_gb_node(c->b);
   lua_rawseti(L, c->vals, (lua_Integer)id + 1);
-  lua_pushvalue(L, idx);
-  lua_rawseti(L, c->keys, (lua_Integer)id + 1); /* also keeps the key's bytes alive */
+  if (!stamp)
+    lua_pushvalue(L, idx), lua_rawseti(L, c->keys, (lua_Integer)id + 1); /* tuple keys: lask_lconv_keys */
   return id;
 }
 
@@ -266,7 +360,7 @@ static void add_output(lua_State *L, lask_lconv *c, int idx) {
   if (!is_key_type(L, idx))
     lask_l_raise(L, c, "type", LASK_NO_NODE, "keys are strings or lask.key tuples, not %s%s",
                  luaL_typename(L, idx), lua_type(L, idx) == LUA_TNUMBER ? " (numbers are never keys)" : "");
-  uint32_t id = node_lookup(L, c, idx);
+  uint32_t id = c->building ? c->find(L, c, idx) : node_lookup(L, c, idx);
   if (id == UINT32_MAX) {
     lask_l_pushkeyrepr(L, idx);
     lask_l_raise(L, c, "missing", LASK_NO_NODE, "key %s is not in the graph", lua_tostring(L, -1));
@@ -315,6 +409,13 @@ static int walk_nodes(lua_State *L) {
     lua_settop(L, top);
   }
   c->cur = LASK_NO_NODE;
+  /* Every value read: emptied, then a new key in its empty hash part makes Lua rehash
+   * the table, which frees its array part (16 bytes a node) now rather than at some
+   * collection. (Emptying it during the walk made each growth a rehash.) */
+  for (uint32_t id = 0; id < lask_gb_count(c->b); id++)
+    lua_pushnil(L), lua_rawseti(L, c->vals, (lua_Integer)id + 1);
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, c->vals, c);
   return 0;
 }
 
@@ -340,3 +441,18 @@ void lask_lconv_build(lua_State *L, lask_lconv *c) {
   c->b = NULL;
   if (!(c->g = lask_gb_finish(b, &err))) luaL_error(L, "lask: %s", err.msg);
 }
+
+void lask_lconv_emit_arg(lua_State *L, lask_lconv *c, int idx) {
+  lua_pushvalue(L, idx); /* emit_table reads a table at the top */
+  emit_arg(L, c, lua_gettop(L), 1);
+  lua_pop(L, 1);
+}
+
+void lask_lconv_emit_head(lua_State *L, lask_lconv *c, int idx) { emit_shared(L, c, lua_absindex(L, idx)); }
+
+void lask_lconv_emit_literal(lua_State *L, lask_lconv *c, int idx) {
+  if (lua_type(L, idx) == LUA_TNUMBER) return emit_number(L, c, idx);
+  emit_const(L, c, idx);
+}
+
+int lask_lconv_is_callable(lua_State *L, lask_lconv *c, int idx) { return is_callable(L, c, idx); }

@@ -18,6 +18,7 @@ int luaopen_lask_core(lua_State *L) {
   lua_newtable(L);
   lask_l_open_keys(L);
   lask_l_open_get(L);
+  lask_l_open_builder(L);
   lask_l_open_plan(L);
   lask_l_open_sampler(L);
   lask_l_open_kernels(L);

@@ -237,7 +237,7 @@ lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
   d->out_off = calloc(n + 1, sizeof *d->out_off);
   if (!d->flags || !d->out_tag || !d->out_off) luaL_error(L, "get: out of memory");
   for (uint32_t v = 0; v < g->n; v++) { /* first pass: flags, tags, how many ranks */
-    lua_rawgeti(L, r->c->keys, (lua_Integer)v + 1);
+    lua_rawgeti(L, lask_lconv_keys(L, r->c), (lua_Integer)v + 1);
     lua_pushvalue(L, -1);
     if (lua_rawget(L, in) != LUA_TNIL) {
       d->flags[v] |= LASK_FEED_IN;
@@ -263,7 +263,7 @@ lask_ldist *lask_l_fed_prepare(lask_lrun *r, int opts, lask_run_opts *o) {
   for (uint32_t v = 0; v < g->n; v++) { /* second pass: tag -> node, destinations */
     d->out_off[v] = (uint32_t)ndst;
     if (!d->flags[v]) continue;
-    lua_rawgeti(L, r->c->keys, (lua_Integer)v + 1);
+    lua_rawgeti(L, lask_lconv_keys(L, r->c), (lua_Integer)v + 1);
     lua_pushvalue(L, -1);
     if (lua_rawget(L, in) != LUA_TNIL) d->tag_node[checktag(L, "inputs")] = v;
     lua_pop(L, 1);

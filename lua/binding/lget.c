@@ -100,7 +100,7 @@ static lua_Integer count_tasks(const lask_graph *g) {
 int lask_l_on_pretask(void *ctx, uint32_t node) {
   lask_lrun *r = ctx;
   if (!is_task(r->c->g, node)) return 0;
-  lua_rawgeti(r->L, r->c->keys, (lua_Integer)node + 1);
+  lua_rawgeti(r->L, lask_lconv_keys(r->L, r->c), (lua_Integer)node + 1);
   lua_pushvalue(r->L, r->c->dsk);
   lua_pushvalue(r->L, r->state);
   return call_callbacks(r, "pretask", 3);
@@ -112,7 +112,7 @@ int lask_l_on_posttask(void *ctx, uint32_t node, lask_value result, int worker) 
   if (!is_task(r->c->g, node)) return 0;
   lua_pushinteger(L, ++r->done);
   lua_setfield(L, r->state, "done");
-  lua_rawgeti(L, r->c->keys, (lua_Integer)node + 1);
+  lua_rawgeti(L, lask_lconv_keys(L, r->c), (lua_Integer)node + 1);
   lask_l_pushval(L, result);
   lua_pushvalue(L, r->c->dsk);
   lua_pushvalue(L, r->state);
@@ -182,7 +182,7 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
     enum { CYCLE_HEAD = 10, CYCLE_TAIL = 5 };
     int elide = len > CYCLE_HEAD + CYCLE_TAIL + 5;
     for (size_t i = 0; i < len; i++) {
-      lua_rawgeti(L, c->keys, (lua_Integer)ids[i] + 1);
+      lua_rawgeti(L, lask_lconv_keys(L, c), (lua_Integer)ids[i] + 1);
       lua_rawseti(L, cycle, (lua_Integer)i + 1);
     }
     for (size_t i = 0; i <= len; i++) { /* the first key again closes the loop */
@@ -216,7 +216,7 @@ int lask_l_raise_run_error(lask_lrun *r, const lask_err *err) {
   lua_createtable(L, 0, 6);
   lua_pushliteral(L, "task"), lua_setfield(L, -2, "kind");
   if (err->node != LASK_NO_NODE)
-    lua_rawgeti(L, c->keys, (lua_Integer)err->node + 1), lua_setfield(L, -2, "key");
+    lua_rawgeti(L, lask_lconv_keys(L, c), (lua_Integer)err->node + 1), lua_setfield(L, -2, "key");
   const char *fields[] = {"message", "traceback", "value"};
   for (int i = 0; i < 3; i++) lua_getfield(L, r->errobj, fields[i]), lua_setfield(L, -2, fields[i]);
   luaL_setmetatable(L, LASK_ERROR_MT);
@@ -253,7 +253,7 @@ static int setup_callbacks(lask_lrun *r, int which, lask_run_opts *o, lask_callb
   int workers = which == SCHED_MP         ? lask_l_mp_workers(L, o->num_workers)
                 : which == SCHED_THREADED ? lask_engine_workers(lask_l_engine(L))
                                           : 1;
-  o->trace = lask_l_newtrace(L, r->c_index, r->c->keys, workers);
+  o->trace = lask_l_newtrace(L, r->c_index, lask_lconv_keys(L, r->c), workers);
   return lua_gettop(L);
 }
 
@@ -305,12 +305,12 @@ static lask_lpar *parallel_lua(lask_lrun *r, int which, lask_run_opts *o) {
   return parallel && which == SCHED_THREADED ? lask_l_par_prepare(r, 3, o) : NULL;
 }
 
-/* core.get(dsk, keys [, opts]) with opts.scheduler ("sync", "threaded",
+/* core.get(dsk, keys [, opts]), dsk a table or a lask.graph_builder with opts.scheduler ("sync", "threaded",
  * "multiprocessing"), opts.num_workers, opts.callbacks (a list), opts.lua
  * ("caller" or "parallel"), opts.strict, opts.fed (ldist.c: threaded, values fed
  * from and sent to other ranks). */
 static int l_get(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1) && !luaL_testudata(L, 1, "lask.graph_builder")) luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
@@ -320,12 +320,16 @@ static int l_get(lua_State *L) {
     o.num_workers = (int)luaL_checkinteger(L, -1);
   lua_settop(L, 3);
   lask_lrun r = {.L = L};
-  r.c = lask_lconv_new(L, 1); /* 4: keys, 5: values, 6: the conversion */
+  int built = (r.c = lask_lbuild_get_begin(L, 1)) != NULL; /* a graph builder's, or: */
+  if (!built) r.c = lask_lconv_new(L, 1);                  /* 4: keys, 5: values, 6: the conversion */
   r.c_index = lua_gettop(L);
   lask_lconv_outputs(L, r.c, 2);
   size_t nrequested = r.c->nouts;
   lask_l_fed_convert_outputs(L, r.c, 3);
-  lask_lconv_build(L, r.c);
+  if (built)
+    lask_lbuild_finish(L, r.c);
+  else
+    lask_lconv_build(L, r.c);
   r.c->nouts = nrequested; /* a fed get's values for other ranks are built, not requested */
   lask_l_push_msgh(L), r.msgh = lua_gettop(L);
   lua_pushnil(L), r.errobj = lua_gettop(L);
@@ -348,6 +352,7 @@ static int l_get(lua_State *L) {
   if (st != LASK_OK && lask_l_fed_remote(fed))
     return lask_l_raise(L, r.c, "remote", LASK_NO_NODE, "%s", err.msg);
   if (st != LASK_OK) return lask_l_raise_run_error(&r, &err);
+  lask_lconv_done(L, r.c);
   size_t k = 0;
   push_results(L, 2, results, &k);
   for (k = 0; k < r.c->nouts; k++) lask_release(results[k]);
@@ -370,7 +375,7 @@ static int l_order(lua_State *L) {
   }
   lua_createtable(L, 0, (int)c->g->n);
   for (uint32_t i = 0; i < c->g->n; i++) {
-    lua_rawgeti(L, c->keys, (lua_Integer)i + 1);
+    lua_rawgeti(L, lask_lconv_keys(L, c), (lua_Integer)i + 1);
     lua_pushinteger(L, prio[i]);
     lua_rawset(L, -3);
   }

@@ -392,10 +392,10 @@ static int l_fed_plan(lua_State *L) {
   if (!p.text || !p.textlen || !p.order || !p.tag || !p.data || !p.owner || !load || !p.tuple)
     return luaL_error(L, "mpi.get: out of memory");
   for (uint32_t v = 0; v < p.n; v++) p.data[v] = (uint8_t)is_data(p.g, v), p.owner[v] = -1;
-  if (!lua_isnil(L, held)) hold(&p, c->keys, held, load);
-  if (!order_keys(&p, c->keys)) return luaL_error(L, "mpi.get: out of memory");
+  if (!lua_isnil(L, held)) hold(&p, lask_lconv_keys(L, c), held, load);
+  if (!order_keys(&p, lask_lconv_keys(L, c))) return luaL_error(L, "mpi.get: out of memory");
   if (byfn) {
-    owners_by_function(&p, c->keys, rule);
+    owners_by_function(&p, lask_lconv_keys(L, c), rule);
   } else if (!strcmp(rname, "hash")) {
     for (uint32_t v = 0; v < p.n; v++)
       if (!p.data[v] && p.owner[v] < 0) p.owner[v] = (int)(key_hash(&p, v) % (uint32_t)size);
@@ -422,11 +422,11 @@ static int l_fed_plan(lua_State *L) {
   size_t u = 0;
   for (size_t i = 0; i < npairs; i++)
     if (!u || pairs[i] != pairs[u - 1]) pairs[u++] = pairs[i];
-  push_part(&p, c->keys, rank, pairs, u);
+  push_part(&p, lask_lconv_keys(L, c), rank, pairs, u);
   free(pairs);
   lua_createtable(L, 0, (int)c->nouts); /* where: requested key -> its owner (-1: data) */
   for (size_t k = 0; k < c->nouts; k++) {
-    lua_rawgeti(L, c->keys, (lua_Integer)c->outs[k] + 1);
+    lua_rawgeti(L, lask_lconv_keys(L, c), (lua_Integer)c->outs[k] + 1);
     lua_pushinteger(L, p.owner[c->outs[k]]);
     lua_rawset(L, -3);
   }

@@ -448,7 +448,7 @@ void lask_l_par_mark(lask_lrun *r, lask_lpar *p) {
   lua_newtable(L);
   for (uint32_t i = 0; i < g->n; i++)
     if ((g->flags[i] & LASK_NODE_HOST) && !p->anywhere[i]) {
-      lua_rawgeti(L, r->c->keys, (lua_Integer)i + 1);
+      lua_rawgeti(L, lask_lconv_keys(L, r->c), (lua_Integer)i + 1);
       lua_pushboolean(L, 1);
       lua_rawset(L, -3);
     }

@@ -109,7 +109,11 @@ end
 function M.make_get(name)
   return function(dsk, keys, opts)
     opts = check_opts(opts)
-    if type(dsk) ~= "table" then error("get: the graph must be a table, got " .. type(dsk), 2) end
+    local builder = core.isbuilder(dsk)
+    if type(dsk) ~= "table" and not builder then
+      error("get: the graph must be a table or a lask.graph_builder, got " .. type(dsk), 2)
+    end
+    if opts.optimize and builder then error("get: optimize needs a graph table, not a lask.graph_builder", 2) end
     if opts.optimize then dsk = optimize(dsk, keys) end
     return core.get(dsk, keys, {
       scheduler = name,

@@ -27,8 +27,9 @@ local core = require "lask.core"
 --- A tuple key: Dask's `('x', 0, 1)`, made from a name and integers.
 -- Equal tuple keys are the same value (interned), so they index tables and compare
 -- with `==`; `1.0` and `1` are one part, as for Lua's table keys. A key costs one
--- allocation (its parts are its user values) and is collected when nothing refers to
--- it; `lask.key` hashes the parts into lask's own intern table (no string is built).
+-- allocation (64 bytes for `("x", i)` or `("x", i, j)`: short strings and numbers are
+-- packed into its bytes) and is collected when nothing refers to it; `lask.key`
+-- hashes the parts into lask's own intern table (no string is built).
 -- @function key
 -- @param name string: the name
 -- @param ... integer: the indices (any string, number or boolean; 255 parts in all at most)
@@ -61,6 +62,38 @@ local core = require "lask.core"
 -- @return number: seconds since an arbitrary start
 -- @usage local t0 = lask.clock(); assert(lask.clock() >= t0)
 
+--- A graph builder: a graph made by calls, a node at a time, with no Lua table a task.
+-- For generated graphs (millions of tasks): `b:task(key, f, ...)` adds the task
+-- `{f, ...}` under key, `b:value(key, v)` the literal v, `b:alias(key, other)` the
+-- value of the key other; each gives key back. Arguments follow `get`'s rules (tuple
+-- keys, strings that are keys, tasks and lists nested in tables, `lask.quote`), with
+-- two differences: a string is a key only once the builder has a node of that name
+-- (tuple keys may be used before they are defined), and a key cannot be defined
+-- twice. `lask.get(b, keys, opts)` (or `b:get(keys, opts)`, or any scheduler's get)
+-- runs it with the table path's errors (a missing dependency, a cycle: the key and
+-- the cause); the first get makes the engine's graph and later gets reuse it (the
+-- builder then takes no more nodes). Every node is computed (a table graph is culled
+-- to what the keys need); callbacks get the builder where they get the graph;
+-- `optimize` needs a table.
+-- @function graph_builder
+-- @return a builder (`lask.isbuilder` tells one)
+-- @raise from `b:task` when the function is not callable or the key is not a string
+-- or tuple key, or is defined already ("lask.graph_builder: task: key ('x', 1) is
+-- defined already")
+-- @usage local K, key = lask.kernels, lask.key
+-- local b = lask.graph_builder()
+-- b:value(key("x", 0), 1)
+-- for i = 1, 10 do b:task(key("x", i), K.add, key("x", i - 1), i) end
+-- b:alias("last", key("x", 10))
+-- assert(lask.get(b, "last") == 56 and b:get({key("x", 2), key("x", 3)})[2] == 7)
+-- assert(lask.sync.get(b, key("x", 1)) == 2)
+
+--- Whether a value is a graph builder (`lask.graph_builder`).
+-- @function isbuilder
+-- @param v any value
+-- @return boolean
+-- @usage assert(lask.isbuilder(lask.graph_builder()) and not lask.isbuilder({}))
+
 local lask = {
   _VERSION = "lask " .. core.version, -- as Lua's own _VERSION ("Lua 5.4")
   version = core.version, -- "MAJOR.MINOR.PATCH"
@@ -69,12 +102,14 @@ local lask = {
   quote = core.quote,
   kernels = core.kernels,
   clock = core.clock,
+  graph_builder = core.graph_builder,
+  isbuilder = core.isbuilder,
 }
 
 --- Runs a graph and gives the values of keys: the threaded scheduler's get.
 -- The same as `lask.threaded.get`; `lask.sync.get` and `lask.multiprocessing.get`
 -- take the same arguments and options.
--- @param dsk table: the graph, key -> value or task
+-- @param dsk table: the graph, key -> value or task; or a `lask.graph_builder`
 -- @param keys a key, or a list (nested lists allowed) of keys: the result has the same shape
 -- @param[opt] opts table: `num_workers` (a positive integer; the number of cores by
 -- default), `callbacks` (a list of callback objects, such as `lask.diagnostics`'

@@ -3,6 +3,10 @@
 --
 --   G.heads(kind, work_us)              op(a, b) -> a task, and the sum of a list
 --   G.build(shape, n, kind, work_us)    dsk, the output key, its expected value, tasks
+--   G.build_into(b, shape, n, kind, work_us)
+--                                       the same graph made by the lask.graph_builder b
+--                                       (b:task a node, no table a task): the output
+--                                       key, its expected value, tasks
 --
 -- The graphs. Every shape is built from one binary operation, op(a, b) = a + b:
 --   chain  N tasks: c0 = op(0, 1), ci = op(c(i-1), 1)
@@ -86,6 +90,65 @@ function G.build(shape, n, kind, work_us)
       level = up
     end
     return dsk, level[1], leaves * (leaves + 1) // 2, count
+  end
+  error("unknown shape " .. tostring(shape))
+end
+
+-- A task op(a, b) as b:task's head and arguments (G.heads' tasks, unpacked).
+local function task_parts(kind, work_us)
+  local op, sum = G.heads(kind, work_us)
+  local t = op(0, 0)
+  if type(t[2]) == "table" then return function(a, b) return t[1], { t[2][1], a, b }, t[3] end, sum end
+  local f = t[1]
+  return function(a, b) return f, a, b end, sum
+end
+
+function G.build_into(b, shape, n, kind, work_us)
+  local key = require("lask").key
+  local parts, sum = task_parts(kind, work_us)
+  local task = b.task
+  local function put(k, x, y) task(b, k, parts(x, y)) end
+  if shape == "chain" then
+    local prev = key("c", 0)
+    put(prev, 0, 1)
+    for i = 1, n - 1 do
+      local k = key("c", i)
+      put(k, prev, 1)
+      prev = k
+    end
+    return prev, n, n
+  elseif shape == "fanin" then
+    local ks = {}
+    for i = 1, n - 1 do
+      local k = key("f", i)
+      put(k, i, 1)
+      ks[i] = k
+    end
+    local out = key("fsum", 0)
+    task(b, out, sum, ks)
+    return out, (n - 1) * n // 2 + (n - 1), n
+  elseif shape == "tree" then
+    local leaves = (n + 1) // 2
+    local level, count = {}, 0
+    for i = 0, leaves - 1 do
+      local k = key("t", 0, i)
+      put(k, i, 1)
+      level[i + 1] = k
+    end
+    count = leaves
+    local depth = 0
+    while #level > 1 do
+      depth = depth + 1
+      local up = {}
+      for j = 1, (#level + 1) // 2 do
+        local k = key("t", depth, j - 1)
+        put(k, level[2 * j - 1], level[2 * j] or 0)
+        up[j] = k
+      end
+      count = count + #up
+      level = up
+    end
+    return level[1], leaves * (leaves + 1) // 2, count
   end
   error("unknown shape " .. tostring(shape))
 end

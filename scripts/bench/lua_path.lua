@@ -6,8 +6,10 @@
 --       (graphs.lua, as overhead.lua builds them), each in its own process, prints
 --       per stage: lask.key µs a call, building the table µs a task, converting it,
 --       the get (conversion included, lask.sync), the total (table + get), and the
---       peak bytes a task of table + get, next to the targets.
---   lua_path.lua run SHAPE N
+--       peak bytes a task of table + get, next to the targets; then the same graphs
+--       made by a lask.graph_builder (b:task a node, no table a task: build is the
+--       calls, conv making the engine graph from them).
+--   lua_path.lua run SHAPE N [builder]
 --       one measurement: prints one "RESULT k=v ..." line.
 --
 -- Environment (set by run.sh): LASK, the command that runs a Lua script with lask
@@ -35,7 +37,7 @@ local function time_keys(shape, n)
   return (R.clock() - t0) / n
 end
 
-local function measure(shape, n)
+local function measure(shape, n, way)
   local get = require("lask.sync").get
   local clock = R.clock
   collectgarbage()
@@ -43,7 +45,13 @@ local function measure(shape, n)
   local rss0 = R.status("VmRSS")
   local reset = R.reset_peak()
   local t0 = clock()
-  local dsk, out, expected, ntasks = G.build(shape, n, "native", 0)
+  local dsk, out, expected, ntasks
+  if way == "builder" then
+    dsk = require("lask").graph_builder()
+    out, expected, ntasks = G.build_into(dsk, shape, n, "native", 0)
+  else
+    dsk, out, expected, ntasks = G.build(shape, n, "native", 0)
+  end
   local t_build = clock() - t0
   -- start callbacks run once the table is converted, before any task: the
   -- conversion's share of the get
@@ -54,10 +62,10 @@ local function measure(shape, n)
   local t_get = clock() - t0
   local hwm = R.status("VmHWM")
   dsk = nil -- luacheck: ignore (dropped before the keys are timed)
-  local t_key = time_keys(shape, n)
+  local t_key = way ~= "builder" and time_keys(shape, n) or nil
   R.emit {
     tasks = ntasks,
-    key_us = t_key * 1e6,
+    key_us = t_key and t_key * 1e6 or "-",
     build_us = t_build / ntasks * 1e6,
     conv_us = (t_conv - t0) / ntasks * 1e6,
     get_us = t_get / ntasks * 1e6,
@@ -68,7 +76,7 @@ local function measure(shape, n)
 end
 
 if arg[1] == "run" then
-  measure(arg[2], math.tointeger(tonumber(arg[3])))
+  measure(arg[2], math.tointeger(tonumber(arg[3])), arg[4])
   return
 end
 
@@ -91,9 +99,11 @@ local self_path = R.shell_quote(arg[0])
 local load_at_start = R.loadavg()
 local rows, failures = {}, 0
 local function mark(v, target) return v and (v <= target and "" or " >") or "" end
-for _, shape in ipairs { "chain", "fanin", "tree" } do
-  io.stderr:write(string.format("lua_path: %s %d ... ", shape, n))
-  local t, output = R.run(string.format("%s %s run %s %d", LASK, self_path, shape, n))
+for _, run in ipairs { { "chain" }, { "fanin" }, { "tree" }, { "chain", "builder" }, { "fanin", "builder" },
+  { "tree", "builder" } } do
+  local shape, way = run[1], run[2] or ""
+  io.stderr:write(string.format("lua_path: %s %s %d ... ", shape, way, n))
+  local t, output = R.run(string.format("%s %s run %s %d %s", LASK, self_path, shape, n, way))
   if not t or t.ok ~= 1 then
     failures = failures + 1
     io.stderr:write((t and "WRONG RESULT\n" or "FAILED\n") .. (output or "") .. "\n")
@@ -101,9 +111,10 @@ for _, shape in ipairs { "chain", "fanin", "tree" } do
     io.stderr:write(string.format("%.2f µs/task\n", t.total_us))
   end
   local bytes = t and tonumber(t.bytes)
+  local key_us = t and tonumber(t.key_us)
   rows[#rows + 1] = {
-    shape, tostring(t and t.tasks or n),
-    R.num(t and t.key_us) .. mark(t and t.key_us, TARGET.key),
+    shape .. (way ~= "" and " (" .. way .. ")" or ""), tostring(t and t.tasks or n),
+    R.num(key_us) .. mark(key_us, TARGET.key),
     R.num(t and t.build_us),
     R.num(t and t.conv_us) .. mark(t and t.conv_us, TARGET.conv),
     R.num(t and t.get_us),
@@ -118,6 +129,8 @@ print("  native heads (lask.kernels.add), lask.sync, wall time on a monotonic cl
 print("  key: lask.key per call (fresh keys of the graph's shape). build: the Lua table, keys")
 print("  included. conv: converting it (the get's first part). get: the whole get, conversion")
 print("  included. total: build + get. bytes: peak RSS of table + get over the RSS before, a task.")
+print("  (builder): the graph made by lask.graph_builder's b:task calls, no table a task; conv is")
+print("  making the engine graph from what they emitted.")
 print(string.format("  Targets: key <= %.2f µs, conv <= %.2f µs, total <= %.1f µs, bytes <= %d; '>' marks a miss.",
   TARGET.key, TARGET.conv, TARGET.total, TARGET.bytes))
 print()

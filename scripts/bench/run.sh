@@ -33,6 +33,7 @@ trap finish EXIT
 bench native.lua
 bench overhead.lua
 bench lua_path.lua
+bench array_graphs.lua
 bench profiler.lua
 bench multiprocessing.lua
 bench array.lua

@@ -88,3 +88,69 @@ describe("conversion errors name the task and the key", function()
       "lask: task ('a', 1): its first element is nil, not a function (is the function defined?)")
   end)
 end)
+
+-- A conversion records tuple keys by id only when asked (errors, callbacks, lua =
+-- "parallel"), from the keys' stamps; another conversion of the same keys in between
+-- (a task, a callback or a plain get converting them again) must not lose them.
+describe("errors and callbacks name the right keys when the same keys are converted again", function()
+  local function graph(fail_at)
+    local d = { [key("n", 0)] = { K.add, 0, 1 } }
+    for i = 1, 20 do
+      d[key("n", i)] = i == fail_at and { function() error("boom at " .. i) end, key("n", i - 1) }
+        or { K.add, key("n", i - 1), 1 }
+    end
+    return d
+  end
+
+  for _, s in ipairs(schedulers) do
+    local name, get = s[1], s[2]
+    it("a task that fails after a task ran a get on the same keys (" .. name .. ")", function()
+      local d = graph(15)
+      d[key("n", 10)] = { function(x) -- converts the graph's own keys again, nested
+        assert.are.equal(5, lask.sync.get(d, key("n", 4)))
+        return x + 1
+      end, key("n", 9) }
+      local ok, err = pcall(get, d, key("n", 20))
+      assert.is_false(ok)
+      assert.are.equal("task", err.kind)
+      assert.is_true(rawequal(key("n", 15), err.key), tostring(err.key))
+      assert.matches("boom at 15", tostring(err))
+    end)
+  end
+
+  it("a cycle found after a start callback converted the same keys", function()
+    local d = graph()
+    d[key("n", 0)] = { K.add, key("n", 20), 1 }
+    local cb = { start = function() pcall(lask.order, d, key("n", 3)) end }
+    local ok, err = pcall(lask.sync.get, d, key("n", 20), { callbacks = { cb } })
+    assert.is_false(ok)
+    assert.are.equal("cycle", err.kind)
+    assert.are.equal(21, #err.cycle)
+    local seen = {}
+    for _, k in ipairs(err.cycle) do seen[k[2]] = true end
+    for i = 0, 20 do assert.is_true(seen[i], "key ('n', " .. i .. ") in the cycle") end
+  end)
+
+  it("posttask callbacks get every task's key after a start callback converted them again", function()
+    local d = graph()
+    local got = {}
+    local cb = {
+      start = function() assert.are.equal(4, lask.sync.get(d, key("n", 3))) end,
+      posttask = function(k) got[#got + 1] = k end,
+    }
+    assert.are.equal(21, lask.sync.get(d, key("n", 20), { callbacks = { cb } }))
+    assert.are.equal(21, #got)
+    for i, k in ipairs(got) do assert.is_true(rawequal(key("n", i - 1), k), tostring(k)) end
+  end)
+
+  it("a get after another get of the same keys names a missing key and its task", function()
+    local d = graph()
+    assert.are.equal(21, lask.sync.get(d, key("n", 20)))
+    d[key("n", 7)] = { K.add, key("gone", 1), 1 }
+    local ok, err = pcall(lask.sync.get, d, key("n", 20))
+    assert.is_false(ok)
+    assert.are.equal("missing", err.kind)
+    assert.is_true(rawequal(key("n", 7), err.key))
+    assert.matches("task %('n', 7%) depends on %('gone', 1%)", tostring(err))
+  end)
+end)

@@ -260,10 +260,11 @@ local function emit(state, layer, dsk)
 end
 
 -- The graph of layers (name -> layer) for the outputs (a set of layer names whose
--- blocks are wanted), with fusion; a plain table as lask.get takes it.
-function F.graph(layers, outputs)
+-- blocks are wanted), with fusion; a plain table as lask.get takes it, or into (a
+-- lask.graph_builder: its nodes are set as a table's would be) filled.
+function F.graph(layers, outputs, into)
   local state = { layers = layers, inline = plan_inlining(layers, outputs), plans = {}, extra = {} }
-  local dsk = {}
+  local dsk = into or {}
   -- elementwise plans first: they may decide that a child stays a task of its own
   for name, layer in pairs(layers) do
     local into = state.inline[name]
