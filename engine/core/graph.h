@@ -67,6 +67,10 @@ lask_graph_builder *lask_gb_new(void);
 /* Frees a builder and everything it holds. */
 void lask_gb_free(lask_graph_builder *b);
 
+/* Makes room for about nodes nodes and code instructions in all (a hint: building
+ * more or fewer is the same graph; a good one saves growing the arrays and the name map). */
+void lask_gb_reserve(lask_graph_builder *b, size_t nodes, size_t code);
+
 /* Adds a node with no program yet; returns its id. */
 uint32_t lask_gb_node(lask_graph_builder *b);
 

@@ -28,7 +28,7 @@ lask_hkey lask_hmap_bytes_key(const void *p, size_t len) {
   const unsigned char *s = p;
   uint64_t h = 1469598103934665603ULL; /* FNV-1a */
   for (size_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ULL;
-  return (lask_hkey){p, (uint32_t)len, mix(h)};
+  return (lask_hkey){p, (uint32_t)len, mix(h), 0};
 }
 
 lask_hkey lask_hmap_name_key(const char *p, size_t len) {
@@ -41,12 +41,13 @@ lask_hkey lask_hmap_name_key(const char *p, size_t len) {
    * (a cache line); the number's low three bits the slot in it */
   uint64_t h = 1469598103934665603ULL ^ (len - end);
   for (size_t i = 0; i < end; i++) h = (h ^ s[i]) * 1099511628211ULL;
+  uint64_t next = u & 7 ? 0 : mix(h ^ (((u >> 3) + 1) * 0x9e3779b97f4a7c15ULL)) << 3 | 1;
   h = mix(h ^ ((u >> 3) * 0x9e3779b97f4a7c15ULL));
-  return (lask_hkey){p, (uint32_t)len, (h << 3) | (u & 7)};
+  return (lask_hkey){p, (uint32_t)len, (h << 3) | (u & 7), next};
 }
 
 lask_hkey lask_hmap_ptr_key(const void *p) {
-  return (lask_hkey){p, LASK_HMAP_PTR, mix((uint64_t)(uintptr_t)p) ^ 0x9e3779b97f4a7c15ULL};
+  return (lask_hkey){p, LASK_HMAP_PTR, mix((uint64_t)(uintptr_t)p) ^ 0x9e3779b97f4a7c15ULL, 0};
 }
 
 void lask_hmap_init(lask_hmap *m) { memset(m, 0, sizeof *m); }
@@ -91,8 +92,9 @@ static struct lask_hslot *new_slots(size_t cap) {
   return aligned_alloc(64, bytes);
 }
 
-static int grow_slots(lask_hmap *m) {
-  size_t cap = m->cap ? m->cap * 2 : 64, mask = cap - 1;
+/* Moves the slots into a new table of cap slots (a power of two, >= 64, > count). */
+static int grow_slots_to(lask_hmap *m, size_t cap) {
+  size_t mask = cap - 1;
   struct lask_hslot *slots = new_slots(cap);
   if (!slots) return 0;
   memset(slots, 0xff, cap * sizeof *slots); /* every id UINT32_MAX: empty */
@@ -106,6 +108,8 @@ static int grow_slots(lask_hmap *m) {
   m->slots = slots, m->cap = cap;
   return 1;
 }
+
+static int grow_slots(lask_hmap *m) { return grow_slots_to(m, m->cap ? m->cap * 2 : 64); }
 
 static int grow_keys(lask_hmap *m, uint32_t id) {
   if (id < m->key_cap) return 1;
@@ -131,6 +135,17 @@ uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added)
     m->count++;
   }
   return m->slots[i].id;
+}
+
+int lask_hmap_reserve(lask_hmap *m, size_t count) {
+  size_t cap = m->cap ? m->cap : 64;
+  while (count * 2 > cap) cap *= 2; /* the load intern keeps: at most half */
+  if (cap > m->cap && !grow_slots_to(m, cap)) return 0;
+  return count ? grow_keys(m, (uint32_t)(count - 1)) : 1;
+}
+
+void lask_hmap_prefetch_next(const lask_hmap *m, lask_hkey k) {
+  if (k.next && m->cap) __builtin_prefetch(&m->slots[(k.next & ~(uint64_t)7) & (m->cap - 1)], 1);
 }
 
 void lask_hmap_rekey(lask_hmap *m, uint32_t id, const void *p) {

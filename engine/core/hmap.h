@@ -20,6 +20,7 @@ typedef struct lask_hkey {
   const void *p;
   uint32_t len; /* LASK_HMAP_PTR for identity keys */
   uint64_t hash;
+  uint64_t next; /* name keys ending in a number n with n % 8 == 0: the hash's run for n + 8; else 0 */
 } lask_hkey;
 
 typedef struct lask_hmap {
@@ -55,6 +56,15 @@ uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k);
  * when absent (*added tells which). Returns UINT32_MAX when out of memory (the map is
  * unchanged). */
 uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added);
+
+/* Makes room for count keys (ids below count) without growing again; 0 when out of
+ * memory (the map is unchanged). */
+int lask_hmap_reserve(lask_hmap *m, size_t count);
+
+/* Asks the cache for the slots where names numbered like k's, 8 on, would go (k from
+ * lask_hmap_name_key; nothing for other keys): a builder adding "t-0", "t-1", ... in turn
+ * finds each run of slots in cache. */
+void lask_hmap_prefetch_next(const lask_hmap *m, lask_hkey k);
 
 /* Makes the key of id point at p, bytes equal to the old ones (a copy that lives as
  * long as the map). */
