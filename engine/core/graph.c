@@ -138,7 +138,7 @@ static int reserve(void **p, size_t *cap, size_t need, size_t sz) {
 lask_graph_builder *lask_gb_new(void) {
   lask_graph_builder *b = calloc(1, sizeof *b);
   if (!b) return NULL;
-  lask_hmap_init(&b->by_name);
+  lask_hmap_init_names(&b->by_name, &b->names);
   for (size_t i = 0; i < RECENT_CONSTS; i++) b->recent[i].index = UINT32_MAX;
   lask_err_clear(&b->err);
   b->cur = b->last_begun = LASK_NO_NODE;
@@ -216,19 +216,25 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
     if (!b->names || !lask_hmap_reserve(&b->by_name, b->hint_nodes))
       return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
   }
-  /* one probe: the name is found, or added under the id its new node will get, and
-   * then made to point at the builder's copy */
+  /* The name is copied first and looked up by its copy: one probe finds it (the copy is
+   * taken back) or adds it under the id its new node will get. */
   size_t len = strlen(name);
+  struct lask_name_chunk *c = b->name_chunks;
+  char *copy = c && c->cap - c->used > len ? c->bytes + c->used : NULL;
+  if (copy)
+    memcpy(copy, name, len + 1), c->used += len + 1;
+  else if (!(copy = copy_name(&b->name_chunks, name, len)))
+    return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
   uint32_t fresh = (uint32_t)b->nnodes;
   int added;
-  lask_hkey key = lask_hmap_name_key(name, len);
+  lask_hkey key = lask_hmap_name_key(copy, len);
   uint32_t id = lask_hmap_intern(&b->by_name, key, fresh, &added);
-  if (id == UINT32_MAX) return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
-  if (!added) return id;
-  lask_hmap_prefetch_next(&b->by_name, key); /* the line a next numbered name may go to */
-  char *copy = copy_name(&b->name_chunks, name, len);
-  if (!copy) return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
-  lask_hmap_rekey(&b->by_name, fresh, copy);
+  if (!added || id == UINT32_MAX) {
+    b->name_chunks->used -= len + 1; /* the copy, last in the newest chunk */
+    if (id == UINT32_MAX) fail(b, LASK_ENOMEM, "out of memory naming a node");
+    return id == UINT32_MAX ? LASK_NO_NODE : id;
+  }
+  lask_hmap_prefetch_next(&b->by_name, key); /* the slots a next numbered name may go to */
   id = lask_gb_node(b);
   if (b->err.code) return LASK_NO_NODE; /* the map names a node that is not there: the build has failed */
   LASK_ASSERT(id == fresh);

@@ -57,7 +57,16 @@ void lask_hmap_free(lask_hmap *m) {
   lask_hmap_init(m);
 }
 
+void lask_hmap_init_names(lask_hmap *m, char **const *names) {
+  lask_hmap_init(m);
+  m->names = names;
+}
+
 static int key_eq(const lask_hmap *m, uint32_t id, const lask_hkey *k) {
+  if (m->names) {
+    const char *name = (*m->names)[id];
+    return memcmp(name, k->p, k->len) == 0 && name[k->len] == '\0';
+  }
   if (m->key_len[id] != k->len) return 0;
   return k->len == LASK_HMAP_PTR ? m->key_p[id] == k->p : memcmp(m->key_p[id], k->p, k->len) == 0;
 }
@@ -129,8 +138,10 @@ uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added)
   size_t i = probe(m, &k);
   *added = m->slots[i].id == UINT32_MAX;
   if (*added) {
-    if (!grow_keys(m, fresh)) return UINT32_MAX;
-    m->key_p[fresh] = k.p, m->key_len[fresh] = k.len;
+    if (!m->names) {
+      if (!grow_keys(m, fresh)) return UINT32_MAX;
+      m->key_p[fresh] = k.p, m->key_len[fresh] = k.len;
+    }
     m->slots[i] = (struct lask_hslot){(uint32_t)k.hash, fresh};
     m->count++;
   }
@@ -141,15 +152,9 @@ int lask_hmap_reserve(lask_hmap *m, size_t count) {
   size_t cap = m->cap ? m->cap : 64;
   while (count * 2 > cap) cap *= 2; /* the load intern keeps: at most half */
   if (cap > m->cap && !grow_slots_to(m, cap)) return 0;
-  return count ? grow_keys(m, (uint32_t)(count - 1)) : 1;
+  return count && !m->names ? grow_keys(m, (uint32_t)(count - 1)) : 1;
 }
 
 void lask_hmap_prefetch_next(const lask_hmap *m, lask_hkey k) {
   if (k.next && m->cap) __builtin_prefetch(&m->slots[(k.next & ~(uint64_t)7) & (m->cap - 1)], 1);
-}
-
-void lask_hmap_rekey(lask_hmap *m, uint32_t id, const void *p) {
-  LASK_ASSERT(id < m->key_cap && m->key_len[id] != LASK_HMAP_PTR &&
-              memcmp(m->key_p[id], p, m->key_len[id]) == 0);
-  m->key_p[id] = p;
 }

@@ -29,6 +29,7 @@ typedef struct lask_hmap {
   const void **key_p; /* by id */
   uint32_t *key_len;  /* by id */
   size_t key_cap;
+  char **const *names; /* lask_hmap_init_names: the keys are (*names)[id], the caller's */
 } lask_hmap;
 
 /* A key for the bytes p[0..len) (hashed now). */
@@ -45,6 +46,13 @@ lask_hkey lask_hmap_ptr_key(const void *p);
 
 /* Initialises an empty map. */
 void lask_hmap_init(lask_hmap *m);
+
+/* Initialises an empty map whose keys are NUL-terminated strings the caller keeps by
+ * id: the key of id is (*names)[id] (names points at the caller's array, which may move
+ * as it grows). The map stores no key: after lask_hmap_intern adds a key under id fresh,
+ * the caller sets (*names)[fresh] to a copy of its bytes before using the map again.
+ * Only lask_hmap_name_key and lask_hmap_bytes_key keys without a NUL byte go in. */
+void lask_hmap_init_names(lask_hmap *m, char **const *names);
 
 /* Frees the map's memory (not the keys, which are borrowed). */
 void lask_hmap_free(lask_hmap *m);
@@ -65,9 +73,5 @@ int lask_hmap_reserve(lask_hmap *m, size_t count);
  * lask_hmap_name_key; nothing for other keys): a builder adding "t-0", "t-1", ... in turn
  * finds each run of slots in cache. */
 void lask_hmap_prefetch_next(const lask_hmap *m, lask_hkey k);
-
-/* Makes the key of id point at p, bytes equal to the old ones (a copy that lives as
- * long as the map). */
-void lask_hmap_rekey(lask_hmap *m, uint32_t id, const void *p);
 
 #endif
