@@ -55,6 +55,7 @@ static void free_names(struct lask_name_chunk *c) {
  * or a number that every node uses is one constant, not one a node. */
 #define RECENT_SET_BITS 4
 #define RECENT_CONSTS   (2 << RECENT_SET_BITS) /* sets of two ways */
+#define RECENT_EMPTY    UINT8_MAX              /* no value has this type */
 
 /* The emit calls' fast paths are inlined into each of them. */
 #if defined(__GNUC__)
@@ -139,7 +140,7 @@ lask_graph_builder *lask_gb_new(void) {
   lask_graph_builder *b = calloc(1, sizeof *b);
   if (!b) return NULL;
   lask_hmap_init_names(&b->by_name, &b->names);
-  for (size_t i = 0; i < RECENT_CONSTS; i++) b->recent[i].index = UINT32_MAX;
+  for (size_t i = 0; i < RECENT_CONSTS; i++) b->recent[i].type = RECENT_EMPTY;
   lask_err_clear(&b->err);
   b->cur = b->last_begun = LASK_NO_NODE;
   b->linked = true;
@@ -266,7 +267,8 @@ static bool push_kernel(lask_graph_builder *b, uint32_t at) {
 /* Appends op operand to the current program, which pops `pops` values and pushes one;
  * false (the build failed) when it cannot. The stack positions of native kernels are
  * kept (kernels) to tell the calls of other heads (host). */
-static ALWAYS_INLINE bool emit(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pops) {
+static ALWAYS_INLINE bool emit_op(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pops,
+                                  bool kernel) {
   if (__builtin_expect(!b || b->err.code || b->cur == LASK_NO_NODE || operand > LASK_MAX_OPERAND ||
                            pops > b->depth || b->ncode == b->capcode,
                        0) &&
@@ -275,7 +277,7 @@ static ALWAYS_INLINE bool emit(lask_graph_builder *b, uint32_t op, size_t operan
   b->code[b->ncode++] = op | (uint32_t)operand << 3;
   uint32_t at = (uint32_t)(b->depth - pops); /* where the pushed value goes */
   b->depth = (int64_t)at + 1;
-  if (op == LASK_OP_CONST) return !lask_isa(b->consts[operand], &lask_kernel_class) || push_kernel(b, at);
+  if (op == LASK_OP_CONST) return !kernel || push_kernel(b, at);
   if (pops) {
     size_t nk = b->nkernels;
     while (nk && b->kernels[nk - 1] > at) nk--; /* the popped arguments */
@@ -286,6 +288,16 @@ static ALWAYS_INLINE bool emit(lask_graph_builder *b, uint32_t op, size_t operan
     b->nkernels = nk;
   }
   return true;
+}
+
+/* emit for every op but CONST. */
+static ALWAYS_INLINE bool emit(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pops) {
+  return emit_op(b, op, operand, pops, false);
+}
+
+/* Emits CONST c, c a constant of the pool. */
+static ALWAYS_INLINE void emit_const(lask_graph_builder *b, uint32_t c) {
+  emit_op(b, LASK_OP_CONST, c, 0, b && c < b->nconsts && lask_isa(b->consts[c], &lask_kernel_class));
 }
 
 void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
@@ -367,7 +379,7 @@ uint32_t lask_gb_add_const(lask_graph_builder *b, lask_value v) {
 
 void lask_gb_const_ref(lask_graph_builder *b, uint32_t c) {
   if (b && c >= b->nconsts && !b->err.code) return fail(b, LASK_EINVAL, "reference to an unknown constant");
-  emit(b, LASK_OP_CONST, c, 0);
+  emit_const(b, c);
 }
 
 /* The bits that tell v from other values of its type; false for types not cached. */
@@ -386,20 +398,27 @@ static bool const_bits(lask_value v, uint64_t *bits) {
 
 void lask_gb_const(lask_graph_builder *b, lask_value v) {
   uint64_t bits;
-  if (!b || b->err.code || !const_bits(v, &bits)) return lask_gb_const_ref(b, lask_gb_add_const(b, v));
+  if (v.type == LASK_TINT)
+    bits = (uint64_t)v.as.i;
+  else if (v.type == LASK_TOBJ)
+    bits = (uint64_t)(uintptr_t)v.as.o; /* the very same object */
+  else if (!const_bits(v, &bits))
+    return lask_gb_const_ref(b, lask_gb_add_const(b, v));
+  if (!b || b->err.code) return lask_gb_const_ref(b, lask_gb_add_const(b, v));
   /* two ways a set: the hash's top bits pick the set */
   uint64_t h = (bits ^ (bits >> 29) ^ (uint64_t)v.type * 0x632be59bd9b4e019ULL) * 0x9e3779b97f4a7c15ULL;
   struct recent_const *set = &b->recent[(h >> (64 - RECENT_SET_BITS)) * 2];
+  bool kernel = lask_isa(v, &lask_kernel_class);
   for (int w = 0; w < 2; w++)
-    if (set[w].bits == bits && set[w].type == v.type && set[w].index != UINT32_MAX) {
+    if (set[w].bits == bits && set[w].type == v.type) {
       if (v.type == LASK_TOBJ) lask_release(v); /* the pool holds a reference already */
-      emit(b, LASK_OP_CONST, set[w].index, 0);
+      emit_op(b, LASK_OP_CONST, set[w].index, 0, kernel);
       return;
     }
   uint32_t c = lask_gb_add_const(b, v);
   if (c != UINT32_MAX) {
     set[1] = set[0], set[0] = (struct recent_const){bits, c, v.type}; /* the older way goes */
-    emit(b, LASK_OP_CONST, c, 0);
+    emit_op(b, LASK_OP_CONST, c, 0, kernel);
   }
 }
 

@@ -31,11 +31,34 @@ lask_hkey lask_hmap_bytes_key(const void *p, size_t len) {
   return (lask_hkey){p, (uint32_t)len, mix(h), 0};
 }
 
+/* The number name[*end..len) ends with (up to 8 digits; *end = len: none), read 8 bytes
+ * at once: bytes '0'..'9' xor '0' are 0..9, the others have a byte >= 10, flagged by
+ * bit 7 of (x + 0x76) | x (a carry out of a byte >= 0x8a may flag a '9' above it too:
+ * the split stays a function of the bytes, all the map needs); the digits, leading
+ * zeros in the bytes below them, become the number by three multiplies. */
+static uint64_t trailing_number8(const unsigned char *s, size_t len, size_t *end) {
+  uint64_t w, x, nd;
+  memcpy(&w, s + len - 8, 8);
+  x = w ^ 0x3030303030303030ULL;
+  nd = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+  unsigned k = nd ? (unsigned)__builtin_clzll(nd) / 8 : 8; /* trailing digits: the top bytes */
+  *end = len - k;
+  if (!k) return 0;
+  x &= k == 8 ? ~0ULL : ~((1ULL << (8 * (8 - k))) - 1); /* the name's bytes before them: 0 */
+  x = x * 10 + (x >> 8);
+  return (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+          (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+         32;
+}
+
 lask_hkey lask_hmap_name_key(const char *p, size_t len) {
   const unsigned char *s = (const unsigned char *)p;
-  size_t end = len, stop = len > 18 ? len - 18 : 0;
+  size_t end = len;
   uint64_t u = 0, pow = 1;
-  for (unsigned d; end > stop && (d = (unsigned)s[end - 1] - '0') < 10; end--) u += d * pow, pow *= 10;
+  if (len >= 8)
+    u = trailing_number8(s, len, &end);
+  else
+    for (unsigned d; end > 0 && (d = (unsigned)s[end - 1] - '0') < 10; end--) u += d * pow, pow *= 10;
   if (end == len) return lask_hmap_bytes_key(p, len);
   /* the rest of the name and the number's block of 8 choose a random run of 8 slots
    * (a cache line); the number's low three bits the slot in it */

@@ -232,8 +232,8 @@ static void test_names_after_unnamed_nodes(void **state) {
 
 /* Names that differ only in how their trailing number is written ("n7", "n07",
  * "n007"), numbers of every length (none, 19 and 25 digits, more than a block's
- * run), all-digit and empty names: each is its own node, asked again it is the same
- * node, and the finished graph finds each by its name. */
+ * run), all-digit and empty names, digits after bytes above 0x7f (UTF-8): each is its own node, asked again
+ * it is the same node, and the finished graph finds each by its name. */
 static void test_numbered_names_stay_distinct(void **state) {
   (void)state;
   static const char *const fixed[] = {"",
@@ -251,7 +251,17 @@ static void test_numbered_names_stay_distinct(void **state) {
                                       "7n",
                                       "n-8",
                                       "n-16",
-                                      "n-24"};
+                                      "n-24",
+                                      "abcdefg9",
+                                      "abcdefg\xba9",
+                                      "abcdefg\xba09",
+                                      "abcdef\xc3\xa99",
+                                      "\xba99999999",
+                                      "\xba9999999",
+                                      "1\xba9999999",
+                                      "12345678",
+                                      "012345678",
+                                      "123456789"};
   enum { NFIXED = sizeof fixed / sizeof fixed[0], RUN = 300 };
   char names[NFIXED + RUN][32];
   for (uint32_t i = 0; i < NFIXED; i++) snprintf(names[i], sizeof names[i], "%s", fixed[i]);
