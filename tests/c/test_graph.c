@@ -253,12 +253,18 @@ static void test_numbered_names_stay_distinct(void **state) {
                                       "n-16",
                                       "n-24",
                                       "abcdefg9",
-                                      "abcdefg\xba9",
-                                      "abcdefg\xba09",
-                                      "abcdef\xc3\xa99",
-                                      "\xba99999999",
-                                      "\xba9999999",
-                                      "1\xba9999999",
+                                      "abcdefg\xba"
+                                      "9",
+                                      "abcdefg\xba"
+                                      "09",
+                                      "abcdef\xc3\xa9"
+                                      "9",
+                                      "\xba"
+                                      "99999999",
+                                      "\xba"
+                                      "9999999",
+                                      "1\xba"
+                                      "9999999",
                                       "12345678",
                                       "012345678",
                                       "123456789"};
@@ -1222,6 +1228,49 @@ static void test_names_and_edges_with_any_reserve_hint(void **state) {
   free(names);
 }
 
+/* A program with thousands of dependencies, most of them on nodes added while it is
+ * emitted (as lask.key graphs add the nodes they meet), each named twice: one edge
+ * each, in first-use order, and the sum over them right. */
+static void test_many_dependencies_on_nodes_added_midway(void **state) {
+  (void)state;
+  enum { FIRST = 10, MORE = 5000 };
+  for (int named = 0; named <= 1; named++) {
+    lask_graph_builder *b = lask_gb_new();
+    char name[32];
+    for (uint32_t i = 0; i < FIRST; i++) {
+      snprintf(name, sizeof name, "n%u", i);
+      assert_int_equal(named ? lask_gb_named(b, name) : lask_gb_node(b), i);
+    }
+    emit_literal(b, 0, lask_int(0));
+    lask_gb_begin(b, 1); /* sum([#0, #2 .. #FIRST+MORE-1, and each again]) */
+    lask_gb_const(b, kernel("sum"));
+    uint32_t nitems = 0;
+    lask_gb_key(b, 0), nitems++;
+    for (uint32_t i = 2; i < FIRST + MORE; i++) {
+      if (i >= FIRST) {
+        snprintf(name, sizeof name, "n%u", i);
+        assert_int_equal(named ? lask_gb_named(b, name) : lask_gb_node(b), i);
+      }
+      lask_gb_key(b, i), nitems++;
+      lask_gb_key(b, i - 1), nitems++; /* a repeat (of #1 itself once: a cycle, not run) */
+    }
+    lask_gb_list(b, nitems);
+    lask_gb_call(b, 1);
+    lask_gb_end(b);
+    for (uint32_t i = 2; i < FIRST + MORE; i++) emit_literal(b, i, lask_int(i));
+    lask_graph *g = finish_ok(b);
+    assert_int_equal(g->dep_off[2] - g->dep_off[1], FIRST + MORE);
+    assert_int_equal(g->deps[g->dep_off[1]], 0);
+    assert_int_equal(g->deps[g->dep_off[1] + 1], 2);
+    assert_int_equal(g->deps[g->dep_off[1] + 2], 1);
+    for (uint32_t k = 3; k < FIRST + MORE; k++) assert_int_equal(g->deps[g->dep_off[1] + k], k);
+    for (uint32_t i = 2; i < FIRST + MORE; i++) assert_outs(g, i, (const uint32_t[]){1}, 1);
+    assert_true(lask_graph_check(g));
+    if (named) assert_int_equal(lask_graph_find(g, "n4000"), 4000);
+    lask_graph_free(g);
+  }
+}
+
 static int teardown_check_counted(void **state) {
   (void)state;
   int left = atomic_load(&counted_live);
@@ -1255,6 +1304,7 @@ int main(void) {
       T(test_builder_errors_name_the_node),
       T(test_edges_same_in_any_build_order),
       T(test_names_and_edges_with_any_reserve_hint),
+      T(test_many_dependencies_on_nodes_added_midway),
   };
   return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }
