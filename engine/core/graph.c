@@ -217,8 +217,9 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
     if (!b->names || !lask_hmap_reserve(&b->by_name, b->hint_nodes))
       return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
   }
-  /* The name is copied first and looked up by its copy: one probe finds it (the copy is
-   * taken back) or adds it under the id its new node will get. */
+  /* The name is copied first: one probe finds it (the copy is taken back) or adds it
+   * under the id its new node will get, whose name is the copy (the map reads the keys
+   * from names). */
   size_t len = strlen(name);
   struct lask_name_chunk *c = b->name_chunks;
   char *copy = c && c->cap - c->used > len ? c->bytes + c->used : NULL;
@@ -228,7 +229,7 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
     return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
   uint32_t fresh = (uint32_t)b->nnodes;
   int added;
-  lask_hkey key = lask_hmap_name_key(copy, len);
+  lask_hkey key = lask_hmap_name_key(name, len); /* (not the copy: its stores are in flight) */
   uint32_t id = lask_hmap_intern(&b->by_name, key, fresh, &added);
   if (!added || id == UINT32_MAX) {
     b->name_chunks->used -= len + 1; /* the copy, last in the newest chunk */

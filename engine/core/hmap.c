@@ -14,7 +14,7 @@
 
 struct lask_hslot {
   uint32_t hash; /* the low 32 bits of the key's hash */
-  uint32_t id;   /* UINT32_MAX: empty */
+  uint32_t id1;  /* the id + 1; 0: empty (a fresh zero page is an empty table) */
 };
 
 static uint64_t mix(uint64_t h) {
@@ -75,11 +75,6 @@ lask_hkey lask_hmap_ptr_key(const void *p) {
 
 void lask_hmap_init(lask_hmap *m) { memset(m, 0, sizeof *m); }
 
-void lask_hmap_free(lask_hmap *m) {
-  free(m->slots), free(m->key_p), free(m->key_len);
-  lask_hmap_init(m);
-}
-
 void lask_hmap_init_names(lask_hmap *m, char **const *names) {
   lask_hmap_init(m);
   m->names = names;
@@ -99,29 +94,52 @@ static size_t probe(const lask_hmap *m, const lask_hkey *k) {
   size_t mask = m->cap - 1, i = (size_t)(uint32_t)k->hash & mask;
   for (;; i = (i + 1) & mask) {
     const struct lask_hslot *s = &m->slots[i];
-    if (s->id == UINT32_MAX || (s->hash == (uint32_t)k->hash && key_eq(m, s->id, k))) return i;
+    if (!s->id1 || (s->hash == (uint32_t)k->hash && key_eq(m, s->id1 - 1, k))) return i;
   }
 }
 
 uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k) {
-  return m->cap == 0 ? UINT32_MAX : m->slots[probe(m, &k)].id;
+  return m->cap == 0 ? UINT32_MAX : m->slots[probe(m, &k)].id1 - 1; /* empty: UINT32_MAX */
 }
 
-/* A slot table of cap slots (a power of two, at least 64), aligned to cache lines so a
- * run of 8 slots (lask_hmap_name_key) is one line. A big one is aligned to, and asks
- * the kernel for, huge pages: probes land anywhere in it, and with 4 KiB pages nearly
- * every probe of a table of millions of keys would also miss the TLB. */
+/* An empty slot table of cap slots (a power of two, at least 64), aligned to cache
+ * lines so a run of 8 slots (lask_hmap_name_key) is one line. A big one is a mapping of
+ * its own, aligned to and asking the kernel for huge pages (probes land anywhere in it,
+ * and with 4 KiB pages nearly every probe of a table of millions of keys would also miss
+ * the TLB), and empty as the kernel gives it: no pass to clear it. */
 static struct lask_hslot *new_slots(size_t cap) {
   size_t bytes = cap * sizeof(struct lask_hslot);
   LASK_ASSERT(cap >= 64 && (cap & (cap - 1)) == 0);
 #ifdef MADV_HUGEPAGE
-  if (bytes >= HUGE_PAGE) {
-    void *p = aligned_alloc(HUGE_PAGE, bytes); /* bytes is a power of two >= HUGE_PAGE */
-    if (p) madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: failure changes nothing */
-    return p;
+  if (bytes >= HUGE_PAGE) { /* bytes is a power of two >= HUGE_PAGE */
+    char *p = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+    if (head) munmap(p, head);
+    if (HUGE_PAGE - head) munmap(p + head + bytes, HUGE_PAGE - head);
+    madvise(p + head, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+    return (struct lask_hslot *)(p + head);
   }
 #endif
-  return aligned_alloc(64, bytes);
+  struct lask_hslot *slots = aligned_alloc(64, bytes);
+  if (slots) memset(slots, 0, bytes);
+  return slots;
+}
+
+/* Frees a table of new_slots(cap). */
+static void free_slots(struct lask_hslot *slots, size_t cap) {
+#ifdef MADV_HUGEPAGE
+  if (slots && cap * sizeof *slots >= HUGE_PAGE) {
+    munmap(slots, cap * sizeof *slots);
+    return;
+  }
+#endif
+  free(slots);
+}
+
+void lask_hmap_free(lask_hmap *m) {
+  free_slots(m->slots, m->cap), free(m->key_p), free(m->key_len);
+  lask_hmap_init(m);
 }
 
 /* Moves the slots into a new table of cap slots (a power of two, >= 64, > count). */
@@ -129,14 +147,13 @@ static int grow_slots_to(lask_hmap *m, size_t cap) {
   size_t mask = cap - 1;
   struct lask_hslot *slots = new_slots(cap);
   if (!slots) return 0;
-  memset(slots, 0xff, cap * sizeof *slots); /* every id UINT32_MAX: empty */
   for (size_t i = 0; i < m->cap; i++) {
-    if (m->slots[i].id == UINT32_MAX) continue;
+    if (!m->slots[i].id1) continue;
     size_t j = m->slots[i].hash & mask;
-    while (slots[j].id != UINT32_MAX) j = (j + 1) & mask;
+    while (slots[j].id1) j = (j + 1) & mask;
     slots[j] = m->slots[i];
   }
-  free(m->slots);
+  free_slots(m->slots, m->cap);
   m->slots = slots, m->cap = cap;
   return 1;
 }
@@ -159,16 +176,16 @@ static int grow_keys(lask_hmap *m, uint32_t id) {
 uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added) {
   if ((m->count + 1) * 2 > m->cap && !grow_slots(m)) return UINT32_MAX;
   size_t i = probe(m, &k);
-  *added = m->slots[i].id == UINT32_MAX;
+  *added = !m->slots[i].id1;
   if (*added) {
     if (!m->names) {
       if (!grow_keys(m, fresh)) return UINT32_MAX;
       m->key_p[fresh] = k.p, m->key_len[fresh] = k.len;
     }
-    m->slots[i] = (struct lask_hslot){(uint32_t)k.hash, fresh};
+    m->slots[i] = (struct lask_hslot){(uint32_t)k.hash, fresh + 1};
     m->count++;
   }
-  return m->slots[i].id;
+  return m->slots[i].id1 - 1;
 }
 
 int lask_hmap_reserve(lask_hmap *m, size_t count) {

@@ -24,7 +24,7 @@ typedef struct lask_hkey {
 } lask_hkey;
 
 typedef struct lask_hmap {
-  struct lask_hslot *slots; /* cap of them; id UINT32_MAX marks an empty slot */
+  struct lask_hslot *slots; /* cap of them (hmap.c) */
   size_t cap, count;
   const void **key_p; /* by id */
   uint32_t *key_len;  /* by id */
