@@ -81,7 +81,9 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name);
 /* Number of nodes added so far. */
 uint32_t lask_gb_count(const lask_graph_builder *b);
 
-/* Starts node id's program; the emit calls below append to it until lask_gb_end. */
+/* Starts node id's program; the emit calls below append to it until lask_gb_end.
+ * Programs begun in increasing id order have their edges made as they are emitted; any
+ * other order builds the same graph, with one more pass over the code in lask_gb_finish. */
 void lask_gb_begin(lask_graph_builder *b, uint32_t id);
 
 /* Emits KEY id: a dependency on node id. */
