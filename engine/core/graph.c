@@ -101,9 +101,9 @@ struct lask_graph_builder {
   size_t nkernels, capkernels;
   uint8_t host; /* LASK_NODE_HOST once it calls a head that is not a native kernel */
   struct recent_const {
-    uint64_t bits;  /* const_bits of the value */
-    uint32_t index; /* UINT32_MAX: empty */
-    uint8_t type;
+    uint64_t bits;         /* const_bits of the value */
+    uint32_t index;        /* in consts */
+    uint8_t type;          /* RECENT_EMPTY: an empty entry */
   } recent[RECENT_CONSTS]; /* constants added lately, by a hash of the value */
   lask_err err;            /* sticky */
 };
@@ -185,8 +185,11 @@ static int reserve_nodes(lask_graph_builder *b, size_t need) {
 void lask_gb_reserve(lask_graph_builder *b, size_t nodes, size_t code) {
   if (!b || b->err.code) return;
   if (nodes > LASK_MAX_OPERAND) nodes = LASK_MAX_OPERAND;
-  if (!reserve_nodes(b, nodes) || !reserve((void **)&b->code, &b->capcode, code, sizeof(uint32_t)))
-    return fail_at(b, LASK_ENOMEM, LASK_NO_NODE, "out of memory reserving room for the graph");
+  /* a hint: when there is no room for it the arrays grow as they would without it */
+  if (!reserve_nodes(b, nodes)) return;
+  if (code > (size_t)LASK_MAX_OPERAND * 64 ||
+      !reserve((void **)&b->code, &b->capcode, code, sizeof(uint32_t)))
+    return;
   if (nodes > b->hint_nodes) b->hint_nodes = nodes;
 }
 
@@ -214,8 +217,8 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
   if (b->err.code) return LASK_NO_NODE;
   if (!b->names) {
     b->names = calloc(b->capnodes ? b->capnodes : 1, sizeof(char *));
-    if (!b->names || !lask_hmap_reserve(&b->by_name, b->hint_nodes))
-      return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
+    if (!b->names) return fail(b, LASK_ENOMEM, "out of memory naming a node"), LASK_NO_NODE;
+    lask_hmap_reserve(&b->by_name, b->hint_nodes); /* a hint: without room the map grows as it goes */
   }
   /* The name is copied first: one probe finds it (the copy is taken back) or adds it
    * under the id its new node will get, whose name is the copy (the map reads the keys
