@@ -77,6 +77,7 @@ static void free_names(struct lask_name_chunk *c) {
 struct lask_graph_builder {
   uint32_t *code;
   size_t ncode, capcode;
+  size_t limit; /* emit's fast path while ncode < limit: capcode in a program, else 0 */
   lask_value *consts;
   size_t nconsts, capconsts;
   /* by node id, capnodes of each (dep_off and out_off: capnodes + 2) */
@@ -111,6 +112,7 @@ struct lask_graph_builder {
 /* Records the first error of the build, naming the node it concerns ("node 'x': ",
  * "node #3: " without a name) unless node is LASK_NO_NODE. */
 static void fail_at(lask_graph_builder *b, lask_status code, uint32_t node, const char *msg) {
+  b->limit = 0; /* every emit takes the checked path, which sees the error */
   if (b->err.code != LASK_OK) return;
   const char *name = node < b->nnodes && b->names ? b->names[node] : NULL;
   if (node >= b->nnodes)
@@ -190,6 +192,7 @@ void lask_gb_reserve(lask_graph_builder *b, size_t nodes, size_t code) {
   if (code > (size_t)LASK_MAX_OPERAND * 64 ||
       !reserve((void **)&b->code, &b->capcode, code, sizeof(uint32_t)))
     return;
+  if (b->limit) b->limit = b->capcode;
   if (nodes > b->hint_nodes) b->hint_nodes = nodes;
 }
 
@@ -256,6 +259,7 @@ static bool emit_checked(lask_graph_builder *b, size_t operand, int64_t pops) {
   if (pops > b->depth) return fail(b, LASK_EINVAL, "program pops more values than it pushed"), false;
   if (!reserve((void **)&b->code, &b->capcode, b->ncode + 1, sizeof(uint32_t)))
     return fail(b, LASK_ENOMEM, "out of memory emitting code"), false;
+  b->limit = b->capcode;
   return true;
 }
 
@@ -273,15 +277,18 @@ static bool push_kernel(lask_graph_builder *b, uint32_t at) {
  * kept (kernels) to tell the calls of other heads (host). */
 static ALWAYS_INLINE bool emit_op(lask_graph_builder *b, uint32_t op, size_t operand, int64_t pops,
                                   bool kernel) {
-  if (__builtin_expect(!b || b->err.code || b->cur == LASK_NO_NODE || operand > LASK_MAX_OPERAND ||
-                           pops > b->depth || b->ncode == b->capcode,
-                       0) &&
+  if (__builtin_expect(!b || b->ncode >= b->limit || operand > LASK_MAX_OPERAND || pops > b->depth, 0) &&
       !emit_checked(b, operand, pops))
     return false;
   b->code[b->ncode++] = op | (uint32_t)operand << 3;
   uint32_t at = (uint32_t)(b->depth - pops); /* where the pushed value goes */
   b->depth = (int64_t)at + 1;
-  if (op == LASK_OP_CONST) return !kernel || push_kernel(b, at);
+  if (op == LASK_OP_CONST) {
+    if (!kernel) return true;
+    if (b->nkernels == b->capkernels) return push_kernel(b, at);
+    b->kernels[b->nkernels++] = at;
+    return true;
+  }
   if (pops) {
     size_t nk = b->nkernels;
     while (nk && b->kernels[nk - 1] > at) nk--; /* the popped arguments */
@@ -313,6 +320,7 @@ void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
   if (b->last_begun != LASK_NO_NODE && id < b->last_begun) b->linked = false;
   b->last_begun = id;
   b->cur = id;
+  b->limit = b->capcode;
   b->depth = 0;
   b->host = 0;
   b->nkernels = 0;
@@ -356,6 +364,14 @@ static void add_dep_slow(lask_graph_builder *b, uint32_t d) {
 
 /* Adds d to the current program's dependencies unless it is one already. */
 static ALWAYS_INLINE void add_dep(lask_graph_builder *b, uint32_t d) {
+  if (b->marking && d < b->capmark && b->ndeps < b->capdeps) {
+    uint64_t *w = &b->mark[d / 64], bit = 1ull << (d % 64);
+    if (*w & bit) return;
+    *w |= bit;
+    b->deps[b->ndeps++] = d;
+    b->out_off[d + 2]++;
+    return;
+  }
   size_t first = b->dep_off[b->cur];
   if (b->marking || b->ndeps - first >= FEW_DEPS || b->ndeps == b->capdeps) return add_dep_slow(b, d);
   for (size_t e = first; e < b->ndeps; e++)
@@ -419,7 +435,11 @@ void lask_gb_const(lask_graph_builder *b, lask_value v) {
       emit_op(b, LASK_OP_CONST, set[w].index, 0, kernel);
       return;
     }
-  uint32_t c = lask_gb_add_const(b, v);
+  uint32_t c;
+  if (b->nconsts < b->capconsts)
+    b->consts[c = (uint32_t)b->nconsts++] = v;
+  else
+    c = lask_gb_add_const(b, v);
   if (c != UINT32_MAX) {
     set[1] = set[0], set[0] = (struct recent_const){bits, c, v.type}; /* the older way goes */
     emit_op(b, LASK_OP_CONST, c, 0, kernel);
@@ -443,6 +463,7 @@ void lask_gb_end(lask_graph_builder *b) {
   }
   b->ndefined++;
   b->cur = LASK_NO_NODE;
+  b->limit = 0;
 }
 
 /* Lays out the dependents (out_off, outs) of g, whose dependencies are made, from the
