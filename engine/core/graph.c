@@ -242,7 +242,6 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name) {
     if (id == UINT32_MAX) fail(b, LASK_ENOMEM, "out of memory naming a node");
     return id == UINT32_MAX ? LASK_NO_NODE : id;
   }
-  lask_hmap_prefetch_next(&b->by_name, key); /* the slots a next numbered name may go to */
   id = lask_gb_node(b);
   if (b->err.code) return LASK_NO_NODE; /* the map names a node that is not there: the build has failed */
   LASK_ASSERT(id == fresh);

@@ -36,7 +36,13 @@ lask_hkey lask_hmap_bytes_key(const void *p, size_t len) {
  * bit 7 of (x + 0x76) | x (a carry out of a byte >= 0x8a may flag a '9' above it too:
  * the split stays a function of the bytes, all the map needs); the digits, leading
  * zeros in the bytes below them, become the number by three multiplies. */
-static uint64_t trailing_number8(const unsigned char *s, size_t len, size_t *end) {
+/* The number a name of len >= 8 bytes ends with, up to 8 digits, and in *rest a hash of
+ * the bytes before it (*end: where it starts; len: no number). The last 8 bytes are read
+ * at once: bytes '0'..'9' xor '0' are 0..9, the others have a byte >= 10, flagged by bit
+ * 7 of (x + 0x76) | x (a carry out of a byte >= 0x8a may flag a '9' above it too: the
+ * split stays a function of the bytes, all the map needs); the digits, leading zeros in
+ * the bytes below them, become the number by three multiplies. */
+static uint64_t trailing_number8(const unsigned char *s, size_t len, size_t *end, uint64_t *rest) {
   uint64_t w, x, nd;
   memcpy(&w, s + len - 8, 8);
   x = w ^ 0x3030303030303030ULL;
@@ -44,7 +50,11 @@ static uint64_t trailing_number8(const unsigned char *s, size_t len, size_t *end
   unsigned k = nd ? (unsigned)__builtin_clzll(nd) / 8 : 8; /* trailing digits: the top bytes */
   *end = len - k;
   if (!k) return 0;
-  x &= k == 8 ? ~0ULL : ~((1ULL << (8 * (8 - k))) - 1); /* the name's bytes before them: 0 */
+  uint64_t low = k == 8 ? 0 : (1ULL << (8 * (8 - k))) - 1; /* the bytes before the digits */
+  uint64_t h = 1469598103934665603ULL ^ k;
+  for (size_t i = 0; i + 8 < len; i++) h = (h ^ s[i]) * 1099511628211ULL;
+  *rest = h ^ ((w & low) * 0x9e3779b97f4a7c15ULL);
+  x &= ~low;
   x = x * 10 + (x >> 8);
   return (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
           (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
@@ -54,16 +64,18 @@ static uint64_t trailing_number8(const unsigned char *s, size_t len, size_t *end
 lask_hkey lask_hmap_name_key(const char *p, size_t len) {
   const unsigned char *s = (const unsigned char *)p;
   size_t end = len;
-  uint64_t u = 0, pow = 1;
-  if (len >= 8)
-    u = trailing_number8(s, len, &end);
-  else
+  uint64_t u = 0, pow = 1, h;
+  if (len >= 8) {
+    u = trailing_number8(s, len, &end, &h);
+    if (end == len) return lask_hmap_bytes_key(p, len);
+  } else {
     for (unsigned d; end > 0 && (d = (unsigned)s[end - 1] - '0') < 10; end--) u += d * pow, pow *= 10;
-  if (end == len) return lask_hmap_bytes_key(p, len);
-  /* the rest of the name and the number's block of 8 choose a random run of 8 slots
+    if (end == len) return lask_hmap_bytes_key(p, len);
+    h = 1469598103934665603ULL ^ (len - end);
+    for (size_t i = 0; i < end; i++) h = (h ^ s[i]) * 1099511628211ULL;
+  }
+  /* the rest of the name (h) and the number's block of 8 choose a random run of 8 slots
    * (a cache line); the number's low three bits the slot in it */
-  uint64_t h = 1469598103934665603ULL ^ (len - end);
-  for (size_t i = 0; i < end; i++) h = (h ^ s[i]) * 1099511628211ULL;
   uint64_t next = u & 7 ? 0 : mix(h ^ (((u >> 3) + 1) * 0x9e3779b97f4a7c15ULL)) << 3 | 1;
   h = mix(h ^ ((u >> 3) * 0x9e3779b97f4a7c15ULL));
   return (lask_hkey){p, (uint32_t)len, (h << 3) | (u & 7), next};
@@ -90,7 +102,7 @@ static int key_eq(const lask_hmap *m, uint32_t id, const lask_hkey *k) {
 }
 
 /* Index of k's slot, or of the empty slot where it would go. */
-static size_t probe(const lask_hmap *m, const lask_hkey *k) {
+static inline size_t probe(const lask_hmap *m, const lask_hkey *k) {
   size_t mask = m->cap - 1, i = (size_t)(uint32_t)k->hash & mask;
   for (;; i = (i + 1) & mask) {
     const struct lask_hslot *s = &m->slots[i];
@@ -184,6 +196,9 @@ uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added)
     }
     m->slots[i] = (struct lask_hslot){(uint32_t)k.hash, fresh + 1};
     m->count++;
+    if (k.next) /* the slots names numbered like k's, 8 on, go to: in cache by their turn */
+      __builtin_prefetch(&m->slots[(k.next & ~(uint64_t)7) & (m->cap - 1)], 1);
+    return fresh;
   }
   return m->slots[i].id1 - 1;
 }
@@ -193,8 +208,4 @@ int lask_hmap_reserve(lask_hmap *m, size_t count) {
   while (count * 2 > cap) cap *= 2; /* the load intern keeps: at most half */
   if (cap > m->cap && !grow_slots_to(m, cap)) return 0;
   return count && !m->names ? grow_keys(m, (uint32_t)(count - 1)) : 1;
-}
-
-void lask_hmap_prefetch_next(const lask_hmap *m, lask_hkey k) {
-  if (k.next && m->cap) __builtin_prefetch(&m->slots[(k.next & ~(uint64_t)7) & (m->cap - 1)], 1);
 }

@@ -62,16 +62,12 @@ uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k);
 
 /* Returns k's id, adding it with id `fresh` (< UINT32_MAX, not used by another key)
  * when absent (*added tells which). Returns UINT32_MAX when out of memory (the map is
- * unchanged). */
+ * unchanged). Adding a name key such as "t-8", it asks the cache for the slots of
+ * "t-16": a builder adding "t-0", "t-1", ... in turn finds each in cache. */
 uint32_t lask_hmap_intern(lask_hmap *m, lask_hkey k, uint32_t fresh, int *added);
 
 /* Makes room for count keys (ids below count) without growing again; 0 when out of
  * memory (the map is unchanged). */
 int lask_hmap_reserve(lask_hmap *m, size_t count);
-
-/* Asks the cache for the slots where names numbered like k's, 8 on, would go (k from
- * lask_hmap_name_key; nothing for other keys): a builder adding "t-0", "t-1", ... in turn
- * finds each run of slots in cache. */
-void lask_hmap_prefetch_next(const lask_hmap *m, lask_hkey k);
 
 #endif
