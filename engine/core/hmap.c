@@ -10,7 +10,12 @@
 #include <sys/mman.h>
 #endif
 
-#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_PAGE  ((size_t)2 << 20)
+#define LINE_STEPS 4 /* probes a line apart before the steps slot by slot */
+/* A bit of a key's hash (above the slot index of any table that fits in memory) set for
+ * keys of numbered names only, whose probes step a line apart first (probe_next); other
+ * keys probe slot by slot from the start. */
+#define LINE_KEY ((uint64_t)1 << 31)
 
 struct lask_hslot {
   uint32_t hash; /* the low 32 bits of the key's hash */
@@ -28,7 +33,7 @@ lask_hkey lask_hmap_bytes_key(const void *p, size_t len) {
   const unsigned char *s = p;
   uint64_t h = 1469598103934665603ULL; /* FNV-1a */
   for (size_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ULL;
-  return (lask_hkey){p, (uint32_t)len, mix(h), 0};
+  return (lask_hkey){p, (uint32_t)len, mix(h) & ~LINE_KEY, 0};
 }
 
 /* The number name[*end..len) ends with (up to 8 digits; *end = len: none), read 8 bytes
@@ -78,11 +83,11 @@ lask_hkey lask_hmap_name_key(const char *p, size_t len) {
    * (a cache line); the number's low three bits the slot in it */
   uint64_t next = u & 7 ? 0 : mix(h ^ (((u >> 3) + 1) * 0x9e3779b97f4a7c15ULL)) << 3 | 1;
   h = mix(h ^ ((u >> 3) * 0x9e3779b97f4a7c15ULL));
-  return (lask_hkey){p, (uint32_t)len, (h << 3) | (u & 7), next};
+  return (lask_hkey){p, (uint32_t)len, ((h << 3) | (u & 7) | LINE_KEY), next};
 }
 
 lask_hkey lask_hmap_ptr_key(const void *p) {
-  return (lask_hkey){p, LASK_HMAP_PTR, mix((uint64_t)(uintptr_t)p) ^ 0x9e3779b97f4a7c15ULL, 0};
+  return (lask_hkey){p, LASK_HMAP_PTR, (mix((uint64_t)(uintptr_t)p) ^ 0x9e3779b97f4a7c15ULL) & ~LINE_KEY, 0};
 }
 
 void lask_hmap_init(lask_hmap *m) { memset(m, 0, sizeof *m); }
@@ -102,9 +107,21 @@ static int key_eq(const lask_hmap *m, uint32_t id, const lask_hkey *k) {
 }
 
 /* Index of k's slot, or of the empty slot where it would go. */
+/* The probe sequence after slot i (t: the probes so far, from first_step): for numbered
+ * names, the same slot of the next lines, then slot by slot. A run of numbered names
+ * (lask_hmap_name_key) whose line is taken moves to the next line together, a name a
+ * probe, instead of each name walking the slots the others took; the steps slot by slot
+ * reach every slot in the end. */
+static inline unsigned first_step(uint32_t hash) { return hash & LINE_KEY ? 0 : LINE_STEPS; }
+
+static inline size_t probe_next(size_t i, unsigned *t, size_t mask) {
+  return (i + (++*t < LINE_STEPS ? 8 : 1)) & mask;
+}
+
 static inline size_t probe(const lask_hmap *m, const lask_hkey *k) {
   size_t mask = m->cap - 1, i = (size_t)(uint32_t)k->hash & mask;
-  for (;; i = (i + 1) & mask) {
+  unsigned t = first_step((uint32_t)k->hash);
+  for (;; i = probe_next(i, &t, mask)) {
     const struct lask_hslot *s = &m->slots[i];
     if (!s->id1 || (s->hash == (uint32_t)k->hash && key_eq(m, s->id1 - 1, k))) return i;
   }
@@ -162,7 +179,8 @@ static int grow_slots_to(lask_hmap *m, size_t cap) {
   for (size_t i = 0; i < m->cap; i++) {
     if (!m->slots[i].id1) continue;
     size_t j = m->slots[i].hash & mask;
-    while (slots[j].id1) j = (j + 1) & mask;
+    unsigned t = first_step(m->slots[i].hash);
+    while (slots[j].id1) j = probe_next(j, &t, mask);
     slots[j] = m->slots[i];
   }
   free_slots(m->slots, m->cap);

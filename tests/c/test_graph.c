@@ -1271,6 +1271,43 @@ static void test_many_dependencies_on_nodes_added_midway(void **state) {
   }
 }
 
+/* Numbered names whose numbers all fall on the same slot of their run (multiples of 8,
+ * or 8k + 7, so a probe's steps a line apart meet only each other), and names whose runs
+ * are all taken: each its own node, found again after the map grew, with or without a
+ * hint. */
+static void test_names_crowding_one_slot_of_their_runs(void **state) {
+  (void)state;
+  enum { N = 60000 };
+  for (size_t hint = 0; hint <= N; hint += N) {
+    lask_graph_builder *b = lask_gb_new();
+    lask_gb_reserve(b, hint, 0);
+    char name[32];
+    for (uint32_t i = 0; i < N; i++) {
+      snprintf(name, sizeof name,
+               i % 3 == 0   ? "c%u"
+               : i % 3 == 1 ? "dd-%u"
+                            : "longer-prefix-%u",
+               i % 3 == 2 ? i / 3 * 8 + 7 : i / 3 * 8);
+      assert_int_equal(lask_gb_named(b, name), i);
+    }
+    for (uint32_t i = 0; i < N; i++) {
+      snprintf(name, sizeof name,
+               i % 3 == 0   ? "c%u"
+               : i % 3 == 1 ? "dd-%u"
+                            : "longer-prefix-%u",
+               i % 3 == 2 ? i / 3 * 8 + 7 : i / 3 * 8);
+      assert_int_equal(lask_gb_named(b, name), i);
+      emit_literal(b, i, lask_int(i));
+    }
+    assert_int_equal(lask_gb_count(b), N);
+    lask_graph *g = finish_ok(b);
+    assert_int_equal(lask_graph_find(g, "c8"), 3);
+    assert_int_equal(lask_graph_find(g, "longer-prefix-15"), 5);
+    assert_int_equal(lask_graph_find(g, "c9"), LASK_NO_NODE);
+    lask_graph_free(g);
+  }
+}
+
 static int teardown_check_counted(void **state) {
   (void)state;
   int left = atomic_load(&counted_live);
@@ -1305,6 +1342,7 @@ int main(void) {
       T(test_edges_same_in_any_build_order),
       T(test_names_and_edges_with_any_reserve_hint),
       T(test_many_dependencies_on_nodes_added_midway),
+      T(test_names_crowding_one_slot_of_their_runs),
   };
   return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }
