@@ -6,7 +6,9 @@
  * ids), so a key is stored once, in an array indexed by its id, and each slot of
  * the probe table is only 8 bytes (32 bits of hash and the id): a map of ten
  * million keys probes a table that stays compact in cache, and growing it never
- * touches the keys. Linear probing; grows at 50% load.
+ * touches the keys (a map made by lask_hmap_init_names stores none: the caller's
+ * names array is its keys). Linear probing (numbered names' keys step a cache line
+ * first: hmap.c); grows at 50% load.
  */
 #ifndef LASK_HMAP_H
 #define LASK_HMAP_H
