@@ -1275,6 +1275,15 @@ static void test_many_dependencies_on_nodes_added_midway(void **state) {
  * or 8k + 7, so a probe's steps a line apart meet only each other), and names whose runs
  * are all taken: each its own node, found again after the map grew, with or without a
  * hint. */
+/* Name i of test_names_crowding_one_slot_of_their_runs. */
+static void crowding_name(char *buf, size_t size, uint32_t i) {
+  snprintf(buf, size,
+           i % 3 == 0   ? "c%u"
+           : i % 3 == 1 ? "dd-%u"
+                        : "longer-prefix-%u",
+           i % 3 == 2 ? i / 3 * 8 + 7 : i / 3 * 8);
+}
+
 static void test_names_crowding_one_slot_of_their_runs(void **state) {
   (void)state;
   enum { N = 60000 };
@@ -1283,19 +1292,11 @@ static void test_names_crowding_one_slot_of_their_runs(void **state) {
     lask_gb_reserve(b, hint, 0);
     char name[32];
     for (uint32_t i = 0; i < N; i++) {
-      snprintf(name, sizeof name,
-               i % 3 == 0   ? "c%u"
-               : i % 3 == 1 ? "dd-%u"
-                            : "longer-prefix-%u",
-               i % 3 == 2 ? i / 3 * 8 + 7 : i / 3 * 8);
+      crowding_name(name, sizeof name, i);
       assert_int_equal(lask_gb_named(b, name), i);
     }
     for (uint32_t i = 0; i < N; i++) {
-      snprintf(name, sizeof name,
-               i % 3 == 0   ? "c%u"
-               : i % 3 == 1 ? "dd-%u"
-                            : "longer-prefix-%u",
-               i % 3 == 2 ? i / 3 * 8 + 7 : i / 3 * 8);
+      crowding_name(name, sizeof name, i);
       assert_int_equal(lask_gb_named(b, name), i);
       emit_literal(b, i, lask_int(i));
     }
