@@ -94,7 +94,7 @@ struct lask_graph_builder {
   uint64_t *mark; /* bit d: d is a dependency of the current program (marking) */
   size_t capmark; /* in bits, a multiple of 64 */
   bool linked, marking;
-  uint32_t last_begun; /* the last node begun, LASK_NO_NODE before the first */
+  uint32_t last_begun; /* the last node begun, 0 before the first */
   /* the current program */
   uint32_t cur;      /* node being emitted, or LASK_NO_NODE */
   int64_t depth;     /* its stack depth */
@@ -144,7 +144,7 @@ lask_graph_builder *lask_gb_new(void) {
   lask_hmap_init_names(&b->by_name, &b->names);
   for (size_t i = 0; i < RECENT_CONSTS; i++) b->recent[i].type = RECENT_EMPTY;
   lask_err_clear(&b->err);
-  b->cur = b->last_begun = LASK_NO_NODE;
+  b->cur = LASK_NO_NODE;
   b->linked = true;
   return b;
 }
@@ -207,8 +207,7 @@ uint32_t lask_gb_node(lask_graph_builder *b) {
     return 0;
   }
   size_t id = b->nnodes++;
-  b->code_off[id] = 0;
-  b->code_len[id] = 0;
+  b->code_len[id] = 0; /* not defined yet; code_off is set by lask_gb_begin */
   b->out_off[id + 2] = 0;
   if (b->names) b->names[id] = NULL;
   return (uint32_t)id;
@@ -316,7 +315,7 @@ void lask_gb_begin(lask_graph_builder *b, uint32_t id) {
   if (b->code_len[id]) return fail_at(b, LASK_EINVAL, id, "node defined twice");
   if (b->cur != LASK_NO_NODE)
     return fail(b, LASK_EINVAL, "lask_gb_begin: the previous node's program was not ended");
-  if (b->last_begun != LASK_NO_NODE && id < b->last_begun) b->linked = false;
+  if (id < b->last_begun) b->linked = false;
   b->last_begun = id;
   b->cur = id;
   b->limit = b->capcode;
@@ -430,7 +429,9 @@ void lask_gb_const(lask_graph_builder *b, lask_value v) {
   bool kernel = lask_isa(v, &lask_kernel_class);
   for (int w = 0; w < 2; w++)
     if (set[w].bits == bits && set[w].type == v.type) {
-      if (v.type == LASK_TOBJ) lask_release(v); /* the pool holds a reference already */
+      if (v.type == LASK_TOBJ &&
+          atomic_load_explicit(&v.as.o->refs, memory_order_relaxed) != LASK_REFS_STATIC)
+        lask_release(v); /* the pool holds a reference already */
       emit_op(b, LASK_OP_CONST, set[w].index, 0, kernel);
       return;
     }
