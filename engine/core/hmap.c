@@ -1,6 +1,7 @@
 /* hmap.c — open addressing with linear probing over 8-byte slots (hmap.h). */
 #include "hmap.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@
 
 struct lask_hslot {
   uint32_t hash; /* the low 32 bits of the key's hash */
-  uint32_t id1;  /* the id + 1; 0: empty (a fresh zero page is an empty table) */
+  uint32_t id1;  /* the id + 1; 0: empty */
 };
 
 static uint64_t mix(uint64_t h) {
@@ -132,42 +133,26 @@ uint32_t lask_hmap_get(const lask_hmap *m, lask_hkey k) {
 }
 
 /* An empty slot table of cap slots (a power of two, at least 64), aligned to cache
- * lines so a run of 8 slots (lask_hmap_name_key) is one line. A big one is a mapping of
- * its own, aligned to and asking the kernel for huge pages (probes land anywhere in it,
- * and with 4 KiB pages nearly every probe of a table of millions of keys would also miss
- * the TLB), and empty as the kernel gives it: no pass to clear it. */
+ * lines so a run of 8 slots (lask_hmap_name_key) is one line. A big one is aligned to,
+ * and asks the kernel for, huge pages: probes land anywhere in it, and with 4 KiB pages
+ * nearly every probe of a table of millions of keys would also miss the TLB. (It comes
+ * from malloc, not a mapping of its own: a program building graph after graph then gets
+ * the last one's table back, measured faster than fresh zero pages each time.) */
 static struct lask_hslot *new_slots(size_t cap) {
   size_t bytes = cap * sizeof(struct lask_hslot);
   LASK_ASSERT(cap >= 64 && (cap & (cap - 1)) == 0);
+  bool huge = bytes >= HUGE_PAGE; /* bytes is a power of two: a multiple of HUGE_PAGE */
+  struct lask_hslot *slots = aligned_alloc(huge ? HUGE_PAGE : 64, bytes);
+  if (!slots) return NULL;
 #ifdef MADV_HUGEPAGE
-  if (bytes >= HUGE_PAGE) { /* bytes is a power of two >= HUGE_PAGE */
-    char *p = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-    size_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
-    if (head) munmap(p, head);
-    if (HUGE_PAGE - head) munmap(p + head + bytes, HUGE_PAGE - head);
-    madvise(p + head, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
-    return (struct lask_hslot *)(p + head);
-  }
+  if (huge) madvise(slots, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
 #endif
-  struct lask_hslot *slots = aligned_alloc(64, bytes);
-  if (slots) memset(slots, 0, bytes);
+  memset(slots, 0, bytes); /* every id1 0: empty */
   return slots;
 }
 
-/* Frees a table of new_slots(cap). */
-static void free_slots(struct lask_hslot *slots, size_t cap) {
-#ifdef MADV_HUGEPAGE
-  if (slots && cap * sizeof *slots >= HUGE_PAGE) {
-    munmap(slots, cap * sizeof *slots);
-    return;
-  }
-#endif
-  free(slots);
-}
-
 void lask_hmap_free(lask_hmap *m) {
-  free_slots(m->slots, m->cap), free(m->key_p), free(m->key_len);
+  free(m->slots), free(m->key_p), free(m->key_len);
   lask_hmap_init(m);
 }
 
@@ -183,7 +168,7 @@ static int grow_slots_to(lask_hmap *m, size_t cap) {
     while (slots[j].id1) j = probe_next(j, &t, mask);
     slots[j] = m->slots[i];
   }
-  free_slots(m->slots, m->cap);
+  free(m->slots);
   m->slots = slots, m->cap = cap;
   return 1;
 }
