@@ -71,6 +71,10 @@ lask_graph_builder *lask_gb_new(void);
 /* Frees a builder and everything it holds. */
 void lask_gb_free(lask_graph_builder *b);
 
+/* Makes room for about nodes nodes and code instructions in all (a hint: building
+ * more or fewer is the same graph; a good one saves growing the arrays and the name map). */
+void lask_gb_reserve(lask_graph_builder *b, size_t nodes, size_t code);
+
 /* Adds a node with no program yet; returns its id. */
 uint32_t lask_gb_node(lask_graph_builder *b);
 
@@ -81,7 +85,9 @@ uint32_t lask_gb_named(lask_graph_builder *b, const char *name);
 /* Number of nodes added so far. */
 uint32_t lask_gb_count(const lask_graph_builder *b);
 
-/* Starts node id's program; the emit calls below append to it until lask_gb_end. */
+/* Starts node id's program; the emit calls below append to it until lask_gb_end.
+ * Programs begun in increasing id order have their edges made as they are emitted; any
+ * other order builds the same graph, with one more pass over the code in lask_gb_finish. */
 void lask_gb_begin(lask_graph_builder *b, uint32_t id);
 
 /* Emits KEY id: a dependency on node id. */

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lask.h"
 #include "core/order.h"
@@ -230,8 +232,8 @@ static void test_names_after_unnamed_nodes(void **state) {
 
 /* Names that differ only in how their trailing number is written ("n7", "n07",
  * "n007"), numbers of every length (none, 19 and 25 digits, more than a block's
- * run), all-digit and empty names: each is its own node, asked again it is the same
- * node, and the finished graph finds each by its name. */
+ * run), all-digit and empty names, digits after bytes above 0x7f (UTF-8): each is its own node, asked again
+ * it is the same node, and the finished graph finds each by its name. */
 static void test_numbered_names_stay_distinct(void **state) {
   (void)state;
   static const char *const fixed[] = {"",
@@ -249,7 +251,23 @@ static void test_numbered_names_stay_distinct(void **state) {
                                       "7n",
                                       "n-8",
                                       "n-16",
-                                      "n-24"};
+                                      "n-24",
+                                      "abcdefg9",
+                                      "abcdefg\xba"
+                                      "9",
+                                      "abcdefg\xba"
+                                      "09",
+                                      "abcdef\xc3\xa9"
+                                      "9",
+                                      "\xba"
+                                      "99999999",
+                                      "\xba"
+                                      "9999999",
+                                      "1\xba"
+                                      "9999999",
+                                      "12345678",
+                                      "012345678",
+                                      "123456789"};
   enum { NFIXED = sizeof fixed / sizeof fixed[0], RUN = 300 };
   char names[NFIXED + RUN][32];
   for (uint32_t i = 0; i < NFIXED; i++) snprintf(names[i], sizeof names[i], "%s", fixed[i]);
@@ -994,6 +1012,303 @@ static void test_million_node_chain(void **state) {
   lask_graph_free(g);
 }
 
+/* --- the same graph however it is built: in id order (edges made while emitting) or
+ * not (edges made from the code by lask_gb_finish), with any lask_gb_reserve hint --- */
+
+/* A random program: a head (the kernel sum, or a string: a host node, or a node's value)
+ * called on a list of items, each a KEY (repeats likely), an integer, or inc(KEY). */
+enum { ITEM_KEY, ITEM_INT, ITEM_INC };
+typedef struct spec_node {
+  int head; /* 0 sum, 1 the string "f", 2 KEY of node head_key */
+  uint32_t head_key, nitems;
+  uint8_t kind[40];
+  uint32_t arg[40];
+} spec_node;
+
+static unsigned test_seed(void) {
+  const char *env = getenv("LASK_TEST_SEED");
+  unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
+  print_message("graph build orders: seed %u (LASK_TEST_SEED=%u to replay)\n", seed, seed);
+  return seed;
+}
+
+static void random_spec(spec_node *spec, uint32_t n, unsigned *seed) {
+  for (uint32_t i = 0; i < n; i++) {
+    spec_node *s = &spec[i];
+    uint32_t near = (uint32_t)rand_r(seed) % 4 + 1; /* a few ids: repeats */
+    s->head = rand_r(seed) % 6 == 0 ? 1 + rand_r(seed) % 2 : 0;
+    s->head_key = (uint32_t)rand_r(seed) % n;
+    s->nitems = (uint32_t)rand_r(seed) % (rand_r(seed) % 3 ? 5 : 40);
+    for (uint32_t k = 0; k < s->nitems; k++) {
+      s->kind[k] = (uint8_t)(rand_r(seed) % 3);
+      s->arg[k] =
+          rand_r(seed) % 2 ? (uint32_t)rand_r(seed) % n : (i + near * (uint32_t)(rand_r(seed) % 2)) % n;
+    }
+  }
+}
+
+/* Adds nodes until id exists (as lask.key graphs add the nodes they meet). */
+static void need_node(lask_graph_builder *b, uint32_t id) {
+  while (lask_gb_count(b) <= id) lask_gb_node(b);
+}
+
+static void emit_spec(lask_graph_builder *b, uint32_t i, const spec_node *s, bool lazy) {
+  lask_gb_begin(b, i);
+  if (s->head == 0) lask_gb_const(b, kernel("sum"));
+  if (s->head == 1) lask_gb_const(b, str("f"));
+  if (s->head == 2) {
+    if (lazy) need_node(b, s->head_key);
+    lask_gb_key(b, s->head_key);
+  }
+  for (uint32_t k = 0; k < s->nitems; k++) {
+    if (s->kind[k] == ITEM_INT) {
+      lask_gb_const(b, lask_int(s->arg[k]));
+      continue;
+    }
+    if (s->kind[k] == ITEM_INC) lask_gb_const(b, kernel("inc"));
+    if (lazy) need_node(b, s->arg[k]);
+    lask_gb_key(b, s->arg[k]);
+    if (s->kind[k] == ITEM_INC) lask_gb_call(b, 1);
+  }
+  lask_gb_list(b, s->nitems);
+  lask_gb_call(b, 1);
+  lask_gb_end(b);
+}
+
+/* Builds spec in the order order[0..n) (NULL: id order, nodes added as met), after
+ * lask_gb_reserve(b, hint, hint * 4) unless hint is 0. */
+static lask_graph *build_spec(const spec_node *spec, uint32_t n, const uint32_t *order, size_t hint) {
+  lask_graph_builder *b = lask_gb_new();
+  if (hint) lask_gb_reserve(b, hint, hint * 4);
+  if (order)
+    need_node(b, n - 1);
+  else
+    need_node(b, 0);
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t i = order ? order[k] : k;
+    need_node(b, i);
+    emit_spec(b, i, &spec[i], !order);
+  }
+  need_node(b, n - 1);
+  return finish_ok(b);
+}
+
+/* g against spec, computed another way: the dependencies are the distinct KEY operands
+ * in first-use order, the dependents every node listing d, in id order; host the
+ * programs whose head is not the kernel sum. */
+static void assert_spec_graph(const lask_graph *g, const spec_node *spec, uint32_t n) {
+  assert_int_equal(g->n, n);
+  uint32_t want[41], nwant;
+  size_t edges = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const spec_node *s = &spec[i];
+    nwant = 0;
+    uint32_t keys[41], nkeys = 0;
+    if (s->head == 2) keys[nkeys++] = s->head_key;
+    for (uint32_t k = 0; k < s->nitems; k++)
+      if (s->kind[k] != ITEM_INT) keys[nkeys++] = s->arg[k];
+    for (uint32_t k = 0; k < nkeys; k++) {
+      bool seen = false;
+      for (uint32_t j = 0; j < nwant; j++) seen |= want[j] == keys[k];
+      if (!seen) want[nwant++] = keys[k];
+    }
+    assert_deps(g, i, want, nwant);
+    edges += nwant;
+    if ((g->flags[i] & LASK_NODE_HOST) != (s->head ? LASK_NODE_HOST : 0))
+      fail_msg("#%u: flags %u, head %d", i, g->flags[i], s->head);
+    /* the program, word by word: head, items, LIST, CALL */
+    uint32_t k = 0;
+    if (s->head == 0) assert_kernel_const(g, i, k++, "sum");
+    if (s->head == 1) assert_int_equal(const_at(g, i, k++).type, LASK_TOBJ);
+    if (s->head == 2) assert_word(g, i, k++, LASK_OP_KEY, s->head_key);
+    for (uint32_t j = 0; j < s->nitems; j++) {
+      if (s->kind[j] == ITEM_INT) {
+        assert_int_equal(const_at(g, i, k++).as.i, s->arg[j]);
+        continue;
+      }
+      if (s->kind[j] == ITEM_INC) assert_kernel_const(g, i, k++, "inc");
+      assert_word(g, i, k++, LASK_OP_KEY, s->arg[j]);
+      if (s->kind[j] == ITEM_INC) assert_word(g, i, k++, LASK_OP_CALL, 1);
+    }
+    assert_word(g, i, k++, LASK_OP_LIST, s->nitems);
+    assert_word(g, i, k++, LASK_OP_CALL, 1);
+    assert_int_equal(g->code_len[i], k);
+  }
+  assert_int_equal(g->dep_off[n], edges);
+  assert_int_equal(g->out_off[n], edges);
+  for (uint32_t d = 0; d < n; d++) { /* dependents: every v depending on d, increasing */
+    uint32_t k = g->out_off[d];
+    for (uint32_t v = 0; v < n; v++)
+      if (depends_on(g, v, d)) {
+        if (k >= g->out_off[d + 1] || g->outs[k] != v) fail_msg("#%u's dependents lack #%u", d, v);
+        k++;
+      }
+    assert_int_equal(k, g->out_off[d + 1]);
+  }
+  assert_true(lask_graph_check(g));
+}
+
+static void test_edges_same_in_any_build_order(void **state) {
+  (void)state;
+  unsigned seed = test_seed();
+  for (int trial = 0; trial < 40; trial++) {
+    uint32_t n = 1 + (uint32_t)rand_r(&seed) % (trial < 20 ? 20 : 400);
+    spec_node *spec = malloc(n * sizeof *spec);
+    uint32_t *order = malloc(n * sizeof *order);
+    assert_non_null(spec), assert_non_null(order);
+    random_spec(spec, n, &seed);
+    for (uint32_t i = 0; i < n; i++) order[i] = n - 1 - i; /* reversed, then shuffled on odd trials */
+    for (uint32_t i = n; i > 1 && trial % 2; i--) {
+      uint32_t j = (uint32_t)rand_r(&seed) % i, t = order[i - 1];
+      order[i - 1] = order[j], order[j] = t;
+    }
+    const size_t hints[] = {0, 1, n / 2 + 1, n, (size_t)n * 10};
+    for (size_t h = 0; h < sizeof hints / sizeof hints[0]; h++) {
+      lask_graph *g = build_spec(spec, n, NULL, hints[h]); /* in id order */
+      assert_spec_graph(g, spec, n);
+      lask_graph_free(g);
+    }
+    lask_graph *g = build_spec(spec, n, order, 0); /* out of order */
+    assert_spec_graph(g, spec, n);
+    lask_graph_free(g);
+    free(spec), free(order);
+  }
+}
+
+/* Names after the name map and the node arrays grew (no hint, one too small, one too
+ * large): each name is its own node, asked again it is the same node, and the graph
+ * finds it; the 100k-node fan-in has the same edges whatever the hint. */
+static void test_names_and_edges_with_any_reserve_hint(void **state) {
+  (void)state;
+  enum { N = 100000 };
+  char(*names)[16] = malloc(N * sizeof *names);
+  assert_non_null(names);
+  for (uint32_t i = 0; i < N; i++) snprintf(names[i], sizeof names[i], i % 3 ? "t-%u" : "x%u_", i);
+  const size_t hints[] = {0, 1, 1000, N, 8 * N};
+  lask_graph_builder *b0 = lask_gb_new();
+  lask_gb_reserve(NULL, 10, 10); /* no builder: nothing */
+  lask_gb_reserve(b0, 0, 0);
+  lask_gb_free(b0);
+  for (size_t h = 0; h < sizeof hints / sizeof hints[0]; h++) {
+    lask_graph_builder *b = lask_gb_new();
+    lask_gb_reserve(b, hints[h], hints[h] * 4);
+    for (uint32_t i = 0; i < N; i++) assert_int_equal(lask_gb_named(b, names[i]), i);
+    lask_gb_reserve(b, hints[h] / 2, 0); /* a later, smaller hint changes nothing */
+    for (uint32_t i = 0; i < N; i += 7) assert_int_equal(lask_gb_named(b, names[i]), i);
+    for (uint32_t i = 0; i + 1 < N; i++) emit_literal(b, i, lask_int(i));
+    lask_gb_begin(b, N - 1); /* the last sums every other one: a fan-in of N - 1 */
+    lask_gb_const(b, kernel("sum"));
+    for (uint32_t i = 0; i + 1 < N; i++) lask_gb_key(b, i);
+    lask_gb_key(b, 0); /* a repeat: no second edge */
+    lask_gb_list(b, N);
+    lask_gb_call(b, 1);
+    lask_gb_end(b);
+    lask_graph *g = finish_ok(b);
+    assert_int_equal(g->dep_off[N], N - 1);
+    assert_int_equal(g->dep_off[N - 1], 0);
+    for (uint32_t i = 0; i + 1 < N; i++) {
+      assert_int_equal(g->deps[i], i);
+      assert_int_equal(g->out_off[i + 1] - g->out_off[i], 1);
+      assert_int_equal(g->outs[g->out_off[i]], N - 1);
+    }
+    for (uint32_t i = 0; i < N; i += 997) {
+      assert_int_equal(lask_graph_find(g, names[i]), i);
+      char buf[24];
+      assert_string_equal(lask_graph_name(g, i, buf, sizeof buf), names[i]);
+    }
+    assert_int_equal(lask_graph_find(g, "t-100000"), LASK_NO_NODE);
+    lask_value v;
+    lask_err err;
+    uint32_t root = N - 1;
+    assert_int_equal(lask_run(NULL, g, &root, 1, NULL, &v, &err), LASK_OK);
+    assert_int_equal(v.type, LASK_TINT);
+    assert_int_equal(v.as.i, (int64_t)(N - 1) * (N - 2) / 2 + 0);
+    lask_graph_free(g);
+  }
+  free(names);
+}
+
+/* A program with thousands of dependencies, most of them on nodes added while it is
+ * emitted (as lask.key graphs add the nodes they meet), each named twice: one edge
+ * each, in first-use order, and the sum over them right. */
+static void test_many_dependencies_on_nodes_added_midway(void **state) {
+  (void)state;
+  enum { FIRST = 10, MORE = 5000 };
+  for (int named = 0; named <= 1; named++) {
+    lask_graph_builder *b = lask_gb_new();
+    char name[32];
+    for (uint32_t i = 0; i < FIRST; i++) {
+      snprintf(name, sizeof name, "n%u", i);
+      assert_int_equal(named ? lask_gb_named(b, name) : lask_gb_node(b), i);
+    }
+    emit_literal(b, 0, lask_int(0));
+    lask_gb_begin(b, 1); /* sum([#0, #2 .. #FIRST+MORE-1, and each again]) */
+    lask_gb_const(b, kernel("sum"));
+    uint32_t nitems = 0;
+    lask_gb_key(b, 0), nitems++;
+    for (uint32_t i = 2; i < FIRST + MORE; i++) {
+      if (i >= FIRST) {
+        snprintf(name, sizeof name, "n%u", i);
+        assert_int_equal(named ? lask_gb_named(b, name) : lask_gb_node(b), i);
+      }
+      lask_gb_key(b, i), nitems++;
+      lask_gb_key(b, i - 1), nitems++; /* a repeat (of #1 itself once: a cycle, not run) */
+    }
+    lask_gb_list(b, nitems);
+    lask_gb_call(b, 1);
+    lask_gb_end(b);
+    for (uint32_t i = 2; i < FIRST + MORE; i++) emit_literal(b, i, lask_int(i));
+    lask_graph *g = finish_ok(b);
+    assert_int_equal(g->dep_off[2] - g->dep_off[1], FIRST + MORE);
+    assert_int_equal(g->deps[g->dep_off[1]], 0);
+    assert_int_equal(g->deps[g->dep_off[1] + 1], 2);
+    assert_int_equal(g->deps[g->dep_off[1] + 2], 1);
+    for (uint32_t k = 3; k < FIRST + MORE; k++) assert_int_equal(g->deps[g->dep_off[1] + k], k);
+    for (uint32_t i = 2; i < FIRST + MORE; i++) assert_outs(g, i, (const uint32_t[]){1}, 1);
+    assert_true(lask_graph_check(g));
+    if (named) assert_int_equal(lask_graph_find(g, "n4000"), 4000);
+    lask_graph_free(g);
+  }
+}
+
+/* Numbered names whose numbers all fall on the same slot of their run (multiples of 8,
+ * or 8k + 7, so a probe's steps a line apart meet only each other), and names whose runs
+ * are all taken: each its own node, found again after the map grew, with or without a
+ * hint. */
+/* Name i of test_names_crowding_one_slot_of_their_runs. */
+static void crowding_name(char *buf, size_t size, uint32_t i) {
+  snprintf(buf, size,
+           i % 3 == 0   ? "c%u"
+           : i % 3 == 1 ? "dd-%u"
+                        : "longer-prefix-%u",
+           i % 3 == 2 ? i / 3 * 8 + 7 : i / 3 * 8);
+}
+
+static void test_names_crowding_one_slot_of_their_runs(void **state) {
+  (void)state;
+  enum { N = 60000 };
+  for (size_t hint = 0; hint <= N; hint += N) {
+    lask_graph_builder *b = lask_gb_new();
+    lask_gb_reserve(b, hint, 0);
+    char name[32];
+    for (uint32_t i = 0; i < N; i++) {
+      crowding_name(name, sizeof name, i);
+      assert_int_equal(lask_gb_named(b, name), i);
+    }
+    for (uint32_t i = 0; i < N; i++) {
+      crowding_name(name, sizeof name, i);
+      assert_int_equal(lask_gb_named(b, name), i);
+      emit_literal(b, i, lask_int(i));
+    }
+    assert_int_equal(lask_gb_count(b), N);
+    lask_graph *g = finish_ok(b);
+    assert_int_equal(lask_graph_find(g, "c8"), 3);
+    assert_int_equal(lask_graph_find(g, "longer-prefix-15"), 5);
+    assert_int_equal(lask_graph_find(g, "c9"), LASK_NO_NODE);
+    lask_graph_free(g);
+  }
+}
+
 static int teardown_check_counted(void **state) {
   (void)state;
   int left = atomic_load(&counted_live);
@@ -1025,6 +1340,10 @@ int main(void) {
       T(test_order_roots_in_id_order),
       T(test_million_node_chain),
       T(test_builder_errors_name_the_node),
+      T(test_edges_same_in_any_build_order),
+      T(test_names_and_edges_with_any_reserve_hint),
+      T(test_many_dependencies_on_nodes_added_midway),
+      T(test_names_crowding_one_slot_of_their_runs),
   };
   return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }
