@@ -1,7 +1,7 @@
 /* eval.c — the argument-program interpreter.
  *
- * A value stack with an ownership bit per slot: KEY and CONST push borrowed
- * values (the results array and the graph own them), LIST and CALL push values
+ * A value stack with an ownership bit per slot: KEY, CONST and INT push borrowed
+ * values (the results array and the graph own them; an INT's integer owns nothing), LIST and CALL push values
  * they made, which are released once consumed. Heads stay borrowed constants, so
  * calling a kernel costs no reference counting at all.
  */
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "kernel.h"
 
 typedef struct slot {
@@ -18,6 +19,13 @@ typedef struct slot {
 } slot;
 
 enum { STACK_LOCAL = 16 };
+
+/* The value a KEY, CONST or INT word w pushes (borrowed). */
+static inline lask_value word_value(const lask_graph *g, uint32_t w, const lask_value *results) {
+  uint32_t op = LASK_OP(w), a = LASK_OPERAND(w);
+  LASK_ASSERT(op == LASK_OP_KEY || op == LASK_OP_CONST || op == LASK_OP_INT);
+  return op == LASK_OP_KEY ? results[a] : op == LASK_OP_CONST ? g->consts[a] : lask_int(lask_op_int(w));
+}
 
 static void drop(slot *s) {
   if (s->owned) lask_release(s->v);
@@ -72,9 +80,9 @@ lask_status lask_eval(const lask_graph *g, uint32_t id, const lask_value *result
                       lask_value *out, lask_err *err) {
   const uint32_t *code = g->code + g->code_off[id];
   uint32_t len = g->code_len[id];
-  if (len == 1 && LASK_OP(code[0]) != LASK_OP_CALL) { /* literal or alias: the common cheap case */
-    uint32_t a = LASK_OPERAND(code[0]);
-    *out = lask_retain(LASK_OP(code[0]) == LASK_OP_KEY ? results[a] : g->consts[a]);
+  if (len == 1 && LASK_OP(code[0]) != LASK_OP_CALL && LASK_OP(code[0]) != LASK_OP_LIST) {
+    /* literal or alias: the common cheap case */
+    *out = lask_retain(word_value(g, code[0], results));
     return LASK_OK;
   }
   if (len >= 2 && len - 2 <= STACK_LOCAL && LASK_OP(code[len - 1]) == LASK_OP_CALL &&
@@ -83,13 +91,9 @@ lask_status lask_eval(const lask_graph *g, uint32_t id, const lask_value *result
     lask_value argv[STACK_LOCAL];
     uint32_t n = len - 2, i = 0;
     for (; i < n; i++) {
-      uint32_t w = code[1 + i], a = LASK_OPERAND(w);
-      if (LASK_OP(w) == LASK_OP_KEY)
-        argv[i] = results[a];
-      else if (LASK_OP(w) == LASK_OP_CONST)
-        argv[i] = g->consts[a];
-      else
-        break; /* a nested list or call: the general path */
+      uint32_t w = code[1 + i];
+      if (LASK_OP(w) == LASK_OP_LIST || LASK_OP(w) == LASK_OP_CALL) break; /* nested: the general path */
+      argv[i] = word_value(g, w, results);
     }
     if (i == n) return call_args(id, g->consts[LASK_OPERAND(code[0])], argv, n, host, out, err);
   }
@@ -101,12 +105,8 @@ lask_status lask_eval(const lask_graph *g, uint32_t id, const lask_value *result
   for (uint32_t k = 0; k < len && st == LASK_OK; k++) {
     uint32_t op = LASK_OP(code[k]), a = LASK_OPERAND(code[k]);
     lask_value v;
-    if (op == LASK_OP_KEY) {
-      stack[sp++] = (slot){results[a], false};
-      continue;
-    }
-    if (op == LASK_OP_CONST) {
-      stack[sp++] = (slot){g->consts[a], false};
+    if (op != LASK_OP_LIST && op != LASK_OP_CALL) {
+      stack[sp++] = (slot){word_value(g, code[k], results), false};
       continue;
     }
     size_t base = sp - a - (op == LASK_OP_CALL);

@@ -416,6 +416,10 @@ static bool const_bits(lask_value v, uint64_t *bits) {
 
 void lask_gb_const(lask_graph_builder *b, lask_value v) {
   uint64_t bits;
+  if (v.type == LASK_TINT && v.as.i >= LASK_INT_MIN && v.as.i <= LASK_INT_MAX) {
+    emit(b, LASK_OP_INT, (uint32_t)v.as.i & LASK_MAX_OPERAND, 0); /* in the code itself */
+    return;
+  }
   if (v.type == LASK_TINT)
     bits = (uint64_t)v.as.i;
   else if (v.type == LASK_TOBJ)

@@ -30,10 +30,19 @@
 
 LASK_BEGIN_DECLS
 
-enum { LASK_OP_KEY, LASK_OP_CONST, LASK_OP_LIST, LASK_OP_CALL };
+/* An argument program's word: the op in the low 3 bits, its operand above. KEY pushes
+ * a node's value, CONST a constant of the pool, INT the integer that is its operand
+ * (two's complement in 29 bits: the integers of [LASK_INT_MIN, LASK_INT_MAX] live in
+ * the code, not in the pool); LIST and CALL pop their operand's count of values. */
+enum { LASK_OP_KEY, LASK_OP_CONST, LASK_OP_LIST, LASK_OP_CALL, LASK_OP_INT };
 #define LASK_OP(w)       ((w)&7u)
 #define LASK_OPERAND(w)  ((w) >> 3)
 #define LASK_MAX_OPERAND ((1u << 29) - 1)
+#define LASK_INT_MIN     (-((int64_t)1 << 28))
+#define LASK_INT_MAX     (((int64_t)1 << 28) - 1)
+
+/* The integer an INT word w pushes. */
+static inline int64_t lask_op_int(uint32_t w) { return (int64_t)((int32_t)w >> 3); }
 
 enum { LASK_NODE_HOST = 1 };
 
@@ -93,7 +102,9 @@ void lask_gb_begin(lask_graph_builder *b, uint32_t id);
 /* Emits KEY id: a dependency on node id. */
 void lask_gb_key(lask_graph_builder *b, uint32_t id);
 
-/* Emits CONST v, taking over the caller's reference to v. */
+/* Emits v as a literal, taking over the caller's reference to v: INT v for an integer
+ * within [LASK_INT_MIN, LASK_INT_MAX] (in the code, no pool entry), else CONST of v,
+ * shared with a recent equal constant. */
 void lask_gb_const(lask_graph_builder *b, lask_value v);
 
 /* Adds v (taking over the caller's reference) to the constant pool without emitting

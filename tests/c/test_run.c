@@ -329,6 +329,70 @@ static void test_multiple_outputs(void **state) {
   assert_int_equal(atomic_load(&kernels_freed), 2); /* the graph held the only references */
 }
 
+/* Integers small enough live in the code (LASK_OP_INT), others in the pool: both
+ * give the same values, as literals, as a kernel's arguments, inside lists and
+ * lists of lists, on every scheduler; at either side of the code's bounds too. */
+static void test_integers_in_code_and_pool(void **state) {
+  (void)state;
+  const int64_t vals[] = {0,
+                          1,
+                          -1,
+                          7,
+                          -123456789,
+                          LASK_INT_MAX,
+                          LASK_INT_MIN,
+                          LASK_INT_MAX + 1,
+                          LASK_INT_MIN - 1,
+                          INT32_MAX,
+                          INT32_MIN,
+                          INT64_MAX,
+                          INT64_MIN};
+  enum { NV = sizeof vals / sizeof *vals, PER = 3 };
+  lask_graph_builder *b = lask_gb_new();
+  uint32_t outs[NV * PER];
+  for (uint32_t k = 0; k < NV; k++) {
+    uint32_t lit = outs[k * PER] = lask_gb_node(b), arg = outs[k * PER + 1] = lask_gb_node(b),
+             nest = outs[k * PER + 2] = lask_gb_node(b);
+    emit_literal(b, lit, lask_int(vals[k]));
+    lask_gb_begin(b, arg); /* add(v, 0): the flat call */
+    lask_gb_const(b, builtin("add"));
+    lask_gb_const(b, lask_int(vals[k]));
+    lask_gb_const(b, lask_int(0));
+    lask_gb_call(b, 2);
+    lask_gb_end(b);
+    lask_gb_begin(b, nest); /* [[v, key lit], v]: the general path */
+    lask_gb_const(b, lask_int(vals[k]));
+    lask_gb_key(b, lit);
+    lask_gb_list(b, 2);
+    lask_gb_const(b, lask_int(vals[k]));
+    lask_gb_list(b, 2);
+    lask_gb_end(b);
+  }
+  lask_graph *g = finish_ok(b);
+  uint32_t in_code = 0;
+  for (uint32_t i = 0; i < g->n; i++)
+    for (uint32_t w = 0; w < g->code_len[i]; w++)
+      in_code += LASK_OP(g->code[g->code_off[i] + w]) == LASK_OP_INT;
+  assert_true(in_code > 0 && g->nconsts < NV); /* both kinds are there */
+  for (int c = 0; c < NCONFIGS; c++) {
+    lask_value r[NV * PER];
+    lask_err err;
+    assert_int_equal(run_with(config_at(c), g, outs, NV * PER, NULL, r, &err), LASK_OK);
+    for (uint32_t k = 0; k < NV; k++) {
+      assert_int_equal(r[k * PER].type, LASK_TINT);
+      assert_int_equal(r[k * PER].as.i, vals[k]);
+      assert_int_equal(r[k * PER + 1].type, LASK_TINT);
+      assert_int_equal(r[k * PER + 1].as.i, vals[k]);
+      lask_list *outer = (lask_list *)r[k * PER + 2].as.o, *inner = (lask_list *)outer->items[0].as.o;
+      assert_int_equal(outer->items[1].as.i, vals[k]);
+      assert_int_equal(inner->items[0].as.i, vals[k]);
+      assert_int_equal(inner->items[1].as.i, vals[k]);
+    }
+    release_all(r, NV * PER);
+  }
+  lask_graph_free(g);
+}
+
 /* sum over lists of keys and constants; a list as a result. */
 static void test_lists_into_sum(void **state) {
   (void)state;
@@ -1227,6 +1291,7 @@ int main(void) {
       T(test_talk_graph),
       T(test_multiple_outputs),
       T(test_lists_into_sum),
+      T(test_integers_in_code_and_pool),
       T(test_kernel_errors),
       T(test_failure_releases_temporaries),
       T(test_kernel_status_wins_over_unfilled_err),
