@@ -8,8 +8,10 @@
 --       the get (conversion included, lask.sync), the total (table + get), and the
 --       peak bytes a task of table + get, next to the targets; then the same graphs
 --       made by a lask.graph_builder (b:task a node, no table a task: build is the
---       calls, conv making the engine graph from them).
---   lua_path.lua run SHAPE N [builder]
+--       calls, conv making the engine graph from them). Each table graph is converted
+--       once more in another process with Lua's collector paused over the get (conv,
+--       GC paused: the conversion's own work).
+--   lua_path.lua run SHAPE N [builder|nogc]
 --       one measurement: prints one "RESULT k=v ..." line.
 --
 -- Environment (set by run.sh): LASK, the command that runs a Lua script with lask
@@ -57,9 +59,13 @@ local function measure(shape, n, way)
   -- conversion's share of the get
   local t_conv
   local opts = { callbacks = { { start = function() t_conv = clock() end } } }
+  -- way "nogc": the collector paused over the get, so that conv is the conversion's own
+  -- work, without the steps of the collection the table's building has started
+  if way == "nogc" then collectgarbage("stop") end
   t0 = clock()
   local r = get(dsk, out, opts)
   local t_get = clock() - t0
+  if way == "nogc" then collectgarbage("restart") end
   local hwm = R.status("VmHWM")
   dsk = nil -- luacheck: ignore (dropped before the keys are timed)
   local t_key = way ~= "builder" and time_keys(shape, n) or nil
@@ -112,11 +118,17 @@ for _, run in ipairs { { "chain" }, { "fanin" }, { "tree" }, { "chain", "builder
   end
   local bytes = t and tonumber(t.bytes)
   local key_us = t and tonumber(t.key_us)
+  local nogc -- the table's conversion again with the collector paused over the get
+  if way == "" then
+    nogc = R.run(string.format("%s %s run %s %d nogc", LASK, self_path, shape, n))
+    if not nogc or nogc.ok ~= 1 then failures = failures + 1 end
+  end
   rows[#rows + 1] = {
     shape .. (way ~= "" and " (" .. way .. ")" or ""), tostring(t and t.tasks or n),
     R.num(key_us) .. mark(key_us, TARGET.key),
     R.num(t and t.build_us),
     R.num(t and t.conv_us) .. mark(t and t.conv_us, TARGET.conv),
+    nogc and R.num(nogc.conv_us) or "-",
     R.num(t and t.get_us),
     R.num(t and t.total_us) .. mark(t and t.total_us, TARGET.total),
     R.num(bytes, 0) .. mark(bytes, TARGET.bytes),
@@ -129,12 +141,15 @@ print("  native heads (lask.kernels.add), lask.sync, wall time on a monotonic cl
 print("  key: lask.key per call (fresh keys of the graph's shape). build: the Lua table, keys")
 print("  included. conv: converting it (the get's first part). get: the whole get, conversion")
 print("  included. total: build + get. bytes: peak RSS of table + get over the RSS before, a task.")
+print("  conv, GC paused: conv in another run with Lua's collector stopped over the get: the")
+print("  conversion's own work, without the incremental collection of the table (started while")
+print("  it was built) whose steps fall in the conversion's time otherwise.")
 print("  (builder): the graph made by lask.graph_builder's b:task calls, no table a task; conv is")
 print("  making the engine graph from what they emitted.")
 print(string.format("  Targets: key <= %.2f µs, conv <= %.2f µs, total <= %.1f µs, bytes <= %d; '>' marks a miss.",
   TARGET.key, TARGET.conv, TARGET.total, TARGET.bytes))
 print()
-R.table({ "shape", "tasks", "key µs", "build µs", "conv µs", "get µs", "total µs", "bytes" }, rows)
+R.table({ "shape", "tasks", "key µs", "build µs", "conv µs", "conv, GC paused", "get µs", "total µs", "bytes" }, rows)
 print()
 print(string.format("lua_path: load average %s at the start, %s at the end", load_at_start, R.loadavg()))
 if failures > 0 then
