@@ -72,19 +72,7 @@ if arg[1] == "run" then
   return
 end
 
-local n = 100000
-local i = 1
-while arg[i] do
-  if arg[i] == "--quick" then
-    n = 10000
-  elseif arg[i] == "--blocks" then
-    i = i + 1
-    n = math.tointeger(tonumber(arg[i])) or error("array_graphs.lua: --blocks needs a whole number")
-  else
-    error("array_graphs.lua: unknown option " .. arg[i])
-  end
-  i = i + 1
-end
+local n = R.size_option("array_graphs.lua", arg, 100000, 10000, "--blocks")
 
 local LASK = R.interpreter()
 local self_path = R.shell_quote(arg[0])
@@ -92,14 +80,10 @@ local load_at_start = R.loadavg()
 local rows, failures = {}, 0
 for _, workload in ipairs { "add", "sum" } do
   for _, way in ipairs { "table", "builder" } do
-    io.stderr:write(string.format("array_graphs: %s %s %d blocks ... ", workload, way, n))
-    local t, output = R.run(string.format("%s %s run %s %s %d", LASK, self_path, workload, way, n))
-    if not t or t.ok ~= 1 then
-      failures = failures + 1
-      io.stderr:write((t and "WRONG RESULT\n" or "FAILED\n") .. (output or "") .. "\n")
-    else
-      io.stderr:write(string.format("%.2f µs/block\n", t.total_us))
-    end
+    local t = R.measure(string.format("array_graphs: %s %s %d blocks", workload, way, n),
+      string.format("%s %s run %s %s %d", LASK, self_path, workload, way, n),
+      function(r) return string.format("%.2f µs/block", r.total_us) end)
+    if not t then failures = failures + 1 end
     rows[#rows + 1] = {
       workload, way, tostring(t and t.blocks or n), R.num(t and t.build_us), R.num(t and t.conv_us),
       R.num(t and t.get_us), R.num(t and t.total_us), R.num(t and tonumber(t.bytes), 0),

@@ -86,19 +86,7 @@ if arg[1] == "run" then
   return
 end
 
-local n = 1000000
-local i = 1
-while arg[i] do
-  if arg[i] == "--quick" then
-    n = 100000
-  elseif arg[i] == "--n" then
-    i = i + 1
-    n = math.tointeger(tonumber(arg[i])) or error("lua_path.lua: --n needs a whole number")
-  else
-    error("lua_path.lua: unknown option " .. arg[i])
-  end
-  i = i + 1
-end
+local n = R.size_option("lua_path.lua", arg, 1000000, 100000, "--n")
 
 local LASK = R.interpreter()
 local self_path = R.shell_quote(arg[0])
@@ -108,14 +96,10 @@ local function mark(v, target) return v and (v <= target and "" or " >") or "" e
 for _, run in ipairs { { "chain" }, { "fanin" }, { "tree" }, { "chain", "builder" }, { "fanin", "builder" },
   { "tree", "builder" } } do
   local shape, way = run[1], run[2] or ""
-  io.stderr:write(string.format("lua_path: %s %s %d ... ", shape, way, n))
-  local t, output = R.run(string.format("%s %s run %s %d %s", LASK, self_path, shape, n, way))
-  if not t or t.ok ~= 1 then
-    failures = failures + 1
-    io.stderr:write((t and "WRONG RESULT\n" or "FAILED\n") .. (output or "") .. "\n")
-  else
-    io.stderr:write(string.format("%.2f µs/task\n", t.total_us))
-  end
+  local t = R.measure(string.format("lua_path: %s %s %d", shape, way, n),
+    string.format("%s %s run %s %d %s", LASK, self_path, shape, n, way),
+    function(r) return string.format("%.2f µs/task", r.total_us) end)
+  if not t then failures = failures + 1 end
   local bytes = t and tonumber(t.bytes)
   local key_us = t and tonumber(t.key_us)
   local nogc -- the table's conversion again with the collector paused over the get

@@ -89,6 +89,38 @@ function R.run(cmd)
   return t
 end
 
+-- The size a script is asked for in its arguments args: default, or quick with
+-- --quick, or the whole number after flag (script names the script in errors).
+function R.size_option(script, args, default, quick, flag)
+  local n, i = default, 1
+  while args[i] do
+    if args[i] == "--quick" then
+      n = quick
+    elseif args[i] == flag then
+      i = i + 1
+      n = math.tointeger(tonumber(args[i])) or error(script .. ": " .. flag .. " needs a whole number")
+    else
+      error(script .. ": unknown option " .. args[i] .. " (valid: --quick, " .. flag .. " N)")
+    end
+    i = i + 1
+  end
+  return n
+end
+
+-- Runs the measurement cmd in a child process with progress on stderr (label, then
+-- the per-unit figure per(t)): its RESULT as a table, or nil when it failed or gave a
+-- wrong result (ok ~= 1), said on stderr with its output.
+function R.measure(label, cmd, per)
+  io.stderr:write(label .. " ... ")
+  local t, output = R.run(cmd)
+  if not t or t.ok ~= 1 then
+    io.stderr:write((t and "WRONG RESULT\n" or "FAILED\n") .. (output or "") .. "\n")
+    return nil
+  end
+  io.stderr:write(per(t) .. "\n")
+  return t
+end
+
 function R.best(reps, f)
   local t, v = math.huge, nil
   for _ = 1, reps do
