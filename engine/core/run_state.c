@@ -6,11 +6,14 @@
  *   2. holds[i] counts the dependents of i not finished yet, plus one per time i is
  *      requested; values[i] is released as soon as it drops to 0 (never below).
  *   3. values[i] is nil until i has run, and after it has been released.
- *   4. Without a release hook, a value that is no object (nil, a boolean or a
- *      number: nothing to free) is never released: its dependents skip the atomic
- *      decrement of holds[i] (one a graph edge otherwise), and it stays in values[i].
- * So after a run that succeeded every left[i] is 0, the holds left of object values
- * are the requests, and only requested nodes still hold objects (lask_state_done).
+ *   4. Without a release hook, a plain value (a boolean or a number: nothing to
+ *      free) is never released: its dependents skip the atomic decrement of
+ *      holds[i] (one a graph edge otherwise), and it stays in values[i]. (Nil goes
+ *      the counted way: a released value is nil, so a node finished twice still
+ *      drops a hold below 0, which LASK_ASSERT catches.)
+ * So after a run that succeeded every left[i] is 0, the holds left of values that
+ * are not plain are the requests, and only requested nodes still hold objects
+ * (lask_state_done).
  * Counters are atomics because the threaded scheduler's workers finish nodes at once.
  */
 #include "run_state.h"
@@ -92,6 +95,11 @@ void lask_state_free(lask_state *s) {
   memset(s, 0, sizeof *s);
 }
 
+/* A boolean or a number: a value that owns nothing (invariant 4). */
+static inline bool plain(lask_value v) {
+  return v.type == LASK_TBOOL || v.type == LASK_TINT || v.type == LASK_TNUM;
+}
+
 static void release_value(lask_state *s, uint32_t v, const lask_release_hook *hook) {
   lask_release(s->values[v]);
   s->values[v] = lask_nil();
@@ -106,7 +114,7 @@ void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook 
     uint32_t d = g->deps[e];
     /* invariant 4: d finished before v ran (left[v] is acq_rel), and nothing changes a
      * value that is no object, so this plain read is safe */
-    if (!hook && s->values[d].type != LASK_TOBJ) continue;
+    if (!hook && plain(s->values[d])) continue;
     /* acq_rel: the last dependent to finish must see the value stored by d's task. */
     uint32_t before = atomic_fetch_sub_explicit(&s->holds[d], 1, memory_order_acq_rel);
     LASK_ASSERT(before > 0); /* invariant 2 */
@@ -119,14 +127,14 @@ void lask_state_take_outputs(lask_state *s, const uint32_t *outs, size_t nouts, 
 }
 
 bool lask_state_done(const lask_state *s, const uint32_t *outs, size_t nouts) {
-  uint64_t requests = 0, object_outs = 0;
+  uint64_t requests = 0, counted_outs = 0;
   for (uint32_t i = 0; i < s->g->n; i++) {
     uint32_t holds = atomic_load_explicit(&s->holds[i], memory_order_relaxed);
     if (atomic_load_explicit(&s->left[i], memory_order_relaxed) != 0) return false;
-    if (s->values[i].type != LASK_TOBJ) continue; /* invariant 4: plain values stay */
-    if (holds == 0) return false;
+    if (plain(s->values[i])) continue; /* invariant 4: plain values stay */
+    if (holds == 0 && s->values[i].type != LASK_TNIL) return false;
     requests += holds;
   }
-  for (size_t k = 0; k < nouts; k++) object_outs += s->values[outs[k]].type == LASK_TOBJ;
-  return requests == object_outs;
+  for (size_t k = 0; k < nouts; k++) counted_outs += !plain(s->values[outs[k]]);
+  return requests == counted_outs;
 }

@@ -49,7 +49,7 @@ typedef struct lask_release_hook {
 /* Node v has finished: drops its hold on each dependency, releasing the last ones,
  * and releases v's own value at once when nothing will ever read it. When hook is
  * not NULL it is told of each value released (a remote scheduler forgets it on its
- * workers); without one, values that are no objects are left alone (nothing to free). */
+ * workers); without one, booleans and numbers are left alone (nothing to free). */
 void lask_state_release_deps(lask_state *s, uint32_t v, const lask_release_hook *hook);
 
 /* One dependency of node d has finished: counts it off left[d] and returns true when
