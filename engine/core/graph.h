@@ -62,8 +62,8 @@ typedef struct lask_graph {
   struct lask_name_chunk *name_chunks; /* the names' bytes (owned; graph.c) */
   /* What every run of the graph shares, made by its first run (run_state.c) and kept
    * until lask_graph_free: the priorities (lask_order) of nodes 0..n-1, the number of
-   * nodes without dependencies, the number without dependents, how many of the first
-   * are host nodes, then the nodes without dependencies, most urgent first. NULL until a run has made it. */
+   * nodes without dependencies, the number without dependents, how many nodes are
+   * host nodes, then the nodes without dependencies, most urgent first. NULL until a run has made it. */
   LASK_ATOMIC(lask_graph_plan) plan;
   /* The arrays of the last run's state (run_state.c), kept for the next run so that
    * runs of a built graph allocate nothing; NULL when none or while a run uses them. */

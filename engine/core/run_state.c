@@ -35,15 +35,15 @@ static const uint32_t *plan_of(const lask_graph *g, lask_err *err) {
   if (lask_order(g, plan, err) != LASK_OK) return free(plan), NULL;
   /* the roots by priority: the priorities are a permutation of 0..n-1, so a pass over
    * the nodes in priority order (by_prio) needs no sort */
-  uint32_t *by_prio = plan + n + 3, nroots = 0, nsinks = 0, host_roots = 0;
+  uint32_t *by_prio = plan + n + 3, nroots = 0, nsinks = 0, host_nodes = 0;
   for (uint32_t i = 0; i < n; i++) by_prio[plan[i]] = i;
   for (uint32_t p = 0; p < n; p++) {
     uint32_t i = by_prio[p];
     if (g->dep_off[i] == g->dep_off[i + 1]) by_prio[nroots++] = i; /* nroots <= p: in place */
   }
   for (uint32_t i = 0; i < n; i++) nsinks += g->out_off[i] == g->out_off[i + 1];
-  for (uint32_t k = 0; k < nroots; k++) host_roots += (g->flags[by_prio[k]] & LASK_NODE_HOST) != 0;
-  plan[n] = nroots, plan[n + 1] = nsinks, plan[n + 2] = host_roots;
+  for (uint32_t i = 0; i < n; i++) host_nodes += (g->flags[i] & LASK_NODE_HOST) != 0;
+  plan[n] = nroots, plan[n + 1] = nsinks, plan[n + 2] = host_nodes;
   uint32_t *none = NULL;
   if (!atomic_compare_exchange_strong_explicit(&((lask_graph *)g)->plan, &none, plan, memory_order_acq_rel,
                                                memory_order_acquire)) {
@@ -63,7 +63,7 @@ lask_status lask_state_init(lask_state *s, const lask_graph *g, const uint32_t *
   s->g = g;
   const uint32_t *plan = plan_of(g, err);
   if (!plan) return err->code;
-  s->prio = plan, s->nroots = plan[g->n], s->nsinks = plan[g->n + 1], s->host_roots = plan[g->n + 2];
+  s->prio = plan, s->nroots = plan[g->n], s->nsinks = plan[g->n + 1], s->host_nodes = plan[g->n + 2];
   s->roots = plan + g->n + 3;
   /* the last run's arrays, values all nil (lask_state_free), or fresh ones */
   void *block = atomic_exchange_explicit(&((lask_graph *)g)->spare, NULL, memory_order_acquire);

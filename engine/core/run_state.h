@@ -27,7 +27,7 @@ struct lask_state {
   const uint32_t *prio;    /* static priorities from lask_order (lower runs first); the graph's */
   const uint32_t *roots;   /* the nodes without dependencies, most urgent first; the graph's */
   uint32_t nroots;
-  uint32_t host_roots; /* how many of the roots are host nodes (LASK_NODE_HOST) */
+  uint32_t host_nodes; /* how many nodes are host nodes (LASK_NODE_HOST) */
   uint32_t nsinks;     /* the nodes without dependents: every other node is an ancestor of one */
 };
 

@@ -325,9 +325,11 @@ static int steal_any(lask_trun *r, int w, uint32_t *id) {
 enum { ROOT_CLAIM = 64, ROOT_SHARE = 8 };
 
 /* A worker's claimed roots not run yet: roots[at..end) of the plan. Its own: no other
- * thread takes them, which is why a claim is small when few are left. */
+ * thread takes them, which is why a claim is small when few are left, and why the
+ * host, which runs host tasks first, claims one at a time (most) when the graph has
+ * host tasks and pool threads take part: what it claimed would wait behind them. */
 typedef struct root_claim {
-  uint64_t at, end;
+  uint64_t at, end, most;
 } root_claim;
 
 /* The next root for the caller to run, from its claim c or a new one; NONE when all
@@ -339,7 +341,7 @@ static uint32_t next_root(lask_trun *r, root_claim *c) {
       uint64_t at = atomic_load_explicit(&r->root_next, memory_order_relaxed);
       if (at >= s->nroots) return NONE;
       uint64_t want = (s->nroots - at) / ((uint64_t)ROOT_SHARE * (uint64_t)(r->used + 1));
-      want = want < 1 ? 1 : want > ROOT_CLAIM ? ROOT_CLAIM : want;
+      want = want < 1 ? 1 : want > c->most ? c->most : want;
       at = atomic_fetch_add_explicit(&r->root_next, want, memory_order_relaxed);
       if (at >= s->nroots) return NONE;
       c->at = at, c->end = at + want < s->nroots ? at + want : s->nroots;
@@ -372,7 +374,7 @@ static void sleep_idle(lask_trun *r, lask_parker *p, uint64_t t) {
 static void work(lask_trun *r, int w) {
   lask_deque *own = &r->e->deques[w];
   uint32_t id;
-  root_claim claim = {0, 0};
+  root_claim claim = {0, 0, ROOT_CLAIM};
   lask_cores_run *outer = lask_cores_enter(&r->cores);
   while (!finished(r)) {
     if (lask_deque_pop(own, &id) || (id = next_root(r, &claim)) != NONE || steal_any(r, w, &id)) {
@@ -445,7 +447,7 @@ static void host_loop(lask_trun *r) {
   unsigned tick = 0;
   lask_deque *own = &r->e->deques[w];
   uint32_t id;
-  root_claim claim = {0, 0};
+  root_claim claim = {0, 0, r->s->host_nodes && r->used ? 1 : ROOT_CLAIM};
   const lask_feed *feed = r->o->feed;
 #ifdef PR_SET_TIMERSLACK
   int slack = feed ? prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) : -1;
@@ -507,7 +509,7 @@ void *lask_worker_main(void *arg) {
 static lask_status seed(lask_trun *r, lask_err *err) {
   const lask_state *s = r->s;
   int ok = 1;
-  r->roots_mixed = s->host_roots > 0 || r->o->feed;
+  r->roots_mixed = s->host_nodes > 0 || r->o->feed;
   for (uint32_t k = 0; r->roots_mixed && k < s->nroots && ok; k++) {
     uint32_t i = s->roots[k];
     if (r->o->feed && r->o->feed->flags[i] & LASK_FEED_IN) continue; /* its value comes from outside */
