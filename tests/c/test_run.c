@@ -819,6 +819,67 @@ static void test_host_ops(void **state) {
   lask_graph_free(g);
 }
 
+/* While the calling thread runs a host task, the pool's threads run the native roots:
+ * the host never keeps roots it claimed waiting behind its host tasks. N native roots
+ * count themselves; each feeds a host task that waits (5 s at most) until every root
+ * has run, so the host, blocked in the first of them, needs the pool to run all the
+ * others, the ones it might have claimed too. */
+static _Atomic int roots_ran;
+
+static lask_status k_count_root(const lask_kernel *k, const lask_value *a, int n, lask_value *out,
+                                lask_err *err) {
+  (void)k, (void)n, (void)err;
+  atomic_fetch_add(&roots_ran, 1);
+  *out = a[0];
+  return LASK_OK;
+}
+
+static lask_status host_wait_roots(void *ctx, uint32_t node, lask_value head, const lask_value *args,
+                                   int nargs, lask_value *out, lask_err *err) {
+  (void)head, (void)args, (void)nargs;
+  int want = *(const int *)ctx;
+  for (int waited_ms = 0; atomic_load(&roots_ran) < want; waited_ms++) {
+    if (waited_ms == 5000)
+      return lask_err_set(err, LASK_EHOST, node, "roots left waiting: %d of %d ran", atomic_load(&roots_ran),
+                          want);
+    usleep(1000);
+  }
+  *out = lask_int(want);
+  return LASK_OK;
+}
+
+static void test_host_tasks_leave_roots_to_the_pool(void **state) {
+  (void)state;
+  enum { N = 2000 };
+  lask_graph_builder *b = lask_gb_new();
+  uint32_t count = lask_gb_add_const(b, new_kernel("count_root", k_count_root, NULL));
+  uint32_t wait = lask_gb_add_const(b, str("wait"));
+  uint32_t *h = malloc(N * sizeof *h), total = lask_gb_node(b);
+  for (uint32_t i = 0; i < N; i++) {
+    uint32_t r = lask_gb_node(b);
+    h[i] = lask_gb_node(b);
+    emit1(b, r, count, LIT(i));
+    emit1(b, h[i], wait, r);
+  }
+  emit_sum_list(b, total, h, N);
+  lask_graph *g = finish_ok(b);
+  free(h);
+  for (int k = 0; k < NCONFIGS; k++) {
+    config c = config_at(k);
+    if (c.sched != LASK_SCHED_THREADED || c.workers < 2) continue; /* the host alone would wait for itself */
+    int want = N;
+    lask_host_ops ops = {&want, host_wait_roots};
+    lask_run_opts o = {.host = &ops};
+    lask_value r;
+    lask_err err;
+    atomic_store(&roots_ran, 0);
+    lask_status st = run_with(c, g, &total, 1, &o, &r, &err);
+    if (st != LASK_OK) fail_msg("%d workers: %s", c.workers, err.msg);
+    assert_int_equal(r.as.i, (int64_t)N * N);
+  }
+  lask_graph_free(g);
+}
+
 /* --- callbacks --- */
 
 typedef struct cb_ctx {
@@ -1302,6 +1363,7 @@ int main(void) {
       T(test_interrupt_before_run),
       T(test_interrupt_during_run),
       T(test_host_ops),
+      T(test_host_tasks_leave_roots_to_the_pool),
       T(test_callbacks),
       T(test_callback_stops_run),
       T(test_get_by_names),
