@@ -37,6 +37,7 @@ lask_status lask_linalg_qr_factor(const lask_kernel *k, const lask_value *args, 
 lask_status lask_linalg_qr_apply(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                                  lask_err *err);
 lask_status lask_linalg_qr_apply_into(const lask_kernel *k, const lask_value *args, int nargs,
-                                      const lask_ndarray *dest, const int64_t *offset, bool *done, lask_err *err);
+                                      const lask_ndarray *dest, const int64_t *offset, bool *done,
+                                      lask_err *err);
 
 #endif
