@@ -92,12 +92,7 @@ static bool cholesky_upper(lask_ndarray *s) {
   for (int64_t r = 0; r < n; r++)
     for (int64_t c = r; c < n; c++)
       if (!isfinite(S[r * n + c])) return false;
-  int borrowed = lask_blas_cores_begin((double)n * (double)n * (double)n / 3.0);
-  lapack_int info = n ? LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, S, (lapack_int)n) : 0;
-  lask_blas_cores_end(borrowed);
-  for (int64_t r = 0; r < n; r++)
-    for (int64_t c = 0; c < r; c++) S[r * n + c] = 0.0;
-  return info == 0;
+  return lask_linalg_cholesky_in_place(S, n, false) == 0;
 }
 
 /* Rows per BLAS call when a task works through m×n by n×k in panels of rows: about

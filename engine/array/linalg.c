@@ -663,25 +663,28 @@ static lask_status k_solve(const lask_kernel *k, const lask_value *args, int nar
   return LASK_OK;
 }
 
+int lask_linalg_cholesky_in_place(double *a, int64_t n, bool lower) {
+  int borrowed = lask_blas_cores_begin((double)n * (double)n * (double)n / 3.0);
+  int info = n ? LAPACKE_dpotrf(LAPACK_ROW_MAJOR, lower ? 'L' : 'U', (lapack_int)n, a, (lapack_int)n) : 0;
+  lask_blas_cores_end(borrowed);
+  for (int64_t i = 0; i < n; i++) /* zero the other triangle LAPACK left as it was */
+    for (int64_t j = 0; j < n; j++)
+      if (lower ? j > i : j < i) a[i * n + j] = 0.0;
+  return info;
+}
+
 static lask_status k_cholesky(const lask_kernel *k, const lask_value *args, int nargs, lask_value *out,
                               lask_err *err) {
   if (nargs < 1 || nargs > 2) return lask_akernel_fail(k, LASK_EINVAL, err, "expects a and optionally lower");
-  int lower = nargs == 2 && args[1].type == LASK_TBOOL && args[1].as.b;
+  bool lower = nargs == 2 && args[1].type == LASK_TBOOL && args[1].as.b;
   lask_ndarray *a = square_arg(k, args, 0, err);
   if (!a || !(a = own(a, err))) return err->code;
-  int64_t n = a->shape[0];
-  double *A = (double *)a->data;
-  int borrowed = lask_blas_cores_begin((double)n * (double)n * (double)n / 3.0);
-  int info = n ? LAPACKE_dpotrf(LAPACK_ROW_MAJOR, lower ? 'L' : 'U', (lapack_int)n, A, (lapack_int)n) : 0;
-  lask_blas_cores_end(borrowed);
+  int info = lask_linalg_cholesky_in_place((double *)a->data, a->shape[0], lower);
   if (info != 0) {
     lask_release(lask_ndarray_value(a));
     return lask_err_set(err, LASK_EKERNEL, LASK_NO_NODE,
                         "%s: the matrix is not positive definite (leading minor %d)", k->name, info);
   }
-  for (int64_t i = 0; i < n; i++) /* zero the other triangle LAPACK left as it was */
-    for (int64_t j = 0; j < n; j++)
-      if (lower ? j > i : j < i) A[i * n + j] = 0.0;
   *out = lask_ndarray_value(a);
   return LASK_OK;
 }

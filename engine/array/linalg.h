@@ -40,4 +40,9 @@ lask_status lask_linalg_qr_apply_into(const lask_kernel *k, const lask_value *ar
                                       const lask_ndarray *dest, const int64_t *offset, bool *done,
                                       lask_err *err);
 
+/* In place: the Cholesky factor of the n×n row-major symmetric a (its lower or upper
+ * triangle read), the other triangle zeroed; idle workers' cores lent to the call.
+ * Returns LAPACK's info: 0, or k > 0 when the leading minor k is not positive. */
+int lask_linalg_cholesky_in_place(double *a, int64_t n, bool lower);
+
 #endif

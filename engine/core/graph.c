@@ -540,6 +540,8 @@ lask_graph *lask_gb_finish(lask_graph_builder *b, lask_err *err) {
         goto done;
       }
   if (!b->capnodes && !reserve_nodes(b, 1)) goto nomem; /* an empty graph still has its offsets */
+  /* and a graph without edges its (empty) deps array, never NULL, as every other array */
+  if (!b->capdeps && !reserve((void **)&b->deps, &b->capdeps, 1, sizeof(uint32_t))) goto nomem;
   if (!(g = calloc(1, sizeof *g))) goto nomem;
   g->n = (uint32_t)b->nnodes;
   g->code = b->code, g->consts = b->consts, g->nconsts = (uint32_t)b->nconsts;
@@ -601,6 +603,7 @@ static bool edges_ok(const lask_graph *g, uint32_t *cursor, uint32_t *seen) {
 
 bool lask_graph_check(const lask_graph *g) {
   uint32_t n = g->n;
+  if (!g->deps || !g->outs) return false; /* empty without edges, never NULL (callers copy them) */
   if (!offsets_ok(g->dep_off, n, g->dep_off[n]) || !offsets_ok(g->out_off, n, g->dep_off[n])) return false;
   if (!operands_ok(g)) return false;
   uint32_t *cursor = malloc((n ? n : 1) * sizeof *cursor), *seen = malloc((n ? n : 1) * sizeof *seen);

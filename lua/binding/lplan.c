@@ -260,8 +260,7 @@ static int follow_owners(plan *p, uint32_t *load) {
   uint32_t *stack = malloc(((size_t)g->dep_off[p->n] + p->n + 1) * sizeof *stack);
   uint32_t *deps = malloc(((size_t)g->dep_off[p->n] + 1) * sizeof *deps);
   if (!state || !stack || !deps) return free(state), free(stack), free(deps), 0;
-  if (g->dep_off[p->n])
-    memcpy(deps, g->deps, (size_t)g->dep_off[p->n] * sizeof *deps); /* deps: NULL without edges */
+  memcpy(deps, g->deps, (size_t)g->dep_off[p->n] * sizeof *deps);
   for (uint32_t v = 0; v < p->n; v++) sort_deps(p, deps + g->dep_off[v], g->dep_off[v + 1] - g->dep_off[v]);
   for (uint32_t k = 0; k < p->n; k++) {
     uint32_t root = p->order[k];

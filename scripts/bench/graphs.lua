@@ -103,6 +103,9 @@ local function task_parts(kind, work_us)
   return function(a, b) return f, a, b end, sum
 end
 
+-- G.build's shapes made by b:task calls. The loops repeat G.build's on purpose: G.build
+-- writes its table as a user's loop does (dsk[k] = task), and a shared loop calling
+-- back per task would add that call to the table path's measured build time.
 function G.build_into(b, shape, n, kind, work_us)
   local key = require("lask").key
   local parts, sum = task_parts(kind, work_us)

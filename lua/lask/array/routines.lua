@@ -43,6 +43,15 @@ local function is_float(x) return x.dtype == "float64" or x.dtype == "float32" e
 -- x as 1-d (raveled unless it is).
 local function flat1(x) return x.ndim == 1 and x or x:ravel() end
 
+-- numpy's "along an axis, or over the flattened array without one": x as an array
+-- (flattened when axis is nil), the 1-based axis and its extent.
+local function along_axis(x, axis, what, level)
+  x = need_array(x, what, level + 1)
+  if axis == nil then x = flat1(x) end
+  local d = axis and axis_of(axis, x.ndim, what, level + 1) or 1
+  return x, d, x.shape[d]
+end
+
 -- -----------------------------------------------------------------------------
 -- Dimensions
 
@@ -364,10 +373,8 @@ end
 -- @return lask.array: unknown length along the axis for a lazy condition
 -- @usage assert(da.compress({false, true, true}, da.arange(5)):compute():get(1) == 1)
 function RT.compress(condition, x, axis)
-  x = need_array(x, "compress", 2)
-  if axis == nil then x = flat1(x) end
-  local d = axis and axis_of(axis, x.ndim, "compress", 2) or 1
-  local n = x.shape[d]
+  local d, n
+  x, d, n = along_axis(x, axis, "compress", 2)
   local c = condition
   if type(c) == "table" and getmetatable(c) == nil then
     local t = {}
@@ -795,10 +802,8 @@ end
 -- @raise for a position out of range
 -- @usage assert(da.delete(da.arange(5), {1, -1}):compute():get(1) == 1)
 function RT.delete(arr, obj, axis)
-  arr = need_array(arr, "delete", 2)
-  if axis == nil then arr = flat1(arr) end
-  local d = axis and axis_of(axis, arr.ndim, "delete", 2) or 1
-  local n = arr.shape[d]
+  local d, n
+  arr, d, n = along_axis(arr, axis, "delete", 2)
   local list = type(obj) == "table" and obj or { obj }
   local drop = {}
   for _, q in ipairs(require("lask.array.indexing").positions(list, n, d, 2)) do drop[q + 1] = true end

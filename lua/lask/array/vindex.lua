@@ -32,15 +32,7 @@ local V = {}
 
 local function fail(msg, level) error("lask.array: vindex: " .. msg, level + 1) end
 
-local function flatten(t, out)
-  if type(t) ~= "table" then
-    out[#out + 1] = t
-    return out
-  end
-  for i = 1, #t do flatten(t[i], out) end
-  return out
-end
-
+local flatten = require("lask.graph").flatten -- the leaves of nested lists, in order
 -- The shape of nested Lua lists (checked rectangular by lask.ndarray.asarray).
 local function list_shape(t)
   local shape = {}
@@ -61,9 +53,9 @@ local function index_of(e, d, n, level)
     if e.dtype ~= "int64" then fail(fmt("axis %d: an index array must be int64, got %s", d, e.dtype), level + 1) end
     shape = {}
     for i = 1, #e.shape do shape[i] = e.shape[i] end
-    flat = #shape == 0 and { e:get() } or flatten(e:totable(), {})
+    flat = #shape == 0 and { e:get() } or flatten(e:totable())
   elseif type(e) == "table" and getmetatable(e) == nil then
-    flat, shape = flatten(e, {}), list_shape(e)
+    flat, shape = flatten(e), list_shape(e)
     local size = 1
     for _, s in ipairs(shape) do size = size * s end
     for i, v in ipairs(flat) do
